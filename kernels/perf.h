@@ -1,0 +1,19 @@
+// Peak-rate measurement used as the MFU denominator on CPUs (DESIGN.md, "Formulas": MFU = achieved
+// model FLOP/s / peak FLOP/s, where "peak" on a CPU is the measured OpenBLAS sgemm rate).
+#pragma once
+
+namespace ss::kernels {
+
+// Measures the sustained single-precision GEMM rate in FLOP/s (not GFLOP/s) of
+// C(m,n) = A(m,k) @ B(k,n) through kernels::sgemm, at the current set_blas_threads() setting.
+// One untimed warm-up call, then repeats for at least `seconds` of wall time (and at least 3
+// calls) and returns 2*m*n*k*calls / elapsed. Allocates its own operands (filled with
+// deterministic values). Throws std::invalid_argument for non-positive sizes.
+double measure_sgemm_flops(int m, int n, int k, double seconds = 0.5);
+
+// The rate a GPT benchmark should compare against: the best of measure_sgemm_flops over the
+// matrix shapes of a transformer layer with batch*seq rows `rows` and width `channels`
+// ((rows,C)x(C,3C), (rows,C)x(C,4C), (rows,4C)x(4C,C)), each measured for `seconds_each`.
+double measure_peak_sgemm_flops(int rows, int channels, double seconds_each = 0.3);
+
+}  // namespace ss::kernels
