@@ -1,0 +1,49 @@
+// Sustained sgemm rate: the "peak" of CPU MFU (DESIGN.md, "Formulas").
+#include "kernels/perf.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_kernels.h"
+
+namespace ss::kernels {
+
+double measure_sgemm_flops(int m, int n, int k, double seconds) {
+    if (m <= 0 || n <= 0 || k <= 0) {
+        throw std::invalid_argument("measure_sgemm_flops: sizes must be positive, got " +
+                                    std::to_string(m) + "x" + std::to_string(n) + "x" +
+                                    std::to_string(k));
+    }
+    const auto sz = [](int r, int c) { return static_cast<std::size_t>(r) * c; };
+    std::vector<float> A(sz(m, k)), B(sz(k, n)), C(sz(m, n));  // (m,k) (k,n) (m,n)
+    // Deterministic values in [-1, 1): avoid denormals and overflow across repeats (beta = 0).
+    for (std::size_t i = 0; i < A.size(); ++i) A[i] = static_cast<float>((i * 37 % 101)) / 50.5f - 1.0f;
+    for (std::size_t i = 0; i < B.size(); ++i) B[i] = static_cast<float>((i * 53 % 97)) / 48.5f - 1.0f;
+
+    sgemm(Trans::No, Trans::No, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, C.data(), n);
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    long calls = 0;
+    double elapsed = 0.0;
+    do {
+        sgemm(Trans::No, Trans::No, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, C.data(), n);
+        ++calls;
+        elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (calls < 3 || elapsed < seconds);
+    return 2.0 * m * n * static_cast<double>(k) * static_cast<double>(calls) / elapsed;
+}
+
+double measure_peak_sgemm_flops(int rows, int channels, double seconds_each) {
+    const int C = channels;
+    // the three matrix-product shapes of a transformer layer (qkv, MLP up, MLP down)
+    double best = measure_sgemm_flops(rows, 3 * C, C, seconds_each);
+    best = std::max(best, measure_sgemm_flops(rows, 4 * C, C, seconds_each));
+    best = std::max(best, measure_sgemm_flops(rows, C, 4 * C, seconds_each));
+    return best;
+}
+
+}  // namespace ss::kernels

@@ -1,0 +1,130 @@
+// Shared helpers of the kernels test suites: deterministic random data, closeness checks that
+// report the first mismatch, and central finite differences.
+#pragma once
+
+#include <QString>
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace ss::kernels::test {
+
+// splitmix64: tiny, deterministic across platforms.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : state_(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    double uniform(double lo, double hi) {
+        return lo + (hi - lo) * (static_cast<double>(next() >> 11) * 0x1.0p-53);
+    }
+    int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
+
+private:
+    std::uint64_t state_;
+};
+
+inline std::vector<float> randv(std::size_t n, Rng& rng, double lo = -1.0, double hi = 1.0) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = static_cast<float>(rng.uniform(lo, hi));
+    return v;
+}
+
+inline std::vector<std::int32_t> randi(std::size_t n, Rng& rng, int below) {
+    std::vector<std::int32_t> v(n);
+    for (auto& x : v) x = rng.below(below);
+    return v;
+}
+
+inline std::vector<double> to_d(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+// Empty string when |got - want| <= atol + rtol * |want| everywhere, else a description of the
+// first mismatch and the worst error.
+template <typename G, typename W>
+QString closeness(const G* got, const W* want, std::size_t n, double atol, double rtol) {
+    std::size_t bad = n, worst = 0;
+    double worst_err = -1.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double g = static_cast<double>(got[i]), w = static_cast<double>(want[i]);
+        const double err = std::abs(g - w);
+        const bool ok = err <= atol + rtol * std::abs(w);  // false for NaN
+        if (!ok && bad == n) bad = i;
+        if (!(err <= worst_err)) {
+            worst_err = err;
+            worst = i;
+        }
+    }
+    if (bad == n) return {};
+    return QStringLiteral("mismatch at [%1]: got %2, want %3 (atol %4, rtol %5); worst at [%6]: "
+                          "got %7, want %8; n = %9")
+        .arg(bad)
+        .arg(double(got[bad]), 0, 'g', 9)
+        .arg(double(want[bad]), 0, 'g', 9)
+        .arg(atol)
+        .arg(rtol)
+        .arg(worst)
+        .arg(double(got[worst]), 0, 'g', 9)
+        .arg(double(want[worst]), 0, 'g', 9)
+        .arg(n);
+}
+
+template <typename G, typename W>
+QString closeness(const std::vector<G>& got, const std::vector<W>& want, double atol,
+                  double rtol) {
+    if (got.size() != want.size()) {
+        return QStringLiteral("size mismatch: got %1, want %2").arg(got.size()).arg(want.size());
+    }
+    return closeness(got.data(), want.data(), got.size(), atol, rtol);
+}
+
+// Use inside a test function: fails it with the mismatch description.
+#define SS_CHECK_CLOSE(what, got, want, atol, rtol)                                   \
+    do {                                                                              \
+        const QString ss_err_ = ::ss::kernels::test::closeness(got, want, atol, rtol); \
+        QVERIFY2(ss_err_.isEmpty(), qPrintable(QStringLiteral(what ": ") + ss_err_)); \
+    } while (0)
+
+// Central finite differences of a scalar function of x, one coordinate at a time:
+//   g_i = (f(x + h e_i) - f(x - h e_i)) / 2h.
+template <typename T>
+std::vector<double> finite_diff(std::vector<T> x, double h,
+                                const std::function<double(const std::vector<T>&)>& f) {
+    std::vector<double> g(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const T orig = x[i];
+        x[i] = static_cast<T>(orig + h);
+        const double fp = f(x);
+        x[i] = static_cast<T>(orig - h);
+        const double fm = f(x);
+        x[i] = orig;
+        // the step actually taken (float rounding of x +- h)
+        const double step = static_cast<double>(static_cast<T>(orig + h)) -
+                            static_cast<double>(static_cast<T>(orig - h));
+        g[i] = (fp - fm) / step;
+    }
+    return g;
+}
+
+// sum_i a_i * b_i in double: the scalar "loss" L = <out, R> whose gradient w.r.t. out is R.
+template <typename A, typename B>
+double dot(const std::vector<A>& a, const std::vector<B>& b) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) s += double(a[i]) * double(b[i]);
+    return s;
+}
+
+inline double max_abs(const std::vector<double>& v) {
+    double m = 0.0;
+    for (double x : v) m = std::max(m, std::abs(x));
+    return m;
+}
+
+}  // namespace ss::kernels::test
