@@ -1,0 +1,482 @@
+#include "models/comm.h"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace ss::models {
+
+const char* to_string(GroupKind g) {
+    switch (g) {
+        case GroupKind::World: return "world";
+        case GroupKind::Dp: return "dp";
+        case GroupKind::Tp: return "tp";
+        case GroupKind::Pp: return "pp";
+    }
+    return "?";
+}
+
+const char* to_string(CommOp op) {
+    switch (op) {
+        case CommOp::AllReduce: return "all_reduce";
+        case CommOp::ReduceScatter: return "reduce_scatter";
+        case CommOp::AllGather: return "all_gather";
+        case CommOp::Broadcast: return "broadcast";
+        case CommOp::Send: return "send";
+        case CommOp::Recv: return "recv";
+        case CommOp::Barrier: return "barrier";
+    }
+    return "?";
+}
+
+std::size_t dtype_size(DType t) { return t == DType::F32 ? sizeof(float) : sizeof(double); }
+
+// ---------------------------------------------------------------------------------------------
+// CommRequest
+// ---------------------------------------------------------------------------------------------
+
+CommRequest::CommRequest(Comm* comm, CommRecord record, std::unique_ptr<PendingOp> op)
+    : comm_(comm), record_(record), op_(std::move(op)) {}
+
+CommRequest::~CommRequest() {
+    if (op_) wait();
+}
+
+CommRequest::CommRequest(CommRequest&& o) noexcept
+    : comm_(std::exchange(o.comm_, nullptr)), record_(o.record_), op_(std::move(o.op_)) {}
+
+CommRequest& CommRequest::operator=(CommRequest&& o) noexcept {
+    if (this != &o) {
+        if (op_) wait();
+        comm_ = std::exchange(o.comm_, nullptr);
+        record_ = o.record_;
+        op_ = std::move(o.op_);
+    }
+    return *this;
+}
+
+void CommRequest::finish() {
+    op_.reset();
+    if (comm_) comm_->end(record_);
+}
+
+bool CommRequest::test() {
+    if (!op_) return true;
+    if (!op_->test()) return false;
+    finish();
+    return true;
+}
+
+void CommRequest::wait() {
+    if (!op_) return;
+    op_->wait();
+    finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comm
+// ---------------------------------------------------------------------------------------------
+
+Comm::Comm(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {
+    for (int g = 0; g < kGroupKinds; ++g) {
+        size_[g] = transport_->size(static_cast<GroupKind>(g));
+        rank_[g] = transport_->rank(static_cast<GroupKind>(g));
+    }
+}
+
+Comm::~Comm() = default;
+
+CommRecord Comm::make_record(CommOp op, GroupKind g, std::size_t bytes, int peer, bool blocking) {
+    CommRecord r;
+    r.op = op;
+    r.group = g;
+    r.group_size = size(g);
+    r.group_rank = rank(g);
+    r.bytes = bytes;
+    r.peer = peer;
+    r.seq = seq_[static_cast<int>(g)]++;
+    r.blocking = blocking;
+    return r;
+}
+
+namespace {
+std::size_t sum_counts(std::span<const int> counts) {
+    return static_cast<std::size_t>(std::accumulate(counts.begin(), counts.end(), 0LL));
+}
+}  // namespace
+
+void Comm::all_reduce(GroupKind g, float* buf, std::size_t count) {
+    const CommRecord r = make_record(CommOp::AllReduce, g, count * sizeof(float), -1, true);
+    begin(r);
+    transport_->all_reduce(g, buf, count, DType::F32, true);
+    end(r);
+}
+
+void Comm::all_reduce(GroupKind g, double* buf, std::size_t count) {
+    const CommRecord r = make_record(CommOp::AllReduce, g, count * sizeof(double), -1, true);
+    begin(r);
+    transport_->all_reduce(g, buf, count, DType::F64, true);
+    end(r);
+}
+
+CommRequest Comm::iall_reduce(GroupKind g, float* buf, std::size_t count) {
+    const CommRecord r = make_record(CommOp::AllReduce, g, count * sizeof(float), -1, false);
+    begin(r);
+    return CommRequest(this, r, transport_->all_reduce(g, buf, count, DType::F32, false));
+}
+
+void Comm::reduce_scatter(GroupKind g, const float* send, float* recv,
+                          std::span<const int> counts) {
+    const CommRecord r =
+        make_record(CommOp::ReduceScatter, g, sum_counts(counts) * sizeof(float), -1, true);
+    begin(r);
+    transport_->reduce_scatter(g, send, recv, counts, DType::F32, true);
+    end(r);
+}
+
+CommRequest Comm::ireduce_scatter(GroupKind g, const float* send, float* recv,
+                                  std::span<const int> counts) {
+    const CommRecord r =
+        make_record(CommOp::ReduceScatter, g, sum_counts(counts) * sizeof(float), -1, false);
+    begin(r);
+    return CommRequest(this, r, transport_->reduce_scatter(g, send, recv, counts, DType::F32, false));
+}
+
+void Comm::all_gather(GroupKind g, float* buf, std::span<const int> counts,
+                      std::span<const int> displs) {
+    const CommRecord r =
+        make_record(CommOp::AllGather, g, sum_counts(counts) * sizeof(float), -1, true);
+    begin(r);
+    transport_->all_gather(g, buf, counts, displs, DType::F32, true);
+    end(r);
+}
+
+CommRequest Comm::iall_gather(GroupKind g, float* buf, std::span<const int> counts,
+                              std::span<const int> displs) {
+    const CommRecord r =
+        make_record(CommOp::AllGather, g, sum_counts(counts) * sizeof(float), -1, false);
+    begin(r);
+    return CommRequest(this, r, transport_->all_gather(g, buf, counts, displs, DType::F32, false));
+}
+
+void Comm::broadcast(GroupKind g, float* buf, std::size_t count, int root) {
+    const CommRecord r = make_record(CommOp::Broadcast, g, count * sizeof(float), root, true);
+    begin(r);
+    transport_->broadcast(g, buf, count, DType::F32, root);
+    end(r);
+}
+
+void Comm::broadcast(GroupKind g, double* buf, std::size_t count, int root) {
+    const CommRecord r = make_record(CommOp::Broadcast, g, count * sizeof(double), root, true);
+    begin(r);
+    transport_->broadcast(g, buf, count, DType::F64, root);
+    end(r);
+}
+
+void Comm::barrier(GroupKind g) {
+    const CommRecord r = make_record(CommOp::Barrier, g, 0, -1, true);
+    begin(r);
+    transport_->barrier(g);
+    end(r);
+}
+
+void Comm::send(GroupKind g, const float* buf, std::size_t count, int peer, int tag) {
+    const CommRecord r = make_record(CommOp::Send, g, count * sizeof(float), peer, true);
+    begin(r);
+    transport_->send(g, buf, count, DType::F32, peer, tag, true);
+    end(r);
+}
+
+void Comm::recv(GroupKind g, float* buf, std::size_t count, int peer, int tag) {
+    const CommRecord r = make_record(CommOp::Recv, g, count * sizeof(float), peer, true);
+    begin(r);
+    transport_->recv(g, buf, count, DType::F32, peer, tag, true);
+    end(r);
+}
+
+CommRequest Comm::isend(GroupKind g, const float* buf, std::size_t count, int peer, int tag) {
+    const CommRecord r = make_record(CommOp::Send, g, count * sizeof(float), peer, false);
+    begin(r);
+    return CommRequest(this, r, transport_->send(g, buf, count, DType::F32, peer, tag, false));
+}
+
+CommRequest Comm::irecv(GroupKind g, float* buf, std::size_t count, int peer, int tag) {
+    const CommRecord r = make_record(CommOp::Recv, g, count * sizeof(float), peer, false);
+    begin(r);
+    return CommRequest(this, r, transport_->recv(g, buf, count, DType::F32, peer, tag, false));
+}
+
+void Comm::fatal(std::string_view what) {
+    std::fprintf(stderr, "rank %d: %.*s\n", world_rank(), static_cast<int>(what.size()),
+                 what.data());
+    std::fflush(stderr);
+    transport_->abort(1);
+    std::exit(1);  // abort() does not return; this tells the compiler
+}
+
+// ---------------------------------------------------------------------------------------------
+// LocalTransport: one process, every group of size 1.
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+class DoneOp final : public PendingOp {
+public:
+    bool test() override { return true; }
+    void wait() override {}
+};
+
+class LocalTransport final : public Transport {
+public:
+    int size(GroupKind) const override { return 1; }
+    int rank(GroupKind) const override { return 0; }
+    std::string name() const override { return "local (1 process)"; }
+    std::unique_ptr<PendingOp> all_reduce(GroupKind, void*, std::size_t, DType, bool) override {
+        return std::make_unique<DoneOp>();
+    }
+    std::unique_ptr<PendingOp> reduce_scatter(GroupKind, const void* send, void* recv,
+                                              std::span<const int> counts, DType t,
+                                              bool) override {
+        if (send != recv)
+            std::memmove(recv, send, static_cast<std::size_t>(counts[0]) * dtype_size(t));
+        return std::make_unique<DoneOp>();
+    }
+    std::unique_ptr<PendingOp> all_gather(GroupKind, void*, std::span<const int>,
+                                          std::span<const int>, DType, bool) override {
+        return std::make_unique<DoneOp>();
+    }
+    void broadcast(GroupKind, void*, std::size_t, DType, int) override {}
+    std::unique_ptr<PendingOp> send(GroupKind g, const void*, std::size_t, DType, int peer, int,
+                                    bool) override {
+        throw std::logic_error(std::string("send to peer ") + std::to_string(peer) + " in " +
+                               to_string(g) + " group of a single process");
+    }
+    std::unique_ptr<PendingOp> recv(GroupKind g, void*, std::size_t, DType, int peer, int,
+                                    bool) override {
+        throw std::logic_error(std::string("recv from peer ") + std::to_string(peer) + " in " +
+                               to_string(g) + " group of a single process");
+    }
+    void barrier(GroupKind) override {}
+    [[noreturn]] void abort(int code) override { std::exit(code); }
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_local_transport() { return std::make_unique<LocalTransport>(); }
+
+// ---------------------------------------------------------------------------------------------
+// MPI
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+void check_mpi(int rc, const char* call, const char* file, int line) {
+    if (rc == MPI_SUCCESS) return;
+    char err[MPI_MAX_ERROR_STRING] = {};
+    int len = 0;
+    if (MPI_Error_string(rc, err, &len) != MPI_SUCCESS)
+        std::snprintf(err, sizeof err, "MPI error code %d", rc);
+    int rank = -1;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::fprintf(stderr, "rank %d: MPI call `%s` failed at %s:%d: %s\n", rank, call, file, line,
+                 err);
+    std::fflush(stderr);
+    if (initialized) MPI_Abort(MPI_COMM_WORLD, rc);
+    std::exit(rc);
+}
+
+}  // namespace detail
+
+MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
+    SS_MPI_CHECK(MPI_Init(argc, argv));
+    SS_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+    SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+}
+
+MpiEnvironment::~MpiEnvironment() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+}
+
+void MpiEnvironment::abort_job(std::string_view what, int code) {
+    int rank = -1;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::fprintf(stderr, "rank %d: %.*s\n", rank, static_cast<int>(what.size()), what.data());
+    std::fflush(stderr);
+    if (initialized) MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);
+}
+
+namespace {
+
+MPI_Datatype mpi_type(DType t) { return t == DType::F32 ? MPI_FLOAT : MPI_DOUBLE; }
+
+class MpiOp final : public PendingOp {
+public:
+    MpiOp() = default;
+    explicit MpiOp(MPI_Request r) : req_(r) {}
+    bool test() override {
+        if (req_ == MPI_REQUEST_NULL) return true;
+        int flag = 0;
+        SS_MPI_CHECK(MPI_Test(&req_, &flag, MPI_STATUS_IGNORE));
+        return flag != 0;
+    }
+    void wait() override {
+        if (req_ == MPI_REQUEST_NULL) return;
+        SS_MPI_CHECK(MPI_Wait(&req_, MPI_STATUS_IGNORE));
+    }
+    MPI_Request* get() { return &req_; }
+
+private:
+    MPI_Request req_ = MPI_REQUEST_NULL;
+};
+
+class MpiTransport final : public Transport {
+public:
+    explicit MpiTransport(const Layout& layout) {
+        int world_rank = 0, world_size = 0;
+        SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank));
+        SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
+        if (world_size != layout.world())
+            MpiEnvironment::abort_job("MPI world size " + std::to_string(world_size) +
+                                      " != dp*tp*pp = " + std::to_string(layout.world()) + " (" +
+                                      to_string(layout) + ")");
+        SS_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comms_[0]));
+        const SplitKey keys[3] = {dp_split(world_rank, layout), tp_split(world_rank, layout),
+                                  pp_split(world_rank, layout)};
+        for (int g = 1; g < kGroupKinds; ++g)
+            SS_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, keys[g - 1].color, keys[g - 1].key,
+                                        &comms_[g]));
+        for (int g = 0; g < kGroupKinds; ++g) {
+            SS_MPI_CHECK(MPI_Comm_set_errhandler(comms_[g], MPI_ERRORS_RETURN));
+            SS_MPI_CHECK(MPI_Comm_size(comms_[g], &size_[g]));
+            SS_MPI_CHECK(MPI_Comm_rank(comms_[g], &rank_[g]));
+        }
+    }
+    ~MpiTransport() override {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (finalized) return;
+        for (auto& c : comms_)
+            if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
+    }
+
+    int size(GroupKind g) const override { return size_[static_cast<int>(g)]; }
+    int rank(GroupKind g) const override { return rank_[static_cast<int>(g)]; }
+    std::string name() const override { return "mpi"; }
+
+    std::unique_ptr<PendingOp> all_reduce(GroupKind g, void* buf, std::size_t count, DType t,
+                                          bool blocking) override {
+        auto op = std::make_unique<MpiOp>();
+        if (blocking)
+            SS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, as_int(count), mpi_type(t), MPI_SUM,
+                                       comm(g)));
+        else
+            SS_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buf, as_int(count), mpi_type(t), MPI_SUM,
+                                        comm(g), op->get()));
+        return op;
+    }
+
+    std::unique_ptr<PendingOp> reduce_scatter(GroupKind g, const void* send, void* recv,
+                                              std::span<const int> counts, DType t,
+                                              bool blocking) override {
+        check_span(g, counts.size(), "reduce_scatter counts");
+        auto op = std::make_unique<MpiOp>();
+        if (blocking)
+            SS_MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), mpi_type(t), MPI_SUM,
+                                            comm(g)));
+        else
+            SS_MPI_CHECK(MPI_Ireduce_scatter(send, recv, counts.data(), mpi_type(t), MPI_SUM,
+                                             comm(g), op->get()));
+        return op;
+    }
+
+    std::unique_ptr<PendingOp> all_gather(GroupKind g, void* buf, std::span<const int> counts,
+                                          std::span<const int> displs, DType t,
+                                          bool blocking) override {
+        check_span(g, counts.size(), "all_gather counts");
+        check_span(g, displs.size(), "all_gather displs");
+        auto op = std::make_unique<MpiOp>();
+        if (blocking)
+            SS_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts.data(),
+                                        displs.data(), mpi_type(t), comm(g)));
+        else
+            SS_MPI_CHECK(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts.data(),
+                                         displs.data(), mpi_type(t), comm(g), op->get()));
+        return op;
+    }
+
+    void broadcast(GroupKind g, void* buf, std::size_t count, DType t, int root) override {
+        SS_MPI_CHECK(MPI_Bcast(buf, as_int(count), mpi_type(t), root, comm(g)));
+    }
+
+    std::unique_ptr<PendingOp> send(GroupKind g, const void* buf, std::size_t count, DType t,
+                                    int peer, int tag, bool blocking) override {
+        auto op = std::make_unique<MpiOp>();
+        if (blocking)
+            SS_MPI_CHECK(MPI_Send(buf, as_int(count), mpi_type(t), peer, tag, comm(g)));
+        else
+            SS_MPI_CHECK(
+                MPI_Isend(buf, as_int(count), mpi_type(t), peer, tag, comm(g), op->get()));
+        return op;
+    }
+
+    std::unique_ptr<PendingOp> recv(GroupKind g, void* buf, std::size_t count, DType t, int peer,
+                                    int tag, bool blocking) override {
+        auto op = std::make_unique<MpiOp>();
+        if (blocking)
+            SS_MPI_CHECK(MPI_Recv(buf, as_int(count), mpi_type(t), peer, tag, comm(g),
+                                  MPI_STATUS_IGNORE));
+        else
+            SS_MPI_CHECK(
+                MPI_Irecv(buf, as_int(count), mpi_type(t), peer, tag, comm(g), op->get()));
+        return op;
+    }
+
+    void barrier(GroupKind g) override { SS_MPI_CHECK(MPI_Barrier(comm(g))); }
+
+    [[noreturn]] void abort(int code) override {
+        MPI_Abort(MPI_COMM_WORLD, code);
+        std::exit(code);
+    }
+
+private:
+    MPI_Comm comm(GroupKind g) const { return comms_[static_cast<int>(g)]; }
+    static int as_int(std::size_t count) {
+        if (count > static_cast<std::size_t>(INT32_MAX))
+            MpiEnvironment::abort_job("message of " + std::to_string(count) +
+                                      " elements exceeds the MPI int count limit");
+        return static_cast<int>(count);
+    }
+    void check_span(GroupKind g, std::size_t n, const char* what) const {
+        if (n != static_cast<std::size_t>(size(g)))
+            MpiEnvironment::abort_job(std::string(what) + " has " + std::to_string(n) +
+                                      " entries for a " + to_string(g) + " group of " +
+                                      std::to_string(size(g)));
+    }
+
+    std::array<MPI_Comm, kGroupKinds> comms_{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL,
+                                             MPI_COMM_NULL};
+    std::array<int, kGroupKinds> size_{};
+    std::array<int, kGroupKinds> rank_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_mpi_transport(const Layout& layout) {
+    return std::make_unique<MpiTransport>(layout);
+}
+
+}  // namespace ss::models

@@ -1,0 +1,368 @@
+#include "models/worker_app.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/spec.h"
+#include "kernels/backend.h"
+#include "kernels/cpu_kernels.h"
+#include "models/comm.h"
+#include "models/data.h"
+#include "models/sources.h"
+#include "models/stage.h"
+#include "models/trainer.h"
+
+namespace ss::models {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// Counts rank 0's communication calls per (group, op) and their bytes.
+class CommCounter final : public CommObserver {
+public:
+    void on_begin(const CommRecord&) override {}
+    void on_end(const CommRecord& r) override {
+        auto& c = counts_[static_cast<int>(r.group)][static_cast<int>(r.op)];
+        c.calls += 1;
+        c.bytes += r.bytes;
+    }
+    json to_json() const {
+        json out = json::object();
+        for (int g = 0; g < kGroupKinds; ++g)
+            for (int o = 0; o < kCommOps; ++o) {
+                const auto& c = counts_[g][o];
+                if (c.calls == 0) continue;
+                out[to_string(static_cast<GroupKind>(g))][to_string(static_cast<CommOp>(o))] = {
+                    {"calls", c.calls}, {"bytes", c.bytes}};
+            }
+        return out;
+    }
+
+private:
+    struct Count {
+        std::uint64_t calls = 0;
+        std::uint64_t bytes = 0;
+    };
+    std::array<std::array<Count, kCommOps>, kGroupKinds> counts_{};
+};
+
+void emit(const json& j) {
+    const std::string line = j.dump();
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Args {
+    std::string spec_path;
+    std::vector<std::string> overrides;
+    std::string error;
+};
+
+Args parse_args(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string s = argv[i];
+        if (s == "--set") {
+            if (i + 1 >= argc) {
+                a.error = "--set needs a path=value argument";
+                return a;
+            }
+            a.overrides.emplace_back(argv[++i]);
+        } else if (s.rfind("--set=", 0) == 0) {
+            a.overrides.push_back(s.substr(6));
+        } else if (s == "-h" || s == "--help") {
+            a.error = "usage: scalescope-worker SPEC.json [--set path=value ...]";
+            return a;
+        } else if (!s.empty() && s[0] == '-') {
+            a.error = "unknown option '" + s + "'";
+            return a;
+        } else if (a.spec_path.empty()) {
+            a.spec_path = s;
+        } else {
+            a.error = "more than one spec file given ('" + a.spec_path + "', '" + s + "')";
+            return a;
+        }
+    }
+    if (a.error.empty() && a.spec_path.empty())
+        a.error = "usage: scalescope-worker SPEC.json [--set path=value ...]";
+    return a;
+}
+
+// Parse + overrides + validation. Returns the problems (empty: ok).
+std::vector<std::string> load_spec(const Args& args, int world, core::ExperimentSpec& spec) {
+    std::vector<std::string> problems;
+    core::ParseResult pr;
+    if (args.overrides.empty()) {
+        pr = core::parse_spec_file(args.spec_path);
+    } else {
+        std::ifstream in(args.spec_path);
+        if (!in) return {"cannot read spec file '" + args.spec_path + "'"};
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        json doc;
+        try {
+            doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+        } catch (const std::exception& e) {
+            return {args.spec_path + ": " + e.what()};
+        }
+        for (const std::string& o : args.overrides) {
+            try {
+                core::apply_override(doc, o);
+            } catch (const std::exception& e) {
+                problems.push_back(std::string("--set ") + o + ": " + e.what());
+            }
+        }
+        if (!problems.empty()) return problems;
+        pr = core::parse_spec(doc);
+    }
+    for (const auto& e : pr.errors) problems.push_back(e.message);
+    if (!problems.empty()) return problems;
+    for (const auto& e : core::validate(pr.spec, world, true)) problems.push_back(e.message);
+    if (pr.spec.backend.device != "cpu")
+        problems.push_back("backend.device=\"" + pr.spec.backend.device +
+                           "\": this worker build has only the cpu backend");
+    spec = pr.spec;
+    return problems;
+}
+
+int run(Comm& comm, const core::ExperimentSpec& spec) {
+    const bool root = comm.world_rank() == 0;
+    const auto& ps = spec.parallel;
+    const auto& ts = spec.training;
+    const bool is_gpt = spec.model.kind == "gpt";
+
+    kernels::set_blas_threads(spec.backend.blas_threads);
+    std::unique_ptr<kernels::Backend> backend = kernels::make_cpu_backend();
+
+    ParallelConfig par;
+    par.layout = {ps.dp, ps.tp, ps.pp};
+    par.micro_batches = ps.micro_batches;
+    par.schedule = parse_pipe_schedule(ps.schedule);
+    par.zero = ps.zero;
+    par.bucket_mb = ps.bucket_mb;
+    par.overlap = ps.overlap;
+
+    OptimConfig opt;
+    opt.lr = static_cast<float>(ts.lr);
+    opt.weight_decay = static_cast<float>(ts.weight_decay);
+    opt.beta1 = static_cast<float>(ts.beta1);
+    opt.beta2 = static_cast<float>(ts.beta2);
+    opt.eps = static_cast<float>(ts.eps);
+    opt.grad_clip = static_cast<float>(ts.grad_clip);
+    opt.warmup_steps = ts.warmup_steps;
+    opt.schedule = parse_lr_schedule(ts.lr_schedule);
+    opt.total_steps = ts.steps;
+
+    StageEnv env;
+    env.backend = backend.get();
+    env.comm = &comm;
+    env.tp = comm.size(GroupKind::Tp);
+    env.tp_rank = comm.rank(GroupKind::Tp);
+    env.pp = comm.size(GroupKind::Pp);
+    env.pp_rank = comm.rank(GroupKind::Pp);
+    env.micro_batch = micro_batch_size(ts.global_batch, par);
+    env.slots = activation_slots(par, env.pp_rank);
+    env.seed = ts.seed;
+    const bool needs_data = env.first() || env.last();
+
+    // Data (only the first and last stages read samples).
+    ImageDataset train_images, test_images;
+    std::vector<std::uint8_t> train_text, val_text;
+    std::unique_ptr<BatchSource> train_src, eval_src;
+    int eval_batches = 0;
+    std::unique_ptr<Stage> stage;
+    const std::int64_t tokens_per_sample = is_gpt ? spec.model.seq_len : 1;
+    if (is_gpt) {
+        GptConfig g;
+        g.vocab = spec.model.vocab;
+        g.seq_len = spec.model.seq_len;
+        g.d_model = spec.model.d_model;
+        g.heads = spec.model.heads;
+        g.layers = spec.model.layers;
+        env.loss_scale = 1.0f / static_cast<float>(static_cast<std::int64_t>(ts.global_batch) * g.seq_len);
+        if (needs_data) {
+            TextCorpus corpus = load_text(spec.data.path);
+            // The last 10% of the corpus is held out for evaluation.
+            const std::size_t cut = corpus.bytes.size() / 10 * 9;
+            train_text.assign(corpus.bytes.begin(), corpus.bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+            val_text.assign(corpus.bytes.begin() + static_cast<std::ptrdiff_t>(cut), corpus.bytes.end());
+            train_src = std::make_unique<TextBatchSource>(train_text, g.seq_len, ts.seed);
+            eval_src = std::make_unique<TextBatchSource>(val_text, g.seq_len, ts.seed + 1);
+        }
+        eval_batches = 4;
+        stage = make_gpt_stage(g, env);
+    } else {
+        MlpConfig m;
+        m.input_dim = spec.model.input_dim;
+        m.classes = spec.model.classes;
+        m.hidden = spec.model.hidden;
+        m.activation = parse_activation(spec.model.activation.empty() ? "relu" : spec.model.activation);
+        env.loss_scale = 1.0f / static_cast<float>(ts.global_batch);
+        if (needs_data) {
+            train_images = load_fashion_mnist(spec.data.path, true);
+            test_images = load_fashion_mnist(spec.data.path, false);
+            if (static_cast<int>(train_images.image_size()) != m.input_dim)
+                throw std::runtime_error("Fashion-MNIST images have " +
+                                         std::to_string(train_images.image_size()) +
+                                         " pixels, model.input_dim is " + std::to_string(m.input_dim));
+            train_src = std::make_unique<ImageBatchSource>(train_images, ts.seed, ts.global_batch, true);
+            auto ev = std::make_unique<ImageBatchSource>(test_images, ts.seed, ts.global_batch, false);
+            eval_batches = ev->batches_per_pass();
+            eval_src = std::move(ev);
+        }
+        stage = make_mlp_stage(m, env);
+    }
+    // Middle pipeline stages read no samples; world rank 0 (always a first stage) tells every
+    // rank how many evaluation batches there are.
+    {
+        double eb = eval_batches;
+        comm.broadcast(GroupKind::World, &eb, 1, 0);
+        eval_batches = static_cast<int>(eb);
+    }
+    // A stage without data never calls fill(); give it an empty source type-safely.
+    struct NoData final : BatchSource {
+        void fill(std::int64_t, int, int, HostMicroBatch&) const override {
+            throw std::logic_error("a middle pipeline stage asked for samples");
+        }
+    };
+    NoData no_data;
+    const BatchSource& train_data = train_src ? *train_src : no_data;
+    const BatchSource& eval_data = eval_src ? *eval_src : no_data;
+
+    Trainer trainer(comm, *backend, *stage, par, opt, ts.global_batch);
+    CommCounter counter;
+    if (root) comm.set_observer(&counter);
+
+    if (root) {
+        json start = {{"event", "start"},
+                      {"model", spec.model.kind},
+                      {"preset", spec.model.preset},
+                      {"params", stage->model_params()},
+                      {"layout", {{"dp", ps.dp}, {"tp", ps.tp}, {"pp", ps.pp}}},
+                      {"world", comm.world_size()},
+                      {"micro_batches", ps.micro_batches},
+                      {"schedule", ps.schedule},
+                      {"zero", ps.zero},
+                      {"buckets", trainer.buckets().size()},
+                      {"backend", backend->name()},
+                      {"stage", stage->describe()}};
+        emit(start);
+    }
+
+    std::vector<double> step_times;
+    step_times.reserve(static_cast<std::size_t>(ts.steps));
+    const auto t_start = Clock::now();
+    double last_loss = 0;
+    const double samples = ts.global_batch;
+    for (int s = 0; s < ts.steps; ++s) {
+        const auto t0 = Clock::now();
+        const StepStats st = trainer.train_step(s, train_data);
+        const auto t1 = Clock::now();
+        const double dt = std::chrono::duration<double>(t1 - t0).count();
+        step_times.push_back(dt);
+        last_loss = st.loss;
+        if (root) {
+            json line = {{"event", "step"},
+                         {"step", s},
+                         {"loss", st.loss},
+                         {"elapsed_s", std::chrono::duration<double>(t1 - t_start).count()},
+                         {"step_time_s", dt},
+                         {"lr", st.lr},
+                         {"grad_norm", st.grad_norm}};
+            if (is_gpt)
+                line["tokens_per_s"] = samples * static_cast<double>(tokens_per_sample) / dt;
+            else
+                line["samples_per_s"] = samples / dt;
+            emit(line);
+        }
+        if (ts.eval_every > 0 && (s + 1) % ts.eval_every == 0 && s + 1 < ts.steps) {
+            const EvalStats ev = trainer.evaluate(eval_data, eval_batches);
+            if (root) {
+                json line = {{"event", "eval"}, {"step", s}, {"loss", ev.loss}};
+                if (!is_gpt) line["accuracy"] = ev.accuracy();
+                emit(line);
+            }
+        }
+    }
+    const EvalStats final_eval = trainer.evaluate(eval_data, eval_batches);
+    if (root) {
+        comm.set_observer(nullptr);
+        const double med = median(step_times);
+        json sum = {{"event", "summary"},
+                    {"final_loss", last_loss},
+                    {"eval_loss", final_eval.loss},
+                    {"steps", ts.steps},
+                    {"step_time_median_s", med},
+                    {"elapsed_s", std::chrono::duration<double>(Clock::now() - t_start).count()},
+                    {"params", stage->model_params()},
+                    {"comm", counter.to_json()}};
+        if (is_gpt)
+            sum["tokens_per_s"] = med > 0 ? samples * static_cast<double>(tokens_per_sample) / med : 0.0;
+        else {
+            sum["samples_per_s"] = med > 0 ? samples / med : 0.0;
+            sum["accuracy"] = final_eval.accuracy();
+            sum["test_samples"] = final_eval.count;
+        }
+        emit(sum);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int worker_main(int argc, char** argv) {
+    MpiEnvironment mpi(&argc, &argv);
+    const bool root = mpi.world_rank() == 0;
+    const Args args = parse_args(argc, argv);
+    if (!args.error.empty()) {
+        if (root) std::fprintf(stderr, "scalescope-worker: %s\n", args.error.c_str());
+        return 2;
+    }
+    core::ExperimentSpec spec;
+    std::vector<std::string> problems;
+    try {
+        problems = load_spec(args, mpi.world_size(), spec);
+    } catch (const std::exception& e) {
+        problems.push_back(e.what());
+    }
+    if (!problems.empty()) {
+        // Every rank found the same problems; rank 0 reports them, all exit.
+        if (root)
+            for (const auto& p : problems)
+                std::fprintf(stderr, "scalescope-worker: %s: %s\n", args.spec_path.c_str(), p.c_str());
+        return 2;
+    }
+    std::unique_ptr<Comm> comm;
+    try {
+        comm = std::make_unique<Comm>(make_mpi_transport({spec.parallel.dp, spec.parallel.tp, spec.parallel.pp}));
+    } catch (const std::exception& e) {
+        MpiEnvironment::abort_job(e.what());
+    }
+    try {
+        return run(*comm, spec);
+    } catch (const std::exception& e) {
+        comm->fatal(e.what());
+    }
+}
+
+}  // namespace ss::models
