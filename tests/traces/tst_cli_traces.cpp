@@ -1,0 +1,109 @@
+// scalescope-cli info / stats / merge / export: outputs and exit codes.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <nlohmann/json.hpp>
+
+#include "trace_fixture.h"
+
+using namespace ss::traces;
+using nlohmann::json;
+
+class TestCliTraces : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir dir_;
+    QStringList rankFiles_;
+
+    struct Result {
+        int code;
+        std::string out, err;
+    };
+    static Result cli(const QStringList& args) {
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), args);
+        if (!p.waitForFinished(60000)) return {-1, "", "timeout"};
+        return {p.exitCode(), p.readAllStandardOutput().toStdString(),
+                p.readAllStandardError().toStdString()};
+    }
+    QString file(const char* n) { return dir_.filePath(QString::fromUtf8(n)); }
+
+private slots:
+    void initTestCase() {
+        for (int r = 0; r < 2; ++r) {
+            fixture::RankFile f;
+            f.rank = r;
+            f.world = 2;
+            f.end_ns = 100000;
+            f.offset_ns = r * 500;
+            f.events = "kernel gemm " + std::to_string(100 + r * 500) + " " + std::to_string(400 + r * 500) +
+                       "\ncomm all_reduce " + std::to_string(500 + r * 500) + " " +
+                       std::to_string(900 + r * 500) + " lane=1 coll=all_reduce group=dp gid=0 gsize=2 seq=0 bytes=1024\n";
+            rankFiles_ << QString::fromStdString(fixture::write_rank_file(dir_, "cli", f));
+        }
+    }
+
+    void mergeInfoStatsExport() {
+        Result m = cli(QStringList{QStringLiteral("merge")} << rankFiles_ << QStringLiteral("-o") << file("t.sqlite"));
+        QVERIFY2(m.code == 0, m.err.c_str());
+        QVERIFY2(m.out.find("merged 2 rank file(s), 4 events") != std::string::npos, m.out.c_str());
+
+        Result info = cli({QStringLiteral("info"), file("t.sqlite"), QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(info.code == 0, info.err.c_str());
+        json j = json::parse(info.out);
+        QCOMPARE(j["file"][0]["schema_version"].get<int>(), 1);
+        QCOMPARE(j["runs"][0]["events"].get<int>(), 4);
+        QCOMPARE(j["runs"][0]["status"].get<std::string>(), std::string("completed"));
+        QCOMPARE(j["ranks"].size(), size_t(2));
+        QCOMPARE(j["ranks"][1]["clock_offset_ns"].get<int>(), 500);
+
+        Result stats = cli({QStringLiteral("stats"), file("t.sqlite"), QStringLiteral("--format=csv")});
+        QVERIFY2(stats.code == 0, stats.err.c_str());
+        QVERIFY2(stats.out.find("1,comm,all_reduce,all_reduce,dp,2,0.0008,0.4,0.4,0.4,0.4,0.4,2048") !=
+                     std::string::npos,
+                 stats.out.c_str());
+
+        Result table = cli({QStringLiteral("stats"), file("t.sqlite")});
+        QCOMPARE(table.code, 0);
+        QVERIFY(table.out.find("aggregates") != std::string::npos);
+
+        Result ex = cli({QStringLiteral("export"), file("t.sqlite"), QStringLiteral("--format"),
+                         QStringLiteral("chrome"), QStringLiteral("-o"), file("t.json")});
+        QVERIFY2(ex.code == 0, ex.err.c_str());
+        QFile jf(file("t.json"));
+        QVERIFY(jf.open(QIODevice::ReadOnly));
+        json tj = json::parse(jf.readAll().toStdString());
+        int x = 0;
+        for (const auto& e : tj["traceEvents"]) x += e["ph"] == "X";
+        QCOMPARE(x, 4);
+    }
+
+    void exitCodes() {
+        QCOMPARE(cli({}).code, 2);
+        QCOMPARE(cli({QStringLiteral("frobnicate")}).code, 2);
+        Result noOut = cli({QStringLiteral("merge"), rankFiles_[0]});
+        QCOMPARE(noOut.code, 2);
+        QVERIFY(noOut.err.find("-o FILE") != std::string::npos);
+        Result badFmt = cli({QStringLiteral("stats"), rankFiles_[0], QStringLiteral("--format"), QStringLiteral("xml")});
+        QCOMPARE(badFmt.code, 2);
+        QVERIFY(badFmt.err.find("table, csv or json") != std::string::npos);
+        QCOMPARE(cli({QStringLiteral("info"), rankFiles_[0], QStringLiteral("--bogus")}).code, 2);
+        Result badRun = cli({QStringLiteral("stats"), rankFiles_[0], QStringLiteral("--run"), QStringLiteral("x")});
+        QCOMPARE(badRun.code, 2);
+
+        QFile t(file("junk.txt"));
+        QVERIFY(t.open(QIODevice::WriteOnly));
+        t.write(QByteArray(4096, 'j'));
+        t.close();
+        Result junk = cli({QStringLiteral("info"), file("junk.txt")});
+        QCOMPARE(junk.code, 1);
+        QVERIFY2(junk.err.find("not a ScaleScope trace") != std::string::npos, junk.err.c_str());
+        Result absentRun = cli({QStringLiteral("stats"), rankFiles_[0], QStringLiteral("--run"), QStringLiteral("99")});
+        QCOMPARE(absentRun.code, 1);
+        QVERIFY(absentRun.err.find("has no run 99") != std::string::npos);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliTraces)
+#include "tst_cli_traces.moc"

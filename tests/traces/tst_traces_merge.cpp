@@ -1,0 +1,197 @@
+// Merge of per-rank files: clock corrections, run status, bad inputs.
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <map>
+
+#include "trace_fixture.h"
+#include "traces/merge.h"
+#include "traces/reader.h"
+
+using namespace ss::traces;
+using fixture::RankFile;
+
+class TestTraceMerge : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir dir_;
+    std::string out(const char* name) { return dir_.filePath(QString::fromUtf8(name)).toStdString(); }
+
+private slots:
+    void correctTimeAppliesOffsetAndDrift() {
+        RankInfo k;
+        k.clock_offset_ns = 5000;
+        k.clock_ref_ns = 1000000;
+        k.clock_drift_ppb = 1000.0;  // 1 us per second
+        QCOMPARE(correct_time(k, 1000000), std::int64_t(1000000 - 5000));
+        // One second after the reference the rank clock has gained another microsecond.
+        QCOMPARE(correct_time(k, 1001000000), std::int64_t(1001000000 - 5000 - 1000));
+        QCOMPARE(correct_time(k, 0), std::int64_t(0 - 5000 + 1));  // drift before the reference
+    }
+
+    void mergesRanksOntoRankZeroClock() {
+        // The same all-reduce seen by three ranks whose clocks are off by +1 ms, -2 ms, +7 us.
+        // After correction all three start at 10'000 and end at 12'000 on rank 0's clock.
+        std::vector<std::string> files;
+        const std::int64_t offsets[] = {0, 1000000, -2000000};
+        for (int r = 0; r < 3; ++r) {
+            RankFile f;
+            f.rank = r;
+            f.world = 3;
+            f.offset_ns = offsets[r];
+            f.start_ns = 0 + offsets[r];
+            f.end_ns = 50000 + offsets[r];
+            const std::int64_t o = offsets[r];
+            f.events = "kernel gemm " + std::to_string(1000 + o) + " " + std::to_string(9000 + o) +
+                       " step=0 flops=1e6\n" + "comm all_reduce " + std::to_string(10000 + o) + " " +
+                       std::to_string(12000 + o) +
+                       " lane=1 coll=all_reduce group=dp gid=0 gsize=3 seq=0 bytes=4096 step=0\n";
+            files.push_back(fixture::write_rank_file(dir_, "m3", f));
+        }
+        // Input order must not matter.
+        std::swap(files[0], files[2]);
+        const std::string o = out("merged.sqlite");
+        MergeResult res = merge_rank_files(files, o);
+        QCOMPARE(res.ranks, 3);
+        QCOMPARE(res.events, std::int64_t(6));
+        QCOMPARE(res.status, RunStatus::Completed);
+
+        TraceReader rd(o);
+        RunInfo run = rd.run(res.run);
+        QCOMPARE(run.world_size, 3);
+        QCOMPARE(run.event_count, std::int64_t(6));
+        QCOMPARE(run.start_ns, std::int64_t(0));
+        QCOMPARE(run.end_ns, std::int64_t(50000));
+        QCOMPARE(run.hosts, (std::vector<std::string>{"node0", "node1"}));
+        auto ranks = rd.ranks(res.run);
+        QCOMPARE(ranks.size(), size_t(3));
+        for (const auto& k : ranks) {
+            QVERIFY(k.clock_corrected);
+            QCOMPARE(k.clock_offset_ns, offsets[k.rank]);
+        }
+        int comm = 0;
+        rd.scan_events(res.run, [&](const Event& e) {
+            if (e.kind == EventKind::Comm) {
+                ++comm;
+                QCOMPARE(e.start_ns, std::int64_t(10000));
+                QCOMPARE(e.end_ns, std::int64_t(12000));
+                QCOMPARE(e.bytes, std::int64_t(4096));
+                QCOMPARE(e.group_kind, GroupKind::DP);
+                QCOMPARE(rd.string(e.name), std::string("all_reduce"));
+            } else {
+                QCOMPARE(e.start_ns, std::int64_t(1000));
+                QCOMPARE(e.flops, 1e6);
+            }
+        });
+        QCOMPARE(comm, 3);
+        auto agg = rd.aggregates(res.run);
+        QCOMPARE(agg.size(), size_t(2));
+        for (const auto& a : agg) {
+            QCOMPARE(a.count, std::int64_t(3));
+            if (a.kind == EventKind::Comm) QCOMPARE(a.bytes, std::int64_t(3 * 4096));
+        }
+        auto metrics = rd.metrics(res.run);
+        QCOMPARE(metrics.size(), size_t(3));
+        for (const auto& m : metrics) QCOMPARE(m.time_ns, std::int64_t(10));
+        // Window queries see the corrected times.
+        QCOMPARE(rd.events_in_window(res.run, 1, 1, 11000, 11001).size(), size_t(1));
+        QCOMPARE(rd.events_in_window(res.run, 1, 1, 1011000, 1011001).size(), size_t(0));
+    }
+
+    void mergesTwoRunsIntoOneFile() {
+        const std::string o = out("two-runs.sqlite");
+        for (int run = 0; run < 2; ++run) {
+            std::vector<std::string> files;
+            for (int r = 0; r < 2; ++r) {
+                RankFile f;
+                f.rank = r;
+                f.world = 2;
+                f.end_ns = 100;
+                f.events = "kernel k 10 20\n";
+                files.push_back(fixture::write_rank_file(dir_, "two" + std::to_string(run), f));
+            }
+            merge_rank_files(files, o);
+        }
+        TraceReader rd(o);
+        QCOMPARE(rd.runs().size(), size_t(2));
+        QCOMPARE(rd.runs()[1].name, std::string("two1"));
+    }
+
+    void unfinishedRankMakesRunFailed() {
+        RankFile a;
+        a.world = 2;
+        a.end_ns = 1000;
+        a.events = "step step 0 400 step=0\nstep step 400 800 step=1\n";
+        RankFile b = a;
+        b.rank = 1;
+        b.finish = false;  // process killed: its run row was never finished
+        b.end_ns = 0;
+        b.events = "step step 0 400 step=0\n";
+        std::vector<std::string> files{fixture::write_rank_file(dir_, "crash", a),
+                                       fixture::write_rank_file(dir_, "crash", b)};
+        MergeResult res = merge_rank_files(files, out("crash.sqlite"));
+        QCOMPARE(res.status, RunStatus::Failed);
+        QVERIFY2(res.failure_reason.find("rank 1") != std::string::npos, res.failure_reason.c_str());
+        TraceReader rd(out("crash.sqlite"));
+        QCOMPARE(rd.run(res.run).status, RunStatus::Failed);
+        QCOMPARE(rd.run(res.run).event_count, std::int64_t(3));
+    }
+
+    void missingRankIsCountedAndFailsRun() {
+        RankFile a;
+        a.world = 3;
+        a.end_ns = 10;
+        a.events = "kernel k 1 2\n";
+        MergeResult res = merge_rank_files({fixture::write_rank_file(dir_, "missing", a)},
+                                           out("missing.sqlite"));
+        QCOMPARE(res.status, RunStatus::Failed);
+        QCOMPARE(res.warnings.size(), size_t(2));
+        TraceReader rd(out("missing.sqlite"));
+        std::int64_t missing = 0;
+        for (const auto& s : rd.stats(res.run))
+            if (s.key == "merge_rank_files_missing") missing += s.value;
+        QCOMPARE(missing, std::int64_t(2));
+    }
+
+    void statusOverrideWins() {
+        RankFile a;
+        a.end_ns = 10;
+        MergeOptions opt;
+        opt.status = RunStatus::Cancelled;
+        opt.failure_reason = "cancelled by the user";
+        MergeResult res = merge_rank_files({fixture::write_rank_file(dir_, "cancel", a)},
+                                           out("cancel.sqlite"), opt);
+        TraceReader rd(out("cancel.sqlite"));
+        QCOMPARE(rd.run(res.run).status, RunStatus::Cancelled);
+        QCOMPARE(rd.run(res.run).failure_reason, std::string("cancelled by the user"));
+    }
+
+    void rejectsBadInputs() {
+        RankFile a;
+        a.world = 2;
+        const std::string r0 = fixture::write_rank_file(dir_, "bad", a);
+        RankFile other = a;
+        other.rank = 1;
+        other.world = 4;
+        const std::string foreign = fixture::write_rank_file(dir_, "other-run", other);
+        auto expect_error = [](const std::vector<std::string>& files, const std::string& o,
+                               const char* needle) {
+            try {
+                merge_rank_files(files, o);
+                QFAIL("merge should have failed");
+            } catch (const TraceError& e) {
+                QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
+            }
+        };
+        expect_error({r0, r0}, out("dup.sqlite"), "rank 0 appears twice");
+        expect_error({r0, foreign}, out("mix.sqlite"), "belongs to another run");
+        expect_error({r0, dir_.filePath(QStringLiteral("nope.sqlite")).toStdString()},
+                     out("nofile.sqlite"), "no such file");
+        expect_error({}, out("none.sqlite"), "no rank files");
+        // A failed merge never created the output file.
+        QVERIFY(!QFile::exists(QString::fromStdString(out("dup.sqlite"))));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTraceMerge)
+#include "tst_traces_merge.moc"

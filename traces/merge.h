@@ -1,0 +1,41 @@
+// Merges the per-rank trace files of one run into one run of an output trace file, moving every
+// rank's timestamps onto rank 0's clock with the offset and drift the rank measured.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "traces/types.h"
+
+namespace ss::traces {
+
+// Rank-clock time -> rank-0 time: t - (offset + drift_ppb * 1e-9 * (t - ref)).
+std::int64_t correct_time(const RankInfo& rank, std::int64_t t_ns);
+
+struct MergeOptions {
+    // Overrides the merged run's status (e.g. the launcher knows the run was cancelled). When
+    // unset: completed if every rank file finished completed, otherwise the worst rank status,
+    // and a rank file never finished (its process died) makes the run failed.
+    std::optional<RunStatus> status;
+    std::string failure_reason;
+    // World ranks expected; ranks without a file are counted in merge_rank_files_missing.
+    int expected_world_size = -1;
+};
+
+struct MergeResult {
+    RunId run;
+    std::int64_t events = 0;
+    int ranks = 0;
+    RunStatus status = RunStatus::Completed;
+    std::string failure_reason;
+    std::vector<std::string> warnings;
+};
+
+// Each input file holds exactly one run with exactly one rank (what the profiler writes). The
+// output is created or appended to. Throws TraceError naming the file on any bad input; the output
+// file is left as it was when that happens before writing begins.
+MergeResult merge_rank_files(const std::vector<std::string>& rank_files,
+                             const std::string& output, const MergeOptions& options = {});
+
+}  // namespace ss::traces

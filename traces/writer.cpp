@@ -1,0 +1,279 @@
+#include "traces/writer.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "traces/schema.h"
+#include "traces/stats_keys.h"
+
+namespace ss::traces {
+
+namespace {
+std::string hosts_json(const std::vector<std::string>& hosts) {
+    std::string s = "[";
+    for (size_t i = 0; i < hosts.size(); ++i) {
+        if (i) s += ",";
+        s += "\"";
+        for (char c : hosts[i]) {
+            if (c == '"' || c == '\\') s += '\\';
+            if (static_cast<unsigned char>(c) >= 0x20) s += c;
+        }
+        s += "\"";
+    }
+    return s + "]";
+}
+}  // namespace
+
+TraceWriter::TraceWriter(const std::string& path, WriterOptions options) : opt_(std::move(options)) {
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > 0;
+    db_ = Db(path, Db::Mode::Create);
+    if (exists) {
+        int version = read_schema_version(db_);
+        validate_structure(db_, version);
+        migrate(db_, version);
+    } else {
+        db_.exec("PRAGMA page_size=8192");
+        create_schema(db_, opt_.created_by);
+    }
+    db_.exec(opt_.durable ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF");
+    db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
+    db_.exec("PRAGMA temp_store=MEMORY");
+
+    insert_event_ = db_.prepare(
+        "INSERT INTO events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch,"
+        " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, correlation)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    insert_string_ = db_.prepare("INSERT INTO strings(value) VALUES(?1)");
+    insert_metric_ = db_.prepare(
+        "INSERT INTO metrics(run_id, rank, step, time_ns, name_id, value) VALUES(?1,?2,?3,?4,?5,?6)");
+    upsert_rank_ = db_.prepare(
+        "INSERT OR REPLACE INTO ranks(run_id, rank, host, pid, device, dp_coord, tp_coord, pp_coord,"
+        " clock_offset_ns, clock_ref_ns, clock_drift_ppb, clock_rtt_ns, clock_corrected)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    upsert_lane_ = db_.prepare(
+        "INSERT OR REPLACE INTO lanes(run_id, rank, lane, name, event_count, max_duration_ns,"
+        " min_start_ns, max_end_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    upsert_stat_ = db_.prepare(
+        "INSERT OR REPLACE INTO stats(run_id, rank, key, value) VALUES(?1,?2,?3,?4)");
+    update_count_ = db_.prepare("UPDATE runs SET event_count=?2 WHERE id=?1");
+
+    Stmt st = db_.prepare("SELECT id, value FROM strings");
+    while (st.step()) strings_.emplace(st.col_text(1), st.col_int(0));
+}
+
+TraceWriter::~TraceWriter() {
+    try {
+        flush();
+    } catch (...) {
+        // A destructor cannot report; flush() is what callers use to see errors.
+    }
+}
+
+void TraceWriter::begin_batch() {
+    if (!in_tx_) {
+        db_.exec("BEGIN");
+        in_tx_ = true;
+    }
+}
+
+void TraceWriter::commit_batch() {
+    if (in_tx_) {
+        db_.exec("COMMIT");
+        in_tx_ = false;
+    }
+    pending_ = 0;
+}
+
+TraceWriter::RunState& TraceWriter::state(RunId run) {
+    auto it = runs_.find(run.value);
+    if (it == runs_.end()) {
+        // A run begun by an earlier writer session: continue its counts.
+        Stmt st = db_.prepare("SELECT event_count FROM runs WHERE id=?1");
+        st.bind(1, run.value);
+        if (!st.step())
+            throw TraceError("run " + std::to_string(run.value) + " does not exist in '" +
+                             db_.path() + "'");
+        it = runs_.emplace(run.value, RunState{}).first;
+        it->second.event_count = st.col_int(0);
+    }
+    return it->second;
+}
+
+RunId TraceWriter::begin_run(const RunInfo& r) {
+    begin_batch();
+    Stmt st = db_.prepare(
+        "INSERT INTO runs(name, spec_json, model, backend, world_size, dp, tp, pp, micro_batches,"
+        " schedule, hosts, oversubscribed, start_ns, end_ns, wall_start_unix_ns, status,"
+        " failure_reason, event_count) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+        "?17,0)");
+    st.bind(1, r.name).bind(2, r.spec_json).bind(3, r.model).bind(4, r.backend);
+    st.bind(5, r.world_size).bind(6, r.dp).bind(7, r.tp).bind(8, r.pp).bind(9, r.micro_batches);
+    st.bind(10, r.schedule).bind(11, hosts_json(r.hosts)).bind(12, r.oversubscribed ? 1 : 0);
+    st.bind(13, r.start_ns).bind(14, r.end_ns).bind(15, r.wall_start_unix_ns);
+    st.bind(16, to_string(r.status)).bind(17, r.failure_reason);
+    st.run();
+    RunId id(db_.last_insert_rowid());
+    runs_.emplace(id.value, RunState{});
+    commit_batch();
+    return id;
+}
+
+void TraceWriter::put_rank(const RankInfo& k) {
+    begin_batch();
+    auto& st = upsert_rank_;
+    st.bind(1, k.run.value).bind(2, k.rank).bind(3, k.host).bind(4, k.pid).bind(5, k.device);
+    st.bind(6, k.dp_coord).bind(7, k.tp_coord).bind(8, k.pp_coord);
+    st.bind(9, k.clock_offset_ns).bind(10, k.clock_ref_ns).bind(11, k.clock_drift_ppb);
+    st.bind(12, k.clock_rtt_ns).bind(13, k.clock_corrected ? 1 : 0);
+    st.run();
+}
+
+StringId TraceWriter::intern(std::string_view s) {
+    std::string key(s);
+    if (auto it = strings_.find(key); it != strings_.end()) return StringId(it->second);
+    begin_batch();
+    insert_string_.bind(1, s).run();
+    std::int64_t id = db_.last_insert_rowid();
+    strings_.emplace(std::move(key), id);
+    return StringId(id);
+}
+
+void TraceWriter::define_lane(RunId run, std::int32_t rank, std::int32_t lane,
+                              std::string_view name) {
+    auto& rs = state(run);
+    rs.lanes[{rank, lane}].name = std::string(name);
+    rs.dirty = true;
+}
+
+bool TraceWriter::add_event(const Event& e) {
+    RunState& rs = state(e.run);
+    if (e.end_ns < e.start_ns || !e.name.valid()) {
+        rs.stats[{-1, std::string(stats::kEventsMalformed.key)}] += 1;
+        rs.dirty = true;
+        return false;
+    }
+    begin_batch();
+    auto& st = insert_event_;
+    st.bind(1, e.run.value).bind(2, e.rank).bind(3, e.lane).bind(4, static_cast<int>(e.kind));
+    st.bind(5, e.name.value).bind(6, e.start_ns).bind(7, e.end_ns);
+    st.bind_opt(8, e.step, kNone).bind_opt(9, e.micro_batch, kNone).bind_opt(10, e.layer, kNone);
+    st.bind_opt(11, e.bytes, kNone);
+    if (e.flops >= 0) st.bind(12, e.flops);
+    if (e.collective != Collective::None) st.bind(13, static_cast<int>(e.collective));
+    if (e.group_kind != GroupKind::None) st.bind(14, static_cast<int>(e.group_kind));
+    st.bind_opt(15, e.group_id, kNone).bind_opt(16, e.group_size, kNone);
+    st.bind_opt(17, e.peer, kNone).bind_opt(18, e.seq, kNone).bind_opt(19, e.correlation, kNone);
+    st.run();
+
+    LaneState& ls = rs.lanes[{e.rank, e.lane}];
+    ls.count++;
+    ls.max_dur = std::max(ls.max_dur, e.end_ns - e.start_ns);
+    ls.min_start = std::min(ls.min_start, e.start_ns);
+    ls.max_end = std::max(ls.max_end, e.end_ns);
+    rs.aggregates.add(e);
+    rs.event_count++;
+    rs.dirty = true;
+    ++events_total_;
+    if (++pending_ >= opt_.batch_events) flush();
+    return true;
+}
+
+void TraceWriter::add_metric(RunId run, std::int32_t rank, std::int64_t step, std::int64_t time_ns,
+                             std::string_view name, double value) {
+    if (!std::isfinite(value)) {
+        add_stat(run, -1, stats::kMetricsMalformed.key, 1);
+        return;
+    }
+    StringId n = intern(name);
+    begin_batch();
+    insert_metric_.bind(1, run.value).bind(2, rank).bind_opt(3, step, kNone).bind(4, time_ns);
+    insert_metric_.bind(5, n.value).bind(6, value).run();
+}
+
+void TraceWriter::add_stat(RunId run, std::int32_t rank, std::string_view key, std::int64_t delta) {
+    auto& rs = state(run);
+    auto& v = rs.stats[{rank, std::string(key)}];
+    if (v == 0) {
+        // Continue a counter stored by an earlier session or by merge.
+        Stmt st = db_.prepare("SELECT value FROM stats WHERE run_id=?1 AND rank=?2 AND key=?3");
+        st.bind(1, run.value).bind(2, rank).bind(3, key);
+        if (st.step()) v = st.col_int(0);
+    }
+    v += delta;
+    rs.dirty = true;
+}
+
+void TraceWriter::write_lanes(RunId run) {
+    auto& rs = state(run);
+    for (auto& [key, ls] : rs.lanes) {
+        auto& st = upsert_lane_;
+        st.bind(1, run.value).bind(2, key.first).bind(3, key.second);
+        st.bind(4, ls.name.empty() ? "lane " + std::to_string(key.second) : ls.name);
+        st.bind(5, ls.count).bind(6, ls.max_dur);
+        st.bind(7, ls.count ? ls.min_start : 0).bind(8, ls.count ? ls.max_end : 0);
+        st.run();
+    }
+    for (auto& [key, value] : rs.stats)
+        upsert_stat_.bind(1, run.value).bind(2, key.first).bind(3, key.second).bind(4, value).run();
+    update_count_.bind(1, run.value).bind(2, rs.event_count).run();
+    rs.dirty = false;
+}
+
+void TraceWriter::flush() {
+    for (auto& [id, rs] : runs_) {
+        if (!rs.dirty) continue;
+        begin_batch();
+        write_lanes(RunId(id));
+    }
+    commit_batch();
+}
+
+void TraceWriter::set_run_times(RunId run, std::int64_t start_ns, std::int64_t end_ns) {
+    begin_batch();
+    Stmt st = db_.prepare("UPDATE runs SET start_ns=?2, end_ns=?3 WHERE id=?1");
+    st.bind(1, run.value).bind(2, start_ns).bind(3, end_ns).run();
+}
+
+void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reason,
+                             std::int64_t end_ns) {
+    RunState& rs = state(run);
+    begin_batch();
+    write_lanes(run);
+    Stmt agg = db_.prepare(
+        "INSERT OR REPLACE INTO aggregates(run_id, kind, name_id, collective, group_kind, count,"
+        " total_ns, mean_ns, median_ns, p95_ns, min_ns, max_ns, bytes)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    for (const auto& row : rs.aggregates.finish()) {
+        const auto& s = row.summary;
+        agg.bind(1, run.value).bind(2, static_cast<int>(row.kind)).bind(3, row.name.value);
+        agg.bind(4, static_cast<int>(row.collective)).bind(5, static_cast<int>(row.group_kind));
+        agg.bind(6, s.count).bind(7, s.total_ns).bind(8, s.mean_ns).bind(9, s.median_ns);
+        agg.bind(10, s.p95_ns).bind(11, s.min_ns).bind(12, s.max_ns).bind(13, row.bytes);
+        agg.run();
+    }
+    Stmt st = db_.prepare("UPDATE runs SET status=?2, failure_reason=?3, end_ns=?4 WHERE id=?1");
+    st.bind(1, run.value).bind(2, to_string(status)).bind(3, reason).bind(4, end_ns).run();
+    commit_batch();
+    create_indexes(db_);
+}
+
+StudyId TraceWriter::add_study(const StudyInfo& s) {
+    begin_batch();
+    Stmt st = db_.prepare("INSERT INTO studies(name, variable, scaling) VALUES(?1,?2,?3)");
+    st.bind(1, s.name).bind(2, s.variable).bind(3, s.scaling).run();
+    StudyId id(db_.last_insert_rowid());
+    commit_batch();
+    return id;
+}
+
+void TraceWriter::add_study_run(const StudyRun& r) {
+    begin_batch();
+    Stmt st = db_.prepare(
+        "INSERT OR REPLACE INTO study_runs(study_id, run_id, value, p, repeat) VALUES(?1,?2,?3,?4,?5)");
+    st.bind(1, r.study.value).bind(2, r.run.value).bind(3, r.value).bind(4, r.p).bind(5, r.repeat);
+    st.run();
+    commit_batch();
+}
+
+}  // namespace ss::traces

@@ -1,0 +1,97 @@
+// Writes runs into a trace file: prepared statements, batched transactions, interned strings.
+// A writer owns its file exclusively while open (one writer per file; readers may read
+// concurrently between its commits).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "traces/aggregate.h"
+#include "traces/sqlite_util.h"
+#include "traces/types.h"
+
+namespace ss::traces {
+
+struct WriterOptions {
+    // Events per transaction; the writer commits when a batch fills and on flush().
+    std::int64_t batch_events = 200000;
+    // true: synchronous=NORMAL (survives an OS crash after commit); false: synchronous=OFF
+    // (survives a process crash, which is what per-rank files need, and is faster).
+    bool durable = true;
+    std::string created_by = "scalescope";
+};
+
+class TraceWriter {
+public:
+    // Creates `path` when missing; otherwise opens an existing ScaleScope trace (migrating an
+    // older schema) to append runs. Any other file is refused with TraceError.
+    explicit TraceWriter(const std::string& path, WriterOptions options = {});
+    ~TraceWriter();  // commits what is pending; unfinished runs stay "running"
+    TraceWriter(const TraceWriter&) = delete;
+    TraceWriter& operator=(const TraceWriter&) = delete;
+
+    // Starts a run; `info.id` is ignored and the new id returned.
+    RunId begin_run(const RunInfo& info);
+    // Adds or replaces a rank's row (call again once the end-of-run clock exchange is known).
+    void put_rank(const RankInfo& rank);
+    StringId intern(std::string_view s);
+    // Names a lane of a rank. Lanes used without a name are called "lane N".
+    void define_lane(RunId run, std::int32_t rank, std::int32_t lane, std::string_view name);
+
+    // Appends an event. An event with end < start is not stored; it is counted as
+    // events_malformed in the run's stats. Returns whether it was stored.
+    bool add_event(const Event& e);
+    void add_metric(RunId run, std::int32_t rank, std::int64_t step, std::int64_t time_ns,
+                    std::string_view name, double value);
+    // Adds `delta` to a stats counter (stats_keys.h) of the run (rank -1 for the whole run).
+    void add_stat(RunId run, std::int32_t rank, std::string_view key, std::int64_t delta);
+
+    // Commits everything pending, including lane bounds and the event count, so a crash after
+    // flush() loses nothing written before it.
+    void flush();
+    // Marks the run finished: writes status, end time, lanes and the stored aggregates, builds the
+    // events index.
+    void finish_run(RunId run, RunStatus status, std::string_view failure_reason,
+                    std::int64_t end_ns);
+    // Updates a run's start/end times or status without finishing it.
+    void set_run_times(RunId run, std::int64_t start_ns, std::int64_t end_ns);
+
+    StudyId add_study(const StudyInfo& study);
+    void add_study_run(const StudyRun& row);
+
+    const std::string& path() const { return db_.path(); }
+    std::int64_t events_written() const { return events_total_; }
+
+private:
+    void begin_batch();
+    void commit_batch();
+    void write_lanes(RunId run);
+    struct LaneState {
+        std::string name;
+        std::int64_t count = 0, max_dur = 0, min_start = INT64_MAX, max_end = INT64_MIN;
+    };
+    struct RunState {
+        std::int64_t event_count = 0;
+        std::map<std::pair<std::int32_t, std::int32_t>, LaneState> lanes;
+        std::map<std::pair<std::int32_t, std::string>, std::int64_t> stats;
+        AggregateBuilder aggregates;
+        bool dirty = false;
+    };
+    RunState& state(RunId run);
+
+    WriterOptions opt_;
+    Db db_;
+    Stmt insert_event_, insert_string_, insert_metric_, upsert_rank_, upsert_lane_, upsert_stat_,
+        update_count_;
+    std::unordered_map<std::string, std::int64_t> strings_;
+    std::map<std::int64_t, RunState> runs_;
+    bool in_tx_ = false;
+    std::int64_t pending_ = 0;
+    std::int64_t events_total_ = 0;
+};
+
+}  // namespace ss::traces
