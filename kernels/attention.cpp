@@ -26,7 +26,7 @@ void check_heads(const char* kernel, int C, int NH) {
 
 }  // namespace
 
-void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
+SS_KERNEL_CLONES void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
     check_heads("attention_forward", C, NH);
     const int hs = C / NH;
     const int C3 = 3 * C;
@@ -70,7 +70,7 @@ void attention_forward(float* out, float* att, const float* qkv, int B, int T, i
     }
 }
 
-void attention_backward(float* dqkv, float* scratch, const float* dout, const float* qkv,
+SS_KERNEL_CLONES void attention_backward(float* dqkv, float* scratch, const float* dout, const float* qkv,
                         const float* att, int B, int T, int C, int NH) {
     check_heads("attention_backward", C, NH);
     const int hs = C / NH;

@@ -94,7 +94,7 @@ void embedding_backward(float* dwte, float* dwpe, const float* dout, const std::
 
 // ---- layernorm -------------------------------------------------------------------------------
 
-void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
+SS_KERNEL_CLONES void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
                        const float* weight, const float* bias, int N, int C, float eps) {
     const float invC = 1.0f / static_cast<float>(C);
     for (int i = 0; i < N; ++i) {
@@ -118,7 +118,7 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
     }
 }
 
-void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+SS_KERNEL_CLONES void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                         const float* inp, const float* weight, const float* mean,
                         const float* rstd, int N, int C) {
     // y = norm * w + b, norm = (x - mean) * rstd.
@@ -159,7 +159,7 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
 
 // ---- activations -----------------------------------------------------------------------------
 
-void gelu_forward(float* out, const float* inp, std::size_t n) {
+SS_KERNEL_CLONES void gelu_forward(float* out, const float* inp, std::size_t n) {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const float x = inp[i];
@@ -168,7 +168,7 @@ void gelu_forward(float* out, const float* inp, std::size_t n) {
     }
 }
 
-void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) {
+SS_KERNEL_CLONES void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) {
     // d/dx [0.5 x (1 + tanh u)] = 0.5 (1 + tanh u) + 0.5 x sech^2(u) du/dx,
     // du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2), sech^2 = 1 - tanh^2.
 #pragma omp simd
@@ -199,7 +199,7 @@ void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t
 
 // ---- softmax ---------------------------------------------------------------------------------
 
-void softmax_forward(float* out, const float* inp, int N, int C) {
+SS_KERNEL_CLONES void softmax_forward(float* out, const float* inp, int N, int C) {
     for (int i = 0; i < N; ++i) {
         const float* x = inp + idx(i, C);  // (C)
         float* o = out + idx(i, C);        // (C)
@@ -225,7 +225,7 @@ void softmax_backward(float* dinp, const float* dout, const float* out, int N, i
 
 // ---- cross-entropy ---------------------------------------------------------------------------
 
-void crossentropy_forward(float* losses, float* probs, const float* logits,
+SS_KERNEL_CLONES void crossentropy_forward(float* losses, float* probs, const float* logits,
                           const std::int32_t* targets, int N, int V) {
     for (int i = 0; i < N; ++i) {
         const float* x = logits + idx(i, V);  // (V)
@@ -264,7 +264,7 @@ void crossentropy_backward(float* dlogits, const float* probs, const std::int32_
     }
 }
 
-void fused_classifier(float* dlogits, float* losses, const float* logits,
+SS_KERNEL_CLONES void fused_classifier(float* dlogits, float* losses, const float* logits,
                       const std::int32_t* targets, int N, int V, float dloss_scale) {
     for (int i = 0; i < N; ++i) {
         const float* x = logits + idx(i, V);  // (V)
@@ -330,7 +330,7 @@ void copy(float* dst, const float* src, std::size_t n) {
 
 // ---- optimiser / clipping --------------------------------------------------------------------
 
-void adamw_update(float* param, const float* grad, float* m, float* v, std::size_t n,
+SS_KERNEL_CLONES void adamw_update(float* param, const float* grad, float* m, float* v, std::size_t n,
                   const AdamWConfig& cfg, std::int64_t step, float grad_scale) {
     if (step < 1) {
         throw std::invalid_argument("adamw_update: step must be >= 1 (bias correction), got " +

@@ -5,13 +5,25 @@
 #include <bit>
 #include <cstdint>
 
+// Compute-bound loops (exp/tanh polynomials, divisions) get an AVX2+FMA clone chosen at load time
+// (GCC function multi-versioning through an ifunc); everything else runs the baseline x86-64 code.
+// Results of elementwise kernels are identical in both clones (no FMA contraction in ISO C++
+// mode); simd reductions may differ in the last bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
+    !defined(SS_NO_KERNEL_CLONES)
+#define SS_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SS_KERNEL_CLONES
+#endif
+
 namespace ss::kernels::detail {
 
 // exp(x) for float, Cephes expf scheme: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6
-// polynomial, 2^n assembled in the exponent bits. Max relative error ~2 ulp on [-87.3, 88.7];
-// returns 0 below ln(FLT_MIN) ~ -87.34 and saturates at exp(88.7) above.
+// polynomial, 2^n assembled in the exponent bits. Max relative error ~2 ulp on [-87.3, 88.37];
+// returns 0 below -87.3 (~ln FLT_MIN) and saturates at exp(88.37) ~ 2.5e38 above.
 inline float fast_exp(float x) {
-    const float xc = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+    // Upper clamp: round(88.37 / ln2) = 127 keeps 2^n finite.
+    const float xc = x < -87.3f ? -87.3f : (x > 88.37f ? 88.37f : x);
     // Round to nearest integer with the 1.5*2^23 trick (no SSE4.1 roundps needed).
     const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = xc - n * 0.693359375f;  // ln2 split in two parts for an exact reduction

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "kernels/cpu_kernels.h"
+#include "kernels/detail/fast_math.h"
 #include "kernels/perf.h"
 #include "reference.h"
 #include "test_util.h"
@@ -65,6 +66,37 @@ class TestCpuKernels : public QObject {
 
 private slots:
     void initTestCase() { set_blas_threads(1); }
+
+    // The vectorisable exp/tanh behind softmax, cross-entropy, attention and GELU.
+    void fastMathAccuracy() {
+        double worst = 0;
+        for (double x = -87.0; x <= 88.3; x += 0.0137) {
+            const float xf = float(x);
+            const double want = std::exp(double(xf));
+            worst = std::max(worst, std::abs(detail::fast_exp(xf) - want) / want);
+        }
+        QVERIFY2(worst < 3e-7, qPrintable(QStringLiteral("exp rel. error %1").arg(worst)));
+        QCOMPARE(detail::fast_exp(0.0f), 1.0f);
+        QCOMPARE(detail::fast_exp(-88.0f), 0.0f);
+        QCOMPARE(detail::fast_exp(-std::numeric_limits<float>::infinity()), 0.0f);
+        QVERIFY(std::isfinite(detail::fast_exp(1000.0f)));  // saturates at exp(88.37)
+        QVERIFY(detail::fast_exp(1000.0f) > 2e38f);
+        QVERIFY(std::isfinite(detail::fast_exp(88.7f)));
+        double worst_tanh = 0;
+        for (double u = -12.0; u <= 12.0; u += 0.00731) {
+            worst_tanh = std::max(worst_tanh,
+                                  std::abs(detail::fast_tanh(float(u)) - std::tanh(double(float(u)))));
+        }
+        QVERIFY2(worst_tanh < 2e-7, qPrintable(QStringLiteral("tanh abs. error %1").arg(worst_tanh)));
+        QCOMPARE(detail::fast_tanh(50.0f), 1.0f);
+        QCOMPARE(detail::fast_tanh(-50.0f), -1.0f);
+        const float row[] = {-3.0f, 7.5f, 2.0f, 7.25f, -1e30f, 0.0f, 1.0f, 2.0f, 3.0f, 7.0f, 4.0f};
+        for (int n = 1; n <= 11; ++n) {
+            float want = row[0];
+            for (int i = 1; i < n; ++i) want = std::max(want, row[i]);
+            QCOMPARE(detail::max_of(row, n), want);
+        }
+    }
 
     // ---- sgemm / linear ----------------------------------------------------------------------
     void sgemm_data() {
