@@ -718,9 +718,12 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
                                     " preset; expected one of " + list);
         }
     }
-    if ((mlp || gpt) && !in(m.activation, {"relu", "gelu"}))
+    if (mlp && !in(m.activation, {"relu", "gelu"}))
         add("model.activation",
             "model.activation=" + json_quoted(m.activation) + " must be " + one_of({"relu", "gelu"}));
+    if (gpt && m.activation != "gelu")
+        add("model.activation", "model.activation=" + json_quoted(m.activation) +
+                                    " must be \"gelu\" for model.kind=\"gpt\" (its blocks use GELU)");
     if (mlp) {
         if (m.hidden.empty())
             add("model.hidden", "model.hidden must list at least one hidden width for model.kind=\"mlp\"");

@@ -32,7 +32,7 @@ struct SpecError {
 struct ModelSpec {
     std::string kind;        // "mlp" | "gpt"
     std::string preset;      // mlp: "default"; gpt: "tiny" | "mini" | "small"
-    std::string activation;  // "relu" | "gelu" (mlp default relu; gpt default gelu)
+    std::string activation;  // mlp: "relu" | "gelu" (default relu); gpt: "gelu" only
     std::vector<int> hidden;  // mlp: hidden layer widths, input_dim -> hidden... -> classes
     int layers = 0;           // gpt: transformer blocks
     int d_model = 0;          // gpt: residual width

@@ -348,6 +348,8 @@ private slots:
             "model.hidden[1]=0 must be positive");
         row("activation", "mlp", {"model.activation=tanh"}, -1, "model.activation",
             R"(model.activation="tanh" must be "relu" or "gelu")");
+        row("gpt activation", "gpt", {"model.activation=relu"}, -1, "model.activation",
+            R"(model.activation="relu" must be "gelu" for model.kind="gpt")");
         row("name", "mlp", {"name=a/b"}, -1, "name", R"(name="a/b" must not contain '/')");
         row("name empty", "mlp", {"name="}, -1, "name", "name must not be empty");
         row("data.path empty", "gpt", {"data.path="}, -1, "data.path", "data.path must not be empty");
