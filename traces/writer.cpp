@@ -147,7 +147,12 @@ void TraceWriter::define_lane(RunId run, std::int32_t rank, std::int32_t lane,
 }
 
 bool TraceWriter::add_event(const Event& e) {
-    RunState& rs = state(e.run);
+    if (e.run.value != last_run_) {
+        last_state_ = &state(e.run);
+        last_run_ = e.run.value;
+        last_lane_ = nullptr;
+    }
+    RunState& rs = *last_state_;
     if (e.end_ns < e.start_ns || !e.name.valid()) {
         rs.stats[{-1, std::string(stats::kEventsMalformed.key)}] += 1;
         rs.dirty = true;
@@ -166,7 +171,11 @@ bool TraceWriter::add_event(const Event& e) {
     st.bind_opt(17, e.peer, kNone).bind_opt(18, e.seq, kNone).bind_opt(19, e.correlation, kNone);
     st.run();
 
-    LaneState& ls = rs.lanes[{e.rank, e.lane}];
+    if (!last_lane_ || last_lane_key_ != std::pair{e.rank, e.lane}) {
+        last_lane_key_ = {e.rank, e.lane};
+        last_lane_ = &rs.lanes[last_lane_key_];  // std::map: the pointer stays valid
+    }
+    LaneState& ls = *last_lane_;
     ls.count++;
     ls.max_dur = std::max(ls.max_dur, e.end_ns - e.start_ns);
     ls.min_start = std::min(ls.min_start, e.start_ns);

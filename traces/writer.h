@@ -82,6 +82,11 @@ private:
         bool dirty = false;
     };
     RunState& state(RunId run);
+    // The last run and lane an event went to: consecutive events mostly share them.
+    std::int64_t last_run_ = -1;
+    RunState* last_state_ = nullptr;
+    std::pair<std::int32_t, std::int32_t> last_lane_key_{-1, -1};
+    LaneState* last_lane_ = nullptr;
 
     WriterOptions opt_;
     Db db_;
