@@ -26,7 +26,8 @@ void check_heads(const char* kernel, int C, int NH) {
 
 }  // namespace
 
-SS_KERNEL_CLONES void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH) {
+SS_KERNEL_CLONES void attention_forward(float* out, float* att, const float* qkv, int B, int T,
+                                        int C, int NH) {
     check_heads("attention_forward", C, NH);
     const int hs = C / NH;
     const int C3 = 3 * C;
@@ -35,11 +36,11 @@ SS_KERNEL_CLONES void attention_forward(float* out, float* att, const float* qkv
         const float* qkv_b = qkv + static_cast<std::size_t>(b) * T * C3;  // (T, 3C)
         float* out_b = out + static_cast<std::size_t>(b) * T * C;         // (T, C)
         for (int h = 0; h < NH; ++h) {
-            const float* Q = qkv_b + h * hs;              // (T, hs), ld 3C
-            const float* K = qkv_b + C + h * hs;          // (T, hs), ld 3C
-            const float* V = qkv_b + 2 * C + h * hs;      // (T, hs), ld 3C
+            const float* Q = qkv_b + h * hs;                                  // (T, hs), ld 3C
+            const float* K = qkv_b + C + h * hs;                              // (T, hs), ld 3C
+            const float* V = qkv_b + 2 * C + h * hs;                          // (T, hs), ld 3C
             float* A = att + (static_cast<std::size_t>(b) * NH + h) * T * T;  // (T, T)
-            float* O = out_b + h * hs;                    // (T, hs), ld C
+            float* O = out_b + h * hs;                                        // (T, hs), ld C
             for (int r0 = 0; r0 < T; r0 += kRowTile) {
                 const int r1 = std::min(T, r0 + kRowTile);
                 const int rows = r1 - r0;
@@ -70,8 +71,9 @@ SS_KERNEL_CLONES void attention_forward(float* out, float* att, const float* qkv
     }
 }
 
-SS_KERNEL_CLONES void attention_backward(float* dqkv, float* scratch, const float* dout, const float* qkv,
-                        const float* att, int B, int T, int C, int NH) {
+SS_KERNEL_CLONES void attention_backward(float* dqkv, float* scratch, const float* dout,
+                                         const float* qkv, const float* att, int B, int T, int C,
+                                         int NH) {
     check_heads("attention_backward", C, NH);
     const int hs = C / NH;
     const int C3 = 3 * C;
@@ -88,7 +90,7 @@ SS_KERNEL_CLONES void attention_backward(float* dqkv, float* scratch, const floa
             float* dK = dqkv + off3 + C + h * hs;
             float* dV = dqkv + off3 + 2 * C + h * hs;
             const float* A = att + (static_cast<std::size_t>(b) * NH + h) * T * T;  // (T, T)
-            const float* dO = dout_b + h * hs;  // (T, hs), ld C
+            const float* dO = dout_b + h * hs;                                      // (T, hs), ld C
             for (int r0 = 0; r0 < T; r0 += kRowTile) {
                 const int r1 = std::min(T, r0 + kRowTile);
                 const int rows = r1 - r0;

@@ -35,7 +35,7 @@ public:
     // allocate: at least 64-byte aligned, uninitialised; bytes==0 returns nullptr. Throws
     // std::bad_alloc (CPU) or std::runtime_error (CUDA) on failure.
     virtual void* allocate(std::size_t bytes) = 0;
-    virtual void deallocate(void* p) = 0;                                         // nullptr ok
+    virtual void deallocate(void* p) = 0;  // nullptr ok
     virtual void copy_to_device(void* dst, const void* src_host, std::size_t bytes) = 0;
     virtual void copy_to_host(void* dst_host, const void* src, std::size_t bytes) = 0;  // syncs
     virtual void copy_on_device(void* dst, const void* src, std::size_t bytes) = 0;
@@ -66,11 +66,9 @@ public:
 
     // ---- activations ----
     virtual void gelu_forward(float* out, const float* inp, std::size_t n) = 0;
-    virtual void gelu_backward(float* dinp, const float* inp, const float* dout,
-                               std::size_t n) = 0;
+    virtual void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) = 0;
     virtual void relu_forward(float* out, const float* inp, std::size_t n) = 0;
-    virtual void relu_backward(float* dinp, const float* inp, const float* dout,
-                               std::size_t n) = 0;
+    virtual void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) = 0;
 
     // ---- softmax ----
     virtual void softmax_forward(float* out, const float* inp, int N, int C) = 0;
@@ -91,8 +89,7 @@ public:
                                        const std::int32_t* targets, int N, int V,
                                        float dloss_scale) = 0;
     virtual void fused_classifier(float* dlogits, float* losses, const float* logits,
-                                  const std::int32_t* targets, int N, int V,
-                                  float dloss_scale) = 0;
+                                  const std::int32_t* targets, int N, int V, float dloss_scale) = 0;
 
     // ---- vector ops ----
     virtual void residual_forward(float* out, const float* a, const float* b, std::size_t n) = 0;

@@ -39,13 +39,16 @@ inline void ensure_threads_configured() {
     if (!g_threads_configured.load(std::memory_order_relaxed)) apply_threads(default_threads());
 }
 
-inline CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::Yes ? CblasTrans : CblasNoTrans; }
+inline CBLAS_TRANSPOSE to_cblas(Trans t) {
+    return t == Trans::Yes ? CblasTrans : CblasNoTrans;
+}
 
 }  // namespace
 
 void set_blas_threads(int threads) {
-    if (threads < 1) throw std::invalid_argument("set_blas_threads: threads must be >= 1, got " +
-                                                 std::to_string(threads));
+    if (threads < 1)
+        throw std::invalid_argument("set_blas_threads: threads must be >= 1, got " +
+                                    std::to_string(threads));
     std::lock_guard lock(g_threads_mutex);
     apply_threads(threads);
 }
@@ -89,8 +92,8 @@ void linear_forward(float* out, const float* inp, const float* weight, const flo
     sgemm(Trans::No, Trans::Yes, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
 }
 
-void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                     const float* inp, const float* weight, int N, int C, int OC) {
+void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                     const float* weight, int N, int C, int OC) {
     if (dinp != nullptr) {  // dinp(N,C) += dout(N,OC) @ weight(OC,C)
         sgemm(Trans::No, Trans::No, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     }

@@ -24,14 +24,14 @@ public:
 
     void sgemm(Trans ta, Trans tb, int M, int N, int K, float alpha, const float* A, int lda,
                const float* B, int ldb, float beta, float* C, int ldc) override;
-    void linear_forward(float* out, const float* inp, const float* weight, const float* bias,
-                        int N, int C, int OC) override;
+    void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
+                        int C, int OC) override;
     void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                          const float* inp, const float* weight, int N, int C, int OC) override;
     void embedding_forward(float* out, const std::int32_t* tokens, const float* wte,
                            const float* wpe, int B, int T, int C) override;
-    void embedding_backward(float* dwte, float* dwpe, const float* dout,
-                            const std::int32_t* tokens, int B, int T, int C) override;
+    void embedding_backward(float* dwte, float* dwpe, const float* dout, const std::int32_t* tokens,
+                            int B, int T, int C) override;
     void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
                            const float* weight, const float* bias, int N, int C,
                            float eps = 1e-5f) override;
@@ -43,8 +43,7 @@ public:
     void relu_forward(float* out, const float* inp, std::size_t n) override;
     void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) override;
     void softmax_forward(float* out, const float* inp, int N, int C) override;
-    void softmax_backward(float* dinp, const float* dout, const float* out, int N,
-                          int C) override;
+    void softmax_backward(float* dinp, const float* dout, const float* out, int N, int C) override;
     void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C,
                            int NH) override;
     void attention_backward(float* dqkv, float* scratch, const float* dout, const float* qkv,
@@ -54,8 +53,7 @@ public:
     void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets,
                                int N, int V, float dloss_scale) override;
     void fused_classifier(float* dlogits, float* losses, const float* logits,
-                          const std::int32_t* targets, int N, int V,
-                          float dloss_scale) override;
+                          const std::int32_t* targets, int N, int V, float dloss_scale) override;
     void residual_forward(float* out, const float* a, const float* b, std::size_t n) override;
     void add_inplace(float* dst, const float* src, std::size_t n) override;
     void bias_add(float* out, const float* bias, int N, int C) override;
@@ -63,8 +61,7 @@ public:
     void fill(float* x, std::size_t n, float value) override;
     void copy(float* dst, const float* src, std::size_t n) override;
     void adamw_update(float* param, const float* grad, float* m, float* v, std::size_t n,
-                      const AdamWConfig& cfg, std::int64_t step,
-                      float grad_scale = 1.0f) override;
+                      const AdamWConfig& cfg, std::int64_t step, float grad_scale = 1.0f) override;
     double sum_squares(const float* x, std::size_t n) override;
     void scale(float* x, std::size_t n, float s) override;
 };

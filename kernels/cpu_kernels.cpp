@@ -23,12 +23,13 @@ inline std::size_t idx(int row, int cols) {
 }
 
 [[noreturn]] void bad_target(const char* kernel, int row, std::int32_t target, int V) {
-    throw std::out_of_range(std::string(kernel) + ": targets[" + std::to_string(row) +
-                            "] = " + std::to_string(target) + " is not below V = " +
-                            std::to_string(V));
+    throw std::out_of_range(std::string(kernel) + ": targets[" + std::to_string(row) + "] = " +
+                            std::to_string(target) + " is not below V = " + std::to_string(V));
 }
 
-inline float row_max(const float* x, int n) { return detail::max_of(x, n); }
+inline float row_max(const float* x, int n) {
+    return detail::max_of(x, n);
+}
 
 // out[j] = exp(x[j] - m); returns the sum (out may alias x).
 inline float exp_shift_sum(float* out, const float* x, int n, float m) {
@@ -56,14 +57,14 @@ constexpr float kGeluCubic = 0.044715f;
 
 // ---- embedding -------------------------------------------------------------------------------
 
-void embedding_forward(float* out, const std::int32_t* tokens, const float* wte,
-                       const float* wpe, int B, int T, int C) {
+void embedding_forward(float* out, const std::int32_t* tokens, const float* wte, const float* wpe,
+                       int B, int T, int C) {
     for (int b = 0; b < B; ++b) {
         for (int t = 0; t < T; ++t) {
-            float* o = out + idx(b * T + t, C);                            // (C)
-            const float* we = wte + idx(tokens[b * T + t], C);             // (C)
+            float* o = out + idx(b * T + t, C);                 // (C)
+            const float* we = wte + idx(tokens[b * T + t], C);  // (C)
             if (wpe != nullptr) {
-                const float* pe = wpe + idx(t, C);                         // (C)
+                const float* pe = wpe + idx(t, C);  // (C)
 #pragma omp simd
                 for (int c = 0; c < C; ++c) o[c] = we[c] + pe[c];
             } else {
@@ -95,7 +96,8 @@ void embedding_backward(float* dwte, float* dwpe, const float* dout, const std::
 // ---- layernorm -------------------------------------------------------------------------------
 
 SS_KERNEL_CLONES void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
-                       const float* weight, const float* bias, int N, int C, float eps) {
+                                        const float* weight, const float* bias, int N, int C,
+                                        float eps) {
     const float invC = 1.0f / static_cast<float>(C);
     for (int i = 0; i < N; ++i) {
         const float* x = inp + idx(i, C);  // (C)
@@ -118,9 +120,9 @@ SS_KERNEL_CLONES void layernorm_forward(float* out, float* mean, float* rstd, co
     }
 }
 
-SS_KERNEL_CLONES void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                        const float* inp, const float* weight, const float* mean,
-                        const float* rstd, int N, int C) {
+SS_KERNEL_CLONES void layernorm_backward(float* dinp, float* dweight, float* dbias,
+                                         const float* dout, const float* inp, const float* weight,
+                                         const float* mean, const float* rstd, int N, int C) {
     // y = norm * w + b, norm = (x - mean) * rstd.
     // dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)), dnorm = w * dy.
     const float invC = 1.0f / static_cast<float>(C);
@@ -168,7 +170,8 @@ SS_KERNEL_CLONES void gelu_forward(float* out, const float* inp, std::size_t n) 
     }
 }
 
-SS_KERNEL_CLONES void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n) {
+SS_KERNEL_CLONES void gelu_backward(float* dinp, const float* inp, const float* dout,
+                                    std::size_t n) {
     // d/dx [0.5 x (1 + tanh u)] = 0.5 (1 + tanh u) + 0.5 x sech^2(u) du/dx,
     // du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2), sech^2 = 1 - tanh^2.
 #pragma omp simd
@@ -177,8 +180,8 @@ SS_KERNEL_CLONES void gelu_backward(float* dinp, const float* inp, const float* 
         const float u = kGeluScale * (x + kGeluCubic * x * x * x);
         const float th = fast_tanh(u);
         const float sech2 = 1.0f - th * th;
-        const float grad = 0.5f * (1.0f + th) +
-                           0.5f * x * sech2 * kGeluScale * (1.0f + 3.0f * kGeluCubic * x * x);
+        const float grad =
+            0.5f * (1.0f + th) + 0.5f * x * sech2 * kGeluScale * (1.0f + 3.0f * kGeluCubic * x * x);
         dinp[i] += grad * dout[i];
     }
 }
@@ -226,7 +229,7 @@ void softmax_backward(float* dinp, const float* dout, const float* out, int N, i
 // ---- cross-entropy ---------------------------------------------------------------------------
 
 SS_KERNEL_CLONES void crossentropy_forward(float* losses, float* probs, const float* logits,
-                          const std::int32_t* targets, int N, int V) {
+                                           const std::int32_t* targets, int N, int V) {
     for (int i = 0; i < N; ++i) {
         const float* x = logits + idx(i, V);  // (V)
         const std::int32_t t = targets[i];
@@ -247,8 +250,8 @@ SS_KERNEL_CLONES void crossentropy_forward(float* losses, float* probs, const fl
     }
 }
 
-void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets,
-                           int N, int V, float dloss_scale) {
+void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets, int N,
+                           int V, float dloss_scale) {
     for (int i = 0; i < N; ++i) {
         const float* p = probs + idx(i, V);  // (V)
         float* d = dlogits + idx(i, V);      // (V)
@@ -265,7 +268,8 @@ void crossentropy_backward(float* dlogits, const float* probs, const std::int32_
 }
 
 SS_KERNEL_CLONES void fused_classifier(float* dlogits, float* losses, const float* logits,
-                      const std::int32_t* targets, int N, int V, float dloss_scale) {
+                                       const std::int32_t* targets, int N, int V,
+                                       float dloss_scale) {
     for (int i = 0; i < N; ++i) {
         const float* x = logits + idx(i, V);  // (V)
         float* d = dlogits + idx(i, V);       // (V), may alias x
@@ -330,8 +334,9 @@ void copy(float* dst, const float* src, std::size_t n) {
 
 // ---- optimiser / clipping --------------------------------------------------------------------
 
-SS_KERNEL_CLONES void adamw_update(float* param, const float* grad, float* m, float* v, std::size_t n,
-                  const AdamWConfig& cfg, std::int64_t step, float grad_scale) {
+SS_KERNEL_CLONES void adamw_update(float* param, const float* grad, float* m, float* v,
+                                   std::size_t n, const AdamWConfig& cfg, std::int64_t step,
+                                   float grad_scale) {
     if (step < 1) {
         throw std::invalid_argument("adamw_update: step must be >= 1 (bias correction), got " +
                                     std::to_string(step));
@@ -340,8 +345,7 @@ SS_KERNEL_CLONES void adamw_update(float* param, const float* grad, float* m, fl
     const double t = static_cast<double>(step);
     const float inv_bc1 = static_cast<float>(1.0 / (1.0 - std::pow(double(cfg.beta1), t)));
     const float inv_bc2 = static_cast<float>(1.0 / (1.0 - std::pow(double(cfg.beta2), t)));
-    const float b1 = cfg.beta1, b2 = cfg.beta2, lr = cfg.lr, eps = cfg.eps,
-                wd = cfg.weight_decay;
+    const float b1 = cfg.beta1, b2 = cfg.beta2, lr = cfg.lr, eps = cfg.eps, wd = cfg.weight_decay;
     const float omb1 = 1.0f - b1, omb2 = 1.0f - b2;
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {

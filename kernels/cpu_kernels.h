@@ -112,12 +112,12 @@ void layernorm_backward(float* dinp,          // (N, C) nullable
 // ---------------------------------------------------------------------------------------------
 
 // GELU, tanh approximation: 0.5 x (1 + tanh( sqrt(2/pi) (x + 0.044715 x^3) ))
-void gelu_forward(float* out, const float* inp, std::size_t n);                         // (n)
-void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n);    // (n) +=
+void gelu_forward(float* out, const float* inp, std::size_t n);                       // (n)
+void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n);  // (n) +=
 
 // ReLU: max(x, 0); gradient 1 for x > 0, else 0.
-void relu_forward(float* out, const float* inp, std::size_t n);                         // (n)
-void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n);    // (n) +=
+void relu_forward(float* out, const float* inp, std::size_t n);                       // (n)
+void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n);  // (n) +=
 
 // ---------------------------------------------------------------------------------------------
 // Softmax over the last dimension
@@ -188,11 +188,11 @@ void fused_classifier(float* dlogits,               // (N, V)
 
 void residual_forward(float* out, const float* a, const float* b, std::size_t n);  // out = a + b
 // Residual backward is accumulation into both branches: use add_inplace(dx, dout, n) for each.
-void add_inplace(float* dst, const float* src, std::size_t n);                   // dst += src
-void bias_add(float* out, const float* bias, int N, int C);     // out(N,C) += bias(C) per row
+void add_inplace(float* dst, const float* src, std::size_t n);      // dst += src
+void bias_add(float* out, const float* bias, int N, int C);         // out(N,C) += bias(C) per row
 void bias_backward(float* dbias, const float* dout, int N, int C);  // dbias(C) += sum_rows dout
-void fill(float* x, std::size_t n, float value);                  // x = value
-void copy(float* dst, const float* src, std::size_t n);           // dst = src (no overlap)
+void fill(float* x, std::size_t n, float value);                    // x = value
+void copy(float* dst, const float* src, std::size_t n);             // dst = src (no overlap)
 
 // ---------------------------------------------------------------------------------------------
 // Optimiser and gradient clipping

@@ -21,8 +21,10 @@ double measure_sgemm_flops(int m, int n, int k, double seconds) {
     const auto sz = [](int r, int c) { return static_cast<std::size_t>(r) * c; };
     std::vector<float> A(sz(m, k)), B(sz(k, n)), C(sz(m, n));  // (m,k) (k,n) (m,n)
     // Deterministic values in [-1, 1): avoid denormals and overflow across repeats (beta = 0).
-    for (std::size_t i = 0; i < A.size(); ++i) A[i] = static_cast<float>((i * 37 % 101)) / 50.5f - 1.0f;
-    for (std::size_t i = 0; i < B.size(); ++i) B[i] = static_cast<float>((i * 53 % 97)) / 48.5f - 1.0f;
+    for (std::size_t i = 0; i < A.size(); ++i)
+        A[i] = static_cast<float>((i * 37 % 101)) / 50.5f - 1.0f;
+    for (std::size_t i = 0; i < B.size(); ++i)
+        B[i] = static_cast<float>((i * 53 % 97)) / 48.5f - 1.0f;
 
     sgemm(Trans::No, Trans::No, m, n, k, 1.0f, A.data(), k, B.data(), n, 0.0f, C.data(), n);
     using clock = std::chrono::steady_clock;

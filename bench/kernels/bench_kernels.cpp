@@ -27,11 +27,11 @@ namespace {
 struct Options {
     double seconds = 0.3;  // per measurement
     int threads = 1;
-    int rows = 1024;       // B*T
-    int channels = 768;    // C
-    int heads = 12;        // NH
-    int seq = 256;         // T
-    int vocab = 8192;      // V (a small GPT vocabulary)
+    int rows = 1024;     // B*T
+    int channels = 768;  // C
+    int heads = 12;      // NH
+    int seq = 256;       // T
+    int vocab = 8192;    // V (a small GPT vocabulary)
 };
 
 [[noreturn]] void usage(const char* argv0) {
@@ -48,14 +48,22 @@ Options parse(int argc, char** argv) {
         const std::string a = argv[i];
         if (i + 1 >= argc) usage(argv[0]);
         const char* v = argv[++i];
-        if (a == "--seconds") o.seconds = std::atof(v);
-        else if (a == "--threads") o.threads = std::atoi(v);
-        else if (a == "--rows") o.rows = std::atoi(v);
-        else if (a == "--channels") o.channels = std::atoi(v);
-        else if (a == "--heads") o.heads = std::atoi(v);
-        else if (a == "--seq") o.seq = std::atoi(v);
-        else if (a == "--vocab") o.vocab = std::atoi(v);
-        else usage(argv[0]);
+        if (a == "--seconds")
+            o.seconds = std::atof(v);
+        else if (a == "--threads")
+            o.threads = std::atoi(v);
+        else if (a == "--rows")
+            o.rows = std::atoi(v);
+        else if (a == "--channels")
+            o.channels = std::atoi(v);
+        else if (a == "--heads")
+            o.heads = std::atoi(v);
+        else if (a == "--seq")
+            o.seq = std::atoi(v);
+        else if (a == "--vocab")
+            o.vocab = std::atoi(v);
+        else
+            usage(argv[0]);
     }
     if (o.seconds <= 0 || o.threads < 1 || o.rows < 1 || o.channels < 1 || o.heads < 1 ||
         o.channels % o.heads != 0 || o.seq < 1 || o.rows % o.seq != 0 || o.vocab < 1) {
@@ -75,8 +83,7 @@ double time_call(double seconds, const std::function<void()>& fn) {
         const auto a = clock::now();
         fn();
         t.push_back(std::chrono::duration<double>(clock::now() - a).count());
-    } while (t.size() < 3 ||
-             std::chrono::duration<double>(clock::now() - start).count() < seconds);
+    } while (t.size() < 3 || std::chrono::duration<double>(clock::now() - start).count() < seconds);
     std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
     return t[t.size() / 2];
 }
@@ -135,12 +142,13 @@ int main(int argc, char** argv) {
             sk::linear_forward(y.data(), x.data(), w.data(), b.data(), N, C, OC);
         });
         const double tb = time_call(o.seconds, [&] {
-            sk::linear_backward(dx.data(), dw.data(), db.data(), y.data(), x.data(), w.data(), N,
-                                C, OC);
+            sk::linear_backward(dx.data(), dw.data(), db.data(), y.data(), x.data(), w.data(), N, C,
+                                OC);
         });
-        std::printf("linear (BT,C)->(BT,4C)  forward %8.2f ms %8.2f GFLOP/s   backward %8.2f ms "
-                    "%8.2f GFLOP/s\n\n",
-                    tf * 1e3, fl / tf * 1e-9, tb * 1e3, 2 * fl / tb * 1e-9);
+        std::printf(
+            "linear (BT,C)->(BT,4C)  forward %8.2f ms %8.2f GFLOP/s   backward %8.2f ms "
+            "%8.2f GFLOP/s\n\n",
+            tf * 1e3, fl / tf * 1e-9, tb * 1e3, 2 * fl / tb * 1e-9);
     }
 
     // ---- 2. non-matmul kernels ----
@@ -175,10 +183,8 @@ int main(int argc, char** argv) {
     });
     row("residual_forward (BT,C)", 3 * f4 * NC, 0,
         [&] { sk::residual_forward(dx.data(), x.data(), y.data(), NC); });
-    row("add_inplace (BT,C)", 3 * f4 * NC, 0,
-        [&] { sk::add_inplace(dx.data(), y.data(), NC); });
-    row("bias_add (BT,4C)", 2 * f4 * N4C, 0,
-        [&] { sk::bias_add(y.data(), x.data(), N, 4 * C); });
+    row("add_inplace (BT,C)", 3 * f4 * NC, 0, [&] { sk::add_inplace(dx.data(), y.data(), NC); });
+    row("bias_add (BT,4C)", 2 * f4 * N4C, 0, [&] { sk::bias_add(y.data(), x.data(), N, 4 * C); });
     row("bias_backward (BT,4C)", f4 * N4C, 0,
         [&] { sk::bias_backward(db4.data(), x.data(), N, 4 * C); });
     row("softmax_forward (BT,C)", 2 * f4 * NC, 0,
@@ -189,9 +195,8 @@ int main(int argc, char** argv) {
         std::vector<std::int32_t> tok(N);
         for (int i = 0; i < N; ++i) tok[i] = (i * 7919) % V;
         auto wte = filled(std::size_t(V) * C, -1, 1), wpe = filled(std::size_t(T) * C, -1, 1);
-        row("embedding_forward (BT,C)", 3 * f4 * NC, 0, [&] {
-            sk::embedding_forward(y.data(), tok.data(), wte.data(), wpe.data(), B, T, C);
-        });
+        row("embedding_forward (BT,C)", 3 * f4 * NC, 0,
+            [&] { sk::embedding_forward(y.data(), tok.data(), wte.data(), wpe.data(), B, T, C); });
         auto logits = filled(std::size_t(N) * V, -4, 4), dlogits = filled(logits.size(), 0, 0),
              losses = filled(N, 0, 0);
         row("fused_classifier (BT,V)", 2 * f4 * logits.size(), 0, [&] {
@@ -205,9 +210,8 @@ int main(int argc, char** argv) {
         auto p = filled(P, -1, 1), g = filled(P, -1, 1), m = filled(P, 0, 0), v = filled(P, 0, 0);
         sk::AdamWConfig cfg;
         std::int64_t step = 0;
-        row("adamw_update (12 C^2 params)", 7 * f4 * P, 0, [&] {
-            sk::adamw_update(p.data(), g.data(), m.data(), v.data(), P, cfg, ++step);
-        });
+        row("adamw_update (12 C^2 params)", 7 * f4 * P, 0,
+            [&] { sk::adamw_update(p.data(), g.data(), m.data(), v.data(), P, cfg, ++step); });
         double sink = 0;
         row("sum_squares (12 C^2)", f4 * P, 0, [&] { sink += sk::sum_squares(g.data(), P); });
         if (sink < 0) std::printf("impossible\n");
@@ -218,12 +222,11 @@ int main(int argc, char** argv) {
         auto qkv = filled(3 * NC, -1, 1), out = filled(NC, 0, 0), att = filled(attn, 0, 0),
              dqkv = filled(3 * NC, 0, 0), scratch = filled(attn, 0, 0), dout = filled(NC, -1, 1);
         const double fl = 2.0 * 2.0 * B * NH * double(T) * T * (C / NH) / 2.0;
-        row("attention_forward (causal)", f4 * (3 * NC + NC + attn), fl, [&] {
-            sk::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH);
-        });
+        row("attention_forward (causal)", f4 * (3 * NC + NC + attn), fl,
+            [&] { sk::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH); });
         row("attention_backward (causal)", f4 * (3 * NC * 2 + NC + 2 * attn), 2 * fl, [&] {
-            sk::attention_backward(dqkv.data(), scratch.data(), dout.data(), qkv.data(),
-                                   att.data(), B, T, C, NH);
+            sk::attention_backward(dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(),
+                                   B, T, C, NH);
         });
     }
     return 0;

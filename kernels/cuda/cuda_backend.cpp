@@ -35,8 +35,7 @@ void check_cublas(cublasStatus_t st, const char* call, const char* file, int lin
 
 #define SS_CUBLAS_CHECK(call) check_cublas((call), #call, __FILE__, __LINE__)
 
-CudaError::CudaError(const std::string& call, const char* file, int line,
-                     const std::string& detail)
+CudaError::CudaError(const std::string& call, const char* file, int line, const std::string& detail)
     : std::runtime_error(call + " failed at " + short_file(file) + ":" + std::to_string(line) +
                          ": " + detail),
       call_(call),
@@ -68,7 +67,9 @@ bool device_available(std::string* why) {
 
 namespace {
 
-inline cublasOperation_t op(Trans t) { return t == Trans::Yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
+inline cublasOperation_t op(Trans t) {
+    return t == Trans::Yes ? CUBLAS_OP_T : CUBLAS_OP_N;
+}
 
 class CudaBackend final : public Backend {
 public:
@@ -132,19 +133,18 @@ public:
                const float* B, int ldb, float beta, float* C, int ldc) override {
         if (M <= 0 || N <= 0) return;
         // row-major C(M,N) = op(A) op(B)  <=>  column-major C^T(N,M) = op(B)^T op(A)^T
-        SS_CUBLAS_CHECK(cublasSgemm(cublas_, op(tb), op(ta), N, M, K, &alpha, B, ldb, A, lda,
-                                    &beta, C, ldc));
+        SS_CUBLAS_CHECK(
+            cublasSgemm(cublas_, op(tb), op(ta), N, M, K, &alpha, B, ldb, A, lda, &beta, C, ldc));
     }
     // Row-major strided batched product (batch i uses A + i*sA, B + i*sB, C + i*sC).
     void sgemm_batched(Trans ta, Trans tb, int M, int N, int K, float alpha, const float* A,
                        int lda, long long sA, const float* B, int ldb, long long sB, float beta,
                        float* C, int ldc, long long sC, int batch) {
-        SS_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, op(tb), op(ta), N, M, K, &alpha, B,
-                                                  ldb, sB, A, lda, sA, &beta, C, ldc, sC,
-                                                  batch));
+        SS_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, op(tb), op(ta), N, M, K, &alpha, B, ldb,
+                                                  sB, A, lda, sA, &beta, C, ldc, sC, batch));
     }
-    void linear_forward(float* out, const float* inp, const float* weight, const float* bias,
-                        int N, int C, int OC) override {
+    void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
+                        int C, int OC) override {
         float beta = 0.0f;
         if (bias != nullptr) {
             launch::fill_rows(out, bias, N, OC, stream_);
@@ -166,8 +166,8 @@ public:
                            const float* wpe, int B, int T, int C) override {
         launch::embedding_forward(out, tokens, wte, wpe, B, T, C, stream_);
     }
-    void embedding_backward(float* dwte, float* dwpe, const float* dout,
-                            const std::int32_t* tokens, int B, int T, int C) override {
+    void embedding_backward(float* dwte, float* dwpe, const float* dout, const std::int32_t* tokens,
+                            int B, int T, int C) override {
         launch::embedding_backward(dwte, dwpe, dout, tokens, B, T, C, stream_);
     }
     void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
@@ -196,8 +196,7 @@ public:
     void softmax_forward(float* out, const float* inp, int N, int C) override {
         launch::softmax_forward(out, inp, N, C, stream_);
     }
-    void softmax_backward(float* dinp, const float* dout, const float* out, int N,
-                          int C) override {
+    void softmax_backward(float* dinp, const float* dout, const float* out, int N, int C) override {
         launch::softmax_backward(dinp, dout, out, N, C, stream_);
     }
 
@@ -212,10 +211,10 @@ public:
             const float* Q = qkv + std::size_t(b) * T * C3;  // head h at + h*hs, ld 3C
             const float* K = Q + C;
             const float* V = Q + 2 * C;
-            float* A = att + std::size_t(b) * NH * TT;       // (NH, T, T)
+            float* A = att + std::size_t(b) * NH * TT;  // (NH, T, T)
             // preatt(T,T) = scale * Q K^T
-            sgemm_batched(Trans::No, Trans::Yes, T, T, hs, scale, Q, C3, hs, K, C3, hs, 0.0f, A,
-                          T, TT, NH);
+            sgemm_batched(Trans::No, Trans::Yes, T, T, hs, scale, Q, C3, hs, K, C3, hs, 0.0f, A, T,
+                          TT, NH);
             launch::causal_softmax(A, NH * T, T, stream_);
             // out(T,hs) = att V, head h at out + h*hs, ld C
             sgemm_batched(Trans::No, Trans::No, T, hs, T, 1.0f, A, T, TT, V, C3, hs, 0.0f,
@@ -236,16 +235,16 @@ public:
             float* dA = scratch + std::size_t(b) * NH * TT;
             const float* dO = dout + std::size_t(b) * T * C;
             // dV += att^T dout ; datt = dout V^T
-            sgemm_batched(Trans::Yes, Trans::No, T, hs, T, 1.0f, A, T, TT, dO, C, hs, 1.0f, dV,
-                          C3, hs, NH);
-            sgemm_batched(Trans::No, Trans::Yes, T, T, hs, 1.0f, dO, C, hs, V, C3, hs, 0.0f, dA,
-                          T, TT, NH);
+            sgemm_batched(Trans::Yes, Trans::No, T, hs, T, 1.0f, A, T, TT, dO, C, hs, 1.0f, dV, C3,
+                          hs, NH);
+            sgemm_batched(Trans::No, Trans::Yes, T, T, hs, 1.0f, dO, C, hs, V, C3, hs, 0.0f, dA, T,
+                          TT, NH);
             launch::causal_softmax_backward(dA, A, NH * T, T, scale, stream_);
             // dQ += dpreatt K ; dK += dpreatt^T Q
-            sgemm_batched(Trans::No, Trans::No, T, hs, T, 1.0f, dA, T, TT, K, C3, hs, 1.0f, dQ,
-                          C3, hs, NH);
-            sgemm_batched(Trans::Yes, Trans::No, T, hs, T, 1.0f, dA, T, TT, Q, C3, hs, 1.0f, dK,
-                          C3, hs, NH);
+            sgemm_batched(Trans::No, Trans::No, T, hs, T, 1.0f, dA, T, TT, K, C3, hs, 1.0f, dQ, C3,
+                          hs, NH);
+            sgemm_batched(Trans::Yes, Trans::No, T, hs, T, 1.0f, dA, T, TT, Q, C3, hs, 1.0f, dK, C3,
+                          hs, NH);
         }
     }
 
@@ -259,8 +258,7 @@ public:
         launch::crossentropy_backward(dlogits, probs, targets, N, V, dloss_scale, stream_);
     }
     void fused_classifier(float* dlogits, float* losses, const float* logits,
-                          const std::int32_t* targets, int N, int V,
-                          float dloss_scale) override {
+                          const std::int32_t* targets, int N, int V, float dloss_scale) override {
         launch::fused_classifier(dlogits, losses, logits, targets, N, V, dloss_scale, stream_);
     }
 
@@ -277,17 +275,14 @@ public:
     void bias_backward(float* dbias, const float* dout, int N, int C) override {
         launch::bias_backward(dbias, dout, N, C, stream_);
     }
-    void fill(float* x, std::size_t n, float value) override {
-        launch::fill(x, n, value, stream_);
-    }
+    void fill(float* x, std::size_t n, float value) override { launch::fill(x, n, value, stream_); }
     void copy(float* dst, const float* src, std::size_t n) override {
         copy_on_device(dst, src, n * sizeof(float));
     }
 
     // ---- optimiser ----
     void adamw_update(float* param, const float* grad, float* m, float* v, std::size_t n,
-                      const AdamWConfig& cfg, std::int64_t step,
-                      float grad_scale = 1.0f) override {
+                      const AdamWConfig& cfg, std::int64_t step, float grad_scale = 1.0f) override {
         if (step < 1) {
             throw std::invalid_argument("adamw_update: step must be >= 1 (bias correction), got " +
                                         std::to_string(step));
@@ -309,9 +304,9 @@ public:
 private:
     static void check_heads(const char* kernel, int C, int NH) {
         if (NH <= 0 || C % NH != 0) {
-            throw std::invalid_argument(std::string(kernel) + ": C = " + std::to_string(C) +
-                                        " must be a positive multiple of NH = " +
-                                        std::to_string(NH));
+            throw std::invalid_argument(
+                std::string(kernel) + ": C = " + std::to_string(C) +
+                " must be a positive multiple of NH = " + std::to_string(NH));
         }
     }
     void release() noexcept {

@@ -13,8 +13,9 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarpsPerBlock = kThreads / 32;
 
-#define SS_CHECK_LAUNCH(name) \
-    ::ss::kernels::cuda::detail::check_cuda(cudaGetLastError(), name "<<<grid, block, 0, stream>>>", __FILE__, __LINE__)
+#define SS_CHECK_LAUNCH(name)                \
+    ::ss::kernels::cuda::detail::check_cuda( \
+        cudaGetLastError(), name "<<<grid, block, 0, stream>>>", __FILE__, __LINE__)
 
 unsigned grid_for(std::size_t n) {
     const std::size_t blocks = (n + kThreads - 1) / kThreads;
@@ -57,7 +58,7 @@ __device__ float block_max(float v, float* shared) {
     return warp_max(v);
 }
 
-#define GRID_STRIDE(i, n)                                                              \
+#define GRID_STRIDE(i, n)                                                             \
     for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < (n); \
          i += std::size_t(blockDim.x) * gridDim.x)
 
@@ -80,7 +81,7 @@ __global__ void gelu_backward_kernel(float* dinp, const float* inp, const float*
         const float u = kGeluScale * (x + kGeluCubic * x * x * x);
         const float th = tanhf(u);
         const float grad = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * kGeluScale *
-                                                     (1.0f + 3.0f * kGeluCubic * x * x);
+                                                    (1.0f + 3.0f * kGeluCubic * x * x);
         dinp[i] += grad * dout[i];
     }
 }
@@ -117,9 +118,9 @@ __global__ void bias_backward_kernel(float* dbias, const float* dout, int N, int
     for (int r = 0; r < N; ++r) s += dout[std::size_t(r) * C + c];
     dbias[c] += s;
 }
-__global__ void adamw_kernel(float* p, const float* g, float* m, float* v, std::size_t n,
-                             float lr, float b1, float b2, float eps, float wd, float inv_bc1,
-                             float inv_bc2, float gs) {
+__global__ void adamw_kernel(float* p, const float* g, float* m, float* v, std::size_t n, float lr,
+                             float b1, float b2, float eps, float wd, float inv_bc1, float inv_bc2,
+                             float gs) {
     GRID_STRIDE(i, n) {
         const float gi = g[i] * gs;
         const float mi = b1 * m[i] + (1.0f - b1) * gi;
@@ -191,8 +192,7 @@ __global__ void embedding_backward_wpe(float* dwpe, const float* dout, int B, in
 // ---- layernorm (warp per row) ---------------------------------------------------------------
 
 __global__ void layernorm_forward_kernel(float* out, float* mean, float* rstd, const float* inp,
-                                         const float* w, const float* b, int N, int C,
-                                         float eps) {
+                                         const float* w, const float* b, int N, int C, float eps) {
     const int row = blockIdx.x * kWarpsPerBlock + threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
     if (row >= N) return;
@@ -214,8 +214,8 @@ __global__ void layernorm_forward_kernel(float* out, float* mean, float* rstd, c
     }
 }
 __global__ void layernorm_backward_dinp(float* dinp, const float* dout, const float* inp,
-                                        const float* w, const float* mean, const float* rstd,
-                                        int N, int C) {
+                                        const float* w, const float* mean, const float* rstd, int N,
+                                        int C) {
     const int row = blockIdx.x * kWarpsPerBlock + threadIdx.x / 32;
     const int lane = threadIdx.x % 32;
     if (row >= N) return;
@@ -237,9 +237,8 @@ __global__ void layernorm_backward_dinp(float* dinp, const float* dout, const fl
     }
 }
 // dweight / dbias: one thread per column over all rows (deterministic).
-__global__ void layernorm_backward_params(float* dw, float* db, const float* dout,
-                                          const float* inp, const float* mean, const float* rstd,
-                                          int N, int C) {
+__global__ void layernorm_backward_params(float* dw, float* db, const float* dout, const float* inp,
+                                          const float* mean, const float* rstd, int N, int C) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= C) return;
     float sw = 0.0f, sb = 0.0f;
@@ -341,9 +340,12 @@ __global__ void crossentropy_backward_kernel(float* dlogits, const float* probs,
         const int j = static_cast<int>(i % V);
         const int t = targets[row];
         float d;
-        if (t < 0) d = 0.0f;
-        else if (t >= V) d = NAN;
-        else d = (probs[i] - (j == t ? 1.0f : 0.0f)) * scale;
+        if (t < 0)
+            d = 0.0f;
+        else if (t >= V)
+            d = NAN;
+        else
+            d = (probs[i] - (j == t ? 1.0f : 0.0f)) * scale;
         dlogits[i] = d;
     }
 }
@@ -412,12 +414,12 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
     if (N <= 0) return;
     const unsigned grid = grid_for_rows(N), block = kThreads;
     layernorm_forward_kernel<<<grid, block, 0, stream>>>(out, mean, rstd, inp, weight, bias, N, C,
-                                                          eps);
+                                                         eps);
     SS_CHECK_LAUNCH("layernorm_forward_kernel");
 }
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                        const float* inp, const float* weight, const float* mean,
-                        const float* rstd, int N, int C, cudaStream_t stream) {
+                        const float* inp, const float* weight, const float* mean, const float* rstd,
+                        int N, int C, cudaStream_t stream) {
     if (N <= 0) return;
     const unsigned block = kThreads;
     if (dinp != nullptr) {
@@ -428,8 +430,8 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
     }
     if (dweight != nullptr || dbias != nullptr) {
         const unsigned grid = (C + kThreads - 1) / kThreads;
-        layernorm_backward_params<<<grid, block, 0, stream>>>(dweight, dbias, dout, inp, mean,
-                                                              rstd, N, C);
+        layernorm_backward_params<<<grid, block, 0, stream>>>(dweight, dbias, dout, inp, mean, rstd,
+                                                              N, C);
         SS_CHECK_LAUNCH("layernorm_backward_params");
     }
 }
@@ -492,13 +494,13 @@ void crossentropy_forward(float* losses, float* probs, const float* logits,
     crossentropy_forward_kernel<<<grid, block, 0, stream>>>(losses, probs, logits, targets, V);
     SS_CHECK_LAUNCH("crossentropy_forward_kernel");
 }
-void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets,
-                           int N, int V, float dloss_scale, cudaStream_t stream) {
+void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets, int N,
+                           int V, float dloss_scale, cudaStream_t stream) {
     const std::size_t n = std::size_t(N) * V;
     if (n == 0) return;
     const unsigned grid = grid_for(n), block = kThreads;
     crossentropy_backward_kernel<<<grid, block, 0, stream>>>(dlogits, probs, targets, V, n,
-                                                              dloss_scale);
+                                                             dloss_scale);
     SS_CHECK_LAUNCH("crossentropy_backward_kernel");
 }
 void fused_classifier(float* dlogits, float* losses, const float* logits,
@@ -507,7 +509,7 @@ void fused_classifier(float* dlogits, float* losses, const float* logits,
     if (N <= 0) return;
     const unsigned grid = static_cast<unsigned>(N), block = kThreads;
     fused_classifier_kernel<<<grid, block, 0, stream>>>(dlogits, losses, logits, targets, V,
-                                                         dloss_scale);
+                                                        dloss_scale);
     SS_CHECK_LAUNCH("fused_classifier_kernel");
 }
 void residual_forward(float* out, const float* a, const float* b, std::size_t n,
@@ -554,8 +556,8 @@ void adamw_update(float* param, const float* grad, float* m, float* v, std::size
     if (n == 0) return;
     const unsigned grid = grid_for(n), block = kThreads;
     adamw_kernel<<<grid, block, 0, stream>>>(param, grad, m, v, n, cfg.lr, cfg.beta1, cfg.beta2,
-                                              cfg.eps, cfg.weight_decay, inv_bc1, inv_bc2,
-                                              grad_scale);
+                                             cfg.eps, cfg.weight_decay, inv_bc1, inv_bc2,
+                                             grad_scale);
     SS_CHECK_LAUNCH("adamw_kernel");
 }
 void sum_squares(double* result, double* partial, const float* x, std::size_t n,

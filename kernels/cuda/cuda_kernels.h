@@ -19,7 +19,8 @@ void check_cuda(cudaError_t err, const char* call, const char* file, int line);
 }  // namespace ss::kernels::cuda::detail
 
 // Every CUDA runtime call goes through this; the call text, file and line land in the error.
-#define SS_CUDA_CHECK(call) ::ss::kernels::cuda::detail::check_cuda((call), #call, __FILE__, __LINE__)
+#define SS_CUDA_CHECK(call) \
+    ::ss::kernels::cuda::detail::check_cuda((call), #call, __FILE__, __LINE__)
 
 namespace ss::kernels::cuda::launch {
 
@@ -31,14 +32,12 @@ void embedding_backward(float* dwte, float* dwpe, const float* dout, const std::
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                        const float* bias, int N, int C, float eps, cudaStream_t s);
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                        const float* inp, const float* weight, const float* mean,
-                        const float* rstd, int N, int C, cudaStream_t s);
+                        const float* inp, const float* weight, const float* mean, const float* rstd,
+                        int N, int C, cudaStream_t s);
 void gelu_forward(float* out, const float* inp, std::size_t n, cudaStream_t s);
-void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n,
-                   cudaStream_t s);
+void gelu_backward(float* dinp, const float* inp, const float* dout, std::size_t n, cudaStream_t s);
 void relu_forward(float* out, const float* inp, std::size_t n, cudaStream_t s);
-void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n,
-                   cudaStream_t s);
+void relu_backward(float* dinp, const float* inp, const float* dout, std::size_t n, cudaStream_t s);
 void softmax_forward(float* out, const float* inp, int N, int C, cudaStream_t s);
 void softmax_backward(float* dinp, const float* dout, const float* out, int N, int C,
                       cudaStream_t s);
@@ -49,11 +48,10 @@ void causal_softmax_backward(float* datt, const float* att, int rows, int T, flo
                              cudaStream_t s);
 void crossentropy_forward(float* losses, float* probs, const float* logits,
                           const std::int32_t* targets, int N, int V, cudaStream_t s);
-void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets,
-                           int N, int V, float dloss_scale, cudaStream_t s);
+void crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets, int N,
+                           int V, float dloss_scale, cudaStream_t s);
 void fused_classifier(float* dlogits, float* losses, const float* logits,
-                      const std::int32_t* targets, int N, int V, float dloss_scale,
-                      cudaStream_t s);
+                      const std::int32_t* targets, int N, int V, float dloss_scale, cudaStream_t s);
 void residual_forward(float* out, const float* a, const float* b, std::size_t n, cudaStream_t s);
 void add_inplace(float* dst, const float* src, std::size_t n, cudaStream_t s);
 void bias_add(float* out, const float* bias, int N, int C, cudaStream_t s);
@@ -65,7 +63,6 @@ void adamw_update(float* param, const float* grad, float* m, float* v, std::size
                   cudaStream_t s);
 // Deterministic two-pass sum of squares in double: partial (kSumBlocks doubles) then *result.
 constexpr int kSumBlocks = 256;
-void sum_squares(double* result, double* partial, const float* x, std::size_t n,
-                 cudaStream_t s);
+void sum_squares(double* result, double* partial, const float* x, std::size_t n, cudaStream_t s);
 
 }  // namespace ss::kernels::cuda::launch

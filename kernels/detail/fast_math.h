@@ -41,7 +41,9 @@ inline float fast_exp(float x) {
 }
 
 // tanh(u) = 1 - 2 / (exp(2u) + 1); absolute error ~1e-7, exact limits +-1.
-inline float fast_tanh(float u) { return 1.0f - 2.0f / (fast_exp(2.0f * u) + 1.0f); }
+inline float fast_tanh(float u) {
+    return 1.0f - 2.0f / (fast_exp(2.0f * u) + 1.0f);
+}
 
 // max over x[0..n) (-inf for n == 0). Eight independent lanes so the loop SLP-vectorises to
 // maxps: GCC does not vectorise a float max reduction without -ffinite-math-only.

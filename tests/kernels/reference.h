@@ -60,8 +60,8 @@ inline void linear_backward(Vec& dinp, Vec& dW, Vec& db, const Vec& dout, const 
     }
 }
 
-inline Vec embedding_forward(const std::vector<std::int32_t>& tok, const Vec& wte,
-                             const Vec* wpe, int B, int T, int C) {
+inline Vec embedding_forward(const std::vector<std::int32_t>& tok, const Vec& wte, const Vec* wpe,
+                             int B, int T, int C) {
     Vec out(std::size_t(B) * T * C);
     for (int b = 0; b < B; ++b)
         for (int t = 0; t < T; ++t)
@@ -94,8 +94,8 @@ inline LayerNormOut layernorm_forward(const Vec& x, const Vec& w, const Vec& b, 
 }
 
 // Explicit Jacobian: d norm_k / d x_j = rstd (delta_kj - 1/C - norm_k norm_j / C).
-inline void layernorm_backward(Vec& dx, Vec& dw, Vec& db, const Vec& dy, const Vec& x,
-                               const Vec& w, int N, int C, double eps = 1e-5) {
+inline void layernorm_backward(Vec& dx, Vec& dw, Vec& db, const Vec& dy, const Vec& x, const Vec& w,
+                               int N, int C, double eps = 1e-5) {
     const LayerNormOut f = layernorm_forward(x, w, Vec(C, 0.0), N, C, eps);
     dx.assign(std::size_t(N) * C, 0.0);
     dw.assign(C, 0.0);
@@ -126,8 +126,8 @@ inline double gelu_grad(double x) {
     const double k = std::sqrt(2.0 / M_PI);
     const double u = k * (x + 0.044715 * x * x * x);
     const double th = std::tanh(u);
-    return 0.5 * (1.0 + th) + 0.5 * x * (1.0 / (std::cosh(u) * std::cosh(u))) * k *
-                                  (1.0 + 3.0 * 0.044715 * x * x);
+    return 0.5 * (1.0 + th) +
+           0.5 * x * (1.0 / (std::cosh(u) * std::cosh(u))) * k * (1.0 + 3.0 * 0.044715 * x * x);
 }
 
 inline Vec softmax_forward(const Vec& x, int N, int C) {
@@ -265,8 +265,8 @@ inline void adamw(Vec& p, const Vec& g, Vec& m, Vec& v, const AdamWConfig& cfg, 
         v[i] = b2 * v[i] + (1 - b2) * gi * gi;
         const double mh = m[i] / (1 - std::pow(b1, double(step)));
         const double vh = v[i] / (1 - std::pow(b2, double(step)));
-        p[i] -= double(cfg.lr) * (mh / (std::sqrt(vh) + double(cfg.eps)) +
-                                  double(cfg.weight_decay) * p[i]);
+        p[i] -= double(cfg.lr) *
+                (mh / (std::sqrt(vh) + double(cfg.eps)) + double(cfg.weight_decay) * p[i]);
     }
 }
 

@@ -44,7 +44,9 @@ inline std::vector<std::int32_t> randi(std::size_t n, Rng& rng, int below) {
     return v;
 }
 
-inline std::vector<double> to_d(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+inline std::vector<double> to_d(const std::vector<float>& v) {
+    return {v.begin(), v.end()};
+}
 
 // Empty string when |got - want| <= atol + rtol * |want| everywhere, else a description of the
 // first mismatch and the worst error.
@@ -63,8 +65,9 @@ QString closeness(const G* got, const W* want, std::size_t n, double atol, doubl
         }
     }
     if (bad == n) return {};
-    return QStringLiteral("mismatch at [%1]: got %2, want %3 (atol %4, rtol %5); worst at [%6]: "
-                          "got %7, want %8; n = %9")
+    return QStringLiteral(
+               "mismatch at [%1]: got %2, want %3 (atol %4, rtol %5); worst at [%6]: "
+               "got %7, want %8; n = %9")
         .arg(bad)
         .arg(double(got[bad]), 0, 'g', 9)
         .arg(double(want[bad]), 0, 'g', 9)
@@ -77,8 +80,7 @@ QString closeness(const G* got, const W* want, std::size_t n, double atol, doubl
 }
 
 template <typename G, typename W>
-QString closeness(const std::vector<G>& got, const std::vector<W>& want, double atol,
-                  double rtol) {
+QString closeness(const std::vector<G>& got, const std::vector<W>& want, double atol, double rtol) {
     if (got.size() != want.size()) {
         return QStringLiteral("size mismatch: got %1, want %2").arg(got.size()).arg(want.size());
     }
@@ -86,10 +88,10 @@ QString closeness(const std::vector<G>& got, const std::vector<W>& want, double 
 }
 
 // Use inside a test function: fails it with the mismatch description.
-#define SS_CHECK_CLOSE(what, got, want, atol, rtol)                                   \
-    do {                                                                              \
+#define SS_CHECK_CLOSE(what, got, want, atol, rtol)                                    \
+    do {                                                                               \
         const QString ss_err_ = ::ss::kernels::test::closeness(got, want, atol, rtol); \
-        QVERIFY2(ss_err_.isEmpty(), qPrintable(QStringLiteral(what ": ") + ss_err_)); \
+        QVERIFY2(ss_err_.isEmpty(), qPrintable(QStringLiteral(what ": ") + ss_err_));  \
     } while (0)
 
 // Central finite differences of a scalar function of x, one coordinate at a time:

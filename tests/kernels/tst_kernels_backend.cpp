@@ -57,16 +57,16 @@ struct Block {
     double run(Backend& be, Grads* g) const {
         const int N = B * T;
         const std::size_t NC = std::size_t(N) * C;
-        FVec ln1(NC), m1(N), r1(N), qkv(NC * 3), att(std::size_t(B) * NH * T * T), y(NC),
-            proj(NC), res(NC), lnf(NC), mf(N), rf(N), logits(std::size_t(N) * V), losses(N);
-        be.layernorm_forward(ln1.data(), m1.data(), r1.data(), x.data(), ln1w.data(),
-                             ln1b.data(), N, C);
+        FVec ln1(NC), m1(N), r1(N), qkv(NC * 3), att(std::size_t(B) * NH * T * T), y(NC), proj(NC),
+            res(NC), lnf(NC), mf(N), rf(N), logits(std::size_t(N) * V), losses(N);
+        be.layernorm_forward(ln1.data(), m1.data(), r1.data(), x.data(), ln1w.data(), ln1b.data(),
+                             N, C);
         be.linear_forward(qkv.data(), ln1.data(), wqkv.data(), bqkv.data(), N, C, 3 * C);
         be.attention_forward(y.data(), att.data(), qkv.data(), B, T, C, NH);
         be.linear_forward(proj.data(), y.data(), wproj.data(), bproj.data(), N, C, C);
         be.residual_forward(res.data(), x.data(), proj.data(), NC);
-        be.layernorm_forward(lnf.data(), mf.data(), rf.data(), res.data(), lnfw.data(),
-                             lnfb.data(), N, C);
+        be.layernorm_forward(lnf.data(), mf.data(), rf.data(), res.data(), lnfw.data(), lnfb.data(),
+                             N, C);
         be.linear_forward(logits.data(), lnf.data(), wlm.data(), nullptr, N, C, V);
         FVec dlogits(logits.size());
         be.fused_classifier(dlogits.data(), losses.data(), logits.data(), targets.data(), N, V,
@@ -76,11 +76,11 @@ struct Block {
         loss /= N;
         if (g == nullptr) return loss;
 
-        *g = Grads{FVec(NC, 0.0f),          FVec(C, 0.0f),  FVec(wqkv.size(), 0.0f),
+        *g = Grads{FVec(NC, 0.0f),           FVec(C, 0.0f), FVec(wqkv.size(), 0.0f),
                    FVec(wproj.size(), 0.0f), FVec(C, 0.0f), FVec(wlm.size(), 0.0f)};
-        FVec dlnf(NC, 0.0f), dres(NC, 0.0f), dy(NC, 0.0f), dqkv(qkv.size(), 0.0f),
-            dln1(NC, 0.0f), scratch(att.size()), dbqkv(3 * C, 0.0f), dbproj(C, 0.0f),
-            dlnfb(C, 0.0f), dln1b(C, 0.0f);
+        FVec dlnf(NC, 0.0f), dres(NC, 0.0f), dy(NC, 0.0f), dqkv(qkv.size(), 0.0f), dln1(NC, 0.0f),
+            scratch(att.size()), dbqkv(3 * C, 0.0f), dbproj(C, 0.0f), dlnfb(C, 0.0f),
+            dln1b(C, 0.0f);
         be.linear_backward(dlnf.data(), g->wlm.data(), nullptr, dlogits.data(), lnf.data(),
                            wlm.data(), N, C, V);
         be.layernorm_backward(dres.data(), g->lnfw.data(), dlnfb.data(), dlnf.data(), res.data(),
@@ -88,8 +88,8 @@ struct Block {
         be.add_inplace(g->x.data(), dres.data(), NC);  // residual: both branches get dres
         be.linear_backward(dy.data(), g->wproj.data(), dbproj.data(), dres.data(), y.data(),
                            wproj.data(), N, C, C);
-        be.attention_backward(dqkv.data(), scratch.data(), dy.data(), qkv.data(), att.data(), B,
-                              T, C, NH);
+        be.attention_backward(dqkv.data(), scratch.data(), dy.data(), qkv.data(), att.data(), B, T,
+                              C, NH);
         be.linear_backward(dln1.data(), g->wqkv.data(), dbqkv.data(), dqkv.data(), ln1.data(),
                            wqkv.data(), N, C, 3 * C);
         be.layernorm_backward(g->x.data(), g->ln1w.data(), dln1b.data(), dln1.data(), x.data(),
@@ -160,7 +160,7 @@ private slots:
         const FVec x = randv(NC, rng), y = randv(NC, rng), w = randv(std::size_t(OC) * C, rng),
                    bias = randv(OC, rng), lw = randv(C, rng), lb = randv(C, rng),
                    qkv = randv(NC * 3, rng), dout = randv(std::size_t(N) * OC, rng);
-        const IVec tok = randi(N, rng, V), tg = randi(N, rng, V);
+        const IVec tok = randi(N, rng, OC), tg = randi(N, rng, V);  // tok indexes w (OC, C)
         auto both = [](const FVec& init, const std::function<void(float*)>& via_backend,
                        const std::function<void(float*)>& direct) {
             FVec a = init, b = init;
@@ -171,117 +171,163 @@ private slots:
         const FVec z = randv(4096, rng);  // random initial contents for outputs/accumulators
 
         FVec A(NC), Bm(NC);
-        QVERIFY(both(FVec(z.begin(), z.begin() + 4 * 4), [&](float* o) {
-            be.sgemm(Trans::Yes, Trans::No, 4, 4, 3, 0.5f, x.data(), 4, y.data(), 4, 0.25f, o, 4);
-        }, [&](float* o) {
-            ss::kernels::sgemm(Trans::Yes, Trans::No, 4, 4, 3, 0.5f, x.data(), 4, y.data(), 4, 0.25f,
-                           o, 4);
-        }));
-        QVERIFY(both(FVec(N * OC), [&](float* o) {
-            be.linear_forward(o, x.data(), w.data(), bias.data(), N, C, OC);
-        }, [&](float* o) { linear_forward(o, x.data(), w.data(), bias.data(), N, C, OC); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + 4 * 4),
+            [&](float* o) {
+                be.sgemm(Trans::Yes, Trans::No, 4, 4, 3, 0.5f, x.data(), 4, y.data(), 4, 0.25f, o,
+                         4);
+            },
+            [&](float* o) {
+                ss::kernels::sgemm(Trans::Yes, Trans::No, 4, 4, 3, 0.5f, x.data(), 4, y.data(), 4,
+                                   0.25f, o, 4);
+            }));
+        QVERIFY(both(
+            FVec(N * OC),
+            [&](float* o) { be.linear_forward(o, x.data(), w.data(), bias.data(), N, C, OC); },
+            [&](float* o) { linear_forward(o, x.data(), w.data(), bias.data(), N, C, OC); }));
         // linear_backward: check the three gradients separately (each through one pointer)
-        QVERIFY(both(FVec(z.begin(), z.begin() + NC), [&](float* o) {
-            be.linear_backward(o, nullptr, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
-        }, [&](float* o) {
-            linear_backward(o, nullptr, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
-        }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + OC * C), [&](float* o) {
-            be.linear_backward(nullptr, o, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
-        }, [&](float* o) {
-            linear_backward(nullptr, o, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
-        }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + OC), [&](float* o) {
-            be.linear_backward(nullptr, nullptr, o, dout.data(), x.data(), w.data(), N, C, OC);
-        }, [&](float* o) {
-            linear_backward(nullptr, nullptr, o, dout.data(), x.data(), w.data(), N, C, OC);
-        }));
-        QVERIFY(both(FVec(NC), [&](float* o) {
-            be.embedding_forward(o, tok.data(), w.data(), y.data(), B, T, C);
-        }, [&](float* o) { embedding_forward(o, tok.data(), w.data(), y.data(), B, T, C); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + V * C), [&](float* o) {
-            be.embedding_backward(o, nullptr, x.data(), tok.data(), B, T, C);
-        }, [&](float* o) { embedding_backward(o, nullptr, x.data(), tok.data(), B, T, C); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + T * C), [&](float* o) {
-            be.embedding_backward(nullptr, o, x.data(), tok.data(), B, T, C);
-        }, [&](float* o) { embedding_backward(nullptr, o, x.data(), tok.data(), B, T, C); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + NC),
+            [&](float* o) {
+                be.linear_backward(o, nullptr, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
+            },
+            [&](float* o) {
+                linear_backward(o, nullptr, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
+            }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + OC * C),
+            [&](float* o) {
+                be.linear_backward(nullptr, o, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
+            },
+            [&](float* o) {
+                linear_backward(nullptr, o, nullptr, dout.data(), x.data(), w.data(), N, C, OC);
+            }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + OC),
+            [&](float* o) {
+                be.linear_backward(nullptr, nullptr, o, dout.data(), x.data(), w.data(), N, C, OC);
+            },
+            [&](float* o) {
+                linear_backward(nullptr, nullptr, o, dout.data(), x.data(), w.data(), N, C, OC);
+            }));
+        QVERIFY(both(
+            FVec(NC),
+            [&](float* o) { be.embedding_forward(o, tok.data(), w.data(), y.data(), B, T, C); },
+            [&](float* o) { embedding_forward(o, tok.data(), w.data(), y.data(), B, T, C); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + V * C),
+            [&](float* o) { be.embedding_backward(o, nullptr, x.data(), tok.data(), B, T, C); },
+            [&](float* o) { embedding_backward(o, nullptr, x.data(), tok.data(), B, T, C); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + T * C),
+            [&](float* o) { be.embedding_backward(nullptr, o, x.data(), tok.data(), B, T, C); },
+            [&](float* o) { embedding_backward(nullptr, o, x.data(), tok.data(), B, T, C); }));
         FVec mean(N), rstd(N);
-        layernorm_forward(A.data(), mean.data(), rstd.data(), x.data(), lw.data(), lb.data(), N,
-                          C, 1e-3f);
-        QVERIFY(both(FVec(NC + 2 * N), [&](float* o) {
-            be.layernorm_forward(o, o + NC, o + NC + N, x.data(), lw.data(), lb.data(), N, C,
-                                 1e-3f);
-        }, [&](float* o) {
-            layernorm_forward(o, o + NC, o + NC + N, x.data(), lw.data(), lb.data(), N, C, 1e-3f);
-        }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + NC + 2 * C), [&](float* o) {
-            be.layernorm_backward(o, o + NC, o + NC + C, y.data(), x.data(), lw.data(),
-                                  mean.data(), rstd.data(), N, C);
-        }, [&](float* o) {
-            layernorm_backward(o, o + NC, o + NC + C, y.data(), x.data(), lw.data(), mean.data(),
-                               rstd.data(), N, C);
-        }));
-        QVERIFY(both(FVec(NC), [&](float* o) { be.gelu_forward(o, x.data(), NC); },
-                     [&](float* o) { gelu_forward(o, x.data(), NC); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + NC),
-                     [&](float* o) { be.gelu_backward(o, x.data(), y.data(), NC); },
-                     [&](float* o) { gelu_backward(o, x.data(), y.data(), NC); }));
-        QVERIFY(both(FVec(NC), [&](float* o) { be.relu_forward(o, x.data(), NC); },
-                     [&](float* o) { relu_forward(o, x.data(), NC); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + NC),
-                     [&](float* o) { be.relu_backward(o, x.data(), y.data(), NC); },
-                     [&](float* o) { relu_backward(o, x.data(), y.data(), NC); }));
+        layernorm_forward(A.data(), mean.data(), rstd.data(), x.data(), lw.data(), lb.data(), N, C,
+                          1e-3f);
+        QVERIFY(both(
+            FVec(NC + 2 * N),
+            [&](float* o) {
+                be.layernorm_forward(o, o + NC, o + NC + N, x.data(), lw.data(), lb.data(), N, C,
+                                     1e-3f);
+            },
+            [&](float* o) {
+                layernorm_forward(o, o + NC, o + NC + N, x.data(), lw.data(), lb.data(), N, C,
+                                  1e-3f);
+            }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + NC + 2 * C),
+            [&](float* o) {
+                be.layernorm_backward(o, o + NC, o + NC + C, y.data(), x.data(), lw.data(),
+                                      mean.data(), rstd.data(), N, C);
+            },
+            [&](float* o) {
+                layernorm_backward(o, o + NC, o + NC + C, y.data(), x.data(), lw.data(),
+                                   mean.data(), rstd.data(), N, C);
+            }));
+        QVERIFY(both(
+            FVec(NC), [&](float* o) { be.gelu_forward(o, x.data(), NC); },
+            [&](float* o) { gelu_forward(o, x.data(), NC); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + NC),
+            [&](float* o) { be.gelu_backward(o, x.data(), y.data(), NC); },
+            [&](float* o) { gelu_backward(o, x.data(), y.data(), NC); }));
+        QVERIFY(both(
+            FVec(NC), [&](float* o) { be.relu_forward(o, x.data(), NC); },
+            [&](float* o) { relu_forward(o, x.data(), NC); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + NC),
+            [&](float* o) { be.relu_backward(o, x.data(), y.data(), NC); },
+            [&](float* o) { relu_backward(o, x.data(), y.data(), NC); }));
         softmax_forward(Bm.data(), x.data(), N, C);
-        QVERIFY(both(FVec(NC), [&](float* o) { be.softmax_forward(o, x.data(), N, C); },
-                     [&](float* o) { softmax_forward(o, x.data(), N, C); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + NC),
-                     [&](float* o) { be.softmax_backward(o, y.data(), Bm.data(), N, C); },
-                     [&](float* o) { softmax_backward(o, y.data(), Bm.data(), N, C); }));
+        QVERIFY(both(
+            FVec(NC), [&](float* o) { be.softmax_forward(o, x.data(), N, C); },
+            [&](float* o) { softmax_forward(o, x.data(), N, C); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + NC),
+            [&](float* o) { be.softmax_backward(o, y.data(), Bm.data(), N, C); },
+            [&](float* o) { softmax_backward(o, y.data(), Bm.data(), N, C); }));
         FVec att(std::size_t(B) * NH * T * T), scratch(att.size());
         attention_forward(A.data(), att.data(), qkv.data(), B, T, C, NH);
-        QVERIFY(both(FVec(NC + att.size()), [&](float* o) {
-            be.attention_forward(o, o + NC, qkv.data(), B, T, C, NH);
-        }, [&](float* o) { attention_forward(o, o + NC, qkv.data(), B, T, C, NH); }));
-        QVERIFY(both(FVec(z.begin(), z.begin() + 3 * NC), [&](float* o) {
-            be.attention_backward(o, scratch.data(), x.data(), qkv.data(), att.data(), B, T, C,
-                                  NH);
-        }, [&](float* o) {
-            attention_backward(o, scratch.data(), x.data(), qkv.data(), att.data(), B, T, C, NH);
-        }));
+        QVERIFY(both(
+            FVec(NC + att.size()),
+            [&](float* o) { be.attention_forward(o, o + NC, qkv.data(), B, T, C, NH); },
+            [&](float* o) { attention_forward(o, o + NC, qkv.data(), B, T, C, NH); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + 3 * NC),
+            [&](float* o) {
+                be.attention_backward(o, scratch.data(), x.data(), qkv.data(), att.data(), B, T, C,
+                                      NH);
+            },
+            [&](float* o) {
+                attention_backward(o, scratch.data(), x.data(), qkv.data(), att.data(), B, T, C,
+                                   NH);
+            }));
         const FVec logits = randv(std::size_t(N) * V, rng, -3, 3);
         FVec probs(logits.size()), losses(N);
         crossentropy_forward(losses.data(), probs.data(), logits.data(), tg.data(), N, V);
-        QVERIFY(both(FVec(N + logits.size()), [&](float* o) {
-            be.crossentropy_forward(o, o + N, logits.data(), tg.data(), N, V);
-        }, [&](float* o) { crossentropy_forward(o, o + N, logits.data(), tg.data(), N, V); }));
-        QVERIFY(both(FVec(logits.size()), [&](float* o) {
-            be.crossentropy_backward(o, probs.data(), tg.data(), N, V, 0.3f);
-        }, [&](float* o) { crossentropy_backward(o, probs.data(), tg.data(), N, V, 0.3f); }));
-        QVERIFY(both(FVec(logits.size() + N), [&](float* o) {
-            be.fused_classifier(o, o + logits.size(), logits.data(), tg.data(), N, V, 0.3f);
-        }, [&](float* o) {
-            fused_classifier(o, o + logits.size(), logits.data(), tg.data(), N, V, 0.3f);
-        }));
-        QVERIFY(both(FVec(NC), [&](float* o) { be.residual_forward(o, x.data(), y.data(), NC); },
-                     [&](float* o) { residual_forward(o, x.data(), y.data(), NC); }));
-        QVERIFY(both(x, [&](float* o) { be.add_inplace(o, y.data(), NC); },
-                     [&](float* o) { add_inplace(o, y.data(), NC); }));
-        QVERIFY(both(x, [&](float* o) { be.bias_add(o, lw.data(), N, C); },
-                     [&](float* o) { bias_add(o, lw.data(), N, C); }));
-        QVERIFY(both(lw, [&](float* o) { be.bias_backward(o, x.data(), N, C); },
-                     [&](float* o) { bias_backward(o, x.data(), N, C); }));
-        QVERIFY(both(x, [&](float* o) { be.fill(o, NC, 0.5f); },
-                     [&](float* o) { fill(o, NC, 0.5f); }));
-        QVERIFY(both(x, [&](float* o) { be.copy(o, y.data(), NC); },
-                     [&](float* o) { copy(o, y.data(), NC); }));
-        QVERIFY(both(x, [&](float* o) { be.scale(o, NC, -1.5f); },
-                     [&](float* o) { scale(o, NC, -1.5f); }));
+        QVERIFY(both(
+            FVec(N + logits.size()),
+            [&](float* o) { be.crossentropy_forward(o, o + N, logits.data(), tg.data(), N, V); },
+            [&](float* o) { crossentropy_forward(o, o + N, logits.data(), tg.data(), N, V); }));
+        QVERIFY(both(
+            FVec(logits.size()),
+            [&](float* o) { be.crossentropy_backward(o, probs.data(), tg.data(), N, V, 0.3f); },
+            [&](float* o) { crossentropy_backward(o, probs.data(), tg.data(), N, V, 0.3f); }));
+        QVERIFY(both(
+            FVec(logits.size() + N),
+            [&](float* o) {
+                be.fused_classifier(o, o + logits.size(), logits.data(), tg.data(), N, V, 0.3f);
+            },
+            [&](float* o) {
+                fused_classifier(o, o + logits.size(), logits.data(), tg.data(), N, V, 0.3f);
+            }));
+        QVERIFY(both(
+            FVec(NC), [&](float* o) { be.residual_forward(o, x.data(), y.data(), NC); },
+            [&](float* o) { residual_forward(o, x.data(), y.data(), NC); }));
+        QVERIFY(both(
+            x, [&](float* o) { be.add_inplace(o, y.data(), NC); },
+            [&](float* o) { add_inplace(o, y.data(), NC); }));
+        QVERIFY(both(
+            x, [&](float* o) { be.bias_add(o, lw.data(), N, C); },
+            [&](float* o) { bias_add(o, lw.data(), N, C); }));
+        QVERIFY(both(
+            lw, [&](float* o) { be.bias_backward(o, x.data(), N, C); },
+            [&](float* o) { bias_backward(o, x.data(), N, C); }));
+        QVERIFY(both(
+            x, [&](float* o) { be.fill(o, NC, 0.5f); }, [&](float* o) { fill(o, NC, 0.5f); }));
+        QVERIFY(both(
+            x, [&](float* o) { be.copy(o, y.data(), NC); },
+            [&](float* o) { copy(o, y.data(), NC); }));
+        QVERIFY(both(
+            x, [&](float* o) { be.scale(o, NC, -1.5f); }, [&](float* o) { scale(o, NC, -1.5f); }));
         AdamWConfig cfg;
         cfg.lr = 0.01f;
         cfg.weight_decay = 0.1f;
-        QVERIFY(both(FVec(z.begin(), z.begin() + 3 * NC), [&](float* o) {
-            be.adamw_update(o, y.data(), o + NC, o + 2 * NC, NC, cfg, 3, 0.5f);
-        }, [&](float* o) { adamw_update(o, y.data(), o + NC, o + 2 * NC, NC, cfg, 3, 0.5f); }));
+        QVERIFY(both(
+            FVec(z.begin(), z.begin() + 3 * NC),
+            [&](float* o) { be.adamw_update(o, y.data(), o + NC, o + 2 * NC, NC, cfg, 3, 0.5f); },
+            [&](float* o) { adamw_update(o, y.data(), o + NC, o + 2 * NC, NC, cfg, 3, 0.5f); }));
         QCOMPARE(be.sum_squares(x.data(), NC), sum_squares(x.data(), NC));
     }
 
@@ -313,7 +359,8 @@ private slots:
             });
             const FVec& an = g.*(p.grad);
             const QString e = closeness(an.data(), fd.data(), an.size(), 3e-2 * max_abs(fd), 0.0);
-            QVERIFY2(e.isEmpty(), qPrintable(QString::fromLatin1(p.name) + QStringLiteral(": ") + e));
+            QVERIFY2(e.isEmpty(),
+                     qPrintable(QString::fromLatin1(p.name) + QStringLiteral(": ") + e));
         }
     }
 
@@ -374,7 +421,8 @@ private slots:
                                  params[i]->size(), cfg, step, coef);
             }
         }
-        QVERIFY2(last < 0.25 * first, qPrintable(QStringLiteral("loss %1 -> %2").arg(first).arg(last)));
+        QVERIFY2(last < 0.25 * first,
+                 qPrintable(QStringLiteral("loss %1 -> %2").arg(first).arg(last)));
         be->linear_forward(h.data(), X.data(), W1.data(), b1.data(), N, D, H);
         be->relu_forward(a.data(), h.data(), h.size());
         be->linear_forward(logits.data(), a.data(), W2.data(), b2.data(), N, H, K);

@@ -84,10 +84,11 @@ private slots:
         QVERIFY(std::isfinite(detail::fast_exp(88.7f)));
         double worst_tanh = 0;
         for (double u = -12.0; u <= 12.0; u += 0.00731) {
-            worst_tanh = std::max(worst_tanh,
-                                  std::abs(detail::fast_tanh(float(u)) - std::tanh(double(float(u)))));
+            worst_tanh = std::max(
+                worst_tanh, std::abs(detail::fast_tanh(float(u)) - std::tanh(double(float(u)))));
         }
-        QVERIFY2(worst_tanh < 2e-7, qPrintable(QStringLiteral("tanh abs. error %1").arg(worst_tanh)));
+        QVERIFY2(worst_tanh < 2e-7,
+                 qPrintable(QStringLiteral("tanh abs. error %1").arg(worst_tanh)));
         QCOMPARE(detail::fast_tanh(50.0f), 1.0f);
         QCOMPARE(detail::fast_tanh(-50.0f), -1.0f);
         const float row[] = {-3.0f, 7.5f, 2.0f, 7.25f, -1e30f, 0.0f, 1.0f, 2.0f, 3.0f, 7.0f, 4.0f};
@@ -134,7 +135,7 @@ private slots:
         const float alpha = 0.75f;
         const Trans TA = ta ? Trans::Yes : Trans::No, TB = tb ? Trans::Yes : Trans::No;
         ss::kernels::sgemm(TA, TB, M, N, K, alpha, A.data(), std::max(lda, 1), B.data(),
-                       std::max(ldb, 1), beta, C.data(), ldc);
+                           std::max(ldb, 1), beta, C.data(), ldc);
         ref::sgemm(TA, TB, M, N, K, alpha, to_d(A), lda, to_d(B), ldb, beta, Cref, ldc);
         SS_CHECK_CLOSE("C", C, Cref, 1e-5, 1e-5);
     }
@@ -142,7 +143,7 @@ private slots:
         FVec A{1, 2}, B{3, 4};  // (1,2) (2,1)
         FVec C{std::numeric_limits<float>::quiet_NaN()};
         ss::kernels::sgemm(Trans::No, Trans::No, 1, 1, 2, 1.0f, A.data(), 2, B.data(), 1, 0.0f,
-                       C.data(), 1);
+                           C.data(), 1);
         QCOMPARE(C[0], 11.0f);
     }
 
@@ -164,21 +165,22 @@ private slots:
         QFETCH(int, OC);
         QFETCH(bool, bias);
         Rng rng(2 + N * 131 + C);
-        const FVec inp = randv(std::size_t(N) * C, rng);   // (N, C)
-        const FVec W = randv(std::size_t(OC) * C, rng);    // (OC, C)
-        const FVec b = randv(OC, rng);                     // (OC)
-        FVec out(std::size_t(N) * OC, 123.0f);             // (N, OC) overwritten
+        const FVec inp = randv(std::size_t(N) * C, rng);  // (N, C)
+        const FVec W = randv(std::size_t(OC) * C, rng);   // (OC, C)
+        const FVec b = randv(OC, rng);                    // (OC)
+        FVec out(std::size_t(N) * OC, 123.0f);            // (N, OC) overwritten
         linear_forward(out.data(), inp.data(), W.data(), bias ? b.data() : nullptr, N, C, OC);
         const DVec bd = to_d(b);
-        SS_CHECK_CLOSE("out", out, ref::linear_forward(to_d(inp), to_d(W), bias ? &bd : nullptr,
-                                                      N, C, OC), 1e-5, 1e-5);
+        SS_CHECK_CLOSE("out", out,
+                       ref::linear_forward(to_d(inp), to_d(W), bias ? &bd : nullptr, N, C, OC),
+                       1e-5, 1e-5);
 
         // backward accumulates onto existing gradient values
         const FVec dout = randv(out.size(), rng);
         FVec dinp = randv(inp.size(), rng), dW = randv(W.size(), rng), db = randv(OC, rng);
         const FVec dinp0 = dinp, dW0 = dW, db0 = db;
-        linear_backward(dinp.data(), dW.data(), bias ? db.data() : nullptr, dout.data(),
-                        inp.data(), W.data(), N, C, OC);
+        linear_backward(dinp.data(), dW.data(), bias ? db.data() : nullptr, dout.data(), inp.data(),
+                        W.data(), N, C, OC);
         DVec rdinp, rdW, rdb;
         ref::linear_backward(rdinp, rdW, rdb, to_d(dout), to_d(inp), to_d(W), N, C, OC);
         SS_CHECK_CLOSE("dinp", dinp, plus(rdinp, dinp0), 1e-5, 1e-5);
@@ -190,8 +192,7 @@ private slots:
         }
         // dinp nullptr skips the input gradient only
         FVec dW2(W.size(), 0.0f);
-        linear_backward(nullptr, dW2.data(), nullptr, dout.data(), inp.data(), W.data(), N, C,
-                        OC);
+        linear_backward(nullptr, dW2.data(), nullptr, dout.data(), inp.data(), W.data(), N, C, OC);
         SS_CHECK_CLOSE("dW only", dW2, rdW, 1e-5, 1e-5);
     }
     void linearGradcheck() {
@@ -210,12 +211,15 @@ private slots:
         auto rloss = [&](const DVec& x, const DVec& w, const DVec& bb) {
             return dot(ref::linear_forward(x, w, &bb, N, C, OC), R);
         };
-        SS_GRADCHECK("dinp", inp, dinp, [&](const DVec& x) { return rloss(x, to_d(W), to_d(b)); },
-                     [&](const FVec& x) { return kloss(x, W, b); });
-        SS_GRADCHECK("dW", W, dW, [&](const DVec& w) { return rloss(to_d(inp), w, to_d(b)); },
-                     [&](const FVec& w) { return kloss(inp, w, b); });
-        SS_GRADCHECK("db", b, db, [&](const DVec& bb) { return rloss(to_d(inp), to_d(W), bb); },
-                     [&](const FVec& bb) { return kloss(inp, W, bb); });
+        SS_GRADCHECK(
+            "dinp", inp, dinp, [&](const DVec& x) { return rloss(x, to_d(W), to_d(b)); },
+            [&](const FVec& x) { return kloss(x, W, b); });
+        SS_GRADCHECK(
+            "dW", W, dW, [&](const DVec& w) { return rloss(to_d(inp), w, to_d(b)); },
+            [&](const FVec& w) { return kloss(inp, w, b); });
+        SS_GRADCHECK(
+            "db", b, db, [&](const DVec& bb) { return rloss(to_d(inp), to_d(W), bb); },
+            [&](const FVec& bb) { return kloss(inp, W, bb); });
     }
 
     // ---- embedding ---------------------------------------------------------------------------
@@ -238,22 +242,21 @@ private slots:
         QFETCH(bool, pos);
         Rng rng(4 + B * 7 + T);
         const IVec tok = randi(std::size_t(B) * T, rng, V);  // (B, T)
-        const FVec wte = randv(std::size_t(V) * C, rng);      // (V, C)
+        const FVec wte = randv(std::size_t(V) * C, rng);     // (V, C)
         const int maxT = T + 2;
-        const FVec wpe = randv(std::size_t(maxT) * C, rng);   // (maxT, C)
+        const FVec wpe = randv(std::size_t(maxT) * C, rng);  // (maxT, C)
         FVec out(std::size_t(B) * T * C, -5.0f);
         embedding_forward(out.data(), tok.data(), wte.data(), pos ? wpe.data() : nullptr, B, T, C);
         const DVec wped = to_d(wpe);
         SS_CHECK_CLOSE("out", out,
-                       ref::embedding_forward(tok, to_d(wte), pos ? &wped : nullptr, B, T, C),
-                       0.0, 1e-7);
+                       ref::embedding_forward(tok, to_d(wte), pos ? &wped : nullptr, B, T, C), 0.0,
+                       1e-7);
 
         // backward: L = <out, R>; dwte[v] = sum over positions holding v, dwpe[t] = sum over b.
         const FVec R = randv(out.size(), rng);
         FVec dwte = randv(wte.size(), rng), dwpe = randv(wpe.size(), rng);
         DVec ewte = to_d(dwte), ewpe = to_d(dwpe);
-        embedding_backward(dwte.data(), pos ? dwpe.data() : nullptr, R.data(), tok.data(), B, T,
-                           C);
+        embedding_backward(dwte.data(), pos ? dwpe.data() : nullptr, R.data(), tok.data(), B, T, C);
         for (int b = 0; b < B; ++b)
             for (int t = 0; t < T; ++t)
                 for (int c = 0; c < C; ++c) {
@@ -278,10 +281,12 @@ private slots:
         auto rloss = [&](const DVec& te, const DVec& pe) {
             return dot(ref::embedding_forward(tok, te, &pe, B, T, C), R);
         };
-        SS_GRADCHECK("dwte", wte, dwte, [&](const DVec& x) { return rloss(x, to_d(wpe)); },
-                     [&](const FVec& x) { return kloss(x, wpe); });
-        SS_GRADCHECK("dwpe", wpe, dwpe, [&](const DVec& x) { return rloss(to_d(wte), x); },
-                     [&](const FVec& x) { return kloss(wte, x); });
+        SS_GRADCHECK(
+            "dwte", wte, dwte, [&](const DVec& x) { return rloss(x, to_d(wpe)); },
+            [&](const FVec& x) { return kloss(x, wpe); });
+        SS_GRADCHECK(
+            "dwpe", wpe, dwpe, [&](const DVec& x) { return rloss(to_d(wte), x); },
+            [&](const FVec& x) { return kloss(wte, x); });
     }
 
     // ---- layernorm ---------------------------------------------------------------------------
@@ -303,8 +308,7 @@ private slots:
         FVec x = randv(std::size_t(N) * C, rng, offset - 1.0, offset + 1.0);  // (N, C)
         const FVec w = randv(C, rng, 0.5, 1.5), b = randv(C, rng);            // (C)
         FVec out(x.size()), mean(N), rstd(N);
-        layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N,
-                          C);
+        layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C);
         const auto r = ref::layernorm_forward(to_d(x), to_d(w), to_d(b), N, C);
         SS_CHECK_CLOSE("out", out, r.out, 2e-4, 1e-4);  // float rounding of x around offset
         SS_CHECK_CLOSE("mean", mean, r.mean, 1e-5, 1e-6);
@@ -328,26 +332,27 @@ private slots:
         const FVec x = randv(N * C, rng), w = randv(C, rng, 0.5, 1.5), b = randv(C, rng);
         const FVec R = randv(N * C, rng);
         FVec out(N * C), mean(N), rstd(N);
-        layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N,
-                          C);
+        layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C);
         FVec dx(N * C, 0.0f), dw(C, 0.0f), db(C, 0.0f);
         layernorm_backward(dx.data(), dw.data(), db.data(), R.data(), x.data(), w.data(),
                            mean.data(), rstd.data(), N, C);
         auto kloss = [&](const FVec& xx, const FVec& ww, const FVec& bb) {
             FVec o(N * C), m(N), s(N);
-            layernorm_forward(o.data(), m.data(), s.data(), xx.data(), ww.data(), bb.data(), N,
-                              C);
+            layernorm_forward(o.data(), m.data(), s.data(), xx.data(), ww.data(), bb.data(), N, C);
             return dot(o, R);
         };
         auto rloss = [&](const DVec& xx, const DVec& ww, const DVec& bb) {
             return dot(ref::layernorm_forward(xx, ww, bb, N, C).out, R);
         };
-        SS_GRADCHECK("dx", x, dx, [&](const DVec& v) { return rloss(v, to_d(w), to_d(b)); },
-                     [&](const FVec& v) { return kloss(v, w, b); }, 1e-2, 3e-2);
-        SS_GRADCHECK("dw", w, dw, [&](const DVec& v) { return rloss(to_d(x), v, to_d(b)); },
-                     [&](const FVec& v) { return kloss(x, v, b); });
-        SS_GRADCHECK("db", b, db, [&](const DVec& v) { return rloss(to_d(x), to_d(w), v); },
-                     [&](const FVec& v) { return kloss(x, w, v); });
+        SS_GRADCHECK(
+            "dx", x, dx, [&](const DVec& v) { return rloss(v, to_d(w), to_d(b)); },
+            [&](const FVec& v) { return kloss(v, w, b); }, 1e-2, 3e-2);
+        SS_GRADCHECK(
+            "dw", w, dw, [&](const DVec& v) { return rloss(to_d(x), v, to_d(b)); },
+            [&](const FVec& v) { return kloss(x, v, b); });
+        SS_GRADCHECK(
+            "db", b, db, [&](const DVec& v) { return rloss(to_d(x), to_d(w), v); },
+            [&](const FVec& v) { return kloss(x, w, v); });
     }
 
     // ---- activations -------------------------------------------------------------------------
@@ -488,8 +493,7 @@ private slots:
         softmax_forward(y.data(), x.data(), N, C);
         softmax_backward(dx.data(), R.data(), y.data(), N, C);
         SS_GRADCHECK(
-            "dsoftmax", x, dx,
-            [&](const DVec& v) { return dot(ref::softmax_forward(v, N, C), R); },
+            "dsoftmax", x, dx, [&](const DVec& v) { return dot(ref::softmax_forward(v, N, C), R); },
             [&](const FVec& v) {
                 FVec o(N * C);
                 softmax_forward(o.data(), v.data(), N, C);
@@ -529,8 +533,8 @@ private slots:
         FVec dqkv = randv(qkv.size(), rng);
         const DVec edqkv = plus(ref::attention_backward(to_d(dout), to_d(qkv), B, T, C, NH), dqkv);
         FVec scratch(att.size(), 7.0f);
-        attention_backward(dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(), B,
-                           T, C, NH);
+        attention_backward(dqkv.data(), scratch.data(), dout.data(), qkv.data(), att.data(), B, T,
+                           C, NH);
         SS_CHECK_CLOSE("dqkv", dqkv, edqkv, 1e-4, 1e-4);
     }
     void attentionGradcheck() {
@@ -540,8 +544,8 @@ private slots:
         FVec out(B * T * C), att(B * NH * T * T), scratch(att.size());
         attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH);
         FVec dqkv(qkv.size(), 0.0f);
-        attention_backward(dqkv.data(), scratch.data(), R.data(), qkv.data(), att.data(), B, T,
-                           C, NH);
+        attention_backward(dqkv.data(), scratch.data(), R.data(), qkv.data(), att.data(), B, T, C,
+                           NH);
         SS_GRADCHECK(
             "dqkv", qkv, dqkv,
             [&](const DVec& v) { return dot(ref::attention_forward(v, B, T, C, NH).out, R); },
@@ -576,7 +580,7 @@ private slots:
         QFETCH(bool, ignore);
         Rng rng(15 + N * 5 + V);
         const FVec logits = randv(std::size_t(N) * V, rng, offset - 5, offset + 5);  // (N, V)
-        IVec tg = randi(N, rng, V);                                                    // (N)
+        IVec tg = randi(N, rng, V);                                                  // (N)
         if (ignore) tg[N / 2] = -1;
         const DVec rl = ref::crossentropy(to_d(logits), tg, N, V);
         const double scale = 1.0 / N;
@@ -603,8 +607,7 @@ private slots:
         SS_CHECK_CLOSE("fused losses", flosses, rl, 1e-5, 1e-5);
         SS_CHECK_CLOSE("fused dlogits", fused, rd, 1e-7, 1e-5);
         FVec inplace2 = logits;  // in place over the logits, losses skipped
-        fused_classifier(inplace2.data(), nullptr, inplace2.data(), tg.data(), N, V,
-                         float(scale));
+        fused_classifier(inplace2.data(), nullptr, inplace2.data(), tg.data(), N, V, float(scale));
         QCOMPARE(inplace2, fused);
         if (ignore) {
             QCOMPARE(flosses[N / 2], 0.0f);
@@ -625,12 +628,12 @@ private slots:
         const FVec logits(6, 0.0f);
         const IVec tg{1, 3};  // V = 3: 3 is out of range
         FVec loss(2), d(6);
-        QVERIFY_THROWS_EXCEPTION(std::out_of_range,
-                                 crossentropy_forward(loss.data(), nullptr, logits.data(),
-                                                      tg.data(), 2, 3));
-        QVERIFY_THROWS_EXCEPTION(std::out_of_range,
-                                 fused_classifier(d.data(), loss.data(), logits.data(), tg.data(),
-                                                  2, 3, 1.0f));
+        QVERIFY_THROWS_EXCEPTION(
+            std::out_of_range,
+            crossentropy_forward(loss.data(), nullptr, logits.data(), tg.data(), 2, 3));
+        QVERIFY_THROWS_EXCEPTION(
+            std::out_of_range,
+            fused_classifier(d.data(), loss.data(), logits.data(), tg.data(), 2, 3, 1.0f));
     }
     void crossentropyGradcheck() {
         const int N = 3, V = 5;
@@ -739,7 +742,8 @@ private slots:
         QVERIFY(std::abs(m - 0.02f) < 1e-7f);
         QVERIFY(std::abs(v - 0.00031225f) < 1e-8f);
         const double mh = 0.02 / 0.19, vh = 0.00031225 / (1 - 0.999 * 0.999);
-        const double expect = 0.899000002 - 0.1 * (mh / (std::sqrt(vh) + 1e-8) + 0.01 * 0.899000002);
+        const double expect =
+            0.899000002 - 0.1 * (mh / (std::sqrt(vh) + 1e-8) + 0.01 * 0.899000002);
         QVERIFY2(std::abs(p - expect) < 2e-6, qPrintable(QString::number(p, 'g', 9)));
         QVERIFY(std::abs(p - 0.8714673f) < 1e-6f);
     }

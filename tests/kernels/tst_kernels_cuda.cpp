@@ -40,10 +40,10 @@ std::vector<T> download(Backend& be, const DeviceBuffer<T>& d) {
 
 }  // namespace
 
-#define REQUIRE_DEVICE()                                                                      \
-    do {                                                                                      \
-        if (!be_) QSKIP(qPrintable(QStringLiteral("no CUDA device: ") +                       \
-                                   QString::fromStdString(why_)));                            \
+#define REQUIRE_DEVICE()                                                                          \
+    do {                                                                                          \
+        if (!be_)                                                                                 \
+            QSKIP(qPrintable(QStringLiteral("no CUDA device: ") + QString::fromStdString(why_))); \
     } while (0)
 
 #define CHECK_DEVICE(what, dev, cpu, atol, rtol) \
@@ -73,8 +73,9 @@ private slots:
         QCOMPARE(QString::fromStdString(e.call()), QStringLiteral("cudaMalloc(&p, bytes)"));
         QCOMPARE(QString::fromStdString(e.file()), QStringLiteral("kernels/cuda/x.cpp"));
         QCOMPARE(e.line(), 42);
-        QCOMPARE(QString::fromLatin1(e.what()),
-                 QStringLiteral("cudaMalloc(&p, bytes) failed at kernels/cuda/x.cpp:42: out of memory"));
+        QCOMPARE(
+            QString::fromLatin1(e.what()),
+            QStringLiteral("cudaMalloc(&p, bytes) failed at kernels/cuda/x.cpp:42: out of memory"));
     }
     void noDeviceIsReported() {
         if (be_) QSKIP("a CUDA device is present");
@@ -143,8 +144,8 @@ private slots:
         FVec gx = randv(NC, rng), gw = randv(w.size(), rng), gb = randv(OC, rng);
         auto dgx = upload(g, gx), dgw = upload(g, gw), dgb = upload(g, gb);
         linear_backward(gx.data(), gw.data(), gb.data(), dy.data(), x.data(), w.data(), N, C, OC);
-        g.linear_backward(dgx.data(), dgw.data(), dgb.data(), ddy.data(), dx_.data(), dw_.data(),
-                          N, C, OC);
+        g.linear_backward(dgx.data(), dgw.data(), dgb.data(), ddy.data(), dx_.data(), dw_.data(), N,
+                          C, OC);
         CHECK_DEVICE("linear_backward dinp", dgx, gx, 1e-3, 1e-4);
         CHECK_DEVICE("linear_backward dweight", dgw, gw, 1e-3, 1e-4);
         CHECK_DEVICE("linear_backward dbias", dgb, gb, 1e-3, 1e-4);
@@ -184,8 +185,8 @@ private slots:
             FVec o(NC), m(N), r(N);
             DeviceBuffer<float> dO(g, NC), dm(g, N), dr(g, N);
             layernorm_forward(o.data(), m.data(), r.data(), x.data(), lw.data(), lb.data(), N, C);
-            g.layernorm_forward(dO.data(), dm.data(), dr.data(), dx_.data(), dlw.data(),
-                                dlb.data(), N, C);
+            g.layernorm_forward(dO.data(), dm.data(), dr.data(), dx_.data(), dlw.data(), dlb.data(),
+                                N, C);
             CHECK_DEVICE("layernorm out", dO, o, 1e-4, 1e-4);
             CHECK_DEVICE("layernorm mean", dm, m, 1e-5, 1e-5);
             CHECK_DEVICE("layernorm rstd", dr, r, 1e-4, 1e-4);
@@ -326,9 +327,9 @@ private slots:
     void attentionRejectsBadHeads() {
         REQUIRE_DEVICE();
         DeviceBuffer<float> buf(*be_, 64);
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                                 be_->attention_forward(buf.data(), buf.data(), buf.data(), 1, 1,
-                                                        6, 4));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument,
+            be_->attention_forward(buf.data(), buf.data(), buf.data(), 1, 1, 6, 4));
     }
 };
 
