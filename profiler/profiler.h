@@ -1,0 +1,201 @@
+// Host tracing of one rank (DESIGN.md, "Record"): scoped spans into per-thread append-only
+// buffers (no lock, no allocation, no string formatting on the hot path), flushed into the rank's
+// trace file at step boundaries at most every flush_interval seconds, so a crash loses at most the
+// last interval and never the file.
+//
+//   Profiler prof(config, run, rank);      // one per rank; becomes the process's current()
+//   { Span s("gemm", EventKind::Kernel, lanes::kCompute, flops); ... }   // scoped
+//   prof.step_boundary();                  // at the end of every step: flushes when due
+//   prof.finish(RunStatus::Completed, "");
+//
+// Tracing off (config.enabled = false, or no Profiler) costs one predictable branch per span.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "profiler/clock.h"
+#include "traces/types.h"
+
+namespace ss::traces {
+class TraceWriter;
+}
+
+namespace ss::profiler {
+
+using traces::Collective;
+using traces::EventKind;
+using traces::GroupKind;
+
+// Lanes of a CPU rank's timeline. CUDA streams use kCudaStreamBase + stream id.
+namespace lanes {
+inline constexpr std::int32_t kSteps = 0;    // one span per training step
+inline constexpr std::int32_t kPhases = 1;   // forward / backward / optimizer, micro-batches
+inline constexpr std::int32_t kCompute = 2;  // kernels
+inline constexpr std::int32_t kComm = 3;     // communication (issue to completion)
+inline constexpr std::int32_t kHost = 4;     // data loading and other host work
+inline constexpr std::int32_t kCudaStreamBase = 16;
+const char* name(std::int32_t lane);  // "steps", "phases", ...; streams: nullptr
+}  // namespace lanes
+
+// One recorded span: plain data. `name` must point to storage that outlives the profiler
+// (a string literal, or a string from Profiler::persistent_name).
+struct SpanRecord {
+    const char* name = nullptr;
+    std::int64_t start_ns = 0, end_ns = 0;
+    std::int64_t step = traces::kNone, micro_batch = traces::kNone, layer = traces::kNone;
+    std::int64_t bytes = traces::kNone;
+    double flops = -1;
+    std::int64_t seq = traces::kNone, group_id = traces::kNone, group_size = traces::kNone,
+                 peer = traces::kNone, correlation = traces::kNone;
+    std::int32_t lane = lanes::kCompute;
+    EventKind kind = EventKind::Kernel;
+    Collective collective = Collective::None;
+    GroupKind group_kind = GroupKind::None;
+};
+
+// Single-producer (the owning thread) / single-consumer (the flushing thread) ring of records.
+// push() never blocks or allocates: when the ring is full the record is counted as dropped.
+class SpanBuffer {
+public:
+    explicit SpanBuffer(std::size_t capacity);
+    bool push(const SpanRecord& r) {
+        const std::uint64_t head = head_.load(std::memory_order_relaxed);
+        if (head - tail_.load(std::memory_order_acquire) >= capacity_) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        data_[head & mask_] = r;
+        head_.store(head + 1, std::memory_order_release);
+        return true;
+    }
+    // Consumer: hands every published record to fn, then frees their slots.
+    template <typename Fn>
+    std::size_t drain(Fn&& fn) {
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        const std::uint64_t head = head_.load(std::memory_order_acquire);
+        for (std::uint64_t i = tail; i != head; ++i) fn(data_[i & mask_]);
+        tail_.store(head, std::memory_order_release);
+        return static_cast<std::size_t>(head - tail);
+    }
+    std::size_t size() const {
+        return static_cast<std::size_t>(head_.load(std::memory_order_acquire) -
+                                        tail_.load(std::memory_order_acquire));
+    }
+    std::size_t capacity() const { return capacity_; }
+    std::uint64_t take_dropped() { return dropped_.exchange(0, std::memory_order_relaxed); }
+
+private:
+    std::size_t capacity_, mask_;
+    std::unique_ptr<SpanRecord[]> data_;
+    std::atomic<std::uint64_t> head_{0}, tail_{0}, dropped_{0};
+};
+
+struct ProfilerConfig {
+    bool enabled = true;
+    std::string rank_file;           // the rank's trace file (created)
+    double flush_interval_s = 2.0;   // flush at a step boundary at most this often
+    std::size_t buffer_records = 1u << 16;  // per thread, rounded up to a power of two
+};
+
+// Step / micro-batch / layer context that spans of a thread pick up.
+struct SpanContext {
+    std::int64_t step = traces::kNone, micro_batch = traces::kNone, layer = traces::kNone;
+};
+SpanContext& context();  // this thread's
+
+class Profiler {
+public:
+    // Creates the rank file and starts its run. `run.start_ns` is set to now.
+    Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo rank);
+    ~Profiler();  // flushes; a run not finished stays "running" (the merge marks it failed)
+    Profiler(const Profiler&) = delete;
+    Profiler& operator=(const Profiler&) = delete;
+
+    // The process's profiler while one is alive and enabled, else nullptr (the hot-path check).
+    static Profiler* current() { return current_.load(std::memory_order_relaxed); }
+
+    bool enabled() const { return config_.enabled; }
+    // Appends to this thread's buffer (registered on first use: a lock once per thread).
+    void record(const SpanRecord& r) {
+        thread_buffer().push(r);
+    }
+    // A name with the profiler's lifetime, for names built at run time (interned once).
+    const char* persistent_name(const std::string& s);
+
+    // End of a step: flushes when flush_interval elapsed since the last flush or any buffer is
+    // more than half full.
+    void step_boundary();
+    // Writes everything buffered to the rank file and commits.
+    void flush();
+    void metric(std::int64_t step, const char* name, double value);
+    void set_clock(std::int64_t offset_ns, std::int64_t ref_ns, double drift_ppb, std::int64_t rtt_ns);
+    // Adds to a stats counter of this rank (traces/stats_keys.h).
+    void count(std::string_view key, std::int64_t delta);
+    // Final flush, run status and end time, aggregates.
+    void finish(traces::RunStatus status, const std::string& reason);
+
+    std::int64_t spans_written() const { return spans_written_; }
+    std::int64_t spans_dropped() const { return spans_dropped_; }
+    const std::string& rank_file() const { return config_.rank_file; }
+
+private:
+    SpanBuffer& thread_buffer();
+    SpanBuffer& register_thread();
+
+    ProfilerConfig config_;
+    traces::RankInfo rank_;
+    std::unique_ptr<traces::TraceWriter> writer_;
+    traces::RunId run_;
+    std::mutex buffers_mutex_;  // registration and flush only
+    std::vector<std::unique_ptr<SpanBuffer>> buffers_;
+    std::unordered_map<const char*, traces::StringId> names_;
+    std::vector<std::unique_ptr<std::string>> persistent_;
+    std::int64_t start_ns_ = 0;
+    std::int64_t last_flush_ns_ = 0;
+    std::int64_t spans_written_ = 0, spans_dropped_ = 0;
+    bool finished_ = false;
+    std::uint64_t generation_;
+    static std::atomic<Profiler*> current_;
+    static std::atomic<std::uint64_t> next_generation_;
+};
+
+// A scoped span on the current profiler; does nothing when there is none.
+class Span {
+public:
+    Span(const char* name, EventKind kind, std::int32_t lane, double flops = -1,
+         std::int64_t bytes = traces::kNone) {
+        if (Profiler::current() == nullptr) return;
+        rec_.name = name;
+        rec_.kind = kind;
+        rec_.lane = lane;
+        rec_.flops = flops;
+        rec_.bytes = bytes;
+        active_ = true;
+        rec_.start_ns = now_ns();
+    }
+    ~Span() {
+        if (!active_) return;
+        rec_.end_ns = now_ns();
+        const SpanContext& c = context();
+        rec_.step = c.step;
+        rec_.micro_batch = c.micro_batch;
+        if (rec_.layer == traces::kNone) rec_.layer = c.layer;
+        if (Profiler* p = Profiler::current()) p->record(rec_);
+    }
+    Span(const Span&) = delete;
+    Span& operator=(const Span&) = delete;
+    SpanRecord& record() { return rec_; }  // to add attributes before the scope ends
+    bool active() const { return active_; }
+
+private:
+    SpanRecord rec_;
+    bool active_ = false;
+};
+
+}  // namespace ss::profiler
