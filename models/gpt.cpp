@@ -330,7 +330,7 @@ private:
     void carve() {
         const std::size_t B = B_, T = T_, C = C_, Cl = Cl_, F = F_, V = V_, NHl = NHl_;
         const std::size_t BT = B * T;
-        slots_.assign(static_cast<std::size_t>(env_.slots), Slot{});
+        slots_.assign(static_cast<std::size_t>(env_.num_slots), Slot{});
         for (Slot& s : slots_) {
             if (env_.first()) s.tokens = arena_.take<std::int32_t>(BT);
             if (env_.last()) s.targets = arena_.take<std::int32_t>(BT);

@@ -300,7 +300,7 @@ private:
         for (const LinearParams& w : lp_)
             widest = std::max({widest, static_cast<std::size_t>(w.in_l), static_cast<std::size_t>(w.out_l),
                                static_cast<std::size_t>(defs_.front().in)});
-        slots_.assign(static_cast<std::size_t>(env_.slots), Slot{});
+        slots_.assign(static_cast<std::size_t>(env_.num_slots), Slot{});
         for (Slot& s : slots_) {
             s.x_in = arena_.take<float>(B * defs_.front().in);
             s.in_grad = arena_.take<float>(B * defs_.front().in);

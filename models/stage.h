@@ -41,7 +41,7 @@ struct StageEnv {
     int tp = 1, tp_rank = 0;     // tensor-parallel degree and this rank's index
     int pp = 1, pp_rank = 0;     // pipeline stages and this rank's stage
     int micro_batch = 1;         // samples per micro-batch on this rank
-    int slots = 1;               // activation slots (micro-batches in flight)
+    int num_slots = 1;           // activation slots (micro-batches in flight)
     float loss_scale = 1.0f;     // d(step loss)/d(per-sample/token loss) = 1/(global samples|tokens)
     std::uint64_t seed = 0;
     bool first() const { return pp_rank == 0; }

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iterator>
@@ -145,6 +146,19 @@ std::vector<std::string> load_spec(const Args& args, int world, core::Experiment
     return problems;
 }
 
+// Fault injection for the tests of the failure path: SCALESCOPE_WORKER_FAULT="R:S" makes world
+// rank R fail at the start of step S.
+struct FaultPlan {
+    int rank = -1;
+    int step = -1;
+};
+FaultPlan fault_plan() {
+    FaultPlan f;
+    if (const char* v = std::getenv("SCALESCOPE_WORKER_FAULT"))
+        if (std::sscanf(v, "%d:%d", &f.rank, &f.step) != 2) f = {};
+    return f;
+}
+
 int run(Comm& comm, const core::ExperimentSpec& spec) {
     const bool root = comm.world_rank() == 0;
     const auto& ps = spec.parallel;
@@ -181,7 +195,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
     env.pp = comm.size(GroupKind::Pp);
     env.pp_rank = comm.rank(GroupKind::Pp);
     env.micro_batch = micro_batch_size(ts.global_batch, par);
-    env.slots = activation_slots(par, env.pp_rank);
+    env.num_slots = activation_slots(par, env.pp_rank);
     env.seed = ts.seed;
     const bool needs_data = env.first() || env.last();
 
@@ -274,7 +288,11 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
     const auto t_start = Clock::now();
     double last_loss = 0;
     const double samples = ts.global_batch;
+    const FaultPlan fault = fault_plan();
     for (int s = 0; s < ts.steps; ++s) {
+        if (fault.rank == comm.world_rank() && fault.step == s)
+            throw std::runtime_error("injected fault at step " + std::to_string(s) +
+                                     " (SCALESCOPE_WORKER_FAULT)");
         const auto t0 = Clock::now();
         const StepStats st = trainer.train_step(s, train_data);
         const auto t1 = Clock::now();

@@ -14,6 +14,7 @@
 //   {"event":"eval","step":s,"loss":..,"accuracy":..}   (every training.eval_every steps)
 //   {"event":"summary","final_loss":..,"accuracy":.. (mlp, test set),"step_time_median_s":..,
 //    "samples_per_s"|"tokens_per_s":.. (at the median step time),"steps":..,"comm":{..}}
+// SCALESCOPE_WORKER_FAULT="R:S" (tests only) makes world rank R fail at step S.
 // "comm" counts the communication calls of rank 0 by group and operation (a CommObserver).
 #pragma once
 
