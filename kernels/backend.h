@@ -36,6 +36,8 @@ public:
     // std::bad_alloc (CPU) or std::runtime_error (CUDA) on failure.
     virtual void* allocate(std::size_t bytes) = 0;
     virtual void deallocate(void* p) = 0;  // nullptr ok
+    // copy_to_device returns once the host buffer may be reused; copy_to_host once the data is
+    // on the host (both synchronise the backend's queue).
     virtual void copy_to_device(void* dst, const void* src_host, std::size_t bytes) = 0;
     virtual void copy_to_host(void* dst_host, const void* src, std::size_t bytes) = 0;  // syncs
     virtual void copy_on_device(void* dst, const void* src, std::size_t bytes) = 0;

@@ -158,6 +158,8 @@ void attention_backward(float* dqkv,        // (B, T, 3C)
 // Softmax + cross-entropy (LM head over a vocabulary, or a classifier over classes)
 // ---------------------------------------------------------------------------------------------
 // targets < 0 are ignored: loss 0 and dlogits row 0 (padding / masked positions).
+// targets >= V are invalid: the CPU backend throws std::out_of_range; a device backend cannot
+// throw from a kernel and writes NaN into that row's loss and dlogits instead.
 
 // losses[i] = -log softmax(logits[i])[targets[i]];  probs nullable (skip storing them).
 void crossentropy_forward(float* losses,                // (N)

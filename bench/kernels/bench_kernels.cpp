@@ -229,5 +229,74 @@ int main(int argc, char** argv) {
                                    B, T, C, NH);
         });
     }
+
+    // ---- 3. one GPT transformer block, forward + backward, from these kernels ----
+    // Model FLOPs per DESIGN.md "Formulas": 6 * params * tokens + attention 12 * h * s per token
+    // (one layer: params = 12 C^2, h = C, s = T), compared with the measured sgemm peak.
+    {
+        const std::size_t C3 = 3 * NC, C4 = 4 * NC, na = std::size_t(B) * NH * T * T;
+        auto p = [](std::size_t n) { return filled(n, -0.05f, 0.05f); };
+        auto z = [](std::size_t n) { return std::vector<float>(n, 0.0f); };
+        auto inp = filled(NC, -1, 1), ln1w = filled(C, 0.9f, 1.1f), ln1b = p(C),
+             wqkv = p(9 * std::size_t(C) * C / 3), bqkv = p(3 * C), wproj = p(std::size_t(C) * C),
+             bproj = p(C), ln2w = filled(C, 0.9f, 1.1f), ln2b = p(C),
+             wfc = p(4 * std::size_t(C) * C), bfc = p(4 * C), wfc2 = p(4 * std::size_t(C) * C),
+             bfc2 = p(C);
+        auto ln1 = z(NC), m1 = z(N), r1 = z(N), qkv = z(C3), att = z(na), atty = z(NC),
+             proj = z(NC), res1 = z(NC), ln2 = z(NC), m2 = z(N), r2 = z(N), fc = z(C4), fcg = z(C4),
+             fc2 = z(NC), res2 = z(NC);
+        auto g_ln1w = z(C), g_ln1b = z(C), g_wqkv = z(wqkv.size()), g_bqkv = z(3 * C),
+             g_wproj = z(wproj.size()), g_bproj = z(C), g_ln2w = z(C), g_ln2b = z(C),
+             g_wfc = z(wfc.size()), g_bfc = z(4 * C), g_wfc2 = z(wfc2.size()), g_bfc2 = z(C);
+        auto dres2 = filled(NC, -1e-3f, 1e-3f), dres1 = z(NC), dfcg = z(C4), dfc = z(C4),
+             dln2 = z(NC), datty = z(NC), dqkv = z(C3), dln1 = z(NC), dinp = z(NC), scratch = z(na);
+        auto step = [&] {
+            sk::layernorm_forward(ln1.data(), m1.data(), r1.data(), inp.data(), ln1w.data(),
+                                  ln1b.data(), N, C);
+            sk::linear_forward(qkv.data(), ln1.data(), wqkv.data(), bqkv.data(), N, C, 3 * C);
+            sk::attention_forward(atty.data(), att.data(), qkv.data(), B, T, C, NH);
+            sk::linear_forward(proj.data(), atty.data(), wproj.data(), bproj.data(), N, C, C);
+            sk::residual_forward(res1.data(), inp.data(), proj.data(), NC);
+            sk::layernorm_forward(ln2.data(), m2.data(), r2.data(), res1.data(), ln2w.data(),
+                                  ln2b.data(), N, C);
+            sk::linear_forward(fc.data(), ln2.data(), wfc.data(), bfc.data(), N, C, 4 * C);
+            sk::gelu_forward(fcg.data(), fc.data(), C4);
+            sk::linear_forward(fc2.data(), fcg.data(), wfc2.data(), bfc2.data(), N, 4 * C, C);
+            sk::residual_forward(res2.data(), res1.data(), fc2.data(), NC);
+            // backward (activation gradients zeroed as a model would)
+            sk::fill(dres1.data(), NC, 0.0f);
+            sk::fill(dfcg.data(), C4, 0.0f);
+            sk::fill(dfc.data(), C4, 0.0f);
+            sk::fill(dln2.data(), NC, 0.0f);
+            sk::fill(datty.data(), NC, 0.0f);
+            sk::fill(dqkv.data(), C3, 0.0f);
+            sk::fill(dln1.data(), NC, 0.0f);
+            sk::fill(dinp.data(), NC, 0.0f);
+            sk::add_inplace(dres1.data(), dres2.data(), NC);
+            sk::linear_backward(dfcg.data(), g_wfc2.data(), g_bfc2.data(), dres2.data(), fcg.data(),
+                                wfc2.data(), N, 4 * C, C);
+            sk::gelu_backward(dfc.data(), fc.data(), dfcg.data(), C4);
+            sk::linear_backward(dln2.data(), g_wfc.data(), g_bfc.data(), dfc.data(), ln2.data(),
+                                wfc.data(), N, C, 4 * C);
+            sk::layernorm_backward(dres1.data(), g_ln2w.data(), g_ln2b.data(), dln2.data(),
+                                   res1.data(), ln2w.data(), m2.data(), r2.data(), N, C);
+            sk::add_inplace(dinp.data(), dres1.data(), NC);
+            sk::linear_backward(datty.data(), g_wproj.data(), g_bproj.data(), dres1.data(),
+                                atty.data(), wproj.data(), N, C, C);
+            sk::attention_backward(dqkv.data(), scratch.data(), datty.data(), qkv.data(),
+                                   att.data(), B, T, C, NH);
+            sk::linear_backward(dln1.data(), g_wqkv.data(), g_bqkv.data(), dqkv.data(), ln1.data(),
+                                wqkv.data(), N, C, 3 * C);
+            sk::layernorm_backward(dinp.data(), g_ln1w.data(), g_ln1b.data(), dln1.data(),
+                                   inp.data(), ln1w.data(), m1.data(), r1.data(), N, C);
+        };
+        const double t = time_call(o.seconds, step);
+        const double flops = 6.0 * 12.0 * double(C) * C * N + 12.0 * double(C) * T * N;
+        std::printf(
+            "\ntransformer block fwd+bwd (B=%d T=%d C=%d NH=%d): %.2f ms, %.2f GFLOP/s model "
+            "FLOPs, "
+            "MFU %.2f of the %.2f GFLOP/s sgemm peak\n",
+            B, T, C, NH, t * 1e3, flops / t * 1e-9, flops / t / best, best * 1e-9);
+    }
     return 0;
 }
