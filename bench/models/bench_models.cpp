@@ -1,0 +1,176 @@
+// bench_models: training speed of the GPT "small" preset on the CPU backend.
+//
+//   bench_models [--steps N] [--batch B] [--no-dp2]
+//
+// 1 rank: step time, tokens/s, achieved model FLOP/s and MFU against the OpenBLAS sgemm rate
+// measured in this process (kernels::measure_peak_sgemm_flops over the layer's GEMM shapes).
+// Then the same global batch at dp=2 (this program restarted under `mpirun -np 2`), and the
+// parallel efficiency E = T1 / (2 * T2) per sample (DESIGN.md, "Formulas": E(p) = S(p)/p).
+//
+// Model FLOPs per step (Kaplan et al. 2020; PaLM appendix B; DESIGN.md "Formulas"):
+//   6 * N * tokens  +  12 * L * C * T * tokens      (N parameters, L blocks, C width, T context)
+// the second term being the attention score and value products (forward + backward).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "kernels/backend.h"
+#include "kernels/cpu_kernels.h"
+#include "kernels/perf.h"
+#include "models/comm.h"
+#include "models/data.h"
+#include "models/sources.h"
+#include "models/stage.h"
+#include "models/trainer.h"
+
+using namespace ss::models;
+
+namespace {
+
+// GPT "small" (core/spec.cpp preset): 6 blocks, d_model 512, 8 heads, context 128.
+GptConfig small_config() {
+    GptConfig g;
+    g.layers = 6;
+    g.d_model = 512;
+    g.heads = 8;
+    g.seq_len = 128;
+    return g;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Timing {
+    double step_median_s = 0;
+    double loss_first = 0, loss_last = 0;
+};
+
+// Trains `steps` (+1 untimed warm-up) steps of GPT small on `comm`'s layout (dp only).
+Timing run(Comm& comm, int global_batch, int steps, const std::vector<std::uint8_t>& text) {
+    const GptConfig g = small_config();
+    auto backend = ss::kernels::make_cpu_backend();
+    ParallelConfig par;
+    par.layout = {comm.size(GroupKind::Dp), 1, 1};
+    par.bucket_mb = 4.0;
+    par.overlap = true;
+    StageEnv env;
+    env.backend = backend.get();
+    env.comm = &comm;
+    env.micro_batch = micro_batch_size(global_batch, par);
+    env.num_slots = 1;
+    env.loss_scale = 1.0f / static_cast<float>(global_batch * g.seq_len);
+    env.seed = 1234;
+    auto stage = make_gpt_stage(g, env);
+    OptimConfig opt;
+    opt.lr = 6e-4f;
+    opt.total_steps = steps + 1;
+    Trainer trainer(comm, *backend, *stage, par, opt, global_batch);
+    TextBatchSource data(text, g.seq_len, 1234);
+    Timing t;
+    std::vector<double> times;
+    for (int s = 0; s <= steps; ++s) {
+        comm.barrier(GroupKind::World);
+        const auto t0 = std::chrono::steady_clock::now();
+        const StepStats st = trainer.train_step(s, data);
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (s == 0) t.loss_first = st.loss;
+        t.loss_last = st.loss;
+        if (s > 0) times.push_back(dt);  // step 0 is the warm-up (page faults, BLAS buffers)
+    }
+    t.step_median_s = median(times);
+    return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int steps = 5, batch = 8;
+    bool dp2 = true, child = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
+        else if (a == "--batch" && i + 1 < argc) batch = std::atoi(argv[++i]);
+        else if (a == "--no-dp2") dp2 = false;
+        else if (a == "--dp-child") child = true;
+        else {
+            std::fprintf(stderr, "usage: bench_models [--steps N] [--batch B] [--no-dp2]\n");
+            return 2;
+        }
+    }
+    ss::kernels::set_blas_threads(1);
+    const GptConfig g = small_config();
+    TextCorpus corpus;
+    try {
+        corpus = load_text(kFortunesDir);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_models: %s\n", e.what());
+        return 1;
+    }
+    if (child) {  // one dp=2 measurement under mpirun; rank 0 reports it to the parent
+        MpiEnvironment mpi(&argc, &argv);
+        Comm comm(make_mpi_transport({mpi.world_size(), 1, 1}));
+        const Timing t = run(comm, batch, steps, corpus.bytes);
+        if (mpi.world_rank() == 0) std::printf("DP_STEP_TIME %.9f %.6f\n", t.step_median_s, t.loss_last);
+        return 0;
+    }
+    // The parent never initialises MPI (an MPI singleton could not start mpirun cleanly): the
+    // 1-rank run uses the single-process transport.
+    Comm comm(make_local_transport());
+
+    const std::int64_t N = gpt_param_count(g);
+    const double tokens = static_cast<double>(batch) * g.seq_len;
+    const double flops_per_token = 6.0 * static_cast<double>(N) + 12.0 * g.layers * g.d_model * g.seq_len;
+    std::printf("GPT small: %d blocks, d_model %d, %d heads, context %d, %lld parameters; "
+                "global batch %d sequences = %.0f tokens/step; %d timed steps; 1 BLAS thread\n",
+                g.layers, g.d_model, g.heads, g.seq_len, static_cast<long long>(N), batch, tokens, steps);
+    // Other processes on the machine make every figure below contended: say so.
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+        double l1 = 0;
+        if (std::fscanf(f, "%lf", &l1) == 1)
+            std::printf("load average (1 min) before the run: %.2f on %ld cores\n", l1, sysconf(_SC_NPROCESSORS_ONLN));
+        std::fclose(f);
+    }
+    const double peak = ss::kernels::measure_peak_sgemm_flops(batch * g.seq_len, g.d_model, 0.5);
+    std::printf("OpenBLAS sgemm rate (peak, this process): %.2f GFLOP/s\n", peak / 1e9);
+
+    const Timing t1 = run(comm, batch, steps, corpus.bytes);
+    const double achieved = flops_per_token * tokens / t1.step_median_s;
+    std::printf("1 rank : step %.3f s  tokens/s %.0f  model FLOP/s %.2f G  MFU %.3f  (loss %.3f -> %.3f)\n",
+                t1.step_median_s, tokens / t1.step_median_s, achieved / 1e9, achieved / peak,
+                t1.loss_first, t1.loss_last);
+    std::fflush(stdout);
+
+    if (dp2) {
+        const std::string cmd = std::string(SCALESCOPE_MPIEXEC) +
+                                " --allow-run-as-root --oversubscribe -np 2 " + argv[0] +
+                                " --dp-child --steps " + std::to_string(steps) + " --batch " +
+                                std::to_string(batch) + " 2>&1";
+        FILE* p = popen(cmd.c_str(), "r");
+        double t2 = 0, loss2 = 0;
+        char line[512];
+        std::string log;
+        while (p && std::fgets(line, sizeof line, p)) {
+            if (std::sscanf(line, "DP_STEP_TIME %lf %lf", &t2, &loss2) != 2) log += line;
+        }
+        const int rc = p ? pclose(p) : -1;
+        if (rc != 0 || t2 <= 0) {
+            std::fprintf(stderr, "dp=2 run failed (%s):\n%s", cmd.c_str(), log.c_str());
+            return 1;
+        }
+        const double eff = t1.step_median_s / (2.0 * t2);
+        std::printf("dp=2   : step %.3f s  tokens/s %.0f  speedup %.2f  parallel efficiency "
+                    "T1/(2*T2) = %.3f  (same global batch; loss %.3f, 1-rank %.3f)\n",
+                    t2, tokens / t2, t1.step_median_s / t2, eff, loss2, t1.loss_last);
+    }
+    return 0;
+}
