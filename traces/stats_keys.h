@@ -28,8 +28,11 @@ inline constexpr Key kClockSyncFailed{"clock_sync_failed",
 inline constexpr Key kMetricsMalformed{"metrics_malformed",
     "metric samples rejected (non-finite value)"};
 
-inline constexpr Key kAll[] = {kEventsDroppedBufferFull, kEventsMalformed,     kCuptiRecordsDropped,
-                               kCuptiRecordsUnknown,     kMergeRankFileMissing, kMergeEventsOutsideRun,
-                               kClockSyncFailed,         kMetricsMalformed};
+inline constexpr Key kCommRecordsUnmatched{"comm_records_unmatched",
+    "communication calls whose completion could not be paired with their start (not recorded)"};
+
+inline constexpr Key kAll[] = {kEventsDroppedBufferFull, kEventsMalformed,      kCuptiRecordsDropped,
+                               kCuptiRecordsUnknown,     kMergeRankFileMissing,  kMergeEventsOutsideRun,
+                               kClockSyncFailed,         kMetricsMalformed,      kCommRecordsUnmatched};
 
 }  // namespace ss::traces::stats
