@@ -341,6 +341,74 @@ private slots:
         QVERIFY(std::abs(st.grad_norm - std::sqrt(sq)) < 1e-5 * st.grad_norm);
     }
 
+    // The whole backward of a stage against central finite differences of its forward loss, for
+    // the largest-gradient element of every parameter tensor (catches a wrong or missing term
+    // anywhere in the chain, which equal losses across layouts could not).
+    void gradientsMatchFiniteDifferences_data() {
+        QTest::addColumn<bool>("gpt");
+        QTest::newRow("gpt") << true;
+        QTest::newRow("mlp") << false;
+    }
+    void gradientsMatchFiniteDifferences() {
+        QFETCH(bool, gpt);
+        auto be = ss::kernels::make_cpu_backend();
+        Comm comm(make_local_transport());
+        std::unique_ptr<Stage> stage;
+        std::unique_ptr<BatchSource> data;
+        const int B = 4;
+        if (gpt) {
+            GptConfig cfg;
+            cfg.seq_len = 8;
+            cfg.d_model = 16;
+            cfg.heads = 2;
+            cfg.layers = 2;
+            stage = make_gpt_stage(cfg, single_rank_env(*be, comm, B, 1.0f / (B * cfg.seq_len)));
+            data = std::make_unique<FixedTextSource>(B, cfg.seq_len);
+        } else {
+            MlpConfig cfg;
+            cfg.input_dim = 8;
+            cfg.classes = 4;
+            cfg.hidden = {12, 10};
+            cfg.activation = Activation::Gelu;
+            stage = make_mlp_stage(cfg, single_rank_env(*be, comm, B, 1.0f / B));
+            data = std::make_unique<FixedImageSource>(8);
+        }
+        HostMicroBatch mb;
+        data->fill(0, 0, B, mb);
+        stage->load(0, mb);
+        ParamStore& ps = stage->params();
+        auto mean_loss = [&] {
+            stage->forward(0, false);
+            return stage->loss_sum(0) / static_cast<double>(stage->target_count(0));
+        };
+        be->zero(ps.grads(), ps.size() * sizeof(float));
+        stage->forward(0, true);
+        stage->backward(0, {});
+        std::vector<float> grad(ps.grads(), ps.grads() + ps.size());
+        int checked = 0;
+        for (const ParamSegment& seg : ps.segments()) {
+            std::size_t at = seg.offset;
+            for (std::size_t i = seg.offset; i < seg.offset + seg.size; ++i)
+                if (std::abs(grad[i]) > std::abs(grad[at])) at = i;
+            float* p = ps.params() + at;
+            const float saved = *p, h = 1e-2f;
+            *p = saved + h;
+            const double up = mean_loss();
+            *p = saved - h;
+            const double down = mean_loss();
+            *p = saved;
+            const double fd = (up - down) / (2.0 * h);
+            // Relative error, or absolute where both are tiny (a vanishing gradient must vanish
+            // in the finite difference too).
+            const double rel = std::abs(fd - grad[at]) / std::max(std::abs(fd), 1e-2);
+            QVERIFY2(rel < 0.03, qPrintable(QStringLiteral("%1[%2]: backward %3, finite difference %4")
+                                                .arg(QString::fromStdString(seg.name)).arg(at - seg.offset)
+                                                .arg(grad[at]).arg(fd)));
+            ++checked;
+        }
+        QVERIFY(checked >= (gpt ? 20 : 5));
+    }
+
     void learningRateSchedule() {
         OptimConfig c;
         c.lr = 1.0f;
