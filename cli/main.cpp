@@ -1,32 +1,22 @@
-// scalescope-cli: the application's capabilities without a window.
+// scalescope-cli: the application's capabilities without a window. Verbs register themselves
+// (cli/verbs.h); this file only dispatches.
 #include <cstring>
-#include <functional>
 #include <iostream>
-#include <map>
 
 #include "cli/args.h"
 #include "cli/verbs.h"
 
-namespace {
-struct Verb {
-    std::function<int(const ss::cli::Argv&)> run;
-    const char* usage;
-};
-
-const std::map<std::string, Verb>& verbs() {
-    using namespace ss::cli;
-    static const std::map<std::string, Verb> v{
-        {"info", {verb_info, "info FILE [--format table|csv|json]   runs, ranks, event counts, schema"}},
-        {"stats", {verb_stats, "stats FILE [--run ID] [--format table|csv|json]   stored aggregates and drop counters"}},
-        {"merge", {verb_merge, "merge RANKFILE... -o FILE [--world N]   per-rank traces -> one run"}},
-        {"export", {verb_export, "export FILE --format chrome -o OUT.json [--run ID]   Perfetto/Chrome JSON"}},
-    };
+namespace ss::cli {
+std::map<std::string, Verb>& verbs() {
+    static std::map<std::string, Verb> v;
     return v;
 }
+}  // namespace ss::cli
 
+namespace {
 void usage(std::ostream& o) {
     o << "usage: scalescope-cli VERB [ARGS]\n\nverbs:\n";
-    for (const auto& [name, v] : verbs()) o << "  " << v.usage << "\n";
+    for (const auto& [name, v] : ss::cli::verbs()) o << "  " << v.usage << "\n";
     o << "\nexit codes: 0 success, 1 failure, 2 bad usage\n";
 }
 }  // namespace
@@ -36,8 +26,8 @@ int main(int argc, char** argv) {
         usage(argc < 2 ? std::cerr : std::cout);
         return argc < 2 ? 2 : 0;
     }
-    auto it = verbs().find(argv[1]);
-    if (it == verbs().end()) {
+    auto it = ss::cli::verbs().find(argv[1]);
+    if (it == ss::cli::verbs().end()) {
         std::cerr << "scalescope-cli: unknown verb '" << argv[1] << "'\n";
         usage(std::cerr);
         return 2;

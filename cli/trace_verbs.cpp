@@ -141,4 +141,11 @@ int verb_export(const Argv& argv) {
     return 0;
 }
 
+namespace {
+const VerbRegistration kInfo{"info", "info FILE [--format table|csv|json]   runs, ranks, event counts, schema", verb_info};
+const VerbRegistration kStats{"stats", "stats FILE [--run ID] [--format table|csv|json]   stored aggregates and drop counters", verb_stats};
+const VerbRegistration kMerge{"merge", "merge RANKFILE... -o FILE [--world N]   per-rank traces -> one run", verb_merge};
+const VerbRegistration kExport{"export", "export FILE --format chrome -o OUT.json [--run ID]   Perfetto/Chrome JSON", verb_export};
+}  // namespace
+
 }  // namespace ss::cli

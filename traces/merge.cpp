@@ -99,7 +99,9 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
     }
     std::set<std::string> hosts;
     for (const auto& in : inputs) hosts.insert(in.rank.host);
+    if (!opt.hosts.empty()) info.hosts = opt.hosts;
     if (info.hosts.empty()) info.hosts.assign(hosts.begin(), hosts.end());
+    if (opt.oversubscribed) info.oversubscribed = *opt.oversubscribed;
     info.status = RunStatus::Running;
     info.failure_reason.clear();
 

@@ -21,6 +21,10 @@ struct MergeOptions {
     std::string failure_reason;
     // World ranks expected; ranks without a file are counted in merge_rank_files_missing.
     int expected_world_size = -1;
+    // Set by the launcher, which knows whether more ranks than cores ran.
+    std::optional<bool> oversubscribed;
+    // Host names of the run (the launcher's host list); default: the ranks' hosts.
+    std::vector<std::string> hosts;
 };
 
 struct MergeResult {
