@@ -307,4 +307,14 @@ std::vector<StudyRun> TraceReader::study_runs(StudyId study) {
     return out;
 }
 
+std::vector<Calibration> TraceReader::calibrations() {
+    std::vector<Calibration> out;
+    Stmt st = db_.prepare(
+        "SELECT id, created_unix_ns, host, hardware_json FROM calibrations ORDER BY id");
+    while (st.step())
+        out.push_back(Calibration{CalibrationId(st.col_int(0)), st.col_int(1), st.col_text(2),
+                                  st.col_text(3)});
+    return out;
+}
+
 }  // namespace ss::traces

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "traces/schema.h"
 #include "traces/sqlite_util.h"
 #include "traces/types.h"
 
@@ -40,6 +41,8 @@ public:
     std::vector<Metric> metrics(RunId run);
     std::vector<StudyInfo> studies();
     std::vector<StudyRun> study_runs(StudyId study);
+    // Stored hardware files, oldest first (none in a file migrated from schema version 1).
+    std::vector<Calibration> calibrations();
 
     // Interned strings of this file.
     const std::string& string(StringId id);

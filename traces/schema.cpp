@@ -1,6 +1,7 @@
 #include "traces/schema.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <vector>
@@ -133,6 +134,12 @@ CREATE TABLE study_runs(
   repeat   INTEGER NOT NULL,
   PRIMARY KEY(study_id, run_id)
 ) WITHOUT ROWID;
+CREATE TABLE calibrations(
+  id              INTEGER PRIMARY KEY,
+  created_unix_ns INTEGER NOT NULL,
+  host            TEXT NOT NULL,
+  hardware_json   TEXT NOT NULL
+);
 CREATE INDEX metrics_by_run ON metrics(run_id, name_id, rank, step);
 )SQL";
 }
@@ -167,12 +174,23 @@ std::map<std::string, std::vector<std::string>> table_columns(Db& db) {
     return out;
 }
 
-const std::map<std::string, std::vector<std::string>>& expected_columns() {
-    static const auto cols = [] {
+// The schema version that introduced a table; tables not listed exist since version 1.
+int table_since(const std::string& table) {
+    if (table == "calibrations") return 2;
+    return 1;
+}
+
+// Tables and columns of schema `version`: the current DDL less the tables added later (no column
+// has been added to an existing table so far; such a change would be listed here too).
+std::map<std::string, std::vector<std::string>> expected_columns(int version) {
+    static const auto current = [] {
         Db mem = Db::memory();
         mem.exec(schema_ddl());
         return table_columns(mem);
     }();
+    auto cols = current;
+    for (auto it = cols.begin(); it != cols.end();)
+        it = table_since(it->first) > version ? cols.erase(it) : std::next(it);
     return cols;
 }
 }  // namespace
@@ -224,8 +242,7 @@ int read_schema_version(Db& db) {
 }
 
 void validate_structure(Db& db, int version) {
-    (void)version;  // one layout today; per-version expectations go here when v2 exists
-    const auto& expected = expected_columns();
+    const auto expected = expected_columns(version);
     std::set<std::string> seen_tables;
     Stmt objects = db.prepare("SELECT type, name, tbl_name FROM sqlite_schema");
     while (objects.step()) {
@@ -240,7 +257,13 @@ void validate_structure(Db& db, int version) {
         }
         if (type != "table") throw TraceError(where + "unexpected schema object '" + name + "'");
         if (name.rfind("sqlite_", 0) == 0) continue;  // sqlite_stat1 and friends
-        if (!expected.count(name)) throw TraceError(where + "unexpected table '" + name + "'");
+        if (!expected.count(name))
+            throw TraceError(where + "unexpected table '" + name + "'" +
+                             (table_since(name) > version
+                                  ? " (it belongs to schema version " +
+                                        std::to_string(table_since(name)) +
+                                        ", the file says version " + std::to_string(version) + ")"
+                                  : std::string()));
         seen_tables.insert(name);
     }
     auto actual = table_columns(db);
@@ -251,7 +274,7 @@ void validate_structure(Db& db, int version) {
         if (actual[table] != cols)
             throw TraceError("'" + db.path() + "' is not a valid ScaleScope trace: table '" + table +
                              "' does not have the columns of schema version " +
-                             std::to_string(kSchemaVersion));
+                             std::to_string(version));
     }
 }
 
@@ -263,6 +286,16 @@ void migrate(Db& db, int from_version) {
     Transaction tx(db);
     // One step per version: `case N:` turns a version-N file into version N+1 and falls through.
     switch (from_version) {
+        case 1:
+            // 1 -> 2: the calibrations table (DDL as in schema_ddl()).
+            db.exec(R"SQL(
+CREATE TABLE calibrations(
+  id              INTEGER PRIMARY KEY,
+  created_unix_ns INTEGER NOT NULL,
+  host            TEXT NOT NULL,
+  hardware_json   TEXT NOT NULL
+);)SQL");
+            [[fallthrough]];
         default: break;
     }
     db.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));

@@ -285,4 +285,16 @@ void TraceWriter::add_study_run(const StudyRun& r) {
     commit_batch();
 }
 
+CalibrationId TraceWriter::add_calibration(const Calibration& c) {
+    if (c.hardware_json.empty())
+        throw TraceError("add_calibration: empty hardware JSON for '" + db_.path() + "'");
+    begin_batch();
+    Stmt st = db_.prepare(
+        "INSERT INTO calibrations(created_unix_ns, host, hardware_json) VALUES(?1,?2,?3)");
+    st.bind(1, c.created_unix_ns).bind(2, c.host).bind(3, c.hardware_json).run();
+    CalibrationId id(db_.last_insert_rowid());
+    commit_batch();
+    return id;
+}
+
 }  // namespace ss::traces

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "traces/aggregate.h"
+#include "traces/schema.h"
 #include "traces/sqlite_util.h"
 #include "traces/types.h"
 
@@ -62,6 +63,10 @@ public:
 
     StudyId add_study(const StudyInfo& study);
     void add_study_run(const StudyRun& row);
+
+    // Stores a measured hardware file (schema version 2); `c.id` is ignored and the new id
+    // returned. Committed at once. Throws TraceError when hardware_json is empty.
+    CalibrationId add_calibration(const Calibration& c);
 
     const std::string& path() const { return db_.path(); }
     std::int64_t events_written() const { return events_total_; }
