@@ -1,5 +1,7 @@
 #include "models/trainer.h"
 
+#include "profiler/profiler.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -96,12 +98,15 @@ Trainer::Trainer(Comm& comm, kernels::Backend& backend, Stage& stage, const Para
 }
 
 void Trainer::run_forward(int mb, std::int64_t step, const BatchSource& data, bool training) {
+    profiler::context().micro_batch = mb;
+    profiler::Span phase("forward", traces::EventKind::Phase, profiler::lanes::kPhases);
     const int slot = mb % slots_;
     if (pp_rank_ > 0)
         comm_.recv(GroupKind::Pp, stage_.in_act(slot), stage_.in_elems(), pp_rank_ - 1,
                    kTagActivation);
     const bool first = pp_rank_ == 0, last = pp_rank_ == pp_ - 1;
     if (first || last) {
+        profiler::Span load("data", traces::EventKind::HostRange, profiler::lanes::kHost);
         const int per_replica = global_batch_ / dp_;
         data.fill(step, dp_rank_ * per_replica + mb * mb_size_, mb_size_, host_mb_);
         stage_.load(slot, host_mb_);
@@ -121,6 +126,8 @@ void Trainer::run_forward(int mb, std::int64_t step, const BatchSource& data, bo
 }
 
 void Trainer::run_backward(int mb) {
+    profiler::context().micro_batch = mb;
+    profiler::Span phase("backward", traces::EventKind::Phase, profiler::lanes::kPhases);
     const int slot = mb % slots_;
     if (pp_rank_ < pp_ - 1)
         comm_.recv(GroupKind::Pp, stage_.out_grad(slot), stage_.out_elems(), pp_rank_ + 1,
@@ -224,10 +231,15 @@ StepStats Trainer::train_step(std::int64_t step, const BatchSource& data) {
         else
             run_backward(a.micro_batch);
     }
-    for (auto& r : fwd_sends_) r.wait();
-    for (auto& r : bwd_sends_) r.wait();
-    finish_grad_reduction();
+    profiler::context().micro_batch = traces::kNone;
+    {
+        profiler::Span phase("gradient_sync", traces::EventKind::Phase, profiler::lanes::kPhases);
+        for (auto& r : fwd_sends_) r.wait();
+        for (auto& r : bwd_sends_) r.wait();
+        finish_grad_reduction();
+    }
 
+    profiler::Span phase("optimizer", traces::EventKind::Phase, profiler::lanes::kPhases);
     // One world all-reduce carries the loss and target count (last stage, tp rank 0) and the
     // squared-norm parts of every rank.
     const bool reports_loss = pp_rank_ == pp_ - 1 && tp_rank_ == 0;
@@ -251,6 +263,7 @@ EvalStats Trainer::evaluate(const BatchSource& data, int batches) {
         for (int mb = 0; mb < par_.micro_batches; ++mb) run_forward(mb, k, data, false);
         for (auto& r : fwd_sends_) r.wait();
     }
+    profiler::context().micro_batch = traces::kNone;
     const bool reports = pp_rank_ == pp_ - 1 && tp_rank_ == 0;
     double sums[3] = {reports ? step_loss_sum_ : 0.0,
                       reports ? static_cast<double>(step_count_) : 0.0,

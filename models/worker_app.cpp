@@ -13,16 +13,24 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <filesystem>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/spec.h"
 #include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
 #include "models/comm.h"
+#include "models/comm_tracer.h"
 #include "models/data.h"
 #include "models/sources.h"
 #include "models/stage.h"
 #include "models/trainer.h"
+#include "profiler/clock_sync_mpi.h"
+#include "profiler/profiler.h"
+#include "profiler/traced_backend.h"
 
 namespace ss::models {
 
@@ -147,19 +155,76 @@ std::vector<std::string> load_spec(const Args& args, int world, core::Experiment
 }
 
 // Fault injection for the tests of the failure path: SCALESCOPE_WORKER_FAULT="R:S" makes world
-// rank R fail at the start of step S.
+// rank R fail (an exception: reported, job aborted) at the start of step S; "R:S:kill" makes it
+// die by SIGKILL there instead, as a crashed or OOM-killed process does (nothing is reported).
 struct FaultPlan {
     int rank = -1;
     int step = -1;
+    bool kill = false;
 };
 FaultPlan fault_plan() {
     FaultPlan f;
-    if (const char* v = std::getenv("SCALESCOPE_WORKER_FAULT"))
-        if (std::sscanf(v, "%d:%d", &f.rank, &f.step) != 2) f = {};
+    if (const char* v = std::getenv("SCALESCOPE_WORKER_FAULT")) {
+        char mode[8] = {};
+        const int n = std::sscanf(v, "%d:%d:%7s", &f.rank, &f.step, mode);
+        if (n < 2) f = {};
+        f.kill = n == 3 && std::string(mode) == "kill";
+    }
     return f;
 }
 
-int run(Comm& comm, const core::ExperimentSpec& spec) {
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+    return buf;
+}
+
+// The rank's profiler (spec.trace): rank file <trace.dir>/rank-<R>.sqlite, default dir
+// ./<name>-trace. Measures this rank's clock offset to rank 0 (a collective: every rank calls it).
+std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::ExperimentSpec& spec,
+                                                   const std::string& backend_name,
+                                                   profiler::ClockOffset& clock_start) {
+    const int rank = comm.world_rank();
+    profiler::init_clock_skew(rank);
+    clock_start = profiler::measure_offset_to_root(MPI_COMM_WORLD);
+    if (!spec.trace.enabled) return nullptr;
+    const std::filesystem::path dir = spec.trace.dir.empty() ? spec.name + "-trace" : spec.trace.dir;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create trace directory '" + dir.string() + "': " + ec.message());
+    traces::RunInfo run;
+    run.name = spec.name;
+    run.spec_json = spec.to_json().dump();
+    run.model = spec.model.kind + "-" + spec.model.preset;
+    run.backend = spec.backend.device;
+    run.world_size = comm.world_size();
+    run.dp = spec.parallel.dp;
+    run.tp = spec.parallel.tp;
+    run.pp = spec.parallel.pp;
+    run.micro_batches = spec.parallel.micro_batches;
+    run.schedule = spec.parallel.pp > 1 ? spec.parallel.schedule : "";
+    traces::RankInfo k;
+    k.rank = rank;
+    k.host = host_name();
+    k.pid = getpid();
+    k.device = backend_name;
+    const Coord c = coord_of(rank, {spec.parallel.dp, spec.parallel.tp, spec.parallel.pp});
+    k.dp_coord = c.dp;
+    k.tp_coord = c.tp;
+    k.pp_coord = c.pp;
+    k.clock_offset_ns = clock_start.offset_ns;
+    k.clock_ref_ns = clock_start.ref_peer_ns;
+    k.clock_rtt_ns = clock_start.rtt_ns;
+    profiler::ProfilerConfig cfg;
+    cfg.rank_file = (dir / ("rank-" + std::to_string(rank) + ".sqlite")).string();
+    std::filesystem::remove(cfg.rank_file, ec);  // a previous run's file in the same folder
+    cfg.flush_interval_s = spec.trace.flush_interval_s;
+    return std::make_unique<profiler::Profiler>(cfg, run, k);
+}
+
+// `prof` is owned by the caller, so a failure can still mark the rank's trace failed.
+int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::Profiler>& prof) {
     const bool root = comm.world_rank() == 0;
     const auto& ps = spec.parallel;
     const auto& ts = spec.training;
@@ -167,6 +232,9 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
 
     kernels::set_blas_threads(spec.backend.blas_threads);
     std::unique_ptr<kernels::Backend> backend = kernels::make_cpu_backend();
+    profiler::ClockOffset clock_start;
+    prof = start_profiler(comm, spec, backend->name(), clock_start);
+    if (prof) backend = profiler::make_traced_backend(std::move(backend));
 
     ParallelConfig par;
     par.layout = {ps.dp, ps.tp, ps.pp};
@@ -265,7 +333,11 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
 
     Trainer trainer(comm, *backend, *stage, par, opt, ts.global_batch);
     CommCounter counter;
-    if (root) comm.set_observer(&counter);
+    CommTracer tracer(par.layout, comm.world_rank(), root ? &counter : nullptr);
+    if (prof)
+        comm.set_observer(&tracer);
+    else if (root)
+        comm.set_observer(&counter);
 
     if (root) {
         json start = {{"event", "start"},
@@ -290,11 +362,18 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
     const double samples = ts.global_batch;
     const FaultPlan fault = fault_plan();
     for (int s = 0; s < ts.steps; ++s) {
-        if (fault.rank == comm.world_rank() && fault.step == s)
+        if (fault.rank == comm.world_rank() && fault.step == s) {
+            if (fault.kill) std::raise(SIGKILL);
             throw std::runtime_error("injected fault at step " + std::to_string(s) +
                                      " (SCALESCOPE_WORKER_FAULT)");
+        }
         const auto t0 = Clock::now();
-        const StepStats st = trainer.train_step(s, train_data);
+        StepStats st;
+        profiler::context().step = s;
+        {
+            profiler::Span step_span("step", traces::EventKind::Step, profiler::lanes::kSteps);
+            st = trainer.train_step(s, train_data);
+        }
         const auto t1 = Clock::now();
         const double dt = std::chrono::duration<double>(t1 - t0).count();
         step_times.push_back(dt);
@@ -312,8 +391,16 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
             else
                 line["samples_per_s"] = samples / dt;
             emit(line);
+            if (prof) {
+                prof->metric(s, "loss", st.loss);
+                prof->metric(s, is_gpt ? "tokens_per_s" : "samples_per_s",
+                             samples * static_cast<double>(tokens_per_sample) / dt);
+            }
         }
+        profiler::context().step = traces::kNone;
+        if (prof) prof->step_boundary();
         if (ts.eval_every > 0 && (s + 1) % ts.eval_every == 0 && s + 1 < ts.steps) {
+            profiler::Span eval_span("evaluate", traces::EventKind::HostRange, profiler::lanes::kPhases);
             const EvalStats ev = trainer.evaluate(eval_data, eval_batches);
             if (root) {
                 json line = {{"event", "eval"}, {"step", s}, {"loss", ev.loss}};
@@ -322,9 +409,22 @@ int run(Comm& comm, const core::ExperimentSpec& spec) {
             }
         }
     }
-    const EvalStats final_eval = trainer.evaluate(eval_data, eval_batches);
+    EvalStats final_eval;
+    {
+        profiler::Span eval_span("evaluate", traces::EventKind::HostRange, profiler::lanes::kPhases);
+        final_eval = trainer.evaluate(eval_data, eval_batches);
+    }
+    comm.set_observer(nullptr);
+    if (prof) {
+        // Second clock measurement: with the first it gives offset and drift over the run.
+        const profiler::ClockOffset clock_end = profiler::measure_offset_to_root(MPI_COMM_WORLD);
+        const profiler::ClockModel m = profiler::clock_model(clock_start, clock_end);
+        prof->set_clock(m.offset_ns, m.ref_ns, m.drift_ppb, m.rtt_ns);
+        if (root) prof->metric(ts.steps, "eval_loss", final_eval.loss);
+        if (root && !is_gpt) prof->metric(ts.steps, "accuracy", final_eval.accuracy());
+        prof->finish(traces::RunStatus::Completed, "");
+    }
     if (root) {
-        comm.set_observer(nullptr);
         const double med = median(step_times);
         json sum = {{"event", "summary"},
                     {"final_loss", last_loss},
@@ -376,9 +476,19 @@ int worker_main(int argc, char** argv) {
     } catch (const std::exception& e) {
         MpiEnvironment::abort_job(e.what());
     }
+    std::unique_ptr<profiler::Profiler> prof;
     try {
-        return run(*comm, spec);
+        return run(*comm, spec, prof);
     } catch (const std::exception& e) {
+        if (prof) {
+            try {
+                prof->finish(traces::RunStatus::Failed,
+                             "rank " + std::to_string(comm->world_rank()) + ": " + e.what());
+            } catch (const std::exception& fe) {
+                std::fprintf(stderr, "rank %d: could not finish the trace: %s\n",
+                             comm->world_rank(), fe.what());
+            }
+        }
         comm->fatal(e.what());
     }
 }

@@ -54,6 +54,8 @@ class TestModelsLayouts : public QObject {
     MpiResult worker(int np, const QString& model, const QStringList& sets,
                      const QStringList& env = {}) {
         QStringList args{spec_path(model)};
+        // Traced, as a user's run is; the rank files go to the test's temporary folder.
+        args << QStringLiteral("--set") << QStringLiteral("trace.dir=") + dir_.filePath(QStringLiteral("trace-") + model);
         for (const QString& s : sets) args << QStringLiteral("--set") << s;
         return run_mpi(np, QStringLiteral(SCALESCOPE_WORKER), args, env, 120000);
     }
