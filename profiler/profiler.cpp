@@ -27,18 +27,13 @@ SpanBuffer::SpanBuffer(std::size_t capacity)
       mask_(capacity_ - 1),
       data_(new SpanRecord[capacity_]) {}
 
-SpanContext& context() {
-    thread_local SpanContext c;
-    return c;
-}
-
-namespace {
-struct ThreadSlot {
-    std::uint64_t generation = 0;
-    SpanBuffer* buffer = nullptr;
-};
-thread_local ThreadSlot t_slot;
-}  // namespace
+// The profiler is linked statically into executables, so its thread-locals can use the
+// initial-exec TLS model: a fixed offset from the thread pointer instead of a __tls_get_addr call
+// per access (which -fPIC code would otherwise make on every span).
+namespace detail {
+thread_local SpanContext t_context __attribute__((tls_model("initial-exec")));
+thread_local ThreadSlot t_slot __attribute__((tls_model("initial-exec")));
+}  // namespace detail
 
 Profiler::Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo rank)
     : config_(std::move(config)), rank_(std::move(rank)), generation_(next_generation_++) {
@@ -72,17 +67,12 @@ Profiler::~Profiler() {
     }
 }
 
-SpanBuffer& Profiler::thread_buffer() {
-    if (t_slot.generation == generation_) return *t_slot.buffer;
-    return register_thread();
-}
-
 SpanBuffer& Profiler::register_thread() {
     std::lock_guard lock(buffers_mutex_);
     buffers_.push_back(std::make_unique<SpanBuffer>(config_.buffer_records));
-    t_slot.generation = generation_;
-    t_slot.buffer = buffers_.back().get();
-    return *t_slot.buffer;
+    detail::t_slot.generation = generation_;
+    detail::t_slot.buffer = buffers_.back().get();
+    return *detail::t_slot.buffer;
 }
 
 const char* Profiler::persistent_name(const std::string& s) {

@@ -107,7 +107,15 @@ struct ProfilerConfig {
 struct SpanContext {
     std::int64_t step = traces::kNone, micro_batch = traces::kNone, layer = traces::kNone;
 };
-SpanContext& context();  // this thread's
+namespace detail {
+struct ThreadSlot {
+    std::uint64_t generation = 0;
+    SpanBuffer* buffer = nullptr;
+};
+extern thread_local SpanContext t_context __attribute__((tls_model("initial-exec")));
+extern thread_local ThreadSlot t_slot __attribute__((tls_model("initial-exec")));
+}  // namespace detail
+inline SpanContext& context() { return detail::t_context; }  // this thread's
 
 class Profiler {
 public:
@@ -145,7 +153,11 @@ public:
     const std::string& rank_file() const { return config_.rank_file; }
 
 private:
-    SpanBuffer& thread_buffer();
+    SpanBuffer& thread_buffer() {
+        if (detail::t_slot.generation == generation_) [[likely]]
+            return *detail::t_slot.buffer;
+        return register_thread();
+    }
     SpanBuffer& register_thread();
 
     ProfilerConfig config_;
