@@ -1,4 +1,4 @@
-// Verbs over trace files: info, stats, merge, export.
+// Verbs over trace files: info, merge, export (stats is in analysis_verbs.cpp).
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -16,10 +16,6 @@ namespace ss::cli {
 using namespace ss::traces;
 
 namespace {
-std::vector<RunInfo> selected_runs(TraceReader& rd, const Args& a) {
-    if (auto id = a.integer("--run")) return {rd.run(RunId(*id))};
-    return rd.runs();
-}
 std::string one_file(const Args& a, const char* verb) {
     if (a.positional().size() != 1)
         throw UsageError(std::string(verb) + " takes exactly one trace file (got " +
@@ -78,33 +74,6 @@ int verb_info(const Argv& argv) {
     return 0;
 }
 
-int verb_stats(const Argv& argv) {
-    Args a(argv, {"--format", "--run"});
-    const Format fmt = parse_format(a.value_or("--format", "table"));
-    TraceReader rd(one_file(a, "stats"));
-    Table at{"aggregates",
-             {"run", "kind", "name", "collective", "group", "count", "total_ms", "mean_us",
-              "median_us", "p95_us", "min_us", "max_us", "bytes"},
-             {}};
-    Table dt{"stats", {"run", "rank", "counter", "value"}, {}};
-    for (const auto& r : selected_runs(rd, a)) {
-        for (const auto& g : rd.aggregates(r.id)) {
-            at.rows.push_back({r.id.value, std::string(to_string(g.kind)), g.name,
-                               g.collective == Collective::None ? Cell{} : Cell{std::string(to_string(g.collective))},
-                               g.group_kind == GroupKind::None ? Cell{} : Cell{std::string(to_string(g.group_kind))},
-                               g.count, static_cast<double>(g.total_ns) / 1e6, g.mean_ns / 1e3,
-                               g.median_ns / 1e3, static_cast<double>(g.p95_ns) / 1e3,
-                               static_cast<double>(g.min_ns) / 1e3,
-                               static_cast<double>(g.max_ns) / 1e3, g.bytes});
-        }
-        for (const auto& s : rd.stats(r.id))
-            dt.rows.push_back({r.id.value, s.rank < 0 ? Cell{std::string("all")} : Cell{std::int64_t{s.rank}},
-                               s.key, s.value});
-    }
-    print_tables({at, dt}, fmt, std::cout);
-    return 0;
-}
-
 int verb_merge(const Argv& argv) {
     Args a(argv, {"-o", "--output", "--world"});
     auto out = a.value("-o") ? a.value("-o") : a.value("--output");
@@ -143,7 +112,6 @@ int verb_export(const Argv& argv) {
 
 namespace {
 const VerbRegistration kInfo{"info", "info FILE [--format table|csv|json]   runs, ranks, event counts, schema", verb_info};
-const VerbRegistration kStats{"stats", "stats FILE [--run ID] [--format table|csv|json]   stored aggregates and drop counters", verb_stats};
 const VerbRegistration kMerge{"merge", "merge RANKFILE... -o FILE [--world N]   per-rank traces -> one run", verb_merge};
 const VerbRegistration kExport{"export", "export FILE --format chrome -o OUT.json [--run ID]   Perfetto/Chrome JSON", verb_export};
 }  // namespace

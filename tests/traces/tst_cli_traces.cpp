@@ -58,15 +58,50 @@ private slots:
         QCOMPARE(j["ranks"].size(), size_t(2));
         QCOMPARE(j["ranks"][1]["clock_offset_ns"].get<int>(), 500);
 
-        Result stats = cli({QStringLiteral("stats"), file("t.sqlite"), QStringLiteral("--format=csv")});
-        QVERIFY2(stats.code == 0, stats.err.c_str());
-        QVERIFY2(stats.out.find("1,comm,all_reduce,all_reduce,dp,2,0.0008,0.4,0.4,0.4,0.4,0.4,2048") !=
-                     std::string::npos,
-                 stats.out.c_str());
+        // stats analyses steps (docs/ANALYSIS.md): a run without step events is refused by name.
+        Result nosteps = cli({QStringLiteral("stats"), file("t.sqlite"), QStringLiteral("--format=csv")});
+        QCOMPARE(nosteps.code, 1);
+        QVERIFY2(nosteps.err.find("run 1 has no step events") != std::string::npos, nosteps.err.c_str());
 
-        Result table = cli({QStringLiteral("stats"), file("t.sqlite")});
+        // Two ranks, two steps of 1000 ns each: gemm 600 ns, an exposed all-reduce 300 ns, 100 ns
+        // idle; rank 0 also has one malformed event (end < start), counted by the writer.
+        QStringList stepFiles;
+        for (int r = 0; r < 2; ++r) {
+            fixture::RankFile f;
+            f.rank = r;
+            f.world = 2;
+            f.end_ns = 100000;
+            for (int s = 0; s < 2; ++s) {
+                const std::int64_t t = 1000 + 1000 * s;
+                auto at = [&](std::int64_t v) { return std::to_string(t + v); };
+                f.events += "step step " + at(0) + " " + at(1000) + " lane=2 step=" + std::to_string(s) +
+                            "\nkernel gemm " + at(0) + " " + at(600) + " flops=1e6\ncomm all_reduce " + at(600) +
+                            " " + at(900) + " lane=1 coll=all_reduce group=dp gid=0 gsize=2 bytes=1024 seq=" +
+                            std::to_string(s) + "\n";
+            }
+            if (r == 0) f.events += "kernel bad 50 40\n";
+            stepFiles << QString::fromStdString(fixture::write_rank_file(dir_, "steps", f));
+        }
+        Result sm = cli(QStringList{QStringLiteral("merge")} << stepFiles << QStringLiteral("-o") << file("s.sqlite"));
+        QVERIFY2(sm.code == 0, sm.err.c_str());
+        Result stats = cli({QStringLiteral("stats"), file("s.sqlite"), QStringLiteral("--format=csv")});
+        QVERIFY2(stats.code == 0, stats.err.c_str());
+        // The overall breakdown (ms): step, compute, exposed_comm, bubble, data, optimizer,
+        // other_host, idle, communication, overlapped, overlap ratio.
+        QVERIFY2(stats.out.find("1,all,0.001,0.0006,0.0003,0,0,0,0,0.0001,0.0003,0,0") != std::string::npos,
+                 stats.out.c_str());
+        // The all-reduce: 4 calls of 1024 B, 300 ns each; busbw = 1024 B / 300 ns × 2(2-1)/2.
+        QVERIFY2(stats.out.find("1,all_reduce,dp,2,1024,4,0.0012,0.3,3.41333,3.41333") != std::string::npos,
+                 stats.out.c_str());
+        // The stored drop counters are still printed, and warned about.
+        QVERIFY2(stats.out.find("run,rank,counter,value\n1,0,events_malformed,1") != std::string::npos,
+                 stats.out.c_str());
+        QVERIFY2(stats.out.find("counted as events_malformed") != std::string::npos, stats.out.c_str());
+
+        Result table = cli({QStringLiteral("stats"), file("s.sqlite")});
         QCOMPARE(table.code, 0);
-        QVERIFY(table.out.find("aggregates") != std::string::npos);
+        QVERIFY(table.out.find("breakdown") != std::string::npos);
+        QVERIFY(table.out.find("events_malformed") != std::string::npos);
 
         Result ex = cli({QStringLiteral("export"), file("t.sqlite"), QStringLiteral("--format"),
                          QStringLiteral("chrome"), QStringLiteral("-o"), file("t.json")});

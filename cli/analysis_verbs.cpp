@@ -1,0 +1,462 @@
+// Verbs over the analysis in core/: stats (one run), scaling (a study), compare (two runs or two
+// studies). docs/ANALYSIS.md defines every column.
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/format.h"
+#include "cli/verbs.h"
+#include "core/analysis.h"
+#include "core/compare.h"
+#include "core/scaling.h"
+#include "traces/reader.h"
+
+namespace ss::cli {
+
+using namespace ss::traces;
+using namespace ss::core;
+
+namespace {
+
+// A number, or an empty cell when it is not known (NaN, or < 0 for "unknown" fields).
+Cell num(double v) { return std::isfinite(v) ? Cell{v} : Cell{}; }
+Cell known(double v) { return std::isfinite(v) && v >= 0 ? Cell{v} : Cell{}; }
+Cell ms(double ns) { return num(ns / 1e6); }
+Cell us(double ns) { return num(ns / 1e3); }
+Cell str(std::string_view s) { return Cell{std::string(s)}; }
+Cell pct(double rel) { return num(100.0 * rel); }
+Cell gbps(double bytes_per_s) { return num(bytes_per_s / 1e9); }
+Cell giga(double v) { return std::isfinite(v) && v >= 0 ? Cell{v / 1e9} : Cell{}; }
+
+std::string one_file(const Args& a, const char* verb) {
+    if (a.positional().size() != 1)
+        throw UsageError(std::string(verb) + " takes exactly one trace file (got " +
+                         std::to_string(a.positional().size()) + ")");
+    return a.positional()[0];
+}
+std::string layout_of(const RunInfo& r) {
+    return "dp" + std::to_string(r.dp) + " tp" + std::to_string(r.tp) + " pp" + std::to_string(r.pp);
+}
+
+double positive_number(const Args& a, const std::string& key, double fallback) {
+    auto v = a.value(key);
+    if (!v) return fallback;
+    try {
+        size_t pos = 0;
+        const double d = std::stod(*v, &pos);
+        if (pos != v->size() || !(d > 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
+        return d;
+    } catch (const std::exception&) {
+        throw UsageError("option " + key + " needs a positive number (got '" + *v + "')");
+    }
+}
+
+int warmup_option(const Args& a) {
+    auto w = a.integer("--warmup");
+    if (!w) return -1;
+    if (*w < 0) throw UsageError("option --warmup needs a step count >= 0 (got " + std::to_string(*w) + ")");
+    return static_cast<int>(*w);
+}
+
+AnalysisOptions analysis_options(const Args& a) {
+    AnalysisOptions o;
+    o.warmup_steps = warmup_option(a);
+    o.peak_flop_per_s = positive_number(a, "--peak-flops", -1);
+    if (auto hw = a.value("--hardware")) {
+        if (o.peak_flop_per_s > 0) throw UsageError("give either --peak-flops or --hardware, not both");
+        std::ifstream f(*hw, std::ios::binary);
+        if (!f) throw std::runtime_error("cannot read hardware file '" + *hw + "': " + std::strerror(errno));
+        std::ostringstream text;
+        text << f.rdbuf();
+        o.peak_flop_per_s = peak_flops_from_hardware_json(text.str());
+        if (o.peak_flop_per_s <= 0)
+            throw std::runtime_error("hardware file '" + *hw + "' has no compute.sgemm_flops > 0 (the peak FLOP/s "
+                                     "of one rank that 'scalescope-cli calibrate' measures)");
+        o.peak_source = *hw;
+    }
+    return o;
+}
+
+// ---- stats ----
+
+struct StatsTables {
+    Table run{"run",
+              {"run", "name", "model", "world", "layout", "status", "oversubscribed", "steps", "warmup_steps",
+               "warmup", "measured_steps", "step_median_ms", "step_mean_ms", "step_stddev_ms", "step_min_ms",
+               "step_p95_ms", "step_max_ms", "overlap_ratio"},
+              {}};
+    Table breakdown{"breakdown",
+                    {"run", "rank", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
+                     "optimizer_ms", "other_host_ms", "idle_ms", "communication_ms", "overlapped_ms",
+                     "overlap_ratio"},
+                    {}};
+    Table kernels{"kernels",
+                  {"run", "name", "kind", "count", "total_ms", "share", "mean_us", "median_us", "p95_us",
+                   "per_step_us", "gflop_per_s"},
+                  {}};
+    Table collectives{"collectives",
+                      {"run", "collective", "group", "group_size", "bytes", "count", "total_ms", "mean_us",
+                       "algbw_gbps", "busbw_gbps", "skew_mean_us", "skew_max_us", "skew_ops", "per_step_us"},
+                      {}};
+    Table throughput{"throughput",
+                     {"run", "samples_per_s", "tokens_per_s", "recorded_per_s", "recorded_metric", "model_params",
+                      "model_gflop_per_step", "model_gflop_per_s", "kernel_gflop_per_s", "peak_gflop_per_s_rank",
+                      "peak_source", "mfu"},
+                     {}};
+    Table warnings{"warnings", {"run", "warning"}, {}};
+};
+
+void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b) {
+    std::vector<Cell> row{run, std::move(rank), ms(b.sum())};
+    for (int i = 0; i < kPartCount; ++i) row.push_back(ms(b.part_ns[static_cast<size_t>(i)]));
+    row.push_back(ms(b.comm_ns));
+    row.push_back(ms(b.overlapped_ns));
+    row.push_back(num(b.overlap_ratio()));
+    t.rows.push_back(std::move(row));
+}
+
+void add_analysis(StatsTables& t, const RunAnalysis& a) {
+    const std::int64_t id = a.run.id.value;
+    const auto& s = a.step_time;
+    t.run.rows.push_back({id, a.run.name, a.run.model, std::int64_t{a.run.world_size}, layout_of(a.run),
+                          str(to_string(a.run.status)), str(a.run.oversubscribed ? "yes" : "no"),
+                          static_cast<std::int64_t>(a.steps.size()), std::int64_t{a.warmup_steps},
+                          str(a.warmup_detected ? "detected" : "given"), s.count, ms(s.median_ns), ms(s.mean_ns),
+                          ms(s.stddev_ns), ms(s.min_ns), ms(s.p95_ns), ms(s.max_ns),
+                          num(a.overall.overlap_ratio())});
+    breakdown_row(t.breakdown, id, str("all"), a.overall);
+    for (const auto& r : a.ranks) breakdown_row(t.breakdown, id, std::int64_t{r.rank}, r.mean);
+    for (const auto& k : a.kernels)
+        t.kernels.rows.push_back({id, k.name, str(to_string(k.kind)), k.count, ms(static_cast<double>(k.total_ns)),
+                                  num(k.share), us(k.mean_ns), us(k.median_ns), us(static_cast<double>(k.p95_ns)),
+                                  us(k.per_step_ns), giga(k.flop_per_s)});
+    for (const auto& c : a.collectives)
+        t.collectives.rows.push_back(
+            {id, str(to_string(c.collective)), str(to_string(c.group_kind)), c.group_size, c.bytes, c.count,
+             ms(static_cast<double>(c.total_ns)), us(c.mean_ns), c.bytes > 0 ? gbps(c.algbw) : Cell{},
+             c.bytes > 0 ? gbps(c.busbw) : Cell{}, c.instances ? us(c.skew_mean_ns) : Cell{},
+             c.instances ? us(static_cast<double>(c.skew_max_ns)) : Cell{}, c.instances, us(c.per_step_ns)});
+    const auto& p = a.throughput;
+    t.throughput.rows.push_back({id, known(p.samples_per_s), known(p.tokens_per_s), known(p.recorded_per_s),
+                                 p.recorded_metric.empty() ? Cell{} : str(p.recorded_metric),
+                                 p.model_params >= 0 ? Cell{p.model_params} : Cell{}, giga(p.model_flops_per_step),
+                                 giga(p.model_flop_per_s), giga(p.kernel_flop_per_s), giga(p.peak_flop_per_s),
+                                 p.peak_source.empty() ? Cell{} : str(p.peak_source), known(p.mfu)});
+    for (const auto& w : a.warnings) t.warnings.rows.push_back({id, w});
+}
+
+int verb_stats(const Argv& argv) {
+    Args a(argv, {"--format", "--run", "--warmup", "--peak-flops", "--hardware"});
+    const Format fmt = parse_format(a.value_or("--format", "table"));
+    const AnalysisOptions opt = analysis_options(a);
+    TraceReader rd(one_file(a, "stats"));
+    std::vector<RunInfo> runs;
+    if (auto id = a.integer("--run"))
+        runs = {rd.run(RunId(*id))};
+    else
+        runs = rd.runs();
+    if (runs.empty()) throw std::runtime_error(rd.path() + " holds no runs");
+    StatsTables t;
+    Table drops{"stats", {"run", "rank", "counter", "value"}, {}};
+    int analysed = 0;
+    std::string first_error;
+    for (const auto& r : runs) {
+        try {
+            add_analysis(t, analyze_run(rd, r.id, opt));
+            ++analysed;
+        } catch (const AnalysisError& e) {
+            if (runs.size() == 1) throw;
+            if (first_error.empty()) first_error = e.what();
+            t.warnings.rows.push_back({r.id.value, std::string("not analysed: ") + e.what()});
+        }
+        for (const auto& s : rd.stats(r.id))
+            drops.rows.push_back({r.id.value, s.rank < 0 ? Cell{std::string("all")} : Cell{std::int64_t{s.rank}},
+                                  s.key, s.value});
+    }
+    if (analysed == 0) throw AnalysisError("no run of " + rd.path() + " could be analysed: " + first_error);
+    print_tables({t.run, t.breakdown, t.kernels, t.collectives, t.throughput, drops, t.warnings}, fmt, std::cout);
+    return 0;
+}
+
+// ---- scaling ----
+
+struct ScalingTables {
+    Table study{"study", {"study", "name", "variable", "scaling", "points", "runs", "confidence_interval"}, {}};
+    Table points{"points",
+                 {"study", "p", "runs", "time_ms", "time_min_ms", "time_max_ms", "speedup", "efficiency",
+                  "karp_flatt", "oversubscribed"},
+                 {}};
+    Table fits{"fits",
+               {"study", "law", "formula", "param", "value", "ci_low", "ci_high", "r2", "rmse", "points",
+                "matches_scaling"},
+               {}};
+    Table projections{"projections",
+                      {"study", "law", "p", "speedup", "speedup_low", "speedup_high", "efficiency",
+                       "efficiency_low", "efficiency_high"},
+                      {}};
+    Table crossings{"efficiency_below", {"study", "law", "threshold", "p"}, {}};
+    Table warnings{"warnings", {"study", "law", "warning"}, {}};
+};
+
+void add_scaling(ScalingTables& t, const ScalingResult& r) {
+    const std::int64_t id = r.study.id.value;
+    t.study.rows.push_back({id, r.study.name, r.study.variable, str(r.weak ? "weak" : "strong"),
+                            static_cast<std::int64_t>(r.points.size()), static_cast<std::int64_t>(r.samples.size()),
+                            r.ci_method});
+    for (const auto& p : r.points)
+        t.points.rows.push_back({id, std::int64_t{p.p}, std::int64_t{p.runs}, ms(p.time_ns), ms(p.time_min_ns),
+                                 ms(p.time_max_ns), num(p.speedup), num(p.efficiency), num(p.karp_flatt),
+                                 str(p.oversubscribed ? "yes" : "no")});
+    for (const auto& f : r.fits) {
+        for (const auto& prm : f.params)
+            t.fits.rows.push_back({id, str(to_string(f.law)), f.formula, prm.name, num(prm.value), num(prm.ci_low),
+                                   num(prm.ci_high), num(f.r2), num(f.rmse), std::int64_t{f.points},
+                                   str(f.matches_scaling ? "yes" : "no")});
+        for (const auto& w : f.warnings) t.warnings.rows.push_back({id, str(to_string(f.law)), w});
+    }
+    for (const auto& p : r.projections)
+        t.projections.rows.push_back({id, str(to_string(p.law)), num(p.p), num(p.speedup), num(p.speedup_low),
+                                      num(p.speedup_high), num(p.efficiency), num(p.efficiency_low),
+                                      num(p.efficiency_high)});
+    for (const auto& c : r.crossings)
+        t.crossings.rows.push_back({id, str(to_string(c.law)), num(c.threshold),
+                                    std::isfinite(c.p) ? Cell{c.p} : str("never")});
+    for (const auto& w : r.warnings) t.warnings.rows.push_back({id, Cell{}, w});
+}
+
+ScalingOptions scaling_options(const Args& a) {
+    ScalingOptions o;
+    const auto ps = a.values("--project");
+    if (!ps.empty()) {
+        o.project_p.clear();
+        for (const auto& v : ps) {
+            try {
+                size_t pos = 0;
+                const double d = std::stod(v, &pos);
+                if (pos != v.size() || !(d >= 1) || !std::isfinite(d)) throw std::invalid_argument("bad");
+                o.project_p.push_back(d);
+            } catch (const std::exception&) {
+                throw UsageError("option --project needs a process count >= 1 (got '" + v + "')");
+            }
+        }
+    }
+    if (a.value("--threshold")) {
+        o.efficiency_threshold = positive_number(a, "--threshold", 0.5);
+        if (o.efficiency_threshold > 1)
+            throw UsageError("option --threshold needs an efficiency in (0, 1] (got " + *a.value("--threshold") + ")");
+    }
+    if (auto b = a.integer("--bootstrap")) {
+        if (*b < 0 || *b > 1000000) throw UsageError("option --bootstrap needs 0..1000000 resamples");
+        o.bootstrap = static_cast<int>(*b);
+    }
+    if (auto s = a.integer("--seed")) o.seed = static_cast<std::uint64_t>(*s);
+    o.warmup_steps = warmup_option(a);
+    return o;
+}
+
+int verb_scaling(const Argv& argv) {
+    Args a(argv, {"--format", "--study", "--project", "--threshold", "--bootstrap", "--seed", "--warmup"});
+    const Format fmt = parse_format(a.value_or("--format", "table"));
+    const ScalingOptions opt = scaling_options(a);
+    TraceReader rd(one_file(a, "scaling"));
+    std::vector<StudyId> ids;
+    if (auto id = a.integer("--study")) {
+        ids.push_back(StudyId(*id));
+    } else {
+        for (const auto& s : rd.studies()) ids.push_back(s.id);
+        if (ids.empty())
+            throw AnalysisError(rd.path() + " has no scaling study (its studies table is empty): "
+                                "record one with 'scalescope-cli study', or compare single runs with 'compare'");
+    }
+    ScalingTables t;
+    for (auto id : ids) add_scaling(t, analyze_study(rd, id, opt));
+    print_tables({t.study, t.points, t.fits, t.projections, t.crossings, t.warnings}, fmt, std::cout);
+    return 0;
+}
+
+// ---- compare ----
+
+struct Operand {
+    std::string path;
+    std::int64_t run = -1, study = -1;
+    std::string text;
+};
+
+Operand parse_operand(const std::string& s) {
+    Operand o;
+    o.text = s;
+    o.path = s;
+    const auto colon = s.rfind(':');
+    if (colon != std::string::npos && colon > 0 && colon + 1 < s.size()) {
+        std::string sel = s.substr(colon + 1);
+        const bool study = sel[0] == 's';
+        if (study) sel = sel.substr(1);
+        if (!sel.empty() && sel.find_first_not_of("0123456789") == std::string::npos) {
+            o.path = s.substr(0, colon);
+            (study ? o.study : o.run) = std::stoll(sel);
+        }
+    }
+    return o;
+}
+
+// Resolves an operand without a selector: the file's only run, else its only study.
+void resolve(Operand& o, TraceReader& rd) {
+    if (o.run >= 0 || o.study >= 0) return;
+    const auto runs = rd.runs();
+    const auto studies = rd.studies();
+    if (runs.size() == 1) {
+        o.run = runs[0].id.value;
+        return;
+    }
+    if (studies.size() == 1) {
+        o.study = studies[0].id.value;
+        return;
+    }
+    std::string r, s;
+    for (size_t i = 0; i < runs.size(); ++i) r += (i ? ", " : "") + std::to_string(runs[i].id.value);
+    for (size_t i = 0; i < studies.size(); ++i) s += (i ? ", " : "") + std::to_string(studies[i].id.value);
+    throw UsageError(o.path + " holds " + std::to_string(runs.size()) + " runs (" + r + ") and " +
+                     std::to_string(studies.size()) + " studies" + (s.empty() ? "" : " (" + s + ")") +
+                     ": name one as " + o.path + ":RUN or " + o.path + ":sSTUDY");
+}
+
+void delta_cells(std::vector<Cell>& row, const Delta& d, double scale) {
+    row.push_back(num(d.a / scale));
+    row.push_back(num(d.b / scale));
+    row.push_back(num(d.abs / scale));
+    row.push_back(pct(d.rel));
+}
+
+int verb_compare(const Argv& argv) {
+    Args a(argv, {"--format", "--warmup", "--peak-flops", "--hardware", "--bootstrap", "--seed"});
+    const Format fmt = parse_format(a.value_or("--format", "table"));
+    if (a.positional().size() != 2)
+        throw UsageError("compare takes two operands, FILE[:RUN] or FILE:sSTUDY (got " +
+                         std::to_string(a.positional().size()) + ")");
+    Operand oa = parse_operand(a.positional()[0]), ob = parse_operand(a.positional()[1]);
+    TraceReader ra(oa.path), rb(ob.path);
+    resolve(oa, ra);
+    resolve(ob, rb);
+    if ((oa.run >= 0) != (ob.run >= 0))
+        throw UsageError("compare needs two runs or two studies (got " + std::string(oa.run >= 0 ? "a run" : "a study") +
+                         " and " + (ob.run >= 0 ? "a run" : "a study") + ")");
+    const std::string la = oa.path + (oa.run >= 0 ? ":" + std::to_string(oa.run) : ":s" + std::to_string(oa.study));
+    const std::string lb = ob.path + (ob.run >= 0 ? ":" + std::to_string(ob.run) : ":s" + std::to_string(ob.study));
+
+    if (oa.run >= 0) {
+        const AnalysisOptions opt = analysis_options(a);
+        const RunAnalysis xa = analyze_run(ra, RunId(oa.run), opt);
+        const RunAnalysis xb = analyze_run(rb, RunId(ob.run), opt);
+        const RunComparison c = compare_runs(xa, xb, "A", "B");
+        Table runs{"runs", {"side", "operand", "run", "name", "model", "world", "layout", "status"}, {}};
+        for (const auto& [side, lbl, r] : {std::tuple{"A", la, c.run_a}, std::tuple{"B", lb, c.run_b}})
+            runs.rows.push_back({str(side), lbl, r.id.value, r.name, r.model, std::int64_t{r.world_size},
+                                 layout_of(r), str(to_string(r.status))});
+        Table summary{"summary", {"metric", "unit", "a", "b", "delta", "rel_pct"}, {}};
+        for (const auto& m : c.summary) {
+            const bool t = m.unit == "ns";
+            std::vector<Cell> row{m.name + (t ? "_ms" : ""), str(t ? "ms" : m.unit)};
+            delta_cells(row, m.d, t ? 1e6 : 1.0);
+            summary.rows.push_back(std::move(row));
+        }
+        Table parts{"breakdown", {"part", "a_ms", "b_ms", "delta_ms", "rel_pct"}, {}};
+        for (const auto& m : c.breakdown) {
+            std::vector<Cell> row{m.name};
+            delta_cells(row, m.d, 1e6);
+            parts.rows.push_back(std::move(row));
+        }
+        Table kernels{"kernels",
+                      {"name", "presence", "a_us_per_step", "b_us_per_step", "delta_us", "rel_pct",
+                       "a_calls_per_step", "b_calls_per_step"},
+                      {}};
+        for (const auto& k : c.kernels) {
+            std::vector<Cell> row{k.name, str(to_string(k.presence))};
+            delta_cells(row, k.per_step_ns, 1e3);
+            row.push_back(num(k.count_per_step.a));
+            row.push_back(num(k.count_per_step.b));
+            kernels.rows.push_back(std::move(row));
+        }
+        Table colls{"collectives",
+                    {"collective", "group", "presence", "a_us_per_step", "b_us_per_step", "delta_us", "rel_pct",
+                     "a_bytes_per_step", "b_bytes_per_step", "a_busbw_gbps", "b_busbw_gbps"},
+                    {}};
+        for (const auto& k : c.collectives) {
+            std::vector<Cell> row{str(to_string(k.collective)), str(to_string(k.group_kind)), str(to_string(k.presence))};
+            delta_cells(row, k.per_step_ns, 1e3);
+            row.push_back(num(k.bytes_per_step.a));
+            row.push_back(num(k.bytes_per_step.b));
+            row.push_back(gbps(k.busbw.a));
+            row.push_back(gbps(k.busbw.b));
+            colls.rows.push_back(std::move(row));
+        }
+        Table verdict{"verdict", {"verdict"}, {{c.verdict}}};
+        Table warnings{"warnings", {"warning"}, {}};
+        for (const auto& w : c.warnings) warnings.rows.push_back({w});
+        print_tables({runs, summary, parts, kernels, colls, verdict, warnings}, fmt, std::cout);
+        return 0;
+    }
+
+    ScalingOptions sopt;
+    if (auto b = a.integer("--bootstrap")) {
+        if (*b < 0 || *b > 1000000) throw UsageError("option --bootstrap needs 0..1000000 resamples");
+        sopt.bootstrap = static_cast<int>(*b);
+    }
+    if (auto s = a.integer("--seed")) sopt.seed = static_cast<std::uint64_t>(*s);
+    sopt.warmup_steps = warmup_option(a);
+    const ScalingResult sa = analyze_study(ra, StudyId(oa.study), sopt);
+    const ScalingResult sb = analyze_study(rb, StudyId(ob.study), sopt);
+    const StudyComparison c = compare_studies(sa, sb, "A", "B");
+    Table studies{"studies", {"side", "operand", "study", "name", "variable", "scaling"}, {}};
+    for (const auto& [side, lbl, s] : {std::tuple{"A", la, sa}, std::tuple{"B", lb, sb}})
+        studies.rows.push_back({str(side), lbl, s.study.id.value, s.study.name, s.study.variable,
+                                str(s.weak ? "weak" : "strong")});
+    Table points{"points",
+                 {"p", "presence", "a_time_ms", "b_time_ms", "delta_ms", "rel_pct", "a_speedup", "b_speedup",
+                  "a_efficiency", "b_efficiency"},
+                 {}};
+    for (const auto& p : c.points) {
+        std::vector<Cell> row{std::int64_t{p.p}, str(to_string(p.presence))};
+        delta_cells(row, p.time_ns, 1e6);
+        row.push_back(num(p.speedup.a));
+        row.push_back(num(p.speedup.b));
+        row.push_back(num(p.efficiency.a));
+        row.push_back(num(p.efficiency.b));
+        points.rows.push_back(std::move(row));
+    }
+    Table fits{"fits", {"law", "param", "a", "b", "delta", "rel_pct", "intervals_disjoint"}, {}};
+    for (const auto& f : c.fits) {
+        std::vector<Cell> row{str(to_string(f.law)), f.param};
+        delta_cells(row, f.value, 1.0);
+        row.push_back(str(f.significant ? "yes" : "no"));
+        fits.rows.push_back(std::move(row));
+    }
+    Table verdict{"verdict", {"verdict"}, {{c.verdict}}};
+    Table warnings{"warnings", {"warning"}, {}};
+    for (const auto& w : c.warnings) warnings.rows.push_back({w});
+    print_tables({studies, points, fits, verdict, warnings}, fmt, std::cout);
+    return 0;
+}
+
+const VerbRegistration kStats{
+    "stats",
+    "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--format table|csv|json]   step time, "
+    "breakdown, kernels, collectives, throughput, MFU, drop counters",
+    verb_stats};
+const VerbRegistration kScaling{
+    "scaling",
+    "scaling FILE [--study ID] [--project P]... [--threshold E] [--bootstrap N] [--seed S] [--warmup N] "
+    "[--format table|csv|json]   speedup, efficiency, Karp-Flatt, Amdahl/Gustafson/USL fits",
+    verb_scaling};
+const VerbRegistration kCompare{
+    "compare",
+    "compare A[:RUN|:sSTUDY] B[:RUN|:sSTUDY] [--warmup N] [--peak-flops F | --hardware HW.json] [--format table|csv|json]   "
+    "deltas of two runs or studies",
+    verb_compare};
+
+}  // namespace
+
+}  // namespace ss::cli

@@ -1,0 +1,756 @@
+// One run's analysis. docs/ANALYSIS.md defines every number; the comments cite it.
+#include "core/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "core/spec.h"
+#include "traces/aggregate.h"
+#include "traces/stats_keys.h"
+
+namespace ss::core {
+
+using traces::Collective;
+using traces::Event;
+using traces::EventKind;
+using traces::GroupKind;
+using traces::RunId;
+using traces::TraceReader;
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}
+
+// ---- Intervals ----
+
+std::vector<Interval> union_of(std::vector<Interval> v) {
+    std::erase_if(v, [](const Interval& i) { return i.end <= i.start; });
+    std::sort(v.begin(), v.end(),
+              [](const Interval& a, const Interval& b) { return a.start < b.start; });
+    std::vector<Interval> out;
+    out.reserve(v.size());
+    for (const auto& i : v) {
+        if (!out.empty() && i.start <= out.back().end)
+            out.back().end = std::max(out.back().end, i.end);
+        else
+            out.push_back(i);
+    }
+    return out;
+}
+
+std::int64_t total_length(const std::vector<Interval>& u) {
+    std::int64_t t = 0;
+    for (const auto& i : u) t += i.end - i.start;
+    return t;
+}
+
+// ---- Bus bandwidth: nccl-tests factors (DESIGN.md "Formulas") ----
+
+double busbw_factor(Collective c, std::int64_t p) {
+    if (p < 1) p = 1;
+    const double pd = static_cast<double>(p);
+    switch (c) {
+        case Collective::AllReduce: return 2.0 * (pd - 1.0) / pd;
+        case Collective::ReduceScatter:
+        case Collective::AllGather:
+        case Collective::AllToAll: return (pd - 1.0) / pd;
+        case Collective::Broadcast:
+        case Collective::Reduce:
+        case Collective::Send:
+        case Collective::Recv: return 1.0;
+        case Collective::Barrier:
+        case Collective::None: return 0.0;
+    }
+    return 0.0;
+}
+
+// ---- Breakdown ----
+
+std::string_view to_string(Part p) {
+    switch (p) {
+        case Part::Compute: return "compute";
+        case Part::ExposedComm: return "exposed_comm";
+        case Part::Bubble: return "bubble";
+        case Part::Data: return "data";
+        case Part::Optimizer: return "optimizer";
+        case Part::OtherHost: return "other_host";
+        case Part::Idle: return "idle";
+    }
+    return "?";
+}
+
+double Breakdown::sum() const {
+    double s = 0;
+    for (double v : part_ns) s += v;
+    return s;
+}
+
+double Breakdown::overlap_ratio() const { return comm_ns > 0 ? overlapped_ns / comm_ns : kNaN; }
+
+namespace {
+
+Breakdown& operator+=(Breakdown& a, const Breakdown& b) {
+    for (int i = 0; i < kPartCount; ++i) a.part_ns[i] += b.part_ns[i];
+    a.step_ns += b.step_ns;
+    a.comm_ns += b.comm_ns;
+    a.compute_ns += b.compute_ns;
+    a.overlapped_ns += b.overlapped_ns;
+    return a;
+}
+Breakdown scaled(Breakdown b, double k) {
+    for (auto& v : b.part_ns) v *= k;
+    b.step_ns *= k;
+    b.comm_ns *= k;
+    b.compute_ns *= k;
+    b.overlapped_ns *= k;
+    return b;
+}
+
+// What a rank did, as unions of intervals per class (docs/ANALYSIS.md "Breakdown").
+enum Cls : int {
+    kKernel = 0,     // kernel, memcpy, memset (any lane: CPU compute lane or CUDA streams)
+    kOptPhase,       // the optimizer phase (Phase or HostRange named "optimizer")
+    kData,           // host range "data" (or "data_*")
+    kCollective,     // communication other than send/recv
+    kP2p,            // send / recv
+    kHost,           // any other phase, micro-batch, host range or sync
+    kClsCount
+};
+
+struct KernelEv {
+    std::int64_t start, end;
+    std::int64_t name;
+    EventKind kind;
+    double flops;
+};
+struct CommEv {
+    std::int64_t start, end;
+    Collective collective;
+    GroupKind group_kind;
+    std::int64_t group_id, group_size, bytes, seq, peer;
+};
+struct StepSpan {
+    std::int64_t step;
+    Interval span;
+};
+struct RankData {
+    std::array<std::vector<Interval>, kClsCount> cls;
+    std::vector<StepSpan> steps;  // this rank's step events
+    std::vector<KernelEv> kernels;
+    std::vector<CommEv> comms;    // host-side communication calls (no CUPTI correlation)
+};
+
+bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+
+int class_of(const Event& e, const std::string& name) {
+    switch (e.kind) {
+        case EventKind::Kernel:
+        case EventKind::Memcpy:
+        case EventKind::Memset: return kKernel;
+        case EventKind::Comm:
+            return e.collective == Collective::Send || e.collective == Collective::Recv ? kP2p
+                                                                                        : kCollective;
+        case EventKind::Phase:
+        case EventKind::HostRange:
+            if (name == "optimizer") return kOptPhase;
+            if (e.kind == EventKind::HostRange && (name == "data" || starts_with(name, "data_")))
+                return kData;
+            return kHost;
+        case EventKind::MicroBatch:
+        case EventKind::Sync: return kHost;
+        case EventKind::Step: return -1;
+    }
+    return -1;
+}
+
+// The part of each instant of `span` (precedence in docs/ANALYSIS.md), plus the non-additive
+// communication, compute and overlap totals. `u` holds the unions per class.
+Breakdown classify(const std::array<std::vector<Interval>, kClsCount>& u, Interval span) {
+    Breakdown b;
+    b.step_ns = static_cast<double>(span.end - span.start);
+    // Clip each union to the span and collect boundaries.
+    std::array<std::vector<Interval>, kClsCount> c;
+    std::vector<std::int64_t> cuts{span.start, span.end};
+    for (int k = 0; k < kClsCount; ++k) {
+        const auto& v = u[k];
+        auto it = std::upper_bound(v.begin(), v.end(), span.start,
+                                   [](std::int64_t t, const Interval& i) { return t < i.end; });
+        for (; it != v.end() && it->start < span.end; ++it) {
+            Interval i{std::max(it->start, span.start), std::min(it->end, span.end)};
+            if (i.end > i.start) {
+                c[k].push_back(i);
+                cuts.push_back(i.start);
+                cuts.push_back(i.end);
+            }
+        }
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    std::array<size_t, kClsCount> idx{};
+    auto on = [&](int k, std::int64_t t) {
+        auto& v = c[k];
+        size_t& i = idx[k];
+        while (i < v.size() && v[i].end <= t) ++i;
+        return i < v.size() && v[i].start <= t;
+    };
+    for (size_t s = 0; s + 1 < cuts.size(); ++s) {
+        const std::int64_t t = cuts[s];
+        const double len = static_cast<double>(cuts[s + 1] - t);
+        const bool kern = on(kKernel, t), opt = on(kOptPhase, t), data = on(kData, t),
+                   coll = on(kCollective, t), p2p = on(kP2p, t), host = on(kHost, t);
+        Part p;
+        if (kern) p = opt ? Part::Optimizer : Part::Compute;
+        else if (data) p = Part::Data;
+        else if (coll) p = Part::ExposedComm;
+        else if (p2p) p = Part::Bubble;
+        else if (opt) p = Part::Optimizer;
+        else if (host) p = Part::OtherHost;
+        else p = Part::Idle;
+        b.part_ns[static_cast<int>(p)] += len;
+        if (kern) b.compute_ns += len;
+        if (coll || p2p) b.comm_ns += len;
+        if (kern && (coll || p2p)) b.overlapped_ns += len;
+    }
+    return b;
+}
+
+// Nearest-rank percentile of a sorted vector (q in (0, 1]).
+double nearest_rank(const std::vector<std::int64_t>& sorted, double q) {
+    if (sorted.empty()) return 0;
+    auto k = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+    k = std::clamp<size_t>(k, 1, sorted.size());
+    return static_cast<double>(sorted[k - 1]);
+}
+
+double median_of(std::vector<double> v) {
+    if (v.empty()) return kNaN;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string run_name(const traces::RunInfo& r) { return "run " + std::to_string(r.id.value); }
+
+}  // namespace
+
+StepTimeStats step_time_stats(std::vector<std::int64_t> t) {
+    StepTimeStats s;
+    s.count = static_cast<std::int64_t>(t.size());
+    if (t.empty()) return s;
+    std::sort(t.begin(), t.end());
+    const size_t n = t.size();
+    s.median_ns = n % 2 ? static_cast<double>(t[n / 2])
+                        : 0.5 * (static_cast<double>(t[n / 2 - 1]) + static_cast<double>(t[n / 2]));
+    double sum = 0;
+    for (auto v : t) sum += static_cast<double>(v);
+    s.mean_ns = sum / static_cast<double>(n);
+    double ss = 0;
+    for (auto v : t) ss += (static_cast<double>(v) - s.mean_ns) * (static_cast<double>(v) - s.mean_ns);
+    s.stddev_ns = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;  // sample std. dev.
+    s.min_ns = static_cast<double>(t.front());
+    s.max_ns = static_cast<double>(t.back());
+    s.p95_ns = nearest_rank(t, 0.95);
+    return s;
+}
+
+int detect_warmup(const std::vector<std::int64_t>& times) {
+    const size_t n = times.size();
+    if (n < 2) return 0;
+    // Reference: the median of the second half (steady state).
+    std::vector<std::int64_t> tail(times.begin() + static_cast<std::ptrdiff_t>(n / 2), times.end());
+    const double ref = step_time_stats(tail).median_ns;
+    int k = 0;
+    while (static_cast<size_t>(k) < n / 2 && static_cast<double>(times[static_cast<size_t>(k)]) > 1.2 * ref)
+        ++k;
+    return k;
+}
+
+double peak_flops_from_hardware_json(const std::string& text) {
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return -1;
+    // The hardware file (docs/LAUNCH.md "The hardware file"): compute.sgemm_flops, the measured
+    // OpenBLAS sgemm rate of one rank in FLOP/s (DESIGN.md: the CPU "peak" of MFU).
+    auto c = doc.find("compute");
+    if (c == doc.end() || !c->is_object()) return -1;
+    auto f = c->find("sgemm_flops");
+    if (f == c->end() || !f->is_number()) return -1;
+    const double v = f->get<double>();
+    return std::isfinite(v) && v > 0 ? v : -1;
+}
+
+namespace {
+
+// Step spans per rank: the step number is the event's `step`, else its order on the rank.
+void add_step(RankData& rd, const Event& e) {
+    const std::int64_t n = e.step >= 0 ? e.step : static_cast<std::int64_t>(rd.steps.size());
+    rd.steps.push_back({n, {e.start_ns, e.end_ns}});
+}
+
+struct StepTable {
+    std::vector<std::int64_t> numbers;                 // steps every rank has, ascending
+    std::vector<std::vector<Interval>> spans;          // [step index][rank index]
+    std::vector<std::int32_t> ranks;                   // ranks with steps, ascending
+    std::vector<std::string> warnings;
+};
+
+StepTable build_steps(const traces::RunInfo& run, std::map<std::int32_t, RankData>& data,
+                      const std::vector<traces::RankInfo>& rank_rows) {
+    StepTable t;
+    std::map<std::int64_t, std::map<std::int32_t, Interval>> by_step;
+    for (auto& [rank, rd] : data) {
+        if (rd.steps.empty()) continue;
+        t.ranks.push_back(rank);
+        std::set<std::int64_t> seen;
+        for (const auto& s : rd.steps) {
+            if (!seen.insert(s.step).second) {
+                t.warnings.push_back("rank " + std::to_string(rank) + " has step " +
+                                     std::to_string(s.step) + " twice: the later one is used");
+            }
+            by_step[s.step][rank] = s.span;
+        }
+    }
+    if (t.ranks.empty())
+        throw AnalysisError(run_name(run) + " has no step events (kind 'step', one per training "
+                            "step on the 'steps' lane): step times cannot be measured");
+    for (const auto& k : rank_rows)
+        if (!data.count(k.rank) || data[k.rank].steps.empty())
+            t.warnings.push_back("rank " + std::to_string(k.rank) +
+                                 " has no step events: it is left out of the breakdown");
+    std::vector<std::int64_t> incomplete;
+    for (auto& [n, m] : by_step) {
+        if (m.size() != t.ranks.size()) {
+            incomplete.push_back(n);
+            continue;
+        }
+        t.numbers.push_back(n);
+        std::vector<Interval> row;
+        for (auto r : t.ranks) row.push_back(m[r]);
+        t.spans.push_back(std::move(row));
+    }
+    if (!incomplete.empty()) {
+        std::string list;
+        for (size_t i = 0; i < incomplete.size() && i < 8; ++i)
+            list += (i ? ", " : "") + std::to_string(incomplete[i]);
+        if (incomplete.size() > 8) list += ", ...";
+        t.warnings.push_back(std::to_string(incomplete.size()) +
+                             " step(s) not recorded on every rank were left out: " + list);
+    }
+    if (t.numbers.empty())
+        throw AnalysisError(run_name(run) + " has no step recorded on every rank");
+    return t;
+}
+
+// Index of the measured step of a rank whose own span contains t, or -1.
+struct SpanIndex {
+    std::vector<std::pair<Interval, bool>> spans;  // sorted by start; bool = measured
+    void sort() {
+        std::sort(spans.begin(), spans.end(),
+                  [](const auto& a, const auto& b) { return a.first.start < b.first.start; });
+    }
+    bool measured(std::int64_t t) const {
+        auto it = std::upper_bound(spans.begin(), spans.end(), t,
+                                   [](std::int64_t x, const auto& s) { return x < s.first.start; });
+        if (it == spans.begin()) return false;
+        --it;
+        return t < it->first.end && it->second;
+    }
+};
+
+std::vector<KernelSummary> kernel_summaries(TraceReader& reader,
+                                            const std::map<std::int32_t, RankData>& data,
+                                            const std::map<std::int32_t, SpanIndex>& idx,
+                                            double per_step_div) {
+    struct G {
+        EventKind kind;
+        std::vector<std::int64_t> durations;
+        double flops = 0, flop_ns = 0;
+        bool has_flops = false;
+    };
+    std::map<std::int64_t, G> groups;
+    for (const auto& [rank, rd] : data) {
+        auto it = idx.find(rank);
+        if (it == idx.end()) continue;
+        for (const auto& k : rd.kernels) {
+            if (!it->second.measured(k.start)) continue;
+            auto& g = groups[k.name];
+            g.kind = k.kind;
+            g.durations.push_back(k.end - k.start);
+            if (k.flops >= 0) {
+                g.has_flops = true;
+                g.flops += k.flops;
+                g.flop_ns += static_cast<double>(k.end - k.start);
+            }
+        }
+    }
+    std::vector<KernelSummary> out;
+    double all = 0;
+    for (auto& [name, g] : groups) {
+        KernelSummary s;
+        s.name = reader.string(traces::StringId(name));
+        s.kind = g.kind;
+        auto d = traces::summarize_durations(g.durations);
+        s.count = d.count;
+        s.total_ns = d.total_ns;
+        s.mean_ns = d.mean_ns;
+        s.median_ns = d.median_ns;
+        s.p95_ns = d.p95_ns;
+        if (g.has_flops) {
+            s.flops = g.flops;
+            s.flop_per_s = g.flop_ns > 0 ? g.flops / (g.flop_ns * 1e-9) : -1;
+        }
+        s.per_step_ns = static_cast<double>(s.total_ns) / per_step_div;
+        all += static_cast<double>(s.total_ns);
+        out.push_back(std::move(s));
+    }
+    for (auto& s : out) s.share = all > 0 ? static_cast<double>(s.total_ns) / all : 0;
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.total_ns != b.total_ns ? a.total_ns > b.total_ns : a.name < b.name;
+    });
+    return out;
+}
+
+std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t, RankData>& data,
+                                                    const std::map<std::int32_t, SpanIndex>& idx,
+                                                    double per_step_div) {
+    using Key = std::tuple<int, int, std::int64_t, std::int64_t>;  // collective, group, size, bytes
+    struct G {
+        std::int64_t count = 0, total = 0;
+        std::int64_t instances = 0, skew_max = 0;
+        double skew_sum = 0;
+    };
+    std::map<Key, G> groups;
+    // One operation across ranks: collectives by (collective, group kind, group id, seq);
+    // send/recv by channel (sender, receiver, seq).
+    struct Inst {
+        std::vector<std::int64_t> starts;
+        std::int64_t expected = 0;
+        std::set<Key> keys;
+    };
+    std::map<std::tuple<int, int, std::int64_t, std::int64_t>, Inst> coll_inst;
+    std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, Inst> p2p_inst;
+    for (const auto& [rank, rd] : data) {
+        auto it = idx.find(rank);
+        if (it == idx.end()) continue;
+        for (const auto& c : rd.comms) {
+            if (!it->second.measured(c.start)) continue;
+            const bool p2p = c.collective == Collective::Send || c.collective == Collective::Recv;
+            const std::int64_t gsize = p2p ? 2 : std::max<std::int64_t>(c.group_size, 1);
+            Key key{static_cast<int>(c.collective), static_cast<int>(c.group_kind), gsize,
+                    std::max<std::int64_t>(c.bytes, 0)};
+            auto& g = groups[key];
+            ++g.count;
+            g.total += c.end - c.start;
+            if (c.seq < 0) continue;
+            if (p2p) {
+                if (c.peer < 0) continue;
+                const std::int64_t sender = c.collective == Collective::Send ? rank : c.peer;
+                const std::int64_t receiver = c.collective == Collective::Send ? c.peer : rank;
+                auto& in = p2p_inst[{sender, receiver, c.seq}];
+                in.starts.push_back(c.start);
+                in.expected = 2;
+                in.keys.insert(key);
+            } else if (c.group_id >= 0) {
+                auto& in = coll_inst[{static_cast<int>(c.collective), static_cast<int>(c.group_kind),
+                                      c.group_id, c.seq}];
+                in.starts.push_back(c.start);
+                in.expected = gsize;
+                in.keys.insert(key);
+            }
+        }
+    }
+    auto add_skew = [&](const Inst& in) {
+        if (in.expected < 2 || static_cast<std::int64_t>(in.starts.size()) != in.expected) return;
+        auto [lo, hi] = std::minmax_element(in.starts.begin(), in.starts.end());
+        const std::int64_t skew = *hi - *lo;
+        for (const auto& k : in.keys) {
+            auto& g = groups[k];
+            ++g.instances;
+            g.skew_sum += static_cast<double>(skew);
+            g.skew_max = std::max(g.skew_max, skew);
+        }
+    };
+    for (const auto& [k, in] : coll_inst) add_skew(in);
+    for (const auto& [k, in] : p2p_inst) add_skew(in);
+
+    std::vector<CollectiveSummary> out;
+    for (const auto& [key, g] : groups) {
+        CollectiveSummary s;
+        s.collective = static_cast<Collective>(std::get<0>(key));
+        s.group_kind = static_cast<GroupKind>(std::get<1>(key));
+        s.group_size = std::get<2>(key);
+        s.bytes = std::get<3>(key);
+        s.count = g.count;
+        s.total_ns = g.total;
+        s.mean_ns = g.count ? static_cast<double>(g.total) / static_cast<double>(g.count) : 0;
+        // nccl-tests: algbw = bytes / time; busbw = algbw × factor (DESIGN.md "Formulas").
+        s.algbw = s.mean_ns > 0 ? static_cast<double>(s.bytes) / (s.mean_ns * 1e-9) : 0;
+        s.busbw = s.algbw * busbw_factor(s.collective, s.group_size);
+        s.instances = g.instances;
+        s.skew_mean_ns = g.instances ? g.skew_sum / static_cast<double>(g.instances) : 0;
+        s.skew_max_ns = g.skew_max;
+        s.per_step_ns = static_cast<double>(s.total_ns) / per_step_div;
+        out.push_back(s);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        if (a.total_ns != b.total_ns) return a.total_ns > b.total_ns;
+        return std::tie(a.collective, a.group_kind, a.bytes) < std::tie(b.collective, b.group_kind, b.bytes);
+    });
+    return out;
+}
+
+// Samples and tokens per step and the model's FLOPs from the resolved spec (docs/SPEC.md).
+void spec_throughput(const traces::RunInfo& run, Throughput& t, std::vector<std::string>& warnings) {
+    nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        warnings.push_back(run_name(run) + ": spec_json is not JSON: throughput and MFU unknown");
+        return;
+    }
+    auto gb = doc.contains("training") && doc["training"].is_object() ? doc["training"].value("global_batch", nlohmann::json())
+                                                                       : nlohmann::json();
+    if (!gb.is_number_integer() || gb.get<std::int64_t>() <= 0) {
+        warnings.push_back(run_name(run) +
+                           ": spec has no training.global_batch: throughput and MFU unknown");
+        return;
+    }
+    t.samples_per_step = static_cast<double>(gb.get<std::int64_t>());
+    if (!doc.contains("model") || !doc["model"].is_object() || !doc["model"].contains("kind")) {
+        warnings.push_back(run_name(run) + ": spec has no model.kind: tokens and MFU unknown");
+        return;
+    }
+    const ParseResult pr = parse_spec(doc);
+    const ModelSpec& m = pr.spec.model;
+    double tokens_per_sample = 1;
+    double flops_per_token = 0;
+    const std::int64_t n = param_count(m);
+    if (m.kind == "gpt" && m.seq_len > 0) {
+        tokens_per_sample = m.seq_len;
+        // DESIGN.md "Formulas": 6·N per token, + attention 12·L·d·s per token.
+        flops_per_token = 6.0 * static_cast<double>(n) +
+                          12.0 * m.layers * static_cast<double>(m.d_model) * m.seq_len;
+    } else if (m.kind == "mlp") {
+        flops_per_token = 6.0 * static_cast<double>(n);  // one sample = one "token"
+    }
+    if (m.kind == "gpt") t.tokens_per_step = t.samples_per_step * tokens_per_sample;
+    if (n > 0 && flops_per_token > 0) {
+        t.model_params = n;
+        t.model_flops_per_step = flops_per_token * t.samples_per_step * tokens_per_sample;
+    } else {
+        warnings.push_back(run_name(run) + ": model '" + m.kind +
+                           "' of the spec has no parameter count: MFU unknown");
+    }
+}
+
+}  // namespace
+
+RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions& options) {
+    RunAnalysis out;
+    out.run = reader.run(run_id);
+    const traces::RunInfo& run = out.run;
+
+    std::map<std::int32_t, RankData> data;
+    reader.scan_events(run_id, [&](const Event& e) {
+        RankData& rd = data[e.rank];
+        if (e.kind == EventKind::Step) {
+            add_step(rd, e);
+            return;
+        }
+        const std::string& name = reader.string(e.name);
+        const int k = class_of(e, name);
+        if (k < 0) return;
+        rd.cls[k].push_back({e.start_ns, e.end_ns});
+        if (k == kKernel) rd.kernels.push_back({e.start_ns, e.end_ns, e.name.value, e.kind, e.flops});
+        // Host-side calls only: device-side NCCL kernels (with a CUPTI correlation id) repeat
+        // the same operation and would count it twice.
+        if ((k == kCollective || k == kP2p) && e.correlation < 0)
+            rd.comms.push_back({e.start_ns, e.end_ns, e.collective, e.group_kind, e.group_id,
+                                e.group_size, e.bytes, e.seq, e.peer});
+    });
+    for (auto& [rank, rd] : data)
+        for (auto& v : rd.cls) v = union_of(std::move(v));
+
+    StepTable st = build_steps(run, data, reader.ranks(run_id));
+    out.warnings = st.warnings;
+    const size_t nsteps = st.numbers.size(), nranks = st.ranks.size();
+
+    // Step time: from the earliest rank's start to the latest rank's end (docs/ANALYSIS.md).
+    std::vector<std::int64_t> times(nsteps);
+    out.steps.resize(nsteps);
+    for (size_t s = 0; s < nsteps; ++s) {
+        auto& rec = out.steps[s];
+        rec.step = st.numbers[s];
+        rec.start_ns = std::numeric_limits<std::int64_t>::max();
+        rec.end_ns = std::numeric_limits<std::int64_t>::min();
+        for (const auto& sp : st.spans[s]) {
+            rec.start_ns = std::min(rec.start_ns, sp.start);
+            rec.end_ns = std::max(rec.end_ns, sp.end);
+        }
+        times[s] = rec.time_ns();
+    }
+
+    // Warm-up.
+    if (options.warmup_steps >= 0) {
+        if (static_cast<size_t>(options.warmup_steps) >= nsteps)
+            throw AnalysisError(run_name(run) + " has " + std::to_string(nsteps) +
+                                " step(s): a warm-up of " + std::to_string(options.warmup_steps) +
+                                " leaves none to measure");
+        out.warmup_steps = options.warmup_steps;
+    } else {
+        out.warmup_steps = detect_warmup(times);
+        out.warmup_detected = true;
+    }
+    const size_t w = static_cast<size_t>(out.warmup_steps);
+    const size_t measured = nsteps - w;
+
+    // Breakdown per rank and step.
+    std::vector<Breakdown> rank_sum(nranks);
+    std::map<std::int32_t, SpanIndex> span_idx;
+    for (size_t s = 0; s < nsteps; ++s) {
+        auto& rec = out.steps[s];
+        rec.warmup = s < w;
+        const Interval window{rec.start_ns, rec.end_ns};
+        for (size_t r = 0; r < nranks; ++r) {
+            const Interval own = st.spans[s][r];
+            Breakdown b = classify(data[st.ranks[r]].cls, own);
+            // The rest of the step's window: this rank had finished its step or not started it.
+            b.part_ns[static_cast<int>(Part::Idle)] +=
+                static_cast<double>((window.end - window.start) - (own.end - own.start));
+            b.step_ns = static_cast<double>(window.end - window.start);
+            rec.overall += scaled(b, 1.0 / static_cast<double>(nranks));
+            if (!rec.warmup) rank_sum[r] += b;
+            span_idx[st.ranks[r]].spans.push_back({own, !rec.warmup});
+        }
+    }
+    for (auto& [rank, ix] : span_idx) ix.sort();
+    for (size_t r = 0; r < nranks; ++r) {
+        RankBreakdown rb;
+        rb.rank = st.ranks[r];
+        rb.mean = scaled(rank_sum[r], 1.0 / static_cast<double>(measured));
+        out.overall += scaled(rb.mean, 1.0 / static_cast<double>(nranks));
+        out.ranks.push_back(rb);
+    }
+    out.step_time = step_time_stats(std::vector<std::int64_t>(times.begin() + static_cast<std::ptrdiff_t>(w), times.end()));
+
+    const double per_step_div = static_cast<double>(measured * nranks);
+    out.kernels = kernel_summaries(reader, data, span_idx, per_step_div);
+    out.collectives = collective_summaries(data, span_idx, per_step_div);
+
+    // Throughput and MFU.
+    Throughput& t = out.throughput;
+    spec_throughput(run, t, out.warnings);
+    const double step_s = out.step_time.median_ns * 1e-9;
+    if (step_s > 0) {
+        if (t.samples_per_step > 0) t.samples_per_s = t.samples_per_step / step_s;
+        if (t.tokens_per_step > 0) t.tokens_per_s = t.tokens_per_step / step_s;
+        if (t.model_flops_per_step > 0) t.model_flop_per_s = t.model_flops_per_step / step_s;
+    }
+    double kflops = 0;
+    bool any_flops = false;
+    for (const auto& k : out.kernels)
+        if (k.flops >= 0) {
+            kflops += k.flops;
+            any_flops = true;
+        }
+    double measured_ns = 0;
+    for (size_t s = w; s < nsteps; ++s) measured_ns += static_cast<double>(times[s]);
+    if (any_flops && measured_ns > 0) t.kernel_flop_per_s = kflops / (measured_ns * 1e-9);
+    if (options.peak_flop_per_s > 0) {
+        t.peak_flop_per_s = options.peak_flop_per_s;
+        t.peak_source = options.peak_source;
+    } else {
+        const auto cals = reader.calibrations();
+        for (auto it = cals.rbegin(); it != cals.rend(); ++it) {
+            const double p = peak_flops_from_hardware_json(it->hardware_json);
+            if (p > 0) {
+                t.peak_flop_per_s = p;
+                t.peak_source = "calibration " + std::to_string(it->id.value) +
+                                (it->host.empty() ? "" : " (" + it->host + ")");
+                break;
+            }
+        }
+    }
+    if (t.peak_flop_per_s > 0 && t.model_flop_per_s > 0)
+        t.mfu = t.model_flop_per_s / (t.peak_flop_per_s * std::max(1, run.world_size));
+    // Recorded throughput (the worker's metric), median over the measured steps.
+    {
+        std::map<std::string, std::vector<double>> rec;
+        const std::int64_t first = st.numbers[w];
+        for (const auto& m : reader.metrics(run_id))
+            if ((m.name == "tokens_per_s" || m.name == "samples_per_s") && (m.step < 0 || m.step >= first))
+                rec[m.name].push_back(m.value);
+        for (const char* name : {"tokens_per_s", "samples_per_s"})
+            if (auto it = rec.find(name); it != rec.end() && !it->second.empty()) {
+                t.recorded_per_s = median_of(it->second);
+                t.recorded_metric = name;
+                break;
+            }
+    }
+
+    // Warnings a user must see next to the numbers.
+    if (run.status != traces::RunStatus::Completed)
+        out.warnings.push_back(run_name(run) + " status is '" + std::string(traces::to_string(run.status)) +
+                               "'" + (run.failure_reason.empty() ? "" : " (" + run.failure_reason + ")") +
+                               ": its numbers cover the steps recorded before it ended");
+    if (run.oversubscribed)
+        out.warnings.push_back(run_name(run) +
+                               " was oversubscribed (more ranks than cores): timings are contended");
+    if (out.warmup_steps > 0)
+        out.warnings.push_back(std::to_string(out.warmup_steps) + " warm-up step(s) excluded (" +
+                               (out.warmup_detected ? "detected; --warmup N overrides" : "given") + ")");
+    if (measured < 3)
+        out.warnings.push_back("only " + std::to_string(measured) +
+                               " measured step(s): the step-time spread is not meaningful");
+    std::map<std::string, std::int64_t> drops;
+    for (const auto& s : reader.stats(run_id))
+        if (s.value > 0) drops[s.key] += s.value;
+    for (const auto& [k, v] : drops)
+        out.warnings.push_back(std::to_string(v) + " record(s) counted as " + k +
+                               ": the breakdown may undercount");
+    return out;
+}
+
+RunStepTimes run_step_times(TraceReader& reader, RunId run_id, int warmup_steps) {
+    RunStepTimes out;
+    out.run = reader.run(run_id);
+    std::map<std::int32_t, RankData> data;
+    // Read only the lanes that hold steps when the file names them; else every event.
+    bool found_lane = false;
+    for (const auto& l : reader.lanes(run_id)) {
+        if (l.name != "steps" || l.event_count == 0) continue;
+        found_lane = true;
+        for (const auto& e : reader.events_in_window(run_id, l.rank, l.lane, l.min_start_ns, l.max_end_ns + 1))
+            if (e.kind == EventKind::Step) add_step(data[e.rank], e);
+    }
+    if (!found_lane)
+        reader.scan_events(run_id, [&](const Event& e) {
+            if (e.kind == EventKind::Step) add_step(data[e.rank], e);
+        });
+    StepTable st = build_steps(out.run, data, reader.ranks(run_id));
+    for (const auto& row : st.spans) {
+        std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+        for (const auto& sp : row) {
+            lo = std::min(lo, sp.start);
+            hi = std::max(hi, sp.end);
+        }
+        out.times_ns.push_back(hi - lo);
+    }
+    if (warmup_steps >= 0) {
+        if (static_cast<size_t>(warmup_steps) >= out.times_ns.size())
+            throw AnalysisError(run_name(out.run) + " has " + std::to_string(out.times_ns.size()) +
+                                " step(s): a warm-up of " + std::to_string(warmup_steps) +
+                                " leaves none to measure");
+        out.warmup_steps = warmup_steps;
+    } else {
+        out.warmup_steps = detect_warmup(out.times_ns);
+    }
+    out.stats = step_time_stats(std::vector<std::int64_t>(
+        out.times_ns.begin() + out.warmup_steps, out.times_ns.end()));
+    return out;
+}
+
+}  // namespace ss::core

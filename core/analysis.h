@@ -1,0 +1,194 @@
+// Analysis of one run: where the time of a training step goes (docs/ANALYSIS.md defines every
+// number below). Plain C++ over a trace file; results are plain copyable value structs that the
+// CLI prints and the application shows. No Qt.
+//
+//   TraceReader rd("study.sqlite");
+//   RunAnalysis a = analyze_run(rd, RunId(1), AnalysisOptions{});
+//   a.step_time.median_ns, a.overall.part_ns[Part::ExposedComm], a.kernels[0].flop_per_s, ...
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "traces/reader.h"
+#include "traces/types.h"
+
+namespace ss::core {
+
+// A bad input to the analysis (no steps, an unknown run, a warm-up longer than the run, ...).
+// The message names what is missing and where.
+class AnalysisError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// ---- Interval arithmetic (ns) ----
+struct Interval {
+    std::int64_t start = 0, end = 0;  // [start, end)
+    friend bool operator==(const Interval&, const Interval&) = default;
+};
+// Sorted, disjoint union of the intervals (empty ones dropped; touching ones merged).
+std::vector<Interval> union_of(std::vector<Interval> intervals);
+// Total length of a sorted disjoint set.
+std::int64_t total_length(const std::vector<Interval>& u);
+
+// ---- Bus bandwidth (DESIGN.md "Formulas", nccl-tests) ----
+// busbw = algbw * factor: all-reduce 2(p-1)/p; reduce-scatter, all-gather, all-to-all (p-1)/p;
+// broadcast, reduce, send, recv 1; barrier (and an unknown collective) 0 (no payload).
+double busbw_factor(traces::Collective c, std::int64_t p);
+
+// ---- The breakdown of a step ----
+// Every instant of a step on a rank belongs to exactly one part; docs/ANALYSIS.md gives the
+// precedence. The parts of one rank and step add up to the step time exactly.
+enum class Part : int {
+    Compute = 0,      // a kernel, copy or memset runs (outside the optimizer phase)
+    ExposedComm = 1,  // a collective is in flight and no kernel runs (nor data loading)
+    Bubble = 2,       // only point-to-point (pipeline send/recv) in flight: waiting on a peer stage
+    Data = 3,         // data loading (host range "data"), no kernel running
+    Optimizer = 4,    // the optimizer phase, not communicating (its kernels included)
+    OtherHost = 5,    // inside a phase or host range, nothing of the above: host overhead
+    Idle = 6,         // nothing recorded, or outside this rank's step span (waiting on peers)
+};
+inline constexpr int kPartCount = 7;
+std::string_view to_string(Part p);  // "compute", "exposed_comm", "bubble", "data", ...
+
+struct Breakdown {
+    std::array<double, kPartCount> part_ns{};  // ns; mean per step
+    double step_ns = 0;        // the step time the parts add up to (ns)
+    double comm_ns = 0;        // union of communication (overlapped or not), ns; not a part
+    double compute_ns = 0;     // union of all kernels, optimizer kernels included, ns; not a part
+    double overlapped_ns = 0;  // compute while communicating (|kernels ∩ comm|), ns
+    double part(Part p) const { return part_ns[static_cast<int>(p)]; }
+    double sum() const;
+    // Overlap ratio = compute while communicating ÷ communicating time; NaN without communication.
+    double overlap_ratio() const;
+    friend bool operator==(const Breakdown&, const Breakdown&) = default;
+};
+
+struct StepRecord {
+    std::int64_t step = 0;          // the step number (events' `step`, else order)
+    std::int64_t start_ns = 0;      // earliest rank's step start
+    std::int64_t end_ns = 0;        // latest rank's step end
+    bool warmup = false;            // excluded from the statistics
+    Breakdown overall;              // mean over ranks (adds up to end - start)
+    std::int64_t time_ns() const { return end_ns - start_ns; }
+    friend bool operator==(const StepRecord&, const StepRecord&) = default;
+};
+
+// Spread of the measured step times (ns).
+struct StepTimeStats {
+    std::int64_t count = 0;
+    double median_ns = 0, mean_ns = 0, stddev_ns = 0, min_ns = 0, max_ns = 0, p95_ns = 0;
+    double cv() const { return mean_ns > 0 ? stddev_ns / mean_ns : 0; }  // coefficient of variation
+    friend bool operator==(const StepTimeStats&, const StepTimeStats&) = default;
+};
+StepTimeStats step_time_stats(std::vector<std::int64_t> times_ns);
+
+struct RankBreakdown {
+    std::int32_t rank = 0;
+    Breakdown mean;  // mean over the measured steps
+    friend bool operator==(const RankBreakdown&, const RankBreakdown&) = default;
+};
+
+// Per kernel name, over the measured steps of every rank.
+struct KernelSummary {
+    std::string name;
+    traces::EventKind kind = traces::EventKind::Kernel;  // kernel, memcpy or memset
+    std::int64_t count = 0;
+    std::int64_t total_ns = 0;
+    double share = 0;        // total ÷ total of every kernel (0..1)
+    double mean_ns = 0, median_ns = 0;
+    std::int64_t p95_ns = 0;  // nearest rank
+    double flops = -1;        // sum of known FLOPs; < 0 when none is known
+    double flop_per_s = -1;   // FLOPs ÷ duration of the events that carry FLOPs; < 0 unknown
+    double per_step_ns = 0;   // total ÷ (measured steps × ranks): time per step per rank
+    friend bool operator==(const KernelSummary&, const KernelSummary&) = default;
+};
+
+// Per collective, group kind, group size and message size, over the measured steps.
+struct CollectiveSummary {
+    traces::Collective collective = traces::Collective::None;
+    traces::GroupKind group_kind = traces::GroupKind::None;
+    std::int64_t group_size = 0;  // ranks in the group (2 for send/recv)
+    std::int64_t bytes = 0;       // message size per call and rank (bytes)
+    std::int64_t count = 0;       // calls, summed over ranks
+    std::int64_t total_ns = 0;    // issue to completion, summed over calls
+    double mean_ns = 0;
+    double algbw = 0;             // bytes ÷ mean time (B/s)
+    double busbw = 0;             // algbw × busbw_factor (B/s)
+    std::int64_t instances = 0;   // operations matched on every member (seq) for the skew
+    double skew_mean_ns = 0;      // arrival spread: latest − earliest issue of one operation
+    std::int64_t skew_max_ns = 0;
+    double per_step_ns = 0;       // total ÷ (measured steps × ranks)
+    friend bool operator==(const CollectiveSummary&, const CollectiveSummary&) = default;
+};
+
+// Throughput and model FLOP utilisation. NaN (or < 0 where stated) = not known.
+struct Throughput {
+    double samples_per_step = -1;      // training.global_batch of the spec
+    double tokens_per_step = -1;       // samples × model.seq_len (gpt)
+    double samples_per_s = -1;         // samples_per_step ÷ median step time
+    double tokens_per_s = -1;
+    double recorded_per_s = -1;        // median of the recorded samples_per_s / tokens_per_s metric
+    std::string recorded_metric;       // its name, empty when none
+    std::int64_t model_params = -1;    // N
+    double model_flops_per_step = -1;  // 6·N·tokens (+ 12·L·d·s per token for gpt)
+    double model_flop_per_s = -1;
+    double kernel_flop_per_s = -1;     // recorded kernel FLOPs ÷ measured time (all ranks)
+    double peak_flop_per_s = -1;       // per rank
+    std::string peak_source;           // "--peak-flops", "calibration N (host)", ...
+    double mfu = -1;                   // model_flop_per_s ÷ (peak × world size)
+    friend bool operator==(const Throughput&, const Throughput&) = default;
+};
+
+struct AnalysisOptions {
+    // Leading steps excluded from every statistic; < 0 = detect (docs/ANALYSIS.md "Warm-up").
+    int warmup_steps = -1;
+    // Peak FLOP/s of one rank (e.g. the calibrated OpenBLAS sgemm rate); <= 0 = take it from the
+    // newest calibration in the file, if any.
+    double peak_flop_per_s = -1;
+    std::string peak_source = "--peak-flops";  // where peak_flop_per_s came from (shown)
+};
+
+struct RunAnalysis {
+    traces::RunInfo run;
+    int warmup_steps = 0;
+    bool warmup_detected = false;   // chosen by the detector rather than given
+    std::vector<StepRecord> steps;  // every step, warm-up ones flagged
+    StepTimeStats step_time;        // over the measured steps
+    Breakdown overall;              // mean over ranks and measured steps; adds up to mean step time
+    std::vector<RankBreakdown> ranks;
+    std::vector<KernelSummary> kernels;          // by total time, longest first
+    std::vector<CollectiveSummary> collectives;  // by total time, longest first
+    Throughput throughput;
+    std::vector<std::string> warnings;  // oversubscription, drops, missing steps, ...
+    friend bool operator==(const RunAnalysis&, const RunAnalysis&) = default;
+};
+
+// Analyses one run of an open trace. Throws AnalysisError (naming the run and what is missing)
+// when the run has no step events or the warm-up leaves no step; TraceError for a bad file.
+RunAnalysis analyze_run(traces::TraceReader& reader, traces::RunId run,
+                        const AnalysisOptions& options = {});
+
+// Warm-up detection on step times in order: the leading steps longer than 1.2 × the median of the
+// second half of the steps, at most half of them (docs/ANALYSIS.md "Warm-up").
+int detect_warmup(const std::vector<std::int64_t>& step_times_ns);
+
+// Only the step times of a run (reads the step events alone): for scaling studies.
+struct RunStepTimes {
+    traces::RunInfo run;
+    std::vector<std::int64_t> times_ns;  // every step, in order
+    int warmup_steps = 0;
+    StepTimeStats stats;                 // over the measured steps
+};
+RunStepTimes run_step_times(traces::TraceReader& reader, traces::RunId run, int warmup_steps = -1);
+
+// Peak FLOP/s per rank from a hardware file's JSON (`scalescope-cli calibrate`, docs/LAUNCH.md):
+// compute.sgemm_flops. < 0 when the document has none.
+double peak_flops_from_hardware_json(const std::string& json_text);
+
+}  // namespace ss::core

@@ -1,0 +1,186 @@
+// scalescope-cli stats / scaling / compare through the real executable: formats, values and exit
+// codes (0 success, 1 failure, 2 bad usage).
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "tst_core_analysis_fixture.h"
+
+using namespace ss::traces;
+using nlohmann::json;
+
+class TestCoreAnalysisCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString runs_, study_, empty_;
+
+    struct Result {
+        int code;
+        std::string out, err;
+    };
+    static Result cli(const QStringList& args) {
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), args);
+        if (!p.waitForFinished(60000)) return {-1, "", "timeout"};
+        return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+    }
+
+private slots:
+    void initTestCase() {
+        runs_ = dir_.filePath(QStringLiteral("runs.sqlite"));
+        study_ = dir_.filePath(QStringLiteral("study.sqlite"));
+        empty_ = dir_.filePath(QStringLiteral("nosteps.sqlite"));
+        {
+            TraceWriter w(runs_.toStdString());
+            auto text = [](std::int64_t len, std::int64_t g) {
+                std::string s;
+                for (int i = 0; i < 4; ++i) {
+                    const std::int64_t t = i * len;
+                    s += "step step " + std::to_string(t) + " " + std::to_string(t + len) + " lane=0 step=" +
+                         std::to_string(i) + "\n";
+                    s += "kernel sgemm " + std::to_string(t) + " " + std::to_string(t + g) + " lane=2 flops=1e6\n";
+                    s += "comm all_reduce " + std::to_string(t + g) + " " + std::to_string(t + g + 100000) +
+                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" + std::to_string(i) + "\n";
+                }
+                return s;
+            };
+            const std::string spec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})";
+            afx::write_run(w, afx::info("slow", 2, spec), {{0, text(1000000, 800000)}, {1, text(1000000, 800000)}});
+            afx::write_run(w, afx::info("fast", 2, spec), {{0, text(600000, 400000)}, {1, text(600000, 400000)}});
+        }
+        {
+            TraceWriter w(study_.toStdString());
+            std::vector<afx::StudyPoint> pts;
+            for (int p : {1, 2, 4})
+                pts.push_back({p, 0, {std::llround(1e7 * (0.1 + 0.9 / p)), std::llround(1e7 * (0.1 + 0.9 / p))}});
+            afx::write_study(w, "strong", pts);
+        }
+        {
+            TraceWriter w(empty_.toStdString());
+            afx::write_run(w, afx::info("nosteps", 1), {{0, "kernel gemm 0 10 lane=2\n"}});
+        }
+    }
+
+    void stats() {
+        Result r = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run"), QStringLiteral("1"),
+                        QStringLiteral("--warmup"), QStringLiteral("0"), QStringLiteral("--peak-flops"),
+                        QStringLiteral("1e9"), QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        json j = json::parse(r.out);
+        QCOMPARE(j["run"].size(), size_t(1));
+        QCOMPARE(j["run"][0]["step_median_ms"].get<double>(), 1.0);
+        QCOMPARE(j["run"][0]["measured_steps"].get<int>(), 4);
+        QCOMPARE(j["breakdown"].size(), size_t(3));  // all, rank 0, rank 1
+        QCOMPARE(j["breakdown"][0]["rank"].get<std::string>(), std::string("all"));
+        QCOMPARE(j["breakdown"][0]["compute_ms"].get<double>(), 0.8);
+        QCOMPARE(j["breakdown"][0]["exposed_comm_ms"].get<double>(), 0.1);
+        QCOMPARE(j["breakdown"][0]["idle_ms"].get<double>(), 0.1);
+        QCOMPARE(j["kernels"][0]["name"].get<std::string>(), std::string("sgemm"));
+        QVERIFY(std::fabs(j["kernels"][0]["gflop_per_s"].get<double>() - 1e6 / 800000e-9 / 1e9) < 1e-9);
+        // busbw of a 1 MiB all-reduce over 2 ranks in 100 us: 1048576 B / 1e-4 s × 1.
+        QVERIFY(std::fabs(j["collectives"][0]["busbw_gbps"].get<double>() - 1048576 / 1e-4 / 1e9) < 1e-9);
+        QVERIFY(std::fabs(j["throughput"][0]["samples_per_s"].get<double>() - 32 / 1e-3) < 1e-6);
+        QVERIFY(j["throughput"][0]["mfu"].is_number());
+        QCOMPARE(j["throughput"][0]["peak_source"].get<std::string>(), std::string("--peak-flops"));
+        QVERIFY(j.contains("stats"));
+
+        Result csv = cli({QStringLiteral("stats"), runs_, QStringLiteral("--format=csv"), QStringLiteral("--warmup=0")});
+        QVERIFY2(csv.code == 0, csv.err.c_str());
+        QVERIFY2(csv.out.find("run,rank,step_ms,compute_ms,exposed_comm_ms,bubble_ms,data_ms,optimizer_ms,"
+                              "other_host_ms,idle_ms") != std::string::npos, csv.out.c_str());
+        QVERIFY2(csv.out.find("2,all,0.6,0.4,0.1,0,0,0,0,0.1,0.1,0,0") != std::string::npos, csv.out.c_str());
+
+        Result table = cli({QStringLiteral("stats"), runs_});
+        QVERIFY2(table.code == 0, table.err.c_str());
+        QVERIFY(table.out.find("breakdown") != std::string::npos);
+        QVERIFY(table.out.find("collectives") != std::string::npos);
+    }
+
+    void scaling() {
+        Result r = cli({QStringLiteral("scaling"), study_, QStringLiteral("--project"), QStringLiteral("64"),
+                        QStringLiteral("--project"), QStringLiteral("1024"), QStringLiteral("--format"),
+                        QStringLiteral("json"), QStringLiteral("--bootstrap"), QStringLiteral("100")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        json j = json::parse(r.out);
+        QCOMPARE(j["points"].size(), size_t(3));
+        QVERIFY(std::fabs(j["points"][1]["speedup"].get<double>() - 1 / 0.55) < 1e-9);
+        bool amdahl = false;
+        for (const auto& f : j["fits"])
+            if (f["law"] == "amdahl") {
+                amdahl = true;
+                QVERIFY(std::fabs(f["value"].get<double>() - 0.1) < 1e-9);
+            }
+        QVERIFY(amdahl);
+        QCOMPARE(j["projections"].size(), size_t(6));  // 3 laws × 2 p
+        QVERIFY(j["efficiency_below"].size() == 3);
+        QVERIFY(!j["warnings"].empty());  // 3 points: USL has no degrees of freedom
+
+        Result csv = cli({QStringLiteral("scaling"), study_, QStringLiteral("--format"), QStringLiteral("csv")});
+        QVERIFY2(csv.code == 0, csv.err.c_str());
+        QVERIFY(csv.out.find("study,p,runs,time_ms") != std::string::npos);
+        Result table = cli({QStringLiteral("scaling"), study_, QStringLiteral("--study"), QStringLiteral("1")});
+        QVERIFY2(table.code == 0, table.err.c_str());
+        QVERIFY(table.out.find("karp_flatt") != std::string::npos);
+    }
+
+    void compare() {
+        Result r = cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1"), runs_ + QStringLiteral(":2"),
+                        QStringLiteral("--warmup"), QStringLiteral("0"), QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        json j = json::parse(r.out);
+        QCOMPARE(j["summary"][0]["metric"].get<std::string>(), std::string("step_time_median_ms"));
+        QVERIFY(std::fabs(j["summary"][0]["rel_pct"].get<double>() + 40.0) < 1e-9);
+        QCOMPARE(j["kernels"][0]["name"].get<std::string>(), std::string("sgemm"));
+        QVERIFY(std::fabs(j["kernels"][0]["delta_us"].get<double>() + 400.0) < 1e-9);
+        const std::string v = j["verdict"][0]["verdict"].get<std::string>();
+        QVERIFY2(v.find("B is 40.0% faster than A") != std::string::npos, v.c_str());
+
+        Result t = cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1"), runs_ + QStringLiteral(":2")});
+        QVERIFY2(t.code == 0, t.err.c_str());
+        QVERIFY(t.out.find("verdict") != std::string::npos);
+
+        Result s = cli({QStringLiteral("compare"), study_, study_ + QStringLiteral(":s1"), QStringLiteral("--format"),
+                        QStringLiteral("csv"), QStringLiteral("--bootstrap"), QStringLiteral("20")});
+        QVERIFY2(s.code == 0, s.err.c_str());
+        QVERIFY2(s.out.find("scales like A") != std::string::npos, s.out.c_str());
+    }
+
+    void exitCodes() {
+        // Bad usage: 2.
+        QCOMPARE(cli({QStringLiteral("stats"), runs_, QStringLiteral("--format"), QStringLiteral("xml")}).code, 2);
+        QCOMPARE(cli({QStringLiteral("stats"), runs_, QStringLiteral("--warmup"), QStringLiteral("-1")}).code, 2);
+        QCOMPARE(cli({QStringLiteral("stats"), runs_, QStringLiteral("--peak-flops"), QStringLiteral("fast")}).code, 2);
+        QCOMPARE(cli({QStringLiteral("scaling"), study_, QStringLiteral("--project"), QStringLiteral("0")}).code, 2);
+        QCOMPARE(cli({QStringLiteral("scaling"), study_, QStringLiteral("--threshold"), QStringLiteral("2")}).code, 2);
+        QCOMPARE(cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1")}).code, 2);
+        Result ambiguous = cli({QStringLiteral("compare"), runs_, runs_ + QStringLiteral(":1")});
+        QCOMPARE(ambiguous.code, 2);
+        QVERIFY2(ambiguous.err.find("holds 2 runs (1, 2)") != std::string::npos, ambiguous.err.c_str());
+        Result mixed = cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1"), study_});
+        QCOMPARE(mixed.code, 2);
+        QVERIFY2(mixed.err.find("two runs or two studies") != std::string::npos, mixed.err.c_str());
+
+        // Failures: 1, with a message naming what is missing.
+        Result nostudy = cli({QStringLiteral("scaling"), runs_});
+        QCOMPARE(nostudy.code, 1);
+        QVERIFY2(nostudy.err.find("has no scaling study") != std::string::npos, nostudy.err.c_str());
+        Result nosteps = cli({QStringLiteral("stats"), empty_});
+        QCOMPARE(nosteps.code, 1);
+        QVERIFY2(nosteps.err.find("run 1 has no step events") != std::string::npos, nosteps.err.c_str());
+        Result norun = cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1"), runs_ + QStringLiteral(":7")});
+        QCOMPARE(norun.code, 1);
+        QVERIFY2(norun.err.find("has no run 7") != std::string::npos, norun.err.c_str());
+        Result nofile = cli({QStringLiteral("stats"), dir_.filePath(QStringLiteral("absent.sqlite"))});
+        QCOMPARE(nofile.code, 1);
+        Result nostudy9 = cli({QStringLiteral("scaling"), study_, QStringLiteral("--study"), QStringLiteral("9")});
+        QCOMPARE(nostudy9.code, 1);
+        QVERIFY2(nostudy9.err.find("no study 9") != std::string::npos, nostudy9.err.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCoreAnalysisCli)
+#include "tst_core_analysis_cli.moc"
