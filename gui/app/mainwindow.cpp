@@ -1,0 +1,427 @@
+#include "gui/app/mainwindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolButton>
+#include <QTreeView>
+
+#include "core/analysis.h"
+#include "gui/app/page.h"
+#include "gui/app/theme.h"
+#include "gui/common/format.h"
+#include "gui/compare/comparepage.h"
+#include "gui/experiment/experimentpage.h"
+#include "gui/scaling/scalingpage.h"
+#include "gui/summary/summarypage.h"
+#include "gui/timeline/timelinepage.h"
+#include "gui/whatif/whatifpage.h"
+
+namespace ss::gui {
+
+namespace {
+constexpr int kMaxRecent = 10;
+}
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("ScaleScope"));
+    setAcceptDrops(true);
+    setObjectName(QStringLiteral("MainWindow"));
+
+    docModel_ = new DocumentModel(this);
+    docView_ = new QTreeView;
+    docView_->setObjectName(QStringLiteral("documentList"));
+    docView_->setModel(docModel_);
+    docView_->setHeaderHidden(true);
+    docView_->setUniformRowHeights(true);
+    connect(docView_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& i) {
+                if (i.isValid()) select(docModel_->selectionAt(i));
+            });
+
+    sidebar_ = new QListWidget;
+    sidebar_->setObjectName(QStringLiteral("pageSelector"));
+    sidebar_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    stack_ = new QStackedWidget;
+
+    auto* left = new QSplitter(Qt::Vertical);
+    auto* pagesBox = new QWidget;
+    auto* pagesLayout = new QVBoxLayout(pagesBox);
+    pagesLayout->setContentsMargins(4, 4, 4, 4);
+    pagesLayout->addWidget(new QLabel(tr("<b>Pages</b>")));
+    pagesLayout->addWidget(sidebar_);
+    auto* docsBox = new QWidget;
+    auto* docsLayout = new QVBoxLayout(docsBox);
+    docsLayout->setContentsMargins(4, 4, 4, 4);
+    docsLayout->addWidget(new QLabel(tr("<b>Open files</b>")));
+    docsLayout->addWidget(docView_);
+    left->addWidget(pagesBox);
+    left->addWidget(docsBox);
+    left->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("#1 gpt-tiny  dp2×tp1×pp2 (completed)")) + 40);
+    left->setStretchFactor(0, 0);
+    left->setStretchFactor(1, 1);
+
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(left);
+    split->addWidget(stack_);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 1);
+    split->setSizes({250, 1030});
+    setCentralWidget(split);
+
+    addPage(new ExperimentPage);
+    addPage(new TimelinePage);
+    addPage(new SummaryPage);
+    addPage(new ScalingPage);
+    addPage(new WhatIfPage);
+    addPage(new ComparePage);
+    sidebar_->setFixedHeight(sidebar_->sizeHintForRow(0) * sidebar_->count() + 2 * sidebar_->frameWidth() + 6);
+    sidebar_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    sidebar_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    connect(sidebar_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+
+    headline_ = new QLabel(tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
+    headline_->setObjectName(QStringLiteral("headline"));
+    loadingLabel_ = new QLabel;
+    loadingBar_ = new QProgressBar;
+    loadingBar_->setRange(0, 0);
+    loadingBar_->setMaximumWidth(140);
+    cancelButton_ = new QToolButton;
+    cancelButton_->setText(tr("Cancel"));
+    connect(cancelButton_, &QToolButton::clicked, this, &MainWindow::cancelLoading);
+    statusBar()->addWidget(headline_, 1);
+    statusBar()->addPermanentWidget(loadingLabel_);
+    statusBar()->addPermanentWidget(loadingBar_);
+    statusBar()->addPermanentWidget(cancelButton_);
+    updateLoadingUi();
+
+    buildMenus();
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    const int lastPage = settings.value(QStringLiteral("window/page"), 1).toInt();
+    sidebar_->setCurrentRow(std::clamp(lastPage, 0, sidebar_->count() - 1));
+    if (!settings.contains(QStringLiteral("window/geometry"))) resize(1280, 800);
+}
+
+MainWindow::~MainWindow() {
+    for (auto& [path, token] : loading_) token.cancel();
+}
+
+void MainWindow::addPage(Page* p) {
+    pages_.push_back(p);
+    stack_->addWidget(p);
+    sidebar_->addItem(p->pageTitle());
+    connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    connect(p, &Page::openRequested, this, &MainWindow::openFile);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open…"), this, [this] {
+        QSettings s;
+        const QStringList paths = QFileDialog::getOpenFileNames(
+            this, tr("Open trace files"), s.value(QStringLiteral("files/lastDir")).toString(),
+            tr("Trace files (*.sqlite *.db);;All files (*)"));
+        if (!paths.isEmpty()) s.setValue(QStringLiteral("files/lastDir"), QFileInfo(paths.first()).absolutePath());
+        openFiles(paths);
+    });
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    QAction* reload = file->addAction(tr("&Reload"), this, &MainWindow::reloadCurrentDocument);
+    reload->setShortcut(QKeySequence::Refresh);
+    reload->setToolTip(tr("Read the file again (a run may have appended to it)"));
+    QAction* close = file->addAction(tr("&Close"), this, &MainWindow::closeCurrentDocument);
+    close->setShortcut(QKeySequence::Close);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* full = view->addAction(tr("&Full Screen"), this, [this](bool on) {
+        if (on) showFullScreen(); else showNormal();
+    });
+    full->setCheckable(true);
+    full->setShortcut(QKeySequence::FullScreen);
+    view->addSeparator();
+    QAction* zin = view->addAction(tr("Zoom &In (fonts)"), this, [this] { setZoom(currentZoom() * 1.15); });
+    zin->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)});
+    QAction* zout = view->addAction(tr("Zoom &Out (fonts)"), this, [this] { setZoom(currentZoom() / 1.15); });
+    zout->setShortcut(QKeySequence::ZoomOut);
+    QAction* zreset = view->addAction(tr("&Actual Size"), this, [this] { setZoom(1.0); });
+    zreset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    view->addSeparator();
+    QAction* dark = view->addAction(tr("&Dark Palette"), this, [this](bool on) {
+        applyTheme(*qApp, on ? ThemeKind::Dark : ThemeKind::Light, currentZoom());
+        QSettings().setValue(QStringLiteral("view/dark"), on);
+        update();
+    });
+    dark->setCheckable(true);
+    dark->setChecked(currentTheme() == ThemeKind::Dark);
+    view->addSeparator();
+    for (int i = 0; i < static_cast<int>(pages_.size()); ++i) {
+        QAction* a = view->addAction(pages_[static_cast<size_t>(i)]->pageTitle(), this,
+                                     [this, i] { sidebar_->setCurrentRow(i); });
+        a->setShortcut(QKeySequence(Qt::ALT | static_cast<Qt::Key>(Qt::Key_1 + i)));
+    }
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About ScaleScope"), this, [this] {
+        QMessageBox::about(this, tr("About ScaleScope"),
+                           tr("<b>ScaleScope</b> — a profiler and scaling simulator for parallel training.<br>"
+                              "Open a trace file (Ctrl+O), or design and launch a run on the Experiment page."));
+    });
+}
+
+void MainWindow::setZoom(double z) {
+    applyTheme(*qApp, currentTheme(), z);
+    QSettings().setValue(QStringLiteral("view/zoom"), currentZoom());
+}
+
+QStringList MainWindow::pageIds() const {
+    QStringList ids;
+    for (Page* p : pages_) ids << p->pageId();
+    return ids;
+}
+
+Page* MainWindow::page(const QString& id) const {
+    for (Page* p : pages_)
+        if (p->pageId() == id) return p;
+    return nullptr;
+}
+
+Page* MainWindow::currentPage() const { return qobject_cast<Page*>(stack_->currentWidget()); }
+
+bool MainWindow::showPage(const QString& id) {
+    for (int i = 0; i < static_cast<int>(pages_.size()); ++i) {
+        if (pages_[static_cast<size_t>(i)]->pageId() == id) {
+            sidebar_->setCurrentRow(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void MainWindow::openFiles(const QStringList& paths) {
+    for (const QString& p : paths) openFile(p);
+}
+
+void MainWindow::openFile(const QString& pathIn) {
+    const QString path = QFileInfo(pathIn).absoluteFilePath();
+    if (loading_.count(path)) return;
+    if (const int row = docModel_->indexOfPath(path); row >= 0) {
+        // Already open: read it again (it may have grown) and select it.
+        const QModelIndex idx = docModel_->index(row, 0);
+        docView_->setCurrentIndex(idx);
+        return;
+    }
+    loading_[path] = startJob<DocumentData>(
+        this, [path](const CancelToken& c) { return loadDocument(path, c); },
+        [this, path](DocumentData d) {
+            loading_.erase(path);
+            updateLoadingUi();
+            onDocumentLoaded(path, std::move(d));
+        },
+        [this, path](const QString& message) {
+            loading_.erase(path);
+            updateLoadingUi();
+            onOpenError(path, message);
+        });
+    updateLoadingUi();
+}
+
+void MainWindow::cancelLoading() {
+    for (auto& [path, token] : loading_) token.cancel();
+    loading_.clear();
+    updateLoadingUi();
+    statusBar()->showMessage(tr("Opening cancelled"), 5000);
+}
+
+void MainWindow::updateLoadingUi() {
+    const bool busy = !loading_.empty();
+    loadingBar_->setVisible(busy);
+    cancelButton_->setVisible(busy);
+    loadingLabel_->setVisible(busy);
+    if (busy)
+        loadingLabel_->setText(tr("Opening %1…").arg(QFileInfo(loading_.begin()->first).fileName()));
+}
+
+void MainWindow::onDocumentLoaded(const QString& path, DocumentData data) {
+    auto doc = std::make_shared<const Document>(std::move(data));
+    int row = docModel_->indexOfPath(path);
+    if (row >= 0) {
+        docModel_->replaceDocument(row, doc);
+    } else {
+        docModel_->addDocument(doc);
+        row = static_cast<int>(docModel_->documents().size()) - 1;
+    }
+    for (Page* p : pages_) p->setDocuments(docModel_->documents());
+    docView_->expand(docModel_->index(row, 0));
+    const QModelIndex top = docModel_->index(row, 0);
+    docView_->setCurrentIndex(docModel_->rowCount(top) > 0 ? docModel_->index(0, 0, top) : top);
+    addRecent(path);
+    emit documentOpened(path);
+}
+
+void MainWindow::onOpenError(const QString& path, const QString& message) {
+    emit openFailed(path, message);
+    if (!interactiveErrors_) return;
+    auto* box = new QMessageBox(QMessageBox::Critical, tr("Cannot open file"),
+                                tr("ScaleScope cannot open “%1”.").arg(QFileInfo(path).fileName()),
+                                QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("openErrorDialog"));
+    box->setInformativeText(message);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();  // window-modal, does not block the event loop
+}
+
+void MainWindow::closeCurrentDocument() {
+    const QModelIndex cur = docView_->currentIndex();
+    DocumentPtr doc = docModel_->documentAt(cur);
+    if (!doc) return;
+    docModel_->removeDocument(docModel_->indexOfPath(doc->path()));
+    for (Page* p : pages_) p->setDocuments(docModel_->documents());
+    const QModelIndex next = docView_->currentIndex();
+    select(next.isValid() ? docModel_->selectionAt(next) : Selection{});
+}
+
+void MainWindow::reloadCurrentDocument() {
+    DocumentPtr doc = docModel_->documentAt(docView_->currentIndex());
+    if (!doc) return;
+    const QString path = doc->path();
+    loading_[path] = startJob<DocumentData>(
+        this, [path](const CancelToken& c) { return loadDocument(path, c); },
+        [this, path](DocumentData d) {
+            loading_.erase(path);
+            updateLoadingUi();
+            onDocumentLoaded(path, std::move(d));
+        },
+        [this, path](const QString& m) {
+            loading_.erase(path);
+            updateLoadingUi();
+            onOpenError(path, m);
+        });
+    updateLoadingUi();
+}
+
+void MainWindow::select(const Selection& s) {
+    if (s == selection_) return;
+    selection_ = s;
+    const QModelIndex idx = docModel_->indexOf(s);
+    if (idx.isValid() && docView_->currentIndex() != idx) docView_->setCurrentIndex(idx);
+    for (Page* p : pages_) p->setSelection(s);
+    stepTimeText_.clear();
+    updateHeadline();
+    // The median step time needs the step events: read them off the GUI thread.
+    headlineJob_.cancel();
+    if (const RunData* r = s.runData()) {
+        DocumentPtr doc = s.doc;
+        const traces::RunId run = r->info.id;
+        headlineJob_ = startJob<double>(
+            this,
+            [doc, run](const CancelToken&) {
+                return doc->withReader("status", [&](traces::TraceReader& rd) {
+                    return core::run_step_times(rd, run).stats.median_ns;
+                });
+            },
+            [this](double median) {
+                stepTimeText_ = tr("step %1 (median)").arg(formatDuration(median));
+                updateHeadline();
+            },
+            [](const QString&) {});
+    }
+    emit selectionChanged();
+}
+
+QString MainWindow::statusHeadline() const { return headline_->text(); }
+
+void MainWindow::updateHeadline() {
+    const RunData* r = selection_.runData();
+    if (!r) {
+        headline_->setText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
+                                          : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
+        return;
+    }
+    const traces::RunInfo& i = r->info;
+    QStringList parts;
+    parts << tr("Run #%1 %2").arg(i.id.value).arg(fromStd(i.model));
+    parts << tr("%1 ranks (dp %2 × tp %3 × pp %4)").arg(i.world_size).arg(i.dp).arg(i.tp).arg(i.pp);
+    parts << fromStd(std::string(traces::to_string(i.status)));
+    parts << tr("%1 run").arg(formatDuration(static_cast<double>(i.end_ns - i.start_ns)));
+    if (!stepTimeText_.isEmpty()) parts << stepTimeText_;
+    parts << tr("%1 events").arg(QLocale().toString(qlonglong(i.event_count)));
+    if (r->dropped > 0) parts << tr("%1 dropped/malformed").arg(r->dropped);
+    if (i.oversubscribed) parts << tr("oversubscribed");
+    headline_->setText(parts.join(QStringLiteral("  ·  ")));
+}
+
+void MainWindow::addRecent(const QString& path) {
+    QSettings s;
+    QStringList recent = s.value(QStringLiteral("files/recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    s.setValue(QStringLiteral("files/recent"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("files/recent")).toStringList();
+    for (const QString& p : recent) recentMenu_->addAction(p, this, [this, p] { openFile(p); });
+    recentMenu_->setEnabled(!recent.isEmpty());
+    if (!recent.isEmpty()) {
+        recentMenu_->addSeparator();
+        recentMenu_->addAction(tr("Clear"), this, [this] {
+            QSettings().remove(QStringLiteral("files/recent"));
+            rebuildRecentMenu();
+        });
+    }
+}
+
+void MainWindow::saveSettings() {
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/page"), sidebar_->currentRow());
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    saveSettings();
+    QMainWindow::closeEvent(e);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+    QStringList paths;
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) paths << u.toLocalFile();
+    openFiles(paths);
+    e->acceptProposedAction();
+}
+
+}  // namespace ss::gui

@@ -1,0 +1,119 @@
+#include "gui/app/screenshot.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "gui/app/mainwindow.h"
+#include "gui/app/page.h"
+#include "gui/app/theme.h"
+
+namespace ss::gui {
+
+ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
+    ScreenshotRequest r;
+    QStringList positional;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> QString {
+            if (i + 1 >= argc) {
+                r.error = QStringLiteral("%1 needs a value").arg(QString::fromStdString(a));
+                return {};
+            }
+            return QString::fromLocal8Bit(argv[++i]);
+        };
+        if (a == "--screenshot") r.wanted = true;
+        else if (a == "--size") {
+            const QStringList wh = next().split(QLatin1Char('x'));
+            if (wh.size() != 2 || wh[0].toInt() < 200 || wh[1].toInt() < 150) r.error = QStringLiteral("--size takes WxH, e.g. 1280x800");
+            else { r.width = wh[0].toInt(); r.height = wh[1].toInt(); }
+        } else if (a == "--dark") r.dark = true;
+        else if (a == "--zoom") r.zoom = next().toDouble();
+        else if (a == "--run") r.run = next().toLongLong();
+        else if (a == "--study") r.study = next().toLongLong();
+        else if (a == "--platform") r.platform = next();
+        else if (a == "--timeout") r.timeoutMs = static_cast<int>(next().toDouble() * 1000);
+        else positional << QString::fromLocal8Bit(argv[i]);
+    }
+    if (!r.wanted) return r;
+    if (r.error.isEmpty() && (positional.size() < 2 || positional.size() > 4))
+        r.error = QStringLiteral("expected PAGE OUT.png [FILE [FILE2]]");
+    if (r.error.isEmpty()) {
+        r.page = positional.value(0);
+        r.out = positional.value(1);
+        r.file = positional.value(2);
+        r.file2 = positional.value(3);
+    }
+    return r;
+}
+
+int screenshotUsage(const QString& error) {
+    std::fprintf(stderr,
+                 "scalescope: %s\nusage: scalescope --screenshot PAGE OUT.png [FILE [FILE2]] [--size WxH] [--dark] "
+                 "[--zoom Z] [--run ID] [--study ID]\npages: experiment timeline summary scaling whatif compare\n",
+                 error.toLocal8Bit().constData());
+    return 2;
+}
+
+int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
+    applyTheme(app, r.dark ? ThemeKind::Dark : ThemeKind::Light, r.zoom);
+    MainWindow w;
+    w.setInteractiveErrors(false);
+    w.resize(r.width, r.height);
+    if (!w.showPage(r.page)) return screenshotUsage(QStringLiteral("unknown page '%1' (pages: %2)").arg(r.page, w.pageIds().join(QLatin1Char(' '))));
+    w.show();
+    int rc = -1;
+    QObject::connect(&w, &MainWindow::openFailed, &app, [&](const QString& path, const QString& msg) {
+        std::fprintf(stderr, "scalescope: cannot open %s: %s\n", path.toLocal8Bit().constData(), msg.toLocal8Bit().constData());
+        rc = 1;
+        app.quit();
+    });
+    QObject::connect(&w, &MainWindow::documentOpened, &app, [&](const QString& path) {
+        if (path != QFileInfo(r.file).absoluteFilePath()) return;
+        if (r.run < 0 && r.study < 0) return;  // the window selected the first run already
+        Selection s = w.selection();
+        if (r.run >= 0) s.run = traces::RunId(r.run);
+        if (r.study >= 0) s.study = traces::StudyId(r.study);
+        w.select(s);
+    });
+    if (!r.file.isEmpty()) w.openFile(r.file);
+    if (!r.file2.isEmpty()) w.openFile(r.file2);
+    w.showPage(r.page);
+
+    QElapsedTimer clock;
+    clock.start();
+    int readyPolls = 0;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &app, [&] {
+        Page* p = w.currentPage();
+        const bool opened = w.pendingOpens() == 0 && (r.file.isEmpty() || w.documents()->rowCount() > 0);
+        readyPolls = (opened && p && p->isReady()) ? readyPolls + 1 : 0;
+        if (readyPolls >= 3) {  // ready for 3 polls in a row: nothing left to arrive
+            const QPixmap pix = w.grab();
+            if (!pix.save(r.out, "PNG")) {
+                std::fprintf(stderr, "scalescope: cannot write %s\n", r.out.toLocal8Bit().constData());
+                rc = 1;
+            } else {
+                std::printf("wrote %s (%dx%d, page %s)\n", r.out.toLocal8Bit().constData(), pix.width(), pix.height(),
+                            r.page.toLocal8Bit().constData());
+                rc = 0;
+            }
+            app.quit();
+        } else if (clock.elapsed() > r.timeoutMs) {
+            std::fprintf(stderr, "scalescope: page %s not ready after %d ms\n", r.page.toLocal8Bit().constData(), r.timeoutMs);
+            rc = 1;
+            app.quit();
+        }
+    });
+    poll.start(100);
+    app.exec();
+    return rc < 0 ? 1 : rc;
+}
+
+}  // namespace ss::gui

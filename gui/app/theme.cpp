@@ -1,0 +1,72 @@
+#include "gui/app/theme.h"
+
+#include <QApplication>
+#include <QFont>
+#include <QStyleFactory>
+
+#include <algorithm>
+
+namespace ss::gui {
+
+namespace {
+ThemeKind g_theme = ThemeKind::Light;
+double g_zoom = 1.0;
+double g_basePointSize = -1;
+}  // namespace
+
+QPalette themePalette(ThemeKind kind) {
+    QPalette p;
+    if (kind == ThemeKind::Light) {
+        p.setColor(QPalette::Window, QColor(0xf4, 0xf5, 0xf7));
+        p.setColor(QPalette::WindowText, QColor(0x1e, 0x22, 0x28));
+        p.setColor(QPalette::Base, Qt::white);
+        p.setColor(QPalette::AlternateBase, QColor(0xee, 0xf0, 0xf3));
+        p.setColor(QPalette::Text, QColor(0x1e, 0x22, 0x28));
+        p.setColor(QPalette::Button, QColor(0xe9, 0xeb, 0xee));
+        p.setColor(QPalette::ButtonText, QColor(0x1e, 0x22, 0x28));
+        p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xdb));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::ToolTipBase, QColor(0xff, 0xff, 0xe8));
+        p.setColor(QPalette::ToolTipText, Qt::black);
+        p.setColor(QPalette::PlaceholderText, QColor(0x80, 0x86, 0x8e));
+        p.setColor(QPalette::Mid, QColor(0xc4, 0xc8, 0xce));
+        p.setColor(QPalette::Link, QColor(0x1f, 0x5f, 0xc8));
+        return p;
+    }
+    p.setColor(QPalette::Window, QColor(0x24, 0x27, 0x2c));
+    p.setColor(QPalette::WindowText, QColor(0xe3, 0xe6, 0xea));
+    p.setColor(QPalette::Base, QColor(0x1a, 0x1c, 0x20));
+    p.setColor(QPalette::AlternateBase, QColor(0x2a, 0x2d, 0x33));
+    p.setColor(QPalette::Text, QColor(0xe3, 0xe6, 0xea));
+    p.setColor(QPalette::Button, QColor(0x31, 0x35, 0x3b));
+    p.setColor(QPalette::ButtonText, QColor(0xe3, 0xe6, 0xea));
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xea));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::ToolTipBase, QColor(0x31, 0x35, 0x3b));
+    p.setColor(QPalette::ToolTipText, QColor(0xe3, 0xe6, 0xea));
+    p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x90, 0x98));
+    p.setColor(QPalette::Mid, QColor(0x4a, 0x4f, 0x57));
+    p.setColor(QPalette::Link, QColor(0x6f, 0xa8, 0xff));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x70, 0x75, 0x7c));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x70, 0x75, 0x7c));
+    return p;
+}
+
+void applyTheme(QApplication& app, ThemeKind kind, double zoom) {
+    g_theme = kind;
+    g_zoom = std::clamp(zoom, kMinZoom, kMaxZoom);
+    if (g_basePointSize < 0) {
+        g_basePointSize = QApplication::font().pointSizeF();
+        if (g_basePointSize <= 0) g_basePointSize = 10;
+    }
+    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    app.setPalette(themePalette(kind));
+    QFont f = QApplication::font();
+    f.setPointSizeF(g_basePointSize * g_zoom);
+    app.setFont(f);
+}
+
+ThemeKind currentTheme() { return g_theme; }
+double currentZoom() { return g_zoom; }
+
+}  // namespace ss::gui

@@ -1,0 +1,5 @@
+#include "gui/experiment/experimentpage.h"
+
+namespace ss::gui {
+ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {}
+}  // namespace ss::gui

@@ -1,0 +1,5 @@
+#include "gui/scaling/scalingpage.h"
+
+namespace ss::gui {
+ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {}
+}  // namespace ss::gui

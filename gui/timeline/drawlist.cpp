@@ -1,0 +1,144 @@
+#include "gui/timeline/drawlist.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <tuple>
+
+namespace ss::gui {
+
+using namespace ss::traces;
+
+namespace {
+int laneOrder(const std::string& name) {
+    if (name == "steps") return 0;
+    if (name == "phases") return 1;
+    if (name == "compute") return 2;
+    if (name.rfind("stream", 0) == 0) return 3;
+    if (name == "comm") return 4;
+    if (name == "host") return 5;
+    return 6;
+}
+}  // namespace
+
+std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
+    std::vector<TimelineRow> rows;
+    for (const Lane& l : lanes)
+        rows.push_back(TimelineRow{l.rank, l.lane, l.name, l.event_count, l.min_start_ns, l.max_end_ns});
+    std::sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) {
+        return std::tuple(a.rank, laneOrder(a.laneName), a.lane) < std::tuple(b.rank, laneOrder(b.laneName), b.lane);
+    });
+    return rows;
+}
+
+DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<TimelineRow>& rows, const TimeAxis& axis,
+                       const DrawListOptions& opt, const CancelToken* cancel) {
+    const auto t0 = std::chrono::steady_clock::now();
+    DrawList dl;
+    dl.axis = axis;
+    dl.widthPx = opt.widthPx;
+    dl.rows.resize(rows.size());
+    const std::int64_t w0 = axis.t0;
+    const std::int64_t w1 = std::max(axis.endNs(opt.widthPx), w0 + 1);
+    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(6 * opt.widthPx);
+    const int samples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 3));
+
+    // Comm ops drawn one by one, for the links: (row, event index).
+    using CollKey = std::tuple<int, std::int64_t, int, std::int64_t>;  // group kind, group, collective, seq
+    using P2pKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // sender, receiver, seq
+    std::map<CollKey, std::vector<std::int32_t>> collectives;
+    std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
+    const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
+
+    std::vector<Span> spans;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        if (cancel) cancel->check();
+        const TimelineRow& row = rows[r];
+        if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
+        const std::int64_t extent = std::max<std::int64_t>(row.maxEnd - row.minStart, 1);
+        const std::int64_t overlap = std::min(w1, row.maxEnd) - std::max(w0, row.minStart);
+        const double estimate = static_cast<double>(row.eventCount) * static_cast<double>(overlap) / static_cast<double>(extent);
+        RowDraw& out = dl.rows[r];
+        if (estimate > static_cast<double>(budget)) {
+            // Sampled: one tiny window per bucket, about four ops wide on average.
+            out.sampled = true;
+            dl.anySampled = true;
+            const double spacing = static_cast<double>(extent) / static_cast<double>(row.eventCount);
+            const double bucketNs = static_cast<double>(w1 - w0) / samples;
+            const double probe = std::clamp(4 * spacing, 1.0, bucketNs);
+            for (int i = 0; i < samples; ++i) {
+                const double centre = static_cast<double>(w0) + (i + 0.5) * bucketNs;
+                const auto p0 = static_cast<std::int64_t>(centre - probe / 2);
+                const auto p1 = std::max(p0 + 1, static_cast<std::int64_t>(centre + probe / 2));
+                const std::vector<Event> found = reader.events_in_window(run, row.rank, row.lane, p0, p1);
+                dl.eventsRead += static_cast<std::int64_t>(found.size());
+                if (found.empty()) continue;
+                const Event* longest = &found.front();
+                for (const Event& e : found)
+                    if (e.duration_ns() > longest->duration_ns()) longest = &e;
+                Block b;
+                b.start = w0 + static_cast<std::int64_t>(i * bucketNs);
+                b.end = w0 + static_cast<std::int64_t>((i + 1) * bucketNs);
+                b.category = categoryOf(longest->kind, longest->collective, reader.string(longest->name));
+                b.count = std::max<std::int32_t>(2, static_cast<std::int32_t>(static_cast<double>(found.size()) * bucketNs / (probe + spacing)));
+                b.event = -1;
+                if (!out.blocks.empty() && out.blocks.back().end == b.start && out.blocks.back().category == b.category) {
+                    out.blocks.back().end = b.end;
+                    out.blocks.back().count += b.count;
+                } else {
+                    out.blocks.push_back(b);
+                }
+            }
+            continue;
+        }
+        std::vector<Event> events = reader.events_in_window(run, row.rank, row.lane, w0, w1);
+        dl.eventsRead += static_cast<std::int64_t>(events.size());
+        spans.clear();
+        spans.reserve(events.size());
+        for (size_t i = 0; i < events.size(); ++i) {
+            const Event& e = events[i];
+            spans.push_back(Span{e.start_ns, e.end_ns, categoryOf(e.kind, e.collective, reader.string(e.name)),
+                                 static_cast<std::int32_t>(i)});
+        }
+        out.blocks = mergeLod(spans, axis, opt.minPx);
+        for (Block& b : out.blocks) {
+            if (b.event < 0) continue;
+            const Event& e = events[static_cast<size_t>(b.event)];
+            const auto idx = static_cast<std::int32_t>(dl.events.size());
+            dl.events.push_back(e);
+            dl.eventNames.push_back(reader.string(e.name));
+            dl.eventRows.push_back(static_cast<std::int32_t>(r));
+            b.event = idx;
+            if (e.kind == EventKind::Step && row.rank == firstRank)
+                dl.steps.push_back(StepMark{e.start_ns, e.step});
+            if (e.kind != EventKind::Comm || e.collective == Collective::None) continue;
+            if (e.collective == Collective::Send && e.peer >= 0)
+                p2p[{e.rank, e.peer, e.seq}].first = idx + 1;
+            else if (e.collective == Collective::Recv && e.peer >= 0)
+                p2p[{e.peer, e.rank, e.seq}].second = idx + 1;
+            else if (e.seq >= 0)
+                collectives[{static_cast<int>(e.group_kind), e.group_id, static_cast<int>(e.collective), e.seq}].push_back(idx);
+        }
+    }
+    for (auto& [key, members] : collectives) {
+        if (dl.links.size() >= opt.maxLinks) break;
+        std::sort(members.begin(), members.end(), [&](std::int32_t a, std::int32_t b) {
+            return dl.eventRows[static_cast<size_t>(a)] < dl.eventRows[static_cast<size_t>(b)];
+        });
+        for (size_t i = 1; i < members.size(); ++i) {
+            const auto a = static_cast<size_t>(members[i - 1]), b = static_cast<size_t>(members[i]);
+            dl.links.push_back(Link{dl.eventRows[a], dl.eventRows[b], dl.events[a].start_ns, dl.events[b].start_ns, false});
+        }
+    }
+    for (auto& [key, pair] : p2p) {
+        if (dl.links.size() >= opt.maxLinks) break;
+        if (pair.first == 0 || pair.second == 0) continue;
+        const auto s = static_cast<size_t>(pair.first - 1), v = static_cast<size_t>(pair.second - 1);
+        dl.links.push_back(Link{dl.eventRows[s], dl.eventRows[v], dl.events[s].start_ns, dl.events[v].end_ns, true});
+    }
+    std::sort(dl.steps.begin(), dl.steps.end(), [](const StepMark& a, const StepMark& b) { return a.start < b.start; });
+    dl.buildMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return dl;
+}
+
+}  // namespace ss::gui

@@ -1,0 +1,77 @@
+// Phase one of timeline drawing (STYLE.md "Timeline drawing in two phases"): a draw list built
+// off the GUI thread from TraceReader::events_in_window, with narrow ops merged (mergeLod). The
+// view (timelineview.h) only paints it.
+//
+// Cost is bounded by the view, not the file: a row whose window would hold more than
+// `detailBudget` events (estimated from the lane's count and extent) is sampled instead — a few
+// hundred tiny window queries spread over the view; each sampled bucket shows the category found
+// there and an estimated density. Zooming in turns rows back into exact ops.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gui/common/jobs.h"
+#include "gui/timeline/timelinemath.h"
+#include "traces/reader.h"
+
+namespace ss::gui {
+
+struct TimelineRow {
+    std::int32_t rank = 0;
+    std::int32_t lane = 0;
+    std::string laneName;
+    std::int64_t eventCount = 0;
+    std::int64_t minStart = 0, maxEnd = 0;
+};
+// One row per rank and lane, ranks in order, lanes in a fixed order (steps, phases, compute,
+// streams, comm, host, others).
+std::vector<TimelineRow> timelineRows(const std::vector<traces::Lane>& lanes);
+
+struct RowDraw {
+    std::vector<Block> blocks;
+    bool sampled = false;
+};
+
+// A line between two ops: the members of one collective (same group kind, group, collective and
+// seq) or a send and its recv (same sender, receiver and per-channel seq).
+struct Link {
+    std::int32_t rowA = 0, rowB = 0;
+    std::int64_t tA = 0, tB = 0;
+    bool p2p = false;
+};
+
+struct StepMark {
+    std::int64_t start = 0;
+    std::int64_t step = 0;
+};
+
+struct DrawListOptions {
+    double widthPx = 1200;
+    double minPx = 3;               // ops narrower than this are merged
+    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 6 × width
+    int samples = 0;                // sampled buckets per row; 0 = width / 3
+    std::size_t maxLinks = 5000;
+};
+
+struct DrawList {
+    TimeAxis axis;
+    double widthPx = 0;
+    std::vector<RowDraw> rows;                // parallel to the TimelineRow list
+    std::vector<traces::Event> events;        // ops drawn one by one (Block::event indexes these)
+    std::vector<std::string> eventNames;      // their names
+    std::vector<std::int32_t> eventRows;      // their rows
+    std::vector<Link> links;
+    std::vector<StepMark> steps;
+    std::int64_t eventsRead = 0;
+    double buildMs = 0;
+    bool anySampled = false;
+};
+
+// Reads the window [axis.t0, axis.endNs(width)) of every row. Throws JobCancelled when `cancel`
+// is set (checked between rows).
+DrawList buildDrawList(traces::TraceReader& reader, traces::RunId run, const std::vector<TimelineRow>& rows,
+                       const TimeAxis& axis, const DrawListOptions& options, const CancelToken* cancel = nullptr);
+
+}  // namespace ss::gui

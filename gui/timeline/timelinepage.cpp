@@ -1,0 +1,187 @@
+#include "gui/timeline/timelinepage.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "gui/app/theme.h"
+#include "gui/common/chartexport.h"
+#include "gui/common/format.h"
+
+namespace ss::gui {
+
+using namespace ss::traces;
+
+TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
+    view_ = new TimelineView;
+    view_->setObjectName(QStringLiteral("timelineView"));
+    details_ = new QTextBrowser;
+    details_->setMinimumWidth(220);
+    details_->setPlaceholderText(tr("Click an op to see its details. Drag to pan, wheel to zoom, double-click a merged block to zoom into it."));
+    info_ = new QLabel;
+
+    auto button = [this](const QString& text, const QString& tip, auto fn) {
+        auto* b = new QToolButton;
+        b->setText(text);
+        b->setToolTip(tip);
+        connect(b, &QToolButton::clicked, this, fn);
+        return b;
+    };
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("<b>Timeline</b>")));
+    bar->addWidget(button(tr("Fit"), tr("Show the whole run (Home)"), [this] { view_->fitAll(); }));
+    bar->addWidget(button(tr("Zoom in"), tr("+ or W; the mouse wheel zooms at the cursor"),
+                          [this] { view_->zoomBy(2, view_->plotWidth() / 2); }));
+    bar->addWidget(button(tr("Zoom out"), tr("- or S"), [this] { view_->zoomBy(0.5, view_->plotWidth() / 2); }));
+    auto* legend = new QHBoxLayout;
+    legend->setSpacing(4);
+    // Legend.
+    for (Category c : {Category::Compute, Category::Collective, Category::PointToPoint, Category::Memory, Category::Forward,
+                       Category::Backward, Category::Optimizer, Category::Data, Category::Host, Category::Step}) {
+        auto* swatch = new QLabel;
+        swatch->setFixedSize(12, 12);
+        swatch->setStyleSheet(QStringLiteral("background:%1; border-radius:2px;").arg(categoryColor(c, false).name()));
+        legend->addWidget(swatch);
+        legend->addWidget(new QLabel(QString::fromUtf8(categoryName(c).data(), static_cast<int>(categoryName(c).size()))));
+        legend->addSpacing(8);
+    }
+    legend->addStretch(1);
+    bar->addStretch(1);
+    bar->addWidget(info_);
+    auto* exportPng = button(tr("Export…"), tr("Save the timeline as PNG or SVG (also in the context menu)"), [] {});
+    addExportActions(view_, QStringLiteral("timeline"));
+    connect(exportPng, &QToolButton::clicked, this, [this] { view_->actions().first()->trigger(); });
+    bar->addWidget(exportPng);
+
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(view_);
+    split->addWidget(details_);
+    split->setStretchFactor(0, 1);
+    split->setSizes({900, 240});
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addLayout(legend);
+    layout->addWidget(split, 1);
+
+    buildTimer_ = new QTimer(this);
+    buildTimer_->setSingleShot(true);
+    buildTimer_->setInterval(0);
+    connect(buildTimer_, &QTimer::timeout, this, &TimelinePage::startBuild);
+    connect(view_, &TimelineView::axisChanged, this, &TimelinePage::scheduleBuild);
+    connect(view_, &TimelineView::selectionChanged, this, &TimelinePage::showDetails);
+}
+
+void TimelinePage::setSelection(const Selection& s) {
+    if (s.doc == sel_.doc && s.run == sel_.run) return;
+    sel_ = s;
+    job_.cancel();
+    building_ = false;
+    const RunData* r = s.runData();
+    if (!r) {
+        view_->setRows({}, 0, 1);
+        info_->clear();
+        setReady(true);
+        return;
+    }
+    setReady(false);
+    view_->setRows(timelineRows(r->lanes), r->info.start_ns, r->info.end_ns);
+    scheduleBuild();
+}
+
+void TimelinePage::scheduleBuild() {
+    if (!sel_.runData()) return;
+    setReady(false);
+    if (building_) {
+        pending_ = true;
+        return;
+    }
+    buildTimer_->start();
+}
+
+void TimelinePage::startBuild() {
+    const RunData* r = sel_.runData();
+    if (!r) return;
+    building_ = true;
+    pending_ = false;
+    DocumentPtr doc = sel_.doc;
+    const RunId run = r->info.id;
+    const auto rows = view_->rows();
+    const TimeAxis axis = view_->axis();
+    DrawListOptions opt;
+    opt.widthPx = view_->plotWidth();
+    job_ = startJob<std::shared_ptr<const DrawList>>(
+        this,
+        [doc, run, rows, axis, opt](const CancelToken& c) {
+            return doc->withReader("timeline", [&](TraceReader& rd) {
+                return std::make_shared<const DrawList>(buildDrawList(rd, run, rows, axis, opt, &c));
+            });
+        },
+        [this, axis](std::shared_ptr<const DrawList> list) {
+            building_ = false;
+            info_->setText(tr("%1 events read in %2 ms").arg(list->eventsRead).arg(list->buildMs, 0, 'f', 1));
+            view_->setDrawList(std::move(list));
+            if (pending_ || !(axis == view_->axis())) {
+                buildTimer_->start();
+            } else {
+                setReady(true);
+            }
+        },
+        [this](const QString& error) {
+            building_ = false;
+            info_->setText(tr("Cannot read the timeline: %1").arg(error));
+            setReady(true);
+        });
+}
+
+void TimelinePage::showDetails() {
+    const auto& s = view_->selected();
+    if (!s) {
+        details_->clear();
+        return;
+    }
+    const qint64 runStart = sel_.runData() ? sel_.runData()->info.start_ns : 0;
+    QString html;
+    auto row = [&html](const QString& k, const QString& v) {
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
+    };
+    if (s->merged > 1) {
+        html = tr("<p><b>%1 ops merged</b> (narrower than 3 px at this zoom). Double-click the block or zoom in to see them.</p><table>")
+                   .arg(s->merged);
+        row(tr("from"), formatDuration(static_cast<double>(s->start - runStart)));
+        row(tr("to"), formatDuration(static_cast<double>(s->end - runStart)));
+        html += QStringLiteral("</table>");
+        details_->setHtml(html);
+        return;
+    }
+    const Event& e = s->event;
+    html = QStringLiteral("<h3>%1</h3><table cellspacing=4>").arg(QString::fromStdString(s->name).toHtmlEscaped());
+    row(tr("kind"), QString::fromUtf8(to_string(e.kind).data()));
+    row(tr("rank / lane"), QStringLiteral("%1 / %2").arg(e.rank).arg(e.lane));
+    row(tr("start"), formatDuration(static_cast<double>(e.start_ns - runStart)));
+    row(tr("duration"), formatDuration(static_cast<double>(e.duration_ns())));
+    if (e.step >= 0) row(tr("step"), QString::number(e.step));
+    if (e.micro_batch >= 0) row(tr("micro-batch"), QString::number(e.micro_batch));
+    if (e.layer >= 0) row(tr("layer"), QString::number(e.layer));
+    if (e.bytes >= 0) row(tr("bytes"), QStringLiteral("%1 (%2)").arg(e.bytes).arg(formatBytes(static_cast<double>(e.bytes))));
+    if (e.flops >= 0) {
+        row(tr("FLOPs"), formatNumber(e.flops, 4));
+        if (e.duration_ns() > 0) row(tr("rate"), formatRate(e.flops / (static_cast<double>(e.duration_ns()) * 1e-9), QStringLiteral("FLOP/s")));
+    }
+    if (e.collective != Collective::None) {
+        row(tr("collective"), QString::fromUtf8(to_string(e.collective).data()));
+        if (e.group_kind != GroupKind::None)
+            row(tr("group"), QStringLiteral("%1 #%2 (%3 ranks)").arg(QString::fromUtf8(to_string(e.group_kind).data())).arg(e.group_id).arg(e.group_size));
+        if (e.peer >= 0) row(tr("peer"), QString::number(e.peer));
+        if (e.seq >= 0) row(tr("seq"), QString::number(e.seq));
+        if (e.bytes > 0 && e.duration_ns() > 0)
+            row(tr("algbw"), formatBandwidth(static_cast<double>(e.bytes) / (static_cast<double>(e.duration_ns()) * 1e-9)));
+    }
+    html += QStringLiteral("</table>");
+    details_->setHtml(html);
+}
+
+}  // namespace ss::gui

@@ -1,0 +1,40 @@
+// The Timeline page: one row per rank and lane, zoom and pan, level of detail, colours by
+// category, links between the ranks of a collective and from each send to its recv, step
+// boundaries, and the selected op's details. Draw lists are built on the job pool; one build at a
+// time, and the newest view wins.
+#pragma once
+
+#include "gui/app/page.h"
+#include "gui/timeline/timelineview.h"
+
+class QLabel;
+class QTextBrowser;
+class QTimer;
+
+namespace ss::gui {
+
+class TimelinePage : public Page {
+    Q_OBJECT
+public:
+    explicit TimelinePage(QWidget* parent = nullptr);
+    QString pageId() const override { return QStringLiteral("timeline"); }
+    QString pageTitle() const override { return tr("Timeline"); }
+    void setSelection(const Selection& s) override;
+    TimelineView* view() const { return view_; }
+
+private:
+    void scheduleBuild();
+    void startBuild();
+    void showDetails();
+
+    TimelineView* view_;
+    QTextBrowser* details_;
+    QLabel* info_;
+    QTimer* buildTimer_;
+    Selection sel_;
+    CancelToken job_;
+    bool building_ = false;
+    bool pending_ = false;
+};
+
+}  // namespace ss::gui

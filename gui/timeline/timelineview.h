@@ -1,0 +1,82 @@
+// Phase two of timeline drawing: paints a DrawList (built off the GUI thread) at the current
+// axis. A draw list built for an older axis is painted at the new one (its blocks are in ns), so
+// pan and zoom repaint at once while the page builds the exact list for the new view.
+// Mouse: drag pans, wheel zooms at the cursor (Shift+wheel pans), click selects an op,
+// double-click zooms into a merged block. Keys: + / - (or W / S) zoom, ← → (or A / D) pan, Home fits.
+#pragma once
+
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+#include "gui/timeline/drawlist.h"
+
+class QColor;
+
+namespace ss::gui {
+
+QColor categoryColor(Category c, bool dark);
+
+class TimelineView : public QWidget {
+    Q_OBJECT
+public:
+    explicit TimelineView(QWidget* parent = nullptr);
+
+    void setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd);
+    const std::vector<TimelineRow>& rows() const { return rows_; }
+    void setDrawList(std::shared_ptr<const DrawList> list);
+    std::shared_ptr<const DrawList> drawList() const { return list_; }
+
+    const TimeAxis& axis() const { return axis_; }
+    void setAxis(const TimeAxis& a);
+    double plotWidth() const;
+    double labelWidth() const;
+    void zoomBy(double factor, double anchorPx);
+    void panBy(double dxPx);
+    void fitAll();
+    // Selects the op under a point of the plot (plot coordinates: x from the label column's edge).
+    bool selectAt(double plotX, int y);
+
+    struct Selected {
+        traces::Event event;
+        std::string name;
+        std::int32_t merged = 0;  // > 1: a merged block of this many ops
+        std::int64_t start = 0, end = 0;
+        std::int32_t row = -1;
+    };
+    const std::optional<Selected>& selected() const { return selected_; }
+    QSize sizeHint() const override { return {1000, 600}; }
+
+signals:
+    void axisChanged();
+    void selectionChanged();
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void resizeEvent(QResizeEvent*) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void mouseMoveEvent(QMouseEvent*) override;
+    void mouseReleaseEvent(QMouseEvent*) override;
+    void mouseDoubleClickEvent(QMouseEvent*) override;
+    void wheelEvent(QWheelEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
+
+private:
+    int rulerHeight() const;
+    double rowHeight() const;
+    int rowAt(int y) const;
+    const Block* blockAt(double plotX, int row) const;
+
+    std::vector<TimelineRow> rows_;
+    std::int64_t runStart_ = 0, runEnd_ = 1;
+    TimeAxis axis_;
+    std::shared_ptr<const DrawList> list_;
+    std::optional<Selected> selected_;
+    QPoint pressPos_;
+    TimeAxis pressAxis_;
+    bool dragging_ = false;
+    bool fitted_ = false;
+};
+
+}  // namespace ss::gui
