@@ -1,0 +1,342 @@
+#include "core/hardware.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "traces/reader.h"
+
+namespace ss::core {
+
+using nlohmann::json;
+using traces::Collective;
+
+const char* to_string(CollAlgo a) {
+    switch (a) {
+        case CollAlgo::Ring: return "ring";
+        case CollAlgo::Tree: return "tree";
+        case CollAlgo::RecursiveDoubling: return "recursive_doubling";
+        case CollAlgo::Hierarchical: return "hierarchical";
+    }
+    return "ring";
+}
+
+CollAlgo coll_algo_from_string(const std::string& s) {
+    if (s == "ring") return CollAlgo::Ring;
+    if (s == "tree") return CollAlgo::Tree;
+    if (s == "recursive_doubling") return CollAlgo::RecursiveDoubling;
+    if (s == "hierarchical") return CollAlgo::Hierarchical;
+    throw HardwareError("topology.algorithm=\"" + s +
+                        "\" must be \"ring\", \"tree\", \"recursive_doubling\" or \"hierarchical\"");
+}
+
+namespace {
+
+const char* kFitNames[kFitSlots] = {"all_reduce", "reduce_scatter", "all_gather", "broadcast",
+                                    "send_recv"};
+
+// Collects every problem of a document before throwing.
+struct Problems {
+    std::string origin;
+    std::vector<std::string> list;
+    void add(const std::string& m) { list.push_back(m); }
+    void raise() const {
+        if (list.empty()) return;
+        std::string msg = origin + ": invalid hardware description:";
+        for (const auto& m : list) msg += "\n  " + m;
+        throw HardwareError(msg);
+    }
+};
+
+// A positive finite number at `path` inside `obj`; `required` adds a problem when absent.
+double number(const json& obj, const char* key, const std::string& path, Problems& pr,
+              bool required, double fallback, bool allow_zero = false) {
+    if (!obj.is_object() || !obj.contains(key)) {
+        if (required) pr.add(path + " is missing");
+        return fallback;
+    }
+    const json& v = obj.at(key);
+    if (!v.is_number()) {
+        pr.add(path + " must be a number, got " + v.dump());
+        return fallback;
+    }
+    const double x = v.get<double>();
+    if (!std::isfinite(x) || x < 0 || (!allow_zero && x == 0)) {
+        pr.add(path + "=" + v.dump() + (allow_zero ? " must be >= 0" : " must be positive"));
+        return fallback;
+    }
+    return x;
+}
+
+LinkCost link(const json& obj, const std::string& path, Problems& pr, bool required) {
+    LinkCost l;
+    if (!obj.is_object()) {
+        if (required) pr.add(path + " must be an object {\"alpha_s\", \"beta_s_per_byte\"}");
+        return l;
+    }
+    l.alpha_s = number(obj, "alpha_s", path + ".alpha_s", pr, true, 0, true);
+    l.beta_s_per_byte = number(obj, "beta_s_per_byte", path + ".beta_s_per_byte", pr, true, 0, true);
+    if (l.alpha_s == 0 && l.beta_s_per_byte == 0)
+        pr.add(path + " has alpha_s = beta_s_per_byte = 0 (a free link)");
+    return l;
+}
+
+int ceil_log2(int p) {
+    int k = 0;
+    while ((1 << k) < p) ++k;
+    return k;
+}
+
+}  // namespace
+
+Hardware parse_hardware(const json& doc, const std::string& origin) {
+    Problems pr{origin, {}};
+    Hardware hw;
+    if (!doc.is_object()) throw HardwareError(origin + ": a hardware description must be a JSON object");
+    if (doc.value("format", std::string()) != "scalescope-hardware")
+        pr.add("format must be \"scalescope-hardware\" (the file `scalescope-cli calibrate -o` writes), got " +
+               (doc.contains("format") ? doc.at("format").dump() : std::string("nothing")));
+    if (doc.contains("version") && doc.at("version") != 1)
+        pr.add("version=" + doc.at("version").dump() + " is not supported (this build reads version 1)");
+    hw.name = doc.value("name", std::string());
+    if (doc.contains("sources") && doc.at("sources").is_array())
+        for (const auto& s : doc.at("sources"))
+            if (s.is_string()) hw.sources.push_back(s.get<std::string>());
+
+    const json compute = doc.value("compute", json::object());
+    const json memory = doc.value("memory", json::object());
+    hw.flop_per_s = number(compute, "sgemm_flops", "compute.sgemm_flops", pr, true, 0);
+    hw.kernel_overhead_s = number(compute, "kernel_overhead_s", "compute.kernel_overhead_s", pr, false, 0, true);
+    hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
+    hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
+
+    // Calibrated collectives (the `calibrate` fits).
+    const json colls = doc.value("collectives", json::object());
+    if (!colls.is_object()) pr.add("collectives must be an object keyed by collective name");
+    bool any_fit = false;
+    for (int i = 0; i < kFitSlots; ++i) {
+        if (!colls.is_object() || !colls.contains(kFitNames[i])) continue;
+        hw.intra_fit[static_cast<std::size_t>(i)] =
+            link(colls.at(kFitNames[i]), std::string("collectives.") + kFitNames[i], pr, true);
+        any_fit = true;
+    }
+    if (colls.is_object())
+        for (auto it = colls.begin(); it != colls.end(); ++it)
+            if (std::find_if(std::begin(kFitNames), std::end(kFitNames),
+                             [&](const char* n) { return it.key() == n; }) == std::end(kFitNames))
+                pr.add("collectives." + it.key() +
+                       " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv)");
+
+    const bool has_topo = doc.contains("topology");
+    const json topo = doc.value("topology", json::object());
+    if (has_topo && !topo.is_object()) pr.add("topology must be an object");
+    hw.calibrated = !has_topo || doc.value("calibrated", false);
+    if (has_topo) {
+        hw.devices_per_node = static_cast<int>(number(topo, "devices_per_node", "topology.devices_per_node", pr, true, 1));
+        hw.cores_per_node = static_cast<int>(number(topo, "cores_per_node", "topology.cores_per_node", pr, false, 0, true));
+        if (topo.contains("algorithm")) {
+            if (!topo.at("algorithm").is_string())
+                pr.add("topology.algorithm must be a string");
+            else
+                try {
+                    hw.algorithm = coll_algo_from_string(topo.at("algorithm").get<std::string>());
+                } catch (const HardwareError& e) {
+                    pr.add(e.what());
+                }
+        }
+        if (topo.contains("intra")) hw.intra = link(topo.at("intra"), "topology.intra", pr, true);
+        if (topo.contains("inter")) hw.inter = link(topo.at("inter"), "topology.inter", pr, true);
+        if (!topo.contains("intra") && !any_fit)
+            pr.add("topology.intra is missing (and no calibrated collectives give the intra-node link)");
+        if (!topo.contains("inter")) hw.inter = hw.intra;
+    } else {
+        // A `calibrate` file: this machine, one node holding every rank.
+        if (!any_fit) pr.add("collectives is empty: a calibrate file needs at least the all_reduce fit");
+        const int ranks = doc.value("ranks", 0);
+        hw.devices_per_node = 1 << 20;  // one node: every simulated rank lands on it
+        hw.cores_per_node = doc.contains("cores") && doc.at("cores").is_number_integer()
+                                ? doc.at("cores").get<int>()
+                                : std::max(ranks, 1);
+        if (doc.value("oversubscribed", false))
+            pr.add("this calibration ran oversubscribed (more ranks than cores): its α/β are contended; "
+                   "calibrate with at most one rank per core");
+        if (hw.name.empty()) {
+            std::string host;
+            if (doc.contains("hosts") && doc.at("hosts").is_array() && !doc.at("hosts").empty() &&
+                doc.at("hosts")[0].is_string())
+                host = doc.at("hosts")[0].get<std::string>();
+            hw.name = "this machine (calibrated, " + std::to_string(ranks) + " ranks" +
+                      (host.empty() ? "" : " on " + host) + ")";
+        }
+    }
+    // The intra-node link: given, else the calibrated all-reduce (its α is per ring step, its β is
+    // 1 / bus bandwidth: exactly the link parameters of the ring formula).
+    if (hw.intra.alpha_s == 0 && hw.intra.beta_s_per_byte == 0) {
+        for (int i = 0; i < kFitSlots; ++i) {
+            const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(i)];
+            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) {
+                hw.intra = f;
+                break;
+            }
+        }
+        if (!has_topo) hw.inter = hw.intra;
+    }
+    pr.raise();
+    return hw;
+}
+
+Hardware load_hardware(const std::string& path) {
+    const bool sqlite = path.size() > 7 && path.substr(path.size() - 7) == ".sqlite";
+    if (sqlite) {
+        traces::TraceReader rd(path);
+        auto cals = rd.calibrations();
+        if (cals.empty())
+            throw HardwareError(path + ": the trace file holds no calibration (run `scalescope-cli calibrate -o HW.json --trace " +
+                                path + "`)");
+        const auto& c = cals.back();
+        json doc = json::parse(c.hardware_json, nullptr, false);
+        if (doc.is_discarded())
+            throw HardwareError(path + ": calibration " + std::to_string(c.id.value) + " is not JSON");
+        return parse_hardware(doc, path + " (calibration " + std::to_string(c.id.value) + ")");
+    }
+    std::ifstream f(path);
+    if (!f) throw HardwareError(path + ": cannot read the hardware file");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    json doc = json::parse(ss.str(), nullptr, false, /*ignore_comments=*/true);
+    if (doc.is_discarded()) throw HardwareError(path + ": not a JSON document");
+    return parse_hardware(doc, path);
+}
+
+json to_json(const Hardware& hw) {
+    json colls = json::object();
+    for (int i = 0; i < kFitSlots; ++i) {
+        const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(i)];
+        if (f.alpha_s > 0 || f.beta_s_per_byte > 0)
+            colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
+    }
+    return {{"format", "scalescope-hardware"},
+            {"version", 1},
+            {"name", hw.name},
+            {"sources", hw.sources},
+            {"calibrated", hw.calibrated},
+            {"compute", {{"sgemm_flops", hw.flop_per_s}, {"kernel_overhead_s", hw.kernel_overhead_s}}},
+            {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
+            {"collectives", colls},
+            {"topology",
+             {{"devices_per_node", hw.devices_per_node},
+              {"cores_per_node", hw.cores_per_node},
+              {"algorithm", to_string(hw.algorithm)},
+              {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
+              {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+}
+
+Hardware scaled(const Hardware& hw, const HardwareScale& k) {
+    if (!(k.compute > 0) || !(k.bandwidth > 0) || !(k.latency > 0))
+        throw HardwareError("what-if factors must be positive: compute x" + std::to_string(k.compute) +
+                            ", bandwidth x" + std::to_string(k.bandwidth) + ", latency x" +
+                            std::to_string(k.latency));
+    Hardware h = hw;
+    h.flop_per_s *= k.compute;
+    h.mem_bw_bytes_per_s *= k.compute;
+    auto sc = [&](LinkCost& l) {
+        l.alpha_s *= k.latency;
+        l.beta_s_per_byte /= k.bandwidth;
+    };
+    sc(h.intra);
+    sc(h.inter);
+    for (auto& f : h.intra_fit) sc(f);
+    return h;
+}
+
+GroupPlacement place_group(const Hardware& hw, int p, int stride, int first) {
+    GroupPlacement g;
+    g.p = std::max(1, p);
+    const long long dpn = std::max(1, hw.devices_per_node);
+    const long long lo = first / dpn;
+    const long long hi = (static_cast<long long>(first) + static_cast<long long>(g.p - 1) * stride) / dpn;
+    if (stride >= dpn) {
+        g.nodes = g.p;
+        g.per_node = 1;
+    } else {
+        g.nodes = static_cast<int>(hi - lo + 1);
+        g.per_node = static_cast<int>(std::min<long long>(g.p, std::max<long long>(1, dpn / std::max(1, stride))));
+    }
+    return g;
+}
+
+namespace {
+
+// Ring/tree/RD formulas on one link.
+double on_link(Collective c, int p, double n, const LinkCost& l, CollAlgo algo) {
+    if (p <= 1 && c != Collective::Send && c != Collective::Recv) return 0;
+    const double a = l.alpha_s, b = l.beta_s_per_byte;
+    const double pm1 = p - 1, lg = ceil_log2(p);
+    switch (c) {
+        case Collective::AllReduce:
+            if (algo == CollAlgo::RecursiveDoubling) return lg * (a + n * b);
+            if (algo == CollAlgo::Tree) return 2 * lg * a + 2 * n * b;
+            return 2 * pm1 * a + 2 * pm1 / p * n * b;
+        case Collective::ReduceScatter:
+        case Collective::AllGather:
+        case Collective::AllToAll:
+            if (algo == CollAlgo::RecursiveDoubling) return lg * a + pm1 / p * n * b;
+            return pm1 * a + pm1 / p * n * b;
+        case Collective::Broadcast:
+        case Collective::Reduce: return lg * a + n * b;
+        case Collective::Send:
+        case Collective::Recv: return a + n * b;
+        case Collective::Barrier: return lg * a;
+        case Collective::None: return 0;
+    }
+    return 0;
+}
+
+int fit_slot(Collective c) {
+    switch (c) {
+        case Collective::AllReduce: return 0;
+        case Collective::ReduceScatter: return 1;
+        case Collective::AllGather: return 2;
+        case Collective::Broadcast:
+        case Collective::Reduce: return 3;
+        case Collective::Send:
+        case Collective::Recv: return 4;
+        default: return -1;
+    }
+}
+
+}  // namespace
+
+double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g, double bytes) {
+    const double n = std::max(0.0, bytes);
+    if (g.nodes <= 1) {
+        // Calibrated per-collective α/β when this machine measured that collective.
+        LinkCost l = hw.intra;
+        CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
+        const int s = fit_slot(c);
+        if (s >= 0) {
+            const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(s)];
+            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) {
+                l = f;
+                algo = CollAlgo::Ring;  // `calibrate` fits with the ring terms (core/calibrate.h)
+            }
+        }
+        return on_link(c, g.p, n, l, algo);
+    }
+    if (hw.algorithm == CollAlgo::Hierarchical && g.per_node > 1 &&
+        (c == Collective::AllReduce || c == Collective::ReduceScatter || c == Collective::AllGather)) {
+        const int k = g.per_node, N = g.nodes;
+        const double intra_rs = on_link(Collective::ReduceScatter, k, n, hw.intra, CollAlgo::Ring);
+        const double inter = on_link(c, N, n / k, hw.inter, CollAlgo::Ring);
+        if (c == Collective::AllReduce) return intra_rs + inter + intra_rs;  // RS + AR(n/k) + AG
+        return intra_rs + inter;  // RS: intra RS then inter RS of n/k; AG mirrors it
+    }
+    // A flat algorithm across nodes: every step waits on the slowest (inter-node) link.
+    const CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
+    LinkCost worst{std::max(hw.intra.alpha_s, hw.inter.alpha_s),
+                   std::max(hw.intra.beta_s_per_byte, hw.inter.beta_s_per_byte)};
+    return on_link(c, g.p, n, worst, algo);
+}
+
+}  // namespace ss::core

@@ -1,0 +1,104 @@
+// The hardware the simulator predicts for (docs/SIMULATOR.md, "Hardware"): per-device compute
+// (roofline: matrix-product FLOP/s and memory bandwidth), memory capacity, how devices sit on
+// nodes, and the α-β cost of every collective on intra- and inter-node links. No Qt here.
+//
+// The file format is the hardware file `scalescope-cli calibrate` writes (docs/LAUNCH.md, "The
+// hardware file": format "scalescope-hardware", compute.sgemm_flops, memory.bandwidth_bytes_per_s,
+// collectives.<name>.{alpha_s, beta_s_per_byte}) plus an optional "topology" object the simulator
+// adds (devices per node, cores per node, links, algorithm). A calibrate file without "topology"
+// describes this machine: one node, its ranks' cores, the fitted α/β as the intra-node link.
+//
+// α-β formulas (DESIGN.md "Formulas"), n = bytes of the whole buffer, p = ranks in the group:
+//   all-reduce ring              2(p−1)α + 2(p−1)/p · nβ
+//   all-reduce recursive doubl.  ⌈log2 p⌉(α + nβ)
+//   all-reduce tree (double binary tree, NCCL): 2⌈log2 p⌉α + 2nβ   (reduce then broadcast, pipelined)
+//   reduce-scatter / all-gather  (p−1)α + (p−1)/p · nβ   (ring)
+//   broadcast / reduce           ⌈log2 p⌉α + nβ           (pipelined tree)
+//   send / recv                  α + nβ
+//   barrier                      ⌈log2 p⌉α
+//   hierarchical (k ranks per node on N nodes): intra reduce-scatter (k) + inter all-reduce of n/k
+//                                over N nodes + intra all-gather (k)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "traces/types.h"
+
+namespace ss::core {
+
+// A bad hardware file or value; the message names the file and the field.
+class HardwareError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class CollAlgo { Ring, Tree, RecursiveDoubling, Hierarchical };
+const char* to_string(CollAlgo a);
+CollAlgo coll_algo_from_string(const std::string& s);  // throws HardwareError naming the value
+
+struct LinkCost {
+    double alpha_s = 0;          // s per message step
+    double beta_s_per_byte = 0;  // s per byte (1 / bus bandwidth)
+    bool operator==(const LinkCost&) const = default;
+};
+
+// Index of a collective in Hardware::intra_fit: all_reduce, reduce_scatter, all_gather,
+// broadcast, send_recv (the names `calibrate` fits).
+enum class FitSlot : int { AllReduce = 0, ReduceScatter, AllGather, Broadcast, SendRecv };
+inline constexpr int kFitSlots = 5;
+
+struct Hardware {
+    std::string name;                 // "this machine (calibrated 2 ranks on host)", "DGX H100", ...
+    std::vector<std::string> sources;  // where the figures come from (citations, calibration)
+    double flop_per_s = 0;            // peak matrix-product FLOP/s of one device (sgemm / tensor core)
+    double mem_bw_bytes_per_s = 0;    // memory bandwidth of one device (bytes/s)
+    double memory_bytes = 0;          // memory capacity of one device (bytes); 0 = unknown
+    double kernel_overhead_s = 0;     // fixed cost per kernel launch / call (s)
+    int devices_per_node = 1;         // ranks (devices) per node; ranks fill nodes in order
+    int cores_per_node = 0;           // CPU cores per node; > 0: ranks beyond it share cores
+    CollAlgo algorithm = CollAlgo::Ring;
+    LinkCost intra;  // link between devices of one node
+    LinkCost inter;  // link between nodes
+    // Per-collective intra-node α/β from a calibration (the `calibrate` fit of that collective);
+    // a slot with both zero falls back to `intra`.
+    std::array<LinkCost, kFitSlots> intra_fit{};
+    bool calibrated = false;  // figures measured on this machine (a `calibrate` file)
+};
+
+// Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError
+// listing every missing or invalid field.
+Hardware parse_hardware(const nlohmann::json& doc, const std::string& origin);
+// A .json hardware file, or a trace file (.sqlite) whose newest `calibrations` row is taken.
+Hardware load_hardware(const std::string& path);
+// The document parse_hardware reads back (format "scalescope-hardware", version 1, with topology).
+nlohmann::json to_json(const Hardware& hw);
+
+// Knobs that scale a hardware description (what-if): compute ×k, bandwidth ×k, latency ×k.
+struct HardwareScale {
+    double compute = 1;    // FLOP/s and memory bandwidth ×k (kernels k× faster)
+    double bandwidth = 1;  // link bandwidth ×k (β / k)
+    double latency = 1;    // link latency ×k (α · k)
+};
+Hardware scaled(const Hardware& hw, const HardwareScale& k);  // throws for non-positive factors
+
+// Where a group of p ranks with stride `stride` (in world ranks, first member `first`) sits:
+// how many nodes it spans and the most members on one node.
+struct GroupPlacement {
+    int p = 1;
+    int nodes = 1;
+    int per_node = 1;
+};
+GroupPlacement place_group(const Hardware& hw, int p, int stride, int first = 0);
+
+// Seconds for one collective of `bytes` (whole buffer, see above) on a group placed as `g`.
+// Barrier and None cost 0 bytes of transfer. Send and Recv are the one-way message time.
+double collective_time(const Hardware& hw, traces::Collective c, const GroupPlacement& g,
+                       double bytes);
+
+}  // namespace ss::core

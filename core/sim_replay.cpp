@@ -1,0 +1,409 @@
+#include "core/sim_replay.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <unordered_map>
+
+namespace ss::core {
+
+using traces::Collective;
+using traces::GroupKind;
+
+std::string OpGraph::describe_op(int rank, std::size_t index) const {
+    const auto& prog = ranks[static_cast<std::size_t>(rank)];
+    if (index >= prog.size()) return "end of program";
+    const SimOp& op = prog[index];
+    auto coll = [&](const char* what) {
+        if (op.ref < 0 || static_cast<std::size_t>(op.ref) >= colls.size()) return std::string(what) + " ?";
+        const CollInstance& c = colls[static_cast<std::size_t>(op.ref)];
+        return std::string(what) + " " + std::string(traces::to_string(c.collective)) + " on " +
+               std::string(traces::to_string(c.group)) + " group " + std::to_string(c.group_id) + " seq " +
+               std::to_string(c.seq) + " (" + std::to_string(c.size) + " ranks)";
+    };
+    switch (op.kind) {
+        case OpKind::Compute: return "compute " + std::string(to_string(op.part));
+        case OpKind::Coll: return coll("collective");
+        case OpKind::CollStart: return coll("start of");
+        case OpKind::Wait: return coll("wait for");
+        case OpKind::Send:
+        case OpKind::Recv: {
+            if (op.ref < 0 || static_cast<std::size_t>(op.ref) >= msgs.size()) return "message ?";
+            const Message& m = msgs[static_cast<std::size_t>(op.ref)];
+            return std::string(op.kind == OpKind::Send ? "send" : "recv") + " of message " + std::to_string(op.ref) +
+                   " (rank " + std::to_string(m.from) + " -> " + std::to_string(m.to) + ")";
+        }
+    }
+    return "?";
+}
+
+ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
+    const int world = static_cast<int>(g.ranks.size());
+    struct RankState {
+        std::size_t pc = 0;
+        double t = 0;
+        bool done = false;
+    };
+    struct CollState {
+        int arrived = 0;
+        double max_arrival = 0;
+        bool done = false;
+        double end = 0;
+        std::vector<int> members;
+        std::vector<int> waiters;
+    };
+    struct MsgState {
+        bool posted = false;
+        double arrival = 0;
+        int waiter = -1;
+    };
+    std::vector<RankState> rs(static_cast<std::size_t>(world));
+    std::vector<CollState> cs(g.colls.size());
+    std::vector<MsgState> ms(g.msgs.size());
+    // When each rank's previous collective on each group kind finished: operations on one
+    // communicator run one after another; different communicators progress independently.
+    std::vector<double> net_free(static_cast<std::size_t>(world) * traces::kGroupKindCount, 0.0);
+    auto nf = [&](int r, GroupKind k) -> double& {
+        return net_free[static_cast<std::size_t>(r) * traces::kGroupKindCount + static_cast<std::size_t>(k)];
+    };
+    ReplayResult res;
+    res.ranks.assign(static_cast<std::size_t>(world), Breakdown{});
+    if (opt.record_timeline) {
+        res.timeline.resize(static_cast<std::size_t>(world));
+        for (int r = 0; r < world; ++r) res.timeline[static_cast<std::size_t>(r)].resize(g.ranks[static_cast<std::size_t>(r)].size());
+    }
+    std::deque<int> ready;
+    for (int r = 0; r < world; ++r) ready.push_back(r);
+    constexpr double ns = 1e9;
+    auto part = [&](int r, Part p) -> double& { return res.ranks[static_cast<std::size_t>(r)].part_ns[static_cast<int>(p)]; };
+    auto mark = [&](int r, std::size_t pc, double a, double b) {
+        if (opt.record_timeline) res.timeline[static_cast<std::size_t>(r)][pc] = {a, b};
+    };
+    auto check_ref = [&](int r, const SimOp& op, std::size_t n) {
+        if (op.ref < 0 || static_cast<std::size_t>(op.ref) >= n)
+            throw SimError("replay: rank " + std::to_string(r) + " op " + std::to_string(rs[static_cast<std::size_t>(r)].pc) +
+                           " refers to " + std::to_string(op.ref) + ", outside [0, " + std::to_string(n) + ")");
+    };
+    // Release a rank blocked at its current op (a Coll or Wait) at time `end`.
+    auto release = [&](int w, double end, Part as) {
+        RankState& s = rs[static_cast<std::size_t>(w)];
+        const double t0 = s.t;
+        if (end > s.t) {
+            part(w, as) += (end - s.t) * ns;
+            s.t = end;
+        }
+        mark(w, s.pc, t0, s.t);
+        ++s.pc;
+        ready.push_back(w);
+    };
+    auto complete = [&](int idx) {
+        CollState& c = cs[static_cast<std::size_t>(idx)];
+        const CollInstance& ci = g.colls[static_cast<std::size_t>(idx)];
+        double start = c.max_arrival;
+        for (int m : c.members) start = std::max(start, nf(m, ci.group));
+        c.end = start + ci.cost_s;
+        c.done = true;
+        for (int m : c.members) {
+            nf(m, ci.group) = c.end;
+            res.ranks[static_cast<std::size_t>(m)].comm_ns += ci.cost_s * ns;
+        }
+        for (int w : c.waiters) release(w, c.end, Part::ExposedComm);
+        c.waiters.clear();
+    };
+
+    while (!ready.empty()) {
+        const int r = ready.front();
+        ready.pop_front();
+        RankState& s = rs[static_cast<std::size_t>(r)];
+        const auto& prog = g.ranks[static_cast<std::size_t>(r)];
+        bool blocked = false;
+        while (!blocked && s.pc < prog.size()) {
+            const SimOp& op = prog[s.pc];
+            switch (op.kind) {
+                case OpKind::Compute:
+                    mark(r, s.pc, s.t, s.t + op.dur_s);
+                    s.t += op.dur_s;
+                    part(r, op.part) += op.dur_s * ns;
+                    if (op.part == Part::Compute || op.part == Part::Optimizer)
+                        res.ranks[static_cast<std::size_t>(r)].compute_ns += op.dur_s * ns;
+                    ++s.pc;
+                    break;
+                case OpKind::Coll:
+                case OpKind::CollStart: {
+                    check_ref(r, op, g.colls.size());
+                    CollState& c = cs[static_cast<std::size_t>(op.ref)];
+                    const CollInstance& ci = g.colls[static_cast<std::size_t>(op.ref)];
+                    if (c.arrived >= ci.size)
+                        throw SimError("replay: rank " + std::to_string(r) + " joins " + g.describe_op(r, s.pc) +
+                                       " after all " + std::to_string(ci.size) + " members arrived");
+                    ++c.arrived;
+                    c.max_arrival = std::max(c.max_arrival, s.t);
+                    c.members.push_back(r);
+                    if (op.kind == OpKind::Coll) {
+                        c.waiters.push_back(r);
+                        blocked = true;
+                    } else {
+                        mark(r, s.pc, s.t, s.t);
+                        ++s.pc;
+                    }
+                    if (c.arrived == ci.size) complete(op.ref);
+                    break;
+                }
+                case OpKind::Wait: {
+                    check_ref(r, op, g.colls.size());
+                    CollState& c = cs[static_cast<std::size_t>(op.ref)];
+                    if (c.done) {
+                        const double t0 = s.t;
+                        if (c.end > s.t) {
+                            part(r, Part::ExposedComm) += (c.end - s.t) * ns;
+                            s.t = c.end;
+                        }
+                        mark(r, s.pc, t0, s.t);
+                        ++s.pc;
+                    } else {
+                        c.waiters.push_back(r);
+                        blocked = true;
+                    }
+                    break;
+                }
+                case OpKind::Send: {
+                    check_ref(r, op, g.msgs.size());
+                    MsgState& m = ms[static_cast<std::size_t>(op.ref)];
+                    m.posted = true;
+                    m.arrival = s.t;  // post time; the transfer starts when both sides are there
+                    res.ranks[static_cast<std::size_t>(r)].comm_ns += g.msgs[static_cast<std::size_t>(op.ref)].cost_s * ns;
+                    mark(r, s.pc, s.t, s.t);
+                    ++s.pc;
+                    if (m.waiter >= 0) {
+                        const int w = m.waiter;
+                        m.waiter = -1;
+                        release(w, std::max(rs[static_cast<std::size_t>(w)].t, m.arrival) +
+                                       g.msgs[static_cast<std::size_t>(op.ref)].cost_s, Part::Bubble);
+                    }
+                    break;
+                }
+                case OpKind::Recv: {
+                    check_ref(r, op, g.msgs.size());
+                    MsgState& m = ms[static_cast<std::size_t>(op.ref)];
+                    if (m.posted) {
+                        const double t0 = s.t;
+                        const double end = std::max(s.t, m.arrival) + g.msgs[static_cast<std::size_t>(op.ref)].cost_s;
+                        part(r, Part::Bubble) += (end - s.t) * ns;
+                        s.t = end;
+                        mark(r, s.pc, t0, s.t);
+                        ++s.pc;
+                    } else {
+                        m.waiter = r;
+                        blocked = true;
+                    }
+                    break;
+                }
+            }
+        }
+        if (!blocked && s.pc >= prog.size()) s.done = true;
+    }
+    std::string stuck;
+    int nstuck = 0;
+    for (int r = 0; r < world; ++r)
+        if (!rs[static_cast<std::size_t>(r)].done) {
+            if (nstuck++ < 4) stuck += "\n  rank " + std::to_string(r) + " waits at op " + std::to_string(rs[static_cast<std::size_t>(r)].pc) + ": " + g.describe_op(r, rs[static_cast<std::size_t>(r)].pc);
+        }
+    if (nstuck > 0)
+        throw SimError("replay deadlock: " + std::to_string(nstuck) + " of " + std::to_string(world) +
+                       " ranks never finish (a collective some member never joins, or a recv without its send):" + stuck);
+
+    res.rank_end_s.resize(static_cast<std::size_t>(world));
+    for (int r = 0; r < world; ++r) {
+        res.rank_end_s[static_cast<std::size_t>(r)] = rs[static_cast<std::size_t>(r)].t;
+        res.step_s = std::max(res.step_s, rs[static_cast<std::size_t>(r)].t);
+    }
+    for (int r = 0; r < world; ++r) {
+        Breakdown& b = res.ranks[static_cast<std::size_t>(r)];
+        b.part_ns[static_cast<int>(Part::Idle)] += (res.step_s - rs[static_cast<std::size_t>(r)].t) * ns;
+        b.step_ns = res.step_s * ns;
+        for (int k = 0; k < kPartCount; ++k) res.breakdown.part_ns[static_cast<std::size_t>(k)] += b.part_ns[static_cast<std::size_t>(k)] / world;
+        res.breakdown.comm_ns += b.comm_ns / world;
+        res.breakdown.compute_ns += b.compute_ns / world;
+    }
+    res.breakdown.step_ns = res.step_s * ns;
+    return res;
+}
+
+std::vector<PipeStep> pipe_schedule(bool gpipe, int stages, int stage, int m) {
+    if (stages <= 0 || m <= 0 || stage < 0 || stage >= stages)
+        throw SimError("pipeline schedule: stage " + std::to_string(stage) + " of " + std::to_string(stages) +
+                       " with " + std::to_string(m) + " micro-batches is not valid");
+    std::vector<PipeStep> out;
+    if (gpipe) {
+        for (int i = 0; i < m; ++i) out.push_back({true, i});
+        for (int i = 0; i < m; ++i) out.push_back({false, i});
+        return out;
+    }
+    // 1F1B (PipeDream-Flush): w = min(p − s − 1, m) warm-up forwards, then one forward / one
+    // backward, then w cool-down backwards (models/schedule.h).
+    const int w = std::min(stages - stage - 1, m);
+    int f = 0, b = 0;
+    for (; f < w; ++f) out.push_back({true, f});
+    while (f < m) {
+        out.push_back({true, f++});
+        out.push_back({false, b++});
+    }
+    while (b < m) out.push_back({false, b++});
+    return out;
+}
+
+OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt) {
+    const ComputeRates R = opt.rates ? *opt.rates : rates_from_hardware(hw);
+    if (!(R.matmul_flop_per_s > 0) || !(R.memory_bytes_per_s > 0) || !(R.optimizer_bytes_per_s > 0))
+        throw SimError("compute rates must be positive (source: " + R.source + ")");
+    const bool roofline = !opt.rates;
+    const double c = opt.model_oversubscription ? contention_factor(w, hw) : 1.0;
+    const int dp = w.dp, tp = w.tp, pp = w.pp, m = w.micro_batches, world = w.world();
+    const GroupPlacement g_tp = place_group(hw, tp, 1), g_dp = place_group(hw, dp, tp),
+                         g_pp = place_group(hw, 2, tp * dp), g_world = place_group(hw, world, 1);
+    OpGraph g;
+    g.ranks.resize(static_cast<std::size_t>(world));
+    std::unordered_map<std::uint64_t, int> coll_of;
+    auto coll = [&](GroupKind kind, std::int64_t gid, std::int64_t seq, int size, Collective col, double bytes,
+                    const GroupPlacement& pl) {
+        const std::uint64_t key = (static_cast<std::uint64_t>(kind) << 56) ^ (static_cast<std::uint64_t>(gid) << 28) ^
+                                  static_cast<std::uint64_t>(seq);
+        auto it = coll_of.find(key);
+        if (it != coll_of.end()) return it->second;
+        CollInstance ci{col, kind, gid, seq, size, bytes, collective_time(hw, col, pl, bytes) * c};
+        g.colls.push_back(ci);
+        coll_of.emplace(key, static_cast<int>(g.colls.size()) - 1);
+        return static_cast<int>(g.colls.size()) - 1;
+    };
+    // Messages: one per (stage boundary, replica, tp rank, micro-batch, direction).
+    auto msg_index = [&](int stage, int d, int t, int mb, bool grad) {
+        return ((((stage * dp + d) * tp + t) * m + mb) * 2) + (grad ? 1 : 0);
+    };
+    g.msgs.resize(static_cast<std::size_t>(std::max(0, pp - 1) * dp * tp * m * 2));
+    for (int s = 0; s + 1 < pp; ++s)
+        for (int d = 0; d < dp; ++d)
+            for (int t = 0; t < tp; ++t)
+                for (int mb = 0; mb < m; ++mb) {
+                    const int lo = (s * dp + d) * tp + t, hi = ((s + 1) * dp + d) * tp + t;
+                    const double bytes = w.stages[static_cast<std::size_t>(s)].out_bytes;
+                    const double cost = collective_time(hw, Collective::Send, g_pp, bytes) * c;
+                    g.msgs[static_cast<std::size_t>(msg_index(s, d, t, mb, false))] = {lo, hi, bytes, cost};
+                    g.msgs[static_cast<std::size_t>(msg_index(s, d, t, mb, true))] = {hi, lo, bytes, cost};
+                }
+
+    for (int r = 0; r < world; ++r) {
+        const int t = r % tp, d = (r / tp) % dp, s = r / (tp * dp);
+        const StageWork& sw = w.stages[static_cast<std::size_t>(s)];
+        auto& prog = g.ranks[static_cast<std::size_t>(r)];
+        const std::int64_t tp_gid = static_cast<std::int64_t>(s * dp + d) * tp;
+        const std::int64_t dp_gid = static_cast<std::int64_t>(s) * dp * tp + t;
+        std::int64_t tp_seq = 0, dp_seq = 0;
+        auto compute = [&](double dur, Part p) {
+            if (dur > 0) prog.push_back({OpKind::Compute, p, dur, -1});
+        };
+        // Buckets cut from the end of the stage's flat parameters (models/buckets.h).
+        const double P = sw.params;
+        const double bucket_params = w.bucket_bytes / 4.0;
+        const int nb = dp > 1 ? std::max(1, static_cast<int>(std::ceil(P / bucket_params))) : 0;
+        std::vector<double> bucket_begin(static_cast<std::size_t>(nb));
+        std::vector<int> bucket_coll(static_cast<std::size_t>(nb), -1);
+        for (int k = 0; k < nb; ++k) bucket_begin[static_cast<std::size_t>(k)] = std::max(0.0, P - (k + 1) * bucket_params);
+        const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
+        auto bucket_bytes = [&](int k) {
+            return (P - k * bucket_params - bucket_begin[static_cast<std::size_t>(k)]) * 4.0;
+        };
+        int next_bucket = 0;
+        std::vector<double> layer_offset(sw.layers.size());
+        {
+            double off = 0;
+            for (std::size_t l = 0; l < sw.layers.size(); ++l) {
+                layer_offset[l] = off;
+                off += sw.layers[l].params;
+            }
+        }
+        std::vector<LayerTime> lt(sw.layers.size());
+        for (std::size_t l = 0; l < sw.layers.size(); ++l) lt[l] = layer_time(sw.layers[l], R, hw, roofline);
+
+        compute(R.step_overhead_s * c, Part::OtherHost);
+        for (const PipeStep& ps : pipe_schedule(w.gpipe, pp, s, m)) {
+            if (ps.forward) {
+                if (s > 0) prog.push_back({OpKind::Recv, Part::Bubble, 0, msg_index(s - 1, d, t, ps.micro_batch, false)});
+                if (sw.loads_data) compute(w.micro_batch * R.data_s_per_sample * c, Part::Data);
+                for (std::size_t l = 0; l < sw.layers.size(); ++l) {
+                    const LayerWork& L = sw.layers[l];
+                    const int pieces = std::max(1, L.tp_fwd_ar);
+                    for (int k = 0; k < std::max(1, pieces); ++k) {
+                        compute(lt[l].fwd_s * c / std::max(1, pieces), Part::Compute);
+                        if (k < L.tp_fwd_ar)
+                            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
+                                            coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_fwd_bytes, g_tp)});
+                    }
+                }
+                if (s + 1 < pp) prog.push_back({OpKind::Send, Part::Bubble, 0, msg_index(s, d, t, ps.micro_batch, false)});
+            } else {
+                if (s + 1 < pp) prog.push_back({OpKind::Recv, Part::Bubble, 0, msg_index(s, d, t, ps.micro_batch, true)});
+                const bool reducing = ps.micro_batch == m - 1 && dp > 1 && w.overlap;
+                for (std::size_t li = sw.layers.size(); li-- > 0;) {
+                    const LayerWork& L = sw.layers[li];
+                    const int pieces = std::max(1, L.tp_bwd_ar);
+                    for (int k = 0; k < pieces; ++k) {
+                        compute(lt[li].bwd_s * c / pieces, Part::Compute);
+                        if (k < L.tp_bwd_ar)
+                            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
+                                            coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_bwd_bytes, g_tp)});
+                    }
+                    if (reducing)
+                        while (next_bucket < nb && bucket_begin[static_cast<std::size_t>(next_bucket)] >= layer_offset[li] - 1e-9) {
+                            const int ci = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp);
+                            bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
+                            prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
+                        }
+                }
+                if (s > 0) prog.push_back({OpKind::Send, Part::Bubble, 0, msg_index(s - 1, d, t, ps.micro_batch, true)});
+            }
+        }
+        // gradient_sync
+        if (dp > 1) {
+            if (w.overlap) {
+                while (next_bucket < nb) {
+                    const int ci = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp);
+                    bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
+                    prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
+                }
+                for (int k = 0; k < nb; ++k) prog.push_back({OpKind::Wait, Part::ExposedComm, 0, bucket_coll[static_cast<std::size_t>(k)]});
+            } else {
+                for (int k = 0; k < nb; ++k)
+                    prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
+                                    coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(k), g_dp)});
+            }
+        }
+        // optimizer: world all-reduce of 3 doubles, AdamW, ZeRO-1 all-gather
+        if (world > 1)
+            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
+                            coll(GroupKind::World, 0, 0, world, Collective::AllReduce, 24.0, g_world)});
+        compute(optimizer_time(P, w.zero ? dp : 1, static_cast<int>(sw.layers.size()), R) * c, Part::Optimizer);
+        if (w.zero && dp > 1) {
+            std::vector<int> ag(static_cast<std::size_t>(nb));
+            for (int k = 0; k < nb; ++k) {
+                ag[static_cast<std::size_t>(k)] = coll(GroupKind::DP, dp_gid, dp_seq++, dp, Collective::AllGather, bucket_bytes(k), g_dp);
+                prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]});
+            }
+            for (int k = 0; k < nb; ++k) prog.push_back({OpKind::Wait, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]});
+        }
+    }
+    return g;
+}
+
+SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
+    const Workload w = build_workload(spec);
+    SimResult res = simulate_analytic(w, hw, opt);  // memory, throughput fields, notes
+    const ReplayResult rr = replay(graph_from_spec(w, hw, opt));
+    res.step_s = rr.step_s;
+    res.breakdown = rr.breakdown;
+    res.samples_per_s = w.samples_per_step / res.step_s;
+    res.tokens_per_s = w.tokens_per_step / res.step_s;
+    res.mfu = hw.flop_per_s > 0 ? w.model_flops_per_step / res.step_s / (hw.flop_per_s * w.world()) : 0;
+    return res;
+}
+
+}  // namespace ss::core

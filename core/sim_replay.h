@@ -1,0 +1,97 @@
+// The event-replay engine of the simulator (docs/SIMULATOR.md, "Event replay"): a per-rank graph
+// of operations with dependencies — program order on a rank, collectives matched across the ranks
+// of their group, send → recv — simulated as discrete events. The graph comes from the spec
+// (graph_from_spec: synthetic ops with analytic durations) or from a recorded trace
+// (core/sim_trace.h: measured kernel durations, collectives re-timed by the network model).
+//
+// Semantics (every time in seconds, each rank starts at 0):
+//   Compute    the rank is busy for dur_s (counted in `part` of the breakdown).
+//   Coll       blocking collective: the rank arrives, waits for every member; the operation starts
+//              at max(last arrival, when every member's previous collective finished) and lasts
+//              cost_s; all members leave at its end.
+//   CollStart  non-blocking collective (a DP bucket): arrival as above, the rank goes on.
+//   Wait       blocks until that collective has finished.
+//   Send       non-blocking: posts the message and goes on.
+//   Recv       blocks until the message is there: max(send post, recv post) + cost_s (the transfer
+//              starts once both sides have posted, as MPI's rendezvous protocol does).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/analysis.h"
+#include "core/simulator.h"
+#include "traces/types.h"
+
+namespace ss::core {
+
+enum class OpKind : std::uint8_t { Compute, Coll, CollStart, Wait, Send, Recv };
+
+struct SimOp {
+    OpKind kind = OpKind::Compute;
+    Part part = Part::Compute;  // Compute ops: the breakdown part they count in
+    double dur_s = 0;           // Compute ops
+    int ref = -1;               // Coll/CollStart/Wait: collective index; Send/Recv: message index
+};
+
+struct CollInstance {
+    traces::Collective collective = traces::Collective::AllReduce;
+    traces::GroupKind group = traces::GroupKind::None;
+    std::int64_t group_id = 0;  // lowest world rank of the group
+    std::int64_t seq = 0;       // k-th operation of the group
+    int size = 1;               // ranks that must arrive
+    double bytes = 0;
+    double cost_s = 0;          // duration once every member has arrived
+};
+
+struct Message {
+    int from = 0, to = 0;
+    double bytes = 0;
+    double cost_s = 0;  // both sides posted → received
+};
+
+struct OpGraph {
+    std::vector<std::vector<SimOp>> ranks;  // (world) program of each rank
+    std::vector<CollInstance> colls;
+    std::vector<Message> msgs;
+    std::string describe_op(int rank, std::size_t index) const;  // for error messages
+};
+
+struct OpTiming {
+    double start_s = 0, end_s = 0;  // Coll/Wait/Recv: arrival and release
+};
+
+struct ReplayResult {
+    double step_s = 0;                  // the last rank's end
+    std::vector<double> rank_end_s;     // (world)
+    std::vector<Breakdown> ranks;       // (world) parts in ns; Idle = step − rank end
+    Breakdown breakdown;                // mean over ranks (ns)
+    std::vector<std::vector<OpTiming>> timeline;  // (world × ops) when recorded
+};
+
+struct ReplayOptions {
+    bool record_timeline = false;
+};
+
+// Throws SimError on a malformed graph (a reference out of range, a collective with more
+// arrivals than members) and on a deadlock (naming the blocked ranks and what they wait for).
+ReplayResult replay(const OpGraph& g, const ReplayOptions& opt = {});
+
+// The graph of one training step from the workload (models/trainer.h order): per micro-batch by
+// the GPipe / 1F1B schedule, forward and backward per layer with the Megatron tp all-reduces, pp
+// send/recv, DP buckets started during the last micro-batch's backward (overlap) or after it,
+// ZeRO-1 reduce-scatter + all-gather, the world all-reduce of 3 doubles, the optimizer.
+OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
+
+// Pipeline schedule of one stage (models/schedule.h): true = forward, with the micro-batch.
+struct PipeStep {
+    bool forward = true;
+    int micro_batch = 0;
+};
+std::vector<PipeStep> pipe_schedule(bool gpipe, int stages, int stage, int micro_batches);
+
+// graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).
+SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt = {});
+
+}  // namespace ss::core

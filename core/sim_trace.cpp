@@ -1,0 +1,525 @@
+#include "core/sim_trace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace ss::core {
+
+using traces::Collective;
+using traces::Event;
+using traces::EventKind;
+using traces::GroupKind;
+using traces::RunId;
+
+namespace {
+
+constexpr std::int32_t kLaneSteps = 0, kLanePhases = 1, kLaneCompute = 2, kLaneComm = 3, kLaneHost = 4;
+
+struct RankStep {
+    std::int64_t start = 0, end = 0;
+};
+
+// Step windows of every rank: step number -> rank -> window.
+struct StepTable {
+    std::map<std::int64_t, std::vector<RankStep>> by_step;  // only steps present on every rank
+    std::int64_t t0 = 0, t1 = 0;                              // the run's event extent
+};
+
+StepTable step_table(traces::TraceReader& rd, RunId run, int world) {
+    StepTable st;
+    auto lanes = rd.lanes(run);
+    if (lanes.empty()) throw SimError("run " + std::to_string(run.value) + " has no events");
+    st.t0 = std::numeric_limits<std::int64_t>::max();
+    st.t1 = std::numeric_limits<std::int64_t>::min();
+    for (const auto& l : lanes) {
+        st.t0 = std::min(st.t0, l.min_start_ns);
+        st.t1 = std::max(st.t1, l.max_end_ns);
+    }
+    std::map<std::int64_t, std::vector<RankStep>> all;
+    std::map<std::int64_t, int> seen;
+    for (int r = 0; r < world; ++r) {
+        auto evs = rd.events_in_window(run, r, kLaneSteps, st.t0, st.t1 + 1);
+        std::int64_t order = 0;
+        for (const Event& e : evs) {
+            if (e.kind != EventKind::Step) continue;
+            const std::int64_t n = e.step >= 0 ? e.step : order;
+            ++order;
+            auto& v = all[n];
+            if (v.empty()) v.resize(static_cast<std::size_t>(world), RankStep{-1, -1});
+            v[static_cast<std::size_t>(r)] = {e.start_ns, e.end_ns};
+            ++seen[n];
+        }
+    }
+    for (auto& [n, v] : all)
+        if (seen[n] == world) st.by_step[n] = v;
+    if (st.by_step.empty())
+        throw SimError("run " + std::to_string(run.value) + " has no step recorded on all " + std::to_string(world) +
+                       " ranks (lane 0 step events)");
+    return st;
+}
+
+double step_span_s(const std::vector<RankStep>& v) {
+    std::int64_t a = std::numeric_limits<std::int64_t>::max(), b = std::numeric_limits<std::int64_t>::min();
+    for (const auto& s : v) {
+        a = std::min(a, s.start);
+        b = std::max(b, s.end);
+    }
+    return static_cast<double>(b - a) * 1e-9;
+}
+
+// The measured steps (warm-up excluded, core/analysis.h detect_warmup) in order.
+std::vector<std::int64_t> measured_steps(const StepTable& st) {
+    std::vector<std::int64_t> ids, times;
+    for (const auto& [n, v] : st.by_step) {
+        ids.push_back(n);
+        times.push_back(static_cast<std::int64_t>(step_span_s(v) * 1e9));
+    }
+    const int w = detect_warmup(times);
+    return {ids.begin() + w, ids.end()};
+}
+
+struct Item {
+    enum Kind { Kernel, Data, Coll, Send, Recv } kind = Kernel;
+    std::int64_t start = 0, end = 0;
+    Part part = Part::Compute;
+    const Event* ev = nullptr;
+    int ref = -1;
+    bool async = false;
+};
+
+bool in_any(const std::vector<std::pair<std::int64_t, std::int64_t>>& iv, std::int64_t t) {
+    for (const auto& [a, b] : iv)
+        if (t >= a && t < b) return true;
+    return false;
+}
+
+std::string run_label(const traces::RunInfo& r) {
+    return "run " + std::to_string(r.id.value) + " (" + r.name + ")";
+}
+
+}  // namespace
+
+ExperimentSpec run_spec(const traces::RunInfo& run) {
+    nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
+    if (doc.is_discarded()) throw SimError(run_label(run) + ": its spec_json is not JSON");
+    ParseResult pr = parse_spec(doc);
+    if (!pr.ok()) throw SimError(run_label(run) + ": its spec does not parse:\n" + format_errors(pr.errors));
+    return pr.spec;
+}
+
+OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatIf& what, std::int64_t* step_out,
+                         double* measured_s) {
+    const traces::RunInfo run = rd.run(run_id);
+    const int world = run.world_size;
+    if (world < 1) throw SimError(run_label(run) + " has world size " + std::to_string(world));
+    if (!(what.compute > 0) || !(what.bandwidth > 0) || !(what.latency > 0))
+        throw SimError("what-if factors must be positive (compute x" + std::to_string(what.compute) + ", bandwidth x" +
+                       std::to_string(what.bandwidth) + ", latency x" + std::to_string(what.latency) + ")");
+    const StepTable st = step_table(rd, run_id, world);
+    std::int64_t step = what.step;
+    if (step < 0) {
+        auto ms = measured_steps(st);
+        std::vector<std::pair<double, std::int64_t>> t;
+        for (auto n : ms) t.push_back({step_span_s(st.by_step.at(n)), n});
+        std::sort(t.begin(), t.end());
+        step = t[t.size() / 2].second;
+    } else if (!st.by_step.count(step)) {
+        throw SimError(run_label(run) + " has no step " + std::to_string(step) + " on every rank");
+    }
+    const auto& win = st.by_step.at(step);
+    std::int64_t t_begin = std::numeric_limits<std::int64_t>::max(), t_end = std::numeric_limits<std::int64_t>::min();
+    for (const auto& w : win) {
+        t_begin = std::min(t_begin, w.start);
+        t_end = std::max(t_end, w.end);
+    }
+    if (step_out) *step_out = step;
+    if (measured_s) *measured_s = static_cast<double>(t_end - t_begin) * 1e-9;
+
+    // Network re-timing: model(target)/model(base) per operation.
+    const bool retime = what.bandwidth != 1 || what.latency != 1 || what.target.has_value();
+    if (retime && !what.base && !what.target)
+        throw SimError("re-timing collectives (bandwidth/latency what-if) needs a hardware description: "
+                       "pass --hardware HW.json or store a calibration in the trace file");
+    const Hardware base = what.base ? *what.base : *what.target;
+    Hardware target = what.target ? *what.target : base;
+    target = scaled(target, HardwareScale{1, what.bandwidth, what.latency});
+    auto factor = [&](Collective c, int p, double bytes, GroupKind gk) {
+        if (!retime) return 1.0;
+        const int stride = gk == GroupKind::DP ? run.tp : gk == GroupKind::PP ? run.tp * run.dp : 1;
+        const double b = collective_time(base, c, place_group(base, p, stride), bytes);
+        const double t = collective_time(target, c, place_group(target, p, stride), bytes);
+        return b > 0 ? t / b : 1.0;
+    };
+
+    // Pass 1: every rank's events of the step.
+    std::vector<std::vector<Event>> evs(static_cast<std::size_t>(world));
+    std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> opt_phase(static_cast<std::size_t>(world));
+    for (int r = 0; r < world; ++r) {
+        const RankStep w = win[static_cast<std::size_t>(r)];
+        for (std::int32_t lane : {kLaneCompute, kLaneComm, kLaneHost})
+            for (Event& e : rd.events_in_window(run_id, r, lane, w.start, w.end))
+                if (e.start_ns >= w.start && e.start_ns < w.end) evs[static_cast<std::size_t>(r)].push_back(std::move(e));
+        for (const Event& e : rd.events_in_window(run_id, r, kLanePhases, w.start, w.end))
+            if (e.kind == EventKind::Phase && rd.string(e.name) == "optimizer") opt_phase[static_cast<std::size_t>(r)].push_back({e.start_ns, e.end_ns});
+    }
+    OpGraph g;
+    g.ranks.resize(static_cast<std::size_t>(world));
+    // Collective instances by (group kind, group id, seq); messages by (from, to, seq).
+    struct Member {
+        int rank;
+        const Event* ev;
+    };
+    std::map<std::tuple<int, std::int64_t, std::int64_t>, std::vector<Member>> coll_members;
+    std::map<std::tuple<int, int, std::int64_t>, std::pair<const Event*, const Event*>> msgs;  // send, recv
+    for (int r = 0; r < world; ++r)
+        for (const Event& e : evs[static_cast<std::size_t>(r)]) {
+            if (e.kind != EventKind::Comm) continue;
+            if (e.collective == Collective::Send || e.collective == Collective::Recv) {
+                if (e.peer < 0 || e.seq < 0)
+                    throw SimError(run_label(run) + " rank " + std::to_string(r) + ": a " +
+                                   std::string(traces::to_string(e.collective)) + " without peer or seq");
+                const bool send = e.collective == Collective::Send;
+                auto key = send ? std::make_tuple(r, static_cast<int>(e.peer), e.seq)
+                                : std::make_tuple(static_cast<int>(e.peer), r, e.seq);
+                (send ? msgs[key].first : msgs[key].second) = &e;
+            } else {
+                if (e.group_id < 0 || e.seq < 0 || e.group_size < 1)
+                    throw SimError(run_label(run) + " rank " + std::to_string(r) + ": a " +
+                                   std::string(traces::to_string(e.collective)) + " without group_id, seq or group_size");
+                coll_members[{static_cast<int>(e.group_kind), e.group_id, e.seq}].push_back({r, &e});
+            }
+        }
+    std::map<std::tuple<int, std::int64_t, std::int64_t>, int> coll_ref;
+    // Per rank and group kind, when its previous collective finished (measured): costs are service
+    // times after that, so that queued non-blocking reductions are not counted twice.
+    std::vector<std::pair<std::int64_t, std::tuple<int, std::int64_t, std::int64_t>>> order;
+    for (const auto& [key, mem] : coll_members) {
+        std::int64_t a = 0;
+        for (const auto& m : mem) a = std::max(a, m.ev->start_ns);
+        order.push_back({a, key});
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<std::int64_t> prev_end(static_cast<std::size_t>(world) * traces::kGroupKindCount, std::numeric_limits<std::int64_t>::min());
+    for (const auto& [arrive, key] : order) {
+        const auto& mem = coll_members.at(key);
+        const Event& e0 = *mem.front().ev;
+        if (static_cast<std::int64_t>(mem.size()) != e0.group_size)
+            throw SimError(run_label(run) + " step " + std::to_string(step) + ": " +
+                           std::string(traces::to_string(e0.collective)) + " on " + std::string(traces::to_string(e0.group_kind)) +
+                           " group " + std::to_string(e0.group_id) + " seq " + std::to_string(e0.seq) + " has " +
+                           std::to_string(mem.size()) + " of its " + std::to_string(e0.group_size) +
+                           " members inside the step");
+        std::int64_t service_start = arrive;
+        double mean_end = 0;
+        for (const auto& m : mem) {
+            service_start = std::max(service_start, prev_end[static_cast<std::size_t>(m.rank) * traces::kGroupKindCount + static_cast<std::size_t>(e0.group_kind)]);
+            mean_end += static_cast<double>(m.ev->end_ns) / static_cast<double>(mem.size());
+        }
+        for (const auto& m : mem)
+            prev_end[static_cast<std::size_t>(m.rank) * traces::kGroupKindCount + static_cast<std::size_t>(e0.group_kind)] = m.ev->end_ns;
+        CollInstance ci;
+        ci.collective = e0.collective;
+        ci.group = e0.group_kind;
+        ci.group_id = e0.group_id;
+        ci.seq = e0.seq;
+        ci.size = static_cast<int>(e0.group_size);
+        ci.bytes = e0.bytes > 0 ? static_cast<double>(e0.bytes) : 0;
+        ci.cost_s = std::max(0.0, (mean_end - static_cast<double>(service_start)) * 1e-9) *
+                    factor(ci.collective, ci.size, ci.bytes, ci.group);
+        g.colls.push_back(ci);
+        coll_ref[key] = static_cast<int>(g.colls.size()) - 1;
+    }
+    std::map<std::tuple<int, int, std::int64_t>, int> msg_ref;
+    for (const auto& [key, sr] : msgs) {
+        const auto [from, to, seq] = key;
+        if (!sr.first || !sr.second)
+            throw SimError(run_label(run) + " step " + std::to_string(step) + ": the " + (sr.first ? "send" : "recv") +
+                           " of message rank " + std::to_string(from) + " -> " + std::to_string(to) + " seq " +
+                           std::to_string(seq) + " has no matching " + (sr.first ? "recv" : "send") + " in the step");
+        Message m;
+        m.from = from;
+        m.to = to;
+        m.bytes = sr.second->bytes > 0 ? static_cast<double>(sr.second->bytes) : 0;
+        m.cost_s = std::max<double>(0, static_cast<double>(sr.second->end_ns - std::max(sr.first->start_ns, sr.second->start_ns)) * 1e-9) *
+                   factor(Collective::Send, 2, m.bytes, GroupKind::PP);
+        g.msgs.push_back(m);
+        msg_ref[key] = static_cast<int>(g.msgs.size()) - 1;
+    }
+
+    // Pass 2: each rank's program.
+    const bool overlap_off = what.overlap.has_value() && !*what.overlap;
+    for (int r = 0; r < world; ++r) {
+        auto& prog = g.ranks[static_cast<std::size_t>(r)];
+        const RankStep w = win[static_cast<std::size_t>(r)];
+        std::vector<Item> items;
+        for (const Event& e : evs[static_cast<std::size_t>(r)]) {
+            Item it;
+            it.start = e.start_ns;
+            it.end = std::min(e.end_ns, w.end);
+            it.ev = &e;
+            if (e.kind == EventKind::Comm) {
+                if (e.collective == Collective::Send || e.collective == Collective::Recv) {
+                    it.kind = e.collective == Collective::Send ? Item::Send : Item::Recv;
+                    auto key = e.collective == Collective::Send ? std::make_tuple(r, static_cast<int>(e.peer), e.seq)
+                                                                : std::make_tuple(static_cast<int>(e.peer), r, e.seq);
+                    it.ref = msg_ref.at(key);
+                } else {
+                    it.kind = Item::Coll;
+                    it.ref = coll_ref.at({static_cast<int>(e.group_kind), e.group_id, e.seq});
+                }
+            } else if (e.kind == EventKind::HostRange) {
+                if (rd.string(e.name) != "data") continue;  // other host ranges: counted as host gaps
+                it.kind = Item::Data;
+                it.part = Part::Data;
+            } else if (e.kind == EventKind::Kernel || e.kind == EventKind::Memcpy || e.kind == EventKind::Memset) {
+                it.kind = Item::Kernel;
+                it.part = in_any(opt_phase[static_cast<std::size_t>(r)], e.start_ns) ? Part::Optimizer : Part::Compute;
+            } else {
+                continue;
+            }
+            items.push_back(it);
+        }
+        std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+            return a.start != b.start ? a.start < b.start : a.end > b.end;
+        });
+        // A collective is non-blocking when other work of the rank starts while it is in flight.
+        for (std::size_t i = 0; i < items.size(); ++i)
+            if (items[i].kind == Item::Coll)
+                for (std::size_t j = i + 1; j < items.size() && items[j].start < items[i].end; ++j)
+                    if (items[j].start > items[i].start || items[j].kind != Item::Coll) {
+                        items[i].async = true;
+                        break;
+                    }
+        if (w.start > t_begin) prog.push_back({OpKind::Compute, Part::Idle, static_cast<double>(w.start - t_begin) * 1e-9, -1});
+        std::int64_t cursor = w.start;
+        std::vector<std::pair<std::int64_t, int>> pending;  // (measured end, collective) started, not waited
+        auto flush_waits = [&](std::int64_t until) {
+            std::sort(pending.begin(), pending.end());
+            std::size_t k = 0;
+            for (; k < pending.size() && pending[k].first <= until; ++k) {
+                prog.push_back({OpKind::Wait, Part::ExposedComm, 0, pending[k].second});
+                cursor = std::max(cursor, pending[k].first);
+            }
+            pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(k));
+        };
+        for (const Item& it : items) {
+            if (it.start > cursor) {
+                flush_waits(it.start);  // the rank waited on these inside this gap
+                if (it.start > cursor)
+                    prog.push_back({OpKind::Compute, Part::OtherHost, static_cast<double>(it.start - cursor) * 1e-9, -1});
+                cursor = it.start;
+            }
+            switch (it.kind) {
+                case Item::Kernel:
+                case Item::Data:
+                    if (it.end > cursor) {
+                        const double d = static_cast<double>(it.end - std::max(cursor, it.start)) * 1e-9;
+                        prog.push_back({OpKind::Compute, it.part, it.kind == Item::Kernel ? d / what.compute : d, -1});
+                        cursor = it.end;
+                    }
+                    break;
+                case Item::Coll: {
+                    const bool dp_bucket = it.ev->group_kind == GroupKind::DP;
+                    if (it.async && !(overlap_off && dp_bucket)) {
+                        prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, it.ref});
+                        pending.push_back({it.end, it.ref});
+                    } else if (it.async) {
+                        // overlap off: the bucket is reduced where the rank waited for it
+                        pending.push_back({it.end, -1 - it.ref});
+                    } else {
+                        prog.push_back({OpKind::Coll, Part::ExposedComm, 0, it.ref});
+                        cursor = std::max(cursor, it.end);
+                    }
+                    break;
+                }
+                case Item::Send: prog.push_back({OpKind::Send, Part::Bubble, 0, it.ref}); break;
+                case Item::Recv:
+                    prog.push_back({OpKind::Recv, Part::Bubble, 0, it.ref});
+                    cursor = std::max(cursor, it.end);
+                    break;
+            }
+        }
+        flush_waits(std::numeric_limits<std::int64_t>::max());
+        if (w.end > cursor) prog.push_back({OpKind::Compute, Part::OtherHost, static_cast<double>(w.end - cursor) * 1e-9, -1});
+        // Overlap off: a deferred bucket becomes a blocking collective at its wait.
+        for (SimOp& op : prog)
+            if (op.kind == OpKind::Wait && op.ref < 0) {
+                op.kind = OpKind::Coll;
+                op.ref = -1 - op.ref;
+            }
+    }
+    return g;
+}
+
+TraceReplayResult replay_trace(traces::TraceReader& rd, RunId run, const TraceWhatIf& what) {
+    TraceReplayResult res;
+    res.run = rd.run(run);
+    OpGraph g = graph_from_trace(rd, run, what, &res.step, &res.measured_step_s);
+    res.collectives = static_cast<int>(g.colls.size());
+    res.messages = static_cast<int>(g.msgs.size());
+    for (const auto& p : g.ranks) res.ops += static_cast<int>(p.size());
+    res.replay = replay(g);
+    if (res.run.oversubscribed)
+        res.notes.push_back("the run was oversubscribed: its kernel times are contended, and a what-if on compute "
+                            "keeps that contention");
+    return res;
+}
+
+ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
+    const traces::RunInfo run = rd.run(run_id);
+    const ExperimentSpec spec = run_spec(run);
+    const Workload w = build_workload(spec);
+    const int world = run.world_size;
+    if (world != w.world())
+        throw SimError(run_label(run) + ": world size " + std::to_string(world) + " differs from its spec's " +
+                       std::to_string(w.world()));
+    const StepTable st = step_table(rd, run_id, world);
+    const auto steps = measured_steps(st);
+    double t_mm = 0, t_mem = 0, t_opt = 0, t_data = 0, t_gap = 0;
+    for (int r = 0; r < world; ++r) {
+        for (std::int64_t n : steps) {
+            const RankStep win = st.by_step.at(n)[static_cast<std::size_t>(r)];
+            std::vector<std::pair<std::int64_t, std::int64_t>> opt;
+            for (const Event& e : rd.events_in_window(run_id, r, kLanePhases, win.start, win.end))
+                if (e.kind == EventKind::Phase && rd.string(e.name) == "optimizer") opt.push_back({e.start_ns, e.end_ns});
+            std::vector<Interval> busy;
+            for (std::int32_t lane : {kLaneCompute, kLaneComm, kLaneHost})
+                for (const Event& e : rd.events_in_window(run_id, r, lane, win.start, win.end)) {
+                    if (e.start_ns < win.start || e.start_ns >= win.end) continue;
+                    const double d = static_cast<double>(e.end_ns - e.start_ns) * 1e-9;
+                    if (e.kind == EventKind::HostRange) {
+                        if (rd.string(e.name) != "data") continue;
+                        t_data += d;
+                    } else if (e.kind == EventKind::Kernel || e.kind == EventKind::Memcpy || e.kind == EventKind::Memset) {
+                        if (in_any(opt, e.start_ns)) t_opt += d;
+                        else if (e.flops > 0) t_mm += d;
+                        else t_mem += d;
+                    } else if (e.kind != EventKind::Comm) {
+                        continue;
+                    }
+                    busy.push_back({e.start_ns, std::min(e.end_ns, win.end)});
+                }
+            t_gap += static_cast<double>(win.end - win.start - total_length(union_of(busy))) * 1e-9;
+        }
+    }
+    // Data inside the "data" range includes the batch copy kernel: take it out of the memory class.
+    const double nsteps = static_cast<double>(steps.size());
+    double flops = 0, bytes = 0, kernels = 0, opt_bytes = 0, samples = 0;
+    for (const StageWork& sw : w.stages) {
+        const double ranks = static_cast<double>(w.dp) * w.tp;
+        for (const LayerWork& L : sw.layers) {
+            flops += ranks * w.micro_batches * (L.fwd_flops + L.bwd_flops);
+            bytes += ranks * w.micro_batches * (L.fwd_bytes + L.bwd_bytes);
+            kernels += ranks * (w.micro_batches * (L.fwd_kernels + L.bwd_kernels) + 2.0);
+        }
+        opt_bytes += ranks * sw.params / (w.zero ? w.dp : 1) * 32.0;
+        if (sw.loads_data) samples += ranks * w.micro_batches * w.micro_batch;
+    }
+    ComputeRates R;
+    if (!(t_mm > 0))
+        throw SimError(run_label(run) + " has no kernel with FLOPs in its measured steps: cannot fit the matrix-product rate");
+    if (!(t_mem > 0) || !(t_opt > 0))
+        throw SimError(run_label(run) + " lacks element-wise or optimizer kernels in its measured steps: cannot fit their rates");
+    R.matmul_flop_per_s = flops * nsteps / t_mm;
+    R.memory_bytes_per_s = bytes * nsteps / t_mem;
+    R.optimizer_bytes_per_s = opt_bytes * nsteps / t_opt;
+    R.kernel_overhead_s = t_gap / (kernels * nsteps);
+    R.data_s_per_sample = samples > 0 ? t_data / (samples * nsteps) : 0;
+    R.source = "fitted on " + run_label(run) + ", " + std::to_string(steps.size()) + " measured steps";
+    return R;
+}
+
+namespace {
+std::string layout_of(const ExperimentSpec& s) {
+    return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
+           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches) +
+           (s.parallel.pp > 1 ? " " + s.parallel.schedule : std::string()) + (s.parallel.zero ? " zero1" : "") +
+           (s.parallel.overlap ? "" : " no-overlap");
+}
+std::string model_key(const ExperimentSpec& s) {
+    nlohmann::json j = s.model == ModelSpec{} ? nlohmann::json() : s.to_json()["model"];
+    return j.dump() + " b" + std::to_string(s.training.global_batch) + " threads" + std::to_string(s.backend.blas_threads);
+}
+}  // namespace
+
+ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run) {
+    ValidationReport rep;
+    rep.hardware = hw.name;
+    std::vector<traces::RunInfo> runs;
+    if (study.valid()) {
+        for (const auto& sr : rd.study_runs(study)) runs.push_back(rd.run(sr.run));
+    } else {
+        runs = rd.runs();
+    }
+    runs.erase(std::remove_if(runs.begin(), runs.end(),
+                              [](const traces::RunInfo& r) { return r.status != traces::RunStatus::Completed; }),
+               runs.end());
+    if (runs.empty()) throw SimError(rd.path() + " holds no completed run to validate against");
+    // The fit run per model (same model and global batch): the given one, else the first
+    // single-rank run that is not oversubscribed.
+    std::map<std::string, std::pair<RunId, ComputeRates>> fits;
+    std::map<std::int64_t, ExperimentSpec> specs;
+    for (const auto& r : runs) specs[r.id.value] = run_spec(r);
+    auto fit_for = [&](const std::string& key, const traces::RunInfo& r) {
+        if (!fits.count(key)) {
+            fits[key] = {r.id, fit_compute_rates(rd, r.id)};
+            rep.fitted_on.push_back(run_label(r) + ": " + fits[key].second.source);
+        }
+    };
+    if (fit_run.valid()) {
+        const auto r = rd.run(fit_run);
+        fit_for(model_key(run_spec(r)), r);
+    }
+    for (const auto& r : runs)
+        if (r.world_size == 1 && !r.oversubscribed) fit_for(model_key(specs[r.id.value]), r);
+
+    double s_a = 0, s_r = 0, s_ao = 0, s_ro = 0;
+    for (const auto& r : runs) {
+        ValidationRow row;
+        row.run = r;
+        const ExperimentSpec& spec = specs[r.id.value];
+        row.layout = layout_of(spec);
+        const auto key = model_key(spec);
+        const RunStepTimes m = run_step_times(rd, r.id);
+        row.measured_s = m.stats.median_ns * 1e-9;
+        if (!fits.count(key)) {
+            row.note = "no single-rank run of this model and batch to fit compute on";
+            rep.rows.push_back(row);
+            continue;
+        }
+        row.fit = fits[key].first == r.id;
+        SimOptions opt;
+        opt.rates = fits[key].second;
+        const Workload w = build_workload(spec);
+        row.oversubscribed = r.oversubscribed || contention_factor(w, hw) > 1.0;
+        const SimResult a = simulate_analytic(w, hw, opt);
+        row.analytic_s = a.step_s;
+        row.replay_s = replay(graph_from_spec(w, hw, opt)).step_s;
+        row.analytic_err = (row.analytic_s - row.measured_s) / row.measured_s;
+        row.replay_err = (row.replay_s - row.measured_s) / row.measured_s;
+        if (row.fit) {
+            row.note = "compute rates fitted on this run";
+        } else if (row.oversubscribed) {
+            s_ao += std::abs(row.analytic_err);
+            s_ro += std::abs(row.replay_err);
+            ++rep.predicted_over;
+            row.note = "oversubscribed (x" + std::to_string(contention_factor(w, hw)).substr(0, 4) + " contention model)";
+        } else {
+            s_a += std::abs(row.analytic_err);
+            s_r += std::abs(row.replay_err);
+            ++rep.predicted;
+        }
+        rep.rows.push_back(row);
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    rep.mae_analytic = rep.predicted ? s_a / rep.predicted : nan;
+    rep.mae_replay = rep.predicted ? s_r / rep.predicted : nan;
+    rep.mae_analytic_over = rep.predicted_over ? s_ao / rep.predicted_over : nan;
+    rep.mae_replay_over = rep.predicted_over ? s_ro / rep.predicted_over : nan;
+    return rep;
+}
+
+}  // namespace ss::core

@@ -1,0 +1,83 @@
+// Trace-driven simulation and validation (docs/SIMULATOR.md): the op graph of one recorded step
+// (measured kernel durations, collectives matched across ranks by group and seq, send → recv by
+// channel seq), replayed with what-if changes; compute rates fitted on a recorded run; and the
+// validation of the simulator against every run of a recorded study. No Qt here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hardware.h"
+#include "core/sim_replay.h"
+#include "core/simulator.h"
+#include "traces/reader.h"
+
+namespace ss::core {
+
+struct TraceWhatIf {
+    double compute = 1;    // kernels k× faster (measured kernel durations ÷ k)
+    double bandwidth = 1;  // network bandwidth ×k
+    double latency = 1;    // network latency ×k
+    std::optional<bool> overlap;  // false: the DP bucket reductions start when backward is done
+    // The network model that re-times collectives: each measured cost is multiplied by
+    // model(target) ÷ model(base) for its collective, group and size. Needed when bandwidth or
+    // latency change or `target` is set; base defaults to the target.
+    std::optional<Hardware> base;    // the hardware the trace was recorded on (its calibration)
+    std::optional<Hardware> target;  // the hardware to predict for (default: base)
+    std::int64_t step = -1;          // the step to replay; -1 = the measured step nearest the median
+};
+
+struct TraceReplayResult {
+    traces::RunInfo run;
+    std::int64_t step = 0;          // the step replayed
+    double measured_step_s = 0;     // that step as recorded (earliest start → latest end)
+    ReplayResult replay;            // the prediction
+    int collectives = 0, messages = 0, ops = 0;
+    std::vector<std::string> notes;
+};
+
+// Builds the graph of one recorded step of `run`. Throws SimError naming the run, step and rank
+// when the trace cannot give one (no step events, a collective with missing members, a recv
+// without its send).
+OpGraph graph_from_trace(traces::TraceReader& rd, traces::RunId run, const TraceWhatIf& what,
+                         std::int64_t* step_out = nullptr, double* measured_s = nullptr);
+TraceReplayResult replay_trace(traces::TraceReader& rd, traces::RunId run, const TraceWhatIf& what = {});
+
+// Compute rates fitted on a recorded run (its measured steps): matrix-product FLOP/s, element-wise
+// and optimizer bandwidth, per-kernel host overhead and data loading per sample, from the model's
+// work for the run's spec and the measured kernel times by class.
+ComputeRates fit_compute_rates(traces::TraceReader& rd, traces::RunId run);
+
+// The spec a run was recorded with (runs.spec_json); throws SimError naming the run.
+ExperimentSpec run_spec(const traces::RunInfo& run);
+
+struct ValidationRow {
+    traces::RunInfo run;
+    std::string layout;         // "dp2 tp1 pp1 m1"
+    bool fit = false;           // the run the compute rates were fitted on (not a prediction)
+    bool oversubscribed = false;
+    double measured_s = 0;      // median measured step time
+    double analytic_s = 0, replay_s = 0;
+    double analytic_err = 0, replay_err = 0;  // (predicted − measured) ÷ measured
+    std::string note;
+};
+
+struct ValidationReport {
+    std::string hardware;       // the hardware description used (name)
+    std::vector<std::string> fitted_on;  // "run 1 (mlp-default-dp1-tp1-pp1)" per model
+    std::vector<ValidationRow> rows;
+    // Mean absolute relative error of the predictions (fit rows excluded), NaN when none.
+    double mae_analytic = 0, mae_replay = 0;                         // not oversubscribed
+    double mae_analytic_over = 0, mae_replay_over = 0;               // oversubscribed
+    int predicted = 0, predicted_over = 0;
+};
+
+// Predicts every completed run of the file (or of study `study` when valid) from the hardware
+// `hw` (the calibration: α/β of the collectives, not fitted on these runs) and compute rates
+// fitted on one single-rank run per model (`fit_run` when valid); prints nothing.
+ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw,
+                               traces::StudyId study = traces::StudyId{},
+                               traces::RunId fit_run = traces::RunId{});
+
+}  // namespace ss::core

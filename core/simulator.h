@@ -1,0 +1,158 @@
+// The what-if simulator, analytic engine (docs/SIMULATOR.md): from an experiment spec and a
+// hardware description, the step time of every rank and its breakdown (the parts of
+// core/analysis.h), throughput, MFU, memory per rank and whether it fits, and curves over p.
+// Plain C++20, no Qt; results are copyable value structs.
+//
+//   Hardware hw = load_hardware("examples/hardware/dgx-h100.json");
+//   SimResult r = simulate_analytic(spec, hw);          // r.step_s, r.breakdown, r.memory.fits
+//
+// The event-replay engine (core/sim_replay.h) runs the same workload as a per-rank op graph.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/analysis.h"
+#include "core/hardware.h"
+#include "core/spec.h"
+
+namespace ss::core {
+
+// A spec or option the simulator cannot use; the message names the field and value.
+class SimError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Effective speed of each class of work on one rank (one device). From the hardware peaks
+// (rates_from_hardware) or fitted on a recorded run (core/sim_calibrate.h).
+struct ComputeRates {
+    double matmul_flop_per_s = 0;      // matrix products and attention (FLOP/s)
+    double memory_bytes_per_s = 0;     // element-wise kernels: layer norm, GELU, residual, ... (B/s)
+    double optimizer_bytes_per_s = 0;  // AdamW and the gradient-norm sum (B/s)
+    double kernel_overhead_s = 0;      // fixed cost per kernel (s)
+    double data_s_per_sample = 0;      // data loading per sample on the first/last stage (s)
+    double step_overhead_s = 0;        // fixed host work per step (s)
+    std::string source;                // "hardware peaks", "fitted on run 1 of study.sqlite", ...
+};
+ComputeRates rates_from_hardware(const Hardware& hw);
+
+// One layer of the model on one rank, per micro-batch (tp split applied).
+struct LayerWork {
+    std::string name;                      // "embedding", "block 3", "linear 1", "head"
+    double fwd_flops = 0, bwd_flops = 0;   // matrix products and attention (FLOP)
+    double mm_bytes = 0;                   // operand traffic of the matrix products, forward (B)
+    double fwd_bytes = 0, bwd_bytes = 0;   // element-wise traffic (B)
+    int fwd_kernels = 0, bwd_kernels = 0;  // kernels (calls) per micro-batch
+    double params = 0;                     // parameters held by this rank
+    int tp_fwd_ar = 0, tp_bwd_ar = 0;      // tensor-parallel all-reduces (Megatron g / f)
+    double tp_fwd_bytes = 0, tp_bwd_bytes = 0;  // bytes of each of them
+    double act_bytes = 0;                  // activations kept for backward (B)
+};
+
+struct StageWork {
+    int stage = 0;
+    std::vector<LayerWork> layers;  // forward order
+    double params = 0;              // parameters on one rank of this stage
+    double in_bytes = 0;            // activation received per micro-batch (0 on stage 0)
+    double out_bytes = 0;           // activation sent per micro-batch (0 on the last stage)
+    bool loads_data = false;        // first or last stage
+};
+
+// The workload of one step, derived from the spec (model sizes, layout, batch).
+struct Workload {
+    int dp = 1, tp = 1, pp = 1, micro_batches = 1, micro_batch = 1;  // micro_batch: samples
+    bool gpipe = false;
+    int zero = 0;
+    bool overlap = true;
+    double bucket_bytes = 4.0 * 1048576;
+    int blas_threads = 1;
+    std::vector<StageWork> stages;
+    double model_params = 0;          // N, whole model
+    double samples_per_step = 0;      // global batch
+    double tokens_per_step = 0;       // samples × seq_len (gpt), else samples
+    double model_flops_per_step = 0;  // 6·N·tokens (+ 12·L·d·s per token for gpt)
+    int world() const { return dp * tp * pp; }
+};
+// Throws SimError naming the field for a spec the simulator cannot model (validate() errors,
+// files unchecked).
+Workload build_workload(const ExperimentSpec& spec);
+
+// Memory of one rank (bytes), for the stage that needs the most.
+struct MemoryEstimate {
+    int stage = 0;
+    double params = 0, grads = 0, optimizer = 0, activations = 0, buffers = 0;
+    double total = 0;
+    double capacity = 0;  // the device's memory (0 = unknown)
+    bool fits = true;     // total <= capacity (true when unknown)
+};
+
+struct SimOptions {
+    std::optional<ComputeRates> rates;  // default: rates_from_hardware
+    // Ranks sharing cores (docs/SIMULATOR.md "Oversubscription"): when a node holds more
+    // rank-threads than cores, compute and communication stretch by (rank threads ÷ cores).
+    bool model_oversubscription = true;
+};
+
+struct SimResult {
+    int world = 1;
+    double step_s = 0;              // predicted step time (s)
+    Breakdown breakdown;            // mean over ranks, ns (core/analysis.h parts)
+    std::vector<double> stage_busy_s;  // per stage: its own work per step (s)
+    double samples_per_s = 0, tokens_per_s = 0;
+    double model_flops_per_step = 0;
+    double mfu = 0;                 // model FLOP/s ÷ (peak sgemm FLOP/s × world)
+    MemoryEstimate memory;
+    double contention = 1;          // oversubscription stretch factor (1 = none)
+    bool oversubscribed = false;
+    std::vector<std::string> notes;
+};
+
+// The analytic engine: closed forms over the workload (≥ 100,000 configurations/s).
+SimResult simulate_analytic(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt = {});
+SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
+
+// Compute seconds of one layer per micro-batch (tp all-reduces excluded): matrix products at
+// R.matmul_flop_per_s (with hardware peaks also bounded by operand traffic at the memory
+// bandwidth: the roofline), element-wise traffic at R.memory_bytes_per_s, plus per-kernel overhead.
+struct LayerTime {
+    double fwd_s = 0, bwd_s = 0;
+};
+LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& hw, bool roofline_mm);
+// Optimizer seconds of a rank holding `params` parameters of which it updates params/shards,
+// over `layers` layers (AdamW: 7 floats moved per parameter, the norm's sum 1 more).
+double optimizer_time(double params, int shards, int layers, const ComputeRates& R);
+
+// Memory per rank (bytes) of the workload; capacity from hw.
+MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw);
+
+// Oversubscription stretch factor: max(1, rank threads per node ÷ cores per node).
+double contention_factor(const Workload& w, const Hardware& hw);
+
+// ---- Formulas, exposed for tests (DESIGN.md "Formulas") ----
+// Pipeline bubble fraction (GPipe and 1F1B): (p−1)/(m+p−1).
+double bubble_fraction(int stages, int micro_batches);
+// Megatron TP bytes per transformer layer per micro-batch, all four all-reduces together
+// (2 forward, 2 backward, each b·s·h float32 values): 4·b·s·h·4 bytes.
+double megatron_tp_bytes_per_layer(int b, int s, int h);
+// Exposed time of bucketed DP reductions overlapped with a backward of `backward_s`: nb buckets
+// of `bucket_s` each, ready evenly through backward, reduced one after the other.
+double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap);
+
+// ---- Curves over p ----
+struct CurvePoint {
+    int p = 1;
+    std::string value;  // the swept value ("dp=4")
+    SimResult result;
+    double speedup = 1, efficiency = 1;  // against the first point (S = T1·p1/Tp… see below)
+};
+// Sweeps `axis` ("dp", "tp", "pp", "micro_batches") over `values`; strong scaling keeps the global
+// batch, weak keeps the per-rank batch. Speedup S = throughput(p) ÷ throughput(first point)
+// (= T(1)/T(p) for strong scaling), efficiency S ÷ (p / p_first). Throws SimError for an invalid point.
+std::vector<CurvePoint> scaling_curve(const ExperimentSpec& spec, const Hardware& hw,
+                                      const std::string& axis, const std::vector<int>& values,
+                                      bool weak, const SimOptions& opt = {});
+
+}  // namespace ss::core
