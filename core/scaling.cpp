@@ -148,7 +148,7 @@ UslFit usl_from(const std::vector<double>& p, const std::vector<double>& s, doub
     int status = gsl_multifit_nlinear_init(&xv.vector, &fdf, w);
     int info = 0;
     if (status == GSL_SUCCESS)
-        status = gsl_multifit_nlinear_driver(500, 1e-15, 1e-15, 1e-15, nullptr, nullptr, &info, w);
+        status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nullptr, nullptr, &info, w);
     const gsl_vector* x = gsl_multifit_nlinear_position(w);
     out.sigma = gsl_vector_get(x, 0);
     out.kappa = gsl_vector_get(x, 1);
@@ -261,6 +261,7 @@ std::vector<double> fit_params(Law law, const PointData& d, const double* start,
         case Law::Gustafson: return {gustafson_serial_fraction(d.p, d.s)};
         case Law::Usl: {
             UslFit f = fit_usl(d.p, d.s, start);
+            if (!f.converged && start) f = fit_usl(d.p, d.s, nullptr);  // the fixed starts instead
             if (converged) *converged = f.converged;
             return {f.sigma, f.kappa};
         }
@@ -373,6 +374,13 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
         res.warnings.push_back("oversubscribed runs (more ranks than cores) at p = " + l +
                                ": their timings are contended");
     }
+    std::vector<double> slower;
+    for (const auto& pt : res.points)
+        if (pt.p > 1 && pt.speedup < 1.0) slower.push_back(pt.p);
+    if (!slower.empty())
+        res.warnings.push_back("speedup below 1 at p = " + p_list(slower) + ": " +
+                               (weak ? "T(p) exceeded p·T(1)" : "these runs were slower than the p=1 run") +
+                               " (contention, oversubscription or communication dominate)");
     const bool can_fit = npts >= 2;  // p = 1 and at least one p > 1
     if (!can_fit)
         res.warnings.push_back("the study has only p=1: nothing to fit");

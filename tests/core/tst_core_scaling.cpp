@@ -118,6 +118,20 @@ private slots:
         UslFit uf = fit_usl(p, s, start);
         QVERIFY(uf.converged);
         QVERIFY(std::fabs(uf.sigma - 0.1) < 1e-8 && std::fabs(uf.kappa - 0.01) < 1e-9);
+        // Noisy data (±2 %): the residual bootstrap refits converge and the interval brackets the fit.
+        {
+            const double noise[] = {1.0, 1.02, 0.985, 1.01, 0.98, 1.015, 0.99};
+            std::vector<std::pair<int, double>> np;
+            int k = 0;
+            for (int x : {1, 2, 4, 8, 16, 32, 64}) np.push_back({x, t1 / usl_speedup(sigma, kappa, x) * noise[k++]});
+            const ScalingResult nr = analyze_scaling(from_times(np), false);
+            const LawFit& nu = fit(nr, Law::Usl);
+            QVERIFY(nu.ok);
+            QVERIFY(!has(nu.warnings, "refits failed"));
+            for (const auto& prm : nu.params) QVERIFY(prm.ci_low <= prm.value && prm.value <= prm.ci_high);
+            QVERIFY(nu.params[0].ci_low < nu.params[0].ci_high);
+            QVERIFY(std::fabs(nu.params[0].value - sigma) < 0.02 && std::fabs(nu.params[1].value - kappa) < 0.001);
+        }
         // Amdahl cannot bend down: a poor fit here, with a warning.
         const LawFit& a = fit(r, Law::Amdahl);
         QVERIFY(a.r2 < 0.9);
@@ -194,6 +208,9 @@ private slots:
         QVERIFY(r.points[3].oversubscribed && !r.points[2].oversubscribed);
         QVERIFY(has(r.warnings, "oversubscribed runs (more ranks than cores) at p = 8"));
         for (const auto& l : r.fits) QVERIFY(has(l.warnings, "oversubscribed"));
+        // Slower than p = 1 is called out.
+        r = analyze_scaling(from_times({{1, 100}, {2, 150}, {4, 90}}), false);
+        QVERIFY(has(r.warnings, "speedup below 1 at p = 2:"));
         // Only p = 1: nothing to fit.
         r = analyze_scaling(from_times({{1, 100}, {1, 101}}), false);
         QVERIFY(!fit(r, Law::Amdahl).ok);
