@@ -146,7 +146,7 @@ std::vector<HostSlots> parse_hostfile(std::string_view text, const std::string& 
             index[host] = out.size();
             out.push_back({host, slots});
         } else {
-            int& s = out[it->second].slots;
+            int& s = out[it->second].slot_count;
             s = (s < 0 || slots < 0) ? -1 : s + slots;
         }
     }
@@ -170,7 +170,7 @@ std::vector<HostSlots> parse_host_list(const std::vector<std::string>& entries) 
                 if (!n)
                     throw std::invalid_argument(where + ": the slot count after ':' must be a "
                                                 "positive integer");
-                h.slots = *n;
+                h.slot_count = *n;
             }
             out.push_back(h);
         }
@@ -229,7 +229,7 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
         bool known = rq.hostfile_text.has_value() || L.hostfile.empty();
         for (const auto& h : hosts) {
             plan.hosts.push_back(h.host);
-            if (h.slots < 0) {
+            if (h.slot_count < 0) {
                 const bool local = h.host == "localhost" || h.host == env.local_hostname ||
                                    h.host == "127.0.0.1";
                 if (local) {
@@ -240,20 +240,20 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
                                          "core count, which is not known here");
                 }
             } else {
-                total += h.slots;
+                total += h.slot_count;
             }
         }
         if (known) {
-            plan.slots = total;
+            plan.slot_count = total;
             plan.slots_source = L.hostfile.empty() ? "launch.hosts" : "launch.hostfile and launch.hosts";
             if (L.hosts.empty()) plan.slots_source = "launch.hostfile";
         }
     } else if (plan.slurm) {
         if (const auto* n = env.var("SLURM_NTASKS"); n && parse_positive(*n)) {
-            plan.slots = *parse_positive(*n);
+            plan.slot_count = *parse_positive(*n);
             plan.slots_source = "Slurm allocation (SLURM_NTASKS)";
         } else if (const auto* c = env.var("SLURM_JOB_CPUS_PER_NODE"); c && parse_slurm_cpus(*c)) {
-            plan.slots = *parse_slurm_cpus(*c);
+            plan.slot_count = *parse_slurm_cpus(*c);
             plan.slots_source = "Slurm allocation (SLURM_JOB_CPUS_PER_NODE)";
         } else {
             plan.notes.push_back("inside Slurm job " + *env.var("SLURM_JOB_ID") +
@@ -262,10 +262,10 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
         plan.notes.push_back("inside Slurm job " + *env.var("SLURM_JOB_ID") +
                              ": mpirun places the ranks on the allocation's nodes");
     } else {
-        plan.slots = env.local_cores;
+        plan.slot_count = env.local_cores;
         plan.slots_source = "local cores (sched_getaffinity)";
     }
-    plan.oversubscribed = plan.slots > 0 && rq.ranks > plan.slots;
+    plan.oversubscribed = plan.slot_count > 0 && rq.ranks > plan.slot_count;
 
     auto& a = plan.argv;
     a.push_back(rq.mpirun);
@@ -275,7 +275,7 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
     a.push_back(std::to_string(rq.ranks));
     if (plan.oversubscribed) {
         a.push_back("--oversubscribe");
-        plan.notes.push_back(std::to_string(rq.ranks) + " ranks on " + std::to_string(plan.slots) +
+        plan.notes.push_back(std::to_string(rq.ranks) + " ranks on " + std::to_string(plan.slot_count) +
                              " slots (" + plan.slots_source +
                              "): oversubscribed, timings are contended");
     }
@@ -742,7 +742,20 @@ JobResult run_mpi_job(const std::vector<std::string>& argv, const JobOptions& op
     }
     res.wall_s = seconds_since(t0);
     res.process_groups.assign(groups.begin(), groups.end());
-    if (!res.ok()) res.failing_rank = find_failing_rank(res.mpirun_lines);
+    if (!res.ok() && !res.cancelled && !res.timed_out) {
+        res.failing_rank = find_failing_rank(res.mpirun_lines);
+        // mpirun may exit before it prints the aborting rank's banner; ScaleScope's ranks print
+        // "rank R: <why>" before they abort, which names the rank as well.
+        for (const auto& [r, tail] : res.stderr_tail) {
+            if (res.failing_rank) break;
+            for (const auto& line : tail)
+                if (line.rfind("rank " + std::to_string(r) + ": ", 0) == 0) {
+                    res.failing_rank = RankFailure{r, "reported an error (mpirun exited with status " +
+                                                          std::to_string(res.exit_code) + ")"};
+                    break;
+                }
+        }
+    }
     out_log.flush();
     err_log.flush();
     return res;
@@ -752,8 +765,8 @@ std::string describe_failure(const JobResult& job, std::int64_t total_steps, int
     if (job.ok()) return {};
     std::string progress;
     if (job.last_step >= 0)
-        progress = " after step " + std::to_string(job.last_step) +
-                   (total_steps > 0 ? " of " + std::to_string(total_steps) + " (0-based)" : "");
+        progress = " after " + std::to_string(job.last_step + 1) +
+                   (total_steps > 0 ? " of " + std::to_string(total_steps) : "") + " steps";
     else
         progress = " before the first step";
     if (job.cancelled) return "cancelled by the user " + format_seconds(job.wall_s) + " into the run," + progress;
@@ -790,7 +803,7 @@ std::string describe_failure(const JobResult& job, std::int64_t total_steps, int
 // ---------------------------------------------------------------------------------------------
 
 std::string model_label(const ModelSpec& m) {
-    return m.preset.empty() || m.preset == "default" ? m.kind : m.kind + "-" + m.preset;
+    return m.preset.empty() ? m.kind : m.kind + "-" + m.preset;
 }
 
 std::string find_program(const std::string& name) {
@@ -962,6 +975,16 @@ RunOutcome launch_run(const RunRequest& rq) {
     std::vector<std::string> files;
     for (const auto& [r, path] : rank_files()) {
         try {
+            // A rank killed inside a transaction leaves a hot journal, which only a writable
+            // open rolls back (a read-only open fails): recover the file to its last flush.
+            if (fs::exists(path + "-journal")) {
+                traces::WriterOptions wo;
+                wo.durable = false;
+                traces::TraceWriter recover(path, wo);
+                out.warnings.push_back("rank " + std::to_string(r) +
+                                       "'s trace file was rolled back to its last flush (the rank "
+                                       "ended inside a write)");
+            }
             traces::TraceReader check(path);
             if (check.runs().size() != 1) throw traces::TraceError("it holds no run");
             files.push_back(path);

@@ -55,7 +55,7 @@ struct LaunchEnvironment {
 
 struct HostSlots {
     std::string host;
-    int slots = -1;  // -1: not stated (Open MPI then uses that node's core count, unknown here)
+    int slot_count = -1;  // -1: not stated (Open MPI then uses that node's core count, unknown here)
     bool operator==(const HostSlots&) const = default;
 };
 
@@ -83,8 +83,8 @@ struct MpirunRequest {
 struct MpirunPlan {
     std::vector<std::string> argv;  // argv[0] = the mpirun program
     int ranks = 0;
-    int slots = -1;             // slots the ranks go to; -1 when not known
-    std::string slots_source;   // where `slots` came from, in words
+    int slot_count = -1;        // slots the ranks go to; -1 when not known
+    std::string slots_source;   // where slot_count came from, in words
     bool oversubscribed = false;  // ranks > slots: `--oversubscribe` added; timings are contended
     bool slurm = false;           // launched inside a Slurm allocation
     std::vector<std::string> hosts;  // host names named by the command (empty: local or Slurm's)
@@ -232,7 +232,7 @@ RunOutcome launch_run(const RunRequest& request);
 // folders (../models, ../cli), then PATH. Throws std::runtime_error listing where it looked.
 std::string find_program(const std::string& name);
 
-// The `model` column of a run ("mlp", "gpt-tiny"): kind, plus the preset unless it is "default".
+// The `model` column of a run as the worker writes it: "<kind>-<preset>" ("mlp-default", "gpt-tiny").
 std::string model_label(const ModelSpec& m);
 
 }  // namespace ss::core

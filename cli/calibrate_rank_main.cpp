@@ -1,0 +1,243 @@
+// scalescope-calibrate-rank: one rank of `scalescope-cli calibrate` (started by mpirun through the
+// launcher). Measures, nccl-tests style, all-reduce, reduce-scatter, all-gather, broadcast and
+// send/recv through the models' Comm layer (the path training uses) over message sizes and group
+// sizes; then, on rank 0 alone while the others wait, the sgemm rate and the memory bandwidth.
+//
+//   scalescope-calibrate-rank --sizes B1,B2,... --iters N --out RAW.json
+//
+// Rank 0 prints one JSON line per measurement ({"event":"measure",...}) and writes RAW.json
+// (core/calibrate.h hardware_file() turns it into the hardware file). Sizes are bytes of the
+// collective's whole buffer (nccl-tests convention, see core/calibrate.h); each is rounded down
+// to a multiple of 4*p bytes (float elements, divisible by the group). Every MPI call is checked.
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/cpu_kernels.h"
+#include "kernels/perf.h"
+#include "models/comm.h"
+
+using nlohmann::json;
+using ss::models::Comm;
+using ss::models::GroupKind;
+
+namespace {
+
+struct Options {
+    std::vector<long long> sizes;
+    int iters = 40;
+    std::string out;
+};
+
+std::string parse_args(int argc, char** argv, Options& o) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (i + 1 >= argc) return "option " + a + " needs a value";
+        const std::string v = argv[++i];
+        try {
+            if (a == "--sizes") {
+                size_t from = 0;
+                while (from <= v.size()) {
+                    const size_t c = std::min(v.find(',', from), v.size());
+                    const long long b = std::stoll(v.substr(from, c - from));
+                    if (b <= 0) return "--sizes: sizes must be positive";
+                    o.sizes.push_back(b);
+                    from = c + 1;
+                }
+            } else if (a == "--iters") {
+                o.iters = std::stoi(v);
+                if (o.iters < 1) return "--iters must be at least 1";
+            } else if (a == "--out") {
+                o.out = v;
+            } else {
+                return "unknown option " + a;
+            }
+        } catch (const std::exception&) {
+            return "bad value '" + v + "' for " + a;
+        }
+    }
+    if (o.sizes.empty()) return "--sizes is required";
+    if (o.out.empty()) return "--out is required";
+    return {};
+}
+
+double now_s() { return MPI_Wtime(); }
+
+// The slowest rank's value (a collective's time is when its last rank is done).
+double max_over_world(double v) {
+    double out = 0;
+    SS_MPI_CHECK(MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+    return out;
+}
+
+// Timed iterations: enough that each measurement moves ~256 MiB or runs `max_iters` times, at
+// least 5; a tenth of them (at least 1) untimed first.
+int iterations_for(long long bytes, int max_iters) {
+    const long long budget = 256LL << 20;
+    return static_cast<int>(std::clamp<long long>(budget / std::max(1LL, bytes), 5, std::max(5, max_iters)));
+}
+
+// Runs `op` iters times between barriers; the slowest rank's average seconds per call.
+template <typename Op>
+double time_op(int iters, Op&& op) {
+    for (int i = 0; i < std::max(1, iters / 10); ++i) op();
+    SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    const double t0 = now_s();
+    for (int i = 0; i < iters; ++i) op();
+    const double dt = (now_s() - t0) / iters;
+    return max_over_world(dt);
+}
+
+// STREAM triad a = b + s*c over arrays much larger than the caches; the best of 5 passes.
+// Bytes counted: 3 arrays of n floats per pass (2 read, 1 written), as STREAM does.
+json memory_bandwidth() {
+    const size_t n = size_t{32} << 20 >> 2;  // 32 MiB per array (float)
+    std::vector<float> a(n, 0.0f), b(n, 1.0f), c(n, 2.0f);
+    const float s = 3.0f;
+    double best = 0;
+    for (int pass = 0; pass < 6; ++pass) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (pass > 0) best = std::max(best, 3.0 * n * sizeof(float) / dt);  // pass 0 warms up
+        std::swap(b, a);
+    }
+    volatile float sink = a[n / 2] + b[n / 3];
+    (void)sink;
+    return {{"bandwidth_bytes_per_s", best},
+            {"method", "STREAM triad a = b + s*c, float, 3 arrays of 32 MiB, best of 5 passes"},
+            {"array_bytes", n * sizeof(float)}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ss::models::MpiEnvironment mpi(&argc, &argv);
+    const int rank = mpi.world_rank(), world = mpi.world_size();
+    const bool root = rank == 0;
+    Options opt;
+    if (const std::string err = parse_args(argc, argv, opt); !err.empty()) {
+        if (root) std::fprintf(stderr, "scalescope-calibrate-rank: %s\n", err.c_str());
+        return 2;
+    }
+    if (world < 2) {
+        if (root) std::fprintf(stderr, "scalescope-calibrate-rank: needs at least 2 ranks (got %d)\n", world);
+        return 2;
+    }
+    ss::kernels::set_blas_threads(1);
+    auto emit = [](const json& j) {
+        std::cout << j.dump() << "\n" << std::flush;
+    };
+
+    json samples = json::array();
+    try {
+        // Group sizes: powers of two dividing the world, and the world itself. A group of g ranks
+        // is the tensor-parallel group of the layout dp = world/g, tp = g (adjacent ranks).
+        std::vector<int> groups;
+        for (int g = 2; g <= world; g *= 2)
+            if (world % g == 0) groups.push_back(g);
+        if (std::find(groups.begin(), groups.end(), world) == groups.end()) groups.push_back(world);
+
+        for (int g : groups) {
+            Comm comm(ss::models::make_mpi_transport({world / g, g, 1}));
+            const GroupKind G = GroupKind::Tp;
+            const int me = comm.rank(G);
+            for (long long requested : opt.sizes) {
+                const long long unit = 4LL * g;
+                const long long bytes = std::max(unit, requested / unit * unit);
+                const size_t count = static_cast<size_t>(bytes / 4);  // floats in the whole buffer
+                const int block = static_cast<int>(count / static_cast<size_t>(g));
+                std::vector<float> buf(count, 0.0f), recv(static_cast<size_t>(block), 0.0f);
+                std::vector<int> counts(static_cast<size_t>(g), block), displs(static_cast<size_t>(g));
+                for (int i = 0; i < g; ++i) displs[static_cast<size_t>(i)] = i * block;
+                const int iters = iterations_for(bytes, opt.iters);
+                auto record = [&](const char* name, double t) {
+                    json s = {{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", t}, {"iterations", iters}};
+                    if (root) {
+                        json line = s;
+                        line["event"] = "measure";
+                        emit(line);
+                    }
+                    samples.push_back(std::move(s));
+                };
+                // Zeros: repeated sums stay finite (no inf/NaN arithmetic in the reductions).
+                record("all_reduce", time_op(iters, [&] { comm.all_reduce(G, buf.data(), count); }));
+                record("reduce_scatter", time_op(iters, [&] { comm.reduce_scatter(G, buf.data(), recv.data(), counts); }));
+                record("all_gather", time_op(iters, [&] { comm.all_gather(G, buf.data(), counts, displs); }));
+                record("broadcast", time_op(iters, [&] { comm.broadcast(G, buf.data(), count, 0); }));
+                if (g == 2) {
+                    // One-way time of a ping-pong between the pair (half the round trip).
+                    const double rt = time_op(iters, [&] {
+                        if (me == 0) {
+                            comm.send(G, buf.data(), count, 1, 7);
+                            comm.recv(G, buf.data(), count, 1, 8);
+                        } else {
+                            comm.recv(G, buf.data(), count, 0, 7);
+                            comm.send(G, buf.data(), count, 0, 8);
+                        }
+                    });
+                    record("send_recv", rt / 2);
+                }
+            }
+        }
+
+        // One rank's compute, alone: the others wait at the barrier.
+        json compute, memory;
+        if (root) {
+            const int n = 512;
+            const double flops = ss::kernels::measure_sgemm_flops(n, n, n, 1.0);
+            compute = {{"sgemm_flops", flops}, {"sgemm_shape", {n, n, n}}, {"blas_threads", 1},
+                       {"method", "kernels::measure_sgemm_flops, 512x512x512, >= 1 s"}};
+            emit({{"event", "compute"}, {"what", "sgemm"}, {"gflops", flops / 1e9}});
+            memory = memory_bandwidth();
+            emit({{"event", "compute"}, {"what", "memory"}, {"gbytes_per_s", memory["bandwidth_bytes_per_s"].get<double>() / 1e9}});
+        }
+        SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+
+        // Host names of every rank.
+        char name[MPI_MAX_PROCESSOR_NAME] = {};
+        int len = 0;
+        SS_MPI_CHECK(MPI_Get_processor_name(name, &len));
+        std::vector<char> all(static_cast<size_t>(world) * MPI_MAX_PROCESSOR_NAME, 0);
+        SS_MPI_CHECK(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                                MPI_CHAR, 0, MPI_COMM_WORLD));
+        if (root) {
+            json hosts = json::array();
+            for (int r = 0; r < world; ++r) {
+                std::string h(all.data() + static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME);
+                if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(h);
+            }
+            char lib[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+            int liblen = 0;
+            SS_MPI_CHECK(MPI_Get_library_version(lib, &liblen));
+            std::string libs(lib, static_cast<size_t>(liblen));
+            libs = libs.substr(0, libs.find_first_of(",\n"));
+            timespec ts{};
+            clock_gettime(CLOCK_REALTIME, &ts);
+            const json raw = {{"format", "scalescope-calibration-raw"},
+                              {"created_unix_ns", static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec},
+                              {"ranks", world},
+                              {"hosts", hosts},
+                              {"mpi_library", libs},
+                              {"samples", samples},
+                              {"compute", compute},
+                              {"memory", memory}};
+            std::ofstream f(opt.out);
+            f << raw.dump(2) << "\n";
+            if (!f) throw std::runtime_error("cannot write " + opt.out + ": " + std::strerror(errno));
+        }
+    } catch (const std::exception& e) {
+        ss::models::MpiEnvironment::abort_job(e.what());
+    }
+    return 0;
+}

@@ -1,0 +1,640 @@
+// Verbs that start jobs through the launcher (core/launcher.h): run, study, calibrate.
+// docs/LAUNCH.md is the user guide.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/format.h"
+#include "cli/verbs.h"
+#include "core/calibrate.h"
+#include "core/launcher.h"
+#include "core/spec.h"
+#include "core/study.h"
+#include "traces/schema.h"
+#include "traces/writer.h"
+
+namespace ss::cli {
+
+namespace fs = std::filesystem;
+using namespace ss::core;
+using traces::RunStatus;
+
+namespace {
+
+// ---- Ctrl-C / SIGTERM: cancel the job cleanly (the launcher ends mpirun and its ranks) ----
+CancelFlag g_cancel{false};
+
+extern "C" void on_cancel_signal(int) {
+    if (!g_cancel.exchange(true)) {
+        static const char msg[] = "\nscalescope-cli: cancelling (ending mpirun and its ranks)...\n";
+        ssize_t ignored = ::write(2, msg, sizeof msg - 1);
+        (void)ignored;
+    }
+}
+
+class CancelOnSignals {
+public:
+    CancelOnSignals() {
+        g_cancel = false;
+        struct sigaction sa {};
+        sa.sa_handler = on_cancel_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 2; ++i)
+            if (::sigaction(kSignals[i], &sa, &old_[i]) != 0)
+                throw std::runtime_error(std::string("sigaction failed at run_verbs.cpp (installing the "
+                                                     "cancel handler): ") + std::strerror(errno));
+    }
+    ~CancelOnSignals() {
+        for (int i = 0; i < 2; ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    }
+    CancelOnSignals(const CancelOnSignals&) = delete;
+    CancelOnSignals& operator=(const CancelOnSignals&) = delete;
+
+private:
+    static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+    struct sigaction old_[2] {};
+};
+
+// An invalid spec is bad input: exit 2 with one line per problem.
+class SpecProblem : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The spec document with --set overrides applied. Document-level problems (unreadable file, JSON
+// syntax, duplicate keys) are reported from parse_spec_file with the file's name.
+nlohmann::json load_spec_doc(const std::string& path, const std::vector<std::string>& sets) {
+    const ParseResult pr = parse_spec_file(path);
+    std::vector<SpecError> doc_errors;
+    for (const auto& e : pr.errors)
+        if (e.field.empty()) doc_errors.push_back(e);
+    if (!doc_errors.empty()) throw SpecProblem(format_errors(doc_errors));
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false,
+                                               /*ignore_comments=*/true);
+    if (doc.is_discarded()) throw SpecProblem(path + ": not a JSON document");
+    for (const auto& s : sets) {
+        try {
+            apply_override(doc, s);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string("--set ") + s + ": " + e.what());
+        }
+    }
+    return doc;
+}
+
+ExperimentSpec checked_spec(const nlohmann::json& doc) {
+    ParseResult pr = parse_spec(doc);
+    std::vector<SpecError> errs = pr.errors;
+    if (pr.ok()) errs = validate(pr.spec, -1, true);
+    if (!errs.empty()) throw SpecProblem(format_errors(errs));
+    return pr.spec;
+}
+
+int report_spec_problem(const char* verb, const std::string& spec_path, const SpecProblem& e) {
+    std::istringstream in(e.what());
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) std::cerr << "scalescope-cli " << verb << ": " << spec_path << ": " << line << "\n";
+    return 2;
+}
+
+// The folder that holds the run folders of an output file: "out.sqlite" -> "out-runs".
+fs::path default_runs_root(const std::string& output) {
+    fs::path p = fs::absolute(output);
+    return p.parent_path() / (p.stem().string() + "-runs");
+}
+
+// A fresh folder "<root>/<NNN>-<name>" (NNN counts up past what exists).
+fs::path next_run_dir(const fs::path& root, const std::string& name) {
+    for (int i = 1; i < 100000; ++i) {
+        char num[16];
+        std::snprintf(num, sizeof num, "%03d", i);
+        bool used = false;
+        std::error_code ec;
+        if (fs::exists(root, ec))
+            for (const auto& de : fs::directory_iterator(root, ec))
+                if (de.path().filename().string().rfind(std::string(num) + "-", 0) == 0) used = true;
+        if (!used) return root / (std::string(num) + "-" + name);
+    }
+    throw std::runtime_error("no free run folder name in " + root.string());
+}
+
+std::string fmt(double v, int prec) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", prec, v);
+    return b;
+}
+
+std::string fmt_rate(double r) {
+    char b[64];
+    if (r >= 1e6) std::snprintf(b, sizeof b, "%.2fM", r / 1e6);
+    else if (r >= 1e4) std::snprintf(b, sizeof b, "%.1fk", r / 1e3);
+    else std::snprintf(b, sizeof b, "%.0f", r);
+    return b;
+}
+
+// Rank 0's progress as a bar on stderr: redrawn in place on a terminal, every 10 % otherwise.
+class ProgressPrinter {
+public:
+    ProgressPrinter(int total_steps, std::string prefix, bool quiet)
+        : total_(std::max(1, total_steps)), prefix_(std::move(prefix)), quiet_(quiet),
+          tty_(::isatty(2) != 0) {}
+    void operator()(const Progress& p) {
+        if (quiet_) return;
+        switch (p.kind) {
+            case Progress::Kind::Step: step(p); break;
+            case Progress::Kind::Eval:
+                end_line();
+                std::cerr << prefix_ << "eval at step " << p.step << ": loss " << fmt(p.loss, 4)
+                          << (p.accuracy ? "  accuracy " + fmt(*p.accuracy * 100, 2) + " %" : "") << "\n";
+                break;
+            default: break;
+        }
+    }
+    void end_line() {
+        if (drawn_) std::cerr << "\n";
+        drawn_ = false;
+    }
+
+private:
+    void step(const Progress& p) {
+        const std::int64_t done = p.step + 1;
+        const int every = std::max(1, total_ / 10);
+        if (!tty_ && done % every != 0 && done != total_) return;
+        constexpr int kWidth = 24;
+        const int filled = static_cast<int>(std::min<std::int64_t>(kWidth, done * kWidth / total_));
+        std::string bar = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "]";
+        std::ostringstream line;
+        line << prefix_ << bar << " step " << done << "/" << total_ << "  loss " << fmt(p.loss, 4);
+        if (!p.rate_unit.empty()) line << "  " << fmt_rate(p.rate) << " " << p.rate_unit;
+        line << "  " << fmt(p.elapsed_s, 1) << " s";
+        if (tty_) {
+            std::cerr << "\r" << line.str() << "\033[K" << std::flush;
+            drawn_ = true;
+        } else {
+            std::cerr << line.str() << "\n";
+        }
+    }
+    int total_;
+    std::string prefix_;
+    bool quiet_, tty_;
+    bool drawn_ = false;
+};
+
+void print_plan(const MpirunPlan& plan, bool quiet) {
+    if (quiet) return;
+    std::cerr << "scalescope-cli: " << plan.ranks << " rank(s)";
+    if (plan.slot_count > 0) std::cerr << " on " << plan.slot_count << " slot(s) (" << plan.slots_source << ")";
+    std::cerr << (plan.oversubscribed ? ", OVERSUBSCRIBED: timings are contended" : "") << "\n";
+    for (const auto& n : plan.notes) std::cerr << "  note: " << n << "\n";
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+    std::string s;
+    for (const auto& a : argv) {
+        const bool plain = !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;#~") == std::string::npos;
+        s += (s.empty() ? "" : " ") + (plain ? a : "'" + a + "'");
+    }
+    return s;
+}
+
+struct RunSettings {
+    std::string output, mpirun = "mpirun", worker;
+    bool quiet = false;
+    double grace_s = 5;
+};
+
+RunSettings common_settings(const Args& a, const char* verb) {
+    RunSettings s;
+    auto o = a.value("-o");
+    if (!o) o = a.value("--output");
+    if (!o || o->empty()) throw UsageError(std::string(verb) + " needs -o FILE.sqlite (the trace file to write)");
+    s.output = *o;
+    const LaunchEnvironment env = LaunchEnvironment::current();
+    if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) s.mpirun = *m;
+    s.quiet = a.flag("--quiet");
+    if (auto g = a.value("--grace")) {
+        try {
+            s.grace_s = std::stod(*g);
+        } catch (const std::exception&) {
+            throw UsageError("--grace needs seconds (got '" + *g + "')");
+        }
+        if (!(s.grace_s >= 0)) throw UsageError("--grace must be >= 0");
+    }
+    return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+int verb_run(const Argv& argv) {
+    Args a(argv, {"-o", "--output", "--set", "--run-dir", "--grace"}, {"--quiet", "--dry-run"});
+    if (a.positional().size() != 1)
+        throw UsageError("run takes exactly one spec file (got " + std::to_string(a.positional().size()) + ")");
+    const std::string spec_path = a.positional()[0];
+    const RunSettings s = common_settings(a, "run");
+    ExperimentSpec spec;
+    try {
+        spec = checked_spec(load_spec_doc(spec_path, a.values("--set")));
+    } catch (const SpecProblem& e) {
+        return report_spec_problem("run", spec_path, e);
+    }
+    const fs::path run_dir = a.value("--run-dir") ? fs::absolute(*a.value("--run-dir"))
+                                                  : next_run_dir(default_runs_root(s.output), spec.name);
+    RunRequest rq;
+    rq.spec = spec;
+    rq.output = s.output;
+    rq.run_dir = run_dir.string();
+    rq.mpirun = s.mpirun;
+    rq.grace_s = s.grace_s;
+    rq.env = LaunchEnvironment::current();
+    if (a.flag("--dry-run")) {
+        MpirunRequest mr;
+        mr.mpirun = s.mpirun;
+        mr.ranks = spec.parallel.world();
+        mr.launch = spec.launch;
+        mr.program = {find_program("scalescope-worker"), (run_dir / "spec.json").string()};
+        const MpirunPlan plan = build_mpirun_argv(mr, rq.env);
+        print_plan(plan, false);
+        std::cout << command_line(plan.argv) << "\n";
+        return 0;
+    }
+    rq.worker = find_program("scalescope-worker");
+    ProgressPrinter progress(spec.training.steps, "", s.quiet);
+    rq.on_progress = [&](const Progress& p) { progress(p); };
+    rq.on_plan = [&](const MpirunPlan& p) { print_plan(p, s.quiet); };
+    CancelOnSignals cancel_guard;
+    rq.cancel = &g_cancel;
+    const RunOutcome o = launch_run(rq);
+    progress.end_line();
+    std::cout << "run " << o.run.value << " in " << s.output << ": " << traces::to_string(o.status) << " in "
+              << fmt(o.job.wall_s, 1) << " s (" << spec.name << ", " << spec.parallel.world() << " ranks"
+              << (o.plan.oversubscribed ? ", oversubscribed: timings are contended" : "") << ")\n";
+    if (!o.failure_reason.empty()) std::cout << "  reason: " << o.failure_reason << "\n";
+    if (o.job.summary) {
+        const auto& j = *o.job.summary;
+        std::cout << "  final loss " << fmt(j.value("final_loss", 0.0), 4);
+        if (j.contains("accuracy")) std::cout << "  test accuracy " << fmt(j.value("accuracy", 0.0) * 100, 2) << " %";
+        std::cout << "  median step " << fmt(j.value("step_time_median_s", 0.0) * 1e3, 2) << " ms";
+        if (j.contains("samples_per_s")) std::cout << "  " << fmt_rate(j.value("samples_per_s", 0.0)) << " samples/s";
+        if (j.contains("tokens_per_s")) std::cout << "  " << fmt_rate(j.value("tokens_per_s", 0.0)) << " tokens/s";
+        std::cout << "\n";
+    }
+    std::cout << "  " << o.rank_files << " rank trace file(s) merged; run folder " << run_dir.string() << "\n";
+    for (const auto& w : o.warnings) std::cout << "  warning: " << w << "\n";
+    return o.status == RunStatus::Completed ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+struct PointResult {
+    StudyPoint point;
+    RunOutcome outcome;
+};
+
+// Throughput of a completed run at its median step time (samples/s or tokens/s), 0 if unknown.
+double throughput(const RunOutcome& o) {
+    if (o.status != RunStatus::Completed || !o.job.summary) return 0;
+    const auto& j = *o.job.summary;
+    if (j.contains("samples_per_s")) return j.value("samples_per_s", 0.0);
+    return j.value("tokens_per_s", 0.0);
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int verb_study(const Argv& argv) {
+    Args a(argv, {"-o", "--output", "--set", "--vary", "--repeat", "--run-dir", "--grace", "--name", "--format"},
+           {"--weak", "--quiet", "--dry-run", "--stop-on-failure"});
+    if (a.positional().size() != 1)
+        throw UsageError("study takes exactly one spec file (got " + std::to_string(a.positional().size()) + ")");
+    const std::string spec_path = a.positional()[0];
+    const RunSettings s = common_settings(a, "study");
+    const Format format = parse_format(a.value_or("--format", "table"));
+    if (a.values("--vary").empty()) throw UsageError("study needs at least one --vary NAME=V1,V2,...");
+    std::vector<VaryAxis> axes;
+    for (const auto& v : a.values("--vary")) {
+        try {
+            axes.push_back(parse_vary(v));
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    const long long repeats = a.integer("--repeat").value_or(1);
+    if (repeats < 1 || repeats > 1000) throw UsageError("--repeat must be in 1..1000");
+    StudyPlan plan;
+    nlohmann::json base;
+    try {
+        base = load_spec_doc(spec_path, a.values("--set"));
+        checked_spec(base);
+        plan = plan_study(base, axes, static_cast<int>(repeats), a.flag("--weak"), true);
+    } catch (const SpecProblem& e) {
+        return report_spec_problem("study", spec_path, e);
+    } catch (const std::invalid_argument& e) {
+        return report_spec_problem("study", spec_path, SpecProblem(e.what()));
+    }
+    const ExperimentSpec base_spec = parse_spec(base).spec;
+    const std::string study_name = a.value_or("--name", base_spec.name + " study");
+    const fs::path root = a.value("--run-dir") ? fs::absolute(*a.value("--run-dir")) : default_runs_root(s.output);
+    const LaunchEnvironment env = LaunchEnvironment::current();
+
+    std::cerr << "study '" << study_name << "': " << plan.variable << " (" << plan.scaling << " scaling), "
+              << plan.points.size() << " run(s) into " << s.output << "\n";
+    if (a.flag("--dry-run")) {
+        for (size_t i = 0; i < plan.points.size(); ++i) {
+            const auto& p = plan.points[i];
+            const ExperimentSpec ps = parse_spec(p.doc).spec;
+            MpirunRequest mr;
+            mr.mpirun = s.mpirun;
+            mr.ranks = ps.parallel.world();
+            mr.launch = ps.launch;
+            mr.program = {find_program("scalescope-worker"), (root / ("NNN-" + p.name) / "spec.json").string()};
+            const MpirunPlan mp = build_mpirun_argv(mr, env);
+            std::cout << "# point " << p.value << " repeat " << p.repeat << " (p=" << p.p
+                      << ", training.global_batch=" << ps.training.global_batch
+                      << (mp.oversubscribed ? ", oversubscribed" : "") << ")\n"
+                      << command_line(mp.argv) << "\n";
+        }
+        return 0;
+    }
+
+    const std::string worker = find_program("scalescope-worker");
+    traces::StudyId study;
+    {
+        traces::TraceWriter w(s.output);
+        study = w.add_study(traces::StudyInfo{traces::StudyId(), study_name, plan.variable, plan.scaling});
+    }
+    CancelOnSignals cancel_guard;
+    std::vector<PointResult> results;
+    bool any_failed = false;
+    for (size_t i = 0; i < plan.points.size(); ++i) {
+        const StudyPoint& p = plan.points[i];
+        RunRequest rq;
+        rq.spec = parse_spec(p.doc).spec;
+        rq.output = s.output;
+        rq.run_dir = next_run_dir(root, p.name + (repeats > 1 ? "-r" + std::to_string(p.repeat) : "")).string();
+        rq.worker = worker;
+        rq.mpirun = s.mpirun;
+        rq.grace_s = s.grace_s;
+        rq.env = env;
+        rq.cancel = &g_cancel;
+        const std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(plan.points.size()) + " " +
+                                   p.value + (repeats > 1 ? " r" + std::to_string(p.repeat) : "") + "] ";
+        ProgressPrinter progress(rq.spec.training.steps, prefix, s.quiet);
+        rq.on_progress = [&](const Progress& pr) { progress(pr); };
+        rq.on_plan = [&](const MpirunPlan& mp) {
+            if (!s.quiet && mp.oversubscribed)
+                std::cerr << prefix << mp.ranks << " ranks on " << mp.slot_count << " slots: oversubscribed\n";
+        };
+        RunOutcome o = launch_run(rq);
+        progress.end_line();
+        {
+            traces::TraceWriter w(s.output);
+            w.add_study_run(traces::StudyRun{study, o.run, p.value, p.p, p.repeat});
+        }
+        std::cerr << prefix << traces::to_string(o.status) << " in " << fmt(o.job.wall_s, 1) << " s (run "
+                  << o.run.value << ")" << (o.failure_reason.empty() ? "" : ": " + o.failure_reason) << "\n";
+        const bool failed = o.status != RunStatus::Completed;
+        any_failed |= failed;
+        results.push_back({p, std::move(o)});
+        if (g_cancel.load()) {
+            std::cerr << "study cancelled after " << results.size() << " of " << plan.points.size() << " run(s)\n";
+            break;
+        }
+        if (failed && a.flag("--stop-on-failure")) break;
+    }
+
+    // Summary: per point, the median throughput over its completed repeats; speedup relative to
+    // the smallest p, S(p) = p0 * X(p) / X(p0) (X: samples or tokens per second, so strong and
+    // weak scaling read the same way), efficiency E = S / p (DESIGN.md, "Formulas").
+    struct Row {
+        std::string value;
+        int p = 0;
+        int runs = 0, completed = 0;
+        std::vector<double> x, step_s;
+        std::string runs_list;
+    };
+    std::vector<Row> rows;
+    for (const auto& r : results) {
+        auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& x) { return x.value == r.point.value; });
+        if (it == rows.end()) {
+            rows.push_back(Row{r.point.value, r.point.p});
+            it = rows.end() - 1;
+        }
+        it->runs++;
+        it->runs_list += (it->runs_list.empty() ? "" : ",") + std::to_string(r.outcome.run.value);
+        if (const double x = throughput(r.outcome); x > 0) {
+            it->completed++;
+            it->x.push_back(x);
+            it->step_s.push_back(r.outcome.job.summary->value("step_time_median_s", 0.0));
+        }
+    }
+    const Row* ref = nullptr;
+    for (const auto& r : rows)
+        if (!r.x.empty() && (!ref || r.p < ref->p)) ref = &r;
+    Table t{"study", {"value", "p", "runs", "completed", "median_step_ms", "throughput_per_s", "speedup", "efficiency"}, {}};
+    for (const auto& r : rows) {
+        std::vector<Cell> row{r.value, std::int64_t{r.p}, r.runs_list, std::int64_t{r.completed}};
+        if (r.x.empty()) {
+            row.insert(row.end(), {Cell{}, Cell{}, Cell{}, Cell{}});
+        } else {
+            const double x = median(r.x);
+            row.push_back(median(r.step_s) * 1e3);
+            row.push_back(x);
+            if (ref) {
+                const double S = ref->p * x / median(ref->x);
+                row.push_back(S);
+                row.push_back(S / r.p);
+            } else {
+                row.insert(row.end(), {Cell{}, Cell{}});
+            }
+        }
+        t.rows.push_back(std::move(row));
+    }
+    print_tables({t}, format, std::cout);
+    if (format == Format::Table) {
+        std::cout << "study " << study.value << " in " << s.output << " (" << plan.scaling << " scaling; "
+                  << "speedup = p0 * throughput / throughput(p0), efficiency = speedup / p)\n";
+        bool over = false;
+        for (const auto& r : results) over |= r.outcome.plan.oversubscribed;
+        if (over) std::cout << "note: some points ran oversubscribed (more ranks than cores): their timings are contended\n";
+    }
+    return any_failed || g_cancel.load() ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+int verb_calibrate(const Argv& argv) {
+    Args a(argv, {"-o", "--output", "--np", "--sizes", "--iters", "--trace", "--hostfile", "--host", "--run-dir",
+                  "--format", "--grace", "--timeout"},
+           {"--quiet"});
+    if (!a.positional().empty()) throw UsageError("calibrate takes no positional arguments");
+    auto o = a.value("-o");
+    if (!o) o = a.value("--output");
+    if (!o || o->empty()) throw UsageError("calibrate needs -o HW.json (the hardware file to write)");
+    const std::string out_path = *o;
+    const Format format = parse_format(a.value_or("--format", "table"));
+    const LaunchEnvironment env = LaunchEnvironment::current();
+    std::vector<std::int64_t> sizes;
+    try {
+        sizes = parse_sizes(a.value_or("--sizes", "4K:4M"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
+    const long long iters = a.integer("--iters").value_or(40);
+    if (iters < 1 || iters > 100000) throw UsageError("--iters must be in 1..100000");
+    LaunchSpec launch;
+    if (auto hf = a.value("--hostfile")) launch.hostfile = *hf;
+    for (const auto& h : a.values("--host")) launch.hosts.push_back(h);
+    if (auto t = a.value("--timeout")) {
+        try {
+            launch.timeout_s = std::stod(*t);
+        } catch (const std::exception&) {
+            throw UsageError("--timeout needs seconds (got '" + *t + "')");
+        }
+    }
+    MpirunRequest mr;
+    if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) mr.mpirun = *m;
+    mr.launch = launch;
+    if (!launch.hostfile.empty()) {
+        std::ifstream hf(launch.hostfile);
+        if (!hf) throw UsageError("--hostfile " + launch.hostfile + " cannot be read: " + std::strerror(errno));
+        std::stringstream ss;
+        ss << hf.rdbuf();
+        mr.hostfile_text = ss.str();
+    }
+    // Default rank count: the slots there are (local cores, the Slurm allocation), at least 2.
+    int np = 0;
+    if (auto n = a.integer("--np")) {
+        if (*n < 2 || *n > 4096) throw UsageError("--np must be in 2..4096 (collectives need 2 ranks)");
+        np = static_cast<int>(*n);
+    } else {
+        MpirunRequest probe = mr;
+        probe.ranks = 1;
+        probe.program = {"x"};
+        np = std::max(2, build_mpirun_argv(probe, env).slot_count);
+    }
+    mr.ranks = np;
+    const fs::path run_dir = a.value("--run-dir")
+                                 ? fs::absolute(*a.value("--run-dir"))
+                                 : fs::absolute(out_path).parent_path() / (fs::path(out_path).stem().string() + "-calibration");
+    std::string size_list;
+    for (auto b : sizes) size_list += (size_list.empty() ? "" : ",") + std::to_string(b);
+    const fs::path raw_path = run_dir / "raw.json";
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + run_dir.string() + ": " + ec.message());
+    fs::remove(raw_path, ec);
+    mr.program = {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters", std::to_string(iters),
+                  "--out", raw_path.string()};
+    const MpirunPlan plan = build_mpirun_argv(mr, env);
+    const bool quiet = a.flag("--quiet");
+    print_plan(plan, quiet);
+
+    JobOptions jo;
+    jo.run_dir = run_dir.string();
+    jo.timeout_s = launch.timeout_s;
+    CancelOnSignals cancel_guard;
+    jo.cancel = &g_cancel;
+    if (auto g = a.value("--grace")) jo.grace_s = std::stod(*g);
+    jo.on_progress = [&](const Progress& p) {
+        if (quiet || p.kind != Progress::Kind::Other) return;
+        const auto& j = p.raw;
+        if (j.value("event", "") == "measure")
+            std::cerr << "  " << j.value("collective", "?") << " p=" << j.value("p", 0) << " "
+                      << format_bytes(j.value("bytes", std::int64_t{0})) << ": "
+                      << fmt(j.value("time_s", 0.0) * 1e6, 1) << " us\n";
+        else if (j.value("event", "") == "compute")
+            std::cerr << "  " << j.value("what", "?") << ": " << j.dump() << "\n";
+    };
+    const JobResult job = run_mpi_job(plan.argv, jo);
+    if (!job.ok()) throw std::runtime_error("calibration failed: " + describe_failure(job) + "\n(logs in " + run_dir.string() + ")");
+    std::ifstream rf(raw_path);
+    if (!rf) throw std::runtime_error("calibration ended without writing " + raw_path.string());
+    nlohmann::json raw = nlohmann::json::parse(rf, nullptr, false);
+    if (raw.is_discarded()) throw std::runtime_error(raw_path.string() + " is not JSON");
+    const nlohmann::json hw = hardware_file(raw, plan.oversubscribed);
+    {
+        std::ofstream f(out_path);
+        f << hw.dump(2) << "\n";
+        if (!f) throw std::runtime_error("cannot write " + out_path + ": " + std::strerror(errno));
+    }
+    if (auto trace = a.value("--trace")) {
+        traces::TraceWriter w(*trace);
+        traces::Calibration c;
+        c.created_unix_ns = hw.value("created_unix_ns", std::int64_t{0});
+        const auto& hosts = hw["hosts"];
+        c.host = hosts.is_array() && !hosts.empty() ? hosts[0].get<std::string>() : env.local_hostname;
+        c.hardware_json = hw.dump();
+        const auto id = w.add_calibration(c);
+        if (!quiet) std::cerr << "stored as calibration " << id.value << " in " << *trace << "\n";
+    }
+
+    Table m{"measurements", {"collective", "p", "size", "bytes", "time_us", "algbw_GBps", "busbw_GBps"}, {}};
+    for (const auto& s : hw["measurements"])
+        m.rows.push_back({s["collective"].get<std::string>(), s["p"].get<std::int64_t>(),
+                          format_bytes(s["bytes"].get<std::int64_t>()), s["bytes"].get<std::int64_t>(),
+                          s["time_s"].get<double>() * 1e6, s["algbw_bytes_per_s"].get<double>() / 1e9,
+                          s["busbw_bytes_per_s"].get<double>() / 1e9});
+    Table f{"alpha_beta", {"collective", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit_rel_rms", "samples"}, {}};
+    for (const auto& [name, c] : hw["collectives"].items())
+        f.rows.push_back({name, c["alpha_s"].get<double>() * 1e6, c["beta_s_per_byte"].get<double>() * 1e9,
+                          c["bus_bandwidth_bytes_per_s"].get<double>() / 1e9, c["fit_rel_rms"].get<double>(),
+                          c["samples"].get<std::int64_t>()});
+    Table cpu{"compute", {"what", "value", "unit"}, {}};
+    cpu.rows.push_back({std::string("sgemm rate (one rank)"), hw["compute"]["sgemm_flops"].get<double>() / 1e9,
+                        std::string("GFLOP/s")});
+    cpu.rows.push_back({std::string("memory bandwidth (one rank, triad)"),
+                        hw["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9, std::string("GB/s")});
+    print_tables({m, f, cpu}, format, std::cout);
+    if (format == Format::Table)
+        std::cout << "hardware file " << out_path << " (" << hw["ranks"].get<int>() << " ranks"
+                  << (plan.oversubscribed ? ", OVERSUBSCRIBED: contended" : "") << ")\n";
+    return 0;
+}
+
+namespace {
+const VerbRegistration reg_run{
+    "run",
+    "run SPEC.json -o FILE.sqlite [--set key=value ...] [--run-dir DIR] [--quiet] [--dry-run]\n"
+    "      start one training run under mpirun and append it to FILE.sqlite",
+    verb_run};
+const VerbRegistration reg_study{
+    "study",
+    "study SPEC.json --vary dp=1,2,4 [--vary ...] [--repeat K] [--weak] -o FILE.sqlite [--set k=v ...]\n"
+    "      [--name NAME] [--run-dir DIR] [--stop-on-failure] [--dry-run] [--format table|csv|json]\n"
+    "      a scaling study: one run per point and repeat, recorded as a study in FILE.sqlite",
+    verb_study};
+const VerbRegistration reg_calibrate{
+    "calibrate",
+    "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--trace FILE.sqlite]\n"
+    "      [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
+    "      measure collectives (time, algbw, busbw, alpha/beta), sgemm rate and memory bandwidth",
+    verb_calibrate};
+}  // namespace
+
+}  // namespace ss::cli

@@ -1,0 +1,190 @@
+#include "core/calibrate.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace ss::core {
+
+namespace {
+bool known(const std::string& c) {
+    for (const char* k : kCalibratedCollectives)
+        if (c == k) return true;
+    return false;
+}
+void check(const std::string& collective, int p) {
+    if (!known(collective))
+        throw std::invalid_argument("unknown collective '" + collective +
+                                    "' (expected all_reduce, reduce_scatter, all_gather, broadcast "
+                                    "or send_recv)");
+    if (p < 1) throw std::invalid_argument(collective + ": group size " + std::to_string(p) + " < 1");
+}
+}  // namespace
+
+double busbw_factor(const std::string& c, int p) {
+    check(c, p);
+    const double pd = p;
+    if (c == "all_reduce") return 2.0 * (pd - 1) / pd;
+    if (c == "reduce_scatter" || c == "all_gather") return (pd - 1) / pd;
+    return 1.0;  // broadcast, send/recv
+}
+
+CostTerms cost_terms(const std::string& c, int p) {
+    check(c, p);
+    const double pd = p;
+    if (c == "all_reduce") return {2.0 * (pd - 1), 2.0 * (pd - 1) / pd};
+    if (c == "reduce_scatter" || c == "all_gather") return {pd - 1, (pd - 1) / pd};
+    if (c == "broadcast") return {std::ceil(std::log2(pd)), 1.0};
+    return {1.0, 1.0};
+}
+
+AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSample>& samples) {
+    AlphaBeta f;
+    f.collective = c;
+    std::set<std::int64_t> sizes;
+    // Weighted normal equations for T = alpha*x1 + beta*x2, weights w = 1/T^2.
+    double s11 = 0, s12 = 0, s22 = 0, s1t = 0, s2t = 0;
+    for (const auto& s : samples) {
+        if (s.collective != c) continue;
+        if (!(s.time_s > 0) || !std::isfinite(s.time_s))
+            throw std::invalid_argument(c + ": sample of " + std::to_string(s.bytes) +
+                                        " bytes has a non-positive time");
+        const CostTerms t = cost_terms(c, s.p);
+        const double x1 = t.a, x2 = t.b * static_cast<double>(s.bytes), w = 1.0 / (s.time_s * s.time_s);
+        s11 += w * x1 * x1;
+        s12 += w * x1 * x2;
+        s22 += w * x2 * x2;
+        s1t += w * x1 * s.time_s;
+        s2t += w * x2 * s.time_s;
+        sizes.insert(s.bytes);
+        ++f.samples;
+    }
+    if (f.samples < 2 || sizes.size() < 2)
+        throw std::invalid_argument(c + ": fitting alpha and beta needs at least 2 samples of "
+                                    "different sizes (got " + std::to_string(f.samples) + ")");
+    const double det = s11 * s22 - s12 * s12;
+    double alpha = det != 0 ? (s1t * s22 - s2t * s12) / det : -1;
+    double beta = det != 0 ? (s11 * s2t - s12 * s1t) / det : -1;
+    if (alpha < 0) {  // latency below resolution: beta alone (alpha = 0)
+        alpha = 0;
+        beta = s2t / s22;
+        f.alpha_clamped = true;
+    }
+    if (beta < 0) {  // no size dependence measurable: alpha alone
+        beta = 0;
+        alpha = s1t / s11;
+    }
+    f.alpha_s = alpha;
+    f.beta_s_per_byte = beta;
+    double sq = 0;
+    for (const auto& s : samples) {
+        if (s.collective != c) continue;
+        const CostTerms t = cost_terms(c, s.p);
+        const double pred = t.a * alpha + t.b * static_cast<double>(s.bytes) * beta;
+        sq += std::pow((pred - s.time_s) / s.time_s, 2);
+    }
+    f.rel_rms = std::sqrt(sq / f.samples);
+    return f;
+}
+
+std::vector<std::int64_t> parse_sizes(const std::string& text) {
+    auto one = [&](const std::string& item) -> std::int64_t {
+        if (item.empty()) throw std::invalid_argument("--sizes " + text + ": an empty size");
+        size_t pos = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(item, &pos);
+        } catch (const std::exception&) {
+            throw std::invalid_argument("--sizes " + text + ": '" + item + "' is not a size (e.g. 4K, 1M)");
+        }
+        std::string suf = item.substr(pos);
+        std::int64_t mult = 1;
+        if (suf == "K" || suf == "k" || suf == "KiB") mult = 1 << 10;
+        else if (suf == "M" || suf == "MiB") mult = 1 << 20;
+        else if (suf == "G" || suf == "GiB") mult = 1LL << 30;
+        else if (!suf.empty() && suf != "B")
+            throw std::invalid_argument("--sizes " + text + ": unknown unit '" + suf + "' in '" + item +
+                                        "' (K, M, G are powers of 1024)");
+        if (v <= 0) throw std::invalid_argument("--sizes " + text + ": '" + item + "' must be positive");
+        if (v > (1LL << 40) / mult) throw std::invalid_argument("--sizes " + text + ": '" + item + "' is too large");
+        return v * mult;
+    };
+    std::vector<std::int64_t> out;
+    if (auto colon = text.find(':'); colon != std::string::npos) {
+        const std::int64_t lo = one(text.substr(0, colon)), hi = one(text.substr(colon + 1));
+        if (hi < lo) throw std::invalid_argument("--sizes " + text + ": the range ends below its start");
+        for (std::int64_t s = lo; s <= hi; s *= 2) out.push_back(s);
+        return out;
+    }
+    size_t from = 0;
+    while (from <= text.size()) {
+        const size_t comma = std::min(text.find(',', from), text.size());
+        out.push_back(one(text.substr(from, comma - from)));
+        from = comma + 1;
+    }
+    std::set<std::int64_t> uniq(out.begin(), out.end());
+    return {uniq.begin(), uniq.end()};
+}
+
+nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
+    using nlohmann::json;
+    auto need = [&](const char* key) -> const json& {
+        if (!raw.is_object() || !raw.contains(key))
+            throw std::invalid_argument(std::string("calibration output lacks '") + key + "'");
+        return raw.at(key);
+    };
+    std::vector<CollectiveSample> samples;
+    json measurements = json::array();
+    for (const auto& s : need("samples")) {
+        CollectiveSample c;
+        c.collective = s.at("collective").get<std::string>();
+        c.p = s.at("p").get<int>();
+        c.bytes = s.at("bytes").get<std::int64_t>();
+        c.time_s = s.at("time_s").get<double>();
+        c.iterations = s.value("iterations", 0);
+        const double algbw = c.time_s > 0 ? static_cast<double>(c.bytes) / c.time_s : 0.0;
+        measurements.push_back({{"collective", c.collective},
+                                {"p", c.p},
+                                {"bytes", c.bytes},
+                                {"time_s", c.time_s},
+                                {"iterations", c.iterations},
+                                {"algbw_bytes_per_s", algbw},
+                                {"busbw_bytes_per_s", algbw * busbw_factor(c.collective, c.p)}});
+        samples.push_back(std::move(c));
+    }
+    json fits = json::object();
+    for (const char* name : kCalibratedCollectives) {
+        bool any = false;
+        for (const auto& s : samples) any |= s.collective == name;
+        if (!any) continue;
+        const AlphaBeta f = fit_alpha_beta(name, samples);
+        fits[name] = {{"alpha_s", f.alpha_s},
+                      {"beta_s_per_byte", f.beta_s_per_byte},
+                      {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
+                      {"fit_rel_rms", f.rel_rms},
+                      {"samples", f.samples},
+                      {"alpha_clamped_to_zero", f.alpha_clamped}};
+    }
+    json hw = {{"format", "scalescope-hardware"},
+               {"version", 1},
+               {"created_unix_ns", need("created_unix_ns")},
+               {"ranks", need("ranks")},
+               {"hosts", need("hosts")},
+               {"mpi_library", raw.value("mpi_library", "")},
+               {"oversubscribed", oversubscribed},
+               {"cost_model",
+                {{"all_reduce", "2(p-1)*alpha + 2(p-1)/p*n*beta"},
+                 {"reduce_scatter", "(p-1)*alpha + (p-1)/p*n*beta"},
+                 {"all_gather", "(p-1)*alpha + (p-1)/p*n*beta"},
+                 {"broadcast", "ceil(log2 p)*alpha + n*beta"},
+                 {"send_recv", "alpha + n*beta"},
+                 {"n", "bytes of the whole buffer (nccl-tests size)"}}},
+               {"collectives", fits},
+               {"compute", need("compute")},
+               {"memory", need("memory")},
+               {"measurements", measurements}};
+    return hw;
+}
+
+}  // namespace ss::core

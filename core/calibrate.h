@@ -1,0 +1,75 @@
+// Calibration: turns the measurements of `scalescope-cli calibrate` (an nccl-tests-style sweep run
+// by scalescope-calibrate-rank under mpirun) into the hardware file the simulator reads.
+// docs/LAUNCH.md, "The hardware file", documents the JSON. No Qt here.
+//
+// Conventions (DESIGN.md, "Formulas"; nccl-tests' PERFORMANCE.md):
+//   size n      bytes of the collective's whole buffer: all-reduce and broadcast the buffer, reduce-
+//               scatter the input (each rank receives n/p), all-gather the output (each rank
+//               contributes n/p), send/recv the message.
+//   time        seconds per call, the slowest rank's average over the timed iterations.
+//   algbw       n / time (bytes/s)
+//   busbw       algbw * factor: all-reduce 2(p-1)/p; reduce-scatter, all-gather (p-1)/p;
+//               broadcast, send/recv 1.
+//   cost model  T = a(p)*alpha + b(p)*n*beta, with (a, b):
+//                 all-reduce (ring)        (2(p-1),  2(p-1)/p)
+//                 reduce-scatter (ring)    (p-1,     (p-1)/p)
+//                 all-gather (ring)        (p-1,     (p-1)/p)
+//                 broadcast (tree/pipe)    (ceil(log2 p), 1)
+//                 send/recv (one way)      (1,       1)
+//               so that beta = 1 / (bus bandwidth) at large n and alpha is the per-step latency.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ss::core {
+
+// Names used in the hardware file (the trace's collective names; send/recv as one).
+inline constexpr const char* kCalibratedCollectives[] = {"all_reduce", "reduce_scatter", "all_gather",
+                                                         "broadcast", "send_recv"};
+
+struct CollectiveSample {
+    std::string collective;  // one of kCalibratedCollectives
+    int p = 2;               // ranks in the group
+    std::int64_t bytes = 0;  // n, see above
+    double time_s = 0;       // seconds per call
+    int iterations = 0;
+};
+
+// nccl-tests bus bandwidth factor. Throws std::invalid_argument for an unknown collective or p < 1.
+double busbw_factor(const std::string& collective, int p);
+
+struct CostTerms {
+    double a = 0;  // multiplies alpha
+    double b = 0;  // multiplies n * beta
+};
+CostTerms cost_terms(const std::string& collective, int p);
+
+struct AlphaBeta {
+    std::string collective;
+    double alpha_s = 0;          // s, latency per step
+    double beta_s_per_byte = 0;  // s/byte; 1/beta is the bus bandwidth
+    double rel_rms = 0;          // root-mean-square relative error of the fit over its samples
+    int samples = 0;
+    bool alpha_clamped = false;  // the unconstrained fit gave alpha < 0: refitted with alpha = 0
+};
+
+// Least-squares fit of T = a*alpha + b*n*beta over the samples of one collective (any mix of group
+// sizes), weighted by 1/T^2 so that every size counts by its relative error (small messages fix
+// alpha, large ones beta). alpha and beta are kept >= 0. Throws std::invalid_argument with fewer
+// than 2 samples or fewer than 2 distinct sizes, or a non-positive time.
+AlphaBeta fit_alpha_beta(const std::string& collective, const std::vector<CollectiveSample>& samples);
+
+// "4K,64K,1M" (binary suffixes K, M, G; plain bytes) or "4K:16M" (doubling from 4 KiB to 16 MiB).
+// Throws std::invalid_argument naming the bad item.
+std::vector<std::int64_t> parse_sizes(const std::string& text);
+
+// The hardware file: `raw` is what scalescope-calibrate-rank wrote (format, ranks, hosts,
+// samples, compute, memory); adds the derived algbw/busbw per sample and the fits per collective.
+// Throws std::invalid_argument when `raw` lacks a field it needs.
+nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed);
+
+}  // namespace ss::core
