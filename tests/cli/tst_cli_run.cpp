@@ -1,0 +1,166 @@
+// scalescope-cli run / study / calibrate through the real binary, mpirun and scalescope-worker:
+// exit codes, the study recorded in the trace (one run per point with its value), a failing run,
+// the hardware file and its copy in a trace.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "traces/reader.h"
+
+using namespace ss::traces;
+using nlohmann::json;
+
+class TestCliRun : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    struct Result {
+        int code;
+        std::string out, err;
+    };
+    static Result cli(const QStringList& args, int timeout_ms = 180000) {
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), args);
+        if (!p.waitForFinished(timeout_ms)) {
+            p.kill();
+            p.waitForFinished();
+            return {-1, "", "timeout"};
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+    }
+    QString file(const char* n) { return dir_.filePath(QString::fromUtf8(n)); }
+    // A small MLP: a few steps of a 784-32-10 network.
+    QString write_spec(const char* name, const json& extra = json::object()) {
+        json spec = {{"name", "cli-mlp"},
+                     {"model", {{"kind", "mlp"}, {"hidden", {32}}}},
+                     {"training", {{"steps", 6}, {"global_batch", 32}}},
+                     {"parallel", {{"dp", 1}}}};
+        spec.merge_patch(extra);
+        std::ofstream f(file(name).toStdString());
+        f << "// written by tst_cli_run\n" << spec.dump(2) << "\n";
+        return file(name);
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(dir_.isValid()); }
+
+    void study_holds_one_run_per_point_with_its_value() {
+        const QString spec = write_spec("study.json");
+        const Result r = cli({"study", spec, "--vary", "dp=1,2", "--repeat", "2", "-o", file("study.sqlite"),
+                              "--format", "json", "--quiet"});
+        QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+        TraceReader rd(file("study.sqlite").toStdString());
+        const auto studies = rd.studies();
+        QCOMPARE(studies.size(), size_t(1));
+        QCOMPARE(studies[0].variable, std::string("parallel.dp"));
+        QCOMPARE(studies[0].scaling, std::string("strong"));
+        const auto points = rd.study_runs(studies[0].id);
+        QCOMPARE(points.size(), size_t(4));  // 2 values x 2 repeats
+        QCOMPARE(rd.runs().size(), size_t(4));
+        for (const auto& p : points) {
+            const RunInfo run = rd.run(p.run);
+            QCOMPARE(run.status, RunStatus::Completed);
+            QCOMPARE(p.value, std::to_string(run.dp));  // the swept value is the run's dp
+            QCOMPARE(p.p, run.world_size);
+            QVERIFY(run.event_count > 0);
+            const json s = json::parse(run.spec_json);
+            QCOMPARE(s["training"]["global_batch"].get<int>(), 32);  // strong scaling
+        }
+        QCOMPARE(points[0].value, std::string("1"));
+        QCOMPARE(points[3].value, std::string("2"));
+        QCOMPARE(points[1].repeat, 1);
+        // The summary: speedup of the reference point is its p.
+        const json out = json::parse(r.out);
+        QCOMPARE(out["study"].size(), size_t(2));
+        QCOMPARE(out["study"][0]["p"].get<int>(), 1);
+        QCOMPARE(out["study"][0]["speedup"].get<double>(), 1.0);
+        QVERIFY(out["study"][1]["efficiency"].get<double>() > 0);
+    }
+
+    void weak_study_scales_the_global_batch() {
+        const QString spec = write_spec("weak.json", {{"training", {{"global_batch", 16}}}});
+        const Result r = cli({"study", spec, "--vary", "dp=1,2", "--weak", "-o", file("weak.sqlite"), "--quiet"});
+        QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+        TraceReader rd(file("weak.sqlite").toStdString());
+        QCOMPARE(rd.studies().at(0).scaling, std::string("weak"));
+        for (const auto& run : rd.runs())
+            QCOMPARE(json::parse(run.spec_json)["training"]["global_batch"].get<int>(), 16 * run.dp);
+    }
+
+    void failing_run_exits_1_and_is_recorded_failed() {
+        const QString spec = write_spec("fail.json", {{"parallel", {{"dp", 2}}},
+                                                      {"training", {{"steps", 20}}},
+                                                      {"launch", {{"env", {{"SCALESCOPE_WORKER_FAULT", "0:2"}}}}}});
+        const Result r = cli({"run", spec, "-o", file("fail.sqlite"), "--quiet"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.out.find("reason: rank 0") != std::string::npos, r.out.c_str());
+        const auto runs = TraceReader(file("fail.sqlite").toStdString()).runs();
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(runs[0].status, RunStatus::Failed);
+        QVERIFY2(runs[0].failure_reason.find("injected fault at step 2") != std::string::npos,
+                 runs[0].failure_reason.c_str());
+    }
+
+    void bad_input_exits_2() {
+        const QString spec = write_spec("bad.json", {{"parallel", {{"tp", 3}}}});
+        Result r = cli({"run", spec, "-o", file("bad.sqlite")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.find("parallel.tp=3 must divide") != std::string::npos, r.err.c_str());
+        r = cli({"run", write_spec("ok.json"), "-o", file("bad.sqlite"), "--set", "parallel.tpp=2"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.find("parallel.tpp") != std::string::npos, r.err.c_str());
+        r = cli({"run", write_spec("ok2.json")});
+        QCOMPARE(r.code, 2);  // no -o
+        r = cli({"study", write_spec("ok3.json"), "-o", file("s.sqlite"), "--vary", "tp=3,5"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.find("point 3") != std::string::npos && r.err.find("point 5") != std::string::npos, r.err.c_str());
+        QVERIFY(!QFile::exists(file("s.sqlite")));  // nothing started, nothing written
+        r = cli({"calibrate", "-o", file("hw.json"), "--sizes", "4Q"});
+        QCOMPARE(r.code, 2);
+    }
+
+    void dry_run_prints_the_command() {
+        const Result r = cli({"run", write_spec("dry.json", {{"parallel", {{"dp", 4}}}}), "-o", file("dry.sqlite"),
+                              "--dry-run"});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        QVERIFY2(r.out.find("--tag-output -np 4") != std::string::npos, r.out.c_str());
+        QVERIFY(r.out.find("scalescope-worker") != std::string::npos);
+        QVERIFY(!QFile::exists(file("dry.sqlite")));
+    }
+
+    void calibrate_writes_the_hardware_file_and_stores_it() {
+        const Result r = cli({"calibrate", "-o", file("hw.json"), "--np", "2", "--sizes", "4K,64K,256K", "--iters",
+                              "5", "--trace", file("study.sqlite"), "--quiet"});
+        QVERIFY2(r.code == 0, (r.out + r.err).c_str());
+        QVERIFY2(r.out.find("alpha_us") != std::string::npos && r.out.find("busbw_GBps") != std::string::npos,
+                 r.out.c_str());
+        std::ifstream f(file("hw.json").toStdString());
+        const json hw = json::parse(f);
+        QCOMPARE(hw["format"].get<std::string>(), std::string("scalescope-hardware"));
+        QCOMPARE(hw["ranks"].get<int>(), 2);
+        for (const char* c : {"all_reduce", "reduce_scatter", "all_gather", "broadcast", "send_recv"}) {
+            QVERIFY2(hw["collectives"].contains(c), c);
+            QVERIFY(hw["collectives"][c]["beta_s_per_byte"].get<double>() > 0);
+            QVERIFY(hw["collectives"][c]["alpha_s"].get<double>() >= 0);
+        }
+        QCOMPARE(hw["measurements"].size(), size_t(3 * 5));
+        for (const auto& m : hw["measurements"]) {
+            const double algbw = m["bytes"].get<double>() / m["time_s"].get<double>();
+            QVERIFY(std::abs(m["algbw_bytes_per_s"].get<double>() - algbw) <= 1e-9 * algbw);
+        }
+        QVERIFY(hw["compute"]["sgemm_flops"].get<double>() > 1e8);
+        QVERIFY(hw["memory"]["bandwidth_bytes_per_s"].get<double>() > 1e8);
+        TraceReader rd(file("study.sqlite").toStdString());
+        const auto cal = rd.calibrations();
+        QCOMPARE(cal.size(), size_t(1));
+        QVERIFY(json::parse(cal[0].hardware_json) == hw);
+        QCOMPARE(rd.runs().size(), size_t(4));  // the study's runs are untouched
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliRun)
+#include "tst_cli_run.moc"
