@@ -1,0 +1,174 @@
+// Item models under QAbstractItemModelTester (the document list, the generic table model with the
+// Summary page's columns), CSV export, stragglers, and draw lists built from a real tiny trace.
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QSortFilterProxyModel>
+#include <QTest>
+
+#include "gui/app/documents.h"
+#include "gui/common/tablemodel.h"
+#include "gui/summary/summarypage.h"
+#include "gui/timeline/drawlist.h"
+#include "gui_fixture.h"
+
+using namespace ss::gui;
+using namespace ss::traces;
+
+class ModelsTest : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::string path_;
+
+private slots:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        path_ = fixture::writeTinyTrace(dir_);
+    }
+
+    void documentModel() {
+        DocumentModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto doc = std::make_shared<const Document>(loadDocument(QString::fromStdString(path_)));
+        QCOMPARE(doc->data().runs.size(), size_t(2));
+        QCOMPARE(doc->data().studies.size(), size_t(1));
+        model.addDocument(doc);
+        QCOMPARE(model.rowCount(), 1);
+        const QModelIndex file = model.index(0, 0);
+        QCOMPARE(model.data(file, Qt::DisplayRole).toString(), QStringLiteral("tiny.sqlite"));
+        QCOMPARE(model.rowCount(file), 3);  // 2 runs + 1 study
+        QCOMPARE(model.data(model.index(0, 0, file), DocumentModel::KindRole).toString(), QStringLiteral("run"));
+        QCOMPARE(model.data(model.index(2, 0, file), DocumentModel::KindRole).toString(), QStringLiteral("study"));
+        QVERIFY(model.data(model.index(1, 0, file), Qt::DisplayRole).toString().contains(QStringLiteral("dp2")));
+        // Selections round-trip through indexes.
+        const Selection s = model.selectionAt(model.index(1, 0, file));
+        QCOMPARE(s.run.value, std::int64_t(2));
+        QCOMPARE(model.indexOf(s), model.index(1, 0, file));
+        const Selection st = model.selectionAt(model.index(2, 0, file));
+        QVERIFY(st.study.valid());
+        QCOMPARE(st.studyData()->runs.size(), size_t(2));
+        // A second copy, a replace, and removals keep the tester happy.
+        auto doc2 = std::make_shared<const Document>(loadDocument(QString::fromStdString(path_)));
+        model.addDocument(doc2);
+        model.replaceDocument(1, doc2);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.indexOfPath(QString::fromStdString(path_)), 0);
+        model.removeDocument(0);
+        model.removeDocument(0);
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void tableModelSortsByRawValuesAndExportsCsv() {
+        auto model = makeKernelModel(nullptr);
+        QAbstractItemModelTester tester(model.get(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        ss::core::KernelSummary a, b, c;
+        a.name = "gemm";
+        a.total_ns = 900'000;  // 900 µs
+        a.count = 3;
+        b.name = "layer, norm";  // a comma: quoted in CSV
+        b.total_ns = 1'200'000;  // 1.2 ms: sorts after 900 µs although "1.20 ms" < "900 µs" as text
+        b.count = 1;
+        c.name = "gelu";
+        c.total_ns = 5'000;
+        model->setRows({a, b, c});
+        QCOMPARE(model->rowCount(), 3);
+        QCOMPARE(model->data(model->index(0, 3), Qt::DisplayRole).toString(), QStringLiteral("900.0 µs"));
+        QSortFilterProxyModel proxy;
+        QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setSourceModel(model.get());
+        proxy.setSortRole(SortRole);
+        proxy.sort(3, Qt::DescendingOrder);
+        QCOMPARE(proxy.data(proxy.index(0, 0)).toString(), QStringLiteral("layer, norm"));
+        QCOMPARE(proxy.data(proxy.index(2, 0)).toString(), QStringLiteral("gelu"));
+        const QString csv = modelToCsv(&proxy);
+        const QStringList lines = csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);
+        QVERIFY(lines[0].startsWith(QStringLiteral("Kernel,Kind,Calls,Total (ns)")));
+        QVERIFY2(lines[1].startsWith(QStringLiteral("\"layer, norm\",kernel,1,1200000,")), qPrintable(lines[1]));
+        QVERIFY(lines[2].startsWith(QStringLiteral("gemm,kernel,3,900000,")));
+        // Only some rows.
+        QCOMPARE(modelToCsv(&proxy, {2}).count(QLatin1Char('\n')), 2);
+        model->setRows({});
+        QCOMPARE(model->rowCount(), 0);
+    }
+
+    void stragglerRows() {
+        using ss::core::Part;
+        std::vector<ss::core::RankBreakdown> ranks(3);
+        const double work[3] = {100, 100, 130};  // rank 2 works 30 % longer; the others wait for it
+        for (int r = 0; r < 3; ++r) {
+            ranks[r].rank = r;
+            ranks[r].mean.part_ns[static_cast<int>(Part::Compute)] = work[r];
+            ranks[r].mean.part_ns[static_cast<int>(Part::Idle)] = 130 - work[r];
+            ranks[r].mean.step_ns = 130;
+        }
+        const auto rows = stragglers(ranks);
+        QCOMPARE(rows.size(), size_t(3));
+        QVERIFY(!rows[0].straggler);
+        QVERIFY(rows[2].straggler);
+        QVERIFY(qAbs(rows[2].vs_median - 0.3) < 1e-12);
+        QCOMPARE(rows[0].wait_ns, 30.0);
+        auto model = makeStragglerModel(nullptr);
+        QAbstractItemModelTester tester(model.get(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model->setRows(rows);
+        QCOMPARE(model->data(model->index(2, 4), Qt::DisplayRole).toString(), QStringLiteral("yes"));
+    }
+
+    void aggregatesFallback() {
+        TraceReader rd(path_);
+        std::vector<ss::core::KernelSummary> k;
+        std::vector<ss::core::CollectiveSummary> c;
+        summariesFromAggregates(rd.aggregates(RunId(2)), k, c);
+        QCOMPARE(k.size(), size_t(1));
+        QCOMPARE(k[0].name, std::string("gemm"));
+        QCOMPARE(k[0].count, std::int64_t(4));  // 2 ranks x 2 steps
+        QCOMPARE(k[0].total_ns, std::int64_t(4 * 290));
+        QVERIFY(c.size() >= 2);  // all_reduce, send, recv
+    }
+
+    void drawListLinksAndSteps() {
+        TraceReader rd(path_);
+        const auto rows = timelineRows(rd.lanes(RunId(2)));
+        QCOMPARE(rows.size(), size_t(6));
+        QCOMPARE(rows[0].laneName, std::string("steps"));
+        QCOMPARE(rows[2].laneName, std::string("comm"));
+        QCOMPARE(rows[3].rank, 1);
+        DrawListOptions opt;
+        opt.widthPx = 2000;  // 1 ns per pixel: nothing merges
+        const DrawList dl = buildDrawList(rd, RunId(2), rows, TimeAxis{0, 1.0}, opt);
+        QVERIFY(!dl.anySampled);
+        QCOMPARE(dl.eventsRead, std::int64_t(2 * 2 * 4));
+        QCOMPARE(dl.steps.size(), size_t(2));  // rank 0's steps
+        QCOMPARE(dl.steps[1].start, std::int64_t(1000));
+        // Per step: one all-reduce link (rank 0 -> rank 1) and one send -> recv link.
+        int coll = 0, p2p = 0;
+        for (const Link& l : dl.links) {
+            QCOMPARE(l.rowA, 2);  // rank 0's comm row
+            QCOMPARE(l.rowB, 5);  // rank 1's comm row
+            if (l.p2p) {
+                ++p2p;
+                QVERIFY(l.tB > l.tA);  // send start -> recv end
+            } else {
+                ++coll;
+            }
+        }
+        QCOMPARE(coll, 2);
+        QCOMPARE(p2p, 2);
+        // Zoomed far out with a tiny budget: rows are sampled, cost bounded by the samples.
+        DrawListOptions tight;
+        tight.widthPx = 100;
+        tight.detailBudget = 1;
+        tight.samples = 10;
+        const DrawList s = buildDrawList(rd, RunId(2), rows, TimeAxis::fit(0, 2000, 100), tight);
+        QVERIFY(s.anySampled);
+        QVERIFY(s.links.empty());
+        for (const RowDraw& r : s.rows)
+            for (const Block& b : r.blocks) QCOMPARE(b.event, -1);
+        // Cancelled builds stop.
+        CancelToken c;
+        c.cancel();
+        QVERIFY_THROWS_EXCEPTION(JobCancelled, buildDrawList(rd, RunId(2), rows, TimeAxis{0, 1.0}, opt, &c));
+    }
+};
+
+QTEST_MAIN(ModelsTest)
+#include "tst_gui_models.moc"
