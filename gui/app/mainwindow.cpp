@@ -75,7 +75,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     docsLayout->addWidget(docView_);
     left->addWidget(pagesBox);
     left->addWidget(docsBox);
-    left->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("#1 gpt-tiny  dp2×tp1×pp2 (completed)")) + 40);
+    left->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("#1 gpt-tiny  dp2×tp1×pp2")) + 30);
     left->setStretchFactor(0, 0);
     left->setStretchFactor(1, 1);
 
@@ -84,7 +84,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     split->addWidget(stack_);
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 1);
-    split->setSizes({250, 1030});
+    split->setSizes({200, 1080});
+    split->setChildrenCollapsible(false);
     setCentralWidget(split);
 
     addPage(new ExperimentPage);

@@ -32,6 +32,7 @@ TablePanel::TablePanel(const QString& title, QAbstractItemModel* model, QWidget*
     view_ = new QTableView(this);
     view_->setModel(proxy_);
     view_->setSortingEnabled(true);
+    view_->sortByColumn(-1, Qt::AscendingOrder);  // the model's own order until a header is clicked
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     view_->setAlternatingRowColors(true);
     view_->verticalHeader()->hide();
@@ -84,6 +85,8 @@ QString TablePanel::csv(bool selectionOnly) const {
     }
     return modelToCsv(proxy_, rows);
 }
+
+void TablePanel::setDefaultSort(int column, Qt::SortOrder order) { view_->sortByColumn(column, order); }
 
 void TablePanel::copyCsv() { QApplication::clipboard()->setText(csv(true)); }
 

@@ -22,6 +22,8 @@ public:
     // CSV of what is shown: the selected rows if any are selected, else every visible row.
     QString csv(bool selectionOnly = true) const;
     void copyCsv();
+    // The order shown until the user clicks a header.
+    void setDefaultSort(int column, Qt::SortOrder order);
     bool exportCsv(const QString& path) const;
 
 private:

@@ -174,6 +174,7 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     chart_ = new QChartView;
     chart_->setRenderHint(QPainter::Antialiasing);
     chart_->setMinimumHeight(260);
+    chart_->setMinimumWidth(480);
     addExportActions(chart_, QStringLiteral("breakdown"));
 
     auto* straggler = new TablePanel(tr("Stragglers (per rank, per step)"), stragglers_.get());
@@ -183,6 +184,9 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     kt->setObjectName(QStringLiteral("kernelTable"));
     auto* ct = new TablePanel(tr("Collectives"), collectives_.get());
     ct->setObjectName(QStringLiteral("collectiveTable"));
+    kt->setDefaultSort(3, Qt::DescendingOrder);
+    ct->setDefaultSort(5, Qt::DescendingOrder);
+    straggler->setDefaultSort(0, Qt::AscendingOrder);
     tabs_->addTab(kt, tr("Kernels"));
     tabs_->addTab(ct, tr("Collectives"));
 
@@ -191,6 +195,7 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     top->addWidget(straggler);
     top->setStretchFactor(0, 3);
     top->setStretchFactor(1, 2);
+    top->setSizes({620, 360});
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(tabs_);

@@ -40,8 +40,8 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     dl.rows.resize(rows.size());
     const std::int64_t w0 = axis.t0;
     const std::int64_t w1 = std::max(axis.endNs(opt.widthPx), w0 + 1);
-    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(6 * opt.widthPx);
-    const int samples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 3));
+    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(2 * opt.widthPx);
+    const int samples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 6));
 
     // Comm ops drawn one by one, for the links: (row, event index).
     using CollKey = std::tuple<int, std::int64_t, int, std::int64_t>;  // group kind, group, collective, seq

@@ -50,8 +50,8 @@ struct StepMark {
 struct DrawListOptions {
     double widthPx = 1200;
     double minPx = 3;               // ops narrower than this are merged
-    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 6 × width
-    int samples = 0;                // sampled buckets per row; 0 = width / 3
+    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 2 × width
+    int samples = 0;                // sampled buckets per row; 0 = width / 6
     std::size_t maxLinks = 5000;
 };
 
