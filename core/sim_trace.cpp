@@ -193,6 +193,7 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
             }
         }
     std::map<std::tuple<int, std::int64_t, std::int64_t>, int> coll_ref;
+    std::map<const Event*, double> lag;  // s: a member's measured exit after the operation's end
     // Per rank and group kind, when its previous collective finished (measured): costs are service
     // times after that, so that queued non-blocking reductions are not counted twice.
     std::vector<std::pair<std::int64_t, std::tuple<int, std::int64_t, std::int64_t>>> order;
@@ -213,11 +214,14 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
                            std::to_string(mem.size()) + " of its " + std::to_string(e0.group_size) +
                            " members inside the step");
         std::int64_t service_start = arrive;
-        double mean_end = 0;
+        std::int64_t first_end = std::numeric_limits<std::int64_t>::max();
         for (const auto& m : mem) {
             service_start = std::max(service_start, prev_end[static_cast<std::size_t>(m.rank) * traces::kGroupKindCount + static_cast<std::size_t>(e0.group_kind)]);
-            mean_end += static_cast<double>(m.ev->end_ns) / static_cast<double>(mem.size());
+            first_end = std::min(first_end, m.ev->end_ns);
         }
+        // The operation ends when its first member leaves; the others leave later by their
+        // measured lag (ring steps, or a member descheduled), kept as a per-member delay.
+        for (const auto& m : mem) lag[m.ev] = static_cast<double>(m.ev->end_ns - std::max(first_end, service_start)) * 1e-9;
         for (const auto& m : mem)
             prev_end[static_cast<std::size_t>(m.rank) * traces::kGroupKindCount + static_cast<std::size_t>(e0.group_kind)] = m.ev->end_ns;
         CollInstance ci;
@@ -227,7 +231,7 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
         ci.seq = e0.seq;
         ci.size = static_cast<int>(e0.group_size);
         ci.bytes = e0.bytes > 0 ? static_cast<double>(e0.bytes) : 0;
-        ci.cost_s = std::max(0.0, (mean_end - static_cast<double>(service_start)) * 1e-9) *
+        ci.cost_s = std::max(0.0, static_cast<double>(first_end - service_start) * 1e-9) *
                     factor(ci.collective, ci.size, ci.bytes, ci.group);
         g.colls.push_back(ci);
         coll_ref[key] = static_cast<int>(g.colls.size()) - 1;
@@ -296,11 +300,14 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
         if (w.start > t_begin) prog.push_back({OpKind::Compute, Part::Idle, static_cast<double>(w.start - t_begin) * 1e-9, -1});
         std::int64_t cursor = w.start;
         std::vector<std::pair<std::int64_t, int>> pending;  // (measured end, collective) started, not waited
+        std::map<int, double> pending_lag;                  // collective -> this rank's exit lag
         auto flush_waits = [&](std::int64_t until) {
             std::sort(pending.begin(), pending.end());
             std::size_t k = 0;
             for (; k < pending.size() && pending[k].first <= until; ++k) {
                 prog.push_back({OpKind::Wait, Part::ExposedComm, 0, pending[k].second});
+                if (pending[k].first > cursor && pending_lag[pending[k].second] > 0)
+                    prog.push_back({OpKind::Compute, Part::ExposedComm, pending_lag[pending[k].second], -1});
                 cursor = std::max(cursor, pending[k].first);
             }
             pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(k));
@@ -323,14 +330,18 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
                     break;
                 case Item::Coll: {
                     const bool dp_bucket = it.ev->group_kind == GroupKind::DP;
+                    const double my_lag = lag.count(it.ev) ? lag.at(it.ev) : 0.0;
                     if (it.async && !(overlap_off && dp_bucket)) {
                         prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, it.ref});
                         pending.push_back({it.end, it.ref});
+                        pending_lag[it.ref] = my_lag;
                     } else if (it.async) {
                         // overlap off: the bucket is reduced where the rank waited for it
                         pending.push_back({it.end, -1 - it.ref});
+                        pending_lag[-1 - it.ref] = my_lag;
                     } else {
                         prog.push_back({OpKind::Coll, Part::ExposedComm, 0, it.ref});
+                        if (my_lag > 0) prog.push_back({OpKind::Compute, Part::ExposedComm, my_lag, -1});
                         cursor = std::max(cursor, it.end);
                     }
                     break;
@@ -378,9 +389,18 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
                        std::to_string(w.world()));
     const StepTable st = step_table(rd, run_id, world);
     const auto steps = measured_steps(st);
-    double t_mm = 0, t_mem = 0, t_opt = 0, t_data = 0, t_gap = 0;
+    // Per measured step, summed over ranks; the median step of each class is used (a machine
+    // shared with other work stalls some steps, which would inflate a mean).
+    const std::size_t ns_ = steps.size();
+    std::vector<double> v_mm(ns_), v_mem(ns_), v_opt(ns_), v_data(ns_), v_gap(ns_);
     for (int r = 0; r < world; ++r) {
-        for (std::int64_t n : steps) {
+        for (std::size_t si = 0; si < ns_; ++si) {
+            const std::int64_t n = steps[si];
+            double& t_mm = v_mm[si];
+            double& t_mem = v_mem[si];
+            double& t_opt = v_opt[si];
+            double& t_data = v_data[si];
+            double& t_gap = v_gap[si];
             const RankStep win = st.by_step.at(n)[static_cast<std::size_t>(r)];
             std::vector<std::pair<std::int64_t, std::int64_t>> opt;
             for (const Event& e : rd.events_in_window(run_id, r, kLanePhases, win.start, win.end))
@@ -405,8 +425,14 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
             t_gap += static_cast<double>(win.end - win.start - total_length(union_of(busy))) * 1e-9;
         }
     }
-    // Data inside the "data" range includes the batch copy kernel: take it out of the memory class.
-    const double nsteps = static_cast<double>(steps.size());
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    };
+    const double t_mm = median(v_mm), t_mem = median(v_mem), t_opt = median(v_opt), t_data = median(v_data),
+                 t_gap = median(v_gap);
+    const double nsteps = 1.0;  // the medians are per step
     double flops = 0, bytes = 0, kernels = 0, opt_bytes = 0, samples = 0;
     for (const StageWork& sw : w.stages) {
         const double ranks = static_cast<double>(w.dp) * w.tp;
@@ -428,7 +454,7 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
     R.optimizer_bytes_per_s = opt_bytes * nsteps / t_opt;
     R.kernel_overhead_s = t_gap / (kernels * nsteps);
     R.data_s_per_sample = samples > 0 ? t_data / (samples * nsteps) : 0;
-    R.source = "fitted on " + run_label(run) + ", " + std::to_string(steps.size()) + " measured steps";
+    R.source = "fitted on " + run_label(run) + ", median of " + std::to_string(steps.size()) + " measured steps";
     return R;
 }
 

@@ -1,0 +1,312 @@
+// Verb `simulate`: the what-if simulator of core/ (docs/SIMULATOR.md).
+//   simulate SPEC.json --hardware HW.json [--set k=v]... [what-if flags] [--sweep dp=1,2,4 [--weak]]
+//   simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [what-if flags]
+//   simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID]
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/format.h"
+#include "cli/verbs.h"
+#include "core/hardware.h"
+#include "core/sim_replay.h"
+#include "core/sim_trace.h"
+#include "core/simulator.h"
+#include "traces/reader.h"
+
+namespace ss::cli {
+
+using namespace ss::core;
+using namespace ss::traces;
+
+namespace {
+
+Cell num(double v) { return std::isfinite(v) ? Cell{v} : Cell{}; }
+Cell ms(double s) { return num(s * 1e3); }
+Cell pct(double rel) { return num(100.0 * rel); }
+Cell str(const std::string& s) { return Cell{s}; }
+Cell mib(double b) { return num(b / 1048576.0); }
+
+double factor(const Args& a, const std::string& key) {
+    auto v = a.value(key);
+    if (!v) return 1.0;
+    try {
+        size_t pos = 0;
+        const double d = std::stod(*v, &pos);
+        if (pos != v->size() || !(d > 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
+        return d;
+    } catch (const std::exception&) {
+        throw UsageError("option " + key + " needs a positive factor (got '" + *v + "')");
+    }
+}
+
+std::optional<bool> overlap_option(const Args& a) {
+    auto v = a.value("--overlap");
+    if (!v) return std::nullopt;
+    if (*v == "on") return true;
+    if (*v == "off") return false;
+    throw UsageError("--overlap takes on or off (got '" + *v + "')");
+}
+
+std::vector<int> int_list(const std::string& text, const std::string& what) {
+    std::vector<int> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        try {
+            size_t pos = 0;
+            const int v = std::stoi(item, &pos);
+            if (pos != item.size() || v < 1) throw std::invalid_argument("bad");
+            out.push_back(v);
+        } catch (const std::exception&) {
+            throw UsageError(what + ": '" + item + "' is not a positive integer");
+        }
+    }
+    if (out.empty()) throw UsageError(what + " lists no value");
+    return out;
+}
+
+ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>& sets) {
+    std::ifstream f(path);
+    if (!f) throw std::runtime_error("cannot read the spec file " + path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, false, /*ignore_comments=*/true);
+    if (doc.is_discarded()) {
+        const ParseResult pr = parse_spec_file(path);  // names the line and column
+        throw std::runtime_error(format_errors(pr.errors));
+    }
+    for (const auto& s : sets) {
+        try {
+            apply_override(doc, s);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(std::string("--set ") + s + ": " + e.what());
+        }
+    }
+    ParseResult pr = parse_spec(doc);
+    if (!pr.ok()) throw std::runtime_error(path + ":\n" + format_errors(pr.errors));
+    return pr.spec;
+}
+
+std::string layout(const ExperimentSpec& s) {
+    return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
+           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches);
+}
+
+Table breakdown_table(const std::vector<std::pair<std::string, const Breakdown*>>& cols) {
+    Table t{"breakdown", {"part"}, {}};
+    for (const auto& c : cols) {
+        t.columns.push_back(c.first + "_ms");
+        t.columns.push_back(c.first + "_share_pct");
+    }
+    for (int p = 0; p < kPartCount; ++p) {
+        std::vector<Cell> row{str(std::string(to_string(static_cast<Part>(p))))};
+        for (const auto& c : cols) {
+            row.push_back(num(c.second->part_ns[static_cast<std::size_t>(p)] / 1e6));
+            row.push_back(c.second->step_ns > 0 ? pct(c.second->part_ns[static_cast<std::size_t>(p)] / c.second->step_ns) : Cell{});
+        }
+        t.rows.push_back(row);
+    }
+    return t;
+}
+
+std::vector<Cell> result_row(const std::string& engine, const ExperimentSpec& s, const SimResult& r) {
+    return {str(engine),
+            Cell{std::int64_t{r.world}},
+            str(layout(s)),
+            ms(r.step_s),
+            num(r.samples_per_s),
+            num(r.tokens_per_s),
+            pct(r.mfu),
+            mib(r.memory.total),
+            r.memory.capacity > 0 ? mib(r.memory.capacity) : Cell{},
+            str(r.memory.fits ? "yes" : "no"),
+            str(r.oversubscribed ? "yes" : "no")};
+}
+const std::vector<std::string> kResultCols{"engine", "world", "layout", "step_ms", "samples_per_s", "tokens_per_s",
+                                           "mfu_pct", "memory_per_rank_MiB", "capacity_MiB", "fits", "oversubscribed"};
+
+int simulate_spec(const Args& a, Format fmt) {
+    if (a.positional().size() != 1) throw UsageError("simulate takes one spec file (or --trace / --validate FILE)");
+    ExperimentSpec spec = load_spec(a.positional()[0], a.values("--set"));
+    if (auto v = a.integer("--dp")) spec.parallel.dp = static_cast<int>(*v);
+    if (auto v = a.integer("--micro-batches")) spec.parallel.micro_batches = static_cast<int>(*v);
+    if (auto v = overlap_option(a)) spec.parallel.overlap = *v;
+    spec.launch.np = 0;
+    auto hwpath = a.value("--hardware");
+    if (!hwpath)
+        throw UsageError("simulate SPEC needs --hardware HW.json (examples/hardware/*.json, or the file "
+                         "`scalescope-cli calibrate -o HW.json` wrote, or a trace file holding a calibration)");
+    const Hardware hw = scaled(load_hardware(*hwpath), {factor(a, "--compute"), factor(a, "--bandwidth"), factor(a, "--latency")});
+    SimOptions opt;
+    opt.model_oversubscription = !a.flag("--no-oversubscription-model");
+    const std::string engine = a.value_or("--engine", "both");
+    if (engine != "analytic" && engine != "replay" && engine != "both")
+        throw UsageError("--engine takes analytic, replay or both (got '" + engine + "')");
+
+    std::vector<Table> out;
+    Table hwt{"hardware", {"name", "sgemm_TFLOPs", "memory_GBps", "devices_per_node", "cores_per_node", "algorithm",
+                           "intra_alpha_us", "intra_GBps", "inter_alpha_us", "inter_GBps"}, {}};
+    hwt.rows.push_back({str(hw.name), num(hw.flop_per_s / 1e12), num(hw.mem_bw_bytes_per_s / 1e9),
+                        Cell{std::int64_t{hw.devices_per_node}}, Cell{std::int64_t{hw.cores_per_node}},
+                        str(to_string(hw.algorithm)), num(hw.intra.alpha_s * 1e6),
+                        num(hw.intra.beta_s_per_byte > 0 ? 1e-9 / hw.intra.beta_s_per_byte : 0),
+                        num(hw.inter.alpha_s * 1e6), num(hw.inter.beta_s_per_byte > 0 ? 1e-9 / hw.inter.beta_s_per_byte : 0)});
+    out.push_back(hwt);
+    if (auto sweep = a.value("--sweep")) {
+        const auto eq = sweep->find('=');
+        if (eq == std::string::npos) throw UsageError("--sweep takes AXIS=V1,V2,... (e.g. dp=1,2,4,8)");
+        const std::string axis = sweep->substr(0, eq);
+        const auto curve = scaling_curve(spec, hw, axis, int_list(sweep->substr(eq + 1), "--sweep"), a.flag("--weak"), opt);
+        Table t{"curve", {"point", "p", "step_ms", "samples_per_s", "speedup", "efficiency", "mfu_pct", "exposed_comm_pct",
+                          "bubble_pct", "memory_per_rank_MiB", "fits"}, {}};
+        for (const auto& c : curve) {
+            const auto& b = c.result.breakdown;
+            t.rows.push_back({str(c.value), Cell{std::int64_t{c.p}}, ms(c.result.step_s), num(c.result.samples_per_s),
+                              num(c.speedup), num(c.efficiency), pct(c.result.mfu),
+                              pct(b.part(Part::ExposedComm) / b.step_ns), pct(b.part(Part::Bubble) / b.step_ns),
+                              mib(c.result.memory.total), str(c.result.memory.fits ? "yes" : "no")});
+        }
+        out.push_back(t);
+        print_tables(out, fmt, std::cout);
+        return 0;
+    }
+    Table res{"prediction", kResultCols, {}};
+    SimResult an, rp;
+    std::vector<std::pair<std::string, const Breakdown*>> cols;
+    if (engine != "replay") {
+        an = simulate_analytic(spec, hw, opt);
+        res.rows.push_back(result_row("analytic", spec, an));
+        cols.push_back({"analytic", &an.breakdown});
+    }
+    if (engine != "analytic") {
+        rp = simulate_replay(spec, hw, opt);
+        res.rows.push_back(result_row("replay", spec, rp));
+        cols.push_back({"replay", &rp.breakdown});
+    }
+    out.push_back(res);
+    out.push_back(breakdown_table(cols));
+    const SimResult& any = engine == "replay" ? rp : an;
+    const MemoryEstimate& m = any.memory;
+    Table mem{"memory", {"stage", "params_MiB", "grads_MiB", "optimizer_MiB", "activations_MiB", "buffers_MiB", "total_MiB",
+                         "capacity_MiB", "fits"}, {}};
+    mem.rows.push_back({Cell{std::int64_t{m.stage}}, mib(m.params), mib(m.grads), mib(m.optimizer), mib(m.activations),
+                        mib(m.buffers), mib(m.total), m.capacity > 0 ? mib(m.capacity) : Cell{}, str(m.fits ? "yes" : "no")});
+    out.push_back(mem);
+    Table notes{"notes", {"note"}, {}};
+    for (const auto& n : any.notes) notes.rows.push_back({str(n)});
+    if (!notes.rows.empty()) out.push_back(notes);
+    print_tables(out, fmt, std::cout);
+    return 0;
+}
+
+std::optional<Hardware> trace_hardware(const Args& a, const std::string& file) {
+    if (auto h = a.value("--hardware")) return load_hardware(*h);
+    TraceReader rd(file);
+    if (rd.calibrations().empty()) return std::nullopt;
+    return load_hardware(file);
+}
+
+int simulate_trace(const Args& a, Format fmt) {
+    const std::string file = *a.value("--trace");
+    TraceReader rd(file);
+    RunId run;
+    if (auto r = a.integer("--run")) run = RunId(*r);
+    else {
+        auto runs = rd.runs();
+        if (runs.empty()) throw std::runtime_error(file + " holds no run");
+        run = runs.front().id;
+    }
+    TraceWhatIf w;
+    w.compute = factor(a, "--compute");
+    w.bandwidth = factor(a, "--bandwidth");
+    w.latency = factor(a, "--latency");
+    w.overlap = overlap_option(a);
+    if (auto s = a.integer("--step")) w.step = *s;
+    if (a.value("--dp") || a.value("--micro-batches"))
+        throw UsageError("--dp and --micro-batches change the graph's shape: simulate the run's spec instead "
+                         "(simulate SPEC.json --hardware HW --dp N); a recorded trace replays its own layout");
+    if (w.bandwidth != 1 || w.latency != 1) {
+        auto hw = trace_hardware(a, file);
+        if (!hw) throw UsageError("--bandwidth/--latency re-time collectives with the network model: pass --hardware HW.json "
+                                  "(the calibration of the machine the trace was recorded on)");
+        w.base = *hw;
+    }
+    const TraceReplayResult r = replay_trace(rd, run, w);
+    Table t{"replay", {"run", "name", "step", "world", "measured_ms", "replayed_ms", "difference_pct", "ops", "collectives",
+                       "messages", "oversubscribed"}, {}};
+    t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), Cell{r.step}, Cell{std::int64_t{r.run.world_size}},
+                      ms(r.measured_step_s), ms(r.replay.step_s), pct((r.replay.step_s - r.measured_step_s) / r.measured_step_s),
+                      Cell{std::int64_t{r.ops}}, Cell{std::int64_t{r.collectives}}, Cell{std::int64_t{r.messages}},
+                      str(r.run.oversubscribed ? "yes" : "no")});
+    std::vector<Table> out{t, breakdown_table({{"replay", &r.replay.breakdown}})};
+    Table notes{"notes", {"note"}, {}};
+    for (const auto& n : r.notes) notes.rows.push_back({str(n)});
+    if (!notes.rows.empty()) out.push_back(notes);
+    print_tables(out, fmt, std::cout);
+    return 0;
+}
+
+int simulate_validate(const Args& a, Format fmt) {
+    const std::string file = *a.value("--validate");
+    auto hw = trace_hardware(a, file);
+    if (!hw)
+        throw UsageError("--validate needs the calibration of the machine: --hardware HW.json, or a calibration stored in " +
+                         file + " (scalescope-cli calibrate -o HW.json --trace " + file + ")");
+    TraceReader rd(file);
+    StudyId study;
+    if (auto s = a.integer("--study")) study = StudyId(*s);
+    RunId fit;
+    if (auto f = a.integer("--fit-run")) fit = RunId(*f);
+    const ValidationReport rep = validate_runs(rd, *hw, study, fit);
+    Table t{"validation", {"run", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "analytic_ms",
+                           "analytic_err_pct", "replay_ms", "replay_err_pct", "note"}, {}};
+    for (const auto& r : rep.rows) {
+        const bool predicted = r.analytic_s > 0;
+        t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), str(r.layout), Cell{std::int64_t{r.run.world_size}},
+                          str(r.oversubscribed ? "yes" : "no"), str(r.fit ? "fit" : predicted ? "predicted" : "skipped"),
+                          ms(r.measured_s), predicted ? ms(r.analytic_s) : Cell{}, predicted ? pct(r.analytic_err) : Cell{},
+                          predicted ? ms(r.replay_s) : Cell{}, predicted ? pct(r.replay_err) : Cell{}, str(r.note)});
+    }
+    Table s{"summary", {"runs", "predicted", "mae_analytic_pct", "mae_replay_pct"}, {}};
+    s.rows.push_back({str("not oversubscribed"), Cell{std::int64_t{rep.predicted}}, pct(rep.mae_analytic), pct(rep.mae_replay)});
+    s.rows.push_back({str("oversubscribed"), Cell{std::int64_t{rep.predicted_over}}, pct(rep.mae_analytic_over),
+                      pct(rep.mae_replay_over)});
+    Table f{"calibration", {"what", "source"}, {}};
+    f.rows.push_back({str("network and hardware"), str(rep.hardware)});
+    for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
+    print_tables({t, s, f}, fmt, std::cout);
+    return 0;
+}
+
+int verb_simulate(const Argv& argv) {
+    Args a(argv,
+           {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
+            "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run"},
+           {"--weak", "--no-oversubscription-model"});
+    const Format fmt = parse_format(a.value_or("--format", "table"));
+    try {
+        if (a.value("--validate")) return simulate_validate(a, fmt);
+        if (a.value("--trace")) return simulate_trace(a, fmt);
+        return simulate_spec(a, fmt);
+    } catch (const HardwareError& e) {
+        throw std::runtime_error(e.what());
+    }
+}
+
+const VerbRegistration reg{
+    "simulate",
+    "simulate SPEC.json --hardware HW.json [--set k=v]... [--engine analytic|replay|both] [--dp N] "
+    "[--micro-batches N] [--overlap on|off] [--compute K] [--bandwidth K] [--latency K] [--sweep dp=1,2,4 [--weak]] "
+    "[--format table|csv|json]\n"
+    "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
+    "[--latency K] [--overlap on|off]\n"
+    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID]   what-if simulator "
+    "(docs/SIMULATOR.md)",
+    verb_simulate};
+
+}  // namespace
+
+}  // namespace ss::cli
