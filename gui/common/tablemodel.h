@@ -42,6 +42,7 @@ public:
         std::function<QVariant(const Row&)> value;    // raw value: sorting and CSV
         std::function<QString(const QVariant&)> text = {};  // display text; default: the value
         QString toolTip = {};
+        std::function<QString(const Row&)> rowText = {};  // display text that needs the whole row
     };
 
     explicit TableModel(std::vector<Column> columns, QObject* parent = nullptr)
@@ -68,6 +69,7 @@ public:
         const Row& r = rows_[static_cast<size_t>(index.row())];
         switch (role) {
         case Qt::DisplayRole: {
+            if (c.rowText) return c.rowText(r);
             QVariant v = c.value(r);
             return c.text ? QVariant(c.text(v)) : v;
         }

@@ -1,5 +1,410 @@
 #include "gui/compare/comparepage.h"
 
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLegend>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "core/analysis.h"
+#include "gui/common/charts.h"
+#include "gui/common/format.h"
+#include "gui/common/tablepanel.h"
+
 namespace ss::gui {
-ComparePage::ComparePage(QWidget* parent) : Page(parent) {}
+
+using namespace ss::core;
+using namespace ss::traces;
+
+namespace {
+QString sv(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
+QString relText(const QVariant& v) {
+    const double r = v.toDouble();
+    if (!std::isfinite(r)) return QStringLiteral("–");
+    return (r >= 0 ? QStringLiteral("+") : QString()) + formatPercent(r);
+}
+QString nsText(const QVariant& v) { return formatDuration(v.toDouble()); }
+QString num(const QVariant& v) { return formatNumber(v.toDouble(), 4); }
+// A value in its unit, for the summary rows (ns as durations).
+QString valueIn(double v, const std::string& unit) {
+    if (unit == "ns") return formatDuration(v);
+    if (unit == "ratio") return formatPercent(v);
+    return formatNumber(v, 4) + (unit.empty() ? QString() : QLatin1Char(' ') + fromStd(unit));
+}
+}  // namespace
+
+std::unique_ptr<TableModel<MetricDelta>> makeMetricDeltaModel(QObject* parent) {
+    using M = TableModel<MetricDelta>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Metric"), [](const MetricDelta& m) { return QVariant(fromStd(m.name)); }},
+        {QObject::tr("Unit"), [](const MetricDelta& m) { return QVariant(fromStd(m.unit)); }},
+        {QObject::tr("A"), [](const MetricDelta& m) { return QVariant(m.d.a); }, num, {},
+         [](const MetricDelta& m) { return valueIn(m.d.a, m.unit); }},
+        {QObject::tr("B"), [](const MetricDelta& m) { return QVariant(m.d.b); }, num, {},
+         [](const MetricDelta& m) { return valueIn(m.d.b, m.unit); }},
+        {QObject::tr("B − A"), [](const MetricDelta& m) { return QVariant(m.d.abs); }, num, {},
+         [](const MetricDelta& m) { return valueIn(m.d.abs, m.unit); }},
+        {QObject::tr("Change"), [](const MetricDelta& m) { return QVariant(m.d.rel); }, relText},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<KernelDelta>> makeKernelDeltaModel(QObject* parent) {
+    using M = TableModel<KernelDelta>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Kernel"), [](const KernelDelta& k) { return QVariant(fromStd(k.name)); }},
+        {QObject::tr("In"), [](const KernelDelta& k) { return QVariant(sv(to_string(k.presence))); }},
+        {QObject::tr("A per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.a); }, nsText},
+        {QObject::tr("B per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.b); }, nsText},
+        {QObject::tr("Δ per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.abs); }, nsText},
+        {QObject::tr("Change"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.rel); }, relText},
+        {QObject::tr("Calls/step A"), [](const KernelDelta& k) { return QVariant(k.count_per_step.a); }, num},
+        {QObject::tr("Calls/step B"), [](const KernelDelta& k) { return QVariant(k.count_per_step.b); }, num},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<CollectiveDelta>> makeCollectiveDeltaModel(QObject* parent) {
+    using M = TableModel<CollectiveDelta>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Collective"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.collective))); }},
+        {QObject::tr("Group"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.group_kind))); }},
+        {QObject::tr("In"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.presence))); }},
+        {QObject::tr("A per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.a); }, nsText},
+        {QObject::tr("B per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.b); }, nsText},
+        {QObject::tr("Change"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.rel); }, relText},
+        {QObject::tr("Bytes/step A"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.a); },
+         [](const QVariant& v) { return formatBytes(v.toDouble()); }},
+        {QObject::tr("Bytes/step B"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.b); },
+         [](const QVariant& v) { return formatBytes(v.toDouble()); }},
+        {QObject::tr("busbw A (B/s)"), [](const CollectiveDelta& c) { return QVariant(c.busbw.a); },
+         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }},
+        {QObject::tr("busbw B (B/s)"), [](const CollectiveDelta& c) { return QVariant(c.busbw.b); },
+         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<StudyPointDelta>> makeStudyPointDeltaModel(QObject* parent) {
+    using M = TableModel<StudyPointDelta>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("p"), [](const StudyPointDelta& p) { return QVariant(p.p); }},
+        {QObject::tr("In"), [](const StudyPointDelta& p) { return QVariant(sv(to_string(p.presence))); }},
+        {QObject::tr("Time A (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.a); }, nsText},
+        {QObject::tr("Time B (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.b); }, nsText},
+        {QObject::tr("Time change"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.rel); }, relText},
+        {QObject::tr("Speedup A"), [](const StudyPointDelta& p) { return QVariant(p.speedup.a); }, num},
+        {QObject::tr("Speedup B"), [](const StudyPointDelta& p) { return QVariant(p.speedup.b); }, num},
+        {QObject::tr("Efficiency A"), [](const StudyPointDelta& p) { return QVariant(p.efficiency.a); },
+         [](const QVariant& v) { return formatPercent(v.toDouble()); }},
+        {QObject::tr("Efficiency B"), [](const StudyPointDelta& p) { return QVariant(p.efficiency.b); },
+         [](const QVariant& v) { return formatPercent(v.toDouble()); }},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<FitDelta>> makeFitDeltaModel(QObject* parent) {
+    using M = TableModel<FitDelta>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Law"), [](const FitDelta& f) { return QVariant(sv(to_string(f.law))); }},
+        {QObject::tr("Parameter"), [](const FitDelta& f) { return QVariant(fromStd(f.param)); }},
+        {QObject::tr("A"), [](const FitDelta& f) { return QVariant(f.value.a); }, num},
+        {QObject::tr("B"), [](const FitDelta& f) { return QVariant(f.value.b); }, num},
+        {QObject::tr("Change"), [](const FitDelta& f) { return QVariant(f.value.rel); }, relText},
+        {QObject::tr("Significant"), [](const FitDelta& f) { return QVariant(f.significant ? QObject::tr("yes") : QObject::tr("no")); },
+         {}, QObject::tr("the two bootstrap intervals do not overlap")},
+    }, parent);
+}
+
+ComparePage::ComparePage(QWidget* parent) : Page(parent) {
+    summary_ = makeMetricDeltaModel(nullptr);
+    parts_ = makeMetricDeltaModel(nullptr);
+    kernels_ = makeKernelDeltaModel(nullptr);
+    collectives_ = makeCollectiveDeltaModel(nullptr);
+    points_ = makeStudyPointDeltaModel(nullptr);
+    fits_ = makeFitDeltaModel(nullptr);
+
+    a_ = new QComboBox;
+    b_ = new QComboBox;
+    a_->setObjectName(QStringLiteral("compareA"));
+    b_->setObjectName(QStringLiteral("compareB"));
+    for (QComboBox* c : {a_, b_}) {
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(28);
+        connect(c, &QComboBox::currentIndexChanged, this, &ComparePage::compare);
+    }
+    verdict_ = new QLabel(tr("Open two runs (or two studies) to compare them."));
+    verdict_->setWordWrap(true);
+    warnings_ = new QLabel;
+    warnings_->setWordWrap(true);
+    warnings_->setStyleSheet(QStringLiteral("color:#b45309;"));
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("<b>A</b>")));
+    top->addWidget(a_, 1);
+    top->addWidget(new QLabel(tr("<b>B</b>")));
+    top->addWidget(b_, 1);
+
+    // Runs.
+    breakdown_ = makeChartView(QStringLiteral("compare-breakdown"));
+    auto* runTabs = new QTabWidget;
+    runTabs->addTab(new TablePanel(tr("Kernels: time per step per rank"), kernels_.get()), tr("Kernels"));
+    runTabs->addTab(new TablePanel(tr("Collectives"), collectives_.get()), tr("Collectives"));
+    runTabs->addTab(new TablePanel(tr("Breakdown parts"), parts_.get()), tr("Breakdown"));
+    auto* runTop = new QSplitter(Qt::Horizontal);
+    runTop->addWidget(breakdown_);
+    auto* sumPanel = new TablePanel(tr("Summary"), summary_.get());
+    sumPanel->setObjectName(QStringLiteral("compareSummary"));
+    runTop->addWidget(sumPanel);
+    runTop->setSizes({560, 480});
+    auto* runSplit = new QSplitter(Qt::Vertical);
+    runSplit->addWidget(runTop);
+    runSplit->addWidget(runTabs);
+    runSplit->setSizes({330, 300});
+
+    // Studies.
+    curves_ = makeChartView(QStringLiteral("compare-scaling"));
+    auto* studyTabs = new QTabWidget;
+    studyTabs->addTab(new TablePanel(tr("Points"), points_.get()), tr("Points"));
+    studyTabs->addTab(new TablePanel(tr("Fitted parameters"), fits_.get()), tr("Fits"));
+    auto* studySplit = new QSplitter(Qt::Horizontal);
+    studySplit->addWidget(curves_);
+    studySplit->addWidget(studyTabs);
+
+    modes_ = new QStackedWidget;
+    modes_->addWidget(runSplit);
+    modes_->addWidget(studySplit);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(verdict_);
+    layout->addWidget(warnings_);
+    layout->addWidget(modes_, 1);
+}
+
+void ComparePage::setDocuments(const std::vector<DocumentPtr>& docs) {
+    docs_ = docs;
+    rebuildChoices();
+}
+
+void ComparePage::setSelection(const Selection& s) {
+    sel_ = s;
+    // A follows the selection when nothing is compared yet.
+    for (int i = 0; i < static_cast<int>(choices_.size()); ++i) {
+        const Choice& c = choices_[static_cast<size_t>(i)];
+        if (c.doc == s.doc && ((s.study.valid() && c.study == s.study) || (!s.study.valid() && c.run == s.run))) {
+            if (a_->currentIndex() != i && b_->currentIndex() != i) a_->setCurrentIndex(i);
+            break;
+        }
+    }
+}
+
+void ComparePage::rebuildChoices() {
+    const QString curA = a_->currentText(), curB = b_->currentText();
+    choices_.clear();
+    for (const DocumentPtr& d : docs_) {
+        for (const RunData& r : d->data().runs)
+            choices_.push_back({d, r.info.id, {}, QStringLiteral("%1 · %2").arg(d->displayName(), runLabel(r.info))});
+        for (const StudyData& s : d->data().studies)
+            choices_.push_back({d, {}, s.info.id,
+                                tr("%1 · study #%2 %3").arg(d->displayName()).arg(s.info.id.value).arg(fromStd(s.info.variable))});
+    }
+    QSignalBlocker ba(a_), bb(b_);
+    a_->clear();
+    b_->clear();
+    for (const Choice& c : choices_) {
+        a_->addItem(c.label);
+        b_->addItem(c.label);
+    }
+    // Keep the choices; else A = the first run, B = the next item of the same kind.
+    int ia = a_->findText(curA), ib = b_->findText(curB);
+    if (ia < 0) ia = 0;
+    if ((ib < 0 || ib == ia) && !choices_.empty()) {
+        // B: preferably a run of another world size (the interesting comparison), else the next.
+        const Choice& ca = choices_[static_cast<size_t>(ia)];
+        const RunData* ra = ca.doc->data().run(ca.run);
+        ib = -1;
+        for (int i = 0; i < static_cast<int>(choices_.size()) && ra; ++i) {
+            const RunData* r = choices_[static_cast<size_t>(i)].doc->data().run(choices_[static_cast<size_t>(i)].run);
+            if (i != ia && r && r->info.world_size != ra->info.world_size) {
+                ib = i;
+                break;
+            }
+        }
+    }
+    if (ib < 0 || ib == ia) {
+        ib = -1;
+        for (int i = 0; i < static_cast<int>(choices_.size()); ++i)
+            if (i != ia && choices_[static_cast<size_t>(i)].study.valid() == choices_[static_cast<size_t>(ia)].study.valid()) {
+                ib = i;
+                break;
+            }
+        if (ib < 0) ib = ia;
+    }
+    if (!choices_.empty()) {
+        a_->setCurrentIndex(ia);
+        b_->setCurrentIndex(ib);
+    }
+    compare();
+}
+
+void ComparePage::compare() {
+    job_.cancel();
+    const int ia = a_->currentIndex(), ib = b_->currentIndex();
+    if (ia < 0 || ib < 0 || ia >= static_cast<int>(choices_.size()) || ib >= static_cast<int>(choices_.size())) {
+        verdict_->setText(tr("Open two runs (or two studies) to compare them."));
+        setReady(true);
+        return;
+    }
+    const Choice A = choices_[static_cast<size_t>(ia)], B = choices_[static_cast<size_t>(ib)];
+    if (A.study.valid() != B.study.valid()) {
+        verdict_->setText(tr("Compare a run with a run, or a study with a study."));
+        setReady(true);
+        return;
+    }
+    setReady(false);
+    verdict_->setText(tr("Comparing…"));
+    const std::string la = A.label.toStdString(), lb = B.label.toStdString();
+    if (!A.study.valid()) {
+        job_ = startJob<RunComparison>(
+            this,
+            [A, B, la, lb](const CancelToken& c) {
+                RunAnalysis ra = A.doc->withReader("analysis", [&](TraceReader& rd) { return analyze_run(rd, A.run); });
+                c.check();
+                RunAnalysis rb = B.doc->withReader("analysis", [&](TraceReader& rd) { return analyze_run(rd, B.run); });
+                return compare_runs(ra, rb, la, lb);
+            },
+            [this](RunComparison c) {
+                showRuns(c);
+                setReady(true);
+            },
+            [this](const QString& e) {
+                verdict_->setText(tr("Cannot compare: %1").arg(e.toHtmlEscaped()));
+                setReady(true);
+            });
+        return;
+    }
+    using Triple = std::tuple<StudyComparison, ScalingResult, ScalingResult>;
+    job_ = startJob<Triple>(
+        this,
+        [A, B, la, lb](const CancelToken& c) {
+            ScalingResult sa = A.doc->withReader("analysis", [&](TraceReader& rd) { return analyze_study(rd, A.study); });
+            c.check();
+            ScalingResult sb = B.doc->withReader("analysis", [&](TraceReader& rd) { return analyze_study(rd, B.study); });
+            return Triple{compare_studies(sa, sb, la, lb), sa, sb};
+        },
+        [this](Triple t) {
+            showStudies(std::get<0>(t), std::get<1>(t), std::get<2>(t));
+            setReady(true);
+        },
+        [this](const QString& e) {
+            verdict_->setText(tr("Cannot compare: %1").arg(e.toHtmlEscaped()));
+            setReady(true);
+        });
+}
+
+void ComparePage::showRuns(const RunComparison& c) {
+    modes_->setCurrentIndex(0);
+    verdict_->setText(QStringLiteral("<b>%1</b>").arg(fromStd(c.verdict).toHtmlEscaped()));
+    QStringList w;
+    for (const auto& s : c.warnings) w << fromStd(s).toHtmlEscaped();
+    warnings_->setText(w.join(QStringLiteral("<br>")));
+    warnings_->setVisible(!w.isEmpty());
+    summary_->setRows(c.summary);
+    parts_->setRows(c.breakdown);
+    kernels_->setRows(c.kernels);
+    collectives_->setRows(c.collectives);
+
+    auto* chart = new QChart;
+    chart->setTitle(tr("Step breakdown, ms per step (mean over ranks)"));
+    auto* series = new QBarSeries;
+    auto* setA = new QBarSet(tr("A: run #%1").arg(c.run_a.id.value));
+    auto* setB = new QBarSet(tr("B: run #%1").arg(c.run_b.id.value));
+    setA->setColor(QColor(0x2f, 0x6f, 0xdb));
+    setB->setColor(QColor(0xe8, 0x6a, 0x1c));
+    QStringList cats;
+    double top = 0;
+    for (const MetricDelta& m : c.breakdown) {
+        bool isPart = false;
+        for (int p = 0; p < kPartCount; ++p) isPart = isPart || m.name == to_string(static_cast<Part>(p));
+        if (!isPart) continue;
+        cats << fromStd(m.name).replace(QLatin1Char('_'), QLatin1Char(' '));
+        *setA << m.d.a / 1e6;
+        *setB << m.d.b / 1e6;
+        top = std::max({top, m.d.a / 1e6, m.d.b / 1e6});
+    }
+    series->append(setA);
+    series->append(setB);
+    chart->addSeries(series);
+    auto* x = new QBarCategoryAxis;
+    x->append(cats);
+    x->setLabelsAngle(-35);
+    auto* y = new QValueAxis;
+    y->setRange(0, top * 1.1 + 1e-9);
+    y->applyNiceNumbers();
+    y->setTitleText(tr("ms per step"));
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(x);
+    series->attachAxis(y);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    setChart(breakdown_, chart);
+}
+
+void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, const ScalingResult& b) {
+    modes_->setCurrentIndex(1);
+    verdict_->setText(QStringLiteral("<b>%1</b>").arg(fromStd(c.verdict).toHtmlEscaped()));
+    QStringList w;
+    for (const auto& s : c.warnings) w << fromStd(s).toHtmlEscaped();
+    warnings_->setText(w.join(QStringLiteral("<br>")));
+    points_->setRows(c.points);
+    fits_->setRows(c.fits);
+    auto* chart = new QChart;
+    chart->setTitle(tr("Speedup: A and B"));
+    double pMax = 2, sMax = 1;
+    for (const auto* r : {&a, &b})
+        for (const ScalingPoint& p : r->points) {
+            pMax = std::max(pMax, static_cast<double>(p.p));
+            sMax = std::max(sMax, p.speedup);
+        }
+    const QColor colors[2] = {QColor(0x2f, 0x6f, 0xdb), QColor(0xe8, 0x6a, 0x1c)};
+    int k = 0;
+    auto* xAxis = makePAxis(false, 1, pMax * 1.5);
+    auto* yAxis = new QValueAxis;
+    yAxis->setRange(0, std::max(2.0, sMax * 1.3));
+    yAxis->setTitleText(tr("speedup"));
+    chart->addAxis(xAxis, Qt::AlignBottom);
+    chart->addAxis(yAxis, Qt::AlignLeft);
+    for (const auto* r : {&a, &b}) {
+        auto* pts = new QScatterSeries;
+        pts->setName(k == 0 ? tr("A measured") : tr("B measured"));
+        pts->setColor(colors[k]);
+        pts->setMarkerSize(11);
+        for (const ScalingPoint& p : r->points) pts->append(p.p, p.speedup);
+        chart->addSeries(pts);
+        pts->attachAxis(xAxis);
+        pts->attachAxis(yAxis);
+        for (const LawFit& f : r->fits) {
+            if (!f.ok || !f.matches_scaling || f.law == Law::Usl) continue;
+            auto* line = curveSeries((k == 0 ? tr("A ") : tr("B ")) + sv(to_string(f.law)), [&](double p) { return f.speedup(p); }, 1,
+                                     pMax * 1.5, false, colors[k], Qt::DashLine, 0, sMax * 3);
+            chart->addSeries(line);
+            line->attachAxis(xAxis);
+            line->attachAxis(yAxis);
+        }
+        ++k;
+    }
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    setChart(curves_, chart);
+}
+
 }  // namespace ss::gui

@@ -1,8 +1,25 @@
+// The Compare page: two runs (or two studies) side by side — the verdict, headline deltas,
+// breakdown bars of A and B, kernel and collective delta tables; for studies, the per-p deltas,
+// fitted-parameter deltas and both speedup curves overlaid. core::compare_runs / compare_studies
+// on the job pool. A and B may come from different open files.
 #pragma once
 
+#include "core/compare.h"
 #include "gui/app/page.h"
+#include "gui/common/tablemodel.h"
+
+class QChartView;
+class QComboBox;
+class QLabel;
+class QStackedWidget;
 
 namespace ss::gui {
+
+std::unique_ptr<TableModel<core::MetricDelta>> makeMetricDeltaModel(QObject* parent);
+std::unique_ptr<TableModel<core::KernelDelta>> makeKernelDeltaModel(QObject* parent);
+std::unique_ptr<TableModel<core::CollectiveDelta>> makeCollectiveDeltaModel(QObject* parent);
+std::unique_ptr<TableModel<core::StudyPointDelta>> makeStudyPointDeltaModel(QObject* parent);
+std::unique_ptr<TableModel<core::FitDelta>> makeFitDeltaModel(QObject* parent);
 
 class ComparePage : public Page {
     Q_OBJECT
@@ -10,7 +27,40 @@ public:
     explicit ComparePage(QWidget* parent = nullptr);
     QString pageId() const override { return QStringLiteral("compare"); }
     QString pageTitle() const override { return tr("Compare"); }
-    void setSelection(const Selection&) override {}
+    void setSelection(const Selection& s) override;
+    void setDocuments(const std::vector<DocumentPtr>& docs) override;
+    QComboBox* comboA() const { return a_; }
+    QComboBox* comboB() const { return b_; }
+
+private:
+    struct Choice {
+        DocumentPtr doc;
+        traces::RunId run;
+        traces::StudyId study;
+        QString label;
+    };
+    void rebuildChoices();
+    void compare();
+    void showRuns(const core::RunComparison& c);
+    void showStudies(const core::StudyComparison& c, const core::ScalingResult& a, const core::ScalingResult& b);
+
+    std::vector<DocumentPtr> docs_;
+    std::vector<Choice> choices_;
+    Selection sel_;
+    CancelToken job_;
+    QComboBox* a_;
+    QComboBox* b_;
+    QLabel* verdict_;
+    QLabel* warnings_;
+    QStackedWidget* modes_;
+    QChartView* breakdown_;
+    QChartView* curves_;
+    std::unique_ptr<TableModel<core::MetricDelta>> summary_;
+    std::unique_ptr<TableModel<core::MetricDelta>> parts_;
+    std::unique_ptr<TableModel<core::KernelDelta>> kernels_;
+    std::unique_ptr<TableModel<core::CollectiveDelta>> collectives_;
+    std::unique_ptr<TableModel<core::StudyPointDelta>> points_;
+    std::unique_ptr<TableModel<core::FitDelta>> fits_;
 };
 
 }  // namespace ss::gui
