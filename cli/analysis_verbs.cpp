@@ -107,11 +107,17 @@ struct StatsTables {
                       "model_gflop_per_step", "model_gflop_per_s", "kernel_gflop_per_s", "peak_gflop_per_s_rank",
                       "peak_source", "mfu"},
                      {}};
+    Table steps{"steps",
+                {"run", "step", "warmup", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
+                 "optimizer_ms", "other_host_ms", "idle_ms", "communication_ms", "overlapped_ms", "overlap_ratio"},
+                {}};
     Table warnings{"warnings", {"run", "warning"}, {}};
 };
 
-void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b) {
-    std::vector<Cell> row{run, std::move(rank), ms(b.sum())};
+void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b, Cell warmup = Cell{}) {
+    std::vector<Cell> row{run, std::move(rank)};
+    if (!std::holds_alternative<std::monostate>(warmup)) row.push_back(std::move(warmup));
+    row.push_back(ms(b.sum()));
     for (int i = 0; i < kPartCount; ++i) row.push_back(ms(b.part_ns[static_cast<size_t>(i)]));
     row.push_back(ms(b.comm_ns));
     row.push_back(ms(b.overlapped_ns));
@@ -130,6 +136,8 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
                           num(a.overall.overlap_ratio())});
     breakdown_row(t.breakdown, id, str("all"), a.overall);
     for (const auto& r : a.ranks) breakdown_row(t.breakdown, id, std::int64_t{r.rank}, r.mean);
+    for (const auto& st : a.steps)
+        breakdown_row(t.steps, id, Cell{st.step}, st.overall, str(st.warmup ? "yes" : "no"));
     for (const auto& k : a.kernels)
         t.kernels.rows.push_back({id, k.name, str(to_string(k.kind)), k.count, ms(static_cast<double>(k.total_ns)),
                                   num(k.share), us(k.mean_ns), us(k.median_ns), us(static_cast<double>(k.p95_ns)),
@@ -150,7 +158,7 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
 }
 
 int verb_stats(const Argv& argv) {
-    Args a(argv, {"--format", "--run", "--warmup", "--peak-flops", "--hardware"});
+    Args a(argv, {"--format", "--run", "--warmup", "--peak-flops", "--hardware"}, {"--per-step"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     const AnalysisOptions opt = analysis_options(a);
     TraceReader rd(one_file(a, "stats"));
@@ -178,7 +186,9 @@ int verb_stats(const Argv& argv) {
                                   s.key, s.value});
     }
     if (analysed == 0) throw AnalysisError("no run of " + rd.path() + " could be analysed: " + first_error);
-    print_tables({t.run, t.breakdown, t.kernels, t.collectives, t.throughput, drops, t.warnings}, fmt, std::cout);
+    std::vector<Table> out{t.run, t.breakdown, t.kernels, t.collectives, t.throughput, drops, t.warnings};
+    if (a.flag("--per-step")) out.insert(out.begin() + 2, t.steps);  // after the mean breakdown
+    print_tables(out, fmt, std::cout);
     return 0;
 }
 
@@ -443,18 +453,20 @@ int verb_compare(const Argv& argv) {
 
 const VerbRegistration kStats{
     "stats",
-    "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--format table|csv|json]   step time, "
-    "breakdown, kernels, collectives, throughput, MFU, drop counters",
+    "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--per-step] [--format table|csv|json]\n"
+    "      step time, breakdown (per rank; per step with --per-step), kernels, collectives, throughput, MFU, drop counters",
     verb_stats};
 const VerbRegistration kScaling{
     "scaling",
-    "scaling FILE [--study ID] [--project P]... [--threshold E] [--bootstrap N] [--seed S] [--warmup N] "
-    "[--format table|csv|json]   speedup, efficiency, Karp-Flatt, Amdahl/Gustafson/USL fits",
+    "scaling FILE [--study ID] [--project P]... [--threshold E] [--bootstrap N] [--seed S] [--warmup N]\n"
+    "      [--format table|csv|json]   speedup, efficiency, Karp-Flatt; Amdahl, Gustafson and USL fits with\n"
+    "      intervals, projections to P, the p where efficiency falls below E",
     verb_scaling};
 const VerbRegistration kCompare{
     "compare",
-    "compare A[:RUN|:sSTUDY] B[:RUN|:sSTUDY] [--warmup N] [--peak-flops F | --hardware HW.json] [--format table|csv|json]   "
-    "deltas of two runs or studies",
+    "compare A[:RUN|:sSTUDY] B[:RUN|:sSTUDY] [--warmup N] [--peak-flops F | --hardware HW.json]\n"
+    "      [--format table|csv|json]   two runs (step time, breakdown, kernels, collectives) or two studies,\n"
+    "      with deltas and a verdict",
     verb_compare};
 
 }  // namespace

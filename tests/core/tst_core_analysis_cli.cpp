@@ -94,6 +94,31 @@ private slots:
                               "other_host_ms,idle_ms") != std::string::npos, csv.out.c_str());
         QVERIFY2(csv.out.find("2,all,0.6,0.4,0.1,0,0,0,0,0.1,0.1,0,0") != std::string::npos, csv.out.c_str());
 
+        // The peak from a hardware file (scalescope-cli calibrate): compute.sgemm_flops per rank.
+        const QString hw = dir_.filePath(QStringLiteral("hw.json"));
+        {
+            QFile h(hw);
+            QVERIFY(h.open(QIODevice::WriteOnly));
+            h.write(R"({"format":"scalescope-hardware","compute":{"sgemm_flops":2e9}})");
+        }
+        Result withHw = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run"), QStringLiteral("1"),
+                             QStringLiteral("--hardware"), hw, QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(withHw.code == 0, withHw.err.c_str());
+        json jh = json::parse(withHw.out);
+        QCOMPARE(jh["throughput"][0]["peak_gflop_per_s_rank"].get<double>(), 2.0);
+        QCOMPARE(jh["throughput"][0]["peak_source"].get<std::string>(), hw.toStdString());
+        // MFU = model FLOP/s ÷ (peak × 2 ranks): half of the MFU against 1e9 FLOP/s.
+        QVERIFY(std::fabs(jh["throughput"][0]["mfu"].get<double>() * 2 - j["throughput"][0]["mfu"].get<double>()) < 1e-12);
+
+        Result perStep = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run=2"), QStringLiteral("--per-step"),
+                              QStringLiteral("--format=json")});
+        QVERIFY2(perStep.code == 0, perStep.err.c_str());
+        json js = json::parse(perStep.out);
+        QCOMPARE(js["steps"].size(), size_t(4));
+        QCOMPARE(js["steps"][3]["step"].get<int>(), 3);
+        QCOMPARE(js["steps"][3]["step_ms"].get<double>(), 0.6);
+        QVERIFY(!j.contains("steps"));  // only on request
+
         Result table = cli({QStringLiteral("stats"), runs_});
         QVERIFY2(table.code == 0, table.err.c_str());
         QVERIFY(table.out.find("breakdown") != std::string::npos);
@@ -157,6 +182,9 @@ private slots:
         QCOMPARE(cli({QStringLiteral("scaling"), study_, QStringLiteral("--project"), QStringLiteral("0")}).code, 2);
         QCOMPARE(cli({QStringLiteral("scaling"), study_, QStringLiteral("--threshold"), QStringLiteral("2")}).code, 2);
         QCOMPARE(cli({QStringLiteral("compare"), runs_ + QStringLiteral(":1")}).code, 2);
+        Result nohw = cli({QStringLiteral("stats"), runs_, QStringLiteral("--hardware"), dir_.filePath(QStringLiteral("absent.json"))});
+        QCOMPARE(nohw.code, 1);
+        QVERIFY2(nohw.err.find("cannot read hardware file") != std::string::npos, nohw.err.c_str());
         Result ambiguous = cli({QStringLiteral("compare"), runs_, runs_ + QStringLiteral(":1")});
         QCOMPARE(ambiguous.code, 2);
         QVERIFY2(ambiguous.err.find("holds 2 runs (1, 2)") != std::string::npos, ambiguous.err.c_str());
