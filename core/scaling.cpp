@@ -507,6 +507,9 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
             fit.warnings.push_back("fit includes oversubscribed runs: contended timings");
         if (law != Law::Usl && x[0] < 0)
             fit.warnings.push_back("negative serial fraction: superlinear speedup that the law does not model");
+        if (law != Law::Usl && x[0] > 1)
+            fit.warnings.push_back("serial fraction above 1: more processes made the runs slower, which the law does "
+                                   "not model");
         if (law == Law::Usl && (x[0] < 0 || x[1] < 0))
             fit.warnings.push_back("negative " + std::string(x[0] < 0 ? "sigma" : "kappa") +
                                    ": outside the USL's physical range (contention and coherency are >= 0)");

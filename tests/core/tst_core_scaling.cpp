@@ -211,6 +211,7 @@ private slots:
         // Slower than p = 1 is called out.
         r = analyze_scaling(from_times({{1, 100}, {2, 150}, {4, 90}}), false);
         QVERIFY(has(r.warnings, "speedup below 1 at p = 2:"));
+        QVERIFY(has(fit(r, Law::Amdahl).warnings, "serial fraction above 1"));
         // Only p = 1: nothing to fit.
         r = analyze_scaling(from_times({{1, 100}, {1, 101}}), false);
         QVERIFY(!fit(r, Law::Amdahl).ok);
