@@ -560,7 +560,14 @@ int verb_calibrate(const Argv& argv) {
     jo.timeout_s = launch.timeout_s;
     CancelOnSignals cancel_guard;
     jo.cancel = &g_cancel;
-    if (auto g = a.value("--grace")) jo.grace_s = std::stod(*g);
+    if (auto g = a.value("--grace")) {
+        try {
+            jo.grace_s = std::stod(*g);
+        } catch (const std::exception&) {
+            throw UsageError("--grace needs seconds (got '" + *g + "')");
+        }
+        if (!(jo.grace_s >= 0)) throw UsageError("--grace must be >= 0");
+    }
     jo.on_progress = [&](const Progress& p) {
         if (quiet || p.kind != Progress::Kind::Other) return;
         const auto& j = p.raw;
