@@ -977,10 +977,7 @@ RunOutcome launch_run(const RunRequest& rq) {
         try {
             // A rank killed inside a transaction leaves a hot journal, which only a writable
             // open rolls back (a read-only open fails): recover the file to its last flush.
-            if (fs::exists(path + "-journal")) {
-                traces::WriterOptions wo;
-                wo.durable = false;
-                traces::TraceWriter recover(path, wo);
+            if (traces::recover_interrupted_write(path)) {
                 out.warnings.push_back("rank " + std::to_string(r) +
                                        "'s trace file was rolled back to its last flush (the rank "
                                        "ended inside a write)");

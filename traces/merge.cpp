@@ -1,6 +1,7 @@
 #include "traces/merge.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -15,6 +16,14 @@ namespace ss::traces {
 std::int64_t correct_time(const RankInfo& k, std::int64_t t) {
     const double drift = k.clock_drift_ppb * 1e-9 * static_cast<double>(t - k.clock_ref_ns);
     return t - k.clock_offset_ns - static_cast<std::int64_t>(std::llround(drift));
+}
+
+bool recover_interrupted_write(const std::string& rank_file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(rank_file + "-journal", ec)) return false;
+    // Opening a writer reads the file, and SQLite rolls a hot journal back on that first read.
+    TraceWriter recover(rank_file, WriterOptions{.durable = false});
+    return true;
 }
 
 namespace {
@@ -42,7 +51,10 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
     // Read and check every input before touching the output.
     std::vector<Input> inputs;
     std::set<int> seen;
+    std::vector<std::string> recovered;
     for (const auto& f : files) {
+        if (recover_interrupted_write(f))
+            recovered.push_back("'" + f + "' was rolled back to its last flush (its rank ended inside a write)");
         Input in;
         in.path = f;
         in.reader = std::make_unique<TraceReader>(f);
@@ -77,6 +89,7 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
               [](const Input& a, const Input& b) { return a.rank.rank < b.rank.rank; });
 
     MergeResult result;
+    result.warnings = recovered;
     const int world = opt.expected_world_size > 0 ? opt.expected_world_size
                                                   : inputs[0].run.world_size;
     std::vector<int> missing;

@@ -36,8 +36,14 @@ struct MergeResult {
     std::vector<std::string> warnings;
 };
 
+// A rank killed inside a write leaves a hot journal (`FILE-journal`), which a read-only open cannot
+// roll back. Opens such a rank file for writing once, which restores it to its last committed
+// flush. Returns whether a rollback happened. Only for rank files ScaleScope wrote itself.
+bool recover_interrupted_write(const std::string& rank_file);
+
 // Each input file holds exactly one run with exactly one rank (what the profiler writes). The
-// output is created or appended to. Throws TraceError naming the file on any bad input; the output
+// output is created or appended to. Rank files with an interrupted write are recovered first
+// (a warning says so). Throws TraceError naming the file on any bad input; the output
 // file is left as it was when that happens before writing begins.
 MergeResult merge_rank_files(const std::vector<std::string>& rank_files,
                              const std::string& output, const MergeOptions& options = {});

@@ -4,6 +4,10 @@
 
 #include <map>
 
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "trace_fixture.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
@@ -164,6 +168,36 @@ private slots:
         TraceReader rd(out("cancel.sqlite"));
         QCOMPARE(rd.run(res.run).status, RunStatus::Cancelled);
         QCOMPARE(rd.run(res.run).failure_reason, std::string("cancelled by the user"));
+    }
+
+    void recoversRankKilledInsideAWrite() {
+        RankFile a;
+        a.end_ns = 1000;
+        a.finish = false;
+        a.events = "step step 0 400 step=0\nstep step 400 800 step=1\n";
+        const std::string f = fixture::write_rank_file(dir_, "hot", a);
+        // A child process starts a big write and dies inside it (no commit, no rollback): the
+        // hot journal it leaves makes read-only opens fail until a writer rolls it back.
+        const pid_t pid = fork();
+        QVERIFY(pid >= 0);
+        if (pid == 0) {
+            sqlite3* db = nullptr;
+            sqlite3_open(f.c_str(), &db);
+            sqlite3_exec(db, "PRAGMA cache_size=10; BEGIN;", nullptr, nullptr, nullptr);
+            for (int i = 0; i < 20000; ++i)
+                sqlite3_exec(db, "INSERT INTO events(run_id, rank, lane, kind, name_id, start_ns, end_ns)"
+                                 " VALUES(1, 0, 0, 5, 1, 900, 950)", nullptr, nullptr, nullptr);
+            _exit(0);
+        }
+        int status = 0;
+        QCOMPARE(waitpid(pid, &status, 0), pid);
+        QVERIFY(QFile::exists(QString::fromStdString(f + "-journal")));
+        QVERIFY_THROWS_EXCEPTION(TraceError, TraceReader{f});
+        MergeResult res = merge_rank_files({f}, out("hot.sqlite"));
+        QCOMPARE(res.warnings.size(), size_t(1));
+        QVERIFY(res.warnings[0].find("rolled back to its last flush") != std::string::npos);
+        QCOMPARE(res.events, std::int64_t(2));  // the committed events, none of the dead write
+        QCOMPARE(res.status, RunStatus::Failed);
     }
 
     void rejectsBadInputs() {
