@@ -232,9 +232,9 @@ void MainWindow::openFile(const QString& pathIn) {
     const QString path = QFileInfo(pathIn).absoluteFilePath();
     if (loading_.count(path)) return;
     if (const int row = docModel_->indexOfPath(path); row >= 0) {
-        // Already open: read it again (it may have grown) and select it.
-        const QModelIndex idx = docModel_->index(row, 0);
-        docView_->setCurrentIndex(idx);
+        // Already open: select it and read it again (a run may have appended to it).
+        docView_->setCurrentIndex(docModel_->index(row, 0));
+        reloadCurrentDocument();
         return;
     }
     loading_[path] = startJob<DocumentData>(

@@ -66,7 +66,7 @@ private slots:
             QVERIFY2(QTest::qWaitFor([&] { return w.page(id)->isReady(); }, 20000), qPrintable(id));
         }
         // Opening the same file again does not add it twice.
-        w.openFile(good_);
+        QCOMPARE(openAndWait(w, good_), QString());  // read again, not added twice
         QCOMPARE(w.documents()->rowCount(), 1);
     }
 
