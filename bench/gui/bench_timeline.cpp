@@ -135,14 +135,14 @@ void benchFile(const std::string& path, int frames) {
                 firstPaint, loadMs, buildMs, static_cast<long long>(list->eventsRead),
                 list->anySampled ? "sampled rows" : "exact", paintMs);
 
-    // ---- Pan/zoom frames: zoom in 1.25x per frame towards the middle, then pan, then zoom out.
+    // ---- Pan/zoom frames: zoom in 1.4x per frame towards the middle, then pan, then zoom out.
     std::vector<double> paint, build, total;
     std::int64_t exactFrames = 0;
     for (int f = 0; f < frames; ++f) {
         const int phase = f * 3 / frames;
-        if (phase == 0) view.zoomBy(1.25, view.plotWidth() * 0.5);
+        if (phase == 0) view.zoomBy(1.4, view.plotWidth() * 0.5);
         else if (phase == 1) view.panBy(f % 2 ? -60 : -20);
-        else view.zoomBy(1 / 1.25, view.plotWidth() * 0.5);
+        else view.zoomBy(1 / 1.4, view.plotWidth() * 0.5);
         // The GUI thread repaints at once with the draw list it has...
         auto tp = Clock::now();
         view.render(&image);

@@ -13,6 +13,7 @@
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
+#include "gui/timeline/timelinepage.h"
 
 namespace ss::gui {
 
@@ -38,7 +39,11 @@ ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
         else if (a == "--run") r.run = next().toLongLong();
         else if (a == "--study") r.study = next().toLongLong();
         else if (a == "--platform") r.platform = next();
-        else if (a == "--timeout") r.timeoutMs = static_cast<int>(next().toDouble() * 1000);
+        else if (a == "--window") {
+            const QStringList w = next().split(QLatin1Char(','));
+            if (w.size() != 2 || w[0].toDouble() >= w[1].toDouble()) r.error = QStringLiteral("--window takes FROM_MS,TO_MS");
+            else { r.windowFromMs = w[0].toDouble(); r.windowToMs = w[1].toDouble(); }
+        } else if (a == "--timeout") r.timeoutMs = static_cast<int>(next().toDouble() * 1000);
         else positional << QString::fromLocal8Bit(argv[i]);
     }
     if (!r.wanted) return r;
@@ -56,7 +61,7 @@ ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
 int screenshotUsage(const QString& error) {
     std::fprintf(stderr,
                  "scalescope: %s\nusage: scalescope --screenshot PAGE OUT.png [FILE [FILE2]] [--size WxH] [--dark] "
-                 "[--zoom Z] [--run ID] [--study ID]\npages: experiment timeline summary scaling whatif compare\n",
+                 "[--zoom Z] [--run ID] [--study ID] [--window FROM_MS,TO_MS]\npages: experiment timeline summary scaling whatif compare\n",
                  error.toLocal8Bit().constData());
     return 2;
 }
@@ -89,11 +94,24 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
     QElapsedTimer clock;
     clock.start();
     int readyPolls = 0;
+    bool windowApplied = r.windowFromMs < 0;
     QTimer poll;
     QObject::connect(&poll, &QTimer::timeout, &app, [&] {
         Page* p = w.currentPage();
         const bool opened = w.pendingOpens() == 0 && (r.file.isEmpty() || w.documents()->rowCount() > 0);
         readyPolls = (opened && p && p->isReady()) ? readyPolls + 1 : 0;
+        if (readyPolls >= 2 && !windowApplied) {
+            windowApplied = true;
+            auto* tl = qobject_cast<TimelinePage*>(p);
+            const RunData* run = w.selection().runData();
+            if (tl && run) {
+                const auto t0 = run->info.start_ns + static_cast<std::int64_t>(r.windowFromMs * 1e6);
+                const auto t1 = run->info.start_ns + static_cast<std::int64_t>(r.windowToMs * 1e6);
+                tl->view()->setAxis(TimeAxis::fit(t0, t1, tl->view()->plotWidth()));
+                readyPolls = 0;
+                return;
+            }
+        }
         if (readyPolls >= 3) {  // ready for 3 polls in a row: nothing left to arrive
             const QPixmap pix = w.grab();
             if (!pix.save(r.out, "PNG")) {

@@ -19,6 +19,7 @@ struct ScreenshotRequest {
     long long run = -1, study = -1;
     QString platform = QStringLiteral("offscreen");
     int timeoutMs = 120000;
+    double windowFromMs = -1, windowToMs = -1;  // timeline: show [from, to) ms after the run's start
 };
 
 ScreenshotRequest parseScreenshotArgs(int argc, char** argv);
