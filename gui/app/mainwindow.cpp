@@ -17,6 +17,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -130,7 +131,13 @@ MainWindow::~MainWindow() {
 
 void MainWindow::addPage(Page* p) {
     pages_.push_back(p);
-    stack_->addWidget(p);
+    // In a scroll area: a page's minimum size never forces the window larger than the screen
+    // (projectors at 1024x768 with a large font zoom).
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(p);
+    stack_->addWidget(scroll);
     sidebar_->addItem(p->pageTitle());
     connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     connect(p, &Page::openRequested, this, &MainWindow::openFile);
@@ -212,7 +219,10 @@ Page* MainWindow::page(const QString& id) const {
     return nullptr;
 }
 
-Page* MainWindow::currentPage() const { return qobject_cast<Page*>(stack_->currentWidget()); }
+Page* MainWindow::currentPage() const {
+    const int i = stack_->currentIndex();
+    return i >= 0 && i < static_cast<int>(pages_.size()) ? pages_[static_cast<size_t>(i)] : nullptr;
+}
 
 bool MainWindow::showPage(const QString& id) {
     for (int i = 0; i < static_cast<int>(pages_.size()); ++i) {

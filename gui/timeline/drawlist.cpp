@@ -50,16 +50,27 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
     const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
 
+    // Events each row would read: its count times the share of its extent in the window.
+    std::vector<double> estimates(rows.size(), 0.0);
+    double total = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const TimelineRow& row = rows[r];
+        if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
+        const std::int64_t extent = std::max<std::int64_t>(row.maxEnd - row.minStart, 1);
+        const std::int64_t overlap = std::min(w1, row.maxEnd) - std::max(w0, row.minStart);
+        estimates[r] = static_cast<double>(row.eventCount) * static_cast<double>(overlap) / static_cast<double>(extent);
+        total += estimates[r];
+    }
+    const bool allExact = total <= static_cast<double>(opt.totalBudget);
+
     std::vector<Span> spans;
     for (size_t r = 0; r < rows.size(); ++r) {
         if (cancel) cancel->check();
         const TimelineRow& row = rows[r];
         if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
         const std::int64_t extent = std::max<std::int64_t>(row.maxEnd - row.minStart, 1);
-        const std::int64_t overlap = std::min(w1, row.maxEnd) - std::max(w0, row.minStart);
-        const double estimate = static_cast<double>(row.eventCount) * static_cast<double>(overlap) / static_cast<double>(extent);
         RowDraw& out = dl.rows[r];
-        if (estimate > static_cast<double>(budget)) {
+        if (!allExact && estimates[r] > static_cast<double>(budget)) {
             // Sampled: one tiny window per bucket, about four ops wide on average.
             out.sampled = true;
             dl.anySampled = true;

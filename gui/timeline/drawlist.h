@@ -5,7 +5,8 @@
 // Cost is bounded by the view, not the file: a row whose window would hold more than
 // `detailBudget` events (estimated from the lane's count and extent) is sampled instead — a few
 // hundred tiny window queries spread over the view; each sampled bucket shows the category found
-// there and an estimated density. Zooming in turns rows back into exact ops.
+// there and an estimated density. Zooming in turns rows back into exact ops. A view that holds
+// fewer than `totalBudget` events in all is read exactly (small traces are never sampled).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,7 @@ struct DrawListOptions {
     double widthPx = 1200;
     double minPx = 3;               // ops narrower than this are merged
     std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 2 × width
+    std::int64_t totalBudget = 50000;  // when the whole view holds fewer events, every row is exact
     int samples = 0;                // sampled buckets per row; 0 = width / 6
     std::size_t maxLinks = 5000;
 };

@@ -2,6 +2,7 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QTimer>
@@ -37,19 +38,25 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     bar->addWidget(button(tr("Zoom in"), tr("+ or W; the mouse wheel zooms at the cursor"),
                           [this] { view_->zoomBy(2, view_->plotWidth() / 2); }));
     bar->addWidget(button(tr("Zoom out"), tr("- or S"), [this] { view_->zoomBy(0.5, view_->plotWidth() / 2); }));
+    auto* lanes = new QToolButton;
+    lanes->setText(tr("Lanes"));
+    lanes->setToolTip(tr("Show or hide lanes (phases, host ranges, …) on every rank"));
+    laneMenu_ = new QMenu(lanes);
+    lanes->setMenu(laneMenu_);
+    lanes->setPopupMode(QToolButton::InstantPopup);
+    bar->addWidget(lanes);
     auto* legend = new QHBoxLayout;
     legend->setSpacing(4);
-    // Legend.
+    // Legend: one label.
+    QStringList items;
     for (Category c : {Category::Compute, Category::Collective, Category::PointToPoint, Category::Memory, Category::Forward,
                        Category::Backward, Category::Optimizer, Category::Data, Category::Host, Category::Step}) {
-        auto* swatch = new QLabel;
-        swatch->setFixedSize(12, 12);
-        swatch->setStyleSheet(QStringLiteral("background:%1; border-radius:2px;").arg(categoryColor(c, false).name()));
-        legend->addWidget(swatch);
-        legend->addWidget(new QLabel(QString::fromUtf8(categoryName(c).data(), static_cast<int>(categoryName(c).size()))));
-        legend->addSpacing(8);
+        const auto name = categoryName(c);
+        items << QStringLiteral("<span style='color:%1; font-size:large'>&#9632;</span>&nbsp;%2")
+                     .arg(categoryColor(c, false).name(), QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())));
     }
-    legend->addStretch(1);
+    auto* legendLabel = new QLabel(items.join(QStringLiteral(" &nbsp; ")));
+    legend->addWidget(legendLabel, 1);
     bar->addStretch(1);
     bar->addWidget(info_);
     auto* exportPng = button(tr("Export…"), tr("Save the timeline as PNG or SVG (also in the context menu)"), [] {});
@@ -88,8 +95,35 @@ void TimelinePage::setSelection(const Selection& s) {
         return;
     }
     setReady(false);
-    view_->setRows(timelineRows(r->lanes), r->info.start_ns, r->info.end_ns);
+    rebuildLaneMenu();
+    applyLaneFilter(false);
     scheduleBuild();
+}
+
+void TimelinePage::rebuildLaneMenu() {
+    laneMenu_->clear();
+    const RunData* r = sel_.runData();
+    if (!r) return;
+    std::set<std::string> names;
+    for (const TimelineRow& row : timelineRows(r->lanes)) names.insert(row.laneName);
+    for (const std::string& n : names) {
+        QAction* a = laneMenu_->addAction(QString::fromStdString(n));
+        a->setCheckable(true);
+        a->setChecked(!hiddenLanes_.count(n));
+        connect(a, &QAction::toggled, this, [this, n](bool on) {
+            if (on) hiddenLanes_.erase(n); else hiddenLanes_.insert(n);
+            applyLaneFilter(true);
+        });
+    }
+}
+
+void TimelinePage::applyLaneFilter(bool keepView) {
+    const RunData* r = sel_.runData();
+    if (!r) return;
+    std::vector<TimelineRow> rows;
+    for (TimelineRow& row : timelineRows(r->lanes))
+        if (!hiddenLanes_.count(row.laneName)) rows.push_back(std::move(row));
+    view_->setRows(std::move(rows), r->info.start_ns, r->info.end_ns, keepView);
 }
 
 void TimelinePage::scheduleBuild() {

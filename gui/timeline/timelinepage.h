@@ -4,6 +4,9 @@
 // time, and the newest view wins.
 #pragma once
 
+#include <set>
+#include <string>
+
 #include "gui/app/page.h"
 #include "gui/timeline/timelineview.h"
 
@@ -26,11 +29,15 @@ private:
     void scheduleBuild();
     void startBuild();
     void showDetails();
+    void applyLaneFilter(bool keepView);
+    void rebuildLaneMenu();
 
     TimelineView* view_;
     QTextBrowser* details_;
     QLabel* info_;
     QTimer* buildTimer_;
+    class QMenu* laneMenu_;
+    std::set<std::string> hiddenLanes_;
     Selection sel_;
     CancelToken job_;
     bool building_ = false;

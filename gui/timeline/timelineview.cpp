@@ -5,6 +5,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QScrollBar>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -39,9 +40,25 @@ TimelineView::TimelineView(QWidget* parent) : QWidget(parent) {
     setMouseTracking(false);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setMinimumSize(300, 150);
+    vbar_ = new QScrollBar(Qt::Vertical, this);
+    vbar_->hide();
+    connect(vbar_, &QScrollBar::valueChanged, this, [this] { update(); });
 }
 
-void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd) {
+void TimelineView::updateScrollBar() {
+    const double rh = rowHeight();
+    const int content = static_cast<int>(std::ceil(rows_.size() * rh));
+    const int visible = height() - rulerHeight();
+    const bool need = content > visible;
+    const int w = vbar_->sizeHint().width();
+    vbar_->setGeometry(width() - w, rulerHeight(), w, std::max(0, visible));
+    vbar_->setRange(0, need ? content - visible : 0);
+    vbar_->setPageStep(std::max(1, visible));
+    vbar_->setSingleStep(static_cast<int>(rh));
+    vbar_->setVisible(need);
+}
+
+void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd, bool keepView) {
     rows_ = std::move(rows);
     runStart_ = runStart;
     runEnd_ = std::max(runEnd, runStart + 1);
@@ -52,6 +69,13 @@ void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart,
     }
     list_.reset();
     selected_.reset();
+    vbar_->setValue(0);
+    updateScrollBar();
+    if (keepView) {
+        emit axisChanged();
+        update();
+        return;
+    }
     fitted_ = false;
     fitAll();
 }
@@ -62,18 +86,22 @@ void TimelineView::setDrawList(std::shared_ptr<const DrawList> list) {
 }
 
 double TimelineView::labelWidth() const { return fontMetrics().horizontalAdvance(QStringLiteral("r00 compute ")) + 8; }
-double TimelineView::plotWidth() const { return std::max(1.0, width() - labelWidth()); }
+double TimelineView::plotWidth() const {
+    return std::max(1.0, width() - labelWidth() - (vbar_->isVisible() ? vbar_->width() : 0));
+}
 int TimelineView::rulerHeight() const { return 2 * fontMetrics().height() + 8; }
 
 double TimelineView::rowHeight() const {
     if (rows_.empty()) return 20;
     const double avail = height() - rulerHeight() - 4;
-    return std::clamp(avail / static_cast<double>(rows_.size()), 6.0, fontMetrics().height() * 1.6);
+    // At least a label's height per row; rows that do not fit scroll.
+    return std::clamp(avail / static_cast<double>(rows_.size()), fontMetrics().height() * 0.95, fontMetrics().height() * 1.6);
 }
 
 int TimelineView::rowAt(int y) const {
     const double rh = rowHeight();
-    const int r = static_cast<int>(std::floor((y - rulerHeight()) / rh));
+    if (y < rulerHeight()) return -1;
+    const int r = static_cast<int>(std::floor((y - rulerHeight() + vbar_->value()) / rh));
     return (r >= 0 && r < static_cast<int>(rows_.size())) ? r : -1;
 }
 
@@ -94,6 +122,7 @@ void TimelineView::fitAll() {
 }
 
 void TimelineView::resizeEvent(QResizeEvent*) {
+    updateScrollBar();
     if (fitted_) fitAll(); else setAxis(axis_);
 }
 
@@ -150,9 +179,15 @@ void TimelineView::paintEvent(QPaintEvent*) {
     const int rh0 = rulerHeight();
     const double rh = rowHeight();
     const QFontMetrics fm = fontMetrics();
+    const double sy = vbar_->value();  // vertical scroll (px)
+    const size_t firstRow = static_cast<size_t>(std::max(0.0, std::floor(sy / rh)));
+    const size_t lastRow = std::min(rows_.size(), static_cast<size_t>(std::ceil((sy + height() - rh0) / rh)) + 1);
+    p.save();
+    p.setClipRect(QRectF(0, rh0, width(), height() - rh0));
+    p.translate(0, -sy);
 
     // Row backgrounds (alternating per rank) and labels.
-    for (size_t r = 0; r < rows_.size(); ++r) {
+    for (size_t r = firstRow; r < lastRow; ++r) {
         const QRectF band(0, rh0 + r * rh, width(), rh);
         if (rows_[r].rank % 2 == 1) p.fillRect(band, pal.color(QPalette::AlternateBase));
     }
@@ -163,15 +198,15 @@ void TimelineView::paintEvent(QPaintEvent*) {
         for (const StepMark& s : list_->steps) {
             const double x = lw + axis_.toPx(s.start);
             if (x < lw || x > width()) continue;
-            p.drawLine(QPointF(x, rh0), QPointF(x, height()));
+            p.drawLine(QPointF(x, rh0 + sy), QPointF(x, sy + height()));
         }
     }
     // Ops.
     p.save();
-    p.setClipRect(QRectF(lw, rh0, pw, height() - rh0));
+    p.setClipRect(QRectF(lw, rh0 + sy, pw, height() - rh0));
     if (list_) {
         const double barInset = rh > 10 ? 1.5 : 0.5;
-        for (size_t r = 0; r < list_->rows.size() && r < rows_.size(); ++r) {
+        for (size_t r = firstRow; r < list_->rows.size() && r < lastRow; ++r) {
             const double y = rh0 + r * rh + barInset;
             const double h = rh - 2 * barInset;
             for (const Block& b : list_->rows[r].blocks) {
@@ -218,10 +253,10 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.restore();
 
     // Labels column.
-    p.fillRect(QRectF(0, rh0, lw - 2, height() - rh0), pal.color(QPalette::Window));
+    p.fillRect(QRectF(0, rh0 + sy, lw - 2, height() - rh0), pal.color(QPalette::Window));
     p.setPen(pal.color(QPalette::WindowText));
     const bool labelsFit = rh >= fm.height() * 0.8;
-    for (size_t r = 0; r < rows_.size(); ++r) {
+    for (size_t r = firstRow; r < lastRow; ++r) {
         const bool firstOfRank = r == 0 || rows_[r - 1].rank != rows_[r].rank;
         if (!labelsFit && !firstOfRank) continue;
         const QString text = labelsFit ? QStringLiteral("r%1 %2").arg(rows_[r].rank).arg(QString::fromStdString(rows_[r].laneName))
@@ -233,6 +268,8 @@ void TimelineView::paintEvent(QPaintEvent*) {
             p.setPen(pal.color(QPalette::WindowText));
         }
     }
+
+    p.restore();  // scrolled rows
 
     // Ruler: times relative to the run's start.
     p.fillRect(QRectF(0, 0, width(), rh0), pal.color(QPalette::Window));
@@ -305,7 +342,8 @@ void TimelineView::mouseDoubleClickEvent(QMouseEvent* e) {
 void TimelineView::wheelEvent(QWheelEvent* e) {
     const double delta = e->angleDelta().y() != 0 ? e->angleDelta().y() : e->angleDelta().x();
     fitted_ = false;
-    if (e->modifiers() & Qt::ShiftModifier) panBy(delta / 2);
+    if (e->modifiers() & Qt::AltModifier) vbar_->setValue(vbar_->value() - static_cast<int>(delta / 2));
+    else if (e->modifiers() & Qt::ShiftModifier) panBy(delta / 2);
     else zoomBy(std::pow(1.0015, delta), e->position().x() - labelWidth());
     e->accept();
 }
@@ -319,6 +357,8 @@ void TimelineView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Left: case Qt::Key_A: panBy(plotWidth() * 0.2); break;
     case Qt::Key_Right: case Qt::Key_D: panBy(-plotWidth() * 0.2); break;
     case Qt::Key_Home: case Qt::Key_0: fitAll(); break;
+    case Qt::Key_PageDown: vbar_->setValue(vbar_->value() + vbar_->pageStep()); break;
+    case Qt::Key_PageUp: vbar_->setValue(vbar_->value() - vbar_->pageStep()); break;
     default: QWidget::keyPressEvent(e); return;
     }
     e->accept();

@@ -3,6 +3,7 @@
 // pan and zoom repaint at once while the page builds the exact list for the new view.
 // Mouse: drag pans, wheel zooms at the cursor (Shift+wheel pans), click selects an op,
 // double-click zooms into a merged block. Keys: + / - (or W / S) zoom, ← → (or A / D) pan, Home fits.
+// Rows that do not fit scroll vertically (scroll bar, Alt+wheel, Page Up / Page Down).
 #pragma once
 
 #include <QWidget>
@@ -13,6 +14,7 @@
 #include "gui/timeline/drawlist.h"
 
 class QColor;
+class QScrollBar;
 
 namespace ss::gui {
 
@@ -23,7 +25,8 @@ class TimelineView : public QWidget {
 public:
     explicit TimelineView(QWidget* parent = nullptr);
 
-    void setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd);
+    // keepView: keep the time axis (a lane filter changed), else fit the run.
+    void setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd, bool keepView = false);
     const std::vector<TimelineRow>& rows() const { return rows_; }
     void setDrawList(std::shared_ptr<const DrawList> list);
     std::shared_ptr<const DrawList> drawList() const { return list_; }
@@ -64,6 +67,8 @@ protected:
 
 private:
     int rulerHeight() const;
+    void updateScrollBar();
+    QScrollBar* vbar_;
     double rowHeight() const;
     int rowAt(int y) const;
     const Block* blockAt(double plotX, int row) const;

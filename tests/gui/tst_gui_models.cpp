@@ -158,6 +158,9 @@ private slots:
         tight.widthPx = 100;
         tight.detailBudget = 1;
         tight.samples = 10;
+        // A view with few events in all is read exactly whatever the per-row budget...
+        QVERIFY(!buildDrawList(rd, RunId(2), rows, TimeAxis::fit(0, 2000, 100), tight).anySampled);
+        tight.totalBudget = 1;  // ...and sampled once the view holds more than the total budget.
         const DrawList s = buildDrawList(rd, RunId(2), rows, TimeAxis::fit(0, 2000, 100), tight);
         QVERIFY(s.anySampled);
         QVERIFY(s.links.empty());
