@@ -42,6 +42,20 @@ double factor(const Args& a, const std::string& key) {
     }
 }
 
+// --background-load L: other runnable threads sharing each node's cores (>= 0).
+double background(const Args& a) {
+    auto v = a.value("--background-load");
+    if (!v) return 0;
+    try {
+        size_t pos = 0;
+        const double d = std::stod(*v, &pos);
+        if (pos != v->size() || !(d >= 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
+        return d;
+    } catch (const std::exception&) {
+        throw UsageError("--background-load needs a number of threads >= 0 (got '" + *v + "')");
+    }
+}
+
 std::optional<bool> overlap_option(const Args& a) {
     auto v = a.value("--overlap");
     if (!v) return std::nullopt;
@@ -142,6 +156,7 @@ int simulate_spec(const Args& a, Format fmt) {
     const Hardware hw = scaled(load_hardware(*hwpath), {factor(a, "--compute"), factor(a, "--bandwidth"), factor(a, "--latency")});
     SimOptions opt;
     opt.model_oversubscription = !a.flag("--no-oversubscription-model");
+    opt.background_threads = background(a);
     const std::string engine = a.value_or("--engine", "both");
     if (engine != "analytic" && engine != "replay" && engine != "both")
         throw UsageError("--engine takes analytic, replay or both (got '" + engine + "')");
@@ -260,7 +275,7 @@ int simulate_validate(const Args& a, Format fmt) {
     if (auto s = a.integer("--study")) study = StudyId(*s);
     RunId fit;
     if (auto f = a.integer("--fit-run")) fit = RunId(*f);
-    const ValidationReport rep = validate_runs(rd, *hw, study, fit);
+    const ValidationReport rep = validate_runs(rd, *hw, study, fit, background(a));
     Table t{"validation", {"run", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "analytic_ms",
                            "analytic_err_pct", "replay_ms", "replay_err_pct", "note"}, {}};
     for (const auto& r : rep.rows) {
@@ -284,7 +299,8 @@ int simulate_validate(const Args& a, Format fmt) {
 int verb_simulate(const Argv& argv) {
     Args a(argv,
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
-            "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run"},
+            "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
+            "--background-load"},
            {"--weak", "--no-oversubscription-model"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
@@ -300,10 +316,10 @@ const VerbRegistration reg{
     "simulate",
     "simulate SPEC.json --hardware HW.json [--set k=v]... [--engine analytic|replay|both] [--dp N] "
     "[--micro-batches N] [--overlap on|off] [--compute K] [--bandwidth K] [--latency K] [--sweep dp=1,2,4 [--weak]] "
-    "[--format table|csv|json]\n"
+    "[--background-load L] [--format table|csv|json]\n"
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off]\n"
-    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID]   what-if simulator "
+    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};
 

@@ -257,7 +257,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     if (!(R.matmul_flop_per_s > 0) || !(R.memory_bytes_per_s > 0) || !(R.optimizer_bytes_per_s > 0))
         throw SimError("compute rates must be positive (source: " + R.source + ")");
     const bool roofline = !opt.rates;
-    const double c = opt.model_oversubscription ? contention_factor(w, hw) : 1.0;
+    const double c = opt.model_oversubscription ? contention_factor(w, hw, opt.background_threads) : 1.0;
     const int dp = w.dp, tp = w.tp, pp = w.pp, m = w.micro_batches, world = w.world();
     const GroupPlacement g_tp = place_group(hw, tp, 1), g_dp = place_group(hw, dp, tp),
                          g_pp = place_group(hw, 2, tp * dp), g_world = place_group(hw, world, 1);

@@ -471,7 +471,8 @@ std::string model_key(const ExperimentSpec& s) {
 }
 }  // namespace
 
-ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run) {
+ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run,
+                               double background_threads) {
     ValidationReport rep;
     rep.hardware = hw.name;
     std::vector<traces::RunInfo> runs;
@@ -519,6 +520,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         row.fit = fits[key].first == r.id;
         SimOptions opt;
         opt.rates = fits[key].second;
+        opt.background_threads = background_threads;
         const Workload w = build_workload(spec);
         row.oversubscribed = r.oversubscribed || contention_factor(w, hw) > 1.0;
         const SimResult a = simulate_analytic(w, hw, opt);

@@ -75,9 +75,10 @@ struct ValidationReport {
 
 // Predicts every completed run of the file (or of study `study` when valid) from the hardware
 // `hw` (the calibration: α/β of the collectives, not fitted on these runs) and compute rates
-// fitted on one single-rank run per model (`fit_run` when valid); prints nothing.
+// fitted on one single-rank run per model (`fit_run` when valid); `background_threads` other
+// runnable threads shared the cores while the runs were recorded. Prints nothing.
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw,
                                traces::StudyId study = traces::StudyId{},
-                               traces::RunId fit_run = traces::RunId{});
+                               traces::RunId fit_run = traces::RunId{}, double background_threads = 0);
 
 }  // namespace ss::core

@@ -211,10 +211,10 @@ double optimizer_time(double params, int shards, int layers, const ComputeRates&
     return upd * 8 * kF32 / R.optimizer_bytes_per_s + 2.0 * layers * R.kernel_overhead_s;
 }
 
-double contention_factor(const Workload& w, const Hardware& hw) {
+double contention_factor(const Workload& w, const Hardware& hw, double background_threads) {
     if (hw.cores_per_node <= 0) return 1;
     const double ranks_on_node = std::min(w.world(), std::max(1, hw.devices_per_node));
-    return std::max(1.0, ranks_on_node * w.blas_threads / hw.cores_per_node);
+    return std::max(1.0, (ranks_on_node * w.blas_threads + std::max(0.0, background_threads)) / hw.cores_per_node);
 }
 
 MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
@@ -256,7 +256,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     const bool roofline_mm = !opt.rates;  // hardware peaks: matrix products are roofline-bound too
     SimResult res;
     res.world = w.world();
-    res.contention = opt.model_oversubscription ? contention_factor(w, hw) : 1.0;
+    res.contention = opt.model_oversubscription ? contention_factor(w, hw, opt.background_threads) : 1.0;
     res.oversubscribed = contention_factor(w, hw) > 1.0;
     const double c = res.contention;
     const int m = w.micro_batches;

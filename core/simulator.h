@@ -94,6 +94,9 @@ struct SimOptions {
     // Ranks sharing cores (docs/SIMULATOR.md "Oversubscription"): when a node holds more
     // rank-threads than cores, compute and communication stretch by (rank threads ÷ cores).
     bool model_oversubscription = true;
+    // Other runnable threads on every node (other users' work on a shared machine); they take
+    // their share of the cores like ranks do. 0 on a dedicated machine.
+    double background_threads = 0;
 };
 
 struct SimResult {
@@ -128,8 +131,8 @@ double optimizer_time(double params, int shards, int layers, const ComputeRates&
 // Memory per rank (bytes) of the workload; capacity from hw.
 MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw);
 
-// Oversubscription stretch factor: max(1, rank threads per node ÷ cores per node).
-double contention_factor(const Workload& w, const Hardware& hw);
+// Oversubscription stretch factor: max(1, (rank threads per node + background) ÷ cores per node).
+double contention_factor(const Workload& w, const Hardware& hw, double background_threads = 0);
 
 // ---- Formulas, exposed for tests (DESIGN.md "Formulas") ----
 // Pipeline bubble fraction (GPipe and 1F1B): (p−1)/(m+p−1).
