@@ -98,7 +98,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     sidebar_->setFixedHeight(sidebar_->sizeHintForRow(0) * sidebar_->count() + 2 * sidebar_->frameWidth() + 6);
     sidebar_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     sidebar_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    connect(sidebar_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+    connect(sidebar_, &QListWidget::currentRowChanged, this, [this](int row) {
+        stack_->setCurrentIndex(row);
+        // Pages work only when shown: the one that appears catches up with the selection.
+        if (Page* p = currentPage()) {
+            p->setSelection(selection_);
+            p->activated();
+        }
+    });
 
     headline_ = new QLabel(tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
     headline_->setObjectName(QStringLiteral("headline"));
@@ -341,12 +348,14 @@ void MainWindow::select(const Selection& s) {
     selection_ = s;
     const QModelIndex idx = docModel_->indexOf(s);
     if (idx.isValid() && docView_->currentIndex() != idx) docView_->setCurrentIndex(idx);
-    for (Page* p : pages_) p->setSelection(s);
+    // Only the page on screen computes now; the others catch up when they are shown.
+    if (Page* p = currentPage()) p->setSelection(s);
     stepTimeText_.clear();
     updateHeadline();
     // The median step time needs the step events: read them off the GUI thread.
     headlineJob_.cancel();
-    if (const RunData* r = s.runData()) {
+    // Only where the step events are few: run_step_times reads the run's events.
+    if (const RunData* r = s.runData(); r && r->info.event_count <= 2'000'000) {
         DocumentPtr doc = s.doc;
         const traces::RunId run = r->info.id;
         headlineJob_ = startJob<double>(

@@ -19,6 +19,8 @@ public:
     // Every open document (the Compare page offers all their runs).
     virtual void setDocuments(const std::vector<DocumentPtr>&) {}
     bool isReady() const { return ready_; }
+    // The window shows this page: work deferred while it was hidden starts now.
+    virtual void activated() {}
 
 signals:
     void readyChanged(bool ready);

@@ -42,18 +42,20 @@ private:
     std::shared_ptr<std::atomic<bool>> flag_;
 };
 
-// The pool jobs run on (at least two threads, so a slow analysis never starves the timeline).
-QThreadPool* jobPool();
+// Where a job runs. Analyses (minutes on a huge run, not interruptible inside SQLite) go to the
+// Analysis pool; the timeline's draw lists to a pool of their own, so a view never waits for them.
+enum class JobPool { Analysis, Interactive };
+QThreadPool* jobPool(JobPool which = JobPool::Analysis);
 
 // Runs `work(token)` on the pool, then `onDone(result)` or `onError(message)` on the GUI thread,
 // unless the token was cancelled or `receiver` was destroyed in the meantime.
 template <typename R>
 CancelToken startJob(QObject* receiver, std::function<R(const CancelToken&)> work,
                      std::function<void(R)> onDone,
-                     std::function<void(const QString&)> onError = {}) {
+                     std::function<void(const QString&)> onError = {}, JobPool pool = JobPool::Analysis) {
     CancelToken token;
     QPointer<QObject> guard(receiver);
-    jobPool()->start([token, guard, work = std::move(work), onDone = std::move(onDone),
+    jobPool(pool)->start([token, guard, work = std::move(work), onDone = std::move(onDone),
                       onError = std::move(onError)]() mutable {
         std::optional<R> result;
         QString error;

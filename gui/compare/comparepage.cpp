@@ -257,8 +257,17 @@ void ComparePage::rebuildChoices() {
     compare();
 }
 
+void ComparePage::activated() {
+    if (stale_) compare();
+}
+
 void ComparePage::compare() {
     job_.cancel();
+    if (!isVisibleTo(window())) {  // two analyses: only for a page on screen
+        stale_ = true;
+        return;
+    }
+    stale_ = false;
     const int ia = a_->currentIndex(), ib = b_->currentIndex();
     if (ia < 0 || ib < 0 || ia >= static_cast<int>(choices_.size()) || ib >= static_cast<int>(choices_.size())) {
         verdict_->setText(tr("Open two runs (or two studies) to compare them."));

@@ -29,6 +29,7 @@ public:
     QString pageTitle() const override { return tr("Compare"); }
     void setSelection(const Selection& s) override;
     void setDocuments(const std::vector<DocumentPtr>& docs) override;
+    void activated() override;
     QComboBox* comboA() const { return a_; }
     QComboBox* comboB() const { return b_; }
 
@@ -48,6 +49,7 @@ private:
     std::vector<Choice> choices_;
     Selection sel_;
     CancelToken job_;
+    bool stale_ = false;  // choices changed while the page was hidden
     QComboBox* a_;
     QComboBox* b_;
     QLabel* verdict_;

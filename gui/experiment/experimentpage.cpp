@@ -450,9 +450,9 @@ void ExperimentPage::launch() {
                         if (self) self->onProgress(p, idx, n);
                     }, Qt::QueuedConnection);
                 };
-                rq.on_plan = [self](const MpirunPlan& plan) {
+                rq.on_plan = [self](const MpirunPlan& mp) {
                     QString cmd;
-                    for (const auto& a : plan.argv) cmd += fromStd(a) + QLatin1Char(' ');
+                    for (const auto& a : mp.argv) cmd += fromStd(a) + QLatin1Char(' ');
                     QMetaObject::invokeMethod(qApp, [self, cmd] {
                         if (self) self->log_->appendPlainText(QStringLiteral("$ ") + cmd);
                     }, Qt::QueuedConnection);

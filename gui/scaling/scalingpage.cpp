@@ -30,7 +30,6 @@ using namespace ss::core;
 using namespace ss::traces;
 
 namespace {
-QString sv(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
 const QColor kLawColor[kLawCount] = {QColor(0x2f, 0x6f, 0xdb), QColor(0x43, 0xa0, 0x47), QColor(0xc6, 0x28, 0x28)};
 QString lawName(Law l) {
     switch (l) {

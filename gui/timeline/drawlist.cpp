@@ -41,7 +41,7 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     const std::int64_t w0 = axis.t0;
     const std::int64_t w1 = std::max(axis.endNs(opt.widthPx), w0 + 1);
     const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(2 * opt.widthPx);
-    const int samples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 6));
+    const int maxSamples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 6));
 
     // Comm ops drawn one by one, for the links: (row, event index).
     using CollKey = std::tuple<int, std::int64_t, int, std::int64_t>;  // group kind, group, collective, seq
@@ -62,6 +62,11 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
         total += estimates[r];
     }
     const bool allExact = total <= static_cast<double>(opt.totalBudget);
+    int sampledRows = 0;
+    for (double e : estimates)
+        if (!allExact && e > static_cast<double>(budget)) ++sampledRows;
+    const int rowSamples = opt.samples > 0 ? opt.samples
+                                           : std::clamp(opt.sampleQueries / std::max(1, sampledRows), 32, maxSamples);
 
     std::vector<Span> spans;
     for (size_t r = 0; r < rows.size(); ++r) {
@@ -75,6 +80,7 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
             out.sampled = true;
             dl.anySampled = true;
             const double spacing = static_cast<double>(extent) / static_cast<double>(row.eventCount);
+            const int samples = rowSamples;
             const double bucketNs = static_cast<double>(w1 - w0) / samples;
             const double probe = std::clamp(4 * spacing, 1.0, bucketNs);
             for (int i = 0; i < samples; ++i) {

@@ -53,7 +53,9 @@ struct DrawListOptions {
     double minPx = 3;               // ops narrower than this are merged
     std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 2 × width
     std::int64_t totalBudget = 50000;  // when the whole view holds fewer events, every row is exact
-    int samples = 0;                // sampled buckets per row; 0 = width / 6
+    int samples = 0;                // sampled buckets per row; 0 = width / 6, shared out below
+    int sampleQueries = 2400;       // window queries for all sampled rows together (bounds the cost
+                                    // of a view whatever the rank count): at least 32 per row
     std::size_t maxLinks = 5000;
 };
 

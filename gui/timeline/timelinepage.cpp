@@ -168,7 +168,8 @@ void TimelinePage::startBuild() {
             building_ = false;
             info_->setText(tr("Cannot read the timeline: %1").arg(error));
             setReady(true);
-        });
+        },
+        JobPool::Interactive);  // never queued behind an analysis
 }
 
 void TimelinePage::showDetails() {
