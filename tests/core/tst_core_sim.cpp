@@ -354,6 +354,14 @@ private slots:
             QCOMPARE(back.inter, hw.inter);
             QCOMPARE(back.algorithm, hw.algorithm);
         }
+        // "This machine": the calibrate output stored in examples/hardware
+        {
+            const Hardware me = load_hardware(std::string(SCALESCOPE_SOURCE_DIR) + "/examples/hardware/this-machine.json");
+            QVERIFY(me.calibrated);
+            QCOMPARE(me.cores_per_node, 2);
+            QVERIFY(me.flop_per_s > 1e9);
+            QVERIFY(me.intra.beta_s_per_byte > 0);
+        }
         // A calibrate file (docs/LAUNCH.md): fits become the intra-node link, one node, its cores
         const nlohmann::json cal = nlohmann::json::parse(R"({"format": "scalescope-hardware", "version": 1,
             "ranks": 2, "hosts": ["h"], "oversubscribed": false,
