@@ -128,11 +128,9 @@ bool Stmt::step(std::source_location where) {
     throw TraceError(msg);
 }
 
-Stmt& Stmt::checked(int rc, int index) {
-    if (rc != SQLITE_OK)
-        throw TraceError("sqlite3_bind #" + std::to_string(index) + " for '" + sql_.substr(0, 80) +
+void Stmt::bind_failed(int rc, int index) const {
+    throw TraceError("sqlite3_bind #" + std::to_string(index) + " for '" + sql_.substr(0, 80) +
                          "' failed: " + sqlite3_errstr(rc));
-    return *this;
 }
 
 }  // namespace ss::traces

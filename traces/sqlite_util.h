@@ -124,7 +124,12 @@ public:
     sqlite3_stmt* handle() const { return st_; }
 
 private:
-    Stmt& checked(int rc, int index);
+    Stmt& checked(int rc, int index) {
+        if (rc != SQLITE_OK) [[unlikely]]
+            bind_failed(rc, index);
+        return *this;
+    }
+    [[noreturn]] void bind_failed(int rc, int index) const;
     sqlite3* db_ = nullptr;
     sqlite3_stmt* st_ = nullptr;
     std::string sql_;

@@ -40,10 +40,18 @@ TraceWriter::TraceWriter(const std::string& path, WriterOptions options) : opt_(
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
     db_.exec("PRAGMA temp_store=MEMORY");
 
-    insert_event_ = db_.prepare(
-        "INSERT INTO events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch,"
-        " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, correlation)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    {
+        const std::string head =
+            "INSERT INTO events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch,"
+            " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, correlation)"
+            " VALUES";
+        const std::string row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        std::string block = head + row;
+        for (int i = 1; i < kRowsPerInsert; ++i) block += "," + row;
+        insert_event_ = db_.prepare(head + row);
+        insert_block_ = db_.prepare(block);
+        rows_.reserve(kRowsPerInsert);
+    }
     insert_string_ = db_.prepare("INSERT INTO strings(value) VALUES(?1)");
     insert_metric_ = db_.prepare(
         "INSERT INTO metrics(run_id, rank, step, time_ns, name_id, value) VALUES(?1,?2,?3,?4,?5,?6)");
@@ -158,18 +166,8 @@ bool TraceWriter::add_event(const Event& e) {
         rs.dirty = true;
         return false;
     }
-    begin_batch();
-    auto& st = insert_event_;
-    st.bind(1, e.run.value).bind(2, e.rank).bind(3, e.lane).bind(4, static_cast<int>(e.kind));
-    st.bind(5, e.name.value).bind(6, e.start_ns).bind(7, e.end_ns);
-    st.bind_opt(8, e.step, kNone).bind_opt(9, e.micro_batch, kNone).bind_opt(10, e.layer, kNone);
-    st.bind_opt(11, e.bytes, kNone);
-    if (e.flops >= 0) st.bind(12, e.flops);
-    if (e.collective != Collective::None) st.bind(13, static_cast<int>(e.collective));
-    if (e.group_kind != GroupKind::None) st.bind(14, static_cast<int>(e.group_kind));
-    st.bind_opt(15, e.group_id, kNone).bind_opt(16, e.group_size, kNone);
-    st.bind_opt(17, e.peer, kNone).bind_opt(18, e.seq, kNone).bind_opt(19, e.correlation, kNone);
-    st.run();
+    rows_.push_back(e);
+    if (rows_.size() == static_cast<size_t>(kRowsPerInsert)) write_rows();
 
     if (!last_lane_ || last_lane_key_ != std::pair{e.rank, e.lane}) {
         last_lane_key_ = {e.rank, e.lane};
@@ -186,6 +184,46 @@ bool TraceWriter::add_event(const Event& e) {
     ++events_total_;
     if (++pending_ >= opt_.batch_events) flush();
     return true;
+}
+
+void TraceWriter::write_rows() {
+    if (rows_.empty()) return;
+    begin_batch();
+    const bool block = rows_.size() == static_cast<size_t>(kRowsPerInsert);
+    Stmt& st = block ? insert_block_ : insert_event_;
+    auto opt = [&](int i, std::int64_t v) {
+        if (v == kNone) st.bind_null(i);
+        else st.bind(i, v);
+    };
+    size_t next = 0;
+    while (next < rows_.size()) {
+        const size_t n = block ? rows_.size() : 1;
+        for (size_t r = 0; r < n; ++r) {
+            const Event& e = rows_[next + r];
+            const int b = static_cast<int>(r) * 19;
+            st.bind(b + 1, e.run.value).bind(b + 2, e.rank).bind(b + 3, e.lane);
+            st.bind(b + 4, static_cast<int>(e.kind)).bind(b + 5, e.name.value);
+            st.bind(b + 6, e.start_ns).bind(b + 7, e.end_ns);
+            opt(b + 8, e.step);
+            opt(b + 9, e.micro_batch);
+            opt(b + 10, e.layer);
+            opt(b + 11, e.bytes);
+            if (e.flops >= 0) st.bind(b + 12, e.flops);
+            else st.bind_null(b + 12);
+            opt(b + 13, e.collective == Collective::None ? kNone : static_cast<int>(e.collective));
+            opt(b + 14, e.group_kind == GroupKind::None ? kNone : static_cast<int>(e.group_kind));
+            opt(b + 15, e.group_id);
+            opt(b + 16, e.group_size);
+            opt(b + 17, e.peer);
+            opt(b + 18, e.seq);
+            opt(b + 19, e.correlation);
+        }
+        st.step();
+        // Every parameter is bound on every use, so a plain reset (no clear_bindings) suffices.
+        sqlite3_reset(st.handle());
+        next += n;
+    }
+    rows_.clear();
 }
 
 void TraceWriter::add_metric(RunId run, std::int32_t rank, std::int64_t step, std::int64_t time_ns,
@@ -230,6 +268,7 @@ void TraceWriter::write_lanes(RunId run) {
 }
 
 void TraceWriter::flush() {
+    write_rows();
     for (auto& [id, rs] : runs_) {
         if (!rs.dirty) continue;
         begin_batch();
@@ -247,6 +286,7 @@ void TraceWriter::set_run_times(RunId run, std::int64_t start_ns, std::int64_t e
 void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reason,
                              std::int64_t end_ns) {
     RunState& rs = state(run);
+    write_rows();
     begin_batch();
     write_lanes(run);
     Stmt agg = db_.prepare(

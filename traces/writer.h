@@ -95,6 +95,12 @@ private:
 
     WriterOptions opt_;
     Db db_;
+    void write_rows();  // inserts rows_ (any count up to kRowsPerInsert)
+    // Events are inserted kRowsPerInsert at a time by one multi-row INSERT: the per-statement work
+    // of SQLite (step, reset, halt) is paid once per block instead of once per event.
+    static constexpr int kRowsPerInsert = 64;
+    std::vector<Event> rows_;
+    Stmt insert_block_;
     Stmt insert_event_, insert_string_, insert_metric_, upsert_rank_, upsert_lane_, upsert_stat_,
         update_count_;
     std::unordered_map<std::string, std::int64_t> strings_;
