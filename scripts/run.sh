@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, then records a real traced training run
-# (the MLP on Fashion-MNIST, data-parallel on 2 ranks under mpirun), merges the rank traces into
-# one trace file and prints what it holds.
+# The main job: installs what is missing, builds, records the default scaling study (the MLP on
+# Fashion-MNIST, data-parallel on 1, 2 and 4 ranks under mpirun, every rank traced), prints its
+# speedup and efficiency with the fitted scaling laws, then opens the application on the file.
+# Without a display (CI, ssh) it writes a screenshot of every page instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset release
 cmake --build --preset release -j "$(nproc)"
 
-BIN=build/release
-OUT=${SCALESCOPE_OUT:-runs}
+BIN=$PWD/build/release
+OUT=${SCALESCOPE_OUT:-$PWD/runs}
+STUDY="$OUT/default-study.sqlite"
 mkdir -p "$OUT"
-rm -rf "$OUT/main-job-trace"
-MPIRUN=(mpirun -np 2)
-if [ "$(id -u)" -eq 0 ]; then MPIRUN+=(--allow-run-as-root); fi
-if [ "$(nproc)" -lt 2 ]; then MPIRUN+=(--oversubscribe); fi
+rm -f "$STUDY"
 
-echo "== training: MLP on Fashion-MNIST, dp=2 (progress: JSON lines from rank 0) =="
-"${MPIRUN[@]}" "$BIN/models/scalescope-worker" examples/mlp-fashion-dp2.json \
-  --set name=main-job --set trace.dir="$OUT/main-job-trace"
+echo "== recording the default study: examples/study-mlp-dp.json, dp = 1, 2, 4 =="
+"$BIN/cli/scalescope-cli" study examples/study-mlp-dp.json --vary dp=1,2,4 -o "$STUDY" \
+  --run-dir "$OUT/default-study-runs"
 
-echo "== merging the rank traces =="
-rm -f "$OUT/main-job.sqlite"
-"$BIN/cli/scalescope-cli" merge "$OUT"/main-job-trace/rank-*.sqlite -o "$OUT/main-job.sqlite"
-"$BIN/cli/scalescope-cli" info "$OUT/main-job.sqlite"
-"$BIN/cli/scalescope-cli" stats "$OUT/main-job.sqlite"
-"$BIN/cli/scalescope-cli" export "$OUT/main-job.sqlite" --format chrome -o "$OUT/main-job.json"
-echo "trace: $OUT/main-job.sqlite (SQLite), $OUT/main-job.json (open in https://ui.perfetto.dev)"
+echo "== how it scales =="
+"$BIN/cli/scalescope-cli" scaling "$STUDY"
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${CI:-}" ]; then
+  exec "$BIN/gui/scalescope" "$STUDY"
+fi
+echo "== no display: screenshots of every page =="
+mkdir -p "$OUT/screenshots"
+for page in experiment timeline summary scaling whatif compare; do
+  "$BIN/gui/scalescope" --screenshot "$page" "$OUT/screenshots/$page.png" "$STUDY"
+done
+echo "study: $STUDY   screenshots: $OUT/screenshots/"
