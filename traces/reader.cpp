@@ -203,22 +203,34 @@ std::vector<Event> TraceReader::events_in_window(RunId run, std::int32_t rank, s
                                                  std::int64_t t0, std::int64_t t1) {
     // An event overlaps [t0, t1) when start < t1 and end > t0. Since no event on this lane lasts
     // longer than max_duration, start > t0 - max_duration: a bounded range of the index.
-    std::int64_t max_dur = 0;
-    {
-        Stmt st = db_.prepare(
+    // Both statements are prepared once per reader: the timeline issues thousands of these.
+    if (!window_lane_.handle()) {
+        window_lane_ = db_.prepare(
             "SELECT max_duration_ns FROM lanes WHERE run_id=?1 AND rank=?2 AND lane=?3");
-        st.bind(1, run.value).bind(2, rank).bind(3, lane);
-        if (st.step()) {
-            max_dur = st.col_int(0);
-        } else {
-            for (const auto& l : lanes(run))
-                if (l.rank == rank && l.lane == lane) max_dur = l.max_duration_ns;
+        window_events_ = db_.prepare(std::string("SELECT ") + kEventCols +
+                                     " FROM events WHERE run_id=?1 AND rank=?2 AND lane=?3 AND"
+                                     " start_ns>=?4 AND start_ns<?5 AND end_ns>?6 ORDER BY start_ns");
+    }
+    struct Reset {
+        Stmt& st;
+        ~Reset() { st.reset(); }
+    };
+    std::int64_t max_dur = 0;
+    bool known = false;
+    {
+        Reset r{window_lane_};
+        window_lane_.bind(1, run.value).bind(2, rank).bind(3, lane);
+        if (window_lane_.step()) {
+            max_dur = window_lane_.col_int(0);
+            known = true;
         }
     }
+    if (!known)
+        for (const auto& l : lanes(run))
+            if (l.rank == rank && l.lane == lane) max_dur = l.max_duration_ns;
     std::vector<Event> out;
-    Stmt st = db_.prepare(std::string("SELECT ") + kEventCols +
-                          " FROM events WHERE run_id=?1 AND rank=?2 AND lane=?3 AND start_ns>=?4"
-                          " AND start_ns<?5 AND end_ns>?6 ORDER BY start_ns");
+    Reset r{window_events_};
+    Stmt& st = window_events_;
     st.bind(1, run.value).bind(2, rank).bind(3, lane).bind(4, t0 - max_dur).bind(5, t1).bind(6, t0);
     while (st.step()) out.push_back(event_from_row(st, 0));
     return out;

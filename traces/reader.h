@@ -53,6 +53,7 @@ private:
     Db db_;
     int version_ = 0;
     std::vector<std::string> strings_;  // index = id (ids are small dense integers)
+    Stmt window_lane_, window_events_;  // events_in_window, prepared on first use
     std::string unknown_;
 };
 
