@@ -32,27 +32,8 @@ Cell pct(double rel) { return num(100.0 * rel); }
 Cell gbps(double bytes_per_s) { return num(bytes_per_s / 1e9); }
 Cell giga(double v) { return std::isfinite(v) && v >= 0 ? Cell{v / 1e9} : Cell{}; }
 
-std::string one_file(const Args& a, const char* verb) {
-    if (a.positional().size() != 1)
-        throw UsageError(std::string(verb) + " takes exactly one trace file (got " +
-                         std::to_string(a.positional().size()) + ")");
-    return a.positional()[0];
-}
-std::string layout_of(const RunInfo& r) {
-    return "dp" + std::to_string(r.dp) + " tp" + std::to_string(r.tp) + " pp" + std::to_string(r.pp);
-}
-
 double positive_number(const Args& a, const std::string& key, double fallback) {
-    auto v = a.value(key);
-    if (!v) return fallback;
-    try {
-        size_t pos = 0;
-        const double d = std::stod(*v, &pos);
-        if (pos != v->size() || !(d > 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
-        return d;
-    } catch (const std::exception&) {
-        throw UsageError("option " + key + " needs a positive number (got '" + *v + "')");
-    }
+    return a.number(key, 0, /*exclusive=*/true, "a positive number").value_or(fallback);
 }
 
 int warmup_option(const Args& a) {
@@ -128,7 +109,7 @@ void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b, Ce
 void add_analysis(StatsTables& t, const RunAnalysis& a) {
     const std::int64_t id = a.run.id.value;
     const auto& s = a.step_time;
-    t.run.rows.push_back({id, a.run.name, a.run.model, std::int64_t{a.run.world_size}, layout_of(a.run),
+    t.run.rows.push_back({id, a.run.name, a.run.model, std::int64_t{a.run.world_size}, layout_text(a.run.dp, a.run.tp, a.run.pp),
                           str(to_string(a.run.status)), str(a.run.oversubscribed ? "yes" : "no"),
                           static_cast<std::int64_t>(a.steps.size()), std::int64_t{a.warmup_steps},
                           str(a.warmup_detected ? "detected" : "given"), s.count, ms(s.median_ns), ms(s.mean_ns),
@@ -161,7 +142,7 @@ int verb_stats(const Argv& argv) {
     Args a(argv, {"--format", "--run", "--warmup", "--peak-flops", "--hardware"}, {"--per-step"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     const AnalysisOptions opt = analysis_options(a);
-    TraceReader rd(one_file(a, "stats"));
+    TraceReader rd(a.single_file("stats"));
     std::vector<RunInfo> runs;
     if (auto id = a.integer("--run"))
         runs = {rd.run(RunId(*id))};
@@ -243,16 +224,8 @@ ScalingOptions scaling_options(const Args& a) {
     const auto ps = a.values("--project");
     if (!ps.empty()) {
         o.project_p.clear();
-        for (const auto& v : ps) {
-            try {
-                size_t pos = 0;
-                const double d = std::stod(v, &pos);
-                if (pos != v.size() || !(d >= 1) || !std::isfinite(d)) throw std::invalid_argument("bad");
-                o.project_p.push_back(d);
-            } catch (const std::exception&) {
-                throw UsageError("option --project needs a process count >= 1 (got '" + v + "')");
-            }
-        }
+        for (const auto& v : ps)
+            o.project_p.push_back(Args::parse_number("--project", v, 1, false, "a process count >= 1"));
     }
     if (a.value("--threshold")) {
         o.efficiency_threshold = positive_number(a, "--threshold", 0.5);
@@ -272,7 +245,7 @@ int verb_scaling(const Argv& argv) {
     Args a(argv, {"--format", "--study", "--project", "--threshold", "--bootstrap", "--seed", "--warmup"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     const ScalingOptions opt = scaling_options(a);
-    TraceReader rd(one_file(a, "scaling"));
+    TraceReader rd(a.single_file("scaling"));
     std::vector<StudyId> ids;
     if (auto id = a.integer("--study")) {
         ids.push_back(StudyId(*id));
@@ -365,7 +338,7 @@ int verb_compare(const Argv& argv) {
         Table runs{"runs", {"side", "operand", "run", "name", "model", "world", "layout", "status"}, {}};
         for (const auto& [side, lbl, r] : {std::tuple{"A", la, c.run_a}, std::tuple{"B", lb, c.run_b}})
             runs.rows.push_back({str(side), lbl, r.id.value, r.name, r.model, std::int64_t{r.world_size},
-                                 layout_of(r), str(to_string(r.status))});
+                                 layout_text(r.dp, r.tp, r.pp), str(to_string(r.status))});
         Table summary{"summary", {"metric", "unit", "a", "b", "delta", "rel_pct"}, {}};
         for (const auto& m : c.summary) {
             const bool t = m.unit == "ns";

@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include <cmath>
+
 namespace ss::cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& with_value,
@@ -53,6 +55,33 @@ std::optional<long long> Args::integer(const std::string& key) const {
     } catch (const std::exception&) {
         throw UsageError("option " + key + " needs an integer (got '" + *v + "')");
     }
+}
+
+double Args::parse_number(const std::string& key, const std::string& text, double min,
+                          bool exclusive, const std::string& what) {
+    try {
+        size_t pos = 0;
+        const double d = std::stod(text, &pos);
+        const bool in_range = exclusive ? d > min : d >= min;
+        if (pos != text.size() || !std::isfinite(d) || !in_range) throw std::invalid_argument(text);
+        return d;
+    } catch (const std::exception&) {
+        throw UsageError("option " + key + " needs " + what + " (got '" + text + "')");
+    }
+}
+
+std::optional<double> Args::number(const std::string& key, double min, bool exclusive,
+                                   const std::string& what) const {
+    auto v = value(key);
+    if (!v) return std::nullopt;
+    return parse_number(key, *v, min, exclusive, what);
+}
+
+std::string Args::single_file(const std::string& verb, const std::string& what) const {
+    if (positional_.size() != 1)
+        throw UsageError(verb + " takes exactly one " + what + " (got " +
+                         std::to_string(positional_.size()) + ")");
+    return positional_[0];
 }
 
 }  // namespace ss::cli

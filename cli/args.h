@@ -32,6 +32,15 @@ public:
     bool flag(const std::string& key) const { return flags_.count(key) > 0; }
     // An integer option; a non-integer is a UsageError naming the option.
     std::optional<long long> integer(const std::string& key) const;
+    // A number option no smaller than `min` (greater than it when `exclusive`); nullopt when the
+    // option is absent. Anything else is a UsageError "option KEY needs WHAT (got 'TEXT')".
+    std::optional<double> number(const std::string& key, double min, bool exclusive,
+                                 const std::string& what) const;
+    // The same check for one value of a repeatable option.
+    static double parse_number(const std::string& key, const std::string& text, double min,
+                               bool exclusive, const std::string& what);
+    // The verb's single file argument; any other count is a UsageError.
+    std::string single_file(const std::string& verb, const std::string& what = "trace file") const;
 
 private:
     std::vector<std::string> positional_;

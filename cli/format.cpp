@@ -123,6 +123,10 @@ std::string format_ns(std::int64_t ns) {
     return buf;
 }
 
+std::string layout_text(int dp, int tp, int pp) {
+    return "dp" + std::to_string(dp) + " tp" + std::to_string(tp) + " pp" + std::to_string(pp);
+}
+
 std::string format_bytes(std::int64_t b) {
     char buf[32];
     const double v = static_cast<double>(b);

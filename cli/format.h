@@ -28,5 +28,6 @@ void print_tables(const std::vector<Table>& tables, Format format, std::ostream&
 
 std::string format_ns(std::int64_t ns);  // "1.234 ms", "56.7 us", "890 ns"
 std::string format_bytes(std::int64_t bytes);  // "1.5 MiB"
+std::string layout_text(int dp, int tp, int pp);  // "dp2 tp1 pp2"
 
 }  // namespace ss::cli

@@ -228,14 +228,7 @@ RunSettings common_settings(const Args& a, const char* verb) {
     const LaunchEnvironment env = LaunchEnvironment::current();
     if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) s.mpirun = *m;
     s.quiet = a.flag("--quiet");
-    if (auto g = a.value("--grace")) {
-        try {
-            s.grace_s = std::stod(*g);
-        } catch (const std::exception&) {
-            throw UsageError("--grace needs seconds (got '" + *g + "')");
-        }
-        if (!(s.grace_s >= 0)) throw UsageError("--grace must be >= 0");
-    }
+    if (auto g = a.number("--grace", 0, false, "seconds >= 0")) s.grace_s = *g;
     return s;
 }
 
@@ -510,13 +503,7 @@ int verb_calibrate(const Argv& argv) {
     LaunchSpec launch;
     if (auto hf = a.value("--hostfile")) launch.hostfile = *hf;
     for (const auto& h : a.values("--host")) launch.hosts.push_back(h);
-    if (auto t = a.value("--timeout")) {
-        try {
-            launch.timeout_s = std::stod(*t);
-        } catch (const std::exception&) {
-            throw UsageError("--timeout needs seconds (got '" + *t + "')");
-        }
-    }
+    if (auto t = a.number("--timeout", 0, false, "seconds >= 0")) launch.timeout_s = *t;
     MpirunRequest mr;
     if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) mr.mpirun = *m;
     mr.launch = launch;
@@ -560,14 +547,7 @@ int verb_calibrate(const Argv& argv) {
     jo.timeout_s = launch.timeout_s;
     CancelOnSignals cancel_guard;
     jo.cancel = &g_cancel;
-    if (auto g = a.value("--grace")) {
-        try {
-            jo.grace_s = std::stod(*g);
-        } catch (const std::exception&) {
-            throw UsageError("--grace needs seconds (got '" + *g + "')");
-        }
-        if (!(jo.grace_s >= 0)) throw UsageError("--grace must be >= 0");
-    }
+    if (auto g = a.number("--grace", 0, false, "seconds >= 0")) jo.grace_s = *g;
     jo.on_progress = [&](const Progress& p) {
         if (quiet || p.kind != Progress::Kind::Other) return;
         const auto& j = p.raw;

@@ -30,30 +30,12 @@ Cell str(const std::string& s) { return Cell{s}; }
 Cell mib(double b) { return num(b / 1048576.0); }
 
 double factor(const Args& a, const std::string& key) {
-    auto v = a.value(key);
-    if (!v) return 1.0;
-    try {
-        size_t pos = 0;
-        const double d = std::stod(*v, &pos);
-        if (pos != v->size() || !(d > 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
-        return d;
-    } catch (const std::exception&) {
-        throw UsageError("option " + key + " needs a positive factor (got '" + *v + "')");
-    }
+    return a.number(key, 0, /*exclusive=*/true, "a positive factor").value_or(1.0);
 }
 
 // --background-load L: other runnable threads sharing each node's cores (>= 0).
 double background(const Args& a) {
-    auto v = a.value("--background-load");
-    if (!v) return 0;
-    try {
-        size_t pos = 0;
-        const double d = std::stod(*v, &pos);
-        if (pos != v->size() || !(d >= 0) || !std::isfinite(d)) throw std::invalid_argument("bad");
-        return d;
-    } catch (const std::exception&) {
-        throw UsageError("--background-load needs a number of threads >= 0 (got '" + *v + "')");
-    }
+    return a.number("--background-load", 0, false, "a number of threads >= 0").value_or(0.0);
 }
 
 std::optional<bool> overlap_option(const Args& a) {

@@ -15,22 +15,10 @@ namespace ss::cli {
 
 using namespace ss::traces;
 
-namespace {
-std::string one_file(const Args& a, const char* verb) {
-    if (a.positional().size() != 1)
-        throw UsageError(std::string(verb) + " takes exactly one trace file (got " +
-                         std::to_string(a.positional().size()) + ")");
-    return a.positional()[0];
-}
-std::string layout_of(const RunInfo& r) {
-    return "dp" + std::to_string(r.dp) + " tp" + std::to_string(r.tp) + " pp" + std::to_string(r.pp);
-}
-}  // namespace
-
 int verb_info(const Argv& argv) {
     Args a(argv, {"--format"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
-    TraceReader rd(one_file(a, "info"));
+    TraceReader rd(a.single_file("info"));
 
     Table file{"file", {"path", "schema_version", "runs", "studies"}, {}};
     auto runs = rd.runs();
@@ -49,7 +37,7 @@ int verb_info(const Argv& argv) {
              {}};
     for (const auto& r : runs) {
         rt.rows.push_back({r.id.value, r.name, r.model, r.backend, std::int64_t{r.world_size},
-                           layout_of(r), std::int64_t{r.micro_batches}, r.schedule,
+                           layout_text(r.dp, r.tp, r.pp), std::int64_t{r.micro_batches}, r.schedule,
                            std::string(to_string(r.status)), r.event_count,
                            static_cast<double>(r.end_ns - r.start_ns) / 1e6,
                            std::string(r.oversubscribed ? "yes" : "no"), r.failure_reason});
@@ -97,7 +85,7 @@ int verb_export(const Argv& argv) {
                          "Perfetto); got '" + fmt + "'");
     auto out = a.value("-o") ? a.value("-o") : a.value("--output");
     if (!out) throw UsageError("export needs an output file: -o OUT.json");
-    TraceReader rd(one_file(a, "export"));
+    TraceReader rd(a.single_file("export"));
     ChromeExportOptions opt;
     if (auto id = a.integer("--run")) opt.run = rd.run(RunId(*id)).id;
     std::ofstream f(*out, std::ios::binary | std::ios::trunc);
