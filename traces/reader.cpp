@@ -161,41 +161,36 @@ std::vector<RankInfo> TraceReader::ranks(RunId run) {
 }
 
 std::vector<Lane> TraceReader::lanes(RunId run) {
-    std::vector<Lane> out;
-    Stmt st = db_.prepare(
+    auto read = [&](Stmt& st) {
+        std::vector<Lane> out;
+        st.bind(1, run.value);
+        while (st.step()) {
+            Lane l;
+            l.run = run;
+            l.rank = static_cast<std::int32_t>(st.col_int(0));
+            l.lane = static_cast<std::int32_t>(st.col_int(1));
+            l.name = st.col_text(2);
+            l.event_count = st.col_int(3);
+            l.max_duration_ns = st.col_int(4);
+            l.min_start_ns = st.col_int(5);
+            l.max_end_ns = st.col_int(6);
+            out.push_back(std::move(l));
+        }
+        return out;
+    };
+    Stmt stored = db_.prepare(
         "SELECT rank, lane, name, event_count, max_duration_ns, min_start_ns, max_end_ns FROM lanes"
         " WHERE run_id=?1 ORDER BY rank, lane");
-    st.bind(1, run.value);
-    while (st.step()) {
-        Lane l;
-        l.run = run;
-        l.rank = static_cast<std::int32_t>(st.col_int(0));
-        l.lane = static_cast<std::int32_t>(st.col_int(1));
-        l.name = st.col_text(2);
-        l.event_count = st.col_int(3);
-        l.max_duration_ns = st.col_int(4);
-        l.min_start_ns = st.col_int(5);
-        l.max_end_ns = st.col_int(6);
-        out.push_back(std::move(l));
-    }
+    std::vector<Lane> out = read(stored);
     if (!out.empty()) return out;
-    // A file whose writer never flushed its lane rows: derive them (a full scan, once).
+    // A file whose writer never flushed its lane rows (a crashed rank file): derive them with one
+    // full scan, kept for the reader's lifetime.
+    if (auto it = derived_lanes_.find(run.value); it != derived_lanes_.end()) return it->second;
     Stmt scan = db_.prepare(
-        "SELECT rank, lane, count(*), max(end_ns - start_ns), min(start_ns), max(end_ns) FROM events"
-        " WHERE run_id=?1 GROUP BY rank, lane ORDER BY rank, lane");
-    scan.bind(1, run.value);
-    while (scan.step()) {
-        Lane l;
-        l.run = run;
-        l.rank = static_cast<std::int32_t>(scan.col_int(0));
-        l.lane = static_cast<std::int32_t>(scan.col_int(1));
-        l.name = "lane " + std::to_string(l.lane);
-        l.event_count = scan.col_int(2);
-        l.max_duration_ns = scan.col_int(3);
-        l.min_start_ns = scan.col_int(4);
-        l.max_end_ns = scan.col_int(5);
-        out.push_back(std::move(l));
-    }
+        "SELECT rank, lane, 'lane ' || lane, count(*), max(end_ns - start_ns), min(start_ns),"
+        " max(end_ns) FROM events WHERE run_id=?1 GROUP BY rank, lane ORDER BY rank, lane");
+    out = read(scan);
+    if (!out.empty()) derived_lanes_.emplace(run.value, out);
     return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,7 @@ private:
     int version_ = 0;
     std::vector<std::string> strings_;  // index = id (ids are small dense integers)
     Stmt window_lane_, window_events_;  // events_in_window, prepared on first use
+    std::map<std::int64_t, std::vector<Lane>> derived_lanes_;  // runs without stored lane rows
     std::string unknown_;
 };
 
