@@ -1,6 +1,6 @@
 // Verb `simulate`: the what-if simulator of core/ (docs/SIMULATOR.md).
 //   simulate SPEC.json --hardware HW.json [--set k=v]... [what-if flags] [--sweep dp=1,2,4 [--weak]]
-//   simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [what-if flags]
+//   simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [what-if flags, --dp, --micro-batches]
 //   simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID]
 #include <cmath>
 #include <fstream>
@@ -222,22 +222,39 @@ int simulate_trace(const Args& a, Format fmt) {
     w.latency = factor(a, "--latency");
     w.overlap = overlap_option(a);
     if (auto s = a.integer("--step")) w.step = *s;
-    if (a.value("--dp") || a.value("--micro-batches"))
-        throw UsageError("--dp and --micro-batches change the graph's shape: simulate the run's spec instead "
-                         "(simulate SPEC.json --hardware HW --dp N); a recorded trace replays its own layout");
-    if (w.bandwidth != 1 || w.latency != 1) {
+    if (auto v = a.integer("--dp")) w.dp = static_cast<int>(*v);
+    if (auto v = a.integer("--micro-batches")) w.micro_batches = static_cast<int>(*v);
+    const bool reshape = w.dp || w.micro_batches;
+    if (reshape && a.value("--step"))
+        throw UsageError("--step replays one recorded step; with --dp or --micro-batches the prediction comes from the "
+                         "run's spec and rates fitted on all its measured steps: drop --step");
+    if (w.bandwidth != 1 || w.latency != 1 || reshape) {
         auto hw = trace_hardware(a, file);
-        if (!hw) throw UsageError("--bandwidth/--latency re-time collectives with the network model: pass --hardware HW.json "
-                                  "(the calibration of the machine the trace was recorded on)");
+        if (!hw)
+            throw UsageError(std::string(reshape ? "--dp/--micro-batches time the new layout's communication"
+                                                 : "--bandwidth/--latency re-time collectives") +
+                             " with the network model: pass --hardware HW.json (the calibration of the machine the "
+                             "trace was recorded on) or store one in the file (scalescope-cli calibrate -o HW.json "
+                             "--trace " + file + ")");
         w.base = *hw;
     }
     const TraceReplayResult r = replay_trace(rd, run, w);
     Table t{"replay", {"run", "name", "step", "world", "measured_ms", "replayed_ms", "difference_pct", "ops", "collectives",
                        "messages", "oversubscribed"}, {}};
-    t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), Cell{r.step}, Cell{std::int64_t{r.run.world_size}},
-                      ms(r.measured_step_s), ms(r.replay.step_s), pct((r.replay.step_s - r.measured_step_s) / r.measured_step_s),
-                      Cell{std::int64_t{r.ops}}, Cell{std::int64_t{r.collectives}}, Cell{std::int64_t{r.messages}},
-                      str(r.run.oversubscribed ? "yes" : "no")});
+    if (r.reshaped) {
+        t = Table{"reshaped", {"run", "name", "recorded_layout", "measured_ms", "model_recorded_ms", "model_err_pct",
+                               "predicted_layout", "world", "predicted_ms", "change_pct", "ops", "collectives", "messages"}, {}};
+        t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), str(r.layout_recorded), ms(r.measured_step_s),
+                          ms(r.model_recorded_s), pct((r.model_recorded_s - r.measured_step_s) / r.measured_step_s),
+                          str(r.layout_predicted), Cell{std::int64_t{r.world_predicted}}, ms(r.replay.step_s),
+                          pct((r.replay.step_s - r.measured_step_s) / r.measured_step_s), Cell{std::int64_t{r.ops}},
+                          Cell{std::int64_t{r.collectives}}, Cell{std::int64_t{r.messages}}});
+    } else {
+        t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), Cell{r.step}, Cell{std::int64_t{r.run.world_size}},
+                          ms(r.measured_step_s), ms(r.replay.step_s), pct((r.replay.step_s - r.measured_step_s) / r.measured_step_s),
+                          Cell{std::int64_t{r.ops}}, Cell{std::int64_t{r.collectives}}, Cell{std::int64_t{r.messages}},
+                          str(r.run.oversubscribed ? "yes" : "no")});
+    }
     std::vector<Table> out{t, breakdown_table({{"replay", &r.replay.breakdown}})};
     Table notes{"notes", {"note"}, {}};
     for (const auto& n : r.notes) notes.rows.push_back({str(n)});
@@ -258,16 +275,19 @@ int simulate_validate(const Args& a, Format fmt) {
     RunId fit;
     if (auto f = a.integer("--fit-run")) fit = RunId(*f);
     const ValidationReport rep = validate_runs(rd, *hw, study, fit, background(a));
-    Table t{"validation", {"run", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "analytic_ms",
+    Table t{"validation", {"runs", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "spread_pct", "analytic_ms",
                            "analytic_err_pct", "replay_ms", "replay_err_pct", "note"}, {}};
     for (const auto& r : rep.rows) {
         const bool predicted = r.analytic_s > 0;
-        t.rows.push_back({Cell{r.run.id.value}, str(r.run.name), str(r.layout), Cell{std::int64_t{r.run.world_size}},
+        std::string ids;
+        for (auto id : r.runs) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+        t.rows.push_back({str(ids), str(r.run.name), str(r.layout), Cell{std::int64_t{r.run.world_size}},
                           str(r.oversubscribed ? "yes" : "no"), str(r.fit ? "fit" : predicted ? "predicted" : "skipped"),
-                          ms(r.measured_s), predicted ? ms(r.analytic_s) : Cell{}, predicted ? pct(r.analytic_err) : Cell{},
-                          predicted ? ms(r.replay_s) : Cell{}, predicted ? pct(r.replay_err) : Cell{}, str(r.note)});
+                          ms(r.measured_s), r.runs.size() > 1 ? pct(r.spread) : Cell{}, predicted ? ms(r.analytic_s) : Cell{},
+                          predicted ? pct(r.analytic_err) : Cell{}, predicted ? ms(r.replay_s) : Cell{},
+                          predicted ? pct(r.replay_err) : Cell{}, str(r.note)});
     }
-    Table s{"summary", {"runs", "predicted", "mae_analytic_pct", "mae_replay_pct"}, {}};
+    Table s{"summary", {"points", "predicted", "mae_analytic_pct", "mae_replay_pct"}, {}};
     s.rows.push_back({str("not oversubscribed"), Cell{std::int64_t{rep.predicted}}, pct(rep.mae_analytic), pct(rep.mae_replay)});
     s.rows.push_back({str("oversubscribed"), Cell{std::int64_t{rep.predicted_over}}, pct(rep.mae_analytic_over),
                       pct(rep.mae_replay_over)});
@@ -300,7 +320,7 @@ const VerbRegistration reg{
     "[--micro-batches N] [--overlap on|off] [--compute K] [--bandwidth K] [--latency K] [--sweep dp=1,2,4 [--weak]] "
     "[--background-load L] [--format table|csv|json]\n"
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
-    "[--latency K] [--overlap on|off]\n"
+    "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
     "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};

@@ -100,6 +100,16 @@ std::string run_label(const traces::RunInfo& r) {
     return "run " + std::to_string(r.id.value) + " (" + r.name + ")";
 }
 
+std::string layout_of(const ExperimentSpec& s) {
+    return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
+           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches) +
+           (s.parallel.pp > 1 ? " " + s.parallel.schedule : std::string()) + (s.parallel.zero ? " zero1" : "") +
+           (s.parallel.overlap ? "" : " no-overlap");
+}
+std::string model_key(const ExperimentSpec& s) {
+    nlohmann::json j = s.model == ModelSpec{} ? nlohmann::json() : s.to_json()["model"];
+    return j.dump() + " b" + std::to_string(s.training.global_batch) + " threads" + std::to_string(s.backend.blas_threads);
+}
 }  // namespace
 
 ExperimentSpec run_spec(const traces::RunInfo& run) {
@@ -365,7 +375,73 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
     return g;
 }
 
+namespace {
+
+// --dp / --micro-batches on a trace: the run's spec with the change, timed by the rates fitted on
+// the run and the base network (TraceWhatIf, "A change of the layout's shape").
+TraceReplayResult replay_reshaped(traces::TraceReader& rd, RunId run, const TraceWhatIf& what) {
+    TraceReplayResult res;
+    res.run = rd.run(run);
+    res.reshaped = true;
+    res.step = -1;
+    if (!(what.compute > 0) || !(what.bandwidth > 0) || !(what.latency > 0))
+        throw SimError("what-if factors must be positive (compute x" + std::to_string(what.compute) + ", bandwidth x" +
+                       std::to_string(what.bandwidth) + ", latency x" + std::to_string(what.latency) + ")");
+    if (!what.base && !what.target)
+        throw SimError("changing dp or micro-batches of " + run_label(res.run) +
+                       " re-times its communication with the network model: pass --hardware HW.json or store a "
+                       "calibration in the trace file (scalescope-cli calibrate --trace FILE)");
+    if (what.dp && *what.dp < 1) throw SimError("--dp must be at least 1 (got " + std::to_string(*what.dp) + ")");
+    if (what.micro_batches && *what.micro_batches < 1)
+        throw SimError("--micro-batches must be at least 1 (got " + std::to_string(*what.micro_batches) + ")");
+    const ExperimentSpec recorded = run_spec(res.run);
+    ExperimentSpec changed = recorded;
+    if (what.dp) changed.parallel.dp = *what.dp;
+    if (what.micro_batches) changed.parallel.micro_batches = *what.micro_batches;
+    if (what.overlap) changed.parallel.overlap = *what.overlap;
+    changed.launch.np = 0;
+    res.layout_recorded = layout_of(recorded);
+    res.layout_predicted = layout_of(changed);
+    const Workload w_rec = build_workload(recorded);
+    const Workload w_new = build_workload(changed);  // throws SimError naming an indivisible batch
+    res.world_predicted = w_new.world();
+
+    SimOptions opt;
+    opt.rates = fit_compute_rates(rd, run);
+    const Hardware base = what.base ? *what.base : *what.target;
+    const RunStepTimes m = run_step_times(rd, run);
+    res.measured_step_s = m.stats.median_ns * 1e-9;
+    res.model_recorded_s = replay(graph_from_spec(w_rec, base, opt)).step_s;
+
+    ComputeRates& R = *opt.rates;
+    R.matmul_flop_per_s *= what.compute;
+    R.memory_bytes_per_s *= what.compute;
+    R.optimizer_bytes_per_s *= what.compute;
+    const Hardware target = scaled(what.target ? *what.target : base, HardwareScale{1, what.bandwidth, what.latency});
+    const OpGraph g = graph_from_spec(w_new, target, opt);
+    res.collectives = static_cast<int>(g.colls.size());
+    res.messages = static_cast<int>(g.msgs.size());
+    for (const auto& p : g.ranks) res.ops += static_cast<int>(p.size());
+    res.replay = replay(g);
+    const double err = (res.model_recorded_s - res.measured_step_s) / res.measured_step_s;
+    res.notes.push_back("the recorded layout (" + res.layout_recorded + ") cannot be re-cut into " + res.layout_predicted +
+                        ": the prediction is the spec's graph, compute timed by rates fitted on this run (" +
+                        opt.rates->source + "), network by " + target.name);
+    res.notes.push_back("the same model on the recorded layout gives " + std::to_string(res.model_recorded_s * 1e3) +
+                        " ms against the measured median " + std::to_string(res.measured_step_s * 1e3) + " ms (" +
+                        (err >= 0 ? "+" : "") + std::to_string(100.0 * err).substr(0, 5) + " %)");
+    if (contention_factor(w_new, target) > 1.0)
+        res.notes.push_back("the predicted layout oversubscribes the node's cores (x" +
+                            std::to_string(contention_factor(w_new, target)).substr(0, 4) + " contention model)");
+    if (res.run.oversubscribed)
+        res.notes.push_back("the run was oversubscribed: the fitted rates are contended");
+    return res;
+}
+
+}  // namespace
+
 TraceReplayResult replay_trace(traces::TraceReader& rd, RunId run, const TraceWhatIf& what) {
+    if (what.dp || what.micro_batches) return replay_reshaped(rd, run, what);
     TraceReplayResult res;
     res.run = rd.run(run);
     OpGraph g = graph_from_trace(rd, run, what, &res.step, &res.measured_step_s);
@@ -458,18 +534,6 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
     return R;
 }
 
-namespace {
-std::string layout_of(const ExperimentSpec& s) {
-    return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
-           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches) +
-           (s.parallel.pp > 1 ? " " + s.parallel.schedule : std::string()) + (s.parallel.zero ? " zero1" : "") +
-           (s.parallel.overlap ? "" : " no-overlap");
-}
-std::string model_key(const ExperimentSpec& s) {
-    nlohmann::json j = s.model == ModelSpec{} ? nlohmann::json() : s.to_json()["model"];
-    return j.dump() + " b" + std::to_string(s.training.global_batch) + " threads" + std::to_string(s.backend.blas_threads);
-}
-}  // namespace
 
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run,
                                double background_threads) {
@@ -485,56 +549,87 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
                               [](const traces::RunInfo& r) { return r.status != traces::RunStatus::Completed; }),
                runs.end());
     if (runs.empty()) throw SimError(rd.path() + " holds no completed run to validate against");
-    // The fit run per model (same model and global batch): the given one, else the first
-    // single-rank run that is not oversubscribed.
-    std::map<std::string, std::pair<RunId, ComputeRates>> fits;
+    rep.runs = static_cast<int>(runs.size());
     std::map<std::int64_t, ExperimentSpec> specs;
-    for (const auto& r : runs) specs[r.id.value] = run_spec(r);
-    auto fit_for = [&](const std::string& key, const traces::RunInfo& r) {
-        if (!fits.count(key)) {
-            fits[key] = {r.id, fit_compute_rates(rd, r.id)};
-            rep.fitted_on.push_back(run_label(r) + ": " + fits[key].second.source);
-        }
-    };
-    if (fit_run.valid()) {
-        const auto r = rd.run(fit_run);
-        fit_for(model_key(run_spec(r)), r);
+    std::map<std::int64_t, double> median_s;  // run -> its median step time
+    for (const auto& r : runs) {
+        specs[r.id.value] = run_spec(r);
+        median_s[r.id.value] = run_step_times(rd, r.id).stats.median_ns * 1e-9;
     }
+    // Points: runs of one model, batch and layout, in the order of their first run.
+    struct Point {
+        std::string key;
+        std::vector<const traces::RunInfo*> runs;
+    };
+    std::vector<Point> points;
+    for (const auto& r : runs) {
+        const std::string key = model_key(specs[r.id.value]) + " | " + layout_of(specs[r.id.value]);
+        auto it = std::find_if(points.begin(), points.end(), [&](const Point& p) { return p.key == key; });
+        if (it == points.end()) points.push_back({key, {&r}});
+        else it->runs.push_back(&r);
+    }
+    // The fit run per model (same model and global batch): the given one, else the single-rank,
+    // not oversubscribed run with the median step time (repeats: a run slowed by the machine is
+    // not the one the rates come from).
+    std::map<std::string, std::pair<RunId, ComputeRates>> fits;
+    auto fit_on = [&](const traces::RunInfo& r) {
+        const std::string key = model_key(specs.count(r.id.value) ? specs[r.id.value] : run_spec(r));
+        fits[key] = {r.id, fit_compute_rates(rd, r.id)};
+        rep.fitted_on.push_back(run_label(r) + ": " + fits[key].second.source);
+    };
+    if (fit_run.valid()) fit_on(rd.run(fit_run));
+    std::map<std::string, std::vector<const traces::RunInfo*>> candidates;
     for (const auto& r : runs)
-        if (r.world_size == 1 && !r.oversubscribed) fit_for(model_key(specs[r.id.value]), r);
+        if (r.world_size == 1 && !r.oversubscribed) candidates[model_key(specs[r.id.value])].push_back(&r);
+    for (auto& [key, c] : candidates) {
+        if (fits.count(key)) continue;
+        std::stable_sort(c.begin(), c.end(), [&](const traces::RunInfo* a, const traces::RunInfo* b) {
+            return median_s[a->id.value] < median_s[b->id.value];
+        });
+        fit_on(*c[(c.size() - 1) / 2]);
+    }
 
     double s_a = 0, s_r = 0, s_ao = 0, s_ro = 0;
-    for (const auto& r : runs) {
+    for (const Point& p : points) {
         ValidationRow row;
-        row.run = r;
-        const ExperimentSpec& spec = specs[r.id.value];
+        row.run = *p.runs.front();
+        std::vector<double> m;
+        for (const auto* r : p.runs) {
+            row.runs.push_back(r->id.value);
+            m.push_back(median_s[r->id.value]);
+        }
+        std::sort(m.begin(), m.end());
+        row.measured_s = m.size() % 2 ? m[m.size() / 2] : 0.5 * (m[m.size() / 2 - 1] + m[m.size() / 2]);
+        row.spread = m.size() > 1 ? (m.back() - m.front()) / row.measured_s : 0.0;
+        const ExperimentSpec& spec = specs[row.run.id.value];
         row.layout = layout_of(spec);
         const auto key = model_key(spec);
-        const RunStepTimes m = run_step_times(rd, r.id);
-        row.measured_s = m.stats.median_ns * 1e-9;
         if (!fits.count(key)) {
             row.note = "no single-rank run of this model and batch to fit compute on";
             rep.rows.push_back(row);
             continue;
         }
-        row.fit = fits[key].first == r.id;
+        const RunId fit_id = fits[key].first;
+        row.fit = std::any_of(p.runs.begin(), p.runs.end(), [&](const traces::RunInfo* r) { return r->id == fit_id; });
         SimOptions opt;
         opt.rates = fits[key].second;
         opt.background_threads = background_threads;
         const Workload w = build_workload(spec);
-        row.oversubscribed = r.oversubscribed || contention_factor(w, hw) > 1.0;
+        row.oversubscribed = std::any_of(p.runs.begin(), p.runs.end(), [](const traces::RunInfo* r) { return r->oversubscribed; }) ||
+                             contention_factor(w, hw) > 1.0;
         const SimResult a = simulate_analytic(w, hw, opt);
         row.analytic_s = a.step_s;
         row.replay_s = replay(graph_from_spec(w, hw, opt)).step_s;
         row.analytic_err = (row.analytic_s - row.measured_s) / row.measured_s;
         row.replay_err = (row.replay_s - row.measured_s) / row.measured_s;
         if (row.fit) {
-            row.note = "compute rates fitted on this run";
+            row.note = "compute rates fitted on run " + std::to_string(fit_id.value);
         } else if (row.oversubscribed) {
             s_ao += std::abs(row.analytic_err);
             s_ro += std::abs(row.replay_err);
             ++rep.predicted_over;
-            row.note = "oversubscribed (x" + std::to_string(contention_factor(w, hw)).substr(0, 4) + " contention model)";
+            row.note = "oversubscribed (x" + std::to_string(contention_factor(w, hw, background_threads)).substr(0, 4) +
+                       " contention model)";
         } else {
             s_a += std::abs(row.analytic_err);
             s_r += std::abs(row.replay_err);

@@ -26,13 +26,26 @@ struct TraceWhatIf {
     std::optional<Hardware> base;    // the hardware the trace was recorded on (its calibration)
     std::optional<Hardware> target;  // the hardware to predict for (default: base)
     std::int64_t step = -1;          // the step to replay; -1 = the measured step nearest the median
+    // A change of the layout's shape. The recorded kernel sequence cannot be re-cut into another
+    // number of ranks or micro-batches, so the graph then comes from the run's spec with the
+    // change (graph_from_spec), its compute timed by the rates fitted on this very run
+    // (fit_compute_rates: the trace's measured kernel times by class), its network by `base`
+    // (scaled by bandwidth/latency, or `target`); compute ×k divides the fitted kernel times.
+    std::optional<int> dp, micro_batches;
 };
 
 struct TraceReplayResult {
     traces::RunInfo run;
-    std::int64_t step = 0;          // the step replayed
+    std::int64_t step = 0;          // the step replayed (-1 when reshaped: the median of all steps)
     double measured_step_s = 0;     // that step as recorded (earliest start → latest end)
     ReplayResult replay;            // the prediction
+    // Reshaped (dp / micro-batches changed): the layouts, and the same model (fitted rates, base
+    // network) run on the recorded layout, whose distance to measured_step_s says how far to
+    // trust the reshaped prediction.
+    bool reshaped = false;
+    std::string layout_recorded, layout_predicted;
+    int world_predicted = 0;
+    double model_recorded_s = 0;
     int collectives = 0, messages = 0, ops = 0;
     std::vector<std::string> notes;
 };
@@ -52,12 +65,16 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, traces::RunId run);
 // The spec a run was recorded with (runs.spec_json); throws SimError naming the run.
 ExperimentSpec run_spec(const traces::RunInfo& run);
 
+// One point of the validation: the runs of one model, batch and layout (repeats of a study point
+// are one point), measured as the median of their median step times.
 struct ValidationRow {
-    traces::RunInfo run;
+    traces::RunInfo run;        // the point's first run
+    std::vector<std::int64_t> runs;  // every run of the point (repeats)
     std::string layout;         // "dp2 tp1 pp1 m1"
-    bool fit = false;           // the run the compute rates were fitted on (not a prediction)
+    bool fit = false;           // the point the compute rates were fitted on (not a prediction)
     bool oversubscribed = false;
-    double measured_s = 0;      // median measured step time
+    double measured_s = 0;      // median over the runs of their median step time
+    double spread = 0;          // (slowest − fastest run median) ÷ measured_s; 0 for one run
     double analytic_s = 0, replay_s = 0;
     double analytic_err = 0, replay_err = 0;  // (predicted − measured) ÷ measured
     std::string note;
@@ -67,16 +84,19 @@ struct ValidationReport {
     std::string hardware;       // the hardware description used (name)
     std::vector<std::string> fitted_on;  // "run 1 (mlp-default-dp1-tp1-pp1)" per model
     std::vector<ValidationRow> rows;
-    // Mean absolute relative error of the predictions (fit rows excluded), NaN when none.
+    // Mean absolute relative error of the predictions (fit points excluded), NaN when none.
     double mae_analytic = 0, mae_replay = 0;                         // not oversubscribed
     double mae_analytic_over = 0, mae_replay_over = 0;               // oversubscribed
-    int predicted = 0, predicted_over = 0;
+    int predicted = 0, predicted_over = 0;                           // points
+    int runs = 0;                                                    // completed runs used
 };
 
 // Predicts every completed run of the file (or of study `study` when valid) from the hardware
 // `hw` (the calibration: α/β of the collectives, not fitted on these runs) and compute rates
-// fitted on one single-rank run per model (`fit_run` when valid); `background_threads` other
-// runnable threads shared the cores while the runs were recorded. Prints nothing.
+// fitted on one single-rank run per model (`fit_run` when valid; else, of the model's single-rank
+// runs that are not oversubscribed, the one with the median step time); `background_threads`
+// other runnable threads shared the cores while the runs were recorded. Runs of the same model,
+// batch and layout are one point (repeats). Prints nothing.
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw,
                                traces::StudyId study = traces::StudyId{},
                                traces::RunId fit_run = traces::RunId{}, double background_threads = 0);

@@ -444,11 +444,11 @@ void WhatIfPage::validate() {
             return doc->withReader("analysis", [&](TraceReader& rd) { return validate_runs(rd, hw, study); });
         },
         [this](ValidationReport v) {
-            validation_->setText(tr("Calibration <i>%1</i>: mean absolute error analytic <b>%2</b>, replay <b>%3</b> over %4 runs; "
-                                    "oversubscribed runs: analytic %5, replay %6 over %7")
+            validation_->setText(tr("Calibration <i>%1</i>: mean absolute error analytic <b>%2</b>, replay <b>%3</b> over %4 layouts (%8 runs, repeats as one); "
+                                    "oversubscribed layouts: analytic %5, replay %6 over %7")
                                      .arg(fromStd(v.hardware).toHtmlEscaped()).arg(formatPercent(v.mae_analytic)).arg(formatPercent(v.mae_replay))
                                      .arg(v.predicted).arg(formatPercent(v.mae_analytic_over)).arg(formatPercent(v.mae_replay_over))
-                                     .arg(v.predicted_over));
+                                     .arg(v.predicted_over).arg(v.runs));
         },
         [this](const QString& e) { validation_->setText(tr("Cannot validate: %1").arg(e.toHtmlEscaped())); });
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/analysis.h"
 #include "core/hardware.h"
 #include "core/sim_trace.h"
 #include "traces/reader.h"
@@ -84,7 +85,9 @@ private slots:
             int np;
             QStringList sets;
         };
-        const QList<Point> points{{spec, 1, {"parallel.dp=1"}}, {spec, 2, {"parallel.dp=2"}}, {gspec, 2, {}}};
+        // The last point repeats the first (a study's --repeat): validation counts them as one.
+        const QList<Point> points{{spec, 1, {"parallel.dp=1"}}, {spec, 2, {"parallel.dp=2"}}, {gspec, 2, {}},
+                                  {spec, 1, {"parallel.dp=1"}}};
         int k = 0;
         for (const auto& p : points) {
             const QString rd = dir_.filePath(QStringLiteral("run%1").arg(k++));
@@ -104,7 +107,7 @@ private slots:
     void replayWithoutChangeReproducesMeasuredStep() {
         TraceReader rd(file_);
         const auto runs = rd.runs();
-        QCOMPARE(runs.size(), 3u);
+        QCOMPARE(runs.size(), 4u);
         for (const auto& r : runs) {
             const TraceReplayResult res = replay_trace(rd, r.id);
             const double err = (res.replay.step_s - res.measured_step_s) / res.measured_step_s;
@@ -149,20 +152,95 @@ private slots:
 
     void fittedRatesPredictTheOtherRuns() {
         TraceReader rd(file_);
-        const ComputeRates r = fit_compute_rates(rd, rd.runs()[0].id);
+        const auto runs = rd.runs();
+        const ComputeRates r = fit_compute_rates(rd, runs[0].id);
         QVERIFY(r.matmul_flop_per_s > 1e8);
         QVERIFY(r.memory_bytes_per_s > 1e7);
         QVERIFY(r.optimizer_bytes_per_s > 1e7);
         QVERIFY(r.kernel_overhead_s >= 0);
         const ValidationReport rep = validate_runs(rd, local_hw());
-        QCOMPARE(rep.rows.size(), 3u);
+        QCOMPARE(rep.runs, 4);
+        QCOMPARE(rep.rows.size(), 3u);  // the repeated dp1 run is part of the first point
+        QCOMPARE(rep.rows[0].runs, (std::vector<std::int64_t>{runs[0].id.value, runs[3].id.value}));
         QVERIFY(rep.rows[0].fit);
+        QCOMPARE(rep.rows[1].runs, (std::vector<std::int64_t>{runs[1].id.value}));
         QVERIFY(!rep.rows[1].fit);
+        QCOMPARE(rep.predicted, 1);
         QVERIFY(rep.rows[1].analytic_s > 0 && rep.rows[1].replay_s > 0);
+        // a point's measurement is the median of its runs' medians: for two runs, their mean
+        const double m0 = run_step_times(rd, runs[0].id).stats.median_ns * 1e-9;
+        const double m3 = run_step_times(rd, runs[3].id).stats.median_ns * 1e-9;
+        QVERIFY(std::abs(rep.rows[0].measured_s - 0.5 * (m0 + m3)) < 1e-12);
+        QVERIFY(std::abs(rep.rows[0].spread - std::abs(m0 - m3) / rep.rows[0].measured_s) < 1e-9);
         // the GPT run has no single-rank run of its model to fit on: reported, not predicted
         EXPECT_CONTAINS(rep.rows[2].note, "no single-rank run");
-        // the fit run predicts itself closely (it is where the rates come from)
+        // the fit point predicts itself closely (it is where the rates come from)
         QVERIFY2(std::abs(rep.rows[0].analytic_err) < 0.1, qPrintable(QString::number(rep.rows[0].analytic_err)));
+        // an explicit fit run is the one used
+        const ValidationReport rep3 = validate_runs(rd, local_hw(), StudyId{}, runs[3].id);
+        EXPECT_CONTAINS(rep3.fitted_on.front(), "run " + std::to_string(runs[3].id.value));
+    }
+
+    // --dp / --micro-batches on a trace: the run's spec reshaped, timed by rates fitted on the run.
+    void reshapedTraceUsesTheRunsFittedRates() {
+        TraceReader rd(file_);
+        const auto runs = rd.runs();
+        const RunId dp1 = runs[0].id;
+        TraceWhatIf w;
+        w.dp = 2;
+        try {
+            replay_trace(rd, dp1, w);
+            QFAIL("expected an error: no network model");
+        } catch (const SimError& e) {
+            EXPECT_CONTAINS(e.what(), "--hardware");
+        }
+        w.base = local_hw();
+        const TraceReplayResult r = replay_trace(rd, dp1, w);
+        QVERIFY(r.reshaped);
+        QCOMPARE(r.layout_recorded, std::string("dp1 tp1 pp1 m1"));
+        QCOMPARE(r.layout_predicted, std::string("dp2 tp1 pp1 m1"));
+        QCOMPARE(r.world_predicted, 2);
+        QVERIFY(r.collectives > 0);
+        // exactly the spec graph of the changed spec with the run's fitted rates
+        ExperimentSpec spec = run_spec(rd.run(dp1));
+        SimOptions opt;
+        opt.rates = fit_compute_rates(rd, dp1);
+        QCOMPARE(r.model_recorded_s, replay(graph_from_spec(build_workload(spec), local_hw(), opt)).step_s);
+        spec.parallel.dp = 2;
+        QCOMPARE(r.replay.step_s, replay(graph_from_spec(build_workload(spec), local_hw(), opt)).step_s);
+        QVERIFY(r.replay.step_s < r.model_recorded_s);  // half the samples per rank on a fast network
+        QCOMPARE(std::round(r.replay.breakdown.sum()), std::round(r.replay.step_s * 1e9));
+        // the fitted model reproduces the recorded layout (it was fitted there)
+        QVERIFY2(std::abs(r.model_recorded_s - r.measured_step_s) / r.measured_step_s < 0.1,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(r.model_recorded_s).arg(r.measured_step_s)));
+        // compute x2 divides the fitted kernel rates' time: faster, but not below half
+        TraceWhatIf fast = w;
+        fast.compute = 2;
+        const double fast_s = replay_trace(rd, dp1, fast).replay.step_s;
+        QVERIFY(fast_s < r.replay.step_s && fast_s > r.replay.step_s / 2 - 1e-9);
+        // a slower network makes the dp2 step longer
+        TraceWhatIf slow = w;
+        slow.bandwidth = 0.01;
+        QVERIFY(replay_trace(rd, dp1, slow).replay.step_s > r.replay.step_s);
+        // micro-batches: 4 accumulation steps of 16 samples cost more kernels than one of 64
+        TraceWhatIf mb;
+        mb.base = local_hw();
+        mb.micro_batches = 4;
+        const TraceReplayResult m4 = replay_trace(rd, dp1, mb);
+        QCOMPARE(m4.layout_predicted, std::string("dp1 tp1 pp1 m4"));
+        QVERIFY(m4.replay.step_s > m4.model_recorded_s);
+        // a layout the batch cannot be split into is refused, naming the fields
+        TraceWhatIf bad;
+        bad.base = local_hw();
+        bad.dp = 3;
+        try {
+            replay_trace(rd, dp1, bad);
+            QFAIL("expected an error: 64 samples over 3 ranks");
+        } catch (const SimError& e) {
+            EXPECT_CONTAINS(e.what(), "parallel.dp");
+        }
+        bad.dp = 0;
+        QVERIFY_THROWS_EXCEPTION(SimError, replay_trace(rd, dp1, bad));
     }
 };
 
