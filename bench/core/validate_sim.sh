@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Records the simulator's validation study on this machine and prints the validation table
+# (docs/SIMULATOR.md, "Validation"):
+#   1. `calibrate` on 2 ranks (network α/β, sgemm, memory bandwidth, co-running slowdown), stored
+#      in the trace file;
+#   2. three models (bench/core/validation/*.json) in the layouts dp1 (where compute rates are
+#      fitted), dp2, tp2, pp2 with 4 micro-batches (1F1B), and dp4 (oversubscribed on 2 cores),
+#      each point recorded REPEAT times, the repeats interleaved (round-robin over the points) so
+#      that a slow drift of the machine's speed touches every point alike;
+#   3. `simulate --validate` on the file.
+# Every run starts only after the machine was >= 95 % idle for two consecutive one-second samples
+# of /proc/stat (up to 90 s; "NOT IDLE" is printed when the wait timed out).
+#
+#   bench/core/validate_sim.sh [OUT.sqlite] [REPEAT]      (default runs/validation.sqlite, 3)
+#   SCALESCOPE_CLI=path/to/scalescope-cli to use another build (default build/release).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CLI=${SCALESCOPE_CLI:-$PWD/build/release/cli/scalescope-cli}
+OUT=${1:-runs/validation.sqlite}
+REPEAT=${2:-3}
+DIR=bench/core/validation
+[ -x "$CLI" ] || { echo "validate_sim.sh: $CLI not found (build first: cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
+[ -e "$OUT" ] && { echo "validate_sim.sh: $OUT exists; remove it or name another file" >&2; exit 2; }
+mkdir -p "$(dirname "$OUT")"
+RUNDIR="${OUT%.sqlite}-runs"
+
+idle_pct() {
+  local u n s i w x y z i1 t1
+  read -r _ u n s i w x y z _ < /proc/stat; t1=$((u+n+s+i+w+x+y+z)); i1=$i; sleep 1
+  read -r _ u n s i w x y z _ < /proc/stat; echo $(( 100 * (i - i1) / ((u+n+s+i+w+x+y+z) - t1) ))
+}
+wait_idle() {
+  local a b
+  for _ in $(seq 1 45); do
+    a=$(idle_pct); b=$(idle_pct)
+    if [ "$a" -ge 95 ] && [ "$b" -ge 95 ]; then echo "idle $a% $b%"; return; fi
+  done
+  echo "NOT IDLE ($a% $b%)"
+}
+
+echo "== calibrate (2 ranks) =="
+wait_idle
+"$CLI" calibrate -o "${OUT%.sqlite}-hardware.json" --np 2 --iters 50 --trace "$OUT" > /dev/null
+
+# model | layout name | study options
+POINTS=()
+for m in mlp-small mlp-large gpt-tiny; do
+  POINTS+=("$m|dp1|--vary dp=1"
+           "$m|dp2|--vary dp=2"
+           "$m|tp2|--vary tp=2"
+           "$m|pp2-m4|--vary pp=2 --set parallel.micro_batches=4"
+           "$m|dp4|--vary dp=4")
+done
+for r in $(seq 1 "$REPEAT"); do
+  for p in "${POINTS[@]}"; do
+    IFS='|' read -r model name opts <<< "$p"
+    printf '%-28s %s\n' "repeat $r $model $name" "$(wait_idle)"
+    # shellcheck disable=SC2086
+    "$CLI" study "$DIR/$model.json" $opts --name "val-$model-$name" -o "$OUT" --run-dir "$RUNDIR" \
+      --quiet > /dev/null || echo "FAILED: $model $name (repeat $r)"
+  done
+done
+
+echo "== validation =="
+"$CLI" simulate --validate "$OUT"
