@@ -597,6 +597,18 @@ int verb_calibrate(const Argv& argv) {
                         std::string("GFLOP/s")});
     cpu.rows.push_back({std::string("memory bandwidth (one rank, triad)"),
                         hw["memory"]["bandwidth_bytes_per_s"].get<double>() / 1e9, std::string("GB/s")});
+    if (hw["compute"].contains("all_ranks")) {
+        const auto& ca = hw["compute"]["all_ranks"];
+        const auto& ma = hw["memory"]["all_ranks"];
+        const std::string n = std::to_string(ca["ranks"].get<int>());
+        cpu.rows.push_back({"sgemm rate per rank, " + n + " ranks at once", ca["sgemm_flops_mean"].get<double>() / 1e9,
+                            std::string("GFLOP/s")});
+        cpu.rows.push_back({"memory bandwidth per rank, " + n + " ranks at once",
+                            ma["bandwidth_bytes_per_s_mean"].get<double>() / 1e9, std::string("GB/s")});
+    }
+    if (hw.contains("overlap"))
+        cpu.rows.push_back({std::string("overlap of a non-blocking all-reduce with compute"),
+                            100.0 * hw["overlap"]["fraction"].get<double>(), std::string("%")});
     print_tables({m, f, cpu}, format, std::cout);
     if (format == Format::Table)
         std::cout << "hardware file " << out_path << " (" << hw["ranks"].get<int>() << " ranks"

@@ -184,6 +184,7 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"compute", need("compute")},
                {"memory", need("memory")},
                {"measurements", measurements}};
+    if (raw.contains("overlap")) hw["overlap"] = raw.at("overlap");
     return hw;
 }
 

@@ -110,6 +110,18 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     hw.kernel_overhead_s = number(compute, "kernel_overhead_s", "compute.kernel_overhead_s", pr, false, 0, true);
     hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
+    if (doc.contains("overlap")) {
+        const json& ov = doc.at("overlap");
+        if (!ov.is_object()) {
+            pr.add("overlap must be an object {\"fraction\": 0..1}");
+        } else {
+            hw.overlap = number(ov, "fraction", "overlap.fraction", pr, true, 1, true);
+            if (hw.overlap > 1) {
+                pr.add("overlap.fraction=" + ov.at("fraction").dump() + " must be between 0 and 1");
+                hw.overlap = 1;
+            }
+        }
+    }
 
     // Calibrated collectives (the `calibrate` fits).
     const json colls = doc.value("collectives", json::object());
@@ -223,6 +235,7 @@ json to_json(const Hardware& hw) {
             {"calibrated", hw.calibrated},
             {"compute", {{"sgemm_flops", hw.flop_per_s}, {"kernel_overhead_s", hw.kernel_overhead_s}}},
             {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
+            {"overlap", {{"fraction", hw.overlap}}},
             {"collectives", colls},
             {"topology",
              {{"devices_per_node", hw.devices_per_node},

@@ -69,6 +69,11 @@ struct Hardware {
     // a slot with both zero falls back to `intra`.
     std::array<LinkCost, kFitSlots> intra_fit{};
     bool calibrated = false;  // figures measured on this machine (a `calibrate` file)
+    // Fraction of a non-blocking collective that progresses while the rank computes (file:
+    // overlap.fraction, `calibrate` measures it the way OSU's osu_iallreduce does). 1: a progress
+    // engine of its own (NCCL's stream, an MPI progress thread); near 0: MPI without a progress
+    // thread, where a transfer moves only inside MPI calls.
+    double overlap = 1;
 };
 
 // Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError

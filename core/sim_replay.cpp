@@ -275,6 +275,21 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         coll_of.emplace(key, static_cast<int>(g.colls.size()) - 1);
         return static_cast<int>(g.colls.size()) - 1;
     };
+    // A DP bucket started non-blocking: only Hardware::overlap of it progresses in the background
+    // (its instance's cost); the rest is a blocking reduction on the same communicator after the
+    // wait, so that the rests queue behind every background part as the analytic engine's
+    // perfect(f·c) + nb·(1 − f)·c does.
+    std::vector<double> bucket_rest;  // per collective instance, -1 = not a background bucket
+    auto background = [&](int ci) {
+        if (bucket_rest.size() < g.colls.size()) bucket_rest.resize(g.colls.size(), -1.0);
+        double& rest = bucket_rest[static_cast<std::size_t>(ci)];
+        if (rest < 0) {
+            const double f = std::clamp(hw.overlap, 0.0, 1.0);
+            rest = g.colls[static_cast<std::size_t>(ci)].cost_s * (1 - f);
+            g.colls[static_cast<std::size_t>(ci)].cost_s *= f;
+        }
+        return ci;
+    };
     // Messages: one per (stage boundary, replica, tp rank, micro-batch, direction).
     auto msg_index = [&](int stage, int d, int t, int mb, bool grad) {
         return ((((stage * dp + d) * tp + t) * m + mb) * 2) + (grad ? 1 : 0);
@@ -354,7 +369,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     }
                     if (reducing)
                         while (next_bucket < nb && bucket_begin[static_cast<std::size_t>(next_bucket)] >= layer_offset[li] - 1e-9) {
-                            const int ci = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp);
+                            const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp));
                             bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
                             prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
                         }
@@ -366,11 +381,21 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         if (dp > 1) {
             if (w.overlap) {
                 while (next_bucket < nb) {
-                    const int ci = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp);
+                    const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp));
                     bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
                     prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
                 }
-                for (int k = 0; k < nb; ++k) prog.push_back({OpKind::Wait, Part::ExposedComm, 0, bucket_coll[static_cast<std::size_t>(k)]});
+                for (int k = 0; k < nb; ++k) {
+                    const int ci = bucket_coll[static_cast<std::size_t>(k)];
+                    prog.push_back({OpKind::Wait, Part::ExposedComm, 0, ci});
+                    const double rest = bucket_rest[static_cast<std::size_t>(ci)];
+                    if (rest > 0) {
+                        const int ri = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, 0.0, g_dp);
+                        g.colls[static_cast<std::size_t>(ri)].bytes = g.colls[static_cast<std::size_t>(ci)].bytes;
+                        g.colls[static_cast<std::size_t>(ri)].cost_s = rest;
+                        prog.push_back({OpKind::Coll, Part::ExposedComm, 0, ri});
+                    }
+                }
             } else {
                 for (int k = 0; k < nb; ++k)
                     prog.push_back({OpKind::Coll, Part::ExposedComm, 0,

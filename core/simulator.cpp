@@ -186,9 +186,12 @@ double megatron_tp_bytes_per_layer(int b, int s, int h) {
     return 4.0 * b * s * h * kF32;
 }
 
-double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap) {
+double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress) {
     if (buckets <= 0) return 0;
     if (!overlap) return buckets * bucket_s;
+    progress = std::clamp(progress, 0.0, 1.0);
+    if (progress < 1)
+        return dp_exposed_s(backward_s, buckets, progress * bucket_s, true, 1) + buckets * (1 - progress) * bucket_s;
     // Bucket i (0-based) is ready at backward·(i+1)/nb and the reductions run one after another:
     // the last finishes at max_i(ready_i + (nb−i)·c). Exposed = that − backward.
     const double nb = buckets;
@@ -314,7 +317,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             const double cb = collective_time(hw, red, g_dp, bucket) * c;
             dp_total[i] = nb * cb;
             // overlap only with the last micro-batch's backward (models/trainer.h)
-            dp_exp[i] = dp_exposed_s(st[i].bwd, nb, cb, w.overlap);
+            dp_exp[i] = dp_exposed_s(st[i].bwd, nb, cb, w.overlap, hw.overlap);
             if (w.zero) ag_s[i] = nb * collective_time(hw, Collective::AllGather, g_dp, bucket) * c;
         }
         opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R) * c;

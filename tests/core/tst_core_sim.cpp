@@ -183,6 +183,12 @@ private slots:
         EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true), 0.1, 1e-12);
         // Overlap, communication-bound: B/nb + nb·c − B
         EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.5, true), 0.25 + 2.0 - 1.0, 1e-12);
+        // Partial progress (Hardware::overlap): 40 % of each bucket moves behind backward, the
+        // rest is paid at the wait. c' = 0.04: exposed = max(0.04, 0.25 + 0.16 − 1) = 0.04, plus
+        // 4 × 0.06 = 0.24 → 0.28. No progress: every bucket exposed, as without overlap.
+        EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 0.4), 0.04 + 4 * 0.06, 1e-12);
+        EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 0.0), 0.4, 1e-12);
+        EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 1.0), dp_exposed_s(1.0, 4, 0.1, true), 1e-15);
     }
 
     // The hand-drawn schedule (F = 1, B = 2, p2p transfer 0.5; 1F1B, p = 2, m = 2):
@@ -292,6 +298,26 @@ private slots:
             EXPECT_NEAR(a.breakdown.sum(), a.step_s * 1e9, 1e-9);
             EXPECT_NEAR(r.breakdown.sum(), r.step_s * 1e9, 1e-9);
         }
+        // No background progress (MPI without a progress thread): the DP reductions are exposed
+        // in both engines exactly as with overlap off; partial progress lies in between.
+        Hardware slow = hw;
+        slow.intra = {2e-6, 2e-9};  // 0.5 GB/s: the reduction is a visible share of the step
+        ExperimentSpec dp4 = gpt_spec(4, 1, 1, 1);
+        dp4.parallel.bucket_mb = 0.05;  // several buckets, released as backward passes the layers
+        ExperimentSpec dp4_off = dp4;
+        dp4_off.parallel.overlap = false;
+        const double full_a = simulate_analytic(dp4, slow).step_s, full_r = simulate_replay(dp4, slow).step_s;
+        const double off_a = simulate_analytic(dp4_off, slow).step_s, off_r = simulate_replay(dp4_off, slow).step_s;
+        QVERIFY(full_a < off_a && full_r < off_r);
+        slow.overlap = 0.0;
+        EXPECT_NEAR(simulate_analytic(dp4, slow).step_s, off_a, 1e-12);
+        EXPECT_NEAR(simulate_replay(dp4, slow).step_s, off_r, 1e-12);
+        slow.overlap = 0.5;
+        const SimResult half_a = simulate_analytic(dp4, slow), half_r = simulate_replay(dp4, slow);
+        QVERIFY(half_a.step_s > full_a && half_a.step_s < off_a);
+        QVERIFY2(half_r.step_s >= full_r * (1 - 1e-9) && half_r.step_s < off_r,
+                 qPrintable(QStringLiteral("replay: full %1 half %2 off %3").arg(full_r).arg(half_r.step_s).arg(off_r)));
+        EXPECT_NEAR(half_r.breakdown.sum(), half_r.step_s * 1e9, 1e-9);
     }
 
     void whatIfKnobsMoveTheRightParts() {
@@ -389,6 +415,19 @@ private slots:
             EXPECT_CONTAINS(e.what(), "memory.bandwidth_bytes_per_s=-1 must be positive");
             EXPECT_CONTAINS(e.what(), "topology.algorithm=\"zigzag\"");
             EXPECT_CONTAINS(e.what(), "topology.devices_per_node is missing");
+        }
+        // overlap.fraction: read, written back, and checked
+        nlohmann::json ov = cal;
+        ov["overlap"] = {{"fraction", 0.25}};
+        QCOMPARE(parse_hardware(ov, "ov.json").overlap, 0.25);
+        QCOMPARE(parse_hardware(to_json(parse_hardware(ov, "ov.json")), "back").overlap, 0.25);
+        QCOMPARE(hw.overlap, 1.0);  // absent: a progress engine of its own
+        ov["overlap"] = {{"fraction", 1.5}};
+        try {
+            parse_hardware(ov, "ov.json");
+            QFAIL("expected an error");
+        } catch (const HardwareError& e) {
+            EXPECT_CONTAINS(e.what(), "overlap.fraction=1.5 must be between 0 and 1");
         }
         QVERIFY_THROWS_EXCEPTION(HardwareError, load_hardware("/nonexistent/hw.json"));
         try {
