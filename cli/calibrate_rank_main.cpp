@@ -121,6 +121,38 @@ json memory_bandwidth() {
 }
 
 
+// The model's linear kernel (kernels::linear_forward, out = inp·Wᵀ + b) at several row counts
+// (samples or tokens per micro-batch): fewer rows run at a lower rate (core/calibrate.h
+// fit_half_rows turns each shape's rates into the simulator's matrix-product efficiency by rows).
+// Three shapes, none a power of two on both sides: 1024 x 1024 (4 KiB rows, cache-set aliasing)
+// measured a 3x larger half-rate row count than 784 x 1024 on the development machine.
+json linear_rows() {
+    json shapes = json::array();
+    for (auto [C, OC] : {std::pair{256, 256}, std::pair{512, 384}, std::pair{784, 1024}}) {
+        std::vector<float> w(static_cast<size_t>(C) * OC), b(static_cast<size_t>(OC), 0.01f);
+        for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i * 37 % 101) / 50.5f - 1.0f;
+        json rows = json::array(), flops = json::array();
+        for (int M : {16, 32, 64, 128, 256, 512, 1024}) {
+            std::vector<float> in(static_cast<size_t>(M) * C), out(static_cast<size_t>(M) * OC);
+            for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i * 53 % 97) / 48.5f - 1.0f;
+            ss::kernels::linear_forward(out.data(), in.data(), w.data(), b.data(), M, C, OC);  // warm-up
+            const auto t0 = std::chrono::steady_clock::now();
+            long calls = 0;
+            double el = 0;
+            do {
+                ss::kernels::linear_forward(out.data(), in.data(), w.data(), b.data(), M, C, OC);
+                ++calls;
+                el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            } while (calls < 3 || el < 0.08);
+            rows.push_back(M);
+            flops.push_back(2.0 * M * C * OC * static_cast<double>(calls) / el);
+        }
+        shapes.push_back({{"shape", {C, OC}}, {"rows", rows}, {"flops", flops}});
+    }
+    return {{"shapes", shapes},
+            {"method", "kernels::linear_forward (rows x C) . (OC x C)^T + bias, >= 0.08 s per row count"}};
+}
+
 // Gathers one double from every rank onto rank 0 (empty elsewhere).
 std::vector<double> gather(double v) {
     int world = 0;
@@ -245,6 +277,10 @@ int main(int argc, char** argv) {
                 record("all_reduce", time_op(iters, [&] { comm.all_reduce(G, next(), count); }));
                 record("reduce_scatter", time_op(iters, [&] { comm.reduce_scatter(G, next(), recv.data(), counts); }));
                 record("all_gather", time_op(iters, [&] { comm.all_gather(G, next(), counts, displs); }));
+                // The DP gradient buckets' path: started non-blocking, waited for (libnbc in Open MPI).
+                record("iall_reduce", time_op(iters, [&] { comm.iall_reduce(G, next(), count).wait(); }));
+                record("ireduce_scatter",
+                       time_op(iters, [&] { comm.ireduce_scatter(G, next(), recv.data(), counts).wait(); }));
                 record("broadcast", time_op(iters, [&] { comm.broadcast(G, next(), count, 0); }));
                 if (g == 2) {
                     // One-way time of a ping-pong between the pair (half the round trip).
@@ -287,6 +323,10 @@ int main(int argc, char** argv) {
             compute = {{"sgemm_flops", flops}, {"sgemm_shape", {n, n, n}}, {"blas_threads", 1},
                        {"method", "kernels::measure_sgemm_flops, 512x512x512, >= 1 s"}};
             emit({{"event", "compute"}, {"what", "sgemm"}, {"gflops", flops / 1e9}});
+            compute["linear_rows"] = linear_rows();
+            for (const auto& sh : compute["linear_rows"]["shapes"])
+                emit({{"event", "compute"}, {"what", "linear by rows"}, {"shape", sh["shape"]}, {"rows", sh["rows"]},
+                      {"flops", sh["flops"]}});
             memory = memory_bandwidth();
             emit({{"event", "compute"}, {"what", "memory"}, {"gbytes_per_s", memory["bandwidth_bytes_per_s"].get<double>() / 1e9}});
             compute["all_ranks"] = {{"ranks", world}, {"sgemm_flops_per_rank", sg_all},

@@ -1,5 +1,6 @@
 #include "core/calibrate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -16,8 +17,8 @@ bool known(const std::string& c) {
 void check(const std::string& collective, int p) {
     if (!known(collective))
         throw std::invalid_argument("unknown collective '" + collective +
-                                    "' (expected all_reduce, reduce_scatter, all_gather, broadcast "
-                                    "or send_recv)");
+                                    "' (expected all_reduce, reduce_scatter, all_gather, broadcast, "
+                                    "send_recv, iall_reduce or ireduce_scatter)");
     if (p < 1) throw std::invalid_argument(collective + ": group size " + std::to_string(p) + " < 1");
 }
 }  // namespace
@@ -25,16 +26,16 @@ void check(const std::string& collective, int p) {
 double busbw_factor(const std::string& c, int p) {
     check(c, p);
     const double pd = p;
-    if (c == "all_reduce") return 2.0 * (pd - 1) / pd;
-    if (c == "reduce_scatter" || c == "all_gather") return (pd - 1) / pd;
+    if (c == "all_reduce" || c == "iall_reduce") return 2.0 * (pd - 1) / pd;
+    if (c == "reduce_scatter" || c == "ireduce_scatter" || c == "all_gather") return (pd - 1) / pd;
     return 1.0;  // broadcast, send/recv
 }
 
 CostTerms cost_terms(const std::string& c, int p) {
     check(c, p);
     const double pd = p;
-    if (c == "all_reduce") return {2.0 * (pd - 1), 2.0 * (pd - 1) / pd};
-    if (c == "reduce_scatter" || c == "all_gather") return {pd - 1, (pd - 1) / pd};
+    if (c == "all_reduce" || c == "iall_reduce") return {2.0 * (pd - 1), 2.0 * (pd - 1) / pd};
+    if (c == "reduce_scatter" || c == "ireduce_scatter" || c == "all_gather") return {pd - 1, (pd - 1) / pd};
     if (c == "broadcast") return {std::ceil(std::log2(pd)), 1.0};
     return {1.0, 1.0};
 }
@@ -85,6 +86,43 @@ AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSampl
         sq += std::pow((pred - s.time_s) / s.time_s, 2);
     }
     f.rel_rms = std::sqrt(sq / f.samples);
+    return f;
+}
+
+RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>& flops) {
+    if (rows.size() != flops.size())
+        throw std::invalid_argument("fit_half_rows: " + std::to_string(rows.size()) + " row counts but " +
+                                    std::to_string(flops.size()) + " rates");
+    std::set<double> distinct;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    const double n = static_cast<double>(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!(rows[i] > 0) || !(flops[i] > 0))
+            throw std::invalid_argument("fit_half_rows: rows " + std::to_string(rows[i]) + " rate " +
+                                        std::to_string(flops[i]) + " must both be positive");
+        distinct.insert(rows[i]);
+        const double x = 1.0 / rows[i], y = 1.0 / flops[i];
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    if (distinct.size() < 2) throw std::invalid_argument("fit_half_rows needs at least 2 distinct row counts");
+    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    double icept = (sy - slope * sx) / n;
+    if (slope < 0 || icept <= 0) {  // no dependence on rows (or noise): one rate, the mean
+        slope = 0;
+        icept = sy / n;
+    }
+    RowsFit f;
+    f.peak_flops = 1.0 / icept;
+    f.half_rows = slope / icept;
+    double sq = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const double pred = f.peak_flops * rows[i] / (rows[i] + f.half_rows);
+        sq += std::pow((pred - flops[i]) / flops[i], 2);
+    }
+    f.rel_rms = std::sqrt(sq / n);
     return f;
 }
 
@@ -175,7 +213,9 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"oversubscribed", oversubscribed},
                {"cost_model",
                 {{"all_reduce", "2(p-1)*alpha + 2(p-1)/p*n*beta"},
+                 {"iall_reduce", "2(p-1)*alpha + 2(p-1)/p*n*beta"},
                  {"reduce_scatter", "(p-1)*alpha + (p-1)/p*n*beta"},
+                 {"ireduce_scatter", "(p-1)*alpha + (p-1)/p*n*beta"},
                  {"all_gather", "(p-1)*alpha + (p-1)/p*n*beta"},
                  {"broadcast", "ceil(log2 p)*alpha + n*beta"},
                  {"send_recv", "alpha + n*beta"},
@@ -185,6 +225,23 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"memory", need("memory")},
                {"measurements", measurements}};
     if (raw.contains("overlap")) hw["overlap"] = raw.at("overlap");
+    if (hw["compute"].contains("linear_rows")) {
+        // Per shape r∞ and M½; the simulator takes the median M½ over the shapes.
+        json& lr = hw["compute"]["linear_rows"];
+        std::vector<double> halves;
+        for (json& sh : lr.at("shapes")) {
+            const RowsFit f = fit_half_rows(sh.at("rows").get<std::vector<double>>(), sh.at("flops").get<std::vector<double>>());
+            sh["peak_flops"] = f.peak_flops;
+            sh["half_rows"] = f.half_rows;
+            sh["fit_rel_rms"] = f.rel_rms;
+            halves.push_back(f.half_rows);
+        }
+        if (halves.empty()) throw std::invalid_argument("calibration output: compute.linear_rows.shapes is empty");
+        std::sort(halves.begin(), halves.end());
+        const std::size_t k = halves.size();
+        lr["half_rows"] = k % 2 ? halves[k / 2] : 0.5 * (halves[k / 2 - 1] + halves[k / 2]);
+        lr["model"] = "r(M) = peak_flops * M / (M + half_rows); half_rows: the median over the shapes";
+    }
     return hw;
 }
 

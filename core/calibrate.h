@@ -28,8 +28,11 @@
 namespace ss::core {
 
 // Names used in the hardware file (the trace's collective names; send/recv as one).
+// iall_reduce and ireduce_scatter: the non-blocking calls started and waited for at once (the
+// DP gradient buckets' path; MPI implements them apart from the blocking ones).
 inline constexpr const char* kCalibratedCollectives[] = {"all_reduce", "reduce_scatter", "all_gather",
-                                                         "broadcast", "send_recv"};
+                                                         "broadcast", "send_recv", "iall_reduce",
+                                                         "ireduce_scatter"};
 
 struct CollectiveSample {
     std::string collective;  // one of kCalibratedCollectives
@@ -62,6 +65,17 @@ struct AlphaBeta {
 // alpha, large ones beta). alpha and beta are kept >= 0. Throws std::invalid_argument with fewer
 // than 2 samples or fewer than 2 distinct sizes, or a non-positive time.
 AlphaBeta fit_alpha_beta(const std::string& collective, const std::vector<CollectiveSample>& samples);
+
+// Matrix-product rate by rows (Hockney's r∞ and n½ applied to the row count M of a linear layer:
+// samples or tokens per micro-batch): r(M) = r∞ · M / (M + M½). Least squares of 1/r = 1/r∞ +
+// (M½/r∞)·(1/M), so M½ = slope ÷ intercept. Throws std::invalid_argument for fewer than 2 distinct
+// row counts or a non-positive rate; M½ is kept ≥ 0 (0: no measurable dependence on rows).
+struct RowsFit {
+    double peak_flops = 0;  // r∞
+    double half_rows = 0;   // M½: rows at which the rate is half of r∞
+    double rel_rms = 0;     // of the fitted rates against the measured ones
+};
+RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>& flops);
 
 // "4K,64K,1M" (binary suffixes K, M, G; plain bytes) or "4K:16M" (doubling from 4 KiB to 16 MiB).
 // Throws std::invalid_argument naming the bad item.

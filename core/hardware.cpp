@@ -34,7 +34,7 @@ CollAlgo coll_algo_from_string(const std::string& s) {
 namespace {
 
 const char* kFitNames[kFitSlots] = {"all_reduce", "reduce_scatter", "all_gather", "broadcast",
-                                    "send_recv"};
+                                    "send_recv", "iall_reduce", "ireduce_scatter"};
 
 // Collects every problem of a document before throwing.
 struct Problems {
@@ -108,6 +108,13 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     const json memory = doc.value("memory", json::object());
     hw.flop_per_s = number(compute, "sgemm_flops", "compute.sgemm_flops", pr, true, 0);
     hw.kernel_overhead_s = number(compute, "kernel_overhead_s", "compute.kernel_overhead_s", pr, false, 0, true);
+    if (compute.is_object() && compute.contains("linear_rows")) {
+        const json& lr = compute.at("linear_rows");
+        if (!lr.is_object())
+            pr.add("compute.linear_rows must be an object {\"half_rows\": rows}");
+        else
+            hw.mm_half_rows = number(lr, "half_rows", "compute.linear_rows.half_rows", pr, false, 0, true);
+    }
     hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
     if (doc.contains("overlap")) {
@@ -138,7 +145,8 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
             if (std::find_if(std::begin(kFitNames), std::end(kFitNames),
                              [&](const char* n) { return it.key() == n; }) == std::end(kFitNames))
                 pr.add("collectives." + it.key() +
-                       " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv)");
+                       " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv, "
+                       "iall_reduce, ireduce_scatter)");
 
     const bool has_topo = doc.contains("topology");
     const json topo = doc.value("topology", json::object());
@@ -233,7 +241,10 @@ json to_json(const Hardware& hw) {
             {"name", hw.name},
             {"sources", hw.sources},
             {"calibrated", hw.calibrated},
-            {"compute", {{"sgemm_flops", hw.flop_per_s}, {"kernel_overhead_s", hw.kernel_overhead_s}}},
+            {"compute",
+             {{"sgemm_flops", hw.flop_per_s},
+              {"kernel_overhead_s", hw.kernel_overhead_s},
+              {"linear_rows", {{"half_rows", hw.mm_half_rows}}}}},
             {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
             {"overlap", {{"fraction", hw.overlap}}},
             {"collectives", colls},
@@ -321,13 +332,19 @@ int fit_slot(Collective c) {
 
 }  // namespace
 
-double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g, double bytes) {
+double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g, double bytes, bool nonblocking) {
     const double n = std::max(0.0, bytes);
     if (g.nodes <= 1) {
         // Calibrated per-collective α/β when this machine measured that collective.
         LinkCost l = hw.intra;
         CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
-        const int s = fit_slot(c);
+        int s = fit_slot(c);
+        if (nonblocking && (c == Collective::AllReduce || c == Collective::ReduceScatter)) {
+            const int nb = c == Collective::AllReduce ? static_cast<int>(FitSlot::IAllReduce)
+                                                      : static_cast<int>(FitSlot::IReduceScatter);
+            const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(nb)];
+            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) s = nb;
+        }
         if (s >= 0) {
             const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(s)];
             if (f.alpha_s > 0 || f.beta_s_per_byte > 0) {

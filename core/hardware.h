@@ -49,9 +49,10 @@ struct LinkCost {
 };
 
 // Index of a collective in Hardware::intra_fit: all_reduce, reduce_scatter, all_gather,
-// broadcast, send_recv (the names `calibrate` fits).
-enum class FitSlot : int { AllReduce = 0, ReduceScatter, AllGather, Broadcast, SendRecv };
-inline constexpr int kFitSlots = 5;
+// broadcast, send_recv, and the non-blocking iall_reduce and ireduce_scatter (started, then
+// waited for: what the DP gradient buckets use), the names `calibrate` fits.
+enum class FitSlot : int { AllReduce = 0, ReduceScatter, AllGather, Broadcast, SendRecv, IAllReduce, IReduceScatter };
+inline constexpr int kFitSlots = 7;
 
 struct Hardware {
     std::string name;                 // "this machine (calibrated 2 ranks on host)", "DGX H100", ...
@@ -74,6 +75,10 @@ struct Hardware {
     // engine of its own (NCCL's stream, an MPI progress thread); near 0: MPI without a progress
     // thread, where a transfer moves only inside MPI calls.
     double overlap = 1;
+    // Matrix products with few rows (samples or tokens per micro-batch) run slower: rate(M) ∝
+    // M / (M + mm_half_rows) (file: compute.linear_rows.half_rows, `calibrate` fits it on the
+    // model's linear kernel). 0: no dependence on rows. flop_per_s is the rate at 512 rows.
+    double mm_half_rows = 0;
 };
 
 // Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError
@@ -103,7 +108,11 @@ GroupPlacement place_group(const Hardware& hw, int p, int stride, int first = 0)
 
 // Seconds for one collective of `bytes` (whole buffer, see above) on a group placed as `g`.
 // Barrier and None cost 0 bytes of transfer. Send and Recv are the one-way message time.
+// `nonblocking`: the call is started and waited for later (MPI_Iallreduce, MPI_Ireduce_scatter):
+// on one node the calibrated fit of the non-blocking variant is used when the file has one (MPI
+// runs those through another implementation, measured 2-3x slower on shared memory), else the
+// blocking one.
 double collective_time(const Hardware& hw, traces::Collective c, const GroupPlacement& g,
-                       double bytes);
+                       double bytes, bool nonblocking = false);
 
 }  // namespace ss::core

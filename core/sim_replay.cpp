@@ -265,12 +265,12 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     g.ranks.resize(static_cast<std::size_t>(world));
     std::unordered_map<std::uint64_t, int> coll_of;
     auto coll = [&](GroupKind kind, std::int64_t gid, std::int64_t seq, int size, Collective col, double bytes,
-                    const GroupPlacement& pl) {
+                    const GroupPlacement& pl, bool nonblocking = false) {
         const std::uint64_t key = (static_cast<std::uint64_t>(kind) << 56) ^ (static_cast<std::uint64_t>(gid) << 28) ^
                                   static_cast<std::uint64_t>(seq);
         auto it = coll_of.find(key);
         if (it != coll_of.end()) return it->second;
-        CollInstance ci{col, kind, gid, seq, size, bytes, collective_time(hw, col, pl, bytes) * c};
+        CollInstance ci{col, kind, gid, seq, size, bytes, collective_time(hw, col, pl, bytes, nonblocking) * c};
         g.colls.push_back(ci);
         coll_of.emplace(key, static_cast<int>(g.colls.size()) - 1);
         return static_cast<int>(g.colls.size()) - 1;
@@ -369,7 +369,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     }
                     if (reducing)
                         while (next_bucket < nb && bucket_begin[static_cast<std::size_t>(next_bucket)] >= layer_offset[li] - 1e-9) {
-                            const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp));
+                            const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp, true));
                             bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
                             prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
                         }
@@ -381,7 +381,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         if (dp > 1) {
             if (w.overlap) {
                 while (next_bucket < nb) {
-                    const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp));
+                    const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp, true));
                     bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
                     prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
                 }

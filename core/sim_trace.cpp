@@ -526,6 +526,9 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
     if (!(t_mem > 0) || !(t_opt > 0))
         throw SimError(run_label(run) + " lacks element-wise or optimizer kernels in its measured steps: cannot fit their rates");
     R.matmul_flop_per_s = flops * nsteps / t_mm;
+    for (const StageWork& sw : w.stages)
+        for (const LayerWork& L : sw.layers)
+            if (R.matmul_rows == 0 && L.fwd_flops > 0) R.matmul_rows = L.rows;
     R.memory_bytes_per_s = bytes * nsteps / t_mem;
     R.optimizer_bytes_per_s = opt_bytes * nsteps / t_opt;
     R.kernel_overhead_s = t_gap / (kernels * nsteps);

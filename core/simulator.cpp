@@ -44,6 +44,7 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t) {
     const double N = b * s;
     LayerWork L;
     L.name = "block " + std::to_string(idx);
+    L.rows = N;
     const double lin = 24 * N * d * d / t;                 // qkv 3d, proj, fc 4d, fc proj, split over tp
     const double att = 2 * b * (d / t) * s * (s + 1);      // causal attention on heads/tp heads
     L.fwd_flops = lin + att;
@@ -71,6 +72,7 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t) {
 LayerWork gpt_head(double N, double d, double V) {
     LayerWork L;
     L.name = "head";
+    L.rows = N;
     L.fwd_flops = 2 * N * d * V;
     L.bwd_flops = 4 * N * d * V;
     L.mm_bytes = kF32 * (V * d + N * d + N * V);
@@ -146,6 +148,7 @@ Workload build_workload(const ExperimentSpec& spec) {
                 const double in_l = row ? in / t : in, out_l = column ? out / t : out;
                 LayerWork L;
                 L.name = "linear " + std::to_string(i);
+                L.rows = b;
                 L.fwd_flops = 2 * b * in_l * out_l;
                 L.bwd_flops = 4 * b * in_l * out_l;
                 L.mm_bytes = kF32 * (in_l * out_l + b * (in_l + out_l));
@@ -199,8 +202,15 @@ double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overla
     return std::max(0.0, finish - backward_s);
 }
 
+double matmul_row_factor(double rows, const ComputeRates& R, const Hardware& hw) {
+    const double h = hw.mm_half_rows, ref = R.matmul_rows > 0 ? R.matmul_rows : 512.0;
+    if (!(h > 0) || !(rows > 0)) return 1.0;
+    return (1 + h / rows) / (1 + h / ref);
+}
+
 LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& hw, bool roofline_mm) {
-    double mmf = L.fwd_flops / R.matmul_flop_per_s, mmb = L.bwd_flops / R.matmul_flop_per_s;
+    const double rf = matmul_row_factor(L.rows, R, hw);
+    double mmf = rf * L.fwd_flops / R.matmul_flop_per_s, mmb = rf * L.bwd_flops / R.matmul_flop_per_s;
     if (roofline_mm && hw.mem_bw_bytes_per_s > 0) {
         mmf = std::max(mmf, L.mm_bytes / hw.mem_bw_bytes_per_s);
         mmb = std::max(mmb, 2 * L.mm_bytes / hw.mem_bw_bytes_per_s);
@@ -314,7 +324,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             const int nb = std::max(1, static_cast<int>(std::ceil(grad_bytes / w.bucket_bytes)));
             const double bucket = grad_bytes / nb;
             const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
-            const double cb = collective_time(hw, red, g_dp, bucket) * c;
+            // with overlap the trainer starts the buckets non-blocking (calibrated apart)
+            const double cb = collective_time(hw, red, g_dp, bucket, w.overlap) * c;
             dp_total[i] = nb * cb;
             // overlap only with the last micro-batch's backward (models/trainer.h)
             dp_exp[i] = dp_exposed_s(st[i].bwd, nb, cb, w.overlap, hw.overlap);

@@ -35,6 +35,9 @@ struct ComputeRates {
     double kernel_overhead_s = 0;      // fixed cost per kernel (s)
     double data_s_per_sample = 0;      // data loading per sample on the first/last stage (s)
     double step_overhead_s = 0;        // fixed host work per step (s)
+    // Rows (samples or tokens per micro-batch) of the matrix products matmul_flop_per_s was
+    // measured at; other row counts scale by Hardware::mm_half_rows. 0: the hardware's 512.
+    double matmul_rows = 0;
     std::string source;                // "hardware peaks", "fitted on run 1 of study.sqlite", ...
 };
 ComputeRates rates_from_hardware(const Hardware& hw);
@@ -50,6 +53,7 @@ struct LayerWork {
     int tp_fwd_ar = 0, tp_bwd_ar = 0;      // tensor-parallel all-reduces (Megatron g / f)
     double tp_fwd_bytes = 0, tp_bwd_bytes = 0;  // bytes of each of them
     double act_bytes = 0;                  // activations kept for backward (B)
+    double rows = 0;                       // rows of its matrix products: samples or tokens per micro-batch
 };
 
 struct StageWork {
@@ -120,6 +124,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
 // Compute seconds of one layer per micro-batch (tp all-reduces excluded): matrix products at
 // R.matmul_flop_per_s (with hardware peaks also bounded by operand traffic at the memory
 // bandwidth: the roofline), element-wise traffic at R.memory_bytes_per_s, plus per-kernel overhead.
+// Matrix products of L.rows rows take (1 + h/L.rows) ÷ (1 + h/R.matmul_rows) times as long as at
+// the rows the rate was measured at (h = hw.mm_half_rows): matmul_row_factor.
 struct LayerTime {
     double fwd_s = 0, bwd_s = 0;
 };
@@ -127,6 +133,7 @@ LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& 
 // Optimizer seconds of a rank holding `params` parameters of which it updates params/shards,
 // over `layers` layers (AdamW: 7 floats moved per parameter, the norm's sum 1 more).
 double optimizer_time(double params, int shards, int layers, const ComputeRates& R);
+double matmul_row_factor(double rows, const ComputeRates& R, const Hardware& hw);
 
 // Memory per rank (bytes) of the workload; capacity from hw.
 MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw);

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Records the simulator's validation study on this machine and prints the validation table
 # (docs/SIMULATOR.md, "Validation"):
-#   1. `calibrate` on 2 ranks (network α/β, sgemm, memory bandwidth, co-running slowdown), stored
-#      in the trace file;
+#   1. `calibrate` on 2 ranks (network α/β of blocking and non-blocking collectives, overlap,
+#      sgemm and linear-kernel rates by rows, memory bandwidth), stored in the trace file;
 #   2. three models (bench/core/validation/*.json) in the layouts dp1 (where compute rates are
 #      fitted), dp2, tp2, pp2 with 4 micro-batches (1F1B), and dp4 (oversubscribed on 2 cores),
 #      each point recorded REPEAT times, the repeats interleaved (round-robin over the points) so
 #      that a slow drift of the machine's speed touches every point alike;
-#   3. `simulate --validate` on the file.
+#   3. `simulate --validate` on the file with that calibration, then a second `calibrate` after the
+#      runs and the validation again with it: this machine's network measures up to 2x apart from
+#      one calibration to the next, and the two tables show how much the headline depends on it.
 # Every run starts only after the machine was >= 95 % idle for two consecutive one-second samples
 # of /proc/stat (up to 90 s; "NOT IDLE" is printed when the wait timed out).
 #
@@ -61,5 +63,11 @@ for r in $(seq 1 "$REPEAT"); do
   done
 done
 
-echo "== validation =="
-"$CLI" simulate --validate "$OUT"
+echo "== validation (calibration taken before the runs) =="
+"$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware.json"
+
+echo "== calibrate again, after the runs =="
+wait_idle
+"$CLI" calibrate -o "${OUT%.sqlite}-hardware-after.json" --np 2 --iters 50 --trace "$OUT" > /dev/null
+echo "== validation (calibration taken after the runs) =="
+"$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware-after.json"

@@ -127,7 +127,8 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     form->addRow(QString(), weak_);
 
     auto* replayButton = new QPushButton(tr("Replay this run"));
-    replayButton->setToolTip(tr("Re-time the recorded step of the selected run with the trace-driven engine and the knobs above"));
+    replayButton->setToolTip(tr("Re-time the recorded step of the selected run with the trace-driven engine and the knobs above; "
+                                "another dp or number of micro-batches reshapes the run (compute fitted on it)"));
     connect(replayButton, &QPushButton::clicked, this, &WhatIfPage::replayRun);
     auto* validateButton = new QPushButton(tr("Validate calibration"));
     validateButton->setToolTip(tr("Predict every run of the file with this hardware and compare with the measured step times"));
@@ -412,6 +413,15 @@ void WhatIfPage::replayRun() {
     w.overlap = overlap_->isChecked();
     const int i = hwCombo_->currentIndex();
     if (i >= 0 && i < static_cast<int>(hardware_.size())) w.base = hardware_[static_cast<size_t>(i)].hw;
+    // dp and micro-batches other than recorded reshape the run (core/sim_trace.h); tp and pp cannot.
+    if (tp_->value() != baseSpec_.parallel.tp || pp_->value() != baseSpec_.parallel.pp) {
+        replay_->setText(tr("A recorded run replays with its own tp and pp (tp %1, pp %2): change dp or micro-batches, "
+                            "or compare layouts with the simulation above.")
+                             .arg(baseSpec_.parallel.tp).arg(baseSpec_.parallel.pp));
+        return;
+    }
+    if (dp_->value() != baseSpec_.parallel.dp) w.dp = dp_->value();
+    if (micro_->value() != baseSpec_.parallel.micro_batches) w.micro_batches = micro_->value();
     DocumentPtr doc = sel_.doc;
     const RunId run = r->info.id;
     replay_->setText(tr("Replaying…"));
@@ -420,6 +430,15 @@ void WhatIfPage::replayRun() {
             return doc->withReader("analysis", [&](TraceReader& rd) { return replay_trace(rd, run, w); });
         },
         [this](TraceReplayResult t) {
+            if (t.reshaped) {
+                replay_->setText(tr("Run #%1 reshaped from %2 to <b>%3</b>: <b>%4</b> per step (measured %5; the same model on "
+                                    "the recorded layout: %6). Compute from rates fitted on the run, network from <i>%7</i>.")
+                                     .arg(t.run.id.value).arg(fromStd(t.layout_recorded)).arg(fromStd(t.layout_predicted))
+                                     .arg(formatDuration(t.replay.step_s * 1e9)).arg(formatDuration(t.measured_step_s * 1e9))
+                                     .arg(formatDuration(t.model_recorded_s * 1e9))
+                                     .arg(hwCombo_->currentText().toHtmlEscaped()));
+                return;
+            }
             replay_->setText(tr("Step %1 of run #%2: measured <b>%3</b>, replayed with these knobs <b>%4</b> (%5 ops, %6 collectives, %7 messages)")
                                  .arg(t.step).arg(t.run.id.value).arg(formatDuration(t.measured_step_s * 1e9))
                                  .arg(formatDuration(t.replay.step_s * 1e9)).arg(t.ops).arg(t.collectives).arg(t.messages));

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hardware.h"
 #include "traces/reader.h"
 
 using namespace ss::traces;
@@ -142,18 +143,32 @@ private slots:
         const json hw = json::parse(f);
         QCOMPARE(hw["format"].get<std::string>(), std::string("scalescope-hardware"));
         QCOMPARE(hw["ranks"].get<int>(), 2);
-        for (const char* c : {"all_reduce", "reduce_scatter", "all_gather", "broadcast", "send_recv"}) {
+        for (const char* c : {"all_reduce", "reduce_scatter", "all_gather", "broadcast", "send_recv", "iall_reduce",
+                              "ireduce_scatter"}) {
             QVERIFY2(hw["collectives"].contains(c), c);
             QVERIFY(hw["collectives"][c]["beta_s_per_byte"].get<double>() > 0);
             QVERIFY(hw["collectives"][c]["alpha_s"].get<double>() >= 0);
         }
-        QCOMPARE(hw["measurements"].size(), size_t(3 * 5));
+        QCOMPARE(hw["measurements"].size(), size_t(3 * 7));
         for (const auto& m : hw["measurements"]) {
             const double algbw = m["bytes"].get<double>() / m["time_s"].get<double>();
             QVERIFY(std::abs(m["algbw_bytes_per_s"].get<double>() - algbw) <= 1e-9 * algbw);
         }
         QVERIFY(hw["compute"]["sgemm_flops"].get<double>() > 1e8);
         QVERIFY(hw["memory"]["bandwidth_bytes_per_s"].get<double>() > 1e8);
+        // every rank's compute at once, and the overlap of a non-blocking all-reduce
+        QCOMPARE(hw["compute"]["all_ranks"]["ranks"].get<int>(), 2);
+        QCOMPARE(hw["compute"]["all_ranks"]["sgemm_flops_per_rank"].size(), size_t(2));
+        QVERIFY(hw["compute"]["all_ranks"]["sgemm_flops_mean"].get<double>() > 1e8);
+        QVERIFY(hw["memory"]["all_ranks"]["bandwidth_bytes_per_s_mean"].get<double>() > 1e8);
+        const double ovl = hw["overlap"]["fraction"].get<double>();
+        QVERIFY(ovl >= 0 && ovl <= 1);
+        QCOMPARE(hw["overlap"]["trials"].size(), size_t(5));
+        QVERIFY(hw["overlap"]["pure_s"].get<double>() > 0);
+        // the simulator reads it back, the non-blocking fits included
+        const ss::core::Hardware h = ss::core::load_hardware(file("hw.json").toStdString());
+        QCOMPARE(h.overlap, ovl);
+        QVERIFY(h.intra_fit[static_cast<std::size_t>(ss::core::FitSlot::IAllReduce)].beta_s_per_byte > 0);
         TraceReader rd(file("study.sqlite").toStdString());
         const auto cal = rd.calibrations();
         QCOMPARE(cal.size(), size_t(1));

@@ -383,6 +383,41 @@ private slots:
         raw.erase("memory");
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, hardware_file(raw, false));
     }
+    void half_rows_fit_recovers_hockney() {
+        // r(M) = 100 GFLOP/s · M / (M + 12): recovered exactly from noise-free rates
+        std::vector<double> rows{16, 32, 64, 128, 256, 512, 1024}, flops;
+        for (double m : rows) flops.push_back(1e11 * m / (m + 12));
+        const RowsFit f = fit_half_rows(rows, flops);
+        QVERIFY(std::abs(f.half_rows - 12) < 1e-6);
+        QVERIFY(std::abs(f.peak_flops - 1e11) < 1e-2);
+        QVERIFY(f.rel_rms < 1e-9);
+        // no dependence on rows: M½ = 0, the mean rate
+        const RowsFit flat = fit_half_rows({16, 1024}, {5e10, 5e10});
+        QCOMPARE(flat.half_rows, 0.0);
+        QVERIFY(std::abs(flat.peak_flops - 5e10) < 1);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fit_half_rows({64, 64}, {1e10, 2e10}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fit_half_rows({64, 128}, {1e10, 0}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fit_half_rows({64, 128}, {1e10}));
+        // hardware_file fits every shape and keeps the median M½; the non-blocking all-reduce is fitted too
+        nlohmann::json raw = {{"created_unix_ns", 1}, {"ranks", 2}, {"hosts", {"vm"}},
+                              {"memory", {{"bandwidth_bytes_per_s", 2e10}}},
+                              {"overlap", {{"fraction", 0.25}}},
+                              {"samples",
+                               {{{"collective", "iall_reduce"}, {"p", 2}, {"bytes", 1000}, {"time_s", 2e-6}},
+                                {{"collective", "iall_reduce"}, {"p", 2}, {"bytes", 100000}, {"time_s", 5e-5}}}}};
+        nlohmann::json shapes = nlohmann::json::array();
+        for (double h : {8.0, 30.0, 11.0}) {
+            std::vector<double> r;
+            for (double m : rows) r.push_back(9e10 * m / (m + h));
+            shapes.push_back({{"shape", {256, 256}}, {"rows", rows}, {"flops", r}});
+        }
+        raw["compute"] = {{"sgemm_flops", 4e10}, {"linear_rows", {{"shapes", shapes}}}};
+        const auto hw = hardware_file(raw, false);
+        QVERIFY(std::abs(hw["compute"]["linear_rows"]["half_rows"].get<double>() - 11.0) < 1e-6);
+        QVERIFY(std::abs(hw["compute"]["linear_rows"]["shapes"][1]["half_rows"].get<double>() - 30.0) < 1e-6);
+        QVERIFY(hw["collectives"].contains("iall_reduce"));
+        QCOMPARE(hw["overlap"]["fraction"].get<double>(), 0.25);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLauncher)

@@ -191,6 +191,37 @@ private slots:
         EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 1.0), dp_exposed_s(1.0, 4, 0.1, true), 1e-15);
     }
 
+    void matmulRowsScaleByHalfRows() {
+        // r(M) ∝ M / (M + h): with h = 16, rates measured at 128 rows, 32 rows take
+        // (1 + 16/32) / (1 + 16/128) = 1.5 / 1.125 = 4/3 as long per FLOP.
+        Hardware hw = hand_hw();
+        hw.mm_half_rows = 16;
+        ComputeRates R;
+        R.matmul_flop_per_s = 1e10;
+        R.memory_bytes_per_s = 1e10;
+        R.optimizer_bytes_per_s = 1e10;
+        R.matmul_rows = 128;
+        EXPECT_NEAR(matmul_row_factor(32, R, hw), 4.0 / 3.0, 1e-12);
+        EXPECT_NEAR(matmul_row_factor(128, R, hw), 1.0, 1e-12);
+        R.matmul_rows = 0;  // hardware rates: measured at 512 rows
+        EXPECT_NEAR(matmul_row_factor(512, R, hw), 1.0, 1e-12);
+        hw.mm_half_rows = 0;
+        QCOMPARE(matmul_row_factor(8, R, hw), 1.0);
+        // the workload carries the rows: an MLP layer's micro-batch, a GPT block's tokens
+        const Workload mlp = build_workload(mlp_spec(2, 1, 1, 2));  // 64 samples / (2 · 2)
+        QCOMPARE(mlp.stages[0].layers[0].rows, 16.0);
+        const ExperimentSpec g = gpt_spec(1, 1, 1, 1);
+        const Workload gw = build_workload(g);
+        QCOMPARE(gw.stages[0].layers[1].rows, 16.0 * g.model.seq_len);
+        // and a layer of 32 rows is 4/3 slower in its matrix products than the same FLOPs at 128
+        hw.mm_half_rows = 16;
+        R.matmul_rows = 128;
+        LayerWork L;
+        L.fwd_flops = 1e8;
+        L.rows = 32;
+        EXPECT_NEAR(layer_time(L, R, hw, false).fwd_s, 1e8 / 1e10 * 4.0 / 3.0, 1e-15);
+    }
+
     // The hand-drawn schedule (F = 1, B = 2, p2p transfer 0.5; 1F1B, p = 2, m = 2):
     //   stage 0: F0 [0,1]  F1 [1,2]  B0 [5,7]  B1 [8.5,10.5]
     //   stage 1: F0 [1.5,2.5]  B0 [2.5,4.5]  F1 [5,6]  B1 [6,8]
@@ -428,6 +459,24 @@ private slots:
             QFAIL("expected an error");
         } catch (const HardwareError& e) {
             EXPECT_CONTAINS(e.what(), "overlap.fraction=1.5 must be between 0 and 1");
+        }
+        // compute.linear_rows.half_rows and the non-blocking all-reduce fit
+        nlohmann::json lr = cal;
+        lr["compute"]["linear_rows"] = {{"half_rows", 10.0}};
+        lr["collectives"]["iall_reduce"] = {{"alpha_s", 4e-6}, {"beta_s_per_byte", 6e-10}};
+        const Hardware hr = parse_hardware(lr, "lr.json");
+        QCOMPARE(hr.mm_half_rows, 10.0);
+        QCOMPARE(parse_hardware(to_json(hr), "back").mm_half_rows, 10.0);
+        EXPECT_NEAR(collective_time(hr, Collective::AllReduce, place_group(hr, 2, 1), 1000, true), 2 * 4e-6 + 1000 * 6e-10, 1e-12);
+        EXPECT_NEAR(collective_time(hr, Collective::AllReduce, place_group(hr, 2, 1), 1000, false), 2 * 2e-6 + 1000 * 3e-10, 1e-12);
+        // without a non-blocking fit, the blocking one
+        EXPECT_NEAR(collective_time(hw, Collective::AllReduce, place_group(hw, 2, 1), 1000, true), 2 * 2e-6 + 1000 * 3e-10, 1e-12);
+        lr["collectives"]["iall_gather"] = {{"alpha_s", 1e-6}, {"beta_s_per_byte", 1e-10}};
+        try {
+            parse_hardware(lr, "lr.json");
+            QFAIL("expected an error");
+        } catch (const HardwareError& e) {
+            EXPECT_CONTAINS(e.what(), "collectives.iall_gather is not a calibrated collective");
         }
         QVERIFY_THROWS_EXCEPTION(HardwareError, load_hardware("/nonexistent/hw.json"));
         try {
