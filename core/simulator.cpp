@@ -281,6 +281,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
 
     struct StageTimes {
         double comp = 0, tp = 0, data = 0, fb = 0, bwd = 0, p2p = 0;
+        std::vector<double> layer_bwd;  // per layer (forward order): backward with its tp all-reduces
     };
     std::vector<StageTimes> st(w.stages.size());
     double sum_fb = 0, max_fb = 0, p2p_total = 0;
@@ -293,7 +294,9 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             fwd += lt.fwd_s;
             bwd += lt.bwd_s;
             if (L.tp_fwd_ar) tpf += L.tp_fwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_fwd_bytes);
-            if (L.tp_bwd_ar) tpb += L.tp_bwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_bwd_bytes);
+            const double lb = L.tp_bwd_ar ? L.tp_bwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_bwd_bytes) : 0;
+            tpb += lb;
+            T.layer_bwd.push_back((lt.bwd_s + lb) * c);
         }
         const double data = sw.loads_data ? w.micro_batch * R.data_s_per_sample : 0;
         T.comp = (fwd + bwd) * c;
@@ -319,17 +322,36 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     double step_busy = 0;
     for (std::size_t i = 0; i < w.stages.size(); ++i) {
         const StageWork& sw = w.stages[i];
-        const double grad_bytes = sw.params * kF32;
         if (w.dp > 1) {
-            const int nb = std::max(1, static_cast<int>(std::ceil(grad_bytes / w.bucket_bytes)));
-            const double bucket = grad_bytes / nb;
             const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
-            // with overlap the trainer starts the buckets non-blocking (calibrated apart)
-            const double cb = collective_time(hw, red, g_dp, bucket, w.overlap) * c;
-            dp_total[i] = nb * cb;
-            // overlap only with the last micro-batch's backward (models/trainer.h)
-            dp_exp[i] = dp_exposed_s(st[i].bwd, nb, cb, w.overlap, hw.overlap);
-            if (w.zero) ag_s[i] = nb * collective_time(hw, Collective::AllGather, g_dp, bucket) * c;
+            // Buckets cut from the end of the stage's flat parameters (models/buckets.h), each ready
+            // once the last micro-batch's backward has passed the layer holding its first
+            // parameter; with overlap started non-blocking (calibrated apart) and reduced one after
+            // the other, only hw.overlap of each moving in the background (the rest at the waits).
+            const double P = sw.params, bp = w.bucket_bytes / kF32;
+            const int nb = std::max(1, static_cast<int>(std::ceil(P / bp)));
+            std::vector<double> offset(sw.layers.size());
+            for (std::size_t l = 0, off = 0; l < sw.layers.size(); ++l) {
+                offset[l] = static_cast<double>(off);
+                off += static_cast<std::size_t>(sw.layers[l].params);
+            }
+            const double f = std::clamp(hw.overlap, 0.0, 1.0);
+            double chain = 0, rest = 0, done = 0;  // s after the start of the last micro-batch's backward
+            std::size_t li = sw.layers.size();     // layers passed so far: li .. end
+            for (int k = 0; k < nb; ++k) {
+                const double begin = std::max(0.0, P - (k + 1) * bp), bytes = (P - k * bp - begin) * kF32;
+                const double cost = collective_time(hw, red, g_dp, bytes, w.overlap) * c;
+                dp_total[i] += cost;
+                if (w.zero) ag_s[i] += collective_time(hw, Collective::AllGather, g_dp, bytes) * c;
+                if (!w.overlap) continue;
+                while (li > 0 && offset[li - 1] + 1e-9 > begin) done += st[i].layer_bwd[--li];
+                if (li > 0 && begin > offset[li - 1] - 1e-9 && begin < offset[li - 1] + sw.layers[li - 1].params) {
+                    done += st[i].layer_bwd[--li];  // the layer holding the bucket's first parameter
+                }
+                chain = std::max(chain, done) + f * cost;
+                rest += (1 - f) * cost;
+            }
+            dp_exp[i] = w.overlap ? std::max(0.0, chain + rest - st[i].bwd) : dp_total[i];
         }
         opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R) * c;
         busy[i] = t_pipe + dp_exp[i] + opt_s[i] + ag_s[i];

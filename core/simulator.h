@@ -148,7 +148,8 @@ double bubble_fraction(int stages, int micro_batches);
 // (2 forward, 2 backward, each b·s·h float32 values): 4·b·s·h·4 bytes.
 double megatron_tp_bytes_per_layer(int b, int s, int h);
 // Exposed time of bucketed DP reductions overlapped with a backward of `backward_s`: nb buckets
-// of `bucket_s` each, ready evenly through backward, reduced one after the other. Only the
+// of `bucket_s` each, ready evenly through backward, reduced one after the other. (The closed form
+// for equal layers; simulate_analytic releases each bucket where the layers end, as the replay.) Only the
 // fraction `progress` (Hardware::overlap) of each reduction moves while the rank computes; the
 // rest is paid when the rank waits for it: exposed = perfect(progress·c) + nb·(1 − progress)·c.
 double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress = 1);

@@ -345,7 +345,11 @@ private slots:
         EXPECT_NEAR(simulate_replay(dp4, slow).step_s, off_r, 1e-12);
         slow.overlap = 0.5;
         const SimResult half_a = simulate_analytic(dp4, slow), half_r = simulate_replay(dp4, slow);
-        QVERIFY(half_a.step_s > full_a && half_a.step_s < off_a);
+        QVERIFY(half_a.step_s >= full_a * (1 - 1e-9) && half_a.step_s < off_a);
+        // Both engines release the buckets where the layers end (the embedding's, first in the
+        // parameters, last in backward): they agree with many small buckets too.
+        for (auto [a, r] : {std::pair{full_a, full_r}, std::pair{half_a.step_s, half_r.step_s}, std::pair{off_a, off_r}})
+            QVERIFY2(std::abs(a - r) / r < 0.05, qPrintable(QStringLiteral("analytic %1 replay %2").arg(a).arg(r)));
         QVERIFY2(half_r.step_s >= full_r * (1 - 1e-9) && half_r.step_s < off_r,
                  qPrintable(QStringLiteral("replay: full %1 half %2 off %3").arg(full_r).arg(half_r.step_s).arg(off_r)));
         EXPECT_NEAR(half_r.breakdown.sum(), half_r.step_s * 1e9, 1e-9);
