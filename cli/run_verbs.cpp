@@ -581,6 +581,8 @@ int verb_calibrate(const Argv& argv) {
         if (!quiet) std::cerr << "stored as calibration " << id.value << " in " << *trace << "\n";
     }
 
+    if (hw.contains("warnings"))
+        for (const auto& wmsg : hw["warnings"]) std::cerr << "scalescope-cli calibrate: warning: " << wmsg.get<std::string>() << "\n";
     Table m{"measurements", {"collective", "p", "size", "bytes", "time_us", "algbw_GBps", "busbw_GBps"}, {}};
     for (const auto& s : hw["measurements"])
         m.rows.push_back({s["collective"].get<std::string>(), s["p"].get<std::int64_t>(),

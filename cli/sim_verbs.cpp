@@ -293,6 +293,7 @@ int simulate_validate(const Args& a, Format fmt) {
                       pct(rep.mae_replay_over)});
     Table f{"calibration", {"what", "source"}, {}};
     f.rows.push_back({str("network and hardware"), str(rep.hardware)});
+    for (const auto& wmsg : hw->warnings) f.rows.push_back({str("calibration warning"), str(wmsg)});
     for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
     print_tables({t, s, f}, fmt, std::cout);
     return 0;

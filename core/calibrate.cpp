@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -225,6 +226,24 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"memory", need("memory")},
                {"measurements", measurements}};
     if (raw.contains("overlap")) hw["overlap"] = raw.at("overlap");
+    // Ranks that slow each other while computing: the ranks share cores (SMT siblings, a VM's
+    // vCPUs placed on one core) or other work ran; the collectives measured then are suspect too.
+    json warnings = json::array();
+    const json& comp = hw["compute"];
+    if (comp.contains("all_ranks") && comp.contains("sgemm_flops") && comp.at("sgemm_flops").get<double>() > 0) {
+        const double ratio = comp["all_ranks"].value("sgemm_flops_mean", 0.0) / comp.at("sgemm_flops").get<double>();
+        if (ratio < kCoRunWarnRatio) {
+            char buf[320];
+            std::snprintf(buf, sizeof buf,
+                          "with all %d ranks computing at once each reached only %.0f %% of the single-rank sgemm "
+                          "rate: the ranks share cores (SMT siblings, vCPUs on one core) or other work was "
+                          "running; the collectives measured now are contended too. Calibrate again on an idle "
+                          "machine.",
+                          comp["all_ranks"].value("ranks", 0), 100.0 * ratio);
+            warnings.push_back(buf);
+        }
+    }
+    if (!warnings.empty()) hw["warnings"] = warnings;
     if (hw["compute"].contains("linear_rows")) {
         // Per shape r∞ and M½; the simulator takes the median M½ over the shapes.
         json& lr = hw["compute"]["linear_rows"];

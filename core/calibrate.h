@@ -81,6 +81,9 @@ RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>
 // Throws std::invalid_argument naming the bad item.
 std::vector<std::int64_t> parse_sizes(const std::string& text);
 
+// Below this ratio of the all-ranks-at-once sgemm rate to the single-rank one, hardware_file warns.
+inline constexpr double kCoRunWarnRatio = 0.8;
+
 // The hardware file: `raw` is what scalescope-calibrate-rank wrote (format, ranks, hosts,
 // samples, compute, memory); adds the derived algbw/busbw per sample and the fits per collective.
 // Throws std::invalid_argument when `raw` lacks a field it needs.

@@ -100,6 +100,9 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     if (doc.contains("version") && doc.at("version") != 1)
         pr.add("version=" + doc.at("version").dump() + " is not supported (this build reads version 1)");
     hw.name = doc.value("name", std::string());
+    if (doc.contains("warnings") && doc.at("warnings").is_array())
+        for (const auto& w : doc.at("warnings"))
+            if (w.is_string()) hw.warnings.push_back(w.get<std::string>());
     if (doc.contains("sources") && doc.at("sources").is_array())
         for (const auto& s : doc.at("sources"))
             if (s.is_string()) hw.sources.push_back(s.get<std::string>());

@@ -79,6 +79,7 @@ struct Hardware {
     // M / (M + mm_half_rows) (file: compute.linear_rows.half_rows, `calibrate` fits it on the
     // model's linear kernel). 0: no dependence on rows. flop_per_s is the rate at 512 rows.
     double mm_half_rows = 0;
+    std::vector<std::string> warnings;  // what `calibrate` found suspect (file: warnings)
 };
 
 // Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError

@@ -417,6 +417,13 @@ private slots:
         QVERIFY(std::abs(hw["compute"]["linear_rows"]["shapes"][1]["half_rows"].get<double>() - 30.0) < 1e-6);
         QVERIFY(hw["collectives"].contains("iall_reduce"));
         QCOMPARE(hw["overlap"]["fraction"].get<double>(), 0.25);
+        QVERIFY(!hw.contains("warnings"));
+        // ranks that halve each other's sgemm rate when computing together: a warning naming it
+        raw["compute"]["all_ranks"] = {{"ranks", 2}, {"sgemm_flops_mean", 2.2e10}};
+        const auto warned = hardware_file(raw, false);
+        QVERIFY(warned.contains("warnings"));
+        const std::string msg = warned["warnings"][0].get<std::string>();
+        QVERIFY2(msg.find("only 55 %") != std::string::npos && msg.find("share cores") != std::string::npos, msg.c_str());
     }
 };
 
