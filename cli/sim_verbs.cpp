@@ -274,7 +274,11 @@ int simulate_validate(const Args& a, Format fmt) {
     if (auto s = a.integer("--study")) study = StudyId(*s);
     RunId fit;
     if (auto f = a.integer("--fit-run")) fit = RunId(*f);
-    const ValidationReport rep = validate_runs(rd, *hw, study, fit, background(a));
+    const std::string stat = a.value_or("--statistic", "median");
+    if (stat != "median" && stat != "best")
+        throw UsageError("--statistic takes median or best (got '" + stat + "')");
+    const ValidationReport rep = validate_runs(rd, *hw, study, fit, background(a),
+                                               stat == "best" ? RepeatStatistic::Best : RepeatStatistic::Median);
     Table t{"validation", {"runs", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "spread_pct", "analytic_ms",
                            "analytic_err_pct", "replay_ms", "replay_err_pct", "note"}, {}};
     for (const auto& r : rep.rows) {
@@ -303,7 +307,7 @@ int verb_simulate(const Argv& argv) {
     Args a(argv,
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
             "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
-            "--background-load"},
+            "--background-load", "--statistic"},
            {"--weak", "--no-oversubscription-model"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
@@ -322,7 +326,8 @@ const VerbRegistration reg{
     "[--background-load L] [--format table|csv|json]\n"
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
-    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L]   what-if simulator "
+    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L] "
+    "[--statistic median|best]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};
 

@@ -539,7 +539,8 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
 
 
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run,
-                               double background_threads) {
+                               double background_threads, RepeatStatistic statistic) {
+    const bool best = statistic == RepeatStatistic::Best;
     ValidationReport rep;
     rep.hardware = hw.name;
     std::vector<traces::RunInfo> runs;
@@ -589,7 +590,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         std::stable_sort(c.begin(), c.end(), [&](const traces::RunInfo* a, const traces::RunInfo* b) {
             return median_s[a->id.value] < median_s[b->id.value];
         });
-        fit_on(*c[(c.size() - 1) / 2]);
+        fit_on(*c[best ? 0 : (c.size() - 1) / 2]);
     }
 
     double s_a = 0, s_r = 0, s_ao = 0, s_ro = 0;
@@ -602,7 +603,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
             m.push_back(median_s[r->id.value]);
         }
         std::sort(m.begin(), m.end());
-        row.measured_s = m.size() % 2 ? m[m.size() / 2] : 0.5 * (m[m.size() / 2 - 1] + m[m.size() / 2]);
+        row.measured_s = best ? m.front() : m.size() % 2 ? m[m.size() / 2] : 0.5 * (m[m.size() / 2 - 1] + m[m.size() / 2]);
         row.spread = m.size() > 1 ? (m.back() - m.front()) / row.measured_s : 0.0;
         const ExperimentSpec& spec = specs[row.run.id.value];
         row.layout = layout_of(spec);

@@ -91,6 +91,12 @@ struct ValidationReport {
     int runs = 0;                                                    // completed runs used
 };
 
+// How the repeats of a point (and the candidate single-rank runs for the fit) are summarised:
+// Median of their median step times (and the fit on the median run), or Best: the fastest (and the
+// fit on the fastest run) — on a machine shared with other work, the slower repeats are the ones
+// that met interference, and the calibration itself keeps the best of its passes.
+enum class RepeatStatistic { Median, Best };
+
 // Predicts every completed run of the file (or of study `study` when valid) from the hardware
 // `hw` (the calibration: α/β of the collectives, not fitted on these runs) and compute rates
 // fitted on one single-rank run per model (`fit_run` when valid; else, of the model's single-rank
@@ -99,6 +105,7 @@ struct ValidationReport {
 // batch and layout are one point (repeats). Prints nothing.
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw,
                                traces::StudyId study = traces::StudyId{},
-                               traces::RunId fit_run = traces::RunId{}, double background_threads = 0);
+                               traces::RunId fit_run = traces::RunId{}, double background_threads = 0,
+                               RepeatStatistic statistic = RepeatStatistic::Median);
 
 }  // namespace ss::core

@@ -8,7 +8,8 @@
 #      fitted), dp2, tp2, pp2 with 4 micro-batches (1F1B), and dp4 (oversubscribed on 2 cores),
 #      each point recorded REPEAT times, the repeats interleaved (round-robin over the points) so
 #      that a slow drift of the machine's speed touches every point alike;
-#   3. `simulate --validate` on the file with that calibration, then a second `calibrate` after the
+#   3. `simulate --validate` on the file with that calibration (repeats summarised by their median,
+#      then by their best), then a second `calibrate` after the
 #      runs and the validation again with it: this machine's network measures up to 2x apart from
 #      one calibration to the next, and the two tables show how much the headline depends on it.
 # Every run starts only after the machine was >= 95 % idle for two consecutive one-second samples
@@ -74,10 +75,13 @@ for r in $(seq 1 "$REPEAT"); do
   done
 done
 
-echo "== validation (calibration taken before the runs) =="
+echo "== validation (calibration taken before the runs; repeats: median) =="
 "$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware.json"
+echo "== validation (calibration taken before the runs; repeats: best) =="
+"$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware.json" --statistic best
 
 echo "== calibrate again, after the runs =="
 calibrate "${OUT%.sqlite}-hardware-after.json"
-echo "== validation (calibration taken after the runs) =="
+echo "== validation (calibration taken after the runs; repeats: median, then best) =="
 "$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware-after.json"
+"$CLI" simulate --validate "$OUT" --hardware "${OUT%.sqlite}-hardware-after.json" --statistic best

@@ -176,6 +176,10 @@ private slots:
         EXPECT_CONTAINS(rep.rows[2].note, "no single-rank run");
         // the fit point predicts itself closely (it is where the rates come from)
         QVERIFY2(std::abs(rep.rows[0].analytic_err) < 0.1, qPrintable(QString::number(rep.rows[0].analytic_err)));
+        // best of the repeats: the faster run is both the measurement and the fit
+        const ValidationReport best = validate_runs(rd, local_hw(), StudyId{}, RunId{}, 0, RepeatStatistic::Best);
+        QCOMPARE(best.rows[0].measured_s, std::min(m0, m3));
+        EXPECT_CONTAINS(best.fitted_on.front(), "run " + std::to_string((m0 <= m3 ? runs[0] : runs[3]).id.value));
         // an explicit fit run is the one used
         const ValidationReport rep3 = validate_runs(rd, local_hw(), StudyId{}, runs[3].id);
         EXPECT_CONTAINS(rep3.fitted_on.front(), "run " + std::to_string(runs[3].id.value));
