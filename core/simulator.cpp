@@ -281,13 +281,19 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
 
     struct StageTimes {
         double comp = 0, tp = 0, data = 0, fb = 0, bwd = 0, p2p = 0;
-        std::vector<double> layer_bwd;  // per layer (forward order): backward with its tp all-reduces
+        std::size_t first_layer = 0;  // into layer_bwd
     };
     std::vector<StageTimes> st(w.stages.size());
+    // Per layer of every stage (forward order): its backward with its tp all-reduces (s).
+    std::size_t nlayers = 0;
+    for (const StageWork& sw : w.stages) nlayers += sw.layers.size();
+    std::vector<double> layer_bwd;
+    layer_bwd.reserve(nlayers);
     double sum_fb = 0, max_fb = 0, p2p_total = 0;
     for (std::size_t i = 0; i < w.stages.size(); ++i) {
         const StageWork& sw = w.stages[i];
         StageTimes& T = st[i];
+        T.first_layer = layer_bwd.size();
         double fwd = 0, bwd = 0, tpf = 0, tpb = 0;
         for (const LayerWork& L : sw.layers) {
             const LayerTime lt = layer_time(L, R, hw, roofline_mm);
@@ -296,7 +302,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             if (L.tp_fwd_ar) tpf += L.tp_fwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_fwd_bytes);
             const double lb = L.tp_bwd_ar ? L.tp_bwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_bwd_bytes) : 0;
             tpb += lb;
-            T.layer_bwd.push_back((lt.bwd_s + lb) * c);
+            layer_bwd.push_back((lt.bwd_s + lb) * c);
         }
         const double data = sw.loads_data ? w.micro_batch * R.data_s_per_sample : 0;
         T.comp = (fwd + bwd) * c;
@@ -330,23 +336,30 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             // the other, only hw.overlap of each moving in the background (the rest at the waits).
             const double P = sw.params, bp = w.bucket_bytes / kF32;
             const int nb = std::max(1, static_cast<int>(std::ceil(P / bp)));
-            std::vector<double> offset(sw.layers.size());
-            for (std::size_t l = 0, off = 0; l < sw.layers.size(); ++l) {
-                offset[l] = static_cast<double>(off);
-                off += static_cast<std::size_t>(sw.layers[l].params);
-            }
+            // Every bucket but the last (the start of the parameters) has bp parameters.
+            const double full = collective_time(hw, red, g_dp, bp * kF32, w.overlap) * c;
+            const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * kF32) * c : 0;
             const double f = std::clamp(hw.overlap, 0.0, 1.0);
+            const double* lb = layer_bwd.data() + st[i].first_layer;
             double chain = 0, rest = 0, done = 0;  // s after the start of the last micro-batch's backward
             std::size_t li = sw.layers.size();     // layers passed so far: li .. end
+            double lo = P;                         // first parameter of layer li
             for (int k = 0; k < nb; ++k) {
-                const double begin = std::max(0.0, P - (k + 1) * bp), bytes = (P - k * bp - begin) * kF32;
-                const double cost = collective_time(hw, red, g_dp, bytes, w.overlap) * c;
+                const double begin = std::max(0.0, P - (k + 1) * bp);
+                const bool last = k == nb - 1 && begin == 0.0 && P - k * bp < bp;
+                const double bytes = (P - k * bp - begin) * kF32;
+                const double cost = last ? collective_time(hw, red, g_dp, bytes, w.overlap) * c : full;
                 dp_total[i] += cost;
-                if (w.zero) ag_s[i] += collective_time(hw, Collective::AllGather, g_dp, bytes) * c;
+                if (w.zero) ag_s[i] += last ? collective_time(hw, Collective::AllGather, g_dp, bytes) * c : full_ag;
                 if (!w.overlap) continue;
-                while (li > 0 && offset[li - 1] + 1e-9 > begin) done += st[i].layer_bwd[--li];
-                if (li > 0 && begin > offset[li - 1] - 1e-9 && begin < offset[li - 1] + sw.layers[li - 1].params) {
-                    done += st[i].layer_bwd[--li];  // the layer holding the bucket's first parameter
+                // pass the layers that lie wholly after the bucket's first parameter, then the one holding it
+                while (li > 0 && lo - sw.layers[li - 1].params + 1e-9 > begin) {
+                    lo -= sw.layers[li - 1].params;
+                    done += lb[--li];
+                }
+                if (li > 0 && begin < lo) {
+                    lo -= sw.layers[li - 1].params;
+                    done += lb[--li];
                 }
                 chain = std::max(chain, done) + f * cost;
                 rest += (1 - f) * cost;
