@@ -81,6 +81,9 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     tp_ = spin(1, 64, 1);
     pp_ = spin(1, 64, 1);
     micro_ = spin(1, 256, 1);
+    dp_->setObjectName(QStringLiteral("whatifDp"));
+    tp_->setObjectName(QStringLiteral("whatifTp"));
+    micro_->setObjectName(QStringLiteral("whatifMicroBatches"));
     overlap_ = new QCheckBox(tr("overlap DP gradient reduction with backward"));
     overlap_->setChecked(true);
     weak_ = new QCheckBox(tr("weak scaling (per-rank batch fixed)"));
@@ -127,6 +130,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     form->addRow(QString(), weak_);
 
     auto* replayButton = new QPushButton(tr("Replay this run"));
+    replayButton->setObjectName(QStringLiteral("whatifReplay"));
     replayButton->setToolTip(tr("Re-time the recorded step of the selected run with the trace-driven engine and the knobs above; "
                                 "another dp or number of micro-batches reshapes the run (compute fitted on it)"));
     connect(replayButton, &QPushButton::clicked, this, &WhatIfPage::replayRun);
@@ -134,6 +138,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     validateButton->setToolTip(tr("Predict every run of the file with this hardware and compare with the measured step times"));
     connect(validateButton, &QPushButton::clicked, this, &WhatIfPage::validate);
     replay_ = new QLabel;
+    replay_->setObjectName(QStringLiteral("whatifReplayResult"));
     replay_->setWordWrap(true);
     validation_ = new QLabel;
     validation_->setWordWrap(true);
