@@ -56,7 +56,7 @@ std::vector<HardwareChoice> hardwarePresets() {
     for (const QString& f : QDir(dir).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
         try {
             Hardware hw = load_hardware(QDir(dir).filePath(f).toStdString());
-            out.push_back({fromStd(hw.name), hw});
+            out.push_back({fromStd(hw.name) + QStringLiteral(" — ") + f, hw});
         } catch (const std::exception&) {
             // A preset that does not parse is not offered.
         }
@@ -235,6 +235,14 @@ void WhatIfPage::loadContext() {
                 for (auto& h : hardwarePresets()) hardware_.push_back(h);
                 hwCombo_->clear();
                 for (const auto& h : hardware_) hwCombo_->addItem(h.label);
+                // A CPU run with no calibration in its file: the calibrated preset (a `calibrate`
+                // file, this-machine.json) rather than a GPU node.
+                if (c.calibrations.empty() && baseSpec_.backend.device == "cpu")
+                    for (int k = 0; k < static_cast<int>(hardware_.size()); ++k)
+                        if (hardware_[static_cast<std::size_t>(k)].hw.calibrated) {
+                            hwCombo_->setCurrentIndex(k);
+                            break;
+                        }
                 dp_->setValue(baseSpec_.parallel.dp);
                 tp_->setValue(baseSpec_.parallel.tp);
                 pp_->setValue(baseSpec_.parallel.pp);
