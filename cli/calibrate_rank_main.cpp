@@ -308,8 +308,8 @@ int main(int argc, char** argv) {
         }
 
         // Every rank's compute at once: ranks on one node share caches and memory bandwidth (and,
-        // in a VM, maybe physical cores); the simulator slows co-running ranks by the ratio of
-        // these rates to the single-rank ones below.
+        // in a VM, maybe physical cores). Reported beside the single-rank rates below; the hardware
+        // file warns when they fall far below them (core/calibrate.h kCoRunWarnRatio).
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         const std::vector<double> sg_all = gather(ss::kernels::measure_sgemm_flops(512, 512, 512, 0.5));
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));

@@ -228,13 +228,6 @@ double nearest_rank(const std::vector<std::int64_t>& sorted, double q) {
     return static_cast<double>(sorted[k - 1]);
 }
 
-double median_of(std::vector<double> v) {
-    if (v.empty()) return kNaN;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 std::string run_name(const traces::RunInfo& r) { return "run " + std::to_string(r.id.value); }
 
 }  // namespace
@@ -751,6 +744,13 @@ RunStepTimes run_step_times(TraceReader& reader, RunId run_id, int warmup_steps)
     out.stats = step_time_stats(std::vector<std::int64_t>(
         out.times_ns.begin() + out.warmup_steps, out.times_ns.end()));
     return out;
+}
+
+double median_of(std::vector<double> v) {
+    if (v.empty()) return kNaN;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace ss::core

@@ -191,4 +191,7 @@ RunStepTimes run_step_times(traces::TraceReader& reader, traces::RunId run, int 
 // compute.sgemm_flops. < 0 when the document has none.
 double peak_flops_from_hardware_json(const std::string& json_text);
 
+// Median of the values (the mean of the middle two for an even count); NaN when empty.
+double median_of(std::vector<double> v);
+
 }  // namespace ss::core

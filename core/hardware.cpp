@@ -36,6 +36,9 @@ namespace {
 const char* kFitNames[kFitSlots] = {"all_reduce", "reduce_scatter", "all_gather", "broadcast",
                                     "send_recv", "iall_reduce", "ireduce_scatter"};
 
+// A link or fit with a figure in it (a calibrate file leaves unmeasured collectives at zero).
+bool measured(const LinkCost& l) { return l.alpha_s > 0 || l.beta_s_per_byte > 0; }
+
 // Collects every problem of a document before throwing.
 struct Problems {
     std::string origin;
@@ -77,7 +80,7 @@ LinkCost link(const json& obj, const std::string& path, Problems& pr, bool requi
     }
     l.alpha_s = number(obj, "alpha_s", path + ".alpha_s", pr, true, 0, true);
     l.beta_s_per_byte = number(obj, "beta_s_per_byte", path + ".beta_s_per_byte", pr, true, 0, true);
-    if (l.alpha_s == 0 && l.beta_s_per_byte == 0)
+    if (!measured(l))
         pr.add(path + " has alpha_s = beta_s_per_byte = 0 (a free link)");
     return l;
 }
@@ -195,10 +198,10 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     }
     // The intra-node link: given, else the calibrated all-reduce (its α is per ring step, its β is
     // 1 / bus bandwidth: exactly the link parameters of the ring formula).
-    if (hw.intra.alpha_s == 0 && hw.intra.beta_s_per_byte == 0) {
+    if (!measured(hw.intra)) {
         for (int i = 0; i < kFitSlots; ++i) {
             const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(i)];
-            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) {
+            if (measured(f)) {
                 hw.intra = f;
                 break;
             }
@@ -236,7 +239,7 @@ json to_json(const Hardware& hw) {
     json colls = json::object();
     for (int i = 0; i < kFitSlots; ++i) {
         const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(i)];
-        if (f.alpha_s > 0 || f.beta_s_per_byte > 0)
+        if (measured(f))
             colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
     }
     return {{"format", "scalescope-hardware"},
@@ -343,14 +346,12 @@ double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g
         CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
         int s = fit_slot(c);
         if (nonblocking && (c == Collective::AllReduce || c == Collective::ReduceScatter)) {
-            const int nb = c == Collective::AllReduce ? static_cast<int>(FitSlot::IAllReduce)
-                                                      : static_cast<int>(FitSlot::IReduceScatter);
-            const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(nb)];
-            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) s = nb;
+            const int nb = static_cast<int>(c == Collective::AllReduce ? FitSlot::IAllReduce : FitSlot::IReduceScatter);
+            if (measured(hw.intra_fit[static_cast<std::size_t>(nb)])) s = nb;
         }
         if (s >= 0) {
             const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(s)];
-            if (f.alpha_s > 0 || f.beta_s_per_byte > 0) {
+            if (measured(f)) {
                 l = f;
                 algo = CollAlgo::Ring;  // `calibrate` fits with the ring terms (core/calibrate.h)
             }

@@ -501,13 +501,8 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
             t_gap += static_cast<double>(win.end - win.start - total_length(union_of(busy))) * 1e-9;
         }
     }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        const std::size_t n = v.size();
-        return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    };
-    const double t_mm = median(v_mm), t_mem = median(v_mem), t_opt = median(v_opt), t_data = median(v_data),
-                 t_gap = median(v_gap);
+    const double t_mm = median_of(v_mm), t_mem = median_of(v_mem), t_opt = median_of(v_opt),
+                 t_data = median_of(v_data), t_gap = median_of(v_gap);
     const double nsteps = 1.0;  // the medians are per step
     double flops = 0, bytes = 0, kernels = 0, opt_bytes = 0, samples = 0;
     for (const StageWork& sw : w.stages) {
@@ -602,9 +597,9 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
             row.runs.push_back(r->id.value);
             m.push_back(median_s[r->id.value]);
         }
-        std::sort(m.begin(), m.end());
-        row.measured_s = best ? m.front() : m.size() % 2 ? m[m.size() / 2] : 0.5 * (m[m.size() / 2 - 1] + m[m.size() / 2]);
-        row.spread = m.size() > 1 ? (m.back() - m.front()) / row.measured_s : 0.0;
+        const auto [lo, hi] = std::minmax_element(m.begin(), m.end());
+        row.measured_s = best ? *lo : median_of(m);
+        row.spread = m.size() > 1 ? (*hi - *lo) / row.measured_s : 0.0;
         const ExperimentSpec& spec = specs[row.run.id.value];
         row.layout = layout_of(spec);
         const auto key = model_key(spec);

@@ -346,11 +346,11 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             double lo = P;                         // first parameter of layer li
             for (int k = 0; k < nb; ++k) {
                 const double begin = std::max(0.0, P - (k + 1) * bp);
-                const bool last = k == nb - 1 && begin == 0.0 && P - k * bp < bp;
                 const double bytes = (P - k * bp - begin) * kF32;
-                const double cost = last ? collective_time(hw, red, g_dp, bytes, w.overlap) * c : full;
+                const bool partial = bytes < bp * kF32;  // the last bucket, when P is not a multiple of bp
+                const double cost = partial ? collective_time(hw, red, g_dp, bytes, w.overlap) * c : full;
                 dp_total[i] += cost;
-                if (w.zero) ag_s[i] += last ? collective_time(hw, Collective::AllGather, g_dp, bytes) * c : full_ag;
+                if (w.zero) ag_s[i] += partial ? collective_time(hw, Collective::AllGather, g_dp, bytes) * c : full_ag;
                 if (!w.overlap) continue;
                 // pass the layers that lie wholly after the bucket's first parameter, then the one holding it
                 while (li > 0 && lo - sw.layers[li - 1].params + 1e-9 > begin) {
