@@ -1,13 +1,19 @@
 #include "gui/timeline/timelinepage.h"
 
 #include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QKeySequence>
 #include <QLabel>
 #include <QMenu>
+#include <QMouseEvent>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTextBrowser>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "gui/app/theme.h"
 #include "gui/common/chartexport.h"
@@ -17,19 +23,47 @@ namespace ss::gui {
 
 using namespace ss::traces;
 
+// Toggling a checkable entry keeps the menu open, so several lanes can be shown or hidden in one
+// go; other entries (and Return) close it as usual.
+class StayOpenMenu : public QMenu {
+public:
+    using QMenu::QMenu;
+
+protected:
+    void mouseReleaseEvent(QMouseEvent* e) override {
+        QAction* a = actionAt(e->position().toPoint());
+        if (e->button() == Qt::LeftButton && a && a->isEnabled() && a->isCheckable()) {
+            a->trigger();
+            return;
+        }
+        QMenu::mouseReleaseEvent(e);
+    }
+    void keyPressEvent(QKeyEvent* e) override {
+        QAction* a = activeAction();
+        if (e->key() == Qt::Key_Space && a && a->isEnabled() && a->isCheckable()) {
+            a->trigger();
+            return;
+        }
+        QMenu::keyPressEvent(e);
+    }
+};
+
 TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     view_ = new TimelineView;
     view_->setObjectName(QStringLiteral("timelineView"));
     details_ = new QTextBrowser;
-    details_->setMinimumWidth(220);
+    details_->setObjectName(QStringLiteral("timelineDetails"));
+    details_->setMinimumWidth(160);
     details_->setPlaceholderText(tr("Click an op to see its details. Drag to pan, wheel to zoom, double-click a merged block to zoom into it."));
     info_ = new QLabel;
+    info_->setMinimumWidth(1);  // a long message is cut, never widens the page
 
     auto button = [this](const QString& text, const QString& tip, auto fn) {
         auto* b = new QToolButton;
         b->setText(text);
         b->setToolTip(tip);
         connect(b, &QToolButton::clicked, this, fn);
+        runControls_.push_back(b);
         return b;
     };
     auto* bar = new QHBoxLayout;
@@ -41,24 +75,24 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     auto* lanes = new QToolButton;
     lanes->setText(tr("Lanes"));
     lanes->setToolTip(tr("Show or hide lanes (phases, host ranges, …) on every rank"));
-    laneMenu_ = new QMenu(lanes);
+    laneMenu_ = new StayOpenMenu(lanes);
+    laneMenu_->setObjectName(QStringLiteral("laneMenu"));
     lanes->setMenu(laneMenu_);
     lanes->setPopupMode(QToolButton::InstantPopup);
+    runControls_.push_back(lanes);
     bar->addWidget(lanes);
-    auto* legend = new QHBoxLayout;
-    legend->setSpacing(4);
-    // Legend: one label.
+    // Legend: one label that wraps at a narrow window.
     QStringList items;
     for (Category c : {Category::Compute, Category::Collective, Category::PointToPoint, Category::Memory, Category::Forward,
                        Category::Backward, Category::Optimizer, Category::Data, Category::Host, Category::Step}) {
         const auto name = categoryName(c);
         items << QStringLiteral("<span style='color:%1; font-size:large'>&#9632;</span>&nbsp;%2")
-                     .arg(categoryColor(c, false).name(), QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())));
+                     .arg(categoryColor(c, false).name(),
+                          QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())).replace(QLatin1Char(' '), QStringLiteral("&nbsp;")));
     }
-    auto* legendLabel = new QLabel(items.join(QStringLiteral(" &nbsp; ")));
-    legend->addWidget(legendLabel, 1);
-    bar->addStretch(1);
-    bar->addWidget(info_);
+    legend_ = new QLabel(items.join(QStringLiteral(" &nbsp; ")));
+    legend_->setWordWrap(true);
+    bar->addWidget(info_, 1);
     auto* exportPng = button(tr("Export…"), tr("Save the timeline as PNG or SVG (also in the context menu)"), [] {});
     addExportActions(view_, QStringLiteral("timeline"));
     connect(exportPng, &QToolButton::clicked, this, [this] { view_->actions().first()->trigger(); });
@@ -69,10 +103,19 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     split->addWidget(details_);
     split->setStretchFactor(0, 1);
     split->setSizes({900, 240});
+    empty_ = new QLabel;
+    empty_->setObjectName(QStringLiteral("timelineEmpty"));
+    empty_->setAlignment(Qt::AlignCenter);
+    empty_->setWordWrap(true);
+    empty_->setMargin(24);
+    stack_ = new QStackedWidget;
+    stack_->addWidget(empty_);
+    stack_->addWidget(split);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(bar);
-    layout->addLayout(legend);
-    layout->addWidget(split, 1);
+    layout->addWidget(legend_);
+    layout->addWidget(stack_, 1);
+    showEmptyState();
 
     buildTimer_ = new QTimer(this);
     buildTimer_->setSingleShot(true);
@@ -82,8 +125,19 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     connect(view_, &TimelineView::selectionChanged, this, &TimelinePage::showDetails);
 }
 
+void TimelinePage::showEmptyState() {
+    const QString open = QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText);
+    empty_->setText(sel_.studyData()
+                        ? tr("<p>A study is selected.</p><p>Pick one of its runs in the sidebar to see its timeline.</p>")
+                        : tr("<p><b>No run to show.</b></p><p>Open a trace file (%1) or launch a run on the Experiment page.</p>")
+                              .arg(open));
+    stack_->setCurrentWidget(empty_);
+    legend_->hide();
+    for (QWidget* w : runControls_) w->setEnabled(false);
+}
+
 void TimelinePage::setSelection(const Selection& s) {
-    if (s.doc == sel_.doc && s.run == sel_.run) return;
+    if (s.doc == sel_.doc && s.run == sel_.run && (s.run.valid() || s.study == sel_.study)) return;
     sel_ = s;
     job_.cancel();
     building_ = false;
@@ -91,9 +145,14 @@ void TimelinePage::setSelection(const Selection& s) {
     if (!r) {
         view_->setRows({}, 0, 1);
         info_->clear();
+        laneMenu_->clear();
+        showEmptyState();
         setReady(true);
         return;
     }
+    stack_->setCurrentIndex(1);
+    legend_->show();
+    for (QWidget* w : runControls_) w->setEnabled(true);
     setReady(false);
     rebuildLaneMenu();
     applyLaneFilter(false);
@@ -104,8 +163,10 @@ void TimelinePage::rebuildLaneMenu() {
     laneMenu_->clear();
     const RunData* r = sel_.runData();
     if (!r) return;
-    std::set<std::string> names;
-    for (const TimelineRow& row : timelineRows(r->lanes)) names.insert(row.laneName);
+    // In the order the rows are drawn (the first rank's, then lanes only later ranks have).
+    std::vector<std::string> names;
+    for (const TimelineRow& row : timelineRows(r->lanes))
+        if (std::find(names.begin(), names.end(), row.laneName) == names.end()) names.push_back(row.laneName);
     for (const std::string& n : names) {
         QAction* a = laneMenu_->addAction(QString::fromStdString(n));
         a->setCheckable(true);
@@ -120,9 +181,11 @@ void TimelinePage::rebuildLaneMenu() {
 void TimelinePage::applyLaneFilter(bool keepView) {
     const RunData* r = sel_.runData();
     if (!r) return;
-    std::vector<TimelineRow> rows;
-    for (TimelineRow& row : timelineRows(r->lanes))
+    std::vector<TimelineRow> all = timelineRows(r->lanes), rows;
+    for (TimelineRow& row : all)
         if (!hiddenLanes_.count(row.laneName)) rows.push_back(std::move(row));
+    view_->setEmptyText(all.empty() ? tr("This run recorded no lanes (it may have stopped before its first event).")
+                                    : tr("Every lane is hidden: tick some in the Lanes menu."));
     view_->setRows(std::move(rows), r->info.start_ns, r->info.end_ns, keepView);
 }
 

@@ -6,11 +6,14 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gui/app/page.h"
 #include "gui/timeline/timelineview.h"
 
 class QLabel;
+class QMenu;
+class QStackedWidget;
 class QTextBrowser;
 class QTimer;
 
@@ -31,12 +34,17 @@ private:
     void showDetails();
     void applyLaneFilter(bool keepView);
     void rebuildLaneMenu();
+    void showEmptyState();  // no run selected: say how to get one; run controls off
 
     TimelineView* view_;
     QTextBrowser* details_;
     QLabel* info_;
+    QLabel* legend_;
+    QLabel* empty_;
+    QStackedWidget* stack_;
+    std::vector<QWidget*> runControls_;  // disabled while there is no run
     QTimer* buildTimer_;
-    class QMenu* laneMenu_;
+    QMenu* laneMenu_;
     std::set<std::string> hiddenLanes_;
     Selection sel_;
     CancelToken job_;

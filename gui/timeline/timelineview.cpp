@@ -68,7 +68,9 @@ void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart,
         runEnd_ = std::max(runEnd_, r.maxEnd);
     }
     list_.reset();
+    const bool hadSelection = selected_.has_value();
     selected_.reset();
+    if (hadSelection) emit selectionChanged();  // the details pane must not keep an op of the old rows
     vbar_->setValue(0);
     updateScrollBar();
     if (keepView) {
@@ -78,6 +80,11 @@ void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart,
     }
     fitted_ = false;
     fitAll();
+}
+
+void TimelineView::setEmptyText(const QString& text) {
+    emptyText_ = text;
+    update();
 }
 
 void TimelineView::setDrawList(std::shared_ptr<const DrawList> list) {
@@ -174,6 +181,11 @@ void TimelineView::paintEvent(QPaintEvent*) {
     const bool dark = currentTheme() == ThemeKind::Dark;
     const QPalette pal = palette();
     p.fillRect(rect(), pal.color(QPalette::Base));
+    if (rows_.empty()) {  // no ruler or scale for nothing: say why there is nothing
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(rect().adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, emptyText_);
+        return;
+    }
     const double lw = labelWidth();
     const double pw = plotWidth();
     const int rh0 = rulerHeight();
@@ -334,8 +346,7 @@ void TimelineView::mouseDoubleClickEvent(QMouseEvent* e) {
     const Block* b = blockAt(e->position().x() - labelWidth(), row);
     if (b && b->count > 1) {
         fitted_ = false;
-        const std::int64_t pad = (b->end - b->start) / 10 + 1;
-        setAxis(TimeAxis::fit(b->start - pad, b->end + pad, plotWidth()));
+        setAxis(axis_.zoomedIntoBlock(b->start, b->end, b->count, e->position().x() - labelWidth(), plotWidth()));
     }
 }
 

@@ -28,6 +28,9 @@ public:
     // keepView: keep the time axis (a lane filter changed), else fit the run.
     void setRows(std::vector<TimelineRow> rows, std::int64_t runStart, std::int64_t runEnd, bool keepView = false);
     const std::vector<TimelineRow>& rows() const { return rows_; }
+    // Shown instead of the ruler and rows when there are no rows (every lane hidden, no events).
+    void setEmptyText(const QString& text);
+    const QString& emptyText() const { return emptyText_; }
     void setDrawList(std::shared_ptr<const DrawList> list);
     std::shared_ptr<const DrawList> drawList() const { return list_; }
 
@@ -82,6 +85,7 @@ private:
     TimeAxis pressAxis_;
     bool dragging_ = false;
     bool fitted_ = false;
+    QString emptyText_;
 };
 
 }  // namespace ss::gui

@@ -51,6 +51,57 @@ private slots:
         const TimeAxis tiny = TimeAxis{0, 1e-9}.clampedTo(0, 1000, 100, 0.01);
         QCOMPARE(tiny.nsPerPx, 0.01);
     }
+    void zoomIntoBlockFitsASmallBlock() {
+        // View [0, 100000) at 100 ns/px in 1000 px; a merged block [20000, 30000): shown whole, 5 % margins.
+        const TimeAxis a{0, 100.0};
+        const TimeAxis z = a.zoomedIntoBlock(20000, 30000, 50, 250, 1000);
+        QCOMPARE(z.nsPerPx, 11.0);
+        QCOMPARE(z.t0, std::int64_t(19500));
+        QCOMPARE(z.endNs(1000), std::int64_t(30500));
+    }
+    void zoomIntoBlockAsWideAsTheView() {
+        // 5,830 narrow ops merged across the whole view: fitting the block would barely zoom
+        // (1.1x out); instead zoom at the click until the ops are 3 px apart on average (17.49x).
+        const TimeAxis a{0, 100.0};
+        const TimeAxis z = a.zoomedIntoBlock(0, 100000, 5830, 500, 1000);
+        QVERIFY2(qAbs(z.nsPerPx - 100.0 / 17.49) < 1e-9, qPrintable(QString::number(z.nsPerPx)));
+        QVERIFY(qAbs(z.toNs(500) - 50000) <= 1);  // the clicked time stays under the cursor
+        // Near the block's end the view is kept inside the block (and its 5 % margin).
+        const TimeAxis e = a.zoomedIntoBlock(0, 100000, 5830, 999, 1000);
+        QVERIFY(e.endNs(1000) <= 105000);
+        QVERIFY(e.t0 >= -5000);
+        // A sparse wide block still zooms at least 4x; a very dense one at most 32x.
+        QCOMPARE(a.zoomedIntoBlock(0, 100000, 10, 500, 1000).nsPerPx, 25.0);
+        QCOMPARE(a.zoomedIntoBlock(0, 100000, 1000000, 500, 1000).nsPerPx, 100.0 / 32);
+    }
+    void repeatedDoubleClicksReachSingleOps() {
+        // 5,830 ops of 4 ns every 10 ns, the run fitted in 1000 px: one merged block. Double-click
+        // the block under the middle of the view until the op there is drawn on its own.
+        std::vector<Span> ops;
+        for (int i = 0; i < 5830; ++i) ops.push_back({i * 10LL, i * 10LL + 4, Category::Compute, i});
+        const double width = 1000;
+        TimeAxis axis = TimeAxis::fit(0, 58300, width);
+        int clicks = 0;
+        for (;; ++clicks) {
+            std::vector<Span> visible;
+            for (const Span& s : ops)
+                if (s.end > axis.t0 && s.start < axis.endNs(width)) visible.push_back(s);
+            const auto blocks = mergeLod(visible, axis, 3);
+            if (clicks == 0) QCOMPARE(blocks.size(), size_t(1));  // what the user saw: one block
+            const std::int64_t t = axis.toNs(width / 2);
+            const Block* hit = &blocks.front();
+            for (const Block& b : blocks) {
+                const auto dist = [t](const Block& x) { return t < x.start ? x.start - t : (t > x.end ? t - x.end : 0); };
+                if (dist(b) < dist(*hit)) hit = &b;
+            }
+            if (hit->count == 1) break;
+            QVERIFY2(clicks < 3, "three double-clicks should reach single ops");
+            const TimeAxis next = axis.zoomedIntoBlock(hit->start, hit->end, hit->count, width / 2, width);
+            QVERIFY(next.nsPerPx * 4 <= axis.nsPerPx * (1 + 1e-12));  // every double-click zooms in 4x or more
+            axis = next;
+        }
+        QVERIFY(clicks >= 1);
+    }
     void niceSteps() {
         QCOMPARE(niceStep(1.0), 1.0);
         QCOMPARE(niceStep(1.1), 2.0);

@@ -1,0 +1,215 @@
+// The Timeline page driven through its widgets on the tiny fixture trace: the details pane follows
+// the selected run, a fresh page shows how to get a run instead of an empty ruler, the Lanes menu
+// lists lanes in row order and stays open while toggling, a double-click on a wide merged block
+// zooms in, and the page fits a 1024x700 window without horizontal scrolling.
+#include <QApplication>
+#include <QLabel>
+#include <QMenu>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QStackedWidget>
+#include <QTest>
+#include <QTextBrowser>
+#include <QToolButton>
+
+#include "gui/app/mainwindow.h"
+#include "gui/app/page.h"
+#include "gui/timeline/timelinepage.h"
+#include "gui_fixture.h"
+
+using namespace ss::gui;
+using namespace ss::traces;
+
+namespace {
+
+// Clicks the op named `name` that covers time `t` (scanning the rows from the top); true when found.
+bool selectOp(TimelineView* v, std::int64_t t, const std::string& name) {
+    const double x = v->axis().toPx(t);
+    for (int y = 0; y < v->height(); ++y)
+        if (v->selectAt(x, y) && v->selected() && v->selected()->name == name) return true;
+    return false;
+}
+
+bool waitDrawn(TimelinePage& page) {
+    return QTest::qWaitFor([&] { return page.isReady() && page.view()->drawList() != nullptr; }, 20000);
+}
+
+}  // namespace
+
+class TimelineTest : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    DocumentPtr doc_, doc2_;
+
+private slots:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        QCoreApplication::setOrganizationName(QStringLiteral("ScaleScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_gui_timeline"));
+        doc_ = std::make_shared<const Document>(loadDocument(QString::fromStdString(fixture::writeTinyTrace(dir_))));
+        doc2_ = std::make_shared<const Document>(
+            loadDocument(QString::fromStdString(fixture::writeTinyTrace(dir_, "other.sqlite"))));
+    }
+
+    // Item 3: an op selected in one run leaves the details pane when another run (or document, or
+    // a study) is selected.
+    void detailsPaneFollowsTheRun() {
+        TimelinePage page;
+        page.resize(1200, 600);
+        page.show();
+        auto* details = page.findChild<QTextBrowser*>();
+        QVERIFY(details);
+        page.setSelection(Selection{doc_, RunId{1}, {}});
+        QVERIFY(waitDrawn(page));
+        QVERIFY(selectOp(page.view(), 400, "gemm"));  // run 1, rank 0, step 0: [10, 700)
+        QVERIFY(details->toPlainText().contains(QStringLiteral("gemm")));
+
+        page.setSelection(Selection{doc_, RunId{2}, {}});
+        QVERIFY2(!details->toPlainText().contains(QStringLiteral("gemm")),
+                 qPrintable(QStringLiteral("details still show run 1's op: ") + details->toPlainText()));
+        QVERIFY(!page.view()->selected());
+        QVERIFY(waitDrawn(page));
+        QVERIFY(details->toPlainText().isEmpty());
+
+        // Run 2's all-reduce, then another document's run: cleared again.
+        QVERIFY(selectOp(page.view(), 350, "all_reduce"));  // [310, 400) on both ranks
+        QVERIFY(details->toPlainText().contains(QStringLiteral("all_reduce")));
+        page.setSelection(Selection{doc2_, RunId{2}, {}});
+        QVERIFY(details->toPlainText().isEmpty());
+        QVERIFY(waitDrawn(page));
+        // And a study (no run).
+        QVERIFY(selectOp(page.view(), 350, "all_reduce"));
+        page.setSelection(Selection{doc2_, RunId{}, doc_->data().studies.front().info.id});
+        QVERIFY(details->toPlainText().isEmpty());
+    }
+
+    // Item 15: with no run the page says how to get one; no ruler ("-3 ns … 4 ns", "0 ns/px").
+    void emptyStateWithoutARun() {
+        TimelinePage page;
+        page.resize(1000, 600);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QVERIFY2(!page.view()->isVisible(), "an empty ruler is shown with no run");
+        auto* empty = page.findChild<QLabel*>(QStringLiteral("timelineEmpty"));
+        QVERIFY(empty);
+        QVERIFY(empty->isVisible());
+        QVERIFY2(empty->text().contains(QStringLiteral("Open a trace file (Ctrl+O)")), qPrintable(empty->text()));
+        QVERIFY(empty->text().contains(QStringLiteral("Experiment page")));
+        // Buttons that act on a run are off.
+        for (auto* b : page.findChildren<QToolButton*>()) QVERIFY2(!b->isEnabled(), qPrintable(b->text()));
+
+        // A run: the timeline and its controls; back to no run: the empty state again.
+        page.setSelection(Selection{doc_, RunId{1}, {}});
+        QVERIFY(page.view()->isVisible());
+        QVERIFY(!empty->isVisible());
+        for (auto* b : page.findChildren<QToolButton*>()) QVERIFY2(b->isEnabled(), qPrintable(b->text()));
+        QVERIFY(waitDrawn(page));
+        page.setSelection(Selection{});
+        QVERIFY(!page.view()->isVisible());
+        QVERIFY(empty->isVisible());
+        // A study says to pick one of its runs.
+        page.setSelection(Selection{doc_, RunId{}, doc_->data().studies.front().info.id});
+        QVERIFY(empty->isVisible());
+        QVERIFY2(empty->text().contains(QStringLiteral("runs")), qPrintable(empty->text()));
+    }
+
+    // Item 18: lanes listed in the order of the rows; toggling one keeps the menu open.
+    void laneMenuInRowOrderAndStaysOpen() {
+        TimelinePage page;
+        page.resize(1200, 600);
+        page.show();
+        page.setSelection(Selection{doc_, RunId{2}, {}});
+        QVERIFY(waitDrawn(page));
+        QStringList rowOrder;
+        for (const TimelineRow& r : page.view()->rows())
+            if (!rowOrder.contains(QString::fromStdString(r.laneName))) rowOrder << QString::fromStdString(r.laneName);
+        QCOMPARE(rowOrder, (QStringList{QStringLiteral("steps"), QStringLiteral("compute"), QStringLiteral("comm")}));
+
+        auto* menu = page.findChild<QMenu*>();
+        QVERIFY(menu);
+        QStringList listed;
+        for (QAction* a : menu->actions())
+            if (!a->isSeparator()) listed << a->text();
+        QCOMPARE(listed, rowOrder);
+
+        menu->popup(page.mapToGlobal(QPoint(20, 20)));
+        QVERIFY(QTest::qWaitForWindowExposed(menu));
+        QAction* compute = menu->actions().at(1);
+        QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(compute).center());
+        QVERIFY2(menu->isVisible(), "the Lanes menu closed after one toggle");
+        QVERIFY(!compute->isChecked());
+        for (const TimelineRow& r : page.view()->rows()) QVERIFY(r.laneName != "compute");
+        QCOMPARE(page.view()->rows().size(), size_t(4));  // 2 ranks x (steps, comm)
+        // A second toggle in the same opening, then the first one back.
+        QAction* comm = menu->actions().at(2);
+        QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(comm).center());
+        QVERIFY(menu->isVisible());
+        QCOMPARE(page.view()->rows().size(), size_t(2));
+        QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(compute).center());
+        QVERIFY(menu->isVisible());
+        QCOMPARE(page.view()->rows().size(), size_t(4));
+        QCOMPARE(page.view()->rows()[1].laneName, std::string("compute"));  // back in its place
+        menu->hide();
+    }
+
+    // Item 14: double-clicking a merged block as wide as the view zooms in (it used to fit the
+    // block, i.e. barely move), and stays inside the block.
+    void doubleClickZoomsIntoAWideMergedBlock() {
+        TimelineView v;
+        v.resize(1000, 300);
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        const std::int64_t end = 5'830'000;
+        v.setRows({TimelineRow{0, 1, "compute", 5830, 0, end}}, 0, end);
+        auto list = std::make_shared<DrawList>();
+        list->axis = v.axis();
+        list->widthPx = v.plotWidth();
+        list->rows.resize(1);
+        list->rows[0].blocks.push_back(Block{0, end, Category::Compute, 5830, -1});
+        v.setDrawList(list);
+        const double x = v.plotWidth() / 2;
+        int y = 0;
+        while (y < v.height() && !v.selectAt(x, y)) ++y;
+        QVERIFY(y < v.height());
+        QCOMPARE(v.selected()->merged, 5830);
+        const TimeAxis before = v.axis();
+        const std::int64_t tClicked = before.toNs(x);
+        QTest::mouseDClick(&v, Qt::LeftButton, {}, QPoint(static_cast<int>(v.labelWidth() + x), y));
+        const TimeAxis after = v.axis();
+        QVERIFY2(after.nsPerPx * 4 <= before.nsPerPx,
+                 qPrintable(QStringLiteral("zoomed only %1x").arg(before.nsPerPx / after.nsPerPx)));
+        QVERIFY(after.t0 <= tClicked && tClicked <= after.endNs(v.plotWidth()));  // the clicked place stays in view
+    }
+
+    // Item 9: the page fits a 1024x700 window without horizontal scrolling, with a run and without.
+    void fitsAt1024x700() {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1024, 700);
+        QVERIFY(w.showPage(QStringLiteral("timeline")));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        Page* page = w.page(QStringLiteral("timeline"));
+        QScrollArea* scroll = nullptr;
+        for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget()) scroll = qobject_cast<QScrollArea*>(p);
+        QVERIFY(scroll);
+        auto fits = [&] {
+            QApplication::processEvents();
+            return scroll->horizontalScrollBar()->maximum() == 0 && page->minimumSizeHint().width() <= scroll->viewport()->width();
+        };
+        QVERIFY2(fits(), qPrintable(QStringLiteral("page needs %1 px, has %2")
+                                        .arg(page->minimumSizeHint().width())
+                                        .arg(scroll->viewport()->width())));
+        QSignalSpy opened(&w, &MainWindow::documentOpened);
+        w.openFile(doc_->path());
+        QVERIFY(opened.wait(20000));
+        QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 20000));
+        QVERIFY2(fits(), qPrintable(QStringLiteral("page needs %1 px, has %2")
+                                        .arg(page->minimumSizeHint().width())
+                                        .arg(scroll->viewport()->width())));
+    }
+};
+
+QTEST_MAIN(TimelineTest)
+#include "tst_gui_timeline.moc"
