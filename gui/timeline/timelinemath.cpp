@@ -51,8 +51,9 @@ TimeAxis TimeAxis::clampedTo(std::int64_t lo, std::int64_t hi, double widthPx, d
     return a;
 }
 
-TimeAxis TimeAxis::zoomedIntoBlock(std::int64_t start, std::int64_t end, std::int64_t count, double anchorPx,
-                                   double widthPx, double minPx, double minFactor, double maxFactor) const {
+TimeAxis TimeAxis::zoomedIntoBlock(std::int64_t start, std::int64_t end, std::int64_t count,
+                                   double anchorPx, double widthPx, double minPx, double minFactor,
+                                   double maxFactor) const {
     const double width = std::max(1.0, widthPx);
     const double span = static_cast<double>(std::max<std::int64_t>(end - start, 1));
     const double margin = span * 0.05;
@@ -64,13 +65,16 @@ TimeAxis TimeAxis::zoomedIntoBlock(std::int64_t start, std::int64_t end, std::in
     }
     // Ops per pixel of the block now; spreading them minPx apart needs density · minPx times.
     const double blockPx = std::max(1.0, span / nsPerPx);
-    const double factor = std::clamp(static_cast<double>(std::max<std::int64_t>(count, 1)) / blockPx * minPx,
-                                     minFactor, std::max(minFactor, maxFactor));
+    const double factor =
+        std::clamp(static_cast<double>(std::max<std::int64_t>(count, 1)) / blockPx * minPx,
+                   minFactor, std::max(minFactor, maxFactor));
     a = zoomedAt(anchorPx, factor);
     // Keep the view within the block and its margins (it is narrower than that now).
     const double viewNs = a.nsPerPx * width;
-    const double lo = static_cast<double>(start) - margin, hi = static_cast<double>(end) + margin - viewNs;
-    a.t0 = static_cast<std::int64_t>(std::llround(std::clamp(static_cast<double>(a.t0), lo, std::max(lo, hi))));
+    const double lo = static_cast<double>(start) - margin,
+                 hi = static_cast<double>(end) + margin - viewNs;
+    a.t0 = static_cast<std::int64_t>(
+        std::llround(std::clamp(static_cast<double>(a.t0), lo, std::max(lo, hi))));
     return a;
 }
 

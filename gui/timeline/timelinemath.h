@@ -31,13 +31,14 @@ struct TimeAxis {
     TimeAxis clampedTo(std::int64_t lo, std::int64_t hi, double widthPx, double minNsPerPx = 0.01) const;
     // Where a double-click on a merged block of `count` ops over [start, end) (clicked at
     // `anchorPx`) zooms to. A block that fits the view at least `minFactor` times closer is shown
-    // whole, with a 5 % margin each side. A block about as wide as the view (thousands of narrow ops
-    // merged across it) is zoomed into at the click, by as much as spreads its ops `minPx` apart on
-    // average (at least `minFactor`, at most `maxFactor` times), and the view stays inside the block.
-    // Either way each double-click zooms in at least `minFactor` times, so repeated ones reach
-    // single ops.
-    TimeAxis zoomedIntoBlock(std::int64_t start, std::int64_t end, std::int64_t count, double anchorPx,
-                             double widthPx, double minPx = 3, double minFactor = 4, double maxFactor = 32) const;
+    // whole, with a 5 % margin each side. A block about as wide as the view (thousands of narrow
+    // ops merged across it) is zoomed into at the click, by as much as spreads its ops `minPx`
+    // apart on average (at least `minFactor`, at most `maxFactor` times), and the view stays inside
+    // the block. Either way each double-click zooms in at least `minFactor` times, so repeated ones
+    // reach single ops.
+    TimeAxis zoomedIntoBlock(std::int64_t start, std::int64_t end, std::int64_t count,
+                             double anchorPx, double widthPx, double minPx = 3,
+                             double minFactor = 4, double maxFactor = 32) const;
     friend bool operator==(const TimeAxis&, const TimeAxis&) = default;
 };
 

@@ -23,6 +23,8 @@ namespace ss::gui {
 
 using namespace ss::traces;
 
+namespace {
+
 // Toggling a checkable entry keeps the menu open, so several lanes can be shown or hidden in one
 // go; other entries (and Return) close it as usual.
 class StayOpenMenu : public QMenu {
@@ -47,6 +49,8 @@ protected:
         QMenu::keyPressEvent(e);
     }
 };
+
+}  // namespace
 
 TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
     view_ = new TimelineView;
@@ -88,7 +92,8 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
         const auto name = categoryName(c);
         items << QStringLiteral("<span style='color:%1; font-size:large'>&#9632;</span>&nbsp;%2")
                      .arg(categoryColor(c, false).name(),
-                          QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())).replace(QLatin1Char(' '), QStringLiteral("&nbsp;")));
+                          QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size()))
+                              .replace(QLatin1Char(' '), QStringLiteral("&nbsp;")));
     }
     legend_ = new QLabel(items.join(QStringLiteral(" &nbsp; ")));
     legend_->setWordWrap(true);
@@ -127,10 +132,11 @@ TimelinePage::TimelinePage(QWidget* parent) : Page(parent) {
 
 void TimelinePage::showEmptyState() {
     const QString open = QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText);
-    empty_->setText(sel_.studyData()
-                        ? tr("<p>A study is selected.</p><p>Pick one of its runs in the sidebar to see its timeline.</p>")
-                        : tr("<p><b>No run to show.</b></p><p>Open a trace file (%1) or launch a run on the Experiment page.</p>")
-                              .arg(open));
+    empty_->setText(sel_.studyData() ? tr("<p>A study is selected.</p><p>Pick one of its runs in "
+                                          "the sidebar to see its timeline.</p>")
+                                     : tr("<p><b>No run to show.</b></p><p>Open a trace file (%1) "
+                                          "or launch a run on the Experiment page.</p>")
+                                           .arg(open));
     stack_->setCurrentWidget(empty_);
     legend_->hide();
     for (QWidget* w : runControls_) w->setEnabled(false);
@@ -166,7 +172,8 @@ void TimelinePage::rebuildLaneMenu() {
     // In the order the rows are drawn (the first rank's, then lanes only later ranks have).
     std::vector<std::string> names;
     for (const TimelineRow& row : timelineRows(r->lanes))
-        if (std::find(names.begin(), names.end(), row.laneName) == names.end()) names.push_back(row.laneName);
+        if (std::find(names.begin(), names.end(), row.laneName) == names.end())
+            names.push_back(row.laneName);
     for (const std::string& n : names) {
         QAction* a = laneMenu_->addAction(QString::fromStdString(n));
         a->setCheckable(true);
@@ -184,8 +191,9 @@ void TimelinePage::applyLaneFilter(bool keepView) {
     std::vector<TimelineRow> all = timelineRows(r->lanes), rows;
     for (TimelineRow& row : all)
         if (!hiddenLanes_.count(row.laneName)) rows.push_back(std::move(row));
-    view_->setEmptyText(all.empty() ? tr("This run recorded no lanes (it may have stopped before its first event).")
-                                    : tr("Every lane is hidden: tick some in the Lanes menu."));
+    view_->setEmptyText(
+        all.empty() ? tr("This run recorded no lanes (it may have stopped before its first event).")
+                    : tr("Every lane is hidden: tick some in the Lanes menu."));
     view_->setRows(std::move(rows), r->info.start_ns, r->info.end_ns, keepView);
 }
 

@@ -70,7 +70,8 @@ void TimelineView::setRows(std::vector<TimelineRow> rows, std::int64_t runStart,
     list_.reset();
     const bool hadSelection = selected_.has_value();
     selected_.reset();
-    if (hadSelection) emit selectionChanged();  // the details pane must not keep an op of the old rows
+    // The details pane must not keep an op of the old rows (another run, or a hidden lane).
+    if (hadSelection) emit selectionChanged();
     vbar_->setValue(0);
     updateScrollBar();
     if (keepView) {
@@ -183,7 +184,8 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.fillRect(rect(), pal.color(QPalette::Base));
     if (rows_.empty()) {  // no ruler or scale for nothing: say why there is nothing
         p.setPen(pal.color(QPalette::PlaceholderText));
-        p.drawText(rect().adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, emptyText_);
+        p.drawText(rect().adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap,
+                   emptyText_);
         return;
     }
     const double lw = labelWidth();
@@ -346,7 +348,8 @@ void TimelineView::mouseDoubleClickEvent(QMouseEvent* e) {
     const Block* b = blockAt(e->position().x() - labelWidth(), row);
     if (b && b->count > 1) {
         fitted_ = false;
-        setAxis(axis_.zoomedIntoBlock(b->start, b->end, b->count, e->position().x() - labelWidth(), plotWidth()));
+        setAxis(axis_.zoomedIntoBlock(b->start, b->end, b->count, e->position().x() - labelWidth(),
+                                      plotWidth()));
     }
 }
 

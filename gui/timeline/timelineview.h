@@ -52,7 +52,9 @@ public:
         std::int32_t row = -1;
     };
     const std::optional<Selected>& selected() const { return selected_; }
-    QSize sizeHint() const override { return {1000, 600}; }
+    // Modest: the page's scroll area asks for the preferred height of a page with a wrapping
+    // legend; the view grows to fill whatever the window has.
+    QSize sizeHint() const override { return {800, 360}; }
 
 signals:
     void axisChanged();

@@ -23,7 +23,8 @@ using namespace ss::traces;
 
 namespace {
 
-// Clicks the op named `name` that covers time `t` (scanning the rows from the top); true when found.
+// Clicks the op named `name` that covers time `t` (scanning the rows from the top); true when
+// found.
 bool selectOp(TimelineView* v, std::int64_t t, const std::string& name) {
     const double x = v->axis().toPx(t);
     for (int y = 0; y < v->height(); ++y)
@@ -32,7 +33,8 @@ bool selectOp(TimelineView* v, std::int64_t t, const std::string& name) {
 }
 
 bool waitDrawn(TimelinePage& page) {
-    return QTest::qWaitFor([&] { return page.isReady() && page.view()->drawList() != nullptr; }, 20000);
+    return QTest::qWaitFor([&] { return page.isReady() && page.view()->drawList() != nullptr; },
+                           20000);
 }
 
 }  // namespace
@@ -47,7 +49,8 @@ private slots:
         QVERIFY(dir_.isValid());
         QCoreApplication::setOrganizationName(QStringLiteral("ScaleScopeTest"));
         QCoreApplication::setApplicationName(QStringLiteral("tst_gui_timeline"));
-        doc_ = std::make_shared<const Document>(loadDocument(QString::fromStdString(fixture::writeTinyTrace(dir_))));
+        doc_ = std::make_shared<const Document>(
+            loadDocument(QString::fromStdString(fixture::writeTinyTrace(dir_))));
         doc2_ = std::make_shared<const Document>(
             loadDocument(QString::fromStdString(fixture::writeTinyTrace(dir_, "other.sqlite"))));
     }
@@ -66,8 +69,9 @@ private slots:
         QVERIFY(details->toPlainText().contains(QStringLiteral("gemm")));
 
         page.setSelection(Selection{doc_, RunId{2}, {}});
-        QVERIFY2(!details->toPlainText().contains(QStringLiteral("gemm")),
-                 qPrintable(QStringLiteral("details still show run 1's op: ") + details->toPlainText()));
+        QVERIFY2(
+            !details->toPlainText().contains(QStringLiteral("gemm")),
+            qPrintable(QStringLiteral("details still show run 1's op: ") + details->toPlainText()));
         QVERIFY(!page.view()->selected());
         QVERIFY(waitDrawn(page));
         QVERIFY(details->toPlainText().isEmpty());
@@ -94,16 +98,19 @@ private slots:
         auto* empty = page.findChild<QLabel*>(QStringLiteral("timelineEmpty"));
         QVERIFY(empty);
         QVERIFY(empty->isVisible());
-        QVERIFY2(empty->text().contains(QStringLiteral("Open a trace file (Ctrl+O)")), qPrintable(empty->text()));
+        QVERIFY2(empty->text().contains(QStringLiteral("Open a trace file (Ctrl+O)")),
+                 qPrintable(empty->text()));
         QVERIFY(empty->text().contains(QStringLiteral("Experiment page")));
         // Buttons that act on a run are off.
-        for (auto* b : page.findChildren<QToolButton*>()) QVERIFY2(!b->isEnabled(), qPrintable(b->text()));
+        for (auto* b : page.findChildren<QToolButton*>())
+            QVERIFY2(!b->isEnabled(), qPrintable(b->text()));
 
         // A run: the timeline and its controls; back to no run: the empty state again.
         page.setSelection(Selection{doc_, RunId{1}, {}});
         QVERIFY(page.view()->isVisible());
         QVERIFY(!empty->isVisible());
-        for (auto* b : page.findChildren<QToolButton*>()) QVERIFY2(b->isEnabled(), qPrintable(b->text()));
+        for (auto* b : page.findChildren<QToolButton*>())
+            QVERIFY2(b->isEnabled(), qPrintable(b->text()));
         QVERIFY(waitDrawn(page));
         page.setSelection(Selection{});
         QVERIFY(!page.view()->isVisible());
@@ -123,26 +130,30 @@ private slots:
         QVERIFY(waitDrawn(page));
         QStringList rowOrder;
         for (const TimelineRow& r : page.view()->rows())
-            if (!rowOrder.contains(QString::fromStdString(r.laneName))) rowOrder << QString::fromStdString(r.laneName);
-        QCOMPARE(rowOrder, (QStringList{QStringLiteral("steps"), QStringLiteral("compute"), QStringLiteral("comm")}));
+            if (!rowOrder.contains(QString::fromStdString(r.laneName)))
+                rowOrder << QString::fromStdString(r.laneName);
+        QCOMPARE(rowOrder, (QStringList{QStringLiteral("steps"), QStringLiteral("compute"),
+                                        QStringLiteral("comm")}));
 
         auto* menu = page.findChild<QMenu*>();
         QVERIFY(menu);
-        QStringList listed;
-        for (QAction* a : menu->actions())
-            if (!a->isSeparator()) listed << a->text();
-        QCOMPARE(listed, rowOrder);
+        auto entry = [menu](const QString& name) -> QAction* {
+            for (QAction* a : menu->actions())
+                if (a->text() == name) return a;
+            return nullptr;
+        };
+        QAction* compute = entry(QStringLiteral("compute"));
+        QAction* comm = entry(QStringLiteral("comm"));
+        QVERIFY(compute && comm);
 
         menu->popup(page.mapToGlobal(QPoint(20, 20)));
         QVERIFY(QTest::qWaitForWindowExposed(menu));
-        QAction* compute = menu->actions().at(1);
         QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(compute).center());
         QVERIFY2(menu->isVisible(), "the Lanes menu closed after one toggle");
         QVERIFY(!compute->isChecked());
         for (const TimelineRow& r : page.view()->rows()) QVERIFY(r.laneName != "compute");
         QCOMPARE(page.view()->rows().size(), size_t(4));  // 2 ranks x (steps, comm)
         // A second toggle in the same opening, then the first one back.
-        QAction* comm = menu->actions().at(2);
         QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(comm).center());
         QVERIFY(menu->isVisible());
         QCOMPARE(page.view()->rows().size(), size_t(2));
@@ -150,7 +161,21 @@ private slots:
         QVERIFY(menu->isVisible());
         QCOMPARE(page.view()->rows().size(), size_t(4));
         QCOMPARE(page.view()->rows()[1].laneName, std::string("compute"));  // back in its place
+        // Every lane hidden: the view says so instead of drawing an empty ruler.
+        for (QAction* a : menu->actions())
+            if (a->isChecked())
+                QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(a).center());
+        QVERIFY(menu->isVisible());
+        QVERIFY(page.view()->rows().empty());
+        QVERIFY2(page.view()->emptyText().contains(QStringLiteral("Lanes menu")),
+                 qPrintable(page.view()->emptyText()));
         menu->hide();
+
+        // Listed in the order of the rows, not alphabetically (comm, compute, steps).
+        QStringList listed;
+        for (QAction* a : menu->actions())
+            if (!a->isSeparator()) listed << a->text();
+        QCOMPARE(listed, rowOrder);
     }
 
     // Item 14: double-clicking a merged block as wide as the view zooms in (it used to fit the
@@ -179,10 +204,12 @@ private slots:
         const TimeAxis after = v.axis();
         QVERIFY2(after.nsPerPx * 4 <= before.nsPerPx,
                  qPrintable(QStringLiteral("zoomed only %1x").arg(before.nsPerPx / after.nsPerPx)));
-        QVERIFY(after.t0 <= tClicked && tClicked <= after.endNs(v.plotWidth()));  // the clicked place stays in view
+        QVERIFY(after.t0 <= tClicked &&
+                tClicked <= after.endNs(v.plotWidth()));  // the clicked place stays in view
     }
 
-    // Item 9: the page fits a 1024x700 window without horizontal scrolling, with a run and without.
+    // Item 9: the page fits a 1024x700 window without scrolling (across or down), with a run and
+    // without.
     void fitsAt1024x700() {
         MainWindow w;
         w.setInteractiveErrors(false);
@@ -192,22 +219,28 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         Page* page = w.page(QStringLiteral("timeline"));
         QScrollArea* scroll = nullptr;
-        for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget()) scroll = qobject_cast<QScrollArea*>(p);
+        for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget())
+            scroll = qobject_cast<QScrollArea*>(p);
         QVERIFY(scroll);
         auto fits = [&] {
             QApplication::processEvents();
-            return scroll->horizontalScrollBar()->maximum() == 0 && page->minimumSizeHint().width() <= scroll->viewport()->width();
+            return scroll->horizontalScrollBar()->maximum() == 0 &&
+                   scroll->verticalScrollBar()->maximum() == 0 &&
+                   page->minimumSizeHint().width() <= scroll->viewport()->width();
         };
-        QVERIFY2(fits(), qPrintable(QStringLiteral("page needs %1 px, has %2")
-                                        .arg(page->minimumSizeHint().width())
-                                        .arg(scroll->viewport()->width())));
+        const auto why = [&] {
+            return QStringLiteral("page needs %1 px wide, has %2; scrolls %3 px across, %4 px down")
+                .arg(page->minimumSizeHint().width())
+                .arg(scroll->viewport()->width())
+                .arg(scroll->horizontalScrollBar()->maximum())
+                .arg(scroll->verticalScrollBar()->maximum());
+        };
+        QVERIFY2(fits(), qPrintable(why()));
         QSignalSpy opened(&w, &MainWindow::documentOpened);
         w.openFile(doc_->path());
         QVERIFY(opened.wait(20000));
         QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 20000));
-        QVERIFY2(fits(), qPrintable(QStringLiteral("page needs %1 px, has %2")
-                                        .arg(page->minimumSizeHint().width())
-                                        .arg(scroll->viewport()->width())));
+        QVERIFY2(fits(), qPrintable(why()));
     }
 };
 

@@ -52,7 +52,8 @@ private slots:
         QCOMPARE(tiny.nsPerPx, 0.01);
     }
     void zoomIntoBlockFitsASmallBlock() {
-        // View [0, 100000) at 100 ns/px in 1000 px; a merged block [20000, 30000): shown whole, 5 % margins.
+        // View [0, 100000) at 100 ns/px in 1000 px; a merged block [20000, 30000): shown whole, 5 %
+        // margins.
         const TimeAxis a{0, 100.0};
         const TimeAxis z = a.zoomedIntoBlock(20000, 30000, 50, 250, 1000);
         QCOMPARE(z.nsPerPx, 11.0);
@@ -78,7 +79,8 @@ private slots:
         // 5,830 ops of 4 ns every 10 ns, the run fitted in 1000 px: one merged block. Double-click
         // the block under the middle of the view until the op there is drawn on its own.
         std::vector<Span> ops;
-        for (int i = 0; i < 5830; ++i) ops.push_back({i * 10LL, i * 10LL + 4, Category::Compute, i});
+        for (int i = 0; i < 5830; ++i)
+            ops.push_back({i * 10LL, i * 10LL + 4, Category::Compute, i});
         const double width = 1000;
         TimeAxis axis = TimeAxis::fit(0, 58300, width);
         int clicks = 0;
@@ -91,13 +93,17 @@ private slots:
             const std::int64_t t = axis.toNs(width / 2);
             const Block* hit = &blocks.front();
             for (const Block& b : blocks) {
-                const auto dist = [t](const Block& x) { return t < x.start ? x.start - t : (t > x.end ? t - x.end : 0); };
+                const auto dist = [t](const Block& x) {
+                    return t < x.start ? x.start - t : (t > x.end ? t - x.end : 0);
+                };
                 if (dist(b) < dist(*hit)) hit = &b;
             }
             if (hit->count == 1) break;
             QVERIFY2(clicks < 3, "three double-clicks should reach single ops");
-            const TimeAxis next = axis.zoomedIntoBlock(hit->start, hit->end, hit->count, width / 2, width);
-            QVERIFY(next.nsPerPx * 4 <= axis.nsPerPx * (1 + 1e-12));  // every double-click zooms in 4x or more
+            const TimeAxis next =
+                axis.zoomedIntoBlock(hit->start, hit->end, hit->count, width / 2, width);
+            QVERIFY(next.nsPerPx * 4 <=
+                    axis.nsPerPx * (1 + 1e-12));  // every double-click zooms in 4x or more
             axis = next;
         }
         QVERIFY(clicks >= 1);
