@@ -22,6 +22,7 @@ QColor categoryColor(Category c, bool dark);
 
 class TimelineView : public QWidget {
     Q_OBJECT
+    Q_PROPERTY(QString emptyText READ emptyText WRITE setEmptyText)
 public:
     explicit TimelineView(QWidget* parent = nullptr);
 
