@@ -376,8 +376,10 @@ const HardwareChoice* WhatIfPage::currentChoice() const {
     return &hardware_[static_cast<std::size_t>(i)];
 }
 
-// The hardware was measured where the selected run ran (a calibration on one of its hosts).
+// The hardware was measured where the selected run ran (a calibration on one of its hosts). An
+// example shipped with ScaleScope never is, whatever its host was called.
 bool WhatIfPage::isRunMachine(const HardwareChoice& c) const {
+    if (c.origin == HardwareChoice::Origin::Example) return false;
     for (const QString& h : c.hosts)
         for (const QString& r : runHosts_)
             if (shortHost(h) == shortHost(r)) return true;
@@ -537,8 +539,8 @@ void WhatIfPage::simulate() {
     } else {
         note = tr("compute rates: the hardware's own (its peak FLOP/s and memory bandwidth)");
         if (fittedRates_ && !sameMachine)
-            note += tr("; the run was recorded on another machine (%1): tick “compute rates fitted on the run” to time "
-                       "compute at its measured speed instead")
+            note += tr("; the run (%1) was not recorded on this hardware: tick “compute rates fitted on the run” to "
+                       "time compute at the run's measured speed instead")
                         .arg(recordedOn.toHtmlEscaped());
     }
     if (choice.origin == HardwareChoice::Origin::Example)
@@ -872,6 +874,7 @@ void WhatIfPage::calibrate() {
 void WhatIfPage::cancelCalibration() {
     if (!calib_) return;
     calibCancelled_ = true;
+    if (calib_->state() == QProcess::Starting) calib_->waitForStarted(5000);  // a signal needs a process
     // SIGTERM: the CLI cancels its mpirun job and exits; killed if it has not within 15 s.
     calib_->terminate();
     QTimer::singleShot(15000, calib_, [p = calib_] { p->kill(); });

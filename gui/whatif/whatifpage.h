@@ -141,10 +141,10 @@ private:
     QProcess* calib_ = nullptr;
     QTimer* calibTick_;
     QElapsedTimer calibClock_;
-    QString calibOut_;         // the hardware file being written
-    QString calibTrace_;       // the trace file it is stored in as well (empty: none open)
-    QString calibProgress_;    // the last measurement line
-    QString calibLog_;         // the program's output (its tail is shown on failure)
+    QString calibOut_;       // the hardware file being written
+    QString calibTrace_;     // the trace file it is stored in as well (empty: none open)
+    QString calibProgress_;  // the last measurement line
+    QString calibLog_;       // the program's output (its tail is shown on failure)
     bool calibCancelled_ = false;
     QStringList calibrationOptions_;
     QString pendingHardwarePath_;  // select this user calibration once the reloaded file's context is in

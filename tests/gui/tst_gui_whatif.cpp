@@ -258,7 +258,7 @@ private slots:
         QVERIFY(waitReady(page));
         QVERIFY2(!fitted->isChecked(), "a DGX H100 keeps compute rates fitted on a CPU run");
         QVERIFY2(head->text().contains(QStringLiteral("own (its peak FLOP/s")) &&
-                     head->text().contains(QStringLiteral("recorded on another machine")),
+                     head->text().contains(QStringLiteral("was not recorded on this hardware")),
                  qPrintable(head->text()));
         // Item 6: named a prediction for the hardware chosen; with its own rates it is not the
         // 0.1 % of CPU speed over an H100 peak.
@@ -335,6 +335,23 @@ private slots:
         QVERIFY(comboIndex(w2->page(QStringLiteral("whatif"))->findChild<QComboBox*>(), QStringLiteral("this machine (calibrated ")) >= 0);
     }
 
+    // Item 6: the What-if MFU is a prediction for the chosen hardware (the simulator's, with core's
+    // definition: model FLOP/s over peak per rank times world), and says so with the hardware's name.
+    void mfuNamedAsPredictionForTheHardware() {
+        auto w = openPage();
+        QVERIFY(w);
+        auto* page = w->page(QStringLiteral("whatif"));
+        auto* hw = page->findChild<QComboBox*>();
+        QLabel* head = headline(page);
+        QVERIFY(hw && head);
+        // The file's calibration (the newest: a test before may have added one) is the default.
+        const auto id = QRegularExpression(QStringLiteral("^calibration #(\\d+) in this file")).match(hw->currentText());
+        QVERIFY2(id.hasMatch(), qPrintable(hw->currentText()));
+        QVERIFY2(head->text().contains(QStringLiteral("predicted MFU on calibration #%1 (").arg(id.captured(1))),
+                 qPrintable(head->text()));
+        QVERIFY2(!head->text().contains(QStringLiteral(" · MFU ")), qPrintable(head->text()));
+    }
+
     // Items 9 and 12: at 1024x700 the page needs no horizontal scrolling, the breakdown's part
     // names are whole, speedup ticks are round numbers from 0, and p ticks are whole numbers.
     void fitsAt1024x700WithRoundTicks() {
@@ -349,13 +366,19 @@ private slots:
         QVERIFY(!scroll->verticalScrollBar()->isVisible());
         saveShot(*w, "whatif-1024x700.png");
 
+        // The breakdown's seven parts keep their whole names: a wrapping label, not the chart's legend.
+        QLabel* legend = page->findChild<QLabel*>(QStringLiteral("whatifBreakdownLegend"));
+        QVERIFY(legend);
+        for (const char* part : {"compute", "exposed comm", "bubble", "data", "optimizer", "other host", "idle"})
+            QVERIFY2(legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" ")).contains(QLatin1String(part)), part);
+        QVERIFY(legend->isVisible() && legend->height() >= legend->heightForWidth(legend->width()));
+
+        // Value axes from 0 with round steps; p in powers of two.
         QList<QChartView*> views = page->findChildren<QChartView*>();
         QCOMPARE(views.size(), 2);
         for (QChartView* v : views) {
             QChart* c = v->chart();
             QVERIFY(c);
-            // The legend, wherever shown, has room for whole names: no chart legend is elided
-            // (the breakdown's seven parts are in a wrapping label below it).
             const auto* y = qobject_cast<QValueAxis*>(c->axes(Qt::Vertical).value(0));
             const auto* x = qobject_cast<QValueAxis*>(c->axes(Qt::Horizontal).value(0));
             const QValueAxis* value = y ? y : x;
@@ -374,11 +397,6 @@ private slots:
                 QVERIFY(std::abs(std::log2(p->max()) - std::round(std::log2(p->max()))) < 1e-9);
             }
         }
-        QLabel* legend = page->findChild<QLabel*>(QStringLiteral("whatifBreakdownLegend"));
-        QVERIFY(legend);
-        for (const char* part : {"compute", "exposed comm", "bubble", "data", "optimizer", "other host", "idle"})
-            QVERIFY2(legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" ")).contains(QLatin1String(part)), part);
-        QVERIFY(legend->isVisible() && legend->height() >= legend->heightForWidth(legend->width()));
     }
 };
 
