@@ -167,7 +167,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     fitted_->setObjectName(QStringLiteral("whatifFittedRates"));
     fitted_->setToolTip(tr("Time compute with the rates fitted on the selected run (its measured kernels) instead of the "
                            "hardware's own; off by default when the hardware is not the machine the run was recorded on"));
-    fitted_->setChecked(true);
+    fitted_->setEnabled(false);  // until a run's rates are fitted
     auto spin = [this](int lo, int hi, int v) {
         auto* s = new QSpinBox;
         s->setRange(lo, hi);
@@ -318,9 +318,11 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
 
-    rebuildHardware({}, {});
     // A default spec: the GPT tiny preset, until a run is selected.
     baseSpec_ = parse_spec(nlohmann::json{{"model", {{"kind", "gpt"}, {"preset", "tiny"}}}}).spec;
+    rebuildHardware({}, {});
+    // No run yet: the default spec on the default hardware.
+    simulate();
 }
 
 WhatIfPage::~WhatIfPage() {
@@ -551,13 +553,17 @@ void WhatIfPage::simulate() {
                     : tr("<br><b>%1</b> is an example from public specs.").arg(hwName);
 
     const bool weak = weak_->isChecked();
+    // The hardware the prediction is for, with the compute multiplier when it is not ×1.
+    QString name = choice.name;
+    if (compute_->value() != 0) name += tr(" with compute ×%1").arg(formatNumber(sliderFactor(compute_->value()), 3));
     job_ = startJob<Outcome>(
         this,
-        [spec, hw, opt, weak, note, name = choice.name](const CancelToken&) {
+        [spec, hw, opt, weak, note, name](const CancelToken&) {
             Outcome o;
             o.current = simulate_analytic(spec, hw, opt);
             o.ratesNote = note;
             o.hardwareName = name;
+            o.fittedRates = opt.rates.has_value();
             std::vector<int> values;
             for (int v = 1; v <= 64; v *= 2) values.push_back(v);
             try {
@@ -595,8 +601,12 @@ void WhatIfPage::show(const Outcome& o) {
     // with the chosen hardware's peak: a prediction for that hardware, not a measurement.
     if (r.mfu > 0) h += tr(" · predicted MFU on %1: %2").arg(o.hardwareName.toHtmlEscaped(), formatPercent(r.mfu));
     if (r.mfu > 1)
-        h += tr(" <b style='color:#b35900'>(above 100 %: the compute rates used are faster than this hardware's peak; "
-                "a calibration taken while the machine was busy?)</b>");
+        h += o.fittedRates
+                 ? tr(" <b style='color:#b35900'>(above 100 %: the rates fitted on the run are faster than this hardware's "
+                      "peak, or the model-FLOP count 6·N per token exceeds the work timed; a calibration taken while "
+                      "the machine was busy?)</b>")
+                 : tr(" <b style='color:#b35900'>(above 100 %: the model-FLOP count 6·N per token exceeds the work timed "
+                      "at this hardware's peak, e.g. embedding parameters)</b>");
     h += tr(" · memory %1 per rank%2").arg(formatBytes(r.memory.total), r.memory.fits ? QString() : tr(" <b style='color:#c62828'>does not fit</b>"));
     if (r.oversubscribed) h += tr(" · oversubscribed (×%1 contention)").arg(formatNumber(r.contention, 3));
     h += tr("<br><small>%1</small>").arg(o.ratesNote);

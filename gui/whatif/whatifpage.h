@@ -82,6 +82,7 @@ private:
         std::vector<core::CurvePoint> curve;
         QString ratesNote;
         QString hardwareName;
+        bool fittedRates = false;  // compute timed with the rates fitted on the run
     };
     // A replay or validation text and the inputs it was computed with.
     struct SideResult {

@@ -311,6 +311,13 @@ private slots:
         // Run to the end: progress shows the elapsed seconds, then the new hardware is selected.
         QSignalSpy opened(w.get(), &MainWindow::documentOpened);
         start->click();
+        // Progress: the elapsed seconds and the last measurement.
+        QVERIFY(QTest::qWaitFor([&] { return status->text().contains(QStringLiteral("<small>")) ||
+                                             status->text().contains(QStringLiteral("Calibrated in")); }, 60000));
+        if (!status->text().contains(QStringLiteral("Calibrated in"))) {
+            QVERIFY2(status->text().contains(QStringLiteral("Calibrating this machine… ")), qPrintable(status->text()));
+            saveShot(*w, "whatif-calibrating.png");
+        }
         QVERIFY2(QTest::qWaitFor([&] { return status->text().contains(QStringLiteral("Calibrated in")) ||
                                               status->text().contains(QStringLiteral("failed")); }, 120000),
                  qPrintable(status->text()));
