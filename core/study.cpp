@@ -253,7 +253,8 @@ fs::path next_run_dir(const fs::path& root, const std::string& name) {
     std::vector<std::string> entries;
     std::error_code ec;
     if (fs::is_directory(root, ec))
-        for (const auto& de : fs::directory_iterator(root, ec)) entries.push_back(de.path().filename().string());
+        for (const auto& de : fs::directory_iterator(root, ec))
+            entries.push_back(de.path().filename().string());
     for (int i = 1; i < 100000; ++i) {
         char num[16];
         std::snprintf(num, sizeof num, "%03d-", i);
@@ -295,9 +296,11 @@ std::optional<std::string> creatable_folder_problem(const fs::path& dir, const s
     const fs::path base = existing_ancestor(dir);
     std::error_code ec;
     if (!fs::is_directory(base, ec))
-        return what + " " + dir.string() + " cannot be created: " + base.string() + " is not a folder";
+        return what + " " + dir.string() + " cannot be created: " + base.string() +
+               " is not a folder";
     if (::access(base.c_str(), W_OK | X_OK) != 0)
-        return what + " " + dir.string() + " cannot be created: " + base.string() + " is not writable";
+        return what + " " + dir.string() + " cannot be created: " + base.string() +
+               " is not writable";
     return std::nullopt;
 }
 
@@ -307,8 +310,10 @@ std::optional<std::string> output_problem(const std::string& output) {
     if (output.empty()) return "no trace file is given";
     const fs::path p = fs::absolute(output);
     std::error_code ec;
-    if (!fs::exists(p, ec)) return creatable_folder_problem(p.parent_path(), "the trace file's folder");
-    if (!fs::is_regular_file(p, ec)) return "the trace file " + p.string() + " exists and is not a file";
+    if (!fs::exists(p, ec))
+        return creatable_folder_problem(p.parent_path(), "the trace file's folder");
+    if (!fs::is_regular_file(p, ec))
+        return "the trace file " + p.string() + " exists and is not a file";
     if (::access(p.c_str(), W_OK) != 0) return "the trace file " + p.string() + " is not writable";
     if (fs::file_size(p, ec) == 0) return std::nullopt;  // an empty file is written as a new trace
     try {
@@ -323,8 +328,10 @@ std::optional<std::string> runs_root_problem(const fs::path& root) {
     std::error_code ec;
     const fs::path r = fs::absolute(root, ec);
     if (fs::exists(r, ec)) {
-        if (!fs::is_directory(r, ec)) return "the runs folder " + r.string() + " exists and is not a folder";
-        if (::access(r.c_str(), W_OK | X_OK) != 0) return "the runs folder " + r.string() + " is not writable";
+        if (!fs::is_directory(r, ec))
+            return "the runs folder " + r.string() + " exists and is not a folder";
+        if (::access(r.c_str(), W_OK | X_OK) != 0)
+            return "the runs folder " + r.string() + " is not writable";
         return std::nullopt;
     }
     return creatable_folder_problem(r, "the runs folder");
@@ -333,7 +340,8 @@ std::optional<std::string> runs_root_problem(const fs::path& root) {
 std::string command_line(const std::vector<std::string>& argv) {
     std::string s;
     for (const auto& a : argv) {
-        const bool plain = !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;#~") == std::string::npos;
+        const bool plain =
+            !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;#~") == std::string::npos;
         std::string quoted = "'";
         for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
         quoted += "'";
@@ -353,9 +361,11 @@ std::string study_commands(const StudyPlan& plan, const fs::path& root, const st
         mr.mpirun = mpirun;
         mr.ranks = ps.parallel.world();
         mr.launch = ps.launch;
-        mr.program = {worker, (root / ("NNN-" + run_folder_name(p, repeated)) / "spec.json").string()};
+        mr.program = {worker,
+                      (root / ("NNN-" + run_folder_name(p, repeated)) / "spec.json").string()};
         const MpirunPlan mp = build_mpirun_argv(mr, env);
-        out += "# point " + p.value + " repeat " + std::to_string(p.repeat) + " (p=" + std::to_string(p.p) +
+        out += "# point " + p.value + " repeat " + std::to_string(p.repeat) +
+               " (p=" + std::to_string(p.p) +
                ", training.global_batch=" + std::to_string(ps.training.global_batch) +
                (mp.oversubscribed ? ", oversubscribed" : "") + ")\n" + command_line(mp.argv) + "\n";
     }
@@ -366,6 +376,12 @@ StudyRunResult run_study(const StudyRunRequest& rq) {
     StudyRunResult res;
     bool repeated = false;
     for (const auto& p : rq.points) repeated |= p.repeat > 0;
+    {
+        std::error_code ec;
+        const fs::path folder = fs::absolute(rq.output).parent_path();
+        fs::create_directories(folder, ec);
+        if (ec) throw std::runtime_error("cannot create " + folder.string() + " (the trace file's folder): " + ec.message());
+    }
     if (rq.study) {
         traces::TraceWriter w(rq.output);
         res.study = w.add_study(*rq.study);
@@ -373,7 +389,8 @@ StudyRunResult run_study(const StudyRunRequest& rq) {
     for (std::size_t i = 0; i < rq.points.size(); ++i) {
         const StudyPoint& p = rq.points[i];
         const ParseResult pr = parse_spec(p.doc);
-        if (!pr.ok()) throw std::invalid_argument("point " + p.value + ": " + format_errors(pr.errors));
+        if (!pr.ok())
+            throw std::invalid_argument("point " + p.value + ": " + format_errors(pr.errors));
         RunRequest run;
         run.spec = pr.spec;
         run.output = rq.output;

@@ -133,8 +133,9 @@ struct StudyRunResult {
     int failed = 0;                   // runs that did not complete (cancelled ones included)
 };
 
-// Runs the points one after another (launch_run each). Throws what launch_run throws (a run folder
-// or the trace file that cannot be written); what was recorded before stays recorded.
+// Runs the points one after another (launch_run each), after creating the trace file's folder when
+// missing. Throws what launch_run throws (a run folder or the trace file that cannot be written);
+// what was recorded before stays recorded.
 StudyRunResult run_study(const StudyRunRequest& request);
 
 }  // namespace ss::core

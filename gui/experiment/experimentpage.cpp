@@ -614,8 +614,8 @@ void ExperimentPage::revalidate() {
         const QStringList extra = fieldsNotInForm(doc);
         auto* item = new QListWidgetItem(
             extra.isEmpty()
-                ? tr("ⓘ from %1: every field of it is in the form").arg(QFileInfo(specFile_).fileName())
-                : tr("ⓘ from %1, not in the form and launched as the file says: %2")
+                ? tr("• from %1: every field of it is in the form").arg(QFileInfo(specFile_).fileName())
+                : tr("• from %1, not in the form and launched as the file says: %2")
                       .arg(QFileInfo(specFile_).fileName(), extra.join(QStringLiteral(", "))));
         item->setToolTip(specFile_);
         messages_->addItem(item);
@@ -743,11 +743,10 @@ void ExperimentPage::launch() {
         onGui([pr, i, n](ExperimentPage* p) { p->onProgress(pr, static_cast<int>(i), n); });
     };
     rq.on_point_finished = [onGui, n, values](std::size_t i, const RunOutcome& o) {
-        QString line = QStringLiteral("── run %1 of %2%3: %4 in %5 s (run %6)")
-                           .arg(i + 1)
-                           .arg(n)
-                           .arg(values[i].empty() ? QString() : QStringLiteral(" (%1)").arg(fromStd(values[i])))
-                           .arg(fromStd(std::string(traces::to_string(o.status))))
+        const QString which = n == 1 ? QStringLiteral("── run")
+                                     : QStringLiteral("── run %1 of %2 (%3)").arg(i + 1).arg(n).arg(fromStd(values[i]));
+        QString line = QStringLiteral("%1: %2 in %3 s (run %4)")
+                           .arg(which, fromStd(std::string(traces::to_string(o.status))))
                            .arg(o.job.wall_s, 0, 'f', 1)
                            .arg(o.run.value);
         if (!o.failure_reason.empty()) line += QStringLiteral(": ") + fromStd(o.failure_reason);

@@ -61,15 +61,14 @@ private slots:
         QCOMPARE(one.name, std::string("s"));
         QCOMPARE(one.p, 1);
         QCOMPARE(run_folder_name(one, false), std::string("s"));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, single_run_point({{"model", {{"kind", "cnn"}}}}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 single_run_point({{"model", {{"kind", "cnn"}}}}));
     }
 
     void trace_file_checks() {
-        QVERIFY(!output_problem(path("new.sqlite").string()));                   // created by the run
-        QVERIFY(!output_problem((path("new-folder") / "x.sqlite").string()));    // folder made too
-        {
-            ss::traces::TraceWriter w(path("good.sqlite").string());
-        }
+        QVERIFY(!output_problem(path("new.sqlite").string()));                 // created by the run
+        QVERIFY(!output_problem((path("new-folder") / "x.sqlite").string()));  // folder made too
+        { ss::traces::TraceWriter w(path("good.sqlite").string()); }
         QVERIFY(!output_problem(path("good.sqlite").string()));
         {
             std::ofstream f(path("notes.sqlite"));
@@ -77,10 +76,12 @@ private slots:
         }
         const auto junk = output_problem(path("notes.sqlite").string());
         QVERIFY(junk);
-        QVERIFY2(junk->find("notes.sqlite") != std::string::npos && junk->find("cannot take runs") != std::string::npos,
+        QVERIFY2(junk->find("notes.sqlite") != std::string::npos &&
+                     junk->find("cannot take runs") != std::string::npos,
                  junk->c_str());
         std::ofstream(path("empty.sqlite")).close();
-        QVERIFY(!output_problem(path("empty.sqlite").string()));  // an empty file becomes a new trace
+        QVERIFY(
+            !output_problem(path("empty.sqlite").string()));  // an empty file becomes a new trace
         fs::create_directories(path("a-folder.sqlite"));
         QVERIFY(output_problem(path("a-folder.sqlite").string()));
         const auto under_file = output_problem((path("notes.sqlite") / "x.sqlite").string());
@@ -106,10 +107,12 @@ private slots:
     void study_commands_are_every_point() {
         const StudyPlan plan = plan_study(mlp_doc(), {parse_vary("dp=1,4")}, 1, true, false);
         const std::string text = study_commands(plan, "/r", "/bin/w", "mpirun", env_with_cores(2));
-        QCOMPARE(text, std::string("# point 1 repeat 0 (p=1, training.global_batch=32)\n"
-                                   "mpirun --tag-output -np 1 /bin/w /r/NNN-s-dp1/spec.json\n"
-                                   "# point 4 repeat 0 (p=4, training.global_batch=128, oversubscribed)\n"
-                                   "mpirun --tag-output -np 4 --oversubscribe /bin/w /r/NNN-s-dp4/spec.json\n"));
+        QCOMPARE(text,
+                 std::string(
+                     "# point 1 repeat 0 (p=1, training.global_batch=32)\n"
+                     "mpirun --tag-output -np 1 /bin/w /r/NNN-s-dp1/spec.json\n"
+                     "# point 4 repeat 0 (p=4, training.global_batch=128, oversubscribed)\n"
+                     "mpirun --tag-output -np 4 --oversubscribe /bin/w /r/NNN-s-dp4/spec.json\n"));
     }
 };
 

@@ -158,7 +158,7 @@ private slots:
         f.steps = 2;
         f.globalBatch = 4;
         page.setForm(f);
-        const QString out = dir_.filePath(QStringLiteral("again.sqlite"));
+        const QString out = dir_.filePath(QStringLiteral("again/again.sqlite"));  // its folder is made
         const QString root = dir_.filePath(QStringLiteral("again-root"));
         page.setOutput(out, root);
         QSignalSpy finished(&page, &ExperimentPage::launchFinished);
