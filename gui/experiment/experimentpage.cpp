@@ -179,9 +179,9 @@ std::string mpirunProgram() {
     return m.isEmpty() ? std::string("mpirun") : m.toStdString();
 }
 
-// "" when found, else why not.
-QString programProblem(const std::string& program) {
-    const QString p = fromStd(program);
+// "" when mpirun is found, else why not.
+QString mpirunProblem() {
+    const QString p = fromStd(mpirunProgram());
     const bool found = p.contains(QLatin1Char('/')) ? QFileInfo(p).isExecutable()
                                                     : !QStandardPaths::findExecutable(p).isEmpty();
     return found ? QString()
@@ -538,12 +538,6 @@ QStringList ExperimentPage::validationMessages() const {
     return out;
 }
 
-QStringList ExperimentPage::checkLines() const {
-    QStringList out;
-    for (int i = 0; i < messages_->count(); ++i) out << messages_->item(i)->text();
-    return out;
-}
-
 bool ExperimentPage::canLaunch() const { return !running_ && check_.ok() && launchProblems_.isEmpty(); }
 
 void ExperimentPage::updateLaunchProblems() {
@@ -572,7 +566,7 @@ void ExperimentPage::updateLaunchProblems() {
     } catch (const std::exception& e) {
         launchProblems_ << fromStd(e.what());
     }
-    if (const QString m = programProblem(mpirunProgram()); !m.isEmpty()) launchProblems_ << m;
+    if (const QString m = mpirunProblem(); !m.isEmpty()) launchProblems_ << m;
 }
 
 void ExperimentPage::revalidate() {
@@ -662,7 +656,6 @@ void ExperimentPage::revalidate() {
 
 QString ExperimentPage::commandText() const { return command_->toPlainText(); }
 QString ExperimentPage::statusText() const { return status_->text(); }
-QString ExperimentPage::workerOutput() const { return log_->toPlainText(); }
 
 void ExperimentPage::launch() {
     if (!canLaunch()) return;
@@ -756,9 +749,10 @@ void ExperimentPage::launch() {
     using Result = std::pair<int, QString>;
     startJob<Result>(
         this,
-        [rq = std::move(rq), study](const CancelToken&) -> Result {
+        // `flag` keeps the cancel flag alive while the runs use it (the page may close first).
+        [rq = std::move(rq), study, flag = cancelFlag_](const CancelToken&) -> Result {
             const StudyRunResult res = run_study(rq);
-            const bool cancelled = res.cancelled || (rq.cancel && rq.cancel->load());
+            const bool cancelled = res.cancelled || flag->load();
             if (cancelled) return {static_cast<int>(traces::RunStatus::Cancelled), QStringLiteral("cancelled")};
             if (!study && !res.runs.empty())
                 return {static_cast<int>(res.runs[0].outcome.status), fromStd(res.runs[0].outcome.failure_reason)};

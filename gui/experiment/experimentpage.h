@@ -57,8 +57,8 @@ struct ExperimentForm {
     static ExperimentForm fromSpec(const core::ExperimentSpec& spec, const nlohmann::json& doc);
 };
 
-// The fields of a spec document that the form does not show ("training.lr", "launch.env"), in
-// document order.
+// The fields of a spec document that the form does not show ("launch.env", "training.lr"),
+// alphabetically.
 QStringList fieldsNotInForm(const nlohmann::json& doc);
 
 // What the page says about a form: the parsed spec's problems (each naming its field), the world
@@ -106,11 +106,8 @@ public:
     const FormCheck& check() const { return check_; }
     // The spec's problems, then what would make a launch fail (trace file, runs folder, programs).
     QStringList validationMessages() const;
-    QStringList launchProblems() const { return launchProblems_; }
-    QStringList checkLines() const;  // the Checks list as shown
     QString commandText() const;
     QString statusText() const;
-    QString workerOutput() const;
     bool canLaunch() const;
     bool isRunning() const { return running_; }
 
