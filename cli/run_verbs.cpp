@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli/args.h"
@@ -113,27 +114,6 @@ int report_spec_problem(const char* verb, const std::string& spec_path, const Sp
     return 2;
 }
 
-// The folder that holds the run folders of an output file: "out.sqlite" -> "out-runs".
-fs::path default_runs_root(const std::string& output) {
-    fs::path p = fs::absolute(output);
-    return p.parent_path() / (p.stem().string() + "-runs");
-}
-
-// A fresh folder "<root>/<NNN>-<name>" (NNN counts up past what exists).
-fs::path next_run_dir(const fs::path& root, const std::string& name) {
-    for (int i = 1; i < 100000; ++i) {
-        char num[16];
-        std::snprintf(num, sizeof num, "%03d", i);
-        bool used = false;
-        std::error_code ec;
-        if (fs::exists(root, ec))
-            for (const auto& de : fs::directory_iterator(root, ec))
-                if (de.path().filename().string().rfind(std::string(num) + "-", 0) == 0) used = true;
-        if (!used) return root / (std::string(num) + "-" + name);
-    }
-    throw std::runtime_error("no free run folder name in " + root.string());
-}
-
 std::string fmt(double v, int prec) {
     char b[64];
     std::snprintf(b, sizeof b, "%.*f", prec, v);
@@ -202,15 +182,6 @@ void print_plan(const MpirunPlan& plan, bool quiet) {
     if (plan.slot_count > 0) std::cerr << " on " << plan.slot_count << " slot(s) (" << plan.slots_source << ")";
     std::cerr << (plan.oversubscribed ? ", OVERSUBSCRIBED: timings are contended" : "") << "\n";
     for (const auto& n : plan.notes) std::cerr << "  note: " << n << "\n";
-}
-
-std::string command_line(const std::vector<std::string>& argv) {
-    std::string s;
-    for (const auto& a : argv) {
-        const bool plain = !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;#~") == std::string::npos;
-        s += (s.empty() ? "" : " ") + (plain ? a : "'" + a + "'");
-    }
-    return s;
 }
 
 struct RunSettings {
@@ -358,68 +329,46 @@ int verb_study(const Argv& argv) {
     std::cerr << "study '" << study_name << "': " << plan.variable << " (" << plan.scaling << " scaling), "
               << plan.points.size() << " run(s) into " << s.output << "\n";
     if (a.flag("--dry-run")) {
-        for (size_t i = 0; i < plan.points.size(); ++i) {
-            const auto& p = plan.points[i];
-            const ExperimentSpec ps = parse_spec(p.doc).spec;
-            MpirunRequest mr;
-            mr.mpirun = s.mpirun;
-            mr.ranks = ps.parallel.world();
-            mr.launch = ps.launch;
-            mr.program = {find_program("scalescope-worker"), (root / ("NNN-" + p.name) / "spec.json").string()};
-            const MpirunPlan mp = build_mpirun_argv(mr, env);
-            std::cout << "# point " << p.value << " repeat " << p.repeat << " (p=" << p.p
-                      << ", training.global_batch=" << ps.training.global_batch
-                      << (mp.oversubscribed ? ", oversubscribed" : "") << ")\n"
-                      << command_line(mp.argv) << "\n";
-        }
+        std::cout << study_commands(plan, root, find_program("scalescope-worker"), s.mpirun, env);
         return 0;
     }
 
-    const std::string worker = find_program("scalescope-worker");
-    traces::StudyId study;
-    {
-        traces::TraceWriter w(s.output);
-        study = w.add_study(traces::StudyInfo{traces::StudyId(), study_name, plan.variable, plan.scaling});
-    }
+    StudyRunRequest rq;
+    rq.points = plan.points;
+    rq.study = traces::StudyInfo{traces::StudyId(), study_name, plan.variable, plan.scaling};
+    rq.output = s.output;
+    rq.runs_root = root;
+    rq.worker = find_program("scalescope-worker");
+    rq.mpirun = s.mpirun;
+    rq.grace_s = s.grace_s;
+    rq.env = env;
+    rq.stop_on_failure = a.flag("--stop-on-failure");
     CancelOnSignals cancel_guard;
-    std::vector<PointResult> results;
-    bool any_failed = false;
-    for (size_t i = 0; i < plan.points.size(); ++i) {
+    rq.cancel = &g_cancel;
+    std::optional<ProgressPrinter> progress;
+    std::string prefix;
+    rq.on_point_started = [&](size_t i, const std::string&) {
         const StudyPoint& p = plan.points[i];
-        RunRequest rq;
-        rq.spec = parse_spec(p.doc).spec;
-        rq.output = s.output;
-        rq.run_dir = next_run_dir(root, p.name + (repeats > 1 ? "-r" + std::to_string(p.repeat) : "")).string();
-        rq.worker = worker;
-        rq.mpirun = s.mpirun;
-        rq.grace_s = s.grace_s;
-        rq.env = env;
-        rq.cancel = &g_cancel;
-        const std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(plan.points.size()) + " " +
-                                   p.value + (repeats > 1 ? " r" + std::to_string(p.repeat) : "") + "] ";
-        ProgressPrinter progress(rq.spec.training.steps, prefix, s.quiet);
-        rq.on_progress = [&](const Progress& pr) { progress(pr); };
-        rq.on_plan = [&](const MpirunPlan& mp) {
-            if (!s.quiet && mp.oversubscribed)
-                std::cerr << prefix << mp.ranks << " ranks on " << mp.slot_count << " slots: oversubscribed\n";
-        };
-        RunOutcome o = launch_run(rq);
-        progress.end_line();
-        {
-            traces::TraceWriter w(s.output);
-            w.add_study_run(traces::StudyRun{study, o.run, p.value, p.p, p.repeat});
-        }
+        prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(plan.points.size()) + " " + p.value +
+                 (repeats > 1 ? " r" + std::to_string(p.repeat) : "") + "] ";
+        progress.emplace(parse_spec(p.doc).spec.training.steps, prefix, s.quiet);
+    };
+    rq.on_progress = [&](size_t, const Progress& pr) { (*progress)(pr); };
+    rq.on_plan = [&](size_t, const MpirunPlan& mp) {
+        if (!s.quiet && mp.oversubscribed)
+            std::cerr << prefix << mp.ranks << " ranks on " << mp.slot_count << " slots: oversubscribed\n";
+    };
+    rq.on_point_finished = [&](size_t, const RunOutcome& o) {
+        progress->end_line();
         std::cerr << prefix << traces::to_string(o.status) << " in " << fmt(o.job.wall_s, 1) << " s (run "
                   << o.run.value << ")" << (o.failure_reason.empty() ? "" : ": " + o.failure_reason) << "\n";
-        const bool failed = o.status != RunStatus::Completed;
-        any_failed |= failed;
-        results.push_back({p, std::move(o)});
-        if (g_cancel.load()) {
-            std::cerr << "study cancelled after " << results.size() << " of " << plan.points.size() << " run(s)\n";
-            break;
-        }
-        if (failed && a.flag("--stop-on-failure")) break;
-    }
+    };
+    const StudyRunResult done = run_study(rq);
+    if (done.cancelled)
+        std::cerr << "study cancelled after " << done.runs.size() << " of " << plan.points.size() << " run(s)\n";
+    const traces::StudyId study = done.study;
+    std::vector<PointResult> results;
+    for (const auto& r : done.runs) results.push_back({r.point, r.outcome});
 
     // Summary: per point, the median throughput over its completed repeats; speedup relative to
     // the smallest p, S(p) = p0 * X(p) / X(p0) (X: samples or tokens per second, so strong and
@@ -476,7 +425,7 @@ int verb_study(const Argv& argv) {
         for (const auto& r : results) over |= r.outcome.plan.oversubscribed;
         if (over) std::cout << "note: some points ran oversubscribed (more ranks than cores): their timings are contended\n";
     }
-    return any_failed || g_cancel.load() ? 1 : 0;
+    return done.failed > 0 || g_cancel.load() ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,19 @@
 #include "core/study.h"
 
+#include <unistd.h>
+
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "core/spec.h"
+#include "traces/reader.h"
+#include "traces/writer.h"
 
 namespace ss::core {
 
@@ -232,6 +238,191 @@ StudyPlan plan_study(const nlohmann::json& base, const std::vector<VaryAxis>& ax
     } while (next());
     if (!problems.empty()) throw std::invalid_argument("the study has invalid points:\n" + problems);
     return plan;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+fs::path default_runs_root(const std::string& output) {
+    const fs::path p = fs::absolute(output);
+    return p.parent_path() / (p.stem().string() + "-runs");
+}
+
+fs::path next_run_dir(const fs::path& root, const std::string& name) {
+    std::vector<std::string> entries;
+    std::error_code ec;
+    if (fs::is_directory(root, ec))
+        for (const auto& de : fs::directory_iterator(root, ec))
+            entries.push_back(de.path().filename().string());
+    for (int i = 1; i < 100000; ++i) {
+        char num[16];
+        std::snprintf(num, sizeof num, "%03d-", i);
+        bool used = false;
+        for (const auto& e : entries) used = used || e.rfind(num, 0) == 0;
+        if (!used) return root / (num + name);
+    }
+    throw std::runtime_error("no free run folder name in " + root.string());
+}
+
+std::string run_folder_name(const StudyPoint& point, bool repeated) {
+    return point.name + (repeated ? "-r" + std::to_string(point.repeat) : "");
+}
+
+StudyPoint single_run_point(const nlohmann::json& doc) {
+    const ParseResult pr = parse_spec(doc);
+    if (!pr.ok()) throw std::invalid_argument(format_errors(pr.errors));
+    StudyPoint p;
+    p.doc = doc;
+    p.p = pr.spec.parallel.world();
+    p.name = pr.spec.name;
+    return p;
+}
+
+namespace {
+
+// The deepest existing folder at or above `p` (what creating `p` would start from).
+fs::path existing_ancestor(fs::path p) {
+    std::error_code ec;
+    p = fs::absolute(p, ec);
+    while (!p.empty() && !fs::exists(p, ec)) {
+        if (p == p.parent_path()) break;
+        p = p.parent_path();
+    }
+    return p;
+}
+
+std::optional<std::string> creatable_folder_problem(const fs::path& dir, const std::string& what) {
+    const fs::path base = existing_ancestor(dir);
+    std::error_code ec;
+    if (!fs::is_directory(base, ec))
+        return what + " " + dir.string() + " cannot be created: " + base.string() +
+               " is not a folder";
+    if (::access(base.c_str(), W_OK | X_OK) != 0)
+        return what + " " + dir.string() + " cannot be created: " + base.string() +
+               " is not writable";
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> output_problem(const std::string& output) {
+    if (output.empty()) return "no trace file is given";
+    const fs::path p = fs::absolute(output);
+    std::error_code ec;
+    if (!fs::exists(p, ec))
+        return creatable_folder_problem(p.parent_path(), "the trace file's folder");
+    if (!fs::is_regular_file(p, ec))
+        return "the trace file " + p.string() + " exists and is not a file";
+    if (::access(p.c_str(), W_OK) != 0) return "the trace file " + p.string() + " is not writable";
+    if (fs::file_size(p, ec) == 0) return std::nullopt;  // an empty file is written as a new trace
+    try {
+        traces::TraceReader check(p.string());
+    } catch (const std::exception& e) {
+        return "the trace file " + p.string() + " exists and cannot take runs: " + e.what();
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> runs_root_problem(const fs::path& root) {
+    std::error_code ec;
+    const fs::path r = fs::absolute(root, ec);
+    if (fs::exists(r, ec)) {
+        if (!fs::is_directory(r, ec))
+            return "the runs folder " + r.string() + " exists and is not a folder";
+        if (::access(r.c_str(), W_OK | X_OK) != 0)
+            return "the runs folder " + r.string() + " is not writable";
+        return std::nullopt;
+    }
+    return creatable_folder_problem(r, "the runs folder");
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+    std::string s;
+    for (const auto& a : argv) {
+        const bool plain =
+            !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;#~") == std::string::npos;
+        std::string quoted = "'";
+        for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        quoted += "'";
+        s += (s.empty() ? "" : " ") + (plain ? a : quoted);
+    }
+    return s;
+}
+
+std::string study_commands(const StudyPlan& plan, const fs::path& root, const std::string& worker,
+                           const std::string& mpirun, const LaunchEnvironment& env) {
+    bool repeated = false;
+    for (const auto& p : plan.points) repeated |= p.repeat > 0;
+    std::string out;
+    for (const auto& p : plan.points) {
+        const ExperimentSpec ps = parse_spec(p.doc).spec;
+        MpirunRequest mr;
+        mr.mpirun = mpirun;
+        mr.ranks = ps.parallel.world();
+        mr.launch = ps.launch;
+        mr.program = {worker,
+                      (root / ("NNN-" + run_folder_name(p, repeated)) / "spec.json").string()};
+        const MpirunPlan mp = build_mpirun_argv(mr, env);
+        out += "# point " + p.value + " repeat " + std::to_string(p.repeat) +
+               " (p=" + std::to_string(p.p) +
+               ", training.global_batch=" + std::to_string(ps.training.global_batch) +
+               (mp.oversubscribed ? ", oversubscribed" : "") + ")\n" + command_line(mp.argv) + "\n";
+    }
+    return out;
+}
+
+StudyRunResult run_study(const StudyRunRequest& rq) {
+    StudyRunResult res;
+    bool repeated = false;
+    for (const auto& p : rq.points) repeated |= p.repeat > 0;
+    {
+        std::error_code ec;
+        const fs::path folder = fs::absolute(rq.output).parent_path();
+        fs::create_directories(folder, ec);
+        if (ec) throw std::runtime_error("cannot create " + folder.string() + " (the trace file's folder): " + ec.message());
+    }
+    if (rq.study) {
+        traces::TraceWriter w(rq.output);
+        res.study = w.add_study(*rq.study);
+    }
+    for (std::size_t i = 0; i < rq.points.size(); ++i) {
+        const StudyPoint& p = rq.points[i];
+        const ParseResult pr = parse_spec(p.doc);
+        if (!pr.ok())
+            throw std::invalid_argument("point " + p.value + ": " + format_errors(pr.errors));
+        RunRequest run;
+        run.spec = pr.spec;
+        run.output = rq.output;
+        run.run_dir = next_run_dir(rq.runs_root, run_folder_name(p, repeated)).string();
+        run.worker = rq.worker;
+        run.mpirun = rq.mpirun;
+        run.grace_s = rq.grace_s;
+        run.env = rq.env;
+        run.cancel = rq.cancel;
+        if (rq.on_progress) run.on_progress = [&rq, i](const Progress& x) { rq.on_progress(i, x); };
+        if (rq.on_plan) run.on_plan = [&rq, i](const MpirunPlan& x) { rq.on_plan(i, x); };
+        if (rq.on_line) run.on_line = [&rq, i](const TaggedLine& x) { rq.on_line(i, x); };
+        if (rq.on_point_started) rq.on_point_started(i, run.run_dir);
+        RunOutcome o = launch_run(run);
+        if (rq.study) {
+            traces::TraceWriter w(rq.output);
+            w.add_study_run(traces::StudyRun{res.study, o.run, p.value, p.p, p.repeat});
+        }
+        const bool failed = o.status != traces::RunStatus::Completed;
+        res.failed += failed ? 1 : 0;
+        res.runs.push_back({p, run.run_dir, std::move(o)});
+        if (rq.on_point_finished) rq.on_point_finished(i, res.runs.back().outcome);
+        if (rq.cancel && rq.cancel->load()) {
+            res.cancelled = true;
+            break;
+        }
+        if (failed && rq.stop_on_failure && i + 1 < rq.points.size()) {
+            res.stopped_on_failure = true;
+            break;
+        }
+    }
+    return res;
 }
 
 }  // namespace ss::core

@@ -230,8 +230,13 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
     const auto& ts = spec.training;
     const bool is_gpt = spec.model.kind == "gpt";
 
+    // Rank 0 says what it does before the first step (a GPT small run spends seconds there).
+    auto phase = [root](const char* what) {
+        if (root) emit({{"event", "phase"}, {"phase", what}});
+    };
     kernels::set_blas_threads(spec.backend.blas_threads);
     std::unique_ptr<kernels::Backend> backend = kernels::make_cpu_backend();
+    phase("clock sync");
     profiler::ClockOffset clock_start;
     prof = start_profiler(comm, spec, backend->name(), clock_start);
     if (prof) backend = profiler::make_traced_backend(std::move(backend));
@@ -274,6 +279,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
     int eval_batches = 0;
     std::unique_ptr<Stage> stage;
     const std::int64_t tokens_per_sample = is_gpt ? spec.model.seq_len : 1;
+    if (needs_data) phase("loading data");
     if (is_gpt) {
         GptConfig g;
         g.vocab = spec.model.vocab;
@@ -292,6 +298,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
             eval_src = std::make_unique<TextBatchSource>(val_text, g.seq_len, ts.seed + 1);
         }
         eval_batches = 4;
+        phase("building model");
         stage = make_gpt_stage(g, env);
     } else {
         MlpConfig m;
@@ -312,6 +319,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
             eval_batches = ev->batches_per_pass();
             eval_src = std::move(ev);
         }
+        phase("building model");
         stage = make_mlp_stage(m, env);
     }
     // Middle pipeline stages read no samples; world rank 0 (always a first stage) tells every

@@ -8,7 +8,8 @@
 // prints "rank R: <why>" and aborts the job (MPI_Abort), so the others never hang.
 //
 // Rank 0 writes JSON lines on stdout (one object per line, flushed):
-//   {"event":"start", "model", "params", "layout", "world", ...}
+//   {"event":"phase","phase":"clock sync"|"loading data"|"building model"}   (before "start")
+//   {"event":"start", "model", "params", "layout", "world", ...}             (then step 0 runs)
 //   {"event":"step","step":s,"loss":..,"samples_per_s"|"tokens_per_s":..,"elapsed_s":..,
 //    "step_time_s":..,"lr":..,"grad_norm":..}
 //   {"event":"eval","step":s,"loss":..,"accuracy":..}   (every training.eval_every steps)

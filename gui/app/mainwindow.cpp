@@ -156,7 +156,8 @@ void MainWindow::buildMenus() {
         QSettings s;
         const QStringList paths = QFileDialog::getOpenFileNames(
             this, tr("Open trace files"), s.value(QStringLiteral("files/lastDir")).toString(),
-            tr("Trace files (*.sqlite *.db);;All files (*)"));
+            tr("Traces and specs (*.sqlite *.db *.json);;Trace files (*.sqlite *.db);;Experiment specs (*.json);;"
+               "All files (*)"));
         if (!paths.isEmpty()) s.setValue(QStringLiteral("files/lastDir"), QFileInfo(paths.first()).absolutePath());
         openFiles(paths);
     });
@@ -247,6 +248,12 @@ void MainWindow::openFiles(const QStringList& paths) {
 
 void MainWindow::openFile(const QString& pathIn) {
     const QString path = QFileInfo(pathIn).absoluteFilePath();
+    if (ExperimentPage::isSpecFile(path)) {  // a spec goes to the Experiment form, not the trace reader
+        auto* experiment = qobject_cast<ExperimentPage*>(page(QStringLiteral("experiment")));
+        if (const QString error = experiment->loadSpecFile(path); !error.isEmpty()) return onOpenError(path, error);
+        showPage(QStringLiteral("experiment"));
+        return;
+    }
     if (loading_.count(path)) return;
     if (const int row = docModel_->indexOfPath(path); row >= 0) {
         // Already open: select it and read it again (a run may have appended to it).

@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -23,10 +24,15 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QToolButton>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "core/study.h"
 #include "gui/common/charts.h"
@@ -38,21 +44,109 @@ namespace ss::gui {
 using namespace ss::core;
 
 nlohmann::json ExperimentForm::toJson() const {
-    nlohmann::json j;
-    j["name"] = name;
-    j["model"] = {{"kind", kind}, {"preset", preset}};
-    if (!dataPath.empty()) j["data"] = {{"path", dataPath}};
-    j["training"] = {{"steps", steps}, {"global_batch", globalBatch}};
-    j["parallel"] = {{"dp", dp}, {"tp", tp}, {"pp", pp}, {"micro_batches", microBatches}, {"schedule", schedule}, {"zero", zero}};
-    j["backend"] = {{"device", device}, {"blas_threads", blasThreads}};
-    if (!hosts.empty()) j["launch"] = {{"hosts", hosts}};
-    j["trace"] = {{"enabled", true}};
+    nlohmann::json j = nlohmann::json::object();
+    applyTo(j);
     return j;
 }
 
+void ExperimentForm::applyTo(nlohmann::json& j) const {
+    if (!j.is_object()) j = nlohmann::json::object();
+    auto section = [&j](const char* key) -> nlohmann::json& {
+        if (!j.contains(key) || !j[key].is_object()) j[key] = nlohmann::json::object();
+        return j[key];
+    };
+    j["name"] = name;
+    {
+        nlohmann::json& m = section("model");
+        const std::vector<std::string> presets = model_presets(kind);
+        const std::string docPreset = m.contains("preset") && m["preset"].is_string() ? m["preset"].get<std::string>()
+                                      : presets.empty()                               ? std::string()
+                                                                                      : presets.front();
+        const bool same = m.value("kind", std::string()) == kind && docPreset == preset;
+        if (!same) m = nlohmann::json::object();
+        m["kind"] = kind;
+        m["preset"] = preset;
+    }
+    if (!dataPath.empty()) {
+        section("data")["path"] = dataPath;
+    } else if (j.contains("data") && j["data"].is_object()) {
+        j["data"].erase("path");
+        if (j["data"].empty()) j.erase("data");
+    }
+    nlohmann::json& t = section("training");
+    t["steps"] = steps;
+    t["global_batch"] = globalBatch;
+    nlohmann::json& par = section("parallel");
+    par["dp"] = dp;
+    par["tp"] = tp;
+    par["pp"] = pp;
+    par["micro_batches"] = microBatches;
+    par["schedule"] = schedule;
+    par["zero"] = zero;
+    nlohmann::json& be = section("backend");
+    be["device"] = device;
+    be["blas_threads"] = blasThreads;
+    if (!hosts.empty()) {
+        section("launch")["hosts"] = hosts;
+    } else if (j.contains("launch") && j["launch"].is_object()) {
+        j["launch"].erase("hosts");
+        if (j["launch"].empty()) j.erase("launch");
+    }
+    nlohmann::json& trace = section("trace");
+    if (!trace.contains("enabled")) trace["enabled"] = true;
+}
+
+ExperimentForm ExperimentForm::fromSpec(const ExperimentSpec& s, const nlohmann::json& doc) {
+    ExperimentForm f;
+    f.name = s.name;
+    f.kind = s.model.kind;
+    f.preset = s.model.preset;
+    if (doc.contains("data") && doc["data"].is_object() && doc["data"].contains("path") &&
+        doc["data"]["path"].is_string())
+        f.dataPath = doc["data"]["path"].get<std::string>();
+    f.steps = s.training.steps;
+    f.globalBatch = s.training.global_batch;
+    f.dp = s.parallel.dp;
+    f.tp = s.parallel.tp;
+    f.pp = s.parallel.pp;
+    f.microBatches = s.parallel.micro_batches;
+    f.zero = s.parallel.zero;
+    f.schedule = s.parallel.schedule;
+    f.device = s.backend.device;
+    f.blasThreads = s.backend.blas_threads;
+    f.hosts = s.launch.hosts;
+    return f;
+}
+
+QStringList fieldsNotInForm(const nlohmann::json& doc) {
+    static const std::set<std::string> shown{
+        "name",          "model.kind",       "model.preset",          "data.path",       "training.steps",
+        "training.global_batch", "parallel.dp", "parallel.tp",        "parallel.pp",     "parallel.micro_batches",
+        "parallel.schedule",     "parallel.zero", "backend.device",   "backend.blas_threads", "launch.hosts",
+        "trace.enabled",         "trace.dir"};  // trace.dir: every launch sets it to the run folder
+    QStringList out;
+    if (!doc.is_object()) return out;
+    for (const auto& [key, value] : doc.items()) {
+        if (!value.is_object()) {
+            if (!shown.count(key)) out << fromStd(key);
+            continue;
+        }
+        for (const auto& [sub, v] : value.items()) {
+            (void)v;
+            const std::string path = key + "." + sub;
+            if (!shown.count(path)) out << fromStd(path);
+        }
+    }
+    return out;
+}
+
 FormCheck checkForm(const ExperimentForm& f, bool study, const QStringList& vary, int repeats, bool weak, bool checkFiles) {
+    return checkDocument(f.toJson(), study, vary, repeats, weak, checkFiles);
+}
+
+FormCheck checkDocument(const nlohmann::json& doc, bool study, const QStringList& vary, int repeats, bool weak,
+                        bool checkFiles) {
     FormCheck c;
-    const nlohmann::json doc = f.toJson();
     ParseResult pr = parse_spec(doc);
     c.errors = pr.errors;
     if (pr.ok()) {
@@ -66,15 +160,35 @@ FormCheck checkForm(const ExperimentForm& f, bool study, const QStringList& vary
             for (const QString& v : vary)
                 if (!v.trimmed().isEmpty()) axes.push_back(parse_vary(v.trimmed().toStdString()));
             if (axes.empty()) throw std::invalid_argument("a study needs at least one --vary axis, e.g. dp=1,2,4");
-            const StudyPlan plan = plan_study(doc, axes, repeats, weak, checkFiles);
-            for (const StudyPoint& p : plan.points)
+            c.plan = plan_study(doc, axes, repeats, weak, checkFiles);
+            for (const StudyPoint& p : c.plan.points)
                 c.studyPoints << QStringLiteral("%1  (p = %2, repeat %3)").arg(fromStd(p.value)).arg(p.p).arg(p.repeat);
         } catch (const std::exception& e) {
+            c.plan = StudyPlan{};
             c.studyError = fromStd(e.what());
         }
     }
     return c;
 }
+
+namespace {
+
+// mpirun as the CLI finds it: $SCALESCOPE_MPIRUN, else "mpirun" on PATH.
+std::string mpirunProgram() {
+    const QByteArray m = qgetenv("SCALESCOPE_MPIRUN");
+    return m.isEmpty() ? std::string("mpirun") : m.toStdString();
+}
+
+// "" when mpirun is found, else why not.
+QString mpirunProblem() {
+    const QString p = fromStd(mpirunProgram());
+    const bool found = p.contains(QLatin1Char('/')) ? QFileInfo(p).isExecutable()
+                                                    : !QStandardPaths::findExecutable(p).isEmpty();
+    return found ? QString()
+                 : QObject::tr("%1 was not found (install Open MPI, or set SCALESCOPE_MPIRUN to its mpirun)").arg(p);
+}
+
+}  // namespace
 
 ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     name_ = new QLineEdit(QStringLiteral("experiment"));
@@ -107,43 +221,66 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     device_->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
     hosts_ = new QLineEdit;
     hosts_->setPlaceholderText(tr("local; or node1:4,node2:4"));
-    const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-    output_ = new QLineEdit(QDir::home().filePath(QStringLiteral("scalescope/runs.sqlite")));
-    runDir_ = new QLineEdit(QDir::home().filePath(QStringLiteral("scalescope/run-") + stamp));
+    output_ = new QLineEdit(QDir::home().filePath(QStringLiteral("scalescope/experiments.sqlite")));
+    output_->setObjectName(QStringLiteral("traceFile"));
+    runsFolder_ = new QLineEdit;
+    runsFolder_->setObjectName(QStringLiteral("runsFolder"));
+    runsFolder_->setToolTip(tr("Every launch makes a fresh run folder NNN-<name> in this folder, as scalescope-cli "
+                               "run and study do (--run-dir). Empty: <trace file>-runs beside the trace file."));
     study_ = new QCheckBox(tr("Study: vary parameters"));
     vary1_ = new QLineEdit(QStringLiteral("dp=1,2,4"));
     vary2_ = new QLineEdit;
     vary2_->setPlaceholderText(tr("optional second axis, e.g. tp=1,2"));
     repeats_ = spin(1, 100, 1);
-    weak_ = new QCheckBox(tr("weak scaling (per-rank batch fixed)"));
+    weak_ = new QCheckBox(tr("weak scaling"));
+    weak_->setToolTip(tr("Weak scaling: the per-rank batch stays fixed, the global batch grows with the ranks"));
+    stopOnFailure_ = new QCheckBox(tr("stop at a failed run"));
+    stopOnFailure_->setToolTip(tr("Otherwise the study goes on with the next point (scalescope-cli study "
+                                  "--stop-on-failure)"));
     world_ = new QLabel;
     world_->setObjectName(QStringLiteral("worldLabel"));
+    world_->setWordWrap(true);
     messages_ = new QListWidget;
     messages_->setObjectName(QStringLiteral("validationMessages"));
-    messages_->setMaximumHeight(110);
+    messages_->setMaximumHeight(96);
+    messages_->setWordWrap(true);
+    messages_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    forget_ = new QToolButton;
+    forget_->setText(tr("Forget the file"));
+    forget_->setToolTip(tr("Launch only what the form shows (the spec file's other fields are dropped)"));
+    connect(forget_, &QToolButton::clicked, this, &ExperimentPage::forgetSpecFile);
     command_ = new QPlainTextEdit;
+    command_->setObjectName(QStringLiteral("command"));
     command_->setReadOnly(true);
-    command_->setMaximumHeight(70);
+    command_->setMaximumHeight(80);
     command_->setFont(QFont(QStringLiteral("monospace")));
     launch_ = new QPushButton(tr("Launch"));
     launch_->setObjectName(QStringLiteral("launchButton"));
     cancel_ = new QPushButton(tr("Cancel"));
     cancel_->setEnabled(false);
     auto* copy = new QPushButton(tr("Copy command"));
+    copy->setObjectName(QStringLiteral("copyCommand"));
     connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(command_->toPlainText()); });
     connect(launch_, &QPushButton::clicked, this, &ExperimentPage::launch);
     connect(cancel_, &QPushButton::clicked, this, &ExperimentPage::cancel);
     progress_ = new QProgressBar;
     status_ = new QLabel(tr("Ready."));
+    status_->setObjectName(QStringLiteral("runStatus"));
     status_->setWordWrap(true);
     log_ = new QPlainTextEdit;
+    log_->setObjectName(QStringLiteral("workerOutput"));
     log_->setReadOnly(true);
     log_->setMaximumBlockCount(500);
     log_->setFont(QFont(QStringLiteral("monospace")));
+    log_->setPlaceholderText(tr("mpirun's command, then every rank's output ([rank] line) and rank 0's events"));
     lossChart_ = makeChartView(QStringLiteral("loss"));
+    lossChart_->setMinimumHeight(140);
     auto* placeholder = new QChart;
     placeholder->setTitle(tr("Loss (rank 0): launch a run to watch it train"));
     setChart(lossChart_, placeholder);
+    ticker_ = new QTimer(this);
+    ticker_->setInterval(1000);
+    connect(ticker_, &QTimer::timeout, this, &ExperimentPage::updateStatus);
 
     connect(kind_, &QComboBox::currentTextChanged, this, [this](const QString& k) {
         QSignalBlocker b(preset_);
@@ -152,7 +289,7 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
         revalidate();
     });
     emit kind_->currentTextChanged(kind_->currentText());
-    for (QLineEdit* e : {name_, data_, hosts_, vary1_, vary2_, output_, runDir_})
+    for (QLineEdit* e : {name_, data_, hosts_, vary1_, vary2_, output_, runsFolder_})
         connect(e, &QLineEdit::textChanged, this, &ExperimentPage::revalidate);
     for (QSpinBox* s : {steps_, batch_, dp_, tp_, pp_, micro_, blas_, repeats_})
         connect(s, &QSpinBox::valueChanged, this, &ExperimentPage::revalidate);
@@ -196,7 +333,7 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     pf->addRow(tr("Backend"), be);
     pf->addRow(tr("Hosts"), hosts_);
     pf->addRow(tr("Trace file"), output_);
-    pf->addRow(tr("Run folder"), runDir_);
+    pf->addRow(tr("Runs folder"), runsFolder_);
     auto* st = new QGroupBox(tr("Study"));
     auto* sf = new QFormLayout(st);
     sf->addRow(study_);
@@ -205,7 +342,10 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     auto* rw = new QHBoxLayout;
     rw->addWidget(repeats_);
     rw->addWidget(weak_);
+    rw->addWidget(stopOnFailure_);
+    rw->addStretch(1);
     sf->addRow(tr("Repeats"), rw);
+    for (QFormLayout* f : {mf, pf, sf}) f->setRowWrapPolicy(QFormLayout::DontWrapRows);
 
     auto* left = new QWidget;
     auto* ll = new QVBoxLayout(left);
@@ -213,33 +353,43 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     ll->addWidget(model);
     ll->addWidget(par);
     ll->addWidget(st);
-    ll->addWidget(new QLabel(tr("<b>Checks</b>")));
-    ll->addWidget(messages_);
     ll->addStretch(1);
     left->setMaximumWidth(520);
 
+    auto* checksRow = new QHBoxLayout;
+    checksRow->addWidget(new QLabel(tr("<b>Checks</b>")));
+    checksRow->addStretch(1);
+    checksRow->addWidget(forget_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(launch_);
     buttons->addWidget(cancel_);
     buttons->addWidget(progress_, 1);
     auto* cmdRow = new QHBoxLayout;
-    cmdRow->addWidget(new QLabel(tr("<b>Command</b> (copy it to a cluster shell)")));
+    auto* cmdLabel = new QLabel(tr("<b>Command</b> (for a cluster shell)"));
+    cmdRow->addWidget(cmdLabel);
     cmdRow->addStretch(1);
     cmdRow->addWidget(copy);
+    auto* logLabel = new QLabel(tr("<b>Worker output</b>"));
+    logLabel->setObjectName(QStringLiteral("workerOutputLabel"));
+    logLabel->setBuddy(log_);
     auto* right = new QWidget;
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(0, 0, 0, 0);
+    rl->addLayout(checksRow);
+    rl->addWidget(messages_);
     rl->addLayout(cmdRow);
     rl->addWidget(command_);
     rl->addLayout(buttons);
     rl->addWidget(status_);
     rl->addWidget(lossChart_, 2);
+    rl->addWidget(logLabel);
     rl->addWidget(log_, 1);
 
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(left);
     split->addWidget(right);
     split->setStretchFactor(1, 1);
+    split->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
     revalidate();
@@ -299,64 +449,204 @@ void ExperimentPage::setStudy(bool on, const QStringList& vary, int repeats, boo
     revalidate();
 }
 
-void ExperimentPage::setOutput(const QString& traceFile, const QString& runDir) {
+void ExperimentPage::setOutput(const QString& traceFile, const QString& runsFolder) {
     output_->setText(traceFile);
-    runDir_->setText(runDir);
+    runsFolder_->setText(runsFolder);
+}
+
+QString ExperimentPage::runsFolder() const {
+    const QString f = runsFolder_->text().trimmed();
+    if (!f.isEmpty()) return QFileInfo(f).absoluteFilePath();
+    const QString out = output_->text().trimmed();
+    return out.isEmpty() ? QString() : fromStd(default_runs_root(out.toStdString()).string());
+}
+
+nlohmann::json ExperimentPage::document() const {
+    nlohmann::json doc = specDoc_;
+    const ExperimentForm f = form();
+    f.applyTo(doc);
+    // A spec file without a name keeps deriving it (as scalescope-cli does) while the form shows
+    // the derived name.
+    if (!specFile_.isEmpty() && !specDoc_.contains("name")) {
+        nlohmann::json unnamed = doc;
+        unnamed.erase("name");
+        if (parse_spec(unnamed).spec.name == f.name) doc = std::move(unnamed);
+    }
+    return doc;
+}
+
+bool ExperimentPage::isSpecFile(const QString& path) {
+    const bool jsonName = path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive);
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return jsonName;
+    const QByteArray head = f.read(4096);
+    if (head.startsWith("SQLite format 3")) return false;
+    qsizetype i = head.startsWith("\xEF\xBB\xBF") ? 3 : 0;  // a UTF-8 byte order mark
+    while (i < head.size()) {
+        const char c = head[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            ++i;
+        } else if (head.mid(i, 2) == "//") {
+            const qsizetype nl = head.indexOf('\n', i);
+            i = nl < 0 ? head.size() : nl + 1;
+        } else if (head.mid(i, 2) == "/*") {
+            const qsizetype end = head.indexOf("*/", i + 2);
+            i = end < 0 ? head.size() : end + 2;
+        } else {
+            return c == '{' || jsonName;
+        }
+    }
+    return jsonName;
+}
+
+QString ExperimentPage::loadSpecFile(const QString& path) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    const QString name = QFileInfo(path).fileName();
+    const std::string p = abs.toStdString();
+    nlohmann::json doc;
+    {
+        std::ifstream in(p);
+        doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+    }
+    if (doc.is_object() && doc.contains("format") && doc["format"].is_string() &&
+        doc["format"].get<std::string>() == "scalescope-hardware")
+        return tr("“%1” is a hardware file (written by scalescope-cli calibrate), not an experiment spec: "
+                  "choose it as the hardware on the What-if page.")
+            .arg(name);
+    const ParseResult pr = parse_spec_file(p);
+    if (!pr.ok())
+        return tr("“%1” is not an experiment spec the Experiment page can load:\n%2")
+            .arg(name, fromStd(format_errors(pr.errors)).trimmed());
+    specDoc_ = doc;
+    specFile_ = abs;
+    setForm(ExperimentForm::fromSpec(pr.spec, doc));
+    emit statusMessage(tr("Loaded the spec %1 into the Experiment form").arg(name));
+    return {};
+}
+
+void ExperimentPage::forgetSpecFile() {
+    specDoc_ = nlohmann::json::object();
+    specFile_.clear();
+    revalidate();
 }
 
 QStringList ExperimentPage::validationMessages() const {
     QStringList out;
     for (const SpecError& e : check_.errors) out << fromStd(e.message);
     if (!check_.studyError.isEmpty()) out << check_.studyError;
+    out << launchProblems_;
     return out;
 }
 
-bool ExperimentPage::canLaunch() const { return !running_ && check_.ok() && !output_->text().trimmed().isEmpty(); }
+bool ExperimentPage::canLaunch() const { return !running_ && check_.ok() && launchProblems_.isEmpty(); }
+
+void ExperimentPage::updateLaunchProblems() {
+    const QString out = output_->text().trimmed();
+    const QString root = runsFolder();
+    const QFileInfo fi(out);
+    // Checking the trace file opens it: only when it (or a path) changed since the last check.
+    const QString key = out + QLatin1Char('\n') + root + QLatin1Char('\n') +
+                        (fi.exists() ? QString::number(fi.size()) + QLatin1Char('@') +
+                                           QString::number(fi.lastModified().toMSecsSinceEpoch())
+                                     : QString());
+    if (key != pathProblemsKey_) {
+        pathProblemsKey_ = key;
+        pathProblems_.clear();
+        if (out.isEmpty()) {
+            pathProblems_ << tr("no trace file is given (the runs are written into one)");
+        } else {
+            if (auto p = output_problem(out.toStdString())) pathProblems_ << fromStd(*p);
+            if (auto p = runs_root_problem(root.toStdString())) pathProblems_ << fromStd(*p);
+        }
+    }
+    launchProblems_ = pathProblems_;
+    // The programs are looked for every time (a build may just have made them).
+    try {
+        (void)find_program("scalescope-worker");
+    } catch (const std::exception& e) {
+        launchProblems_ << fromStd(e.what());
+    }
+    if (const QString m = mpirunProblem(); !m.isEmpty()) launchProblems_ << m;
+}
 
 void ExperimentPage::revalidate() {
     const bool study = study_->isChecked();
     for (QWidget* w : {static_cast<QWidget*>(vary1_), static_cast<QWidget*>(vary2_), static_cast<QWidget*>(repeats_),
-                       static_cast<QWidget*>(weak_)})
+                       static_cast<QWidget*>(weak_), static_cast<QWidget*>(stopOnFailure_)})
         w->setEnabled(study);
-    check_ = checkForm(form(), study, {vary1_->text(), vary2_->text()}, repeats_->value(), weak_->isChecked(), true);
+    const QString out = output_->text().trimmed();
+    runsFolder_->setPlaceholderText(
+        out.isEmpty() ? tr("beside the trace file")
+                      : tr("beside the trace file: %1").arg(fromStd(default_runs_root(out.toStdString()).string())));
+    const nlohmann::json doc = document();
+    check_ = checkDocument(doc, study, {vary1_->text(), vary2_->text()}, repeats_->value(), weak_->isChecked(), true);
+    updateLaunchProblems();
     world_->setText(tr("world size = dp × tp × pp = <b>%1</b> ranks%2")
                         .arg(check_.world)
                         .arg(check_.params > 0 ? tr(" · %1 parameters").arg(QLocale().toString(check_.params)) : QString()));
+    const ParseResult pr = parse_spec(doc);
+    const std::filesystem::path root = runsFolder().toStdString();
     messages_->clear();
     for (const QString& m : validationMessages()) {
         auto* item = new QListWidgetItem(QStringLiteral("✗ ") + m);
         item->setForeground(QColor(0xc6, 0x28, 0x28));
         messages_->addItem(item);
     }
-    if (check_.ok()) {
-        messages_->addItem(study ? tr("✓ the study is valid: %1 runs").arg(check_.studyPoints.size()) : tr("✓ the spec is valid"));
-        for (const QString& p : check_.studyPoints) messages_->addItem(QStringLiteral("   ") + p);
+    if (canLaunch() || (running_ && check_.ok() && launchProblems_.isEmpty())) {
+        if (study) {
+            messages_->addItem(tr("✓ the study is valid: %1 runs into %2")
+                                   .arg(check_.studyPoints.size())
+                                   .arg(QDir::toNativeSeparators(runsFolder())));
+            for (const QString& p : check_.studyPoints) messages_->addItem(QStringLiteral("   ") + p);
+        } else {
+            messages_->addItem(tr("✓ the spec is valid; the run goes to %1")
+                                   .arg(fromStd(next_run_dir(root, pr.spec.name).string())));
+        }
     }
-    // The command for one run (the first point of a study).
+    forget_->setVisible(!specFile_.isEmpty());
+    if (!specFile_.isEmpty()) {
+        const QStringList extra = fieldsNotInForm(doc);
+        auto* item = new QListWidgetItem(
+            extra.isEmpty()
+                ? tr("• from %1: every field of it is in the form").arg(QFileInfo(specFile_).fileName())
+                : tr("• from %1, not in the form and launched as the file says: %2")
+                      .arg(QFileInfo(specFile_).fileName(), extra.join(QStringLiteral(", "))));
+        item->setToolTip(specFile_);
+        messages_->addItem(item);
+    }
+
+    // The commands: the run's, or every point's of a study (as `scalescope-cli study --dry-run`).
     QString cmd;
     try {
-        MpirunRequest mr;
-        mr.ranks = check_.world;
-        ParseResult pr = parse_spec(form().toJson());
-        mr.launch = pr.spec.launch;
         std::string worker;
         try {
             worker = find_program("scalescope-worker");
         } catch (const std::exception&) {
             worker = "scalescope-worker";
         }
-        mr.program = {worker, (std::filesystem::path(runDir_->text().toStdString()) / "spec.json").string()};
-        const MpirunPlan plan = build_mpirun_argv(mr, LaunchEnvironment::current());
-        QStringList parts;
-        for (const auto& a : plan.argv) {
-            QString s = fromStd(a);
-            if (s.contains(QLatin1Char(' ')) || s.contains(QLatin1Char('\'')) || s.isEmpty())
-                s = QLatin1Char('\'') + s.replace(QStringLiteral("'"), QStringLiteral("'\\''")) + QLatin1Char('\'');
-            parts << s;
+        const LaunchEnvironment env = LaunchEnvironment::current();
+        if (study) {
+            if (check_.plan.points.empty()) {
+                cmd = tr("# the study has problems (see Checks)");
+            } else {
+                cmd = tr("# %1 runs, one after another, each in its own run folder (NNN is numbered at launch); "
+                         "scalescope-cli study --dry-run prints the same")
+                          .arg(check_.plan.points.size()) +
+                      QLatin1Char('\n') + fromStd(study_commands(check_.plan, root, worker, mpirunProgram(), env));
+            }
+        } else {
+            MpirunRequest mr;
+            mr.mpirun = mpirunProgram();
+            mr.ranks = check_.world;
+            mr.launch = pr.spec.launch;
+            mr.program = {worker, (next_run_dir(root, pr.spec.name) / "spec.json").string()};
+            const MpirunPlan plan = build_mpirun_argv(mr, env);
+            cmd = fromStd(command_line(plan.argv));
+            if (plan.oversubscribed)
+                cmd += tr("\n# %1 ranks on fewer slots (%2): oversubscribed, timings will be contended")
+                           .arg(plan.ranks)
+                           .arg(fromStd(plan.slots_source));
         }
-        cmd = parts.join(QLatin1Char(' '));
-        if (plan.oversubscribed) cmd += tr("\n# %1 ranks on fewer slots (%2): oversubscribed, timings will be contended")
-                                                .arg(plan.ranks).arg(fromStd(plan.slots_source));
     } catch (const std::exception& e) {
         cmd = tr("# cannot build the command: %1").arg(fromStd(e.what()));
     }
@@ -365,15 +655,44 @@ void ExperimentPage::revalidate() {
 }
 
 QString ExperimentPage::commandText() const { return command_->toPlainText(); }
+QString ExperimentPage::statusText() const { return status_->text(); }
 
 void ExperimentPage::launch() {
     if (!canLaunch()) return;
+    const nlohmann::json doc = document();
+    const bool study = study_->isChecked();
+    StudyRunRequest rq;
+    try {
+        if (study) {
+            rq.points = check_.plan.points;
+            rq.study = traces::StudyInfo{traces::StudyId(), parse_spec(doc).spec.name + " study", check_.plan.variable,
+                                         check_.plan.scaling};
+        } else {
+            rq.points = {single_run_point(doc)};
+        }
+        rq.worker = find_program("scalescope-worker");
+        rq.env = LaunchEnvironment::current();
+    } catch (const std::exception& e) {
+        status_->setText(tr("Cannot launch: %1").arg(fromStd(e.what())));
+        return;
+    }
+    rq.output = output_->text().trimmed().toStdString();
+    rq.runs_root = runsFolder().toStdString();
+    rq.mpirun = mpirunProgram();
+    rq.stop_on_failure = study && stopOnFailure_->isChecked();
+
     running_ = true;
     launch_->setEnabled(false);
     cancel_->setEnabled(true);
     cancelFlag_ = std::make_shared<std::atomic<bool>>(false);
+    rq.cancel = cancelFlag_.get();
     log_->clear();
-    status_->setText(tr("Starting…"));
+    pointIndex_ = 0;
+    points_ = static_cast<int>(rq.points.size());
+    stepText_.clear();
+    runClock_.start();
+    ticker_->start();
+    setPhase(tr("starting…"));
     progress_->setRange(0, steps_->value());
     progress_->setValue(0);
     maxLoss_ = 0;
@@ -395,94 +714,59 @@ void ExperimentPage::launch() {
     loss_->attachAxis(y);
     chart->legend()->hide();
     setChart(lossChart_, chart);
+    revalidate();
     emit launchStarted();
 
-    // Everything the job needs, by value.
-    const nlohmann::json base = form().toJson();
-    const bool study = study_->isChecked();
-    const QStringList vary = {vary1_->text(), vary2_->text()};
-    const int repeats = repeats_->value();
-    const bool weak = weak_->isChecked();
-    const std::string output = output_->text().trimmed().toStdString();
-    const std::string runDir = runDir_->text().trimmed().toStdString();
-    auto flag = cancelFlag_;
+    // The callbacks run on the job's thread: each hands a copy to the GUI thread.
     QPointer<ExperimentPage> self(this);
+    auto onGui = [self](auto fn) {
+        QMetaObject::invokeMethod(qApp, [self, fn = std::move(fn)] {
+            if (self) fn(self.data());
+        }, Qt::QueuedConnection);
+    };
+    const int n = points_;
+    std::vector<std::string> values;
+    for (const auto& p : rq.points) values.push_back(p.value);
+    rq.on_point_started = [onGui, n](std::size_t i, const std::string& dir) {
+        onGui([i, n, dir = fromStd(dir)](ExperimentPage* p) { p->onPointStarted(static_cast<int>(i), n, dir); });
+    };
+    rq.on_plan = [onGui](std::size_t, const MpirunPlan& mp) { onGui([mp](ExperimentPage* p) { p->onPlan(mp); }); };
+    rq.on_line = [onGui](std::size_t, const TaggedLine& l) { onGui([l](ExperimentPage* p) { p->onLine(l); }); };
+    rq.on_progress = [onGui, n](std::size_t i, const Progress& pr) {
+        onGui([pr, i, n](ExperimentPage* p) { p->onProgress(pr, static_cast<int>(i), n); });
+    };
+    rq.on_point_finished = [onGui, n, values](std::size_t i, const RunOutcome& o) {
+        const QString which = n == 1 ? QStringLiteral("── run")
+                                     : QStringLiteral("── run %1 of %2 (%3)").arg(i + 1).arg(n).arg(fromStd(values[i]));
+        QString line = QStringLiteral("%1: %2 in %3 s (run %4)")
+                           .arg(which, fromStd(std::string(traces::to_string(o.status))))
+                           .arg(o.job.wall_s, 0, 'f', 1)
+                           .arg(o.run.value);
+        if (!o.failure_reason.empty()) line += QStringLiteral(": ") + fromStd(o.failure_reason);
+        for (const auto& w : o.warnings) line += QStringLiteral("\n   warning: ") + fromStd(w);
+        onGui([line](ExperimentPage* p) { p->log_->appendPlainText(line); });
+    };
     using Result = std::pair<int, QString>;
     startJob<Result>(
         this,
-        [=](const CancelToken&) -> Result {
-            std::vector<StudyPoint> points;
-            StudyPlan plan;
-            if (study) {
-                std::vector<VaryAxis> axes;
-                for (const QString& v : vary)
-                    if (!v.trimmed().isEmpty()) axes.push_back(parse_vary(v.trimmed().toStdString()));
-                plan = plan_study(base, axes, repeats, weak, true);
-                points = plan.points;
-            } else {
-                StudyPoint p;
-                p.doc = base;
-                p.name = base.value("name", std::string("experiment"));
-                points.push_back(p);
-            }
-            std::filesystem::create_directories(std::filesystem::path(output).parent_path().empty()
-                                                    ? std::filesystem::path(".")
-                                                    : std::filesystem::path(output).parent_path());
-            traces::StudyId studyId;
-            std::vector<traces::StudyRun> rows;
-            const std::string worker = find_program("scalescope-worker");
-            int status = static_cast<int>(traces::RunStatus::Completed);
-            std::string reason;
-            for (size_t i = 0; i < points.size() && !flag->load(); ++i) {
-                ParseResult pr = parse_spec(points[i].doc);
-                if (!pr.ok()) throw std::runtime_error(format_errors(pr.errors));
-                RunRequest rq;
-                rq.spec = pr.spec;
-                rq.spec.name = points[i].name;
-                rq.output = output;
-                rq.run_dir = points.size() == 1 ? runDir : runDir + "/" + std::to_string(i) + "-" + points[i].value;
-                rq.worker = worker;
-                rq.cancel = flag.get();
-                rq.env = LaunchEnvironment::current();
-                const int idx = static_cast<int>(i), n = static_cast<int>(points.size());
-                rq.on_progress = [self, idx, n](const Progress& p) {
-                    QMetaObject::invokeMethod(qApp, [self, p, idx, n] {
-                        if (self) self->onProgress(p, idx, n);
-                    }, Qt::QueuedConnection);
-                };
-                rq.on_plan = [self](const MpirunPlan& mp) {
-                    QString cmd;
-                    for (const auto& a : mp.argv) cmd += fromStd(a) + QLatin1Char(' ');
-                    QMetaObject::invokeMethod(qApp, [self, cmd] {
-                        if (self) self->log_->appendPlainText(QStringLiteral("$ ") + cmd);
-                    }, Qt::QueuedConnection);
-                };
-                rq.on_line = [self](const TaggedLine& l) {
-                    if (l.stream == Stream::Stdout && l.rank == 0) return;  // progress JSON: shown as the curve
-                    const QString text = QStringLiteral("[%1] %2").arg(l.rank).arg(fromStd(l.text));
-                    QMetaObject::invokeMethod(qApp, [self, text] {
-                        if (self) self->log_->appendPlainText(text);
-                    }, Qt::QueuedConnection);
-                };
-                const RunOutcome o = launch_run(rq);
-                status = static_cast<int>(o.status);
-                reason = o.failure_reason;
-                if (study && o.run.valid()) rows.push_back(traces::StudyRun{{}, o.run, points[i].value, points[i].p, points[i].repeat});
-                if (o.status != traces::RunStatus::Completed) break;
-            }
-            if (study && !rows.empty()) {
-                traces::TraceWriter w(output);
-                studyId = w.add_study(traces::StudyInfo{traces::StudyId(), base.value("name", std::string("study")), plan.variable, plan.scaling});
-                for (auto r : rows) {
-                    r.study = studyId;
-                    w.add_study_run(r);
-                }
-            }
-            if (flag->load() && status == static_cast<int>(traces::RunStatus::Completed)) {
-                status = static_cast<int>(traces::RunStatus::Cancelled);
-                reason = "cancelled";
-            }
-            return {status, fromStd(reason)};
+        // `flag` keeps the cancel flag alive while the runs use it (the page may close first).
+        [rq = std::move(rq), study, flag = cancelFlag_](const CancelToken&) -> Result {
+            const StudyRunResult res = run_study(rq);
+            const bool cancelled = res.cancelled || flag->load();
+            if (cancelled) return {static_cast<int>(traces::RunStatus::Cancelled), QStringLiteral("cancelled")};
+            if (!study && !res.runs.empty())
+                return {static_cast<int>(res.runs[0].outcome.status), fromStd(res.runs[0].outcome.failure_reason)};
+            if (res.failed == 0) return {static_cast<int>(traces::RunStatus::Completed), QString()};
+            QString first;
+            for (const auto& r : res.runs)
+                if (r.outcome.status != traces::RunStatus::Completed && first.isEmpty())
+                    first = fromStd(r.point.value + ": " + r.outcome.failure_reason);
+            return {static_cast<int>(traces::RunStatus::Failed),
+                    QObject::tr("%1 of %2 runs did not complete%3 (first: %4)")
+                        .arg(res.failed)
+                        .arg(rq.points.size())
+                        .arg(res.stopped_on_failure ? QObject::tr("; the study stopped there") : QString())
+                        .arg(first)};
         },
         [this](Result r) { onFinished(r.first, r.second); },
         [this](const QString& e) { onFinished(static_cast<int>(traces::RunStatus::Failed), e); });
@@ -493,29 +777,104 @@ void ExperimentPage::cancel() {
     status_->setText(tr("Cancelling…"));
 }
 
+void ExperimentPage::setPhase(const QString& text) {
+    phase_ = text;
+    emit phaseChanged(text);
+    updateStatus();
+}
+
+void ExperimentPage::updateStatus() {
+    if (!running_) {
+        ticker_->stop();
+        return;
+    }
+    const QString where = points_ > 1 ? tr("run %1 of %2 · ").arg(pointIndex_ + 1).arg(points_) : QString();
+    const qint64 s = runClock_.isValid() ? runClock_.elapsed() / 1000 : 0;
+    status_->setText(tr("%1%2 · %3 s").arg(where, stepText_.isEmpty() ? phase_ : stepText_).arg(s));
+}
+
+void ExperimentPage::onPointStarted(int pointIndex, int points, const QString& runDir) {
+    pointIndex_ = pointIndex;
+    points_ = points;
+    runClock_.restart();
+    stepText_.clear();
+    if (points > 1) {
+        if (loss_) loss_->clear();
+        maxLoss_ = 0;
+        log_->appendPlainText(tr("── run %1 of %2 in %3").arg(pointIndex + 1).arg(points).arg(runDir));
+    } else {
+        log_->appendPlainText(tr("── run folder %1").arg(runDir));
+    }
+    progress_->setValue(0);
+    setPhase(tr("starting…"));
+}
+
+void ExperimentPage::onPlan(const MpirunPlan& plan) {
+    log_->appendPlainText(QStringLiteral("$ ") + fromStd(command_line(plan.argv)));
+    setPhase((plan.ranks == 1 ? tr("starting 1 rank (mpirun)…") : tr("starting %1 ranks (mpirun)…").arg(plan.ranks)) +
+             (plan.oversubscribed ? tr(" oversubscribed: more ranks than cores") : QString()));
+}
+
+void ExperimentPage::onLine(const TaggedLine& l) {
+    // Rank 0's progress JSON is the curve and the status (onProgress); everything else shows.
+    if (l.stream == Stream::Stdout && l.rank == 0 && parse_progress_line(l.text)) return;
+    const QString who = l.stream == Stream::Mpirun ? QStringLiteral("[mpirun] ") : QStringLiteral("[%1] ").arg(l.rank);
+    log_->appendPlainText(who + fromStd(l.text));
+}
+
 void ExperimentPage::onProgress(const Progress& p, int pointIndex, int points) {
-    if (p.kind != Progress::Kind::Step) return;
+    pointIndex_ = pointIndex;
+    points_ = points;
+    const std::string event = p.raw.value("event", std::string());
+    switch (p.kind) {
+        case Progress::Kind::Step: break;
+        case Progress::Kind::Start: {
+            const long long params = p.raw.value("params", 0LL);
+            log_->appendPlainText(tr("[0] model built: %1 parameters, %2 ranks; training")
+                                      .arg(QLocale().toString(params))
+                                      .arg(p.raw.value("world", 0)));
+            if (stepText_.isEmpty()) setPhase(tr("rank 0: running step 0…"));
+            return;
+        }
+        case Progress::Kind::Eval:
+            log_->appendPlainText(tr("[0] evaluation after step %1: loss %2%3")
+                                      .arg(p.step)
+                                      .arg(p.loss, 0, 'f', 4)
+                                      .arg(p.accuracy ? tr(", accuracy %1").arg(formatPercent(*p.accuracy, 2)) : QString()));
+            return;
+        case Progress::Kind::Summary:
+            log_->appendPlainText(tr("[0] finished: final loss %1, median step %2")
+                                      .arg(p.loss, 0, 'f', 4)
+                                      .arg(formatDuration(p.step_time_s * 1e9)));
+            setPhase(tr("rank 0: finished training; merging the rank trace files…"));
+            return;
+        case Progress::Kind::Other:
+            if (event == "phase") {
+                const QString what = fromStd(p.raw.value("phase", std::string("?")));
+                log_->appendPlainText(QStringLiteral("[0] %1…").arg(what));
+                if (stepText_.isEmpty()) setPhase(tr("rank 0: %1…").arg(what));
+            }
+            return;
+    }
     if (points > 1 && p.step == 0) loss_->clear();
     progress_->setValue(static_cast<int>(p.step + 1));
     loss_->append(static_cast<double>(p.step), p.loss);
     maxLoss_ = std::max(maxLoss_, p.loss);
     if (auto* y = qobject_cast<QValueAxis*>(lossChart_->chart()->axes(Qt::Vertical).value(0))) y->setRange(0, maxLoss_ * 1.1);
-    status_->setText(tr("%1step %2 · loss %3 · %4")
-                         .arg(points > 1 ? tr("run %1 of %2 · ").arg(pointIndex + 1).arg(points) : QString())
-                         .arg(p.step)
-                         .arg(p.loss, 0, 'f', 4)
-                         .arg(formatRate(p.rate, fromStd(p.rate_unit))));
+    stepText_ = tr("step %1 · loss %2 · %3").arg(p.step).arg(p.loss, 0, 'f', 4).arg(formatRate(p.rate, fromStd(p.rate_unit)));
+    updateStatus();
     emit progressed(p.step, p.loss);
 }
 
 void ExperimentPage::onFinished(int status, const QString& reason) {
     running_ = false;
+    ticker_->stop();
     cancel_->setEnabled(false);
     cancelFlag_.reset();
     const auto st = static_cast<traces::RunStatus>(status);
     const QString output = output_->text().trimmed();
     status_->setText(st == traces::RunStatus::Completed
-                         ? tr("Completed: written to %1").arg(output)
+                         ? tr("Completed: written to %1 (run folders in %2)").arg(output, runsFolder())
                          : tr("%1: %2").arg(fromStd(std::string(traces::to_string(st))), reason));
     revalidate();
     emit launchFinished(status, reason, output);

@@ -1,6 +1,7 @@
 // scalescope-cli run / study / calibrate through the real binary, mpirun and scalescope-worker:
 // exit codes, the study recorded in the trace (one run per point with its value), a failing run,
 // the hardware file and its copy in a trace.
+#include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -74,6 +75,9 @@ private slots:
         QCOMPARE(points[0].value, std::string("1"));
         QCOMPARE(points[3].value, std::string("2"));
         QCOMPARE(points[1].repeat, 1);
+        // One fresh run folder per point and repeat, beside the trace file (core::run_study).
+        QCOMPARE(QDir(file("study-runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                 (QStringList{"001-cli-mlp-dp1-r0", "002-cli-mlp-dp1-r1", "003-cli-mlp-dp2-r0", "004-cli-mlp-dp2-r1"}));
         // The summary: speedup of the reference point is its p.
         const json out = json::parse(r.out);
         QCOMPARE(out["study"].size(), size_t(2));
@@ -104,6 +108,30 @@ private slots:
         QCOMPARE(runs[0].status, RunStatus::Failed);
         QVERIFY2(runs[0].failure_reason.find("injected fault at step 2") != std::string::npos,
                  runs[0].failure_reason.c_str());
+    }
+
+    // A failed point does not stop the study (exit 1, every point recorded) unless
+    // --stop-on-failure. Rank 1 fails at step 2: only the dp=2 point has a rank 1.
+    void study_goes_on_past_a_failed_point() {
+        const QString spec = write_spec("flaky.json", {{"training", {{"steps", 4}}},
+                                                       {"launch", {{"env", {{"SCALESCOPE_WORKER_FAULT", "1:2"}}}}}});
+        Result r = cli({"study", spec, "--vary", "dp=2,1", "-o", file("flaky.sqlite"), "--quiet"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.find("[1/2 2] failed") != std::string::npos && r.err.find("[2/2 1] completed") != std::string::npos,
+                 r.err.c_str());
+        {
+            TraceReader rd(file("flaky.sqlite").toStdString());
+            const auto points = rd.study_runs(rd.studies().at(0).id);
+            QCOMPARE(points.size(), size_t(2));
+            for (const auto& p : points)
+                QCOMPARE(rd.run(p.run).status, p.value == "2" ? RunStatus::Failed : RunStatus::Completed);
+        }
+        r = cli({"study", spec, "--vary", "dp=2,1", "-o", file("flaky-stop.sqlite"), "--quiet", "--stop-on-failure"});
+        QCOMPARE(r.code, 1);
+        TraceReader rd(file("flaky-stop.sqlite").toStdString());
+        QCOMPARE(rd.study_runs(rd.studies().at(0).id).size(), size_t(1));
+        QCOMPARE(rd.study_runs(rd.studies().at(0).id)[0].value, std::string("2"));
+        QCOMPARE(rd.runs().size(), size_t(1));
     }
 
     void bad_input_exits_2() {

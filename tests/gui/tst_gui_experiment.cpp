@@ -1,11 +1,31 @@
 // The Experiment page: live validation names the field and rule, the derived world size, the study
 // plan; Launch runs a tiny real training job under mpirun (progress and the finished trace through
-// QSignalSpy) and Cancel stops a long one, which is recorded as cancelled.
+// QSignalSpy) and Cancel stops a long one, which is recorded as cancelled. Every launch gets a fresh
+// run folder (two in a row both complete), a study lands in the same folders and study record as
+// the CLI's, Checks refuse a launch that would fail, the phases before the first step are told, the
+// worker output shows rank 0's own lines, a study's commands are every point's, a spec file opened
+// in the window loads into the form (and launches what the file says), and the page fits 1024x700.
 #include <QApplication>
+#include <QClipboard>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gui/app/mainwindow.h"
 #include "gui/experiment/experimentpage.h"
 #include "traces/reader.h"
 
@@ -18,6 +38,8 @@ class ExperimentTest : public QObject {
 private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
+        QCoreApplication::setOrganizationName(QStringLiteral("ScaleScopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_gui_experiment"));
 #ifdef SCALESCOPE_WORKER_PATH
         qputenv("SCALESCOPE_WORKER", SCALESCOPE_WORKER_PATH);
 #endif
@@ -126,6 +148,360 @@ private slots:
         QVERIFY(progress.last().at(0).toLongLong() < 100000 - 1);
         ss::traces::TraceReader rd(out.toStdString());
         QCOMPARE(rd.runs().at(0).status, ss::traces::RunStatus::Cancelled);
+    }
+
+    // Item 1: the second Launch from the same page gets a fresh run folder and completes.
+    void secondLaunchGetsAFreshRunFolder() {
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "again";
+        f.steps = 2;
+        f.globalBatch = 4;
+        page.setForm(f);
+        const QString out = dir_.filePath(QStringLiteral("again/again.sqlite"));  // its folder is made
+        const QString root = dir_.filePath(QStringLiteral("again-root"));
+        page.setOutput(out, root);
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        for (int i = 0; i < 2; ++i) {
+            QVERIFY2(page.canLaunch(), qPrintable(page.validationMessages().join(QLatin1Char('\n'))));
+            page.launch();
+            QVERIFY(finished.wait(240000));
+            QCOMPARE(finished.count(), i + 1);
+            QVERIFY2(finished.last().at(0).toInt() == static_cast<int>(ss::traces::RunStatus::Completed),
+                     qPrintable(finished.last().at(1).toString()));
+        }
+        QCOMPARE(QDir(root).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                 (QStringList{QStringLiteral("001-again"), QStringLiteral("002-again")}));
+        ss::traces::TraceReader rd(out.toStdString());
+        QCOMPARE(rd.runs().size(), size_t(2));
+        for (const auto& r : rd.runs()) QCOMPARE(r.status, ss::traces::RunStatus::Completed);
+    }
+
+    // Item 1: a study launched on the page lands in the same run folders and study record as
+    // `scalescope-cli study` of the same spec.
+    void studyMatchesTheCli() {
+#ifndef SCALESCOPE_CLI
+        QSKIP("scalescope-cli is not built");
+#else
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "cmp";
+        f.steps = 2;
+        f.globalBatch = 4;
+        page.setForm(f);
+        page.setStudy(true, {QStringLiteral("dp=1,2")});
+        const QString gui = dir_.filePath(QStringLiteral("cmp-gui.sqlite"));
+        page.setOutput(gui);  // runs folder: the default, cmp-gui-runs
+        QVERIFY2(page.canLaunch(), qPrintable(page.validationMessages().join(QLatin1Char('\n'))));
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(480000));
+        QVERIFY2(finished.first().at(0).toInt() == static_cast<int>(ss::traces::RunStatus::Completed),
+                 qPrintable(finished.first().at(1).toString()));
+
+        const QString spec = dir_.filePath(QStringLiteral("cmp.json"));
+        {
+            std::ofstream o(spec.toStdString());
+            o << f.toJson().dump(2);
+        }
+        const QString cli = dir_.filePath(QStringLiteral("cmp-cli.sqlite"));
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("study"), spec, QStringLiteral("--vary"),
+                                                 QStringLiteral("dp=1,2"), QStringLiteral("-o"), cli, QStringLiteral("--quiet")});
+        QVERIFY(p.waitForFinished(480000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+
+        const auto folders = [](const QString& root) { return QDir(root).entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const QStringList guiFolders = folders(dir_.filePath(QStringLiteral("cmp-gui-runs")));
+        QCOMPARE(guiFolders, (QStringList{QStringLiteral("001-cmp-dp1"), QStringLiteral("002-cmp-dp2")}));
+        QCOMPARE(folders(dir_.filePath(QStringLiteral("cmp-cli-runs"))), guiFolders);
+        ss::traces::TraceReader g(gui.toStdString()), c(cli.toStdString());
+        QCOMPARE(g.studies().size(), size_t(1));
+        QCOMPARE(c.studies().size(), size_t(1));
+        QCOMPARE(g.studies()[0].name, c.studies()[0].name);
+        QCOMPARE(g.studies()[0].name, std::string("cmp study"));
+        QCOMPARE(g.studies()[0].variable, c.studies()[0].variable);
+        QCOMPARE(g.studies()[0].scaling, c.studies()[0].scaling);
+        const auto gr = g.study_runs(g.studies()[0].id), cr = c.study_runs(c.studies()[0].id);
+        QCOMPARE(gr.size(), size_t(2));
+        QCOMPARE(gr.size(), cr.size());
+        for (size_t i = 0; i < gr.size(); ++i) {
+            QCOMPARE(gr[i].value, cr[i].value);
+            QCOMPARE(gr[i].p, cr[i].p);
+            QCOMPARE(gr[i].repeat, cr[i].repeat);
+            QCOMPARE(g.run(gr[i].run).name, c.run(cr[i].run).name);
+            QCOMPARE(g.run(gr[i].run).status, ss::traces::RunStatus::Completed);
+        }
+#endif
+    }
+
+    // Item 1: Checks say before a launch that it would fail, and then do not call the spec valid.
+    void checksRefuseALaunchThatWouldFail() {
+        ExperimentPage page;
+        page.setForm(ExperimentForm{});
+        auto* list = page.findChild<QListWidget*>(QStringLiteral("validationMessages"));
+        QVERIFY(list);
+        auto lines = [list] {
+            QStringList l;
+            for (int i = 0; i < list->count(); ++i) l << list->item(i)->text();
+            return l.join(QLatin1Char('\n'));
+        };
+        const QString notATrace = dir_.filePath(QStringLiteral("notes.sqlite"));
+        {
+            QFile nf(notATrace);
+            QVERIFY(nf.open(QIODevice::WriteOnly));
+            nf.write("these are my notes, not a trace\n");
+        }
+        page.setOutput(notATrace, dir_.filePath(QStringLiteral("notes-runs")));
+        QVERIFY(!page.canLaunch());
+        QVERIFY2(lines().contains(QStringLiteral("notes.sqlite")) && lines().contains(QStringLiteral("cannot take runs")),
+                 qPrintable(lines()));
+        QVERIFY2(!lines().contains(QStringLiteral("✓")), qPrintable(lines()));
+        // A runs folder that is a file.
+        page.setOutput(dir_.filePath(QStringLiteral("fine.sqlite")), notATrace);
+        QVERIFY(!page.canLaunch());
+        QVERIFY2(lines().contains(QStringLiteral("runs folder")) && lines().contains(QStringLiteral("not a folder")),
+                 qPrintable(lines()));
+        // Both fine: the check names the run folder the launch will make.
+        page.setOutput(dir_.filePath(QStringLiteral("fine.sqlite")), dir_.filePath(QStringLiteral("fine-root")));
+        QVERIFY(page.canLaunch());
+        QVERIFY2(lines().contains(QStringLiteral("✓")) && lines().contains(QStringLiteral("fine-root/001-experiment")),
+                 qPrintable(lines()));
+    }
+
+    // Item 21: before the first step, the page says what the run is doing (the launcher starting
+    // the ranks, then rank 0's phases), with the elapsed seconds.
+    void phasesBeforeTheFirstStep() {
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "phases";
+        f.steps = 2;
+        f.globalBatch = 4;
+        page.setForm(f);
+        page.setOutput(dir_.filePath(QStringLiteral("phases.sqlite")));
+        QStringList seen;  // phases and steps in the order they arrived
+        connect(&page, &ExperimentPage::phaseChanged, this, [&](const QString& t) { seen << t; });
+        connect(&page, &ExperimentPage::progressed, this, [&](qlonglong s, double) { seen << QStringLiteral("step %1").arg(s); });
+        QStringList statuses;
+        connect(&page, &ExperimentPage::phaseChanged, this, [&](const QString&) { statuses << page.statusText(); });
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(240000));
+        QCOMPARE(finished.first().at(0).toInt(), static_cast<int>(ss::traces::RunStatus::Completed));
+        const int firstStep = static_cast<int>(seen.indexOf(QStringLiteral("step 0")));
+        QVERIFY2(firstStep > 0, qPrintable(seen.join(QLatin1Char('|'))));
+        const QStringList before = seen.mid(0, firstStep);
+        auto has = [&](const QString& t) {
+            return std::any_of(before.begin(), before.end(), [&](const QString& s) { return s.contains(t); });
+        };
+        QVERIFY2(has(QStringLiteral("starting 1 rank (mpirun)")), qPrintable(before.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("rank 0: clock sync")), qPrintable(before.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("rank 0: loading data")), qPrintable(before.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("rank 0: building model")), qPrintable(before.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("rank 0: running step 0")), qPrintable(before.join(QLatin1Char('|'))));
+        // The status line carries the phase and the seconds since the run started.
+        QVERIFY(!statuses.isEmpty());
+        const QRegularExpression withSeconds(QStringLiteral("^rank 0: .+… · \\d+ s$"));
+        QVERIFY2(std::any_of(statuses.begin(), statuses.end(), [&](const QString& t) { return withSeconds.match(t).hasMatch(); }),
+                 qPrintable(statuses.join(QLatin1Char('|'))));
+    }
+
+    // Item 16: the worker-output pane is labelled and shows rank 0's own output; only its progress
+    // JSON lines (the curve) are left out. A stand-in worker prints both.
+    void workerOutputShowsRankZero() {
+        const QString script = dir_.filePath(QStringLiteral("fake-worker.sh"));
+        {
+            QFile sf(script);
+            QVERIFY(sf.open(QIODevice::WriteOnly));
+            sf.write("#!/bin/sh\n"
+                     "echo 'hello from rank 0'\n"
+                     "echo '{\"event\":\"step\",\"step\":0,\"loss\":1.5,\"elapsed_s\":0.1}'\n"
+                     "echo 'a warning on stderr' >&2\n");
+            sf.setPermissions(sf.permissions() | QFileDevice::ExeOwner);
+        }
+        const QByteArray saved = qgetenv("SCALESCOPE_WORKER");
+        qputenv("SCALESCOPE_WORKER", script.toLocal8Bit());
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "fake";
+        f.steps = 1;
+        f.globalBatch = 4;
+        page.setForm(f);
+        page.setOutput(dir_.filePath(QStringLiteral("fake.sqlite")));
+        auto* log = page.findChild<QPlainTextEdit*>(QStringLiteral("workerOutput"));
+        QVERIFY(log);
+        auto* label = page.findChild<QLabel*>(QStringLiteral("workerOutputLabel"));
+        QVERIFY(label);
+        QVERIFY(label->text().contains(QStringLiteral("Worker output")));
+        QSignalSpy progress(&page, &ExperimentPage::progressed);
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(120000));
+        qputenv("SCALESCOPE_WORKER", saved);
+        const QString text = log->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("[0] hello from rank 0")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("[0] a warning on stderr")), qPrintable(text));
+        QVERIFY2(!text.contains(QStringLiteral("\"event\"")), qPrintable(text));  // the step line is the curve
+        QCOMPARE(progress.count(), 1);
+        QCOMPARE(progress.first().at(1).toDouble(), 1.5);
+    }
+
+    // Item 17: in study mode the Command box (and Copy command) hold every point's command, the
+    // same text `scalescope-cli study --dry-run` prints.
+    void studyCommandListsEveryPoint() {
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "cmds";
+        page.setForm(f);
+        const QString out = dir_.filePath(QStringLiteral("cmds.sqlite"));
+        page.setOutput(out);
+        QCOMPARE(page.commandText().count(QStringLiteral("scalescope-worker")), 1);
+        page.setStudy(true, {QStringLiteral("dp=1,2,4")}, 2);
+        const QString cmd = page.commandText();
+        QCOMPARE(cmd.count(QStringLiteral("scalescope-worker")), 6);  // 3 values x 2 repeats
+        QCOMPARE(cmd.count(QStringLiteral("# point ")), 6);
+        for (const char* np : {"-np 1 ", "-np 2 ", "-np 4 "}) QVERIFY2(cmd.contains(QLatin1String(np)), qPrintable(cmd));
+        QVERIFY2(cmd.contains(QStringLiteral("cmds-runs/NNN-cmds-dp4-r1/spec.json")), qPrintable(cmd));
+        auto* copy = page.findChild<QPushButton*>(QStringLiteral("copyCommand"));
+        QVERIFY(copy);
+        copy->click();
+        QCOMPARE(QApplication::clipboard()->text(), cmd);
+#ifdef SCALESCOPE_CLI
+        const QString spec = dir_.filePath(QStringLiteral("cmds.json"));
+        {
+            std::ofstream o(spec.toStdString());
+            o << f.toJson().dump(2);
+        }
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("study"), spec, QStringLiteral("--vary"), QStringLiteral("dp=1,2,4"),
+                                                 QStringLiteral("--repeat"), QStringLiteral("2"), QStringLiteral("-o"), out,
+                                                 QStringLiteral("--dry-run")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString cli = QString::fromUtf8(p.readAllStandardOutput());
+        QCOMPARE(cmd.section(QLatin1Char('\n'), 1), cli);  // after the page's one comment line
+#endif
+    }
+
+    // Item 11: a spec file opened in the window goes to the Experiment form (not to the trace
+    // reader); a file that is not a spec gets a message naming the problem, not a SQLite error.
+    void specFileOpensInTheExperimentForm() {
+        const QString spec = dir_.filePath(QStringLiteral("opened.json"));
+        {
+            QFile sf(spec);
+            QVERIFY(sf.open(QIODevice::WriteOnly));
+            sf.write("// a spec with a comment and a field the form does not show\n"
+                     "{\"name\": \"from-file\", \"model\": {\"kind\": \"gpt\", \"preset\": \"tiny\"},\n"
+                     " \"training\": {\"steps\": 7, \"global_batch\": 8, \"lr\": 0.0005},\n"
+                     " \"parallel\": {\"dp\": 2}}\n");
+        }
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.showPage(QStringLiteral("timeline"));
+        QSignalSpy failed(&w, &MainWindow::openFailed);
+        w.openFile(spec);
+        QTRY_COMPARE_WITH_TIMEOUT(w.currentPage()->pageId(), QStringLiteral("experiment"), 5000);
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(w.documents()->rowCount(), 0);  // not opened as a trace
+        auto* page = qobject_cast<ExperimentPage*>(w.page(QStringLiteral("experiment")));
+        QVERIFY(page);
+        const ExperimentForm f = page->form();
+        QCOMPARE(f.name, std::string("from-file"));
+        QCOMPARE(f.steps, 7);
+        QCOMPARE(f.globalBatch, 8);
+        QCOMPARE(f.dp, 2);
+        auto* list = page->findChild<QListWidget*>(QStringLiteral("validationMessages"));
+        QVERIFY(list);
+        QString checks;
+        for (int i = 0; i < list->count(); ++i) checks += list->item(i)->text() + QLatin1Char('\n');
+        QVERIFY2(checks.contains(QStringLiteral("training.lr")) && checks.contains(QStringLiteral("opened.json")),
+                 qPrintable(checks));
+
+        // Junk: JSON that is no spec, and text with a .json name.
+        const QString junk = dir_.filePath(QStringLiteral("junk.json"));
+        {
+            QFile jf(junk);
+            QVERIFY(jf.open(QIODevice::WriteOnly));
+            jf.write("{\"colour\": \"red\"}\n");
+        }
+        const QString text = dir_.filePath(QStringLiteral("text.json"));
+        {
+            QFile tf(text);
+            QVERIFY(tf.open(QIODevice::WriteOnly));
+            tf.write("not json at all\n");
+        }
+        for (const QString& bad : {junk, text}) {
+            failed.clear();
+            w.openFile(bad);
+            QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 5000);
+            const QString msg = failed.first().at(1).toString();
+            QVERIFY2(!msg.contains(QStringLiteral("SQLite"), Qt::CaseInsensitive) && !msg.contains(QStringLiteral(".cpp")),
+                     qPrintable(msg));
+            QVERIFY2(msg.contains(QFileInfo(bad).fileName()), qPrintable(msg));
+        }
+        QVERIFY2(failed.first().at(1).toString().contains(QStringLiteral("line 1")), qPrintable(failed.first().at(1).toString()));
+        w.openFile(junk);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 5000);
+        QVERIFY2(failed.last().at(1).toString().contains(QStringLiteral("colour")), qPrintable(failed.last().at(1).toString()));
+        QCOMPARE(page->form().name, std::string("from-file"));  // the form kept the good spec
+    }
+
+    // Item 11: launching a loaded spec runs what the file says, the fields the form lacks included.
+    void loadedSpecLaunchesTheFileFields() {
+        const QString spec = dir_.filePath(QStringLiteral("lr.json"));
+        {
+            QFile sf(spec);
+            QVERIFY(sf.open(QIODevice::WriteOnly));
+            sf.write("{\"name\": \"lr-file\", \"model\": {\"kind\": \"gpt\"},\n"
+                     " \"training\": {\"steps\": 1, \"global_batch\": 4, \"lr\": 0.0005, \"seed\": 77}}\n");
+        }
+        ExperimentPage page;
+        QCOMPARE(page.loadSpecFile(spec), QString());
+        QCOMPARE(page.specFile(), QFileInfo(spec).absoluteFilePath());
+        QCOMPARE(page.document()["training"]["lr"].get<double>(), 0.0005);
+        const QString out = dir_.filePath(QStringLiteral("lr.sqlite"));
+        page.setOutput(out);
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(240000));
+        QCOMPARE(finished.first().at(0).toInt(), static_cast<int>(ss::traces::RunStatus::Completed));
+        const auto runs = ss::traces::TraceReader(out.toStdString()).runs();
+        QCOMPARE(runs.size(), size_t(1));
+        const nlohmann::json s = nlohmann::json::parse(runs[0].spec_json);
+        QCOMPARE(s["training"]["lr"].get<double>(), 0.0005);
+        QCOMPARE(s["training"]["seed"].get<int>(), 77);
+        QCOMPARE(runs[0].name, std::string("lr-file"));
+        // Forgetting the file drops its other fields.
+        page.forgetSpecFile();
+        QVERIFY(!page.document()["training"].contains("lr"));
+        // A bad spec names the field and leaves the form as it was.
+        const QString bad = dir_.filePath(QStringLiteral("bad.json"));
+        {
+            QFile bf(bad);
+            QVERIFY(bf.open(QIODevice::WriteOnly));
+            bf.write("{\"model\": {\"kind\": \"gpt\"}, \"training\": {\"stepz\": 3}}");
+        }
+        const QString err = page.loadSpecFile(bad);
+        QVERIFY2(err.contains(QStringLiteral("training.stepz")), qPrintable(err));
+        QCOMPARE(page.form().name, std::string("lr-file"));
+    }
+
+    // Item 9: at 1024x700 the page needs no horizontal scrolling.
+    void fitsAt1024x700() {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1024, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.showPage(QStringLiteral("experiment"));
+        QWidget* page = w.page(QStringLiteral("experiment"));
+        QScrollArea* scroll = nullptr;
+        for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget()) scroll = qobject_cast<QScrollArea*>(p);
+        QVERIFY(scroll);
+        QTest::qWait(50);
+        QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(),
+                 qPrintable(QStringLiteral("page needs %1 px, has %2").arg(page->minimumSizeHint().width()).arg(scroll->viewport()->width())));
+        QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
     }
 };
 
