@@ -66,7 +66,8 @@ QStringList chartTexts(const QChart* chart) {
 
 QImage renderChart(QChartView* view, QSize size, QStringList* texts) {
     QImage img(size, QImage::Format_ARGB32_Premultiplied);
-    img.fill(view->backgroundBrush().color().isValid() ? view->backgroundBrush().color() : QColor(Qt::white));
+    img.fill(view->backgroundBrush().color().isValid() ? view->backgroundBrush().color()
+                                                       : QColor(Qt::white));
     withChartAt(view, size, [&](QChart* chart, const QRectF& source) {
         if (texts) *texts = chartTexts(chart);
         QPainter p(&img);
@@ -77,7 +78,9 @@ QImage renderChart(QChartView* view, QSize size, QStringList* texts) {
     return img;
 }
 
-bool saveChartPng(QChartView* view, const QString& path, QSize size) { return renderChart(view, size).save(path, "PNG"); }
+bool saveChartPng(QChartView* view, const QString& path, QSize size) {
+    return renderChart(view, size).save(path, "PNG");
+}
 
 bool saveChartSvg(QChartView* view, const QString& path, QSize size, const QString& title) {
     QSvgGenerator gen;
@@ -96,7 +99,9 @@ bool saveChartSvg(QChartView* view, const QString& path, QSize size, const QStri
     return ok;
 }
 
-bool saveWidgetPng(QWidget* w, const QString& path) { return w->grab().save(path, "PNG"); }
+bool saveWidgetPng(QWidget* w, const QString& path) {
+    return w->grab().save(path, "PNG");
+}
 
 bool saveWidgetSvg(QWidget* w, const QString& path, const QString& title) {
     QSvgGenerator gen;
@@ -115,8 +120,10 @@ QSize askExportSize(QWidget* parent, QSize current) {
     QDialog d(parent);
     d.setWindowTitle(QObject::tr("Export size"));
     auto* presets = new QComboBox;
-    for (const QSize& s : kExportPresets) presets->addItem(QStringLiteral("%1 × %2").arg(s.width()).arg(s.height()), s);
-    presets->addItem(QObject::tr("as on screen (%1 × %2)").arg(current.width()).arg(current.height()), current);
+    for (const QSize& s : kExportPresets)
+        presets->addItem(QStringLiteral("%1 × %2").arg(s.width()).arg(s.height()), s);
+    presets->addItem(
+        QObject::tr("as on screen (%1 × %2)").arg(current.width()).arg(current.height()), current);
     auto* w = new QSpinBox;
     auto* h = new QSpinBox;
     for (QSpinBox* b : {w, h}) {
@@ -148,19 +155,23 @@ void addExportActions(QChartView* view, const QString& baseName) {
     QObject::connect(png, &QAction::triggered, view, [view, baseName] {
         const QSize size = askExportSize(view, view->size());
         if (!size.isValid()) return;
-        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export chart"), baseName + QStringLiteral(".png"),
+        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export chart"),
+                                                          baseName + QStringLiteral(".png"),
                                                           QObject::tr("PNG images (*.png)"));
         if (!path.isEmpty() && !saveChartPng(view, path, size))
-            QMessageBox::warning(view, QObject::tr("Export chart"), QObject::tr("Cannot write %1.").arg(path));
+            QMessageBox::warning(view, QObject::tr("Export chart"),
+                                 QObject::tr("Cannot write %1.").arg(path));
     });
     auto* svg = new QAction(QObject::tr("Export SVG…"), view);
     QObject::connect(svg, &QAction::triggered, view, [view, baseName] {
         const QSize size = askExportSize(view, view->size());
         if (!size.isValid()) return;
-        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export chart"), baseName + QStringLiteral(".svg"),
+        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export chart"),
+                                                          baseName + QStringLiteral(".svg"),
                                                           QObject::tr("SVG images (*.svg)"));
         if (!path.isEmpty() && !saveChartSvg(view, path, size, baseName))
-            QMessageBox::warning(view, QObject::tr("Export chart"), QObject::tr("Cannot write %1.").arg(path));
+            QMessageBox::warning(view, QObject::tr("Export chart"),
+                                 QObject::tr("Cannot write %1.").arg(path));
     });
     view->addAction(png);
     view->addAction(svg);
@@ -170,17 +181,21 @@ void addExportActions(QWidget* view, const QString& baseName) {
     view->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto* png = new QAction(QObject::tr("Export PNG…"), view);
     QObject::connect(png, &QAction::triggered, view, [view, baseName] {
-        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export"), baseName + QStringLiteral(".png"),
+        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export"),
+                                                          baseName + QStringLiteral(".png"),
                                                           QObject::tr("PNG images (*.png)"));
         if (!path.isEmpty() && !saveWidgetPng(view, path))
-            QMessageBox::warning(view, QObject::tr("Export"), QObject::tr("Cannot write %1.").arg(path));
+            QMessageBox::warning(view, QObject::tr("Export"),
+                                 QObject::tr("Cannot write %1.").arg(path));
     });
     auto* svg = new QAction(QObject::tr("Export SVG…"), view);
     QObject::connect(svg, &QAction::triggered, view, [view, baseName] {
-        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export"), baseName + QStringLiteral(".svg"),
+        const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export"),
+                                                          baseName + QStringLiteral(".svg"),
                                                           QObject::tr("SVG images (*.svg)"));
         if (!path.isEmpty() && !saveWidgetSvg(view, path, baseName))
-            QMessageBox::warning(view, QObject::tr("Export"), QObject::tr("Cannot write %1.").arg(path));
+            QMessageBox::warning(view, QObject::tr("Export"),
+                                 QObject::tr("Cannot write %1.").arg(path));
     });
     view->addAction(png);
     view->addAction(svg);

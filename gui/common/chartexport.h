@@ -14,7 +14,8 @@ class QChartView;
 namespace ss::gui {
 
 // Presets offered by the export dialog (the first is the default).
-inline const QSize kExportPresets[] = {QSize(1600, 1000), QSize(1920, 1080), QSize(1280, 800), QSize(1200, 900)};
+inline const QSize kExportPresets[] = {QSize(1600, 1000), QSize(1920, 1080), QSize(1280, 800),
+                                       QSize(1200, 900)};
 
 // The texts a chart shows as laid out now (title, axis labels and titles, legend): an elided one
 // ends in "..." (Qt Charts' ellipsis).

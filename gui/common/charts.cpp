@@ -30,7 +30,9 @@ struct Step {
     double m = 1;
     int e = 0;
     double value() const { return e >= 0 ? m * std::pow(10.0, e) : m / std::pow(10.0, -e); }
-    double times(double k) const { return e >= 0 ? k * m * std::pow(10.0, e) : k * m / std::pow(10.0, -e); }
+    double times(double k) const {
+        return e >= 0 ? k * m * std::pow(10.0, e) : k * m / std::pow(10.0, -e);
+    }
 };
 
 Step niceStepOf(double lo, double hi, int maxCount) {
@@ -52,7 +54,9 @@ Step niceStepOf(double lo, double hi, int maxCount) {
 }
 }  // namespace
 
-double niceStep(double lo, double hi, int maxCount) { return niceStepOf(lo, hi, maxCount).value(); }
+double niceStep(double lo, double hi, int maxCount) {
+    return niceStepOf(lo, hi, maxCount).value();
+}
 
 std::vector<double> niceTicks(double lo, double hi, int maxCount) {
     if (!std::isfinite(lo) || !std::isfinite(hi)) return {};
@@ -81,9 +85,11 @@ QString formatTick(double v, double step) {
     return QString::number(v, 'f', decimals);
 }
 
-std::vector<int> processTicks(const std::vector<int>& measured, double lo, double hi, int maxCount, bool log2) {
+std::vector<int> processTicks(const std::vector<int>& measured, double lo, double hi, int maxCount,
+                              bool log2) {
     std::vector<int> cand;
-    const int ilo = static_cast<int>(std::ceil(lo - 1e-9)), ihi = static_cast<int>(std::floor(hi + 1e-9));
+    const int ilo = static_cast<int>(std::ceil(lo - 1e-9)),
+              ihi = static_cast<int>(std::floor(hi + 1e-9));
     for (int p : measured)
         if (p >= ilo && p <= ihi) cand.push_back(p);
     for (long long p = 1; p <= ihi; p *= 2)
@@ -105,7 +111,8 @@ std::vector<int> processTicks(const std::vector<int>& measured, double lo, doubl
 
 namespace {
 // A QCategoryAxis whose labels sit on their values: full control over every tick's text.
-QCategoryAxis* tickAxis(const std::vector<std::pair<double, QString>>& ticks, double lo, double hi) {
+QCategoryAxis* tickAxis(const std::vector<std::pair<double, QString>>& ticks, double lo,
+                        double hi) {
     auto* a = new QCategoryAxis;
     a->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     a->setStartValue(lo);
@@ -138,7 +145,8 @@ QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>
         return a;
     }
     std::vector<std::pair<double, QString>> ticks;
-    for (int p : processTicks(measuredP, lo, hi, 7, false)) ticks.push_back({double(p), QString::number(p)});
+    for (int p : processTicks(measuredP, lo, hi, 7, false))
+        ticks.push_back({double(p), QString::number(p)});
     auto* a = tickAxis(ticks, lo, hi);
     a->setTitleText(QObject::tr("processes p"));
     return a;
@@ -169,9 +177,13 @@ protected:
 };
 }  // namespace
 
-ChartView::ChartView(QWidget* parent) : QChartView(parent) { PaletteWatcher::instance()->views.push_back(this); }
+ChartView::ChartView(QWidget* parent) : QChartView(parent) {
+    PaletteWatcher::instance()->views.push_back(this);
+}
 
-ChartView::~ChartView() { PaletteWatcher::instance()->views.removeAll(this); }
+ChartView::~ChartView() {
+    PaletteWatcher::instance()->views.removeAll(this);
+}
 
 void ChartView::restyle() {
     const QPalette pal = QApplication::palette(this);
@@ -181,7 +193,8 @@ void ChartView::restyle() {
 
 bool ChartView::event(QEvent* e) {
     const bool r = QChartView::event(e);
-    if (e->type() == QEvent::PaletteChange || e->type() == QEvent::ApplicationPaletteChange) restyle();
+    if (e->type() == QEvent::PaletteChange || e->type() == QEvent::ApplicationPaletteChange)
+        restyle();
     return r;
 }
 
@@ -245,8 +258,9 @@ void styleChart(QChart* chart, const QPalette& pal) {
     }
 }
 
-QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo, double hi,
-                         bool logSteps, QColor color, Qt::PenStyle style, double yMin, double yMax) {
+QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps, QColor color, Qt::PenStyle style, double yMin,
+                         double yMax) {
     auto* s = new QLineSeries;
     s->setName(name);
     const int n = 120;
@@ -265,7 +279,8 @@ QLineSeries* curveSeries(const QString& name, const std::function<double(double)
     return s;
 }
 
-QLineSeries* idealSeries(const QString& name, const std::function<double(double)>& f, double lo, double hi, bool logSteps) {
+QLineSeries* idealSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps) {
     QLineSeries* s = curveSeries(name, f, lo, hi, logSteps, QColor(0x80, 0x86, 0x8e), Qt::DashLine);
     QPen p = s->pen();
     p.setWidthF(1.5);
@@ -274,6 +289,8 @@ QLineSeries* idealSeries(const QString& name, const std::function<double(double)
     return s;
 }
 
-void markForeground(QAbstractSeries* s) { s->setProperty(kRole, QStringLiteral("foreground")); }
+void markForeground(QAbstractSeries* s) {
+    s->setProperty(kRole, QStringLiteral("foreground"));
+}
 
 }  // namespace ss::gui

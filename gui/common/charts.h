@@ -29,7 +29,8 @@ std::vector<double> niceTicks(double lo, double hi, int maxCount);
 QString formatTick(double v, double step);
 // Integer process-count ticks within [lo, hi]: the measured p and the powers of two, thinned (from
 // the top) so neighbours stay at least (hi − lo)/maxCount apart (log₂ distance when `log2`).
-std::vector<int> processTicks(const std::vector<int>& measured, double lo, double hi, int maxCount, bool log2);
+std::vector<int> processTicks(const std::vector<int>& measured, double lo, double hi, int maxCount,
+                              bool log2);
 
 // ---- Axes ----
 // A value axis over at least [lo, hi], widened to nice ticks, each labelled with formatTick.
@@ -62,13 +63,16 @@ void setChart(QChartView* view, QChart* chart);
 void styleChart(QChart* chart, const QPalette& palette);
 
 // A polyline of f(p) for p from lo to hi (geometric steps when `logSteps`).
-QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo, double hi,
-                         bool logSteps, QColor color, Qt::PenStyle style = Qt::SolidLine,
-                         double yMin = -1e300, double yMax = 1e300);  // the curve stops where it leaves [yMin, yMax]
+QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps, QColor color, Qt::PenStyle style = Qt::SolidLine,
+                         double yMin = -1e300,
+                         double yMax = 1e300);  // the curve stops where it leaves [yMin, yMax]
 // The ideal line: dashed, grey in either palette, thinner than the fitted laws, so it never reads
 // as a law. `name` says what it is ("ideal (S = p)").
-QLineSeries* idealSeries(const QString& name, const std::function<double(double)>& f, double lo, double hi, bool logSteps);
-// Marks a series as drawn in the palette's text colour (measured points), restyled with the palette.
+QLineSeries* idealSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps);
+// Marks a series as drawn in the palette's text colour (measured points), restyled with the
+// palette.
 void markForeground(QAbstractSeries* s);
 
 }  // namespace ss::gui

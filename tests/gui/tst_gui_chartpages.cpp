@@ -45,13 +45,19 @@ QStringList shownTexts(const QChart* chart) {
         const QGraphicsItem* i = stack.back();
         stack.pop_back();
         if (!i->isVisible()) continue;
-        if (const auto* t = dynamic_cast<const QGraphicsTextItem*>(i); t && !t->toPlainText().isEmpty()) out << t->toPlainText();
-        if (const auto* t = dynamic_cast<const QGraphicsSimpleTextItem*>(i); t && !t->text().isEmpty()) out << t->text();
+        if (const auto* t = dynamic_cast<const QGraphicsTextItem*>(i);
+            t && !t->toPlainText().isEmpty())
+            out << t->toPlainText();
+        if (const auto* t = dynamic_cast<const QGraphicsSimpleTextItem*>(i);
+            t && !t->text().isEmpty())
+            out << t->text();
         for (const QGraphicsItem* c : i->childItems()) stack.push_back(c);
     }
     return out;
 }
-bool elided(const QString& s) { return s.contains(QStringLiteral("...")) || s.contains(QChar(0x2026)); }
+bool elided(const QString& s) {
+    return s.contains(QStringLiteral("...")) || s.contains(QChar(0x2026));
+}
 QStringList elidedOf(const QStringList& texts) {
     QStringList out;
     for (const QString& t : texts)
@@ -143,20 +149,26 @@ private slots:
         QVERIFY(page);
         // Warnings: no interval, and the p = 64 projection is an extrapolation.
         const QString warn = warningsOf(page);
-        QVERIFY2(warn.contains(QStringLiteral("every law passes through them; no interval")), qPrintable(warn));
-        QVERIFY2(warn.contains(QStringLiteral("32x the largest measured p (2): an extrapolation")), qPrintable(warn));
+        QVERIFY2(warn.contains(QStringLiteral("every law passes through them; no interval")),
+                 qPrintable(warn));
+        QVERIFY2(warn.contains(QStringLiteral("32x the largest measured p (2): an extrapolation")),
+                 qPrintable(warn));
         // No band for an interval that does not exist.
         QChart* cs = chartView(page, QStringLiteral("Speedup"))->chart();
-        for (QAbstractSeries* s : cs->series()) QVERIFY2(!qobject_cast<QAreaSeries*>(s), qPrintable(s->name()));
+        for (QAbstractSeries* s : cs->series())
+            QVERIFY2(!qobject_cast<QAreaSeries*>(s), qPrintable(s->name()));
         // The projection table says so too.
         const QAbstractItemModel* pm = tableWith(page, QStringLiteral("Speedup CI"));
         QVERIFY(pm);
         QVERIFY(pm->rowCount() > 0);
-        const int ci = column(pm, QStringLiteral("Speedup CI")), note = column(pm, QStringLiteral("Note"));
+        const int ci = column(pm, QStringLiteral("Speedup CI")),
+                  note = column(pm, QStringLiteral("Note"));
         QVERIFY(ci >= 0 && note >= 0);
         for (int r = 0; r < pm->rowCount(); ++r) {
-            QVERIFY2(pm->index(r, ci).data().toString().contains(QStringLiteral("no interval")), qPrintable(pm->index(r, ci).data().toString()));
-            QVERIFY(pm->index(r, note).data().toString().contains(QStringLiteral("extrapolation: 32×")));
+            QVERIFY2(pm->index(r, ci).data().toString().contains(QStringLiteral("no interval")),
+                     qPrintable(pm->index(r, ci).data().toString()));
+            QVERIFY(pm->index(r, note).data().toString().contains(
+                QStringLiteral("extrapolation: 32×")));
         }
         // Ticks: integer process counts; the Karp–Flatt axis has a 0 and no exponent.
         for (const char* name : {"Speedup", "Efficiency", "Karp"}) {
@@ -196,14 +208,17 @@ private slots:
         QCOMPARE(chart->backgroundBrush().color(), dark.color(QPalette::Base));
         QCOMPARE(chart->titleBrush().color(), dark.color(QPalette::Text));
         QCOMPARE(chart->legend()->labelColor(), dark.color(QPalette::Text));
-        for (QAbstractAxis* a : chart->axes()) QCOMPARE(a->labelsColor(), dark.color(QPalette::Text));
+        for (QAbstractAxis* a : chart->axes())
+            QCOMPARE(a->labelsColor(), dark.color(QPalette::Text));
         // The ideal line: named, dashed, grey, thinner than the laws and unlike any law's colour.
         QLineSeries* ideal = nullptr;
         QList<QLineSeries*> laws;
         for (QAbstractSeries* s : chart->series())
             if (auto* l = qobject_cast<QLineSeries*>(s)) {
-                if (l->name() == QStringLiteral("ideal (S = p)")) ideal = l;
-                else if (!l->name().isEmpty()) laws << l;
+                if (l->name() == QStringLiteral("ideal (S = p)"))
+                    ideal = l;
+                else if (!l->name().isEmpty())
+                    laws << l;
             }
         QVERIFY(ideal);
         QVERIFY(!laws.isEmpty());
@@ -232,29 +247,34 @@ private slots:
         QVERIFY(openAndShow(w, QStringLiteral("compare")));
         auto* page = waitPage<ComparePage>(w, summaryShown);
         QVERIFY(page);
-        // The summary table: the one of the two metric tables (summary, breakdown parts) with the step time.
+        // The summary table: the one of the two metric tables (summary, breakdown parts) with the
+        // step time.
         TablePanel* panel = nullptr;
         for (TablePanel* t : page->findChildren<TablePanel*>()) {
             const QAbstractItemModel* m = t->view()->model();
             const int c = column(m, QStringLiteral("Metric"));
-            if (c >= 0 && (rowWith(m, c, QStringLiteral("step time (median)")) >= 0 || rowWith(m, c, QStringLiteral("step_time_median")) >= 0))
+            if (c >= 0 && (rowWith(m, c, QStringLiteral("step time (median)")) >= 0 ||
+                           rowWith(m, c, QStringLiteral("step_time_median")) >= 0))
                 panel = t;
         }
         QVERIFY(panel);
         const QAbstractItemModel* sm = panel->view()->model();
-        const int metric = column(sm, QStringLiteral("Metric")), a = column(sm, QStringLiteral("A")),
-                  b = column(sm, QStringLiteral("B")), change = column(sm, QStringLiteral("Change (%)")),
+        const int metric = column(sm, QStringLiteral("Metric")),
+                  a = column(sm, QStringLiteral("A")), b = column(sm, QStringLiteral("B")),
+                  change = column(sm, QStringLiteral("Change (%)")),
                   note = column(sm, QStringLiteral("Note"));
         QVERIFY(metric >= 0 && a >= 0 && b >= 0 && change >= 0 && note >= 0);
         for (int r = 0; r < sm->rowCount(); ++r)
-            QVERIFY2(!sm->index(r, metric).data().toString().contains(QLatin1Char('_')), qPrintable(sm->index(r, metric).data().toString()));
+            QVERIFY2(!sm->index(r, metric).data().toString().contains(QLatin1Char('_')),
+                     qPrintable(sm->index(r, metric).data().toString()));
         const int st = rowWith(sm, metric, QStringLiteral("step time (median)"));
         QVERIFY(st >= 0);
         // The fixture: 900 ns per step at p = 1, 500 ns at p = 2.
         QCOMPARE(sm->index(st, a).data().toString(), QStringLiteral("900 ns"));
         QCOMPARE(sm->index(st, b).data().toString(), QStringLiteral("500 ns"));
         QCOMPARE(sm->index(st, change).data().toString(), QStringLiteral("-44 %"));
-        QVERIFY(std::abs(sm->index(st, change).data(SortRole).toDouble() - (500.0 / 900.0 - 1) * 100) < 1e-9);
+        QVERIFY(std::abs(sm->index(st, change).data(SortRole).toDouble() -
+                         (500.0 / 900.0 - 1) * 100) < 1e-9);
         const QStringList csv = panel->csv(false).split(QLatin1Char('\n'));
         QVERIFY2(csv.front().contains(QStringLiteral("Change (%)")), qPrintable(csv.front()));
         bool line = false;
@@ -279,7 +299,8 @@ private slots:
             if (auto* c = qobject_cast<QBarCategoryAxis*>(ax)) cats = c;
         QVERIFY(cats);
         QVERIFY(cats->categories().contains(QStringLiteral("compute")));
-        for (const QString& c : cats->categories()) QVERIFY2(!c.contains(QLatin1Char('_')), qPrintable(c));
+        for (const QString& c : cats->categories())
+            QVERIFY2(!c.contains(QLatin1Char('_')), qPrintable(c));
     }
 
     // Item 9: at 1024×700 the Scaling legend and the Compare labels are whole, and neither page
@@ -302,13 +323,16 @@ private slots:
         QVERIFY(sp);
         QChart* cs = chartView(sp, QStringLiteral("Speedup"))->chart();
         const QStringList texts = shownTexts(cs);
-        QVERIFY2(elidedOf(texts).isEmpty(), qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
+        QVERIFY2(elidedOf(texts).isEmpty(),
+                 qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
         for (QLegendMarker* m : cs->legend()->markers())
             if (m->isVisible()) QVERIFY2(texts.contains(m->label()), qPrintable(m->label()));
         QVERIFY(texts.contains(QStringLiteral("ideal (S = p)")));
         for (const char* n : {"Efficiency", "Karp"})
-            QVERIFY2(elidedOf(shownTexts(chartView(sp, QString::fromLatin1(n))->chart())).isEmpty(), n);
-        if (auto* area = qobject_cast<QScrollArea*>(sp->parentWidget() ? sp->parentWidget()->parentWidget() : nullptr))
+            QVERIFY2(elidedOf(shownTexts(chartView(sp, QString::fromLatin1(n))->chart())).isEmpty(),
+                     n);
+        if (auto* area = qobject_cast<QScrollArea*>(
+                sp->parentWidget() ? sp->parentWidget()->parentWidget() : nullptr))
             QCOMPARE(area->horizontalScrollBar()->maximum(), 0);
         if (dark) sp->grab().save(QStringLiteral("/tmp/charts-test-scaling-1024-dark.png"));
 
@@ -319,7 +343,8 @@ private slots:
         const QStringList bt = shownTexts(bc);
         QVERIFY2(elidedOf(bt).isEmpty(), qPrintable(elidedOf(bt).join(QStringLiteral(" | "))));
         QVERIFY(bt.contains(QStringLiteral("compute")));
-        if (auto* area = qobject_cast<QScrollArea*>(cp->parentWidget() ? cp->parentWidget()->parentWidget() : nullptr))
+        if (auto* area = qobject_cast<QScrollArea*>(
+                cp->parentWidget() ? cp->parentWidget()->parentWidget() : nullptr))
             QCOMPARE(area->horizontalScrollBar()->maximum(), 0);
         applyTheme(*qApp, ThemeKind::Light, 1.0);
     }

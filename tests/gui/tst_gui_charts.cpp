@@ -4,6 +4,7 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
+#include <QFile>
 #include <QLegend>
 #include <QSignalSpy>
 #include <QTest>
@@ -23,7 +24,9 @@
 using namespace ss::gui;
 
 namespace {
-bool elided(const QString& s) { return s.contains(QStringLiteral("...")) || s.contains(QChar(0x2026)); }
+bool elided(const QString& s) {
+    return s.contains(QStringLiteral("...")) || s.contains(QChar(0x2026));
+}
 QStringList elidedOf(const QStringList& texts) {
     QStringList out;
     for (const QString& t : texts)
@@ -81,8 +84,11 @@ private slots:
                     QVERIFY(t.front() <= lo && t.back() >= lo + span);
                     const double step = niceStep(lo, lo + span, n);
                     const double m = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
-                    QVERIFY2(std::abs(m - 1) < 1e-9 || std::abs(m - 2) < 1e-9 || std::abs(m - 5) < 1e-9, qPrintable(QString::number(step)));
-                    for (size_t i = 1; i < t.size(); ++i) QVERIFY(std::abs(t[i] - t[i - 1] - step) < step * 1e-9);
+                    QVERIFY2(
+                        std::abs(m - 1) < 1e-9 || std::abs(m - 2) < 1e-9 || std::abs(m - 5) < 1e-9,
+                        qPrintable(QString::number(step)));
+                    for (size_t i = 1; i < t.size(); ++i)
+                        QVERIFY(std::abs(t[i] - t[i - 1] - step) < step * 1e-9);
                 }
         QCOMPARE(formatTick(-2.78e-17, 0.05), QStringLiteral("0"));
         QCOMPARE(formatTick(0.0, 1), QStringLiteral("0"));
@@ -92,13 +98,16 @@ private slots:
         QCOMPARE(formatTick(2, 1), QStringLiteral("2"));
         QCOMPARE(formatTick(1500, 500), QStringLiteral("1500"));
         QCOMPARE(processTicks({1, 2, 4}, 1, 8, 7, false), (std::vector<int>{1, 2, 4, 8}));
-        QCOMPARE(processTicks({1, 2, 4, 8, 16, 32, 64}, 1, 128, 7, false), (std::vector<int>{1, 32, 64, 128}));
+        QCOMPARE(processTicks({1, 2, 4, 8, 16, 32, 64}, 1, 128, 7, false),
+                 (std::vector<int>{1, 32, 64, 128}));
         QCOMPARE(processTicks({1, 3, 6}, 1, 12, 7, false), (std::vector<int>{1, 4, 6, 8}));
-        QCOMPARE(processTicks({1, 2, 4, 8, 16, 32, 64}, 1, 128, 7, true), (std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128}));
+        QCOMPARE(processTicks({1, 2, 4, 8, 16, 32, 64}, 1, 128, 7, true),
+                 (std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128}));
         // No fractional p on a linear p axis.
         auto* a = qobject_cast<QCategoryAxis*>(makePAxis(false, 1, 4, {1, 2}));
         QVERIFY(a);
-        QCOMPARE(a->categoriesLabels(), (QStringList{QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("4")}));
+        QCOMPARE(a->categoriesLabels(),
+                 (QStringList{QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("4")}));
         delete a;
     }
 
@@ -134,11 +143,13 @@ private slots:
         v->setFixedSize(140, 120);  // small enough that the screen elides
         QTest::qWait(50);
         const QRectF before = v->chart()->geometry();
-        QVERIFY2(!elidedOf(chartTexts(v->chart())).isEmpty(), "the on-screen chart should be cramped for this test");
+        QVERIFY2(!elidedOf(chartTexts(v->chart())).isEmpty(),
+                 "the on-screen chart should be cramped for this test");
         QStringList texts;
         const QImage img = renderChart(v, QSize(1600, 1000), &texts);
         QCOMPARE(img.size(), QSize(1600, 1000));
-        QVERIFY2(elidedOf(texts).isEmpty(), qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
+        QVERIFY2(elidedOf(texts).isEmpty(),
+                 qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
         QVERIFY(texts.contains(QStringLiteral("Efficiency E(p) = S(p)/p")));
         QVERIFY(texts.contains(QStringLiteral("ideal (E = 1)")));
         QCOMPARE(v->chart()->geometry(), before);  // the screen is left as it was
@@ -152,8 +163,15 @@ private slots:
         const QString png = dir_.filePath(QStringLiteral("e.png"));
         QVERIFY(saveChartPng(v, png, QSize(1920, 1080)));
         QCOMPARE(QImage(png).size(), QSize(1920, 1080));
+        const QString svg = dir_.filePath(QStringLiteral("e.svg"));
+        QVERIFY(saveChartSvg(v, svg, QSize(1600, 1000), QStringLiteral("efficiency")));
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray doc = f.readAll();
+        QVERIFY2(doc.contains("viewBox=\"0 0 1600 1000\""), doc.left(400).constData());
+        QVERIFY(doc.contains("ideal (E = 1)"));
+        QCOMPARE(v->chart()->geometry(), before);
     }
-
 };
 
 QTEST_MAIN(ChartsTest)
