@@ -234,6 +234,9 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     auto* studySplit = new QSplitter(Qt::Horizontal);
     studySplit->addWidget(curves_);
     studySplit->addWidget(studyTabs);
+    studySplit->setStretchFactor(0, 1);
+    studySplit->setStretchFactor(1, 1);
+    studySplit->setSizes({560, 480});
 
     modes_ = new QStackedWidget;
     modes_->addWidget(runSplit);
@@ -473,7 +476,7 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
         }
         ++k;
     }
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->legend()->setAlignment(Qt::AlignRight);  // one entry a line: whole at 1024×700
     setChart(curves_, chart);
 }
 
