@@ -202,10 +202,13 @@ private slots:
         QChartView* v = chartView(page, QStringLiteral("Speedup"));
         QChart* chart = v->chart();
         const QPalette dark = themePalette(ThemeKind::Dark), light = themePalette(ThemeKind::Light);
-        QCOMPARE(chart->backgroundBrush().color(), light.color(QPalette::Base));
+        // What the view shows: a pixel of the chart's background, left of the axis.
+        auto background = [v] { return v->grab().toImage().pixelColor(8, v->height() / 2); };
+        QVERIFY2(background().lightness() > 200, qPrintable(background().name()));
 
         applyTheme(*qApp, ThemeKind::Dark, 1.0);
         QCOMPARE(v->chart(), chart);  // no redraw: the same chart, restyled
+        QVERIFY2(background().lightness() < 60, qPrintable(background().name()));
         QCOMPARE(chart->backgroundBrush().color(), dark.color(QPalette::Base));
         QCOMPARE(chart->titleBrush().color(), dark.color(QPalette::Text));
         QCOMPARE(chart->legend()->labelColor(), dark.color(QPalette::Text));
