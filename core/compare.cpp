@@ -41,6 +41,27 @@ std::string num(double v) {
 }
 }  // namespace
 
+std::string part_label(Part p) {
+    switch (p) {
+        case Part::Compute: return "compute";
+        case Part::ExposedComm: return "exposed communication";
+        case Part::Bubble: return "pipeline bubble";
+        case Part::Data: return "data loading";
+        case Part::Optimizer: return "optimizer";
+        case Part::OtherHost: return "other host work";
+        case Part::Idle: return "idle";
+    }
+    return "?";
+}
+
+std::string mfu_note(const Throughput& t) {
+    if (t.mfu > 0) return "peak " + num(t.peak_flop_per_s) + " FLOP/s per rank from " + t.peak_source;
+    if (!(t.model_flop_per_s > 0)) return "unknown: no model FLOP count for this run's model";
+    if (!(t.peak_flop_per_s > 0))
+        return "unknown: no peak FLOP/s (the file holds no calibration; add one with 'scalescope-cli calibrate --trace FILE')";
+    return "unknown";
+}
+
 Delta delta(double a, double b) {
     Delta d;
     d.a = a;
@@ -66,26 +87,40 @@ RunComparison compare_runs(const RunAnalysis& a, const RunAnalysis& b, const std
     c.label_b = lb;
     c.run_a = a.run;
     c.run_b = b.run;
-    auto add = [&](std::vector<MetricDelta>& v, std::string name, std::string unit, double x, double y) {
-        v.push_back({std::move(name), std::move(unit), delta(x, y)});
+    auto add = [&](std::vector<MetricDelta>& v, std::string name, std::string label, std::string unit, double x,
+                   double y) -> MetricDelta& {
+        MetricDelta m;
+        m.name = std::move(name);
+        m.label = std::move(label);
+        m.unit = std::move(unit);
+        m.d = delta(x, y);
+        v.push_back(std::move(m));
+        return v.back();
     };
-    add(c.summary, "step_time_median", "ns", a.step_time.median_ns, b.step_time.median_ns);
-    add(c.summary, "step_time_mean", "ns", a.step_time.mean_ns, b.step_time.mean_ns);
-    add(c.summary, "step_time_stddev", "ns", a.step_time.stddev_ns, b.step_time.stddev_ns);
-    add(c.summary, "measured_steps", "steps", static_cast<double>(a.step_time.count),
+    add(c.summary, "step_time_median", "step time (median)", "ns", a.step_time.median_ns, b.step_time.median_ns);
+    add(c.summary, "step_time_mean", "step time (mean)", "ns", a.step_time.mean_ns, b.step_time.mean_ns);
+    add(c.summary, "step_time_stddev", "step time (std. dev.)", "ns", a.step_time.stddev_ns, b.step_time.stddev_ns);
+    add(c.summary, "measured_steps", "measured steps", "steps", static_cast<double>(a.step_time.count),
         static_cast<double>(b.step_time.count));
-    add(c.summary, "world_size", "ranks", a.run.world_size, b.run.world_size);
-    add(c.summary, "samples_per_s", "1/s", known(a.throughput.samples_per_s), known(b.throughput.samples_per_s));
-    add(c.summary, "tokens_per_s", "1/s", known(a.throughput.tokens_per_s), known(b.throughput.tokens_per_s));
-    add(c.summary, "model_flop_per_s", "FLOP/s", known(a.throughput.model_flop_per_s),
+    add(c.summary, "world_size", "ranks", "ranks", a.run.world_size, b.run.world_size);
+    add(c.summary, "samples_per_s", "samples per second", "1/s", known(a.throughput.samples_per_s),
+        known(b.throughput.samples_per_s));
+    add(c.summary, "tokens_per_s", "tokens per second", "1/s", known(a.throughput.tokens_per_s),
+        known(b.throughput.tokens_per_s));
+    add(c.summary, "model_flop_per_s", "model FLOP/s", "FLOP/s", known(a.throughput.model_flop_per_s),
         known(b.throughput.model_flop_per_s));
-    add(c.summary, "mfu", "ratio", known(a.throughput.mfu), known(b.throughput.mfu));
-    add(c.summary, "overlap_ratio", "ratio", a.overall.overlap_ratio(), b.overall.overlap_ratio());
-    for (int i = 0; i < kPartCount; ++i)
-        add(c.breakdown, std::string(to_string(static_cast<Part>(i))), "ns", a.overall.part_ns[static_cast<size_t>(i)],
+    MetricDelta& mfu = add(c.summary, "mfu", "MFU", "ratio", known(a.throughput.mfu), known(b.throughput.mfu));
+    mfu.note_a = mfu_note(a.throughput);
+    mfu.note_b = mfu_note(b.throughput);
+    add(c.summary, "overlap_ratio", "communication overlapped", "ratio", a.overall.overlap_ratio(),
+        b.overall.overlap_ratio());
+    for (int i = 0; i < kPartCount; ++i) {
+        const auto part = static_cast<Part>(i);
+        add(c.breakdown, std::string(to_string(part)), part_label(part), "ns", a.overall.part_ns[static_cast<size_t>(i)],
             b.overall.part_ns[static_cast<size_t>(i)]);
-    add(c.breakdown, "step", "ns", a.overall.sum(), b.overall.sum());
-    add(c.breakdown, "communication", "ns", a.overall.comm_ns, b.overall.comm_ns);
+    }
+    add(c.breakdown, "step", "step (sum of the parts)", "ns", a.overall.sum(), b.overall.sum());
+    add(c.breakdown, "communication", "communication (overlapped or not)", "ns", a.overall.comm_ns, b.overall.comm_ns);
 
     // Kernels matched by name.
     std::map<std::string, std::pair<const KernelSummary*, const KernelSummary*>> km;
@@ -177,7 +212,7 @@ RunComparison compare_runs(const RunAnalysis& a, const RunAnalysis& b, const std
     std::vector<std::pair<double, std::string>> parts;
     for (int i = 0; i < kPartCount; ++i) {
         const Delta& d = c.breakdown[static_cast<size_t>(i)].d;
-        if (std::fabs(d.abs) > 0) parts.push_back({d.abs, c.breakdown[static_cast<size_t>(i)].name});
+        if (std::fabs(d.abs) > 0) parts.push_back({d.abs, c.breakdown[static_cast<size_t>(i)].label});
     }
     std::sort(parts.begin(), parts.end(),
               [](const auto& x, const auto& y) { return std::fabs(x.first) > std::fabs(y.first); });

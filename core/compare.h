@@ -18,10 +18,18 @@ struct Delta {
 };
 Delta delta(double a, double b);
 
+// A breakdown part for people: "exposed communication" for Part::ExposedComm.
+std::string part_label(Part p);
+// Where a run's MFU comes from ("peak 1.2e+11 FLOP/s per rank from calibration 1 (host)"), or why
+// it is unknown ("unknown: no peak FLOP/s (...)"). The value is Throughput::mfu, as on Summary.
+std::string mfu_note(const Throughput& t);
+
 struct MetricDelta {
-    std::string name;  // "step_time_median_ns", "samples_per_s", "mfu", ...
+    std::string name;  // "step_time_median", "samples_per_s", "mfu", ...
     std::string unit;  // "ns", "1/s", "ratio", ...
     Delta d;
+    std::string label;           // for people: "step time (median)", "MFU", "exposed communication"
+    std::string note_a, note_b;  // where a value comes from, or why it is unknown (MFU: the peak)
     friend bool operator==(const MetricDelta&, const MetricDelta&) = default;
 };
 

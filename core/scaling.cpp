@@ -384,6 +384,21 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
     const bool can_fit = npts >= 2;  // p = 1 and at least one p > 1
     if (!can_fit)
         res.warnings.push_back("the study has only p=1: nothing to fit");
+    std::vector<double> measured_p;
+    for (const auto& pt : res.points) measured_p.push_back(pt.p);
+    if (npts == 2)
+        res.warnings.push_back("2 points (p = " + p_list(measured_p) +
+                               "): every law passes through them; no interval; projections are extrapolations");
+    const double p_max = res.points.back().p;
+    if (can_fit) {
+        std::vector<double> far;
+        for (double P : opt.project_p)
+            if (P > opt.extrapolation_factor * p_max) far.push_back(P);
+        if (!far.empty())
+            res.warnings.push_back("projection to p = " + p_list(far) + " is " + fmt(far.back() / p_max, 3) +
+                                   "x the largest measured p (" + fmt(p_max, 10) +
+                                   "): an extrapolation of the fitted law, not a measurement");
+    }
 
     // Bootstrap: over repeats when any p has several, else over the fits' residuals.
     const bool by_repeats = std::any_of(times.begin(), times.end(), [](const auto& kv) { return kv.second.size() > 1; });
@@ -442,13 +457,18 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
         fit.rmse = std::sqrt(ss_res / static_cast<double>(npts));
         fit.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : kNaN;
 
+        // As many parameters as points with p > 1: the law passes through them, the data cannot
+        // test it and any interval would be an artefact (zero width from the residuals).
+        const int nparams = static_cast<int>(x.size());
+        fit.has_interval = npts - 1 > nparams;
+
         // Bootstrap distribution of the parameters (deterministic: mt19937_64 is fully specified
         // by the standard, and indices are drawn as rng() % n).
         std::mt19937_64 rng(opt.seed + static_cast<std::uint64_t>(li));
         std::vector<std::vector<double>> draws;
         draws.reserve(static_cast<size_t>(B));
         int failed = 0;
-        for (int b = 0; b < B; ++b) {
+        for (int b = 0; b < B && fit.has_interval; ++b) {
             PointData bd;
             if (by_repeats) {
                 std::map<int, std::vector<double>> rt;
@@ -491,16 +511,17 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
                                    " bootstrap refits failed and were left out of the interval");
 
         // Warnings.
-        const int nparams = static_cast<int>(x.size());
         if (npts < 3)
             fit.warnings.push_back("only " + std::to_string(npts) +
-                                   " points (distinct p, p=1 included): fewer than 3, the fit is not tested by the data");
-        else if (npts <= nparams + 1 && law == Law::Usl)
-            fit.warnings.push_back("only " + std::to_string(npts) + " points for 2 parameters: the USL passes through "
-                                   "them (no residual degrees of freedom)");
+                                   " points (distinct p, p=1 included): fewer than 3, the fit passes through them and "
+                                   "is not tested by the data; no interval; projections are extrapolations");
+        else if (!fit.has_interval)
+            fit.warnings.push_back("only " + std::to_string(npts) + " points for " + std::to_string(nparams) +
+                                   " parameters: the " + (law == Law::Usl ? std::string("USL") : std::string(to_string(law))) +
+                                   " passes through them (no residual degrees of freedom); no interval");
         if (std::isfinite(fit.r2) && fit.r2 < opt.poor_fit_r2)
             fit.warnings.push_back("poor fit: R^2 = " + fmt(fit.r2, 3) + " < " + fmt(opt.poor_fit_r2, 3));
-        if (!by_repeats)
+        if (!by_repeats && fit.has_interval)
             fit.warnings.push_back("no repeated runs: the interval comes from " + std::to_string(resid.size()) +
                                    " residual(s) and is only as good as the law's fit");
         if (!over_p.empty())
@@ -526,8 +547,10 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
             pr.efficiency = pr.speedup / P;
             std::vector<double> sp;
             for (const auto& d : draws) sp.push_back(law_speedup(law, d, P));
-            pr.speedup_low = percentile(sp, qlo);
-            pr.speedup_high = percentile(sp, qhi);
+            pr.speedup_low = sp.empty() ? kNaN : percentile(sp, qlo);
+            pr.speedup_high = sp.empty() ? kNaN : percentile(sp, qhi);
+            pr.beyond_measured = P / p_max;
+            pr.extrapolated = P > opt.extrapolation_factor * p_max;
             pr.efficiency_low = pr.speedup_low / P;
             pr.efficiency_high = pr.speedup_high / P;
             res.projections.push_back(pr);

@@ -65,6 +65,7 @@ struct ScalingOptions {
     std::uint64_t seed = 0x5ca1e5c0deULL;  // fixed: the same input gives the same intervals
     double poor_fit_r2 = 0.9;             // warn when R² is below this
     int warmup_steps = -1;                // per run; < 0 = detect (analysis.h)
+    double extrapolation_factor = 4.0;    // warn when projecting beyond this × the largest measured p
 };
 
 // ---- Results ----
@@ -83,7 +84,8 @@ struct ScalingPoint {
 struct FitParam {
     std::string name;  // "f", "sigma", "kappa"
     double value = 0;
-    double ci_low = 0, ci_high = 0;  // bootstrap percentile interval (ScalingResult::ci_method)
+    double ci_low = 0, ci_high = 0;  // bootstrap percentile interval (ScalingResult::ci_method);
+                                     // NaN = no interval (the law has as many parameters as points)
     friend bool operator==(const FitParam&, const FitParam&) = default;
 };
 
@@ -96,6 +98,8 @@ struct LawFit {
     double rmse = 0;                 // sqrt(SS_res / n)
     std::int32_t points = 0;         // distinct p fitted
     bool ok = true;                  // a fit was possible (enough points; the solver converged)
+    bool has_interval = true;        // false: as many parameters as points with p > 1 (the law
+                                     // passes through them), the intervals are NaN
     std::vector<std::string> warnings;
     double speedup(double p) const;
     double efficiency(double p) const { return speedup(p) / p; }
@@ -105,8 +109,10 @@ struct LawFit {
 struct Projection {
     Law law = Law::Amdahl;
     double p = 0;
-    double speedup = 0, speedup_low = 0, speedup_high = 0;
+    double speedup = 0, speedup_low = 0, speedup_high = 0;  // low/high NaN: the fit has no interval
     double efficiency = 0, efficiency_low = 0, efficiency_high = 0;
+    double beyond_measured = 0;  // p ÷ the largest measured p
+    bool extrapolated = false;   // beyond_measured > ScalingOptions::extrapolation_factor
     friend bool operator==(const Projection&, const Projection&) = default;
 };
 

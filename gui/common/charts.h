@@ -1,28 +1,78 @@
-// Small helpers shared by the chart pages (Scaling, Compare, What-if).
+// Small helpers shared by the chart pages (Scaling, Compare, What-if): the themed chart view,
+// curves, and the axes with nice ticks (1-2-5 steps, zero printed as 0, integer process counts).
 #pragma once
 
+#include <QChartView>
 #include <QColor>
 #include <QString>
 
 #include <functional>
+#include <vector>
 
 class QChart;
-class QChartView;
 class QAbstractAxis;
+class QAbstractSeries;
 class QLineSeries;
-class QScatterSeries;
+class QPalette;
+class QValueAxis;
 
 namespace ss::gui {
 
-// A chart view with antialiasing, the application's chart theme and PNG/SVG export actions.
+// ---- Ticks: pure functions (tst_gui_charts) ----
+// The 1-2-5 step (× a power of ten) that covers [lo, hi] with at most `maxCount` ticks.
+double niceStep(double lo, double hi, int maxCount);
+// The ticks k·niceStep from the last one <= lo to the first one >= hi. Values are exact multiples
+// (k·m·10^e computed without accumulating), so the tick at zero is 0, never -2.78e-17.
+std::vector<double> niceTicks(double lo, double hi, int maxCount);
+// A tick's text with the decimals its step needs ("0.25" for step 0.05 is "0.25", 2 for step 1);
+// anything within step·1e-9 of zero is "0".
+QString formatTick(double v, double step);
+// Integer process-count ticks within [lo, hi]: the measured p and the powers of two, thinned (from
+// the top) so neighbours stay at least (hi − lo)/maxCount apart (log₂ distance when `log2`).
+std::vector<int> processTicks(const std::vector<int>& measured, double lo, double hi, int maxCount,
+                              bool log2);
+
+// ---- Axes ----
+// A value axis over at least [lo, hi], widened to nice ticks, each labelled with formatTick.
+QValueAxis* makeValueAxis(double lo, double hi, const QString& title, int maxTicks = 6);
+// An x axis over p: linear (integer ticks at the measured p and powers of two), or log base 2.
+QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>& measuredP = {});
+
+// ---- Views and series ----
+// A chart view that follows the application palette: a palette change (the dark theme) restyles
+// its chart at once. Its context menu exports the chart (PNG or SVG, at a chosen size).
+class ChartView : public QChartView {
+    Q_OBJECT
+public:
+    explicit ChartView(QWidget* parent = nullptr);
+    ~ChartView() override;
+    // Restyles the chart from the view's current palette.
+    void restyle();
+
+protected:
+    bool event(QEvent* e) override;
+};
+
+// A ChartView with antialiasing and the export actions.
 QChartView* makeChartView(const QString& exportName);
-// Replaces the view's chart (deleting the old one) and applies the theme.
+// Replaces the view's chart (deleting the old one) and styles it from the view's palette.
 void setChart(QChartView* view, QChart* chart);
+// Background, title, legend and axes from the palette; series marked as foreground (measured
+// points) or ideal take the palette's text or mid-grey colour. Series colours set by the pages
+// are kept (no QChart theme, which would overwrite them).
+void styleChart(QChart* chart, const QPalette& palette);
+
 // A polyline of f(p) for p from lo to hi (geometric steps when `logSteps`).
-QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo, double hi,
-                         bool logSteps, QColor color, Qt::PenStyle style = Qt::SolidLine,
-                         double yMin = -1e300, double yMax = 1e300);  // the curve stops where it leaves [yMin, yMax]
-// An x axis over p: linear, or log base 2.
-QAbstractAxis* makePAxis(bool log2, double lo, double hi);
+QLineSeries* curveSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps, QColor color, Qt::PenStyle style = Qt::SolidLine,
+                         double yMin = -1e300,
+                         double yMax = 1e300);  // the curve stops where it leaves [yMin, yMax]
+// The ideal line: dashed, grey in either palette, thinner than the fitted laws, so it never reads
+// as a law. `name` says what it is ("ideal (S = p)").
+QLineSeries* idealSeries(const QString& name, const std::function<double(double)>& f, double lo,
+                         double hi, bool logSteps);
+// Marks a series as drawn in the palette's text colour (measured points), restyled with the
+// palette.
+void markForeground(QAbstractSeries* s);
 
 }  // namespace ss::gui

@@ -1,12 +1,12 @@
 #include "gui/compare/comparepage.h"
 
 #include <QBarCategoryAxis>
-#include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
 #include <QHBoxLayout>
+#include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QLegend>
 #include <QLineSeries>
@@ -17,6 +17,7 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/analysis.h"
@@ -31,33 +32,85 @@ using namespace ss::traces;
 
 namespace {
 QString sv(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
+// Change columns hold percent (CSV "Change (%)"); shown signed with its unit.
+QVariant percentOf(double rel) { return QVariant(std::isfinite(rel) ? rel * 100.0 : rel); }
 QString relText(const QVariant& v) {
     const double r = v.toDouble();
     if (!std::isfinite(r)) return QStringLiteral("–");
-    return (r >= 0 ? QStringLiteral("+") : QString()) + formatPercent(r);
+    if (std::abs(r) < 0.05) return QStringLiteral("0 %");
+    return (r >= 0 ? QStringLiteral("+") : QString()) + QStringLiteral("%1 %").arg(r, 0, 'f', std::abs(r) < 10 ? 1 : 0);
+}
+QString lawLabel(Law l) {
+    switch (l) {
+    case Law::Amdahl: return QObject::tr("Amdahl");
+    case Law::Gustafson: return QObject::tr("Gustafson");
+    case Law::Usl: return QObject::tr("USL");
+    }
+    return {};
 }
 QString nsText(const QVariant& v) { return formatDuration(v.toDouble()); }
 QString num(const QVariant& v) { return formatNumber(v.toDouble(), 4); }
-// A value in its unit, for the summary rows (ns as durations).
-QString valueIn(double v, const std::string& unit) {
-    if (unit == "ns") return formatDuration(v);
-    if (unit == "ratio") return formatPercent(v);
-    return formatNumber(v, 4) + (unit.empty() ? QString() : QLatin1Char(' ') + fromStd(unit));
+// 1.35 k, 111 G: a number with an SI prefix, then the unit.
+QString siText(double v, const QString& unit) {
+    if (!std::isfinite(v)) return QStringLiteral("–");
+    static const char* const prefixes[] = {"", "k", "M", "G", "T", "P"};
+    double x = std::abs(v);
+    int i = 0;
+    while (x >= 1000 && i < 5) {
+        x /= 1000;
+        ++i;
+    }
+    const QString n = QString::number(v < 0 ? -x : x, 'f', x < 10 ? 2 : x < 100 ? 1 : 0);
+    // "111 GFLOP/s" (a unit symbol takes the prefix), "1.35 k tokens/s" (a word does not).
+    const bool symbol = unit.front().isUpper();
+    if (i == 0) return n + QLatin1Char(' ') + unit;
+    return symbol ? QStringLiteral("%1 %2%3").arg(n, QLatin1String(prefixes[i]), unit)
+                  : QStringLiteral("%1 %2 %3").arg(n, QLatin1String(prefixes[i]), unit);
+}
+}  // namespace
+
+QString metricValueText(const MetricDelta& m, double v, bool difference) {
+    if (!std::isfinite(v)) return QStringLiteral("–");
+    const QString sign = difference && v > 0 ? QStringLiteral("+") : QString();
+    if (m.unit == "ns") return sign + formatDuration(v);
+    if (m.unit == "ratio")
+        return difference ? sign + QObject::tr("%1 points").arg(v * 100.0, 0, 'f', 1) : formatPercent(v);
+    if (m.unit == "1/s") return sign + siText(v, m.name == "tokens_per_s" ? QObject::tr("tokens/s") : QObject::tr("samples/s"));
+    if (m.unit == "FLOP/s") return sign + siText(v, QStringLiteral("FLOP/s"));
+    if (m.unit == "steps" || m.unit == "ranks") return sign + QString::number(v, 'f', 0);
+    return sign + formatNumber(v, 4) + (m.unit.empty() ? QString() : QLatin1Char(' ') + fromStd(m.unit));
+}
+
+namespace {
+// A side's value; when unknown, why ("unknown: no peak FLOP/s") rather than a bare dash.
+QString sideText(const MetricDelta& m, double v, const std::string& note) {
+    if (std::isfinite(v) || note.rfind("unknown", 0) != 0) return metricValueText(m, v, false);
+    const QString n = fromStd(note);
+    const qsizetype paren = n.indexOf(QStringLiteral(" ("));
+    return paren > 0 ? n.left(paren) : n;
+}
+QString noteText(const MetricDelta& m) {
+    if (m.note_a.empty() && m.note_b.empty()) return {};
+    if (m.note_a == m.note_b) return QObject::tr("A, B: %1").arg(fromStd(m.note_a));
+    return QObject::tr("A: %1; B: %2").arg(fromStd(m.note_a), fromStd(m.note_b));
 }
 }  // namespace
 
 std::unique_ptr<TableModel<MetricDelta>> makeMetricDeltaModel(QObject* parent) {
     using M = TableModel<MetricDelta>;
     return std::make_unique<M>(std::vector<M::Column>{
-        {QObject::tr("Metric"), [](const MetricDelta& m) { return QVariant(fromStd(m.name)); }},
-        {QObject::tr("Unit"), [](const MetricDelta& m) { return QVariant(fromStd(m.unit)); }},
-        {QObject::tr("A"), [](const MetricDelta& m) { return QVariant(m.d.a); }, num, {},
-         [](const MetricDelta& m) { return valueIn(m.d.a, m.unit); }},
-        {QObject::tr("B"), [](const MetricDelta& m) { return QVariant(m.d.b); }, num, {},
-         [](const MetricDelta& m) { return valueIn(m.d.b, m.unit); }},
+        {QObject::tr("Metric"), [](const MetricDelta& m) { return QVariant(fromStd(m.label.empty() ? m.name : m.label)); }},
+        {QObject::tr("A"), [](const MetricDelta& m) { return QVariant(m.d.a); }, num, QObject::tr("CSV: in the Unit column's unit"),
+         [](const MetricDelta& m) { return sideText(m, m.d.a, m.note_a); }},
+        {QObject::tr("B"), [](const MetricDelta& m) { return QVariant(m.d.b); }, num, QObject::tr("CSV: in the Unit column's unit"),
+         [](const MetricDelta& m) { return sideText(m, m.d.b, m.note_b); }},
         {QObject::tr("B − A"), [](const MetricDelta& m) { return QVariant(m.d.abs); }, num, {},
-         [](const MetricDelta& m) { return valueIn(m.d.abs, m.unit); }},
-        {QObject::tr("Change"), [](const MetricDelta& m) { return QVariant(m.d.rel); }, relText},
+         [](const MetricDelta& m) { return metricValueText(m, m.d.abs, true); }},
+        {QObject::tr("Change (%)"), [](const MetricDelta& m) { return percentOf(m.d.rel); }, relText,
+         QObject::tr("(B − A) / A, in percent")},
+        {QObject::tr("Unit"), [](const MetricDelta& m) { return QVariant(fromStd(m.unit)); }, {},
+         QObject::tr("the unit of the raw values (CSV)")},
+        {QObject::tr("Note"), [](const MetricDelta& m) { return QVariant(noteText(m)); }},
     }, parent);
 }
 
@@ -69,7 +122,7 @@ std::unique_ptr<TableModel<KernelDelta>> makeKernelDeltaModel(QObject* parent) {
         {QObject::tr("A per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.a); }, nsText},
         {QObject::tr("B per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.b); }, nsText},
         {QObject::tr("Δ per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.abs); }, nsText},
-        {QObject::tr("Change"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.rel); }, relText},
+        {QObject::tr("Change (%)"), [](const KernelDelta& k) { return percentOf(k.per_step_ns.rel); }, relText},
         {QObject::tr("Calls/step A"), [](const KernelDelta& k) { return QVariant(k.count_per_step.a); }, num},
         {QObject::tr("Calls/step B"), [](const KernelDelta& k) { return QVariant(k.count_per_step.b); }, num},
     }, parent);
@@ -83,7 +136,7 @@ std::unique_ptr<TableModel<CollectiveDelta>> makeCollectiveDeltaModel(QObject* p
         {QObject::tr("In"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.presence))); }},
         {QObject::tr("A per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.a); }, nsText},
         {QObject::tr("B per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.b); }, nsText},
-        {QObject::tr("Change"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.rel); }, relText},
+        {QObject::tr("Change (%)"), [](const CollectiveDelta& c) { return percentOf(c.per_step_ns.rel); }, relText},
         {QObject::tr("Bytes/step A"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.a); },
          [](const QVariant& v) { return formatBytes(v.toDouble()); }},
         {QObject::tr("Bytes/step B"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.b); },
@@ -102,7 +155,7 @@ std::unique_ptr<TableModel<StudyPointDelta>> makeStudyPointDeltaModel(QObject* p
         {QObject::tr("In"), [](const StudyPointDelta& p) { return QVariant(sv(to_string(p.presence))); }},
         {QObject::tr("Time A (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.a); }, nsText},
         {QObject::tr("Time B (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.b); }, nsText},
-        {QObject::tr("Time change"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.rel); }, relText},
+        {QObject::tr("Time change (%)"), [](const StudyPointDelta& p) { return percentOf(p.time_ns.rel); }, relText},
         {QObject::tr("Speedup A"), [](const StudyPointDelta& p) { return QVariant(p.speedup.a); }, num},
         {QObject::tr("Speedup B"), [](const StudyPointDelta& p) { return QVariant(p.speedup.b); }, num},
         {QObject::tr("Efficiency A"), [](const StudyPointDelta& p) { return QVariant(p.efficiency.a); },
@@ -115,11 +168,11 @@ std::unique_ptr<TableModel<StudyPointDelta>> makeStudyPointDeltaModel(QObject* p
 std::unique_ptr<TableModel<FitDelta>> makeFitDeltaModel(QObject* parent) {
     using M = TableModel<FitDelta>;
     return std::make_unique<M>(std::vector<M::Column>{
-        {QObject::tr("Law"), [](const FitDelta& f) { return QVariant(sv(to_string(f.law))); }},
+        {QObject::tr("Law"), [](const FitDelta& f) { return QVariant(lawLabel(f.law)); }},
         {QObject::tr("Parameter"), [](const FitDelta& f) { return QVariant(fromStd(f.param)); }},
         {QObject::tr("A"), [](const FitDelta& f) { return QVariant(f.value.a); }, num},
         {QObject::tr("B"), [](const FitDelta& f) { return QVariant(f.value.b); }, num},
-        {QObject::tr("Change"), [](const FitDelta& f) { return QVariant(f.value.rel); }, relText},
+        {QObject::tr("Change (%)"), [](const FitDelta& f) { return percentOf(f.value.rel); }, relText},
         {QObject::tr("Significant"), [](const FitDelta& f) { return QVariant(f.significant ? QObject::tr("yes") : QObject::tr("no")); },
          {}, QObject::tr("the two bootstrap intervals do not overlap")},
     }, parent);
@@ -156,6 +209,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
 
     // Runs.
     breakdown_ = makeChartView(QStringLiteral("compare-breakdown"));
+    breakdown_->setObjectName(QStringLiteral("compareBreakdownChart"));
     auto* runTabs = new QTabWidget;
     runTabs->addTab(new TablePanel(tr("Kernels: time per step per rank"), kernels_.get()), tr("Kernels"));
     runTabs->addTab(new TablePanel(tr("Collectives"), collectives_.get()), tr("Collectives"));
@@ -173,12 +227,16 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
 
     // Studies.
     curves_ = makeChartView(QStringLiteral("compare-scaling"));
+    curves_->setObjectName(QStringLiteral("compareScalingChart"));
     auto* studyTabs = new QTabWidget;
     studyTabs->addTab(new TablePanel(tr("Points"), points_.get()), tr("Points"));
     studyTabs->addTab(new TablePanel(tr("Fitted parameters"), fits_.get()), tr("Fits"));
     auto* studySplit = new QSplitter(Qt::Horizontal);
     studySplit->addWidget(curves_);
     studySplit->addWidget(studyTabs);
+    studySplit->setStretchFactor(0, 1);
+    studySplit->setStretchFactor(1, 1);
+    studySplit->setSizes({560, 480});
 
     modes_ = new QStackedWidget;
     modes_->addWidget(runSplit);
@@ -333,38 +391,41 @@ void ComparePage::showRuns(const RunComparison& c) {
     kernels_->setRows(c.kernels);
     collectives_->setRows(c.collectives);
 
+    // Horizontal bars: the parts' names read whole at any width (rotated category labels elide).
     auto* chart = new QChart;
-    chart->setTitle(tr("Step breakdown, ms per step (mean over ranks)"));
-    auto* series = new QBarSeries;
+    chart->setTitle(tr("Step breakdown per step (mean over ranks)"));
+    auto* series = new QHorizontalBarSeries;
     auto* setA = new QBarSet(tr("A: run #%1").arg(c.run_a.id.value));
     auto* setB = new QBarSet(tr("B: run #%1").arg(c.run_b.id.value));
     setA->setColor(QColor(0x2f, 0x6f, 0xdb));
     setB->setColor(QColor(0xe8, 0x6a, 0x1c));
-    QStringList cats;
+    setA->setBorderColor(Qt::transparent);
+    setB->setBorderColor(Qt::transparent);
+    std::vector<const MetricDelta*> parts;
+    for (const MetricDelta& m : c.breakdown)
+        for (int p = 0; p < kPartCount; ++p)
+            if (m.name == to_string(static_cast<Part>(p)) && (m.d.a > 0 || m.d.b > 0)) parts.push_back(&m);
     double top = 0;
-    for (const MetricDelta& m : c.breakdown) {
-        bool isPart = false;
-        for (int p = 0; p < kPartCount; ++p) isPart = isPart || m.name == to_string(static_cast<Part>(p));
-        if (!isPart) continue;
-        cats << fromStd(m.name).replace(QLatin1Char('_'), QLatin1Char(' '));
-        *setA << m.d.a / 1e6;
-        *setB << m.d.b / 1e6;
-        top = std::max({top, m.d.a / 1e6, m.d.b / 1e6});
+    for (const MetricDelta* m : parts) top = std::max({top, m->d.a, m->d.b});
+    // Unit of the axis from the largest bar: ms, µs or ns.
+    const double scale = top >= 1e6 ? 1e6 : top >= 1e3 ? 1e3 : 1;
+    const QString unit = top >= 1e6 ? tr("ms") : top >= 1e3 ? tr("µs") : tr("ns");
+    QStringList cats;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {  // the first part at the top
+        cats << fromStd((*it)->label.empty() ? (*it)->name : (*it)->label);
+        *setA << (*it)->d.a / scale;
+        *setB << (*it)->d.b / scale;
     }
     series->append(setA);
     series->append(setB);
     chart->addSeries(series);
-    auto* x = new QBarCategoryAxis;
-    x->append(cats);
-    x->setLabelsAngle(-35);
-    auto* y = new QValueAxis;
-    y->setRange(0, top * 1.1 + 1e-9);
-    y->applyNiceNumbers();
-    y->setTitleText(tr("ms per step"));
-    chart->addAxis(x, Qt::AlignBottom);
+    auto* y = new QBarCategoryAxis;
+    y->append(cats);
+    auto* x = makeValueAxis(0, std::max(1.04 * top / scale, 1e-9), tr("%1 per step").arg(unit), 5);
     chart->addAxis(y, Qt::AlignLeft);
-    series->attachAxis(x);
+    chart->addAxis(x, Qt::AlignBottom);
     series->attachAxis(y);
+    series->attachAxis(x);
     chart->legend()->setAlignment(Qt::AlignBottom);
     setChart(breakdown_, chart);
 }
@@ -380,39 +441,42 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
     auto* chart = new QChart;
     chart->setTitle(tr("Speedup: A and B"));
     double pMax = 2, sMax = 1;
+    std::vector<int> measured;
     for (const auto* r : {&a, &b})
         for (const ScalingPoint& p : r->points) {
             pMax = std::max(pMax, static_cast<double>(p.p));
             sMax = std::max(sMax, p.speedup);
+            measured.push_back(p.p);
         }
     const QColor colors[2] = {QColor(0x2f, 0x6f, 0xdb), QColor(0xe8, 0x6a, 0x1c)};
-    int k = 0;
-    auto* xAxis = makePAxis(false, 1, pMax * 1.5);
-    auto* yAxis = new QValueAxis;
-    yAxis->setRange(0, std::max(2.0, sMax * 1.3));
-    yAxis->setTitleText(tr("speedup"));
+    const double xHi = pMax * 1.5, yHi = std::max(2.0, sMax * 1.3);
+    auto* xAxis = makePAxis(false, 1, xHi, measured);
+    auto* yAxis = makeValueAxis(0, yHi, tr("speedup"), 6);
     chart->addAxis(xAxis, Qt::AlignBottom);
     chart->addAxis(yAxis, Qt::AlignLeft);
+    auto add = [&](QAbstractSeries* s) {
+        chart->addSeries(s);
+        s->attachAxis(xAxis);
+        s->attachAxis(yAxis);
+    };
+    if (!a.weak && !b.weak) add(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(xHi, yHi), false));
+    int k = 0;
     for (const auto* r : {&a, &b}) {
         auto* pts = new QScatterSeries;
         pts->setName(k == 0 ? tr("A measured") : tr("B measured"));
         pts->setColor(colors[k]);
+        pts->setBorderColor(Qt::transparent);
         pts->setMarkerSize(11);
         for (const ScalingPoint& p : r->points) pts->append(p.p, p.speedup);
-        chart->addSeries(pts);
-        pts->attachAxis(xAxis);
-        pts->attachAxis(yAxis);
+        add(pts);
         for (const LawFit& f : r->fits) {
             if (!f.ok || !f.matches_scaling || f.law == Law::Usl) continue;
-            auto* line = curveSeries((k == 0 ? tr("A ") : tr("B ")) + sv(to_string(f.law)), [&](double p) { return f.speedup(p); }, 1,
-                                     pMax * 1.5, false, colors[k], Qt::DashLine, 0, sMax * 3);
-            chart->addSeries(line);
-            line->attachAxis(xAxis);
-            line->attachAxis(yAxis);
+            add(curveSeries((k == 0 ? tr("A %1") : tr("B %1")).arg(lawLabel(f.law)), [&](double p) { return f.speedup(p); }, 1,
+                            xHi, false, colors[k], Qt::SolidLine, 0, yHi));
         }
         ++k;
     }
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->legend()->setAlignment(Qt::AlignRight);  // one entry a line: whole at 1024×700
     setChart(curves_, chart);
 }
 

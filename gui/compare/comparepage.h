@@ -15,6 +15,9 @@ class QStackedWidget;
 
 namespace ss::gui {
 
+// A summary value in its unit: durations, SI rates ("111 GFLOP/s"), percentages; `difference`
+// signs it (and a ratio's difference is in percentage points).
+QString metricValueText(const core::MetricDelta& m, double v, bool difference);
 std::unique_ptr<TableModel<core::MetricDelta>> makeMetricDeltaModel(QObject* parent);
 std::unique_ptr<TableModel<core::KernelDelta>> makeKernelDeltaModel(QObject* parent);
 std::unique_ptr<TableModel<core::CollectiveDelta>> makeCollectiveDeltaModel(QObject* parent);

@@ -10,6 +10,7 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QPen>
 #include <QScatterSeries>
 #include <QSpinBox>
 #include <QSplitter>
@@ -41,10 +42,24 @@ QString lawName(Law l) {
 }
 QString paramsText(const LawFit& f) {
     QStringList parts;
-    for (const FitParam& p : f.params)
-        parts << QStringLiteral("%1 = %2 [%3, %4]").arg(fromStd(p.name), formatNumber(p.value, 3), formatNumber(p.ci_low, 3),
-                                                      formatNumber(p.ci_high, 3));
+    for (const FitParam& p : f.params) {
+        if (std::isfinite(p.ci_low) && std::isfinite(p.ci_high))
+            parts << QStringLiteral("%1 = %2 [%3, %4]").arg(fromStd(p.name), formatNumber(p.value, 3), formatNumber(p.ci_low, 3),
+                                                          formatNumber(p.ci_high, 3));
+        else
+            parts << QObject::tr("%1 = %2 (no interval)").arg(fromStd(p.name), formatNumber(p.value, 3));
+    }
     return parts.join(QStringLiteral("; "));
+}
+// The band of a fit: only where there is a real interval (not NaN, not zero width).
+bool hasBand(const LawFit& f) {
+    if (!f.has_interval || f.params.empty()) return false;
+    bool width = false;
+    for (const FitParam& p : f.params) {
+        if (!std::isfinite(p.ci_low) || !std::isfinite(p.ci_high)) return false;
+        width = width || p.ci_high > p.ci_low;
+    }
+    return width;
 }
 QString fixed3(const QVariant& v) { return formatNumber(v.toDouble(), 3); }
 }  // namespace
@@ -96,6 +111,7 @@ std::unique_ptr<TableModel<ScalingPoint>> makePointModel(QObject* parent) {
 std::unique_ptr<TableModel<Projection>> makeProjectionModel(QObject* parent) {
     using M = TableModel<Projection>;
     auto range = [](double v, double lo, double hi) {
+        if (!std::isfinite(lo) || !std::isfinite(hi)) return QObject::tr("%1 (no interval)").arg(formatNumber(v, 4));
         return QStringLiteral("%1 [%2, %3]").arg(formatNumber(v, 4), formatNumber(lo, 4), formatNumber(hi, 4));
     };
     return std::make_unique<M>(std::vector<M::Column>{
@@ -106,7 +122,12 @@ std::unique_ptr<TableModel<Projection>> makeProjectionModel(QObject* parent) {
         {QObject::tr("Efficiency"), [](const Projection& p) { return QVariant(p.efficiency); },
          [](const QVariant& v) { return formatPercent(v.toDouble()); }},
         {QObject::tr("Efficiency CI"), [](const Projection& p) {
+             if (!std::isfinite(p.efficiency_low) || !std::isfinite(p.efficiency_high)) return QVariant(QObject::tr("no interval"));
              return QVariant(QStringLiteral("%1 – %2").arg(formatPercent(p.efficiency_low), formatPercent(p.efficiency_high)));
+         }},
+        {QObject::tr("Note"), [](const Projection& p) {
+             return QVariant(p.extrapolated ? QObject::tr("extrapolation: %1× the largest measured p").arg(formatNumber(p.beyond_measured, 3))
+                                            : QString());
          }},
     }, parent);
 }
@@ -132,6 +153,10 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     speedup_ = makeChartView(QStringLiteral("speedup"));
     efficiency_ = makeChartView(QStringLiteral("efficiency"));
     karpFlatt_ = makeChartView(QStringLiteral("karp-flatt"));
+    speedup_->setObjectName(QStringLiteral("speedupChart"));
+    efficiency_->setObjectName(QStringLiteral("efficiencyChart"));
+    karpFlatt_->setObjectName(QStringLiteral("karpFlattChart"));
+    warnings_->setObjectName(QStringLiteral("scalingWarnings"));
 
     auto* top = new QHBoxLayout;
     top->addWidget(title_, 1);
@@ -142,14 +167,22 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     charts->addWidget(speedup_);
     charts->addWidget(efficiency_);
     charts->addWidget(karpFlatt_);
-    charts->setSizes({520, 300, 260});
+    // The speedup chart (with the legend) takes half; the other two share the rest.
+    efficiency_->setMinimumWidth(180);
+    karpFlatt_->setMinimumWidth(180);
+    charts->setStretchFactor(0, 2);
+    charts->setStretchFactor(1, 1);
+    charts->setStretchFactor(2, 1);
+    charts->setSizes({600, 300, 300});
 
     auto* tabs = new QTabWidget;
     auto* fitsPanel = new TablePanel(tr("Fitted laws"), fits_.get());
     fitsPanel->setObjectName(QStringLiteral("fitTable"));
     tabs->addTab(fitsPanel, tr("Fits"));
     tabs->addTab(new TablePanel(tr("Measured points"), points_.get()), tr("Points"));
-    tabs->addTab(new TablePanel(tr("Projections"), projections_.get()), tr("Projection"));
+    auto* projPanel = new TablePanel(tr("Projections"), projections_.get());
+    projPanel->setObjectName(QStringLiteral("projectionTable"));
+    tabs->addTab(projPanel, tr("Projection"));
 
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(charts);
@@ -229,7 +262,7 @@ void ScalingPage::redraw() {
     auto* ck = new QChart;
     cs->setTitle(tr("Speedup S(p) = T(1)/T(p)"));
     ce->setTitle(tr("Efficiency E(p) = S(p)/p"));
-    ck->setTitle(tr("Karp–Flatt serial fraction e(p)"));
+    ck->setTitle(tr("Karp–Flatt e(p)"));
     if (!result_ || result_->points.empty()) {
         setChart(speedup_, cs);
         setChart(efficiency_, ce);
@@ -238,57 +271,62 @@ void ScalingPage::redraw() {
     }
     const ScalingResult& r = *result_;
     double pMax = 1, sMax = 1;
+    std::vector<int> measured;
     for (const ScalingPoint& p : r.points) {
         pMax = std::max(pMax, static_cast<double>(p.p));
         sMax = std::max(sMax, p.speedup);
+        measured.push_back(p.p);
     }
     const double xHi = std::max(pMax * 2, 4.0);
     const double T1 = r.points.front().p == 1 ? r.points.front().time_ns : 0;
-
-    auto addXY = [&](QChart* c, QAbstractSeries* s, double yLo, double yHi, const QString& yTitle) {
-        c->addSeries(s);
-        if (c->axes(Qt::Horizontal).isEmpty()) {
-            c->addAxis(makePAxis(lg, 1, xHi), Qt::AlignBottom);
-            auto* y = new QValueAxis;
-            y->setRange(yLo, yHi);
-            y->setTitleText(yTitle);
-            y->setLabelFormat(QStringLiteral("%.3g"));
-            c->addAxis(y, Qt::AlignLeft);
+    const double sTop = std::max(sMax * 1.3, 2.0);
+    double kfMin = 0, kfMax = 0.05;
+    for (const ScalingPoint& p : r.points)
+        if (std::isfinite(p.karp_flatt)) {
+            kfMin = std::min(kfMin, p.karp_flatt);
+            kfMax = std::max(kfMax, p.karp_flatt);
         }
+
+    // Axes first: the value axes widen their range to nice ticks (1-2-5 steps, zero as 0).
+    auto axes = [&](QChart* c, double yLo, double yHi, const QString& yTitle, int yTicks = 6) {
+        c->addAxis(makePAxis(lg, 1, xHi, measured), Qt::AlignBottom);
+        c->addAxis(makeValueAxis(yLo, yHi, yTitle, yTicks), Qt::AlignLeft);
+    };
+    axes(cs, 0, sTop, tr("speedup"));
+    axes(ce, 0, 1.15, tr("efficiency"), 7);
+    axes(ck, kfMin - 0.2 * (kfMax - kfMin), kfMax + 0.3 * (kfMax - kfMin), tr("serial fraction (rising: overhead grows)"));
+    auto add = [](QChart* c, QAbstractSeries* s) {
+        c->addSeries(s);
         s->attachAxis(c->axes(Qt::Horizontal).first());
         s->attachAxis(c->axes(Qt::Vertical).first());
     };
-    const double sTop = std::max(sMax * 1.3, 2.0);
-    // Ideal lines.
-    addXY(cs, curveSeries(tr("ideal"), [](double p) { return p; }, 1, std::min(xHi, sTop), lg, Qt::gray, Qt::DashLine), 0, sTop,
-          tr("speedup"));
-    addXY(ce, curveSeries(tr("ideal"), [](double) { return 1.0; }, 1, xHi, lg, Qt::gray, Qt::DashLine), 0, 1.15, tr("efficiency"));
-    // Fitted laws, with a band for the law of the study's kind.
+    // Ideal lines: dashed grey, never mistaken for a law.
+    add(cs, idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(xHi, sTop), lg));
+    add(ce, idealSeries(tr("ideal (E = 1)"), [](double) { return 1.0; }, 1, xHi, lg));
+    // Fitted laws, with a band for the law of the study's kind when it has a real interval.
     for (const LawFit& f : r.fits) {
         if (!f.ok) continue;
         const QColor col = kLawColor[static_cast<int>(f.law)];
-        if (f.matches_scaling && f.law != Law::Usl) {
+        if (f.matches_scaling && f.law != Law::Usl && hasBand(f)) {
             const LawFit lo = fitAtBound(f, false), hi = fitAtBound(f, true);
             auto* upper = curveSeries({}, [&](double p) { return std::max(lo.speedup(p), hi.speedup(p)); }, 1, xHi, lg, col);
             auto* lower = curveSeries({}, [&](double p) { return std::min(lo.speedup(p), hi.speedup(p)); }, 1, xHi, lg, col);
             auto* band = new QAreaSeries(upper, lower);
-            band->setName(tr("CI"));
+            band->setName(tr("%1 CI").arg(lawName(f.law)));
             QColor fill = col;
             fill.setAlpha(45);
             band->setBrush(fill);
             band->setPen(Qt::NoPen);
-            addXY(cs, band, 0, sTop, {});
+            add(cs, band);
         }
-        addXY(cs, curveSeries(lawName(f.law), [&](double p) { return f.speedup(p); }, 1, xHi, lg, col, Qt::SolidLine, 0, sTop * 1.5),
-              0, sTop, {});
-        addXY(ce, curveSeries(lawName(f.law), [&](double p) { return f.efficiency(p); }, 1, xHi, lg, col, Qt::SolidLine, 0, 1.5),
-              0, 1.15, {});
+        add(cs, curveSeries(lawName(f.law), [&](double p) { return f.speedup(p); }, 1, xHi, lg, col, Qt::SolidLine, 0, sTop * 1.5));
+        add(ce, curveSeries(lawName(f.law), [&](double p) { return f.efficiency(p); }, 1, xHi, lg, col, Qt::SolidLine, 0, 1.5));
     }
-    // Measured: every repeat (small), the means (large), oversubscribed ones marked.
+    // Measured: every repeat (small), the means (large, in the text colour), oversubscribed ones marked.
     auto* reps = new QScatterSeries;
     reps->setName(tr("run"));
     reps->setMarkerSize(7);
-    reps->setColor(QColor(0x60, 0x60, 0x60));
+    reps->setColor(QColor(0x80, 0x80, 0x80));
     reps->setBorderColor(Qt::transparent);
     if (T1 > 0)
         for (const ScalingSample& s : r.samples)
@@ -296,7 +334,7 @@ void ScalingPage::redraw() {
     auto* means = new QScatterSeries;
     means->setName(tr("mean"));
     means->setMarkerSize(12);
-    means->setColor(QColor(0x1e, 0x22, 0x28));
+    markForeground(means);
     auto* over = new QScatterSeries;
     over->setName(tr("oversubscribed"));
     over->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
@@ -305,7 +343,7 @@ void ScalingPage::redraw() {
     auto* effMeans = new QScatterSeries;
     effMeans->setName(tr("measured"));
     effMeans->setMarkerSize(12);
-    effMeans->setColor(QColor(0x1e, 0x22, 0x28));
+    markForeground(effMeans);
     auto* effOver = new QScatterSeries;
     effOver->setName(tr("oversubscribed"));
     effOver->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
@@ -314,24 +352,23 @@ void ScalingPage::redraw() {
     auto* kf = new QLineSeries;
     kf->setName(tr("e(p) measured"));
     kf->setPointsVisible(true);
-    double kfMax = 0.05;
+    kf->setPen(QPen(QColor(0x2f, 0x6f, 0xdb), 2));
     for (const ScalingPoint& p : r.points) {
         (p.oversubscribed ? over : means)->append(p.p, p.speedup);
         (p.oversubscribed ? effOver : effMeans)->append(p.p, p.efficiency);
-        if (std::isfinite(p.karp_flatt)) {
-            kf->append(p.p, p.karp_flatt);
-            kfMax = std::max(kfMax, std::abs(p.karp_flatt));
-        }
+        if (std::isfinite(p.karp_flatt)) kf->append(p.p, p.karp_flatt);
     }
-    addXY(cs, reps, 0, sTop, {});
-    addXY(cs, means, 0, sTop, {});
-    if (over->count()) addXY(cs, over, 0, sTop, {}); else delete over;
-    addXY(ce, effMeans, 0, 1.15, {});
-    if (effOver->count()) addXY(ce, effOver, 0, 1.15, {}); else delete effOver;
-    addXY(ck, kf, -kfMax * 0.2, kfMax * 1.3, tr("e (rising: overhead grows with p)"));
-    for (QChart* c : {cs, ce, ck}) c->legend()->setAlignment(Qt::AlignBottom);
-    ce->legend()->hide();  // same colours as the speedup chart
-    if (auto* y = qobject_cast<QValueAxis*>(ck->axes(Qt::Vertical).value(0))) y->applyNiceNumbers();
+    add(cs, reps);
+    add(cs, means);
+    if (over->count()) add(cs, over); else delete over;
+    add(ce, effMeans);
+    if (effOver->count()) add(ce, effOver); else delete effOver;
+    add(ck, kf);
+    // The speedup legend on the right: one entry a line, whole at 1024×700. The efficiency chart
+    // shares its colours; the Karp–Flatt chart has one series, named by its title.
+    cs->legend()->setAlignment(Qt::AlignRight);
+    ce->legend()->hide();
+    ck->legend()->hide();
     for (QLegendMarker* m : cs->legend()->markers())
         if (m->label().isEmpty()) m->setVisible(false);
     setChart(speedup_, cs);

@@ -139,6 +139,34 @@ private slots:
         QVERIFY2(c.verdict.find("at p=4 B scales worse than A") != std::string::npos, c.verdict.c_str());
         QVERIFY2(c.verdict.find("amdahl f 0.05 -> 0.2") != std::string::npos, c.verdict.c_str());
     }
+
+    // Issue 12 items 6 and 7: labels for people, and the MFU of analyze_run (as on Summary) with
+    // its peak's source, or why it is unknown.
+    void labelsAndMfuNotes() {
+        RunAnalysis a, b;
+        a.run.world_size = b.run.world_size = 2;
+        a.throughput.model_flop_per_s = 1e11;
+        a.throughput.peak_flop_per_s = 1e12;
+        a.throughput.peak_source = "calibration 1 (vm)";
+        a.throughput.mfu = 0.05;
+        b.throughput.model_flop_per_s = 1.2e11;  // no peak: MFU unknown
+        const RunComparison c = compare_runs(a, b);
+        const MetricDelta& mfu = metric(c.summary, "mfu");
+        QCOMPARE(mfu.label, std::string("MFU"));
+        QCOMPARE(mfu.d.a, 0.05);
+        QVERIFY(std::isnan(mfu.d.b));
+        QVERIFY2(mfu.note_a.find("from calibration 1 (vm)") != std::string::npos, mfu.note_a.c_str());
+        QVERIFY2(mfu.note_b.rfind("unknown: no peak FLOP/s", 0) == 0, mfu.note_b.c_str());
+        RunAnalysis d = b;
+        d.throughput.model_flop_per_s = -1;
+        d.throughput.peak_flop_per_s = 1e12;
+        QVERIFY2(mfu_note(d.throughput).find("no model FLOP count") != std::string::npos, mfu_note(d.throughput).c_str());
+        QCOMPARE(metric(c.summary, "step_time_median").label, std::string("step time (median)"));
+        QCOMPARE(metric(c.summary, "model_flop_per_s").label, std::string("model FLOP/s"));
+        QCOMPARE(metric(c.breakdown, "exposed_comm").label, std::string("exposed communication"));
+        for (const auto& m : c.summary) QVERIFY2(!m.label.empty() && m.label.find('_') == std::string::npos, m.name.c_str());
+        for (const auto& m : c.breakdown) QVERIFY2(!m.label.empty() && m.label.find('_') == std::string::npos, m.name.c_str());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCoreCompare)

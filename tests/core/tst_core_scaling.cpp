@@ -218,6 +218,50 @@ private slots:
         QVERIFY(r.projections.empty());
     }
 
+    // Issue 12 item 13: a law with as many parameters as points with p > 1 passes through them:
+    // no interval (NaN, not zero width), a warning, and far projections called extrapolations.
+    void tooFewPointsHaveNoInterval() {
+        for (const bool repeats : {false, true}) {
+            const auto v = repeats ? from_times({{1, 100}, {1, 104}, {2, 60}, {2, 63}}) : from_times({{1, 100}, {2, 60}});
+            ScalingOptions opt;
+            opt.project_p = {8, 9, 64};
+            const ScalingResult r = analyze_scaling(v, false, opt);
+            QVERIFY2(has(r.warnings, "2 points (p = 1, 2): every law passes through them; no interval"), r.warnings.front().c_str());
+            QVERIFY(has(r.warnings, "projection to p = 9, 64 is 32x the largest measured p (2): an extrapolation"));
+            for (const auto& f : r.fits) {
+                QVERIFY(f.ok);
+                QVERIFY(!f.has_interval);
+                QVERIFY(has(f.warnings, "passes through them"));
+                QVERIFY(has(f.warnings, "no interval"));
+                for (const auto& prm : f.params) QVERIFY(std::isnan(prm.ci_low) && std::isnan(prm.ci_high));
+            }
+            QVERIFY(!r.projections.empty());
+            for (const auto& pr : r.projections) {
+                QVERIFY(std::isfinite(pr.speedup));
+                QVERIFY(std::isnan(pr.speedup_low) && std::isnan(pr.speedup_high));
+                QVERIFY(std::isnan(pr.efficiency_low) && std::isnan(pr.efficiency_high));
+                QCOMPARE(pr.extrapolated, pr.p > 8);  // 4 × the largest measured p (2)
+                QCOMPARE(pr.beyond_measured, pr.p / 2);
+            }
+        }
+        // Three points: Amdahl (1 parameter) has an interval, the USL (2) has none.
+        const ScalingResult r3 = analyze_scaling(from_times({{1, 100}, {2, 58}, {4, 40}}), false);
+        QVERIFY(fit(r3, Law::Amdahl).has_interval);
+        QVERIFY(std::isfinite(fit(r3, Law::Amdahl).params[0].ci_low));
+        QVERIFY(fit(r3, Law::Amdahl).params[0].ci_low < fit(r3, Law::Amdahl).params[0].ci_high);
+        QVERIFY(!fit(r3, Law::Usl).has_interval);
+        QVERIFY(std::isnan(fit(r3, Law::Usl).params[1].ci_high));
+        QVERIFY(has(fit(r3, Law::Usl).warnings, "only 3 points for 2 parameters: the USL passes through them"));
+        QVERIFY(!has(r3.warnings, "every law passes through them"));
+        QVERIFY(has(r3.warnings, "projection to p = 1024 is 256x the largest measured p (4)"));
+        // Within 4× the largest measured p: no extrapolation warning.
+        ScalingOptions near;
+        near.project_p = {16};
+        const ScalingResult rn = analyze_scaling(from_times({{1, 100}, {2, 58}, {4, 37}}), false, near);
+        QVERIFY(!has(rn.warnings, "extrapolation"));
+        QVERIFY(!rn.projections.front().extrapolated);
+    }
+
     void errors() {
         try {
             analyze_scaling(from_times({{2, 60}, {4, 40}}), false);
