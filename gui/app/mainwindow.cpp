@@ -2,10 +2,8 @@
 
 #include <QAction>
 #include <QApplication>
-#include <QPainter>
 #include <QScopedValueRollback>
 #include <QScrollBar>
-#include <QStyle>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -32,6 +30,7 @@
 #include "gui/app/helpdialogs.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
+#include "gui/common/elidedlabel.h"
 #include "gui/common/format.h"
 #include "gui/compare/comparepage.h"
 #include "gui/experiment/experimentpage.h"
@@ -66,24 +65,6 @@ public:
     QSize minimumSizeHint() const override { return sizeHint(); }
 };
 
-// A one-line label that paints its text elided to the width it gets (the whole text stays in
-// text() and the tooltip): a long headline never makes the window wider.
-class ElidedLabel : public QLabel {
-public:
-    using QLabel::QLabel;
-    QSize minimumSizeHint() const override {
-        return {fontMetrics().horizontalAdvance(QStringLiteral("Run #1…")), QLabel::minimumSizeHint().height()};
-    }
-
-protected:
-    void paintEvent(QPaintEvent*) override {
-        QPainter p(this);
-        const QRect r = contentsRect().adjusted(margin(), margin(), -margin(), -margin());
-        const QString shown = fontMetrics().elidedText(text(), Qt::ElideRight, r.width());
-        style()->drawItemText(&p, r, QStyle::visualAlignment(layoutDirection(), alignment()), palette(), isEnabled(),
-                              shown, foregroundRole());
-    }
-};
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -155,9 +136,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         }
     });
 
-    auto* headline = new ElidedLabel;
-    headline->setTextFormat(Qt::PlainText);
-    headline_ = headline;
+    headline_ = new ElidedLabel;
     headline_->setObjectName(QStringLiteral("headline"));
     loadingLabel_ = new QLabel;
     loadingBar_ = new QProgressBar;
@@ -523,9 +502,8 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
 void MainWindow::updateHeadline() {
     const RunData* r = selection_.runData();
     if (!r) {
-        headline_->setText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
-                                          : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
-        headline_->setToolTip(headline_->text());
+        headline_->setFullText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
+                                              : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
         return;
     }
     const traces::RunInfo& i = r->info;
@@ -538,8 +516,7 @@ void MainWindow::updateHeadline() {
     parts << tr("%1 events").arg(QLocale().toString(qlonglong(i.event_count)));
     if (r->dropped > 0) parts << tr("%1 dropped/malformed").arg(r->dropped);
     if (i.oversubscribed) parts << tr("oversubscribed");
-    headline_->setText(parts.join(QStringLiteral("  ·  ")));
-    headline_->setToolTip(headline_->text());  // all of it, when the window is too narrow to show it
+    headline_->setFullText(parts.join(QStringLiteral("  ·  ")));
 }
 
 void MainWindow::addRecent(const QString& path) {

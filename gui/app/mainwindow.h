@@ -25,6 +25,7 @@ class QTreeView;
 
 namespace ss::gui {
 
+class ElidedLabel;
 class Page;
 
 class MainWindow : public QMainWindow {
@@ -94,7 +95,7 @@ private:
     QStackedWidget* stack_;
     std::vector<Page*> pages_;
     QMenu* recentMenu_ = nullptr;
-    QLabel* headline_;  // elides its text to the width it gets
+    ElidedLabel* headline_;
     QLabel* loadingLabel_;
     QProgressBar* loadingBar_;
     QToolButton* cancelButton_;
