@@ -87,6 +87,13 @@ void applyTheme(QApplication& app, ThemeKind kind, double zoom) {
     QFont f = QApplication::font();
     f.setPointSizeF(g_basePointSize * g_zoom);
     app.setFont(f);
+    // QApplication passes a new font and palette on to the windows only once its event loop runs
+    // (not at start-up, nor in a test): pass them on now. Where Qt did already, this changes nothing.
+    for (QWidget* w : QApplication::topLevelWidgets()) {
+        QEvent fontChange(QEvent::ApplicationFontChange), paletteChange(QEvent::ApplicationPaletteChange);
+        QCoreApplication::sendEvent(w, &fontChange);
+        QCoreApplication::sendEvent(w, &paletteChange);
+    }
     // Qt does not pass a font change on to a widget with a style sheet of its own (a coloured
     // warning label) unless its parent has one too: such a widget kept the size it had when it was
     // last polished (Ctrl+0 left it enlarged). Polish them again, now that the font is set.
