@@ -96,10 +96,13 @@ QStringList documentationFiles(const QString& docsDir) {
     const QDir dir(docsDir);
     QStringList files;
     if (dir.exists(kGuide)) files << dir.filePath(kGuide);
-    const QString readme = QDir(dir.filePath(QStringLiteral(".."))).filePath(QStringLiteral("README.md"));
-    if (QFileInfo::exists(readme)) files << QDir::cleanPath(readme);
+    // The README: beside the guides (installed) or in the folder above them (the source tree).
+    const QString readme = QStringLiteral("README.md");
+    if (dir.exists(readme)) files << dir.filePath(readme);
+    else if (QFileInfo::exists(dir.filePath(QStringLiteral("../README.md"))))
+        files << QDir::cleanPath(dir.filePath(QStringLiteral("../README.md")));
     for (const QString& name : dir.entryList({QStringLiteral("*.md")}, QDir::Files, QDir::Name))
-        if (name != kGuide) files << dir.filePath(name);
+        if (name != kGuide && name != readme) files << dir.filePath(name);
     return files;
 }
 

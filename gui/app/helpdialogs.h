@@ -22,8 +22,8 @@ namespace ss::gui {
 QStringList documentationCandidates();
 // The first candidate that holds GUI.md; empty when none does.
 QString documentationDir();
-// The guides of `docsDir`, the application's guide (GUI.md) first, then the README above the folder
-// when there is one, then the other *.md files by name.
+// The guides of `docsDir`, the application's guide (GUI.md) first, then the README (in the folder,
+// or in the one above it: the source tree), then the other *.md files by name.
 QStringList documentationFiles(const QString& docsDir);
 
 class DocumentationDialog : public QDialog {

@@ -6,6 +6,9 @@
 #include <QAction>
 #include <QApplication>
 #include <QDialog>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -21,6 +24,7 @@
 #include <QTextBrowser>
 #include <QTreeView>
 
+#include "gui/app/helpdialogs.h"
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
@@ -309,6 +313,27 @@ private slots:
         browser->setSource(browser->source().resolved(QUrl(QStringLiteral("docs/GUI.md"))));
         QVERIFY(browser->source().toLocalFile().endsWith(QLatin1String("/docs/GUI.md")));
         QCOMPARE(contents->currentRow(), 0);
+    }
+
+    // Item 20: an installed copy of the guides (README beside them) is found through
+    // $SCALESCOPE_DOCS_DIR before the source tree's, and listed with the GUI guide first.
+    void documentationFromAnInstalledFolder() {
+        QTemporaryDir installed;
+        QVERIFY(installed.isValid());
+        for (const char* name : {"SPEC.md", "README.md", "GUI.md"}) {
+            QFile f(installed.filePath(QString::fromLatin1(name)));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("# " + QByteArray(name) + "\n\ntext\n");
+        }
+        qputenv("SCALESCOPE_DOCS_DIR", installed.path().toUtf8());
+        const QString found = documentationDir();
+        qunsetenv("SCALESCOPE_DOCS_DIR");
+        QCOMPARE(found, QDir(installed.path()).absolutePath());
+        QStringList names;
+        for (const QString& f : documentationFiles(found)) names << QFileInfo(f).fileName();
+        QCOMPARE(names, (QStringList{QStringLiteral("GUI.md"), QStringLiteral("README.md"), QStringLiteral("SPEC.md")}));
+        // Without it, the source tree's docs/ (this build's).
+        QCOMPARE(documentationDir(), QDir(QStringLiteral(SCALESCOPE_SOURCE_DIR "/docs")).absolutePath());
     }
 
     // Item 20: Help ▸ Keyboard Shortcuts lists every action that has a shortcut, with its keys.
