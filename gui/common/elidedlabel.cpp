@@ -3,6 +3,8 @@
 #include <QPainter>
 #include <QStyle>
 
+#include <algorithm>
+
 namespace ss::gui {
 
 ElidedLabel::ElidedLabel(const QString& text, QWidget* parent) : QLabel(parent) {
@@ -17,7 +19,8 @@ void ElidedLabel::setFullText(const QString& text) {
 
 QSize ElidedLabel::minimumSizeHint() const {
     // Room for a few characters and the ellipsis.
-    const int w = std::min(QLabel::minimumSizeHint().width(), fontMetrics().horizontalAdvance(QStringLiteral("Mmmm…")));
+    const int w =
+        std::min(QLabel::minimumSizeHint().width(), fontMetrics().horizontalAdvance(QStringLiteral("Mmmm…")));
     return {w + 2 * margin(), QLabel::minimumSizeHint().height()};
 }
 

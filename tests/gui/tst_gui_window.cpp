@@ -331,7 +331,8 @@ private slots:
         QCOMPARE(found, QDir(installed.path()).absolutePath());
         QStringList names;
         for (const QString& f : documentationFiles(found)) names << QFileInfo(f).fileName();
-        QCOMPARE(names, (QStringList{QStringLiteral("GUI.md"), QStringLiteral("README.md"), QStringLiteral("SPEC.md")}));
+        QCOMPARE(names,
+                 (QStringList{QStringLiteral("GUI.md"), QStringLiteral("README.md"), QStringLiteral("SPEC.md")}));
         // Without it, the source tree's docs/ (this build's).
         QCOMPARE(documentationDir(), QDir(QStringLiteral(SCALESCOPE_SOURCE_DIR "/docs")).absolutePath());
     }
