@@ -96,6 +96,21 @@ Selection selectionAfterLoad(const DocumentPtr& before, const DocumentPtr& after
     return s;
 }
 
+Selection latestSelection(const DocumentPtr& doc) {
+    const DocumentData& d = doc->data();
+    const RunData* run = nullptr;
+    for (const RunData& r : d.runs)
+        if (!run || r.info.id.value > run->info.id.value) run = &r;
+    const StudyData* study = nullptr;
+    for (const StudyData& s : d.studies)
+        if (!study || s.info.id.value > study->info.id.value) study = &s;
+    if (study && run)
+        for (const StudyRun& sr : study->runs)
+            if (sr.run == run->info.id) return {doc, study->runs.front().run, study->info.id};
+    if (run) return {doc, run->info.id, {}};
+    return selectionAfterLoad(nullptr, doc, {});
+}
+
 // ---- DocumentModel: top-level items have internalId 0; a child's internalId is its file row + 1.
 
 void DocumentModel::addDocument(DocumentPtr doc) {

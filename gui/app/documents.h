@@ -120,5 +120,8 @@ QString runLabel(const traces::RunInfo& r);  // "#1 gpt-tiny dp2×tp1×pp2 (comp
 // newly opened file (or one opened again while another was selected, or whose selected run is gone)
 // selects its first run.
 Selection selectionAfterLoad(const DocumentPtr& before, const DocumentPtr& after, const Selection& current);
+// The last thing written to `doc`: its newest study when the newest run belongs to it (a study
+// launch), else its newest run. What a launch that appended to a file not open yet produced.
+Selection latestSelection(const DocumentPtr& doc);
 
 }  // namespace ss::gui

@@ -181,7 +181,7 @@ void MainWindow::addPage(Page* p) {
     sidebar_->addItem(p->pageTitle());
     sidebar_->updateGeometry();  // one row taller: the layout measures the list again
     connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
-    connect(p, &Page::openRequested, this, &MainWindow::openFile);
+    connect(p, &Page::openRequested, this, &MainWindow::openResult);
 }
 
 void MainWindow::buildMenus() {
@@ -345,9 +345,17 @@ void MainWindow::openFile(const QString& pathIn) {
     updateLoadingUi();
 }
 
+void MainWindow::openResult(const QString& path) {
+    // A launch appended its run (or study) to this file: once read, that is what gets selected.
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    if (!results_.contains(abs)) results_ << abs;
+    openFile(path);
+}
+
 void MainWindow::cancelLoading() {
     for (auto& [path, token] : loading_) token.cancel();
     loading_.clear();
+    results_.clear();
     updateLoadingUi();
     statusBar()->showMessage(tr("Opening cancelled"), 5000);
 }
@@ -378,13 +386,16 @@ void MainWindow::onDocumentLoaded(const QString& path, DocumentData data) {
         docView_->expand(docModel_->index(row, 0));
     }
     for (Page* p : pages_) p->setDocuments(docModel_->documents());
-    select(selectionAfterLoad(before, doc, selection_));
+    // A file a launch wrote to: what it added (the diff when the file was open, else its newest).
+    const bool result = results_.removeAll(path) > 0;
+    select(result && !before ? latestSelection(doc) : selectionAfterLoad(before, doc, selection_));
     fitSidePanel();
     addRecent(path);
     emit documentOpened(path);
 }
 
 void MainWindow::onOpenError(const QString& path, const QString& message) {
+    results_.removeAll(path);
     emit openFailed(path, message);
     if (!interactiveErrors_) return;
     auto* box = new QMessageBox(QMessageBox::Critical, tr("Cannot open file"),

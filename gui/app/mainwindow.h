@@ -77,6 +77,7 @@ private:
     void closeCurrentDocument();
     void reloadCurrentDocument();
     void reloadDocument(const QString& path);
+    void openResult(const QString& path);
     void cancelLoading();
     void addRecent(const QString& path);
     void rebuildRecentMenu();
@@ -100,6 +101,7 @@ private:
     QProgressBar* loadingBar_;
     QToolButton* cancelButton_;
     std::map<QString, CancelToken> loading_;  // path -> its job
+    QStringList results_;  // files a finished launch asked to open: their newest run is selected
     Selection selection_;
     QString stepTimeText_;
     CancelToken headlineJob_;

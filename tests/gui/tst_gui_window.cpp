@@ -179,6 +179,46 @@ private slots:
         QCOMPARE(w.selection().run.value, std::int64_t(2));
     }
 
+    // Item 8: a launch that appended to a trace file not open in the window: once opened, the run
+    // it wrote (the file's newest) is selected, or the study when the launch was a study.
+    void launchIntoAFileNotOpenSelectsWhatItWrote() {
+        const QString path = newFile();
+        appendRuns(path, {{"gpt-tiny", RunStatus::Completed}, {"gpt-tiny", RunStatus::Completed},
+                          {"gpt-tiny", RunStatus::Cancelled}});
+        {
+            MainWindow w;
+            w.setInteractiveErrors(false);
+            QSignalSpy opened(&w, &MainWindow::documentOpened);
+            emit w.page(QStringLiteral("experiment"))->openRequested(path);
+            QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 20000));
+            QCOMPARE(w.selection().run.value, std::int64_t(3));
+            QVERIFY(!w.selection().study.valid());
+            QVERIFY(w.statusHeadline().startsWith(QStringLiteral("Run #3 ")));
+            // Opened by the user (File ▸ Open), a file still shows its first run.
+            MainWindow w2;
+            w2.setInteractiveErrors(false);
+            QVERIFY(openAndWait(w2, path));
+            QCOMPARE(w2.selection().run.value, std::int64_t(1));
+        }
+        // A study launch: its runs and then the study were appended.
+        appendRuns(path, {{"gpt-tiny", RunStatus::Completed}, {"gpt-tiny", RunStatus::Completed}});
+        {
+            TraceWriter tw(path.toStdString());
+            StudyInfo st;
+            st.name = "dp sweep";
+            const StudyId sid = tw.add_study(st);
+            tw.add_study_run(StudyRun{sid, RunId(4), "1", 1, 0});
+            tw.add_study_run(StudyRun{sid, RunId(5), "2", 2, 0});
+        }
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        QSignalSpy opened(&w, &MainWindow::documentOpened);
+        emit w.page(QStringLiteral("experiment"))->openRequested(path);
+        QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 20000));
+        QVERIFY(w.selection().study.valid());
+        QCOMPARE(w.selection().run.value, std::int64_t(4));
+    }
+
     // Item 8: reading the file again with nothing added keeps the run the user selected.
     void reloadKeepsTheSelectedRun() {
         const QString path = newFile();
