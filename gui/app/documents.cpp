@@ -65,6 +65,52 @@ QString runLabel(const RunInfo& r) {
         .arg(fromStd(std::string(to_string(r.status))));
 }
 
+Selection selectionAfterLoad(const DocumentPtr& before, const DocumentPtr& after, const Selection& current) {
+    const DocumentData& d = after->data();
+    if (before) {
+        const DocumentData& old = before->data();
+        const StudyData* newStudy = nullptr;
+        for (const StudyData& s : d.studies)
+            if (!old.study(s.info.id) && (!newStudy || s.info.id.value > newStudy->info.id.value)) newStudy = &s;
+        if (newStudy)
+            return {after, newStudy->runs.empty() ? RunId{} : newStudy->runs.front().run, newStudy->info.id};
+        const RunData* newRun = nullptr;
+        for (const RunData& r : d.runs)
+            if (!old.run(r.info.id) && (!newRun || r.info.id.value > newRun->info.id.value)) newRun = &r;
+        if (newRun) return {after, newRun->info.id, {}};
+        // Nothing added: the same run or study stays selected (a file opened again while another
+        // is selected shows its first run: the user asked to see it).
+        if (current.doc == before) {
+            const bool runKept = !current.run.valid() || d.run(current.run);
+            const bool studyKept = !current.study.valid() || d.study(current.study);
+            if (runKept && studyKept && (current.run.valid() || current.study.valid()))
+                return {after, current.run, current.study};
+        }
+    }
+    Selection s{after, {}, {}};
+    if (!d.runs.empty()) s.run = d.runs.front().info.id;
+    else if (!d.studies.empty()) {
+        s.study = d.studies.front().info.id;
+        if (!d.studies.front().runs.empty()) s.run = d.studies.front().runs.front().run;
+    }
+    return s;
+}
+
+Selection latestSelection(const DocumentPtr& doc) {
+    const DocumentData& d = doc->data();
+    const RunData* run = nullptr;
+    for (const RunData& r : d.runs)
+        if (!run || r.info.id.value > run->info.id.value) run = &r;
+    const StudyData* study = nullptr;
+    for (const StudyData& s : d.studies)
+        if (!study || s.info.id.value > study->info.id.value) study = &s;
+    if (study && run)
+        for (const StudyRun& sr : study->runs)
+            if (sr.run == run->info.id) return {doc, study->runs.front().run, study->info.id};
+    if (run) return {doc, run->info.id, {}};
+    return selectionAfterLoad(nullptr, doc, {});
+}
+
 // ---- DocumentModel: top-level items have internalId 0; a child's internalId is its file row + 1.
 
 void DocumentModel::addDocument(DocumentPtr doc) {
@@ -181,8 +227,8 @@ QVariant DocumentModel::data(const QModelIndex& index, int role) const {
         switch (role) {
         case Qt::DisplayRole: return runLabel(info);
         case Qt::ToolTipRole:
-            return tr("%1\n%2 ranks, %3 events%4")
-                .arg(fromStd(info.name))
+            return tr("%1 (%2)\n%3 ranks, %4 events%5")
+                .arg(fromStd(info.name), fromStd(std::string(to_string(info.status))))
                 .arg(info.world_size)
                 .arg(info.event_count)
                 .arg(info.oversubscribed ? tr("\noversubscribed: timings are contended") : QString());

@@ -113,4 +113,15 @@ private:
 
 QString runLabel(const traces::RunInfo& r);  // "#1 gpt-tiny dp2×tp1×pp2 (completed)"
 
+// What to select once `after` is loaded, `before` being the same file as it was (null: newly opened)
+// and `current` the selection until now. A reload that added a study selects the newest added study;
+// one that added runs (a finished launch appends its run to the file) selects the newest added run.
+// Otherwise a selection in this file stays on its run or study when the file still holds it; a
+// newly opened file (or one opened again while another was selected, or whose selected run is gone)
+// selects its first run.
+Selection selectionAfterLoad(const DocumentPtr& before, const DocumentPtr& after, const Selection& current);
+// The last thing written to `doc`: its newest study when the newest run belongs to it (a study
+// launch), else its newest run. What a launch that appended to a file not open yet produced.
+Selection latestSelection(const DocumentPtr& doc);
+
 }  // namespace ss::gui

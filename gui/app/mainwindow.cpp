@@ -3,7 +3,6 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -17,7 +16,9 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScopedValueRollback>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -26,8 +27,10 @@
 #include <QTreeView>
 
 #include "core/analysis.h"
+#include "gui/app/helpdialogs.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
+#include "gui/common/elidedlabel.h"
 #include "gui/common/format.h"
 #include "gui/compare/comparepage.h"
 #include "gui/experiment/experimentpage.h"
@@ -40,7 +43,29 @@ namespace ss::gui {
 
 namespace {
 constexpr int kMaxRecent = 10;
+
+// The platform's keys for a standard action, and `usual` too: without a desktop's platform theme
+// (a bare X server, Xvfb) Close is only Ctrl+F4 and Quit has no key at all.
+QList<QKeySequence> standardKeys(QKeySequence::StandardKey key, const QKeySequence& usual) {
+    QList<QKeySequence> keys = QKeySequence::keyBindings(key);
+    if (!keys.contains(usual)) keys << usual;
+    return keys;
 }
+
+// The page selector: exactly as tall and wide as its rows at the current font, so a font zoom
+// never hides a page behind a scroll bar.
+class PageList : public QListWidget {
+public:
+    using QListWidget::QListWidget;
+    QSize sizeHint() const override {
+        int h = 2 * frameWidth();
+        for (int i = 0; i < count(); ++i) h += sizeHintForRow(i) + 2 * spacing();
+        return {sizeHintForColumn(0) + 2 * frameWidth() + 2 * spacing(), h};
+    }
+    QSize minimumSizeHint() const override { return sizeHint(); }
+};
+
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("ScaleScope"));
@@ -53,41 +78,48 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     docView_->setModel(docModel_);
     docView_->setHeaderHidden(true);
     docView_->setUniformRowHeights(true);
+    // Narrower than its labels (a small window): the model name gives way, the status stays.
+    docView_->setTextElideMode(Qt::ElideMiddle);
+    docView_->setIndentation(std::max(12, fontMetrics().height()));  // runs under their file, no wider
     connect(docView_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& i) {
-                if (i.isValid()) select(docModel_->selectionAt(i));
+                if (!syncingView_ && i.isValid()) select(docModel_->selectionAt(i));
             });
 
-    sidebar_ = new QListWidget;
+    sidebar_ = new PageList;
     sidebar_->setObjectName(QStringLiteral("pageSelector"));
-    sidebar_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    sidebar_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    sidebar_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    sidebar_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     stack_ = new QStackedWidget;
 
-    auto* left = new QSplitter(Qt::Vertical);
-    auto* pagesBox = new QWidget;
-    auto* pagesLayout = new QVBoxLayout(pagesBox);
-    pagesLayout->setContentsMargins(4, 4, 4, 4);
-    pagesLayout->addWidget(new QLabel(tr("<b>Pages</b>")));
-    pagesLayout->addWidget(sidebar_);
-    auto* docsBox = new QWidget;
-    auto* docsLayout = new QVBoxLayout(docsBox);
-    docsLayout->setContentsMargins(4, 4, 4, 4);
-    docsLayout->addWidget(new QLabel(tr("<b>Open files</b>")));
-    docsLayout->addWidget(docView_);
-    left->addWidget(pagesBox);
-    left->addWidget(docsBox);
-    left->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("#1 gpt-tiny  dp2×tp1×pp2")) + 30);
-    left->setStretchFactor(0, 0);
-    left->setStretchFactor(1, 1);
+    sidePanel_ = new QWidget;
+    sidePanel_->setObjectName(QStringLiteral("sidePanel"));
+    auto* sideLayout = new QVBoxLayout(sidePanel_);
+    sideLayout->setContentsMargins(4, 4, 4, 4);
+    sideLayout->addWidget(new QLabel(tr("<b>Pages</b>")));
+    sideLayout->addWidget(sidebar_);
+    sideLayout->addSpacing(4);
+    sideLayout->addWidget(new QLabel(tr("<b>Open files</b>")));
+    sideLayout->addWidget(docView_, 1);
 
-    auto* split = new QSplitter(Qt::Horizontal);
-    split->addWidget(left);
-    split->addWidget(stack_);
-    split->setStretchFactor(0, 0);
-    split->setStretchFactor(1, 1);
-    split->setSizes({200, 1080});
-    split->setChildrenCollapsible(false);
-    setCentralWidget(split);
+    split_ = new QSplitter(Qt::Horizontal);
+    split_->setObjectName(QStringLiteral("mainSplitter"));
+    split_->addWidget(sidePanel_);
+    split_->addWidget(stack_);
+    split_->setStretchFactor(0, 0);
+    split_->setStretchFactor(1, 1);
+    split_->setCollapsible(0, true);  // dragged shut = View ▸ Side Panel off
+    split_->setCollapsible(1, false);
+    setCentralWidget(split_);
+    connect(split_, &QSplitter::splitterMoved, this, [this] {
+        const int w = split_->sizes().value(0);
+        if (w == 0) {
+            sidePanelAction_->setChecked(false);  // hides the collapsed panel
+            return;
+        }
+        userSideWidth_ = w;  // the user's width from now on
+    });
 
     addPage(new ExperimentPage);
     addPage(new TimelinePage);
@@ -95,9 +127,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     addPage(new ScalingPage);
     addPage(new WhatIfPage);
     addPage(new ComparePage);
-    sidebar_->setFixedHeight(sidebar_->sizeHintForRow(0) * sidebar_->count() + 2 * sidebar_->frameWidth() + 6);
-    sidebar_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    sidebar_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     connect(sidebar_, &QListWidget::currentRowChanged, this, [this](int row) {
         stack_->setCurrentIndex(row);
         // Pages work only when shown: the one that appears catches up with the selection.
@@ -107,7 +136,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         }
     });
 
-    headline_ = new QLabel(tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
+    headline_ = new ElidedLabel;
     headline_->setObjectName(QStringLiteral("headline"));
     loadingLabel_ = new QLabel;
     loadingBar_ = new QProgressBar;
@@ -121,6 +150,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(loadingBar_);
     statusBar()->addPermanentWidget(cancelButton_);
     updateLoadingUi();
+    updateHeadline();
 
     buildMenus();
 
@@ -130,6 +160,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     const int lastPage = settings.value(QStringLiteral("window/page"), 1).toInt();
     sidebar_->setCurrentRow(std::clamp(lastPage, 0, sidebar_->count() - 1));
     if (!settings.contains(QStringLiteral("window/geometry"))) resize(1280, 800);
+    userSideWidth_ = std::max(0, settings.value(QStringLiteral("window/sideWidth"), 0).toInt());
+    sidePanelAction_->setChecked(settings.value(QStringLiteral("window/sidePanel"), true).toBool());
+    fitSidePanel();
 }
 
 MainWindow::~MainWindow() {
@@ -146,8 +179,9 @@ void MainWindow::addPage(Page* p) {
     scroll->setWidget(p);
     stack_->addWidget(scroll);
     sidebar_->addItem(p->pageTitle());
+    sidebar_->updateGeometry();  // one row taller: the layout measures the list again
     connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
-    connect(p, &Page::openRequested, this, &MainWindow::openFile);
+    connect(p, &Page::openRequested, this, &MainWindow::openResult);
 }
 
 void MainWindow::buildMenus() {
@@ -168,10 +202,10 @@ void MainWindow::buildMenus() {
     reload->setShortcut(QKeySequence::Refresh);
     reload->setToolTip(tr("Read the file again (a run may have appended to it)"));
     QAction* close = file->addAction(tr("&Close"), this, &MainWindow::closeCurrentDocument);
-    close->setShortcut(QKeySequence::Close);
+    close->setShortcuts(standardKeys(QKeySequence::Close, QKeySequence(Qt::CTRL | Qt::Key_W)));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
+    quit->setShortcuts(standardKeys(QKeySequence::Quit, QKeySequence(Qt::CTRL | Qt::Key_Q)));
     quit->setMenuRole(QAction::QuitRole);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -182,10 +216,13 @@ void MainWindow::buildMenus() {
     full->setShortcut(QKeySequence::FullScreen);
     view->addSeparator();
     QAction* zin = view->addAction(tr("Zoom &In (fonts)"), this, [this] { setZoom(currentZoom() * 1.15); });
+    zin->setObjectName(QStringLiteral("actionZoomIn"));
     zin->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)});
     QAction* zout = view->addAction(tr("Zoom &Out (fonts)"), this, [this] { setZoom(currentZoom() / 1.15); });
+    zout->setObjectName(QStringLiteral("actionZoomOut"));
     zout->setShortcut(QKeySequence::ZoomOut);
     QAction* zreset = view->addAction(tr("&Actual Size"), this, [this] { setZoom(1.0); });
+    zreset->setObjectName(QStringLiteral("actionZoomReset"));
     zreset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
     view->addSeparator();
     QAction* dark = view->addAction(tr("&Dark Palette"), this, [this](bool on) {
@@ -195,6 +232,16 @@ void MainWindow::buildMenus() {
     });
     dark->setCheckable(true);
     dark->setChecked(currentTheme() == ThemeKind::Dark);
+    sidePanelAction_ = view->addAction(tr("&Side Panel"));
+    sidePanelAction_->setObjectName(QStringLiteral("actionSidePanel"));
+    sidePanelAction_->setToolTip(tr("Show or hide the page selector and the list of open files"));
+    sidePanelAction_->setCheckable(true);
+    sidePanelAction_->setChecked(true);
+    sidePanelAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+    connect(sidePanelAction_, &QAction::toggled, this, [this](bool on) {
+        sidePanel_->setVisible(on);
+        if (on) fitSidePanel();
+    });
     view->addSeparator();
     for (int i = 0; i < static_cast<int>(pages_.size()); ++i) {
         QAction* a = view->addAction(pages_[static_cast<size_t>(i)]->pageTitle(), this,
@@ -203,11 +250,41 @@ void MainWindow::buildMenus() {
     }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* docs = help->addAction(tr("&Documentation"), this, &MainWindow::showDocumentation);
+    docs->setObjectName(QStringLiteral("actionDocumentation"));
+    docs->setShortcut(QKeySequence::HelpContents);
+    QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    keys->setObjectName(QStringLiteral("actionShortcuts"));
+    help->addSeparator();
     help->addAction(tr("&About ScaleScope"), this, [this] {
         QMessageBox::about(this, tr("About ScaleScope"),
                            tr("<b>ScaleScope</b> — a profiler and scaling simulator for parallel training.<br>"
                               "Open a trace file (Ctrl+O), or design and launch a run on the Experiment page."));
     });
+}
+
+void MainWindow::showDocumentation() {
+    const QString dir = documentationDir();
+    if (dir.isEmpty()) {
+        QMessageBox::warning(this, tr("Documentation"),
+                             tr("The documentation was not found. Looked in:\n%1")
+                                 .arg(documentationCandidates().join(QLatin1Char('\n'))));
+        return;
+    }
+    auto* dialog = findChild<DocumentationDialog*>();
+    if (!dialog) dialog = new DocumentationDialog(dir, this);
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+}
+
+void MainWindow::showShortcuts() {
+    auto* dialog = findChild<ShortcutsDialog*>();
+    if (!dialog) dialog = new ShortcutsDialog(this);
+    dialog->refresh(collectShortcuts(this));
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
 }
 
 void MainWindow::setZoom(double z) {
@@ -255,10 +332,9 @@ void MainWindow::openFile(const QString& pathIn) {
         return;
     }
     if (loading_.count(path)) return;
-    if (const int row = docModel_->indexOfPath(path); row >= 0) {
-        // Already open: select it and read it again (a run may have appended to it).
-        docView_->setCurrentIndex(docModel_->index(row, 0));
-        reloadCurrentDocument();
+    if (docModel_->indexOfPath(path) >= 0) {
+        // Already open: read it again (a run may have appended to it); the selection follows once read.
+        reloadDocument(path);
         return;
     }
     loading_[path] = startJob<DocumentData>(
@@ -276,9 +352,17 @@ void MainWindow::openFile(const QString& pathIn) {
     updateLoadingUi();
 }
 
+void MainWindow::openResult(const QString& path) {
+    // A launch appended its run (or study) to this file: once read, that is what gets selected.
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    if (!results_.contains(abs)) results_ << abs;
+    openFile(path);
+}
+
 void MainWindow::cancelLoading() {
     for (auto& [path, token] : loading_) token.cancel();
     loading_.clear();
+    results_.clear();
     updateLoadingUi();
     statusBar()->showMessage(tr("Opening cancelled"), 5000);
 }
@@ -295,21 +379,30 @@ void MainWindow::updateLoadingUi() {
 void MainWindow::onDocumentLoaded(const QString& path, DocumentData data) {
     auto doc = std::make_shared<const Document>(std::move(data));
     int row = docModel_->indexOfPath(path);
-    if (row >= 0) {
-        docModel_->replaceDocument(row, doc);
-    } else {
-        docModel_->addDocument(doc);
-        row = static_cast<int>(docModel_->documents().size()) - 1;
+    DocumentPtr before;
+    {
+        // The rows change under the list's current row: no selection until the one chosen below.
+        const QScopedValueRollback guard(syncingView_, true);
+        if (row >= 0) {
+            before = docModel_->documents()[static_cast<size_t>(row)];
+            docModel_->replaceDocument(row, doc);
+        } else {
+            docModel_->addDocument(doc);
+            row = static_cast<int>(docModel_->documents().size()) - 1;
+        }
+        docView_->expand(docModel_->index(row, 0));
     }
     for (Page* p : pages_) p->setDocuments(docModel_->documents());
-    docView_->expand(docModel_->index(row, 0));
-    const QModelIndex top = docModel_->index(row, 0);
-    docView_->setCurrentIndex(docModel_->rowCount(top) > 0 ? docModel_->index(0, 0, top) : top);
+    // A file a launch wrote to: what it added (the diff when the file was open, else its newest).
+    const bool result = results_.removeAll(path) > 0;
+    select(result && !before ? latestSelection(doc) : selectionAfterLoad(before, doc, selection_));
+    fitSidePanel();
     addRecent(path);
     emit documentOpened(path);
 }
 
 void MainWindow::onOpenError(const QString& path, const QString& message) {
+    results_.removeAll(path);
     emit openFailed(path, message);
     if (!interactiveErrors_) return;
     auto* box = new QMessageBox(QMessageBox::Critical, tr("Cannot open file"),
@@ -325,16 +418,22 @@ void MainWindow::closeCurrentDocument() {
     const QModelIndex cur = docView_->currentIndex();
     DocumentPtr doc = docModel_->documentAt(cur);
     if (!doc) return;
-    docModel_->removeDocument(docModel_->indexOfPath(doc->path()));
+    {
+        const QScopedValueRollback guard(syncingView_, true);
+        docModel_->removeDocument(docModel_->indexOfPath(doc->path()));
+    }
     for (Page* p : pages_) p->setDocuments(docModel_->documents());
     const QModelIndex next = docView_->currentIndex();
     select(next.isValid() ? docModel_->selectionAt(next) : Selection{});
+    fitSidePanel();
 }
 
 void MainWindow::reloadCurrentDocument() {
-    DocumentPtr doc = docModel_->documentAt(docView_->currentIndex());
-    if (!doc) return;
-    const QString path = doc->path();
+    if (DocumentPtr doc = docModel_->documentAt(docView_->currentIndex())) reloadDocument(doc->path());
+}
+
+void MainWindow::reloadDocument(const QString& path) {
+    if (loading_.count(path)) return;  // being read already
     loading_[path] = startJob<DocumentData>(
         this, [path](const CancelToken& c) { return loadDocument(path, c); },
         [this, path](DocumentData d) {
@@ -354,7 +453,10 @@ void MainWindow::select(const Selection& s) {
     if (s == selection_) return;
     selection_ = s;
     const QModelIndex idx = docModel_->indexOf(s);
-    if (idx.isValid() && docView_->currentIndex() != idx) docView_->setCurrentIndex(idx);
+    if (idx.isValid() && docView_->currentIndex() != idx) {
+        const QScopedValueRollback guard(syncingView_, true);
+        docView_->setCurrentIndex(idx);
+    }
     // Only the page on screen computes now; the others catch up when they are shown.
     if (Page* p = currentPage()) p->setSelection(s);
     stepTimeText_.clear();
@@ -383,11 +485,43 @@ void MainWindow::select(const Selection& s) {
 
 QString MainWindow::statusHeadline() const { return headline_->text(); }
 
+int MainWindow::preferredSidePanelWidth() const {
+    const QMargins m = sidePanel_->layout()->contentsMargins();
+    const int pages = sidebar_->sizeHint().width();
+    // (QTreeView's override is protected; the base's is public: the same call, with indentation.)
+    int files = static_cast<const QAbstractItemView*>(docView_)->sizeHintForColumn(0) + 2 * docView_->frameWidth();
+    if (docView_->verticalScrollBar()->isVisible()) files += docView_->verticalScrollBar()->width();
+    const int cap = std::max(pages, width() / 4);
+    return std::min(std::max(pages, files), cap) + m.left() + m.right();
+}
+
+void MainWindow::fitSidePanel() {
+    if (!sidePanel_->isVisibleTo(this)) return;
+    const QList<int> sizes = split_->sizes();
+    const int total = sizes.value(0) + sizes.value(1) > 0 ? sizes.value(0) + sizes.value(1) : width();
+    // The user's width, while it leaves the pages most of the window.
+    const int side = userSideWidth_ > 0 ? std::min(userSideWidth_, total * 3 / 5) : preferredSidePanelWidth();
+    split_->setSizes({side, std::max(1, total - side)});
+}
+
+void MainWindow::changeEvent(QEvent* e) {
+    QMainWindow::changeEvent(e);
+    // A font zoom: the page list and the labels of the document list changed size (the children
+    // get their new font around this event, so measure once they all have).
+    if (e->type() == QEvent::FontChange)
+        QMetaObject::invokeMethod(this, &MainWindow::fitSidePanel, Qt::QueuedConnection);
+}
+
+void MainWindow::resizeEvent(QResizeEvent* e) {
+    QMainWindow::resizeEvent(e);
+    fitSidePanel();  // the side panel's share follows the window's width
+}
+
 void MainWindow::updateHeadline() {
     const RunData* r = selection_.runData();
     if (!r) {
-        headline_->setText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
-                                          : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
+        headline_->setFullText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
+                                              : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
         return;
     }
     const traces::RunInfo& i = r->info;
@@ -400,7 +534,7 @@ void MainWindow::updateHeadline() {
     parts << tr("%1 events").arg(QLocale().toString(qlonglong(i.event_count)));
     if (r->dropped > 0) parts << tr("%1 dropped/malformed").arg(r->dropped);
     if (i.oversubscribed) parts << tr("oversubscribed");
-    headline_->setText(parts.join(QStringLiteral("  ·  ")));
+    headline_->setFullText(parts.join(QStringLiteral("  ·  ")));
 }
 
 void MainWindow::addRecent(const QString& path) {
@@ -432,6 +566,8 @@ void MainWindow::saveSettings() {
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/page"), sidebar_->currentRow());
+    s.setValue(QStringLiteral("window/sideWidth"), userSideWidth_);
+    s.setValue(QStringLiteral("window/sidePanel"), sidePanelAction_->isChecked());
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

@@ -1,7 +1,9 @@
-// The main window: a page selector (sidebar), the document list (open files with their runs and
-// studies), menus, recent files, drag and drop, and a status bar with the selected run's headline
-// numbers. Files open on the job pool (progress and Cancel in the status bar); a bad file gives a
-// dialog with the reader's message and leaves the window as it was.
+// The main window: a side panel with the page selector and the document list (open files with their
+// runs and studies), menus, recent files, drag and drop, and a status bar with the selected run's
+// headline numbers. Files open on the job pool (progress and Cancel in the status bar); a bad file
+// gives a dialog with the reader's message and leaves the window as it was. The side panel is as
+// wide as its labels (within a quarter of the window; the user's own width is kept) and can be
+// hidden (View ▸ Side Panel), so the pages keep their room in a small window.
 #pragma once
 
 #include <QMainWindow>
@@ -16,12 +18,14 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QProgressBar;
+class QSplitter;
 class QStackedWidget;
 class QToolButton;
 class QTreeView;
 
 namespace ss::gui {
 
+class ElidedLabel;
 class Page;
 
 class MainWindow : public QMainWindow {
@@ -40,6 +44,11 @@ public:
     const Selection& selection() const { return selection_; }
     void select(const Selection& s);
     QString statusHeadline() const;
+    // The side panel (page selector and document list); hidden by View ▸ Side Panel.
+    QWidget* sidePanel() const { return sidePanel_; }
+    // The width the side panel takes when the user has not dragged it: its widest label, at most a
+    // quarter of the window.
+    int preferredSidePanelWidth() const;
     int pendingOpens() const { return static_cast<int>(loading_.size()); }
     // Shows error dialogs (true) or only emits openFailed (false: tests, screenshots).
     void setInteractiveErrors(bool on) { interactiveErrors_ = on; }
@@ -50,6 +59,8 @@ signals:
     void selectionChanged();
 
 protected:
+    void changeEvent(QEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
     void closeEvent(QCloseEvent* e) override;
     void dragEnterEvent(QDragEnterEvent* e) override;
     void dropEvent(QDropEvent* e) override;
@@ -58,10 +69,15 @@ private:
     void buildMenus();
     void addPage(Page* p);
     void onDocumentLoaded(const QString& path, DocumentData data);
+    void fitSidePanel();
+    void showDocumentation();
+    void showShortcuts();
     void onOpenError(const QString& path, const QString& message);
     void updateLoadingUi();
     void closeCurrentDocument();
     void reloadCurrentDocument();
+    void reloadDocument(const QString& path);
+    void openResult(const QString& path);
     void cancelLoading();
     void addRecent(const QString& path);
     void rebuildRecentMenu();
@@ -72,14 +88,20 @@ private:
     DocumentModel* docModel_;
     QTreeView* docView_;
     QListWidget* sidebar_;
+    QWidget* sidePanel_;
+    QSplitter* split_;
+    QAction* sidePanelAction_ = nullptr;
+    int userSideWidth_ = 0;  // the width the user dragged the side panel to; 0: fit the labels
+    bool syncingView_ = false;  // select() moves the document list's current row
     QStackedWidget* stack_;
     std::vector<Page*> pages_;
     QMenu* recentMenu_ = nullptr;
-    QLabel* headline_;
+    ElidedLabel* headline_;
     QLabel* loadingLabel_;
     QProgressBar* loadingBar_;
     QToolButton* cancelButton_;
     std::map<QString, CancelToken> loading_;  // path -> its job
+    QStringList results_;  // files a finished launch asked to open: their newest run is selected
     Selection selection_;
     QString stepTimeText_;
     CancelToken headlineJob_;

@@ -4,6 +4,8 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QSettings>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <cstdio>
@@ -67,6 +69,16 @@ int screenshotUsage(const QString& error) {
 }
 
 int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
+    // The window as on a first start: the user's saved geometry, splitter and page are not read,
+    // and the files opened here do not enter their recent list (settings go to a throwaway folder).
+    QTemporaryDir settingsDir;
+    if (!settingsDir.isValid()) {
+        std::fprintf(stderr, "scalescope: cannot create a temporary folder for the settings: %s\n",
+                     settingsDir.errorString().toLocal8Bit().constData());
+        return 1;
+    }
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsDir.path());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settingsDir.path());
     applyTheme(app, r.dark ? ThemeKind::Dark : ThemeKind::Light, r.zoom);
     MainWindow w;
     w.setInteractiveErrors(false);
@@ -114,6 +126,10 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
         }
         if (readyPolls >= 3) {  // ready for 3 polls in a row: nothing left to arrive
             const QPixmap pix = w.grab();
+            // A window whose minimum size exceeds --size grows: say so, the picture is not at the size asked.
+            if (w.width() != r.width || w.height() != r.height)
+                std::fprintf(stderr, "scalescope: the window needs %dx%d; it cannot be %dx%d\n", w.width(),
+                             w.height(), r.width, r.height);
             if (!pix.save(r.out, "PNG")) {
                 std::fprintf(stderr, "scalescope: cannot write %s\n", r.out.toLocal8Bit().constData());
                 rc = 1;

@@ -10,6 +10,8 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QToolButton>
@@ -17,6 +19,7 @@
 
 #include <algorithm>
 
+#include "gui/common/elidedlabel.h"
 #include "gui/common/tablemodel.h"
 
 namespace ss::gui {
@@ -40,11 +43,19 @@ TablePanel::TablePanel(const QString& title, QAbstractItemModel* model, QWidget*
     view_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     view_->setContextMenuPolicy(Qt::ActionsContextMenu);
 
-    title_ = new QLabel(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped()), this);
+    // The title gives way in a narrow page (elided, whole in its tooltip). Bold by weight alone:
+    // the size still follows the application's font (zoom).
+    title_ = new ElidedLabel(title, this);
+    QFont bold;
+    bold.setBold(true);
+    title_->setFont(bold);
     filter_ = new QLineEdit(this);
     filter_->setPlaceholderText(tr("Filter…"));
     filter_->setClearButtonEnabled(true);
+    // Its own width when there is room (the title takes the rest); narrower in a narrow page.
+    filter_->setMinimumWidth(filter_->fontMetrics().horizontalAdvance(QStringLiteral("Filter…")) * 2);
     filter_->setMaximumWidth(240);
+    filter_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
     connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
 
     auto* copy = new QAction(tr("Copy as CSV"), this);
@@ -55,22 +66,29 @@ TablePanel::TablePanel(const QString& title, QAbstractItemModel* model, QWidget*
     connect(exp, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(name_), name_ + QStringLiteral(".csv"),
                                                           tr("CSV files (*.csv)"));
-        if (!path.isEmpty()) exportCsv(path);
+        QString error;
+        if (!path.isEmpty() && !exportCsv(path, &error))
+            QMessageBox::warning(this, tr("Export %1").arg(name_), tr("Cannot write %1: %2").arg(path, error));
     });
     view_->addAction(copy);
     view_->addAction(exp);
 
-    auto* copyButton = new QToolButton(this);
-    copyButton->setDefaultAction(copy);
-    auto* exportButton = new QToolButton(this);
-    exportButton->setDefaultAction(exp);
+    // One "CSV" button for both (a table's toolbar fits in a narrow page); the table's context menu
+    // has them too.
+    auto* csvButton = new QToolButton(this);
+    csvButton->setObjectName(QStringLiteral("csvButton"));
+    csvButton->setText(tr("CSV"));
+    csvButton->setToolTip(tr("Copy the rows as CSV (Ctrl+C: the selected rows, or all), or export them to a file"));
+    csvButton->setPopupMode(QToolButton::InstantPopup);
+    auto* csvMenu = new QMenu(csvButton);
+    csvMenu->addAction(copy);
+    csvMenu->addAction(exp);
+    csvButton->setMenu(csvMenu);
 
     auto* top = new QHBoxLayout;
-    top->addWidget(title_);
-    top->addStretch(1);
+    top->addWidget(title_, 1);
     top->addWidget(filter_);
-    top->addWidget(copyButton);
-    top->addWidget(exportButton);
+    top->addWidget(csvButton);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
@@ -90,10 +108,13 @@ void TablePanel::setDefaultSort(int column, Qt::SortOrder order) { view_->sortBy
 
 void TablePanel::copyCsv() { QApplication::clipboard()->setText(csv(true)); }
 
-bool TablePanel::exportCsv(const QString& path) const {
+bool TablePanel::exportCsv(const QString& path, QString* error) const {
     QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
-    return f.write(csv(false).toUtf8()) >= 0;
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text) || f.write(csv(false).toUtf8()) < 0) {
+        if (error) *error = f.errorString();
+        return false;
+    }
+    return true;
 }
 
 }  // namespace ss::gui

@@ -1,5 +1,6 @@
 // A table with a filter field, sorting by the raw values, "Copy as CSV" (Ctrl+C: the selected rows,
-// or all) and "Export CSV…". Every table of the application is one of these.
+// or all) and "Export CSV…" (in the CSV button's menu and the table's context menu). Every table of
+// the application is one of these; its toolbar shrinks (the title elides) to fit a narrow page.
 #pragma once
 
 #include <QWidget>
@@ -8,9 +9,10 @@ class QAbstractItemModel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
-class QLabel;
 
 namespace ss::gui {
+
+class ElidedLabel;
 
 class TablePanel : public QWidget {
     Q_OBJECT
@@ -24,13 +26,14 @@ public:
     void copyCsv();
     // The order shown until the user clicks a header.
     void setDefaultSort(int column, Qt::SortOrder order);
-    bool exportCsv(const QString& path) const;
+    // Writes every visible row; false (and the reason in `error`) when the file cannot be written.
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
 
 private:
     QTableView* view_;
     QSortFilterProxyModel* proxy_;
     QLineEdit* filter_;
-    QLabel* title_;
+    ElidedLabel* title_;
     QString name_;
 };
 

@@ -1,12 +1,17 @@
 // Item models under QAbstractItemModelTester (the document list, the generic table model with the
-// Summary page's columns), CSV export, stragglers, and draw lists built from a real tiny trace.
+// Summary page's columns), CSV export, the table panel in a narrow page, what a reload selects,
+// stragglers, and draw lists built from a real tiny trace.
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QLabel>
+#include <QMenu>
 #include <QSortFilterProxyModel>
 #include <QTest>
+#include <QToolButton>
 
 #include "gui/app/documents.h"
 #include "gui/common/tablemodel.h"
+#include "gui/common/tablepanel.h"
 #include "gui/summary/summarypage.h"
 #include "gui/timeline/drawlist.h"
 #include "gui_fixture.h"
@@ -89,6 +94,89 @@ private slots:
         QCOMPARE(modelToCsv(&proxy, {2}).count(QLatin1Char('\n')), 2);
         model->setRows({});
         QCOMPARE(model->rowCount(), 0);
+    }
+
+    // A table's toolbar fits a narrow page: the title elides (whole in its tooltip), Copy and Export
+    // share one button; a file that cannot be written is reported with the reason.
+    void tablePanelFitsANarrowPage() {
+        auto model = makeKernelModel(nullptr);
+        const QString title = QStringLiteral("Kernels: time per step per rank, measured steps only");
+        TablePanel panel(title, model.get());
+        QVERIFY2(panel.minimumSizeHint().width() <= 240, qPrintable(QString::number(panel.minimumSizeHint().width())));
+        panel.resize(240, 300);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QCOMPARE(panel.width(), 240);
+        QLabel* label = nullptr;
+        for (QLabel* l : panel.findChildren<QLabel*>())
+            if (l->text().contains(QStringLiteral("Kernels"))) label = l;
+        QVERIFY(label);
+        QCOMPARE(label->toolTip(), title);
+        QCOMPARE(label->font().pointSizeF(), QApplication::font().pointSizeF());  // bold, not bigger
+        QVERIFY(label->font().bold());
+        auto* csv = panel.findChild<QToolButton*>(QStringLiteral("csvButton"));
+        QVERIFY(csv && csv->menu());
+        QStringList items;
+        for (const QAction* a : csv->menu()->actions()) items << a->text();
+        QCOMPARE(items, (QStringList{QStringLiteral("Copy as CSV"), QStringLiteral("Export CSV…")}));
+        QString error;
+        QVERIFY(!panel.exportCsv(QStringLiteral("/nonexistent-folder/kernels.csv"), &error));
+        QVERIFY2(!error.isEmpty(), "the reason is given");
+    }
+
+    // After a file is read (again): what was added is selected, else the user's run stays.
+    void selectionAfterLoadPicksWhatWasAdded() {
+        const QString path = dir_.filePath(QStringLiteral("reload.sqlite"));
+        auto writeRun = [&](const char* model) {
+            TraceWriter w(path.toStdString());
+            RunInfo info;
+            info.model = model;
+            info.spec_json = "{}";
+            info.world_size = 1;
+            w.finish_run(w.begin_run(info), RunStatus::Completed, "", 100);
+        };
+        writeRun("a");
+        writeRun("b");
+        auto v1 = std::make_shared<const Document>(loadDocument(path));
+        // A new file: its first run.
+        Selection s = selectionAfterLoad(nullptr, v1, {});
+        QCOMPARE(s.doc, v1);
+        QCOMPARE(s.run.value, std::int64_t(1));
+        QVERIFY(!s.study.valid());
+        // Read again, nothing added: run 2 stays selected, in the new document.
+        auto v1b = std::make_shared<const Document>(loadDocument(path));
+        s = selectionAfterLoad(v1, v1b, Selection{v1, RunId(2), {}});
+        QCOMPARE(s.doc, v1b);
+        QCOMPARE(s.run.value, std::int64_t(2));
+        // Another file was selected: the file opened again shows its first run.
+        auto other = std::make_shared<const Document>(loadDocument(QString::fromStdString(path_)));
+        QCOMPARE(selectionAfterLoad(v1, v1b, Selection{other, RunId(2), {}}).run.value, std::int64_t(1));
+        QCOMPARE(selectionAfterLoad(v1, v1b, Selection{other, RunId(2), {}}).doc, v1b);
+        // Two runs appended (a finished launch, then another): the newest is selected.
+        writeRun("c");
+        writeRun("d");
+        auto v2 = std::make_shared<const Document>(loadDocument(path));
+        s = selectionAfterLoad(v1b, v2, Selection{v1b, RunId(1), {}});
+        QCOMPARE(s.run.value, std::int64_t(4));
+        QVERIFY(!s.study.valid());
+        // A study appended: the study, with its first run.
+        {
+            TraceWriter w(path.toStdString());
+            StudyInfo st;
+            st.name = "sweep";
+            const StudyId id = w.add_study(st);
+            w.add_study_run(StudyRun{id, RunId(3), "1", 1, 0});
+            w.add_study_run(StudyRun{id, RunId(4), "2", 2, 0});
+        }
+        auto v3 = std::make_shared<const Document>(loadDocument(path));
+        s = selectionAfterLoad(v2, v3, Selection{v2, RunId(4), {}});
+        QVERIFY(s.study.valid());
+        QCOMPARE(s.run.value, std::int64_t(3));
+        // The study stays selected on the next plain reload.
+        auto v3b = std::make_shared<const Document>(loadDocument(path));
+        const Selection kept = selectionAfterLoad(v3, v3b, s);
+        QCOMPARE(kept.study, s.study);
+        QCOMPARE(kept.run.value, std::int64_t(3));
     }
 
     void stragglerRows() {
