@@ -162,6 +162,10 @@ private slots:
         QCOMPARE(step_us, 200.0);
         QCOMPARE(j["collectives"].size(), size_t(2));
         const json& b = j["collectives"][0];
+        for (const char* col : {"busy_per_step_us", "busy_ms", "issue_to_completion_mean_us", "overlapped_calls",
+                                "bandwidth_note"})
+            QVERIFY2(b.contains(col), (std::string("no column ") + col + " in " + b.dump()).c_str());
+        QVERIFY2(j.contains("stragglers"), "stats prints no stragglers table");
         QCOMPARE(b["bytes"].get<std::int64_t>(), std::int64_t(4194304));
         QCOMPARE(b["busy_per_step_us"].get<double>(), 120.0);
         QVERIFY(b["busy_per_step_us"].get<double>() <= step_us);
