@@ -181,7 +181,9 @@ struct Throughput {
     MfuStatus mfu_status = MfuStatus::NoModelFlops;
     friend bool operator==(const Throughput&, const Throughput&) = default;
 };
-// What the MFU field says (the same words in the CLI, docs/ANALYSIS.md, the application).
+// The MFU in a sentence: the value, its convention and peak source (with a warning above 100 %),
+// or what is missing and how to get it (the CLI's `mfu_note`; the application words its own line
+// from mfu_status).
 std::string mfu_note(const Throughput& t);
 
 // MFU — the one formula (docs/ANALYSIS.md "Throughput and MFU"): model FLOP/s (the 6·N·tokens

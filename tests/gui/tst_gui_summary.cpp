@@ -41,10 +41,11 @@ std::string bucketRank(std::int64_t backward_us) {
         s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
         for (int b = 0; b < 3; ++b)
             s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
-                 " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" + std::to_string(4 * step + b) +
-                 "\n";
+                 " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
+                 std::to_string(4 * step + b) + "\n";
         s += "comm all_reduce " + at(150) + " " + at(160) +
-             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" + std::to_string(4 * step + 3) + "\n";
+             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+             std::to_string(4 * step + 3) + "\n";
     }
     return s;
 }
@@ -82,10 +83,12 @@ private slots:
         QCoreApplication::setApplicationName(QStringLiteral("tst_gui_summary"));
         QVERIFY(dir_.isValid());
         const QByteArray given = qgetenv("SCALESCOPE_TEST_SUMMARY_FILE");  // to look at a real run
-        file_ = given.isEmpty() ? dir_.filePath(QStringLiteral("buckets.sqlite")) : QString::fromLocal8Bit(given);
+        file_ = given.isEmpty() ? dir_.filePath(QStringLiteral("buckets.sqlite"))
+                                : QString::fromLocal8Bit(given);
         if (!given.isEmpty()) return;
         TraceWriter w(file_.toStdString());
-        afx::write_run(w, afx::info("buckets", 2, kSpec), {{0, bucketRank(90)}, {1, bucketRank(130)}});
+        afx::write_run(w, afx::info("buckets", 2, kSpec),
+                       {{0, bucketRank(90)}, {1, bucketRank(130)}});
     }
 
     // Item 6: the MFU field is always on the page. No calibration in the file: "–" and why.
@@ -96,7 +99,8 @@ private slots:
             SummaryPage page;
             QVERIFY(select(page, open()));
             const QString t = mfuText(page);
-            QVERIFY2(t.contains(QStringLiteral("MFU –")) && t.contains(QStringLiteral("no peak: calibrate this machine")) &&
+            QVERIFY2(t.contains(QStringLiteral("MFU –")) &&
+                         t.contains(QStringLiteral("no peak: calibrate this machine")) &&
                          t.contains(QStringLiteral("What-if ▸ Calibrate")),
                      qPrintable(t));
         }
@@ -113,7 +117,8 @@ private slots:
             const QString t = mfuText(page);
             // 6·N·32 FLOPs per 200 us step; N = 784·64 + 64 + 64·10 + 10 = 50,890; 2 ranks × 1e12.
             const double mfu = 6.0 * 50890 * 32 / 200e-6 / 2e12;
-            QVERIFY2(t.contains(formatPercent(mfu)) && t.contains(QStringLiteral("calibration 1 (this-host)")) &&
+            QVERIFY2(t.contains(formatPercent(mfu)) &&
+                         t.contains(QStringLiteral("calibration 1 (this-host)")) &&
                          t.contains(QStringLiteral("6·N·tokens")),
                      qPrintable(t + QStringLiteral(" expected ") + formatPercent(mfu)));
             QVERIFY2(!t.contains(QStringLiteral("above 100")), qPrintable(t));
@@ -147,7 +152,8 @@ private slots:
         QCOMPARE(m->rowCount(), 2);
         auto column = [&](const QAbstractItemModel* model, const QString& title) {
             for (int c = 0; c < model->columnCount(); ++c)
-                if (model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString() == title) return c;
+                if (model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString() == title)
+                    return c;
             return -1;
         };
         const int busy = column(m, QStringLiteral("Busy per step/rank"));
@@ -155,28 +161,36 @@ private slots:
         const int latency = column(m, QStringLiteral("Issue→completion"));
         QVERIFY(busy >= 0 && busbw >= 0 && latency >= 0);
         int buckets = -1, blocking = -1;
-        for (int r = 0; r < m->rowCount(); ++r) (m->row(r).bytes == 4194304 ? buckets : blocking) = r;
+        for (int r = 0; r < m->rowCount(); ++r)
+            (m->row(r).bytes == 4194304 ? buckets : blocking) = r;
         QVERIFY(buckets >= 0 && blocking >= 0);
-        QCOMPARE(m->data(m->index(buckets, busy), Qt::DisplayRole).toString(), QStringLiteral("120.0 µs"));
+        QCOMPARE(m->data(m->index(buckets, busy), Qt::DisplayRole).toString(),
+                 QStringLiteral("120.0 µs"));
         QCOMPARE(m->data(m->index(buckets, busy), SortRole).toDouble(), 120000.0);
-        QCOMPARE(m->data(m->index(buckets, latency), Qt::DisplayRole).toString(), QStringLiteral("100.0 µs"));
-        QCOMPARE(m->data(m->index(buckets, busbw), Qt::DisplayRole).toString(), QStringLiteral("– (overlapped)"));
-        QCOMPARE(m->data(m->index(blocking, busbw), Qt::DisplayRole).toString(), formatBandwidth(1048576 / 10e-6));
+        QCOMPARE(m->data(m->index(buckets, latency), Qt::DisplayRole).toString(),
+                 QStringLiteral("100.0 µs"));
+        QCOMPARE(m->data(m->index(buckets, busbw), Qt::DisplayRole).toString(),
+                 QStringLiteral("– (overlapped)"));
+        QCOMPARE(m->data(m->index(blocking, busbw), Qt::DisplayRole).toString(),
+                 formatBandwidth(1048576 / 10e-6));
         auto* notes = page.findChild<QLabel*>(QStringLiteral("collectiveNotes"));
         QVERIFY(notes);
-        QVERIFY2(notes->text().contains(QStringLiteral("all_reduce dp 4.0 MiB: bandwidth not known")),
-                 qPrintable(notes->text()));
+        QVERIFY2(
+            notes->text().contains(QStringLiteral("all_reduce dp 4.0 MiB: bandwidth not known")),
+            qPrintable(notes->text()));
 
-        // Units: no header says "(ns)" over a cell shown in µs or ms; every duration cell has its unit.
-        const std::vector<const QAbstractItemModel*> models{page.kernelModel(), m,
-                                                            page.findChild<TablePanel*>(QStringLiteral("stragglerTable"))
-                                                                ->view()->model()};
+        // Units: no header says "(ns)" over a cell shown in µs or ms; every duration cell has its
+        // unit.
+        const std::vector<const QAbstractItemModel*> models{
+            page.kernelModel(), m,
+            page.findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view()->model()};
         QCOMPARE(page.kernelModel()->rowCount(), 1);
         QCOMPARE(models[2]->rowCount(), 2);
         for (const QAbstractItemModel* model : models)
             for (int c = 0; c < model->columnCount(); ++c) {
                 const QString h = model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
-                QVERIFY2(!h.contains(QStringLiteral("(ns)")) && !h.contains(QStringLiteral("(B/s)")) &&
+                QVERIFY2(!h.contains(QStringLiteral("(ns)")) &&
+                             !h.contains(QStringLiteral("(B/s)")) &&
                              !h.contains(QStringLiteral("(bytes)")),
                          qPrintable(h));
                 const QString csvTitle = model->headerData(c, Qt::Horizontal, SortRole).toString();
@@ -185,11 +199,13 @@ private slots:
                     QVERIFY2(hasUnit(cell), qPrintable(h + QStringLiteral(": ") + cell));
             }
         const QString csv = modelToCsv(m);
-        QVERIFY2(csv.startsWith(QStringLiteral("Collective,Group,Ranks,Message (bytes),Calls,Busy per step per rank (ns),")),
+        QVERIFY2(csv.startsWith(QStringLiteral(
+                     "Collective,Group,Ranks,Message (bytes),Calls,Busy per step per rank (ns),")),
                  qPrintable(csv.left(200)));
     }
 
-    // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or down.
+    // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or
+    // down.
     void fitsAt1024x700() {
         for (const QSize size : {QSize(1024, 700), QSize(1280, 800)}) {
             MainWindow w;
@@ -208,27 +224,39 @@ private slots:
                 scroll = qobject_cast<QScrollArea*>(p);
             QVERIFY(scroll);
             const QString why = QStringLiteral("%1x%2: page minimum width %3, viewport %4")
-                                    .arg(size.width()).arg(size.height())
-                                    .arg(page->minimumSizeHint().width()).arg(scroll->viewport()->width());
+                                    .arg(size.width())
+                                    .arg(size.height())
+                                    .arg(page->minimumSizeHint().width())
+                                    .arg(scroll->viewport()->width());
             QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(why));
             QVERIFY2(!scroll->verticalScrollBar()->isVisible(),
-                     qPrintable(why + QStringLiteral("; page height %1 in %2").arg(page->height()).arg(scroll->viewport()->height())));
-            QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(), qPrintable(why));
+                     qPrintable(why + QStringLiteral("; page height %1 in %2")
+                                          .arg(page->height())
+                                          .arg(scroll->viewport()->height())));
+            QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(),
+                     qPrintable(why));
             // The straggler table's few columns fit its width too.
-            QTableView* stragglers = page->findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view();
+            QTableView* stragglers =
+                page->findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view();
             QString sections;
             for (int c = 0; c < stragglers->model()->columnCount(); ++c)
-                sections += QString::number(stragglers->horizontalHeader()->sectionSize(c)) + QLatin1Char(' ');
+                sections += QString::number(stragglers->horizontalHeader()->sectionSize(c)) +
+                            QLatin1Char(' ');
             QVERIFY2(!stragglers->horizontalScrollBar()->isVisible(),
-                     qPrintable(why + QStringLiteral("; straggler sections %1in %2").arg(sections).arg(stragglers->viewport()->width())));
+                     qPrintable(why + QStringLiteral("; straggler sections %1in %2")
+                                          .arg(sections)
+                                          .arg(stragglers->viewport()->width())));
             const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
             if (!shots.isEmpty()) {
-                QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
-                                      QStringLiteral("/summary-%1x%2.png").arg(size.width()).arg(size.height())));
+                QVERIFY(w.grab().save(
+                    QString::fromLocal8Bit(shots) +
+                    QStringLiteral("/summary-%1x%2.png").arg(size.width()).arg(size.height())));
                 page->findChild<QTabWidget*>()->setCurrentIndex(1);  // the collectives
                 QTest::qWait(50);
                 QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
-                                      QStringLiteral("/summary-collectives-%1x%2.png").arg(size.width()).arg(size.height())));
+                                      QStringLiteral("/summary-collectives-%1x%2.png")
+                                          .arg(size.width())
+                                          .arg(size.height())));
             }
         }
     }
