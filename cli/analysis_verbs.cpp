@@ -80,9 +80,9 @@ struct StatsTables {
                    "per_step_us", "gflop_per_s"},
                   {}};
     Table collectives{"collectives",
-                      {"run", "collective", "group", "group_size", "bytes", "count", "busy_ms", "busy_per_step_us",
-                       "issue_to_completion_mean_us", "overlapped_calls", "transfer_mean_us", "algbw_gbps",
-                       "busbw_gbps", "bandwidth_note", "skew_mean_us", "skew_max_us", "skew_ops"},
+                      {"run", "collective", "group", "group_size", "bytes", "count", "busy_all_ranks_ms",
+                       "busy_per_step_us", "issue_to_completion_mean_us", "overlapped_calls", "transfer_mean_us",
+                       "algbw_gbps", "busbw_gbps", "bandwidth_note", "skew_mean_us", "skew_max_us", "skew_ops"},
                       {}};
     Table throughput{"throughput",
                      {"run", "samples_per_s", "tokens_per_s", "recorded_per_s", "recorded_metric", "model_params",
@@ -436,8 +436,9 @@ int verb_compare(const Argv& argv) {
 const VerbRegistration kStats{
     "stats",
     "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--per-step] [--format table|csv|json]\n"
-    "      step time, breakdown (per rank; per step with --per-step), stragglers, kernels, collectives (busy time,\n"
-    "      issue-to-completion latency, bandwidth of the calls that overlapped nothing), throughput, MFU, drop counters",
+    "      step time, breakdown (per rank; per step with --per-step), stragglers, kernels, collectives (busy\n"
+    "      time, issue-to-completion latency, bandwidth of the calls that overlapped nothing), throughput, MFU,\n"
+    "      drop counters",
     verb_stats};
 const VerbRegistration kScaling{
     "scaling",

@@ -278,7 +278,8 @@ PeakFlops newest_calibrated_peak(TraceReader& reader) {
     for (auto it = cals.rbegin(); it != cals.rend(); ++it) {
         const double p = peak_flops_from_hardware_json(it->hardware_json);
         if (p > 0)
-            return {p, "calibration " + std::to_string(it->id.value) + (it->host.empty() ? "" : " (" + it->host + ")")};
+            return {p, "calibration " + std::to_string(it->id.value) +
+                           (it->host.empty() ? "" : " (" + it->host + ")")};
     }
     return {};
 }

@@ -97,8 +97,10 @@ std::unique_ptr<TableModel<CollectiveSummary>> makeCollectiveModel(QObject* pare
          QObject::tr("union of a rank's calls (issue → completion) per step: overlapping non-blocking calls count "
                      "once; never more than the step"),
          {}, QStringLiteral("Busy per step per rank (ns)")},
-        {QObject::tr("Busy total"), [](const CollectiveSummary& c) { return QVariant(double(c.total_ns)); }, nsText,
-         QObject::tr("the union per rank, summed over ranks and measured steps"), {}, QStringLiteral("Busy total (ns)")},
+        {QObject::tr("Busy, all ranks"), [](const CollectiveSummary& c) { return QVariant(double(c.total_ns)); },
+         nsText,
+         QObject::tr("the union per rank, summed over the ranks and the measured steps (up to ranks × the run)"), {},
+         QStringLiteral("Busy all ranks (ns)")},
         {QObject::tr("Issue→completion"), [](const CollectiveSummary& c) { return QVariant(c.mean_ns); }, nsText,
          QObject::tr("mean latency of one call from issue to completion; a non-blocking call completes when it is "
                      "waited on, so this includes the work done meanwhile"),
@@ -111,12 +113,13 @@ std::unique_ptr<TableModel<CollectiveSummary>> makeCollectiveModel(QObject* pare
          QObject::tr("bytes ÷ mean time of the calls that overlapped nothing"), bwCell(&CollectiveSummary::algbw),
          QStringLiteral("algbw (B/s)")},
         {QObject::tr("busbw"), [](const CollectiveSummary& c) { return QVariant(c.busbw); }, {},
-         QObject::tr("nccl-tests bus bandwidth: algbw × factor (all-reduce 2(p−1)/p)"), bwCell(&CollectiveSummary::busbw),
+         QObject::tr("nccl-tests bus bandwidth: algbw × factor (all-reduce 2(p−1)/p)"),
+         bwCell(&CollectiveSummary::busbw),
          QStringLiteral("busbw (B/s)")},
         {QObject::tr("Skew mean"), [](const CollectiveSummary& c) { return QVariant(c.skew_mean_ns); }, nsText,
          QObject::tr("arrival spread: latest − earliest issue of one operation"), {}, QStringLiteral("Skew mean (ns)")},
-        {QObject::tr("Skew max"), [](const CollectiveSummary& c) { return QVariant(double(c.skew_max_ns)); }, nsText, {},
-         {}, QStringLiteral("Skew max (ns)")},
+        {QObject::tr("Skew max"), [](const CollectiveSummary& c) { return QVariant(double(c.skew_max_ns)); }, nsText,
+         {}, {}, QStringLiteral("Skew max (ns)")},
     }, parent);
 }
 

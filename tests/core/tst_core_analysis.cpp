@@ -284,8 +284,8 @@ private slots:
                          " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
                          std::to_string(4 * step + b) + "\n";
                 s += "comm all_reduce " + at(150) + " " + at(160) +
-                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" + std::to_string(4 * step + 3) +
-                     "\n";
+                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+                     std::to_string(4 * step + 3) + "\n";
             }
             return s;
         };
@@ -331,7 +331,8 @@ private slots:
             TraceWriter w(f);
             run = afx::write_run(w, afx::info("clip", 1),
                                  {{0, "step step 0 100 lane=0 step=0\n"
-                                      "comm all_reduce 50 180 lane=3 coll=all_reduce group=world gid=0 gsize=1 bytes=8 seq=0\n"
+                                      "comm all_reduce 50 180 lane=3 coll=all_reduce group=world gid=0 gsize=1 "
+                                      "bytes=8 seq=0\n"
                                       "step step 200 300 lane=0 step=1\n"}});
         }
         TraceReader rd(f);

@@ -155,21 +155,22 @@ private slots:
     // note); the blocking call's bandwidth is bytes ÷ its time. The straggler table names rank 1.
     // Without a peak, the MFU cell is empty and the note says how to get one.
     void statsOverlappedBucketsAndStragglers() {
-        Result r = cli({QStringLiteral("stats"), buckets_, QStringLiteral("--warmup=0"), QStringLiteral("--format=json")});
+        Result r =
+            cli({QStringLiteral("stats"), buckets_, QStringLiteral("--warmup=0"), QStringLiteral("--format=json")});
         QVERIFY2(r.code == 0, r.err.c_str());
         json j = json::parse(r.out);
         const double step_us = j["run"][0]["step_median_ms"].get<double>() * 1e3;
         QCOMPARE(step_us, 200.0);
         QCOMPARE(j["collectives"].size(), size_t(2));
         const json& b = j["collectives"][0];
-        for (const char* col : {"busy_per_step_us", "busy_ms", "issue_to_completion_mean_us", "overlapped_calls",
-                                "bandwidth_note"})
+        for (const char* col :
+             {"busy_per_step_us", "busy_all_ranks_ms", "issue_to_completion_mean_us", "overlapped_calls", "bandwidth_note"})
             QVERIFY2(b.contains(col), (std::string("no column ") + col + " in " + b.dump()).c_str());
         QVERIFY2(j.contains("stragglers"), "stats prints no stragglers table");
         QCOMPARE(b["bytes"].get<std::int64_t>(), std::int64_t(4194304));
         QCOMPARE(b["busy_per_step_us"].get<double>(), 120.0);
         QVERIFY(b["busy_per_step_us"].get<double>() <= step_us);
-        QCOMPARE(b["busy_ms"].get<double>(), 0.12 * 2 * 3);
+        QCOMPARE(b["busy_all_ranks_ms"].get<double>(), 0.12 * 2 * 3);
         QCOMPARE(b["issue_to_completion_mean_us"].get<double>(), 100.0);
         QCOMPARE(b["overlapped_calls"].get<int>(), 18);
         QVERIFY2(b["algbw_gbps"].is_null() && b["busbw_gbps"].is_null(), b.dump().c_str());
