@@ -253,7 +253,7 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     top->addWidget(straggler);
     top->setStretchFactor(0, 3);
     top->setStretchFactor(1, 2);
-    top->setSizes({620, 360});
+    top->setSizes({560, 420});
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(tabs_);
