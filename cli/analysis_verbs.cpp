@@ -80,13 +80,17 @@ struct StatsTables {
                    "per_step_us", "gflop_per_s"},
                   {}};
     Table collectives{"collectives",
-                      {"run", "collective", "group", "group_size", "bytes", "count", "total_ms", "mean_us",
-                       "algbw_gbps", "busbw_gbps", "skew_mean_us", "skew_max_us", "skew_ops", "per_step_us"},
+                      {"run", "collective", "group", "group_size", "bytes", "count", "busy_all_ranks_ms",
+                       "busy_per_step_us", "issue_to_completion_mean_us", "overlapped_calls", "transfer_mean_us",
+                       "algbw_gbps", "busbw_gbps", "bandwidth_note", "skew_mean_us", "skew_max_us", "skew_ops"},
                       {}};
     Table throughput{"throughput",
                      {"run", "samples_per_s", "tokens_per_s", "recorded_per_s", "recorded_metric", "model_params",
                       "model_gflop_per_step", "model_gflop_per_s", "kernel_gflop_per_s", "peak_gflop_per_s_rank",
-                      "peak_source", "mfu"},
+                      "peak_source", "mfu", "mfu_note"},
+                     {}};
+    Table stragglers{"stragglers",
+                     {"run", "rank", "step_ms", "work_ms", "wait_ms", "work_vs_median", "straggler"},
                      {}};
     Table steps{"steps",
                 {"run", "step", "warmup", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
@@ -126,15 +130,19 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
     for (const auto& c : a.collectives)
         t.collectives.rows.push_back(
             {id, str(to_string(c.collective)), str(to_string(c.group_kind)), c.group_size, c.bytes, c.count,
-             ms(static_cast<double>(c.total_ns)), us(c.mean_ns), c.bytes > 0 ? gbps(c.algbw) : Cell{},
-             c.bytes > 0 ? gbps(c.busbw) : Cell{}, c.instances ? us(c.skew_mean_ns) : Cell{},
-             c.instances ? us(static_cast<double>(c.skew_max_ns)) : Cell{}, c.instances, us(c.per_step_ns)});
+             ms(static_cast<double>(c.total_ns)), us(c.per_step_ns), us(c.mean_ns), c.overlapped,
+             us(c.transfer_mean_ns), c.bytes > 0 ? gbps(c.algbw) : Cell{}, c.bytes > 0 ? gbps(c.busbw) : Cell{},
+             bandwidth_note(c), c.instances ? us(c.skew_mean_ns) : Cell{},
+             c.instances ? us(static_cast<double>(c.skew_max_ns)) : Cell{}, c.instances});
+    for (const auto& r : stragglers(a.ranks))
+        t.stragglers.rows.push_back({id, std::int64_t{r.rank}, ms(r.step_ns), ms(r.work_ns), ms(r.wait_ns),
+                                     num(r.vs_median), str(r.straggler ? "yes" : "no")});
     const auto& p = a.throughput;
     t.throughput.rows.push_back({id, known(p.samples_per_s), known(p.tokens_per_s), known(p.recorded_per_s),
                                  p.recorded_metric.empty() ? Cell{} : str(p.recorded_metric),
                                  p.model_params >= 0 ? Cell{p.model_params} : Cell{}, giga(p.model_flops_per_step),
                                  giga(p.model_flop_per_s), giga(p.kernel_flop_per_s), giga(p.peak_flop_per_s),
-                                 p.peak_source.empty() ? Cell{} : str(p.peak_source), known(p.mfu)});
+                                 p.peak_source.empty() ? Cell{} : str(p.peak_source), known(p.mfu), mfu_note(p)});
     for (const auto& w : a.warnings) t.warnings.rows.push_back({id, w});
 }
 
@@ -167,7 +175,8 @@ int verb_stats(const Argv& argv) {
                                   s.key, s.value});
     }
     if (analysed == 0) throw AnalysisError("no run of " + rd.path() + " could be analysed: " + first_error);
-    std::vector<Table> out{t.run, t.breakdown, t.kernels, t.collectives, t.throughput, drops, t.warnings};
+    std::vector<Table> out{t.run, t.breakdown, t.stragglers, t.kernels, t.collectives, t.throughput, drops,
+                           t.warnings};
     if (a.flag("--per-step")) out.insert(out.begin() + 2, t.steps);  // after the mean breakdown
     print_tables(out, fmt, std::cout);
     return 0;
@@ -427,7 +436,9 @@ int verb_compare(const Argv& argv) {
 const VerbRegistration kStats{
     "stats",
     "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--per-step] [--format table|csv|json]\n"
-    "      step time, breakdown (per rank; per step with --per-step), kernels, collectives, throughput, MFU, drop counters",
+    "      step time, breakdown (per rank; per step with --per-step), stragglers, kernels, collectives (busy\n"
+    "      time, issue-to-completion latency, bandwidth of the calls that overlapped nothing), throughput, MFU,\n"
+    "      drop counters",
     verb_stats};
 const VerbRegistration kScaling{
     "scaling",

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <set>
@@ -144,6 +145,9 @@ struct RankData {
     std::vector<StepSpan> steps;  // this rank's step events
     std::vector<KernelEv> kernels;
     std::vector<CommEv> comms;    // host-side communication calls (no CUPTI correlation)
+    // Starts and ends of the work of the rank's own thread: its host-side communication calls and
+    // the kernels on its "compute" lane. A blocking call holds the thread: none falls inside it.
+    std::vector<std::int64_t> thread_marks;
 };
 
 bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
@@ -264,6 +268,74 @@ int detect_warmup(const std::vector<std::int64_t>& times) {
     return k;
 }
 
+double mfu_of(double model_flop_per_s, double peak, int world_size) {
+    if (!(model_flop_per_s > 0) || !(peak > 0)) return -1;
+    return model_flop_per_s / (peak * std::max(1, world_size));
+}
+
+PeakFlops newest_calibrated_peak(TraceReader& reader) {
+    const auto cals = reader.calibrations();
+    for (auto it = cals.rbegin(); it != cals.rend(); ++it) {
+        const double p = peak_flops_from_hardware_json(it->hardware_json);
+        if (p > 0)
+            return {p, "calibration " + std::to_string(it->id.value) +
+                           (it->host.empty() ? "" : " (" + it->host + ")")};
+    }
+    return {};
+}
+
+std::string mfu_note(const Throughput& t) {
+    switch (t.mfu_status) {
+        case MfuStatus::NoModelFlops:
+            return "MFU unknown: the spec gives no model FLOPs (global batch and a parameter count are needed)";
+        case MfuStatus::NoPeak:
+            return "MFU unknown: no peak FLOP/s. Calibrate this machine ('scalescope-cli calibrate --trace FILE' "
+                   "stores it in the file) or pass --hardware HW.json or --peak-flops F";
+        case MfuStatus::Known: break;
+    }
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f %%", 100.0 * t.mfu);
+    if (t.mfu > 1)
+        return std::string("MFU ") + pct + " is above 100 %: the model FLOPs of the 6·N·tokens convention per "
+               "second exceed the peak of " + t.peak_source +
+               " × ranks. The peak is too low for this run (measured on other hardware or with fewer threads?) "
+               "or the convention overstates the work; the number is shown as computed, not clamped";
+    return std::string("MFU ") + pct + ": model FLOPs by the 6·N·tokens convention against the peak of " +
+           t.peak_source;
+}
+
+std::string bandwidth_note(const CollectiveSummary& c) {
+    if (c.overlapped <= 0 || c.bytes <= 0) return {};
+    const std::string n = std::to_string(c.overlapped);
+    if (c.bandwidth_calls() <= 0)
+        return "not known: every call overlapped other work of its rank (non-blocking: issue to completion "
+               "includes that work), so the transfer time is not recorded";
+    return "from " + std::to_string(c.bandwidth_calls()) + " of " + std::to_string(c.count) + " calls; " + n +
+           " overlapped other work of their rank (non-blocking) and are left out";
+}
+
+std::vector<StragglerRow> stragglers(const std::vector<RankBreakdown>& ranks, double threshold) {
+    std::vector<StragglerRow> rows;
+    std::vector<double> work;
+    for (const RankBreakdown& r : ranks) {
+        StragglerRow s;
+        s.rank = r.rank;
+        s.step_ns = r.mean.step_ns;
+        s.work_ns = r.mean.part(Part::Compute) + r.mean.part(Part::Data) + r.mean.part(Part::Optimizer) +
+                    r.mean.part(Part::OtherHost);
+        s.wait_ns = r.mean.part(Part::ExposedComm) + r.mean.part(Part::Bubble) + r.mean.part(Part::Idle);
+        work.push_back(s.work_ns);
+        rows.push_back(s);
+    }
+    if (rows.empty()) return rows;
+    const double median = median_of(work);
+    for (auto& r : rows) {
+        r.vs_median = median > 0 ? r.work_ns / median - 1 : 0;
+        r.straggler = rows.size() > 1 && r.vs_median > threshold;
+    }
+    return rows;
+}
+
 double peak_flops_from_hardware_json(const std::string& text) {
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) return -1;
@@ -346,13 +418,15 @@ struct SpanIndex {
         std::sort(spans.begin(), spans.end(),
                   [](const auto& a, const auto& b) { return a.first.start < b.first.start; });
     }
-    bool measured(std::int64_t t) const {
+    // The measured step span holding t, or nullptr.
+    const Interval* measured_span(std::int64_t t) const {
         auto it = std::upper_bound(spans.begin(), spans.end(), t,
                                    [](std::int64_t x, const auto& s) { return x < s.first.start; });
-        if (it == spans.begin()) return false;
+        if (it == spans.begin()) return nullptr;
         --it;
-        return t < it->first.end && it->second;
+        return t < it->first.end && it->second ? &it->first : nullptr;
     }
+    bool measured(std::int64_t t) const { return measured_span(t) != nullptr; }
 };
 
 std::vector<KernelSummary> kernel_summaries(TraceReader& reader,
@@ -413,7 +487,8 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
                                                     double per_step_div) {
     using Key = std::tuple<int, int, std::int64_t, std::int64_t>;  // collective, group, size, bytes
     struct G {
-        std::int64_t count = 0, total = 0;
+        std::int64_t count = 0, busy = 0, span_sum = 0;
+        std::int64_t overlapped = 0, transfer_sum = 0;
         std::int64_t instances = 0, skew_max = 0;
         double skew_sum = 0;
     };
@@ -430,15 +505,26 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
     for (const auto& [rank, rd] : data) {
         auto it = idx.find(rank);
         if (it == idx.end()) continue;
+        // Busy time of the rank per row: the union of its calls' spans, each clipped to its step.
+        std::map<Key, std::vector<Interval>> spans;
         for (const auto& c : rd.comms) {
-            if (!it->second.measured(c.start)) continue;
+            const Interval* step = it->second.measured_span(c.start);
+            if (!step) continue;
             const bool p2p = c.collective == Collective::Send || c.collective == Collective::Recv;
             const std::int64_t gsize = p2p ? 2 : std::max<std::int64_t>(c.group_size, 1);
             Key key{static_cast<int>(c.collective), static_cast<int>(c.group_kind), gsize,
                     std::max<std::int64_t>(c.bytes, 0)};
             auto& g = groups[key];
             ++g.count;
-            g.total += c.end - c.start;
+            g.span_sum += c.end - c.start;
+            spans[key].push_back({c.start, std::min(c.end, step->end)});
+            // Another call or kernel of the rank's thread began or ended inside this span: the call
+            // was non-blocking and its span is not its transfer time (docs/ANALYSIS.md).
+            auto m = std::upper_bound(rd.thread_marks.begin(), rd.thread_marks.end(), c.start);
+            if (m != rd.thread_marks.end() && *m < c.end)
+                ++g.overlapped;
+            else
+                g.transfer_sum += c.end - c.start;
             if (c.seq < 0) continue;
             if (p2p) {
                 if (c.peer < 0) continue;
@@ -456,6 +542,7 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
                 in.keys.insert(key);
             }
         }
+        for (auto& [key, v] : spans) groups[key].busy += total_length(union_of(std::move(v)));
     }
     auto add_skew = [&](const Inst& in) {
         if (in.expected < 2 || static_cast<std::int64_t>(in.starts.size()) != in.expected) return;
@@ -479,11 +566,16 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
         s.group_size = std::get<2>(key);
         s.bytes = std::get<3>(key);
         s.count = g.count;
-        s.total_ns = g.total;
-        s.mean_ns = g.count ? static_cast<double>(g.total) / static_cast<double>(g.count) : 0;
-        // nccl-tests: algbw = bytes / time; busbw = algbw × factor (DESIGN.md "Formulas").
-        s.algbw = s.mean_ns > 0 ? static_cast<double>(s.bytes) / (s.mean_ns * 1e-9) : 0;
-        s.busbw = s.algbw * busbw_factor(s.collective, s.group_size);
+        s.total_ns = g.busy;
+        s.mean_ns = g.count ? static_cast<double>(g.span_sum) / static_cast<double>(g.count) : 0;
+        s.overlapped = g.overlapped;
+        const std::int64_t clean = g.count - g.overlapped;
+        if (clean > 0) {
+            s.transfer_mean_ns = static_cast<double>(g.transfer_sum) / static_cast<double>(clean);
+            // nccl-tests: algbw = bytes / time; busbw = algbw × factor (DESIGN.md "Formulas").
+            s.algbw = s.transfer_mean_ns > 0 ? static_cast<double>(s.bytes) / (s.transfer_mean_ns * 1e-9) : kNaN;
+            s.busbw = s.algbw * busbw_factor(s.collective, s.group_size);
+        }
         s.instances = g.instances;
         s.skew_mean_ns = g.instances ? g.skew_sum / static_cast<double>(g.instances) : 0;
         s.skew_max_ns = g.skew_max;
@@ -547,6 +639,9 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     const traces::RunInfo& run = out.run;
 
     std::map<std::int32_t, RankData> data;
+    std::set<std::pair<std::int32_t, std::int32_t>> compute_lanes;  // (rank, lane) of the rank's thread
+    for (const auto& l : reader.lanes(run_id))
+        if (l.name == "compute") compute_lanes.insert({l.rank, l.lane});
     reader.scan_events(run_id, [&](const Event& e) {
         RankData& rd = data[e.rank];
         if (e.kind == EventKind::Step) {
@@ -557,15 +652,26 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         const int k = class_of(e, name);
         if (k < 0) return;
         rd.cls[k].push_back({e.start_ns, e.end_ns});
-        if (k == kKernel) rd.kernels.push_back({e.start_ns, e.end_ns, e.name.value, e.kind, e.flops});
+        if (k == kKernel) {
+            rd.kernels.push_back({e.start_ns, e.end_ns, e.name.value, e.kind, e.flops});
+            if (compute_lanes.count({e.rank, e.lane})) {
+                rd.thread_marks.push_back(e.start_ns);
+                rd.thread_marks.push_back(e.end_ns);
+            }
+        }
         // Host-side calls only: device-side NCCL kernels (with a CUPTI correlation id) repeat
         // the same operation and would count it twice.
-        if ((k == kCollective || k == kP2p) && e.correlation < 0)
+        if ((k == kCollective || k == kP2p) && e.correlation < 0) {
             rd.comms.push_back({e.start_ns, e.end_ns, e.collective, e.group_kind, e.group_id,
                                 e.group_size, e.bytes, e.seq, e.peer});
+            rd.thread_marks.push_back(e.start_ns);
+            rd.thread_marks.push_back(e.end_ns);
+        }
     });
-    for (auto& [rank, rd] : data)
+    for (auto& [rank, rd] : data) {
         for (auto& v : rd.cls) v = union_of(std::move(v));
+        std::sort(rd.thread_marks.begin(), rd.thread_marks.end());
+    }
 
     StepTable st = build_steps(run, data, reader.ranks(run_id));
     out.warnings = st.warnings;
@@ -656,19 +762,16 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         t.peak_flop_per_s = options.peak_flop_per_s;
         t.peak_source = options.peak_source;
     } else {
-        const auto cals = reader.calibrations();
-        for (auto it = cals.rbegin(); it != cals.rend(); ++it) {
-            const double p = peak_flops_from_hardware_json(it->hardware_json);
-            if (p > 0) {
-                t.peak_flop_per_s = p;
-                t.peak_source = "calibration " + std::to_string(it->id.value) +
-                                (it->host.empty() ? "" : " (" + it->host + ")");
-                break;
-            }
-        }
+        const PeakFlops p = newest_calibrated_peak(reader);
+        t.peak_flop_per_s = p.flop_per_s;
+        t.peak_source = p.source;
     }
-    if (t.peak_flop_per_s > 0 && t.model_flop_per_s > 0)
-        t.mfu = t.model_flop_per_s / (t.peak_flop_per_s * std::max(1, run.world_size));
+    t.mfu = mfu_of(t.model_flop_per_s, t.peak_flop_per_s, run.world_size);
+    t.mfu_status = t.model_flop_per_s <= 0 ? MfuStatus::NoModelFlops
+                   : t.mfu < 0             ? MfuStatus::NoPeak
+                                           : MfuStatus::Known;
+    if (t.mfu > 1)
+        out.warnings.push_back(mfu_note(t));
     // Recorded throughput (the worker's metric), median over the measured steps.
     {
         std::map<std::string, std::vector<double>> rec;

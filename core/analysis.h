@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -94,6 +95,19 @@ struct RankBreakdown {
     friend bool operator==(const RankBreakdown&, const RankBreakdown&) = default;
 };
 
+// One rank's standing in the step: its own work against the median rank's (docs/ANALYSIS.md
+// "Stragglers"). A straggler makes the others wait: their time shows as exposed comm, bubble or idle.
+struct StragglerRow {
+    std::int32_t rank = 0;
+    double step_ns = 0;
+    double work_ns = 0;      // compute + data + optimizer + other host, per step
+    double wait_ns = 0;      // exposed comm + bubble + idle, per step: waiting on others
+    double vs_median = 0;    // work ÷ median work − 1
+    bool straggler = false;  // work more than `threshold` above the median rank's (2 ranks or more)
+    friend bool operator==(const StragglerRow&, const StragglerRow&) = default;
+};
+std::vector<StragglerRow> stragglers(const std::vector<RankBreakdown>& ranks, double threshold = 0.05);
+
 // Per kernel name, over the measured steps of every rank.
 struct KernelSummary {
     std::string name;
@@ -109,22 +123,43 @@ struct KernelSummary {
     friend bool operator==(const KernelSummary&, const KernelSummary&) = default;
 };
 
-// Per collective, group kind, group size and message size, over the measured steps.
+// Per collective, group kind, group size and message size, over the measured steps
+// (docs/ANALYSIS.md "Collective summary"). A call's span runs from issue to completion; a
+// non-blocking call (a DP bucket) completes when it is waited on, so its span includes the work
+// done meanwhile and overlaps the spans of the rank's other calls. Busy time is therefore a union,
+// and bandwidth comes only from calls whose span held nothing else of the rank.
 struct CollectiveSummary {
     traces::Collective collective = traces::Collective::None;
     traces::GroupKind group_kind = traces::GroupKind::None;
     std::int64_t group_size = 0;  // ranks in the group (2 for send/recv)
     std::int64_t bytes = 0;       // message size per call and rank (bytes)
     std::int64_t count = 0;       // calls, summed over ranks
-    std::int64_t total_ns = 0;    // issue to completion, summed over calls
-    double mean_ns = 0;
-    double algbw = 0;             // bytes ÷ mean time (B/s)
-    double busbw = 0;             // algbw × busbw_factor (B/s)
+    std::int64_t total_ns = 0;    // busy time: per rank the union of these calls' spans (each clipped
+                                  // to its step), summed over ranks; never more than the ranks' steps
+    double mean_ns = 0;           // issue → completion, mean over calls (not the transfer time of a
+                                  // non-blocking call)
+    std::int64_t overlapped = 0;  // calls whose span held another of the rank's calls or kernels
+                                  // (non-blocking: their issue → completion is not the transfer time)
+    double transfer_mean_ns = std::numeric_limits<double>::quiet_NaN();  // mean time of the other
+                                  // calls (count − overlapped): the transfer time; NaN when none
+    double algbw = std::numeric_limits<double>::quiet_NaN();  // bytes ÷ transfer_mean_ns (B/s); NaN
+                                                              // when no call's transfer time is known
+    double busbw = std::numeric_limits<double>::quiet_NaN();  // algbw × busbw_factor (B/s)
     std::int64_t instances = 0;   // operations matched on every member (seq) for the skew
     double skew_mean_ns = 0;      // arrival spread: latest − earliest issue of one operation
     std::int64_t skew_max_ns = 0;
-    double per_step_ns = 0;       // total ÷ (measured steps × ranks)
+    double per_step_ns = 0;       // busy time per step per rank: total ÷ (measured steps × ranks)
+    std::int64_t bandwidth_calls() const { return count - overlapped; }
     friend bool operator==(const CollectiveSummary&, const CollectiveSummary&) = default;
+};
+// Why the bandwidth of a row is partial or unknown, in a sentence; empty when every call counted.
+std::string bandwidth_note(const CollectiveSummary& c);
+
+// Whether the MFU is known, and if not, what is missing.
+enum class MfuStatus {
+    Known,         // mfu holds the value
+    NoModelFlops,  // the spec gives no global batch or no parameter count (warnings say which)
+    NoPeak,        // no --peak-flops, no hardware file, no calibration in the trace file
 };
 
 // Throughput and model FLOP utilisation. NaN (or < 0 where stated) = not known.
@@ -141,9 +176,27 @@ struct Throughput {
     double kernel_flop_per_s = -1;     // recorded kernel FLOPs ÷ measured time (all ranks)
     double peak_flop_per_s = -1;       // per rank
     std::string peak_source;           // "--peak-flops", "calibration N (host)", ...
-    double mfu = -1;                   // model_flop_per_s ÷ (peak × world size)
+    double mfu = -1;                   // mfu_of(model_flop_per_s, peak, world size); < 0 unknown;
+                                       // never clamped: > 1 means the peak is below the rate
+    MfuStatus mfu_status = MfuStatus::NoModelFlops;
     friend bool operator==(const Throughput&, const Throughput&) = default;
 };
+// The MFU in a sentence: the value, its convention and peak source (with a warning above 100 %),
+// or what is missing and how to get it (the CLI's `mfu_note`; the application words its own line
+// from mfu_status).
+std::string mfu_note(const Throughput& t);
+
+// MFU — the one formula (docs/ANALYSIS.md "Throughput and MFU"): model FLOP/s (the 6·N·tokens
+// convention) ÷ (peak FLOP/s of one rank × world size). < 0 when either input is unknown (<= 0).
+double mfu_of(double model_flop_per_s, double peak_flop_per_s_per_rank, int world_size);
+
+// The peak FLOP/s of one rank from the newest calibration stored in the file that has one
+// (`scalescope-cli calibrate --trace FILE`); flop_per_s < 0 when none. source: "calibration N (host)".
+struct PeakFlops {
+    double flop_per_s = -1;
+    std::string source;
+};
+PeakFlops newest_calibrated_peak(traces::TraceReader& reader);
 
 struct AnalysisOptions {
     // Leading steps excluded from every statistic; < 0 = detect (docs/ANALYSIS.md "Warm-up").

@@ -7,6 +7,7 @@ namespace ss::gui {
 QVariant TableModelBase::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || section < 0 || section >= columnCount()) return {};
     if (role == Qt::DisplayRole) return columnTitle(section);
+    if (role == SortRole) return columnCsvTitle(section);
     if (role == Qt::ToolTipRole) {
         const QString t = columnToolTip(section);
         return t.isEmpty() ? QVariant() : QVariant(t);
@@ -37,7 +38,9 @@ QString modelToCsv(const QAbstractItemModel* model, const QList<int>& rows) {
     const int cols = model->columnCount();
     for (int c = 0; c < cols; ++c) {
         if (c) out += QLatin1Char(',');
-        out += csvField(model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString());
+        QVariant h = model->headerData(c, Qt::Horizontal, SortRole);
+        if (!h.isValid()) h = model->headerData(c, Qt::Horizontal, Qt::DisplayRole);
+        out += csvField(h.toString());
     }
     out += QLatin1Char('\n');
     QList<int> which = rows;

@@ -9,6 +9,8 @@
 //
 // Roles: DisplayRole shows the formatted text; SortRole (= Qt::UserRole) holds the raw value that
 // sorting and CSV export use, so "1.2 ms" sorts after "900 µs" and CSV keeps full precision.
+// The header's SortRole is the CSV title, which names the raw value's unit ("Total (ns)") where
+// the shown title names none because the cells carry their units.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -32,6 +34,7 @@ public:
 protected:
     virtual QString columnTitle(int column) const = 0;
     virtual QString columnToolTip(int column) const = 0;
+    virtual QString columnCsvTitle(int column) const { return columnTitle(column); }
 };
 
 template <typename Row>
@@ -43,6 +46,7 @@ public:
         std::function<QString(const QVariant&)> text = {};  // display text; default: the value
         QString toolTip = {};
         std::function<QString(const Row&)> rowText = {};  // display text that needs the whole row
+        QString csvTitle = {};  // CSV header naming the raw value's unit when the title names none
     };
 
     explicit TableModel(std::vector<Column> columns, QObject* parent = nullptr)
@@ -89,6 +93,10 @@ public:
 protected:
     QString columnTitle(int column) const override { return columns_[static_cast<size_t>(column)].title; }
     QString columnToolTip(int column) const override { return columns_[static_cast<size_t>(column)].toolTip; }
+    QString columnCsvTitle(int column) const override {
+        const Column& c = columns_[static_cast<size_t>(column)];
+        return c.csvTitle.isEmpty() ? c.title : c.csvTitle;
+    }
 
 private:
     std::vector<Column> columns_;

@@ -5,11 +5,13 @@
 #include <QChart>
 #include <QChartView>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLegend>
 #include <QSplitter>
 #include <QStackedBarSeries>
 #include <QTabWidget>
+#include <QTableView>
 #include <QValueAxis>
 #include <QVBoxLayout>
 
@@ -30,7 +32,6 @@ namespace {
 QString sv(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }
 QString nsText(const QVariant& v) { return formatDuration(v.toDouble()); }
 QString pctText(const QVariant& v) { return formatPercent(v.toDouble()); }
-QString bwText(const QVariant& v) { return v.toDouble() > 0 ? formatBandwidth(v.toDouble()) : QStringLiteral("–"); }
 QString bytesText(const QVariant& v) { return formatBytes(v.toDouble()); }
 
 QColor partColor(Part p) {
@@ -47,65 +48,78 @@ QColor partColor(Part p) {
 }
 }  // namespace
 
-std::vector<StragglerRow> stragglers(const std::vector<RankBreakdown>& ranks, double threshold) {
-    std::vector<StragglerRow> rows;
-    for (const RankBreakdown& r : ranks) {
-        StragglerRow s;
-        s.rank = r.rank;
-        s.step_ns = r.mean.step_ns;
-        s.work_ns = r.mean.part(Part::Compute) + r.mean.part(Part::Data) + r.mean.part(Part::Optimizer) +
-                    r.mean.part(Part::OtherHost);
-        s.wait_ns = r.mean.part(Part::ExposedComm) + r.mean.part(Part::Bubble) + r.mean.part(Part::Idle);
-        rows.push_back(s);
-    }
-    if (rows.empty()) return rows;
-    std::vector<double> work;
-    for (const auto& r : rows) work.push_back(r.work_ns);
-    std::sort(work.begin(), work.end());
-    const size_t n = work.size();
-    const double median = n % 2 ? work[n / 2] : (work[n / 2 - 1] + work[n / 2]) / 2;
-    for (auto& r : rows) {
-        r.vs_median = median > 0 ? r.work_ns / median - 1 : 0;
-        r.straggler = rows.size() > 1 && r.vs_median > threshold;
-    }
-    return rows;
-}
-
+// Durations are shown with their unit in each cell ("812 ns", "3.41 µs", "12.0 ms"), so the
+// headers name none; the CSV header names the unit of the raw value (ns).
 std::unique_ptr<TableModel<KernelSummary>> makeKernelModel(QObject* parent) {
     using M = TableModel<KernelSummary>;
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("Kernel"), [](const KernelSummary& k) { return QVariant(QString::fromStdString(k.name)); }},
         {QObject::tr("Kind"), [](const KernelSummary& k) { return QVariant(sv(to_string(k.kind))); }},
         {QObject::tr("Calls"), [](const KernelSummary& k) { return QVariant(qlonglong(k.count)); }},
-        {QObject::tr("Total (ns)"), [](const KernelSummary& k) { return QVariant(double(k.total_ns)); }, nsText},
+        {QObject::tr("Total"), [](const KernelSummary& k) { return QVariant(double(k.total_ns)); }, nsText,
+         QObject::tr("summed over calls and ranks, measured steps"), {}, QStringLiteral("Total (ns)")},
         {QObject::tr("Share"), [](const KernelSummary& k) { return QVariant(k.share); }, pctText,
-         QObject::tr("of the time in every kernel")},
-        {QObject::tr("Per step per rank (ns)"), [](const KernelSummary& k) { return QVariant(k.per_step_ns); }, nsText},
-        {QObject::tr("Mean (ns)"), [](const KernelSummary& k) { return QVariant(k.mean_ns); }, nsText},
-        {QObject::tr("Median (ns)"), [](const KernelSummary& k) { return QVariant(k.median_ns); }, nsText},
-        {QObject::tr("p95 (ns)"), [](const KernelSummary& k) { return QVariant(double(k.p95_ns)); }, nsText},
-        {QObject::tr("FLOP/s"), [](const KernelSummary& k) { return QVariant(k.flop_per_s); },
-         [](const QVariant& v) { return formatRate(v.toDouble(), QStringLiteral("FLOP/s")); }},
+         QObject::tr("of the time in every kernel"), {}, QStringLiteral("Share (fraction)")},
+        {QObject::tr("Per step/rank"), [](const KernelSummary& k) { return QVariant(k.per_step_ns); }, nsText,
+         QObject::tr("total ÷ (measured steps × ranks)"), {}, QStringLiteral("Per step per rank (ns)")},
+        {QObject::tr("Mean"), [](const KernelSummary& k) { return QVariant(k.mean_ns); }, nsText, {}, {},
+         QStringLiteral("Mean (ns)")},
+        {QObject::tr("Median"), [](const KernelSummary& k) { return QVariant(k.median_ns); }, nsText, {}, {},
+         QStringLiteral("Median (ns)")},
+        {QObject::tr("p95"), [](const KernelSummary& k) { return QVariant(double(k.p95_ns)); }, nsText, {}, {},
+         QStringLiteral("p95 (ns)")},
+        {QObject::tr("Rate"), [](const KernelSummary& k) { return QVariant(k.flop_per_s); },
+         [](const QVariant& v) { return formatRate(v.toDouble(), QStringLiteral("FLOP/s")); },
+         QObject::tr("recorded FLOPs ÷ duration of the calls that carry FLOPs"), {}, QStringLiteral("FLOP/s")},
     }, parent);
 }
 
 std::unique_ptr<TableModel<CollectiveSummary>> makeCollectiveModel(QObject* parent) {
     using M = TableModel<CollectiveSummary>;
+    // Bandwidth cells: the value, or "–" with the reason named in the note under the table.
+    auto bwCell = [](double CollectiveSummary::*field) {
+        return [field](const CollectiveSummary& c) {
+            if (c.bytes <= 0) return QStringLiteral("–");
+            const double v = c.*field;
+            if (std::isfinite(v) && v > 0) return formatBandwidth(v);
+            return c.overlapped > 0 ? QObject::tr("– (overlapped)") : QStringLiteral("–");
+        };
+    };
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("Collective"), [](const CollectiveSummary& c) { return QVariant(sv(to_string(c.collective))); }},
         {QObject::tr("Group"), [](const CollectiveSummary& c) { return QVariant(sv(to_string(c.group_kind))); }},
         {QObject::tr("Ranks"), [](const CollectiveSummary& c) { return QVariant(qlonglong(c.group_size)); }},
-        {QObject::tr("Message (bytes)"), [](const CollectiveSummary& c) { return QVariant(double(c.bytes)); }, bytesText},
-        {QObject::tr("Calls"), [](const CollectiveSummary& c) { return QVariant(qlonglong(c.count)); }},
-        {QObject::tr("Total (ns)"), [](const CollectiveSummary& c) { return QVariant(double(c.total_ns)); }, nsText},
-        {QObject::tr("Per step per rank (ns)"), [](const CollectiveSummary& c) { return QVariant(c.per_step_ns); }, nsText},
-        {QObject::tr("Mean (ns)"), [](const CollectiveSummary& c) { return QVariant(c.mean_ns); }, nsText},
-        {QObject::tr("algbw (B/s)"), [](const CollectiveSummary& c) { return QVariant(c.algbw); }, bwText},
-        {QObject::tr("busbw (B/s)"), [](const CollectiveSummary& c) { return QVariant(c.busbw); }, bwText,
-         QObject::tr("nccl-tests bus bandwidth: algbw × factor (all-reduce 2(p−1)/p)")},
-        {QObject::tr("Skew mean (ns)"), [](const CollectiveSummary& c) { return QVariant(c.skew_mean_ns); }, nsText,
-         QObject::tr("arrival spread: latest − earliest issue of one operation")},
-        {QObject::tr("Skew max (ns)"), [](const CollectiveSummary& c) { return QVariant(double(c.skew_max_ns)); }, nsText},
+        {QObject::tr("Message"), [](const CollectiveSummary& c) { return QVariant(double(c.bytes)); }, bytesText,
+         QObject::tr("bytes per call and rank"), {}, QStringLiteral("Message (bytes)")},
+        {QObject::tr("Calls"), [](const CollectiveSummary& c) { return QVariant(qlonglong(c.count)); }, {},
+         QObject::tr("summed over ranks, measured steps")},
+        {QObject::tr("Busy per step/rank"), [](const CollectiveSummary& c) { return QVariant(c.per_step_ns); }, nsText,
+         QObject::tr("union of a rank's calls (issue → completion) per step: overlapping non-blocking calls count "
+                     "once; never more than the step"),
+         {}, QStringLiteral("Busy per step per rank (ns)")},
+        {QObject::tr("Busy, all ranks"), [](const CollectiveSummary& c) { return QVariant(double(c.total_ns)); },
+         nsText,
+         QObject::tr("the union per rank, summed over the ranks and the measured steps (up to ranks × the run)"), {},
+         QStringLiteral("Busy all ranks (ns)")},
+        {QObject::tr("Issue→completion"), [](const CollectiveSummary& c) { return QVariant(c.mean_ns); }, nsText,
+         QObject::tr("mean latency of one call from issue to completion; a non-blocking call completes when it is "
+                     "waited on, so this includes the work done meanwhile"),
+         {}, QStringLiteral("Issue to completion mean (ns)")},
+        {QObject::tr("Overlapped"), [](const CollectiveSummary& c) { return QVariant(qlonglong(c.overlapped)); }, {},
+         QObject::tr("calls whose span held other calls or kernels of their rank (non-blocking): their time is not "
+                     "the transfer time and they give no bandwidth"),
+         {}, QStringLiteral("Overlapped calls")},
+        {QObject::tr("algbw"), [](const CollectiveSummary& c) { return QVariant(c.algbw); }, {},
+         QObject::tr("bytes ÷ mean time of the calls that overlapped nothing"), bwCell(&CollectiveSummary::algbw),
+         QStringLiteral("algbw (B/s)")},
+        {QObject::tr("busbw"), [](const CollectiveSummary& c) { return QVariant(c.busbw); }, {},
+         QObject::tr("nccl-tests bus bandwidth: algbw × factor (all-reduce 2(p−1)/p)"),
+         bwCell(&CollectiveSummary::busbw),
+         QStringLiteral("busbw (B/s)")},
+        {QObject::tr("Skew mean"), [](const CollectiveSummary& c) { return QVariant(c.skew_mean_ns); }, nsText,
+         QObject::tr("arrival spread: latest − earliest issue of one operation"), {}, QStringLiteral("Skew mean (ns)")},
+        {QObject::tr("Skew max"), [](const CollectiveSummary& c) { return QVariant(double(c.skew_max_ns)); }, nsText,
+         {}, {}, QStringLiteral("Skew max (ns)")},
     }, parent);
 }
 
@@ -113,14 +127,35 @@ std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent) {
     using M = TableModel<StragglerRow>;
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("Rank"), [](const StragglerRow& r) { return QVariant(r.rank); }},
-        {QObject::tr("Own work (ns)"), [](const StragglerRow& r) { return QVariant(r.work_ns); }, nsText,
-         QObject::tr("compute + data + optimizer + other host, per step")},
-        {QObject::tr("Waiting (ns)"), [](const StragglerRow& r) { return QVariant(r.wait_ns); }, nsText,
-         QObject::tr("exposed communication + bubble + idle, per step")},
-        {QObject::tr("Work vs median"), [](const StragglerRow& r) { return QVariant(r.vs_median); },
-         [](const QVariant& v) { return (v.toDouble() >= 0 ? QStringLiteral("+") : QString()) + formatPercent(v.toDouble()); }},
-        {QObject::tr("Straggler"), [](const StragglerRow& r) { return QVariant(r.straggler ? QObject::tr("yes") : QString()); }},
+        {QObject::tr("Own work"), [](const StragglerRow& r) { return QVariant(r.work_ns); }, nsText,
+         QObject::tr("compute + data + optimizer + other host, per step"), {}, QStringLiteral("Own work (ns)")},
+        {QObject::tr("Waiting"), [](const StragglerRow& r) { return QVariant(r.wait_ns); }, nsText,
+         QObject::tr("exposed communication + bubble + idle, per step"), {}, QStringLiteral("Waiting (ns)")},
+        {QObject::tr("Δ median"), [](const StragglerRow& r) { return QVariant(r.vs_median); },
+         [](const QVariant& v) { return (v.toDouble() >= 0 ? QStringLiteral("+") : QString()) + formatPercent(v.toDouble()); },
+         QObject::tr("own work ÷ the median rank's − 1"), {}, QStringLiteral("Work vs median (fraction)")},
+        {QObject::tr("Straggler"), [](const StragglerRow& r) { return QVariant(r.straggler ? QObject::tr("yes") : QString()); },
+         {}, QObject::tr("own work more than 5 % above the median rank's")},
     }, parent);
+}
+
+QString mfuText(const Throughput& t) {
+    switch (t.mfu_status) {
+    case MfuStatus::NoModelFlops:
+        return QObject::tr("MFU – (the spec gives no model FLOPs: it needs a global batch and a model with a "
+                           "parameter count)");
+    case MfuStatus::NoPeak:
+        return QObject::tr("MFU – (no peak: calibrate this machine — What-if ▸ Calibrate — or pass a hardware file)");
+    case MfuStatus::Known: break;
+    }
+    const QString peak = fromStd(t.peak_source).toHtmlEscaped();
+    if (t.mfu > 1)
+        return QObject::tr("MFU <b>%1</b> <span style=\"color:#b45309;\">⚠ above 100 %: by the 6·N·tokens convention "
+                           "this run does more FLOP/s than the peak (%2, %3 per rank) allows — the peak is too low "
+                           "for this run or the convention overstates its work; shown as computed, not clamped</span>")
+            .arg(formatPercent(t.mfu), peak, formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s")));
+    return QObject::tr("MFU <b>%1</b> (6·N·tokens convention; peak %2 per rank from %3)")
+        .arg(formatPercent(t.mfu), formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s")), peak);
 }
 
 void summariesFromAggregates(const std::vector<Aggregate>& aggs, std::vector<KernelSummary>& kernels,
@@ -151,7 +186,8 @@ void summariesFromAggregates(const std::vector<Aggregate>& aggs, std::vector<Ker
             c.total_ns = a.total_ns;
             c.mean_ns = a.mean_ns;
             c.bytes = a.count > 0 ? a.bytes / a.count : 0;
-            c.algbw = a.mean_ns > 0 ? static_cast<double>(c.bytes) / (a.mean_ns * 1e-9) : 0;
+            // No bandwidth: a stored total sums issue → completion spans, which overlap for
+            // non-blocking calls, and which calls overlapped is not stored.
             collectives.push_back(c);
         }
     }
@@ -170,39 +206,67 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     warnings_ = new QLabel;
     warnings_->setWordWrap(true);
     warnings_->setStyleSheet(QStringLiteral("color:#b45309;"));
+    mfu_ = new QLabel;
+    mfu_->setObjectName(QStringLiteral("mfu"));
+    mfu_->setTextFormat(Qt::RichText);
+    mfu_->setWordWrap(true);
+    mfu_->setToolTip(tr("Model FLOP utilisation = model FLOP/s (6·N per token + attention, × tokens per step ÷ step "
+                        "time) ÷ (peak FLOP/s of one rank × ranks). The peak is the newest calibration stored in "
+                        "the file (What-if ▸ Calibrate, or scalescope-cli calibrate --trace FILE)."));
+    collNotes_ = new QLabel;
+    collNotes_->setObjectName(QStringLiteral("collectiveNotes"));
+    collNotes_->setWordWrap(true);
 
     chart_ = new QChartView;
     chart_->setRenderHint(QPainter::Antialiasing);
-    chart_->setMinimumHeight(260);
-    chart_->setMinimumWidth(480);
+    // Small enough minimums that the page fits a 1024x700 window beside the sidebar without
+    // scrolling sideways (docs/GUI.md); the splitters give it more room when there is.
+    chart_->setMinimumHeight(220);
+    chart_->setMinimumWidth(340);
     addExportActions(chart_, QStringLiteral("breakdown"));
 
-    auto* straggler = new TablePanel(tr("Stragglers (per rank, per step)"), stragglers_.get());
+    auto* straggler = new TablePanel(tr("Stragglers"), stragglers_.get());
     straggler->setObjectName(QStringLiteral("stragglerTable"));
+    straggler->setToolTip(tr("Per rank, mean per measured step: a rank whose own work is more than 5 % above the "
+                             "median rank's makes the others wait"));
+    straggler->view()->horizontalHeader()->setStretchLastSection(false);  // every column stretches
+    straggler->view()->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    straggler->view()->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);  // rank
     tabs_ = new QTabWidget;
-    auto* kt = new TablePanel(tr("Kernels"), kernels_.get());
+    auto* kt = kernelPanel_ = new TablePanel(tr("Kernels"), kernels_.get());
     kt->setObjectName(QStringLiteral("kernelTable"));
-    auto* ct = new TablePanel(tr("Collectives"), collectives_.get());
+    auto* ct = collectivePanel_ = new TablePanel(tr("Collectives"), collectives_.get());
     ct->setObjectName(QStringLiteral("collectiveTable"));
     kt->setDefaultSort(3, Qt::DescendingOrder);
-    ct->setDefaultSort(5, Qt::DescendingOrder);
+    ct->setDefaultSort(5, Qt::DescendingOrder);  // busy per step per rank
     straggler->setDefaultSort(0, Qt::AscendingOrder);
     tabs_->addTab(kt, tr("Kernels"));
-    tabs_->addTab(ct, tr("Collectives"));
+    auto* collTab = new QWidget;
+    auto* collLayout = new QVBoxLayout(collTab);
+    collLayout->setContentsMargins(0, 0, 0, 0);
+    collLayout->addWidget(ct, 1);
+    collLayout->addWidget(collNotes_);
+    tabs_->addTab(collTab, tr("Collectives"));
 
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(chart_);
     top->addWidget(straggler);
     top->setStretchFactor(0, 3);
     top->setStretchFactor(1, 2);
-    top->setSizes({620, 360});
+    top->setSizes({560, 420});
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(tabs_);
     split->setSizes({330, 300});
+    // The wrapped labels above make the page height-for-width, which the scroll area sizes by the
+    // splitter's preferred height: ignore that (the splitter takes the room there is, at least
+    // its minimum) so the page fills a small window instead of scrolling.
+    split->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Ignored);
+    split->setMinimumHeight(400);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(headline_);
+    layout->addWidget(mfu_);
     layout->addWidget(warnings_);
     layout->addWidget(split, 1);
 }
@@ -217,6 +281,9 @@ void SummaryPage::setSelection(const Selection& s) {
         collectives_->setRows({});
         stragglers_->setRows({});
         headline_->setText(tr("Select a run in the list of open files."));
+        mfu_->clear();
+        collNotes_->clear();
+        collNotes_->setVisible(false);
         warnings_->clear();
         chart_->setChart(new QChart);
         setReady(true);
@@ -255,15 +322,20 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     const Throughput& t = a.throughput;
     if (t.tokens_per_s > 0) h += tr(" · %1").arg(formatRate(t.tokens_per_s, tr("tokens/s")));
     else if (t.samples_per_s > 0) h += tr(" · %1").arg(formatRate(t.samples_per_s, tr("samples/s")));
-    if (t.mfu > 0) h += tr(" · MFU <b>%1</b>").arg(formatPercent(t.mfu));
     headline_->setText(h);
+    mfu_->setText(mfuText(t));
     QStringList w;
-    for (const auto& s : a.warnings) w << fromStd(s);
+    const std::string mfuWarning = mfu_note(t);  // shown on the MFU line already
+    for (const auto& s : a.warnings)
+        if (s != mfuWarning) w << fromStd(s);
     warnings_->setText(w.join(QStringLiteral("<br>")));
     warnings_->setVisible(!w.isEmpty());
 
     kernels_->setRows(a.kernels);
     collectives_->setRows(a.collectives);
+    showCollectiveNotes(a.collectives);
+    kernelPanel_->view()->resizeColumnsToContents();  // whole headers; still resizable by hand
+    collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows(stragglers(a.ranks));
 
     // Stacked bar per rank, ms per step.
@@ -305,15 +377,39 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     delete old;
 }
 
+void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows) {
+    // One line per distinct note, naming its rows.
+    std::vector<std::pair<std::string, QStringList>> byNote;
+    for (const CollectiveSummary& c : rows) {
+        const std::string n = bandwidth_note(c);
+        if (n.empty()) continue;
+        auto it = std::find_if(byNote.begin(), byNote.end(), [&](const auto& x) { return x.first == n; });
+        if (it == byNote.end()) it = byNote.insert(byNote.end(), {n, {}});
+        it->second << QStringLiteral("%1 %2 %3").arg(sv(to_string(c.collective)), sv(to_string(c.group_kind)),
+                                                     formatBytes(double(c.bytes)));
+    }
+    QStringList notes;
+    for (const auto& [n, names] : byNote)
+        notes << tr("%1: bandwidth %2").arg(names.join(QStringLiteral(", ")), fromStd(n));
+    collNotes_->setText(notes.join(QLatin1Char('\n')));
+    collNotes_->setVisible(!notes.isEmpty());
+}
+
 void SummaryPage::showFallback(const RunData& r, const QString& why) {
     std::vector<KernelSummary> k;
     std::vector<CollectiveSummary> c;
     summariesFromAggregates(r.aggregates, k, c);
     kernels_->setRows(std::move(k));
     collectives_->setRows(std::move(c));
+    kernelPanel_->view()->resizeColumnsToContents();
+    collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows({});
     headline_->setText(tr("<b>Run #%1</b> %2 — stored aggregates only (no step breakdown)")
                            .arg(r.info.id.value).arg(fromStd(r.info.model)));
+    mfu_->setText(tr("MFU – (no step times: the run has no step events)"));
+    collNotes_->setText(tr("Stored aggregates sum each call's issue → completion time: overlapping non-blocking "
+                           "calls are counted more than once, and no bandwidth is derived from them."));
+    collNotes_->setVisible(true);
     warnings_->setText(why.toHtmlEscaped());
     warnings_->setVisible(true);
     QChart* old = chart_->chart();

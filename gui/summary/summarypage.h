@@ -1,5 +1,6 @@
 // The Summary page: where a run's step time goes. Headline numbers (step time and its spread,
-// throughput, MFU, overlap ratio), the step breakdown as a stacked bar per rank, stragglers, and
+// throughput, overlap ratio), the MFU line (always shown: the value and its peak, or why it is
+// not known), the step breakdown as a stacked bar per rank, stragglers, and
 // the kernel and collective tables (sortable, filterable, copy/export as CSV). Computed by
 // core::analyze_run on the job pool; when the analysis cannot run (no step events), the stored
 // aggregates of the file fill the tables.
@@ -17,21 +18,17 @@ namespace ss::gui {
 
 class TablePanel;
 
-// One rank's standing in the step: its own work against the median rank's.
-struct StragglerRow {
-    std::int32_t rank = 0;
-    double step_ns = 0;
-    double work_ns = 0;     // compute + data + optimizer + other host
-    double wait_ns = 0;     // exposed comm + bubble + idle: waiting on others
-    double vs_median = 0;   // work ÷ median work − 1
-    bool straggler = false; // work > 5 % above the median rank's
-};
-std::vector<StragglerRow> stragglers(const std::vector<core::RankBreakdown>& ranks, double threshold = 0.05);
+// The straggler rows are computed in core (core::stragglers), the same for `scalescope-cli stats`.
+using core::StragglerRow;
+using core::stragglers;
 
 // The tables, shared with the Compare page's tests.
 std::unique_ptr<TableModel<core::KernelSummary>> makeKernelModel(QObject* parent);
 std::unique_ptr<TableModel<core::CollectiveSummary>> makeCollectiveModel(QObject* parent);
 std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent);
+// The MFU field of the Summary page (rich text): "MFU 41.2 % (6·N·tokens convention; peak …)",
+// the value with a warning when it is above 100 %, or "MFU – (…)" saying what is missing.
+QString mfuText(const core::Throughput& t);
 // Stored aggregates as summaries (fallback without step events).
 void summariesFromAggregates(const std::vector<traces::Aggregate>& aggs, std::vector<core::KernelSummary>& kernels,
                              std::vector<core::CollectiveSummary>& collectives);
@@ -50,13 +47,18 @@ public:
 private:
     void showAnalysis(const core::RunAnalysis& a);
     void showFallback(const RunData& r, const QString& why);
+    void showCollectiveNotes(const std::vector<core::CollectiveSummary>& rows);
 
     Selection sel_;
     CancelToken job_;
     QLabel* headline_;
     QLabel* warnings_;
+    QLabel* mfu_;        // "mfu": the MFU with its peak source, or why it is unknown
+    QLabel* collNotes_;  // "collectiveNotes": why a row's bandwidth is partial or unknown
     QChartView* chart_;
     QTabWidget* tabs_;
+    TablePanel* kernelPanel_;
+    TablePanel* collectivePanel_;
     std::unique_ptr<TableModel<core::KernelSummary>> kernels_;
     std::unique_ptr<TableModel<core::CollectiveSummary>> collectives_;
     std::unique_ptr<TableModel<StragglerRow>> stragglers_;

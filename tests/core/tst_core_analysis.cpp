@@ -162,15 +162,19 @@ private slots:
         QCOMPARE(adam->flop_per_s, -1.0);
         QCOMPARE(a.kernels.front().name, std::string("linear_forward"));  // longest first
 
-        // Collectives: the all-reduce took 30 and 40 ns; algbw = 1000 B / 35 ns; busbw factor
-        // 2(2-1)/2 = 1; arrival skew 50 - 45 = 5 ns. Send/recv skew: recv issued 5 ns after send.
+        // Collectives: the all-reduce took 30 and 40 ns from issue to completion, busy 30 + 40; on
+        // both ranks a kernel ended inside it (it overlapped the backward / forward pass: a
+        // non-blocking call), so its transfer time, and its bandwidth, are not known. Arrival skew
+        // 50 - 45 = 5 ns. Send/recv overlap nothing: algbw = 500 B / 5 and 30 ns; factor 1.
         const CollectiveSummary* ar = collective(a, Collective::AllReduce);
         QVERIFY(ar);
         QCOMPARE(ar->count, std::int64_t(2));
         QCOMPARE(ar->bytes, std::int64_t(1000));
         QCOMPARE(ar->total_ns, std::int64_t(70));
-        QVERIFY(std::fabs(ar->algbw - 1000.0 / 35e-9) < 1e-3);
-        QVERIFY(std::fabs(ar->busbw - ar->algbw) < 1e-3);
+        QCOMPARE(ar->mean_ns, 35.0);
+        QCOMPARE(ar->overlapped, std::int64_t(2));
+        QVERIFY(std::isnan(ar->algbw) && std::isnan(ar->busbw));
+        QVERIFY(bandwidth_note(*ar).find("not known") != std::string::npos);
         QCOMPARE(ar->instances, std::int64_t(1));
         QCOMPARE(ar->skew_mean_ns, 5.0);
         QCOMPARE(ar->skew_max_ns, std::int64_t(5));
@@ -178,7 +182,10 @@ private slots:
         QVERIFY(rv);
         QCOMPARE(rv->total_ns, std::int64_t(30));
         QCOMPARE(rv->skew_max_ns, std::int64_t(5));
+        QCOMPARE(rv->overlapped, std::int64_t(0));
+        QVERIFY(std::fabs(rv->algbw - 500.0 / 30e-9) < 1e-3);
         QCOMPARE(rv->busbw, rv->algbw);
+        QVERIFY(bandwidth_note(*rv).empty());
 
         // Throughput from the spec: 8 samples per 120 ns step. MLP 784-16-10: N = 12,730;
         // model FLOPs per step 6·N·8; MFU against 1e13 FLOP/s per rank × 2 ranks.
@@ -190,6 +197,8 @@ private slots:
         QCOMPARE(t.model_flops_per_step, 6.0 * 12730 * 8);
         QVERIFY(std::fabs(t.mfu - (6.0 * 12730 * 8 / 120e-9) / 2e13) < 1e-12);
         QCOMPARE(t.peak_source, std::string("--peak-flops"));
+        QCOMPARE(t.mfu_status, MfuStatus::Known);
+        QVERIFY2(mfu_note(t).find("6·N·tokens convention") != std::string::npos, mfu_note(t).c_str());
         // Recorded kernel FLOPs (4000) over the measured time (120 ns).
         QVERIFY(std::fabs(t.kernel_flop_per_s - 4000.0 / 120e-9) < 1e-3);
     }
@@ -250,6 +259,165 @@ private slots:
         QVERIFY(a.overall.overlapped_ns <= a.overall.comm_ns);
         QVERIFY(a.overall.overlapped_ns <= a.overall.compute_ns);
         QVERIFY(a.warnings.size() >= 1);  // spec without global batch: throughput unknown
+        // Busy time is a union per rank: never more than the step, however the calls overlap.
+        for (const auto& c : a.collectives)
+            QVERIFY2(c.per_step_ns <= mean_t + 1e-6, qPrintable(QString::number(c.per_step_ns)));
+    }
+
+    // Three non-blocking 4 MiB buckets per step and rank, issued at 0, 10, 20 us and completed
+    // (waited on) at 100, 110, 120 us while the backward kernel runs to 90 us; then a blocking
+    // 1 MiB all-reduce alone in [150, 160) us. Steps of 200 us, 2 ranks, 3 steps.
+    // True figures: the DP group is busy 120 us per step and rank (the union), not 300; the
+    // buckets' transfer time is unknown (each span holds other calls and a kernel end); the
+    // blocking call moves 1 MiB in 10 us.
+    void overlappedBucketsCountOnce() {
+        const std::string f = path("buckets.sqlite");
+        auto rank_text = [](int rank) {
+            std::string s;
+            for (int step = 0; step < 3; ++step) {
+                const std::int64_t t = step * 200000 + rank * 1000;  // rank 1 issues 1 us later
+                auto at = [&](std::int64_t us) { return std::to_string(t + us * 1000); };
+                s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
+                s += "kernel backward " + at(0) + " " + at(90) + " lane=2\n";
+                for (int b = 0; b < 3; ++b)
+                    s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
+                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
+                         std::to_string(4 * step + b) + "\n";
+                s += "comm all_reduce " + at(150) + " " + at(160) +
+                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+                     std::to_string(4 * step + 3) + "\n";
+            }
+            return s;
+        };
+        RunId run;
+        {
+            TraceWriter w(f);
+            run = afx::write_run(w, afx::info("buckets", 2), {{0, rank_text(0)}, {1, rank_text(1)}});
+        }
+        TraceReader rd(f);
+        AnalysisOptions opt;
+        opt.warmup_steps = 0;
+        const RunAnalysis a = analyze_run(rd, run, opt);
+        QCOMPARE(a.step_time.median_ns, 201000.0);  // rank 1 ends 1 us after rank 0
+        QCOMPARE(a.collectives.size(), size_t(2));
+        const CollectiveSummary& buckets = a.collectives[0];  // the longest busy time first
+        QCOMPARE(buckets.bytes, std::int64_t(4194304));
+        QCOMPARE(buckets.count, std::int64_t(3 * 2 * 3));
+        QCOMPARE(buckets.per_step_ns, 120000.0);                 // [0, 120) us: the union, not 300 us
+        QCOMPARE(buckets.total_ns, std::int64_t(120000 * 2 * 3));
+        QVERIFY(buckets.per_step_ns <= a.step_time.median_ns);
+        QCOMPARE(buckets.mean_ns, 100000.0);                    // issue → completion of one call
+        QCOMPARE(buckets.overlapped, std::int64_t(18));
+        QVERIFY2(std::isnan(buckets.algbw) && std::isnan(buckets.busbw), qPrintable(QString::number(buckets.algbw)));
+        QVERIFY(bandwidth_note(buckets).find("not known") != std::string::npos);
+        QCOMPARE(buckets.instances, std::int64_t(9));
+        QCOMPARE(buckets.skew_max_ns, std::int64_t(1000));
+
+        const CollectiveSummary& blocking = a.collectives[1];
+        QCOMPARE(blocking.bytes, std::int64_t(1048576));
+        QCOMPARE(blocking.per_step_ns, 10000.0);
+        QCOMPARE(blocking.overlapped, std::int64_t(0));
+        QCOMPARE(blocking.transfer_mean_ns, 10000.0);
+        QVERIFY(std::fabs(blocking.algbw - 1048576 / 10e-6) < 1e-3);
+        QVERIFY(std::fabs(blocking.busbw - blocking.algbw) < 1e-3);  // all-reduce, p = 2: factor 1
+        QVERIFY(bandwidth_note(blocking).empty());
+    }
+
+    // A call that ends past its step's end counts only up to it: busy time stays inside the step.
+    void busyTimeClippedToStep() {
+        const std::string f = path("clip.sqlite");
+        RunId run;
+        {
+            TraceWriter w(f);
+            run = afx::write_run(w, afx::info("clip", 1),
+                                 {{0, "step step 0 100 lane=0 step=0\n"
+                                      "comm all_reduce 50 180 lane=3 coll=all_reduce group=world gid=0 gsize=1 "
+                                      "bytes=8 seq=0\n"
+                                      "step step 200 300 lane=0 step=1\n"}});
+        }
+        TraceReader rd(f);
+        AnalysisOptions opt;
+        opt.warmup_steps = 0;
+        const RunAnalysis a = analyze_run(rd, run, opt);
+        QCOMPARE(a.collectives.size(), size_t(1));
+        QCOMPARE(a.collectives[0].total_ns, std::int64_t(50));
+        QCOMPARE(a.collectives[0].per_step_ns, 25.0);
+        QCOMPARE(a.collectives[0].mean_ns, 130.0);
+    }
+
+    // MFU: one formula; the peak from the newest calibration in the file; unknown without a peak
+    // (and said why); above 100 % shown as computed with a warning, never clamped.
+    void mfuDefinitionAndPeakSource() {
+        QCOMPARE(mfu_of(4e12, 1e12, 8), 0.5);
+        QCOMPARE(mfu_of(4e12, -1, 8), -1.0);
+        QCOMPARE(mfu_of(0, 1e12, 8), -1.0);
+
+        const std::string f = path("mfu.sqlite");
+        RunId run;
+        {
+            TraceWriter w(f);
+            run = afx::write_run(w, afx::info("mfu", 2, kSpec), {{0, kRank0}, {1, kRank1}});
+        }
+        AnalysisOptions opt;
+        opt.warmup_steps = 0;
+        const double model_flop_per_s = 6.0 * 12730 * 8 / 120e-9;  // kSpec's MLP, 8 samples, 120 ns
+        {
+            TraceReader rd(f);
+            const RunAnalysis a = analyze_run(rd, run, opt);
+            QCOMPARE(a.throughput.mfu_status, MfuStatus::NoPeak);
+            QCOMPARE(a.throughput.mfu, -1.0);
+            QVERIFY2(mfu_note(a.throughput).find("calibrate --trace") != std::string::npos,
+                     mfu_note(a.throughput).c_str());
+        }
+        {
+            TraceWriter w(f);  // appends to the existing file
+            Calibration c;
+            c.host = "old";
+            c.hardware_json = R"({"compute":{"sgemm_flops":1e16}})";
+            w.add_calibration(c);
+            c.host = "this";
+            c.hardware_json = R"({"compute":{"sgemm_flops":2e16}})";
+            w.add_calibration(c);
+        }
+        {
+            TraceReader rd(f);
+            const RunAnalysis a = analyze_run(rd, run, opt);
+            QCOMPARE(a.throughput.mfu_status, MfuStatus::Known);
+            QCOMPARE(a.throughput.peak_flop_per_s, 2e16);  // the newest calibration
+            QCOMPARE(a.throughput.peak_source, std::string("calibration 2 (this)"));
+            QVERIFY(std::fabs(a.throughput.mfu - model_flop_per_s / (2e16 * 2)) < 1e-12);
+        }
+        {
+            // A peak below the rate: MFU above 100 %, kept, with a warning naming the convention.
+            TraceReader rd(f);
+            opt.peak_flop_per_s = 1e12;
+            const RunAnalysis a = analyze_run(rd, run, opt);
+            QVERIFY(std::fabs(a.throughput.mfu - model_flop_per_s / 2e12) < 1e-9);
+            QVERIFY(a.throughput.mfu > 1);
+            bool warned = false;
+            for (const auto& w : a.warnings)
+                warned |= w.find("above 100 %") != std::string::npos && w.find("6·N·tokens") != std::string::npos;
+            QVERIFY(warned);
+        }
+    }
+
+    void stragglersAgainstMedian() {
+        std::vector<RankBreakdown> ranks(3);
+        const double work[3] = {100, 100, 130};  // rank 2 works 30 % longer; the others wait for it
+        for (int r = 0; r < 3; ++r) {
+            ranks[r].rank = r;
+            ranks[r].mean.part_ns[static_cast<int>(Part::Compute)] = work[r] - 10;
+            ranks[r].mean.part_ns[static_cast<int>(Part::Data)] = 10;
+            ranks[r].mean.part_ns[static_cast<int>(Part::ExposedComm)] = 130 - work[r];
+            ranks[r].mean.step_ns = 130;
+        }
+        const auto rows = stragglers(ranks);
+        QCOMPARE(rows.size(), size_t(3));
+        QVERIFY(!rows[0].straggler && !rows[1].straggler && rows[2].straggler);
+        QCOMPARE(rows[2].work_ns, 130.0);
+        QCOMPARE(rows[0].wait_ns, 30.0);
+        QVERIFY(std::fabs(rows[2].vs_median - 0.3) < 1e-12);
+        QVERIFY(stragglers({ranks[2]}).front().straggler == false);  // one rank: no straggler
     }
 
     void warmupDetection() {

@@ -16,7 +16,7 @@ using nlohmann::json;
 class TestCoreAnalysisCli : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
-    QString runs_, study_, empty_;
+    QString runs_, study_, empty_, buckets_;
 
     struct Result {
         int code;
@@ -58,6 +58,31 @@ private slots:
             for (int p : {1, 2, 4})
                 pts.push_back({p, 0, {std::llround(1e7 * (0.1 + 0.9 / p)), std::llround(1e7 * (0.1 + 0.9 / p))}});
             afx::write_study(w, "strong", pts);
+        }
+        {
+            // Three non-blocking 4 MiB buckets per step (issued at 0, 10, 20 us, waited on at 100, 110,
+            // 120 us) and one blocking 1 MiB all-reduce at [150, 160) us; rank 1's backward pass takes
+            // 130 us against rank 0's 90 us: rank 1 is the straggler.
+            buckets_ = dir_.filePath(QStringLiteral("buckets.sqlite"));
+            TraceWriter w(buckets_.toStdString());
+            auto text = [](std::int64_t backward_us) {
+                std::string s;
+                for (int step = 0; step < 3; ++step) {
+                    auto at = [&](std::int64_t us) { return std::to_string(step * 200000 + us * 1000); };
+                    s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
+                    s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
+                    for (int b = 0; b < 3; ++b)
+                        s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
+                             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
+                             std::to_string(4 * step + b) + "\n";
+                    s += "comm all_reduce " + at(150) + " " + at(160) +
+                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+                         std::to_string(4 * step + 3) + "\n";
+                }
+                return s;
+            };
+            const std::string spec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})";
+            afx::write_run(w, afx::info("buckets", 2, spec), {{0, text(90)}, {1, text(130)}});
         }
         {
             TraceWriter w(empty_.toStdString());
@@ -123,6 +148,52 @@ private slots:
         QVERIFY2(table.code == 0, table.err.c_str());
         QVERIFY(table.out.find("breakdown") != std::string::npos);
         QVERIFY(table.out.find("collectives") != std::string::npos);
+    }
+
+    // Overlapped DP buckets: busy time is the union (120 us per step and rank, not 300 us in a
+    // 200 us step), latency is issue → completion, and their bandwidth is not known (empty, with a
+    // note); the blocking call's bandwidth is bytes ÷ its time. The straggler table names rank 1.
+    // Without a peak, the MFU cell is empty and the note says how to get one.
+    void statsOverlappedBucketsAndStragglers() {
+        Result r =
+            cli({QStringLiteral("stats"), buckets_, QStringLiteral("--warmup=0"), QStringLiteral("--format=json")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        json j = json::parse(r.out);
+        const double step_us = j["run"][0]["step_median_ms"].get<double>() * 1e3;
+        QCOMPARE(step_us, 200.0);
+        QCOMPARE(j["collectives"].size(), size_t(2));
+        const json& b = j["collectives"][0];
+        for (const char* col :
+             {"busy_per_step_us", "busy_all_ranks_ms", "issue_to_completion_mean_us", "overlapped_calls", "bandwidth_note"})
+            QVERIFY2(b.contains(col), (std::string("no column ") + col + " in " + b.dump()).c_str());
+        QVERIFY2(j.contains("stragglers"), "stats prints no stragglers table");
+        QCOMPARE(b["bytes"].get<std::int64_t>(), std::int64_t(4194304));
+        QCOMPARE(b["busy_per_step_us"].get<double>(), 120.0);
+        QVERIFY(b["busy_per_step_us"].get<double>() <= step_us);
+        QCOMPARE(b["busy_all_ranks_ms"].get<double>(), 0.12 * 2 * 3);
+        QCOMPARE(b["issue_to_completion_mean_us"].get<double>(), 100.0);
+        QCOMPARE(b["overlapped_calls"].get<int>(), 18);
+        QVERIFY2(b["algbw_gbps"].is_null() && b["busbw_gbps"].is_null(), b.dump().c_str());
+        QVERIFY2(b["bandwidth_note"].get<std::string>().find("not known") != std::string::npos, b.dump().c_str());
+        const json& k = j["collectives"][1];
+        QCOMPARE(k["busy_per_step_us"].get<double>(), 10.0);
+        QCOMPARE(k["overlapped_calls"].get<int>(), 0);
+        QVERIFY(std::fabs(k["busbw_gbps"].get<double>() - 1048576 / 10e-6 / 1e9) < 1e-9);
+
+        QCOMPARE(j["stragglers"].size(), size_t(2));
+        QCOMPARE(j["stragglers"][0]["straggler"].get<std::string>(), std::string("no"));
+        QCOMPARE(j["stragglers"][1]["rank"].get<int>(), 1);
+        QCOMPARE(j["stragglers"][1]["straggler"].get<std::string>(), std::string("yes"));
+        QVERIFY(std::fabs(j["stragglers"][1]["work_vs_median"].get<double>() - (130.0 / 110.0 - 1)) < 1e-9);
+
+        QVERIFY(j["throughput"][0]["mfu"].is_null());
+        QVERIFY2(j["throughput"][0]["mfu_note"].get<std::string>().find("calibrate --trace") != std::string::npos,
+                 j["throughput"][0].dump().c_str());
+
+        Result table = cli({QStringLiteral("stats"), buckets_});
+        QVERIFY2(table.code == 0, table.err.c_str());
+        QVERIFY(table.out.find("stragglers") != std::string::npos);
+        QVERIFY(table.out.find("issue_to_completion_mean_us") != std::string::npos);
     }
 
     void scaling() {

@@ -1,0 +1,266 @@
+// The Summary page driven through its widgets: the MFU line is always there (value with its peak
+// source, above-100 % warning, or why it is unknown); overlapped DP buckets show their busy time
+// as a union with no bandwidth invented; duration headers name no unit while the cells carry
+// theirs (the CSV header keeps the raw unit); the page fits a 1024x700 window without scrolling
+// sideways.
+#include <QAbstractItemModelTester>
+#include <QCoreApplication>
+#include <QHeaderView>
+#include <QLabel>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+#include "gui/app/documents.h"
+#include "gui/app/mainwindow.h"
+#include "gui/common/format.h"
+#include "gui/common/tablemodel.h"
+#include "gui/common/tablepanel.h"
+#include "gui/summary/summarypage.h"
+#include "tests/core/tst_core_analysis_fixture.h"
+
+using namespace ss::gui;
+using namespace ss::traces;
+
+namespace {
+
+// Per step and rank: three non-blocking 4 MiB buckets issued at 0, 10, 20 us and waited on at 100,
+// 110, 120 us while the backward kernel runs to `backward_us`; one blocking 1 MiB all-reduce at
+// [150, 160) us. Steps of 200 us. True figures: the DP group is busy 120 us per step and rank.
+std::string bucketRank(std::int64_t backward_us) {
+    std::string s;
+    for (int step = 0; step < 3; ++step) {
+        auto at = [&](std::int64_t us) { return std::to_string(step * 200000 + us * 1000); };
+        s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
+        s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
+        for (int b = 0; b < 3; ++b)
+            s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
+                 " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
+                 std::to_string(4 * step + b) + "\n";
+        s += "comm all_reduce " + at(150) + " " + at(160) +
+             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+             std::to_string(4 * step + 3) + "\n";
+    }
+    return s;
+}
+
+const char* kSpec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})";
+
+bool hasUnit(const QString& cell) {
+    for (const char* u : {" ns", " µs", " ms", " s"})
+        if (cell.endsWith(QString::fromUtf8(u))) return true;
+    return false;
+}
+
+}  // namespace
+
+class TestGuiSummary : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString file_;
+
+    DocumentPtr open() const { return std::make_shared<const Document>(loadDocument(file_)); }
+    static bool select(SummaryPage& page, const DocumentPtr& doc) {
+        Selection s;
+        s.doc = doc;
+        s.run = doc->data().runs.front().info.id;
+        page.setSelection(s);
+        return QTest::qWaitFor([&] { return page.isReady(); }, 30000);
+    }
+    static QString mfuText(const SummaryPage& page) {
+        auto* l = page.findChild<QLabel*>(QStringLiteral("mfu"));
+        return l ? l->text() : QStringLiteral("(no MFU label on the page)");
+    }
+
+private slots:
+    void initTestCase() {
+        QCoreApplication::setApplicationName(QStringLiteral("tst_gui_summary"));
+        QVERIFY(dir_.isValid());
+        const QByteArray given = qgetenv("SCALESCOPE_TEST_SUMMARY_FILE");  // to look at a real run
+        file_ = given.isEmpty() ? dir_.filePath(QStringLiteral("buckets.sqlite"))
+                                : QString::fromLocal8Bit(given);
+        if (!given.isEmpty()) return;
+        TraceWriter w(file_.toStdString());
+        afx::write_run(w, afx::info("buckets", 2, kSpec),
+                       {{0, bucketRank(90)}, {1, bucketRank(130)}});
+    }
+
+    // Item 6: the MFU field is always on the page. No calibration in the file: "–" and why.
+    // Then the newest calibration's peak, named; a peak below the run's rate: above 100 %, shown
+    // as computed with a warning naming the 6·N·tokens convention.
+    void mfuAlwaysShown() {
+        {
+            SummaryPage page;
+            QVERIFY(select(page, open()));
+            const QString t = mfuText(page);
+            QVERIFY2(t.contains(QStringLiteral("MFU –")) &&
+                         t.contains(QStringLiteral("no peak: calibrate this machine")) &&
+                         t.contains(QStringLiteral("What-if ▸ Calibrate")),
+                     qPrintable(t));
+        }
+        {
+            TraceWriter w(file_.toStdString());
+            Calibration c;
+            c.host = "this-host";
+            c.hardware_json = R"({"compute":{"sgemm_flops":1e12}})";
+            w.add_calibration(c);
+        }
+        {
+            SummaryPage page;
+            QVERIFY(select(page, open()));
+            const QString t = mfuText(page);
+            // 6·N·32 FLOPs per 200 us step; N = 784·64 + 64 + 64·10 + 10 = 50,890; 2 ranks × 1e12.
+            const double mfu = 6.0 * 50890 * 32 / 200e-6 / 2e12;
+            QVERIFY2(t.contains(formatPercent(mfu)) &&
+                         t.contains(QStringLiteral("calibration 1 (this-host)")) &&
+                         t.contains(QStringLiteral("6·N·tokens")),
+                     qPrintable(t + QStringLiteral(" expected ") + formatPercent(mfu)));
+            QVERIFY2(!t.contains(QStringLiteral("above 100")), qPrintable(t));
+        }
+        {
+            TraceWriter w(file_.toStdString());
+            Calibration c;
+            c.host = "slow";
+            c.hardware_json = R"({"compute":{"sgemm_flops":1e9}})";
+            w.add_calibration(c);
+        }
+        {
+            SummaryPage page;
+            QVERIFY(select(page, open()));
+            const QString t = mfuText(page);
+            const double mfu = 6.0 * 50890 * 32 / 200e-6 / 2e9;  // ~2443 %: not clamped
+            QVERIFY2(t.contains(formatPercent(mfu)) && t.contains(QStringLiteral("above 100 %")) &&
+                         t.contains(QStringLiteral("calibration 2 (slow)")),
+                     qPrintable(t));
+        }
+    }
+
+    // Items 2 and 7: busy time is the union of a rank's overlapping buckets (120 µs per step, not
+    // 300 µs in a 200 µs step); no bandwidth is shown for them, and the note says why; headers of
+    // cells that carry units name none, the CSV header names the raw unit.
+    void collectivesUnionAndUnits() {
+        SummaryPage page;
+        QVERIFY(select(page, open()));
+        auto* m = page.collectiveModel();
+        QAbstractItemModelTester tester(m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(m->rowCount(), 2);
+        auto column = [&](const QAbstractItemModel* model, const QString& title) {
+            for (int c = 0; c < model->columnCount(); ++c)
+                if (model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString() == title)
+                    return c;
+            return -1;
+        };
+        const int busy = column(m, QStringLiteral("Busy per step/rank"));
+        const int busbw = column(m, QStringLiteral("busbw"));
+        const int latency = column(m, QStringLiteral("Issue→completion"));
+        QVERIFY(busy >= 0 && busbw >= 0 && latency >= 0);
+        int buckets = -1, blocking = -1;
+        for (int r = 0; r < m->rowCount(); ++r)
+            (m->row(r).bytes == 4194304 ? buckets : blocking) = r;
+        QVERIFY(buckets >= 0 && blocking >= 0);
+        QCOMPARE(m->data(m->index(buckets, busy), Qt::DisplayRole).toString(),
+                 QStringLiteral("120.0 µs"));
+        QCOMPARE(m->data(m->index(buckets, busy), SortRole).toDouble(), 120000.0);
+        QCOMPARE(m->data(m->index(buckets, latency), Qt::DisplayRole).toString(),
+                 QStringLiteral("100.0 µs"));
+        QCOMPARE(m->data(m->index(buckets, busbw), Qt::DisplayRole).toString(),
+                 QStringLiteral("– (overlapped)"));
+        QCOMPARE(m->data(m->index(blocking, busbw), Qt::DisplayRole).toString(),
+                 formatBandwidth(1048576 / 10e-6));
+        auto* notes = page.findChild<QLabel*>(QStringLiteral("collectiveNotes"));
+        QVERIFY(notes);
+        QVERIFY2(
+            notes->text().contains(QStringLiteral("all_reduce dp 4.0 MiB: bandwidth not known")),
+            qPrintable(notes->text()));
+
+        // Units: no header says "(ns)" over a cell shown in µs or ms; every duration cell has its
+        // unit.
+        const std::vector<const QAbstractItemModel*> models{
+            page.kernelModel(), m,
+            page.findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view()->model()};
+        QCOMPARE(page.kernelModel()->rowCount(), 1);
+        QCOMPARE(models[2]->rowCount(), 2);
+        for (const QAbstractItemModel* model : models)
+            for (int c = 0; c < model->columnCount(); ++c) {
+                const QString h = model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+                QVERIFY2(!h.contains(QStringLiteral("(ns)")) &&
+                             !h.contains(QStringLiteral("(B/s)")) &&
+                             !h.contains(QStringLiteral("(bytes)")),
+                         qPrintable(h));
+                const QString csvTitle = model->headerData(c, Qt::Horizontal, SortRole).toString();
+                const QString cell = model->data(model->index(0, c), Qt::DisplayRole).toString();
+                if (csvTitle.endsWith(QStringLiteral("(ns)")))
+                    QVERIFY2(hasUnit(cell), qPrintable(h + QStringLiteral(": ") + cell));
+            }
+        const QString csv = modelToCsv(m);
+        QVERIFY2(csv.startsWith(QStringLiteral(
+                     "Collective,Group,Ranks,Message (bytes),Calls,Busy per step per rank (ns),")),
+                 qPrintable(csv.left(200)));
+    }
+
+    // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or
+    // down.
+    void fitsAt1024x700() {
+        for (const QSize size : {QSize(1024, 700), QSize(1280, 800)}) {
+            MainWindow w;
+            w.setInteractiveErrors(false);
+            w.resize(size);
+            QSignalSpy opened(&w, &MainWindow::documentOpened);
+            w.openFile(file_);
+            QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 30000));
+            QVERIFY(w.showPage(QStringLiteral("summary")));
+            w.show();
+            Page* page = w.page(QStringLiteral("summary"));
+            QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 30000));
+            QTest::qWait(100);  // layouts settle
+            QScrollArea* scroll = nullptr;
+            for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget())
+                scroll = qobject_cast<QScrollArea*>(p);
+            QVERIFY(scroll);
+            const QString why = QStringLiteral("%1x%2: page minimum width %3, viewport %4")
+                                    .arg(size.width())
+                                    .arg(size.height())
+                                    .arg(page->minimumSizeHint().width())
+                                    .arg(scroll->viewport()->width());
+            QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(why));
+            QVERIFY2(!scroll->verticalScrollBar()->isVisible(),
+                     qPrintable(why + QStringLiteral("; page height %1 in %2")
+                                          .arg(page->height())
+                                          .arg(scroll->viewport()->height())));
+            QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(),
+                     qPrintable(why));
+            // The straggler table's few columns fit its width too.
+            QTableView* stragglers =
+                page->findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view();
+            QString sections;
+            for (int c = 0; c < stragglers->model()->columnCount(); ++c)
+                sections += QString::number(stragglers->horizontalHeader()->sectionSize(c)) +
+                            QLatin1Char(' ');
+            QVERIFY2(!stragglers->horizontalScrollBar()->isVisible(),
+                     qPrintable(why + QStringLiteral("; straggler sections %1in %2")
+                                          .arg(sections)
+                                          .arg(stragglers->viewport()->width())));
+            const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+            if (!shots.isEmpty()) {
+                QVERIFY(w.grab().save(
+                    QString::fromLocal8Bit(shots) +
+                    QStringLiteral("/summary-%1x%2.png").arg(size.width()).arg(size.height())));
+                page->findChild<QTabWidget*>()->setCurrentIndex(1);  // the collectives
+                QTest::qWait(50);
+                QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
+                                      QStringLiteral("/summary-collectives-%1x%2.png")
+                                          .arg(size.width())
+                                          .arg(size.height())));
+            }
+        }
+    }
+};
+
+QTEST_MAIN(TestGuiSummary)
+#include "tst_gui_summary.moc"
