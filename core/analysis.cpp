@@ -285,13 +285,12 @@ PeakFlops newest_calibrated_peak(TraceReader& reader) {
 }
 
 std::string mfu_note(const Throughput& t) {
-    switch (t.mfu_status) {
-        case MfuStatus::NoModelFlops:
-            return "MFU unknown: the spec gives no model FLOPs (global batch and a parameter count are needed)";
-        case MfuStatus::NoPeak:
-            return "MFU unknown: no peak FLOP/s. Calibrate this machine ('scalescope-cli calibrate --trace FILE' "
-                   "stores it in the file) or pass --hardware HW.json or --peak-flops F";
-        case MfuStatus::Known: break;
+    // From the values (not mfu_status alone), so a Throughput built by hand reads the same.
+    if (!(t.mfu > 0)) {
+        if (!(t.model_flop_per_s > 0))
+            return "MFU unknown: no model FLOP count (the spec gives no global batch or parameter count)";
+        return "MFU unknown: no peak FLOP/s. Calibrate this machine ('scalescope-cli calibrate --trace FILE' "
+               "stores it in the file) or pass --hardware HW.json or --peak-flops F";
     }
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.1f %%", 100.0 * t.mfu);

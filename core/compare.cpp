@@ -54,14 +54,6 @@ std::string part_label(Part p) {
     return "?";
 }
 
-std::string mfu_note(const Throughput& t) {
-    if (t.mfu > 0) return "peak " + num(t.peak_flop_per_s) + " FLOP/s per rank from " + t.peak_source;
-    if (!(t.model_flop_per_s > 0)) return "unknown: no model FLOP count for this run's model";
-    if (!(t.peak_flop_per_s > 0))
-        return "unknown: no peak FLOP/s (the file holds no calibration; add one with 'scalescope-cli calibrate --trace FILE')";
-    return "unknown";
-}
-
 Delta delta(double a, double b) {
     Delta d;
     d.a = a;

@@ -20,9 +20,7 @@ Delta delta(double a, double b);
 
 // A breakdown part for people: "exposed communication" for Part::ExposedComm.
 std::string part_label(Part p);
-// Where a run's MFU comes from ("peak 1.2e+11 FLOP/s per rank from calibration 1 (host)"), or why
-// it is unknown ("unknown: no peak FLOP/s (...)"). The value is Throughput::mfu, as on Summary.
-std::string mfu_note(const Throughput& t);
+// A run's MFU note is core::mfu_note (analysis.h), as on the Summary page.
 
 struct MetricDelta {
     std::string name;  // "step_time_median", "samples_per_s", "mfu", ...

@@ -82,10 +82,13 @@ QString metricValueText(const MetricDelta& m, double v, bool difference) {
 }
 
 namespace {
-// A side's value; when unknown, why ("unknown: no peak FLOP/s") rather than a bare dash.
+// A side's value; when unknown, why ("unknown: no peak FLOP/s") rather than a bare dash. The note
+// is core::mfu_note's: "MFU unknown: no peak FLOP/s. Calibrate ...".
 QString sideText(const MetricDelta& m, double v, const std::string& note) {
-    if (std::isfinite(v) || note.rfind("unknown", 0) != 0) return metricValueText(m, v, false);
-    const QString n = fromStd(note);
+    static const std::string kUnknown = "MFU unknown: ";
+    if (std::isfinite(v) || note.rfind(kUnknown, 0) != 0) return metricValueText(m, v, false);
+    QString n = fromStd(note.substr(4));  // "unknown: no peak FLOP/s. Calibrate ..."
+    if (const qsizetype stop = n.indexOf(QStringLiteral(". ")); stop > 0) n = n.left(stop);
     const qsizetype paren = n.indexOf(QStringLiteral(" ("));
     return paren > 0 ? n.left(paren) : n;
 }
@@ -119,9 +122,9 @@ std::unique_ptr<TableModel<KernelDelta>> makeKernelDeltaModel(QObject* parent) {
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("Kernel"), [](const KernelDelta& k) { return QVariant(fromStd(k.name)); }},
         {QObject::tr("In"), [](const KernelDelta& k) { return QVariant(sv(to_string(k.presence))); }},
-        {QObject::tr("A per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.a); }, nsText},
-        {QObject::tr("B per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.b); }, nsText},
-        {QObject::tr("Δ per step (ns)"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.abs); }, nsText},
+        {QObject::tr("A per step"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.a); }, nsText, {}, {}, QStringLiteral("A per step (ns)")},
+        {QObject::tr("B per step"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.b); }, nsText, {}, {}, QStringLiteral("B per step (ns)")},
+        {QObject::tr("Δ per step"), [](const KernelDelta& k) { return QVariant(k.per_step_ns.abs); }, nsText, {}, {}, QStringLiteral("Δ per step (ns)")},
         {QObject::tr("Change (%)"), [](const KernelDelta& k) { return percentOf(k.per_step_ns.rel); }, relText},
         {QObject::tr("Calls/step A"), [](const KernelDelta& k) { return QVariant(k.count_per_step.a); }, num},
         {QObject::tr("Calls/step B"), [](const KernelDelta& k) { return QVariant(k.count_per_step.b); }, num},
@@ -134,17 +137,17 @@ std::unique_ptr<TableModel<CollectiveDelta>> makeCollectiveDeltaModel(QObject* p
         {QObject::tr("Collective"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.collective))); }},
         {QObject::tr("Group"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.group_kind))); }},
         {QObject::tr("In"), [](const CollectiveDelta& c) { return QVariant(sv(to_string(c.presence))); }},
-        {QObject::tr("A per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.a); }, nsText},
-        {QObject::tr("B per step (ns)"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.b); }, nsText},
+        {QObject::tr("A per step"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.a); }, nsText, {}, {}, QStringLiteral("A per step (ns)")},
+        {QObject::tr("B per step"), [](const CollectiveDelta& c) { return QVariant(c.per_step_ns.b); }, nsText, {}, {}, QStringLiteral("B per step (ns)")},
         {QObject::tr("Change (%)"), [](const CollectiveDelta& c) { return percentOf(c.per_step_ns.rel); }, relText},
         {QObject::tr("Bytes/step A"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.a); },
          [](const QVariant& v) { return formatBytes(v.toDouble()); }},
         {QObject::tr("Bytes/step B"), [](const CollectiveDelta& c) { return QVariant(c.bytes_per_step.b); },
          [](const QVariant& v) { return formatBytes(v.toDouble()); }},
-        {QObject::tr("busbw A (B/s)"), [](const CollectiveDelta& c) { return QVariant(c.busbw.a); },
-         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }},
-        {QObject::tr("busbw B (B/s)"), [](const CollectiveDelta& c) { return QVariant(c.busbw.b); },
-         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }},
+        {QObject::tr("busbw A"), [](const CollectiveDelta& c) { return QVariant(c.busbw.a); },
+         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }, {}, {}, QStringLiteral("busbw A (B/s)")},
+        {QObject::tr("busbw B"), [](const CollectiveDelta& c) { return QVariant(c.busbw.b); },
+         [](const QVariant& v) { return formatBandwidth(v.toDouble()); }, {}, {}, QStringLiteral("busbw B (B/s)")},
     }, parent);
 }
 
@@ -153,8 +156,8 @@ std::unique_ptr<TableModel<StudyPointDelta>> makeStudyPointDeltaModel(QObject* p
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("p"), [](const StudyPointDelta& p) { return QVariant(p.p); }},
         {QObject::tr("In"), [](const StudyPointDelta& p) { return QVariant(sv(to_string(p.presence))); }},
-        {QObject::tr("Time A (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.a); }, nsText},
-        {QObject::tr("Time B (ns)"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.b); }, nsText},
+        {QObject::tr("Time A"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.a); }, nsText, {}, {}, QStringLiteral("Time A (ns)")},
+        {QObject::tr("Time B"), [](const StudyPointDelta& p) { return QVariant(p.time_ns.b); }, nsText, {}, {}, QStringLiteral("Time B (ns)")},
         {QObject::tr("Time change (%)"), [](const StudyPointDelta& p) { return percentOf(p.time_ns.rel); }, relText},
         {QObject::tr("Speedup A"), [](const StudyPointDelta& p) { return QVariant(p.speedup.a); }, num},
         {QObject::tr("Speedup B"), [](const StudyPointDelta& p) { return QVariant(p.speedup.b); }, num},
@@ -412,7 +415,8 @@ void ComparePage::showRuns(const RunComparison& c) {
     const QString unit = top >= 1e6 ? tr("ms") : top >= 1e3 ? tr("µs") : tr("ns");
     QStringList cats;
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) {  // the first part at the top
-        cats << fromStd((*it)->label.empty() ? (*it)->name : (*it)->label);
+        // The short name ("exposed comm"): the long label would be elided in a narrow chart.
+        cats << fromStd((*it)->name).replace(QLatin1Char('_'), QLatin1Char(' '));
         *setA << (*it)->d.a / scale;
         *setB << (*it)->d.b / scale;
     }

@@ -155,8 +155,8 @@ private slots:
         QCOMPARE(mfu.label, std::string("MFU"));
         QCOMPARE(mfu.d.a, 0.05);
         QVERIFY(std::isnan(mfu.d.b));
-        QVERIFY2(mfu.note_a.find("from calibration 1 (vm)") != std::string::npos, mfu.note_a.c_str());
-        QVERIFY2(mfu.note_b.rfind("unknown: no peak FLOP/s", 0) == 0, mfu.note_b.c_str());
+        QVERIFY2(mfu.note_a.find("against the peak of calibration 1 (vm)") != std::string::npos, mfu.note_a.c_str());
+        QVERIFY2(mfu.note_b.rfind("MFU unknown: no peak FLOP/s", 0) == 0, mfu.note_b.c_str());
         RunAnalysis d = b;
         d.throughput.model_flop_per_s = -1;
         d.throughput.peak_flop_per_s = 1e12;

@@ -305,6 +305,20 @@ private slots:
         QVERIFY(cats->categories().contains(QStringLiteral("compute")));
         for (const QString& c : cats->categories())
             QVERIFY2(!c.contains(QLatin1Char('_')), qPrintable(c));
+        // Item 7: no table header names a raw unit over cells that carry their own ("A per step
+        // (ns)" over "1.25 ms"); the CSV header (the header's SortRole) still names it.
+        int durationColumns = 0;
+        for (QTableView* v : page->findChildren<QTableView*>()) {
+            QAbstractItemModel* m = v->model();
+            for (int c = 0; c < m->columnCount(); ++c) {
+                const QString shown = m->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+                QVERIFY2(!shown.contains(QStringLiteral("(ns)")) && !shown.contains(QStringLiteral("(B/s)")),
+                         qPrintable(shown));
+                if (m->headerData(c, Qt::Horizontal, SortRole).toString().endsWith(QStringLiteral("(ns)")))
+                    ++durationColumns;
+            }
+        }
+        QVERIFY(durationColumns >= 5);  // kernel A, B, delta; collective A, B
     }
 
     // Item 12 on the Compare page's study chart: integer p ticks, nice speedup ticks, and an ideal

@@ -252,7 +252,7 @@ private slots:
         for (const double zoom : {1.0, 1.15, 1.15 * 1.15, 1.15 * 1.15 * 1.15, 2.0}) {
             if (zoom != 1.0) applyTheme(*qApp, ThemeKind::Light, zoom);
             // The list has the new font and has laid its rows out again (or the time is up).
-            QTest::qWaitFor([&] { return pages->font() == QApplication::font() && allInside(); }, 2000);
+            (void)QTest::qWaitFor([&] { return pages->font() == QApplication::font() && allInside(); }, 2000);
             for (int i = 0; i < pages->count(); ++i) {
                 const QRect r = pages->visualItemRect(pages->item(i));
                 QVERIFY2(pages->viewport()->rect().contains(r),
