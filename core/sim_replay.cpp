@@ -1,5 +1,7 @@
 #include "core/sim_replay.h"
 
+#include "core/analysis.h"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -427,7 +429,8 @@ SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const 
     res.breakdown = rr.breakdown;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    res.mfu = hw.flop_per_s > 0 ? w.model_flops_per_step / res.step_s / (hw.flop_per_s * w.world()) : 0;
+    // The one MFU formula (analysis.h mfu_of), against the hardware's peak; 0 when not known.
+    res.mfu = std::max(0.0, mfu_of(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0, hw.flop_per_s, w.world()));
     return res;
 }
 

@@ -1,5 +1,7 @@
 #include "core/simulator.h"
 
+#include "core/analysis.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -394,7 +396,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     res.model_flops_per_step = w.model_flops_per_step;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    res.mfu = hw.flop_per_s > 0 ? w.model_flops_per_step / res.step_s / (hw.flop_per_s * w.world()) : 0;
+    // The one MFU formula (analysis.h mfu_of), against the hardware's peak; 0 when not known.
+    res.mfu = std::max(0.0, mfu_of(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0, hw.flop_per_s, w.world()));
     res.memory = estimate_memory(w, hw);
     if (res.oversubscribed)
         res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.world(), hw.devices_per_node) * w.blas_threads) +

@@ -20,6 +20,7 @@
 
 #include "gui/app/theme.h"
 #include "gui/common/chartexport.h"
+#include "gui/common/charts.h"
 #include "gui/common/format.h"
 #include "gui/common/tablepanel.h"
 
@@ -217,13 +218,11 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     collNotes_->setObjectName(QStringLiteral("collectiveNotes"));
     collNotes_->setWordWrap(true);
 
-    chart_ = new QChartView;
-    chart_->setRenderHint(QPainter::Antialiasing);
+    chart_ = makeChartView(QStringLiteral("breakdown"));  // follows the palette (dark theme) at once
     // Small enough minimums that the page fits a 1024x700 window beside the sidebar without
     // scrolling sideways (docs/GUI.md); the splitters give it more room when there is.
     chart_->setMinimumHeight(220);
     chart_->setMinimumWidth(340);
-    addExportActions(chart_, QStringLiteral("breakdown"));
 
     auto* straggler = new TablePanel(tr("Stragglers"), stragglers_.get());
     straggler->setObjectName(QStringLiteral("stragglerTable"));
@@ -285,7 +284,7 @@ void SummaryPage::setSelection(const Selection& s) {
         collNotes_->clear();
         collNotes_->setVisible(false);
         warnings_->clear();
-        chart_->setChart(new QChart);
+        setChart(chart_, new QChart);
         setReady(true);
         return;
     }
@@ -361,20 +360,14 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     chart->addSeries(series);
     auto* x = new QBarCategoryAxis;
     x->append(categories);
-    auto* y = new QValueAxis;
-    y->setTitleText(tr("ms per step"));
-    y->setRange(0, maxStep * 1.08);
-    y->applyNiceNumbers();
+    auto* y = makeValueAxis(0, maxStep * 1.08, tr("ms per step"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(x);
     series->attachAxis(y);
     chart->legend()->setAlignment(Qt::AlignRight);
-    chart->setTheme(currentTheme() == ThemeKind::Dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
     for (int p = 0; p < kPartCount; ++p) series->barSets()[p]->setColor(partColor(static_cast<Part>(p)));
-    QChart* old = chart_->chart();
-    chart_->setChart(chart);
-    delete old;
+    setChart(chart_, chart);
 }
 
 void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows) {
@@ -412,11 +405,9 @@ void SummaryPage::showFallback(const RunData& r, const QString& why) {
     collNotes_->setVisible(true);
     warnings_->setText(why.toHtmlEscaped());
     warnings_->setVisible(true);
-    QChart* old = chart_->chart();
     auto* empty = new QChart;
     empty->setTitle(tr("No step breakdown: %1").arg(why));
-    chart_->setChart(empty);
-    delete old;
+    setChart(chart_, empty);
 }
 
 }  // namespace ss::gui

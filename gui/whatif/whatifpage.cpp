@@ -45,28 +45,7 @@ using namespace ss::traces;
 double sliderFactor(int position) { return std::pow(2.0, position / 10.0); }
 int factorSlider(double factor) { return static_cast<int>(std::lround(10 * std::log2(factor))); }
 
-double niceTickStep(double maxValue, int intervals) {
-    const double span = std::isfinite(maxValue) && maxValue > 0 ? maxValue : 1;
-    const double raw = span / std::max(1, intervals);
-    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 2.5, 5.0})
-        if (raw <= m * mag * (1 + 1e-9)) return m * mag;
-    return 10 * mag;
-}
-
 namespace {
-
-// A value axis from 0 to a multiple of a round step (niceTickStep), a tick at every step; the
-// labels are the tick values with up to 4 significant digits (0 prints as 0).
-void setNiceRange(QValueAxis* a, double maxValue, int intervals = 5) {
-    const double span = std::isfinite(maxValue) && maxValue > 0 ? maxValue : 1;
-    const double step = niceTickStep(span, intervals);
-    a->setRange(0, std::ceil(span / step - 1e-9) * step);
-    a->setTickType(QValueAxis::TicksDynamic);
-    a->setTickAnchor(0);
-    a->setTickInterval(step);
-    a->setLabelFormat(QStringLiteral("%.4g"));
-}
 
 QString dateOf(qint64 unixNs) {
     if (unixNs <= 0) return {};
@@ -638,12 +617,10 @@ void WhatIfPage::show(const Outcome& o) {
     // p in powers of two (the curve's points): the log₂ axis labels 1, 2, 4, … only.
     pMax = std::exp2(std::ceil(std::log2(pMax)));
     auto* x = makePAxis(true, 1, pMax);
-    auto* y = new QValueAxis;
-    setNiceRange(y, sMax * 1.1);
-    y->setTitleText(tr("speedup"));
+    auto* y = makeValueAxis(0, sMax * 1.1, tr("speedup"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
-    auto* ideal = curveSeries(tr("ideal"), [](double p) { return p; }, 1, std::min(pMax, y->max()), true, Qt::gray, Qt::DashLine);
+    auto* ideal = idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(pMax, y->max()), true);
     for (QAbstractSeries* s : {static_cast<QAbstractSeries*>(ideal), static_cast<QAbstractSeries*>(proj), static_cast<QAbstractSeries*>(meas)}) {
         chart->addSeries(s);
         s->attachAxis(x);
@@ -678,8 +655,7 @@ void WhatIfPage::show(const Outcome& o) {
     bc->addSeries(series);
     auto* cat = new QBarCategoryAxis;
     cat->append(tr("world %1").arg(r.world));
-    auto* val = new QValueAxis;
-    setNiceRange(val, r.breakdown.step_ns / unitNs * 1.02, 4);
+    auto* val = makeValueAxis(0, r.breakdown.step_ns / unitNs * 1.02, QString(), 4);
     bc->addAxis(cat, Qt::AlignLeft);
     bc->addAxis(val, Qt::AlignBottom);
     series->attachAxis(cat);

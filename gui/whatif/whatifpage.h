@@ -33,8 +33,6 @@ namespace ss::gui {
 // A multiplier slider: positions -30..30 map to 2^(pos/10) (1/8 .. 8).
 double sliderFactor(int position);
 int factorSlider(double factor);
-// A round tick step (1, 2, 2.5 or 5 × 10^k) for an axis from 0 to maxValue in about `intervals` steps.
-double niceTickStep(double maxValue, int intervals = 5);
 
 // Hardware descriptions offered: the file's stored calibrations, this user's calibrations, then
 // the examples shipped with ScaleScope (measured on another computer, or from public specs).

@@ -214,6 +214,11 @@ private slots:
         QCOMPARE(chart->legend()->labelColor(), dark.color(QPalette::Text));
         for (QAbstractAxis* a : chart->axes())
             QCOMPARE(a->labelsColor(), dark.color(QPalette::Text));
+        // Every chart of every page (Summary's breakdown, What-if's, Experiment's loss) follows.
+        for (QChartView* cv : w.findChildren<QChartView*>())
+            QVERIFY2(cv->chart() && cv->chart()->backgroundBrush().color() == dark.color(QPalette::Base),
+                     qPrintable(cv->objectName() + QLatin1Char(' ') + cv->chart()->title() + QLatin1Char(' ') +
+                                cv->chart()->backgroundBrush().color().name()));
         // The ideal line: named, dashed, grey, thinner than the laws and unlike any law's colour.
         QLineSeries* ideal = nullptr;
         QList<QLineSeries*> laws;
