@@ -519,13 +519,25 @@ void MainWindow::resizeEvent(QResizeEvent* e) {
 
 void MainWindow::updateHeadline() {
     const RunData* r = selection_.runData();
+    // A study first (its selection also carries a run: the one the run pages show).
+    QString study;
+    if (const StudyData* st = selection_.studyData())
+        study = tr("Study #%1 %2  ·  %3 (%4 scaling)  ·  %n run(s)", nullptr, static_cast<int>(st->runs.size()))
+                    .arg(st->info.id.value)
+                    .arg(fromStd(st->info.name), fromStd(st->info.variable), fromStd(st->info.scaling));
     if (!r) {
-        headline_->setFullText(selection_.doc ? tr("%1: no runs").arg(selection_.doc->displayName())
-                                              : tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here"));
+        QString text = tr("No file open: File ▸ Open (Ctrl+O) or drop a trace file here");
+        if (!study.isEmpty())
+            text = study;
+        else if (selection_.doc)
+            text = selection_.doc->data().runs.empty() ? tr("%1: no runs").arg(selection_.doc->displayName())
+                                                       : tr("%1: select a run or a study").arg(selection_.doc->displayName());
+        headline_->setFullText(text);
         return;
     }
     const traces::RunInfo& i = r->info;
     QStringList parts;
+    if (!study.isEmpty()) parts << study;
     parts << tr("Run #%1 %2").arg(i.id.value).arg(fromStd(i.model));
     parts << tr("%1 ranks (dp %2 × tp %3 × pp %4)").arg(i.world_size).arg(i.dp).arg(i.tp).arg(i.pp);
     parts << fromStd(std::string(traces::to_string(i.status)));

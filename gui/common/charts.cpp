@@ -134,6 +134,18 @@ QValueAxis* makeValueAxis(double lo, double hi, const QString& title, int maxTic
     return a;
 }
 
+void setNiceTicks(QValueAxis* axis, double lo, double hi, int maxTicks) {
+    if (!(hi > lo)) hi = lo + 1;
+    const std::vector<double> t = niceTicks(lo, hi, maxTicks);
+    const double step = niceStep(lo, hi, maxTicks);
+    axis->setRange(t.front(), t.back());
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(t.front());
+    axis->setTickInterval(step);
+    const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
+    axis->setLabelFormat(QStringLiteral("%.") + QString::number(decimals) + QStringLiteral("f"));
+}
+
 QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>& measuredP) {
     if (log2) {
         auto* a = new QLogValueAxis;

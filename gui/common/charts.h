@@ -35,6 +35,9 @@ std::vector<int> processTicks(const std::vector<int>& measured, double lo, doubl
 // ---- Axes ----
 // A value axis over at least [lo, hi], widened to nice ticks, each labelled with formatTick.
 QValueAxis* makeValueAxis(double lo, double hi, const QString& title, int maxTicks = 6);
+// For an axis whose range changes while it is shown (a live curve): widens [lo, hi] to nice ticks
+// and sets dynamic ticks at that step, labelled with the decimals the step needs.
+void setNiceTicks(QValueAxis* axis, double lo, double hi, int maxTicks = 6);
 // An x axis over p: linear (integer ticks at the measured p and powers of two), or log base 2.
 QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>& measuredP = {});
 

@@ -702,11 +702,10 @@ void ExperimentPage::launch() {
     loss_->setName(tr("loss"));
     chart->addSeries(loss_);
     auto* x = new QValueAxis;
-    x->setRange(0, steps_->value());
+    setNiceTicks(x, 0, steps_->value(), std::min(8, steps_->value() + 1));  // whole steps: at most one tick a step
     x->setTitleText(tr("step"));
-    x->setLabelFormat(QStringLiteral("%d"));
     auto* y = new QValueAxis;
-    y->setRange(0, 1);
+    setNiceTicks(y, 0, 1, 5);
     y->setTitleText(tr("loss (nats)"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
@@ -860,7 +859,7 @@ void ExperimentPage::onProgress(const Progress& p, int pointIndex, int points) {
     progress_->setValue(static_cast<int>(p.step + 1));
     loss_->append(static_cast<double>(p.step), p.loss);
     maxLoss_ = std::max(maxLoss_, p.loss);
-    if (auto* y = qobject_cast<QValueAxis*>(lossChart_->chart()->axes(Qt::Vertical).value(0))) y->setRange(0, maxLoss_ * 1.1);
+    if (auto* y = qobject_cast<QValueAxis*>(lossChart_->chart()->axes(Qt::Vertical).value(0))) setNiceTicks(y, 0, maxLoss_ * 1.05, 5);
     stepText_ = tr("step %1 · loss %2 · %3").arg(p.step).arg(p.loss, 0, 'f', 4).arg(formatRate(p.rate, fromStd(p.rate_unit)));
     updateStatus();
     emit progressed(p.step, p.loss);

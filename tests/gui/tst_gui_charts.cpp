@@ -8,6 +8,7 @@
 #include <QLegend>
 #include <QSignalSpy>
 #include <QTest>
+#include <QValueAxis>
 
 #include <cmath>
 #include <functional>
@@ -66,6 +67,25 @@ private slots:
         QCoreApplication::setApplicationName(QStringLiteral("tst_gui_charts"));
         trace_ = QString::fromStdString(fixture::writeTinyTrace(dir_));
         applyTheme(*qApp, ThemeKind::Light, 1.0);
+    }
+
+    // Item 12 on a live axis (the Experiment page's loss curve): nice range and step, labels with
+    // the decimals the step needs (the loss axis read 0.0 1.5 3.0 4.6 6.1 and steps 0 1 3 4 6).
+    void liveAxisTicks() {
+        QValueAxis loss, steps, small;
+        setNiceTicks(&loss, 0, 6.1 * 1.05, 5);
+        QCOMPARE(loss.min(), 0.0);
+        QCOMPARE(loss.max(), 8.0);
+        QCOMPARE(loss.tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(loss.tickInterval(), 2.0);
+        QCOMPARE(loss.labelFormat(), QStringLiteral("%.0f"));
+        setNiceTicks(&steps, 0, 6, 7);  // 6 steps: at most one tick a step
+        QCOMPARE(steps.max(), 6.0);
+        QCOMPARE(steps.tickInterval(), 1.0);
+        setNiceTicks(&small, 0, 0.33, 5);
+        QCOMPARE(small.max(), 0.4);
+        QVERIFY(std::abs(small.tickInterval() - 0.1) < 1e-12);
+        QCOMPARE(small.labelFormat(), QStringLiteral("%.1f"));
     }
 
     // Item 12: 1-2-5 steps, exact multiples (zero is 0), decimals from the step, integer p ticks.

@@ -124,6 +124,8 @@ private slots:
         experiment()->setStudy(true, {QStringLiteral("dp=1,2")});
         QVERIFY2(experiment()->commandText().count(QStringLiteral("mpirun")) >= 2, qPrintable(experiment()->commandText()));
         launchAndOpen(480000);
+        // The window shows what the launch wrote: the new study.
+        QVERIFY2(w_->statusHeadline().startsWith(QStringLiteral("Study #1 ")), qPrintable(w_->statusHeadline()));
         shoot(QStringLiteral("study-launched"));
         ss::traces::TraceReader rd(trace_.toStdString());
         QCOMPARE(rd.runs().size(), size_t(4));
@@ -134,6 +136,8 @@ private slots:
         s.run = {};
         s.study = rd.studies().front().id;
         w_->select(s);
+        QVERIFY2(w_->statusHeadline().startsWith(QStringLiteral("Study #%1 ").arg(s.study.value)),
+                 qPrintable(w_->statusHeadline()));
         QVERIFY(w_->showPage(QStringLiteral("scaling")));
         Page* scaling = w_->page(QStringLiteral("scaling"));
         QVERIFY(QTest::qWaitFor([&] { return scaling->isReady(); }, 60000));
