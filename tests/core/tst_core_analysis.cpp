@@ -272,27 +272,12 @@ private slots:
     // blocking call moves 1 MiB in 10 us.
     void overlappedBucketsCountOnce() {
         const std::string f = path("buckets.sqlite");
-        auto rank_text = [](int rank) {
-            std::string s;
-            for (int step = 0; step < 3; ++step) {
-                const std::int64_t t = step * 200000 + rank * 1000;  // rank 1 issues 1 us later
-                auto at = [&](std::int64_t us) { return std::to_string(t + us * 1000); };
-                s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
-                s += "kernel backward " + at(0) + " " + at(90) + " lane=2\n";
-                for (int b = 0; b < 3; ++b)
-                    s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
-                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
-                         std::to_string(4 * step + b) + "\n";
-                s += "comm all_reduce " + at(150) + " " + at(160) +
-                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
-                     std::to_string(4 * step + 3) + "\n";
-            }
-            return s;
-        };
         RunId run;
         {
             TraceWriter w(f);
-            run = afx::write_run(w, afx::info("buckets", 2), {{0, rank_text(0)}, {1, rank_text(1)}});
+            // Rank 1 issues 1 us later.
+            run = afx::write_run(w, afx::info("buckets", 2),
+                                 {{0, afx::bucket_rank_text(90, 0)}, {1, afx::bucket_rank_text(90, 1)}});
         }
         TraceReader rd(f);
         AnalysisOptions opt;

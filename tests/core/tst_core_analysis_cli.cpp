@@ -65,24 +65,8 @@ private slots:
             // 130 us against rank 0's 90 us: rank 1 is the straggler.
             buckets_ = dir_.filePath(QStringLiteral("buckets.sqlite"));
             TraceWriter w(buckets_.toStdString());
-            auto text = [](std::int64_t backward_us) {
-                std::string s;
-                for (int step = 0; step < 3; ++step) {
-                    auto at = [&](std::int64_t us) { return std::to_string(step * 200000 + us * 1000); };
-                    s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
-                    s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
-                    for (int b = 0; b < 3; ++b)
-                        s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
-                             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
-                             std::to_string(4 * step + b) + "\n";
-                    s += "comm all_reduce " + at(150) + " " + at(160) +
-                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
-                         std::to_string(4 * step + 3) + "\n";
-                }
-                return s;
-            };
             const std::string spec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})";
-            afx::write_run(w, afx::info("buckets", 2, spec), {{0, text(90)}, {1, text(130)}});
+            afx::write_run(w, afx::info("buckets", 2, spec), {{0, afx::bucket_rank_text(90)}, {1, afx::bucket_rank_text(130)}});
         }
         {
             TraceWriter w(empty_.toStdString());

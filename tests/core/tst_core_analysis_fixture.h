@@ -99,4 +99,25 @@ inline StudyId write_study(TraceWriter& w, const std::string& scaling, const std
     return sid;
 }
 
+// One rank of the overlapped-bucket run (issue 12 item 2), 3 steps of 200 us, the rank starting
+// `offset_us` late: per step three non-blocking 4 MiB DP all-reduces issued at 0, 10, 20 us and
+// waited on at 100, 110, 120 us while the backward kernel runs to `backward_us`, then one blocking
+// 1 MiB all-reduce at [150, 160) us. True figures: the DP group is busy 120 us per step and rank
+// (the union), not 300; the buckets' transfer time is unknown; the blocking call moves 1 MiB in 10 us.
+inline std::string bucket_rank_text(std::int64_t backward_us, std::int64_t offset_us = 0) {
+    std::string s;
+    for (int step = 0; step < 3; ++step) {
+        auto at = [&](std::int64_t us) { return std::to_string(step * 200000 + (offset_us + us) * 1000); };
+        s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
+        s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
+        for (int b = 0; b < 3; ++b)
+            s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
+                 " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" + std::to_string(4 * step + b) +
+                 "\n";
+        s += "comm all_reduce " + at(150) + " " + at(160) +
+             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" + std::to_string(4 * step + 3) + "\n";
+    }
+    return s;
+}
+
 }  // namespace afx

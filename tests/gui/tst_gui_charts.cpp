@@ -21,40 +21,19 @@
 #include "gui/compare/comparepage.h"
 #include "gui/scaling/scalingpage.h"
 #include "gui_fixture.h"
+#include "gui_pages.h"
 
 using namespace ss::gui;
+using pages::elidedOf;
+using pages::waitPage;
 
-namespace {
-bool elided(const QString& s) {
-    return s.contains(QStringLiteral("...")) || s.contains(QChar(0x2026));
-}
-QStringList elidedOf(const QStringList& texts) {
-    QStringList out;
-    for (const QString& t : texts)
-        if (elided(t)) out << t;
-    return out;
-}
-}  // namespace
 
 class ChartsTest : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
     QString trace_;
 
-    bool openAndShow(MainWindow& w, const QString& page) {
-        QSignalSpy opened(&w, &MainWindow::documentOpened);
-        w.openFile(trace_);
-        if (!QTest::qWaitFor([&] { return opened.count() > 0; }, 20000)) return false;
-        return w.showPage(page);
-    }
-    template <typename P>
-    P* waitPage(MainWindow& w, const std::type_identity_t<std::function<bool(P*)>>& done) {
-        P* p = w.findChild<P*>();
-        if (!p) return nullptr;
-        if (!QTest::qWaitFor([&] { return p->isReady() && done(p); }, 30000)) return nullptr;
-        QTest::qWait(50);  // let the views lay out what was set
-        return p;
-    }
+    bool openAndShow(MainWindow& w, const QString& page) { return pages::openAndShow(w, trace_, page); }
     static bool speedupDrawn(ScalingPage* p) {
         auto* v = p->findChild<QChartView*>(QStringLiteral("speedupChart"));
         return v && v->chart() && !v->chart()->series().isEmpty();

@@ -30,26 +30,6 @@ using namespace ss::traces;
 
 namespace {
 
-// Per step and rank: three non-blocking 4 MiB buckets issued at 0, 10, 20 us and waited on at 100,
-// 110, 120 us while the backward kernel runs to `backward_us`; one blocking 1 MiB all-reduce at
-// [150, 160) us. Steps of 200 us. True figures: the DP group is busy 120 us per step and rank.
-std::string bucketRank(std::int64_t backward_us) {
-    std::string s;
-    for (int step = 0; step < 3; ++step) {
-        auto at = [&](std::int64_t us) { return std::to_string(step * 200000 + us * 1000); };
-        s += "step step " + at(0) + " " + at(200) + " lane=0 step=" + std::to_string(step) + "\n";
-        s += "kernel backward " + at(0) + " " + at(backward_us) + " lane=2\n";
-        for (int b = 0; b < 3; ++b)
-            s += "comm all_reduce " + at(10 * b) + " " + at(100 + 10 * b) +
-                 " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" +
-                 std::to_string(4 * step + b) + "\n";
-        s += "comm all_reduce " + at(150) + " " + at(160) +
-             " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
-             std::to_string(4 * step + 3) + "\n";
-    }
-    return s;
-}
-
 const char* kSpec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})";
 
 bool hasUnit(const QString& cell) {
@@ -88,7 +68,7 @@ private slots:
         if (!given.isEmpty()) return;
         TraceWriter w(file_.toStdString());
         afx::write_run(w, afx::info("buckets", 2, kSpec),
-                       {{0, bucketRank(90)}, {1, bucketRank(130)}});
+                       {{0, afx::bucket_rank_text(90)}, {1, afx::bucket_rank_text(130)}});
     }
 
     // Item 6: the MFU field is always on the page. No calibration in the file: "–" and why.
