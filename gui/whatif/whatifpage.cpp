@@ -32,8 +32,8 @@
 
 #include <cmath>
 
-#include "core/launcher.h"
-#include "core/sim_trace.h"
+#include "core/launch/launcher.h"
+#include "core/sim/sim_trace.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

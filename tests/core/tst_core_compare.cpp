@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "core/compare.h"
+#include "core/analysis/compare.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

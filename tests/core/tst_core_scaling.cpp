@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "core/analysis.h"
-#include "core/scaling.h"
+#include "core/analysis/analysis.h"
+#include "core/analysis/scaling.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/study.h"
+#include "core/launch/study.h"
 #include "traces/writer.h"
 
 using namespace ss::core;

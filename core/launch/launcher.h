@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "traces/types.h"
 
 namespace ss::core {

@@ -1,4 +1,4 @@
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 
 #include <dirent.h>
 #include <fcntl.h>
