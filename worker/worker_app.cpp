@@ -1,4 +1,4 @@
-#include "models/worker_app.h"
+#include "worker/worker_app.h"
 
 #include <algorithm>
 #include <array>
