@@ -1,4 +1,4 @@
-// Verbs that start jobs through the launcher (core/launcher.h): run, study, calibrate.
+// Verbs that start jobs through the launcher (core/launch/launcher.h): run, study, calibrate.
 // docs/LAUNCH.md is the user guide.
 #include <signal.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// core/compare: two runs (step time, each breakdown part, kernels matched by name including the
+// core/analysis/compare: two runs (step time, each breakdown part, kernels matched by name including the
 // ones in one run only, collectives by type, verdict) and two studies.
 #include <QTemporaryDir>
 #include <QTest>
