@@ -10,9 +10,9 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
-#include "core/analysis.h"
-#include "core/compare.h"
-#include "core/scaling.h"
+#include "core/analysis/analysis.h"
+#include "core/analysis/compare.h"
+#include "core/analysis/scaling.h"
 #include "traces/reader.h"
 
 namespace ss::cli {

@@ -1,4 +1,4 @@
-// Verbs that start jobs through the launcher (core/launcher.h): run, study, calibrate.
+// Verbs that start jobs through the launcher (core/launch/launcher.h): run, study, calibrate.
 // docs/LAUNCH.md is the user guide.
 #include <signal.h>
 #include <unistd.h>
@@ -20,10 +20,10 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
-#include "core/calibrate.h"
-#include "core/launcher.h"
-#include "core/spec.h"
-#include "core/study.h"
+#include "core/launch/launcher.h"
+#include "core/launch/study.h"
+#include "core/sim/calibrate.h"
+#include "core/spec/spec.h"
 #include "traces/schema.h"
 #include "traces/writer.h"
 

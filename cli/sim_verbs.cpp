@@ -10,10 +10,10 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
-#include "core/hardware.h"
-#include "core/sim_replay.h"
-#include "core/sim_trace.h"
-#include "core/simulator.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_replay.h"
+#include "core/sim/sim_trace.h"
+#include "core/sim/simulator.h"
 #include "traces/reader.h"
 
 namespace ss::cli {

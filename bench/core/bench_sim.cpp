@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/hardware.h"
-#include "core/sim_replay.h"
-#include "core/simulator.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_replay.h"
+#include "core/sim/simulator.h"
 
 using namespace ss::core;
 using Clock = std::chrono::steady_clock;

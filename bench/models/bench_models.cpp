@@ -34,7 +34,7 @@ using namespace ss::models;
 
 namespace {
 
-// GPT "small" (core/spec.cpp preset): 6 blocks, d_model 512, 8 heads, context 128.
+// GPT "small" (core/spec/spec.cpp preset): 6 blocks, d_model 512, 8 heads, context 128.
 GptConfig small_config() {
     GptConfig g;
     g.layers = 6;

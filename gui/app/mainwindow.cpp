@@ -26,7 +26,7 @@
 #include <QToolButton>
 #include <QTreeView>
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 #include "gui/app/helpdialogs.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"

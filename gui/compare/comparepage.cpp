@@ -20,7 +20,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 #include "gui/common/tablepanel.h"

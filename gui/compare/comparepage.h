@@ -4,7 +4,7 @@
 // on the job pool. A and B may come from different open files.
 #pragma once
 
-#include "core/compare.h"
+#include "core/analysis/compare.h"
 #include "gui/app/page.h"
 #include "gui/common/tablemodel.h"
 

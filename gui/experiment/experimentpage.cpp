@@ -34,7 +34,7 @@
 #include <fstream>
 #include <set>
 
-#include "core/study.h"
+#include "core/launch/study.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 #include "traces/writer.h"

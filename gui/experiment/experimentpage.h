@@ -17,9 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/launcher.h"
-#include "core/spec.h"
-#include "core/study.h"
+#include "core/launch/launcher.h"
+#include "core/launch/study.h"
+#include "core/spec/spec.h"
 #include "gui/app/page.h"
 
 class QCheckBox;

@@ -5,7 +5,7 @@
 // core::analyze_study on the job pool.
 #pragma once
 
-#include "core/scaling.h"
+#include "core/analysis/scaling.h"
 #include "gui/app/page.h"
 #include "gui/common/tablemodel.h"
 

@@ -6,7 +6,7 @@
 // aggregates of the file fill the tables.
 #pragma once
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 #include "gui/app/page.h"
 #include "gui/common/tablemodel.h"
 

@@ -32,8 +32,8 @@
 
 #include <cmath>
 
-#include "core/launcher.h"
-#include "core/sim_trace.h"
+#include "core/launch/launcher.h"
+#include "core/sim/sim_trace.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 
@@ -733,7 +733,7 @@ void WhatIfPage::replayRun() {
     w.latency = sliderFactor(latency_->value());
     w.overlap = overlap_->isChecked();
     if (const HardwareChoice* c = currentChoice()) w.base = c->hw;
-    // dp and micro-batches other than recorded reshape the run (core/sim_trace.h); tp and pp cannot.
+    // dp and micro-batches other than recorded reshape the run (core/sim/sim_trace.h); tp and pp cannot.
     if (tp_->value() != baseSpec_.parallel.tp || pp_->value() != baseSpec_.parallel.pp) {
         setSideResult(replayDone_, replay_,
                       tr("A recorded run replays with its own tp and pp (tp %1, pp %2): change dp or micro-batches, "

@@ -14,9 +14,9 @@
 
 #include <optional>
 
-#include "core/hardware.h"
-#include "core/scaling.h"
-#include "core/simulator.h"
+#include "core/analysis/scaling.h"
+#include "core/sim/hardware.h"
+#include "core/sim/simulator.h"
 #include "gui/app/page.h"
 
 class QChartView;

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/hardware.h"
+#include "core/sim/hardware.h"
 #include "traces/reader.h"
 
 using namespace ss::traces;

@@ -1,4 +1,4 @@
-// core/analysis: the breakdown of a hand-built two-rank trace against the hand computation, the
+// core/analysis/analysis: the breakdown of a hand-built two-rank trace against the hand computation, the
 // parts adding up to the step time, warm-up, kernel and collective summaries (busbw, skew),
 // throughput and MFU, and errors on bad input.
 #include <QTemporaryDir>
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

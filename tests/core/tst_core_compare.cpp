@@ -1,11 +1,11 @@
-// core/compare: two runs (step time, each breakdown part, kernels matched by name including the
+// core/analysis/compare: two runs (step time, each breakdown part, kernels matched by name including the
 // ones in one run only, collectives by type, verdict) and two studies.
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
 
-#include "core/compare.h"
+#include "core/analysis/compare.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

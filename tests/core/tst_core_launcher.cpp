@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "core/calibrate.h"
-#include "core/launcher.h"
-#include "core/study.h"
+#include "core/launch/launcher.h"
+#include "core/launch/study.h"
+#include "core/sim/calibrate.h"
 
 using namespace ss::core;
 using Strings = std::vector<std::string>;

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <thread>
 
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 #include "traces/reader.h"
 
 using namespace ss::core;

@@ -1,4 +1,4 @@
-// core/scaling: exact recovery of Amdahl f, Gustafson f and USL (σ, κ) from synthetic studies,
+// core/analysis/scaling: exact recovery of Amdahl f, Gustafson f and USL (σ, κ) from synthetic studies,
 // Karp–Flatt hand values, bootstrap intervals (deterministic, covering), goodness of fit and
 // warnings, projections and efficiency crossings, and studies read from trace files.
 #include <QTemporaryDir>
@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "core/analysis.h"
-#include "core/scaling.h"
+#include "core/analysis/analysis.h"
+#include "core/analysis/scaling.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <string>
 
-#include "core/hardware.h"
-#include "core/sim_replay.h"
-#include "core/simulator.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_replay.h"
+#include "core/sim/simulator.h"
 
 using namespace ss::core;
 using ss::traces::Collective;

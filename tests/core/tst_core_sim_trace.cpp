@@ -12,9 +12,9 @@
 #include <fstream>
 #include <string>
 
-#include "core/analysis.h"
-#include "core/hardware.h"
-#include "core/sim_trace.h"
+#include "core/analysis/analysis.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_trace.h"
 #include "traces/reader.h"
 
 using namespace ss::core;

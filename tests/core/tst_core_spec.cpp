@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -1,4 +1,4 @@
-// The runner's pure parts (core/study.h), shared by the CLI's run/study and the GUI's Launch: run
+// The runner's pure parts (core/launch/study.h), shared by the CLI's run/study and the GUI's Launch: run
 // folder names, the checks before a launch (trace file, runs folder), shell text of a command, and
 // a study's commands as `study --dry-run` prints them.
 #include <QTemporaryDir>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/study.h"
+#include "core/launch/study.h"
 #include "traces/writer.h"
 
 using namespace ss::core;

@@ -1,4 +1,4 @@
-#include "models/worker_app.h"
+#include "worker/worker_app.h"
 
 #include <algorithm>
 #include <array>
@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
 #include "models/comm.h"

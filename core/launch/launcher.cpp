@@ -1,4 +1,4 @@
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -823,9 +823,9 @@ std::string find_program(const std::string& name) {
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
         const fs::path dir = self.parent_path();
-        for (const fs::path& p : {dir / name, dir.parent_path() / "models" / name,
+        for (const fs::path& p : {dir / name, dir.parent_path() / "worker" / name,
                                   dir.parent_path() / "cli" / name,
-                                  dir.parent_path().parent_path() / "models" / name,
+                                  dir.parent_path().parent_path() / "worker" / name,
                                   dir.parent_path().parent_path() / "cli" / name})
             if (usable(p)) return p.lexically_normal().string();
     }

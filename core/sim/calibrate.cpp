@@ -1,4 +1,4 @@
-#include "core/calibrate.h"
+#include "core/sim/calibrate.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // One run's analysis. docs/ANALYSIS.md defines every number; the comments cite it.
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "traces/aggregate.h"
 #include "traces/stats_keys.h"
 

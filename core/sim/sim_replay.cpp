@@ -1,6 +1,6 @@
-#include "core/sim_replay.h"
+#include "core/sim/sim_replay.h"
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// scalescope-worker: see models/worker_app.h.
-#include "models/worker_app.h"
+// scalescope-worker: see worker/worker_app.h.
+#include "worker/worker_app.h"
 
 int main(int argc, char** argv) { return ss::models::worker_main(argc, argv); }

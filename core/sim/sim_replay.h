@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis.h"
-#include "core/simulator.h"
+#include "core/analysis/analysis.h"
+#include "core/sim/simulator.h"
 #include "traces/types.h"
 
 namespace ss::core {

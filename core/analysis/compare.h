@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis.h"
-#include "core/scaling.h"
+#include "core/analysis/analysis.h"
+#include "core/analysis/scaling.h"
 
 namespace ss::core {
 

@@ -1,6 +1,6 @@
-#include "core/simulator.h"
+#include "core/sim/simulator.h"
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 
 #include <algorithm>
 #include <cmath>

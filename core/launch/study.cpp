@@ -1,4 +1,4 @@
-#include "core/study.h"
+#include "core/launch/study.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "traces/reader.h"
 #include "traces/writer.h"
 

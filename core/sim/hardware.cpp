@@ -1,4 +1,4 @@
-#include "core/hardware.h"
+#include "core/sim/hardware.h"
 
 #include <algorithm>
 #include <cmath>

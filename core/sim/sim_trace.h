@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "core/hardware.h"
-#include "core/sim_replay.h"
-#include "core/simulator.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_replay.h"
+#include "core/sim/simulator.h"
 #include "traces/reader.h"
 
 namespace ss::core {

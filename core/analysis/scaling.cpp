@@ -1,6 +1,6 @@
 // Scaling laws and their fits. DESIGN.md "Formulas" gives the laws and the closed forms;
 // docs/ANALYSIS.md "Scaling" the bootstrap, goodness of fit and warnings.
-#include "core/scaling.h"
+#include "core/analysis/scaling.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
 
-#include "core/analysis.h"
+#include "core/analysis/analysis.h"
 
 namespace ss::core {
 

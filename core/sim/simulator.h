@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis.h"
-#include "core/hardware.h"
-#include "core/spec.h"
+#include "core/analysis/analysis.h"
+#include "core/sim/hardware.h"
+#include "core/spec/spec.h"
 
 namespace ss::core {
 

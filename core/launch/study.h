@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 #include "traces/types.h"
 
 namespace ss::core {

@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/spec.h"
+#include "core/spec/spec.h"
 #include "traces/types.h"
 
 namespace ss::core {
@@ -229,7 +229,7 @@ RunOutcome launch_run(const RunRequest& request);
 
 // Finds a ScaleScope program: $SCALESCOPE_WORKER (for scalescope-worker) or
 // $SCALESCOPE_CALIBRATE_RANK, then next to this executable, then in the build tree's sibling
-// folders (../models, ../cli), then PATH. Throws std::runtime_error listing where it looked.
+// folders (../worker, ../cli), then PATH. Throws std::runtime_error listing where it looked.
 std::string find_program(const std::string& name);
 
 // The `model` column of a run as the worker writes it: "<kind>-<preset>" ("mlp-default", "gpt-tiny").

@@ -7,8 +7,8 @@
 //   scalescope-calibrate-rank --sizes B1,B2,... --iters N --out RAW.json
 //
 // Rank 0 prints one JSON line per measurement ({"event":"measure",...}) and writes RAW.json
-// (core/calibrate.h hardware_file() turns it into the hardware file). Sizes are bytes of the
-// collective's whole buffer (nccl-tests convention, see core/calibrate.h); each is rounded down
+// (core/sim/calibrate.h hardware_file() turns it into the hardware file). Sizes are bytes of the
+// collective's whole buffer (nccl-tests convention, see core/sim/calibrate.h); each is rounded down
 // to a multiple of 4*p bytes (float elements, divisible by the group). Every MPI call is checked.
 #include <mpi.h>
 
@@ -122,7 +122,7 @@ json memory_bandwidth() {
 
 
 // The model's linear kernel (kernels::linear_forward, out = inp·Wᵀ + b) at several row counts
-// (samples or tokens per micro-batch): fewer rows run at a lower rate (core/calibrate.h
+// (samples or tokens per micro-batch): fewer rows run at a lower rate (core/sim/calibrate.h
 // fit_half_rows turns each shape's rates into the simulator's matrix-product efficiency by rows).
 // Three shapes, none a power of two on both sides: 1024 x 1024 (4 KiB rows, cache-set aliasing)
 // measured a 3x larger half-rate row count than 784 x 1024 on the development machine.
@@ -309,7 +309,7 @@ int main(int argc, char** argv) {
 
         // Every rank's compute at once: ranks on one node share caches and memory bandwidth (and,
         // in a VM, maybe physical cores). Reported beside the single-rank rates below; the hardware
-        // file warns when they fall far below them (core/calibrate.h kCoRunWarnRatio).
+        // file warns when they fall far below them (core/sim/calibrate.h kCoRunWarnRatio).
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         const std::vector<double> sg_all = gather(ss::kernels::measure_sgemm_flops(512, 512, 512, 0.5));
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));

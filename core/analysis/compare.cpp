@@ -1,5 +1,5 @@
 // Comparison of two runs or two studies. docs/ANALYSIS.md "Comparison".
-#include "core/compare.h"
+#include "core/analysis/compare.h"
 
 #include <algorithm>
 #include <cmath>
