@@ -1,4 +1,4 @@
-#include "models/schedule.h"
+#include "models/plan/schedule.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -38,6 +38,13 @@ std::vector<PipeAction> pipeline_schedule(PipeSchedule schedule, int stages, int
     return out;
 }
 
+PipePeers pipe_peers(PipeAction::Kind kind, int stages, int stage) {
+    if (stages <= 0 || stage < 0 || stage >= stages)
+        throw std::invalid_argument("pipe_peers: stage " + std::to_string(stage) + " of " + std::to_string(stages));
+    const int before = stage > 0 ? stage - 1 : -1, after = stage + 1 < stages ? stage + 1 : -1;
+    return kind == PipeAction::Forward ? PipePeers{before, after} : PipePeers{after, before};
+}
+
 int max_in_flight(const std::vector<PipeAction>& actions) {
     int live = 0, most = 0;
     for (const auto& a : actions) {
@@ -64,5 +71,7 @@ UnitRange stage_units(int units, int stages, int stage) {
     return {static_cast<int>(static_cast<long long>(units) * stage / stages),
             static_cast<int>(static_cast<long long>(units) * (stage + 1) / stages)};
 }
+
+int mlp_pair_blocks(int linear_layers) { return (linear_layers + 1) / 2; }
 
 }  // namespace ss::models
