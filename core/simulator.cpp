@@ -145,6 +145,9 @@ Workload build_workload(const ExperimentSpec& spec) {
         widths.push_back(m.classes);
         const int nlin = static_cast<int>(widths.size()) - 1;
         const int blocks = models::mlp_pair_blocks(nlin);
+        if (par.pp > blocks)
+            throw SimError("parallel.pp=" + std::to_string(par.pp) + " exceeds the " + std::to_string(blocks) +
+                           " pipeline blocks of the MLP (pairs of linear layers), as the worker does");
         w.tokens_per_step = w.samples_per_step;
         w.model_flops_per_step = 6 * w.model_params * w.samples_per_step;
         for (int st = 0; st < par.pp; ++st) {
@@ -257,7 +260,8 @@ MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
         m.optimizer = 2 * P * kF32 / (w.zero ? w.dp : 1);
         m.buffers = w.zero ? P * kF32 / w.dp : 0;
         // Activations: GPipe keeps all m micro-batches; 1F1B at most p − s on stage s.
-        const int slots = w.gpipe ? w.micro_batches : std::min(w.micro_batches, w.pp - sw.stage);
+        const int slots = models::max_in_flight(models::pipeline_schedule(
+            w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB, w.pp, sw.stage, w.micro_batches));
         double act = 0;
         for (const auto& L : sw.layers) act += L.act_bytes;
         m.activations = act * slots;

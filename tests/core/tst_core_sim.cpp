@@ -297,6 +297,21 @@ private slots:
         QCOMPARE(replay(a).step_s, 3.5);  // 1 + 2.5
     }
 
+    void mlpStagesFollowTheTrainersPairs() {
+        // hidden [64, 64]: 3 linear layers in 2 Megatron pairs; the worker refuses pp=3, so does the
+        // simulator (it used to model an empty stage).
+        ExperimentSpec s = mlp_spec(1, 1, 2, 2);
+        s.model.hidden = {64, 64};
+        QCOMPARE(build_workload(s).stages[1].layers.size(), std::size_t(1));
+        s.parallel.pp = 3;
+        try {
+            build_workload(s);
+            QFAIL("expected an error");
+        } catch (const SimError& e) {
+            EXPECT_CONTAINS(e.what(), "parallel.pp=3");
+        }
+    }
+
     void replayDeadlockIsNamed() {
         OpGraph g;
         g.colls.push_back({Collective::AllReduce, GroupKind::TP, 0, 7, 2, 8, 0.1});
