@@ -354,9 +354,9 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             // apart) and reduced one after the other, only hw.overlap of each moving in the
             // background (the rest at the waits).
             const double P = sw.flat_elems;
-            const std::vector<models::Bucket> buckets =
-                models::bucket_ranges(static_cast<std::size_t>(std::llround(std::max(0.0, P))), w.bucket_elems);
-            const double bp = buckets.empty() ? 0.0 : static_cast<double>(buckets.front().size());
+            const std::size_t flat = static_cast<std::size_t>(std::llround(std::max(0.0, P)));
+            const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
+            const double bp = nb == 0 ? 0.0 : static_cast<double>(models::bucket_range(flat, w.bucket_elems, 0).size());
             // Every bucket but the last (the start of the parameters) has bp parameters.
             const double full = collective_time(hw, red, g_dp, bp * kF32, w.overlap) * c;
             const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * kF32) * c : 0;
@@ -365,7 +365,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             double chain = 0, rest = 0, done = 0;  // s after the start of the last micro-batch's backward
             std::size_t li = sw.layers.size();     // layers passed so far: li .. end
             double lo = P;                         // first parameter of layer li
-            for (const models::Bucket& bk : buckets) {
+            for (std::size_t k = 0; k < nb; ++k) {
+                const models::Bucket bk = models::bucket_range(flat, w.bucket_elems, k);
                 const double begin = static_cast<double>(bk.begin);
                 const double bytes = static_cast<double>(bk.size()) * kF32;
                 const bool partial = bytes < bp * kF32;  // the last bucket, when P is not a multiple of bp

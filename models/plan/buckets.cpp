@@ -12,20 +12,32 @@ std::size_t bucket_elems_for_mb(double mb) {
     return std::max<std::size_t>(1, static_cast<std::size_t>(elems));
 }
 
+namespace {
+// Elements per bucket: bucket_elems (all of n when 0), at least 1, at most INT32_MAX (MPI counts).
+std::size_t bucket_step(std::size_t n, std::size_t bucket_elems) {
+    const std::size_t step = bucket_elems == 0 ? n : bucket_elems;
+    return std::min(std::max<std::size_t>(step, 1), static_cast<std::size_t>(INT32_MAX));
+}
+}  // namespace
+
+std::size_t bucket_count(std::size_t n, std::size_t bucket_elems) {
+    const std::size_t step = bucket_step(n, bucket_elems);
+    return (n + step - 1) / step;
+}
+
+Bucket bucket_range(std::size_t n, std::size_t bucket_elems, std::size_t k) {
+    const std::size_t step = bucket_step(n, bucket_elems);
+    Bucket b;
+    b.end = n - std::min(n, k * step);
+    b.begin = b.end > step ? b.end - step : 0;
+    return b;
+}
+
 std::vector<Bucket> bucket_ranges(std::size_t n, std::size_t bucket_elems) {
-    const std::size_t cap = static_cast<std::size_t>(INT32_MAX);
-    std::size_t step = bucket_elems == 0 ? n : bucket_elems;
-    step = std::min(std::max<std::size_t>(step, 1), cap);
+    const std::size_t count = bucket_count(n, bucket_elems);
     std::vector<Bucket> out;
-    out.reserve(n / step + 1);
-    std::size_t end = n;
-    while (end > 0) {
-        Bucket b;
-        b.end = end;
-        b.begin = end > step ? end - step : 0;
-        out.push_back(std::move(b));
-        end = out.back().begin;
-    }
+    out.reserve(count);
+    for (std::size_t k = 0; k < count; ++k) out.push_back(bucket_range(n, bucket_elems, k));
     return out;
 }
 

@@ -35,6 +35,11 @@ struct Bucket {
 // mb <= 0 means "one bucket for everything" (returns 0).
 std::size_t bucket_elems_for_mb(double mb);
 
+// How many buckets plan_buckets cuts from n elements, and bucket k's range (counts and displs
+// left empty), without building the plan: the simulator's analytic engine loops over them.
+std::size_t bucket_count(std::size_t n, std::size_t bucket_elems);
+Bucket bucket_range(std::size_t n, std::size_t bucket_elems, std::size_t k);
+
 // The ranges of the buckets over [0, n), in the order they become ready (from the end); the
 // counts and displs are left empty. Cheap enough for the simulator's analytic engine.
 // bucket_elems == 0 gives a single bucket; n == 0 gives none.

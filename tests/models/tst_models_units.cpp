@@ -209,6 +209,11 @@ private slots:
         QCOMPARE(buckets_ready(b, 0, 5), std::size_t(1));
         QCOMPARE(buckets_ready(b, 1, 2), std::size_t(2));
         QCOMPARE(buckets_ready(b, 2, 0), std::size_t(3));
+        QCOMPARE(bucket_count(10, 4), std::size_t(3));
+        QCOMPARE(bucket_count(0, 4), std::size_t(0));
+        QCOMPARE(bucket_count(10, 0), std::size_t(1));
+        QCOMPARE(bucket_range(10, 4, 2).begin, std::size_t(0));
+        QCOMPARE(bucket_range(10, 4, 2).end, std::size_t(2));
     }
 
     void dataOrderIsAFunctionOfSeedAndStep() {
