@@ -21,11 +21,13 @@ namespace ss::models {
 // so a tensor of n elements takes padded_elems(n) of it (models/params.h ParamStore). Buckets are
 // cut from the padded buffer.
 inline constexpr std::size_t kParamAlign = 16;
-constexpr std::size_t padded_elems(std::size_t n) { return (n + kParamAlign - 1) / kParamAlign * kParamAlign; }
+constexpr std::size_t padded_elems(std::size_t n) {
+    return (n + kParamAlign - 1) / kParamAlign * kParamAlign;
+}
 
 struct Bucket {
-    std::size_t begin = 0;  // first element in the flat buffer
-    std::size_t end = 0;    // one past the last
+    std::size_t begin = 0;    // first element in the flat buffer
+    std::size_t end = 0;      // one past the last
     std::vector<int> counts;  // (dp) chunk sizes, chunk r belongs to dp rank r
     std::vector<int> displs;  // (dp) chunk offsets relative to begin
     std::size_t size() const { return end - begin; }
@@ -53,9 +55,9 @@ std::size_t buckets_ready(const BucketVec& buckets, std::size_t next, std::size_
     return next;
 }
 
-// Buckets over [0, n) as described above (bucket_ranges with the ZeRO-1 chunks); bucket_elems == 0 gives a single bucket. Buckets are
-// limited to INT32_MAX elements (MPI counts). n == 0 gives no bucket. Throws
-// std::invalid_argument for dp < 1.
+// Buckets over [0, n) as described above (bucket_ranges with the ZeRO-1 chunks); bucket_elems == 0
+// gives a single bucket. Buckets are limited to INT32_MAX elements (MPI counts). n == 0 gives no
+// bucket. Throws std::invalid_argument for dp < 1.
 std::vector<Bucket> plan_buckets(std::size_t n, std::size_t bucket_elems, int dp);
 
 }  // namespace ss::models

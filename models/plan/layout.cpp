@@ -41,9 +41,15 @@ SplitKey pp_split(int r, const Layout& l) {
 int group_member(int r, Axis axis, int index, const Layout& l) {
     Coord c = coord_of(r, l);
     switch (axis) {
-        case Axis::Dp: c.dp = index; break;
-        case Axis::Tp: c.tp = index; break;
-        case Axis::Pp: c.pp = index; break;
+        case Axis::Dp:
+            c.dp = index;
+            break;
+        case Axis::Tp:
+            c.tp = index;
+            break;
+        case Axis::Pp:
+            c.pp = index;
+            break;
     }
     return rank_of(c, l);
 }

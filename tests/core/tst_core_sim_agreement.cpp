@@ -1,9 +1,9 @@
 // The simulator and the trainer agree on what a step runs (issue 13): for each layout, a tiny MLP
-// (and the tiny GPT under tp2) is trained under mpirun by scalescope-worker with tracing on, and for every rank the order of
-// the recorded step — forward / backward of each micro-batch, sends and receives with their peer
-// and size, collectives with their group, sequence number and size (so a DP bucket's parameters
-// count too) — must equal the order of the replay's op
-// graph for the same spec (graph_from_spec). Times are not compared, only sequences.
+// (and the tiny GPT under tp2) is trained under mpirun by scalescope-worker with tracing on, and
+// for every rank the order of the recorded step — forward / backward of each micro-batch, sends and
+// receives with their peer and size, collectives with their group, sequence number and size (so a
+// DP bucket's parameters count too) — must equal the order of the replay's op graph for the same
+// spec (graph_from_spec). Times are not compared, only sequences.
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -28,8 +28,8 @@ namespace {
 using Sequence = std::vector<std::string>;
 
 std::string collective_token(Collective c, GroupKind g, std::int64_t seq, double bytes) {
-    return std::string(to_string(c)) + " " + std::string(to_string(g)) + " #" + std::to_string(seq) + " " +
-           std::to_string(std::llround(bytes)) + " B";
+    return std::string(to_string(c)) + " " + std::string(to_string(g)) + " #" +
+           std::to_string(seq) + " " + std::to_string(std::llround(bytes)) + " B";
 }
 
 // The op graph of one rank as a sequence: "F<mb>"/"B<mb>" when a pipeline action begins, then its
@@ -40,7 +40,8 @@ Sequence simulated(const OpGraph& g, int rank) {
     int mb = -1;
     for (const SimOp& op : g.ranks[static_cast<std::size_t>(rank)]) {
         if (op.pass != OpPass::None && (op.pass != pass || op.micro_batch != mb))
-            out.push_back((op.pass == OpPass::Forward ? "F" : "B") + std::to_string(op.micro_batch));
+            out.push_back((op.pass == OpPass::Forward ? "F" : "B") +
+                          std::to_string(op.micro_batch));
         pass = op.pass;
         mb = op.micro_batch;
         switch (op.kind) {
@@ -53,12 +54,16 @@ Sequence simulated(const OpGraph& g, int rank) {
             case OpKind::Send:
             case OpKind::Recv: {
                 const Message& m = g.msgs[static_cast<std::size_t>(op.ref)];
-                out.push_back(op.kind == OpKind::Send ? "send to " + std::to_string(m.to) + " " + std::to_string(std::llround(m.bytes)) + " B"
-                                                      : "recv from " + std::to_string(m.from) + " " + std::to_string(std::llround(m.bytes)) + " B");
+                out.push_back(op.kind == OpKind::Send
+                                  ? "send to " + std::to_string(m.to) + " " +
+                                        std::to_string(std::llround(m.bytes)) + " B"
+                                  : "recv from " + std::to_string(m.from) + " " +
+                                        std::to_string(std::llround(m.bytes)) + " B");
                 break;
             }
             case OpKind::Compute:
-            case OpKind::Wait: break;
+            case OpKind::Wait:
+                break;
         }
     }
     return out;
@@ -80,7 +85,8 @@ Sequence recorded(const std::string& rank_file, std::int64_t step) {
             if (name == "forward" || name == "backward") evs.push_back(e);
         }
     });
-    // A phase begins before the communication it holds; at the same nanosecond it still comes first.
+    // A phase begins before the communication it holds; at the same nanosecond it still comes
+    // first.
     std::stable_sort(evs.begin(), evs.end(), [](const Event& a, const Event& b) {
         if (a.start_ns != b.start_ns) return a.start_ns < b.start_ns;
         return (a.kind == EventKind::Phase) > (b.kind == EventKind::Phase);
@@ -89,14 +95,18 @@ Sequence recorded(const std::string& rank_file, std::int64_t step) {
     std::map<int, std::int64_t> first_seq;  // per group kind
     for (const Event& e : evs) {
         if (e.kind == EventKind::Phase) {
-            out.push_back((rd.string(e.name) == "forward" ? "F" : "B") + std::to_string(e.micro_batch));
+            out.push_back((rd.string(e.name) == "forward" ? "F" : "B") +
+                          std::to_string(e.micro_batch));
         } else if (e.collective == Collective::Send) {
-            out.push_back("send to " + std::to_string(e.peer) + " " + std::to_string(e.bytes) + " B");
+            out.push_back("send to " + std::to_string(e.peer) + " " + std::to_string(e.bytes) +
+                          " B");
         } else if (e.collective == Collective::Recv) {
-            out.push_back("recv from " + std::to_string(e.peer) + " " + std::to_string(e.bytes) + " B");
+            out.push_back("recv from " + std::to_string(e.peer) + " " + std::to_string(e.bytes) +
+                          " B");
         } else {
             const auto it = first_seq.emplace(static_cast<int>(e.group_kind), e.seq).first;
-            out.push_back(collective_token(e.collective, e.group_kind, e.seq - it->second, static_cast<double>(e.bytes)));
+            out.push_back(collective_token(e.collective, e.group_kind, e.seq - it->second,
+                                           static_cast<double>(e.bytes)));
         }
     }
     return out;
@@ -127,24 +137,27 @@ private slots:
         QTest::newRow("dp2") << mlp << R"("dp": 2, "bucket_mb": 0.05)" << 2;
         QTest::newRow("tp2") << mlp << R"("tp": 2)" << 2;
         QTest::newRow("gpt tp2") << gpt << R"("tp": 2)" << 2;
-        QTest::newRow("pp2 gpipe") << mlp << R"("pp": 2, "micro_batches": 3, "schedule": "gpipe")" << 2;
-        QTest::newRow("pp2 1f1b m3") << mlp << R"("pp": 2, "micro_batches": 3, "schedule": "1f1b")" << 2;
-        QTest::newRow("dp2 x pp2") << mlp
-                                   << R"("dp": 2, "pp": 2, "micro_batches": 2, "schedule": "1f1b", "bucket_mb": 0.05)"
-                                   << 4;
+        QTest::newRow("pp2 gpipe")
+            << mlp << R"("pp": 2, "micro_batches": 3, "schedule": "gpipe")" << 2;
+        QTest::newRow("pp2 1f1b m3")
+            << mlp << R"("pp": 2, "micro_batches": 3, "schedule": "1f1b")" << 2;
+        QTest::newRow("dp2 x pp2")
+            << mlp
+            << R"("dp": 2, "pp": 2, "micro_batches": 2, "schedule": "1f1b", "bucket_mb": 0.05)"
+            << 4;
     }
 
     void opOrderMatchesTheTrainer() {
         QFETCH(QString, model);
         QFETCH(QString, parallel);
         QFETCH(int, world);
-        const QString tag = QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('_'));
+        const QString tag = QString::fromLatin1(QTest::currentDataTag())
+                                .replace(QLatin1Char(' '), QLatin1Char('_'));
         const QString run_dir = dir_.filePath(tag);
         const QString spec_path = dir_.filePath(tag + QStringLiteral(".json"));
-        const std::string doc =
-            R"({"name": "agree", "model": )" + model.toStdString() +
-            R"(, "training": {"steps": 3, "global_batch": 24}, "parallel": {)" + parallel.toStdString() +
-            R"(}, "trace": {"flush_interval_s": 10}})";
+        const std::string doc = R"({"name": "agree", "model": )" + model.toStdString() +
+                                R"(, "training": {"steps": 3, "global_batch": 24}, "parallel": {)" +
+                                parallel.toStdString() + R"(}, "trace": {"flush_interval_s": 10}})";
         {
             std::ofstream f(spec_path.toStdString());
             f << doc;
@@ -170,12 +183,15 @@ private slots:
 
         for (int rank = 0; rank < world; ++rank) {
             // Step 1: a measured step (step 0 is the warm-up).
-            const Sequence rec = recorded(QStringLiteral("%1/rank-%2.sqlite").arg(run_dir).arg(rank).toStdString(), 1);
+            const Sequence rec = recorded(
+                QStringLiteral("%1/rank-%2.sqlite").arg(run_dir).arg(rank).toStdString(), 1);
             const Sequence sim = simulated(g, rank);
-            QVERIFY2(!rec.empty(), qPrintable(QStringLiteral("rank %1: no events of step 1").arg(rank)));
-            QVERIFY2(sim == rec, qPrintable(QStringLiteral("rank %1\n  simulator: %2\n  trainer:   %3")
-                                                .arg(rank)
-                                                .arg(joined(sim), joined(rec))));
+            QVERIFY2(!rec.empty(),
+                     qPrintable(QStringLiteral("rank %1: no events of step 1").arg(rank)));
+            QVERIFY2(sim == rec,
+                     qPrintable(QStringLiteral("rank %1\n  simulator: %2\n  trainer:   %3")
+                                    .arg(rank)
+                                    .arg(joined(sim), joined(rec))));
         }
     }
 };
