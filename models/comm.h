@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "models/layout.h"
+#include "models/plan/layout.h"
 
 namespace ss::models {
 

@@ -33,14 +33,13 @@ CommTracer::CommTracer(const Layout& layout, int world_rank, CommObserver* next)
     : layout_(layout), world_rank_(world_rank), coord_(coord_of(world_rank, layout)), next_(next) {}
 
 int CommTracer::world_rank_of(GroupKind g, int index) const {
-    Coord c = coord_;
     switch (g) {
         case GroupKind::World: return index;
-        case GroupKind::Dp: c.dp = index; break;
-        case GroupKind::Tp: c.tp = index; break;
-        case GroupKind::Pp: c.pp = index; break;
+        case GroupKind::Dp: return group_member(world_rank_, Axis::Dp, index, layout_);
+        case GroupKind::Tp: return group_member(world_rank_, Axis::Tp, index, layout_);
+        case GroupKind::Pp: return group_member(world_rank_, Axis::Pp, index, layout_);
     }
-    return rank_of(c, layout_);
+    return index;
 }
 
 void CommTracer::on_begin(const CommRecord& r) {

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "models/comm.h"
-#include "models/layout.h"
+#include "models/plan/layout.h"
 
 namespace ss::models {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "models/arena.h"
-#include "models/schedule.h"
+#include "models/plan/schedule.h"
 #include "models/stage.h"
 
 namespace ss::models {

@@ -6,14 +6,14 @@
 // (in/tp columns of W; its output partial sums are all-reduced over tp (g), then the replicated
 // bias is added). The activation between them is applied to the local slice. Backward all-reduces
 // the input gradient of each column-parallel layer (f). An odd last layer is replicated.
-// Pipeline stages split the blocks contiguously (models/schedule.h, stage_units).
+// Pipeline stages split the blocks contiguously (models/plan/schedule.h, stage_units).
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "models/arena.h"
-#include "models/schedule.h"
+#include "models/plan/schedule.h"
 #include "models/stage.h"
 
 namespace ss::models {
@@ -56,7 +56,7 @@ std::vector<LinearDef> mlp_linears(const MlpConfig& c) {
 
 }  // namespace
 
-int mlp_blocks(const MlpConfig& c) { return (static_cast<int>(c.hidden.size()) + 2) / 2; }
+int mlp_blocks(const MlpConfig& c) { return mlp_pair_blocks(static_cast<int>(c.hidden.size()) + 1); }
 
 std::int64_t mlp_param_count(const MlpConfig& c) {
     std::int64_t n = 0;

@@ -1,5 +1,7 @@
 #include "models/params.h"
 
+#include "models/plan/buckets.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -8,15 +10,16 @@ namespace ss::models {
 std::size_t ParamStore::add(const std::string& name, std::size_t size, bool tp_replicated,
                             bool decay) {
     if (params_.data()) throw std::logic_error("ParamStore::add after allocate: " + name);
-    // Keep segments 16-float (64-byte) aligned so every kernel sees aligned rows.
-    const std::size_t offset = (total_ + 15) / 16 * 16;
+    // Keep segments 16-float (64-byte) aligned so every kernel sees aligned rows
+    // (models/plan/buckets.h: the simulator cuts its buckets from the same padded buffer).
+    const std::size_t offset = padded_elems(total_);
     segments_.push_back({name, offset, size, tp_replicated, decay});
     total_ = offset + size;
     return offset;
 }
 
 void ParamStore::allocate(kernels::Backend& backend) {
-    const std::size_t n = (total_ + 15) / 16 * 16;
+    const std::size_t n = padded_elems(total_);
     params_ = kernels::DeviceBuffer<float>(backend, n);
     grads_ = kernels::DeviceBuffer<float>(backend, n);
     // Padding between segments is zero in both buffers and stays zero (never updated by a kernel).

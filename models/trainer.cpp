@@ -101,8 +101,9 @@ void Trainer::run_forward(int mb, std::int64_t step, const BatchSource& data, bo
     profiler::context().micro_batch = mb;
     profiler::Span phase("forward", traces::EventKind::Phase, profiler::lanes::kPhases);
     const int slot = mb % slots_;
-    if (pp_rank_ > 0)
-        comm_.recv(GroupKind::Pp, stage_.in_act(slot), stage_.in_elems(), pp_rank_ - 1,
+    const PipePeers peers = pipe_peers(PipeAction::Forward, pp_, pp_rank_);
+    if (peers.recv_from >= 0)
+        comm_.recv(GroupKind::Pp, stage_.in_act(slot), stage_.in_elems(), peers.recv_from,
                    kTagActivation);
     const bool first = pp_rank_ == 0, last = pp_rank_ == pp_ - 1;
     if (first || last) {
@@ -120,7 +121,7 @@ void Trainer::run_forward(int mb, std::int64_t step, const BatchSource& data, bo
         step_correct_ += stage_.correct(slot);
     } else {
         fwd_sends_[static_cast<std::size_t>(slot)] =
-            comm_.isend(GroupKind::Pp, stage_.out_act(slot), stage_.out_elems(), pp_rank_ + 1,
+            comm_.isend(GroupKind::Pp, stage_.out_act(slot), stage_.out_elems(), peers.send_to,
                         kTagActivation);
     }
 }
@@ -129,8 +130,9 @@ void Trainer::run_backward(int mb) {
     profiler::context().micro_batch = mb;
     profiler::Span phase("backward", traces::EventKind::Phase, profiler::lanes::kPhases);
     const int slot = mb % slots_;
-    if (pp_rank_ < pp_ - 1)
-        comm_.recv(GroupKind::Pp, stage_.out_grad(slot), stage_.out_elems(), pp_rank_ + 1,
+    const PipePeers peers = pipe_peers(PipeAction::Backward, pp_, pp_rank_);
+    if (peers.recv_from >= 0)
+        comm_.recv(GroupKind::Pp, stage_.out_grad(slot), stage_.out_elems(), peers.recv_from,
                    kTagGradient);
     bwd_sends_[static_cast<std::size_t>(slot)].wait();
     const bool final_mb = mb == par_.micro_batches - 1;
@@ -140,9 +142,9 @@ void Trainer::run_backward(int mb) {
     else
         stage_.backward(slot, {});
     reducing_ = false;
-    if (pp_rank_ > 0)
+    if (peers.send_to >= 0)
         bwd_sends_[static_cast<std::size_t>(slot)] =
-            comm_.isend(GroupKind::Pp, stage_.in_grad(slot), stage_.in_elems(), pp_rank_ - 1,
+            comm_.isend(GroupKind::Pp, stage_.in_grad(slot), stage_.in_elems(), peers.send_to,
                         kTagGradient);
 }
 
@@ -165,8 +167,8 @@ void Trainer::launch_bucket(std::size_t i, bool blocking) {
 
 void Trainer::on_grads_ready(std::size_t offset) {
     // Buckets are ordered from the end of the flat buffer; launch every one now complete.
-    while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].begin >= offset)
-        launch_bucket(next_bucket_++, false);
+    const std::size_t ready = buckets_ready(buckets_, next_bucket_, offset);
+    while (next_bucket_ < ready) launch_bucket(next_bucket_++, false);
     // Without an MPI progress thread, non-blocking collectives advance inside MPI calls: poke them.
     for (std::size_t i = 0; i < next_bucket_; ++i) bucket_reqs_[i].test();
 }

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "kernels/backend.h"
-#include "models/buckets.h"
+#include "models/plan/buckets.h"
 #include "models/comm.h"
-#include "models/layout.h"
-#include "models/schedule.h"
+#include "models/plan/layout.h"
+#include "models/plan/schedule.h"
 #include "models/stage.h"
 
 namespace ss::models {

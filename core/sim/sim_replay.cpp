@@ -1,6 +1,9 @@
 #include "core/sim/sim_replay.h"
 
 #include "core/analysis/analysis.h"
+#include "models/plan/buckets.h"
+#include "models/plan/layout.h"
+#include "models/plan/schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -231,29 +234,6 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
     return res;
 }
 
-std::vector<PipeStep> pipe_schedule(bool gpipe, int stages, int stage, int m) {
-    if (stages <= 0 || m <= 0 || stage < 0 || stage >= stages)
-        throw SimError("pipeline schedule: stage " + std::to_string(stage) + " of " + std::to_string(stages) +
-                       " with " + std::to_string(m) + " micro-batches is not valid");
-    std::vector<PipeStep> out;
-    if (gpipe) {
-        for (int i = 0; i < m; ++i) out.push_back({true, i});
-        for (int i = 0; i < m; ++i) out.push_back({false, i});
-        return out;
-    }
-    // 1F1B (PipeDream-Flush): w = min(p − s − 1, m) warm-up forwards, then one forward / one
-    // backward, then w cool-down backwards (models/schedule.h).
-    const int w = std::min(stages - stage - 1, m);
-    int f = 0, b = 0;
-    for (; f < w; ++f) out.push_back({true, f});
-    while (f < m) {
-        out.push_back({true, f++});
-        out.push_back({false, b++});
-    }
-    while (b < m) out.push_back({false, b++});
-    return out;
-}
-
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt) {
     const ComputeRates R = opt.rates ? *opt.rates : rates_from_hardware(hw);
     if (!(R.matmul_flop_per_s > 0) || !(R.memory_bytes_per_s > 0) || !(R.optimizer_bytes_per_s > 0))
@@ -292,7 +272,11 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         }
         return ci;
     };
-    // Messages: one per (stage boundary, replica, tp rank, micro-batch, direction).
+    // The trainer's rank mapping, stage order and bucket plan (models/plan/).
+    const models::Layout layout{dp, tp, pp};
+    const models::PipeSchedule schedule = w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB;
+    // Messages: one per (stage boundary, replica, tp rank, micro-batch, direction); the boundary
+    // between stages s and s + 1 is numbered s.
     auto msg_index = [&](int stage, int d, int t, int mb, bool grad) {
         return ((((stage * dp + d) * tp + t) * m + mb) * 2) + (grad ? 1 : 0);
     };
@@ -301,7 +285,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         for (int d = 0; d < dp; ++d)
             for (int t = 0; t < tp; ++t)
                 for (int mb = 0; mb < m; ++mb) {
-                    const int lo = (s * dp + d) * tp + t, hi = ((s + 1) * dp + d) * tp + t;
+                    const int lo = models::rank_of({d, t, s}, layout), hi = models::rank_of({d, t, s + 1}, layout);
                     const double bytes = w.stages[static_cast<std::size_t>(s)].out_bytes;
                     const double cost = collective_time(hw, Collective::Send, g_pp, bytes) * c;
                     g.msgs[static_cast<std::size_t>(msg_index(s, d, t, mb, false))] = {lo, hi, bytes, cost};
@@ -309,42 +293,53 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                 }
 
     for (int r = 0; r < world; ++r) {
-        const int t = r % tp, d = (r / tp) % dp, s = r / (tp * dp);
+        const models::Coord at = models::coord_of(r, layout);
+        const int t = at.tp, d = at.dp, s = at.pp;
         const StageWork& sw = w.stages[static_cast<std::size_t>(s)];
         auto& prog = g.ranks[static_cast<std::size_t>(r)];
-        const std::int64_t tp_gid = static_cast<std::int64_t>(s * dp + d) * tp;
-        const std::int64_t dp_gid = static_cast<std::int64_t>(s) * dp * tp + t;
+        const std::int64_t tp_gid = models::group_member(r, models::Axis::Tp, 0, layout);
+        const std::int64_t dp_gid = models::group_member(r, models::Axis::Dp, 0, layout);
         std::int64_t tp_seq = 0, dp_seq = 0;
+        OpPass pass = OpPass::None;  // the pipeline action being emitted
+        int pass_mb = -1;
+        auto emit = [&](OpKind kind, Part part, double dur, int ref) {
+            prog.push_back({kind, part, dur, ref, pass, pass_mb});
+        };
         auto compute = [&](double dur, Part p) {
-            if (dur > 0) prog.push_back({OpKind::Compute, p, dur, -1});
+            if (dur > 0) emit(OpKind::Compute, p, dur, -1);
         };
-        // Buckets cut from the end of the stage's flat parameters (models/buckets.h).
+        // Buckets cut from the end of the stage's flat parameters, in the trainer's plan
+        // (models/plan/buckets.h); each starts once backward has passed its first element.
         const double P = sw.params;
-        const double bucket_params = w.bucket_bytes / 4.0;
-        const int nb = dp > 1 ? std::max(1, static_cast<int>(std::ceil(P / bucket_params))) : 0;
-        std::vector<double> bucket_begin(static_cast<std::size_t>(nb));
+        const std::vector<models::Bucket> buckets =
+            dp > 1 ? models::bucket_ranges(static_cast<std::size_t>(std::llround(std::max(0.0, sw.flat_elems))), w.bucket_elems)
+                   : std::vector<models::Bucket>{};
+        const int nb = static_cast<int>(buckets.size());
         std::vector<int> bucket_coll(static_cast<std::size_t>(nb), -1);
-        for (int k = 0; k < nb; ++k) bucket_begin[static_cast<std::size_t>(k)] = std::max(0.0, P - (k + 1) * bucket_params);
         const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
-        auto bucket_bytes = [&](int k) {
-            return (P - k * bucket_params - bucket_begin[static_cast<std::size_t>(k)]) * 4.0;
-        };
-        int next_bucket = 0;
-        std::vector<double> layer_offset(sw.layers.size());
+        auto bucket_bytes = [&](int k) { return static_cast<double>(buckets[static_cast<std::size_t>(k)].size()) * 4.0; };
+        std::size_t next_bucket = 0;
+        std::vector<std::size_t> layer_offset(sw.layers.size());  // first element of each layer
         {
             double off = 0;
             for (std::size_t l = 0; l < sw.layers.size(); ++l) {
-                layer_offset[l] = off;
-                off += sw.layers[l].params;
+                layer_offset[l] = static_cast<std::size_t>(std::llround(off));
+                off += sw.layers[l].flat_elems;
             }
         }
         std::vector<LayerTime> lt(sw.layers.size());
         for (std::size_t l = 0; l < sw.layers.size(); ++l) lt[l] = layer_time(sw.layers[l], R, hw, roofline);
 
         compute(R.step_overhead_s * c, Part::OtherHost);
-        for (const PipeStep& ps : pipe_schedule(w.gpipe, pp, s, m)) {
-            if (ps.forward) {
-                if (s > 0) prog.push_back({OpKind::Recv, Part::Bubble, 0, msg_index(s - 1, d, t, ps.micro_batch, false)});
+        for (const models::PipeAction& a : models::pipeline_schedule(schedule, pp, s, m)) {
+            const models::PipePeers peers = models::pipe_peers(a.kind, pp, s);
+            const bool forward = a.kind == models::PipeAction::Forward;
+            pass = forward ? OpPass::Forward : OpPass::Backward;
+            pass_mb = a.micro_batch;
+            // The message to or from a neighbouring stage: its boundary is the lower of the two.
+            auto msg = [&](int other) { return msg_index(std::min(s, other), d, t, a.micro_batch, !forward); };
+            if (peers.recv_from >= 0) emit(OpKind::Recv, Part::Bubble, 0, msg(peers.recv_from));
+            if (forward) {
                 if (sw.loads_data) compute(w.micro_batch * R.data_s_per_sample * c, Part::Data);
                 for (std::size_t l = 0; l < sw.layers.size(); ++l) {
                     const LayerWork& L = sw.layers[l];
@@ -352,70 +347,71 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     for (int k = 0; k < std::max(1, pieces); ++k) {
                         compute(lt[l].fwd_s * c / std::max(1, pieces), Part::Compute);
                         if (k < L.tp_fwd_ar)
-                            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
-                                            coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_fwd_bytes, g_tp)});
+                            emit(OpKind::Coll, Part::ExposedComm, 0,
+                                 coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_fwd_bytes, g_tp));
                     }
                 }
-                if (s + 1 < pp) prog.push_back({OpKind::Send, Part::Bubble, 0, msg_index(s, d, t, ps.micro_batch, false)});
             } else {
-                if (s + 1 < pp) prog.push_back({OpKind::Recv, Part::Bubble, 0, msg_index(s, d, t, ps.micro_batch, true)});
-                const bool reducing = ps.micro_batch == m - 1 && dp > 1 && w.overlap;
+                const bool reducing = a.micro_batch == m - 1 && dp > 1 && w.overlap;
                 for (std::size_t li = sw.layers.size(); li-- > 0;) {
                     const LayerWork& L = sw.layers[li];
                     const int pieces = std::max(1, L.tp_bwd_ar);
                     for (int k = 0; k < pieces; ++k) {
                         compute(lt[li].bwd_s * c / pieces, Part::Compute);
                         if (k < L.tp_bwd_ar)
-                            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
-                                            coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_bwd_bytes, g_tp)});
+                            emit(OpKind::Coll, Part::ExposedComm, 0,
+                                 coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_bwd_bytes, g_tp));
                     }
-                    if (reducing)
-                        while (next_bucket < nb && bucket_begin[static_cast<std::size_t>(next_bucket)] >= layer_offset[li] - 1e-9) {
-                            const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp, true));
-                            bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
-                            prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
-                        }
+                    if (!reducing) continue;
+                    for (const std::size_t ready = models::buckets_ready(buckets, next_bucket, layer_offset[li]);
+                         next_bucket < ready; ++next_bucket) {
+                        const int k = static_cast<int>(next_bucket);
+                        const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(k), g_dp, true));
+                        bucket_coll[next_bucket] = ci;
+                        emit(OpKind::CollStart, Part::ExposedComm, 0, ci);
+                    }
                 }
-                if (s > 0) prog.push_back({OpKind::Send, Part::Bubble, 0, msg_index(s - 1, d, t, ps.micro_batch, true)});
             }
+            if (peers.send_to >= 0) emit(OpKind::Send, Part::Bubble, 0, msg(peers.send_to));
         }
+        pass = OpPass::None;
+        pass_mb = -1;
         // gradient_sync
         if (dp > 1) {
             if (w.overlap) {
-                while (next_bucket < nb) {
-                    const int ci = background(coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(next_bucket), g_dp, true));
-                    bucket_coll[static_cast<std::size_t>(next_bucket++)] = ci;
-                    prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ci});
+                for (; next_bucket < buckets.size(); ++next_bucket) {
+                    const int ci = background(
+                        coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(static_cast<int>(next_bucket)), g_dp, true));
+                    bucket_coll[next_bucket] = ci;
+                    emit(OpKind::CollStart, Part::ExposedComm, 0, ci);
                 }
                 for (int k = 0; k < nb; ++k) {
                     const int ci = bucket_coll[static_cast<std::size_t>(k)];
-                    prog.push_back({OpKind::Wait, Part::ExposedComm, 0, ci});
+                    emit(OpKind::Wait, Part::ExposedComm, 0, ci);
                     const double rest = bucket_rest[static_cast<std::size_t>(ci)];
                     if (rest > 0) {
                         const int ri = coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, 0.0, g_dp);
                         g.colls[static_cast<std::size_t>(ri)].bytes = g.colls[static_cast<std::size_t>(ci)].bytes;
                         g.colls[static_cast<std::size_t>(ri)].cost_s = rest;
-                        prog.push_back({OpKind::Coll, Part::ExposedComm, 0, ri});
+                        emit(OpKind::Coll, Part::ExposedComm, 0, ri);
                     }
                 }
             } else {
                 for (int k = 0; k < nb; ++k)
-                    prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
-                                    coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(k), g_dp)});
+                    emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::DP, dp_gid, dp_seq++, dp, red, bucket_bytes(k), g_dp));
             }
         }
         // optimizer: world all-reduce of 3 doubles, AdamW, ZeRO-1 all-gather
         if (world > 1)
-            prog.push_back({OpKind::Coll, Part::ExposedComm, 0,
-                            coll(GroupKind::World, 0, 0, world, Collective::AllReduce, 24.0, g_world)});
+            emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::World, 0, 0, world, Collective::AllReduce, 24.0, g_world));
         compute(optimizer_time(P, w.zero ? dp : 1, static_cast<int>(sw.layers.size()), R) * c, Part::Optimizer);
         if (w.zero && dp > 1) {
             std::vector<int> ag(static_cast<std::size_t>(nb));
             for (int k = 0; k < nb; ++k) {
                 ag[static_cast<std::size_t>(k)] = coll(GroupKind::DP, dp_gid, dp_seq++, dp, Collective::AllGather, bucket_bytes(k), g_dp);
-                prog.push_back({OpKind::CollStart, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]});
+                emit(OpKind::CollStart, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]);
             }
-            for (int k = 0; k < nb; ++k) prog.push_back({OpKind::Wait, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]});
+            for (int k = 0; k < nb; ++k) emit(OpKind::Wait, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]);
         }
     }
     return g;

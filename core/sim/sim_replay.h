@@ -27,12 +27,16 @@
 namespace ss::core {
 
 enum class OpKind : std::uint8_t { Compute, Coll, CollStart, Wait, Send, Recv };
+// The pipeline action an op belongs to (graph_from_spec sets it; the replay does not read it).
+enum class OpPass : std::uint8_t { None, Forward, Backward };
 
 struct SimOp {
     OpKind kind = OpKind::Compute;
     Part part = Part::Compute;  // Compute ops: the breakdown part they count in
     double dur_s = 0;           // Compute ops
     int ref = -1;               // Coll/CollStart/Wait: collective index; Send/Recv: message index
+    OpPass pass = OpPass::None;  // forward / backward of micro_batch, or neither (step start, sync, optimizer)
+    int micro_batch = -1;
 };
 
 struct CollInstance {
@@ -78,18 +82,12 @@ struct ReplayOptions {
 // arrivals than members) and on a deadlock (naming the blocked ranks and what they wait for).
 ReplayResult replay(const OpGraph& g, const ReplayOptions& opt = {});
 
-// The graph of one training step from the workload (models/trainer.h order): per micro-batch by
-// the GPipe / 1F1B schedule, forward and backward per layer with the Megatron tp all-reduces, pp
+// The graph of one training step from the workload (models/trainer.h order, from the same
+// scalescope_plan functions the trainer calls: models/plan/): per micro-batch by the GPipe / 1F1B
+// schedule, forward and backward per layer with the Megatron tp all-reduces, pp
 // send/recv, DP buckets started during the last micro-batch's backward (overlap) or after it,
 // ZeRO-1 reduce-scatter + all-gather, the world all-reduce of 3 doubles, the optimizer.
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
-
-// Pipeline schedule of one stage (models/schedule.h): true = forward, with the micro-batch.
-struct PipeStep {
-    bool forward = true;
-    int micro_batch = 0;
-};
-std::vector<PipeStep> pipe_schedule(bool gpipe, int stages, int stage, int micro_batches);
 
 // graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).
 SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt = {});

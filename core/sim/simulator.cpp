@@ -1,6 +1,8 @@
 #include "core/sim/simulator.h"
 
 #include "core/analysis/analysis.h"
+#include "models/plan/buckets.h"
+#include "models/plan/schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,10 +25,11 @@ namespace {
 
 constexpr double kF32 = 4.0;  // bytes per float32 value
 
-// Contiguous share of `units` owned by `stage` (models/schedule.h stage_units): later stages get
-// the extra units.
-std::pair<int, int> stage_units(int units, int stages, int stage) {
-    return {units * stage / stages, units * (stage + 1) / stages};
+// Elements the tensors of a layer take in the trainer's flat parameter buffer (each padded).
+double flat_elems(std::initializer_list<double> tensors) {
+    double n = 0;
+    for (double t : tensors) n += static_cast<double>(models::padded_elems(static_cast<std::size_t>(std::llround(t))));
+    return n;
 }
 
 // ---- GPT (docs/SPEC.md "GPT architecture"; FLOPs as the traced backend counts them:
@@ -39,6 +42,7 @@ LayerWork gpt_embedding(double N, double d, double V, double S) {
     L.fwd_kernels = 2;  // copy of the batch + embedding
     L.bwd_kernels = 1;
     L.params = (V + S) * d;
+    L.flat_elems = flat_elems({V * d, S * d});  // wte, wpe
     return L;
 }
 
@@ -59,6 +63,9 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t) {
     L.fwd_kernels = 12;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds
     L.bwd_kernels = 12;
     L.params = 12 * d * d / t + 7 * d / t + 6 * d;  // split: qkv, proj, fc, fc proj (+ qkv/fc biases)
+    // ln1 w b, qkv w b, proj w b, ln2 w b, fc w b, fc proj w b (models/gpt.cpp order)
+    L.flat_elems = flat_elems({d, d, 3 * d * d / t, 3 * d / t, d * d / t, d, d, d, 4 * d * d / t, 4 * d / t,
+                               4 * d * d / t, d});
     if (t > 1) {
         L.tp_fwd_ar = 2;  // g after attention projection and after fc projection
         L.tp_bwd_ar = 2;  // f before each column-parallel layer's input gradient leaves the block
@@ -83,6 +90,7 @@ LayerWork gpt_head(double N, double d, double V) {
     L.fwd_kernels = 3;
     L.bwd_kernels = 3;
     L.params = 2 * d + V * d;
+    L.flat_elems = flat_elems({d, d, V * d});  // lnf w b, lm_head
     L.act_bytes = kF32 * (N * V + 2 * N * d);
     return L;
 }
@@ -108,7 +116,7 @@ Workload build_workload(const ExperimentSpec& spec) {
     w.gpipe = par.schedule == "gpipe";
     w.zero = par.dp > 1 ? par.zero : 0;
     w.overlap = par.overlap;
-    w.bucket_bytes = par.bucket_mb * 1048576.0;
+    w.bucket_elems = models::bucket_elems_for_mb(par.bucket_mb);
     w.blas_threads = spec.backend.blas_threads;
     w.samples_per_step = spec.training.global_batch;
     w.model_params = static_cast<double>(param_count(spec.model));
@@ -124,7 +132,7 @@ Workload build_workload(const ExperimentSpec& spec) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
             if (st == 0) sw.layers.push_back(gpt_embedding(N, d, V, s));
-            auto [lo, hi] = stage_units(m.layers, par.pp, st);
+            const auto [lo, hi] = models::stage_units(m.layers, par.pp, st);
             for (int l = lo; l < hi; ++l) sw.layers.push_back(gpt_block(l, b, s, d, h, t));
             if (st == par.pp - 1) sw.layers.push_back(gpt_head(N, d, V));
             sw.in_bytes = st > 0 ? N * d * kF32 : 0;
@@ -136,13 +144,16 @@ Workload build_workload(const ExperimentSpec& spec) {
         widths.insert(widths.end(), m.hidden.begin(), m.hidden.end());
         widths.push_back(m.classes);
         const int nlin = static_cast<int>(widths.size()) - 1;
-        const int blocks = (nlin + 1) / 2;
+        const int blocks = models::mlp_pair_blocks(nlin);
+        if (par.pp > blocks)
+            throw SimError("parallel.pp=" + std::to_string(par.pp) + " exceeds the " + std::to_string(blocks) +
+                           " pipeline blocks of the MLP (pairs of linear layers), as the worker does");
         w.tokens_per_step = w.samples_per_step;
         w.model_flops_per_step = 6 * w.model_params * w.samples_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
-            auto [lo, hi] = stage_units(blocks, par.pp, st);
+            const auto [lo, hi] = models::stage_units(blocks, par.pp, st);
             for (int i = 2 * lo; i < std::min(nlin, 2 * hi); ++i) {
                 const bool paired = (i / 2) * 2 + 1 < nlin;  // its block has two layers
                 const bool column = paired && i % 2 == 0, row = paired && i % 2 == 1;
@@ -160,6 +171,7 @@ Workload build_workload(const ExperimentSpec& spec) {
                 L.fwd_kernels = 2;
                 L.bwd_kernels = 3;  // zero dx, linear backward, activation backward
                 L.params = in_l * out_l + out_l + (row ? out - out_l : 0);
+                L.flat_elems = flat_elems({in_l * out_l, out_l + (row ? out - out_l : 0)});
                 if (t > 1 && row) {
                     L.tp_fwd_ar = 1;
                     L.tp_fwd_bytes = b * out * kF32;
@@ -178,7 +190,10 @@ Workload build_workload(const ExperimentSpec& spec) {
     }
     for (StageWork& sw : w.stages) {
         sw.loads_data = sw.stage == 0 || sw.stage == par.pp - 1;
-        for (const auto& L : sw.layers) sw.params += L.params;
+        for (const auto& L : sw.layers) {
+            sw.params += L.params;
+            sw.flat_elems += L.flat_elems;
+        }
     }
     return w;
 }
@@ -245,7 +260,8 @@ MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
         m.optimizer = 2 * P * kF32 / (w.zero ? w.dp : 1);
         m.buffers = w.zero ? P * kF32 / w.dp : 0;
         // Activations: GPipe keeps all m micro-batches; 1F1B at most p − s on stage s.
-        const int slots = w.gpipe ? w.micro_batches : std::min(w.micro_batches, w.pp - sw.stage);
+        const int slots = models::max_in_flight(models::pipeline_schedule(
+            w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB, w.pp, sw.stage, w.micro_batches));
         double act = 0;
         for (const auto& L : sw.layers) act += L.act_bytes;
         m.activations = act * slots;
@@ -332,12 +348,15 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         const StageWork& sw = w.stages[i];
         if (w.dp > 1) {
             const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
-            // Buckets cut from the end of the stage's flat parameters (models/buckets.h), each ready
-            // once the last micro-batch's backward has passed the layer holding its first
-            // parameter; with overlap started non-blocking (calibrated apart) and reduced one after
-            // the other, only hw.overlap of each moving in the background (the rest at the waits).
-            const double P = sw.params, bp = w.bucket_bytes / kF32;
-            const int nb = std::max(1, static_cast<int>(std::ceil(P / bp)));
+            // Buckets cut from the end of the stage's flat parameters (the trainer's plan,
+            // models/plan/buckets.h), each ready once the last micro-batch's backward has passed
+            // the layer holding its first parameter; with overlap started non-blocking (calibrated
+            // apart) and reduced one after the other, only hw.overlap of each moving in the
+            // background (the rest at the waits).
+            const double P = sw.flat_elems;
+            const std::size_t flat = static_cast<std::size_t>(std::llround(std::max(0.0, P)));
+            const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
+            const double bp = nb == 0 ? 0.0 : static_cast<double>(models::bucket_range(flat, w.bucket_elems, 0).size());
             // Every bucket but the last (the start of the parameters) has bp parameters.
             const double full = collective_time(hw, red, g_dp, bp * kF32, w.overlap) * c;
             const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * kF32) * c : 0;
@@ -346,21 +365,22 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             double chain = 0, rest = 0, done = 0;  // s after the start of the last micro-batch's backward
             std::size_t li = sw.layers.size();     // layers passed so far: li .. end
             double lo = P;                         // first parameter of layer li
-            for (int k = 0; k < nb; ++k) {
-                const double begin = std::max(0.0, P - (k + 1) * bp);
-                const double bytes = (P - k * bp - begin) * kF32;
+            for (std::size_t k = 0; k < nb; ++k) {
+                const models::Bucket bk = models::bucket_range(flat, w.bucket_elems, k);
+                const double begin = static_cast<double>(bk.begin);
+                const double bytes = static_cast<double>(bk.size()) * kF32;
                 const bool partial = bytes < bp * kF32;  // the last bucket, when P is not a multiple of bp
                 const double cost = partial ? collective_time(hw, red, g_dp, bytes, w.overlap) * c : full;
                 dp_total[i] += cost;
                 if (w.zero) ag_s[i] += partial ? collective_time(hw, Collective::AllGather, g_dp, bytes) * c : full_ag;
                 if (!w.overlap) continue;
                 // pass the layers that lie wholly after the bucket's first parameter, then the one holding it
-                while (li > 0 && lo - sw.layers[li - 1].params + 1e-9 > begin) {
-                    lo -= sw.layers[li - 1].params;
+                while (li > 0 && lo - sw.layers[li - 1].flat_elems + 1e-9 > begin) {
+                    lo -= sw.layers[li - 1].flat_elems;
                     done += lb[--li];
                 }
                 if (li > 0 && begin < lo) {
-                    lo -= sw.layers[li - 1].params;
+                    lo -= sw.layers[li - 1].flat_elems;
                     done += lb[--li];
                 }
                 chain = std::max(chain, done) + f * cost;

@@ -50,6 +50,8 @@ struct LayerWork {
     double fwd_bytes = 0, bwd_bytes = 0;   // element-wise traffic (B)
     int fwd_kernels = 0, bwd_kernels = 0;  // kernels (calls) per micro-batch
     double params = 0;                     // parameters held by this rank
+    double flat_elems = 0;                 // its share of the trainer's flat parameter buffer: every
+                                           // tensor padded (models/plan/buckets.h padded_elems)
     int tp_fwd_ar = 0, tp_bwd_ar = 0;      // tensor-parallel all-reduces (Megatron g / f)
     double tp_fwd_bytes = 0, tp_bwd_bytes = 0;  // bytes of each of them
     double act_bytes = 0;                  // activations kept for backward (B)
@@ -60,6 +62,7 @@ struct StageWork {
     int stage = 0;
     std::vector<LayerWork> layers;  // forward order
     double params = 0;              // parameters on one rank of this stage
+    double flat_elems = 0;          // the stage's flat parameter buffer (padded), what buckets cut
     double in_bytes = 0;            // activation received per micro-batch (0 on stage 0)
     double out_bytes = 0;           // activation sent per micro-batch (0 on the last stage)
     bool loads_data = false;        // first or last stage
@@ -71,7 +74,7 @@ struct Workload {
     bool gpipe = false;
     int zero = 0;
     bool overlap = true;
-    double bucket_bytes = 4.0 * 1048576;
+    std::size_t bucket_elems = 1048576;  // float32 elements per DP bucket (models/plan/buckets.h; 0 = one bucket)
     int blas_threads = 1;
     std::vector<StageWork> stages;
     double model_params = 0;          // N, whole model

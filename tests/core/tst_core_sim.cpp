@@ -9,9 +9,13 @@
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/simulator.h"
+#include "models/plan/schedule.h"
 
 using namespace ss::core;
 using ss::traces::Collective;
+using ss::models::PipeAction;
+using ss::models::PipeSchedule;
+using ss::models::pipeline_schedule;
 using ss::traces::GroupKind;
 
 namespace {
@@ -227,7 +231,7 @@ private slots:
     //   stage 1: F0 [1.5,2.5]  B0 [2.5,4.5]  F1 [5,6]  B1 [6,8]
     // (a message leaves once both sides have posted: recv a1 at 4.5 → 5.0; recv g1 at 8 → 8.5)
     void replayTwoStagePipelineHandDrawn() {
-        QCOMPARE(pipe_schedule(false, 2, 0, 2).size(), 4u);
+        QCOMPARE(pipeline_schedule(PipeSchedule::OneFOneB, 2, 0, 2).size(), 4u);
         OpGraph g;
         g.msgs = {{0, 1, 0, 0.5}, {0, 1, 0, 0.5}, {1, 0, 0, 0.5}, {1, 0, 0, 0.5}};  // a0 a1 g0 g1
         auto C = [](double d) { return SimOp{OpKind::Compute, Part::Compute, d, -1}; };
@@ -236,8 +240,8 @@ private slots:
         // Programs generated from the 1F1B order of each stage
         for (int stage = 0; stage < 2; ++stage) {
             std::vector<SimOp> prog;
-            for (const PipeStep& ps : pipe_schedule(false, 2, stage, 2)) {
-                if (ps.forward) {
+            for (const PipeAction& ps : pipeline_schedule(PipeSchedule::OneFOneB, 2, stage, 2)) {
+                if (ps.kind == PipeAction::Forward) {
                     if (stage == 1) prog.push_back(R(ps.micro_batch));
                     prog.push_back(C(1));
                     if (stage == 0) prog.push_back(S(ps.micro_batch));
@@ -291,6 +295,21 @@ private slots:
         QCOMPARE(replay(a).step_s, 3.0);  // 1 + max(2, 1.5)
         a.colls[0].cost_s = 2.5;
         QCOMPARE(replay(a).step_s, 3.5);  // 1 + 2.5
+    }
+
+    void mlpStagesFollowTheTrainersPairs() {
+        // hidden [64, 64]: 3 linear layers in 2 Megatron pairs; the worker refuses pp=3, so does the
+        // simulator (it used to model an empty stage).
+        ExperimentSpec s = mlp_spec(1, 1, 2, 2);
+        s.model.hidden = {64, 64};
+        QCOMPARE(build_workload(s).stages[1].layers.size(), std::size_t(1));
+        s.parallel.pp = 3;
+        try {
+            build_workload(s);
+            QFAIL("expected an error");
+        } catch (const SimError& e) {
+            EXPECT_CONTAINS(e.what(), "parallel.pp=3");
+        }
     }
 
     void replayDeadlockIsNamed() {

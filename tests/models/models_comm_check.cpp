@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "models/comm.h"
-#include "models/layout.h"
+#include "models/plan/layout.h"
 
 using namespace ss::models;
 

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "kernels/backend.h"
-#include "models/buckets.h"
+#include "models/plan/buckets.h"
 #include "models/comm.h"
-#include "models/layout.h"
+#include "models/plan/layout.h"
 #include "models/params.h"
 #include "models/sampling.h"
-#include "models/schedule.h"
+#include "models/plan/schedule.h"
 #include "models/stage.h"
 #include "models/trainer.h"
 
@@ -184,6 +184,36 @@ private slots:
         QCOMPARE(stage_units(6, 4, 3).begin, 4);
         QCOMPARE(stage_units(6, 4, 3).end, 6);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, stage_units(1, 2, 0));
+    }
+
+    void planNeighboursGroupsAndReadyBuckets() {
+        // Pipeline neighbours: forward receives from the stage before and sends to the one after.
+        QCOMPARE(pipe_peers(PipeAction::Forward, 3, 1).recv_from, 0);
+        QCOMPARE(pipe_peers(PipeAction::Forward, 3, 1).send_to, 2);
+        QCOMPARE(pipe_peers(PipeAction::Backward, 3, 1).recv_from, 2);
+        QCOMPARE(pipe_peers(PipeAction::Backward, 3, 1).send_to, 0);
+        QCOMPARE(pipe_peers(PipeAction::Forward, 3, 0).recv_from, -1);
+        QCOMPARE(pipe_peers(PipeAction::Backward, 3, 2).recv_from, -1);
+        QCOMPARE(pipe_peers(PipeAction::Forward, 1, 0).send_to, -1);
+        // Group members (dp2 x tp2 x pp2, models/LAYOUT.md table): rank 5 = (pp 1, dp 0, tp 1).
+        const Layout l{2, 2, 2};
+        QCOMPARE(group_member(5, Axis::Tp, 0, l), 4);
+        QCOMPARE(group_member(5, Axis::Dp, 1, l), 7);
+        QCOMPARE(group_member(5, Axis::Pp, 0, l), 1);
+        QCOMPARE(mlp_pair_blocks(3), 2);
+        QCOMPARE(mlp_pair_blocks(4), 2);
+        // Buckets [6,10) [2,6) [0,2): backward past element 5 completes only the first.
+        const auto b = bucket_ranges(10, 4);
+        QCOMPARE(b.size(), std::size_t(3));
+        QVERIFY(b[0].counts.empty());
+        QCOMPARE(buckets_ready(b, 0, 5), std::size_t(1));
+        QCOMPARE(buckets_ready(b, 1, 2), std::size_t(2));
+        QCOMPARE(buckets_ready(b, 2, 0), std::size_t(3));
+        QCOMPARE(bucket_count(10, 4), std::size_t(3));
+        QCOMPARE(bucket_count(0, 4), std::size_t(0));
+        QCOMPARE(bucket_count(10, 0), std::size_t(1));
+        QCOMPARE(bucket_range(10, 4, 2).begin, std::size_t(0));
+        QCOMPARE(bucket_range(10, 4, 2).end, std::size_t(2));
     }
 
     void dataOrderIsAFunctionOfSeedAndStep() {

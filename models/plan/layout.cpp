@@ -1,4 +1,4 @@
-#include "models/layout.h"
+#include "models/plan/layout.h"
 
 #include <stdexcept>
 
@@ -36,6 +36,22 @@ SplitKey tp_split(int r, const Layout& l) {
 SplitKey pp_split(int r, const Layout& l) {
     const Coord c = coord_of(r, l);
     return {c.dp * l.tp + c.tp, c.pp};
+}
+
+int group_member(int r, Axis axis, int index, const Layout& l) {
+    Coord c = coord_of(r, l);
+    switch (axis) {
+        case Axis::Dp:
+            c.dp = index;
+            break;
+        case Axis::Tp:
+            c.tp = index;
+            break;
+        case Axis::Pp:
+            c.pp = index;
+            break;
+    }
+    return rank_of(c, l);
 }
 
 std::string to_string(const Layout& l) {

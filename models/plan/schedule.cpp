@@ -1,4 +1,4 @@
-#include "models/schedule.h"
+#include "models/plan/schedule.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -11,7 +11,9 @@ PipeSchedule parse_pipe_schedule(const std::string& name) {
     throw std::invalid_argument("unknown pipeline schedule '" + name + "' (gpipe | 1f1b)");
 }
 
-const char* to_string(PipeSchedule s) { return s == PipeSchedule::GPipe ? "gpipe" : "1f1b"; }
+const char* to_string(PipeSchedule s) {
+    return s == PipeSchedule::GPipe ? "gpipe" : "1f1b";
+}
 
 std::vector<PipeAction> pipeline_schedule(PipeSchedule schedule, int stages, int stage,
                                           int micro_batches) {
@@ -36,6 +38,14 @@ std::vector<PipeAction> pipeline_schedule(PipeSchedule schedule, int stages, int
     }
     while (b < m) out.push_back({PipeAction::Backward, b++});
     return out;
+}
+
+PipePeers pipe_peers(PipeAction::Kind kind, int stages, int stage) {
+    if (stages <= 0 || stage < 0 || stage >= stages)
+        throw std::invalid_argument("pipe_peers: stage " + std::to_string(stage) + " of " +
+                                    std::to_string(stages));
+    const int before = stage > 0 ? stage - 1 : -1, after = stage + 1 < stages ? stage + 1 : -1;
+    return kind == PipeAction::Forward ? PipePeers{before, after} : PipePeers{after, before};
 }
 
 int max_in_flight(const std::vector<PipeAction>& actions) {
@@ -63,6 +73,10 @@ UnitRange stage_units(int units, int stages, int stage) {
                                     std::to_string(stages) + " pipeline stages");
     return {static_cast<int>(static_cast<long long>(units) * stage / stages),
             static_cast<int>(static_cast<long long>(units) * (stage + 1) / stages)};
+}
+
+int mlp_pair_blocks(int linear_layers) {
+    return (linear_layers + 1) / 2;
 }
 
 }  // namespace ss::models

@@ -1,3 +1,5 @@
+// Part of scalescope_plan (models/plan/README.md): pure functions, no MPI, no kernels.
+//
 // The parallel layout of a run and THE rank mapping (models/LAYOUT.md explains it with a table).
 //
 //   world = dp x tp x pp, and for a world rank r:
@@ -45,6 +47,12 @@ struct SplitKey {
 SplitKey dp_split(int world_rank, const Layout& layout);
 SplitKey tp_split(int world_rank, const Layout& layout);
 SplitKey pp_split(int world_rank, const Layout& layout);
+
+// The world rank of member `index` of `world_rank`'s group along `axis` (the group's members are
+// ordered by their coordinate on that axis). Member 0 is the group's lowest world rank, the id a
+// trace gives the group (traces/SCHEMA.md, events.group_id). Throws std::out_of_range like rank_of.
+enum class Axis { Dp, Tp, Pp };
+int group_member(int world_rank, Axis axis, int index, const Layout& layout);
 
 // "dp2xtp2xpp1"-style name used in messages.
 std::string to_string(const Layout& layout);

@@ -1,3 +1,5 @@
+// Part of scalescope_plan (models/plan/README.md): pure functions, no MPI, no kernels.
+//
 // Pipeline schedules as pure functions (DESIGN.md, "Parallel layouts", PP).
 //
 // GPipe: every stage runs the forward of all m micro-batches, then their backwards (in order
@@ -33,6 +35,16 @@ struct PipeAction {
 std::vector<PipeAction> pipeline_schedule(PipeSchedule schedule, int stages, int stage,
                                           int micro_batches);
 
+// The pipeline neighbours of one action of `stage`: the stage its input comes from (a forward
+// receives the activation from stage - 1, a backward the gradient from stage + 1) and the stage
+// its output goes to (forward: stage + 1, backward: stage - 1); -1 where there is none (the first
+// and last stages). The receive comes first (blocking), the send is posted after the compute.
+struct PipePeers {
+    int recv_from = -1;
+    int send_to = -1;
+};
+PipePeers pipe_peers(PipeAction::Kind kind, int stages, int stage);
+
 // The most micro-batches forwarded but not yet backwarded at any point of the stage's schedule:
 // the number of activation slots the stage needs (micro-batch mb uses slot mb % slots).
 int max_in_flight(const std::vector<PipeAction>& actions);
@@ -48,5 +60,9 @@ struct UnitRange {
     int end = 0;
 };
 UnitRange stage_units(int units, int stages, int stage);
+
+// The pipeline units of an MLP with `linear_layers` linear layers: Megatron pairs (0,1), (2,3), ...
+// and an odd last layer on its own, i.e. ceil(linear_layers / 2) (models/LAYOUT.md).
+int mlp_pair_blocks(int linear_layers);
 
 }  // namespace ss::models
