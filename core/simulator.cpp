@@ -1,6 +1,7 @@
 #include "core/simulator.h"
 
 #include "core/analysis.h"
+#include "kernels/perf.h"
 
 #include <algorithm>
 #include <cmath>
@@ -118,8 +119,7 @@ Workload build_workload(const ExperimentSpec& spec) {
         const ModelSpec& m = spec.model;
         const double s = m.seq_len, d = m.d_model, h = m.heads, V = m.vocab, N = b * s;
         w.tokens_per_step = w.samples_per_step * s;
-        // 6·N·tokens + attention 12·L·d·s per token (DESIGN.md "Formulas").
-        w.model_flops_per_step = 6 * w.model_params * w.tokens_per_step + 12.0 * m.layers * d * s * w.tokens_per_step;
+        w.model_flops_per_step = kernels::model_flops_per_token(w.model_params, m.layers, d, s) * w.tokens_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
@@ -138,7 +138,7 @@ Workload build_workload(const ExperimentSpec& spec) {
         const int nlin = static_cast<int>(widths.size()) - 1;
         const int blocks = (nlin + 1) / 2;
         w.tokens_per_step = w.samples_per_step;
-        w.model_flops_per_step = 6 * w.model_params * w.samples_per_step;
+        w.model_flops_per_step = kernels::model_flops_per_token(w.model_params) * w.samples_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;

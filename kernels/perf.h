@@ -4,6 +4,16 @@
 
 namespace ss::kernels {
 
+// Model FLOPs per token, the MFU numerator (DESIGN.md "Formulas"; PaLM appendix B, llm.c
+// gpt2_estimate_mfu): 6·N for the forward and backward matrix products of N parameters, plus
+// 12·L·d·s for causal attention (QKᵀ and PV, forward and backward) over L blocks of width d with
+// a context of s tokens. A model without attention (an MLP: one sample = one "token") passes
+// attention_layers = 0.
+constexpr double model_flops_per_token(double params, double attention_layers = 0, double d_model = 0,
+                                       double seq_len = 0) {
+    return 6.0 * params + 12.0 * attention_layers * d_model * seq_len;
+}
+
 // Measures the sustained single-precision GEMM rate in FLOP/s (not GFLOP/s) of
 // C(m,n) = A(m,k) @ B(k,n) through kernels::sgemm, at the current set_blas_threads() setting.
 // One untimed warm-up call, then repeats for at least `seconds` of wall time (and at least 3
