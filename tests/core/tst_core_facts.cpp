@@ -32,6 +32,13 @@ bool near(double a, double b, double rel = 1e-9) {
 #define EXPECT_NEAR(a, b, rel) \
     QVERIFY2(near((a), (b), (rel)), qPrintable(QStringLiteral("%1 != %2").arg((a), 0, 'g', 12).arg((b), 0, 'g', 12)))
 
+// A spec from its model preset and global batch, the rest default (what the What-if page starts from).
+ExperimentSpec preset_spec(const std::string& kind, const std::string& preset, int global_batch) {
+    return parse_spec(nlohmann::json{{"model", {{"kind", kind}, {"preset", preset}}},
+                                     {"training", {{"global_batch", global_batch}}}})
+        .spec;
+}
+
 }  // namespace
 
 class TestCoreFacts : public QObject {
@@ -76,13 +83,16 @@ private slots:
     // nccl-tests' bus-bandwidth factors, one table for the analysis and calibrate.
     void busbwFactors() {
         QCOMPARE(busbw_factor(Collective::AllReduce, 8), 2.0 * 7 / 8);
+        QCOMPARE(busbw_factor(Collective::AllReduce, 2), 1.0);
         QCOMPARE(busbw_factor(Collective::AllReduce, 1), 0.0);
         QCOMPARE(busbw_factor(Collective::ReduceScatter, 4), 0.75);
         QCOMPARE(busbw_factor(Collective::AllGather, 4), 0.75);
         QCOMPARE(busbw_factor(Collective::AllToAll, 16), 15.0 / 16);
         QCOMPARE(busbw_factor(Collective::Broadcast, 8), 1.0);
         QCOMPARE(busbw_factor(Collective::Broadcast, 1), 1.0);
+        QCOMPARE(busbw_factor(Collective::Reduce, 8), 1.0);
         QCOMPARE(busbw_factor(Collective::Send, 2), 1.0);
+        QCOMPARE(busbw_factor(Collective::Recv, 2), 1.0);
         QCOMPARE(busbw_factor(Collective::Barrier, 8), 0.0);
         QCOMPARE(busbw_factor(Collective::None, 8), 0.0);
         for (int p : {2, 3, 4, 8}) {
@@ -165,23 +175,13 @@ private slots:
 
     // The simulator counts a step's model FLOPs with that formula.
     void simulatorModelFlops() {
-        ExperimentSpec s;
-        s.name = "t";
-        s.model = model_preset("gpt", "tiny");
-        s.model.kind = "gpt";
-        s.data.path = "/nonexistent";
-        s.training.global_batch = 8;
+        const ExperimentSpec s = preset_spec("gpt", "tiny", 8);
         const Workload w = build_workload(s);
         const double n = static_cast<double>(param_count(s.model));
         const double tokens = 8.0 * s.model.seq_len;
         QCOMPARE(w.model_flops_per_step,
                  (6 * n + 12.0 * s.model.layers * s.model.d_model * s.model.seq_len) * tokens);
-        ExperimentSpec m;
-        m.name = "m";
-        m.model = model_preset("mlp", "default");
-        m.model.kind = "mlp";
-        m.data.path = "/nonexistent";
-        m.training.global_batch = 64;
+        const ExperimentSpec m = preset_spec("mlp", "default", 64);
         const Workload wm = build_workload(m);
         QCOMPARE(wm.model_flops_per_step, 6 * static_cast<double>(param_count(m.model)) * 64);
     }
