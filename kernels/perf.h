@@ -4,6 +4,8 @@
 
 namespace ss::kernels {
 
+// The MFU numerator (model FLOPs per token) is models/plan/flops.h.
+
 // Measures the sustained single-precision GEMM rate in FLOP/s (not GFLOP/s) of
 // C(m,n) = A(m,k) @ B(k,n) through kernels::sgemm, at the current set_blas_threads() setting.
 // One untimed warm-up call, then repeats for at least `seconds` of wall time (and at least 3

@@ -28,7 +28,7 @@ using ApiRecord = CUpti_ActivityAPI;           // CUPTI_ACTIVITY_KIND_RUNTIME
 #endif
 
 // Lane of the CUDA runtime API calls of a rank (device work goes to kCudaStreamBase + stream).
-inline constexpr std::int32_t kCudaApiLane = 15;
+inline constexpr std::int32_t kCudaApiLane = traces::lanes::kCudaApi;
 
 // GPU (CUPTI) timestamps -> host CLOCK_MONOTONIC ns, linear through two pairs sampled at the same
 // moment on both clocks (cuptiGetTimestamp, now_ns) at the start and at a later flush.

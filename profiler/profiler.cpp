@@ -11,17 +11,6 @@ namespace ss::profiler {
 std::atomic<Profiler*> Profiler::current_{nullptr};
 std::atomic<std::uint64_t> Profiler::next_generation_{1};
 
-const char* lanes::name(std::int32_t lane) {
-    switch (lane) {
-        case kSteps: return "steps";
-        case kPhases: return "phases";
-        case kCompute: return "compute";
-        case kComm: return "comm";
-        case kHost: return "host";
-        default: return nullptr;
-    }
-}
-
 SpanBuffer::SpanBuffer(std::size_t capacity)
     : capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 16))),
       mask_(capacity_ - 1),

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "profiler/clock.h"
+#include "traces/lanes.h"
 #include "traces/types.h"
 
 namespace ss::traces {
@@ -32,16 +33,8 @@ using traces::Collective;
 using traces::EventKind;
 using traces::GroupKind;
 
-// Lanes of a CPU rank's timeline. CUDA streams use kCudaStreamBase + stream id.
-namespace lanes {
-inline constexpr std::int32_t kSteps = 0;    // one span per training step
-inline constexpr std::int32_t kPhases = 1;   // forward / backward / optimizer, micro-batches
-inline constexpr std::int32_t kCompute = 2;  // kernels
-inline constexpr std::int32_t kComm = 3;     // communication (issue to completion)
-inline constexpr std::int32_t kHost = 4;     // data loading and other host work
-inline constexpr std::int32_t kCudaStreamBase = 16;
-const char* name(std::int32_t lane);  // "steps", "phases", ...; streams: nullptr
-}  // namespace lanes
+// Lanes of a rank's timeline (traces/lanes.h). CUDA streams use kCudaStreamBase + stream id.
+namespace lanes = traces::lanes;
 
 // One recorded span: plain data. `name` must point to storage that outlives the profiler
 // (a string literal, or a string from Profiler::persistent_name).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "traces/median.h"
+
 namespace ss::traces {
 
 DurationSummary summarize_durations(std::vector<std::int64_t>& d) {
@@ -15,13 +17,7 @@ DurationSummary summarize_durations(std::vector<std::int64_t>& d) {
     auto [mn, mx] = std::minmax_element(d.begin(), d.end());
     s.min_ns = *mn;
     s.max_ns = *mx;
-    // Median: lower middle and upper middle (equal for odd n).
-    const size_t hi = n / 2, lo = (n - 1) / 2;
-    std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(hi), d.end());
-    const std::int64_t upper = d[hi];
-    std::int64_t lower = upper;
-    if (lo != hi) lower = *std::max_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(hi));
-    s.median_ns = (static_cast<double>(lower) + static_cast<double>(upper)) / 2.0;
+    s.median_ns = median_in_place(d);
     // p95, nearest rank: the k-th smallest with k = ceil(0.95 n), i.e. index k - 1.
     const size_t k = (95 * n + 99) / 100;
     std::nth_element(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(k - 1), d.end());

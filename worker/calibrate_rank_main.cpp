@@ -27,6 +27,7 @@
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/comm.h"
+#include "traces/median.h"
 
 using nlohmann::json;
 using ss::models::Comm;
@@ -204,10 +205,7 @@ json measure_overlap(Comm& comm, long long bytes) {
         both.push_back(t_both);
         ovl.push_back(std::clamp(1.0 - (t_both - t_cpu) / t_pure, 0.0, 1.0));
     }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
+    using ss::traces::median;
     return {{"fraction", median(ovl)}, {"bytes", bytes}, {"pure_s", median(pure)}, {"compute_s", median(cpu)},
             {"overlapped_s", median(both)}, {"trials", ovl},
             {"method", "osu_iallreduce: 1 - (t(iallreduce + compute + wait) - t(compute)) / t(allreduce), compute "

@@ -19,6 +19,8 @@
 
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
+#include "models/plan/flops.h"
+#include "traces/median.h"
 
 namespace sk = ss::kernels;
 
@@ -84,8 +86,7 @@ double time_call(double seconds, const std::function<void()>& fn) {
         fn();
         t.push_back(std::chrono::duration<double>(clock::now() - a).count());
     } while (t.size() < 3 || std::chrono::duration<double>(clock::now() - start).count() < seconds);
-    std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-    return t[t.size() / 2];
+    return ss::traces::median(std::move(t));
 }
 
 std::vector<float> filled(std::size_t n, float lo, float hi) {
@@ -291,7 +292,7 @@ int main(int argc, char** argv) {
                                    inp.data(), ln1w.data(), m1.data(), r1.data(), N, C);
         };
         const double t = time_call(o.seconds, step);
-        const double flops = 6.0 * 12.0 * double(C) * C * N + 12.0 * double(C) * T * N;
+        const double flops = ss::models::model_flops_per_token(12.0 * double(C) * C, 1, C, T) * N;
         std::printf(
             "\ntransformer block fwd+bwd (B=%d T=%d C=%d NH=%d): %.2f ms, %.2f GFLOP/s model "
             "FLOPs, "

@@ -24,11 +24,13 @@
 #include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
+#include "models/plan/flops.h"
 #include "models/comm.h"
 #include "models/data.h"
 #include "models/sources.h"
 #include "models/stage.h"
 #include "models/trainer.h"
+#include "traces/median.h"
 
 using namespace ss::models;
 
@@ -44,11 +46,7 @@ GptConfig small_config() {
     return g;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using ss::traces::median;
 
 struct Timing {
     double step_median_s = 0;
@@ -129,7 +127,7 @@ int main(int argc, char** argv) {
 
     const std::int64_t N = gpt_param_count(g);
     const double tokens = static_cast<double>(batch) * g.seq_len;
-    const double flops_per_token = 6.0 * static_cast<double>(N) + 12.0 * g.layers * g.d_model * g.seq_len;
+    const double flops_per_token = ss::models::model_flops_per_token(static_cast<double>(N), g.layers, g.d_model, g.seq_len);
     std::printf("GPT small: %d blocks, d_model %d, %d heads, context %d, %lld parameters; "
                 "global batch %d sequences = %.0f tokens/step; %d timed steps; 1 BLAS thread\n",
                 g.layers, g.d_model, g.heads, g.seq_len, static_cast<long long>(N), batch, tokens, steps);

@@ -23,17 +23,14 @@
 #include "models/trainer.h"
 #include "profiler/profiler.h"
 #include "profiler/traced_backend.h"
+#include "traces/median.h"
 
 using namespace ss;
 using namespace ss::models;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using ss::traces::median;
 
 GptConfig preset(const std::string& name) {
     GptConfig g;

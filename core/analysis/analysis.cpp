@@ -12,7 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/spec/spec.h"
+#include "models/plan/flops.h"
 #include "traces/aggregate.h"
+#include "traces/lanes.h"
+#include "traces/median.h"
 #include "traces/stats_keys.h"
 
 namespace ss::core {
@@ -49,26 +52,6 @@ std::int64_t total_length(const std::vector<Interval>& u) {
     std::int64_t t = 0;
     for (const auto& i : u) t += i.end - i.start;
     return t;
-}
-
-// ---- Bus bandwidth: nccl-tests factors (DESIGN.md "Formulas") ----
-
-double busbw_factor(Collective c, std::int64_t p) {
-    if (p < 1) p = 1;
-    const double pd = static_cast<double>(p);
-    switch (c) {
-        case Collective::AllReduce: return 2.0 * (pd - 1.0) / pd;
-        case Collective::ReduceScatter:
-        case Collective::AllGather:
-        case Collective::AllToAll: return (pd - 1.0) / pd;
-        case Collective::Broadcast:
-        case Collective::Reduce:
-        case Collective::Send:
-        case Collective::Recv: return 1.0;
-        case Collective::Barrier:
-        case Collective::None: return 0.0;
-    }
-    return 0.0;
 }
 
 // ---- Breakdown ----
@@ -327,7 +310,7 @@ std::vector<StragglerRow> stragglers(const std::vector<RankBreakdown>& ranks, do
         rows.push_back(s);
     }
     if (rows.empty()) return rows;
-    const double median = median_of(work);
+    const double median = traces::median(work);
     for (auto& r : rows) {
         r.vs_median = median > 0 ? r.work_ns / median - 1 : 0;
         r.straggler = rows.size() > 1 && r.vs_median > threshold;
@@ -614,11 +597,9 @@ void spec_throughput(const traces::RunInfo& run, Throughput& t, std::vector<std:
     const std::int64_t n = param_count(m);
     if (m.kind == "gpt" && m.seq_len > 0) {
         tokens_per_sample = m.seq_len;
-        // DESIGN.md "Formulas": 6·N per token, + attention 12·L·d·s per token.
-        flops_per_token = 6.0 * static_cast<double>(n) +
-                          12.0 * m.layers * static_cast<double>(m.d_model) * m.seq_len;
+        flops_per_token = models::model_flops_per_token(static_cast<double>(n), m.layers, m.d_model, m.seq_len);
     } else if (m.kind == "mlp") {
-        flops_per_token = 6.0 * static_cast<double>(n);  // one sample = one "token"
+        flops_per_token = models::model_flops_per_token(static_cast<double>(n));  // one sample = one "token"
     }
     if (m.kind == "gpt") t.tokens_per_step = t.samples_per_step * tokens_per_sample;
     if (n > 0 && flops_per_token > 0) {
@@ -640,7 +621,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     std::map<std::int32_t, RankData> data;
     std::set<std::pair<std::int32_t, std::int32_t>> compute_lanes;  // (rank, lane) of the rank's thread
     for (const auto& l : reader.lanes(run_id))
-        if (l.name == "compute") compute_lanes.insert({l.rank, l.lane});
+        if (l.name == traces::lanes::name(traces::lanes::kCompute)) compute_lanes.insert({l.rank, l.lane});
     reader.scan_events(run_id, [&](const Event& e) {
         RankData& rd = data[e.rank];
         if (e.kind == EventKind::Step) {
@@ -780,7 +761,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
                 rec[m.name].push_back(m.value);
         for (const char* name : {"tokens_per_s", "samples_per_s"})
             if (auto it = rec.find(name); it != rec.end() && !it->second.empty()) {
-                t.recorded_per_s = median_of(it->second);
+                t.recorded_per_s = traces::median(it->second);
                 t.recorded_metric = name;
                 break;
             }
@@ -846,13 +827,6 @@ RunStepTimes run_step_times(TraceReader& reader, RunId run_id, int warmup_steps)
     out.stats = step_time_stats(std::vector<std::int64_t>(
         out.times_ns.begin() + out.warmup_steps, out.times_ns.end()));
     return out;
-}
-
-double median_of(std::vector<double> v) {
-    if (v.empty()) return kNaN;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace ss::core

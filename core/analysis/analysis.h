@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/analysis/collective_cost.h"
 #include "traces/reader.h"
 #include "traces/types.h"
 
@@ -37,10 +38,7 @@ std::vector<Interval> union_of(std::vector<Interval> intervals);
 // Total length of a sorted disjoint set.
 std::int64_t total_length(const std::vector<Interval>& u);
 
-// ---- Bus bandwidth (DESIGN.md "Formulas", nccl-tests) ----
-// busbw = algbw * factor: all-reduce 2(p-1)/p; reduce-scatter, all-gather, all-to-all (p-1)/p;
-// broadcast, reduce, send, recv 1; barrier (and an unknown collective) 0 (no payload).
-double busbw_factor(traces::Collective c, std::int64_t p);
+// Bus bandwidth: busbw_factor in core/collective_cost.h.
 
 // ---- The breakdown of a step ----
 // Every instant of a step on a rank belongs to exactly one part; docs/ANALYSIS.md gives the
@@ -243,8 +241,5 @@ RunStepTimes run_step_times(traces::TraceReader& reader, traces::RunId run, int 
 // Peak FLOP/s per rank from a hardware file's JSON (`scalescope-cli calibrate`, docs/LAUNCH.md):
 // compute.sgemm_flops. < 0 when the document has none.
 double peak_flops_from_hardware_json(const std::string& json_text);
-
-// Median of the values (the mean of the middle two for an even count); NaN when empty.
-double median_of(std::vector<double> v);
 
 }  // namespace ss::core

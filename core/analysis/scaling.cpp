@@ -178,6 +178,9 @@ UslFit fit_usl(const std::vector<double>& p, const std::vector<double>& s, const
         try {
             f0 = std::clamp(amdahl_serial_fraction(p, s), 0.0, 1.0);
         } catch (const std::invalid_argument&) {
+            // Only a starting point: without an Amdahl fit the USL search starts at 0.05 (and the
+            // four other starts below); a USL fit that fails still throws, naming why.
+            f0 = 0.05;
         }
         starts = {{f0, 0.0}, {0.05, 1e-3}, {0.5, 0.05}, {0.01, 0.0}, {0.0, 1e-4}};
     }

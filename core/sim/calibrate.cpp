@@ -10,36 +10,20 @@
 namespace ss::core {
 
 namespace {
-bool known(const std::string& c) {
-    for (const char* k : kCalibratedCollectives)
-        if (c == k) return true;
-    return false;
-}
-void check(const std::string& collective, int p) {
-    if (!known(collective))
+traces::Collective checked(const std::string& collective, int p) {
+    const auto c = calibrated_collective(collective);
+    if (!c)
         throw std::invalid_argument("unknown collective '" + collective +
                                     "' (expected all_reduce, reduce_scatter, all_gather, broadcast, "
                                     "send_recv, iall_reduce or ireduce_scatter)");
     if (p < 1) throw std::invalid_argument(collective + ": group size " + std::to_string(p) + " < 1");
+    return *c;
 }
 }  // namespace
 
-double busbw_factor(const std::string& c, int p) {
-    check(c, p);
-    const double pd = p;
-    if (c == "all_reduce" || c == "iall_reduce") return 2.0 * (pd - 1) / pd;
-    if (c == "reduce_scatter" || c == "ireduce_scatter" || c == "all_gather") return (pd - 1) / pd;
-    return 1.0;  // broadcast, send/recv
-}
+double busbw_factor(const std::string& c, int p) { return busbw_factor(checked(c, p), p); }
 
-CostTerms cost_terms(const std::string& c, int p) {
-    check(c, p);
-    const double pd = p;
-    if (c == "all_reduce" || c == "iall_reduce") return {2.0 * (pd - 1), 2.0 * (pd - 1) / pd};
-    if (c == "reduce_scatter" || c == "ireduce_scatter" || c == "all_gather") return {pd - 1, (pd - 1) / pd};
-    if (c == "broadcast") return {std::ceil(std::log2(pd)), 1.0};
-    return {1.0, 1.0};
-}
+CostTerms cost_terms(const std::string& c, int p) { return cost_terms(checked(c, p), p, CollAlgo::Ring); }
 
 AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSample>& samples) {
     AlphaBeta f;
@@ -83,7 +67,7 @@ AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSampl
     for (const auto& s : samples) {
         if (s.collective != c) continue;
         const CostTerms t = cost_terms(c, s.p);
-        const double pred = t.a * alpha + t.b * static_cast<double>(s.bytes) * beta;
+        const double pred = cost_seconds(t, alpha, beta, static_cast<double>(s.bytes));
         sq += std::pow((pred - s.time_s) / s.time_s, 2);
     }
     f.rel_rms = std::sqrt(sq / f.samples);

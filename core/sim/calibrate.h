@@ -8,15 +8,9 @@
 //               contributes n/p), send/recv the message.
 //   time        seconds per call, the slowest rank's average over the timed iterations.
 //   algbw       n / time (bytes/s)
-//   busbw       algbw * factor: all-reduce 2(p-1)/p; reduce-scatter, all-gather (p-1)/p;
-//               broadcast, send/recv 1.
-//   cost model  T = a(p)*alpha + b(p)*n*beta, with (a, b):
-//                 all-reduce (ring)        (2(p-1),  2(p-1)/p)
-//                 reduce-scatter (ring)    (p-1,     (p-1)/p)
-//                 all-gather (ring)        (p-1,     (p-1)/p)
-//                 broadcast (tree/pipe)    (ceil(log2 p), 1)
-//                 send/recv (one way)      (1,       1)
-//               so that beta = 1 / (bus bandwidth) at large n and alpha is the per-step latency.
+//   busbw, cost model  core/collective_cost.h: busbw = algbw * factor; T = a(p)*alpha + b(p)*n*beta
+//               with the ring terms (a, b), so that beta = 1 / (bus bandwidth) at large n and alpha
+//               is the per-step latency.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +18,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/analysis/collective_cost.h"
 
 namespace ss::core {
 
@@ -42,13 +38,9 @@ struct CollectiveSample {
     int iterations = 0;
 };
 
-// nccl-tests bus bandwidth factor. Throws std::invalid_argument for an unknown collective or p < 1.
+// The cost model (core/collective_cost.h) by the names above: the bus-bandwidth factor and the
+// ring terms of the collective. Throw std::invalid_argument for an unknown name or p < 1.
 double busbw_factor(const std::string& collective, int p);
-
-struct CostTerms {
-    double a = 0;  // multiplies alpha
-    double b = 0;  // multiplies n * beta
-};
 CostTerms cost_terms(const std::string& collective, int p);
 
 struct AlphaBeta {

@@ -85,12 +85,6 @@ LinkCost link(const json& obj, const std::string& path, Problems& pr, bool requi
     return l;
 }
 
-int ceil_log2(int p) {
-    int k = 0;
-    while ((1 << k) < p) ++k;
-    return k;
-}
-
 }  // namespace
 
 Hardware parse_hardware(const json& doc, const std::string& origin) {
@@ -298,29 +292,9 @@ GroupPlacement place_group(const Hardware& hw, int p, int stride, int first) {
 
 namespace {
 
-// Ring/tree/RD formulas on one link.
+// The cost model's terms (core/collective_cost.h) on one link.
 double on_link(Collective c, int p, double n, const LinkCost& l, CollAlgo algo) {
-    if (p <= 1 && c != Collective::Send && c != Collective::Recv) return 0;
-    const double a = l.alpha_s, b = l.beta_s_per_byte;
-    const double pm1 = p - 1, lg = ceil_log2(p);
-    switch (c) {
-        case Collective::AllReduce:
-            if (algo == CollAlgo::RecursiveDoubling) return lg * (a + n * b);
-            if (algo == CollAlgo::Tree) return 2 * lg * a + 2 * n * b;
-            return 2 * pm1 * a + 2 * pm1 / p * n * b;
-        case Collective::ReduceScatter:
-        case Collective::AllGather:
-        case Collective::AllToAll:
-            if (algo == CollAlgo::RecursiveDoubling) return lg * a + pm1 / p * n * b;
-            return pm1 * a + pm1 / p * n * b;
-        case Collective::Broadcast:
-        case Collective::Reduce: return lg * a + n * b;
-        case Collective::Send:
-        case Collective::Recv: return a + n * b;
-        case Collective::Barrier: return lg * a;
-        case Collective::None: return 0;
-    }
-    return 0;
+    return cost_seconds(cost_terms(c, p, algo), l.alpha_s, l.beta_s_per_byte, n);
 }
 
 int fit_slot(Collective c) {

@@ -8,16 +8,10 @@
 // adds (devices per node, cores per node, links, algorithm). A calibrate file without "topology"
 // describes this machine: one node, its ranks' cores, the fitted α/β as the intra-node link.
 //
-// α-β formulas (DESIGN.md "Formulas"), n = bytes of the whole buffer, p = ranks in the group:
-//   all-reduce ring              2(p−1)α + 2(p−1)/p · nβ
-//   all-reduce recursive doubl.  ⌈log2 p⌉(α + nβ)
-//   all-reduce tree (double binary tree, NCCL): 2⌈log2 p⌉α + 2nβ   (reduce then broadcast, pipelined)
-//   reduce-scatter / all-gather  (p−1)α + (p−1)/p · nβ   (ring)
-//   broadcast / reduce           ⌈log2 p⌉α + nβ           (pipelined tree)
-//   send / recv                  α + nβ
-//   barrier                      ⌈log2 p⌉α
-//   hierarchical (k ranks per node on N nodes): intra reduce-scatter (k) + inter all-reduce of n/k
-//                                over N nodes + intra all-gather (k)
+// The α-β terms of every collective and algorithm: core/collective_cost.h. Here, on a group spanning
+// nodes, a flat algorithm waits on the slowest link at every step, and "hierarchical" (k ranks per
+// node on N nodes) is intra reduce-scatter (k) + inter all-reduce of n/k over N nodes + intra
+// all-gather (k).
 #pragma once
 
 #include <array>
@@ -28,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/analysis/collective_cost.h"
 #include "traces/types.h"
 
 namespace ss::core {
@@ -38,7 +33,6 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-enum class CollAlgo { Ring, Tree, RecursiveDoubling, Hierarchical };
 const char* to_string(CollAlgo a);
 CollAlgo coll_algo_from_string(const std::string& s);  // throws HardwareError naming the value
 

@@ -6,6 +6,9 @@
 #include <map>
 #include <tuple>
 
+#include "traces/lanes.h"
+#include "traces/median.h"
+
 namespace ss::core {
 
 using traces::Collective;
@@ -16,7 +19,7 @@ using traces::RunId;
 
 namespace {
 
-constexpr std::int32_t kLaneSteps = 0, kLanePhases = 1, kLaneCompute = 2, kLaneComm = 3, kLaneHost = 4;
+namespace lanes = traces::lanes;
 
 struct RankStep {
     std::int64_t start = 0, end = 0;
@@ -41,7 +44,7 @@ StepTable step_table(traces::TraceReader& rd, RunId run, int world) {
     std::map<std::int64_t, std::vector<RankStep>> all;
     std::map<std::int64_t, int> seen;
     for (int r = 0; r < world; ++r) {
-        auto evs = rd.events_in_window(run, r, kLaneSteps, st.t0, st.t1 + 1);
+        auto evs = rd.events_in_window(run, r, lanes::kSteps, st.t0, st.t1 + 1);
         std::int64_t order = 0;
         for (const Event& e : evs) {
             if (e.kind != EventKind::Step) continue;
@@ -169,10 +172,10 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
     std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> opt_phase(static_cast<std::size_t>(world));
     for (int r = 0; r < world; ++r) {
         const RankStep w = win[static_cast<std::size_t>(r)];
-        for (std::int32_t lane : {kLaneCompute, kLaneComm, kLaneHost})
+        for (std::int32_t lane : {lanes::kCompute, lanes::kComm, lanes::kHost})
             for (Event& e : rd.events_in_window(run_id, r, lane, w.start, w.end))
                 if (e.start_ns >= w.start && e.start_ns < w.end) evs[static_cast<std::size_t>(r)].push_back(std::move(e));
-        for (const Event& e : rd.events_in_window(run_id, r, kLanePhases, w.start, w.end))
+        for (const Event& e : rd.events_in_window(run_id, r, lanes::kPhases, w.start, w.end))
             if (e.kind == EventKind::Phase && rd.string(e.name) == "optimizer") opt_phase[static_cast<std::size_t>(r)].push_back({e.start_ns, e.end_ns});
     }
     OpGraph g;
@@ -479,10 +482,10 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
             double& t_gap = v_gap[si];
             const RankStep win = st.by_step.at(n)[static_cast<std::size_t>(r)];
             std::vector<std::pair<std::int64_t, std::int64_t>> opt;
-            for (const Event& e : rd.events_in_window(run_id, r, kLanePhases, win.start, win.end))
+            for (const Event& e : rd.events_in_window(run_id, r, lanes::kPhases, win.start, win.end))
                 if (e.kind == EventKind::Phase && rd.string(e.name) == "optimizer") opt.push_back({e.start_ns, e.end_ns});
             std::vector<Interval> busy;
-            for (std::int32_t lane : {kLaneCompute, kLaneComm, kLaneHost})
+            for (std::int32_t lane : {lanes::kCompute, lanes::kComm, lanes::kHost})
                 for (const Event& e : rd.events_in_window(run_id, r, lane, win.start, win.end)) {
                     if (e.start_ns < win.start || e.start_ns >= win.end) continue;
                     const double d = static_cast<double>(e.end_ns - e.start_ns) * 1e-9;
@@ -501,8 +504,8 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
             t_gap += static_cast<double>(win.end - win.start - total_length(union_of(busy))) * 1e-9;
         }
     }
-    const double t_mm = median_of(v_mm), t_mem = median_of(v_mem), t_opt = median_of(v_opt),
-                 t_data = median_of(v_data), t_gap = median_of(v_gap);
+    const double t_mm = traces::median(v_mm), t_mem = traces::median(v_mem), t_opt = traces::median(v_opt),
+                 t_data = traces::median(v_data), t_gap = traces::median(v_gap);
     const double nsteps = 1.0;  // the medians are per step
     double flops = 0, bytes = 0, kernels = 0, opt_bytes = 0, samples = 0;
     for (const StageWork& sw : w.stages) {
@@ -598,7 +601,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
             m.push_back(median_s[r->id.value]);
         }
         const auto [lo, hi] = std::minmax_element(m.begin(), m.end());
-        row.measured_s = best ? *lo : median_of(m);
+        row.measured_s = best ? *lo : traces::median(m);
         row.spread = m.size() > 1 ? (*hi - *lo) / row.measured_s : 0.0;
         const ExperimentSpec& spec = specs[row.run.id.value];
         row.layout = layout_of(spec);

@@ -2,6 +2,7 @@
 
 #include "core/analysis/analysis.h"
 #include "models/plan/buckets.h"
+#include "models/plan/flops.h"
 #include "models/plan/schedule.h"
 
 #include <algorithm>
@@ -126,8 +127,7 @@ Workload build_workload(const ExperimentSpec& spec) {
         const ModelSpec& m = spec.model;
         const double s = m.seq_len, d = m.d_model, h = m.heads, V = m.vocab, N = b * s;
         w.tokens_per_step = w.samples_per_step * s;
-        // 6·N·tokens + attention 12·L·d·s per token (DESIGN.md "Formulas").
-        w.model_flops_per_step = 6 * w.model_params * w.tokens_per_step + 12.0 * m.layers * d * s * w.tokens_per_step;
+        w.model_flops_per_step = models::model_flops_per_token(w.model_params, m.layers, d, s) * w.tokens_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
@@ -149,7 +149,7 @@ Workload build_workload(const ExperimentSpec& spec) {
             throw SimError("parallel.pp=" + std::to_string(par.pp) + " exceeds the " + std::to_string(blocks) +
                            " pipeline blocks of the MLP (pairs of linear layers), as the worker does");
         w.tokens_per_step = w.samples_per_step;
-        w.model_flops_per_step = 6 * w.model_params * w.samples_per_step;
+        w.model_flops_per_step = models::model_flops_per_token(w.model_params) * w.samples_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;

@@ -5,18 +5,21 @@
 #include <map>
 #include <tuple>
 
+#include "traces/lanes.h"
+
 namespace ss::gui {
 
 using namespace ss::traces;
 
 namespace {
+// By name (traces/lanes.h), so that a trace written by another tool sorts the same way.
 int laneOrder(const std::string& name) {
-    if (name == "steps") return 0;
-    if (name == "phases") return 1;
-    if (name == "compute") return 2;
+    if (name == lanes::name(lanes::kSteps)) return 0;
+    if (name == lanes::name(lanes::kPhases)) return 1;
+    if (name == lanes::name(lanes::kCompute)) return 2;
     if (name.rfind("stream", 0) == 0) return 3;
-    if (name == "comm") return 4;
-    if (name == "host") return 5;
+    if (name == lanes::name(lanes::kComm)) return 4;
+    if (name == lanes::name(lanes::kHost)) return 5;
     return 6;
 }
 }  // namespace

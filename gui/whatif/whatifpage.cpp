@@ -109,29 +109,32 @@ HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin or
     return c;
 }
 
-std::vector<HardwareChoice> hardwarePresets() {
+std::vector<HardwareChoice> hardwarePresets(QStringList* problems) {
     std::vector<HardwareChoice> out;
     const QString dir = hardwarePresetDir();
     if (dir.isEmpty()) return out;
     for (const QString& f : QDir(dir).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
         try {
             out.push_back(readHardwareChoice(QDir(dir).filePath(f), HardwareChoice::Origin::Example));
-        } catch (const std::exception&) {
-            // A preset that does not parse is not offered.
+        } catch (const std::exception& e) {
+            // A preset that does not parse is not offered, and the page says why.
+            if (problems) *problems << QObject::tr("hardware example %1 is not offered: %2").arg(f, fromStd(e.what()));
         }
     }
     return out;
 }
 
-std::vector<HardwareChoice> userCalibrations() {
+std::vector<HardwareChoice> userCalibrations(QStringList* problems) {
     std::vector<HardwareChoice> out;
     const QDir dir(userHardwareDir());
     // Newest first: the files are named <host>-<yyyyMMdd-HHmmss>.json; sort by time written.
     for (const QFileInfo& f : dir.entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Time)) {
         try {
             out.push_back(readHardwareChoice(f.absoluteFilePath(), HardwareChoice::Origin::User));
-        } catch (const std::exception&) {
-            // A file that does not parse (written by hand, truncated) is not offered.
+        } catch (const std::exception& e) {
+            // A file that does not parse (written by hand, truncated) is not offered, and the page says why.
+            if (problems)
+                *problems << QObject::tr("your calibration %1 is not offered: %2").arg(f.fileName(), fromStd(e.what()));
         }
     }
     return out;
@@ -270,6 +273,14 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     headline_ = new QLabel;
     headline_->setObjectName(QStringLiteral("whatifHeadline"));
     headline_->setWordWrap(true);
+    // What could not be read or simulated (a file, a calibration, a dp of the curve): said here.
+    warnings_ = new QLabel;
+    warnings_->setObjectName(QStringLiteral("whatifWarnings"));
+    warnings_->setWordWrap(true);
+    warnings_->setTextFormat(Qt::RichText);
+    warnings_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    warnings_->setStyleSheet(QStringLiteral("color:#b45309;"));
+    warnings_->setVisible(false);
     curve_ = makeChartView(QStringLiteral("whatif-scaling"));
     curve_->setObjectName(QStringLiteral("whatifCurve"));
     breakdown_ = makeChartView(QStringLiteral("whatif-breakdown"));
@@ -284,6 +295,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(0, 0, 0, 0);
     rl->addWidget(headline_);
+    rl->addWidget(warnings_);
     rl->addWidget(curve_, 1);
     rl->addWidget(breakdown_);
     rl->addWidget(legend_);
@@ -325,8 +337,10 @@ void WhatIfPage::setSelection(const Selection& s) {
 void WhatIfPage::rebuildHardware(const std::vector<HardwareChoice>& fileCalibrations, const QString& selectPath) {
     QSignalBlocker block(hwCombo_);
     hardware_ = fileCalibrations;
-    for (auto& h : userCalibrations()) hardware_.push_back(std::move(h));
-    for (auto& h : hardwarePresets()) hardware_.push_back(std::move(h));
+    hardwareWarnings_.clear();
+    for (auto& h : userCalibrations(&hardwareWarnings_)) hardware_.push_back(std::move(h));
+    for (auto& h : hardwarePresets(&hardwareWarnings_)) hardware_.push_back(std::move(h));
+    showWarnings();
     hwCombo_->clear();
     for (const auto& h : hardware_) {
         hwCombo_->addItem(h.label);
@@ -387,6 +401,7 @@ void WhatIfPage::loadContext() {
         std::optional<ComputeRates> rates;
         std::vector<HardwareChoice> calibrations;
         std::optional<ScalingResult> measured;
+        QStringList warnings;  // what could not be read: shown on the page, never dropped
     };
     const RunData* r = sel_.runData();
     DocumentPtr doc = sel_.doc;
@@ -410,8 +425,19 @@ void WhatIfPage::loadContext() {
             if (!doc) return c;
             doc->withReader("analysis", [&](TraceReader& rd) {
                 if (run) {
-                    try { c.spec = run_spec(*run); } catch (const std::exception&) {}
-                    try { c.rates = fit_compute_rates(rd, run->id); } catch (const std::exception&) {}
+                    try {
+                        c.spec = run_spec(*run);
+                    } catch (const std::exception& e) {
+                        c.warnings << QObject::tr("The run's spec cannot be read (%1): the knobs keep the spec shown before.")
+                                          .arg(fromStd(e.what()));
+                    }
+                    try {
+                        c.rates = fit_compute_rates(rd, run->id);
+                    } catch (const std::exception& e) {
+                        c.warnings << QObject::tr("No compute rates could be fitted on the run (%1): compute is timed "
+                                                  "with the hardware's own rates.")
+                                          .arg(fromStd(e.what()));
+                    }
                 }
                 const auto cals = rd.calibrations();
                 for (auto it = cals.rbegin(); it != cals.rend(); ++it) {  // newest first
@@ -430,10 +456,18 @@ void WhatIfPage::loadContext() {
                                       .arg(cal.id.value)
                                       .arg(fromStd(cal.host), dateOf(cal.created_unix_ns));
                         c.calibrations.push_back(std::move(h));
-                    } catch (const std::exception&) {}
+                    } catch (const std::exception& e) {
+                        c.warnings << QObject::tr("Calibration #%1 in this file is not offered: %2")
+                                          .arg(cal.id.value)
+                                          .arg(fromStd(e.what()));
+                    }
                 }
                 if (study.valid()) {
-                    try { c.measured = analyze_study(rd, study); } catch (const std::exception&) {}
+                    try {
+                        c.measured = analyze_study(rd, study);
+                    } catch (const std::exception& e) {
+                        c.warnings << QObject::tr("The study's measured points cannot be shown: %1").arg(fromStd(e.what()));
+                    }
                 }
                 return 0;
             });
@@ -443,6 +477,8 @@ void WhatIfPage::loadContext() {
             if (c.spec) baseSpec_ = *c.spec;
             fittedRates_ = c.rates;
             measured_ = c.measured;
+            contextWarnings_ = c.warnings;
+            showWarnings();
             {
                 QSignalBlocker b1(hwCombo_), b2(dp_), b3(tp_), b4(pp_), b5(micro_), b6(overlap_), b7(fitted_);
                 rebuildHardware(c.calibrations, pendingHardwarePath_);
@@ -461,6 +497,8 @@ void WhatIfPage::loadContext() {
         },
         [this](const QString& e) {
             headline_->setText(tr("Cannot read the run: %1").arg(e.toHtmlEscaped()));
+            contextWarnings_ = {tr("Cannot read the run: %1").arg(e)};
+            showWarnings();
             contextReady_ = true;
             simulate();
         });
@@ -548,27 +586,46 @@ void WhatIfPage::simulate() {
             try {
                 o.curve = scaling_curve(spec, hw, "dp", values, weak, opt);
             } catch (const std::exception&) {
-                // e.g. a dp that does not divide the batch: fewer points.
+                // e.g. a dp that does not divide the batch: fewer points, and the page names the
+                // ones left out with the first reason.
                 std::vector<int> ok;
+                QStringList left;
+                QString why;
                 for (int v : values) {
                     try {
                         auto one = scaling_curve(spec, hw, "dp", {1, v}, weak, opt);
                         ok.push_back(v);
-                    } catch (const std::exception&) {}
+                    } catch (const std::exception& e) {
+                        left << QString::number(v);
+                        if (why.isEmpty()) why = fromStd(e.what()).simplified();
+                    }
                 }
                 if (!ok.empty()) o.curve = scaling_curve(spec, hw, "dp", ok, weak, opt);
+                o.warnings << QObject::tr("Not on the projected curve: dp %1 (%2)").arg(left.join(QStringLiteral(", ")), why);
             }
             return o;
         },
         [this](Outcome o) {
+            curveWarnings_ = o.warnings;
+            showWarnings();
             show(o);
             setReady(true);
         },
         [this](const QString& e) {
+            curveWarnings_.clear();
+            showWarnings();
             headline_->setText(tr("<b>Cannot simulate:</b> %1").arg(e.toHtmlEscaped()));
             setChart(curve_, new QChart);
             setReady(true);
         });
+}
+
+void WhatIfPage::showWarnings() {
+    QStringList all;
+    for (const QStringList* l : {&contextWarnings_, &hardwareWarnings_, &curveWarnings_})
+        for (const QString& w : *l) all << w.toHtmlEscaped();
+    warnings_->setText(all.join(QStringLiteral("<br>")));
+    warnings_->setVisible(!all.isEmpty());
 }
 
 void WhatIfPage::show(const Outcome& o) {

@@ -48,11 +48,12 @@ struct HardwareChoice {
 // Reads a hardware JSON file (comments allowed) into a choice of the given origin; throws
 // core::HardwareError naming the file.
 HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin origin);
-std::vector<HardwareChoice> hardwarePresets();  // the examples
+// The examples. A file that does not parse is left out and, with `problems`, named there with why.
+std::vector<HardwareChoice> hardwarePresets(QStringList* problems = nullptr);
 QString hardwarePresetDir();
 // This user's calibrations: QStandardPaths::AppDataLocation/hardware/*.json, newest first.
 QString userHardwareDir();
-std::vector<HardwareChoice> userCalibrations();
+std::vector<HardwareChoice> userCalibrations(QStringList* problems = nullptr);  // the same for `problems`
 
 class WhatIfPage : public Page {
     Q_OBJECT
@@ -81,6 +82,7 @@ private:
         QString ratesNote;
         QString hardwareName;
         bool fittedRates = false;  // compute timed with the rates fitted on the run
+        QStringList warnings;      // dp values left out of the curve, with why
     };
     // A replay or validation text and the inputs it was computed with.
     struct SideResult {
@@ -100,6 +102,7 @@ private:
     void calibrationEnded(int exitCode, QProcess::ExitStatus status);
     void updateCalibrationStatus();
     void show(const Outcome& o);
+    void showWarnings();
     void updateStale();
     void setSideResult(SideResult& r, QLabel* label, const QString& text, const QString& context, const QString& knobs);
     QString contextKey(bool study) const;
@@ -118,6 +121,9 @@ private:
     std::optional<core::ScalingResult> measured_;
     QStringList runHosts_;  // hosts the selected run ran on
     QString runDevice_;     // "CPU", "GPU"
+    // Shown in warnings_: the context's (spec, rates, calibrations, study), the hardware files'
+    // the last simulation's.
+    QStringList contextWarnings_, hardwareWarnings_, curveWarnings_;
     QComboBox* hwCombo_;
     QCheckBox* fitted_;
     QSpinBox *dp_, *tp_, *pp_, *micro_;
@@ -126,6 +132,7 @@ private:
     QSlider *compute_, *bandwidth_, *latency_;
     QLabel *computeLabel_, *bandwidthLabel_, *latencyLabel_;
     QLabel* headline_;
+    QLabel* warnings_;  // objectName whatifWarnings: what could not be read or simulated
     QLabel* replay_;
     QLabel* validation_;
     QPushButton *replayButton_, *validateButton_;

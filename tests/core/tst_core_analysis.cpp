@@ -74,22 +74,6 @@ private slots:
         QCOMPARE(total_length(u), std::int64_t(12));
     }
 
-    void busbwFactors() {
-        // nccl-tests: all-reduce 2(p-1)/p; reduce-scatter / all-gather / all-to-all (p-1)/p;
-        // broadcast / reduce / send / recv 1.
-        QCOMPARE(busbw_factor(Collective::AllReduce, 8), 2.0 * 7 / 8);
-        QCOMPARE(busbw_factor(Collective::AllReduce, 2), 1.0);
-        QCOMPARE(busbw_factor(Collective::AllReduce, 1), 0.0);
-        QCOMPARE(busbw_factor(Collective::ReduceScatter, 4), 0.75);
-        QCOMPARE(busbw_factor(Collective::AllGather, 4), 0.75);
-        QCOMPARE(busbw_factor(Collective::AllToAll, 16), 15.0 / 16);
-        QCOMPARE(busbw_factor(Collective::Broadcast, 8), 1.0);
-        QCOMPARE(busbw_factor(Collective::Reduce, 8), 1.0);
-        QCOMPARE(busbw_factor(Collective::Send, 2), 1.0);
-        QCOMPARE(busbw_factor(Collective::Recv, 2), 1.0);
-        QCOMPARE(busbw_factor(Collective::Barrier, 8), 0.0);
-    }
-
     void handBuiltTwoRankBreakdown() {
         const std::string f = path("hand.sqlite");
         RunId run;

@@ -9,19 +9,18 @@
 #include <vector>
 
 #include "tests/traces/trace_fixture.h"
+#include "traces/lanes.h"
 #include "traces/writer.h"
 
 namespace afx {
 
 using namespace ss::traces;
 
-// Lanes as the profiler names them (profiler/profiler.h lanes::).
+// Lanes as the profiler writes them (traces/lanes.h). The text fixtures' lane=N use these
+// numbers: 0 steps, 1 phases, 2 compute, 3 comm, 4 host.
 inline void define_lanes(TraceWriter& w, RunId run, int rank) {
-    w.define_lane(run, rank, 0, "steps");
-    w.define_lane(run, rank, 1, "phases");
-    w.define_lane(run, rank, 2, "compute");
-    w.define_lane(run, rank, 3, "comm");
-    w.define_lane(run, rank, 4, "host");
+    for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
+        w.define_lane(run, rank, l, lanes::name(l));
 }
 
 inline RunInfo info(const std::string& name, int world, const std::string& spec_json = "{}") {

@@ -1,4 +1,4 @@
-// A tiny, readable trace for the GUI tests: 2 ranks, lanes steps(0) compute(1) comm(2); per step
+// A tiny, readable trace for the GUI tests: 2 ranks, lanes steps, compute and comm (traces/lanes.h); per step
 // and rank one kernel, one dp all-reduce (seq = step), and rank 0 sends to rank 1 (seq = step).
 // Two runs (dp=1 and dp=2) and a study over them.
 #pragma once
@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "traces/lanes.h"
 #include "traces/writer.h"
 
 namespace fixture {
@@ -52,21 +53,19 @@ inline std::string writeTinyTrace(const QTemporaryDir& dir, const char* name = "
             ri.host = "localhost";
             ri.clock_corrected = true;
             w.put_rank(ri);
-            w.define_lane(run, rank, 0, "steps");
-            w.define_lane(run, rank, 1, "compute");
-            w.define_lane(run, rank, 2, "comm");
+            for (std::int32_t l : {lanes::kSteps, lanes::kCompute, lanes::kComm}) w.define_lane(run, rank, l, lanes::name(l));
         }
         for (std::int64_t s = 0; s < 2; ++s) {
             const std::int64_t t = s * 1000;
             // p=2 runs twice as fast per step: 900 ns vs 500 ns.
             const std::int64_t len = k == 0 ? 900 : 500;
             for (int rank = 0; rank <= k; ++rank) {
-                w.add_event(ev(run, rank, 0, EventKind::Step, step, t, t + len, s));
-                Event g = ev(run, rank, 1, EventKind::Kernel, gemm, t + 10, t + len - 200, s);
+                w.add_event(ev(run, rank, lanes::kSteps, EventKind::Step, step, t, t + len, s));
+                Event g = ev(run, rank, lanes::kCompute, EventKind::Kernel, gemm, t + 10, t + len - 200, s);
                 g.flops = 1e6;
                 w.add_event(g);
                 if (k == 1) {
-                    Event a = ev(run, rank, 2, EventKind::Comm, ar, t + len - 190, t + len - 100, s);
+                    Event a = ev(run, rank, lanes::kComm, EventKind::Comm, ar, t + len - 190, t + len - 100, s);
                     a.collective = Collective::AllReduce;
                     a.group_kind = GroupKind::DP;
                     a.group_id = 0;
@@ -74,7 +73,7 @@ inline std::string writeTinyTrace(const QTemporaryDir& dir, const char* name = "
                     a.bytes = 4096;
                     a.seq = s;
                     w.add_event(a);
-                    Event p = ev(run, rank, 2, rank == 0 ? EventKind::Comm : EventKind::Comm, rank == 0 ? send : recv,
+                    Event p = ev(run, rank, lanes::kComm, rank == 0 ? EventKind::Comm : EventKind::Comm, rank == 0 ? send : recv,
                                  t + len - 90 + rank * 5, t + len - 20 + rank * 5, s);
                     p.collective = rank == 0 ? Collective::Send : Collective::Recv;
                     p.peer = 1 - rank;

@@ -35,7 +35,9 @@
 
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
+#include "gui/whatif/whatifpage.h"
 #include "traces/reader.h"
+#include "traces/sqlite_util.h"
 
 using ss::gui::MainWindow;
 
@@ -415,6 +417,69 @@ private slots:
                 QVERIFY(std::abs(std::log2(p->max()) - std::round(std::log2(p->max()))) < 1e-9);
             }
         }
+    }
+
+    // Issue 13: no silent catch. What the page cannot read (the run's spec, compute rates, a
+    // calibration in the file, a hardware file of this user's) or simulate (a dp of the curve) is
+    // a visible warning on the page, naming it and why.
+    void failuresShowAsWarnings() {
+        // A copy of the file whose run's spec is not JSON, with one more calibration that is not a
+        // hardware description.
+        const QString broken = dir_.filePath(QStringLiteral("broken.sqlite"));
+        QFile::remove(broken);
+        QVERIFY(QFile::copy(file_, broken));
+        {
+            ss::traces::Db db(broken.toStdString(), ss::traces::Db::Mode::ReadWrite);
+            db.exec("UPDATE runs SET spec_json = '{not json'");
+            db.exec("INSERT INTO calibrations(id, created_unix_ns, host, hardware_json) "
+                    "VALUES(90, 2, 'elsewhere', '{\"format\": \"nope\"}')");
+        }
+        // A calibration of this user's, truncated.
+        const QString userDir = ss::gui::userHardwareDir();
+        QVERIFY(QDir().mkpath(userDir));
+        const QString truncated = userDir + QStringLiteral("/truncated.json");
+        std::ofstream(truncated.toStdString()) << R"({"format": "scalescope-hardware", )";
+        const QString good = file_;
+        file_ = broken;
+        auto w = openPage();
+        file_ = good;
+        QFile::remove(truncated);
+        QVERIFY(w);
+        auto* page = w->page(QStringLiteral("whatif"));
+        auto* warnings = page->findChild<QLabel*>(QStringLiteral("whatifWarnings"));
+        QVERIFY(warnings);
+        QVERIFY(QTest::qWaitFor([&] { return warnings->text().contains(QStringLiteral("spec")); }, 30000));
+        const QString text = warnings->text();
+        QVERIFY2(warnings->isVisible(), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("The run&#x27;s spec cannot be read")) ||
+                     text.contains(QStringLiteral("The run's spec cannot be read")),
+                 qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("spec_json is not JSON")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("No compute rates could be fitted on the run")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("Calibration #90 in this file is not offered")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("your calibration truncated.json is not offered")), qPrintable(text));
+        // The good calibration is still offered; the broken one is not.
+        auto* hw = page->findChild<QComboBox*>(QStringLiteral("whatifHardware"));
+        QVERIFY(hw);
+        QVERIFY(comboIndex(hw, QStringLiteral("calibration #90")) < 0);
+        QVERIFY(comboIndex(hw, QStringLiteral("in this file")) >= 0);
+
+        // 4 micro-batches of a global batch of 64: dp 32 and 64 cannot be simulated; the curve
+        // shows the rest and the page says which were left out and why.
+        auto* micro = page->findChild<QSpinBox*>(QStringLiteral("whatifMicroBatches"));
+        QVERIFY(micro);
+        micro->setValue(4);
+        QVERIFY(waitReady(static_cast<ss::gui::Page*>(page)));
+        QVERIFY2(QTest::qWaitFor([&] { return warnings->text().contains(QStringLiteral("Not on the projected curve")); }, 30000),
+                 qPrintable(warnings->text()));
+        QVERIFY2(warnings->text().contains(QStringLiteral("Not on the projected curve: dp 32, 64 (")), qPrintable(warnings->text()));
+        saveShot(*w, "whatif-warnings.png");
+        // Back to one micro-batch: every dp is on the curve, that warning goes.
+        micro->setValue(1);
+        QVERIFY(waitReady(static_cast<ss::gui::Page*>(page)));
+        QVERIFY2(QTest::qWaitFor([&] { return !warnings->text().contains(QStringLiteral("Not on the projected curve")); }, 30000),
+                 qPrintable(warnings->text()));
+        QVERIFY(warnings->text().contains(QStringLiteral("spec cannot be read")));
     }
 };
 
