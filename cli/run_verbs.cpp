@@ -23,7 +23,9 @@
 #include "core/launch/launcher.h"
 #include "core/launch/study.h"
 #include "core/sim/calibrate.h"
+#include "core/spec/progress_protocol.h"
 #include "core/spec/spec.h"
+#include "traces/median.h"
 #include "traces/schema.h"
 #include "traces/writer.h"
 
@@ -75,36 +77,16 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// The spec document with --set overrides applied. Document-level problems (unreadable file, JSON
-// syntax, duplicate keys) are reported from parse_spec_file with the file's name.
-nlohmann::json load_spec_doc(const std::string& path, const std::vector<std::string>& sets) {
-    const ParseResult pr = parse_spec_file(path);
-    std::vector<SpecError> doc_errors;
-    for (const auto& e : pr.errors)
-        if (e.field.empty()) doc_errors.push_back(e);
-    if (!doc_errors.empty()) throw SpecProblem(format_errors(doc_errors));
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false,
-                                               /*ignore_comments=*/true);
-    if (doc.is_discarded()) throw SpecProblem(path + ": not a JSON document");
-    for (const auto& s : sets) {
-        try {
-            apply_override(doc, s);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(std::string("--set ") + s + ": " + e.what());
-        }
-    }
-    return doc;
-}
-
-ExperimentSpec checked_spec(const nlohmann::json& doc) {
-    ParseResult pr = parse_spec(doc);
-    std::vector<SpecError> errs = pr.errors;
-    if (pr.ok()) errs = validate(pr.spec, -1, true);
-    if (!errs.empty()) throw SpecProblem(format_errors(errs));
-    return pr.spec;
+// The spec file through the one loader (core::load_spec_file: file, --set, duplicate keys, parse,
+// validation): a bad --set is a usage error, every other problem a SpecProblem.
+LoadedSpec load_checked_spec(const std::string& path, const std::vector<std::string>& sets) {
+    SpecLoadOptions options;
+    options.overrides = sets;
+    LoadedSpec loaded = load_spec_file(path, options);
+    for (const auto& e : loaded.errors)
+        if (e.field == kOverrideField) throw UsageError(e.message);
+    if (!loaded.ok()) throw SpecProblem(format_errors(loaded.errors));
+    return loaded;
 }
 
 int report_spec_problem(const char* verb, const std::string& spec_path, const SpecProblem& e) {
@@ -197,7 +179,7 @@ RunSettings common_settings(const Args& a, const char* verb) {
     if (!o || o->empty()) throw UsageError(std::string(verb) + " needs -o FILE.sqlite (the trace file to write)");
     s.output = *o;
     const LaunchEnvironment env = LaunchEnvironment::current();
-    if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) s.mpirun = *m;
+    s.mpirun = mpirun_program(env);
     s.quiet = a.flag("--quiet");
     if (auto g = a.number("--grace", 0, false, "seconds >= 0")) s.grace_s = *g;
     return s;
@@ -215,7 +197,7 @@ int verb_run(const Argv& argv) {
     const RunSettings s = common_settings(a, "run");
     ExperimentSpec spec;
     try {
-        spec = checked_spec(load_spec_doc(spec_path, a.values("--set")));
+        spec = load_checked_spec(spec_path, a.values("--set")).spec;
     } catch (const SpecProblem& e) {
         return report_spec_problem("run", spec_path, e);
     }
@@ -229,12 +211,8 @@ int verb_run(const Argv& argv) {
     rq.grace_s = s.grace_s;
     rq.env = LaunchEnvironment::current();
     if (a.flag("--dry-run")) {
-        MpirunRequest mr;
-        mr.mpirun = s.mpirun;
-        mr.ranks = spec.parallel.world();
-        mr.launch = spec.launch;
-        mr.program = {find_program("scalescope-worker"), (run_dir / "spec.json").string()};
-        const MpirunPlan plan = build_mpirun_argv(mr, rq.env);
+        const MpirunPlan plan =
+            plan_run_command(spec, run_dir.string(), find_program("scalescope-worker"), s.mpirun, rq.env);
         print_plan(plan, false);
         std::cout << command_line(plan.argv) << "\n";
         return 0;
@@ -253,11 +231,14 @@ int verb_run(const Argv& argv) {
     if (!o.failure_reason.empty()) std::cout << "  reason: " << o.failure_reason << "\n";
     if (o.job.summary) {
         const auto& j = *o.job.summary;
-        std::cout << "  final loss " << fmt(j.value("final_loss", 0.0), 4);
-        if (j.contains("accuracy")) std::cout << "  test accuracy " << fmt(j.value("accuracy", 0.0) * 100, 2) << " %";
-        std::cout << "  median step " << fmt(j.value("step_time_median_s", 0.0) * 1e3, 2) << " ms";
-        if (j.contains("samples_per_s")) std::cout << "  " << fmt_rate(j.value("samples_per_s", 0.0)) << " samples/s";
-        if (j.contains("tokens_per_s")) std::cout << "  " << fmt_rate(j.value("tokens_per_s", 0.0)) << " tokens/s";
+        std::cout << "  final loss " << fmt(j.value(core::progress::kFinalLoss, 0.0), 4);
+        if (j.contains(core::progress::kAccuracy))
+            std::cout << "  test accuracy " << fmt(j.value(core::progress::kAccuracy, 0.0) * 100, 2) << " %";
+        std::cout << "  median step " << fmt(j.value(core::progress::kStepTimeMedian, 0.0) * 1e3, 2) << " ms";
+        if (j.contains(core::progress::kSamplesPerS))
+            std::cout << "  " << fmt_rate(j.value(core::progress::kSamplesPerS, 0.0)) << " samples/s";
+        if (j.contains(core::progress::kTokensPerS))
+            std::cout << "  " << fmt_rate(j.value(core::progress::kTokensPerS, 0.0)) << " tokens/s";
         std::cout << "\n";
     }
     std::cout << "  " << o.rank_files << " rank trace file(s) merged; run folder " << run_dir.string() << "\n";
@@ -278,16 +259,11 @@ struct PointResult {
 double throughput(const RunOutcome& o) {
     if (o.status != RunStatus::Completed || !o.job.summary) return 0;
     const auto& j = *o.job.summary;
-    if (j.contains("samples_per_s")) return j.value("samples_per_s", 0.0);
-    return j.value("tokens_per_s", 0.0);
+    if (j.contains(core::progress::kSamplesPerS)) return j.value(core::progress::kSamplesPerS, 0.0);
+    return j.value(core::progress::kTokensPerS, 0.0);
 }
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using traces::median;  // the one median (traces/median.h); the rows below are never empty
 
 }  // namespace
 
@@ -311,17 +287,16 @@ int verb_study(const Argv& argv) {
     const long long repeats = a.integer("--repeat").value_or(1);
     if (repeats < 1 || repeats > 1000) throw UsageError("--repeat must be in 1..1000");
     StudyPlan plan;
-    nlohmann::json base;
+    LoadedSpec base;
     try {
-        base = load_spec_doc(spec_path, a.values("--set"));
-        checked_spec(base);
-        plan = plan_study(base, axes, static_cast<int>(repeats), a.flag("--weak"), true);
+        base = load_checked_spec(spec_path, a.values("--set"));
+        plan = plan_study(base.doc, axes, static_cast<int>(repeats), a.flag("--weak"), true);
     } catch (const SpecProblem& e) {
         return report_spec_problem("study", spec_path, e);
     } catch (const std::invalid_argument& e) {
         return report_spec_problem("study", spec_path, SpecProblem(e.what()));
     }
-    const ExperimentSpec base_spec = parse_spec(base).spec;
+    const ExperimentSpec& base_spec = base.spec;
     const std::string study_name = a.value_or("--name", base_spec.name + " study");
     const fs::path root = a.value("--run-dir") ? fs::absolute(*a.value("--run-dir")) : default_runs_root(s.output);
     const LaunchEnvironment env = LaunchEnvironment::current();
@@ -351,7 +326,7 @@ int verb_study(const Argv& argv) {
         const StudyPoint& p = plan.points[i];
         prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(plan.points.size()) + " " + p.value +
                  (repeats > 1 ? " r" + std::to_string(p.repeat) : "") + "] ";
-        progress.emplace(parse_spec(p.doc).spec.training.steps, prefix, s.quiet);
+        progress.emplace(p.spec.training.steps, prefix, s.quiet);
     };
     rq.on_progress = [&](size_t, const Progress& pr) { (*progress)(pr); };
     rq.on_plan = [&](size_t, const MpirunPlan& mp) {
@@ -392,7 +367,7 @@ int verb_study(const Argv& argv) {
         if (const double x = throughput(r.outcome); x > 0) {
             it->completed++;
             it->x.push_back(x);
-            it->step_s.push_back(r.outcome.job.summary->value("step_time_median_s", 0.0));
+            it->step_s.push_back(r.outcome.job.summary->value(core::progress::kStepTimeMedian, 0.0));
         }
     }
     const Row* ref = nullptr;
@@ -453,28 +428,17 @@ int verb_calibrate(const Argv& argv) {
     if (auto hf = a.value("--hostfile")) launch.hostfile = *hf;
     for (const auto& h : a.values("--host")) launch.hosts.push_back(h);
     if (auto t = a.number("--timeout", 0, false, "seconds >= 0")) launch.timeout_s = *t;
-    MpirunRequest mr;
-    if (const auto* m = env.var("SCALESCOPE_MPIRUN"); m && !m->empty()) mr.mpirun = *m;
-    mr.launch = launch;
-    if (!launch.hostfile.empty()) {
-        std::ifstream hf(launch.hostfile);
-        if (!hf) throw UsageError("--hostfile " + launch.hostfile + " cannot be read: " + std::strerror(errno));
-        std::stringstream ss;
-        ss << hf.rdbuf();
-        mr.hostfile_text = ss.str();
-    }
+    const std::string mpirun = mpirun_program(env);
+    if (!launch.hostfile.empty() && !std::ifstream(launch.hostfile))
+        throw UsageError("--hostfile " + launch.hostfile + " cannot be read: " + std::strerror(errno));
     // Default rank count: the slots there are (local cores, the Slurm allocation), at least 2.
     int np = 0;
     if (auto n = a.integer("--np")) {
         if (*n < 2 || *n > 4096) throw UsageError("--np must be in 2..4096 (collectives need 2 ranks)");
         np = static_cast<int>(*n);
     } else {
-        MpirunRequest probe = mr;
-        probe.ranks = 1;
-        probe.program = {"x"};
-        np = std::max(2, build_mpirun_argv(probe, env).slot_count);
+        np = std::max(2, plan_mpirun(mpirun, 1, launch, {"x"}, env).slot_count);
     }
-    mr.ranks = np;
     const fs::path run_dir = a.value("--run-dir")
                                  ? fs::absolute(*a.value("--run-dir"))
                                  : fs::absolute(out_path).parent_path() / (fs::path(out_path).stem().string() + "-calibration");
@@ -485,9 +449,10 @@ int verb_calibrate(const Argv& argv) {
     fs::create_directories(run_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + run_dir.string() + ": " + ec.message());
     fs::remove(raw_path, ec);
-    mr.program = {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters", std::to_string(iters),
-                  "--out", raw_path.string()};
-    const MpirunPlan plan = build_mpirun_argv(mr, env);
+    const MpirunPlan plan = plan_mpirun(mpirun, np, launch,
+                                        {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters",
+                                         std::to_string(iters), "--out", raw_path.string()},
+                                        env);
     const bool quiet = a.flag("--quiet");
     print_plan(plan, quiet);
 

@@ -19,7 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/spec/progress_protocol.h"
+#include "core/spec/run_record.h"
 #include "core/spec/spec.h"
+#include "traces/median.h"
 #include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
 #include "models/comm.h"
@@ -38,6 +41,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
+namespace progress = core::progress;  // the progress-line names (core/spec/progress_protocol.h)
 
 // Counts rank 0's communication calls per (group, op) and their bytes.
 class CommCounter final : public CommObserver {
@@ -73,13 +77,6 @@ void emit(const json& j) {
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
-}
-
-double median(std::vector<double> v) {
-    if (v.empty()) return 0.0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 struct Args {
@@ -118,39 +115,20 @@ Args parse_args(int argc, char** argv) {
     return a;
 }
 
-// Parse + overrides + validation. Returns the problems (empty: ok).
+// The one spec loader (file, overrides, duplicate keys, parse, validation with the MPI world
+// size). Returns the problems (empty: ok).
 std::vector<std::string> load_spec(const Args& args, int world, core::ExperimentSpec& spec) {
+    core::SpecLoadOptions options;
+    options.overrides = args.overrides;
+    options.world_size = world;
+    const core::LoadedSpec loaded = core::load_spec_file(args.spec_path, options);
     std::vector<std::string> problems;
-    core::ParseResult pr;
-    if (args.overrides.empty()) {
-        pr = core::parse_spec_file(args.spec_path);
-    } else {
-        std::ifstream in(args.spec_path);
-        if (!in) return {"cannot read spec file '" + args.spec_path + "'"};
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        json doc;
-        try {
-            doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-        } catch (const std::exception& e) {
-            return {args.spec_path + ": " + e.what()};
-        }
-        for (const std::string& o : args.overrides) {
-            try {
-                core::apply_override(doc, o);
-            } catch (const std::exception& e) {
-                problems.push_back(std::string("--set ") + o + ": " + e.what());
-            }
-        }
-        if (!problems.empty()) return problems;
-        pr = core::parse_spec(doc);
-    }
-    for (const auto& e : pr.errors) problems.push_back(e.message);
+    for (const auto& e : loaded.errors) problems.push_back(e.message);
     if (!problems.empty()) return problems;
-    for (const auto& e : core::validate(pr.spec, world, true)) problems.push_back(e.message);
-    if (pr.spec.backend.device != "cpu")
-        problems.push_back("backend.device=\"" + pr.spec.backend.device +
+    if (loaded.spec.backend.device != "cpu")
+        problems.push_back("backend.device=\"" + loaded.spec.backend.device +
                            "\": this worker build has only the cpu backend");
-    spec = pr.spec;
+    spec = loaded.spec;
     return problems;
 }
 
@@ -193,17 +171,8 @@ std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::Exper
     std::filesystem::create_directories(dir, ec);
     if (ec)
         throw std::runtime_error("cannot create trace directory '" + dir.string() + "': " + ec.message());
-    traces::RunInfo run;
-    run.name = spec.name;
-    run.spec_json = spec.to_json().dump();
-    run.model = spec.model.kind + "-" + spec.model.preset;
-    run.backend = spec.backend.device;
-    run.world_size = comm.world_size();
-    run.dp = spec.parallel.dp;
-    run.tp = spec.parallel.tp;
-    run.pp = spec.parallel.pp;
-    run.micro_batches = spec.parallel.micro_batches;
-    run.schedule = spec.parallel.pp > 1 ? spec.parallel.schedule : "";
+    traces::RunInfo run = core::run_record(spec);
+    run.world_size = comm.world_size();  // validated equal to the spec's world
     traces::RankInfo k;
     k.rank = rank;
     k.host = host_name();
@@ -232,7 +201,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
 
     // Rank 0 says what it does before the first step (a GPT small run spends seconds there).
     auto phase = [root](const char* what) {
-        if (root) emit({{"event", "phase"}, {"phase", what}});
+        if (root) emit({{progress::kEvent, progress::kPhaseEvent}, {progress::kPhase, what}});
     };
     kernels::set_blas_threads(spec.backend.blas_threads);
     std::unique_ptr<kernels::Backend> backend = kernels::make_cpu_backend();
@@ -348,18 +317,18 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
         comm.set_observer(&counter);
 
     if (root) {
-        json start = {{"event", "start"},
-                      {"model", spec.model.kind},
-                      {"preset", spec.model.preset},
-                      {"params", stage->model_params()},
-                      {"layout", {{"dp", ps.dp}, {"tp", ps.tp}, {"pp", ps.pp}}},
-                      {"world", comm.world_size()},
-                      {"micro_batches", ps.micro_batches},
-                      {"schedule", ps.schedule},
-                      {"zero", ps.zero},
-                      {"buckets", trainer.buckets().size()},
-                      {"backend", backend->name()},
-                      {"stage", stage->describe()}};
+        json start = {{progress::kEvent, progress::kStartEvent},
+                      {progress::kModel, spec.model.kind},
+                      {progress::kPreset, spec.model.preset},
+                      {progress::kParams, stage->model_params()},
+                      {progress::kLayout, {{"dp", ps.dp}, {"tp", ps.tp}, {"pp", ps.pp}}},
+                      {progress::kWorld, comm.world_size()},
+                      {progress::kMicroBatches, ps.micro_batches},
+                      {progress::kSchedule, ps.schedule},
+                      {progress::kZero, ps.zero},
+                      {progress::kBuckets, trainer.buckets().size()},
+                      {progress::kBackend, backend->name()},
+                      {progress::kStage, stage->describe()}};
         emit(start);
     }
 
@@ -387,17 +356,17 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
         step_times.push_back(dt);
         last_loss = st.loss;
         if (root) {
-            json line = {{"event", "step"},
-                         {"step", s},
-                         {"loss", st.loss},
-                         {"elapsed_s", std::chrono::duration<double>(t1 - t_start).count()},
-                         {"step_time_s", dt},
-                         {"lr", st.lr},
-                         {"grad_norm", st.grad_norm}};
+            json line = {{progress::kEvent, progress::kStepEvent},
+                         {progress::kStep, s},
+                         {progress::kLoss, st.loss},
+                         {progress::kElapsed, std::chrono::duration<double>(t1 - t_start).count()},
+                         {progress::kStepTime, dt},
+                         {progress::kLr, st.lr},
+                         {progress::kGradNorm, st.grad_norm}};
             if (is_gpt)
-                line["tokens_per_s"] = samples * static_cast<double>(tokens_per_sample) / dt;
+                line[progress::kTokensPerS] = samples * static_cast<double>(tokens_per_sample) / dt;
             else
-                line["samples_per_s"] = samples / dt;
+                line[progress::kSamplesPerS] = samples / dt;
             emit(line);
             if (prof) {
                 prof->metric(s, "loss", st.loss);
@@ -411,8 +380,9 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
             profiler::Span eval_span("evaluate", traces::EventKind::HostRange, profiler::lanes::kPhases);
             const EvalStats ev = trainer.evaluate(eval_data, eval_batches);
             if (root) {
-                json line = {{"event", "eval"}, {"step", s}, {"loss", ev.loss}};
-                if (!is_gpt) line["accuracy"] = ev.accuracy();
+                json line = {
+                    {progress::kEvent, progress::kEvalEvent}, {progress::kStep, s}, {progress::kLoss, ev.loss}};
+                if (!is_gpt) line[progress::kAccuracy] = ev.accuracy();
                 emit(line);
             }
         }
@@ -433,21 +403,21 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
         prof->finish(traces::RunStatus::Completed, "");
     }
     if (root) {
-        const double med = median(step_times);
-        json sum = {{"event", "summary"},
-                    {"final_loss", last_loss},
-                    {"eval_loss", final_eval.loss},
-                    {"steps", ts.steps},
-                    {"step_time_median_s", med},
-                    {"elapsed_s", std::chrono::duration<double>(Clock::now() - t_start).count()},
-                    {"params", stage->model_params()},
-                    {"comm", counter.to_json()}};
+        const double med = step_times.empty() ? 0.0 : traces::median(step_times);  // traces/median.h
+        json sum = {{progress::kEvent, progress::kSummaryEvent},
+                    {progress::kFinalLoss, last_loss},
+                    {progress::kEvalLoss, final_eval.loss},
+                    {progress::kSteps, ts.steps},
+                    {progress::kStepTimeMedian, med},
+                    {progress::kElapsed, std::chrono::duration<double>(Clock::now() - t_start).count()},
+                    {progress::kParams, stage->model_params()},
+                    {progress::kComm, counter.to_json()}};
         if (is_gpt)
-            sum["tokens_per_s"] = med > 0 ? samples * static_cast<double>(tokens_per_sample) / med : 0.0;
+            sum[progress::kTokensPerS] = med > 0 ? samples * static_cast<double>(tokens_per_sample) / med : 0.0;
         else {
-            sum["samples_per_s"] = med > 0 ? samples / med : 0.0;
-            sum["accuracy"] = final_eval.accuracy();
-            sum["test_samples"] = final_eval.count;
+            sum[progress::kSamplesPerS] = med > 0 ? samples / med : 0.0;
+            sum[progress::kAccuracy] = final_eval.accuracy();
+            sum[progress::kTestSamples] = final_eval.count;
         }
         emit(sum);
     }

@@ -24,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/spec/progress_protocol.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
 #include "traces/writer.h"
@@ -301,6 +302,36 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
     return plan;
 }
 
+std::string mpirun_program(const LaunchEnvironment& env) {
+    const std::string* m = env.var("SCALESCOPE_MPIRUN");
+    return m && !m->empty() ? *m : std::string("mpirun");
+}
+
+MpirunPlan plan_mpirun(const std::string& mpirun, int ranks, const LaunchSpec& launch,
+                       std::vector<std::string> program, const LaunchEnvironment& env) {
+    MpirunRequest mr;
+    mr.mpirun = mpirun;
+    mr.ranks = ranks;
+    mr.launch = launch;
+    mr.program = std::move(program);
+    if (!launch.hostfile.empty()) {
+        std::ifstream hf(launch.hostfile);
+        if (!hf)
+            throw std::runtime_error("launch.hostfile=" + launch.hostfile + " cannot be read: " +
+                                     std::strerror(errno));
+        std::stringstream ss;
+        ss << hf.rdbuf();
+        mr.hostfile_text = ss.str();
+    }
+    return build_mpirun_argv(mr, env);
+}
+
+MpirunPlan plan_run_command(const ExperimentSpec& spec, const std::string& run_dir, const std::string& worker,
+                            const std::string& mpirun, const LaunchEnvironment& env) {
+    return plan_mpirun(mpirun, spec.parallel.world(), spec.launch, {worker, (fs::path(run_dir) / "spec.json").string()},
+                       env);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 TaggedLine parse_tagged_line(std::string_view line) {
@@ -334,31 +365,34 @@ std::optional<Progress> parse_progress_line(std::string_view text) {
     const std::string s = trim(text);
     if (s.empty() || s.front() != '{') return std::nullopt;
     nlohmann::json j = nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || !j.contains("event") || !j["event"].is_string()) return std::nullopt;
+    if (!j.is_object() || !j.contains(progress::kEvent) || !j[progress::kEvent].is_string())
+        return std::nullopt;
     Progress p;
-    const std::string ev = j["event"].get<std::string>();
-    p.kind = ev == "start"     ? Progress::Kind::Start
-             : ev == "step"    ? Progress::Kind::Step
-             : ev == "eval"    ? Progress::Kind::Eval
-             : ev == "summary" ? Progress::Kind::Summary
-                               : Progress::Kind::Other;
+    const std::string ev = j[progress::kEvent].get<std::string>();
+    p.kind = ev == progress::kStartEvent     ? Progress::Kind::Start
+             : ev == progress::kStepEvent    ? Progress::Kind::Step
+             : ev == progress::kEvalEvent    ? Progress::Kind::Eval
+             : ev == progress::kSummaryEvent ? Progress::Kind::Summary
+                                             : Progress::Kind::Other;
     auto num = [&](const char* key, double& out) {
         if (j.contains(key) && j[key].is_number()) out = j[key].get<double>();
     };
-    if (j.contains("step") && j["step"].is_number_integer()) p.step = j["step"].get<std::int64_t>();
-    num("loss", p.loss);
-    if (p.kind == Progress::Kind::Summary) num("final_loss", p.loss);
-    num("elapsed_s", p.elapsed_s);
-    num("step_time_s", p.step_time_s);
-    if (p.kind == Progress::Kind::Summary) num("step_time_median_s", p.step_time_s);
-    if (j.contains("samples_per_s") && j["samples_per_s"].is_number()) {
-        p.rate = j["samples_per_s"].get<double>();
+    if (j.contains(progress::kStep) && j[progress::kStep].is_number_integer())
+        p.step = j[progress::kStep].get<std::int64_t>();
+    num(progress::kLoss, p.loss);
+    if (p.kind == Progress::Kind::Summary) num(progress::kFinalLoss, p.loss);
+    num(progress::kElapsed, p.elapsed_s);
+    num(progress::kStepTime, p.step_time_s);
+    if (p.kind == Progress::Kind::Summary) num(progress::kStepTimeMedian, p.step_time_s);
+    if (j.contains(progress::kSamplesPerS) && j[progress::kSamplesPerS].is_number()) {
+        p.rate = j[progress::kSamplesPerS].get<double>();
         p.rate_unit = "samples/s";
-    } else if (j.contains("tokens_per_s") && j["tokens_per_s"].is_number()) {
-        p.rate = j["tokens_per_s"].get<double>();
+    } else if (j.contains(progress::kTokensPerS) && j[progress::kTokensPerS].is_number()) {
+        p.rate = j[progress::kTokensPerS].get<double>();
         p.rate_unit = "tokens/s";
     }
-    if (j.contains("accuracy") && j["accuracy"].is_number()) p.accuracy = j["accuracy"].get<double>();
+    if (j.contains(progress::kAccuracy) && j[progress::kAccuracy].is_number())
+        p.accuracy = j[progress::kAccuracy].get<double>();
     p.raw = std::move(j);
     return p;
 }
@@ -802,10 +836,6 @@ std::string describe_failure(const JobResult& job, std::int64_t total_steps, int
 
 // ---------------------------------------------------------------------------------------------
 
-std::string model_label(const ModelSpec& m) {
-    return m.preset.empty() ? m.kind : m.kind + "-" + m.preset;
-}
-
 std::string find_program(const std::string& name) {
     std::vector<std::string> tried;
     auto usable = [&](const fs::path& p) {
@@ -860,18 +890,7 @@ traces::RunId record_without_rank_files(const RunRequest& rq, const MpirunPlan& 
                                         traces::RunStatus status, const std::string& reason,
                                         std::int64_t wall_start_ns,
                                         const std::vector<StepRecord>& steps, double wall_s) {
-    const ExperimentSpec& s = rq.spec;
-    traces::RunInfo info;
-    info.name = s.name;
-    info.spec_json = s.to_json().dump();
-    info.model = model_label(s.model);
-    info.backend = s.backend.device;
-    info.world_size = s.parallel.world();
-    info.dp = s.parallel.dp;
-    info.tp = s.parallel.tp;
-    info.pp = s.parallel.pp;
-    info.micro_batches = s.parallel.micro_batches;
-    info.schedule = s.parallel.pp > 1 ? s.parallel.schedule : "";
+    traces::RunInfo info = run_record(rq.spec);
     info.hosts = plan.hosts.empty() ? std::vector<std::string>{rq.env.local_hostname} : plan.hosts;
     info.oversubscribed = plan.oversubscribed;
     info.start_ns = 0;
@@ -928,22 +947,8 @@ RunOutcome launch_run(const RunRequest& rq) {
         if (!f) throw std::runtime_error("cannot write " + spec_path.string() + ": " + std::strerror(errno));
     }
 
-    MpirunRequest mr;
-    mr.mpirun = rq.mpirun;
-    mr.ranks = spec.parallel.world();
-    mr.launch = spec.launch;
-    if (!spec.launch.hostfile.empty()) {
-        std::ifstream hf(spec.launch.hostfile);
-        if (!hf) throw std::runtime_error("launch.hostfile=" + spec.launch.hostfile + " cannot be read: " +
-                                          std::strerror(errno));
-        std::stringstream ss;
-        ss << hf.rdbuf();
-        mr.hostfile_text = ss.str();
-    }
-    mr.program = {rq.worker, spec_path.string()};
-
     RunOutcome out;
-    out.plan = build_mpirun_argv(mr, rq.env);
+    out.plan = plan_run_command(spec, dir.string(), rq.worker, rq.mpirun, rq.env);
     if (rq.on_plan) rq.on_plan(out.plan);
     {
         std::ofstream cmd(dir / "command.txt");

@@ -6,6 +6,7 @@
 // Pieces, from pure to effectful (the pure ones are unit-tested one by one):
 //   parse_hostfile / parse_host_list / parse_slurm_cpus   slot counts (Open MPI's rules)
 //   build_mpirun_argv                                     the argument list for one launch form
+//   plan_mpirun / plan_run_command                        the one command builder (reads the host file)
 //   parse_tagged_line / parse_progress_line               mpirun --tag-output lines, progress JSON
 //   find_failing_rank / describe_failure                  why a job failed, from its output
 //   run_mpi_job                                           spawn, stream, timeout, cancel, reap
@@ -29,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/spec/run_record.h"
 #include "core/spec/spec.h"
 #include "traces/types.h"
 
@@ -100,6 +102,23 @@ struct MpirunPlan {
 // allocation itself and starts its daemons with srun. Throws std::invalid_argument for bad
 // inputs (ranks < 1, empty program, bad host entries).
 MpirunPlan build_mpirun_argv(const MpirunRequest& request, const LaunchEnvironment& env);
+
+// The mpirun program a launch uses: $SCALESCOPE_MPIRUN (env.vars), else "mpirun" on PATH.
+std::string mpirun_program(const LaunchEnvironment& env);
+
+// THE builder of a launch's command: every command ScaleScope starts or shows comes from here,
+// so what is shown is what runs. Reads launch.hostfile (its slots decide --oversubscribe), takes
+// the host list and the Slurm environment from `env`, then build_mpirun_argv. Throws
+// std::runtime_error naming the file when launch.hostfile cannot be read, else what
+// build_mpirun_argv throws.
+MpirunPlan plan_mpirun(const std::string& mpirun, int ranks, const LaunchSpec& launch,
+                       std::vector<std::string> program, const LaunchEnvironment& env);
+
+// A training run's command, `mpirun ... WORKER <run_dir>/spec.json` with the spec's world as
+// ranks, through plan_mpirun. Used by launch_run (what runs), `scalescope-cli run --dry-run`,
+// study_commands (`study --dry-run`) and the Experiment page's Command box.
+MpirunPlan plan_run_command(const ExperimentSpec& spec, const std::string& run_dir, const std::string& worker,
+                            const std::string& mpirun, const LaunchEnvironment& env);
 
 // ---------------------------------------------------------------------------------------------
 // Output of a job.
@@ -231,8 +250,5 @@ RunOutcome launch_run(const RunRequest& request);
 // $SCALESCOPE_CALIBRATE_RANK, then next to this executable, then in the build tree's sibling
 // folders (../worker, ../cli), then PATH. Throws std::runtime_error listing where it looked.
 std::string find_program(const std::string& name);
-
-// The `model` column of a run as the worker writes it: "<kind>-<preset>" ("mlp-default", "gpt-tiny").
-std::string model_label(const ModelSpec& m);
 
 }  // namespace ss::core

@@ -224,9 +224,11 @@ StudyPlan plan_study(const nlohmann::json& base, const std::vector<VaryAxis>& ax
         } else {
             const std::string name = pr.spec.name + suffix;
             doc["name"] = name;
+            pr.spec.name = name;  // what parse_spec(doc) now gives
             for (int r = 0; r < repeats; ++r) {
                 StudyPoint p;
                 p.doc = doc;
+                p.spec = pr.spec;
                 p.overrides = overrides;
                 p.value = value;
                 p.p = pr.spec.parallel.world();
@@ -274,6 +276,7 @@ StudyPoint single_run_point(const nlohmann::json& doc) {
     if (!pr.ok()) throw std::invalid_argument(format_errors(pr.errors));
     StudyPoint p;
     p.doc = doc;
+    p.spec = pr.spec;
     p.p = pr.spec.parallel.world();
     p.name = pr.spec.name;
     return p;
@@ -356,14 +359,9 @@ std::string study_commands(const StudyPlan& plan, const fs::path& root, const st
     for (const auto& p : plan.points) repeated |= p.repeat > 0;
     std::string out;
     for (const auto& p : plan.points) {
-        const ExperimentSpec ps = parse_spec(p.doc).spec;
-        MpirunRequest mr;
-        mr.mpirun = mpirun;
-        mr.ranks = ps.parallel.world();
-        mr.launch = ps.launch;
-        mr.program = {worker,
-                      (root / ("NNN-" + run_folder_name(p, repeated)) / "spec.json").string()};
-        const MpirunPlan mp = build_mpirun_argv(mr, env);
+        const ExperimentSpec& ps = p.spec;
+        const MpirunPlan mp =
+            plan_run_command(ps, (root / ("NNN-" + run_folder_name(p, repeated))).string(), worker, mpirun, env);
         out += "# point " + p.value + " repeat " + std::to_string(p.repeat) +
                " (p=" + std::to_string(p.p) +
                ", training.global_batch=" + std::to_string(ps.training.global_batch) +
@@ -388,11 +386,8 @@ StudyRunResult run_study(const StudyRunRequest& rq) {
     }
     for (std::size_t i = 0; i < rq.points.size(); ++i) {
         const StudyPoint& p = rq.points[i];
-        const ParseResult pr = parse_spec(p.doc);
-        if (!pr.ok())
-            throw std::invalid_argument("point " + p.value + ": " + format_errors(pr.errors));
         RunRequest run;
-        run.spec = pr.spec;
+        run.spec = p.spec;
         run.output = rq.output;
         run.run_dir = next_run_dir(rq.runs_root, run_folder_name(p, repeated)).string();
         run.worker = rq.worker;

@@ -43,6 +43,7 @@ VaryAxis parse_vary(const std::string& text);
 
 struct StudyPoint {
     nlohmann::json doc;                  // the spec document of this point (overrides applied)
+    ExperimentSpec spec;                 // doc parsed (once, by plan_study / single_run_point)
     std::vector<std::string> overrides;  // "parallel.dp=2", ... (what was applied)
     std::string value;                   // the swept value(s): "2" or "dp=2,tp=2"
     int p = 1;                           // its world size dp * tp * pp

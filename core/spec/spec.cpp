@@ -593,8 +593,18 @@ ParseResult parse_spec(const json& doc) {
     return result;
 }
 
-ParseResult parse_spec_file(const std::string& path) {
-    ParseResult result;
+namespace {
+
+// The document of a spec file: comments allowed; an unreadable file, JSON syntax errors and keys
+// given twice in one object are reported (field "" for the first two, the key's path for the last).
+struct SpecDocument {
+    json doc;  // discarded when the file could not be read or is not JSON
+    std::vector<SpecError> errors;
+};
+
+SpecDocument read_spec_document(const std::string& path) {
+    SpecDocument result;
+    result.doc = json(json::value_t::discarded);
     std::ifstream in(path, std::ios::binary);
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
@@ -669,9 +679,46 @@ ParseResult parse_spec_file(const std::string& path) {
         result.errors.push_back({"", path + ": not valid JSON: " + what});
         return result;
     }
-    result = parse_spec(doc);
-    result.errors.insert(result.errors.begin(), duplicates.begin(), duplicates.end());
+    result.doc = std::move(doc);
+    result.errors = std::move(duplicates);
     return result;
+}
+
+}  // namespace
+
+bool LoadedSpec::document_ok() const {
+    return std::none_of(errors.begin(), errors.end(), [](const SpecError& e) {
+        return e.field.empty() || e.field == kOverrideField;
+    }) && !doc.is_discarded();
+}
+
+LoadedSpec load_spec_file(const std::string& path, const SpecLoadOptions& options) {
+    LoadedSpec out;
+    SpecDocument d = read_spec_document(path);
+    out.doc = std::move(d.doc);
+    out.errors = std::move(d.errors);
+    if (out.doc.is_discarded()) return out;
+    for (const std::string& o : options.overrides) {
+        try {
+            apply_override(out.doc, o);
+        } catch (const std::invalid_argument& e) {
+            out.errors.push_back({kOverrideField, "--set " + o + ": " + e.what()});
+        }
+    }
+    if (!out.document_ok()) return out;
+    ParseResult pr = parse_spec(out.doc);
+    out.spec = std::move(pr.spec);
+    out.errors.insert(out.errors.end(), pr.errors.begin(), pr.errors.end());
+    if (out.ok() && options.validate)
+        out.errors = validate(out.spec, options.world_size, options.check_files);
+    return out;
+}
+
+ParseResult parse_spec_file(const std::string& path) {
+    SpecLoadOptions o;
+    o.validate = false;
+    LoadedSpec l = load_spec_file(path, o);
+    return {std::move(l.spec), std::move(l.errors)};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -126,10 +126,36 @@ struct ParseResult {
 // Reads a spec document. Reports every type error and every unknown field at any level (with its
 // full path), not just the first. Presets are applied first; explicit fields override them.
 ParseResult parse_spec(const nlohmann::json& doc);
-// Same from a file. `//` and `/* */` comments are allowed. A file that cannot be read or is not
-// JSON gives one error naming the file (and the line and column of a JSON syntax error);
-// a key given twice in one object is reported too.
+// Same from a file (load_spec_file without overrides and validation). `//` and `/* */` comments
+// are allowed. A file that cannot be read or is not JSON gives one error naming the file (and the
+// line and column of a JSON syntax error); a key given twice in one object is reported too.
 ParseResult parse_spec_file(const std::string& path);
+
+// THE spec loader: how the worker, the CLI verbs and the GUI read a spec file. In order: the file
+// (comments allowed; unreadable, not JSON and keys given twice in one object are reported naming
+// the file), the --set overrides (apply_override; a bad one is an error with field "--set"),
+// parse_spec, then validate (only when everything before had no problem).
+inline constexpr const char* kOverrideField = "--set";
+
+struct SpecLoadOptions {
+    std::vector<std::string> overrides;  // "path=value", applied in order
+    bool validate = true;                // also the semantic rules
+    int world_size = -1;                 // validate's world size (-1: not known yet)
+    bool check_files = true;             // validate's data-file check
+};
+
+struct LoadedSpec {
+    nlohmann::json doc;  // the file's document with the overrides applied; discarded when unreadable
+    ExperimentSpec spec;  // filled as far as the document allowed
+    // Duplicate keys first, then one of: the document problem (field ""), the --set problems
+    // (field kOverrideField), the parse problems, the validation problems.
+    std::vector<SpecError> errors;
+    bool ok() const { return errors.empty(); }
+    // The file was read as JSON and every --set applied (errors, if any, are about the spec's fields).
+    bool document_ok() const;
+};
+
+LoadedSpec load_spec_file(const std::string& path, const SpecLoadOptions& options = {});
 
 // Semantic rules (docs/SPEC.md "Rules"). world_size < 0 means "not known yet" and skips the
 // world-size rule; check_files=true also checks that data.path exists and holds the data.

@@ -31,10 +31,10 @@
 #include <QVBoxLayout>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "core/launch/study.h"
+#include "core/spec/progress_protocol.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 #include "traces/writer.h"
@@ -503,23 +503,22 @@ QString ExperimentPage::loadSpecFile(const QString& path) {
     const QString abs = QFileInfo(path).absoluteFilePath();
     const QString name = QFileInfo(path).fileName();
     const std::string p = abs.toStdString();
-    nlohmann::json doc;
-    {
-        std::ifstream in(p);
-        doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-    }
+    // The one spec loader (as the worker and the CLI read a spec); the form validates live.
+    SpecLoadOptions options;
+    options.validate = false;
+    const LoadedSpec loaded = load_spec_file(p, options);
+    const nlohmann::json& doc = loaded.doc;
     if (doc.is_object() && doc.contains("format") && doc["format"].is_string() &&
         doc["format"].get<std::string>() == "scalescope-hardware")
         return tr("“%1” is a hardware file (written by scalescope-cli calibrate), not an experiment spec: "
                   "choose it as the hardware on the What-if page.")
             .arg(name);
-    const ParseResult pr = parse_spec_file(p);
-    if (!pr.ok())
+    if (!loaded.ok())
         return tr("“%1” is not an experiment spec the Experiment page can load:\n%2")
-            .arg(name, fromStd(format_errors(pr.errors)).trimmed());
+            .arg(name, fromStd(format_errors(loaded.errors)).trimmed());
     specDoc_ = doc;
     specFile_ = abs;
-    setForm(ExperimentForm::fromSpec(pr.spec, doc));
+    setForm(ExperimentForm::fromSpec(loaded.spec, doc));
     emit statusMessage(tr("Loaded the spec %1 into the Experiment form").arg(name));
     return {};
 }
@@ -635,12 +634,8 @@ void ExperimentPage::revalidate() {
                       QLatin1Char('\n') + fromStd(study_commands(check_.plan, root, worker, mpirunProgram(), env));
             }
         } else {
-            MpirunRequest mr;
-            mr.mpirun = mpirunProgram();
-            mr.ranks = check_.world;
-            mr.launch = pr.spec.launch;
-            mr.program = {worker, (next_run_dir(root, pr.spec.name) / "spec.json").string()};
-            const MpirunPlan plan = build_mpirun_argv(mr, env);
+            const MpirunPlan plan =
+                plan_run_command(pr.spec, next_run_dir(root, pr.spec.name).string(), worker, mpirunProgram(), env);
             cmd = fromStd(command_line(plan.argv));
             if (plan.oversubscribed)
                 cmd += tr("\n# %1 ranks on fewer slots (%2): oversubscribed, timings will be contended")
@@ -824,14 +819,14 @@ void ExperimentPage::onLine(const TaggedLine& l) {
 void ExperimentPage::onProgress(const Progress& p, int pointIndex, int points) {
     pointIndex_ = pointIndex;
     points_ = points;
-    const std::string event = p.raw.value("event", std::string());
+    const std::string event = p.raw.value(progress::kEvent, std::string());
     switch (p.kind) {
         case Progress::Kind::Step: break;
         case Progress::Kind::Start: {
-            const long long params = p.raw.value("params", 0LL);
+            const long long params = p.raw.value(progress::kParams, 0LL);
             log_->appendPlainText(tr("[0] model built: %1 parameters, %2 ranks; training")
                                       .arg(QLocale().toString(params))
-                                      .arg(p.raw.value("world", 0)));
+                                      .arg(p.raw.value(progress::kWorld, 0)));
             if (stepText_.isEmpty()) setPhase(tr("rank 0: running step 0…"));
             return;
         }
@@ -848,8 +843,8 @@ void ExperimentPage::onProgress(const Progress& p, int pointIndex, int points) {
             setPhase(tr("rank 0: finished training; merging the rank trace files…"));
             return;
         case Progress::Kind::Other:
-            if (event == "phase") {
-                const QString what = fromStd(p.raw.value("phase", std::string("?")));
+            if (event == progress::kPhaseEvent) {
+                const QString what = fromStd(p.raw.value(progress::kPhase, std::string("?")));
                 log_->appendPlainText(QStringLiteral("[0] %1…").arg(what));
                 if (stepText_.isEmpty()) setPhase(tr("rank 0: %1…").arg(what));
             }

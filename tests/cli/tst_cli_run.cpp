@@ -152,6 +152,34 @@ private slots:
         QCOMPARE(r.code, 2);
     }
 
+    // Issue 13: the worker reads its spec with the one loader, so a key given twice is refused
+    // with --set overrides as without them (it used to skip the check when --set was given).
+    void worker_refuses_a_duplicate_key_with_set_given() {
+        const QString spec = file("dup.json");
+        {
+            std::ofstream f(spec.toStdString());
+            f << "{\"name\": \"dup\", \"model\": {\"kind\": \"mlp\", \"hidden\": [32]},\n"
+                 " \"training\": {\"steps\": 2, \"steps\": 3, \"global_batch\": 8}}\n";
+        }
+        for (const QStringList& extra : {QStringList{}, QStringList{"--set", "training.lr=0.01"}}) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
+            env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral(SCALESCOPE_WORKER_PATH), QStringList{spec} + extra);
+            QVERIFY(p.waitForFinished(60000));
+            const QString err = QString::fromUtf8(p.readAllStandardError());
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 2,
+                     qPrintable(extra.join(' ') + ": exit " + QString::number(p.exitCode()) + "\n" + err));
+            QVERIFY2(err.contains("duplicate key training.steps"), qPrintable(extra.join(' ') + ": " + err));
+            // The CLI reads it with the same loader (it used to drop the duplicate-key check).
+            const Result r = cli(QStringList{"run", spec, "-o", file("dup.sqlite"), "--dry-run"} + extra);
+            QVERIFY2(r.code == 2 && r.err.find("duplicate key training.steps") != std::string::npos,
+                     (std::to_string(r.code) + ": " + r.out + r.err).c_str());
+        }
+    }
+
     void dry_run_prints_the_command() {
         const Result r = cli({"run", write_spec("dry.json", {{"parallel", {{"dp", 4}}}}), "-o", file("dry.sqlite"),
                               "--dry-run"});

@@ -631,6 +631,46 @@ private slots:
         EXPECT_CONTAINS(r.errors[0].message, "duplicate key parallel.dp");
     }
 
+    // Issue 13: the one loader (worker, CLI, GUI): file, --set overrides, duplicate keys, parse,
+    // validation. A duplicate key is reported with overrides given as without them.
+    void loadSpecFile() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.path().toStdString();
+        std::ofstream(dir + "/dup.json")
+            << R"({"model": {"kind": "mlp", "hidden": [8]}, "parallel": {"dp": 2, "dp": 4}, "training": {}})";
+        SpecLoadOptions o;
+        o.overrides = {"training.steps=3"};
+        LoadedSpec l = load_spec_file(dir + "/dup.json", o);
+        QVERIFY(!l.ok());
+        QVERIFY(l.document_ok());
+        QCOMPARE(l.errors.at(0).field, std::string("parallel.dp"));
+        EXPECT_CONTAINS(l.errors[0].message, "duplicate key parallel.dp");
+        QCOMPARE(l.doc["training"]["steps"].get<int>(), 3);
+
+        std::ofstream(dir + "/ok.json") << "// fine\n{\"model\": {\"kind\": \"mlp\", \"hidden\": [8]}}\n";
+        o.overrides = {"parallel.dp=2", "training.steps=7"};
+        o.check_files = false;
+        l = load_spec_file(dir + "/ok.json", o);
+        QVERIFY2(l.ok(), format_errors(l.errors).c_str());
+        QCOMPARE(l.spec.parallel.dp, 2);
+        QCOMPARE(l.spec.training.steps, 7);
+        QCOMPARE(l.doc["parallel"]["dp"].get<int>(), 2);
+
+        // A bad override is named with field "--set"; validation uses the given world size.
+        o.overrides = {"parallel.nope=1"};
+        l = load_spec_file(dir + "/ok.json", o);
+        QVERIFY(!l.document_ok());
+        QCOMPARE(l.errors.at(0).field, std::string(kOverrideField));
+        EXPECT_CONTAINS(l.errors[0].message, "--set parallel.nope=1");
+        o.overrides = {};
+        o.world_size = 3;
+        l = load_spec_file(dir + "/ok.json", o);
+        QVERIFY(!l.ok());
+        o.validate = false;
+        QVERIFY(load_spec_file(dir + "/ok.json", o).ok());
+        QVERIFY(!load_spec_file(dir + "/missing.json").document_ok());
+    }
+
     void examplesParseAndValidate() {
         const auto files = example_files();
         std::set<std::string> names;

@@ -114,6 +114,32 @@ private slots:
                      "# point 4 repeat 0 (p=4, training.global_batch=128, oversubscribed)\n"
                      "mpirun --tag-output -np 4 --oversubscribe /bin/w /r/NNN-s-dp4/spec.json\n"));
     }
+
+    // Issue 13: one builder (plan_run_command) reads the host file for the dry run as for the
+    // real launch: one slot in the host file makes the dp=2 point oversubscribed on a 4-core host.
+    void study_commands_count_the_host_file_slots() {
+        const fs::path hosts = path("one-slot.hosts");
+        std::ofstream(hosts) << "localhost slots=1\n";
+        nlohmann::json doc = mlp_doc();
+        doc["launch"] = {{"hostfile", hosts.string()}};
+        const StudyPlan plan = plan_study(doc, {parse_vary("dp=1,2")}, 1, false, false);
+        const std::string text = study_commands(plan, "/r", "/bin/w", "mpirun", env_with_cores(4));
+        QCOMPARE(text, std::string("# point 1 repeat 0 (p=1, training.global_batch=32)\n"
+                                   "mpirun --tag-output -np 1 --hostfile " + hosts.string() +
+                                   " /bin/w /r/NNN-s-dp1/spec.json\n"
+                                   "# point 2 repeat 0 (p=2, training.global_batch=32, oversubscribed)\n"
+                                   "mpirun --tag-output -np 2 --oversubscribe --hostfile " + hosts.string() +
+                                   " /bin/w /r/NNN-s-dp2/spec.json\n"));
+        // What launch_run executes for that point is the same argument list.
+        const MpirunPlan run = plan_run_command(plan.points[1].spec, "/r/NNN-s-dp2", "/bin/w", "mpirun",
+                                                env_with_cores(4));
+        QCOMPARE(command_line(run.argv) + "\n", text.substr(text.rfind("mpirun")));
+        // A host file that cannot be read is an error for the shown command as for the launch.
+        doc["launch"]["hostfile"] = path("missing.hosts").string();
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error,
+                                 study_commands(plan_study(doc, {parse_vary("dp=1")}, 1, false, false), "/r", "/bin/w",
+                                                "mpirun", env_with_cores(4)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestStudyRunner)

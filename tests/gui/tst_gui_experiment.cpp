@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/launch/study.h"
 #include "gui/app/mainwindow.h"
 #include "gui/experiment/experimentpage.h"
 #include "traces/reader.h"
@@ -484,6 +485,61 @@ private slots:
         const QString err = page.loadSpecFile(bad);
         QVERIFY2(err.contains(QStringLiteral("training.stepz")), qPrintable(err));
         QCOMPARE(page.form().name, std::string("lr-file"));
+    }
+
+    // Issue 13: one builder makes the mpirun command. A host file with one slot forces
+    // --oversubscribe for two ranks; the command the page shows, the one `scalescope-cli run
+    // --dry-run` prints and the one the launch executes (the run folder's command.txt, one
+    // argument a line) are the same bytes.
+    void shownDryRunAndExecutedCommandsAreTheSame() {
+#ifndef SCALESCOPE_CLI
+        QSKIP("scalescope-cli is not built");
+#else
+        const QString hostfile = dir_.filePath(QStringLiteral("one-slot.hosts"));
+        {
+            QFile hf(hostfile);
+            QVERIFY(hf.open(QIODevice::WriteOnly));
+            hf.write("localhost slots=1\n");
+        }
+        const QString spec = dir_.filePath(QStringLiteral("oversub.json"));
+        {
+            nlohmann::json doc = {{"name", "oversub"},
+                                  {"model", {{"kind", "gpt"}, {"preset", "tiny"}}},
+                                  {"training", {{"steps", 1}, {"global_batch", 4}}},
+                                  {"parallel", {{"dp", 2}}},
+                                  {"launch", {{"hostfile", hostfile.toStdString()}}}};
+            std::ofstream o(spec.toStdString());
+            o << doc.dump(2);
+        }
+        const QString out = dir_.filePath(QStringLiteral("oversub.sqlite"));
+        ExperimentPage page;
+        QCOMPARE(page.loadSpecFile(spec), QString());
+        page.setOutput(out);
+        const QString shown = page.commandText().section(QLatin1Char('\n'), 0, 0);
+        QVERIFY2(shown.contains(QStringLiteral(" --oversubscribe ")), qPrintable(page.commandText()));
+
+        QProcess p;
+        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("run"), spec, QStringLiteral("-o"), out,
+                                                 QStringLiteral("--dry-run")});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QStringList printed = QString::fromUtf8(p.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY(!printed.isEmpty());
+        QCOMPARE(printed.last(), shown);
+
+        QVERIFY2(page.canLaunch(), qPrintable(page.validationMessages().join(QLatin1Char('\n'))));
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(240000));
+        QVERIFY2(finished.first().at(0).toInt() == static_cast<int>(ss::traces::RunStatus::Completed),
+                 qPrintable(finished.first().at(1).toString()));
+        QFile cmd(dir_.filePath(QStringLiteral("oversub-runs/001-oversub/command.txt")));
+        QVERIFY(cmd.open(QIODevice::ReadOnly));
+        std::vector<std::string> argv;
+        for (const QByteArray& line : cmd.readAll().split('\n'))
+            if (!line.isEmpty()) argv.push_back(line.toStdString());
+        QCOMPARE(QString::fromStdString(ss::core::command_line(argv)), shown);
+#endif
     }
 
     // Item 9: at 1024x700 the page needs no horizontal scrolling.
