@@ -235,6 +235,7 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     weak_ = new QCheckBox(tr("weak scaling"));
     weak_->setToolTip(tr("Weak scaling: the per-rank batch stays fixed, the global batch grows with the ranks"));
     stopOnFailure_ = new QCheckBox(tr("stop at a failed run"));
+    stopOnFailure_->setObjectName(QStringLiteral("stopOnFailure"));
     stopOnFailure_->setToolTip(tr("Otherwise the study goes on with the next point (scalescope-cli study "
                                   "--stop-on-failure)"));
     world_ = new QLabel;

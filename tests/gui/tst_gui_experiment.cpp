@@ -6,6 +6,7 @@
 // worker output shows rank 0's own lines, a study's commands are every point's, a spec file opened
 // in the window loads into the form (and launches what the file says), and the page fits 1024x700.
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QDir>
 #include <QFile>
@@ -232,6 +233,72 @@ private slots:
             QCOMPARE(gr[i].repeat, cr[i].repeat);
             QCOMPARE(g.run(gr[i].run).name, c.run(cr[i].run).name);
             QCOMPARE(g.run(gr[i].run).status, ss::traces::RunStatus::Completed);
+        }
+#endif
+    }
+
+    // Issue 13: the page's study handles a failed point as `scalescope-cli study` does (the same
+    // runner): the study goes on, both points are recorded with their status, the launch reports
+    // the failure; "stop at a failed run" keeps only the first point, like --stop-on-failure.
+    void studyFailureHandledAsTheCli() {
+#ifndef SCALESCOPE_CLI
+        QSKIP("scalescope-cli is not built");
+#else
+        // Rank 1 fails at step 2: the dp=2 point fails, the dp=1 point (no rank 1) completes.
+        const QString spec = dir_.filePath(QStringLiteral("flaky.json"));
+        {
+            QFile sf(spec);
+            QVERIFY(sf.open(QIODevice::WriteOnly));
+            sf.write("{\"name\": \"flaky\", \"model\": {\"kind\": \"gpt\"},\n"
+                     " \"training\": {\"steps\": 4, \"global_batch\": 4},\n"
+                     " \"launch\": {\"env\": {\"SCALESCOPE_WORKER_FAULT\": \"1:2\"}}}\n");
+        }
+        struct Point {
+            std::string value;
+            ss::traces::RunStatus status;
+            std::string name;
+        };
+        const auto points = [](const QString& file) {
+            ss::traces::TraceReader rd(file.toStdString());
+            std::vector<Point> out;
+            for (const auto& sr : rd.study_runs(rd.studies().at(0).id))
+                out.push_back({sr.value, rd.run(sr.run).status, rd.run(sr.run).name});
+            return out;
+        };
+        for (const bool stop : {false, true}) {
+            ExperimentPage page;
+            QCOMPARE(page.loadSpecFile(spec), QString());
+            page.setStudy(true, {QStringLiteral("dp=2,1")});
+            const QString gui = dir_.filePath(stop ? QStringLiteral("flaky-gui-stop.sqlite") : QStringLiteral("flaky-gui.sqlite"));
+            page.setOutput(gui);
+            if (stop) {
+                auto* box = page.findChild<QCheckBox*>(QStringLiteral("stopOnFailure"));
+                QVERIFY(box);
+                box->setChecked(true);
+            }
+            QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+            page.launch();
+            QVERIFY(finished.wait(480000));
+            QCOMPARE(finished.first().at(0).toInt(), static_cast<int>(ss::traces::RunStatus::Failed));
+
+            const QString cli = dir_.filePath(stop ? QStringLiteral("flaky-cli-stop.sqlite") : QStringLiteral("flaky-cli.sqlite"));
+            QStringList args{QStringLiteral("study"), spec, QStringLiteral("--vary"), QStringLiteral("dp=2,1"),
+                             QStringLiteral("-o"), cli, QStringLiteral("--quiet")};
+            if (stop) args << QStringLiteral("--stop-on-failure");
+            QProcess p;
+            p.start(QStringLiteral(SCALESCOPE_CLI), args);
+            QVERIFY(p.waitForFinished(480000));
+            QCOMPARE(p.exitCode(), 1);
+
+            const std::vector<Point> g = points(gui), c = points(cli);
+            QCOMPARE(g.size(), stop ? size_t(1) : size_t(2));
+            QCOMPARE(g.size(), c.size());
+            for (size_t i = 0; i < g.size(); ++i) {
+                QCOMPARE(g[i].value, c[i].value);
+                QCOMPARE(g[i].status, c[i].status);
+                QCOMPARE(g[i].name, c[i].name);
+                QCOMPARE(g[i].status, g[i].value == "2" ? ss::traces::RunStatus::Failed : ss::traces::RunStatus::Completed);
+            }
         }
 #endif
     }
