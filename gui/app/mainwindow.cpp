@@ -331,25 +331,8 @@ void MainWindow::openFile(const QString& pathIn) {
         showPage(QStringLiteral("experiment"));
         return;
     }
-    if (loading_.count(path)) return;
-    if (docModel_->indexOfPath(path) >= 0) {
-        // Already open: read it again (a run may have appended to it); the selection follows once read.
-        reloadDocument(path);
-        return;
-    }
-    loading_[path] = startJob<DocumentData>(
-        this, [path](const CancelToken& c) { return loadDocument(path, c); },
-        [this, path](DocumentData d) {
-            loading_.erase(path);
-            updateLoadingUi();
-            onDocumentLoaded(path, std::move(d));
-        },
-        [this, path](const QString& message) {
-            loading_.erase(path);
-            updateLoadingUi();
-            onOpenError(path, message);
-        });
-    updateLoadingUi();
+    // New or already open (read again: a run may have appended to it); the selection follows once read.
+    readDocument(path);
 }
 
 void MainWindow::openResult(const QString& path) {
@@ -429,10 +412,10 @@ void MainWindow::closeCurrentDocument() {
 }
 
 void MainWindow::reloadCurrentDocument() {
-    if (DocumentPtr doc = docModel_->documentAt(docView_->currentIndex())) reloadDocument(doc->path());
+    if (DocumentPtr doc = docModel_->documentAt(docView_->currentIndex())) readDocument(doc->path());
 }
 
-void MainWindow::reloadDocument(const QString& path) {
+void MainWindow::readDocument(const QString& path) {
     if (loading_.count(path)) return;  // being read already
     loading_[path] = startJob<DocumentData>(
         this, [path](const CancelToken& c) { return loadDocument(path, c); },

@@ -76,7 +76,8 @@ private:
     void updateLoadingUi();
     void closeCurrentDocument();
     void reloadCurrentDocument();
-    void reloadDocument(const QString& path);
+    // Reads a trace file on the job pool, first time or again; a file being read is not started twice.
+    void readDocument(const QString& path);
     void openResult(const QString& path);
     void cancelLoading();
     void addRecent(const QString& path);
