@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "models/plan/schedule.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -873,10 +875,12 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
             add("parallel.pp", "parallel.pp=" + std::to_string(p.pp) +
                                    " must not exceed model.layers=" + std::to_string(m.layers) +
                                    " (every pipeline stage needs at least one layer)");
-        if (mlp && !m.hidden.empty() && p.pp > static_cast<int>(m.hidden.size()) + 1)
-            add("parallel.pp", "parallel.pp=" + std::to_string(p.pp) + " must not exceed " +
-                                   std::to_string(m.hidden.size() + 1) +
-                                   ", the number of linear layers of the MLP (model.hidden=[" +
+        // The trainer's pipeline units: Megatron pairs of linear layers (models/plan mlp_pair_blocks).
+        if (const int blocks = models::mlp_pair_blocks(static_cast<int>(m.hidden.size()) + 1);
+            mlp && !m.hidden.empty() && p.pp > blocks)
+            add("parallel.pp", "parallel.pp=" + std::to_string(p.pp) + " must not exceed " + std::to_string(blocks) +
+                                   ", the number of pipeline blocks of the MLP (its " +
+                                   std::to_string(m.hidden.size() + 1) + " linear layers in pairs; model.hidden=[" +
                                    join_ints(m.hidden) + "])");
         const int64_t div = int64_t{p.dp} * p.micro_batches;
         if (t.global_batch > 0 && t.global_batch % div != 0)

@@ -297,8 +297,10 @@ private slots:
             "model.d_model=66 must be divisible by model.heads=4");
         row("pp <= layers", "gpt", {"parallel.pp=3"}, -1, "parallel.pp",
             "parallel.pp=3 must not exceed model.layers=2");
-        row("pp <= linear layers", "mlp", {"parallel.pp=4"}, -1, "parallel.pp",
-            "parallel.pp=4 must not exceed 3, the number of linear layers of the MLP");
+        // The trainer splits an MLP into pairs of linear layers (models/plan mlp_pair_blocks): 3
+        // linear layers are 2 blocks, so pp=3 is refused here as the worker refuses it (issue 13).
+        row("pp <= pipeline blocks", "mlp", {"parallel.pp=3"}, -1, "parallel.pp",
+            "parallel.pp=3 must not exceed 2, the number of pipeline blocks of the MLP (its 3 linear layers in pairs");
         row("global batch", "mlp",
             {"parallel.dp=2", "parallel.micro_batches=4", "training.global_batch=100"}, -1,
             "training.global_batch",
