@@ -110,6 +110,18 @@ void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b, Ce
     t.rows.push_back(std::move(row));
 }
 
+// A run without a breakdown: its stored kernel and collective totals (no per-step or bandwidth cells).
+void add_stored(StatsTables& t, std::int64_t id, const StoredSummaries& s) {
+    for (const auto& k : s.kernels)
+        t.kernels.rows.push_back({id, k.name, str(to_string(k.kind)), k.count, ms(static_cast<double>(k.total_ns)),
+                                  num(k.share), us(k.mean_ns), us(k.median_ns), us(static_cast<double>(k.p95_ns)),
+                                  Cell{}, Cell{}});
+    for (const auto& c : s.collectives)
+        t.collectives.rows.push_back({id, str(to_string(c.collective)), str(to_string(c.group_kind)), Cell{}, c.bytes,
+                                      c.count, ms(static_cast<double>(c.total_ns)), Cell{}, us(c.mean_ns), Cell{},
+                                      Cell{}, Cell{}, Cell{}, str("not known: stored totals"), Cell{}, Cell{}, Cell{}});
+}
+
 void add_analysis(StatsTables& t, const RunAnalysis& a) {
     const std::int64_t id = a.run.id.value;
     const auto& s = a.step_time;
@@ -166,6 +178,16 @@ int verb_stats(const Argv& argv) {
             add_analysis(t, analyze_run(rd, r.id, opt));
             ++analysed;
         } catch (const AnalysisError& e) {
+            // No breakdown (no step events, say): the totals stored at merge still say where the
+            // kernel and communication time went, as on the Summary page.
+            if (const auto aggs = rd.aggregates(r.id); !aggs.empty()) {
+                add_stored(t, r.id.value, summaries_from_aggregates(aggs));
+                t.warnings.rows.push_back({r.id.value, std::string(e.what()) +
+                                                           ": kernel and collective totals from the aggregates stored "
+                                                           "at merge (no breakdown, per-step figures or bandwidth)"});
+                ++analysed;
+                continue;
+            }
             if (runs.size() == 1) throw;
             if (first_error.empty()) first_error = e.what();
             t.warnings.rows.push_back({r.id.value, std::string("not analysed: ") + e.what()});

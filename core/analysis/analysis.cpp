@@ -20,6 +20,7 @@
 
 namespace ss::core {
 
+using traces::Aggregate;
 using traces::Collective;
 using traces::Event;
 using traces::EventKind;
@@ -237,6 +238,44 @@ StepTimeStats step_time_stats(std::vector<std::int64_t> t) {
     s.max_ns = static_cast<double>(t.back());
     s.p95_ns = nearest_rank(t, 0.95);
     return s;
+}
+
+StoredSummaries summaries_from_aggregates(const std::vector<Aggregate>& aggs) {
+    StoredSummaries out;
+    auto& kernels = out.kernels;
+    auto& collectives = out.collectives;
+    double kernelTotal = 0;
+    for (const Aggregate& a : aggs)
+        if (a.kind == EventKind::Kernel || a.kind == EventKind::Memcpy || a.kind == EventKind::Memset)
+            kernelTotal += static_cast<double>(a.total_ns);
+    for (const Aggregate& a : aggs) {
+        if (a.kind == EventKind::Kernel || a.kind == EventKind::Memcpy || a.kind == EventKind::Memset) {
+            KernelSummary k;
+            k.name = a.name;
+            k.kind = a.kind;
+            k.count = a.count;
+            k.total_ns = a.total_ns;
+            k.share = kernelTotal > 0 ? static_cast<double>(a.total_ns) / kernelTotal : 0;
+            k.mean_ns = a.mean_ns;
+            k.median_ns = a.median_ns;
+            k.p95_ns = a.p95_ns;
+            kernels.push_back(k);
+        } else if (a.kind == EventKind::Comm) {
+            CollectiveSummary c;
+            c.collective = a.collective;
+            c.group_kind = a.group_kind;
+            c.count = a.count;
+            c.total_ns = a.total_ns;
+            c.mean_ns = a.mean_ns;
+            c.bytes = a.count > 0 ? a.bytes / a.count : 0;
+            // No bandwidth: a stored total sums issue → completion spans, which overlap for
+            // non-blocking calls, and which calls overlapped is not stored.
+            collectives.push_back(c);
+        }
+    }
+    std::sort(kernels.begin(), kernels.end(), [](auto& a, auto& b) { return a.total_ns > b.total_ns; });
+    std::sort(collectives.begin(), collectives.end(), [](auto& a, auto& b) { return a.total_ns > b.total_ns; });
+    return out;
 }
 
 int detect_warmup(const std::vector<std::int64_t>& times) {

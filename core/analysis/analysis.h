@@ -225,6 +225,18 @@ struct RunAnalysis {
 RunAnalysis analyze_run(traces::TraceReader& reader, traces::RunId run,
                         const AnalysisOptions& options = {});
 
+// Kernel and collective summaries of a run from its stored aggregates (computed at merge,
+// traces/aggregate.h), for a run that analyze_run cannot break down (no step events): counts,
+// totals, mean, median and p95 per kernel; per collective and group kind the count, the summed
+// issue -> completion time and bytes per call. No per-step figures and no bandwidth: the stored
+// totals sum overlapping non-blocking calls, and which calls overlapped is not stored. Longest
+// first. The CLI's `stats` and the Summary page both fall back on it.
+struct StoredSummaries {
+    std::vector<KernelSummary> kernels;
+    std::vector<CollectiveSummary> collectives;
+};
+StoredSummaries summaries_from_aggregates(const std::vector<traces::Aggregate>& aggregates);
+
 // Warm-up detection on step times in order: the leading steps longer than 1.2 × the median of the
 // second half of the steps, at most half of them (docs/ANALYSIS.md "Warm-up").
 int detect_warmup(const std::vector<std::int64_t>& step_times_ns);

@@ -159,43 +159,6 @@ QString mfuText(const Throughput& t) {
         .arg(formatPercent(t.mfu), formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s")), peak);
 }
 
-void summariesFromAggregates(const std::vector<Aggregate>& aggs, std::vector<KernelSummary>& kernels,
-                             std::vector<CollectiveSummary>& collectives) {
-    kernels.clear();
-    collectives.clear();
-    double kernelTotal = 0;
-    for (const Aggregate& a : aggs)
-        if (a.kind == EventKind::Kernel || a.kind == EventKind::Memcpy || a.kind == EventKind::Memset)
-            kernelTotal += static_cast<double>(a.total_ns);
-    for (const Aggregate& a : aggs) {
-        if (a.kind == EventKind::Kernel || a.kind == EventKind::Memcpy || a.kind == EventKind::Memset) {
-            KernelSummary k;
-            k.name = a.name;
-            k.kind = a.kind;
-            k.count = a.count;
-            k.total_ns = a.total_ns;
-            k.share = kernelTotal > 0 ? static_cast<double>(a.total_ns) / kernelTotal : 0;
-            k.mean_ns = a.mean_ns;
-            k.median_ns = a.median_ns;
-            k.p95_ns = a.p95_ns;
-            kernels.push_back(k);
-        } else if (a.kind == EventKind::Comm) {
-            CollectiveSummary c;
-            c.collective = a.collective;
-            c.group_kind = a.group_kind;
-            c.count = a.count;
-            c.total_ns = a.total_ns;
-            c.mean_ns = a.mean_ns;
-            c.bytes = a.count > 0 ? a.bytes / a.count : 0;
-            // No bandwidth: a stored total sums issue → completion spans, which overlap for
-            // non-blocking calls, and which calls overlapped is not stored.
-            collectives.push_back(c);
-        }
-    }
-    std::sort(kernels.begin(), kernels.end(), [](auto& a, auto& b) { return a.total_ns > b.total_ns; });
-    std::sort(collectives.begin(), collectives.end(), [](auto& a, auto& b) { return a.total_ns > b.total_ns; });
-}
-
 SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     kernels_ = makeKernelModel(nullptr);
     collectives_ = makeCollectiveModel(nullptr);
@@ -389,11 +352,9 @@ void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows
 }
 
 void SummaryPage::showFallback(const RunData& r, const QString& why) {
-    std::vector<KernelSummary> k;
-    std::vector<CollectiveSummary> c;
-    summariesFromAggregates(r.aggregates, k, c);
-    kernels_->setRows(std::move(k));
-    collectives_->setRows(std::move(c));
+    StoredSummaries stored = summaries_from_aggregates(r.aggregates);
+    kernels_->setRows(std::move(stored.kernels));
+    collectives_->setRows(std::move(stored.collectives));
     kernelPanel_->view()->resizeColumnsToContents();
     collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows({});

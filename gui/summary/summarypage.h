@@ -29,9 +29,6 @@ std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent);
 // The MFU field of the Summary page (rich text): "MFU 41.2 % (6·N·tokens convention; peak …)",
 // the value with a warning when it is above 100 %, or "MFU – (…)" saying what is missing.
 QString mfuText(const core::Throughput& t);
-// Stored aggregates as summaries (fallback without step events).
-void summariesFromAggregates(const std::vector<traces::Aggregate>& aggs, std::vector<core::KernelSummary>& kernels,
-                             std::vector<core::CollectiveSummary>& collectives);
 
 class SummaryPage : public Page {
     Q_OBJECT

@@ -203,9 +203,7 @@ private slots:
 
     void aggregatesFallback() {
         TraceReader rd(path_);
-        std::vector<ss::core::KernelSummary> k;
-        std::vector<ss::core::CollectiveSummary> c;
-        summariesFromAggregates(rd.aggregates(RunId(2)), k, c);
+        const auto [k, c] = ss::core::summaries_from_aggregates(rd.aggregates(RunId(2)));
         QCOMPARE(k.size(), size_t(1));
         QCOMPARE(k[0].name, std::string("gemm"));
         QCOMPARE(k[0].count, std::int64_t(4));  // 2 ranks x 2 steps
