@@ -178,9 +178,10 @@ int verb_stats(const Argv& argv) {
             add_analysis(t, analyze_run(rd, r.id, opt));
             ++analysed;
         } catch (const AnalysisError& e) {
-            // No breakdown (no step events, say): the totals stored at merge still say where the
-            // kernel and communication time went, as on the Summary page.
-            if (const auto aggs = rd.aggregates(r.id); !aggs.empty()) {
+            // No step to break down: the totals stored at merge still say where the kernel and
+            // communication time went, as on the Summary page.
+            const bool no_steps = dynamic_cast<const NoStepsError*>(&e) != nullptr;
+            if (const auto aggs = no_steps ? rd.aggregates(r.id) : std::vector<traces::Aggregate>{}; !aggs.empty()) {
                 add_stored(t, r.id.value, summaries_from_aggregates(aggs));
                 t.warnings.rows.push_back({r.id.value, std::string(e.what()) +
                                                            ": kernel and collective totals from the aggregates stored "

@@ -402,7 +402,7 @@ StepTable build_steps(const traces::RunInfo& run, std::map<std::int32_t, RankDat
         }
     }
     if (t.ranks.empty())
-        throw AnalysisError(run_name(run) + " has no step events (kind 'step', one per training "
+        throw NoStepsError(run_name(run) + " has no step events (kind 'step', one per training "
                             "step on the 'steps' lane): step times cannot be measured");
     for (const auto& k : rank_rows)
         if (!data.count(k.rank) || data[k.rank].steps.empty())
@@ -428,7 +428,7 @@ StepTable build_steps(const traces::RunInfo& run, std::map<std::int32_t, RankDat
                              " step(s) not recorded on every rank were left out: " + list);
     }
     if (t.numbers.empty())
-        throw AnalysisError(run_name(run) + " has no step recorded on every rank");
+        throw NoStepsError(run_name(run) + " has no step recorded on every rank");
     return t;
 }
 

@@ -27,6 +27,12 @@ class AnalysisError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+// The run has no step to break down (no step events, or none recorded on every rank): its stored
+// aggregates may still say where the time went (summaries_from_aggregates).
+class NoStepsError : public AnalysisError {
+public:
+    using AnalysisError::AnalysisError;
+};
 
 // ---- Interval arithmetic (ns) ----
 struct Interval {
