@@ -148,6 +148,7 @@ FormCheck checkDocument(const nlohmann::json& doc, bool study, const QStringList
                         bool checkFiles) {
     FormCheck c;
     ParseResult pr = parse_spec(doc);
+    c.spec = pr.spec;
     c.errors = pr.errors;
     if (pr.ok()) {
         c.errors = validate(pr.spec, -1, checkFiles);
@@ -562,8 +563,9 @@ void ExperimentPage::updateLaunchProblems() {
     launchProblems_ = pathProblems_;
     // The programs are looked for every time (a build may just have made them).
     try {
-        (void)find_program("scalescope-worker");
+        worker_ = find_program("scalescope-worker");
     } catch (const std::exception& e) {
+        worker_ = "scalescope-worker";  // the command box still shows a command
         launchProblems_ << fromStd(e.what());
     }
     if (const QString m = mpirunProblem(); !m.isEmpty()) launchProblems_ << m;
@@ -584,8 +586,8 @@ void ExperimentPage::revalidate() {
     world_->setText(tr("world size = dp × tp × pp = <b>%1</b> ranks%2")
                         .arg(check_.world)
                         .arg(check_.params > 0 ? tr(" · %1 parameters").arg(QLocale().toString(check_.params)) : QString()));
-    const ParseResult pr = parse_spec(doc);
     const std::filesystem::path root = runsFolder().toStdString();
+    const std::string runDir = study ? std::string() : next_run_dir(root, check_.spec.name).string();
     messages_->clear();
     for (const QString& m : validationMessages()) {
         auto* item = new QListWidgetItem(QStringLiteral("✗ ") + m);
@@ -599,8 +601,7 @@ void ExperimentPage::revalidate() {
                                    .arg(QDir::toNativeSeparators(runsFolder())));
             for (const QString& p : check_.studyPoints) messages_->addItem(QStringLiteral("   ") + p);
         } else {
-            messages_->addItem(tr("✓ the spec is valid; the run goes to %1")
-                                   .arg(fromStd(next_run_dir(root, pr.spec.name).string())));
+            messages_->addItem(tr("✓ the spec is valid; the run goes to %1").arg(fromStd(runDir)));
         }
     }
     forget_->setVisible(!specFile_.isEmpty());
@@ -618,12 +619,7 @@ void ExperimentPage::revalidate() {
     // The commands: the run's, or every point's of a study (as `scalescope-cli study --dry-run`).
     QString cmd;
     try {
-        std::string worker;
-        try {
-            worker = find_program("scalescope-worker");
-        } catch (const std::exception&) {
-            worker = "scalescope-worker";
-        }
+        const std::string& worker = worker_;  // found by updateLaunchProblems above
         const LaunchEnvironment env = LaunchEnvironment::current();
         if (study) {
             if (check_.plan.points.empty()) {
@@ -635,8 +631,7 @@ void ExperimentPage::revalidate() {
                       QLatin1Char('\n') + fromStd(study_commands(check_.plan, root, worker, mpirunProgram(), env));
             }
         } else {
-            const MpirunPlan plan =
-                plan_run_command(pr.spec, next_run_dir(root, pr.spec.name).string(), worker, mpirunProgram(), env);
+            const MpirunPlan plan = plan_run_command(check_.spec, runDir, worker, mpirunProgram(), env);
             cmd = fromStd(command_line(plan.argv));
             if (plan.oversubscribed)
                 cmd += tr("\n# %1 ranks on fewer slots (%2): oversubscribed, timings will be contended")
@@ -661,7 +656,7 @@ void ExperimentPage::launch() {
     try {
         if (study) {
             rq.points = check_.plan.points;
-            rq.study = traces::StudyInfo{traces::StudyId(), parse_spec(doc).spec.name + " study", check_.plan.variable,
+            rq.study = traces::StudyInfo{traces::StudyId(), check_.spec.name + " study", check_.plan.variable,
                                          check_.plan.scaling};
         } else {
             rq.points = {single_run_point(doc)};

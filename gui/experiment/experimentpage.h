@@ -64,6 +64,7 @@ QStringList fieldsNotInForm(const nlohmann::json& doc);
 // What the page says about a form: the parsed spec's problems (each naming its field), the world
 // size, and the study plan's points or its error.
 struct FormCheck {
+    core::ExperimentSpec spec;  // as parsed (its defaults where the document has errors)
     std::vector<core::SpecError> errors;
     int world = 1;
     long long params = 0;
@@ -159,6 +160,7 @@ private:
     QTimer* ticker_;  // the elapsed seconds while a run starts
     FormCheck check_;
     QStringList launchProblems_;
+    std::string worker_ = "scalescope-worker";  // the worker program found (its name when none is)
     QStringList pathProblems_;  // the trace file's and runs folder's part of launchProblems_
     QString pathProblemsKey_;   // what pathProblems_ were computed for
     nlohmann::json specDoc_ = nlohmann::json::object();  // the loaded spec file's document
