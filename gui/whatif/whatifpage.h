@@ -69,7 +69,6 @@ public:
     // calibration); none by default (its full sweep).
     void setCalibrationOptions(const QStringList& args) { calibrationOptions_ = args; }
     QStringList calibrationOptions() const { return calibrationOptions_; }
-    bool isCalibrating() const { return calib_ != nullptr; }
 
 signals:
     // A calibration ended: ok with the hardware file written, or failed / cancelled.
