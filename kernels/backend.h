@@ -44,6 +44,21 @@ public:
     virtual void zero(void* p, std::size_t bytes) = 0;
     virtual void synchronize() = 0;  // wait for all queued work (CPU: no-op)
 
+    // ---- host staging and device identity (the communication layer's needs) ----
+    // Host memory the backend copies to and from at full speed: page-locked (cudaMallocHost) on
+    // CUDA, ordinary aligned memory on the CPU. MPI moves device buffers through it when ranks
+    // cannot use NCCL (models/staging_transport.h). bytes==0 returns nullptr.
+    virtual void* allocate_host(std::size_t bytes) = 0;
+    virtual void deallocate_host(void* p) = 0;  // nullptr ok
+    // True when p is memory of this backend that the host cannot read directly (a CUDA device
+    // pointer). Always false on the CPU backend, whose "device" memory is host memory.
+    virtual bool is_device_pointer(const void* p) const = 0;
+    // The queue the kernels run on: the cudaStream_t of the CUDA backend (as void*), nullptr on
+    // the CPU. NCCL orders its communication stream against it with CUDA events.
+    virtual void* native_stream() const { return nullptr; }
+    // The CUDA device ordinal of the backend, -1 on the CPU.
+    virtual int device_ordinal() const { return -1; }
+
     // ---- matrix products ----
     virtual void sgemm(Trans ta, Trans tb, int M, int N, int K, float alpha, const float* A,
                        int lda, const float* B, int ldb, float beta, float* C, int ldc) = 0;

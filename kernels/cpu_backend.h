@@ -21,6 +21,9 @@ public:
     void copy_on_device(void* dst, const void* src, std::size_t bytes) override;
     void zero(void* p, std::size_t bytes) override;
     void synchronize() override {}
+    void* allocate_host(std::size_t bytes) override { return allocate(bytes); }
+    void deallocate_host(void* p) override { deallocate(p); }
+    bool is_device_pointer(const void*) const override { return false; }
 
     void sgemm(Trans ta, Trans tb, int M, int N, int K, float alpha, const float* A, int lda,
                const float* B, int ldb, float beta, float* C, int ldc) override;

@@ -58,6 +58,12 @@ public:
         inner_->zero(p, bytes);
     }
 
+    void* allocate_host(std::size_t bytes) override { return inner_->allocate_host(bytes); }
+    void deallocate_host(void* p) override { inner_->deallocate_host(p); }
+    bool is_device_pointer(const void* p) const override { return inner_->is_device_pointer(p); }
+    void* native_stream() const override { return inner_->native_stream(); }
+    int device_ordinal() const override { return inner_->device_ordinal(); }
+
     void synchronize() override {
         Span span("synchronize", EventKind::Sync, lanes::kCompute);
         inner_->synchronize();

@@ -127,6 +127,23 @@ public:
         SS_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
     }
     void synchronize() override { SS_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+    void* allocate_host(std::size_t bytes) override {
+        if (bytes == 0) return nullptr;
+        void* p = nullptr;
+        SS_CUDA_CHECK(cudaMallocHost(&p, bytes));  // page-locked: full-speed, async copies
+        return p;
+    }
+    void deallocate_host(void* p) override {
+        if (p != nullptr) SS_CUDA_CHECK(cudaFreeHost(p));
+    }
+    bool is_device_pointer(const void* p) const override {
+        if (p == nullptr) return false;
+        cudaPointerAttributes attr{};
+        SS_CUDA_CHECK(cudaPointerGetAttributes(&attr, p));
+        return attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+    }
+    void* native_stream() const override { return stream_; }
+    int device_ordinal() const override { return device_; }
 
     // ---- matrix products ----
     void sgemm(Trans ta, Trans tb, int M, int N, int K, float alpha, const float* A, int lda,
