@@ -39,6 +39,8 @@ inline constexpr const char* kZero = "zero";
 inline constexpr const char* kBuckets = "buckets";
 inline constexpr const char* kBackend = "backend";
 inline constexpr const char* kStage = "stage";
+inline constexpr const char* kTransport = "transport";         // "mpi", "nccl", "mpi (staged ...)"
+inline constexpr const char* kMatrixFlops = "matrix_flop_per_s";  // GPU: cuBLAS fp32 rate of rank 0
 
 // "step" and "eval" lines.
 inline constexpr const char* kStep = "step";

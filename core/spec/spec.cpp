@@ -64,6 +64,7 @@ constexpr Field kFields[] = {
     {"parallel", "bucket_mb", Type::Double, ""},
     {"parallel", "overlap", Type::Bool, ""},
     {"backend", "device", Type::String, ""},
+    {"backend", "comm", Type::String, ""},
     {"backend", "blas_threads", Type::Int, ""},
     {"launch", "np", Type::Int, ""},
     {"launch", "hosts", Type::StringArray, ""},
@@ -470,7 +471,7 @@ json ExperimentSpec::to_json() const {
                      {"bucket_mb", p.bucket_mb},
                      {"overlap", p.overlap}};
 
-    j["backend"] = {{"device", backend.device}, {"blas_threads", backend.blas_threads}};
+    j["backend"] = {{"device", backend.device}, {"comm", backend.comm}, {"blas_threads", backend.blas_threads}};
 
     j["launch"] = {{"np", launch.np},
                    {"hosts", launch.hosts},
@@ -567,6 +568,7 @@ ParseResult parse_spec(const json& doc) {
     const json backend = r.section(doc, "backend");
     r.unknown_fields(backend, "backend", kind);
     r.field(backend, "backend", "device", s.backend.device);
+    r.field(backend, "backend", "comm", s.backend.comm);
     r.field(backend, "backend", "blas_threads", s.backend.blas_threads);
 
     const json launch = r.section(doc, "launch");
@@ -902,9 +904,15 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
     }
 
     // backend
-    if (!in(s.backend.device, {"cpu", "cuda"}))
-        add("backend.device",
-            "backend.device=" + json_quoted(s.backend.device) + " must be " + one_of({"cpu", "cuda"}));
+    if (!in(s.backend.device, {"cpu", "cuda", "auto"}))
+        add("backend.device", "backend.device=" + json_quoted(s.backend.device) + " must be " +
+                                  one_of({"cpu", "cuda", "auto"}));
+    if (!in(s.backend.comm, {"auto", "nccl", "mpi"}))
+        add("backend.comm", "backend.comm=" + json_quoted(s.backend.comm) + " must be " +
+                                one_of({"auto", "nccl", "mpi"}));
+    if (s.backend.device == "cpu" && s.backend.comm == "nccl")
+        add("backend.comm", "backend.comm=\"nccl\" needs GPU ranks: backend.device is \"cpu\" "
+                            "(use \"cuda\" or \"auto\", or backend.comm \"auto\" | \"mpi\")");
     if (s.backend.blas_threads < 1)
         add("backend.blas_threads", "backend.blas_threads=" + std::to_string(s.backend.blas_threads) +
                                         " must be at least 1");

@@ -79,7 +79,9 @@ struct ParallelSpec {
 };
 
 struct BackendSpec {
-    std::string device = "cpu";  // "cpu" | "cuda"
+    std::string device = "cpu";  // "cpu" | "cuda" | "auto" (cuda where the rank sees a GPU, else cpu)
+    std::string comm = "auto";   // GPU ranks: "nccl" | "mpi" (device buffers staged through pinned
+                                 // host memory) | "auto" (nccl when every rank has its own GPU)
     int blas_threads = 1;        // OpenBLAS threads per rank
     bool operator==(const BackendSpec&) const = default;
 };

@@ -85,6 +85,7 @@ void ExperimentForm::applyTo(nlohmann::json& j) const {
     par["zero"] = zero;
     nlohmann::json& be = section("backend");
     be["device"] = device;
+    be["comm"] = comm;
     be["blas_threads"] = blasThreads;
     if (!hosts.empty()) {
         section("launch")["hosts"] = hosts;
@@ -113,6 +114,7 @@ ExperimentForm ExperimentForm::fromSpec(const ExperimentSpec& s, const nlohmann:
     f.zero = s.parallel.zero;
     f.schedule = s.parallel.schedule;
     f.device = s.backend.device;
+    f.comm = s.backend.comm;
     f.blasThreads = s.backend.blas_threads;
     f.hosts = s.launch.hosts;
     return f;
@@ -122,7 +124,7 @@ QStringList fieldsNotInForm(const nlohmann::json& doc) {
     static const std::set<std::string> shown{
         "name",          "model.kind",       "model.preset",          "data.path",       "training.steps",
         "training.global_batch", "parallel.dp", "parallel.tp",        "parallel.pp",     "parallel.micro_batches",
-        "parallel.schedule",     "parallel.zero", "backend.device",   "backend.blas_threads", "launch.hosts",
+        "parallel.schedule",     "parallel.zero", "backend.device",   "backend.comm", "backend.blas_threads", "launch.hosts",
         "trace.enabled",         "trace.dir"};  // trace.dir: every launch sets it to the run folder
     QStringList out;
     if (!doc.is_object()) return out;
@@ -219,7 +221,14 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     zero_ = new QComboBox;
     zero_->addItems({QStringLiteral("0"), QStringLiteral("1")});
     device_ = new QComboBox;
-    device_->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
+    device_->addItems({QStringLiteral("cpu"), QStringLiteral("cuda"), QStringLiteral("auto")});
+    device_->setObjectName(QStringLiteral("device"));
+    device_->setToolTip(tr("cuda: one GPU per rank (node-local rank); auto: cuda where the rank sees a GPU, else cpu"));
+    comm_ = new QComboBox;
+    comm_->setObjectName(QStringLiteral("comm"));
+    comm_->addItems({QStringLiteral("auto"), QStringLiteral("nccl"), QStringLiteral("mpi")});
+    comm_->setToolTip(tr("GPU ranks: nccl needs one GPU per rank; mpi stages device buffers through pinned host "
+                         "memory (ranks may share a GPU); auto: nccl when every rank has its own GPU"));
     hosts_ = new QLineEdit;
     hosts_->setPlaceholderText(tr("local; or node1:4,node2:4"));
     output_ = new QLineEdit(QDir::home().filePath(QStringLiteral("scalescope/experiments.sqlite")));
@@ -295,7 +304,7 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
         connect(e, &QLineEdit::textChanged, this, &ExperimentPage::revalidate);
     for (QSpinBox* s : {steps_, batch_, dp_, tp_, pp_, micro_, blas_, repeats_})
         connect(s, &QSpinBox::valueChanged, this, &ExperimentPage::revalidate);
-    for (QComboBox* c : {preset_, schedule_, zero_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPage::revalidate);
+    for (QComboBox* c : {preset_, schedule_, zero_, device_, comm_}) connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPage::revalidate);
     for (QCheckBox* c : {study_, weak_}) connect(c, &QCheckBox::toggled, this, &ExperimentPage::revalidate);
 
     auto* model = new QGroupBox(tr("Model and training"));
@@ -330,6 +339,8 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     pf->addRow(tr("Micro-batches"), mb);
     auto* be = new QHBoxLayout;
     be->addWidget(device_);
+    be->addWidget(new QLabel(tr("Comm")));
+    be->addWidget(comm_);
     be->addWidget(new QLabel(tr("BLAS threads")));
     be->addWidget(blas_);
     pf->addRow(tr("Backend"), be);
@@ -416,6 +427,7 @@ ExperimentForm ExperimentPage::form() const {
     f.zero = zero_->currentIndex();
     f.schedule = schedule_->currentText().toStdString();
     f.device = device_->currentText().toStdString();
+    f.comm = comm_->currentText().toStdString();
     f.blasThreads = blas_->value();
     for (const QString& h : hosts_->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) f.hosts.push_back(h.trimmed().toStdString());
     return f;
@@ -435,6 +447,7 @@ void ExperimentPage::setForm(const ExperimentForm& f) {
     zero_->setCurrentIndex(f.zero);
     schedule_->setCurrentText(fromStd(f.schedule));
     device_->setCurrentText(fromStd(f.device));
+    comm_->setCurrentText(fromStd(f.comm));
     blas_->setValue(f.blasThreads);
     QStringList hosts;
     for (const auto& h : f.hosts) hosts << fromStd(h);

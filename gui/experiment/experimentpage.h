@@ -47,6 +47,7 @@ struct ExperimentForm {
     int dp = 1, tp = 1, pp = 1, microBatches = 1, zero = 0;
     std::string schedule = "1f1b";
     std::string device = "cpu";
+    std::string comm = "auto";
     int blasThreads = 1;
     std::vector<std::string> hosts;  // "node1:4"
     nlohmann::json toJson() const;  // applyTo an empty document
@@ -137,7 +138,7 @@ private:
     void updateStatus();
 
     QLineEdit* name_;
-    QComboBox *kind_, *preset_, *schedule_, *device_, *zero_;
+    QComboBox *kind_, *preset_, *schedule_, *device_, *comm_, *zero_;
     QLineEdit* data_;
     QSpinBox *steps_, *batch_, *dp_, *tp_, *pp_, *micro_, *blas_;
     QLineEdit* hosts_;

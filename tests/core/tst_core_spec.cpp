@@ -106,6 +106,7 @@ private slots:
         QCOMPARE(s.parallel.bucket_mb, 4.0);
         QCOMPARE(s.parallel.overlap, true);
         QCOMPARE(s.backend.device, std::string("cpu"));
+        QCOMPARE(s.backend.comm, std::string("auto"));
         QCOMPARE(s.backend.blas_threads, 1);
         QCOMPARE(s.launch.np, 0);
         QCOMPARE(s.trace.enabled, true);
@@ -337,7 +338,11 @@ private slots:
         row("bucket_mb", "mlp", {"parallel.bucket_mb=0"}, -1, "parallel.bucket_mb",
             "parallel.bucket_mb=0.0 must be positive");
         row("device", "mlp", {"backend.device=tpu"}, -1, "backend.device",
-            R"(backend.device="tpu" must be "cpu" or "cuda")");
+            R"(backend.device="tpu" must be "cpu", "cuda" or "auto")");
+        row("comm", "mlp", {"backend.comm=gloo"}, -1, "backend.comm",
+            R"(backend.comm="gloo" must be "auto", "nccl" or "mpi")");
+        row("nccl on cpu", "mlp", {"backend.comm=nccl"}, -1, "backend.comm",
+            R"(backend.comm="nccl" needs GPU ranks: backend.device is "cpu")");
         row("blas_threads", "mlp", {"backend.blas_threads=0"}, -1, "backend.blas_threads",
             "backend.blas_threads=0 must be at least 1");
         row("seq_len", "gpt", {"model.seq_len=0"}, -1, "model.seq_len", "model.seq_len=0 must be positive");
@@ -492,7 +497,7 @@ private slots:
                          "lr_schedule": "cosine"},
             "parallel": {"dp": 2, "tp": 2, "pp": 2, "micro_batches": 3, "schedule": "gpipe",
                          "zero": 1, "bucket_mb": 0.25, "overlap": false},
-            "backend": {"device": "cuda", "blas_threads": 2},
+            "backend": {"device": "cuda", "comm": "nccl", "blas_threads": 2},
             "launch": {"np": 8, "hosts": ["n1:4", "n2:4"], "hostfile": "/etc/hosts.mpi",
                        "mpirun_args": ["--bind-to", "core"], "env": {"NCCL_DEBUG": "INFO"},
                        "timeout_s": 600.5},
@@ -585,7 +590,7 @@ private slots:
         std::set<std::string> paths;
         for (const json& d : {mlp_doc(), gpt_doc()})
             for (const auto& p : field_paths(parse_ok(d).to_json())) paths.insert(p);
-        QCOMPARE(paths.size(), std::size_t(41));
+        QCOMPARE(paths.size(), std::size_t(42));
         for (const std::string& p : paths) {
             json doc = p.rfind("model.", 0) == 0 && p != "model.hidden" ? gpt_doc() : mlp_doc();
             // Set each field to its current (resolved) value.

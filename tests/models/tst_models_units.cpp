@@ -11,6 +11,7 @@
 #include "kernels/backend.h"
 #include "models/plan/buckets.h"
 #include "models/comm.h"
+#include "models/device_plan.h"
 #include "models/plan/layout.h"
 #include "models/params.h"
 #include "models/sampling.h"
@@ -91,6 +92,82 @@ StageEnv single_rank_env(ss::kernels::Backend& be, Comm& comm, int micro_batch, 
 class TestModelsUnits : public QObject {
     Q_OBJECT
 private slots:
+    // ---- device_plan: which device and transport every rank takes ----
+    void devicePlanCpuIsAlwaysMpi() {
+        const std::vector<RankDeviceFacts> f{{0, 2, 8}, {1, 2, 8}};
+        const DeviceDecision d = decide_device("cpu", "auto", true, f, 1);
+        QVERIFY(!d.cuda);
+        QVERIFY(!d.nccl);
+        QCOMPARE(d.problem, DeviceProblem::None);
+    }
+    void devicePlanCudaMapsLocalRanksToGpus() {
+        // two nodes of 4 ranks and 4 GPUs: local rank = GPU, NCCL under auto
+        std::vector<RankDeviceFacts> f;
+        for (int node = 0; node < 2; ++node)
+            for (int l = 0; l < 4; ++l) f.push_back({l, 4, 4});
+        for (int me = 0; me < 8; ++me) {
+            const DeviceDecision d = decide_device("cuda", "auto", true, f, me);
+            QVERIFY(d.cuda);
+            QCOMPARE(d.ordinal, me % 4);
+            QVERIFY(d.nccl);
+            QVERIFY(!d.shared);
+            QCOMPARE(d.gpu_ranks, 8);
+        }
+        // without NCCL in the build, auto falls back to staged MPI and says why
+        const DeviceDecision m = decide_device("cuda", "auto", false, f, 5);
+        QVERIFY(m.cuda && !m.nccl);
+        QCOMPARE(QString::fromStdString(m.comm_reason), QStringLiteral("this build has no NCCL"));
+    }
+    void devicePlanSharedGpu() {
+        // 4 ranks on one node with 1 GPU: they share it under mpi / auto; nccl is refused
+        const std::vector<RankDeviceFacts> f{{0, 4, 1}, {1, 4, 1}, {2, 4, 1}, {3, 4, 1}};
+        for (const char* comm : {"mpi", "auto"}) {
+            const DeviceDecision d = decide_device("cuda", comm, true, f, 3);
+            QCOMPARE(d.problem, DeviceProblem::None);
+            QVERIFY(d.cuda);
+            QCOMPARE(d.ordinal, 0);
+            QVERIFY(d.shared);
+            QVERIFY(!d.nccl);
+        }
+        QVERIFY(decide_device("cuda", "auto", true, f, 0).comm_reason.find("share a GPU") != std::string::npos);
+        const DeviceDecision n = decide_device("cuda", "nccl", true, f, 2);
+        QCOMPARE(n.problem, DeviceProblem::NcclShared);
+        QCOMPARE(n.problem_rank, 0);
+        QVERIFY(!n.cuda);
+        const std::string msg = device_problem_message(n, f, "", "node7");
+        QVERIFY2(msg.rfind("backend.comm=\"nccl\": 4 ranks on node7 share 1 GPU;", 0) == 0, msg.c_str());
+        // 3 GPUs for 4 ranks: GPU 0 serves local ranks 0 and 3
+        const std::vector<RankDeviceFacts> g{{0, 4, 3}, {1, 4, 3}, {2, 4, 3}, {3, 4, 3}};
+        QCOMPARE(decide_device("cuda", "mpi", true, g, 3).ordinal, 0);
+        QCOMPARE(decide_device("cuda", "mpi", true, g, 2).ordinal, 2);
+    }
+    void devicePlanMissingDevice() {
+        // rank 2 (second node) sees no GPU
+        const std::vector<RankDeviceFacts> f{{0, 2, 2}, {1, 2, 2}, {0, 2, 0}, {1, 2, 0}};
+        const DeviceDecision d = decide_device("cuda", "auto", true, f, 0);
+        QCOMPARE(d.problem, DeviceProblem::NoDevice);
+        QCOMPARE(d.problem_rank, 2);
+        QVERIFY(!d.cuda);
+        const std::string msg = device_problem_message(d, f, "no CUDA-capable device is detected", "n2");
+        QVERIFY2(msg.rfind("no CUDA device: no CUDA-capable device is detected (rank 2 on n2", 0) == 0, msg.c_str());
+        // auto: the GPU-less ranks stay on the CPU and the job talks MPI
+        const DeviceDecision a0 = decide_device("auto", "auto", true, f, 1);
+        QVERIFY(a0.cuda);
+        QCOMPARE(a0.ordinal, 1);
+        QVERIFY(!a0.nccl);
+        QCOMPARE(a0.gpu_ranks, 2);
+        const DeviceDecision a3 = decide_device("auto", "auto", true, f, 3);
+        QVERIFY(!a3.cuda);
+        QCOMPARE(a3.ordinal, -1);
+        QCOMPARE(decide_device("auto", "nccl", true, f, 0).problem, DeviceProblem::NcclCpuRanks);
+        QCOMPARE(decide_device("auto", "nccl", true, f, 0).problem_rank, 2);
+        // no GPU anywhere: auto is a CPU job; nccl cannot be
+        const std::vector<RankDeviceFacts> none{{0, 1, 0}};
+        QVERIFY(!decide_device("auto", "auto", true, none, 0).cuda);
+        QCOMPARE(decide_device("auto", "auto", true, none, 0).problem, DeviceProblem::None);
+        QCOMPARE(decide_device("cuda", "nccl", false, {{0, 1, 1}}, 0).problem, DeviceProblem::NcclNotBuilt);
+    }
+
     void rankMappingIsTpFastestThenDpThenPp() {
         const Layout l{2, 2, 2};  // dp, tp, pp
         // r = (pp*dp + dp_index)*tp + tp_index
