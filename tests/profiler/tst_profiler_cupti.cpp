@@ -290,6 +290,24 @@ private slots:
         QCOMPARE(kernels[2].seq, ss::traces::kNone);
     }
 
+    void overlappedBucketsGoToTheCallThatLaunchedThem() {
+        // Overlapped DP buckets: bucket 0 is issued, bucket 1 is issued while 0 is in flight, and
+        // both are waited on at the end, so the Comm spans nest. A launch belongs to the innermost
+        // (latest-issued) call that contains it.
+        SpanRecord b0 = comm_span(100, 1'000, Collective::AllReduce, 1 << 20, 0);
+        SpanRecord b1 = comm_span(300, 1'010, Collective::AllReduce, 1 << 21, 1);
+        std::vector<SpanRecord> api{
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 110, 130, 1)).span,
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 310, 330, 2)).span};
+        std::vector<SpanRecord> kernels{*conv(kernel_rec(kNcclName, 400, 800, 13, 2)).span,
+                                        *conv(kernel_rec(kNcclName, 200, 500, 13, 1)).span};
+        QCOMPARE(attach_nccl(kernels, api, {b1, b0}), std::size_t(2));
+        QCOMPARE(kernels[0].seq, std::int64_t(1));
+        QCOMPARE(kernels[0].bytes, std::int64_t(1 << 21));
+        QCOMPARE(kernels[1].seq, std::int64_t(0));
+        QCOMPARE(kernels[1].bytes, std::int64_t(1 << 20));
+    }
+
     void attacherWaitsForLateRecordsAcrossFlushes() {
         NcclAttacher a;
         SpanRecord comm = comm_span(100, 200, Collective::AllReduce, 64, 0);
