@@ -11,12 +11,13 @@ namespace ss::profiler::cupti {
 
 namespace {
 std::string failure(const char* call, const char* file, int line, const char* msg) {
-    return std::string("CUPTI call `") + call + "` failed at " + file + ":" + std::to_string(line) + ": " +
-           (msg ? msg : "unknown error");
+    return std::string("CUPTI call `") + call + "` failed at " + file + ":" + std::to_string(line) +
+           ": " + (msg ? msg : "unknown error");
 }
 std::string cupti_message(CUptiResult rc) {
     const char* msg = nullptr;
-    if (cuptiGetResultString(rc, &msg) != CUPTI_SUCCESS || !msg) return "CUPTI error " + std::to_string(rc);
+    if (cuptiGetResultString(rc, &msg) != CUPTI_SUCCESS || !msg)
+        return "CUPTI error " + std::to_string(rc);
     return msg;
 }
 void check_cupti(CUptiResult rc, const char* call, const char* file, int line) {
@@ -41,7 +42,9 @@ Collector* g_instance = nullptr;
 // CUPTI's own timestamps are CLOCK_REALTIME on Linux, which NTP can step during a run; with this
 // callback every record (host calls at once, GPU activity when CUPTI normalises it) is on the
 // profiler's clock.
-uint64_t CUPTIAPI host_timestamp() { return static_cast<uint64_t>(now_ns()); }
+uint64_t CUPTIAPI host_timestamp() {
+    return static_cast<uint64_t>(now_ns());
+}
 
 // A (CUPTI, host) pair sampled at one moment: the host time is the midpoint around the read.
 std::pair<std::uint64_t, std::int64_t> sample_clocks() {
@@ -69,12 +72,14 @@ bool Collector::start() {
     }
     {
         std::lock_guard lock(g_instance_mutex);
-        if (g_instance != nullptr) throw std::runtime_error("a CUPTI collector is already active in this process");
+        if (g_instance != nullptr)
+            throw std::runtime_error("a CUPTI collector is already active in this process");
         g_instance = this;
     }
     active_ = true;  // from here, stop() undoes what was enabled
     try {
-        SS_CUPTI_CHECK(cuptiActivityRegisterCallbacks(&Collector::buffer_requested, &Collector::buffer_completed));
+        SS_CUPTI_CHECK(cuptiActivityRegisterCallbacks(&Collector::buffer_requested,
+                                                      &Collector::buffer_completed));
         // Before any kind is enabled (cupti_activity.h); without it the clock map below still maps
         // CUPTI's clock to the host's, only not across a step of the wall clock.
         callback_clock_ = cuptiActivityRegisterTimestampCallback(&host_timestamp) == CUPTI_SUCCESS;
@@ -114,7 +119,8 @@ void CUPTIAPI Collector::buffer_completed(CUcontext ctx, uint32_t stream, uint8_
         if (g_instance) {
             g_instance->consume(buffer, valid);
             size_t dropped = 0;
-            if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) == CUPTI_SUCCESS && dropped) {
+            if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) == CUPTI_SUCCESS &&
+                dropped) {
                 std::lock_guard l(g_instance->mutex_);
                 g_instance->counts_.dropped += static_cast<std::int64_t>(dropped);
             }
@@ -145,8 +151,8 @@ void Collector::consume(uint8_t* buffer, size_t valid) {
         if (rc != CUPTI_SUCCESS) {
             // Not thrown here (CUPTI's thread): the next flush reports it.
             if (deferred_error_.empty())
-                deferred_error_ = failure("cuptiActivityGetNextRecord(buffer, valid, &rec)", __FILE__, __LINE__,
-                                          cupti_message(rc).c_str());
+                deferred_error_ = failure("cuptiActivityGetNextRecord(buffer, valid, &rec)",
+                                          __FILE__, __LINE__, cupti_message(rc).c_str());
             break;
         }
         const Converted c = convert(rec, clock_, names, api);
@@ -191,8 +197,9 @@ void Collector::finish(std::vector<SpanRecord> comm_spans) {
     SS_CUPTI_CHECK(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
     deliver(std::move(comm_spans), true);
     if (sync != cudaSuccess)
-        throw std::runtime_error(std::string("CUDA call `cudaDeviceSynchronize()` failed at ") + __FILE__ + ":" +
-                                 std::to_string(__LINE__) + ": " + cudaGetErrorString(sync));
+        throw std::runtime_error(std::string("CUDA call `cudaDeviceSynchronize()` failed at ") +
+                                 __FILE__ + ":" + std::to_string(__LINE__) + ": " +
+                                 cudaGetErrorString(sync));
 }
 
 void Collector::deliver(std::vector<SpanRecord> comm_spans, bool final) {

@@ -27,7 +27,8 @@ namespace ss::profiler::cupti {
 class Collector {
 public:
     explicit Collector(Profiler& profiler);
-    ~Collector();  // disables collection if finish() was not called (records still in CUPTI are lost)
+    ~Collector();  // disables collection if finish() was not called (records still in CUPTI are
+                   // lost)
     Collector(const Collector&) = delete;
     Collector& operator=(const Collector&) = delete;
 
@@ -73,7 +74,7 @@ private:
     RecordCounts counts_, recorded_;  // recorded_: what the stats already hold
     std::string deferred_error_;      // a CUPTI failure on CUPTI's thread, thrown by the next flush
 
-    NcclAttacher attacher_;       // caller's thread only
+    NcclAttacher attacher_;         // caller's thread only
     std::set<std::int32_t> lanes_;  // CUDA lanes named in the trace so far
 };
 

@@ -44,7 +44,9 @@ private:
 };
 }  // namespace
 
-bool gpu_tracing_built() { return true; }
+bool gpu_tracing_built() {
+    return true;
+}
 
 std::unique_ptr<GpuTracer> start_gpu_tracer(Profiler& prof, std::string* why) {
     auto t = std::make_unique<CuptiTracer>(prof);
@@ -56,7 +58,9 @@ std::unique_ptr<GpuTracer> start_gpu_tracer(Profiler& prof, std::string* why) {
     return t;
 }
 #else
-bool gpu_tracing_built() { return false; }
+bool gpu_tracing_built() {
+    return false;
+}
 
 std::unique_ptr<GpuTracer> start_gpu_tracer(Profiler&, std::string* why) {
     if (why) *why = "this build has no CUPTI (built without the CUDA toolkit)";

@@ -28,8 +28,8 @@ using namespace ss::profiler;
 namespace {
 void check_cuda(cudaError_t rc, const char* call, const char* file, int line) {
     if (rc != cudaSuccess)
-        throw std::runtime_error(std::string("CUDA call `") + call + "` failed at " + file + ":" + std::to_string(line) +
-                                 ": " + cudaGetErrorString(rc));
+        throw std::runtime_error(std::string("CUDA call `") + call + "` failed at " + file + ":" +
+                                 std::to_string(line) + ": " + cudaGetErrorString(rc));
 }
 #define CUDA_CHECK(call) check_cuda((call), #call, __FILE__, __LINE__)
 
@@ -63,18 +63,18 @@ void check_cu(CUresult rc, const char* call, const char* file, int line) {
     if (rc == CUDA_SUCCESS) return;
     const char* msg = nullptr;
     g_driver->get_error_string(rc, &msg);
-    throw std::runtime_error(std::string("CUDA driver call `") + call + "` failed at " + file + ":" +
-                             std::to_string(line) + ": " + (msg ? msg : "unknown error"));
+    throw std::runtime_error(std::string("CUDA driver call `") + call + "` failed at " + file +
+                             ":" + std::to_string(line) + ": " + (msg ? msg : "unknown error"));
 }
 #define CU_CHECK(call) check_cu((call), #call, __FILE__, __LINE__)
 
 int g_failures = 0;
-#define EXPECT(cond, what)                                                             \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
+#define EXPECT(cond, what)                                                                  \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
             std::fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, what, #cond); \
-            ++g_failures;                                                              \
-        }                                                                              \
+            ++g_failures;                                                                   \
+        }                                                                                   \
     } while (0)
 
 // Two kernels that each store one word: the NCCL stand-in and a compute kernel.
@@ -117,7 +117,8 @@ int run() {
     int devices = 0;
     const cudaError_t err = cudaGetDeviceCount(&devices);
     if (err != cudaSuccess || devices == 0) {
-        std::printf("no CUDA device: %s\n", err != cudaSuccess ? cudaGetErrorString(err) : "none found");
+        std::printf("no CUDA device: %s\n",
+                    err != cudaSuccess ? cudaGetErrorString(err) : "none found");
         return 77;
     }
     char tmpl[] = "/tmp/scalescope-cupti-XXXXXX";
@@ -212,18 +213,22 @@ int run() {
     EXPECT(compute.size() == 1, "the compute kernel recorded");
     EXPECT(memset.size() >= 1 && memcpy.size() >= 1, "memset and copy recorded");
     EXPECT(launches.size() == 3, "three cuLaunchKernelEx driver records");
-    for (const auto& l : launches) EXPECT(l.lane == lanes::kCudaApi, "driver calls on the CUDA API lane");
+    for (const auto& l : launches)
+        EXPECT(l.lane == lanes::kCudaApi, "driver calls on the CUDA API lane");
     int attached = 0, unattached = 0;
     for (const auto& k : nccl) {
         EXPECT(k.lane >= lanes::kCudaStreamBase, "NCCL kernel on a stream lane");
         EXPECT(k.kind == traces::EventKind::Comm, "NCCL kernel of kind Comm");
         if (k.collective == traces::Collective::AllReduce) {
             ++attached;
-            EXPECT(k.bytes == 4096 && k.seq == 5 && k.group_kind == traces::GroupKind::DP && k.step == 0,
+            EXPECT(k.bytes == 4096 && k.seq == 5 && k.group_kind == traces::GroupKind::DP &&
+                       k.step == 0,
                    "attached kernel carries the Comm call's attributes");
             // The host clock: the kernel ran after its launch began and before the sync returned.
-            EXPECT(k.start_ns >= comm_start - 20'000, "kernel start on the host clock (not before its launch)");
-            EXPECT(k.end_ns <= after_sync + 20'000, "kernel end on the host clock (not after the sync)");
+            EXPECT(k.start_ns >= comm_start - 20'000,
+                   "kernel start on the host clock (not before its launch)");
+            EXPECT(k.end_ns <= after_sync + 20'000,
+                   "kernel end on the host clock (not after the sync)");
             EXPECT(k.end_ns >= k.start_ns, "kernel duration");
             std::printf("attached NCCL kernel: %lld ns after the Comm call began, %lld ns long\n",
                         static_cast<long long>(k.start_ns - comm_start),
@@ -234,18 +239,22 @@ int run() {
         }
     }
     EXPECT(attached == 1 && unattached == 1, "one NCCL kernel attached, one not");
-    for (const auto& l : launches) EXPECT(l.start_ns <= after_sync, "launch before the sync returned");
+    for (const auto& l : launches)
+        EXPECT(l.start_ns <= after_sync, "launch before the sync returned");
     (void)comm_end;
 
     std::map<std::string, std::int64_t> stats;
     for (const auto& s : rd.stats(run)) stats[s.key] += s.value;
     namespace st = traces::stats;
     std::printf("CUPTI record counts:");
-    for (const auto& k : st::kCounts) std::printf(" %s=%lld", std::string(k.key).c_str(), static_cast<long long>(stats[std::string(k.key)]));
+    for (const auto& k : st::kCounts)
+        std::printf(" %s=%lld", std::string(k.key).c_str(),
+                    static_cast<long long>(stats[std::string(k.key)]));
     std::printf("\n");
     for (const auto& k : st::kAll)
-        if (stats.count(std::string(k.key))) std::printf("drop counter %s=%lld\n", std::string(k.key).c_str(),
-                                                         static_cast<long long>(stats[std::string(k.key)]));
+        if (stats.count(std::string(k.key)))
+            std::printf("drop counter %s=%lld\n", std::string(k.key).c_str(),
+                        static_cast<long long>(stats[std::string(k.key)]));
     EXPECT(stats[std::string(st::kCuptiRecordsNccl.key)] == 2, "cupti_records_nccl");
     EXPECT(stats[std::string(st::kCuptiRecordsKernel.key)] >= 1, "cupti_records_kernel");
     EXPECT(stats[std::string(st::kCuptiRecordsDriver.key)] >= 3, "cupti_records_driver");

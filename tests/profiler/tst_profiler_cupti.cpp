@@ -25,10 +25,13 @@ namespace stats = ss::traces::stats;
 
 namespace {
 std::set<std::string> g_names;
-const char* store(const char* n) { return g_names.insert(n).first->c_str(); }
+const char* store(const char* n) {
+    return g_names.insert(n).first->c_str();
+}
 // Stands in for cuptiGetCallbackName: a name per (domain, cbid) the tests use.
 const char* api_name(CUpti_CallbackDomain domain, std::uint32_t cbid) {
-    if (domain == CUPTI_CB_DOMAIN_RUNTIME_API && cbid == CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000)
+    if (domain == CUPTI_CB_DOMAIN_RUNTIME_API &&
+        cbid == CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000)
         return "cudaLaunchKernel_v7000";
     if (domain == CUPTI_CB_DOMAIN_DRIVER_API && cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx)
         return "cuLaunchKernelEx";
@@ -44,8 +47,8 @@ template <typename T>
 Converted conv(const T& rec, const ClockMap& m = ClockMap{}) {
     return convert(reinterpret_cast<const CUpti_Activity*>(&rec), m, store, api_name);
 }
-KernelRecord kernel_rec(const char* name, std::uint64_t start, std::uint64_t end, std::uint32_t stream,
-                        std::uint32_t correlation) {
+KernelRecord kernel_rec(const char* name, std::uint64_t start, std::uint64_t end,
+                        std::uint32_t stream, std::uint32_t correlation) {
     auto k = zeroed<KernelRecord>();
     k.kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
     k.name = name;
@@ -55,8 +58,8 @@ KernelRecord kernel_rec(const char* name, std::uint64_t start, std::uint64_t end
     k.correlationId = correlation;
     return k;
 }
-ApiRecord api_rec(CUpti_ActivityKind kind, CUpti_CallbackId cbid, std::uint64_t start, std::uint64_t end,
-                  std::uint32_t correlation) {
+ApiRecord api_rec(CUpti_ActivityKind kind, CUpti_CallbackId cbid, std::uint64_t start,
+                  std::uint64_t end, std::uint32_t correlation) {
     auto a = zeroed<ApiRecord>();
     a.kind = kind;
     a.cbid = cbid;
@@ -65,7 +68,8 @@ ApiRecord api_rec(CUpti_ActivityKind kind, CUpti_CallbackId cbid, std::uint64_t 
     a.correlationId = correlation;
     return a;
 }
-SpanRecord comm_span(std::int64_t start, std::int64_t end, Collective c, std::int64_t bytes, std::int64_t seq) {
+SpanRecord comm_span(std::int64_t start, std::int64_t end, Collective c, std::int64_t bytes,
+                     std::int64_t seq) {
     SpanRecord s;
     s.name = "all_reduce";
     s.kind = EventKind::Comm;
@@ -81,7 +85,8 @@ SpanRecord comm_span(std::int64_t start, std::int64_t end, Collective c, std::in
     s.step = 3;
     return s;
 }
-constexpr const char* kNcclName = "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)";
+constexpr const char* kNcclName =
+    "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)";
 }  // namespace
 
 class TestProfilerCupti : public QObject {
@@ -176,7 +181,8 @@ private slots:
         QCOMPARE(std::string(c.span->name), std::string("cudaDeviceSynchronize"));
         QCOMPARE(c.span->lane, kCudaApiLane);
 
-        c = conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, 1, 2, 42));
+        c = conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME,
+                         CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, 1, 2, 42));
         QCOMPARE(c.kind, RecordKind::Runtime);
         QVERIFY(c.api());
         QCOMPARE(std::string(c.span->name), std::string("cudaLaunchKernel_v7000"));
@@ -188,8 +194,8 @@ private slots:
     void convertsDriverApiCalls() {
         // NCCL launches through the driver API: the record is a CUpti_ActivityAPI of kind DRIVER,
         // named in the driver domain, on the same lane as runtime calls.
-        Converted c = conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1'000,
-                                   1'250, 77));
+        Converted c = conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                   CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1'000, 1'250, 77));
         QCOMPARE(c.kind, RecordKind::Driver);
         QVERIFY(c.api());
         QVERIFY(c.span.has_value());
@@ -200,14 +206,16 @@ private slots:
         QCOMPARE(c.span->end_ns, std::int64_t(1'250));
         QCOMPARE(c.span->correlation, std::int64_t(77));
         // The same cbid in the runtime domain is another call: the domain follows the record kind.
-        c = conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1, 2, 1));
+        c = conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1,
+                         2, 1));
         QCOMPARE(std::string(c.span->name), std::string("other runtime call"));
     }
 
     void cuptiNamesDriverCallbacks() {
         // The collector's name source; needs the CUPTI library only, not a device.
         const char* n = nullptr;
-        const CUptiResult rc = cuptiGetCallbackName(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &n);
+        const CUptiResult rc = cuptiGetCallbackName(CUPTI_CB_DOMAIN_DRIVER_API,
+                                                    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &n);
         if (rc != CUPTI_SUCCESS) QSKIP("cuptiGetCallbackName needs a CUDA driver here");
         QCOMPARE(std::string(n), std::string("cuLaunchKernelEx"));
     }
@@ -215,7 +223,8 @@ private slots:
     void untimedAndUnknownRecords() {
         // Zero timestamps: CUPTI could not time it. End before start: a forced flush of an
         // unfinished record. Neither becomes a span (it would land outside the run).
-        Converted c = conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 0, 0, 3));
+        Converted c = conv(
+            api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 0, 0, 3));
         QCOMPARE(c.kind, RecordKind::Driver);
         QVERIFY(!c.span);
         QVERIFY(c.untimed());
@@ -240,10 +249,13 @@ private slots:
         // second one, so the kernel gets its collective, bytes, group and sequence.
         SpanRecord c1 = comm_span(100, 200, Collective::AllReduce, 111, 0);
         SpanRecord c2 = comm_span(300, 500, Collective::AllReduce, 4096, 1);
-        SpanRecord launch = *conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000,
-                                          350, 360, 5)).span;
-        std::vector<SpanRecord> kernels{*conv(kernel_rec(kNcclName, 400, 450, 13, 5)).span,
-                                        *conv(kernel_rec(kNcclName, 400, 450, 13, 6)).span};  // 6: no launch
+        SpanRecord launch =
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME,
+                          CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, 350, 360, 5))
+                 .span;
+        std::vector<SpanRecord> kernels{
+            *conv(kernel_rec(kNcclName, 400, 450, 13, 5)).span,
+            *conv(kernel_rec(kNcclName, 400, 450, 13, 6)).span};  // 6: no launch
         QCOMPARE(attach_nccl(kernels, {launch}, {c1, c2}), std::size_t(1));
         QCOMPARE(kernels[0].collective, Collective::AllReduce);
         QCOMPARE(kernels[0].bytes, std::int64_t(4096));
@@ -256,24 +268,33 @@ private slots:
     void ncclKernelTakesItsCommCallThroughADriverLaunch() {
         // NCCL's path: Comm span on the host (CommTracer), the cuLaunchKernelEx driver record
         // inside it, the kernel with the same correlation id later on the NCCL stream.
-        const ClockMap m = ClockMap::from_pairs(5'000'000, 1'000, 5'000'000, 1'000);  // host = CUPTI - 4'999'000
+        const ClockMap m =
+            ClockMap::from_pairs(5'000'000, 1'000, 5'000'000, 1'000);  // host = CUPTI - 4'999'000
         SpanRecord reduce_scatter = comm_span(2'000, 9'000, Collective::ReduceScatter, 1 << 20, 7);
         reduce_scatter.group_kind = GroupKind::TP;
         reduce_scatter.group_size = 4;
         reduce_scatter.micro_batch = 1;
         SpanRecord all_gather = comm_span(10'000, 20'000, Collective::AllGather, 1 << 22, 8);
         std::vector<SpanRecord> api{
-            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 5'002'000,
-                          5'002'500, 90), m).span,   // host 3000: inside the reduce-scatter
-            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 5'010'000,
-                          5'010'600, 91), m).span,  // host 11000: inside the all-gather
-            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 5'020'001,
-                          5'020'500, 92), m).span};  // host 21001: after both
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+                          5'002'000, 5'002'500, 90),
+                  m)
+                 .span,  // host 3000: inside the reduce-scatter
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+                          5'010'000, 5'010'600, 91),
+                  m)
+                 .span,  // host 11000: inside the all-gather
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+                          5'020'001, 5'020'500, 92),
+                  m)
+                 .span};  // host 21001: after both
         QCOMPARE(api[0].start_ns, std::int64_t(3'000));
-        std::vector<SpanRecord> kernels{*conv(kernel_rec(kNcclName, 5'004'000, 5'030'000, 21, 90), m).span,
-                                        *conv(kernel_rec(kNcclName, 5'011'000, 5'040'000, 21, 91), m).span,
-                                        *conv(kernel_rec(kNcclName, 5'021'000, 5'050'000, 21, 92), m).span};
-        QCOMPARE(attach_nccl(kernels, api, {all_gather, reduce_scatter}), std::size_t(2));  // any order
+        std::vector<SpanRecord> kernels{
+            *conv(kernel_rec(kNcclName, 5'004'000, 5'030'000, 21, 90), m).span,
+            *conv(kernel_rec(kNcclName, 5'011'000, 5'040'000, 21, 91), m).span,
+            *conv(kernel_rec(kNcclName, 5'021'000, 5'050'000, 21, 92), m).span};
+        QCOMPARE(attach_nccl(kernels, api, {all_gather, reduce_scatter}),
+                 std::size_t(2));  // any order
         QCOMPARE(kernels[0].collective, Collective::ReduceScatter);
         QCOMPARE(kernels[0].bytes, std::int64_t(1 << 20));
         QCOMPARE(kernels[0].seq, std::int64_t(7));
@@ -297,8 +318,12 @@ private slots:
         SpanRecord b0 = comm_span(100, 1'000, Collective::AllReduce, 1 << 20, 0);
         SpanRecord b1 = comm_span(300, 1'010, Collective::AllReduce, 1 << 21, 1);
         std::vector<SpanRecord> api{
-            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 110, 130, 1)).span,
-            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 310, 330, 2)).span};
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 110,
+                          130, 1))
+                 .span,
+            *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 310,
+                          330, 2))
+                 .span};
         std::vector<SpanRecord> kernels{*conv(kernel_rec(kNcclName, 400, 800, 13, 2)).span,
                                         *conv(kernel_rec(kNcclName, 200, 500, 13, 1)).span};
         QCOMPARE(attach_nccl(kernels, api, {b1, b0}), std::size_t(2));
@@ -311,13 +336,15 @@ private slots:
     void attacherWaitsForLateRecordsAcrossFlushes() {
         NcclAttacher a;
         SpanRecord comm = comm_span(100, 200, Collective::AllReduce, 64, 0);
-        SpanRecord launch = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
-                                          150, 160, 11)).span;
+        SpanRecord launch = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                          CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 150, 160, 11))
+                                 .span;
         // Flush 1: the Comm call and its launch; the kernel's buffer is not complete yet.
         QVERIFY(a.add({}, {launch}, {comm}, false).empty());
         // Flush 2: the kernel arrives, with an orphan whose launch lies in no Comm span.
-        SpanRecord stray = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
-                                         900, 910, 12)).span;
+        SpanRecord stray = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                         CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 900, 910, 12))
+                                .span;
         std::vector<SpanRecord> out = a.add({*conv(kernel_rec(kNcclName, 300, 400, 13, 11)).span,
                                              *conv(kernel_rec(kNcclName, 950, 990, 13, 12)).span},
                                             {stray}, {}, false);
@@ -327,7 +354,8 @@ private slots:
         QCOMPARE(a.attached(), std::int64_t(1));
         QCOMPARE(a.waiting(), std::size_t(1));  // the orphan may still get its Comm call
         // The orphan is given up after kWindow flushes, unattached.
-        for (int i = 1; i < NcclAttacher::kWindow - 1; ++i) QVERIFY(a.add({}, {}, {}, false).empty());
+        for (int i = 1; i < NcclAttacher::kWindow - 1; ++i)
+            QVERIFY(a.add({}, {}, {}, false).empty());
         out = a.add({}, {}, {}, false);
         QCOMPARE(out.size(), std::size_t(1));
         QCOMPARE(out[0].correlation, std::int64_t(12));
@@ -340,11 +368,15 @@ private slots:
         // The kernel and its launch come before the Comm span ends on the host (it is handed over
         // at the next step boundary): attached then; the final flush gives up the rest.
         NcclAttacher a;
-        SpanRecord launch = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
-                                          150, 160, 21)).span;
+        SpanRecord launch = *conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                          CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 150, 160, 21))
+                                 .span;
         QVERIFY(a.add({*conv(kernel_rec(kNcclName, 300, 400, 13, 21)).span,
-                       *conv(kernel_rec(kNcclName, 300, 400, 13, 22)).span}, {launch}, {}, false).empty());
-        std::vector<SpanRecord> out = a.add({}, {}, {comm_span(100, 500, Collective::Broadcast, 8, 4)}, false);
+                       *conv(kernel_rec(kNcclName, 300, 400, 13, 22)).span},
+                      {launch}, {}, false)
+                    .empty());
+        std::vector<SpanRecord> out =
+            a.add({}, {}, {comm_span(100, 500, Collective::Broadcast, 8, 4)}, false);
         QCOMPARE(out.size(), std::size_t(1));
         QCOMPARE(out[0].collective, Collective::Broadcast);
         out = a.add({}, {}, {}, true);
@@ -358,10 +390,13 @@ private slots:
         RecordCounts counts, before;
         for (int i = 0; i < 3; ++i) counts.add(conv(kernel_rec("gemm", 10, 20, 7, 1)));
         counts.add(conv(kernel_rec(kNcclName, 10, 20, 13, 2)));
-        counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1, 2, 2)));
-        counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 0, 0, 3)));
+        counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 1, 2, 2)));
+        counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_DRIVER,
+                                CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, 0, 0, 3)));
         for (int i = 0; i < 2; ++i)
-            counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, 1, 2, 4)));
+            counts.add(conv(api_rec(CUPTI_ACTIVITY_KIND_RUNTIME,
+                                    CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, 1, 2, 4)));
         auto marker = zeroed<KernelRecord>();
         marker.kind = CUPTI_ACTIVITY_KIND_MARKER;
         counts.add(conv(marker));
@@ -395,7 +430,8 @@ private slots:
         QCOMPARE(got[std::string(stats::kCuptiRecordsRuntime.key)], std::int64_t(2));
         QCOMPARE(got[std::string(stats::kCuptiRecordsUntimed.key)], std::int64_t(1));
         QCOMPARE(got[std::string(stats::kCuptiRecordsUnknown.key)], std::int64_t(1));
-        QVERIFY(got.find(std::string(stats::kCuptiRecordsMemcpy.key)) == got.end());  // none: no row
+        QVERIFY(got.find(std::string(stats::kCuptiRecordsMemcpy.key)) ==
+                got.end());  // none: no row
         // Counts are not drops; the drop counters still are.
         QVERIFY(stats::is_count_key(stats::kCuptiRecordsDriver.key));
         QVERIFY(!stats::is_count_key(stats::kCuptiRecordsDropped.key));
@@ -406,8 +442,9 @@ private slots:
         QTemporaryDir dir;
         ss::traces::RunInfo run;
         run.name = "cupti";
-        Profiler p(ProfilerConfig{.rank_file = dir.filePath(QStringLiteral("r.sqlite")).toStdString()}, run,
-                   ss::traces::RankInfo{});
+        Profiler p(
+            ProfilerConfig{.rank_file = dir.filePath(QStringLiteral("r.sqlite")).toStdString()},
+            run, ss::traces::RankInfo{});
         QVERIFY(gpu_tracing_built());
         std::string why = "unchanged";
         std::unique_ptr<GpuTracer> t = start_gpu_tracer(p, &why);

@@ -24,7 +24,9 @@ struct Recorder {
 };
 Recorder g_rec;
 int g_domain_tag;  // its address is the injected domain handle
-nvtxDomainHandle_t injected_domain() { return reinterpret_cast<nvtxDomainHandle_t>(&g_domain_tag); }
+nvtxDomainHandle_t injected_domain() {
+    return reinterpret_cast<nvtxDomainHandle_t>(&g_domain_tag);
+}
 
 nvtxDomainHandle_t NVTX_API create_domain(const char* name) {
     g_rec.domain_name = name;
@@ -40,7 +42,8 @@ int NVTX_API pop(nvtxDomainHandle_t d) {
     return 0;
 }
 int NVTX_API initialize(NvtxGetExportTableFunc_t get_export_table) {
-    const auto* cb = static_cast<const NvtxExportTableCallbacks*>(get_export_table(NVTX_ETID_CALLBACKS));
+    const auto* cb =
+        static_cast<const NvtxExportTableCallbacks*>(get_export_table(NVTX_ETID_CALLBACKS));
     NvtxFunctionTable table = nullptr;
     unsigned int size = 0;
     if (!cb || !cb->GetModuleFunctionTable(NVTX_CB_MODULE_CORE2, &table, &size)) return 0;
@@ -68,7 +71,8 @@ private slots:
             Span opt("optimizer", EventKind::Phase, lanes::kPhases);
         }
         QCOMPARE(g_rec.domain_name, std::string("ScaleScope"));
-        const std::vector<std::string> want{"push step", "push forward", "pop", "push optimizer", "pop", "pop"};
+        const std::vector<std::string> want{"push step",      "push forward", "pop",
+                                            "push optimizer", "pop",          "pop"};
         QCOMPARE(g_rec.calls, want);
     }
 };
