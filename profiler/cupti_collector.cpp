@@ -89,13 +89,22 @@ bool Collector::start() {
         stop();
         throw;
     }
-    {
-        std::lock_guard lock(mutex_);
-        clock_ = ClockMap::from_pairs(gpu_start_, host_start_, gpu_start_, host_start_);
-    }
+    // With the callback, records are on the host clock by construction: the identity map. Without
+    // it, CUPTI's clock is mapped through (CUPTI, host) pairs, refreshed at every flush.
+    update_clock(gpu_start_, host_start_);
+    const long long offset = static_cast<long long>(gpu_start_) - host_start_;
     status_ = "CUPTI collecting on " + std::to_string(devices) + " device(s), timestamps " +
-              (callback_clock_ ? "from the host clock" : "mapped from CUPTI's clock");
+              (callback_clock_ ? "from the host clock" : "mapped from CUPTI's clock") +
+              " (CUPTI - host at start: " + std::to_string(offset) + " ns)";
     return true;
+}
+
+void Collector::update_clock(std::uint64_t gpu_now, std::int64_t host_now) {
+    const ClockMap m = callback_clock_
+                           ? ClockMap{}
+                           : ClockMap::from_pairs(gpu_start_, host_start_, gpu_now, host_now);
+    std::lock_guard lock(mutex_);
+    clock_ = m;
 }
 
 void Collector::stop() noexcept {
@@ -171,10 +180,7 @@ void Collector::flush(std::vector<SpanRecord> comm_spans) {
     if (!active_) return;
     // A second pair refreshes the CUPTI -> host map, so drift between the clocks is corrected.
     const auto [gpu_now, host_now] = sample_clocks();
-    {
-        std::lock_guard lock(mutex_);
-        clock_ = ClockMap::from_pairs(gpu_start_, host_start_, gpu_now, host_now);
-    }
+    update_clock(gpu_now, host_now);
     // Buffers whose records are all complete; the others come at a later flush (no device sync).
     SS_CUPTI_CHECK(cuptiActivityFlushAll(0));
     deliver(std::move(comm_spans), false);
@@ -190,10 +196,7 @@ void Collector::finish(std::vector<SpanRecord> comm_spans) {
     // recorded is.
     const cudaError_t sync = cudaDeviceSynchronize();
     const auto [gpu_now, host_now] = sample_clocks();
-    {
-        std::lock_guard lock(mutex_);
-        clock_ = ClockMap::from_pairs(gpu_start_, host_start_, gpu_now, host_now);
-    }
+    update_clock(gpu_now, host_now);
     SS_CUPTI_CHECK(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED));
     deliver(std::move(comm_spans), true);
     if (sync != cudaSuccess)
@@ -213,11 +216,11 @@ void Collector::deliver(std::vector<SpanRecord> comm_spans, bool final) {
         error.swap(deferred_error_);
     }
     nccl = attacher_.add(std::move(nccl), api, std::move(comm_spans), final);
-    for (const auto* list : {&spans, &api, &nccl})
-        for (const auto& s : *list) {
+    for (const auto* list : {&spans, &api, &nccl}) {
+        for (const auto& s : *list)
             if (lanes_.insert(s.lane).second) profiler_.define_lane(s.lane, cuda_lane_name(s.lane));
-            profiler_.record(s);
-        }
+        profiler_.record_all(*list);
+    }
     RecordCounts now;
     {
         std::lock_guard lock(mutex_);

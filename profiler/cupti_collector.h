@@ -59,6 +59,7 @@ private:
     void deliver(std::vector<SpanRecord> comm_spans, bool final);
     void stop() noexcept;  // disables the activity kinds and detaches from the callbacks
     const char* stored_name(const char* name);  // under mutex_
+    void update_clock(std::uint64_t gpu_now, std::int64_t host_now);
 
     Profiler& profiler_;
     std::string status_ = "not started";

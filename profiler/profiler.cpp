@@ -91,6 +91,14 @@ SpanBuffer& Profiler::register_thread() {
     return *detail::t_slot.buffer;
 }
 
+void Profiler::record_all(const std::vector<SpanRecord>& spans) {
+    SpanBuffer& b = thread_buffer();
+    for (const SpanRecord& r : spans) {
+        if (writer_ && b.size() >= b.capacity()) flush();
+        record(r);
+    }
+}
+
 const char* Profiler::persistent_name(const std::string& s) {
     std::lock_guard lock(buffers_mutex_);
     return persistent_.insert(s).first->c_str();

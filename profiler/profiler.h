@@ -129,6 +129,9 @@ public:
         if (keep_comm_.load(std::memory_order_relaxed) && r.kind == EventKind::Comm && r.lane == lanes::kComm)
             [[unlikely]] keep_comm(r);
     }
+    // Records a batch from this thread (the GPU tracer's converted records), flushing to the file
+    // whenever the thread's buffer fills, so a large batch is never dropped.
+    void record_all(const std::vector<SpanRecord>& spans);
     // A name with the profiler's lifetime, for names built at run time (interned once).
     const char* persistent_name(const std::string& s);
     // Names a lane of this rank in the trace (lanes the profiler does not name itself: CUDA ones).

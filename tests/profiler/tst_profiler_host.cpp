@@ -245,6 +245,25 @@ private slots:
         QCOMPARE(all_events(rd).size(), size_t(7));  // all recorded in the trace regardless
     }
 
+    void largeBatchesAreNeverDropped() {
+        const std::string f = file("batch.sqlite");
+        {
+            Profiler p(ProfilerConfig{.rank_file = f, .buffer_records = 16}, run_info(), rank_info(0));
+            std::vector<SpanRecord> batch(100);
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                batch[i].name = "kernel";
+                batch[i].start_ns = static_cast<std::int64_t>(i);
+                batch[i].end_ns = batch[i].start_ns + 1;
+            }
+            p.record_all(batch);
+            QCOMPARE(p.spans_dropped(), std::int64_t(0));
+            p.finish(traces::RunStatus::Completed, "");
+        }
+        traces::TraceReader rd(f);
+        QCOMPARE(all_events(rd).size(), size_t(100));
+        QVERIFY(rd.stats(rd.runs()[0].id).empty());
+    }
+
     void gpuLanesAreNamedThroughTheProfiler() {
         const std::string f = file("lanes.sqlite");
         {
