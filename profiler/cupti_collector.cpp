@@ -157,6 +157,11 @@ void Collector::consume(uint8_t* buffer, size_t valid) {
     for (;;) {
         const CUptiResult rc = cuptiActivityGetNextRecord(buffer, valid, &rec);
         if (rc == CUPTI_ERROR_MAX_LIMIT_REACHED) break;  // the end of the buffer
+        if (rc == CUPTI_ERROR_INVALID_KIND) {
+            // An incomplete record (a forced flush): nothing after it can be read.
+            ++counts_.untimed;
+            break;
+        }
         if (rc != CUPTI_SUCCESS) {
             // Not thrown here (CUPTI's thread): the next flush reports it.
             if (deferred_error_.empty())
