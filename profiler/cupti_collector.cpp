@@ -140,7 +140,8 @@ void CUPTIAPI Collector::buffer_completed(CUcontext ctx, uint32_t stream, uint8_
 
 const char* Collector::stored_name(const char* name) {
     auto it = names_.find(name);
-    if (it == names_.end()) it = names_.emplace(name, profiler_.persistent_name(name)).first;
+    if (it == names_.end())
+        it = names_.emplace(name, profiler_.persistent_name(demangle(name))).first;
     return it->second;
 }
 

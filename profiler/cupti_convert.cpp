@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cxxabi.h>
+#include <memory>
 #include <unordered_map>
 
 #include "traces/lanes.h"
@@ -25,6 +27,51 @@ std::string cuda_lane_name(std::int32_t lane) {
     if (lane == kCudaApiLane) return "cuda api";
     if (lane >= lanes::kCudaStreamBase) return "stream " + std::to_string(lane - lanes::kCudaStreamBase);
     return {};
+}
+
+std::string demangle(const char* name) {
+    if (!name) return {};
+    if (std::strncmp(name, "_Z", 2) != 0) return name;  // "i" would demangle to "int"
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+    return status == 0 && d ? std::string(d.get()) : std::string(name);
+}
+
+std::string_view kernel_base_name(std::string_view name) {
+    // Cut the parameter list: the first '(' outside template arguments.
+    int depth = 0;
+    std::size_t end = name.size();
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (name[i] == '<') ++depth;
+        if (name[i] == '>' && depth > 0) --depth;
+        if (name[i] == '(' && depth == 0) {
+            end = i;
+            break;
+        }
+    }
+    std::string_view head = name.substr(0, end);
+    // Drop trailing template arguments.
+    while (!head.empty() && head.back() == ' ') head.remove_suffix(1);
+    if (!head.empty() && head.back() == '>') {
+        depth = 0;
+        for (std::size_t i = head.size(); i-- > 0;) {
+            if (head[i] == '>') ++depth;
+            if (head[i] == '<' && --depth == 0) {
+                head = head.substr(0, i);
+                break;
+            }
+        }
+    }
+    // The last word (after a return type) and the last scope (after a namespace).
+    if (auto sp = head.rfind(' '); sp != std::string_view::npos) head.remove_prefix(sp + 1);
+    if (auto sc = head.rfind("::"); sc != std::string_view::npos) head.remove_prefix(sc + 2);
+    return head;
+}
+
+bool is_nccl_kernel(std::string_view name) {
+    const std::string_view base = kernel_base_name(name);
+    return base.substr(0, 4) == "nccl" || base == "oneRankReduce";
 }
 
 std::int64_t ClockMap::to_host(std::uint64_t gpu_ns) const {
@@ -51,13 +98,11 @@ Converted convert(const CUpti_Activity* record, const ClockMap& clock, const Nam
         case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
         case CUPTI_ACTIVITY_KIND_KERNEL: {
             const auto* k = reinterpret_cast<const KernelRecord*>(record);
-            const char* n = k->name ? k->name : "kernel";
-            const bool nccl = std::strncmp(n, "nccl", 4) == 0;
+            s.name = names(k->name ? k->name : "kernel");  // readable, stored
+            const bool nccl = is_nccl_kernel(s.name);
             out.kind = nccl ? RecordKind::NcclKernel : RecordKind::Kernel;
             start = k->start;
             end = k->end;
-            if (!timed(start, end)) return out;
-            s.name = names(n);
             s.lane = stream_lane(k->streamId);
             s.correlation = opt_corr(k->correlationId);
             s.kind = nccl ? EventKind::Comm : EventKind::Kernel;

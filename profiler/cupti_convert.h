@@ -49,8 +49,18 @@ struct ClockMap {
     std::int64_t to_host(std::uint64_t gpu_ns) const;
 };
 
-// Turns a run-time name into storage that outlives the span (Profiler::persistent_name).
+// Turns a run-time name into storage that outlives the span (Profiler::persistent_name). CUPTI
+// gives kernel names mangled ("_Z39ncclDevKernel_..."); the store keeps them readable (demangle).
 using NameStore = std::function<const char*(const char*)>;
+
+// A C++ symbol ("_Z...") demangled; any other name (extern "C" kernels, API names) as it is.
+std::string demangle(const char* name);
+// The function's own name in a (demangled) kernel name: no namespace, return type, template or
+// parameter list ("void ns::oneRankReduce<Op<float> >(void*)" -> "oneRankReduce").
+std::string_view kernel_base_name(std::string_view name);
+// NCCL's kernels: ncclDevKernel_*, ncclKernel_*, ncclSymk* (any "nccl..." function), and
+// oneRankReduce, which a one-rank communicator launches for a scaled (ncclAvg) reduction.
+bool is_nccl_kernel(std::string_view name);
 // Name of a runtime or driver API callback id (cuptiGetCallbackName in the collector).
 using ApiName = std::function<const char*(CUpti_CallbackDomain domain, std::uint32_t cbid)>;
 

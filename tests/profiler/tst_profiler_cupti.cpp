@@ -25,8 +25,9 @@ namespace stats = ss::traces::stats;
 
 namespace {
 std::set<std::string> g_names;
+// As the collector's store: readable (demangled) and stored.
 const char* store(const char* n) {
-    return g_names.insert(n).first->c_str();
+    return g_names.insert(demangle(n)).first->c_str();
 }
 // Stands in for cuptiGetCallbackName: a name per (domain, cbid) the tests use.
 const char* api_name(CUpti_CallbackDomain domain, std::uint32_t cbid) {
@@ -138,6 +139,34 @@ private slots:
         QCOMPARE(c.span->lane, lanes::kCudaStreamBase + 13);
         // The collective is NOT parsed from the name: it comes from the Comm call (attach_nccl).
         QCOMPARE(c.span->collective, Collective::None);
+    }
+
+    void ncclKernelsAreKnownByTheirMangledNames() {
+        // CUPTI reports kernel names mangled; NCCL's are C++ functions.
+        const char* mangled =
+            "_Z39ncclDevKernel_AllReduce_Sum_f32_RING_LL24ncclDevKernelArgsStorageILm4096EE";
+        QCOMPARE(demangle(mangled),
+                 std::string(
+                     "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)"));
+        Converted c = conv(kernel_rec(mangled, 10, 20, 13, 5));
+        QVERIFY(c.nccl());
+        QCOMPARE(std::string(c.span->name),
+                 std::string(
+                     "ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)"));
+        // A one-rank communicator's scaled reduction: a template, with a return type.
+        const char* one_rank = "_Z13oneRankReduceI13FuncPreMulSumIfEEvPvPKvmmm";
+        QCOMPARE(kernel_base_name(demangle(one_rank)), std::string_view("oneRankReduce"));
+        QVERIFY(conv(kernel_rec(one_rank, 10, 20, 13, 6)).nccl());
+        // Not NCCL: a namespaced compute kernel, a vendor GEMM, "nccl" not at the start.
+        c = conv(kernel_rec("_ZN2ss1k12gelu_forwardEPfi", 10, 20, 7, 7));
+        QCOMPARE(c.kind, RecordKind::Kernel);
+        QCOMPARE(std::string(c.span->name), std::string("ss::k::gelu_forward(float*, int)"));
+        QCOMPARE(kernel_base_name(c.span->name), std::string_view("gelu_forward"));
+        QVERIFY(!is_nccl_kernel("ampere_sgemm_128x64_tn"));
+        QVERIFY(!is_nccl_kernel("void ss::pack_for_nccl<float>(float*)"));
+        QVERIFY(is_nccl_kernel("nccl_scalescope_probe"));  // extern "C": as it is
+        QVERIFY(is_nccl_kernel("void nccl::ncclSymkKernel<8>(int)"));
+        QCOMPARE(demangle("i"), std::string("i"));  // only "_Z" symbols are demangled
     }
 
     void convertsMemcpyMemsetSyncAndApi() {
