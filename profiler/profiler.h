@@ -9,6 +9,8 @@
 //   prof.finish(RunStatus::Completed, "");
 //
 // Tracing off (config.enabled = false, or no Profiler) costs one predictable branch per span.
+// On a GPU rank, profiler/gpu_trace.h adds the CUPTI records (started after the Profiler, its
+// step_boundary() before the Profiler's, its finish() before Profiler::finish()).
 #pragma once
 
 #include <atomic>
