@@ -6,7 +6,34 @@
 #include "traces/stats_keys.h"
 #include "traces/writer.h"
 
+#if SCALESCOPE_HAVE_NVTX
+#include <nvtx3/nvToolsExt.h>
+#endif
+
 namespace ss::profiler {
+
+namespace detail {
+#if SCALESCOPE_HAVE_NVTX
+namespace {
+nvtxDomainHandle_t nvtx_domain() {
+    static const nvtxDomainHandle_t domain = nvtxDomainCreateA("ScaleScope");
+    return domain;
+}
+}  // namespace
+void nvtx_push(const char* name) {
+    nvtxEventAttributes_t a{};
+    a.version = NVTX_VERSION;
+    a.size = NVTX_EVENT_ATTRIB_STRUCT_SIZE;
+    a.messageType = NVTX_MESSAGE_TYPE_ASCII;
+    a.message.ascii = name;
+    nvtxDomainRangePushEx(nvtx_domain(), &a);
+}
+void nvtx_pop() { nvtxDomainRangePop(nvtx_domain()); }
+#else
+void nvtx_push(const char*) {}
+void nvtx_pop() {}
+#endif
+}  // namespace detail
 
 std::atomic<Profiler*> Profiler::current_{nullptr};
 std::atomic<std::uint64_t> Profiler::next_generation_{1};
@@ -64,12 +91,43 @@ SpanBuffer& Profiler::register_thread() {
     return *detail::t_slot.buffer;
 }
 
+void Profiler::record_all(const std::vector<SpanRecord>& spans) {
+    SpanBuffer& b = thread_buffer();
+    for (const SpanRecord& r : spans) {
+        if (writer_ && b.size() >= b.capacity()) flush();
+        record(r);
+    }
+}
+
 const char* Profiler::persistent_name(const std::string& s) {
     std::lock_guard lock(buffers_mutex_);
-    for (const auto& p : persistent_)
-        if (*p == s) return p->c_str();
-    persistent_.push_back(std::make_unique<std::string>(s));
-    return persistent_.back()->c_str();
+    return persistent_.insert(s).first->c_str();
+}
+
+void Profiler::define_lane(std::int32_t lane, const std::string& name) {
+    if (!writer_) return;
+    std::lock_guard lock(buffers_mutex_);
+    writer_->define_lane(run_, rank_.rank, lane, name);
+}
+
+void Profiler::keep_comm_spans(bool on) {
+    keep_comm_.store(on, std::memory_order_relaxed);
+    if (!on) {
+        std::lock_guard lock(comm_mutex_);
+        comm_spans_.clear();
+    }
+}
+
+void Profiler::keep_comm(const SpanRecord& r) {
+    std::lock_guard lock(comm_mutex_);
+    comm_spans_.push_back(r);
+}
+
+std::vector<SpanRecord> Profiler::take_comm_spans() {
+    std::lock_guard lock(comm_mutex_);
+    std::vector<SpanRecord> out;
+    out.swap(comm_spans_);
+    return out;
 }
 
 void Profiler::step_boundary() {

@@ -9,6 +9,8 @@
 //   prof.finish(RunStatus::Completed, "");
 //
 // Tracing off (config.enabled = false, or no Profiler) costs one predictable branch per span.
+// On a GPU rank, profiler/gpu_trace.h adds the CUPTI records (started after the Profiler, its
+// step_boundary() before the Profiler's, its finish() before Profiler::finish()).
 #pragma once
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "profiler/clock.h"
@@ -125,9 +128,22 @@ public:
     // Appends to this thread's buffer (registered on first use: a lock once per thread).
     void record(const SpanRecord& r) {
         thread_buffer().push(r);
+        if (keep_comm_.load(std::memory_order_relaxed) && r.kind == EventKind::Comm && r.lane == lanes::kComm)
+            [[unlikely]] keep_comm(r);
     }
+    // Records a batch from this thread (the GPU tracer's converted records), flushing to the file
+    // whenever the thread's buffer fills, so a large batch is never dropped.
+    void record_all(const std::vector<SpanRecord>& spans);
     // A name with the profiler's lifetime, for names built at run time (interned once).
     const char* persistent_name(const std::string& s);
+    // Names a lane of this rank in the trace (lanes the profiler does not name itself: CUDA ones).
+    void define_lane(std::int32_t lane, const std::string& name);
+
+    // While on, the Comm-lane spans recorded (models/comm_tracer.cpp) are also kept for the GPU
+    // tracer, which attaches NCCL kernels to them (profiler/gpu_trace.h); take_comm_spans() hands
+    // over those kept since the last call. Off by default: nothing is kept.
+    void keep_comm_spans(bool on);
+    std::vector<SpanRecord> take_comm_spans();
 
     // End of a step: flushes when flush_interval elapsed since the last flush or any buffer is
     // more than half full.
@@ -152,6 +168,7 @@ private:
         return register_thread();
     }
     SpanBuffer& register_thread();
+    void keep_comm(const SpanRecord& r);
 
     ProfilerConfig config_;
     traces::RankInfo rank_;
@@ -160,7 +177,10 @@ private:
     std::mutex buffers_mutex_;  // registration and flush only
     std::vector<std::unique_ptr<SpanBuffer>> buffers_;
     std::unordered_map<const char*, traces::StringId> names_;
-    std::vector<std::unique_ptr<std::string>> persistent_;
+    std::unordered_set<std::string> persistent_;  // node-based: c_str() stays put
+    std::atomic<bool> keep_comm_{false};
+    std::mutex comm_mutex_;
+    std::vector<SpanRecord> comm_spans_;
     std::int64_t start_ns_ = 0;
     std::int64_t last_flush_ns_ = 0;
     std::int64_t spans_written_ = 0, spans_dropped_ = 0;
@@ -170,11 +190,24 @@ private:
     static std::atomic<std::uint64_t> next_generation_;
 };
 
-// A scoped span on the current profiler; does nothing when there is none.
+namespace detail {
+// An NVTX range in the "ScaleScope" domain (builds with CUDA: SCALESCOPE_HAVE_NVTX), so steps and
+// phases show in Nsight Systems; without a tool attached NVTX does nothing. No-ops otherwise.
+void nvtx_push(const char* name);
+void nvtx_pop();
+inline bool nvtx_kind(EventKind k) { return k == EventKind::Step || k == EventKind::Phase; }
+}  // namespace detail
+
+// A scoped span on the current profiler; does nothing when there is none. Step and Phase spans are
+// also NVTX ranges, with or without a profiler.
 class Span {
 public:
     Span(const char* name, EventKind kind, std::int32_t lane, double flops = -1,
          std::int64_t bytes = traces::kNone) {
+        if (detail::nvtx_kind(kind)) [[unlikely]] {
+            detail::nvtx_push(name);
+            nvtx_ = true;
+        }
         if (Profiler::current() == nullptr) return;
         rec_.name = name;
         rec_.kind = kind;
@@ -185,6 +218,7 @@ public:
         rec_.start_ns = now_ns();
     }
     ~Span() {
+        if (nvtx_) [[unlikely]] detail::nvtx_pop();
         if (!active_) return;
         rec_.end_ns = now_ns();
         const SpanContext& c = context();
@@ -201,6 +235,7 @@ public:
 private:
     SpanRecord rec_;
     bool active_ = false;
+    bool nvtx_ = false;
 };
 
 }  // namespace ss::profiler

@@ -31,8 +31,39 @@ inline constexpr Key kMetricsMalformed{"metrics_malformed",
 inline constexpr Key kCommRecordsUnmatched{"comm_records_unmatched",
     "communication calls whose completion could not be paired with their start (not recorded)"};
 
+inline constexpr Key kCuptiRecordsUntimed{"cupti_records_untimed",
+    "CUPTI activity records without usable timestamps (zero, or end before start): not recorded"};
+inline constexpr Key kCuptiNcclUnattached{"cupti_nccl_unattached",
+    "NCCL kernels whose launch lay inside no recorded Comm call: recorded without collective or bytes"};
+
 inline constexpr Key kAll[] = {kEventsDroppedBufferFull, kEventsMalformed,      kCuptiRecordsDropped,
                                kCuptiRecordsUnknown,     kMergeRankFileMissing,  kMergeEventsOutsideRun,
-                               kClockSyncFailed,         kMetricsMalformed,      kCommRecordsUnmatched};
+                               kClockSyncFailed,         kMetricsMalformed,      kCommRecordsUnmatched,
+                               kCuptiRecordsUntimed,     kCuptiNcclUnattached};
+
+// Record counts, not drops: how many CUPTI activity records of each kind a GPU rank converted and
+// recorded. They share the `stats` table with the counters above; readers that sum or warn about
+// drops skip these (is_count_key).
+inline constexpr Key kCuptiRecordsKernel{"cupti_records_kernel",
+    "CUPTI kernel records converted (compute kernels; NCCL kernels are counted apart)"};
+inline constexpr Key kCuptiRecordsNccl{"cupti_records_nccl", "CUPTI kernel records of NCCL kernels (nccl*)"};
+inline constexpr Key kCuptiNcclAttached{"cupti_nccl_attached",
+    "NCCL kernels given the collective, bytes, group and sequence of the Comm call that launched them"};
+inline constexpr Key kCuptiRecordsMemcpy{"cupti_records_memcpy", "CUPTI memcpy records converted"};
+inline constexpr Key kCuptiRecordsMemset{"cupti_records_memset", "CUPTI memset records converted"};
+inline constexpr Key kCuptiRecordsSync{"cupti_records_sync", "CUPTI synchronization records converted"};
+inline constexpr Key kCuptiRecordsRuntime{"cupti_records_runtime", "CUPTI CUDA runtime API records converted"};
+inline constexpr Key kCuptiRecordsDriver{"cupti_records_driver", "CUPTI CUDA driver API records converted"};
+
+inline constexpr Key kCounts[] = {kCuptiRecordsKernel, kCuptiRecordsNccl,    kCuptiNcclAttached,
+                                  kCuptiRecordsMemcpy, kCuptiRecordsMemset,  kCuptiRecordsSync,
+                                  kCuptiRecordsRuntime, kCuptiRecordsDriver};
+
+// True for a record count (kCounts); every other key, known or not, is a drop / error counter.
+constexpr bool is_count_key(std::string_view key) {
+    for (const Key& k : kCounts)
+        if (k.key == key) return true;
+    return false;
+}
 
 }  // namespace ss::traces::stats

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "kernels/backend.h"
+#include "profiler/gpu_trace.h"
 #include "profiler/profiler.h"
 #include "profiler/traced_backend.h"
 #include "traces/reader.h"
@@ -205,6 +206,98 @@ private slots:
         QCOMPARE(ev[1].flops, -1.0);  // not a counted kernel
         QCOMPARE(linear_backward_flops(4, 8, 16), 4.0 * 4 * 8 * 16);
         QCOMPARE(attention_forward_flops(1, 4, 8), 2.0 * 8 * 4 * 5);
+    }
+
+    void commSpansAreKeptForTheGpuTracerOnlyWhenAsked() {
+        const std::string f = file("keep.sqlite");
+        Profiler p(ProfilerConfig{.rank_file = f}, run_info(), rank_info(0));
+        auto comm = [](std::int64_t seq) {
+            SpanRecord s;
+            s.name = "all_reduce";
+            s.kind = EventKind::Comm;
+            s.lane = lanes::kComm;
+            s.collective = Collective::AllReduce;
+            s.seq = seq;
+            return s;
+        };
+        p.record(comm(0));  // before: not kept
+        p.keep_comm_spans(true);
+        p.record(comm(1));
+        SpanRecord nccl_kernel = comm(2);
+        nccl_kernel.lane = lanes::kCudaStreamBase + 13;  // a converted NCCL kernel: not a Comm call
+        p.record(nccl_kernel);
+        {
+            Span gemm("gemm", EventKind::Kernel, lanes::kCompute);
+        }
+        std::thread other([&] { p.record(comm(3)); });  // any thread
+        other.join();
+        std::vector<SpanRecord> kept = p.take_comm_spans();
+        QCOMPARE(kept.size(), size_t(2));
+        QCOMPARE(kept[0].seq, std::int64_t(1));
+        QCOMPARE(kept[1].seq, std::int64_t(3));
+        QVERIFY(p.take_comm_spans().empty());  // handed over once
+        p.record(comm(4));
+        p.keep_comm_spans(false);  // drops what was kept, keeps nothing more
+        p.record(comm(5));
+        QVERIFY(p.take_comm_spans().empty());
+        p.finish(traces::RunStatus::Completed, "");
+        traces::TraceReader rd(f);
+        QCOMPARE(all_events(rd).size(), size_t(7));  // all recorded in the trace regardless
+    }
+
+    void largeBatchesAreNeverDropped() {
+        const std::string f = file("batch.sqlite");
+        {
+            Profiler p(ProfilerConfig{.rank_file = f, .buffer_records = 16}, run_info(), rank_info(0));
+            std::vector<SpanRecord> batch(100);
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                batch[i].name = "kernel";
+                batch[i].start_ns = static_cast<std::int64_t>(i);
+                batch[i].end_ns = batch[i].start_ns + 1;
+            }
+            p.record_all(batch);
+            QCOMPARE(p.spans_dropped(), std::int64_t(0));
+            p.finish(traces::RunStatus::Completed, "");
+        }
+        traces::TraceReader rd(f);
+        QCOMPARE(all_events(rd).size(), size_t(100));
+        QVERIFY(rd.stats(rd.runs()[0].id).empty());
+    }
+
+    void gpuLanesAreNamedThroughTheProfiler() {
+        const std::string f = file("lanes.sqlite");
+        {
+            Profiler p(ProfilerConfig{.rank_file = f}, run_info(), rank_info(0));
+            p.define_lane(lanes::kCudaStreamBase + 7, "stream 7");
+            SpanRecord k;
+            k.name = p.persistent_name(std::string("sgemm_") + "kernel");
+            QCOMPARE(p.persistent_name("sgemm_kernel"), k.name);  // interned once
+            k.lane = lanes::kCudaStreamBase + 7;
+            p.record(k);
+            p.finish(traces::RunStatus::Completed, "");
+        }
+        traces::TraceReader rd(f);
+        bool named = false;
+        for (const auto& l : rd.lanes(rd.runs().at(0).id))
+            named |= l.lane == lanes::kCudaStreamBase + 7 && l.name == "stream 7" && l.event_count == 1;
+        QVERIFY(named);
+    }
+
+    void gpuTracerStartsOnlyWhereItCan() {
+        const std::string f = file("gpu.sqlite");
+        Profiler p(ProfilerConfig{.rank_file = f}, run_info(), rank_info(0));
+        std::string why;
+        std::unique_ptr<GpuTracer> t = start_gpu_tracer(p, &why);
+        if (t) {
+            QVERIFY(gpu_tracing_built());
+            QVERIFY(why.empty());
+            t->finish();
+            return;
+        }
+        // Here: no device (CUDA builds) or no CUPTI (builds without the toolkit).
+        const std::string want = gpu_tracing_built() ? "no CUDA device: " : "this build has no CUPTI";
+        QVERIFY2(why.rfind(want, 0) == 0, why.c_str());
+        qInfo("%s", why.c_str());
     }
 };
 
