@@ -1,5 +1,7 @@
 // The Comm layer over real MPI groups (models_comm_check under mpirun), and the failure path of
 // SS_MPI_CHECK: a failing call is reported with its text and location and the job is aborted.
+// The device transports without a device: the staging transport over a CPU backend whose memory
+// counts as device memory, and make_nccl_transport failing cleanly where no device can be used.
 #include <QElapsedTimer>
 #include <QtTest>
 
@@ -31,6 +33,43 @@ private slots:
         QVERIFY2(r.finished, "comm check hung");
         QVERIFY2(r.exit_code == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains(QStringLiteral("comm check ok")), qPrintable(r.out + r.err));
+    }
+
+    void stagingTransportEqualsMpi_data() {
+        QTest::addColumn<int>("dp");
+        QTest::addColumn<int>("tp");
+        QTest::addColumn<int>("pp");
+        QTest::newRow("dp2xtp2xpp2") << 2 << 2 << 2;
+        QTest::newRow("dp3xtp1xpp2") << 3 << 1 << 2;  // tp groups of one rank
+    }
+    void stagingTransportEqualsMpi() {
+        QFETCH(int, dp);
+        QFETCH(int, tp);
+        QFETCH(int, pp);
+        const MpiResult r = run_mpi(dp * tp * pp, QStringLiteral(SCALESCOPE_COMM_CHECK),
+                                    {QStringLiteral("--staged"), QString::number(dp),
+                                     QString::number(tp), QString::number(pp)},
+                                    {}, 90000);
+        QVERIFY2(r.finished, "staging check hung");
+        QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("staging check ok")), qPrintable(r.out + r.err));
+    }
+
+    // Every rank gets an exception naming the failing call and its location; the job ends
+    // normally (no crash, no rank left waiting in NCCL's set-up).
+    void ncclTransportWithoutDeviceFailsCleanly() {
+        const MpiResult r = run_mpi(2, QStringLiteral(SCALESCOPE_COMM_CHECK),
+                                    {QStringLiteral("--nccl-setup-error")}, {}, 60000);
+        QVERIFY2(r.finished, "make_nccl_transport without a device hung");
+        QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
+#if defined(SCALESCOPE_HAVE_NCCL)
+        QVERIFY2(r.out.contains(QStringLiteral("nccl setup error ok: cudaSetDevice(")),
+                 qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("models/nccl_transport.cpp:")), qPrintable(r.out));
+#else
+        QVERIFY2(r.out.contains(QStringLiteral("nccl not built ok: make_nccl_transport: this build has no NCCL")),
+                 qPrintable(r.out + r.err));
+#endif
     }
 
     void failingMpiCallAbortsWithCallAndLocation() {
