@@ -3,7 +3,11 @@
 // The device transports without a device: the staging transport over a CPU backend whose memory
 // counts as device memory, and make_nccl_transport failing cleanly where no device can be used.
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <algorithm>
 
 #include "mpi_run.h"
 
@@ -69,6 +73,49 @@ private slots:
 #else
         QVERIFY2(r.out.contains(QStringLiteral("nccl not built ok: make_nccl_transport: this build has no NCCL")),
                  qPrintable(r.out + r.err));
+#endif
+    }
+
+    // calibrate-rank --device cuda: without a device, one line "no CUDA device: <reason>" and exit
+    // code 3; with one (two ranks sharing it through --comm mpi), the raw file names the device
+    // and the transport; in a build without the CUDA backend, a usage error.
+    void calibrateRankOnDevice() {
+#if !defined(SCALESCOPE_CALIBRATE_RANK)
+        QSKIP("scalescope-calibrate-rank is not built");
+#else
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString raw = dir.filePath(QStringLiteral("raw.json"));
+        const MpiResult r = run_mpi(2, QStringLiteral(SCALESCOPE_CALIBRATE_RANK),
+                                    {QStringLiteral("--sizes"), QStringLiteral("4096,65536"),
+                                     QStringLiteral("--iters"), QStringLiteral("5"),
+                                     QStringLiteral("--out"), raw, QStringLiteral("--device"),
+                                     QStringLiteral("cuda"), QStringLiteral("--comm"),
+                                     QStringLiteral("mpi")},
+                                    {}, 120000);
+        QVERIFY2(r.finished, "calibrate-rank --device cuda hung");
+        if (r.err.contains(QStringLiteral("this build has no CUDA backend"))) {
+            QCOMPARE(r.exit_code, 2);
+            return;
+        }
+        if (r.exit_code != 0) {
+            QVERIFY2(r.exit_code == 3, qPrintable(r.out + r.err));
+            const QStringList lines = r.err.split(QLatin1Char('\n'));
+            const auto no_device = std::count_if(lines.begin(), lines.end(), [](const QString& l) {
+                return l.startsWith(QStringLiteral("no CUDA device: ")) && l.size() > 16;
+            });
+            QVERIFY2(no_device == 1, qPrintable(r.err));  // one line, from the first rank
+            QVERIFY(!QFile::exists(raw));
+            return;
+        }
+        QFile f(raw);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+        QVERIFY2(o.value(QStringLiteral("device")).toString().startsWith(QStringLiteral("cuda:")),
+                 qPrintable(r.out));
+        QCOMPARE(o.value(QStringLiteral("comm")).toString(), QStringLiteral("mpi"));
+        QVERIFY(o.value(QStringLiteral("samples")).toArray().size() >= 2 * 7);
+        QVERIFY(o.value(QStringLiteral("compute")).toObject().value(QStringLiteral("sgemm_flops")).toDouble() > 0);
 #endif
     }
 
