@@ -245,6 +245,8 @@ public:
                                                 cudaMemcpyDeviceToDevice, compute_));
             return std::make_unique<ReadyOp>();
         }
+        if (std::all_of(counts.begin(), counts.end(), [](int c) { return c == 0; }))
+            return std::make_unique<ReadyOp>();
         const bool equal =
             std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts[0]; });
         return run(gr.coll, blocking, [&](ncclComm_t c, cudaStream_t s) {
@@ -278,7 +280,8 @@ public:
         const Group& gr = group(g);
         check_counts(gr, counts.size(), "all_gather counts");
         check_counts(gr, displs.size(), "all_gather displs");
-        if (gr.local) return std::make_unique<ReadyOp>();  // in place: the block is there
+        if (gr.local || std::all_of(counts.begin(), counts.end(), [](int c) { return c == 0; }))
+            return std::make_unique<ReadyOp>();  // in place: the block is there
         const std::size_t es = dtype_size(t);
         auto* base = static_cast<std::byte*>(buf);
         bool regular = true;  // equal blocks, contiguous in rank order: ncclAllGather's layout
