@@ -7,7 +7,7 @@
 
 namespace ss::kernels {
 
-class CpuBackend final : public Backend {
+class CpuBackend : public Backend {
 public:
     CpuBackend() = default;
 

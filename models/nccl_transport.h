@@ -7,6 +7,19 @@
 // completion (blocking call, or CommRequest::wait) start after it, without the host waiting.
 // Host buffers (the loss and norm scalars) go through MPI. Every NCCL, CUDA and MPI result is
 // checked; a failure names the call, the file and the line.
+//
+// Communicators: the world (ncclCommInitRank); one per dp / tp / pp group of more than one rank
+// that is not the whole world (a group spanning the world uses the world communicator; a group
+// of one rank needs none: its collectives are identities or a device copy, and it has no peer);
+// and, per communicator of more than one rank, two point-to-point communicators split from it,
+// one for messages to a higher index in the group and one for messages to a lower index. Each
+// communicator has its own stream (highest priority). NCCL matches sends and receives in posting
+// order, without tags: between two ranks, the messages of one direction must be posted in the same
+// order on both sides (the pipeline's activations go up, its gradients down; tags are ignored).
+// Blocking calls return once queued (the backend's stream waits for them); barrier() is MPI's,
+// on the host. Requests must be completed before the transport is destroyed (Comm's rule).
+// Destruction finalises and destroys every communicator (all ranks of a node must do the same),
+// or aborts them when an exception is unwinding the stack.
 #pragma once
 
 #include <memory>

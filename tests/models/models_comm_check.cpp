@@ -3,12 +3,16 @@
 //   models_comm_check DP TP PP          every operation on every group; prints "comm check ok"
 //   models_comm_check --provoke-error   sends to a rank that does not exist: SS_MPI_CHECK must
 //                                       report the call and location and abort the job
+//   models_comm_check --staged DP TP PP the staging transport against plain MPI (comm_checks.h);
+//                                       prints "staging check ok"
+//   models_comm_check --nccl-setup-error make_nccl_transport without a device fails cleanly
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "comm_checks.h"
 #include "models/comm.h"
 #include "models/plan/layout.h"
 
@@ -44,8 +48,13 @@ int main(int argc, char** argv) {
         std::puts("not reached");
         return 0;
     }
+    if (argc == 2 && std::string(argv[1]) == "--nccl-setup-error") return ss::test::nccl_setup_error_check();
+    if (argc == 5 && std::string(argv[1]) == "--staged")
+        return ss::test::staging_check({std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4])});
     if (argc != 4) {
-        std::fprintf(stderr, "usage: models_comm_check DP TP PP | --provoke-error\n");
+        std::fprintf(stderr,
+                     "usage: models_comm_check DP TP PP | --staged DP TP PP | --provoke-error | "
+                     "--nccl-setup-error\n");
         return 2;
     }
     const Layout l{std::atoi(argv[1]), std::atoi(argv[2]), std::atoi(argv[3])};
