@@ -31,9 +31,16 @@
 #include "models/sources.h"
 #include "models/stage.h"
 #include "models/trainer.h"
+#include "models/device_plan.h"
+#include "models/nccl_transport.h"
+#include "models/staging_transport.h"
 #include "profiler/clock_sync_mpi.h"
+#include "profiler/gpu_trace.h"
 #include "profiler/profiler.h"
 #include "profiler/traced_backend.h"
+#if SCALESCOPE_HAVE_CUDA_BACKEND
+#include "kernels/cuda/cuda_backend.h"
+#endif
 
 namespace ss::models {
 
@@ -125,9 +132,6 @@ std::vector<std::string> load_spec(const Args& args, int world, core::Experiment
     std::vector<std::string> problems;
     for (const auto& e : loaded.errors) problems.push_back(e.message);
     if (!problems.empty()) return problems;
-    if (loaded.spec.backend.device != "cpu")
-        problems.push_back("backend.device=\"" + loaded.spec.backend.device +
-                           "\": this worker build has only the cpu backend");
     spec = loaded.spec;
     return problems;
 }
@@ -157,10 +161,113 @@ std::string host_name() {
     return buf;
 }
 
+// ---- device and transport (models/device_plan.h) ----
+
+// This rank's node-local index and the ranks on its node (MPI_COMM_TYPE_SHARED: what
+// OMPI_COMM_WORLD_LOCAL_RANK and Slurm's SLURM_LOCALID say, from any launcher).
+RankDeviceFacts local_facts(std::string* why) {
+    RankDeviceFacts f;
+    MPI_Comm node = MPI_COMM_NULL;
+    SS_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    SS_MPI_CHECK(MPI_Comm_rank(node, &f.local_rank));
+    SS_MPI_CHECK(MPI_Comm_size(node, &f.local_size));
+    SS_MPI_CHECK(MPI_Comm_free(&node));
+#if SCALESCOPE_HAVE_CUDA_BACKEND
+    f.gpus = kernels::cuda::device_count(why);
+#else
+    f.gpus = 0;
+    *why = "this worker was built without CUDA (no CUDA toolkit at build time)";
+#endif
+    return f;
+}
+
+struct RankSetup {
+    DeviceDecision decision;
+    std::unique_ptr<kernels::Backend> backend;
+    std::unique_ptr<Comm> comm;
+    std::string transport;  // for the start line and the run record
+};
+
+// Every rank gathers every rank's facts and takes the same decision; on a problem the rank it
+// concerns prints one line, and every rank returns the exit code (no training, no MPI_Abort).
+int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
+    std::string why;
+    const RankDeviceFacts mine =
+        spec.backend.device == "cpu" ? RankDeviceFacts{} : local_facts(&why);
+    int world = 1, rank = 0;
+    SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+    SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    std::vector<int> flat(static_cast<std::size_t>(3 * world));
+    const int local[3] = {mine.local_rank, mine.local_size, mine.gpus};
+    SS_MPI_CHECK(MPI_Allgather(local, 3, MPI_INT, flat.data(), 3, MPI_INT, MPI_COMM_WORLD));
+    std::vector<RankDeviceFacts> facts(static_cast<std::size_t>(world));
+    for (int r = 0; r < world; ++r)
+        facts[static_cast<std::size_t>(r)] = {flat[3 * static_cast<std::size_t>(r)],
+                                              flat[3 * static_cast<std::size_t>(r) + 1],
+                                              flat[3 * static_cast<std::size_t>(r) + 2]};
+    out.decision = decide_device(spec.backend.device, spec.backend.comm, nccl_built(), facts, rank);
+    const DeviceDecision& d = out.decision;
+    if (d.problem != DeviceProblem::None) {
+        if (rank == d.problem_rank) {
+            std::fprintf(stderr, "%s\n", device_problem_message(d, facts, why, host_name()).c_str());
+            std::fflush(stderr);
+        }
+        return d.problem == DeviceProblem::NoDevice ? 3 : 2;
+    }
+    if (rank == 0 && !d.comm_reason.empty() && d.gpu_ranks > 0)
+        std::fprintf(stderr, "scalescope-worker: backend.comm=\"auto\" uses MPI, device buffers staged through "
+                             "pinned host memory: %s\n", d.comm_reason.c_str());
+    const Layout layout{spec.parallel.dp, spec.parallel.tp, spec.parallel.pp};
+    if (d.cuda) {
+#if SCALESCOPE_HAVE_CUDA_BACKEND
+        out.backend = kernels::cuda::make_cuda_backend(d.ordinal);
+#endif
+    } else {
+        kernels::set_blas_threads(spec.backend.blas_threads);
+        out.backend = kernels::make_cpu_backend();
+    }
+    if (d.nccl) {
+        out.comm = std::make_unique<Comm>(make_nccl_transport(layout, *out.backend));
+        out.transport = "nccl";
+    } else if (d.cuda) {
+        out.comm = std::make_unique<Comm>(make_staging_transport(make_mpi_transport(layout), *out.backend));
+        out.transport = "mpi (device buffers staged through pinned host memory)";
+    } else {
+        out.comm = std::make_unique<Comm>(make_mpi_transport(layout));
+        out.transport = "mpi";
+    }
+    return 0;
+}
+
+// The fp32 matrix rate of this rank's device through the backend's sgemm (cuBLAS on a GPU), in
+// FLOP/s: the peak the run's MFU is measured against (the metric matrix_flop_per_s). n = 4096:
+// large enough for the library's best kernel; 2 warm-up products, then the best of 3 timed sets.
+double measure_matrix_rate(kernels::Backend& be) {
+    constexpr int n = 4096, reps = 5;
+    kernels::DeviceBuffer<float> a(be, std::size_t(n) * n), b(be, std::size_t(n) * n), c(be, std::size_t(n) * n);
+    be.fill(a.data(), a.size(), 0.5f);
+    be.fill(b.data(), b.size(), 0.25f);
+    auto product = [&] {
+        be.sgemm(kernels::Trans::No, kernels::Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    };
+    product();
+    product();
+    be.synchronize();
+    double best = 0;
+    for (int set = 0; set < 3; ++set) {
+        const auto t0 = Clock::now();
+        for (int i = 0; i < reps; ++i) product();
+        be.synchronize();
+        const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        best = std::max(best, 2.0 * n * double(n) * n * reps / dt);
+    }
+    return best;
+}
+
 // The rank's profiler (spec.trace): rank file <trace.dir>/rank-<R>.sqlite, default dir
 // ./<name>-trace. Measures this rank's clock offset to rank 0 (a collective: every rank calls it).
 std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::ExperimentSpec& spec,
-                                                   const std::string& backend_name,
+                                                   const RankSetup& setup,
                                                    profiler::ClockOffset& clock_start) {
     const int rank = comm.world_rank();
     profiler::init_clock_skew(rank);
@@ -173,11 +280,16 @@ std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::Exper
         throw std::runtime_error("cannot create trace directory '" + dir.string() + "': " + ec.message());
     traces::RunInfo run = core::run_record(spec);
     run.world_size = comm.world_size();  // validated equal to the spec's world
+    // What the ranks really used: "cuda" / "cpu" ("cuda+cpu" when device auto found GPUs on some
+    // ranks only) and the transport.
+    const DeviceDecision& d = setup.decision;
+    run.backend = d.gpu_ranks == 0 ? "cpu" : d.gpu_ranks == comm.world_size() ? "cuda" : "cuda+cpu";
+    run.backend += d.nccl ? " (nccl)" : " (mpi)";
     traces::RankInfo k;
     k.rank = rank;
     k.host = host_name();
     k.pid = getpid();
-    k.device = backend_name;
+    k.device = setup.backend->name();
     const Coord c = coord_of(rank, {spec.parallel.dp, spec.parallel.tp, spec.parallel.pp});
     k.dp_coord = c.dp;
     k.tp_coord = c.tp;
@@ -193,7 +305,8 @@ std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::Exper
 }
 
 // `prof` is owned by the caller, so a failure can still mark the rank's trace failed.
-int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::Profiler>& prof) {
+int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
+        std::unique_ptr<profiler::Profiler>& prof, std::unique_ptr<profiler::GpuTracer>& gpu) {
     const bool root = comm.world_rank() == 0;
     const auto& ps = spec.parallel;
     const auto& ts = spec.training;
@@ -203,12 +316,29 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
     auto phase = [root](const char* what) {
         if (root) emit({{progress::kEvent, progress::kPhaseEvent}, {progress::kPhase, what}});
     };
-    kernels::set_blas_threads(spec.backend.blas_threads);
-    std::unique_ptr<kernels::Backend> backend = kernels::make_cpu_backend();
+    const bool on_gpu = setup.decision.cuda;
+    double matrix_rate = 0;
+    if (on_gpu) {
+        phase("measuring the GPU's matrix rate");
+        matrix_rate = measure_matrix_rate(*setup.backend);
+    }
     phase("clock sync");
     profiler::ClockOffset clock_start;
-    prof = start_profiler(comm, spec, backend->name(), clock_start);
-    if (prof) backend = profiler::make_traced_backend(std::move(backend));
+    prof = start_profiler(comm, spec, setup, clock_start);
+    // A CPU rank's kernels are timed by the traced backend on the host; a GPU rank's by CUPTI on
+    // the device (the host only queues them), with NVTX ranges for steps and phases.
+    kernels::Backend* backend = setup.backend.get();
+    std::unique_ptr<kernels::Backend> traced;
+    if (prof && !on_gpu) {
+        traced = profiler::make_traced_backend(std::move(setup.backend));
+        backend = traced.get();
+    }
+    if (prof && on_gpu) {
+        std::string why;
+        gpu = profiler::start_gpu_tracer(*prof, &why);
+        if (!gpu) throw std::runtime_error("cannot trace the GPU: " + why);
+        prof->metric(0, "matrix_flop_per_s", matrix_rate);
+    }
 
     ParallelConfig par;
     par.layout = {ps.dp, ps.tp, ps.pp};
@@ -230,7 +360,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
     opt.total_steps = ts.steps;
 
     StageEnv env;
-    env.backend = backend.get();
+    env.backend = backend;
     env.comm = &comm;
     env.tp = comm.size(GroupKind::Tp);
     env.tp_rank = comm.rank(GroupKind::Tp);
@@ -328,7 +458,9 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
                       {progress::kZero, ps.zero},
                       {progress::kBuckets, trainer.buckets().size()},
                       {progress::kBackend, backend->name()},
+                      {progress::kTransport, setup.transport},
                       {progress::kStage, stage->describe()}};
+        if (on_gpu) start[progress::kMatrixFlops] = matrix_rate;
         emit(start);
     }
 
@@ -375,6 +507,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
             }
         }
         profiler::context().step = traces::kNone;
+        if (gpu) gpu->step_boundary();
         if (prof) prof->step_boundary();
         if (ts.eval_every > 0 && (s + 1) % ts.eval_every == 0 && s + 1 < ts.steps) {
             profiler::Span eval_span("evaluate", traces::EventKind::HostRange, profiler::lanes::kPhases);
@@ -400,6 +533,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, std::unique_ptr<profiler::
         prof->set_clock(m.offset_ns, m.ref_ns, m.drift_ppb, m.rtt_ns);
         if (root) prof->metric(ts.steps, "eval_loss", final_eval.loss);
         if (root && !is_gpt) prof->metric(ts.steps, "accuracy", final_eval.accuracy());
+        if (gpu) gpu->finish();
         prof->finish(traces::RunStatus::Completed, "");
     }
     if (root) {
@@ -448,16 +582,25 @@ int worker_main(int argc, char** argv) {
                 std::fprintf(stderr, "scalescope-worker: %s: %s\n", args.spec_path.c_str(), p.c_str());
         return 2;
     }
-    std::unique_ptr<Comm> comm;
+    RankSetup setup;
     try {
-        comm = std::make_unique<Comm>(make_mpi_transport({spec.parallel.dp, spec.parallel.tp, spec.parallel.pp}));
+        if (const int rc = setup_rank(spec, setup); rc != 0) return rc;
     } catch (const std::exception& e) {
         MpiEnvironment::abort_job(e.what());
     }
+    Comm* comm = setup.comm.get();
     std::unique_ptr<profiler::Profiler> prof;
+    std::unique_ptr<profiler::GpuTracer> gpu;
     try {
-        return run(*comm, spec, prof);
+        return run(*comm, spec, setup, prof, gpu);
     } catch (const std::exception& e) {
+        if (gpu) {
+            try {
+                gpu->finish();
+            } catch (const std::exception& ge) {
+                std::fprintf(stderr, "rank %d: could not finish the GPU trace: %s\n", comm->world_rank(), ge.what());
+            }
+        }
         if (prof) {
             try {
                 prof->finish(traces::RunStatus::Failed,

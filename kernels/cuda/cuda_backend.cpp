@@ -50,6 +50,18 @@ void check_cuda(cudaError_t err, const char* call, const char* file, int line) {
 }
 }  // namespace detail
 
+int device_count(std::string* why) {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) {
+        if (why) *why = cudaGetErrorString(err);
+        (void)cudaGetLastError();
+        return 0;
+    }
+    if (count == 0 && why) *why = cudaGetErrorString(cudaErrorNoDevice);
+    return count;
+}
+
 bool device_available(std::string* why) {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);

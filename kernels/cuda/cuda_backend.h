@@ -30,6 +30,8 @@ private:
 // True when at least one CUDA device can be used. Otherwise false, and *why (if given) receives
 // cudaGetErrorString of the failing call (e.g. "no CUDA-capable device is detected").
 bool device_available(std::string* why = nullptr);
+// The devices this process sees (CUDA_VISIBLE_DEVICES applies); 0, with *why as above, when none.
+int device_count(std::string* why = nullptr);
 
 // A backend on device `device` (default 0). Throws CudaError when the device cannot be used.
 std::unique_ptr<Backend> make_cuda_backend(int device = 0);

@@ -226,6 +226,45 @@ private slots:
         QVERIFY2(unknown.err.contains(QStringLiteral("colour")), qPrintable(unknown.err));
     }
 
+    // backend.device / backend.comm on a machine without a GPU (CI): "cuda" ends every rank before
+    // training with one line naming the driver's reason; "auto" trains on the CPU, exactly as "cpu";
+    // "nccl" without GPU ranks is refused with the fix.
+    void cudaWithoutDeviceSaysSoOnce() {
+        if (!baseline_.contains(QStringLiteral("gpt"))) QSKIP("fortunes not installed");
+        const MpiResult r = worker(2, QStringLiteral("gpt"),
+                                   {QStringLiteral("parallel.dp=2"), QStringLiteral("backend.device=cuda")});
+        QVERIFY2(r.finished, "the job hung");
+        QCOMPARE(r.exit_code, 3);
+        const QStringList lines = r.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QStringList no_device;
+        for (const QString& l : lines)
+            if (l.startsWith(QStringLiteral("no CUDA device: "))) no_device << l;
+        QVERIFY2(no_device.size() == 1, qPrintable(r.err));
+        // The driver's reason (cudaGetErrorString) or the build's, then who and what to do.
+        QVERIFY2(no_device.front().size() > int(qstrlen("no CUDA device: ")) + 10, qPrintable(r.err));
+        QVERIFY2(no_device.front().contains(QStringLiteral("rank 0 on ")), qPrintable(r.err));
+        QVERIFY2(no_device.front().contains(QStringLiteral("\"auto\" or \"cpu\"")), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("MPI_ABORT")), qPrintable(r.err));  // an orderly exit
+        QVERIFY(events(r.out, QStringLiteral("step")).isEmpty());
+    }
+    void autoDeviceTrainsOnTheCpu() {
+        if (!baseline_.contains(QStringLiteral("gpt"))) QSKIP("fortunes not installed");
+        const MpiResult r = worker(1, QStringLiteral("gpt"), {QStringLiteral("backend.device=auto")});
+        QVERIFY2(r.finished && r.exit_code == 0, qPrintable(r.err));
+        const auto start = events(r.out, QStringLiteral("start"));
+        QCOMPARE(start.size(), 1);
+        QVERIFY2(start.front().value(QStringLiteral("backend")).toString().startsWith(QStringLiteral("cpu")),
+                 qPrintable(r.out));
+        QCOMPARE(start.front().value(QStringLiteral("transport")).toString(), QStringLiteral("mpi"));
+        QCOMPARE(losses(r), baseline_[QStringLiteral("gpt")]);  // the same run, bit for bit
+        const MpiResult nccl = worker(1, QStringLiteral("gpt"),
+                                      {QStringLiteral("backend.device=auto"), QStringLiteral("backend.comm=nccl")});
+        QVERIFY(nccl.finished);
+        QCOMPARE(nccl.exit_code, 2);
+        QVERIFY2(nccl.err.contains(QStringLiteral("backend.comm=\"nccl\"")), qPrintable(nccl.err));
+        QVERIFY(events(nccl.out, QStringLiteral("step")).isEmpty());
+    }
+
     void failingRankAbortsTheJob() {
         if (!baseline_.contains(QStringLiteral("gpt"))) QSKIP("fortunes not installed");
         const MpiResult r = worker(2, QStringLiteral("gpt"), {QStringLiteral("parallel.dp=2")},
