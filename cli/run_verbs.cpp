@@ -407,7 +407,7 @@ int verb_study(const Argv& argv) {
 
 int verb_calibrate(const Argv& argv) {
     Args a(argv, {"-o", "--output", "--np", "--sizes", "--iters", "--trace", "--hostfile", "--host", "--run-dir",
-                  "--format", "--grace", "--timeout"},
+                  "--format", "--grace", "--timeout", "--device", "--comm"},
            {"--quiet"});
     if (!a.positional().empty()) throw UsageError("calibrate takes no positional arguments");
     auto o = a.value("-o");
@@ -424,6 +424,16 @@ int verb_calibrate(const Argv& argv) {
     }
     const long long iters = a.integer("--iters").value_or(40);
     if (iters < 1 || iters > 100000) throw UsageError("--iters must be in 1..100000");
+    // GPU ranks: one rank per GPU of the node-local rank; NCCL (default) or MPI staged through
+    // pinned host memory (ranks may then share a GPU).
+    const std::string device = a.value_or("--device", "cpu");
+    if (device != "cpu" && device != "cuda") throw UsageError("--device must be cpu or cuda, not '" + device + "'");
+    const std::string comm = a.value_or("--comm", device == "cuda" ? "nccl" : "mpi");
+    if (comm != "mpi" && comm != "nccl") throw UsageError("--comm must be nccl or mpi, not '" + comm + "'");
+    if (comm == "nccl" && device != "cuda") throw UsageError("--comm nccl needs --device cuda");
+    if (device == "cuda" && !a.integer("--np"))
+        throw UsageError("calibrate --device cuda needs --np N: one rank per GPU (N >= 2; with --comm mpi ranks may "
+                         "share a GPU)");
     LaunchSpec launch;
     if (auto hf = a.value("--hostfile")) launch.hostfile = *hf;
     for (const auto& h : a.values("--host")) launch.hosts.push_back(h);
@@ -451,7 +461,8 @@ int verb_calibrate(const Argv& argv) {
     fs::remove(raw_path, ec);
     const MpirunPlan plan = plan_mpirun(mpirun, np, launch,
                                         {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters",
-                                         std::to_string(iters), "--out", raw_path.string()},
+                                         std::to_string(iters), "--out", raw_path.string(), "--device", device,
+                                         "--comm", comm},
                                         env);
     const bool quiet = a.flag("--quiet");
     print_plan(plan, quiet);
@@ -547,8 +558,9 @@ const VerbRegistration reg_study{
 const VerbRegistration reg_calibrate{
     "calibrate",
     "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--trace FILE.sqlite]\n"
-    "      [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
-    "      measure collectives (time, algbw, busbw, alpha/beta), sgemm rate and memory bandwidth",
+    "      [--device cpu|cuda] [--comm nccl|mpi] [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
+    "      measure collectives (time, algbw, busbw, alpha/beta), sgemm rate and memory bandwidth\n"
+    "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate)",
     verb_calibrate};
 }  // namespace
 

@@ -819,10 +819,16 @@ std::string describe_failure(const JobResult& job, std::int64_t total_steps, int
         const int r = job.failing_rank->rank;
         std::string s = "rank " + std::to_string(r) + " " + job.failing_rank->how + progress;
         auto it = job.stderr_tail.find(r);
-        if (it != job.stderr_tail.end() && !it->second.empty())
+        if (it != job.stderr_tail.end() && !it->second.empty()) {
             s += "; last lines of its stderr:" + last(it->second);
-        else
-            s += " (it wrote nothing on stderr)";
+            return s;
+        }
+        s += " (it wrote nothing on stderr)";
+        // A job whose ranks agreed to stop lets one rank say why (a rank without a GPU, say):
+        // that rank may not be the first to exit.
+        for (const auto& [other, tail] : job.stderr_tail)
+            if (other != r && !tail.empty())
+                return s + "; last lines of rank " + std::to_string(other) + "'s stderr:" + last(tail);
         return s;
     }
     // No rank named by mpirun: a rank that wrote on stderr, else mpirun's own words.
