@@ -108,8 +108,9 @@ public:
     // printed as is (device tests pass "no CUDA device: <driver's reason>").
     int skip(const std::string& reason) {
         if (!ok()) return finish();
-        std::printf("SKIP   : %s\n", reason.c_str());
-        std::printf("Totals: %d passed, 0 failed, skipped: %s\n", passed_, reason.c_str());
+        std::printf("%s\n", reason.c_str());  // its own line: "no CUDA device: ..."
+        std::printf("Totals: %d passed, 0 failed, then skipped (exit %d)\n", passed_,
+                    kSkipExitCode);
         std::printf("********* Finished testing of %s *********\n", name_.c_str());
         std::fflush(stdout);
         return kSkipExitCode;
