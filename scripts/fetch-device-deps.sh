@@ -44,7 +44,7 @@ packages=(
 )
 
 step "download ${#packages[@]} packages into $dest/debs"
-rm -rf "$dest/debs" "$dest/root"
+rm -rf "$dest/debs" "$dest/root" "$dest/pack"
 mkdir -p "$dest/debs" "$dest/root" "$dest/pack"
 (cd "$dest/debs" && apt-get download "${packages[@]}" 2>&1 | grep -v -e '^W: Download is performed unsandboxed' -e '^Get:' || true)
 n=$(find "$dest/debs" -name '*.deb' | wc -l)
@@ -161,4 +161,8 @@ XZ_OPT=-6 tar -C "$dest" -cJf "$dest/pack/devdeps.tar.xz" root data
 printf 'unpacked tree: %s   data: %s   packed (what travels): %s\n' \
     "$(du -sh "$root" | cut -f1)" "$(du -sh "$dest/data" | cut -f1)" \
     "$(du -sh "$dest/pack/devdeps.tar.xz" | cut -f1)"
+tree=$(git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 cat 2>/dev/null) | wc -c)
+pack=$(stat -c %s "$dest/pack/devdeps.tar.xz")
+awk -v t="$tree" -v p="$pack" 'BEGIN { m = 1048576;
+    printf "travels: tracked tree %.1f MiB + pack %.1f MiB = %.1f MiB of the 64 MiB\n", t / m, p / m, (t + p) / m }'
 echo "carry: .devdeps/pack (device-check.sh unpacks it into .devdeps/root and .devdeps/data)"
