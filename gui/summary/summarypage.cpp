@@ -163,11 +163,11 @@ std::unique_ptr<TableModel<StreamSummary>> makeStreamModel(QObject* parent) {
         {QObject::tr("Busy"), time(&GpuTime::busy_ns), nsText,
          QObject::tr("the stream ran something (kernel, NCCL kernel or copy), per measured step and rank"), {},
          QStringLiteral("Busy per step per rank (ns)")},
-        {QObject::tr("Kernels"), [](const StreamSummary& s) { return QVariant(qlonglong(s.compute_kernels)); }, {},
-         QObject::tr("compute kernels in the measured steps, all ranks")},
-        {QObject::tr("NCCL kernels"), [](const StreamSummary& s) { return QVariant(qlonglong(s.nccl_kernels)); }, {},
-         QObject::tr("NCCL kernels in the measured steps, all ranks")},
-        {QObject::tr("Copies #"), [](const StreamSummary& s) { return QVariant(qlonglong(s.copies)); }, {},
+        {QObject::tr("# kernels"), [](const StreamSummary& s) { return QVariant(qlonglong(s.compute_kernels)); }, {},
+         QObject::tr("compute kernels in the measured steps, all ranks"), {}, QStringLiteral("Compute kernels")},
+        {QObject::tr("# NCCL"), [](const StreamSummary& s) { return QVariant(qlonglong(s.nccl_kernels)); }, {},
+         QObject::tr("NCCL kernels in the measured steps, all ranks"), {}, QStringLiteral("NCCL kernels")},
+        {QObject::tr("# copies"), [](const StreamSummary& s) { return QVariant(qlonglong(s.copies)); }, {},
          QObject::tr("memcpy and memset records in the measured steps, all ranks"), {}, QStringLiteral("Copies")},
     }, parent);
 }
