@@ -320,6 +320,12 @@ std::string lane_display_name(std::int32_t lane, const std::string& name) {
     return name.empty() ? "lane " + std::to_string(lane) : name;
 }
 
+bool is_loss_counter(std::string_view key) {
+    constexpr std::string_view prefix = "cupti_records_";
+    return key.substr(0, prefix.size()) != prefix || key == traces::stats::kCuptiRecordsDropped.key ||
+           key == traces::stats::kCuptiRecordsUnknown.key;
+}
+
 double GpuTime::nccl_overlap() const { return nccl_ns > 0 ? overlap_ns / nccl_ns : kNaN; }
 
 PeakFlops measured_matrix_peak(const std::vector<traces::Metric>& metrics) {
@@ -1049,7 +1055,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     }
     std::map<std::string, std::int64_t> drops;
     for (const auto& s : reader.stats(run_id))
-        if (s.value > 0) drops[s.key] += s.value;
+        if (s.value > 0 && is_loss_counter(s.key)) drops[s.key] += s.value;
     for (const auto& [k, v] : drops)
         out.warnings.push_back(std::to_string(v) + " record(s) counted as " + k +
                                ": the breakdown may undercount");

@@ -203,6 +203,12 @@ struct PeakFlops {
 };
 PeakFlops newest_calibrated_peak(traces::TraceReader& reader);
 
+// Whether a `stats` counter (traces/SCHEMA.md) counts records lost or rejected (events_dropped_*,
+// cupti_records_dropped, ...), as opposed to the CUPTI collector's record counts
+// cupti_records_<kind>, which count what was stored. The analysis warns about, and the
+// application's status bar sums, the loss counters only.
+bool is_loss_counter(std::string_view key);
+
 // ---- GPU streams (docs/ANALYSIS.md "GPU streams") ----
 // The CUDA stream a lane holds, or -1: a lane named "stream N" is stream N; an unnamed lane
 // (stored as "lane L") numbered L >= traces::lanes::kCudaStreamBase is stream L − kCudaStreamBase.

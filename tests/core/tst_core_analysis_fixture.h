@@ -135,7 +135,8 @@ inline std::string bucket_rank_text(std::int64_t backward_us, std::int64_t offse
 // = 130 us. The NCCL/compute overlap of the run = 360 / 570.
 // The big all-reduce's host call holds the launch of adamw (and on rank 0 of bias_grad): it is
 // non-blocking; the 4-byte one holds only its own NCCL launch: blocking, 15 us.
-// Metric matrix_flop_per_s at step 0: rank 0 5.0e13, rank 1 5.2e13 (median 5.1e13).
+// Metric matrix_flop_per_s at step 0: rank 0 5.0e13, rank 1 5.2e13 (median 5.1e13). Stats:
+// cupti_records_kernel and cupti_records_nccl per rank (record counts, not losses).
 inline constexpr std::int32_t kGpuApiLane = lanes::kCudaApi;
 inline constexpr std::int32_t kGpuStream7 = lanes::kCudaStreamBase + 7;
 inline constexpr std::int32_t kGpuStream13 = lanes::kCudaStreamBase + 13;
@@ -221,6 +222,9 @@ inline RunId write_gpu_run(TraceWriter& w, const std::string& spec_json, int ste
             w.add_event(e);
         }
         w.add_metric(run, rank, 0, 0, "matrix_flop_per_s", rank == 0 ? 5.0e13 : 5.2e13);
+        // The collector's record counts (traces/SCHEMA.md "stats"): counts, not losses.
+        w.add_stat(run, rank, "cupti_records_kernel", rank == 0 ? 4 * steps : 3 * steps);
+        w.add_stat(run, rank, "cupti_records_nccl", 2 * steps);
     }
     w.set_run_times(run, 0, hi);
     w.finish_run(run, RunStatus::Completed, "", hi);

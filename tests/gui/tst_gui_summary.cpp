@@ -197,7 +197,10 @@ private slots:
         SummaryPage page;
         page.resize(1200, 800);
         page.show();
-        QVERIFY(select(page, std::make_shared<const Document>(loadDocument(gpuFile_))));
+        const DocumentPtr doc = std::make_shared<const Document>(loadDocument(gpuFile_));
+        // The fixture's cupti_records_kernel / _nccl are record counts: nothing dropped (status bar).
+        QCOMPARE(doc->data().runs.front().dropped, std::int64_t(0));
+        QVERIFY(select(page, doc));
         auto* gpu = page.findChild<QLabel*>(QStringLiteral("gpu"));
         QVERIFY(gpu && gpu->isVisible());
         const QString g = gpu->text();
