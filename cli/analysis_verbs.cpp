@@ -98,12 +98,14 @@ struct StatsTables {
                 {}};
     // GPU runs only (CUPTI records on CUDA stream lanes): device time per stream and per rank.
     Table gpu_streams{"gpu_streams",
-                      {"run", "stream", "ranks", "compute_kernels", "nccl_kernels", "copies", "compute_per_step_us",
-                       "nccl_per_step_us", "copy_per_step_us", "busy_per_step_us", "busy_share", "busy_all_ranks_ms"},
+                      {"run", "stream", "ranks", "compute_kernels", "nccl_kernels", "copies",
+                       "compute_per_step_us", "nccl_per_step_us", "copy_per_step_us",
+                       "busy_per_step_us", "busy_share", "busy_all_ranks_ms"},
                       {}};
     Table gpu{"gpu",
-              {"run", "rank", "compute_per_step_us", "nccl_per_step_us", "nccl_overlapped_per_step_us",
-               "nccl_exposed_per_step_us", "nccl_overlap", "copy_per_step_us", "busy_per_step_us", "busy_share"},
+              {"run", "rank", "compute_per_step_us", "nccl_per_step_us",
+               "nccl_overlapped_per_step_us", "nccl_exposed_per_step_us", "nccl_overlap",
+               "copy_per_step_us", "busy_per_step_us", "busy_share"},
               {}};
     Table warnings{"warnings", {"run", "warning"}, {}};
 };
@@ -111,8 +113,8 @@ struct StatsTables {
 // A GPU row: device time per measured step (and rank) against the mean step time.
 void gpu_row(Table& t, std::int64_t run, Cell rank, const GpuTime& g, double step_ns) {
     t.rows.push_back({run, std::move(rank), us(g.compute_ns), us(g.nccl_ns), us(g.overlap_ns),
-                      us(g.nccl_ns - g.overlap_ns), num(g.nccl_overlap()), us(g.copy_ns), us(g.busy_ns),
-                      step_ns > 0 ? num(g.busy_ns / step_ns) : Cell{}});
+                      us(g.nccl_ns - g.overlap_ns), num(g.nccl_overlap()), us(g.copy_ns),
+                      us(g.busy_ns), step_ns > 0 ? num(g.busy_ns / step_ns) : Cell{}});
 }
 
 void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b, Cell warmup = Cell{}) {
@@ -163,11 +165,12 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
              bandwidth_note(c), c.instances ? us(c.skew_mean_ns) : Cell{},
              c.instances ? us(static_cast<double>(c.skew_max_ns)) : Cell{}, c.instances});
     for (const auto& sr : a.gpu.streams)
-        t.gpu_streams.rows.push_back({id, std::int64_t{sr.stream}, sr.ranks, sr.compute_kernels, sr.nccl_kernels,
-                                      sr.copies, us(sr.per_step.compute_ns), us(sr.per_step.nccl_ns),
-                                      us(sr.per_step.copy_ns), us(sr.per_step.busy_ns),
-                                      a.overall.step_ns > 0 ? num(sr.per_step.busy_ns / a.overall.step_ns) : Cell{},
-                                      ms(sr.busy_all_ranks_ns)});
+        t.gpu_streams.rows.push_back(
+            {id, std::int64_t{sr.stream}, sr.ranks, sr.compute_kernels, sr.nccl_kernels, sr.copies,
+             us(sr.per_step.compute_ns), us(sr.per_step.nccl_ns), us(sr.per_step.copy_ns),
+             us(sr.per_step.busy_ns),
+             a.overall.step_ns > 0 ? num(sr.per_step.busy_ns / a.overall.step_ns) : Cell{},
+             ms(sr.busy_all_ranks_ns)});
     if (a.gpu.present()) {
         gpu_row(t.gpu, id, str("all"), a.gpu.overall, a.overall.step_ns);
         for (size_t i = 0; i < a.gpu.ranks.size(); ++i)

@@ -140,16 +140,16 @@ struct RankData {
     std::array<std::vector<Interval>, kClsCount> cls;
     std::vector<StepSpan> steps;  // this rank's step events
     std::vector<KernelEv> kernels;
-    std::vector<CommEv> comms;    // host-side communication calls (not device records)
+    std::vector<CommEv> comms;  // host-side communication calls (not device records)
     // Starts and ends of the work of the rank's own thread: its host-side communication calls,
     // the kernels on its "compute" lane (a CPU rank) and the CUDA API calls that launched a
     // compute kernel (a GPU rank). A blocking call holds the thread: none falls inside it.
     std::vector<std::int64_t> thread_marks;
-    std::vector<StreamEv> stream_events;             // records on the CUDA stream lanes
-    std::set<std::int32_t> streams;                  // stream ids of the rank's lanes
-    std::vector<ApiCall> api_calls;                  // host ranges with a correlation id (CUDA API)
-    std::unordered_set<std::int64_t> compute_corr;   // correlation ids of compute kernels on streams
-    std::int64_t nccl_unattached = 0;                // NCCL kernels without a collective
+    std::vector<StreamEv> stream_events;            // records on the CUDA stream lanes
+    std::set<std::int32_t> streams;                 // stream ids of the rank's lanes
+    std::vector<ApiCall> api_calls;                 // host ranges with a correlation id (CUDA API)
+    std::unordered_set<std::int64_t> compute_corr;  // correlation ids of compute kernels on streams
+    std::int64_t nccl_unattached = 0;               // NCCL kernels without a collective
 };
 
 bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
@@ -241,7 +241,8 @@ std::int64_t length_in(const std::vector<Interval>& u, Interval w) {
     std::int64_t t = 0;
     auto it = std::upper_bound(u.begin(), u.end(), w.start,
                                [](std::int64_t x, const Interval& i) { return x < i.end; });
-    for (; it != u.end() && it->start < w.end; ++it) t += std::min(it->end, w.end) - std::max(it->start, w.start);
+    for (; it != u.end() && it->start < w.end; ++it)
+        t += std::min(it->end, w.end) - std::max(it->start, w.start);
     return t;
 }
 
@@ -276,7 +277,8 @@ GpuTime scaled(GpuTime g, double k) {
 
 // The time of one set of stream records inside the spans `steps`: unions per class, their union
 // and the overlap of compute with NCCL.
-GpuTime gpu_time(std::array<std::vector<Interval>, kStreamClsCount> u, const std::vector<Interval>& steps) {
+GpuTime gpu_time(std::array<std::vector<Interval>, kStreamClsCount> u,
+                 const std::vector<Interval>& steps) {
     std::vector<Interval> all;
     for (auto& v : u) {
         v = union_of(std::move(v));
@@ -308,36 +310,42 @@ std::int32_t stream_of_lane(std::int32_t lane, const std::string& name) {
         return static_cast<std::int32_t>(v);
     }
     const bool unnamed = name.empty() || name == "lane " + std::to_string(lane);
-    return unnamed && lane >= traces::lanes::kCudaStreamBase ? lane - traces::lanes::kCudaStreamBase : -1;
+    return unnamed && lane >= traces::lanes::kCudaStreamBase ? lane - traces::lanes::kCudaStreamBase
+                                                             : -1;
 }
 
 std::string lane_display_name(std::int32_t lane, const std::string& name) {
     const bool unnamed = name.empty() || name == "lane " + std::to_string(lane);
     if (!unnamed) return name;
     if (lane == traces::lanes::kCudaApi) return "CUDA API";
-    if (lane >= traces::lanes::kCudaStreamBase) return "stream " + std::to_string(lane - traces::lanes::kCudaStreamBase);
+    if (lane >= traces::lanes::kCudaStreamBase)
+        return "stream " + std::to_string(lane - traces::lanes::kCudaStreamBase);
     if (const char* n = traces::lanes::name(lane)) return n;
     return name.empty() ? "lane " + std::to_string(lane) : name;
 }
 
 bool is_loss_counter(std::string_view key) {
     constexpr std::string_view prefix = "cupti_records_";
-    return key.substr(0, prefix.size()) != prefix || key == traces::stats::kCuptiRecordsDropped.key ||
+    return key.substr(0, prefix.size()) != prefix ||
+           key == traces::stats::kCuptiRecordsDropped.key ||
            key == traces::stats::kCuptiRecordsUnknown.key;
 }
 
-double GpuTime::nccl_overlap() const { return nccl_ns > 0 ? overlap_ns / nccl_ns : kNaN; }
+double GpuTime::nccl_overlap() const {
+    return nccl_ns > 0 ? overlap_ns / nccl_ns : kNaN;
+}
 
 PeakFlops measured_matrix_peak(const std::vector<traces::Metric>& metrics) {
     std::map<std::int32_t, std::vector<double>> per_rank;
     for (const auto& m : metrics)
-        if (m.name == kMatrixRateMetric && std::isfinite(m.value) && m.value > 0) per_rank[m.rank].push_back(m.value);
+        if (m.name == kMatrixRateMetric && std::isfinite(m.value) && m.value > 0)
+            per_rank[m.rank].push_back(m.value);
     if (per_rank.empty()) return {};
     std::vector<double> ranks;
     for (auto& [rank, v] : per_rank) ranks.push_back(traces::median(v));
     const size_t n = ranks.size();
-    return {traces::median(ranks), "cuBLAS fp32 sgemm measured in the run (median of " + std::to_string(n) +
-                                       (n == 1 ? " rank)" : " ranks)")};
+    return {traces::median(ranks), "cuBLAS fp32 sgemm measured in the run (median of " +
+                                       std::to_string(n) + (n == 1 ? " rank)" : " ranks)")};
 }
 
 StepTimeStats step_time_stats(std::vector<std::int64_t> t) {
@@ -732,7 +740,8 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
 
 // Device time per CUDA stream and per rank over the measured steps (docs/ANALYSIS.md "GPU
 // streams"). `ranks`: the ranks with steps, in order.
-GpuSummary gpu_summary(const std::map<std::int32_t, RankData>& data, const std::map<std::int32_t, SpanIndex>& idx,
+GpuSummary gpu_summary(const std::map<std::int32_t, RankData>& data,
+                       const std::map<std::int32_t, SpanIndex>& idx,
                        const std::vector<std::int32_t>& ranks, size_t measured) {
     GpuSummary out;
     bool any = false;
@@ -768,14 +777,17 @@ GpuSummary gpu_summary(const std::map<std::int32_t, RankData>& data, const std::
             whole[e.cls].push_back(e.span);
             if (!six.measured(e.span.start)) continue;
             auto& row = streams[e.stream];
-            (e.cls == kStreamCompute ? row.compute_kernels : e.cls == kStreamNccl ? row.nccl_kernels : row.copies)++;
+            (e.cls == kStreamCompute ? row.compute_kernels
+             : e.cls == kStreamNccl  ? row.nccl_kernels
+                                     : row.copies)++;
         }
         for (auto& [sid, u] : per_stream) {
             const GpuTime g = gpu_time(std::move(u), steps);
             streams[sid].per_step += g;
             streams[sid].busy_all_ranks_ns += g.busy_ns;
         }
-        rt.per_step = scaled(gpu_time(std::move(whole), steps), 1.0 / static_cast<double>(measured));
+        rt.per_step =
+            scaled(gpu_time(std::move(whole), steps), 1.0 / static_cast<double>(measured));
         out.overall += scaled(rt.per_step, 1.0 / static_cast<double>(ranks.size()));
         out.ranks.push_back(rt);
     }
@@ -835,7 +847,8 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
 
     std::map<std::int32_t, RankData> data;
     std::set<std::pair<std::int32_t, std::int32_t>> compute_lanes;  // (rank, lane) of the rank's thread
-    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> stream_lanes;  // (rank, lane) -> stream
+    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t>
+        stream_lanes;  // (rank, lane) -> stream
     for (const auto& l : reader.lanes(run_id)) {
         if (l.name == traces::lanes::name(traces::lanes::kCompute)) compute_lanes.insert({l.rank, l.lane});
         if (const std::int32_t sid = stream_of_lane(l.lane, l.name); sid >= 0) {
@@ -858,9 +871,12 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
             device = true;
             const int c = e.kind == EventKind::Kernel ? kStreamCompute
                           : e.kind == EventKind::Comm ? kStreamNccl
-                          : (e.kind == EventKind::Memcpy || e.kind == EventKind::Memset) ? kStreamCopy
-                                                                                          : -1;  // sync: a wait
-            if (c >= 0) rd.stream_events.push_back({s->second, static_cast<StreamCls>(c), {e.start_ns, e.end_ns}});
+                          : (e.kind == EventKind::Memcpy || e.kind == EventKind::Memset)
+                              ? kStreamCopy
+                              : -1;  // sync: a wait
+            if (c >= 0)
+                rd.stream_events.push_back(
+                    {s->second, static_cast<StreamCls>(c), {e.start_ns, e.end_ns}});
             if (c == kStreamCompute && e.correlation >= 0) rd.compute_corr.insert(e.correlation);
             if (c == kStreamNccl && e.collective == Collective::None) ++rd.nccl_unattached;
         }
@@ -1043,15 +1059,18 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         }
         if (!silent.empty()) {
             std::string list;
-            for (size_t i = 0; i < silent.size(); ++i) list += (i ? ", " : "") + std::to_string(silent[i]);
-            out.warnings.push_back("rank(s) " + list +
-                                   " ran on a GPU but recorded no kernels on CUDA stream lanes (was CUPTI "
-                                   "tracing on?): their compute shows as 0 and their device time is unknown");
+            for (size_t i = 0; i < silent.size(); ++i)
+                list += (i ? ", " : "") + std::to_string(silent[i]);
+            out.warnings.push_back(
+                "rank(s) " + list +
+                " ran on a GPU but recorded no kernels on CUDA stream lanes (was CUPTI "
+                "tracing on?): their compute shows as 0 and their device time is unknown");
         }
         if (unattached > 0)
-            out.warnings.push_back(std::to_string(unattached) +
-                                   " NCCL kernel(s) carry no collective (their launch lay in no Comm call): "
-                                   "they count as collective communication, in no row of the collective table");
+            out.warnings.push_back(
+                std::to_string(unattached) +
+                " NCCL kernel(s) carry no collective (their launch lay in no Comm call): "
+                "they count as collective communication, in no row of the collective table");
     }
     std::map<std::string, std::int64_t> drops;
     for (const auto& s : reader.stats(run_id))

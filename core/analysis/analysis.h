@@ -237,9 +237,9 @@ struct StreamSummary {
     std::int64_t ranks = 0;            // ranks with a lane for this stream
     std::int64_t compute_kernels = 0;  // records starting in a measured step, all ranks
     std::int64_t nccl_kernels = 0;
-    std::int64_t copies = 0;           // memcpy and memset
-    GpuTime per_step;                  // Σ over ranks and measured steps ÷ (measured steps × ranks)
-    double busy_all_ranks_ns = 0;      // Σ over ranks and measured steps of the busy time
+    std::int64_t copies = 0;       // memcpy and memset
+    GpuTime per_step;              // Σ over ranks and measured steps ÷ (measured steps × ranks)
+    double busy_all_ranks_ns = 0;  // Σ over ranks and measured steps of the busy time
     friend bool operator==(const StreamSummary&, const StreamSummary&) = default;
 };
 
@@ -253,7 +253,7 @@ struct GpuSummary {
     std::vector<StreamSummary> streams;  // by stream id; empty for a run without stream records
     std::vector<GpuRankTime> ranks;      // every rank with steps, in order (zeros without streams)
     GpuTime overall;                     // mean over those ranks: per step and rank; its
-                                         // nccl_overlap() is Σ overlap ÷ Σ NCCL over ranks and steps
+                      // nccl_overlap() is Σ overlap ÷ Σ NCCL over ranks and steps
     bool present() const { return !streams.empty(); }
     friend bool operator==(const GpuSummary&, const GpuSummary&) = default;
 };

@@ -54,7 +54,8 @@ private:
     void showAnalysis(const core::RunAnalysis& a);
     void showFallback(const RunData& r, const QString& why);
     void showCollectiveNotes(const std::vector<core::CollectiveSummary>& rows);
-    void showGpu(const core::GpuSummary& g, double stepNs);  // hides the GPU line and tabs without streams
+    void showGpu(const core::GpuSummary& g,
+                 double stepNs);  // hides the GPU line and tabs without streams
 
     Selection sel_;
     CancelToken job_;

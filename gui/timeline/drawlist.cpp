@@ -38,11 +38,13 @@ std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
         // A lane the writer left unnamed gets the name its number means (CUDA API, stream N).
         const std::string name = core::lane_display_name(l.lane, l.name);
         const std::int32_t stream = core::stream_of_lane(l.lane, l.name);
-        keyed.push_back({TimelineRow{l.rank, l.lane, name, l.event_count, l.min_start_ns, l.max_end_ns},
-                         stream >= 0 ? 6 : laneOrder(name), stream >= 0 ? stream : l.lane});
+        keyed.push_back(
+            {TimelineRow{l.rank, l.lane, name, l.event_count, l.min_start_ns, l.max_end_ns},
+             stream >= 0 ? 6 : laneOrder(name), stream >= 0 ? stream : l.lane});
     }
     std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-        return std::tuple(a.row.rank, a.order, a.sub, a.row.lane) < std::tuple(b.row.rank, b.order, b.sub, b.row.lane);
+        return std::tuple(a.row.rank, a.order, a.sub, a.row.lane) <
+               std::tuple(b.row.rank, b.order, b.sub, b.row.lane);
     });
     std::vector<TimelineRow> rows;
     rows.reserve(keyed.size());
@@ -65,8 +67,10 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     // Comm ops drawn one by one, for the links: (row, event index).
     // The NCCL kernels of a GPU run (CUPTI records, with a correlation id) carry the collective and
     // seq of the host call that launched them: they are linked among themselves, not to the calls.
-    using CollKey = std::tuple<bool, int, std::int64_t, int, std::int64_t>;  // device, group kind, group, collective, seq
-    using P2pKey = std::tuple<bool, std::int64_t, std::int64_t, std::int64_t>;  // device, sender, receiver, seq
+    using CollKey = std::tuple<bool, int, std::int64_t, int,
+                               std::int64_t>;  // device, group kind, group, collective, seq
+    using P2pKey = std::tuple<bool, std::int64_t, std::int64_t,
+                              std::int64_t>;  // device, sender, receiver, seq
     std::map<CollKey, std::vector<std::int32_t>> collectives;
     std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
     const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
@@ -156,7 +160,8 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
             else if (e.collective == Collective::Recv && e.peer >= 0)
                 p2p[{device, e.peer, e.rank, e.seq}].second = idx + 1;
             else if (e.seq >= 0)
-                collectives[{device, static_cast<int>(e.group_kind), e.group_id, static_cast<int>(e.collective), e.seq}]
+                collectives[{device, static_cast<int>(e.group_kind), e.group_id,
+                             static_cast<int>(e.collective), e.seq}]
                     .push_back(idx);
         }
     }

@@ -180,19 +180,22 @@ private slots:
         QVERIFY(table.out.find("issue_to_completion_mean_us") != std::string::npos);
     }
 
-    // A GPU run (issue 14): the gpu_streams and gpu tables with the fixture's numbers, MFU against the
-    // matrix rate measured in the run; a CPU run prints neither table.
+    // A GPU run (issue 14): the gpu_streams and gpu tables with the fixture's numbers, MFU against
+    // the matrix rate measured in the run; a CPU run prints neither table.
     void statsGpu() {
         const QString gpu = dir_.filePath(QStringLiteral("gpu.sqlite"));
         {
             TraceWriter w(gpu.toStdString());
-            afx::write_gpu_run(w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
+            afx::write_gpu_run(
+                w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
         }
-        Result r = cli({QStringLiteral("stats"), gpu, QStringLiteral("--warmup"), QStringLiteral("0"),
-                        QStringLiteral("--format"), QStringLiteral("json")});
+        Result r = cli({QStringLiteral("stats"), gpu, QStringLiteral("--warmup"),
+                        QStringLiteral("0"), QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(r.code == 0, r.err.c_str());
         json j = json::parse(r.out);
-        auto near = [](const json& v, double want) { return v.is_number() && std::fabs(v.get<double>() - want) < 1e-9; };
+        auto near = [](const json& v, double want) {
+            return v.is_number() && std::fabs(v.get<double>() - want) < 1e-9;
+        };
         QCOMPARE(j["gpu_streams"].size(), size_t(3));
         const json& s7 = j["gpu_streams"][0];
         QCOMPARE(s7["stream"].get<int>(), 7);
@@ -213,7 +216,8 @@ private slots:
         QVERIFY(t.out.find("gpu_streams\n") < t.out.find("\ngpu\n"));
         QVERIFY(t.out.find("\ngpu\n") < t.out.find("throughput\n"));
 
-        Result cpu = cli({QStringLiteral("stats"), runs_, QStringLiteral("--format=json"), QStringLiteral("--warmup=0")});
+        Result cpu = cli({QStringLiteral("stats"), runs_, QStringLiteral("--format=json"),
+                          QStringLiteral("--warmup=0")});
         QVERIFY2(cpu.code == 0, cpu.err.c_str());
         const json c = json::parse(cpu.out);
         QVERIFY(!c.contains("gpu_streams") && !c.contains("gpu"));

@@ -129,7 +129,8 @@ inline std::string bucket_rank_text(std::int64_t backward_us, std::int64_t offse
 //   sync cudaStreamSynchronize [975, 990) on stream 7 (a wait, not device work)
 //   NCCL  4 MiB all-reduce kernel [600, 850) (rank 1: [600, 900)) and a 4-byte one [958, 968)
 //         on stream 13; host calls [590, 860) (rank 1: [590, 905)) and [955, 970) on the comm lane
-//   API   one launch before each record (5 us, 20 us ahead; NCCL: 1 us, 2 us ahead), same correlation id
+//   API   one launch before each record, with its correlation id (5 us long, 20 us ahead;
+//         NCCL: 1 us long, 2 us ahead)
 // Per step, rank 0: compute union [50,250)+[350,800)+[820,900) = 730 us, NCCL 260 us, overlap
 // [600,800)+[820,850) = 230 us; rank 1: compute 580 us, NCCL 310 us, overlap [600,650)+[820,900)
 // = 130 us. The NCCL/compute overlap of the run = 360 / 570.
@@ -151,39 +152,46 @@ inline std::string gpu_rank_text(int rank, int steps = 3) {
         auto span = [&](std::int64_t a, std::int64_t b) { return at(a) + " " + at(b); };
         const std::string st = " step=" + std::to_string(step);
         // A record on `lane` and the API call that launched it, `lead` us ahead of it.
-        auto launched = [&](const std::string& kind, const std::string& name, std::int64_t a, std::int64_t b,
-                            std::int32_t lane, const std::string& api, std::int64_t api_len, const std::string& extra) {
+        auto launched = [&](const std::string& kind, const std::string& name, std::int64_t a,
+                            std::int64_t b, std::int32_t lane, const std::string& api,
+                            std::int64_t api_len, const std::string& extra) {
             ++corr;
             const std::int64_t lead = api_len == 1 ? 2 : 20;
-            s += "host " + api + " " + span(a - lead, a - lead + api_len) + " lane=" + std::to_string(kGpuApiLane) +
-                 " corr=" + std::to_string(corr) + "\n";
-            s += kind + " " + name + " " + span(a, b) + " lane=" + std::to_string(lane) + " corr=" +
-                 std::to_string(corr) + extra + "\n";
+            s += "host " + api + " " + span(a - lead, a - lead + api_len) +
+                 " lane=" + std::to_string(kGpuApiLane) + " corr=" + std::to_string(corr) + "\n";
+            s += kind + " " + name + " " + span(a, b) + " lane=" + std::to_string(lane) +
+                 " corr=" + std::to_string(corr) + extra + "\n";
         };
         s += "step step " + span(0, 1000) + " lane=0" + st + "\n";
         s += "phase forward " + span(0, 300) + " lane=1" + st + "\n";
         s += "phase backward " + span(300, 800) + " lane=1" + st + "\n";
         s += "phase optimizer " + span(800, 950) + " lane=1" + st + "\n";
-        launched("memcpy", "memcpy_HtoD", 25, 45, kGpuStream7, "cudaMemcpyAsync", 5, " bytes=1048576");
+        launched("memcpy", "memcpy_HtoD", 25, 45, kGpuStream7, "cudaMemcpyAsync", 5,
+                 " bytes=1048576");
         launched("kernel", "sgemm_fwd", 50, 250, kGpuStream7, "cudaLaunchKernel", 5, "");
-        launched("kernel", "sgemm_bwd", 350, rank == 0 ? 750 : 650, kGpuStream7, "cudaLaunchKernel", 5, "");
-        if (rank == 0) launched("kernel", "bias_grad", 700, 800, kGpuStream14, "cudaLaunchKernel", 5, "");
+        launched("kernel", "sgemm_bwd", 350, rank == 0 ? 750 : 650, kGpuStream7, "cudaLaunchKernel",
+                 5, "");
+        if (rank == 0)
+            launched("kernel", "bias_grad", 700, 800, kGpuStream14, "cudaLaunchKernel", 5, "");
         launched("kernel", "adamw", 820, 900, kGpuStream7, "cudaLaunchKernel", 5, "");
-        const std::string big = " coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" + std::to_string(2 * step);
-        const std::string small = " coll=all_reduce group=dp gid=0 gsize=2 bytes=4 seq=" + std::to_string(2 * step + 1);
+        const std::string big =
+            " coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" + std::to_string(2 * step);
+        const std::string small =
+            " coll=all_reduce group=dp gid=0 gsize=2 bytes=4 seq=" + std::to_string(2 * step + 1);
         s += "comm all_reduce " + span(590, rank == 0 ? 860 : 905) + " lane=3" + big + st + "\n";
-        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 600, rank == 0 ? 850 : 900, kGpuStream13,
-                 "cuLaunchKernelEx", 1, big + st);
+        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 600, rank == 0 ? 850 : 900,
+                 kGpuStream13, "cuLaunchKernelEx", 1, big + st);
         s += "comm all_reduce " + span(955, 970) + " lane=3" + small + st + "\n";
-        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 958, 968, kGpuStream13, "cuLaunchKernelEx", 1,
-                 small + st);
+        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 958, 968, kGpuStream13,
+                 "cuLaunchKernelEx", 1, small + st);
         ++corr;
-        s += "sync cudaStreamSynchronize " + span(975, 990) + " lane=" + std::to_string(kGpuStream7) + " corr=" +
-             std::to_string(corr) + "\n";
-        s += "host cudaStreamSynchronize " + span(975, 990) + " lane=" + std::to_string(kGpuApiLane) + " corr=" +
-             std::to_string(corr) + "\n";
+        s += "sync cudaStreamSynchronize " + span(975, 990) +
+             " lane=" + std::to_string(kGpuStream7) + " corr=" + std::to_string(corr) + "\n";
+        s += "host cudaStreamSynchronize " + span(975, 990) +
+             " lane=" + std::to_string(kGpuApiLane) + " corr=" + std::to_string(corr) + "\n";
         if (rank == 1 && step == steps - 1)
-            launched("memcpy", "memcpy_DtoH", 990, 1020, kGpuStream7, "cudaMemcpyAsync", 5, " bytes=4");
+            launched("memcpy", "memcpy_DtoH", 990, 1020, kGpuStream7, "cudaMemcpyAsync", 5,
+                     " bytes=4");
     }
     return s;
 }
@@ -207,7 +215,8 @@ inline RunId write_gpu_run(TraceWriter& w, const std::string& spec_json, int ste
         k.dp_coord = rank;
         k.clock_corrected = true;
         w.put_rank(k);
-        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm}) w.define_lane(run, rank, l, lanes::name(l));
+        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm})
+            w.define_lane(run, rank, l, lanes::name(l));
         if (rank == 0) {
             w.define_lane(run, rank, kGpuApiLane, "CUDA API");
             w.define_lane(run, rank, kGpuStream7, "stream 7");

@@ -1,8 +1,9 @@
 // core/analysis on a GPU run as the CUPTI collector records it (tst_core_analysis_fixture.h
-// write_gpu_run): device time per CUDA stream and per rank, the overlap of NCCL kernels with compute
-// kernels, the breakdown without a compute lane, collectives counted once (host calls, not NCCL
-// kernels), non-blocking calls found through the launches they hold, and MFU against the matrix
-// rate measured in the run. docs/ANALYSIS.md "GPU streams" defines every number checked here.
+// write_gpu_run): device time per CUDA stream and per rank, the overlap of NCCL kernels with
+// compute kernels, the breakdown without a compute lane, collectives counted once (host calls, not
+// NCCL kernels), non-blocking calls found through the launches they hold, and MFU against the
+// matrix rate measured in the run. docs/ANALYSIS.md "GPU streams" defines every number checked
+// here.
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -29,10 +30,16 @@ const CollectiveSummary* collective(const RunAnalysis& a, std::int64_t bytes) {
         if (c.bytes == bytes) return &c;
     return nullptr;
 }
-bool close(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); }
+bool close(double a, double b) {
+    return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
+}
 }  // namespace
 
-#define QCLOSE(a, b) QVERIFY2(close((a), (b)), qPrintable(QStringLiteral("%1 = %2, expected %3").arg(#a).arg((a), 0, 'g', 12).arg((b), 0, 'g', 12)))
+#define QCLOSE(a, b)                                                            \
+    QVERIFY2(close((a), (b)), qPrintable(QStringLiteral("%1 = %2, expected %3") \
+                                             .arg(#a)                           \
+                                             .arg((a), 0, 'g', 12)              \
+                                             .arg((b), 0, 'g', 12)))
 
 class TestCoreAnalysisGpu : public QObject {
     Q_OBJECT
@@ -86,7 +93,7 @@ private slots:
         QCOMPARE(a.gpu.streams[2].stream, 14);
 
         const StreamSummary* s7 = stream(a, 7);
-        QCOMPARE(s7->ranks, std::int64_t(2));  // rank 0 names its lane, rank 1 does not
+        QCOMPARE(s7->ranks, std::int64_t(2));             // rank 0 names its lane, rank 1 does not
         QCOMPARE(s7->compute_kernels, std::int64_t(18));  // 3 per step, 2 ranks, 3 steps
         QCOMPARE(s7->copies, std::int64_t(7));            // + rank 1's last DtoH
         QCOMPARE(s7->nccl_kernels, std::int64_t(0));
@@ -150,7 +157,8 @@ private slots:
         QCLOSE(a.ranks[1].mean.part(Part::Compute), (520 + 10 / 3.0) * kUs);
         QCLOSE(a.ranks[0].mean.part(Part::ExposedComm), 35 * kUs);
         QCLOSE(a.ranks[1].mean.part(Part::ExposedComm), 190 * kUs);
-        QCLOSE(a.ranks[0].mean.part(Part::Optimizer), (80 + 50) * kUs);  // [800,950) less [800,820) exposed
+        QCLOSE(a.ranks[0].mean.part(Part::Optimizer),
+               (80 + 50) * kUs);  // [800,950) less [800,820) exposed
         for (const auto& r : a.ranks) QCLOSE(r.mean.sum(), 1000 * kUs);
         QCLOSE(a.overall.sum(), a.step_time.mean_ns);
         // The kernel table holds the stream kernels and copies (NCCL kernels are communication).
@@ -196,13 +204,15 @@ private slots:
         const RunAnalysis a = analyse();
         const Throughput& t = a.throughput;
         QCOMPARE(t.peak_flop_per_s, 5.1e13);
-        QCOMPARE(t.peak_source, std::string("cuBLAS fp32 sgemm measured in the run (median of 2 ranks)"));
+        QCOMPARE(t.peak_source,
+                 std::string("cuBLAS fp32 sgemm measured in the run (median of 2 ranks)"));
         QCOMPARE(t.mfu_status, MfuStatus::Known);
         // 6·N·32 FLOPs per 1000 us step, N = 784·64 + 64 + 64·10 + 10.
         const double model = 6.0 * 50890 * 32 / 1e-3;
         QCLOSE(t.model_flop_per_s, model);
         QCLOSE(t.mfu, model / (5.1e13 * 2));
-        QVERIFY2(mfu_note(t).find("cuBLAS fp32 sgemm measured in the run") != std::string::npos, mfu_note(t).c_str());
+        QVERIFY2(mfu_note(t).find("cuBLAS fp32 sgemm measured in the run") != std::string::npos,
+                 mfu_note(t).c_str());
         const RunAnalysis given = analyse(0, 1e12);
         QCOMPARE(given.throughput.peak_source, std::string("--peak-flops"));
         QCLOSE(given.throughput.mfu, model / 2e12);
@@ -229,9 +239,11 @@ private slots:
         Metric loss = m(0, 1e20);
         loss.name = "loss";
         // Rank 0 measured twice (median 3), ranks 1 and 2 once: median of {3, 10, 1} = 3.
-        const PeakFlops p = measured_matrix_peak({m(0, 2), m(0, 4), m(1, 10), m(2, 1), loss, m(3, -5)});
+        const PeakFlops p =
+            measured_matrix_peak({m(0, 2), m(0, 4), m(1, 10), m(2, 1), loss, m(3, -5)});
         QCOMPARE(p.flop_per_s, 3.0);
-        QCOMPARE(p.source, std::string("cuBLAS fp32 sgemm measured in the run (median of 3 ranks)"));
+        QCOMPARE(p.source,
+                 std::string("cuBLAS fp32 sgemm measured in the run (median of 3 ranks)"));
         QCOMPARE(measured_matrix_peak({loss}).flop_per_s, -1.0);
         QCOMPARE(measured_matrix_peak({m(0, 7)}).source,
                  std::string("cuBLAS fp32 sgemm measured in the run (median of 1 rank)"));
@@ -253,8 +265,9 @@ private slots:
             k.clock_corrected = true;
             w.put_rank(k);
             afx::define_lanes(w, run, 0);
-            for (const char* line : {"step step 0 1000 lane=0 step=0", "phase forward 0 600 lane=1",
-                                     "comm all_reduce 600 900 lane=3 coll=all_reduce group=dp gid=0 gsize=1 seq=0"})
+            for (const char* line :
+                 {"step step 0 1000 lane=0 step=0", "phase forward 0 600 lane=1",
+                  "comm all_reduce 600 900 lane=3 coll=all_reduce group=dp gid=0 gsize=1 seq=0"})
                 w.add_event(fixture::parse_event(w, run, 0, line));
             w.add_stat(run, 0, "cupti_records_dropped", 3);
             w.add_stat(run, 0, "cupti_records_kernel", 0);
@@ -268,10 +281,14 @@ private slots:
         QVERIFY(!a.gpu.present());
         bool named = false;
         for (const auto& w : a.warnings)
-            named |= w.find("rank(s) 0 ran on a GPU but recorded no kernels on CUDA stream lanes") != std::string::npos;
+            named |=
+                w.find("rank(s) 0 ran on a GPU but recorded no kernels on CUDA stream lanes") !=
+                std::string::npos;
         QVERIFY(named);
         bool dropped = false;
-        for (const auto& w : a.warnings) dropped |= w == "3 record(s) counted as cupti_records_dropped: the breakdown may undercount";
+        for (const auto& w : a.warnings)
+            dropped |=
+                w == "3 record(s) counted as cupti_records_dropped: the breakdown may undercount";
         QVERIFY(dropped);
 
         const std::string cpu = dir_.filePath(QStringLiteral("cpu.sqlite")).toStdString();

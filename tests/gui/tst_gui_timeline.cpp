@@ -198,12 +198,15 @@ private slots:
         page.setSelection(Selection{doc, doc->data().runs.front().info.id, {}});
         QVERIFY(waitDrawn(page));
         std::map<int, QStringList> perRank;
-        for (const TimelineRow& r : page.view()->rows()) perRank[r.rank] << QString::fromStdString(r.laneName);
-        const QStringList host{QStringLiteral("steps"), QStringLiteral("phases"), QStringLiteral("comm"),
-                               QStringLiteral("CUDA API")};
-        const QStringList rank0 = host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13"),
-                                                     QStringLiteral("stream 14")};
-        const QStringList rank1 = host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13")};
+        for (const TimelineRow& r : page.view()->rows())
+            perRank[r.rank] << QString::fromStdString(r.laneName);
+        const QStringList host{QStringLiteral("steps"), QStringLiteral("phases"),
+                               QStringLiteral("comm"), QStringLiteral("CUDA API")};
+        const QStringList rank0 =
+            host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13"),
+                               QStringLiteral("stream 14")};
+        const QStringList rank1 =
+            host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13")};
         QCOMPARE(perRank[0], rank0);
         QCOMPARE(perRank[1], rank1);
 
@@ -221,12 +224,14 @@ private slots:
             QCOMPARE(a, b);  // never a host call to a kernel
             (a == "stream 13" ? deviceLinks : hostLinks)++;
         }
-        QVERIFY2(deviceLinks >= 3 && hostLinks >= 3,  // at least the big all-reduce of each step
-                 qPrintable(QStringLiteral("%1 device, %2 host links").arg(deviceLinks).arg(hostLinks)));
+        QVERIFY2(
+            deviceLinks >= 3 && hostLinks >= 3,  // at least the big all-reduce of each step
+            qPrintable(QStringLiteral("%1 device, %2 host links").arg(deviceLinks).arg(hostLinks)));
 
         // sgemm_fwd of rank 1, step 1, at 1150 us: its lane by name, its correlation id.
         QVERIFY(selectOp(page.view(), 1'150'000, "sgemm_fwd"));
-        const QString details = page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
+        const QString details =
+            page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
         QVERIFY2(details.contains(QStringLiteral("/ stream 7")), qPrintable(details));
         QVERIFY2(details.contains(QStringLiteral("correlation")), qPrintable(details));
     }
