@@ -96,8 +96,26 @@ struct StatsTables {
                 {"run", "step", "warmup", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
                  "optimizer_ms", "other_host_ms", "idle_ms", "communication_ms", "overlapped_ms", "overlap_ratio"},
                 {}};
+    // GPU runs only (CUPTI records on CUDA stream lanes): device time per stream and per rank.
+    Table gpu_streams{"gpu_streams",
+                      {"run", "stream", "ranks", "compute_kernels", "nccl_kernels", "copies",
+                       "compute_per_step_us", "nccl_per_step_us", "copy_per_step_us",
+                       "busy_per_step_us", "busy_share", "busy_all_ranks_ms"},
+                      {}};
+    Table gpu{"gpu",
+              {"run", "rank", "compute_per_step_us", "nccl_per_step_us",
+               "nccl_overlapped_per_step_us", "nccl_exposed_per_step_us", "nccl_overlap",
+               "copy_per_step_us", "busy_per_step_us", "busy_share"},
+              {}};
     Table warnings{"warnings", {"run", "warning"}, {}};
 };
+
+// A GPU row: device time per measured step (and rank) against the mean step time.
+void gpu_row(Table& t, std::int64_t run, Cell rank, const GpuTime& g, double step_ns) {
+    t.rows.push_back({run, std::move(rank), us(g.compute_ns), us(g.nccl_ns), us(g.overlap_ns),
+                      us(g.nccl_ns - g.overlap_ns), num(g.nccl_overlap()), us(g.copy_ns),
+                      us(g.busy_ns), step_ns > 0 ? num(g.busy_ns / step_ns) : Cell{}});
+}
 
 void breakdown_row(Table& t, std::int64_t run, Cell rank, const Breakdown& b, Cell warmup = Cell{}) {
     std::vector<Cell> row{run, std::move(rank)};
@@ -146,6 +164,19 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
              us(c.transfer_mean_ns), c.bytes > 0 ? gbps(c.algbw) : Cell{}, c.bytes > 0 ? gbps(c.busbw) : Cell{},
              bandwidth_note(c), c.instances ? us(c.skew_mean_ns) : Cell{},
              c.instances ? us(static_cast<double>(c.skew_max_ns)) : Cell{}, c.instances});
+    for (const auto& sr : a.gpu.streams)
+        t.gpu_streams.rows.push_back(
+            {id, std::int64_t{sr.stream}, sr.ranks, sr.compute_kernels, sr.nccl_kernels, sr.copies,
+             us(sr.per_step.compute_ns), us(sr.per_step.nccl_ns), us(sr.per_step.copy_ns),
+             us(sr.per_step.busy_ns),
+             a.overall.step_ns > 0 ? num(sr.per_step.busy_ns / a.overall.step_ns) : Cell{},
+             ms(sr.busy_all_ranks_ns)});
+    if (a.gpu.present()) {
+        gpu_row(t.gpu, id, str("all"), a.gpu.overall, a.overall.step_ns);
+        for (size_t i = 0; i < a.gpu.ranks.size(); ++i)
+            gpu_row(t.gpu, id, std::int64_t{a.gpu.ranks[i].rank}, a.gpu.ranks[i].per_step,
+                    i < a.ranks.size() ? a.ranks[i].mean.step_ns : a.overall.step_ns);
+    }
     for (const auto& r : stragglers(a.ranks))
         t.stragglers.rows.push_back({id, std::int64_t{r.rank}, ms(r.step_ns), ms(r.work_ns), ms(r.wait_ns),
                                      num(r.vs_median), str(r.straggler ? "yes" : "no")});
@@ -200,6 +231,8 @@ int verb_stats(const Argv& argv) {
     if (analysed == 0) throw AnalysisError("no run of " + rd.path() + " could be analysed: " + first_error);
     std::vector<Table> out{t.run, t.breakdown, t.stragglers, t.kernels, t.collectives, t.throughput, drops,
                            t.warnings};
+    // The GPU tables after the collectives, when some run has CUDA stream records.
+    if (!t.gpu_streams.rows.empty()) out.insert(out.begin() + 5, {t.gpu_streams, t.gpu});
     if (a.flag("--per-step")) out.insert(out.begin() + 2, t.steps);  // after the mean breakdown
     print_tables(out, fmt, std::cout);
     return 0;

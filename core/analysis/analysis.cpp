@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -124,14 +125,31 @@ struct StepSpan {
     std::int64_t step;
     Interval span;
 };
+// A CUPTI record on a CUDA stream lane (docs/ANALYSIS.md "GPU streams").
+enum StreamCls : int { kStreamCompute = 0, kStreamNccl, kStreamCopy, kStreamClsCount };
+struct StreamEv {
+    std::int32_t stream;
+    StreamCls cls;
+    Interval span;
+};
+struct ApiCall {
+    std::int64_t correlation;
+    Interval span;
+};
 struct RankData {
     std::array<std::vector<Interval>, kClsCount> cls;
     std::vector<StepSpan> steps;  // this rank's step events
     std::vector<KernelEv> kernels;
-    std::vector<CommEv> comms;    // host-side communication calls (no CUPTI correlation)
-    // Starts and ends of the work of the rank's own thread: its host-side communication calls and
-    // the kernels on its "compute" lane. A blocking call holds the thread: none falls inside it.
+    std::vector<CommEv> comms;  // host-side communication calls (not device records)
+    // Starts and ends of the work of the rank's own thread: its host-side communication calls,
+    // the kernels on its "compute" lane (a CPU rank) and the CUDA API calls that launched a
+    // compute kernel (a GPU rank). A blocking call holds the thread: none falls inside it.
     std::vector<std::int64_t> thread_marks;
+    std::vector<StreamEv> stream_events;            // records on the CUDA stream lanes
+    std::set<std::int32_t> streams;                 // stream ids of the rank's lanes
+    std::vector<ApiCall> api_calls;                 // host ranges with a correlation id (CUDA API)
+    std::unordered_set<std::int64_t> compute_corr;  // correlation ids of compute kernels on streams
+    std::int64_t nccl_unattached = 0;               // NCCL kernels without a collective
 };
 
 bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
@@ -218,7 +236,117 @@ double nearest_rank(const std::vector<std::int64_t>& sorted, double q) {
 
 std::string run_name(const traces::RunInfo& r) { return "run " + std::to_string(r.id.value); }
 
+// Length of the part of the sorted disjoint set `u` inside `w`.
+std::int64_t length_in(const std::vector<Interval>& u, Interval w) {
+    std::int64_t t = 0;
+    auto it = std::upper_bound(u.begin(), u.end(), w.start,
+                               [](std::int64_t x, const Interval& i) { return x < i.end; });
+    for (; it != u.end() && it->start < w.end; ++it)
+        t += std::min(it->end, w.end) - std::max(it->start, w.start);
+    return t;
+}
+
+// Intersection of two sorted disjoint sets.
+std::vector<Interval> intersection(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+    std::vector<Interval> out;
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        const Interval x{std::max(a[i].start, b[j].start), std::min(a[i].end, b[j].end)};
+        if (x.end > x.start) out.push_back(x);
+        (a[i].end < b[j].end ? i : j)++;
+    }
+    return out;
+}
+
+GpuTime& operator+=(GpuTime& a, const GpuTime& b) {
+    a.compute_ns += b.compute_ns;
+    a.nccl_ns += b.nccl_ns;
+    a.copy_ns += b.copy_ns;
+    a.busy_ns += b.busy_ns;
+    a.overlap_ns += b.overlap_ns;
+    return a;
+}
+GpuTime scaled(GpuTime g, double k) {
+    g.compute_ns *= k;
+    g.nccl_ns *= k;
+    g.copy_ns *= k;
+    g.busy_ns *= k;
+    g.overlap_ns *= k;
+    return g;
+}
+
+// The time of one set of stream records inside the spans `steps`: unions per class, their union
+// and the overlap of compute with NCCL.
+GpuTime gpu_time(std::array<std::vector<Interval>, kStreamClsCount> u,
+                 const std::vector<Interval>& steps) {
+    std::vector<Interval> all;
+    for (auto& v : u) {
+        v = union_of(std::move(v));
+        all.insert(all.end(), v.begin(), v.end());
+    }
+    all = union_of(std::move(all));
+    const std::vector<Interval> both = intersection(u[kStreamCompute], u[kStreamNccl]);
+    GpuTime g;
+    for (const Interval& w : steps) {
+        g.compute_ns += static_cast<double>(length_in(u[kStreamCompute], w));
+        g.nccl_ns += static_cast<double>(length_in(u[kStreamNccl], w));
+        g.copy_ns += static_cast<double>(length_in(u[kStreamCopy], w));
+        g.busy_ns += static_cast<double>(length_in(all, w));
+        g.overlap_ns += static_cast<double>(length_in(both, w));
+    }
+    return g;
+}
+
 }  // namespace
+
+std::int32_t stream_of_lane(std::int32_t lane, const std::string& name) {
+    constexpr std::string_view prefix = "stream ";
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
+        std::int64_t v = 0;
+        for (size_t i = prefix.size(); i < name.size(); ++i) {
+            if (name[i] < '0' || name[i] > '9' || v > 1'000'000'000) return -1;
+            v = v * 10 + (name[i] - '0');
+        }
+        return static_cast<std::int32_t>(v);
+    }
+    const bool unnamed = name.empty() || name == "lane " + std::to_string(lane);
+    return unnamed && lane >= traces::lanes::kCudaStreamBase ? lane - traces::lanes::kCudaStreamBase
+                                                             : -1;
+}
+
+std::string lane_display_name(std::int32_t lane, const std::string& name) {
+    const bool unnamed = name.empty() || name == "lane " + std::to_string(lane);
+    if (!unnamed) return name;
+    if (lane == traces::lanes::kCudaApi) return "CUDA API";
+    if (lane >= traces::lanes::kCudaStreamBase)
+        return "stream " + std::to_string(lane - traces::lanes::kCudaStreamBase);
+    if (const char* n = traces::lanes::name(lane)) return n;
+    return name.empty() ? "lane " + std::to_string(lane) : name;
+}
+
+bool is_loss_counter(std::string_view key) {
+    constexpr std::string_view prefix = "cupti_records_";
+    return key.substr(0, prefix.size()) != prefix ||
+           key == traces::stats::kCuptiRecordsDropped.key ||
+           key == traces::stats::kCuptiRecordsUnknown.key;
+}
+
+double GpuTime::nccl_overlap() const {
+    return nccl_ns > 0 ? overlap_ns / nccl_ns : kNaN;
+}
+
+PeakFlops measured_matrix_peak(const std::vector<traces::Metric>& metrics) {
+    std::map<std::int32_t, std::vector<double>> per_rank;
+    for (const auto& m : metrics)
+        if (m.name == kMatrixRateMetric && std::isfinite(m.value) && m.value > 0)
+            per_rank[m.rank].push_back(m.value);
+    if (per_rank.empty()) return {};
+    std::vector<double> ranks;
+    for (auto& [rank, v] : per_rank) ranks.push_back(traces::median(v));
+    const size_t n = ranks.size();
+    return {traces::median(ranks), "cuBLAS fp32 sgemm measured in the run (median of " +
+                                       std::to_string(n) + (n == 1 ? " rank)" : " ranks)")};
+}
 
 StepTimeStats step_time_stats(std::vector<std::int64_t> t) {
     StepTimeStats s;
@@ -610,6 +738,66 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
     return out;
 }
 
+// Device time per CUDA stream and per rank over the measured steps (docs/ANALYSIS.md "GPU
+// streams"). `ranks`: the ranks with steps, in order.
+GpuSummary gpu_summary(const std::map<std::int32_t, RankData>& data,
+                       const std::map<std::int32_t, SpanIndex>& idx,
+                       const std::vector<std::int32_t>& ranks, size_t measured) {
+    GpuSummary out;
+    bool any = false;
+    for (std::int32_t r : ranks)
+        if (auto it = data.find(r); it != data.end() && !it->second.streams.empty()) any = true;
+    if (!any) return out;
+    const double per_step_div = static_cast<double>(measured * ranks.size());
+    std::map<std::int32_t, StreamSummary> streams;
+    for (std::int32_t r : ranks) {
+        GpuRankTime rt;
+        rt.rank = r;
+        auto dit = data.find(r);
+        auto sit = idx.find(r);
+        if (dit == data.end() || sit == idx.end()) {
+            out.ranks.push_back(rt);
+            continue;
+        }
+        const RankData& rd = dit->second;
+        const SpanIndex& six = sit->second;
+        std::vector<Interval> steps;  // the rank's measured step spans
+        for (const auto& [span, m] : six.spans)
+            if (m) steps.push_back(span);
+        std::array<std::vector<Interval>, kStreamClsCount> whole;
+        std::map<std::int32_t, std::array<std::vector<Interval>, kStreamClsCount>> per_stream;
+        for (std::int32_t sid : rd.streams) {
+            per_stream[sid];
+            auto& row = streams[sid];
+            row.stream = sid;
+            ++row.ranks;
+        }
+        for (const StreamEv& e : rd.stream_events) {
+            per_stream[e.stream][e.cls].push_back(e.span);
+            whole[e.cls].push_back(e.span);
+            if (!six.measured(e.span.start)) continue;
+            auto& row = streams[e.stream];
+            (e.cls == kStreamCompute ? row.compute_kernels
+             : e.cls == kStreamNccl  ? row.nccl_kernels
+                                     : row.copies)++;
+        }
+        for (auto& [sid, u] : per_stream) {
+            const GpuTime g = gpu_time(std::move(u), steps);
+            streams[sid].per_step += g;
+            streams[sid].busy_all_ranks_ns += g.busy_ns;
+        }
+        rt.per_step =
+            scaled(gpu_time(std::move(whole), steps), 1.0 / static_cast<double>(measured));
+        out.overall += scaled(rt.per_step, 1.0 / static_cast<double>(ranks.size()));
+        out.ranks.push_back(rt);
+    }
+    for (auto& [sid, row] : streams) {
+        row.per_step = scaled(row.per_step, 1.0 / per_step_div);
+        out.streams.push_back(row);
+    }
+    return out;
+}
+
 // Samples and tokens per step and the model's FLOPs from the resolved spec (docs/SPEC.md).
 void spec_throughput(const traces::RunInfo& run, Throughput& t, std::vector<std::string>& warnings) {
     nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
@@ -659,8 +847,15 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
 
     std::map<std::int32_t, RankData> data;
     std::set<std::pair<std::int32_t, std::int32_t>> compute_lanes;  // (rank, lane) of the rank's thread
-    for (const auto& l : reader.lanes(run_id))
+    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t>
+        stream_lanes;  // (rank, lane) -> stream
+    for (const auto& l : reader.lanes(run_id)) {
         if (l.name == traces::lanes::name(traces::lanes::kCompute)) compute_lanes.insert({l.rank, l.lane});
+        if (const std::int32_t sid = stream_of_lane(l.lane, l.name); sid >= 0) {
+            stream_lanes[{l.rank, l.lane}] = sid;
+            data[l.rank].streams.insert(sid);
+        }
+    }
     reader.scan_events(run_id, [&](const Event& e) {
         RankData& rd = data[e.rank];
         if (e.kind == EventKind::Step) {
@@ -671,6 +866,22 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         const int k = class_of(e, name);
         if (k < 0) return;
         rd.cls[k].push_back({e.start_ns, e.end_ns});
+        bool device = e.correlation >= 0;  // a CUPTI record (or a CUDA API call)
+        if (auto s = stream_lanes.find({e.rank, e.lane}); s != stream_lanes.end()) {
+            device = true;
+            const int c = e.kind == EventKind::Kernel ? kStreamCompute
+                          : e.kind == EventKind::Comm ? kStreamNccl
+                          : (e.kind == EventKind::Memcpy || e.kind == EventKind::Memset)
+                              ? kStreamCopy
+                              : -1;  // sync: a wait
+            if (c >= 0)
+                rd.stream_events.push_back(
+                    {s->second, static_cast<StreamCls>(c), {e.start_ns, e.end_ns}});
+            if (c == kStreamCompute && e.correlation >= 0) rd.compute_corr.insert(e.correlation);
+            if (c == kStreamNccl && e.collective == Collective::None) ++rd.nccl_unattached;
+        }
+        if (e.kind == EventKind::HostRange && e.correlation >= 0)
+            rd.api_calls.push_back({e.correlation, {e.start_ns, e.end_ns}});
         if (k == kKernel) {
             rd.kernels.push_back({e.start_ns, e.end_ns, e.name.value, e.kind, e.flops});
             if (compute_lanes.count({e.rank, e.lane})) {
@@ -678,9 +889,9 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
                 rd.thread_marks.push_back(e.end_ns);
             }
         }
-        // Host-side calls only: device-side NCCL kernels (with a CUPTI correlation id) repeat
-        // the same operation and would count it twice.
-        if ((k == kCollective || k == kP2p) && e.correlation < 0) {
+        // Host-side calls only: device-side NCCL kernels (CUPTI records on a stream) repeat the
+        // same operation and would count it twice.
+        if ((k == kCollective || k == kP2p) && !device) {
             rd.comms.push_back({e.start_ns, e.end_ns, e.collective, e.group_kind, e.group_id,
                                 e.group_size, e.bytes, e.seq, e.peer});
             rd.thread_marks.push_back(e.start_ns);
@@ -689,6 +900,13 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     });
     for (auto& [rank, rd] : data) {
         for (auto& v : rd.cls) v = union_of(std::move(v));
+        // A GPU rank's thread launches its compute kernels: the API call that launched one is
+        // work of the thread (a blocking call's own launches start NCCL kernels or copies).
+        for (const ApiCall& a : rd.api_calls)
+            if (rd.compute_corr.count(a.correlation)) {
+                rd.thread_marks.push_back(a.span.start);
+                rd.thread_marks.push_back(a.span.end);
+            }
         std::sort(rd.thread_marks.begin(), rd.thread_marks.end());
     }
 
@@ -757,6 +975,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     const double per_step_div = static_cast<double>(measured * nranks);
     out.kernels = kernel_summaries(reader, data, span_idx, per_step_div);
     out.collectives = collective_summaries(data, span_idx, per_step_div);
+    out.gpu = gpu_summary(data, span_idx, st.ranks, measured);
 
     // Throughput and MFU.
     Throughput& t = out.throughput;
@@ -777,9 +996,14 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     double measured_ns = 0;
     for (size_t s = w; s < nsteps; ++s) measured_ns += static_cast<double>(times[s]);
     if (any_flops && measured_ns > 0) t.kernel_flop_per_s = kflops / (measured_ns * 1e-9);
+    const std::vector<traces::Metric> metrics = reader.metrics(run_id);
     if (options.peak_flop_per_s > 0) {
         t.peak_flop_per_s = options.peak_flop_per_s;
         t.peak_source = options.peak_source;
+    } else if (const PeakFlops m = measured_matrix_peak(metrics); m.flop_per_s > 0) {
+        // The GPU's own matrix rate, measured in the same processes: the peak of this run.
+        t.peak_flop_per_s = m.flop_per_s;
+        t.peak_source = m.source;
     } else {
         const PeakFlops p = newest_calibrated_peak(reader);
         t.peak_flop_per_s = p.flop_per_s;
@@ -795,7 +1019,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     {
         std::map<std::string, std::vector<double>> rec;
         const std::int64_t first = st.numbers[w];
-        for (const auto& m : reader.metrics(run_id))
+        for (const auto& m : metrics)
             if ((m.name == "tokens_per_s" || m.name == "samples_per_s") && (m.step < 0 || m.step >= first))
                 rec[m.name].push_back(m.value);
         for (const char* name : {"tokens_per_s", "samples_per_s"})
@@ -820,9 +1044,37 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     if (measured < 3)
         out.warnings.push_back("only " + std::to_string(measured) +
                                " measured step(s): the step-time spread is not meaningful");
+    // GPU ranks whose device work was not recorded: their compute shows as 0 (the breakdown takes
+    // a GPU rank's compute from its stream records; it has no kernels on the compute lane).
+    {
+        std::vector<std::int32_t> silent;
+        std::int64_t unattached = 0;
+        for (const auto& k : reader.ranks(run_id)) {
+            auto it = data.find(k.rank);
+            const bool gpu = k.device.rfind("cuda", 0) == 0;
+            const bool has_steps = it != data.end() && !it->second.steps.empty();
+            if (gpu && has_steps && it->second.stream_events.empty() && it->second.kernels.empty())
+                silent.push_back(k.rank);
+            if (it != data.end()) unattached += it->second.nccl_unattached;
+        }
+        if (!silent.empty()) {
+            std::string list;
+            for (size_t i = 0; i < silent.size(); ++i)
+                list += (i ? ", " : "") + std::to_string(silent[i]);
+            out.warnings.push_back(
+                "rank(s) " + list +
+                " ran on a GPU but recorded no kernels on CUDA stream lanes (was CUPTI "
+                "tracing on?): their compute shows as 0 and their device time is unknown");
+        }
+        if (unattached > 0)
+            out.warnings.push_back(
+                std::to_string(unattached) +
+                " NCCL kernel(s) carry no collective (their launch lay in no Comm call): "
+                "they count as collective communication, in no row of the collective table");
+    }
     std::map<std::string, std::int64_t> drops;
     for (const auto& s : reader.stats(run_id))
-        if (s.value > 0) drops[s.key] += s.value;
+        if (s.value > 0 && is_loss_counter(s.key)) drops[s.key] += s.value;
     for (const auto& [k, v] : drops)
         out.warnings.push_back(std::to_string(v) + " record(s) counted as " + k +
                                ": the breakdown may undercount");

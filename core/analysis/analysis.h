@@ -179,7 +179,8 @@ struct Throughput {
     double model_flop_per_s = -1;
     double kernel_flop_per_s = -1;     // recorded kernel FLOPs ÷ measured time (all ranks)
     double peak_flop_per_s = -1;       // per rank
-    std::string peak_source;           // "--peak-flops", "calibration N (host)", ...
+    std::string peak_source;           // "--peak-flops", "cuBLAS fp32 sgemm measured in the run
+                                       // (median of N ranks)", "calibration N (host)", ...
     double mfu = -1;                   // mfu_of(model_flop_per_s, peak, world size); < 0 unknown;
                                        // never clamped: > 1 means the peak is below the rate
     MfuStatus mfu_status = MfuStatus::NoModelFlops;
@@ -202,11 +203,73 @@ struct PeakFlops {
 };
 PeakFlops newest_calibrated_peak(traces::TraceReader& reader);
 
+// Whether a `stats` counter (traces/SCHEMA.md) counts records lost or rejected (events_dropped_*,
+// cupti_records_dropped, ...), as opposed to the CUPTI collector's record counts
+// cupti_records_<kind>, which count what was stored. The analysis warns about, and the
+// application's status bar sums, the loss counters only.
+bool is_loss_counter(std::string_view key);
+
+// ---- GPU streams (docs/ANALYSIS.md "GPU streams") ----
+// The CUDA stream a lane holds, or -1: a lane named "stream N" is stream N; an unnamed lane
+// (stored as "lane L") numbered L >= traces::lanes::kCudaStreamBase is stream L − kCudaStreamBase.
+std::int32_t stream_of_lane(std::int32_t lane, const std::string& name);
+// The name to show for a lane: its stored name, except that a lane the writer left unnamed
+// ("lane L", or empty) gets the meaning its number has in traces/lanes.h: "CUDA API" for
+// kCudaApi, "stream N" for kCudaStreamBase + N.
+std::string lane_display_name(std::int32_t lane, const std::string& name);
+
+// Device time of one rank (or the mean over ranks) per measured step, from the CUPTI records on
+// the CUDA stream lanes, each clipped to the rank's own step span. ns.
+struct GpuTime {
+    double compute_ns = 0;  // union of compute kernels (kind kernel) on the stream(s)
+    double nccl_ns = 0;     // union of NCCL kernels (kind comm) on the stream(s)
+    double copy_ns = 0;     // union of memcpy and memset on the stream(s)
+    double busy_ns = 0;     // union of all three: the stream(s) had device work
+    double overlap_ns = 0;  // |compute ∩ NCCL|: an NCCL kernel and a compute kernel ran at once
+    // NCCL/compute overlap = overlap ÷ NCCL time (0..1); NaN without NCCL kernels.
+    double nccl_overlap() const;
+    friend bool operator==(const GpuTime&, const GpuTime&) = default;
+};
+
+// One CUDA stream, over the ranks that have it (streams are matched by id across ranks).
+struct StreamSummary {
+    std::int32_t stream = 0;           // CUDA stream id (lane kCudaStreamBase + stream)
+    std::int64_t ranks = 0;            // ranks with a lane for this stream
+    std::int64_t compute_kernels = 0;  // records starting in a measured step, all ranks
+    std::int64_t nccl_kernels = 0;
+    std::int64_t copies = 0;       // memcpy and memset
+    GpuTime per_step;              // Σ over ranks and measured steps ÷ (measured steps × ranks)
+    double busy_all_ranks_ns = 0;  // Σ over ranks and measured steps of the busy time
+    friend bool operator==(const StreamSummary&, const StreamSummary&) = default;
+};
+
+struct GpuRankTime {
+    std::int32_t rank = 0;
+    GpuTime per_step;  // mean over the measured steps, unions over all the rank's streams
+    friend bool operator==(const GpuRankTime&, const GpuRankTime&) = default;
+};
+
+struct GpuSummary {
+    std::vector<StreamSummary> streams;  // by stream id; empty for a run without stream records
+    std::vector<GpuRankTime> ranks;      // every rank with steps, in order (zeros without streams)
+    GpuTime overall;                     // mean over those ranks: per step and rank; its
+                      // nccl_overlap() is Σ overlap ÷ Σ NCCL over ranks and steps
+    bool present() const { return !streams.empty(); }
+    friend bool operator==(const GpuSummary&, const GpuSummary&) = default;
+};
+
+// The peak FLOP/s of one GPU measured in the run: the median over the ranks of the metric
+// "matrix_flop_per_s" (the worker's cuBLAS fp32 sgemm rate, one value per rank; a rank with
+// several contributes their median). flop_per_s < 0 when no rank recorded it; source:
+// "cuBLAS fp32 sgemm measured in the run (median of N ranks)".
+PeakFlops measured_matrix_peak(const std::vector<traces::Metric>& metrics);
+inline constexpr const char* kMatrixRateMetric = "matrix_flop_per_s";
+
 struct AnalysisOptions {
     // Leading steps excluded from every statistic; < 0 = detect (docs/ANALYSIS.md "Warm-up").
     int warmup_steps = -1;
-    // Peak FLOP/s of one rank (e.g. the calibrated OpenBLAS sgemm rate); <= 0 = take it from the
-    // newest calibration in the file, if any.
+    // Peak FLOP/s of one rank (e.g. the calibrated OpenBLAS sgemm rate); <= 0 = the GPU's matrix
+    // rate measured in the run (metric matrix_flop_per_s), else the newest calibration in the file.
     double peak_flop_per_s = -1;
     std::string peak_source = "--peak-flops";  // where peak_flop_per_s came from (shown)
 };
@@ -222,6 +285,7 @@ struct RunAnalysis {
     std::vector<KernelSummary> kernels;          // by total time, longest first
     std::vector<CollectiveSummary> collectives;  // by total time, longest first
     Throughput throughput;
+    GpuSummary gpu;                     // CUDA streams (CUPTI); empty on a CPU run
     std::vector<std::string> warnings;  // oversubscription, drops, missing steps, ...
     friend bool operator==(const RunAnalysis&, const RunAnalysis&) = default;
 };

@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 
+#include "core/analysis/analysis.h"
 #include "gui/common/format.h"
 
 namespace ss::gui {
@@ -32,7 +33,8 @@ DocumentData loadDocument(const QString& path, const CancelToken& cancel) {
         r.lanes = reader.lanes(info.id);
         r.aggregates = reader.aggregates(info.id);
         r.stats = reader.stats(info.id);
-        for (const StatRow& s : r.stats) r.dropped += s.value;
+        for (const StatRow& s : r.stats)
+            if (core::is_loss_counter(s.key)) r.dropped += s.value;  // not the CUPTI record counts
         r.info = std::move(info);
         d.runs.push_back(std::move(r));
         cancel.check();

@@ -25,7 +25,7 @@ struct RunData {
     std::vector<traces::Lane> lanes;
     std::vector<traces::Aggregate> aggregates;
     std::vector<traces::StatRow> stats;
-    std::int64_t dropped = 0;  // sum of every drop/malformed counter (stats table)
+    std::int64_t dropped = 0;  // sum of every drop/malformed counter (stats table; core::is_loss_counter)
 };
 
 struct StudyData {

@@ -140,6 +140,75 @@ std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent) {
     }, parent);
 }
 
+std::unique_ptr<TableModel<StreamSummary>> makeStreamModel(QObject* parent) {
+    using M = TableModel<StreamSummary>;
+    auto time = [](double GpuTime::*field) {
+        return [field](const StreamSummary& s) { return QVariant(s.per_step.*field); };
+    };
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Stream"), [](const StreamSummary& s) { return QVariant(s.stream); },
+         [](const QVariant& v) { return QObject::tr("stream %1").arg(v.toInt()); },
+         QObject::tr("CUDA stream id (timeline lane \"stream N\")")},
+        {QObject::tr("Ranks"), [](const StreamSummary& s) { return QVariant(qlonglong(s.ranks)); }, {},
+         QObject::tr("ranks that have this CUDA stream")},
+        {QObject::tr("Compute"), time(&GpuTime::compute_ns), nsText,
+         QObject::tr("union of the compute kernels on the stream, per measured step and rank"), {},
+         QStringLiteral("Compute per step per rank (ns)")},
+        {QObject::tr("NCCL"), time(&GpuTime::nccl_ns), nsText,
+         QObject::tr("union of the NCCL kernels on the stream, per measured step and rank"), {},
+         QStringLiteral("NCCL per step per rank (ns)")},
+        {QObject::tr("Copies"), time(&GpuTime::copy_ns), nsText,
+         QObject::tr("union of memcpy and memset on the stream, per measured step and rank"), {},
+         QStringLiteral("Copies per step per rank (ns)")},
+        {QObject::tr("Busy"), time(&GpuTime::busy_ns), nsText,
+         QObject::tr("the stream ran something (kernel, NCCL kernel or copy), per measured step and rank"), {},
+         QStringLiteral("Busy per step per rank (ns)")},
+        {QObject::tr("# kernels"), [](const StreamSummary& s) { return QVariant(qlonglong(s.compute_kernels)); }, {},
+         QObject::tr("compute kernels in the measured steps, all ranks"), {}, QStringLiteral("Compute kernels")},
+        {QObject::tr("# NCCL"), [](const StreamSummary& s) { return QVariant(qlonglong(s.nccl_kernels)); }, {},
+         QObject::tr("NCCL kernels in the measured steps, all ranks"), {}, QStringLiteral("NCCL kernels")},
+        {QObject::tr("# copies"), [](const StreamSummary& s) { return QVariant(qlonglong(s.copies)); }, {},
+         QObject::tr("memcpy and memset records in the measured steps, all ranks"), {}, QStringLiteral("Copies")},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<GpuRankTime>> makeGpuRankModel(QObject* parent) {
+    using M = TableModel<GpuRankTime>;
+    auto time = [](double GpuTime::*field) {
+        return [field](const GpuRankTime& r) { return QVariant(r.per_step.*field); };
+    };
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Rank"), [](const GpuRankTime& r) { return QVariant(r.rank); }},
+        {QObject::tr("Compute"), time(&GpuTime::compute_ns), nsText,
+         QObject::tr("union of the rank's compute kernels on all its streams, per measured step"), {},
+         QStringLiteral("Compute per step (ns)")},
+        {QObject::tr("NCCL"), time(&GpuTime::nccl_ns), nsText,
+         QObject::tr("union of the rank's NCCL kernels, per measured step"), {}, QStringLiteral("NCCL per step (ns)")},
+        {QObject::tr("NCCL ∩ compute"), time(&GpuTime::overlap_ns), nsText,
+         QObject::tr("time an NCCL kernel and a compute kernel ran at once, per measured step"), {},
+         QStringLiteral("NCCL overlapped per step (ns)")},
+        {QObject::tr("NCCL overlap"), [](const GpuRankTime& r) { return QVariant(r.per_step.nccl_overlap()); },
+         pctText, QObject::tr("NCCL ∩ compute ÷ NCCL: the share of the NCCL kernel time hidden behind compute"), {},
+         QStringLiteral("NCCL overlap (fraction)")},
+        {QObject::tr("Busy"), time(&GpuTime::busy_ns), nsText,
+         QObject::tr("some stream of the rank ran something, per measured step"), {}, QStringLiteral("Busy per step (ns)")},
+    }, parent);
+}
+
+QString gpuText(const GpuSummary& g, double stepNs) {
+    if (!g.present()) return {};
+    const GpuTime& o = g.overall;
+    auto share = [stepNs](double ns) { return stepNs > 0 ? formatPercent(ns / stepNs) : QStringLiteral("–"); };
+    QString t = QObject::tr("GPU per step and rank: compute kernels <b>%1</b> (%2 of the step), NCCL kernels <b>%3</b>")
+                    .arg(formatDuration(o.compute_ns), share(o.compute_ns), formatDuration(o.nccl_ns));
+    if (o.nccl_ns > 0)
+        t += QObject::tr(", NCCL/compute overlap <b>%1</b> (%2 of the NCCL time ran beside compute)")
+                 .arg(formatPercent(o.nccl_overlap()), formatDuration(o.overlap_ns));
+    t += QObject::tr(" · %n stream(s), busy %1", nullptr, static_cast<int>(g.streams.size()))
+             .arg(formatDuration(o.busy_ns));
+    return t;
+}
+
 QString mfuText(const Throughput& t) {
     switch (t.mfu_status) {
     case MfuStatus::NoModelFlops:
@@ -163,6 +232,8 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     kernels_ = makeKernelModel(nullptr);
     collectives_ = makeCollectiveModel(nullptr);
     stragglers_ = makeStragglerModel(nullptr);
+    streams_ = makeStreamModel(nullptr);
+    gpuRanks_ = makeGpuRankModel(nullptr);
 
     headline_ = new QLabel(tr("Select a run in the list of open files."));
     headline_->setTextFormat(Qt::RichText);
@@ -175,8 +246,18 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     mfu_->setTextFormat(Qt::RichText);
     mfu_->setWordWrap(true);
     mfu_->setToolTip(tr("Model FLOP utilisation = model FLOP/s (6·N per token + attention, × tokens per step ÷ step "
-                        "time) ÷ (peak FLOP/s of one rank × ranks). The peak is the newest calibration stored in "
-                        "the file (What-if ▸ Calibrate, or scalescope-cli calibrate --trace FILE)."));
+                        "time) ÷ (peak FLOP/s of one rank × ranks). On a GPU run the peak is the cuBLAS fp32 "
+                        "sgemm rate each rank measured in the run (their median); otherwise the newest calibration "
+                        "stored in the file (What-if ▸ Calibrate, or scalescope-cli calibrate --trace FILE)."));
+    gpu_ = new QLabel;
+    gpu_->setObjectName(QStringLiteral("gpu"));
+    gpu_->setTextFormat(Qt::RichText);
+    gpu_->setWordWrap(true);
+    gpu_->setToolTip(tr("From the CUPTI records on the CUDA streams, inside each rank's measured steps: compute "
+                        "kernels and NCCL kernels each as the union over the rank's streams; the NCCL/compute "
+                        "overlap is the time an NCCL kernel and a compute kernel ran at once ÷ the NCCL kernel time "
+                        "(summed over ranks and steps)."));
+    gpu_->setVisible(false);
     collNotes_ = new QLabel;
     collNotes_->setObjectName(QStringLiteral("collectiveNotes"));
     collNotes_->setWordWrap(true);
@@ -209,6 +290,16 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     collLayout->addWidget(ct, 1);
     collLayout->addWidget(collNotes_);
     tabs_->addTab(collTab, tr("Collectives"));
+    streamPanel_ = new TablePanel(tr("GPU streams"), streams_.get());
+    streamPanel_->setObjectName(QStringLiteral("streamTable"));
+    streamPanel_->setDefaultSort(0, Qt::AscendingOrder);
+    streamTab_ = tabs_->addTab(streamPanel_, tr("GPU streams"));
+    gpuRankPanel_ = new TablePanel(tr("GPU per rank"), gpuRanks_.get());
+    gpuRankPanel_->setObjectName(QStringLiteral("gpuRankTable"));
+    gpuRankPanel_->setDefaultSort(0, Qt::AscendingOrder);
+    gpuRankTab_ = tabs_->addTab(gpuRankPanel_, tr("GPU per rank"));
+    tabs_->setTabVisible(streamTab_, false);
+    tabs_->setTabVisible(gpuRankTab_, false);
 
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(chart_);
@@ -229,6 +320,7 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(headline_);
     layout->addWidget(mfu_);
+    layout->addWidget(gpu_);
     layout->addWidget(warnings_);
     layout->addWidget(split, 1);
 }
@@ -242,6 +334,7 @@ void SummaryPage::setSelection(const Selection& s) {
         kernels_->setRows({});
         collectives_->setRows({});
         stragglers_->setRows({});
+        showGpu({}, 0);
         headline_->setText(tr("Select a run in the list of open files."));
         mfu_->clear();
         collNotes_->clear();
@@ -299,6 +392,7 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     kernelPanel_->view()->resizeColumnsToContents();  // whole headers; still resizable by hand
     collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows(stragglers(a.ranks));
+    showGpu(a.gpu, o.step_ns);
 
     // Stacked bar per rank, ms per step.
     auto* chart = new QChart;
@@ -333,6 +427,19 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     setChart(chart_, chart);
 }
 
+void SummaryPage::showGpu(const GpuSummary& g, double stepNs) {
+    streams_->setRows(g.streams);
+    gpuRanks_->setRows(g.present() ? g.ranks : std::vector<GpuRankTime>{});
+    gpu_->setText(gpuText(g, stepNs));
+    gpu_->setVisible(g.present());
+    tabs_->setTabVisible(streamTab_, g.present());
+    tabs_->setTabVisible(gpuRankTab_, g.present());
+    if (g.present()) {
+        streamPanel_->view()->resizeColumnsToContents();
+        gpuRankPanel_->view()->resizeColumnsToContents();
+    }
+}
+
 void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows) {
     // One line per distinct note, naming its rows.
     std::vector<std::pair<std::string, QStringList>> byNote;
@@ -358,6 +465,7 @@ void SummaryPage::showFallback(const RunData& r, const QString& why) {
     kernelPanel_->view()->resizeColumnsToContents();
     collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows({});
+    showGpu({}, 0);
     headline_->setText(tr("<b>Run #%1</b> %2 — stored aggregates only (no step breakdown)")
                            .arg(r.info.id.value).arg(fromStd(r.info.model)));
     mfu_->setText(tr("MFU – (no step times: the run has no step events)"));

@@ -1,7 +1,8 @@
 // The Summary page: where a run's step time goes. Headline numbers (step time and its spread,
 // throughput, overlap ratio), the MFU line (always shown: the value and its peak, or why it is
-// not known), the step breakdown as a stacked bar per rank, stragglers, and
-// the kernel and collective tables (sortable, filterable, copy/export as CSV). Computed by
+// not known), on a GPU run the GPU line (device time per step, NCCL/compute overlap), the step
+// breakdown as a stacked bar per rank, stragglers, and the kernel, collective and (GPU runs)
+// stream and per-rank device tables (sortable, filterable, copy/export as CSV). Computed by
 // core::analyze_run on the job pool; when the analysis cannot run (no step events), the stored
 // aggregates of the file fill the tables.
 #pragma once
@@ -26,9 +27,15 @@ using core::stragglers;
 std::unique_ptr<TableModel<core::KernelSummary>> makeKernelModel(QObject* parent);
 std::unique_ptr<TableModel<core::CollectiveSummary>> makeCollectiveModel(QObject* parent);
 std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent);
+// GPU runs: device time per CUDA stream, and per rank (docs/ANALYSIS.md "GPU streams").
+std::unique_ptr<TableModel<core::StreamSummary>> makeStreamModel(QObject* parent);
+std::unique_ptr<TableModel<core::GpuRankTime>> makeGpuRankModel(QObject* parent);
 // The MFU field of the Summary page (rich text): "MFU 41.2 % (6·N·tokens convention; peak …)",
 // the value with a warning when it is above 100 %, or "MFU – (…)" saying what is missing.
 QString mfuText(const core::Throughput& t);
+// The GPU line (rich text): compute and NCCL kernel time per step and rank, and the share of the
+// NCCL time overlapped by compute kernels. Empty for a run without CUDA stream records.
+QString gpuText(const core::GpuSummary& g, double stepNs);
 
 class SummaryPage : public Page {
     Q_OBJECT
@@ -40,25 +47,35 @@ public:
 
     TableModel<core::KernelSummary>* kernelModel() const { return kernels_.get(); }
     TableModel<core::CollectiveSummary>* collectiveModel() const { return collectives_.get(); }
+    TableModel<core::StreamSummary>* streamModel() const { return streams_.get(); }
+    TableModel<core::GpuRankTime>* gpuRankModel() const { return gpuRanks_.get(); }
 
 private:
     void showAnalysis(const core::RunAnalysis& a);
     void showFallback(const RunData& r, const QString& why);
     void showCollectiveNotes(const std::vector<core::CollectiveSummary>& rows);
+    void showGpu(const core::GpuSummary& g,
+                 double stepNs);  // hides the GPU line and tabs without streams
 
     Selection sel_;
     CancelToken job_;
     QLabel* headline_;
     QLabel* warnings_;
     QLabel* mfu_;        // "mfu": the MFU with its peak source, or why it is unknown
+    QLabel* gpu_;        // "gpu": device time per step and NCCL/compute overlap (GPU runs only)
     QLabel* collNotes_;  // "collectiveNotes": why a row's bandwidth is partial or unknown
     QChartView* chart_;
     QTabWidget* tabs_;
     TablePanel* kernelPanel_;
     TablePanel* collectivePanel_;
+    TablePanel* streamPanel_;
+    TablePanel* gpuRankPanel_;
+    int streamTab_ = -1, gpuRankTab_ = -1;
     std::unique_ptr<TableModel<core::KernelSummary>> kernels_;
     std::unique_ptr<TableModel<core::CollectiveSummary>> collectives_;
     std::unique_ptr<TableModel<StragglerRow>> stragglers_;
+    std::unique_ptr<TableModel<core::StreamSummary>> streams_;
+    std::unique_ptr<TableModel<core::GpuRankTime>> gpuRanks_;
 };
 
 }  // namespace ss::gui

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/analysis/analysis.h"
 #include "traces/lanes.h"
 
 namespace ss::gui {
@@ -12,25 +13,42 @@ namespace ss::gui {
 using namespace ss::traces;
 
 namespace {
-// By name (traces/lanes.h), so that a trace written by another tool sorts the same way.
+constexpr const char* kCudaApiName = "CUDA API";
+// By name (traces/lanes.h), so that a trace written by another tool sorts the same way: the host
+// lanes, then the GPU's (its API calls, its streams by id).
 int laneOrder(const std::string& name) {
     if (name == lanes::name(lanes::kSteps)) return 0;
     if (name == lanes::name(lanes::kPhases)) return 1;
     if (name == lanes::name(lanes::kCompute)) return 2;
-    if (name.rfind("stream", 0) == 0) return 3;
-    if (name == lanes::name(lanes::kComm)) return 4;
-    if (name == lanes::name(lanes::kHost)) return 5;
-    return 6;
+    if (name == lanes::name(lanes::kComm)) return 3;
+    if (name == lanes::name(lanes::kHost)) return 4;
+    if (name == kCudaApiName) return 5;
+    return 7;
 }
 }  // namespace
 
 std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
-    std::vector<TimelineRow> rows;
-    for (const Lane& l : lanes)
-        rows.push_back(TimelineRow{l.rank, l.lane, l.name, l.event_count, l.min_start_ns, l.max_end_ns});
-    std::sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) {
-        return std::tuple(a.rank, laneOrder(a.laneName), a.lane) < std::tuple(b.rank, laneOrder(b.laneName), b.lane);
+    struct Keyed {
+        TimelineRow row;
+        int order;
+        std::int32_t sub;  // stream id for stream lanes, else the lane number
+    };
+    std::vector<Keyed> keyed;
+    for (const Lane& l : lanes) {
+        // A lane the writer left unnamed gets the name its number means (CUDA API, stream N).
+        const std::string name = core::lane_display_name(l.lane, l.name);
+        const std::int32_t stream = core::stream_of_lane(l.lane, l.name);
+        keyed.push_back(
+            {TimelineRow{l.rank, l.lane, name, l.event_count, l.min_start_ns, l.max_end_ns},
+             stream >= 0 ? 6 : laneOrder(name), stream >= 0 ? stream : l.lane});
+    }
+    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+        return std::tuple(a.row.rank, a.order, a.sub, a.row.lane) <
+               std::tuple(b.row.rank, b.order, b.sub, b.row.lane);
     });
+    std::vector<TimelineRow> rows;
+    rows.reserve(keyed.size());
+    for (Keyed& k : keyed) rows.push_back(std::move(k.row));
     return rows;
 }
 
@@ -47,8 +65,12 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     const int maxSamples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 6));
 
     // Comm ops drawn one by one, for the links: (row, event index).
-    using CollKey = std::tuple<int, std::int64_t, int, std::int64_t>;  // group kind, group, collective, seq
-    using P2pKey = std::tuple<std::int64_t, std::int64_t, std::int64_t>;  // sender, receiver, seq
+    // The NCCL kernels of a GPU run (CUPTI records, with a correlation id) carry the collective and
+    // seq of the host call that launched them: they are linked among themselves, not to the calls.
+    using CollKey = std::tuple<bool, int, std::int64_t, int,
+                               std::int64_t>;  // device, group kind, group, collective, seq
+    using P2pKey = std::tuple<bool, std::int64_t, std::int64_t,
+                              std::int64_t>;  // device, sender, receiver, seq
     std::map<CollKey, std::vector<std::int32_t>> collectives;
     std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
     const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
@@ -132,12 +154,15 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
             if (e.kind == EventKind::Step && row.rank == firstRank)
                 dl.steps.push_back(StepMark{e.start_ns, e.step});
             if (e.kind != EventKind::Comm || e.collective == Collective::None) continue;
+            const bool device = e.correlation >= 0;
             if (e.collective == Collective::Send && e.peer >= 0)
-                p2p[{e.rank, e.peer, e.seq}].first = idx + 1;
+                p2p[{device, e.rank, e.peer, e.seq}].first = idx + 1;
             else if (e.collective == Collective::Recv && e.peer >= 0)
-                p2p[{e.peer, e.rank, e.seq}].second = idx + 1;
+                p2p[{device, e.peer, e.rank, e.seq}].second = idx + 1;
             else if (e.seq >= 0)
-                collectives[{static_cast<int>(e.group_kind), e.group_id, static_cast<int>(e.collective), e.seq}].push_back(idx);
+                collectives[{device, static_cast<int>(e.group_kind), e.group_id,
+                             static_cast<int>(e.collective), e.seq}]
+                    .push_back(idx);
         }
     }
     for (auto& [key, members] : collectives) {

@@ -26,8 +26,9 @@ struct TimelineRow {
     std::int64_t eventCount = 0;
     std::int64_t minStart = 0, maxEnd = 0;
 };
-// One row per rank and lane, ranks in order, lanes in a fixed order (steps, phases, compute,
-// streams, comm, host, others).
+// One row per rank and lane, ranks in order, lanes in a fixed order: steps, phases, compute, comm,
+// host, then the GPU's CUDA API lane and its streams by id, then others. A lane the writer left
+// unnamed ("lane L") is named by its number (core::lane_display_name: "CUDA API", "stream N").
 std::vector<TimelineRow> timelineRows(const std::vector<traces::Lane>& lanes);
 
 struct RowDraw {

@@ -266,13 +266,20 @@ void TimelinePage::showDetails() {
     const Event& e = s->event;
     html = QStringLiteral("<h3>%1</h3><table cellspacing=4>").arg(QString::fromStdString(s->name).toHtmlEscaped());
     row(tr("kind"), QString::fromUtf8(to_string(e.kind).data()));
-    row(tr("rank / lane"), QStringLiteral("%1 / %2").arg(e.rank).arg(e.lane));
+    const auto& rows = view_->rows();
+    const QString laneName =
+        s->row >= 0 && static_cast<size_t>(s->row) < rows.size()
+            ? QString::fromStdString(rows[static_cast<size_t>(s->row)].laneName)
+            : QString::number(e.lane);
+    row(tr("rank / lane"), QStringLiteral("%1 / %2").arg(e.rank).arg(laneName));
     row(tr("start"), formatDuration(static_cast<double>(e.start_ns - runStart)));
     row(tr("duration"), formatDuration(static_cast<double>(e.duration_ns())));
     if (e.step >= 0) row(tr("step"), QString::number(e.step));
     if (e.micro_batch >= 0) row(tr("micro-batch"), QString::number(e.micro_batch));
     if (e.layer >= 0) row(tr("layer"), QString::number(e.layer));
     if (e.bytes >= 0) row(tr("bytes"), QStringLiteral("%1 (%2)").arg(e.bytes).arg(formatBytes(static_cast<double>(e.bytes))));
+    if (e.correlation >= 0)
+        row(tr("correlation"), QString::number(e.correlation));  // CUPTI: launch ↔ GPU work
     if (e.flops >= 0) {
         row(tr("FLOPs"), formatNumber(e.flops, 4));
         if (e.duration_ns() > 0) row(tr("rate"), formatRate(e.flops / (static_cast<double>(e.duration_ns()) * 1e-9), QStringLiteral("FLOP/s")));

@@ -180,6 +180,49 @@ private slots:
         QVERIFY(table.out.find("issue_to_completion_mean_us") != std::string::npos);
     }
 
+    // A GPU run (issue 14): the gpu_streams and gpu tables with the fixture's numbers, MFU against
+    // the matrix rate measured in the run; a CPU run prints neither table.
+    void statsGpu() {
+        const QString gpu = dir_.filePath(QStringLiteral("gpu.sqlite"));
+        {
+            TraceWriter w(gpu.toStdString());
+            afx::write_gpu_run(
+                w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
+        }
+        Result r = cli({QStringLiteral("stats"), gpu, QStringLiteral("--warmup"),
+                        QStringLiteral("0"), QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        json j = json::parse(r.out);
+        auto near = [](const json& v, double want) {
+            return v.is_number() && std::fabs(v.get<double>() - want) < 1e-9;
+        };
+        QCOMPARE(j["gpu_streams"].size(), size_t(3));
+        const json& s7 = j["gpu_streams"][0];
+        QCOMPARE(s7["stream"].get<int>(), 7);
+        QCOMPARE(s7["compute_kernels"].get<int>(), 18);
+        QVERIFY(near(s7["compute_per_step_us"], 630));
+        QVERIFY(near(j["gpu_streams"][1]["nccl_per_step_us"], 285));
+        QCOMPARE(j["gpu"].size(), size_t(3));  // all, rank 0, rank 1
+        QCOMPARE(j["gpu"][0]["rank"].get<std::string>(), std::string("all"));
+        QVERIFY(near(j["gpu"][0]["nccl_overlap"], 360.0 / 570.0));
+        QVERIFY(near(j["gpu"][1]["nccl_overlapped_per_step_us"], 230));
+        QVERIFY(near(j["gpu"][2]["nccl_exposed_per_step_us"], 310 - 130));
+        QCOMPARE(j["throughput"][0]["peak_source"].get<std::string>(),
+                 std::string("cuBLAS fp32 sgemm measured in the run (median of 2 ranks)"));
+        QVERIFY(near(j["throughput"][0]["peak_gflop_per_s_rank"], 51000));
+        // Table order: the GPU tables follow the collectives.
+        Result t = cli({QStringLiteral("stats"), gpu, QStringLiteral("--warmup=0")});
+        QVERIFY(t.out.find("collectives\n") < t.out.find("gpu_streams\n"));
+        QVERIFY(t.out.find("gpu_streams\n") < t.out.find("\ngpu\n"));
+        QVERIFY(t.out.find("\ngpu\n") < t.out.find("throughput\n"));
+
+        Result cpu = cli({QStringLiteral("stats"), runs_, QStringLiteral("--format=json"),
+                          QStringLiteral("--warmup=0")});
+        QVERIFY2(cpu.code == 0, cpu.err.c_str());
+        const json c = json::parse(cpu.out);
+        QVERIFY(!c.contains("gpu_streams") && !c.contains("gpu"));
+    }
+
     void scaling() {
         Result r = cli({QStringLiteral("scaling"), study_, QStringLiteral("--project"), QStringLiteral("64"),
                         QStringLiteral("--project"), QStringLiteral("1024"), QStringLiteral("--format"),

@@ -119,4 +119,125 @@ inline std::string bucket_rank_text(std::int64_t backward_us, std::int64_t offse
     return s;
 }
 
+// ---- A GPU run as the CUPTI collector records it (docs/ANALYSIS.md "GPU streams") ----
+// Lanes: steps, phases, comm (host calls), CUDA API (15), stream 7 (lane 23: compute kernels,
+// copies, a sync), stream 13 (lane 29: NCCL kernels), and on rank 0 stream 14 (lane 30). No
+// kernels on the compute lane. Three 1000 us steps per rank, at t = 1000·s us:
+//   copy memcpy HtoD [25, 45) on stream 7 (rank 1, last step: also a DtoH [990, 1020): clipped)
+//   compute sgemm_fwd [50, 250), sgemm_bwd [350, 750) (rank 1: [350, 650)), adamw [820, 900) on 7;
+//           bias_grad [700, 800) on stream 14 (rank 0)
+//   sync cudaStreamSynchronize [975, 990) on stream 7 (a wait, not device work)
+//   NCCL  4 MiB all-reduce kernel [600, 850) (rank 1: [600, 900)) and a 4-byte one [958, 968)
+//         on stream 13; host calls [590, 860) (rank 1: [590, 905)) and [955, 970) on the comm lane
+//   API   one launch before each record, with its correlation id (5 us long, 20 us ahead;
+//         NCCL: 1 us long, 2 us ahead)
+// Per step, rank 0: compute union [50,250)+[350,800)+[820,900) = 730 us, NCCL 260 us, overlap
+// [600,800)+[820,850) = 230 us; rank 1: compute 580 us, NCCL 310 us, overlap [600,650)+[820,900)
+// = 130 us. The NCCL/compute overlap of the run = 360 / 570.
+// The big all-reduce's host call holds the launch of adamw (and on rank 0 of bias_grad): it is
+// non-blocking; the 4-byte one holds only its own NCCL launch: blocking, 15 us.
+// Metric matrix_flop_per_s at step 0: rank 0 5.0e13, rank 1 5.2e13 (median 5.1e13). Stats:
+// cupti_records_kernel and cupti_records_nccl per rank (record counts, not losses).
+inline constexpr std::int32_t kGpuApiLane = lanes::kCudaApi;
+inline constexpr std::int32_t kGpuStream7 = lanes::kCudaStreamBase + 7;
+inline constexpr std::int32_t kGpuStream13 = lanes::kCudaStreamBase + 13;
+inline constexpr std::int32_t kGpuStream14 = lanes::kCudaStreamBase + 14;
+
+inline std::string gpu_rank_text(int rank, int steps = 3) {
+    std::string s;
+    std::int64_t corr = 1000 * (rank + 1);
+    for (int step = 0; step < steps; ++step) {
+        const std::int64_t t = step * 1000;
+        auto at = [&](std::int64_t us) { return std::to_string((t + us) * 1000); };
+        auto span = [&](std::int64_t a, std::int64_t b) { return at(a) + " " + at(b); };
+        const std::string st = " step=" + std::to_string(step);
+        // A record on `lane` and the API call that launched it, `lead` us ahead of it.
+        auto launched = [&](const std::string& kind, const std::string& name, std::int64_t a,
+                            std::int64_t b, std::int32_t lane, const std::string& api,
+                            std::int64_t api_len, const std::string& extra) {
+            ++corr;
+            const std::int64_t lead = api_len == 1 ? 2 : 20;
+            s += "host " + api + " " + span(a - lead, a - lead + api_len) +
+                 " lane=" + std::to_string(kGpuApiLane) + " corr=" + std::to_string(corr) + "\n";
+            s += kind + " " + name + " " + span(a, b) + " lane=" + std::to_string(lane) +
+                 " corr=" + std::to_string(corr) + extra + "\n";
+        };
+        s += "step step " + span(0, 1000) + " lane=0" + st + "\n";
+        s += "phase forward " + span(0, 300) + " lane=1" + st + "\n";
+        s += "phase backward " + span(300, 800) + " lane=1" + st + "\n";
+        s += "phase optimizer " + span(800, 950) + " lane=1" + st + "\n";
+        launched("memcpy", "memcpy_HtoD", 25, 45, kGpuStream7, "cudaMemcpyAsync", 5,
+                 " bytes=1048576");
+        launched("kernel", "sgemm_fwd", 50, 250, kGpuStream7, "cudaLaunchKernel", 5, "");
+        launched("kernel", "sgemm_bwd", 350, rank == 0 ? 750 : 650, kGpuStream7, "cudaLaunchKernel",
+                 5, "");
+        if (rank == 0)
+            launched("kernel", "bias_grad", 700, 800, kGpuStream14, "cudaLaunchKernel", 5, "");
+        launched("kernel", "adamw", 820, 900, kGpuStream7, "cudaLaunchKernel", 5, "");
+        const std::string big =
+            " coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=" + std::to_string(2 * step);
+        const std::string small =
+            " coll=all_reduce group=dp gid=0 gsize=2 bytes=4 seq=" + std::to_string(2 * step + 1);
+        s += "comm all_reduce " + span(590, rank == 0 ? 860 : 905) + " lane=3" + big + st + "\n";
+        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 600, rank == 0 ? 850 : 900,
+                 kGpuStream13, "cuLaunchKernelEx", 1, big + st);
+        s += "comm all_reduce " + span(955, 970) + " lane=3" + small + st + "\n";
+        launched("comm", "ncclDevKernel_AllReduce_Sum_f32_RING_LL", 958, 968, kGpuStream13,
+                 "cuLaunchKernelEx", 1, small + st);
+        ++corr;
+        s += "sync cudaStreamSynchronize " + span(975, 990) +
+             " lane=" + std::to_string(kGpuStream7) + " corr=" + std::to_string(corr) + "\n";
+        s += "host cudaStreamSynchronize " + span(975, 990) +
+             " lane=" + std::to_string(kGpuApiLane) + " corr=" + std::to_string(corr) + "\n";
+        if (rank == 1 && step == steps - 1)
+            launched("memcpy", "memcpy_DtoH", 990, 1020, kGpuStream7, "cudaMemcpyAsync", 5,
+                     " bytes=4");
+    }
+    return s;
+}
+
+// Writes the GPU run: 2 ranks on "cuda:N (NVIDIA H200)". Rank 0's GPU lanes are named as a
+// writer may name them ("stream 7", "CUDA API"); rank 1's are left unnamed (stored "lane 23"):
+// readers must find the streams either way. Returns the run id.
+inline RunId write_gpu_run(TraceWriter& w, const std::string& spec_json, int steps = 3,
+                           const std::string& name = "gpu") {
+    RunInfo ri = info(name, 2, spec_json);
+    ri.backend = "cuda";
+    ri.model = "gpu-fixture";
+    RunId run = w.begin_run(ri);
+    std::int64_t hi = 0;
+    for (int rank = 0; rank < 2; ++rank) {
+        RankInfo k;
+        k.run = run;
+        k.rank = rank;
+        k.host = "gpu-node";
+        k.device = "cuda:" + std::to_string(rank) + " (NVIDIA H200)";
+        k.dp_coord = rank;
+        k.clock_corrected = true;
+        w.put_rank(k);
+        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm})
+            w.define_lane(run, rank, l, lanes::name(l));
+        if (rank == 0) {
+            w.define_lane(run, rank, kGpuApiLane, "CUDA API");
+            w.define_lane(run, rank, kGpuStream7, "stream 7");
+            w.define_lane(run, rank, kGpuStream13, "stream 13");
+            w.define_lane(run, rank, kGpuStream14, "stream 14");
+        }
+        std::istringstream lines(gpu_rank_text(rank, steps));
+        std::string line;
+        while (std::getline(lines, line)) {
+            Event e = fixture::parse_event(w, run, rank, line);
+            hi = std::max(hi, e.end_ns);
+            w.add_event(e);
+        }
+        w.add_metric(run, rank, 0, 0, "matrix_flop_per_s", rank == 0 ? 5.0e13 : 5.2e13);
+        // The collector's record counts (traces/SCHEMA.md "stats"): counts, not losses.
+        w.add_stat(run, rank, "cupti_records_kernel", rank == 0 ? 4 * steps : 3 * steps);
+        w.add_stat(run, rank, "cupti_records_nccl", 2 * steps);
+    }
+    w.set_run_times(run, 0, hi);
+    w.finish_run(run, RunStatus::Completed, "", hi);
+    return run;
+}
+
 }  // namespace afx

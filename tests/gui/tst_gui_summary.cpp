@@ -5,6 +5,7 @@
 // sideways.
 #include <QAbstractItemModelTester>
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QScrollArea>
@@ -43,7 +44,7 @@ bool hasUnit(const QString& cell) {
 class TestGuiSummary : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
-    QString file_;
+    QString file_, gpuFile_;
 
     DocumentPtr open() const { return std::make_shared<const Document>(loadDocument(file_)); }
     static bool select(SummaryPage& page, const DocumentPtr& doc) {
@@ -62,6 +63,11 @@ private slots:
     void initTestCase() {
         QCoreApplication::setApplicationName(QStringLiteral("tst_gui_summary"));
         QVERIFY(dir_.isValid());
+        gpuFile_ = dir_.filePath(QStringLiteral("gpu.sqlite"));
+        {
+            TraceWriter w(gpuFile_.toStdString());
+            afx::write_gpu_run(w, kSpec);
+        }
         const QByteArray given = qgetenv("SCALESCOPE_TEST_SUMMARY_FILE");  // to look at a real run
         file_ = given.isEmpty() ? dir_.filePath(QStringLiteral("buckets.sqlite"))
                                 : QString::fromLocal8Bit(given);
@@ -184,61 +190,135 @@ private slots:
                  qPrintable(csv.left(200)));
     }
 
-    // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or
-    // down.
-    void fitsAt1024x700() {
-        for (const QSize size : {QSize(1024, 700), QSize(1280, 800)}) {
-            MainWindow w;
-            w.setInteractiveErrors(false);
-            w.resize(size);
-            QSignalSpy opened(&w, &MainWindow::documentOpened);
-            w.openFile(file_);
-            QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 30000));
-            QVERIFY(w.showPage(QStringLiteral("summary")));
-            w.show();
-            Page* page = w.page(QStringLiteral("summary"));
-            QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 30000));
-            QTest::qWait(100);  // layouts settle
-            QScrollArea* scroll = nullptr;
-            for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget())
-                scroll = qobject_cast<QScrollArea*>(p);
-            QVERIFY(scroll);
-            const QString why = QStringLiteral("%1x%2: page minimum width %3, viewport %4")
-                                    .arg(size.width())
-                                    .arg(size.height())
-                                    .arg(page->minimumSizeHint().width())
-                                    .arg(scroll->viewport()->width());
-            QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(why));
-            QVERIFY2(!scroll->verticalScrollBar()->isVisible(),
-                     qPrintable(why + QStringLiteral("; page height %1 in %2")
-                                          .arg(page->height())
-                                          .arg(scroll->viewport()->height())));
-            QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(),
-                     qPrintable(why));
-            // The straggler table's few columns fit its width too.
-            QTableView* stragglers =
-                page->findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view();
-            QString sections;
-            for (int c = 0; c < stragglers->model()->columnCount(); ++c)
-                sections += QString::number(stragglers->horizontalHeader()->sectionSize(c)) +
-                            QLatin1Char(' ');
-            QVERIFY2(!stragglers->horizontalScrollBar()->isVisible(),
-                     qPrintable(why + QStringLiteral("; straggler sections %1in %2")
-                                          .arg(sections)
-                                          .arg(stragglers->viewport()->width())));
-            const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
-            if (!shots.isEmpty()) {
-                QVERIFY(w.grab().save(
-                    QString::fromLocal8Bit(shots) +
-                    QStringLiteral("/summary-%1x%2.png").arg(size.width()).arg(size.height())));
-                page->findChild<QTabWidget*>()->setCurrentIndex(1);  // the collectives
+    // Issue 14: a GPU run shows its device time (the GPU line, the streams and per-rank tabs, with
+    // the numbers docs/ANALYSIS.md "GPU streams" defines for the fixture) and its MFU against the
+    // matrix rate the ranks measured; a CPU run shows no GPU line or tabs.
+    void gpuRun() {
+        SummaryPage page;
+        page.resize(1200, 800);
+        page.show();
+        const DocumentPtr doc = std::make_shared<const Document>(loadDocument(gpuFile_));
+        // The fixture's cupti_records_kernel / _nccl are record counts: nothing dropped (status
+        // bar).
+        QCOMPARE(doc->data().runs.front().dropped, std::int64_t(0));
+        QVERIFY(select(page, doc));
+        auto* gpu = page.findChild<QLabel*>(QStringLiteral("gpu"));
+        QVERIFY(gpu && gpu->isVisible());
+        const QString g = gpu->text();
+        // Per step and rank: compute (730 + 580) / 2 us, NCCL (260 + 310) / 2 us, overlap 360 /
+        // 570.
+        QVERIFY2(g.contains(formatDuration(655000.0)) && g.contains(formatDuration(285000.0)) &&
+                     g.contains(QStringLiteral("NCCL/compute overlap <b>%1</b>")
+                                    .arg(formatPercent(360.0 / 570.0))),
+                 qPrintable(g));
+        QVERIFY2(mfuText(page).contains(
+                     QStringLiteral("cuBLAS fp32 sgemm measured in the run (median of 2 ranks)")),
+                 qPrintable(mfuText(page)));
+
+        auto* tabs = page.findChild<QTabWidget*>();
+        QStringList visible;
+        for (int i = 0; i < tabs->count(); ++i)
+            if (tabs->isTabVisible(i)) visible << tabs->tabText(i);
+        QCOMPARE(visible,
+                 (QStringList{QStringLiteral("Kernels"), QStringLiteral("Collectives"),
+                              QStringLiteral("GPU streams"), QStringLiteral("GPU per rank")}));
+
+        auto* streams = page.streamModel();
+        QAbstractItemModelTester t1(streams,
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(streams->rowCount(), 3);
+        QCOMPARE(streams->data(streams->index(0, 0), Qt::DisplayRole).toString(),
+                 QStringLiteral("stream 7"));
+        QCOMPARE(streams->data(streams->index(0, 2), Qt::DisplayRole).toString(),
+                 formatDuration(630000.0));
+        QCOMPARE(streams->data(streams->index(1, 3), Qt::DisplayRole).toString(),
+                 formatDuration(285000.0));
+        auto* ranks = page.gpuRankModel();
+        QAbstractItemModelTester t2(ranks, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(ranks->rowCount(), 2);
+        QCOMPARE(ranks->data(ranks->index(0, 4), Qt::DisplayRole).toString(),
+                 formatPercent(230.0 / 260.0));
+        QCOMPARE(ranks->data(ranks->index(1, 3), Qt::DisplayRole).toString(),
+                 formatDuration(130000.0));
+
+        const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+        if (!shots.isEmpty())
+            for (int tab : {2, 3}) {
+                tabs->setCurrentIndex(tab);
                 QTest::qWait(50);
-                QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
-                                      QStringLiteral("/summary-collectives-%1x%2.png")
-                                          .arg(size.width())
-                                          .arg(size.height())));
+                QVERIFY(page.grab().save(QString::fromLocal8Bit(shots) +
+                                         QStringLiteral("/summary-gpu-tab%1.png").arg(tab)));
             }
-        }
+
+        // The same page on a CPU run: no GPU line, no GPU tabs.
+        QVERIFY(select(page, open()));
+        QVERIFY(!gpu->isVisible());
+        QCOMPARE(streams->rowCount(), 0);
+        for (int i = 2; i < tabs->count(); ++i) QVERIFY(!tabs->isTabVisible(i));
+    }
+
+    // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or
+    // down, on a CPU run and on a GPU run (its GPU line and tabs).
+    void fitsAt1024x700() {
+        for (const QString& file : {file_, gpuFile_})
+            for (const QSize size : {QSize(1024, 700), QSize(1280, 800)}) {
+                MainWindow w;
+                w.setInteractiveErrors(false);
+                w.resize(size);
+                QSignalSpy opened(&w, &MainWindow::documentOpened);
+                w.openFile(file);
+                QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 30000));
+                QVERIFY(w.showPage(QStringLiteral("summary")));
+                w.show();
+                Page* page = w.page(QStringLiteral("summary"));
+                QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 30000));
+                QTest::qWait(100);  // layouts settle
+                QScrollArea* scroll = nullptr;
+                for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget())
+                    scroll = qobject_cast<QScrollArea*>(p);
+                QVERIFY(scroll);
+                const QString why = QStringLiteral("%5 %1x%2: page minimum width %3, viewport %4")
+                                        .arg(size.width())
+                                        .arg(size.height())
+                                        .arg(page->minimumSizeHint().width())
+                                        .arg(scroll->viewport()->width())
+                                        .arg(QFileInfo(file).fileName());
+                QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), qPrintable(why));
+                QVERIFY2(!scroll->verticalScrollBar()->isVisible(),
+                         qPrintable(why + QStringLiteral("; page height %1 in %2")
+                                              .arg(page->height())
+                                              .arg(scroll->viewport()->height())));
+                QVERIFY2(page->minimumSizeHint().width() <= scroll->viewport()->width(),
+                         qPrintable(why));
+                // The straggler table's few columns fit its width too.
+                QTableView* stragglers =
+                    page->findChild<TablePanel*>(QStringLiteral("stragglerTable"))->view();
+                QString sections;
+                for (int c = 0; c < stragglers->model()->columnCount(); ++c)
+                    sections += QString::number(stragglers->horizontalHeader()->sectionSize(c)) +
+                                QLatin1Char(' ');
+                QVERIFY2(!stragglers->horizontalScrollBar()->isVisible(),
+                         qPrintable(why + QStringLiteral("; straggler sections %1in %2")
+                                              .arg(sections)
+                                              .arg(stragglers->viewport()->width())));
+                const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+                if (!shots.isEmpty()) {
+                    const QString prefix = file == gpuFile_ ? QStringLiteral("summary-gpu")
+                                                            : QStringLiteral("summary");
+                    QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
+                                          QStringLiteral("/%1-%2x%3.png")
+                                              .arg(prefix)
+                                              .arg(size.width())
+                                              .arg(size.height())));
+                    page->findChild<QTabWidget*>()->setCurrentIndex(1);  // the collectives
+                    QTest::qWait(50);
+                    QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
+                                          QStringLiteral("/%1-collectives-%2x%3.png")
+                                              .arg(prefix)
+                                              .arg(size.width())
+                                              .arg(size.height())));
+                }
+            }
     }
 };
 

@@ -13,10 +13,13 @@
 #include <QTextBrowser>
 #include <QToolButton>
 
+#include <map>
+
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
 #include "gui/timeline/timelinepage.h"
 #include "gui_fixture.h"
+#include "tests/core/tst_core_analysis_fixture.h"
 
 using namespace ss::gui;
 using namespace ss::traces;
@@ -176,6 +179,61 @@ private slots:
         for (QAction* a : menu->actions())
             if (!a->isSeparator()) listed << a->text();
         QCOMPARE(listed, rowOrder);
+    }
+
+    // Issue 14: a GPU run's lanes. The CUDA API lane and the streams come after the host lanes,
+    // streams by id (13 after 7); a rank whose writer left them unnamed ("lane 23") shows the same
+    // names; the Lanes menu lists them once. NCCL kernels link to the NCCL kernels of the other
+    // rank, host calls to host calls, and the details pane names the lane and the correlation id.
+    void gpuStreamLanes() {
+        const QString path = dir_.filePath(QStringLiteral("gpu.sqlite"));
+        {
+            TraceWriter w(path.toStdString());
+            afx::write_gpu_run(w, R"({"training":{"global_batch":8}})");
+        }
+        DocumentPtr doc = std::make_shared<const Document>(loadDocument(path));
+        TimelinePage page;
+        page.resize(1200, 700);
+        page.show();
+        page.setSelection(Selection{doc, doc->data().runs.front().info.id, {}});
+        QVERIFY(waitDrawn(page));
+        std::map<int, QStringList> perRank;
+        for (const TimelineRow& r : page.view()->rows())
+            perRank[r.rank] << QString::fromStdString(r.laneName);
+        const QStringList host{QStringLiteral("steps"), QStringLiteral("phases"),
+                               QStringLiteral("comm"), QStringLiteral("CUDA API")};
+        const QStringList rank0 =
+            host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13"),
+                               QStringLiteral("stream 14")};
+        const QStringList rank1 =
+            host + QStringList{QStringLiteral("stream 7"), QStringLiteral("stream 13")};
+        QCOMPARE(perRank[0], rank0);
+        QCOMPARE(perRank[1], rank1);
+
+        QStringList listed;
+        for (QAction* a : page.findChild<QMenu*>()->actions())
+            if (!a->isSeparator()) listed << a->text();
+        QCOMPARE(listed, perRank[0]);
+
+        const auto dl = page.view()->drawList();
+        QVERIFY(dl);
+        int deviceLinks = 0, hostLinks = 0;
+        for (const Link& l : dl->links) {
+            const std::string& a = page.view()->rows()[static_cast<size_t>(l.rowA)].laneName;
+            const std::string& b = page.view()->rows()[static_cast<size_t>(l.rowB)].laneName;
+            QCOMPARE(a, b);  // never a host call to a kernel
+            (a == "stream 13" ? deviceLinks : hostLinks)++;
+        }
+        QVERIFY2(
+            deviceLinks >= 3 && hostLinks >= 3,  // at least the big all-reduce of each step
+            qPrintable(QStringLiteral("%1 device, %2 host links").arg(deviceLinks).arg(hostLinks)));
+
+        // sgemm_fwd of rank 1, step 1, at 1150 us: its lane by name, its correlation id.
+        QVERIFY(selectOp(page.view(), 1'150'000, "sgemm_fwd"));
+        const QString details =
+            page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
+        QVERIFY2(details.contains(QStringLiteral("/ stream 7")), qPrintable(details));
+        QVERIFY2(details.contains(QStringLiteral("correlation")), qPrintable(details));
     }
 
     // Item 14: double-clicking a merged block as wide as the view zooms in (it used to fit the

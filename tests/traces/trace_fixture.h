@@ -1,7 +1,8 @@
 // Readable fixtures for trace tests: a rank's events from short text, one event per line:
 //   KIND NAME START END [key=value ...]
 // KIND is an EventKind name (kernel, comm, step, ...); keys: lane, step, mb, layer, bytes, flops,
-// coll (collective name), group (dp/tp/pp/world), gid, gsize, peer, seq.
+// coll (collective name), group (dp/tp/pp/world), gid, gsize, peer, seq, corr (CUPTI correlation
+// id).
 #pragma once
 
 #include <QTemporaryDir>
@@ -45,6 +46,8 @@ inline Event parse_event(TraceWriter& w, RunId run, int rank, const std::string&
         else if (k == "gsize") e.group_size = std::stoll(v);
         else if (k == "peer") e.peer = std::stoll(v);
         else if (k == "seq") e.seq = std::stoll(v);
+        else if (k == "corr")
+            e.correlation = std::stoll(v);
         else throw std::runtime_error("fixture: unknown key " + k);
     }
     return e;
