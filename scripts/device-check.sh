@@ -242,11 +242,11 @@ for rank, lane, kind, n in q("SELECT rank, lane, kind, count(*) FROM events WHER
     total += n
     print(f"cupti: rank {rank} lane {lane} ({lanes.get((rank, lane), '?')}): {n} {kinds.get(kind, kind)}")
 nccl = q("SELECT count(*) FROM events e JOIN strings s ON s.id = e.name_id "
-         "WHERE e.kind = 0 AND e.lane >= 16 AND s.value LIKE '%nccl%'")[0][0]
+         "WHERE e.kind = 1 AND e.lane >= 16 AND s.value LIKE '%nccl%'")[0][0]
 attached = q("SELECT count(*) FROM events e JOIN strings s ON s.id = e.name_id "
-             "WHERE e.kind = 0 AND e.lane >= 16 AND s.value LIKE '%nccl%' AND e.collective IS NOT NULL")[0][0]
+             "WHERE e.kind = 1 AND e.lane >= 16 AND s.value LIKE '%nccl%' AND e.collective IS NOT NULL")[0][0]
 names = q("SELECT s.value, count(*) FROM events e JOIN strings s ON s.id = e.name_id "
-          "WHERE e.kind = 0 AND e.lane >= 16 AND s.value LIKE '%nccl%' GROUP BY s.value LIMIT 5")
+          "WHERE e.kind = 1 AND e.lane >= 16 AND s.value LIKE '%nccl%' GROUP BY s.value LIMIT 5")
 print(f"CUPTI records: {total} on the GPU lanes (15: API calls, 16+: streams)")
 print(f"NCCL kernel records: {nccl} ({attached} attached to a Comm call) {names}")
 for rank, key, value in q("SELECT rank, key, value FROM stats WHERE value != 0"):
@@ -258,7 +258,11 @@ sys.exit(0 if total > 0 else 1)
 EOF
     cat "$build/cupti.txt"
     while IFS= read -r l; do note "$l"; done < <(grep -E '^(CUPTI records|NCCL kernel|metric|drop counter)' "$build/cupti.txt")
-    grep -q '^NCCL kernel records: [1-9]' "$build/cupti.txt" || fail "no NCCL kernel records in the traced 1-GPU run"
+    # One rank, dp = 1: the trainer reduces nothing and NCCL's one-rank path launches no kernel for
+    # an in-place sum (ncclLaunchOneRank), so this count is 0 by construction here; the attachment
+    # of NCCL kernels launched through the driver API is checked on the device by tst_device_cupti.
+    grep -q '^NCCL kernel records: [1-9]' "$build/cupti.txt" ||
+        note "NCCL kernel records: none in a 1-rank run (expected: NCCL launches no kernel for a one-rank in-place sum); tst_device_cupti covers the attachment"
 else
     fail "scalescope-cli run (traced GPT small)"
 fi

@@ -482,6 +482,9 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
         {
             profiler::Span step_span("step", traces::EventKind::Step, profiler::lanes::kSteps);
             st = trainer.train_step(s, train_data);
+            // A GPU step ends when its last kernel (the optimizer's) has run: the step time and
+            // the step span then hold the device's work, not only its launches.
+            if (on_gpu) backend->synchronize();
         }
         const auto t1 = Clock::now();
         const double dt = std::chrono::duration<double>(t1 - t0).count();
