@@ -242,10 +242,12 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"measurements", measurements}};
     // Provenance: measured here, on the first host, at the time the ranks finished.
     const json& hosts = hw["hosts"];
+    const json& created = hw["created_unix_ns"];
     hw["measured"] = true;
     hw["source"] = "scalescope-cli calibrate";
-    hw["measured_on"] = {{"host", hosts.is_array() && !hosts.empty() && hosts[0].is_string() ? hosts[0].get<std::string>() : ""},
-                         {"date", hw["created_unix_ns"].is_number_integer() ? iso_date(hw["created_unix_ns"].get<std::int64_t>()) : ""}};
+    hw["measured_on"] = {
+        {"host", hosts.is_array() && !hosts.empty() && hosts[0].is_string() ? hosts[0].get<std::string>() : ""},
+        {"date", created.is_number_integer() ? iso_date(created.get<std::int64_t>()) : ""}};
     hw["comm"] = comm;
     if (!device_kind.empty()) hw["device"] = {{"kind", device_kind}, {"name", raw.at("device")}};
     if (raw.contains("nccl_version")) hw["nccl_version"] = raw.at("nccl_version");
@@ -263,7 +265,8 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                           "rate: %s or other work was running; the collectives measured now are contended too. "
                           "Calibrate again on an idle machine.",
                           comp["all_ranks"].value("ranks", 0), 100.0 * ratio,
-                          device_kind == "gpu" ? "the ranks share a GPU" : "the ranks share cores (SMT siblings, vCPUs on one core)");
+                          device_kind == "gpu" ? "the ranks share a GPU"
+                                               : "the ranks share cores (SMT siblings, vCPUs on one core)");
             warnings.push_back(buf);
         }
     }

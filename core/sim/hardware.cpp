@@ -371,24 +371,24 @@ json to_json(const Hardware& hw) {
         if (!t.empty() && colls.contains(kFitNames[i])) colls[kFitNames[i]]["transport"] = t;
     }
     json doc = {{"format", "scalescope-hardware"},
-            {"version", 1},
-            {"name", hw.name},
-            {"sources", hw.sources},
-            {"calibrated", hw.calibrated},
-            {"compute",
-             {{"sgemm_flops", hw.flop_per_s},
-              {"kernel_overhead_s", hw.kernel_overhead_s},
-              {"linear_rows", {{"half_rows", hw.mm_half_rows}}}}},
-            {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
-            {"overlap",
-             {{"mode", to_string(hw.overlap_mode)}, {"fraction", hw.overlap}, {"contention", hw.overlap_contention}}},
-            {"collectives", colls},
-            {"topology",
-             {{"devices_per_node", hw.devices_per_node},
-              {"cores_per_node", hw.cores_per_node},
-              {"algorithm", to_string(hw.algorithm)},
-              {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
-              {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+                {"version", 1},
+                {"name", hw.name},
+                {"sources", hw.sources},
+                {"calibrated", hw.calibrated},
+                {"compute",
+                 {{"sgemm_flops", hw.flop_per_s},
+                  {"kernel_overhead_s", hw.kernel_overhead_s},
+                  {"linear_rows", {{"half_rows", hw.mm_half_rows}}}}},
+                {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
+                {"overlap",
+                 {{"mode", to_string(hw.overlap_mode)}, {"fraction", hw.overlap}, {"contention", hw.overlap_contention}}},
+                {"collectives", colls},
+                {"topology",
+                 {{"devices_per_node", hw.devices_per_node},
+                  {"cores_per_node", hw.cores_per_node},
+                  {"algorithm", to_string(hw.algorithm)},
+                  {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
+                  {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
     if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
     if (!hw.comm.empty()) doc["comm"] = hw.comm;
     if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;
