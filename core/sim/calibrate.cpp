@@ -1,8 +1,11 @@
 #include "core/sim/calibrate.h"
 
+#include "core/sim/hardware.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -150,6 +153,18 @@ std::vector<std::int64_t> parse_sizes(const std::string& text) {
     return {uniq.begin(), uniq.end()};
 }
 
+namespace {
+// "2026-12-01T00:15:52Z" from nanoseconds since the epoch.
+std::string iso_date(std::int64_t unix_ns) {
+    const std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000LL);
+    std::tm tm{};
+    if (!gmtime_r(&t, &tm)) throw std::invalid_argument("calibration output: created_unix_ns=" + std::to_string(unix_ns) + " is not a date");
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+}  // namespace
+
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     using nlohmann::json;
     auto need = [&](const char* key) -> const json& {
@@ -176,6 +191,21 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                                 {"busbw_bytes_per_s", algbw * busbw_factor(c.collective, c.p)}});
         samples.push_back(std::move(c));
     }
+    // The device and the transport the collectives ran on (scalescope-calibrate-rank names them
+    // since issue 14; a raw file without them comes from the CPU worker, whose transport was MPI).
+    std::string device_kind;
+    if (raw.contains("device")) {
+        if (!raw.at("device").is_string())
+            throw std::invalid_argument("calibration output: device must be the backend's name, got " + raw.at("device").dump());
+        try {
+            device_kind = to_string(device_kind_from_backend(raw.at("device").get<std::string>()));
+        } catch (const HardwareError& e) {
+            throw std::invalid_argument(std::string("calibration output: ") + e.what());
+        }
+    }
+    const std::string comm = raw.value("comm", std::string("mpi"));
+    if (comm != "nccl" && comm != "mpi")
+        throw std::invalid_argument("calibration output: comm=\"" + comm + "\" must be \"nccl\" or \"mpi\"");
     json fits = json::object();
     for (const char* name : kCalibratedCollectives) {
         bool any = false;
@@ -187,7 +217,8 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                       {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
                       {"fit_rel_rms", f.rel_rms},
                       {"samples", f.samples},
-                      {"alpha_clamped_to_zero", f.alpha_clamped}};
+                      {"alpha_clamped_to_zero", f.alpha_clamped},
+                      {"transport", comm}};
     }
     json hw = {{"format", "scalescope-hardware"},
                {"version", 1},
@@ -209,6 +240,17 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"compute", need("compute")},
                {"memory", need("memory")},
                {"measurements", measurements}};
+    // Provenance: measured here, on the first host, at the time the ranks finished.
+    const json& hosts = hw["hosts"];
+    const json& created = hw["created_unix_ns"];
+    hw["measured"] = true;
+    hw["source"] = "scalescope-cli calibrate";
+    hw["measured_on"] = {
+        {"host", hosts.is_array() && !hosts.empty() && hosts[0].is_string() ? hosts[0].get<std::string>() : ""},
+        {"date", created.is_number_integer() ? iso_date(created.get<std::int64_t>()) : ""}};
+    hw["comm"] = comm;
+    if (!device_kind.empty()) hw["device"] = {{"kind", device_kind}, {"name", raw.at("device")}};
+    if (raw.contains("nccl_version")) hw["nccl_version"] = raw.at("nccl_version");
     if (raw.contains("overlap")) hw["overlap"] = raw.at("overlap");
     // Ranks that slow each other while computing: the ranks share cores (SMT siblings, a VM's
     // vCPUs placed on one core) or other work ran; the collectives measured then are suspect too.
@@ -220,10 +262,11 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
             char buf[320];
             std::snprintf(buf, sizeof buf,
                           "with all %d ranks computing at once each reached only %.0f %% of the single-rank sgemm "
-                          "rate: the ranks share cores (SMT siblings, vCPUs on one core) or other work was "
-                          "running; the collectives measured now are contended too. Calibrate again on an idle "
-                          "machine.",
-                          comp["all_ranks"].value("ranks", 0), 100.0 * ratio);
+                          "rate: %s or other work was running; the collectives measured now are contended too. "
+                          "Calibrate again on an idle machine.",
+                          comp["all_ranks"].value("ranks", 0), 100.0 * ratio,
+                          device_kind == "gpu" ? "the ranks share a GPU"
+                                               : "the ranks share cores (SMT siblings, vCPUs on one core)");
             warnings.push_back(buf);
         }
     }

@@ -77,8 +77,14 @@ std::vector<std::int64_t> parse_sizes(const std::string& text);
 inline constexpr double kCoRunWarnRatio = 0.8;
 
 // The hardware file: `raw` is what scalescope-calibrate-rank wrote (format, ranks, hosts,
-// samples, compute, memory); adds the derived algbw/busbw per sample and the fits per collective.
-// Throws std::invalid_argument when `raw` lacks a field it needs.
+// samples, compute, memory; on GPU ranks also "device", the backend's name such as "cuda:0
+// (NVIDIA H200)", and "comm", "nccl" or "mpi": the samples are then NCCL collectives in nccl-tests'
+// busbw convention and compute.sgemm_flops the cuBLAS fp32 rate); adds the derived algbw/busbw per
+// sample, the fits per collective (each with the "transport" it was measured on; "mpi" when raw
+// names none), "device" {kind, name}, "comm", and the provenance: "measured": true, "source",
+// "measured_on" {host: the first host, date: created_unix_ns in ISO 8601 UTC}.
+// Throws std::invalid_argument when `raw` lacks a field it needs or names an unknown device or
+// transport.
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed);
 
 }  // namespace ss::core

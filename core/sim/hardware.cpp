@@ -31,6 +31,36 @@ CollAlgo coll_algo_from_string(const std::string& s) {
                         "\" must be \"ring\", \"tree\", \"recursive_doubling\" or \"hierarchical\"");
 }
 
+const char* to_string(DeviceKind k) {
+    switch (k) {
+        case DeviceKind::Cpu: return "cpu";
+        case DeviceKind::Gpu: return "gpu";
+        case DeviceKind::Unknown: break;
+    }
+    return "unknown";
+}
+
+const char* to_string(OverlapMode m) { return m == OverlapMode::Streams ? "streams" : "progress"; }
+
+DeviceKind device_kind_from_backend(const std::string& b) {
+    // kernels/backend.h Backend::name(): "cuda:<ordinal> (<device>)" or "cpu (OpenBLAS, <n> thread[s])";
+    // the hardware file's device.kind: "gpu" or "cpu".
+    auto starts = [&](const char* p) { return b.rfind(p, 0) == 0; };
+    if (starts("cuda") || starts("gpu")) return DeviceKind::Gpu;
+    if (starts("cpu")) return DeviceKind::Cpu;
+    throw HardwareError("device \"" + b + "\" is neither a GPU (\"gpu\", \"cuda:N (name)\") nor a CPU (\"cpu\", \"cpu (...)\")");
+}
+
+std::string provenance_label(const Hardware& hw) {
+    switch (hw.provenance) {
+        case Provenance::Measured: return "measured";
+        case Provenance::NotMeasured:
+            return hw.source.find("datasheet") != std::string::npos ? "datasheet" : "not measured";
+        case Provenance::Unknown: break;
+    }
+    return "measured: unknown";
+}
+
 namespace {
 
 const char* kFitNames[kFitSlots] = {"all_reduce", "reduce_scatter", "all_gather", "broadcast",
@@ -85,6 +115,107 @@ LinkCost link(const json& obj, const std::string& path, Problems& pr, bool requi
     return l;
 }
 
+std::string transport(const json& v, const std::string& path, Problems& pr) {
+    if (v.is_string() && (v == "nccl" || v == "mpi")) return v.get<std::string>();
+    pr.add(path + "=" + v.dump() + " must be \"nccl\" or \"mpi\"");
+    return {};
+}
+
+// device, comm, measured, source, measured_on.
+void parse_identity(const json& doc, Hardware& hw, Problems& pr) {
+    if (doc.contains("device")) {
+        const json& d = doc.at("device");
+        try {
+            if (d.is_string()) {  // the worker's backend name, as scalescope-calibrate-rank reports it
+                hw.device_name = d.get<std::string>();
+                hw.device = device_kind_from_backend(hw.device_name);
+            } else if (d.is_object() && d.contains("kind") && d.at("kind").is_string()) {
+                const std::string k = d.at("kind").get<std::string>();
+                if (k != "cpu" && k != "gpu") throw HardwareError("device.kind=\"" + k + "\" must be \"cpu\" or \"gpu\"");
+                hw.device = k == "gpu" ? DeviceKind::Gpu : DeviceKind::Cpu;
+                hw.device_name = d.value("name", std::string());
+            } else {
+                pr.add("device must be an object {\"kind\": \"cpu\"|\"gpu\", \"name\": ...}, got " + d.dump());
+            }
+        } catch (const HardwareError& e) {
+            pr.add(e.what());
+        }
+    }
+    if (doc.contains("comm")) hw.comm = transport(doc.at("comm"), "comm", pr);
+    if (doc.contains("measured")) {
+        if (doc.at("measured").is_boolean())
+            hw.provenance = doc.at("measured").get<bool>() ? Provenance::Measured : Provenance::NotMeasured;
+        else
+            pr.add("measured must be true or false, got " + doc.at("measured").dump());
+    } else if (doc.contains("measurements") && doc.at("measurements").is_array() && !doc.at("measurements").empty()) {
+        hw.provenance = Provenance::Measured;  // a `calibrate` output from before the field existed
+    }
+    if (doc.contains("source")) {
+        if (doc.at("source").is_string())
+            hw.source = doc.at("source").get<std::string>();
+        else
+            pr.add("source must be a string, got " + doc.at("source").dump());
+    }
+    if (doc.contains("measured_on")) {
+        const json& on = doc.at("measured_on");
+        if (!on.is_object()) {
+            pr.add("measured_on must be an object {\"host\", \"date\"}");
+        } else {
+            for (auto [k, out] : {std::pair{"host", &hw.measured_host}, std::pair{"date", &hw.measured_date}})
+                if (on.contains(k)) {
+                    if (on.at(k).is_string())
+                        *out = on.at(k).get<std::string>();
+                    else
+                        pr.add(std::string("measured_on.") + k + " must be a string, got " + on.at(k).dump());
+                }
+        }
+        if (hw.provenance == Provenance::NotMeasured)
+            pr.add("measured_on is given but measured is false");
+    }
+}
+
+// overlap: mode, fraction, contention. The mode defaults to streams on a GPU whose collectives
+// run on NCCL (or whose transport is not stated), else progress; a measured fraction below 1
+// without a stated mode means the host's progress (a GPU on comm "mpi", staged through the host).
+void parse_overlap(const json& doc, Hardware& hw, Problems& pr) {
+    const bool gpu_streams = hw.device == DeviceKind::Gpu && hw.comm != "mpi";
+    hw.overlap_mode = gpu_streams ? OverlapMode::Streams : OverlapMode::Progress;
+    if (!doc.contains("overlap")) return;
+    const json& ov = doc.at("overlap");
+    if (!ov.is_object()) {
+        pr.add("overlap must be an object {\"mode\": \"progress\"|\"streams\", \"fraction\": 0..1, \"contention\": 0..1}");
+        return;
+    }
+    bool stated = false;
+    if (ov.contains("mode")) {
+        const json& m = ov.at("mode");
+        if (m == "streams" || m == "progress") {
+            hw.overlap_mode = m == "streams" ? OverlapMode::Streams : OverlapMode::Progress;
+            stated = true;
+        } else {
+            pr.add("overlap.mode=" + m.dump() + " must be \"progress\" or \"streams\"");
+        }
+    }
+    hw.overlap = number(ov, "fraction", "overlap.fraction", pr, false, 1, true);
+    if (hw.overlap > 1) {
+        pr.add("overlap.fraction=" + ov.at("fraction").dump() + " must be between 0 and 1");
+        hw.overlap = 1;
+    }
+    if (hw.overlap < 1 && hw.overlap_mode == OverlapMode::Streams) {
+        if (stated)
+            pr.add("overlap.fraction=" + ov.at("fraction").dump() +
+                   " contradicts overlap.mode \"streams\" (a communication stream moves the whole collective "
+                   "while the rank computes: fraction 1)");
+        hw.overlap_mode = OverlapMode::Progress;  // measured: the collective does not move on its own
+    }
+    hw.overlap_contention = number(ov, "contention", "overlap.contention", pr, false, 0, true);
+    if (hw.overlap_contention > 1) {
+        pr.add("overlap.contention=" + ov.at("contention").dump() +
+               " must be between 0 and 1 (seconds of compute lost per second of overlapped communication)");
+        hw.overlap_contention = 0;
+    }
+}
+
 }  // namespace
 
 Hardware parse_hardware(const json& doc, const std::string& origin) {
@@ -104,6 +235,8 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
         for (const auto& s : doc.at("sources"))
             if (s.is_string()) hw.sources.push_back(s.get<std::string>());
 
+    parse_identity(doc, hw, pr);
+
     const json compute = doc.value("compute", json::object());
     const json memory = doc.value("memory", json::object());
     hw.flop_per_s = number(compute, "sgemm_flops", "compute.sgemm_flops", pr, true, 0);
@@ -117,18 +250,7 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     }
     hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
-    if (doc.contains("overlap")) {
-        const json& ov = doc.at("overlap");
-        if (!ov.is_object()) {
-            pr.add("overlap must be an object {\"fraction\": 0..1}");
-        } else {
-            hw.overlap = number(ov, "fraction", "overlap.fraction", pr, true, 1, true);
-            if (hw.overlap > 1) {
-                pr.add("overlap.fraction=" + ov.at("fraction").dump() + " must be between 0 and 1");
-                hw.overlap = 1;
-            }
-        }
-    }
+    parse_overlap(doc, hw, pr);
 
     // Calibrated collectives (the `calibrate` fits).
     const json colls = doc.value("collectives", json::object());
@@ -136,8 +258,11 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     bool any_fit = false;
     for (int i = 0; i < kFitSlots; ++i) {
         if (!colls.is_object() || !colls.contains(kFitNames[i])) continue;
-        hw.intra_fit[static_cast<std::size_t>(i)] =
-            link(colls.at(kFitNames[i]), std::string("collectives.") + kFitNames[i], pr, true);
+        const json& fit = colls.at(kFitNames[i]);
+        const std::string path = std::string("collectives.") + kFitNames[i];
+        hw.intra_fit[static_cast<std::size_t>(i)] = link(fit, path, pr, true);
+        if (fit.is_object() && fit.contains("transport"))
+            hw.fit_transport[static_cast<std::size_t>(i)] = transport(fit.at("transport"), path + ".transport", pr);
         any_fit = true;
     }
     if (colls.is_object())
@@ -175,7 +300,10 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
         if (!any_fit) pr.add("collectives is empty: a calibrate file needs at least the all_reduce fit");
         const int ranks = doc.value("ranks", 0);
         hw.devices_per_node = 1 << 20;  // one node: every simulated rank lands on it
-        hw.cores_per_node = doc.contains("cores") && doc.at("cores").is_number_integer()
+        // GPU ranks compute on their devices: the host's cores do not limit them (no
+        // oversubscription model); CPU ranks share the calibration's cores.
+        hw.cores_per_node = hw.device == DeviceKind::Gpu ? 0
+                            : doc.contains("cores") && doc.at("cores").is_number_integer()
                                 ? doc.at("cores").get<int>()
                                 : std::max(ranks, 1);
         if (doc.value("oversubscribed", false))
@@ -187,7 +315,9 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
                 doc.at("hosts")[0].is_string())
                 host = doc.at("hosts")[0].get<std::string>();
             hw.name = "this machine (calibrated, " + std::to_string(ranks) + " ranks" +
-                      (host.empty() ? "" : " on " + host) + ")";
+                      (host.empty() ? "" : " on " + host) +
+                      (hw.device == DeviceKind::Gpu && !hw.device_name.empty() ? ", " + hw.device_name : "") +
+                      (hw.device == DeviceKind::Gpu && !hw.comm.empty() ? ", " + hw.comm : "") + ")";
         }
     }
     // The intra-node link: given, else the calibrated all-reduce (its α is per ring step, its β is
@@ -236,24 +366,36 @@ json to_json(const Hardware& hw) {
         if (measured(f))
             colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
     }
-    return {{"format", "scalescope-hardware"},
-            {"version", 1},
-            {"name", hw.name},
-            {"sources", hw.sources},
-            {"calibrated", hw.calibrated},
-            {"compute",
-             {{"sgemm_flops", hw.flop_per_s},
-              {"kernel_overhead_s", hw.kernel_overhead_s},
-              {"linear_rows", {{"half_rows", hw.mm_half_rows}}}}},
-            {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
-            {"overlap", {{"fraction", hw.overlap}}},
-            {"collectives", colls},
-            {"topology",
-             {{"devices_per_node", hw.devices_per_node},
-              {"cores_per_node", hw.cores_per_node},
-              {"algorithm", to_string(hw.algorithm)},
-              {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
-              {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+    for (int i = 0; i < kFitSlots; ++i) {
+        const std::string& t = hw.fit_transport[static_cast<std::size_t>(i)];
+        if (!t.empty() && colls.contains(kFitNames[i])) colls[kFitNames[i]]["transport"] = t;
+    }
+    json doc = {{"format", "scalescope-hardware"},
+                {"version", 1},
+                {"name", hw.name},
+                {"sources", hw.sources},
+                {"calibrated", hw.calibrated},
+                {"compute",
+                 {{"sgemm_flops", hw.flop_per_s},
+                  {"kernel_overhead_s", hw.kernel_overhead_s},
+                  {"linear_rows", {{"half_rows", hw.mm_half_rows}}}}},
+                {"memory", {{"bandwidth_bytes_per_s", hw.mem_bw_bytes_per_s}, {"capacity_bytes", hw.memory_bytes}}},
+                {"overlap",
+                 {{"mode", to_string(hw.overlap_mode)}, {"fraction", hw.overlap}, {"contention", hw.overlap_contention}}},
+                {"collectives", colls},
+                {"topology",
+                 {{"devices_per_node", hw.devices_per_node},
+                  {"cores_per_node", hw.cores_per_node},
+                  {"algorithm", to_string(hw.algorithm)},
+                  {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
+                  {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+    if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
+    if (!hw.comm.empty()) doc["comm"] = hw.comm;
+    if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;
+    if (!hw.source.empty()) doc["source"] = hw.source;
+    if (!hw.measured_host.empty() || !hw.measured_date.empty())
+        doc["measured_on"] = {{"host", hw.measured_host}, {"date", hw.measured_date}};
+    return doc;
 }
 
 Hardware scaled(const Hardware& hw, const HardwareScale& k) {

@@ -7,6 +7,10 @@
 // collectives.<name>.{alpha_s, beta_s_per_byte}) plus an optional "topology" object the simulator
 // adds (devices per node, cores per node, links, algorithm). A calibrate file without "topology"
 // describes this machine: one node, its ranks' cores, the fitted α/β as the intra-node link.
+// Every file may say which device it describes ("device": {"kind": "cpu"|"gpu", "name"}), the
+// transport its collectives were measured on ("comm", collectives.<c>.transport), whether its
+// figures were measured ("measured", "source", "measured_on") and how communication overlaps
+// computation ("overlap": {"mode", "fraction", "contention"}).
 //
 // The α-β terms of every collective and algorithm: core/collective_cost.h. Here, on a group spanning
 // nodes, a flat algorithm waits on the slowest link at every step, and "hierarchical" (k ranks per
@@ -48,6 +52,26 @@ struct LinkCost {
 enum class FitSlot : int { AllReduce = 0, ReduceScatter, AllGather, Broadcast, SendRecv, IAllReduce, IReduceScatter };
 inline constexpr int kFitSlots = 7;
 
+// The kind of device a rank computes on (file: device.kind "cpu" | "gpu"; absent: unknown).
+enum class DeviceKind : std::uint8_t { Unknown, Cpu, Gpu };
+const char* to_string(DeviceKind k);  // "unknown", "cpu", "gpu"
+// From a backend description as the worker names it: "cuda:0 (NVIDIA H200)" is a GPU, "cpu
+// (OpenBLAS, 1 thread)" a CPU. Throws HardwareError naming the text for anything else.
+DeviceKind device_kind_from_backend(const std::string& backend);
+
+// Whether the figures of a hardware file were measured (file: measured true | false; absent:
+// unknown, except a `calibrate` output, which is measured by construction).
+enum class Provenance : std::uint8_t { Unknown, Measured, NotMeasured };
+
+// How a non-blocking collective progresses while the rank computes (file: overlap.mode).
+//   Progress  a progress engine on the host (MPI): `overlap.fraction` of it moves while the rank
+//             computes, the rest at the wait. The default for CPUs and for GPUs on comm "mpi".
+//   Streams   a communication stream of its own beside the compute stream (NCCL on a GPU): the
+//             collective runs wholly concurrently with the kernels; only `overlap.contention`
+//             slows the compute. The default for a GPU whose collectives run on NCCL.
+enum class OverlapMode : std::uint8_t { Progress, Streams };
+const char* to_string(OverlapMode m);  // "progress", "streams"
+
 struct Hardware {
     std::string name;                 // "this machine (calibrated 2 ranks on host)", "DGX H100", ...
     std::vector<std::string> sources;  // where the figures come from (citations, calibration)
@@ -66,15 +90,35 @@ struct Hardware {
     bool calibrated = false;  // figures measured on this machine (a `calibrate` file)
     // Fraction of a non-blocking collective that progresses while the rank computes (file:
     // overlap.fraction, `calibrate` measures it the way OSU's osu_iallreduce does). 1: a progress
-    // engine of its own (NCCL's stream, an MPI progress thread); near 0: MPI without a progress
-    // thread, where a transfer moves only inside MPI calls.
+    // engine of its own (NCCL's stream, an MPI progress thread; absent = 1); near 0: MPI without a
+    // progress thread, where a transfer moves only inside MPI calls.
     double overlap = 1;
     // Matrix products with few rows (samples or tokens per micro-batch) run slower: rate(M) ∝
     // M / (M + mm_half_rows) (file: compute.linear_rows.half_rows, `calibrate` fits it on the
     // model's linear kernel). 0: no dependence on rows. flop_per_s is the rate at 512 rows.
     double mm_half_rows = 0;
     std::vector<std::string> warnings;  // what `calibrate` found suspect (file: warnings)
+
+    // The device and the transport (issue 14: GPU calibrations and presets).
+    DeviceKind device = DeviceKind::Unknown;  // file: device.kind
+    std::string device_name;                  // file: device.name: "cuda:0 (NVIDIA H200)", "NVIDIA H100 SXM5 80 GB"
+    std::string comm;                         // file: comm, the transport of the collectives: "nccl", "mpi", "" = not stated
+    std::array<std::string, kFitSlots> fit_transport{};  // file: collectives.<c>.transport ("" = not stated)
+    Provenance provenance = Provenance::Unknown;  // file: measured
+    std::string source;       // file: source, one line: "vendor datasheet: ...", "scalescope-cli calibrate"
+    std::string measured_host, measured_date;  // file: measured_on.host, measured_on.date (ISO 8601 UTC)
+    // How communication overlaps computation (above). Streams implies overlap = 1.
+    OverlapMode overlap_mode = OverlapMode::Progress;
+    // With comm running beside compute, the compute stream loses `overlap_contention` seconds per
+    // second of communication that runs while the rank computes (SMs and memory bandwidth taken by
+    // the communication kernels; file: overlap.contention, 0..1, absent = 0: the overlap is free).
+    // The simulator charges it on the DP gradient buckets (docs/SIMULATOR.md, "GPUs").
+    double overlap_contention = 0;
 };
+
+// "measured", "datasheet" (not measured, its source names a datasheet), "not measured", or
+// "measured: unknown" (the file does not say): what the What-if page shows beside a preset.
+std::string provenance_label(const Hardware& hw);
 
 // Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError
 // listing every missing or invalid field.

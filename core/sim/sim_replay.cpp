@@ -48,12 +48,15 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
         std::size_t pc = 0;
         double t = 0;
         bool done = false;
+        double compute_end = 0;  // end of the last Compute op
+        double wait_from = -1;   // when the rank reached its first Wait since then (-1: none yet)
+        double owed = 0;         // compute taken since then by the contention of the collectives waited for
     };
     struct CollState {
         int arrived = 0;
         double max_arrival = 0;
         bool done = false;
-        double end = 0;
+        double start = 0, end = 0;
         std::vector<int> members;
         std::vector<int> waiters;
     };
@@ -101,18 +104,30 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
         ++s.pc;
         ready.push_back(w);
     };
+    // When rank r may leave its Wait for the finished collective idx: the collective's end, and
+    // the point its work since its last kernel reaches once the compute the contention took is
+    // made up (the Wait semantics above). A blocking collective ends at its end.
+    auto wait_end = [&](int r, int idx) {
+        RankState& s = rs[static_cast<std::size_t>(r)];
+        const CollState& c = cs[static_cast<std::size_t>(idx)];
+        if (g.ranks[static_cast<std::size_t>(r)][s.pc].kind != OpKind::Wait) return c.end;
+        const double k = g.colls[static_cast<std::size_t>(idx)].contention;
+        if (k > 0) s.owed += k * std::max(0.0, std::min(c.end, s.compute_end) - c.start);
+        return std::max(c.end, s.wait_from + s.owed);
+    };
     auto complete = [&](int idx) {
         CollState& c = cs[static_cast<std::size_t>(idx)];
         const CollInstance& ci = g.colls[static_cast<std::size_t>(idx)];
         double start = c.max_arrival;
         for (int m : c.members) start = std::max(start, nf(m, ci.group));
+        c.start = start;
         c.end = start + ci.cost_s;
         c.done = true;
         for (int m : c.members) {
             nf(m, ci.group) = c.end;
             res.ranks[static_cast<std::size_t>(m)].comm_ns += ci.cost_s * ns;
         }
-        for (int w : c.waiters) release(w, c.end, Part::ExposedComm);
+        for (int w : c.waiters) release(w, wait_end(w, idx), Part::ExposedComm);
         c.waiters.clear();
     };
 
@@ -128,6 +143,9 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
                 case OpKind::Compute:
                     mark(r, s.pc, s.t, s.t + op.dur_s);
                     s.t += op.dur_s;
+                    s.compute_end = s.t;
+                    s.wait_from = -1;
+                    s.owed = 0;
                     part(r, op.part) += op.dur_s * ns;
                     if (op.part == Part::Compute || op.part == Part::Optimizer)
                         res.ranks[static_cast<std::size_t>(r)].compute_ns += op.dur_s * ns;
@@ -157,11 +175,12 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
                 case OpKind::Wait: {
                     check_ref(r, op, g.colls.size());
                     CollState& c = cs[static_cast<std::size_t>(op.ref)];
+                    if (s.wait_from < 0) s.wait_from = s.t;
                     if (c.done) {
-                        const double t0 = s.t;
-                        if (c.end > s.t) {
-                            part(r, Part::ExposedComm) += (c.end - s.t) * ns;
-                            s.t = c.end;
+                        const double t0 = s.t, end = wait_end(r, op.ref);
+                        if (end > s.t) {
+                            part(r, Part::ExposedComm) += (end - s.t) * ns;
+                            s.t = end;
                         }
                         mark(r, s.pc, t0, s.t);
                         ++s.pc;
@@ -260,15 +279,18 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     // A DP bucket started non-blocking: only Hardware::overlap of it progresses in the background
     // (its instance's cost); the rest is a blocking reduction on the same communicator after the
     // wait, so that the rests queue behind every background part as the analytic engine's
-    // perfect(f·c) + nb·(1 − f)·c does.
+    // perfect(f·c) + nb·(1 − f)·c does. Its contention (Hardware::overlap_contention, a GPU's
+    // communication kernels beside its compute kernels) is paid at its wait.
     std::vector<double> bucket_rest;  // per collective instance, -1 = not a background bucket
     auto background = [&](int ci) {
         if (bucket_rest.size() < g.colls.size()) bucket_rest.resize(g.colls.size(), -1.0);
         double& rest = bucket_rest[static_cast<std::size_t>(ci)];
         if (rest < 0) {
             const double f = std::clamp(hw.overlap, 0.0, 1.0);
-            rest = g.colls[static_cast<std::size_t>(ci)].cost_s * (1 - f);
-            g.colls[static_cast<std::size_t>(ci)].cost_s *= f;
+            CollInstance& bucket = g.colls[static_cast<std::size_t>(ci)];
+            rest = bucket.cost_s * (1 - f);
+            bucket.cost_s *= f;
+            bucket.contention = std::clamp(hw.overlap_contention, 0.0, 1.0);
         }
         return ci;
     };

@@ -10,7 +10,12 @@
 //              at max(last arrival, when every member's previous collective finished) and lasts
 //              cost_s; all members leave at its end.
 //   CollStart  non-blocking collective (a DP bucket): arrival as above, the rank goes on.
-//   Wait       blocks until that collective has finished.
+//   Wait       blocks until that collective has finished, and until the rank has made up the
+//              compute the collective's contention took from it: a collective of contention κ
+//              that ran over [start, end] took κ·|[start, end] ∩ [−∞, c]| (c: the end of the
+//              rank's last Compute op), which delays everything the rank did after it, so the rank
+//              leaves at max(end, w + all taken since c), w being when it reached its first Wait
+//              after c. (κ = 0 on a CPU and in recorded traces.)
 //   Send       non-blocking: posts the message and goes on.
 //   Recv       blocks until the message is there: max(send post, recv post) + cost_s (the transfer
 //              starts once both sides have posted, as MPI's rendezvous protocol does).
@@ -47,6 +52,9 @@ struct CollInstance {
     int size = 1;               // ranks that must arrive
     double bytes = 0;
     double cost_s = 0;          // duration once every member has arrived
+    // Seconds of compute a member loses per second this collective runs beside its compute
+    // (Hardware::overlap_contention on a DP bucket; 0 for everything else). See Wait above.
+    double contention = 0;
 };
 
 struct Message {

@@ -206,17 +206,31 @@ double megatron_tp_bytes_per_layer(int b, int s, int h) {
     return 4.0 * b * s * h * kF32;
 }
 
-double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress) {
+double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress, double contention) {
     if (buckets <= 0) return 0;
     if (!overlap) return buckets * bucket_s;
-    progress = std::clamp(progress, 0.0, 1.0);
-    if (progress < 1)
-        return dp_exposed_s(backward_s, buckets, progress * bucket_s, true, 1) + buckets * (1 - progress) * bucket_s;
-    // Bucket i (0-based) is ready at backward·(i+1)/nb and the reductions run one after another:
-    // the last finishes at max_i(ready_i + (nb−i)·c). Exposed = that − backward.
-    const double nb = buckets;
-    const double finish = std::max(backward_s / nb + nb * bucket_s, backward_s + bucket_s);
-    return std::max(0.0, finish - backward_s);
+    const double f = std::clamp(progress, 0.0, 1.0), k = std::clamp(contention, 0.0, 1.0), rest = (1 - f) * bucket_s;
+    // Bucket i (0-based) is ready at backward·(i+1)/nb; the background parts run one after another:
+    // bucket i from s_i = max(ready_i, e_(i−1)) to e_i = s_i + f·c.
+    auto chain = [&](auto&& visit) {
+        double e = 0;
+        for (int i = 0; i < buckets; ++i) {
+            const double s = std::max(e, backward_s * (i + 1) / buckets);
+            e = s + f * bucket_s;
+            visit(s, e);
+        }
+        return e;
+    };
+    const double last = chain([](double, double) {});
+    // The waits: each waits for its bucket and for the compute the contention took,
+    // then pays its rest behind every background part.
+    double t = backward_s, owed = 0;
+    chain([&](double s, double e) {
+        owed += k * std::max(0.0, std::min(e, backward_s) - s);
+        t = std::max({t, e, backward_s + owed});
+        if (rest > 0) t = std::max(t, last) + rest;
+    });
+    return t - backward_s;
 }
 
 double matmul_row_factor(double rows, const ComputeRates& R, const Hardware& hw) {
@@ -299,6 +313,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
 
     struct StageTimes {
         double comp = 0, tp = 0, data = 0, fb = 0, bwd = 0, p2p = 0;
+        double bwd_tail = 0;  // the tp all-reduce that ends the last micro-batch's backward (after its last kernel)
         std::size_t first_layer = 0;  // into layer_bwd
     };
     std::vector<StageTimes> st(w.stages.size());
@@ -328,6 +343,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         T.data = data * c;
         T.bwd = (bwd + tpb) * c;
         T.fb = T.comp + T.tp + T.data;
+        if (!sw.layers.empty() && sw.layers.front().tp_bwd_ar > 0)
+            T.bwd_tail = collective_time(hw, Collective::AllReduce, g_tp, sw.layers.front().tp_bwd_bytes) * c;
         T.p2p = sw.out_bytes > 0 ? collective_time(hw, Collective::Send, g_pp, sw.out_bytes) * c : 0;
         sum_fb += T.fb;
         max_fb = std::max(max_fb, T.fb);
@@ -344,6 +361,10 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     std::vector<double> dp_total(w.stages.size()), dp_exp(w.stages.size()), opt_s(w.stages.size()),
         ag_s(w.stages.size());
     double step_busy = 0;
+    struct BucketRun {
+        double start, end, rest;  // background part [start, end] after the last backward's start; rest at the wait
+    };
+    std::vector<BucketRun> runs;
     for (std::size_t i = 0; i < w.stages.size(); ++i) {
         const StageWork& sw = w.stages[i];
         if (w.dp > 1) {
@@ -352,7 +373,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             // models/plan/buckets.h), each ready once the last micro-batch's backward has passed
             // the layer holding its first parameter; with overlap started non-blocking (calibrated
             // apart) and reduced one after the other, only hw.overlap of each moving in the
-            // background (the rest at the waits).
+            // background (the rest at the waits); the compute beside them loses
+            // hw.overlap_contention of the time they overlap it (docs/SIMULATOR.md, "GPUs").
             const double P = sw.flat_elems;
             const std::size_t flat = static_cast<std::size_t>(std::llround(std::max(0.0, P)));
             const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
@@ -362,7 +384,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * kF32) * c : 0;
             const double f = std::clamp(hw.overlap, 0.0, 1.0);
             const double* lb = layer_bwd.data() + st[i].first_layer;
-            double chain = 0, rest = 0, done = 0;  // s after the start of the last micro-batch's backward
+            double chain = 0, done = 0;  // s after the start of the last micro-batch's backward
+            runs.clear();
             std::size_t li = sw.layers.size();     // layers passed so far: li .. end
             double lo = P;                         // first parameter of layer li
             for (std::size_t k = 0; k < nb; ++k) {
@@ -383,10 +406,27 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
                     lo -= sw.layers[li - 1].flat_elems;
                     done += lb[--li];
                 }
-                chain = std::max(chain, done) + f * cost;
-                rest += (1 - f) * cost;
+                const double start = std::max(chain, done);
+                chain = start + f * cost;
+                runs.push_back({start, chain, (1 - f) * cost});
             }
-            dp_exp[i] = w.overlap ? std::max(0.0, chain + rest - st[i].bwd) : dp_total[i];
+            if (w.overlap) {
+                // The waits, as the replay runs them: the rank reaches them at B (the end of its
+                // backward); each waits for its bucket and for the compute the contention took (κ ×
+                // the bucket's overlap with [0, Bc], Bc = the end of the last backward kernel), which
+                // delays what followed it, so until B + everything taken; then pays the bucket's
+                // rest behind every background part.
+                const double B = st[i].bwd, Bc = B - st[i].bwd_tail, kappa = std::clamp(hw.overlap_contention, 0.0, 1.0);
+                double t = B, owed = 0;
+                for (const BucketRun& r : runs) {
+                    owed += kappa * std::max(0.0, std::min(r.end, Bc) - r.start);
+                    t = std::max({t, r.end, B + owed});
+                    if (r.rest > 0) t = std::max(t, chain) + r.rest;
+                }
+                dp_exp[i] = t - B;
+            } else {
+                dp_exp[i] = dp_total[i];
+            }
         }
         opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R) * c;
         busy[i] = t_pipe + dp_exp[i] + opt_s[i] + ag_s[i];

@@ -155,7 +155,11 @@ double megatron_tp_bytes_per_layer(int b, int s, int h);
 // for equal layers; simulate_analytic releases each bucket where the layers end, as the replay.) Only the
 // fraction `progress` (Hardware::overlap) of each reduction moves while the rank computes; the
 // rest is paid when the rank waits for it: exposed = perfect(progress·c) + nb·(1 − progress)·c.
-double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress = 1);
+// `contention` (Hardware::overlap_contention, κ): the backward loses κ × the time the reductions
+// overlap it, so with progress 1 exposed = max(e_last − B, κ·Σ_i |[s_i, e_i] ∩ [0, B]|), the
+// reductions' tail or the compute they took, whichever is longer (docs/SIMULATOR.md, "GPUs").
+double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress = 1,
+                    double contention = 0);
 
 // ---- Curves over p ----
 struct CurvePoint {

@@ -106,6 +106,10 @@ HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin or
         c.name = QObject::tr("example: %1").arg(fromStd(c.hw.name));
         c.label = QObject::tr("example: %1, from public specs — %2").arg(fromStd(c.hw.name), file);
     }
+    // Whether the figures were measured, as the file says (core/sim/hardware.h provenance_label):
+    // "(measured)", "(datasheet)", "(not measured)", "(measured: unknown)".
+    if (origin == HardwareChoice::Origin::Example)
+        c.label += QStringLiteral(" (%1)").arg(fromStd(provenance_label(c.hw)));
     return c;
 }
 

@@ -1,11 +1,18 @@
 // The simulator: α-β formulas, bubble fraction, Megatron TP volume and ZeRO memory against hand
 // values; the event replay of a hand-built 2-stage pipeline against its hand-drawn schedule; the
-// analytic engine against the replay of the same workload; hardware files and their errors.
+// analytic engine against the replay of the same workload; hardware files and their errors; GPU
+// hardware (issue 14): a GPU calibration's hardware file, the presets' provenance, and the
+// communication stream beside the compute stream (DP buckets overlapped but for the contention,
+// TP all-reduces blocking) against hand values in both engines.
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
+#include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/simulator.h"
@@ -69,6 +76,66 @@ ExperimentSpec mlp_spec(int dp, int tp, int pp, int m, int batch = 64) {
     s.parallel.pp = pp;
     s.parallel.micro_batches = m;
     return s;
+}
+
+// A GPU node as a hardware document: NCCL on a stream of its own (overlap.mode defaults to
+// "streams"), 1 TFLOP/s, links α = 0 and 1 GB/s (a ring all-reduce of n bytes over 2 ranks: n·1e-9 s).
+nlohmann::json gpu_doc(double contention = 0) {
+    nlohmann::json d = nlohmann::json::parse(R"({"format": "scalescope-hardware", "version": 1,
+        "device": {"kind": "gpu", "name": "test GPU"}, "comm": "nccl",
+        "compute": {"sgemm_flops": 1e12}, "memory": {"bandwidth_bytes_per_s": 1e11},
+        "topology": {"devices_per_node": 8, "intra": {"alpha_s": 0, "beta_s_per_byte": 1e-9}}})");
+    if (contention > 0) d["overlap"] = {{"contention", contention}};
+    return d;
+}
+
+// One stage, dp 2, one micro-batch, two layers (forward order): "a" 1 ms forward, 2 ms backward,
+// 50,000 parameters; "b" 1 ms forward, 4 ms backward, 250,000 parameters. Buckets of 250,000
+// elements: bucket 0 = layer b (1 MB, ready 4 ms into backward, reduced in 1 ms), bucket 1 = layer a
+// (0.2 MB, ready at the end of backward, 0.2 ms). No optimizer, data or per-kernel cost.
+Workload two_bucket_workload() {
+    Workload w;
+    w.dp = 2;
+    w.bucket_elems = 250000;
+    StageWork sw;
+    LayerWork a, b;
+    a.name = "a";
+    a.fwd_flops = 1e9;
+    a.bwd_flops = 2e9;
+    a.flat_elems = 50000;
+    b.name = "b";
+    b.fwd_flops = 1e9;
+    b.bwd_flops = 4e9;
+    b.flat_elems = 250000;
+    sw.layers = {a, b};
+    sw.flat_elems = 300000;
+    w.stages = {sw};
+    return w;
+}
+
+SimOptions unit_rates() {
+    ComputeRates r;
+    r.matmul_flop_per_s = r.memory_bytes_per_s = r.optimizer_bytes_per_s = 1e12;
+    r.source = "test";
+    SimOptions o;
+    o.rates = r;
+    return o;
+}
+
+double both_engines(const Workload& w, const Hardware& hw, double* replay_s = nullptr, Breakdown* b = nullptr) {
+    const SimOptions o = unit_rates();
+    const SimResult a = simulate_analytic(w, hw, o);
+    const ReplayResult r = replay(graph_from_spec(w, hw, o));
+    if (replay_s) *replay_s = r.step_s;
+    if (b) *b = a.breakdown;
+    return a.step_s;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
 }
 
 }  // namespace
@@ -508,6 +575,314 @@ private slots:
         } catch (const SimError& e) {
             EXPECT_CONTAINS(e.what(), "training.global_batch=16 must be divisible");
         }
+    }
+
+    void gpuStreamsOverlapBucketsButForTheContention() {
+        // two_bucket_workload: forward 2 ms, backward 6 ms; bucket 0 (1 ms) ready at 4 ms fits
+        // under the remaining 2 ms of backward, bucket 1 (0.2 ms) is ready only at its end.
+        const Workload w = two_bucket_workload();
+        const Hardware gpu = parse_hardware(gpu_doc(), "gpu.json");
+        QCOMPARE(gpu.device, DeviceKind::Gpu);
+        QCOMPARE(gpu.overlap_mode, OverlapMode::Streams);
+        QCOMPARE(gpu.overlap, 1.0);
+        const double world_ar = collective_time(gpu, Collective::AllReduce, place_group(gpu, 2, 1), 24);
+        const double compute = 2e-3 + 6e-3;
+        double r = 0;
+        Breakdown b;
+        // A communication stream: only the tail (bucket 1) is exposed.
+        EXPECT_NEAR(both_engines(w, gpu, &r, &b), compute + 0.2e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 0.2e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(b.part(Part::Compute), compute * 1e9, 1e-9);
+        EXPECT_NEAR(b.part(Part::ExposedComm), (0.2e-3 + world_ar) * 1e9, 1e-9);
+        // CPU-style progress (MPI without a progress thread, overlap.fraction 0): all of it.
+        nlohmann::json cpu_doc = gpu_doc();
+        cpu_doc["device"] = {{"kind", "cpu"}};
+        cpu_doc["comm"] = "mpi";
+        cpu_doc["overlap"] = {{"fraction", 0.0}};
+        const Hardware cpu = parse_hardware(cpu_doc, "cpu.json");
+        QCOMPARE(cpu.overlap_mode, OverlapMode::Progress);
+        EXPECT_NEAR(both_engines(w, cpu, &r), compute + 1.2e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 1.2e-3 + world_ar, 1e-9);
+        // Contention 0.5: the backward loses half of the 1 ms bucket 0 ran beside it, 0.5 ms,
+        // more than the 0.2 ms tail: exposed max(0.2, 0.5·1) = 0.5 ms.
+        const Hardware contended = parse_hardware(gpu_doc(0.5), "gpu.json");
+        QCOMPARE(contended.overlap_contention, 0.5);
+        EXPECT_NEAR(both_engines(w, contended, &r, &b), compute + 0.5e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 0.5e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(b.sum(), (compute + 0.5e-3 + world_ar) * 1e9, 1e-9);
+        // ... and 0.1: 0.1 ms lost, hidden by the 0.2 ms tail.
+        EXPECT_NEAR(both_engines(w, parse_hardware(gpu_doc(0.1), "gpu.json"), &r), compute + 0.2e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 0.2e-3 + world_ar, 1e-9);
+        // Overlap off in the spec: blocking reductions after backward, whatever the device.
+        Workload off = w;
+        off.overlap = false;
+        EXPECT_NEAR(both_engines(off, contended, &r), compute + 1.2e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 1.2e-3 + world_ar, 1e-9);
+        // Partial progress, rests paid at the waits behind every background part: f = 0.5 →
+        // backgrounds [4, 4.5] and [6, 6.1], rests 0.5 + 0.1 from 6.1: exposed 0.7 ms.
+        cpu_doc["overlap"] = {{"fraction", 0.5}};
+        EXPECT_NEAR(both_engines(w, parse_hardware(cpu_doc, "cpu.json"), &r), compute + 0.7e-3 + world_ar, 1e-9);
+        EXPECT_NEAR(r, compute + 0.7e-3 + world_ar, 1e-9);
+        // With tp 2 the backward ends on a tensor-parallel all-reduce (layer a's input gradient,
+        // 0.5 MB: 0.5 ms) after its last kernel: Bc = 6 ms, B = 6.5 ms. Bucket 0 now holds 625,000
+        // elements (2.5 ms from 4 ms: [4, 6.5], 2 ms of it beside the kernels); contention 0.5
+        // takes 1 ms of compute, which delays the all-reduce and everything after it: the rank is
+        // through at B + 1 = 7.5 ms, past bucket 1's [6.5, 6.7]: exposed 1 ms.
+        Workload tp = w;
+        tp.tp = 2;
+        tp.bucket_elems = 625000;
+        tp.stages[0].layers[0].tp_bwd_ar = 1;
+        tp.stages[0].layers[0].tp_bwd_bytes = 5e5;
+        tp.stages[0].layers[1].flat_elems = 625000;
+        tp.stages[0].flat_elems = 675000;
+        const double world4 = collective_time(gpu, Collective::AllReduce, place_group(gpu, 4, 1), 24);
+        EXPECT_NEAR(both_engines(tp, contended, &r, &b), compute + 0.5e-3 + 1e-3 + world4, 1e-9);
+        EXPECT_NEAR(r, compute + 0.5e-3 + 1e-3 + world4, 1e-9);
+        EXPECT_NEAR(b.sum(), (compute + 0.5e-3 + 1e-3 + world4) * 1e9, 1e-9);
+        // without contention: the tail, bucket 1 (0.2 ms after B)
+        EXPECT_NEAR(both_engines(tp, gpu, &r), compute + 0.5e-3 + 0.2e-3 + world4, 1e-9);
+        EXPECT_NEAR(r, compute + 0.5e-3 + 0.2e-3 + world4, 1e-9);
+        // The closed form for equal buckets: 4 buckets of 0.1 ready at 0.25, 0.5, 0.75, 1 run 0.3
+        // beside backward; contention 0.5 takes 0.15 > the 0.1 tail, 0.2 takes 0.06 < it.
+        EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 1, 0.5), 0.15, 1e-12);
+        EXPECT_NEAR(dp_exposed_s(1.0, 4, 0.1, true, 1, 0.2), 0.1, 1e-12);
+    }
+
+    void gpuTensorParallelStaysBlocking() {
+        // TP all-reduces sit between the kernels that need them: the contention of the DP
+        // buckets does not touch them, and a tp2 step is the same with and without it.
+        Hardware gpu = parse_hardware(gpu_doc(), "gpu.json");
+        gpu.intra = {2e-6, 1e-10};
+        Hardware contended = gpu;
+        contended.overlap_contention = 0.5;
+        for (auto s : {gpt_spec(1, 2, 1, 1), mlp_spec(1, 2, 1, 1), gpt_spec(1, 1, 2, 4)}) {
+            EXPECT_NEAR(simulate_analytic(s, contended).step_s, simulate_analytic(s, gpu).step_s, 1e-12);
+            EXPECT_NEAR(simulate_replay(s, contended).step_s, simulate_replay(s, gpu).step_s, 1e-12);
+        }
+        // ... and every byte of them is exposed: tp2 minus tp1 at the same compute is their time.
+        const SimResult tp2 = simulate_analytic(gpt_spec(1, 2, 1, 1), gpu);
+        QVERIFY(tp2.breakdown.part(Part::ExposedComm) > 0);
+        EXPECT_NEAR(tp2.breakdown.part(Part::ExposedComm), tp2.breakdown.comm_ns, 1e-12);
+        // dp2, 8 blocks, buckets of 0.05 MB (0.1 ms at 500 MB/s, 4 per block) beside a block's
+        // backward of ~5 ms (10 GFLOP/s): the buckets of 7 blocks run beside the backward, and the
+        // compute they take (0.5 × 2.8 ms) outlasts the tail (the first block's and the
+        // embedding's buckets): the contention costs time.
+        ExperimentSpec dp2 = gpt_spec(2, 1, 1, 1);
+        dp2.model.layers = 8;
+        dp2.parallel.bucket_mb = 0.05;
+        gpu.flop_per_s = contended.flop_per_s = 1e10;
+        gpu.intra = contended.intra = {2e-6, 2e-9};
+        const double free_a = simulate_analytic(dp2, gpu).step_s, taken_a = simulate_analytic(dp2, contended).step_s;
+        const double free_r = simulate_replay(dp2, gpu).step_s, taken_r = simulate_replay(dp2, contended).step_s;
+        QVERIFY2(taken_a > free_a * 1.001 && taken_r > free_r * 1.001,
+                 qPrintable(QStringLiteral("analytic %1 -> %2, replay %3 -> %4").arg(free_a).arg(taken_a).arg(free_r).arg(taken_r)));
+    }
+
+    void gpuEnginesAgree() {
+        // The analytic engine and the replay on GPU hardware (a stream of its own, contention
+        // 0.5), DP, TP, PP and hybrid layouts with many buckets: within 5 %, and without a
+        // pipeline within 1e-9 (the same waits). Two machines: network-bound (10 GB/s, 1 TFLOP/s)
+        // and compute-bound with 8-block GPTs (500 MB/s, 10 GFLOP/s), where the contention shows.
+        Hardware net = parse_hardware(gpu_doc(0.5), "gpu.json");
+        net.intra = {2e-6, 1e-10};
+        net.devices_per_node = 64;
+        Hardware busy = net;
+        busy.intra = {2e-6, 2e-9};
+        busy.flop_per_s = 1e10;
+        int contended = 0;
+        for (const bool compute_bound : {false, true}) {
+            const Hardware& gpu = compute_bound ? busy : net;
+            for (auto s : {gpt_spec(4, 1, 1, 1), gpt_spec(2, 2, 1, 1), gpt_spec(1, 2, 1, 1), gpt_spec(1, 1, 2, 4),
+                           gpt_spec(2, 2, 2, 4), gpt_spec(2, 1, 2, 4), mlp_spec(2, 1, 1, 1), mlp_spec(2, 2, 1, 1),
+                           mlp_spec(2, 1, 2, 8)}) {
+                s.parallel.bucket_mb = 0.05;
+                if (compute_bound) s.model.layers = 8;
+                const SimResult a = simulate_analytic(s, gpu);
+                const SimResult r = simulate_replay(s, gpu);
+                Hardware free = gpu;
+                free.overlap_contention = 0;
+                const double r_free = simulate_replay(s, free).step_s;
+                contended += r.step_s > r_free * (1 + 1e-6);
+                const QString what = QStringLiteral("%1 dp%2 tp%3 pp%4 %5: analytic %6 replay %7 (without contention %8)")
+                                         .arg(QString::fromStdString(s.model.kind))
+                                         .arg(s.parallel.dp).arg(s.parallel.tp).arg(s.parallel.pp)
+                                         .arg(compute_bound ? QStringLiteral("compute-bound") : QStringLiteral("network-bound"))
+                                         .arg(a.step_s, 0, 'g', 10).arg(r.step_s, 0, 'g', 10).arg(r_free, 0, 'g', 10);
+                qInfo("%s", qPrintable(what));
+                QVERIFY2(std::abs(a.step_s - r.step_s) / r.step_s < (s.parallel.pp == 1 ? 1e-9 : 0.05), qPrintable(what));
+                EXPECT_NEAR(a.breakdown.sum(), a.step_s * 1e9, 1e-9);
+                EXPECT_NEAR(r.breakdown.sum(), r.step_s * 1e9, 1e-9);
+            }
+        }
+        // (compute-bound GPT dp4 and dp2×tp2, the latter with its backward ending on a tp all-reduce)
+        QVERIFY2(contended >= 2, qPrintable(QStringLiteral("the contention changed only %1 steps").arg(contended)));
+    }
+
+    void gpuCalibrationHardwareFile() {
+        // scalescope-calibrate-rank on GPU ranks: the backend's name, NCCL, nccl-tests' busbw.
+        const nlohmann::json raw = nlohmann::json::parse(R"J({"format": "scalescope-calibration-raw",
+            "created_unix_ns": 1795328679120264298, "ranks": 2, "hosts": ["gpu-node", "gpu-node-2"],
+            "device": "cuda:0 (NVIDIA H200)", "comm": "nccl",
+            "compute": {"sgemm_flops": 5.1e13, "method": "cuBLAS sgemm fp32"},
+            "memory": {"bandwidth_bytes_per_s": 4.0e12},
+            "samples": [{"collective": "all_reduce", "p": 2, "bytes": 1048576, "time_s": 2.0e-5},
+                        {"collective": "all_reduce", "p": 2, "bytes": 67108864, "time_s": 4.0e-4},
+                        {"collective": "send_recv", "p": 2, "bytes": 1048576, "time_s": 1.5e-5},
+                        {"collective": "send_recv", "p": 2, "bytes": 67108864, "time_s": 3.5e-4}]})J");
+        const nlohmann::json file = hardware_file(raw, false);
+        QCOMPARE(file["device"]["kind"].get<std::string>(), std::string("gpu"));
+        QCOMPARE(file["device"]["name"].get<std::string>(), std::string("cuda:0 (NVIDIA H200)"));
+        QCOMPARE(file["comm"].get<std::string>(), std::string("nccl"));
+        QCOMPARE(file["collectives"]["all_reduce"]["transport"].get<std::string>(), std::string("nccl"));
+        QCOMPARE(file["collectives"]["send_recv"]["transport"].get<std::string>(), std::string("nccl"));
+        QCOMPARE(file["measured"].get<bool>(), true);
+        QCOMPARE(file["measured_on"]["host"].get<std::string>(), std::string("gpu-node"));
+        QCOMPARE(file["measured_on"]["date"].get<std::string>(), std::string("2026-11-22T06:24:39Z"));
+        // busbw as nccl-tests: all-reduce algbw · 2(p−1)/p (= 1 at p = 2)
+        QCOMPARE(file["measurements"][1]["busbw_bytes_per_s"].get<double>(), 67108864 / 4.0e-4);
+        const Hardware hw = parse_hardware(file, "gpu-cal.json");
+        QCOMPARE(hw.device, DeviceKind::Gpu);
+        QCOMPARE(hw.device_name, std::string("cuda:0 (NVIDIA H200)"));
+        QCOMPARE(hw.comm, std::string("nccl"));
+        QCOMPARE(hw.fit_transport[static_cast<std::size_t>(FitSlot::AllReduce)], std::string("nccl"));
+        QCOMPARE(hw.overlap_mode, OverlapMode::Streams);
+        QCOMPARE(hw.overlap, 1.0);
+        QCOMPARE(hw.provenance, Provenance::Measured);
+        QCOMPARE(provenance_label(hw), std::string("measured"));
+        QCOMPARE(hw.measured_host, std::string("gpu-node"));
+        QCOMPARE(hw.cores_per_node, 0);  // GPU ranks: no oversubscription of the host's cores
+        QCOMPARE(hw.flop_per_s, 5.1e13);
+        EXPECT_CONTAINS(hw.name, "NVIDIA H200");
+        // ring fit: T = 2(p−1)α + 2(p−1)/p·n·β exactly through the two points
+        const double beta = (4.0e-4 - 2.0e-5) / (67108864.0 - 1048576.0);
+        EXPECT_NEAR(hw.intra_fit[0].beta_s_per_byte, beta, 1e-9);
+        EXPECT_NEAR(hw.intra_fit[0].alpha_s, (2.0e-5 - 1048576.0 * beta) / 2, 1e-9);
+        // written back and read again, every new field survives
+        const Hardware back = parse_hardware(to_json(hw), "back");
+        QCOMPARE(back.device, DeviceKind::Gpu);
+        QCOMPARE(back.comm, hw.comm);
+        QCOMPARE(back.fit_transport, hw.fit_transport);
+        QCOMPARE(back.provenance, Provenance::Measured);
+        QCOMPARE(back.measured_date, std::string("2026-11-22T06:24:39Z"));
+        QCOMPARE(back.overlap_mode, OverlapMode::Streams);
+
+        // The same samples from CPU ranks (MPI): the same fits, the CPU model (progress, cores).
+        nlohmann::json cpu_raw = raw;
+        cpu_raw["device"] = "cpu (OpenBLAS, 1 thread)";
+        cpu_raw["comm"] = "mpi";
+        const nlohmann::json cpu_file = hardware_file(cpu_raw, false);
+        QCOMPARE(cpu_file["collectives"]["all_reduce"]["alpha_s"], file["collectives"]["all_reduce"]["alpha_s"]);
+        QCOMPARE(cpu_file["collectives"]["all_reduce"]["transport"].get<std::string>(), std::string("mpi"));
+        const Hardware cpu = parse_hardware(cpu_file, "cpu-cal.json");
+        QCOMPARE(cpu.device, DeviceKind::Cpu);
+        QCOMPARE(cpu.overlap_mode, OverlapMode::Progress);
+        QCOMPARE(cpu.cores_per_node, 2);
+        QCOMPARE(cpu.name, std::string("this machine (calibrated, 2 ranks on gpu-node)"));
+        // A raw file of the CPU worker from before (no device, no comm): MPI, device unknown.
+        nlohmann::json old_raw = raw;
+        old_raw.erase("device");
+        old_raw.erase("comm");
+        const nlohmann::json old_file = hardware_file(old_raw, false);
+        QVERIFY(!old_file.contains("device"));
+        QCOMPARE(old_file["comm"].get<std::string>(), std::string("mpi"));
+        QCOMPARE(parse_hardware(old_file, "old.json").overlap_mode, OverlapMode::Progress);
+        // A GPU on comm "mpi" (ranks sharing a device, staged through host memory): the host's progress.
+        nlohmann::json staged = raw;
+        staged["comm"] = "mpi";
+        QCOMPARE(parse_hardware(hardware_file(staged, false), "staged.json").overlap_mode, OverlapMode::Progress);
+        // unknown device or transport: named
+        nlohmann::json bad = raw;
+        bad["device"] = "tpu:0";
+        try {
+            hardware_file(bad, false);
+            QFAIL("expected an error");
+        } catch (const std::invalid_argument& e) {
+            EXPECT_CONTAINS(e.what(), "tpu:0");
+        }
+        bad = raw;
+        bad["comm"] = "gloo";
+        try {
+            hardware_file(bad, false);
+            QFAIL("expected an error");
+        } catch (const std::invalid_argument& e) {
+            EXPECT_CONTAINS(e.what(), "comm=\"gloo\"");
+        }
+    }
+
+    void presetsSayWhetherMeasured() {
+        // Every file in examples/hardware/ states "measured" explicitly.
+        const std::string dir = std::string(SCALESCOPE_SOURCE_DIR) + "/examples/hardware";
+        int files = 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            if (e.path().extension() != ".json") continue;
+            ++files;
+            const nlohmann::json doc = nlohmann::json::parse(read_text(e.path().string()), nullptr, false, true);
+            QVERIFY2(doc.contains("measured") && doc.at("measured").is_boolean(), qPrintable(QString::fromStdString(e.path().string())));
+            QVERIFY2(doc.contains("device"), qPrintable(QString::fromStdString(e.path().string())));
+            const Hardware hw = load_hardware(e.path().string());
+            QVERIFY(hw.provenance != Provenance::Unknown);
+        }
+        QVERIFY(files >= 3);
+        for (const char* f : {"dgx-h100-nvlink.json", "ib-cluster-h100.json"}) {
+            const Hardware hw = load_hardware(dir + "/" + f);
+            QCOMPARE(hw.provenance, Provenance::NotMeasured);
+            QCOMPARE(provenance_label(hw), std::string("datasheet"));
+            EXPECT_CONTAINS(hw.source, "vendor datasheet");
+            QCOMPARE(hw.device, DeviceKind::Gpu);
+            QCOMPARE(hw.comm, std::string("nccl"));
+            QCOMPARE(hw.overlap_mode, OverlapMode::Streams);
+            QCOMPARE(hw.overlap, 1.0);
+            QCOMPARE(hw.overlap_contention, 0.0);
+        }
+        const Hardware me = load_hardware(dir + "/this-machine.json");
+        QCOMPARE(me.provenance, Provenance::Measured);
+        QCOMPARE(provenance_label(me), std::string("measured"));
+        QCOMPARE(me.measured_host, std::string("vm"));
+        QCOMPARE(me.device, DeviceKind::Cpu);
+        QCOMPARE(me.overlap_mode, OverlapMode::Progress);
+        QCOMPARE(me.overlap, 0.0);
+        // Missing: unknown, and shown as such; false without a datasheet: "not measured".
+        nlohmann::json doc = gpu_doc();
+        QCOMPARE(parse_hardware(doc, "x.json").provenance, Provenance::Unknown);
+        QCOMPARE(provenance_label(parse_hardware(doc, "x.json")), std::string("measured: unknown"));
+        doc["measured"] = false;
+        doc["source"] = "an estimate";
+        QCOMPARE(provenance_label(parse_hardware(doc, "x.json")), std::string("not measured"));
+        const Hardware back = parse_hardware(to_json(parse_hardware(doc, "x.json")), "back");
+        QCOMPARE(back.provenance, Provenance::NotMeasured);
+        QCOMPARE(back.source, std::string("an estimate"));
+    }
+
+    void gpuHardwareErrors() {
+        auto problems = [](const nlohmann::json& d) -> std::string {
+            try {
+                parse_hardware(d, "g.json");
+            } catch (const HardwareError& e) {
+                return e.what();
+            }
+            return "no error";
+        };
+        nlohmann::json d = gpu_doc();
+        d["overlap"] = {{"mode", "streams"}, {"fraction", 0.5}};
+        EXPECT_CONTAINS(problems(d), "overlap.fraction=0.5 contradicts overlap.mode \"streams\"");
+        d["overlap"] = {{"mode", "sideways"}};
+        EXPECT_CONTAINS(problems(d), "overlap.mode=\"sideways\"");
+        d["overlap"] = {{"contention", 1.5}};
+        EXPECT_CONTAINS(problems(d), "overlap.contention=1.5 must be between 0 and 1");
+        d = gpu_doc();
+        d["device"] = {{"kind", "tpu"}};
+        d["comm"] = "gloo";
+        d["measured"] = "yes";
+        const std::string all = problems(d);
+        EXPECT_CONTAINS(all, "device.kind=\"tpu\"");
+        EXPECT_CONTAINS(all, "comm=\"gloo\" must be \"nccl\" or \"mpi\"");
+        EXPECT_CONTAINS(all, "measured must be true or false");
+        // A measured fraction below 1 on a GPU without a stated mode: the host's progress, as measured.
+        d = gpu_doc();
+        d["overlap"] = {{"fraction", 0.9}};
+        const Hardware hw = parse_hardware(d, "g.json");
+        QCOMPARE(hw.overlap_mode, OverlapMode::Progress);
+        QCOMPARE(hw.overlap, 0.9);
     }
 };
 
