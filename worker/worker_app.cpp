@@ -336,7 +336,8 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     if (prof && on_gpu) {
         std::string why;
         gpu = profiler::start_gpu_tracer(*prof, &why);
-        if (!gpu) throw std::runtime_error("cannot trace the GPU: " + why);
+        if (!gpu)  // the run goes on with host tracing (steps, phases, Comm calls) only
+            std::fprintf(stderr, "rank %d: the GPU is not traced: %s\n", comm.world_rank(), why.c_str());
         prof->metric(0, "matrix_flop_per_s", matrix_rate);
     }
 
