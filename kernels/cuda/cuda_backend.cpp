@@ -63,18 +63,7 @@ int device_count(std::string* why) {
 }
 
 bool device_available(std::string* why) {
-    int count = 0;
-    const cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-        if (why) *why = cudaGetErrorString(err);
-        (void)cudaGetLastError();
-        return false;
-    }
-    if (count == 0) {
-        if (why) *why = cudaGetErrorString(cudaErrorNoDevice);
-        return false;
-    }
-    return true;
+    return device_count(why) > 0;
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "../device/check.h"
 #include "random.h"
 
 namespace ss::kernels::test {
@@ -21,42 +22,15 @@ inline std::vector<double> to_d(const std::vector<float>& v) {
 }
 
 // Empty string when |got - want| <= atol + rtol * |want| everywhere, else a description of the
-// first mismatch and the worst error.
+// first mismatch and the worst error (the plain C++ device tests' check, tests/device/check.h).
 template <typename G, typename W>
 QString closeness(const G* got, const W* want, std::size_t n, double atol, double rtol) {
-    std::size_t bad = n, worst = 0;
-    double worst_err = -1.0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double g = static_cast<double>(got[i]), w = static_cast<double>(want[i]);
-        const double err = std::abs(g - w);
-        const bool ok = err <= atol + rtol * std::abs(w);  // false for NaN
-        if (!ok && bad == n) bad = i;
-        if (!(err <= worst_err)) {
-            worst_err = err;
-            worst = i;
-        }
-    }
-    if (bad == n) return {};
-    return QStringLiteral(
-               "mismatch at [%1]: got %2, want %3 (atol %4, rtol %5); worst at [%6]: "
-               "got %7, want %8; n = %9")
-        .arg(bad)
-        .arg(double(got[bad]), 0, 'g', 9)
-        .arg(double(want[bad]), 0, 'g', 9)
-        .arg(atol)
-        .arg(rtol)
-        .arg(worst)
-        .arg(double(got[worst]), 0, 'g', 9)
-        .arg(double(want[worst]), 0, 'g', 9)
-        .arg(n);
+    return QString::fromStdString(::ss::check::closeness(got, want, n, atol, rtol));
 }
 
 template <typename G, typename W>
 QString closeness(const std::vector<G>& got, const std::vector<W>& want, double atol, double rtol) {
-    if (got.size() != want.size()) {
-        return QStringLiteral("size mismatch: got %1, want %2").arg(got.size()).arg(want.size());
-    }
-    return closeness(got.data(), want.data(), got.size(), atol, rtol);
+    return QString::fromStdString(::ss::check::closeness(got, want, atol, rtol));
 }
 
 // Use inside a test function: fails it with the mismatch description.
