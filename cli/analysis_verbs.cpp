@@ -1,5 +1,6 @@
 // Verbs over the analysis in core/: stats (one run), scaling (a study), compare (two runs or two
 // studies). docs/ANALYSIS.md defines every column.
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -68,7 +69,7 @@ struct StatsTables {
     Table run{"run",
               {"run", "name", "model", "world", "layout", "status", "oversubscribed", "steps", "warmup_steps",
                "warmup", "measured_steps", "step_median_ms", "step_mean_ms", "step_stddev_ms", "step_min_ms",
-               "step_p95_ms", "step_max_ms", "overlap_ratio"},
+               "step_p95_ms", "step_max_ms", "overlap_ratio", "step_window"},
               {}};
     Table breakdown{"breakdown",
                     {"run", "rank", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
@@ -107,8 +108,29 @@ struct StatsTables {
                "nccl_overlapped_per_step_us", "nccl_exposed_per_step_us", "nccl_overlap",
                "copy_per_step_us", "busy_per_step_us", "busy_share"},
               {}};
+    // GPU kernel time as Holistic Trace Analysis defines it (docs/ANALYSIS.md "GPU kernel time (HTA)").
+    Table temporal{"temporal_breakdown",
+                   {"run", "rank", "step_window", "window_us", "idle_us", "compute_us", "non_compute_us",
+                    "idle_pct", "compute_pct", "non_compute_pct", "comm_us", "comm_comp_overlap_pct"},
+                   {}};
+    Table kernel_types{"kernel_types", {"run", "kernel_type", "per_step_us", "share_pct"}, {}};
+    Table top_kernels{"top_kernels",
+                      {"run", "kernel_type", "name", "count", "total_ms", "per_step_us", "mean_us", "stddev_us",
+                       "min_us", "max_us", "share_of_type_pct"},
+                      {}};
     Table warnings{"warnings", {"run", "warning"}, {}};
 };
+
+const char* step_window_text(const RunAnalysis& a) {
+    return a.whole_trace ? "whole trace (no step events)" : "measured steps";
+}
+
+void temporal_row(Table& t, std::int64_t run, Cell rank, const HtaRank& h, const char* window) {
+    auto share = [&](double ns) { return h.window_ns > 0 ? num(100.0 * ns / h.window_ns) : Cell{}; };
+    t.rows.push_back({run, std::move(rank), str(window), us(h.window_ns), us(h.idle_ns), us(h.compute_ns),
+                      us(h.non_compute_ns), share(h.idle_ns), share(h.compute_ns), share(h.non_compute_ns),
+                      us(h.comm_ns), pct(h.comm_comp_overlap())});
+}
 
 // A GPU row: device time per measured step (and rank) against the mean step time.
 void gpu_row(Table& t, std::int64_t run, Cell rank, const GpuTime& g, double step_ns) {
@@ -148,7 +170,7 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
                           static_cast<std::int64_t>(a.steps.size()), std::int64_t{a.warmup_steps},
                           str(a.warmup_detected ? "detected" : "given"), s.count, ms(s.median_ns), ms(s.mean_ns),
                           ms(s.stddev_ns), ms(s.min_ns), ms(s.p95_ns), ms(s.max_ns),
-                          num(a.overall.overlap_ratio())});
+                          num(a.overall.overlap_ratio()), str(step_window_text(a))});
     breakdown_row(t.breakdown, id, str("all"), a.overall);
     for (const auto& r : a.ranks) breakdown_row(t.breakdown, id, std::int64_t{r.rank}, r.mean);
     for (const auto& st : a.steps)
@@ -176,6 +198,21 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
         for (size_t i = 0; i < a.gpu.ranks.size(); ++i)
             gpu_row(t.gpu, id, std::int64_t{a.gpu.ranks[i].rank}, a.gpu.ranks[i].per_step,
                     i < a.ranks.size() ? a.ranks[i].mean.step_ns : a.overall.step_ns);
+    }
+    if (a.hta.present()) {
+        temporal_row(t.temporal, id, str("all"), a.hta.overall, step_window_text(a));
+        for (const auto& h : a.hta.ranks) temporal_row(t.temporal, id, std::int64_t{h.rank}, h, step_window_text(a));
+        double busy = 0;
+        for (int k = 1; k < kKernelStateCount; ++k) busy += a.hta.overall.state_ns[static_cast<size_t>(k)];
+        for (int k = 1; k < kKernelStateCount; ++k) {
+            const double v = a.hta.overall.state_ns[static_cast<size_t>(k)];
+            t.kernel_types.rows.push_back({id, kernel_state_name(k), us(v), busy > 0 ? num(100.0 * v / busy) : Cell{}});
+        }
+        for (const auto& k : a.hta.top_kernels)
+            t.top_kernels.rows.push_back({id, str(to_string(k.type)), k.name, k.count,
+                                          ms(static_cast<double>(k.total_ns)), us(k.per_step_ns), us(k.mean_ns),
+                                          us(k.stddev_ns), us(static_cast<double>(k.min_ns)),
+                                          us(static_cast<double>(k.max_ns)), pct(k.share)});
     }
     for (const auto& r : stragglers(a.ranks))
         t.stragglers.rows.push_back({id, std::int64_t{r.rank}, ms(r.step_ns), ms(r.work_ns), ms(r.wait_ns),
@@ -232,7 +269,8 @@ int verb_stats(const Argv& argv) {
     std::vector<Table> out{t.run, t.breakdown, t.stragglers, t.kernels, t.collectives, t.throughput, drops,
                            t.warnings};
     // The GPU tables after the collectives, when some run has CUDA stream records.
-    if (!t.gpu_streams.rows.empty()) out.insert(out.begin() + 5, {t.gpu_streams, t.gpu});
+    if (!t.gpu_streams.rows.empty())
+        out.insert(out.begin() + 5, {t.gpu_streams, t.gpu, t.temporal, t.kernel_types, t.top_kernels});
     if (a.flag("--per-step")) out.insert(out.begin() + 2, t.steps);  // after the mean breakdown
     print_tables(out, fmt, std::cout);
     return 0;
@@ -441,10 +479,26 @@ int verb_compare(const Argv& argv) {
             row.push_back(gbps(k.busbw.b));
             colls.rows.push_back(std::move(row));
         }
+        // HTA's TraceDiff: every op by name and side, per step and rank; then how many of each change.
+        Table ops{"ops",
+                  {"name", "side", "change", "a_calls_per_step", "b_calls_per_step", "delta_calls",
+                   "a_us_per_step", "b_us_per_step", "delta_us", "rel_pct"},
+                  {}};
+        std::array<std::int64_t, 5> changes{};
+        for (const auto& o : c.ops) {
+            std::vector<Cell> row{o.name, str(o.gpu ? "gpu" : "host"), str(to_string(o.change)),
+                                  num(o.count_per_step.a), num(o.count_per_step.b), num(o.count_per_step.abs)};
+            delta_cells(row, o.per_step_ns, 1e3);
+            ops.rows.push_back(std::move(row));
+            ++changes[static_cast<size_t>(o.change)];
+        }
+        Table op_changes{"op_changes", {"change", "ops"}, {}};
+        for (int i = 0; i < 5; ++i)
+            op_changes.rows.push_back({str(to_string(static_cast<OpChange>(i))), changes[static_cast<size_t>(i)]});
         Table verdict{"verdict", {"verdict"}, {{c.verdict}}};
         Table warnings{"warnings", {"warning"}, {}};
         for (const auto& w : c.warnings) warnings.rows.push_back({w});
-        print_tables({runs, summary, parts, kernels, colls, verdict, warnings}, fmt, std::cout);
+        print_tables({runs, summary, parts, kernels, colls, op_changes, ops, verdict, warnings}, fmt, std::cout);
         return 0;
     }
 
@@ -494,7 +548,8 @@ const VerbRegistration kStats{
     "stats FILE [--run ID] [--warmup N] [--peak-flops F | --hardware HW.json] [--per-step] [--format table|csv|json]\n"
     "      step time, breakdown (per rank; per step with --per-step), stragglers, kernels, collectives (busy\n"
     "      time, issue-to-completion latency, bandwidth of the calls that overlapped nothing), throughput, MFU,\n"
-    "      drop counters",
+    "      drop counters; on GPU runs device time per stream and HTA's temporal and kernel-type breakdowns,\n"
+    "      communication-computation overlap and top kernels",
     verb_stats};
 const VerbRegistration kScaling{
     "scaling",
@@ -505,8 +560,8 @@ const VerbRegistration kScaling{
 const VerbRegistration kCompare{
     "compare",
     "compare A[:RUN|:sSTUDY] B[:RUN|:sSTUDY] [--warmup N] [--peak-flops F | --hardware HW.json]\n"
-    "      [--format table|csv|json]   two runs (step time, breakdown, kernels, collectives) or two studies,\n"
-    "      with deltas and a verdict",
+    "      [--format table|csv|json]   two runs (step time, breakdown, kernels, collectives, every op added,\n"
+    "      removed or changed as HTA's TraceDiff) or two studies, with deltas and a verdict",
     verb_compare};
 
 }  // namespace

@@ -131,6 +131,13 @@ struct StreamEv {
     std::int32_t stream;
     StreamCls cls;
     Interval span;
+    std::int64_t name;  // string id
+};
+// Any event but a step, for the per-op summary (HTA's TraceDiff).
+struct OpEv {
+    std::int64_t name;  // string id
+    std::int64_t start, end;
+    bool gpu;  // on a CUDA stream lane
 };
 struct ApiCall {
     std::int64_t correlation;
@@ -150,6 +157,13 @@ struct RankData {
     std::vector<ApiCall> api_calls;                 // host ranges with a correlation id (CUDA API)
     std::unordered_set<std::int64_t> compute_corr;  // correlation ids of compute kernels on streams
     std::int64_t nccl_unattached = 0;               // NCCL kernels without a collective
+    // NCCL kernels that carry a collective: the rank's communication calls when it has no host-side
+    // Comm call (an imported trace: docs/ANALYSIS.md "Collective summary").
+    std::vector<CommEv> device_comms;
+    bool comms_on_device = false;  // comms are device_comms: each span is a transfer on the GPU
+    std::vector<OpEv> ops;
+    std::int64_t first_ns = std::numeric_limits<std::int64_t>::max();  // the rank's events' span
+    std::int64_t last_ns = std::numeric_limits<std::int64_t>::min();
 };
 
 bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
@@ -334,6 +348,25 @@ bool is_loss_counter(std::string_view key) {
 double GpuTime::nccl_overlap() const {
     return nccl_ns > 0 ? overlap_ns / nccl_ns : kNaN;
 }
+
+std::string_view to_string(KernelType t) {
+    switch (t) {
+        case KernelType::Computation: return "computation";
+        case KernelType::Communication: return "communication";
+        case KernelType::Memory: return "memory";
+    }
+    return "?";
+}
+
+std::string kernel_state_name(int state) {
+    std::string s;
+    for (int k = 0; k < kKernelTypeCount; ++k)
+        if (state & (1 << k))
+            s += (s.empty() ? "" : " overlapping ") + std::string(to_string(static_cast<KernelType>(k)));
+    return s.empty() ? "idle" : s;
+}
+
+double HtaRank::comm_comp_overlap() const { return comm_ns > 0 ? comm_comp_ns / comm_ns : kNaN; }
 
 PeakFlops measured_matrix_peak(const std::vector<traces::Metric>& metrics) {
     std::map<std::int32_t, std::vector<double>> per_rank;
@@ -670,7 +703,7 @@ std::vector<CollectiveSummary> collective_summaries(const std::map<std::int32_t,
             // Another call or kernel of the rank's thread began or ended inside this span: the call
             // was non-blocking and its span is not its transfer time (docs/ANALYSIS.md).
             auto m = std::upper_bound(rd.thread_marks.begin(), rd.thread_marks.end(), c.start);
-            if (m != rd.thread_marks.end() && *m < c.end)
+            if (!rd.comms_on_device && m != rd.thread_marks.end() && *m < c.end)
                 ++g.overlapped;
             else
                 g.transfer_sum += c.end - c.start;
@@ -798,8 +831,188 @@ GpuSummary gpu_summary(const std::map<std::int32_t, RankData>& data,
     return out;
 }
 
+// Time in each kernel-type state (a bit per KernelType, docs/ANALYSIS.md "GPU kernel time (HTA)")
+// inside the window w; u: the union per StreamCls (whose order is KernelType's).
+std::array<double, kKernelStateCount> kernel_states(
+    const std::array<std::vector<Interval>, kStreamClsCount>& u, Interval w) {
+    std::array<double, kKernelStateCount> out{};
+    std::array<std::vector<Interval>, kStreamClsCount> c;
+    std::vector<std::int64_t> cuts;
+    for (int k = 0; k < kStreamClsCount; ++k) {
+        const auto& v = u[static_cast<size_t>(k)];
+        auto it = std::upper_bound(v.begin(), v.end(), w.start,
+                                   [](std::int64_t t, const Interval& i) { return t < i.end; });
+        for (; it != v.end() && it->start < w.end; ++it) {
+            const Interval i{std::max(it->start, w.start), std::min(it->end, w.end)};
+            c[static_cast<size_t>(k)].push_back(i);
+            cuts.push_back(i.start);
+            cuts.push_back(i.end);
+        }
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    std::array<size_t, kStreamClsCount> idx{};
+    for (size_t s = 0; s + 1 < cuts.size(); ++s) {
+        const std::int64_t t = cuts[s];
+        int mask = 0;
+        for (int k = 0; k < kStreamClsCount; ++k) {
+            const auto& v = c[static_cast<size_t>(k)];
+            size_t& i = idx[static_cast<size_t>(k)];
+            while (i < v.size() && v[i].end <= t) ++i;
+            if (i < v.size() && v[i].start <= t) mask |= 1 << k;
+        }
+        out[static_cast<size_t>(mask)] += static_cast<double>(cuts[s + 1] - t);
+    }
+    out[0] = 0;  // nothing runs: idle, not a state
+    return out;
+}
+
+// GPU kernel time as HTA defines it, per rank over its measured step spans, and the longest
+// kernels of each type (docs/ANALYSIS.md "GPU kernel time (HTA)").
+HtaSummary hta_summary(TraceReader& reader, const std::map<std::int32_t, RankData>& data,
+                       const std::map<std::int32_t, SpanIndex>& idx,
+                       const std::vector<std::int32_t>& ranks, size_t measured) {
+    HtaSummary out;
+    const double m = static_cast<double>(measured);
+    const double per_step_div = static_cast<double>(measured * ranks.size());
+    // (type, name) -> durations of the records starting in a measured step.
+    std::map<std::pair<int, std::int64_t>, std::vector<std::int64_t>> by_name;
+    out.overall.rank = -1;
+    for (std::int32_t r : ranks) {
+        HtaRank h;
+        h.rank = r;
+        auto dit = data.find(r);
+        auto sit = idx.find(r);
+        if (dit != data.end() && sit != idx.end()) {
+            const RankData& rd = dit->second;
+            std::array<std::vector<Interval>, kStreamClsCount> u;
+            for (const StreamEv& e : rd.stream_events) {
+                u[e.cls].push_back(e.span);
+                if (sit->second.measured(e.span.start))
+                    by_name[{static_cast<int>(e.cls), e.name}].push_back(e.span.end - e.span.start);
+            }
+            for (auto& v : u) v = union_of(std::move(v));
+            for (const auto& [span, meas] : sit->second.spans) {
+                if (!meas) continue;
+                h.window_ns += static_cast<double>(span.end - span.start);
+                const auto st = kernel_states(u, span);
+                for (int k = 1; k < kKernelStateCount; ++k) h.state_ns[static_cast<size_t>(k)] += st[static_cast<size_t>(k)];
+            }
+            h.window_ns /= m;
+            double busy = 0;
+            for (int k = 1; k < kKernelStateCount; ++k) {
+                double& v = h.state_ns[static_cast<size_t>(k)];
+                v /= m;
+                busy += v;
+                if (k & 1) h.compute_ns += v;
+                if (k & 2) h.comm_ns += v;
+                if ((k & 3) == 3) h.comm_comp_ns += v;
+            }
+            h.idle_ns = h.window_ns - busy;
+            h.non_compute_ns = busy - h.compute_ns;
+        }
+        out.ranks.push_back(h);
+    }
+    const double n = static_cast<double>(out.ranks.size());
+    for (const HtaRank& h : out.ranks) {
+        HtaRank& o = out.overall;
+        o.window_ns += h.window_ns / n;
+        o.idle_ns += h.idle_ns / n;
+        o.compute_ns += h.compute_ns / n;
+        o.non_compute_ns += h.non_compute_ns / n;
+        o.comm_ns += h.comm_ns / n;
+        o.comm_comp_ns += h.comm_comp_ns / n;
+        for (size_t k = 0; k < h.state_ns.size(); ++k) o.state_ns[k] += h.state_ns[k] / n;
+    }
+    // Top kernels: per type, the kTopKernels longest names, the rest as one "others" row.
+    struct Row {
+        TopKernel k;
+        std::vector<std::int64_t> d;
+    };
+    std::array<std::vector<Row>, kKernelTypeCount> rows;
+    for (auto& [key, d] : by_name) {
+        Row row;
+        row.k.type = static_cast<KernelType>(key.first);
+        row.k.name = reader.string(traces::StringId(key.second));
+        for (auto v : d) row.k.total_ns += v;
+        row.d = std::move(d);
+        rows[static_cast<size_t>(key.first)].push_back(std::move(row));
+    }
+    auto finish = [&](TopKernel& k, const std::vector<std::int64_t>& d, double type_total) {
+        k.count = static_cast<std::int64_t>(d.size());
+        k.total_ns = 0;
+        for (auto v : d) k.total_ns += v;
+        k.min_ns = d.empty() ? 0 : *std::min_element(d.begin(), d.end());
+        k.max_ns = d.empty() ? 0 : *std::max_element(d.begin(), d.end());
+        k.mean_ns = d.empty() ? 0 : static_cast<double>(k.total_ns) / static_cast<double>(d.size());
+        double ss = 0;
+        for (auto v : d) ss += (static_cast<double>(v) - k.mean_ns) * (static_cast<double>(v) - k.mean_ns);
+        k.stddev_ns = d.size() > 1 ? std::sqrt(ss / static_cast<double>(d.size() - 1)) : 0.0;
+        k.share = type_total > 0 ? static_cast<double>(k.total_ns) / type_total : 0;
+        k.per_step_ns = static_cast<double>(k.total_ns) / per_step_div;
+    };
+    for (auto& v : rows) {
+        std::sort(v.begin(), v.end(), [](const Row& a, const Row& b) {
+            return a.k.total_ns != b.k.total_ns ? a.k.total_ns > b.k.total_ns : a.k.name < b.k.name;
+        });
+        double type_total = 0;
+        for (const Row& r : v) type_total += static_cast<double>(r.k.total_ns);
+        std::vector<std::int64_t> others;
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (i < static_cast<size_t>(kTopKernels)) {
+                finish(v[i].k, v[i].d, type_total);
+                out.top_kernels.push_back(v[i].k);
+            } else {
+                others.insert(others.end(), v[i].d.begin(), v[i].d.end());
+            }
+        }
+        if (!others.empty()) {
+            TopKernel k;
+            k.type = v.front().k.type;
+            k.name = "others";
+            finish(k, others, type_total);
+            out.top_kernels.push_back(k);
+        }
+    }
+    return out;
+}
+
+// Per op name and side over the measured steps (docs/ANALYSIS.md "Ops").
+std::vector<OpSummary> op_summaries(TraceReader& reader, const std::map<std::int32_t, RankData>& data,
+                                    const std::map<std::int32_t, SpanIndex>& idx, double per_step_div) {
+    std::map<std::pair<std::int64_t, bool>, OpSummary> groups;
+    for (const auto& [rank, rd] : data) {
+        auto it = idx.find(rank);
+        if (it == idx.end()) continue;
+        for (const OpEv& o : rd.ops) {
+            if (!it->second.measured(o.start)) continue;
+            OpSummary& g = groups[{o.name, o.gpu}];
+            ++g.count;
+            g.total_ns += o.end - o.start;
+        }
+    }
+    std::vector<OpSummary> out;
+    out.reserve(groups.size());
+    for (auto& [key, g] : groups) {
+        g.name = reader.string(traces::StringId(key.first));
+        g.gpu = key.second;
+        g.count_per_step = static_cast<double>(g.count) / per_step_div;
+        g.per_step_ns = static_cast<double>(g.total_ns) / per_step_div;
+        out.push_back(std::move(g));
+    }
+    std::sort(out.begin(), out.end(), [](const OpSummary& a, const OpSummary& b) {
+        if (a.total_ns != b.total_ns) return a.total_ns > b.total_ns;
+        return std::tie(a.name, a.gpu) < std::tie(b.name, b.gpu);
+    });
+    return out;
+}
+
 // Samples and tokens per step and the model's FLOPs from the resolved spec (docs/SPEC.md).
 void spec_throughput(const traces::RunInfo& run, Throughput& t, std::vector<std::string>& warnings) {
+    if (run.spec_json.empty()) {  // an imported trace carries no spec
+        warnings.push_back(run_name(run) + " has no spec (an imported trace has none): throughput and MFU unknown");
+        return;
+    }
     nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         warnings.push_back(run_name(run) + ": spec_json is not JSON: throughput and MFU unknown");
@@ -858,6 +1071,8 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     }
     reader.scan_events(run_id, [&](const Event& e) {
         RankData& rd = data[e.rank];
+        rd.first_ns = std::min(rd.first_ns, e.start_ns);
+        rd.last_ns = std::max(rd.last_ns, e.end_ns);
         if (e.kind == EventKind::Step) {
             add_step(rd, e);
             return;
@@ -867,7 +1082,9 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         if (k < 0) return;
         rd.cls[k].push_back({e.start_ns, e.end_ns});
         bool device = e.correlation >= 0;  // a CUPTI record (or a CUDA API call)
-        if (auto s = stream_lanes.find({e.rank, e.lane}); s != stream_lanes.end()) {
+        const auto s = stream_lanes.find({e.rank, e.lane});
+        rd.ops.push_back({e.name.value, e.start_ns, e.end_ns, s != stream_lanes.end()});
+        if (s != stream_lanes.end()) {
             device = true;
             const int c = e.kind == EventKind::Kernel ? kStreamCompute
                           : e.kind == EventKind::Comm ? kStreamNccl
@@ -876,9 +1093,12 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
                               : -1;  // sync: a wait
             if (c >= 0)
                 rd.stream_events.push_back(
-                    {s->second, static_cast<StreamCls>(c), {e.start_ns, e.end_ns}});
+                    {s->second, static_cast<StreamCls>(c), {e.start_ns, e.end_ns}, e.name.value});
             if (c == kStreamCompute && e.correlation >= 0) rd.compute_corr.insert(e.correlation);
             if (c == kStreamNccl && e.collective == Collective::None) ++rd.nccl_unattached;
+            if (c == kStreamNccl && e.collective != Collective::None)
+                rd.device_comms.push_back({e.start_ns, e.end_ns, e.collective, e.group_kind,
+                                           e.group_id, e.group_size, e.bytes, e.seq, e.peer});
         }
         if (e.kind == EventKind::HostRange && e.correlation >= 0)
             rd.api_calls.push_back({e.correlation, {e.start_ns, e.end_ns}});
@@ -898,7 +1118,15 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
             rd.thread_marks.push_back(e.end_ns);
         }
     });
+    bool any_steps = false;
     for (auto& [rank, rd] : data) {
+        any_steps |= !rd.steps.empty();
+        // No host-side communication call (an imported trace): the NCCL kernels that carry a
+        // collective are the rank's calls, each span a transfer on the GPU.
+        if (rd.comms.empty() && !rd.device_comms.empty()) {
+            rd.comms = std::move(rd.device_comms);
+            rd.comms_on_device = true;
+        }
         for (auto& v : rd.cls) v = union_of(std::move(v));
         // A GPU rank's thread launches its compute kernels: the API call that launched one is
         // work of the thread (a blocking call's own launches start NCCL kernels or copies).
@@ -910,8 +1138,18 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         std::sort(rd.thread_marks.begin(), rd.thread_marks.end());
     }
 
+    // No step event on any rank: each rank's step window is its whole trace span.
+    if (!any_steps) {
+        for (auto& [rank, rd] : data)
+            if (rd.first_ns < rd.last_ns) rd.steps.push_back({0, {rd.first_ns, rd.last_ns}});
+        out.whole_trace = true;
+    }
     StepTable st = build_steps(run, data, reader.ranks(run_id));
     out.warnings = st.warnings;
+    if (out.whole_trace)
+        out.warnings.insert(out.warnings.begin(),
+                            run_name(run) + " has no step events: each rank's step window is its "
+                                            "whole trace span (first event start to last event end)");
     const size_t nsteps = st.numbers.size(), nranks = st.ranks.size();
 
     // Step time: from the earliest rank's start to the latest rank's end (docs/ANALYSIS.md).
@@ -976,6 +1214,8 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     out.kernels = kernel_summaries(reader, data, span_idx, per_step_div);
     out.collectives = collective_summaries(data, span_idx, per_step_div);
     out.gpu = gpu_summary(data, span_idx, st.ranks, measured);
+    if (out.gpu.present()) out.hta = hta_summary(reader, data, span_idx, st.ranks, measured);
+    out.ops = op_summaries(reader, data, span_idx, per_step_div);
 
     // Throughput and MFU.
     Throughput& t = out.throughput;
@@ -1041,7 +1281,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     if (out.warmup_steps > 0)
         out.warnings.push_back(std::to_string(out.warmup_steps) + " warm-up step(s) excluded (" +
                                (out.warmup_detected ? "detected; --warmup N overrides" : "given") + ")");
-    if (measured < 3)
+    if (measured < 3 && !out.whole_trace)
         out.warnings.push_back("only " + std::to_string(measured) +
                                " measured step(s): the step-time spread is not meaningful");
     // GPU ranks whose device work was not recorded: their compute shows as 0 (the breakdown takes

@@ -258,6 +258,71 @@ struct GpuSummary {
     friend bool operator==(const GpuSummary&, const GpuSummary&) = default;
 };
 
+// ---- GPU kernel time as Holistic Trace Analysis defines it (docs/ANALYSIS.md "GPU kernel time
+// (HTA)") ----
+// A record on a CUDA stream is of one kernel type: computation (kind kernel), communication (kind
+// comm: an NCCL kernel) or memory (memcpy, memset). Times are unions over the rank's streams,
+// clipped to its measured step spans (the whole trace span per rank when the run has no steps).
+enum class KernelType : int { Computation = 0, Communication = 1, Memory = 2 };
+inline constexpr int kKernelTypeCount = 3;
+std::string_view to_string(KernelType t);  // "computation", "communication", "memory"
+
+// The states of HTA's kernel-type breakdown: which kernel types run at an instant (a bit per type:
+// 1 computation, 2 communication, 4 memory). State 0 (nothing runs: idle) is not a state here.
+inline constexpr int kKernelStateCount = 8;
+// "computation", "communication", "computation overlapping communication", "memory", ...
+std::string kernel_state_name(int state);
+
+struct HtaRank {
+    std::int32_t rank = 0;
+    // Per measured step (mean), ns.
+    double window_ns = 0;       // the rank's own step span: the time the breakdown covers
+    double idle_ns = 0;         // no kernel of any type runs
+    double compute_ns = 0;      // a computation kernel runs
+    double non_compute_ns = 0;  // only communication or memory kernels run
+    double comm_ns = 0;         // a communication kernel runs
+    double comm_comp_ns = 0;    // a communication and a computation kernel run at once
+    std::array<double, kKernelStateCount> state_ns{};  // time in each kernel-type state ([0] = 0)
+    // HTA's communication-computation overlap: comm ∩ computation ÷ comm; NaN without NCCL kernels.
+    double comm_comp_overlap() const;
+    friend bool operator==(const HtaRank&, const HtaRank&) = default;
+};
+
+// One kernel name among the longest of its type (HTA's kernel breakdown), all ranks, measured steps.
+struct TopKernel {
+    KernelType type = KernelType::Computation;
+    std::string name;         // "others": the kernels of the type after the first kTopKernels
+    std::int64_t count = 0;   // records, all ranks
+    std::int64_t total_ns = 0;
+    double mean_ns = 0, stddev_ns = 0;  // per record (sample standard deviation)
+    std::int64_t min_ns = 0, max_ns = 0;
+    double share = 0;         // total ÷ the type's total (0..1)
+    double per_step_ns = 0;   // total ÷ (measured steps × ranks)
+    friend bool operator==(const TopKernel&, const TopKernel&) = default;
+};
+inline constexpr int kTopKernels = 10;  // per type; the rest are one "others" row
+
+struct HtaSummary {
+    std::vector<HtaRank> ranks;  // every rank with steps (zeros for a rank without streams)
+    HtaRank overall;             // mean over those ranks (rank = -1); overlap = Σ ÷ Σ
+    std::vector<TopKernel> top_kernels;  // by type, then by total time, longest first
+    bool present() const { return !ranks.empty(); }
+    friend bool operator==(const HtaSummary&, const HtaSummary&) = default;
+};
+
+// One op (every event but steps: CPU ops, annotations, CUDA API calls, phases, kernels, copies,
+// NCCL kernels, communication calls), by name and side (host or GPU stream), over the measured
+// steps of every rank: what HTA's TraceDiff compares.
+struct OpSummary {
+    std::string name;
+    bool gpu = false;          // a record on a CUDA stream lane (else a host-side event)
+    std::int64_t count = 0;    // all ranks
+    std::int64_t total_ns = 0;
+    double count_per_step = 0;  // count ÷ (measured steps × ranks)
+    double per_step_ns = 0;     // total ÷ (measured steps × ranks)
+    friend bool operator==(const OpSummary&, const OpSummary&) = default;
+};
+
 // The peak FLOP/s of one GPU measured in the run: the median over the ranks of the metric
 // "matrix_flop_per_s" (the worker's cuBLAS fp32 sgemm rate, one value per rank; a rank with
 // several contributes their median). flop_per_s < 0 when no rank recorded it; source:
@@ -286,12 +351,19 @@ struct RunAnalysis {
     std::vector<CollectiveSummary> collectives;  // by total time, longest first
     Throughput throughput;
     GpuSummary gpu;                     // CUDA streams (CUPTI); empty on a CPU run
+    HtaSummary hta;                     // GPU kernel time as HTA defines it; empty without streams
+    std::vector<OpSummary> ops;         // per op name and side, by total time, longest first
+    // The run has no step events: each rank's "step" is its whole trace span (first event start
+    // to last event end), one step per rank (docs/ANALYSIS.md "Runs without steps").
+    bool whole_trace = false;
     std::vector<std::string> warnings;  // oversubscription, drops, missing steps, ...
     friend bool operator==(const RunAnalysis&, const RunAnalysis&) = default;
 };
 
-// Analyses one run of an open trace. Throws AnalysisError (naming the run and what is missing)
-// when the run has no step events or the warm-up leaves no step; TraceError for a bad file.
+// Analyses one run of an open trace. A run without any step event is analysed over each rank's
+// whole trace span (whole_trace, with a warning saying so). Throws NoStepsError when steps exist
+// but none is recorded on every rank, or the run has no events at all; AnalysisError when the
+// warm-up leaves no step; TraceError for a bad file.
 RunAnalysis analyze_run(traces::TraceReader& reader, traces::RunId run,
                         const AnalysisOptions& options = {});
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace ss::core {
 
@@ -72,6 +73,24 @@ std::string_view to_string(Presence p) {
     return "?";
 }
 
+std::string_view to_string(OpChange c) {
+    switch (c) {
+        case OpChange::Added: return "added";
+        case OpChange::Removed: return "removed";
+        case OpChange::Increased: return "increased";
+        case OpChange::Decreased: return "decreased";
+        case OpChange::Unchanged: return "unchanged";
+    }
+    return "?";
+}
+
+OpChange op_change(double a, double b) {
+    if (a <= 0 && b > 0) return OpChange::Added;
+    if (a > 0 && b <= 0) return OpChange::Removed;
+    if (std::fabs(b - a) <= 1e-9 * std::max(std::fabs(a), std::fabs(b))) return OpChange::Unchanged;
+    return b > a ? OpChange::Increased : OpChange::Decreased;
+}
+
 RunComparison compare_runs(const RunAnalysis& a, const RunAnalysis& b, const std::string& la,
                            const std::string& lb) {
     RunComparison c;
@@ -134,6 +153,25 @@ RunComparison compare_runs(const RunAnalysis& a, const RunAnalysis& b, const std
     std::sort(c.kernels.begin(), c.kernels.end(), [](const auto& x, const auto& y) {
         const double ax = std::fabs(x.per_step_ns.abs), ay = std::fabs(y.per_step_ns.abs);
         return ax != ay ? ax > ay : x.name < y.name;
+    });
+
+    // Ops matched by name and side (HTA's TraceDiff).
+    std::map<std::pair<std::string, bool>, std::pair<const OpSummary*, const OpSummary*>> om;
+    for (const auto& o : a.ops) om[{o.name, o.gpu}].first = &o;
+    for (const auto& o : b.ops) om[{o.name, o.gpu}].second = &o;
+    for (const auto& [key, pr] : om) {
+        OpDiff d;
+        d.name = key.first;
+        d.gpu = key.second;
+        d.count_per_step = delta(pr.first ? pr.first->count_per_step : 0.0, pr.second ? pr.second->count_per_step : 0.0);
+        d.per_step_ns = delta(pr.first ? pr.first->per_step_ns : 0.0, pr.second ? pr.second->per_step_ns : 0.0);
+        d.change = op_change(d.count_per_step.a, d.count_per_step.b);
+        c.ops.push_back(std::move(d));
+    }
+    std::sort(c.ops.begin(), c.ops.end(), [](const OpDiff& x, const OpDiff& y) {
+        const double ax = std::fabs(x.per_step_ns.abs), ay = std::fabs(y.per_step_ns.abs);
+        if (ax != ay) return ax > ay;
+        return std::tie(x.name, x.gpu) < std::tie(y.name, y.gpu);
     });
 
     // Collectives matched by type and group kind, message sizes summed.

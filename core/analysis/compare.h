@@ -43,6 +43,21 @@ struct KernelDelta {
     friend bool operator==(const KernelDelta&, const KernelDelta&) = default;
 };
 
+// HTA's TraceDiff (docs/ANALYSIS.md "Ops: what was added, removed, changed"): every op by name
+// and side (host or GPU), count and time per step and rank in A and B.
+enum class OpChange : int { Added = 0, Removed = 1, Increased = 2, Decreased = 3, Unchanged = 4 };
+std::string_view to_string(OpChange c);  // "added", "removed", "increased", "decreased", "unchanged"
+struct OpDiff {
+    std::string name;
+    bool gpu = false;  // a record on a CUDA stream (else a host-side op)
+    OpChange change = OpChange::Unchanged;  // by the count per step and rank
+    Delta count_per_step;  // calls per step per rank
+    Delta per_step_ns;     // total time per step per rank
+    friend bool operator==(const OpDiff&, const OpDiff&) = default;
+};
+// The change of an op's count per step and rank from a to b (a relative tolerance of 1e-9).
+OpChange op_change(double count_a, double count_b);
+
 // Per collective and group kind (message sizes summed): time and bytes per step per rank.
 struct CollectiveDelta {
     traces::Collective collective = traces::Collective::None;
@@ -61,6 +76,7 @@ struct RunComparison {
     std::vector<MetricDelta> breakdown;    // each part (ns per step, mean over ranks) and its sum
     std::vector<KernelDelta> kernels;      // by |Δ time per step|, largest first
     std::vector<CollectiveDelta> collectives;
+    std::vector<OpDiff> ops;               // every op: by |Δ time per step|, largest first
     std::string verdict;                   // one line: faster/slower by how much and why
     std::vector<std::string> warnings;     // both analyses' warnings, prefixed "A:"/"B:"; layout differences
     friend bool operator==(const RunComparison&, const RunComparison&) = default;

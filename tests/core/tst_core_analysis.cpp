@@ -444,11 +444,24 @@ private slots:
                                      {{0, afx::steps_text({100, 100, 100})}, {1, afx::steps_text({100})}});
         }
         TraceReader rd(f);
+        // A run without step events is analysed over its whole trace span (docs/ANALYSIS.md "Runs
+        // without steps"), said so first among the warnings.
+        const RunAnalysis whole = analyze_run(rd, run);
+        QVERIFY(whole.whole_trace);
+        QCOMPARE(whole.step_time.median_ns, 10.0);
+        QVERIFY(whole.warnings.front().find("run 1 has no step events") != std::string::npos);
+        // Steps, but none on every rank: refused (the stored aggregates stand in: tst_core_analysis_cli).
+        RunId none;
+        {
+            TraceWriter w(f);
+            none = afx::write_run(w, afx::info("disjoint", 2),
+                                  {{0, "step step 0 100 lane=0 step=0\n"}, {1, "step step 0 100 lane=0 step=1\n"}});
+        }
         try {
-            analyze_run(rd, run);
-            QFAIL("a run without steps must be refused");
-        } catch (const AnalysisError& e) {
-            QVERIFY2(std::string(e.what()).find("run 1 has no step events") != std::string::npos, e.what());
+            analyze_run(rd, none);
+            QFAIL("a run without a step on every rank must be refused");
+        } catch (const NoStepsError& e) {
+            QVERIFY2(std::string(e.what()).find("has no step recorded on every rank") != std::string::npos, e.what());
         }
         RunAnalysis a = analyze_run(rd, partial);
         QCOMPARE(a.steps.size(), size_t(1));

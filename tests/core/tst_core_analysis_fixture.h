@@ -240,4 +240,74 @@ inline RunId write_gpu_run(TraceWriter& w, const std::string& spec_json, int ste
     return run;
 }
 
+// ---- A run as an importer writes it (a Kineto or Nsight trace; docs/ANALYSIS.md "GPU kernel time
+// (HTA)") ----
+// Two ranks, no spec, no compute lane; CUDA API calls on lane 15 with correlation ids, streams 7,
+// 13 and 14 on lanes 23, 29, 30 ("stream N"), host ops on lane 32 ("thread 1234"), NCCL kernels
+// (kind comm) carrying their collective and no host-side Comm call. Times in ns.
+//   rank 0: host aten::mm [0,90), aten::sync [900,1000); launches [80,85) and [86,88);
+//           gemm [100,400) and gemm2 [650,800) on stream 7, the all-reduce kernel [300,600) on 13,
+//           Memset [350,380) and Memcpy HtoD [500,700) on 14. Trace span [0,1000).
+//   rank 1: host aten::mm [0,50), aten::sync [550,600); gemm [100,300) on 7, the all-reduce
+//           kernel [200,600) on 13. Trace span [0,600).
+// `variant` B (TraceDiff's test side): rank 0 runs gemm twice ([100,400) and [410,500)), no gemm2
+// but relu [650,700), only the NCCL launch; and both ranks have a step event over their span.
+inline constexpr std::int32_t kThreadLane = 32;
+inline std::string imported_rank_text(int rank, bool variant_b) {
+    const std::string s7 = " lane=" + std::to_string(lanes::kCudaStreamBase + 7);
+    const std::string s13 = " lane=" + std::to_string(lanes::kCudaStreamBase + 13);
+    const std::string s14 = " lane=" + std::to_string(lanes::kCudaStreamBase + 14);
+    const std::string api = " lane=" + std::to_string(lanes::kCudaApi);
+    const std::string thread = " lane=" + std::to_string(kThreadLane);
+    const std::string nccl = " coll=all_reduce group=dp gid=0 gsize=2 bytes=4194304 seq=0";
+    std::string s;
+    if (rank == 0) {
+        if (variant_b) s += "step ProfilerStep#1 0 1000 lane=0 step=1\n";
+        s += "host aten::mm 0 90" + thread + "\n";
+        s += "host aten::sync 900 1000" + thread + "\n";
+        if (!variant_b) s += "host cudaLaunchKernel 80 85" + api + " corr=1\n";
+        s += "host cudaLaunchKernel 86 88" + api + " corr=2\n";
+        s += "kernel gemm 100 400" + s7 + (variant_b ? "" : " corr=1") + "\n";
+        if (variant_b) s += "kernel gemm 410 500" + s7 + "\n";
+        s += variant_b ? "kernel relu 650 700" + s7 + "\n" : "kernel gemm2 650 800" + s7 + "\n";
+        s += "comm ncclDevKernel_AllReduce_Sum_f32_RING_LL 300 600" + s13 + " corr=2" + nccl + "\n";
+        s += "memset Memset 350 380" + s14 + "\n";
+        s += "memcpy Memcpy_HtoD 500 700" + s14 + " bytes=1048576\n";
+    } else {
+        if (variant_b) s += "step ProfilerStep#1 0 600 lane=0 step=1\n";
+        s += "host aten::mm 0 50" + thread + "\n";
+        s += "host aten::sync 550 600" + thread + "\n";
+        s += "kernel gemm 100 300" + s7 + "\n";
+        s += "comm ncclDevKernel_AllReduce_Sum_f32_RING_LL 200 600" + s13 + nccl + "\n";
+    }
+    return s;
+}
+inline RunId write_imported_run(TraceWriter& w, bool variant_b = false, const std::string& name = "imported") {
+    RunInfo ri = info(name, 2, "");
+    ri.backend = "import";
+    ri.model = "";
+    RunId run = w.begin_run(ri);
+    for (int rank = 0; rank < 2; ++rank) {
+        RankInfo k;
+        k.run = run;
+        k.rank = rank;
+        k.host = "gpu-node";
+        k.device = "cuda:" + std::to_string(rank);
+        k.dp_coord = rank;
+        k.clock_corrected = true;
+        w.put_rank(k);
+        if (variant_b) w.define_lane(run, rank, lanes::kSteps, lanes::name(lanes::kSteps));
+        w.define_lane(run, rank, lanes::kCudaApi, "CUDA API");
+        for (int sid : {7, 13, 14})
+            w.define_lane(run, rank, lanes::kCudaStreamBase + sid, "stream " + std::to_string(sid));
+        w.define_lane(run, rank, kThreadLane, "thread 1234");
+        std::istringstream lines(imported_rank_text(rank, variant_b));
+        std::string line;
+        while (std::getline(lines, line)) w.add_event(fixture::parse_event(w, run, rank, line));
+    }
+    w.set_run_times(run, 0, 1000);
+    w.finish_run(run, RunStatus::Completed, "", 1000);
+    return run;
+}
+
 }  // namespace afx
