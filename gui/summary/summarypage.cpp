@@ -195,6 +195,103 @@ std::unique_ptr<TableModel<GpuRankTime>> makeGpuRankModel(QObject* parent) {
     }, parent);
 }
 
+std::unique_ptr<TableModel<HtaRank>> makeHtaRankModel(QObject* parent) {
+    using M = TableModel<HtaRank>;
+    auto time = [](double HtaRank::*field) { return [field](const HtaRank& r) { return QVariant(r.*field); }; };
+    // "300 ns · 30.0 %": the time and its share of the window in one cell (sorted and exported in ns).
+    auto withShare = [](double HtaRank::*field) {
+        return [field](const HtaRank& r) {
+            return formatDuration(r.*field) + QStringLiteral(" · ") +
+                   (r.window_ns > 0 ? formatPercent(r.*field / r.window_ns) : QStringLiteral("–"));
+        };
+    };
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Rank"), [](const HtaRank& r) { return QVariant(r.rank); },
+         [](const QVariant& v) { return v.toInt() < 0 ? QObject::tr("all") : v.toString(); },
+         QObject::tr("\"all\": the mean over the ranks")},
+        {QObject::tr("Window"), time(&HtaRank::window_ns), nsText,
+         QObject::tr("the rank's step span, per measured step (its whole trace when the run has no steps)"), {},
+         QStringLiteral("Window (ns)")},
+        {QObject::tr("Idle"), time(&HtaRank::idle_ns), nsText,
+         QObject::tr("no kernel of any kind runs on the GPU; its share of the window"), withShare(&HtaRank::idle_ns),
+         QStringLiteral("Idle (ns)")},
+        {QObject::tr("Compute"), time(&HtaRank::compute_ns), nsText,
+         QObject::tr("a computation kernel runs; its share of the window"), withShare(&HtaRank::compute_ns),
+         QStringLiteral("Compute (ns)")},
+        {QObject::tr("Non-compute"), time(&HtaRank::non_compute_ns), nsText,
+         QObject::tr("only communication (NCCL) or memory (memcpy, memset) kernels run; its share of the window"),
+         withShare(&HtaRank::non_compute_ns), QStringLiteral("Non-compute (ns)")},
+        {QObject::tr("Comm overlap"), [](const HtaRank& r) { return QVariant(r.comm_comp_overlap()); }, pctText,
+         QObject::tr("HTA's communication-computation overlap: time a communication kernel runs beside a "
+                     "computation kernel ÷ communication time"),
+         {}, QStringLiteral("Comm-comp overlap (fraction)")},
+    }, parent);
+}
+
+std::vector<KernelStateRow> kernelStateRows(const HtaRank& o) {
+    double busy = 0;
+    for (int k = 1; k < kKernelStateCount; ++k) busy += o.state_ns[static_cast<size_t>(k)];
+    std::vector<KernelStateRow> rows;
+    for (int k = 1; k < kKernelStateCount; ++k) {
+        const double v = o.state_ns[static_cast<size_t>(k)];
+        rows.push_back({kernel_state_name(k), v, busy > 0 ? v / busy : 0.0});
+    }
+    return rows;
+}
+
+std::unique_ptr<TableModel<KernelStateRow>> makeKernelStateModel(QObject* parent) {
+    using M = TableModel<KernelStateRow>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Kernel types running"), [](const KernelStateRow& r) { return QVariant(fromStd(r.state)); }, {},
+         QObject::tr("which kinds of kernel run at once on the rank's GPU (all its streams)")},
+        {QObject::tr("Per step/rank"), [](const KernelStateRow& r) { return QVariant(r.per_step_ns); }, nsText,
+         QObject::tr("mean per measured step and rank"), {}, QStringLiteral("Per step per rank (ns)")},
+        {QObject::tr("Share"), [](const KernelStateRow& r) { return QVariant(r.share); }, pctText,
+         QObject::tr("of the time some kernel runs"), {}, QStringLiteral("Share (fraction)")},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<TopKernel>> makeTopKernelModel(QObject* parent) {
+    using M = TableModel<TopKernel>;
+    auto time = [](std::int64_t TopKernel::*field) {
+        return [field](const TopKernel& k) { return QVariant(double(k.*field)); };
+    };
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Type"), [](const TopKernel& k) { return QVariant(sv(to_string(k.type))); }, {},
+         QObject::tr("computation (kernel), communication (NCCL kernel), memory (memcpy, memset)")},
+        {QObject::tr("Kernel"), [](const TopKernel& k) { return QVariant(fromStd(k.name)); }, {},
+         QObject::tr("the ten longest of each type; \"others\": the rest of the type")},
+        {QObject::tr("Calls"), [](const TopKernel& k) { return QVariant(qlonglong(k.count)); }, {},
+         QObject::tr("all ranks, measured steps")},
+        {QObject::tr("Total"), time(&TopKernel::total_ns), nsText, QObject::tr("all ranks, measured steps"), {},
+         QStringLiteral("Total (ns)")},
+        {QObject::tr("Per step/rank"), [](const TopKernel& k) { return QVariant(k.per_step_ns); }, nsText, {}, {},
+         QStringLiteral("Per step per rank (ns)")},
+        {QObject::tr("Share of type"), [](const TopKernel& k) { return QVariant(k.share); }, pctText,
+         QObject::tr("of the time in every kernel of its type"), {}, QStringLiteral("Share of type (fraction)")},
+        {QObject::tr("Mean"), [](const TopKernel& k) { return QVariant(k.mean_ns); }, nsText, {}, {},
+         QStringLiteral("Mean (ns)")},
+        {QObject::tr("Std dev"), [](const TopKernel& k) { return QVariant(k.stddev_ns); }, nsText, {}, {},
+         QStringLiteral("Std dev (ns)")},
+        {QObject::tr("Min"), time(&TopKernel::min_ns), nsText, {}, {}, QStringLiteral("Min (ns)")},
+        {QObject::tr("Max"), time(&TopKernel::max_ns), nsText, {}, {}, QStringLiteral("Max (ns)")},
+    }, parent);
+}
+
+QString htaText(const HtaSummary& h, bool wholeTrace) {
+    if (!h.present()) return {};
+    const HtaRank& o = h.overall;
+    auto share = [&](double ns) { return o.window_ns > 0 ? formatPercent(ns / o.window_ns) : QStringLiteral("–"); };
+    QString t = QObject::tr("GPU time per %1 and rank (HTA's temporal breakdown): idle <b>%2</b>, computation "
+                            "<b>%3</b>, non-compute <b>%4</b>")
+                    .arg(wholeTrace ? QObject::tr("whole trace (the run has no step events)")
+                                    : QObject::tr("measured step"),
+                         share(o.idle_ns), share(o.compute_ns), share(o.non_compute_ns));
+    if (o.comm_ns > 0)
+        t += QObject::tr(" · communication-computation overlap <b>%1</b>").arg(formatPercent(o.comm_comp_overlap()));
+    return t;
+}
+
 QString gpuText(const GpuSummary& g, double stepNs) {
     if (!g.present()) return {};
     const GpuTime& o = g.overall;
@@ -234,6 +331,9 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     stragglers_ = makeStragglerModel(nullptr);
     streams_ = makeStreamModel(nullptr);
     gpuRanks_ = makeGpuRankModel(nullptr);
+    htaRanks_ = makeHtaRankModel(nullptr);
+    kernelStates_ = makeKernelStateModel(nullptr);
+    topKernels_ = makeTopKernelModel(nullptr);
 
     headline_ = new QLabel(tr("Select a run in the list of open files."));
     headline_->setTextFormat(Qt::RichText);
@@ -298,8 +398,31 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     gpuRankPanel_->setObjectName(QStringLiteral("gpuRankTable"));
     gpuRankPanel_->setDefaultSort(0, Qt::AscendingOrder);
     gpuRankTab_ = tabs_->addTab(gpuRankPanel_, tr("GPU per rank"));
-    tabs_->setTabVisible(streamTab_, false);
-    tabs_->setTabVisible(gpuRankTab_, false);
+    // GPU kernel time as HTA defines it.
+    hta_ = new QLabel;
+    hta_->setObjectName(QStringLiteral("hta"));
+    hta_->setTextFormat(Qt::RichText);
+    hta_->setWordWrap(true);
+    hta_->setToolTip(tr("As Holistic Trace Analysis defines it, per rank over its step window: idle = no kernel "
+                        "runs, computation = a computation kernel runs, non-compute = only communication or memory "
+                        "kernels run. Communication-computation overlap = time a communication kernel runs beside a "
+                        "computation kernel ÷ communication time."));
+    auto* temporalPanel = new TablePanel(tr("Temporal breakdown"), htaRanks_.get());
+    temporalPanel->setObjectName(QStringLiteral("temporalTable"));
+    auto* temporalTab = new QWidget;
+    auto* temporalLayout = new QVBoxLayout(temporalTab);
+    temporalLayout->setContentsMargins(0, 0, 0, 0);
+    temporalLayout->addWidget(hta_);
+    temporalLayout->addWidget(temporalPanel, 1);
+    temporalTab_ = tabs_->addTab(temporalTab, tr("Temporal"));
+    auto* statePanel = new TablePanel(tr("Kernel types (mean over ranks)"), kernelStates_.get());
+    statePanel->setObjectName(QStringLiteral("kernelTypeTable"));
+    statePanel->view()->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    kernelTypeTab_ = tabs_->addTab(statePanel, tr("Kernel types"));
+    auto* topPanel = new TablePanel(tr("Top kernels per type"), topKernels_.get());
+    topPanel->setObjectName(QStringLiteral("topKernelTable"));
+    topKernelTab_ = tabs_->addTab(topPanel, tr("Top kernels"));
+    for (int t : {streamTab_, gpuRankTab_, temporalTab_, kernelTypeTab_, topKernelTab_}) tabs_->setTabVisible(t, false);
 
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(chart_);
@@ -335,6 +458,7 @@ void SummaryPage::setSelection(const Selection& s) {
         collectives_->setRows({});
         stragglers_->setRows({});
         showGpu({}, 0);
+        showHta({}, false);
         headline_->setText(tr("Select a run in the list of open files."));
         mfu_->clear();
         collNotes_->clear();
@@ -365,10 +489,16 @@ void SummaryPage::setSelection(const Selection& s) {
 
 void SummaryPage::showAnalysis(const RunAnalysis& a) {
     const Breakdown& o = a.overall;
-    QString h = tr("<b>Run #%1</b> %2 — %3 ranks (dp %4 × tp %5 × pp %6)%7<br>")
-                    .arg(a.run.id.value).arg(fromStd(a.run.model)).arg(a.run.world_size)
-                    .arg(a.run.dp).arg(a.run.tp).arg(a.run.pp)
+    // An imported run has no model and may have no layout: its name, and the ranks alone.
+    const bool layout = a.run.dp * a.run.tp * a.run.pp == a.run.world_size && a.run.world_size > 0;
+    QString h = tr("<b>Run #%1</b> %2 — %3 ranks%4%5<br>")
+                    .arg(a.run.id.value)
+                    .arg(fromStd(a.run.model.empty() ? a.run.name : a.run.model).toHtmlEscaped())
+                    .arg(a.run.world_size)
+                    .arg(layout ? tr(" (dp %1 × tp %2 × pp %3)").arg(a.run.dp).arg(a.run.tp).arg(a.run.pp) : QString())
                     .arg(a.run.oversubscribed ? tr(", <i>oversubscribed</i>") : QString());
+    if (a.whole_trace)
+        h += tr("No step events: each rank's whole trace is its one step (the warning below). ");
     h += tr("Step time <b>%1</b> median (mean %2 ± %3, CV %4, %5 steps measured, %6 warm-up)")
              .arg(formatDuration(a.step_time.median_ns), formatDuration(a.step_time.mean_ns),
                   formatDuration(a.step_time.stddev_ns), formatPercent(a.step_time.cv()))
@@ -393,6 +523,7 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows(stragglers(a.ranks));
     showGpu(a.gpu, o.step_ns);
+    showHta(a.hta, a.whole_trace);
 
     // Stacked bar per rank, ms per step.
     auto* chart = new QChart;
@@ -440,6 +571,22 @@ void SummaryPage::showGpu(const GpuSummary& g, double stepNs) {
     }
 }
 
+void SummaryPage::showHta(const HtaSummary& h, bool wholeTrace) {
+    std::vector<HtaRank> rows;
+    if (h.present()) {
+        rows.push_back(h.overall);
+        rows.insert(rows.end(), h.ranks.begin(), h.ranks.end());
+    }
+    htaRanks_->setRows(std::move(rows));
+    kernelStates_->setRows(h.present() ? kernelStateRows(h.overall) : std::vector<KernelStateRow>{});
+    topKernels_->setRows(h.top_kernels);
+    hta_->setText(htaText(h, wholeTrace));
+    for (int t : {temporalTab_, kernelTypeTab_, topKernelTab_}) tabs_->setTabVisible(t, h.present());
+    if (h.present())
+        for (auto* name : {"temporalTable", "topKernelTable"})
+            findChild<TablePanel*>(QLatin1String(name))->view()->resizeColumnsToContents();
+}
+
 void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows) {
     // One line per distinct note, naming its rows.
     std::vector<std::pair<std::string, QStringList>> byNote;
@@ -466,6 +613,7 @@ void SummaryPage::showFallback(const RunData& r, const QString& why) {
     collectivePanel_->view()->resizeColumnsToContents();
     stragglers_->setRows({});
     showGpu({}, 0);
+    showHta({}, false);
     headline_->setText(tr("<b>Run #%1</b> %2 — stored aggregates only (no step breakdown)")
                            .arg(r.info.id.value).arg(fromStd(r.info.model)));
     mfu_->setText(tr("MFU – (no step times: the run has no step events)"));

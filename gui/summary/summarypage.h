@@ -30,6 +30,22 @@ std::unique_ptr<TableModel<StragglerRow>> makeStragglerModel(QObject* parent);
 // GPU runs: device time per CUDA stream, and per rank (docs/ANALYSIS.md "GPU streams").
 std::unique_ptr<TableModel<core::StreamSummary>> makeStreamModel(QObject* parent);
 std::unique_ptr<TableModel<core::GpuRankTime>> makeGpuRankModel(QObject* parent);
+// GPU kernel time as HTA defines it (docs/ANALYSIS.md "GPU kernel time (HTA)"): the temporal
+// breakdown per rank (and "all"), the kernel-type states of the run, the top kernels per type.
+std::unique_ptr<TableModel<core::HtaRank>> makeHtaRankModel(QObject* parent);
+struct KernelStateRow {
+    std::string state;  // core::kernel_state_name: "computation overlapping communication"
+    double per_step_ns = 0;  // mean per step and rank
+    double share = 0;        // of the time some kernel runs (0..1)
+};
+std::vector<KernelStateRow> kernelStateRows(const core::HtaRank& overall);
+std::unique_ptr<TableModel<KernelStateRow>> makeKernelStateModel(QObject* parent);
+std::unique_ptr<TableModel<core::TopKernel>> makeTopKernelModel(QObject* parent);
+// The line above the temporal table (rich text): idle / computation / non-compute shares of the
+// step window and HTA's communication-computation overlap; names the window (measured steps, or
+// each rank's whole trace when the run has no steps).
+QString htaText(const core::HtaSummary& h, bool wholeTrace);
+
 // The MFU field of the Summary page (rich text): "MFU 41.2 % (6·N·tokens convention; peak …)",
 // the value with a warning when it is above 100 %, or "MFU – (…)" saying what is missing.
 QString mfuText(const core::Throughput& t);
@@ -49,6 +65,9 @@ public:
     TableModel<core::CollectiveSummary>* collectiveModel() const { return collectives_.get(); }
     TableModel<core::StreamSummary>* streamModel() const { return streams_.get(); }
     TableModel<core::GpuRankTime>* gpuRankModel() const { return gpuRanks_.get(); }
+    TableModel<core::HtaRank>* htaRankModel() const { return htaRanks_.get(); }
+    TableModel<KernelStateRow>* kernelStateModel() const { return kernelStates_.get(); }
+    TableModel<core::TopKernel>* topKernelModel() const { return topKernels_.get(); }
 
 private:
     void showAnalysis(const core::RunAnalysis& a);
@@ -56,6 +75,7 @@ private:
     void showCollectiveNotes(const std::vector<core::CollectiveSummary>& rows);
     void showGpu(const core::GpuSummary& g,
                  double stepNs);  // hides the GPU line and tabs without streams
+    void showHta(const core::HtaSummary& h, bool wholeTrace);  // hides the HTA tabs without streams
 
     Selection sel_;
     CancelToken job_;
@@ -70,12 +90,16 @@ private:
     TablePanel* collectivePanel_;
     TablePanel* streamPanel_;
     TablePanel* gpuRankPanel_;
-    int streamTab_ = -1, gpuRankTab_ = -1;
+    int streamTab_ = -1, gpuRankTab_ = -1, temporalTab_ = -1, kernelTypeTab_ = -1, topKernelTab_ = -1;
+    QLabel* hta_;  // "hta": the temporal breakdown in a line, above its table
     std::unique_ptr<TableModel<core::KernelSummary>> kernels_;
     std::unique_ptr<TableModel<core::CollectiveSummary>> collectives_;
     std::unique_ptr<TableModel<StragglerRow>> stragglers_;
     std::unique_ptr<TableModel<core::StreamSummary>> streams_;
     std::unique_ptr<TableModel<core::GpuRankTime>> gpuRanks_;
+    std::unique_ptr<TableModel<core::HtaRank>> htaRanks_;
+    std::unique_ptr<TableModel<KernelStateRow>> kernelStates_;
+    std::unique_ptr<TableModel<core::TopKernel>> topKernels_;
 };
 
 }  // namespace ss::gui

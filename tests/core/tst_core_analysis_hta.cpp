@@ -4,6 +4,8 @@
 // overlaps, the communication-computation overlap, top kernels, collectives from NCCL kernels, a
 // run without steps, HTA's TraceDiff between two runs, and the CLI tables. Every expected value
 // is worked out by hand in the comments.
+#include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -75,8 +77,19 @@ private slots:
             afx::write_imported_run(w, false, "control");
             afx::write_imported_run(w, true, "test");
         }
-        TraceWriter w(gpu_);
-        afx::write_gpu_run(w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
+        {
+            TraceWriter w(gpu_);
+            afx::write_gpu_run(w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
+        }
+        // For screenshots of the pages on these runs (scalescope --screenshot PAGE PNG FILE).
+        const QByteArray keep = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+        if (!keep.isEmpty())
+            for (const auto& f : {imported_, gpu_}) {
+                const QString to = QString::fromLocal8Bit(keep) + QLatin1Char('/') +
+                                   QFileInfo(QString::fromStdString(f)).fileName();
+                QFile::remove(to);
+                QVERIFY(QFile::copy(QString::fromStdString(f), to));
+            }
     }
 
     // No step event: each rank's window is its whole trace span ([0,1000) and [0,600)), one

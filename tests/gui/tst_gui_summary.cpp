@@ -44,7 +44,7 @@ bool hasUnit(const QString& cell) {
 class TestGuiSummary : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
-    QString file_, gpuFile_;
+    QString file_, gpuFile_, importedFile_;
 
     DocumentPtr open() const { return std::make_shared<const Document>(loadDocument(file_)); }
     static bool select(SummaryPage& page, const DocumentPtr& doc) {
@@ -67,6 +67,11 @@ private slots:
         {
             TraceWriter w(gpuFile_.toStdString());
             afx::write_gpu_run(w, kSpec);
+        }
+        importedFile_ = dir_.filePath(QStringLiteral("imported.sqlite"));
+        {
+            TraceWriter w(importedFile_.toStdString());
+            afx::write_imported_run(w);
         }
         const QByteArray given = qgetenv("SCALESCOPE_TEST_SUMMARY_FILE");  // to look at a real run
         file_ = given.isEmpty() ? dir_.filePath(QStringLiteral("buckets.sqlite"))
@@ -221,7 +226,9 @@ private slots:
             if (tabs->isTabVisible(i)) visible << tabs->tabText(i);
         QCOMPARE(visible,
                  (QStringList{QStringLiteral("Kernels"), QStringLiteral("Collectives"),
-                              QStringLiteral("GPU streams"), QStringLiteral("GPU per rank")}));
+                              QStringLiteral("GPU streams"), QStringLiteral("GPU per rank"),
+                              QStringLiteral("Temporal"), QStringLiteral("Kernel types"),
+                              QStringLiteral("Top kernels")}));
 
         auto* streams = page.streamModel();
         QAbstractItemModelTester t1(streams,
@@ -255,6 +262,71 @@ private slots:
         QVERIFY(!gpu->isVisible());
         QCOMPARE(streams->rowCount(), 0);
         for (int i = 2; i < tabs->count(); ++i) QVERIFY(!tabs->isTabVisible(i));
+    }
+
+    // GPU kernel time as HTA defines it, on a run as an importer writes it (no steps, no spec,
+    // collectives from NCCL kernels): the line names the whole-trace window, the temporal table
+    // has "all" then the ranks, the kernel-type and top-kernel tables hold the hand-worked values
+    // of tst_core_analysis_hta; every tab fits 1024x700 (screenshots with SCALESCOPE_TEST_SHOT_DIR).
+    void htaTabsOnImportedRun() {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1024, 700);
+        QSignalSpy opened(&w, &MainWindow::documentOpened);
+        w.openFile(importedFile_);
+        QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 30000));
+        QVERIFY(w.showPage(QStringLiteral("summary")));
+        w.show();
+        auto* page = qobject_cast<SummaryPage*>(w.page(QStringLiteral("summary")));
+        QVERIFY(page);
+        QVERIFY(QTest::qWaitFor([&] { return page->isReady(); }, 30000));
+        auto* hta = page->findChild<QLabel*>(QStringLiteral("hta"));
+        QVERIFY(hta);
+        // Mean over ranks: idle 200 of an 800 ns window, computation 325, non-compute 275.
+        QVERIFY2(hta->text().contains(QStringLiteral("whole trace (the run has no step events)")) &&
+                     hta->text().contains(QStringLiteral("idle <b>%1</b>").arg(formatPercent(0.25))) &&
+                     hta->text().contains(QStringLiteral("non-compute <b>%1</b>").arg(formatPercent(275.0 / 800))) &&
+                     hta->text().contains(QStringLiteral("overlap <b>%1</b>").arg(formatPercent(200.0 / 700))),
+                 qPrintable(hta->text()));
+        auto* temporal = page->htaRankModel();
+        QAbstractItemModelTester t1(temporal, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(temporal->rowCount(), 3);
+        QCOMPARE(temporal->data(temporal->index(0, 0), Qt::DisplayRole).toString(), QStringLiteral("all"));
+        QCOMPARE(temporal->data(temporal->index(2, 2), Qt::DisplayRole).toString(),
+                 formatDuration(100.0) + QStringLiteral(" · ") + formatPercent(100.0 / 600));
+        QCOMPARE(temporal->data(temporal->index(2, 2), SortRole).toDouble(), 100.0);
+        QCOMPARE(temporal->data(temporal->index(1, 5), Qt::DisplayRole).toString(), formatPercent(1.0 / 3));
+        auto* states = page->kernelStateModel();
+        QAbstractItemModelTester t2(states, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(states->rowCount(), 7);
+        QCOMPARE(states->data(states->index(2, 0), Qt::DisplayRole).toString(),
+                 QStringLiteral("computation overlapping communication"));
+        QCOMPARE(states->data(states->index(2, 1), Qt::DisplayRole).toString(), formatDuration(85.0));
+        QCOMPARE(states->data(states->index(2, 2), Qt::DisplayRole).toString(), formatPercent(85.0 / 600));
+        auto* tops = page->topKernelModel();
+        QAbstractItemModelTester t3(tops, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(tops->rowCount(), 5);
+        QCOMPARE(tops->data(tops->index(0, 1), Qt::DisplayRole).toString(), QStringLiteral("gemm"));
+        QCOMPARE(tops->data(tops->index(0, 3), Qt::DisplayRole).toString(), formatDuration(500.0));
+        // The collective comes from the NCCL kernels: bandwidth known.
+        QCOMPARE(page->collectiveModel()->rowCount(), 1);
+
+        auto* tabs = page->findChild<QTabWidget*>();
+        QScrollArea* scroll = nullptr;
+        for (QWidget* p = page->parentWidget(); p && !scroll; p = p->parentWidget())
+            scroll = qobject_cast<QScrollArea*>(p);
+        QVERIFY(scroll);
+        const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+        for (int i = 0; i < tabs->count(); ++i) {
+            if (!tabs->isTabVisible(i)) continue;
+            tabs->setCurrentIndex(i);
+            QTest::qWait(50);
+            QVERIFY2(!scroll->horizontalScrollBar()->isVisible() && !scroll->verticalScrollBar()->isVisible(),
+                     qPrintable(tabs->tabText(i)));
+            if (!shots.isEmpty())
+                QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
+                                      QStringLiteral("/summary-imported-tab%1.png").arg(i)));
+        }
     }
 
     // Item 9: at 1024x700 (and at the default 1280x800) the page needs no scrolling, sideways or
