@@ -9,6 +9,7 @@
 #include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QLegend>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QSplitter>
@@ -151,6 +152,40 @@ std::unique_ptr<TableModel<CollectiveDelta>> makeCollectiveDeltaModel(QObject* p
     }, parent);
 }
 
+std::unique_ptr<TableModel<OpDiff>> makeOpDiffModel(QObject* parent) {
+    using M = TableModel<OpDiff>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Op"), [](const OpDiff& o) { return QVariant(fromStd(o.name)); }, {},
+         QObject::tr("every event by name but steps: CPU ops, annotations, CUDA API calls, kernels, copies, NCCL "
+                     "kernels, communication calls")},
+        {QObject::tr("Side"), [](const OpDiff& o) { return QVariant(o.gpu ? QObject::tr("GPU") : QObject::tr("host")); },
+         {}, QObject::tr("GPU: a record on a CUDA stream; host: anything else")},
+        {QObject::tr("Change"), [](const OpDiff& o) { return QVariant(sv(to_string(o.change))); }, {},
+         QObject::tr("added (only in B), removed (only in A), increased or decreased (more or fewer calls per step "
+                     "and rank in B), unchanged")},
+        {QObject::tr("Calls/step A"), [](const OpDiff& o) { return QVariant(o.count_per_step.a); }, num,
+         QObject::tr("per measured step and rank")},
+        {QObject::tr("Calls/step B"), [](const OpDiff& o) { return QVariant(o.count_per_step.b); }, num,
+         QObject::tr("per measured step and rank")},
+        {QObject::tr("A per step"), [](const OpDiff& o) { return QVariant(o.per_step_ns.a); }, nsText,
+         QObject::tr("total time per measured step and rank"), {}, QStringLiteral("A per step (ns)")},
+        {QObject::tr("B per step"), [](const OpDiff& o) { return QVariant(o.per_step_ns.b); }, nsText,
+         QObject::tr("total time per measured step and rank"), {}, QStringLiteral("B per step (ns)")},
+        {QObject::tr("Δ per step"), [](const OpDiff& o) { return QVariant(o.per_step_ns.abs); },
+         [](const QVariant& v) { return (v.toDouble() > 0 ? QStringLiteral("+") : QString()) + formatDuration(v.toDouble()); },
+         {}, {}, QStringLiteral("Δ per step (ns)")},
+        {QObject::tr("Change (%)"), [](const OpDiff& o) { return percentOf(o.per_step_ns.rel); }, relText},
+    }, parent);
+}
+
+QString opChangesText(const std::vector<OpDiff>& ops) {
+    int n[5] = {};
+    for (const OpDiff& o : ops) ++n[static_cast<int>(o.change)];
+    return QObject::tr("%1 ops: <b>%2 added</b>, <b>%3 removed</b>, <b>%4 changed</b> (%5 called more often, %6 less "
+                       "often), %7 unchanged — per step and rank, as HTA's TraceDiff")
+        .arg(ops.size()).arg(n[0]).arg(n[1]).arg(n[2] + n[3]).arg(n[2]).arg(n[3]).arg(n[4]);
+}
+
 std::unique_ptr<TableModel<StudyPointDelta>> makeStudyPointDeltaModel(QObject* parent) {
     using M = TableModel<StudyPointDelta>;
     return std::make_unique<M>(std::vector<M::Column>{
@@ -186,6 +221,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     parts_ = makeMetricDeltaModel(nullptr);
     kernels_ = makeKernelDeltaModel(nullptr);
     collectives_ = makeCollectiveDeltaModel(nullptr);
+    ops_ = makeOpDiffModel(nullptr);
     points_ = makeStudyPointDeltaModel(nullptr);
     fits_ = makeFitDeltaModel(nullptr);
 
@@ -217,6 +253,19 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     runTabs->addTab(new TablePanel(tr("Kernels: time per step per rank"), kernels_.get()), tr("Kernels"));
     runTabs->addTab(new TablePanel(tr("Collectives"), collectives_.get()), tr("Collectives"));
     runTabs->addTab(new TablePanel(tr("Breakdown parts"), parts_.get()), tr("Breakdown"));
+    opChanges_ = new QLabel;
+    opChanges_->setObjectName(QStringLiteral("opChanges"));
+    opChanges_->setTextFormat(Qt::RichText);
+    opChanges_->setWordWrap(true);
+    auto* opPanel = new TablePanel(tr("Ops: calls and time per step and rank"), ops_.get());
+    opPanel->setObjectName(QStringLiteral("opTable"));
+    opPanel->filterEdit()->setPlaceholderText(tr("Filter (e.g. added, removed, GPU, a name)…"));
+    auto* opTab = new QWidget;
+    auto* opLayout = new QVBoxLayout(opTab);
+    opLayout->setContentsMargins(0, 0, 0, 0);
+    opLayout->addWidget(opChanges_);
+    opLayout->addWidget(opPanel, 1);
+    runTabs->addTab(opTab, tr("Ops (TraceDiff)"));
     auto* runTop = new QSplitter(Qt::Horizontal);
     runTop->addWidget(breakdown_);
     auto* sumPanel = new TablePanel(tr("Summary"), summary_.get());
@@ -244,6 +293,11 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     modes_ = new QStackedWidget;
     modes_->addWidget(runSplit);
     modes_->addWidget(studySplit);
+    // The wrapped verdict and warnings make the page height-for-width, which the scroll area sizes
+    // by the splitters' preferred height: ignore that (as the Summary page does) so the page fills a
+    // small window instead of scrolling; the splitters take the room there is, at least this.
+    modes_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Ignored);
+    modes_->setMinimumHeight(380);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -382,17 +436,30 @@ void ComparePage::compare() {
         });
 }
 
+void ComparePage::showWarnings(const QStringList& w) {
+    // Two lines at most, so that the tables keep their room in a small window; all of them in the
+    // tooltip.
+    constexpr int kShown = 2;
+    QStringList shown = w.mid(0, kShown);
+    if (w.size() > kShown) shown << tr("<i>… and %n more warning(s): hover to read them all</i>", nullptr,
+                                       static_cast<int>(w.size() - kShown));
+    warnings_->setText(shown.join(QStringLiteral("<br>")));
+    warnings_->setToolTip(w.size() > kShown ? w.join(QStringLiteral("<br>")) : QString());
+    warnings_->setVisible(!w.isEmpty());
+}
+
 void ComparePage::showRuns(const RunComparison& c) {
     modes_->setCurrentIndex(0);
     verdict_->setText(QStringLiteral("<b>%1</b>").arg(fromStd(c.verdict).toHtmlEscaped()));
     QStringList w;
     for (const auto& s : c.warnings) w << fromStd(s).toHtmlEscaped();
-    warnings_->setText(w.join(QStringLiteral("<br>")));
-    warnings_->setVisible(!w.isEmpty());
+    showWarnings(w);
     summary_->setRows(c.summary);
     parts_->setRows(c.breakdown);
     kernels_->setRows(c.kernels);
     collectives_->setRows(c.collectives);
+    ops_->setRows(c.ops);
+    opChanges_->setText(opChangesText(c.ops));
 
     // Horizontal bars: the parts' names read whole at any width (rotated category labels elide).
     auto* chart = new QChart;
@@ -439,7 +506,7 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
     verdict_->setText(QStringLiteral("<b>%1</b>").arg(fromStd(c.verdict).toHtmlEscaped()));
     QStringList w;
     for (const auto& s : c.warnings) w << fromStd(s).toHtmlEscaped();
-    warnings_->setText(w.join(QStringLiteral("<br>")));
+    showWarnings(w);
     points_->setRows(c.points);
     fits_->setRows(c.fits);
     auto* chart = new QChart;

@@ -1,5 +1,5 @@
 // The Compare page: two runs (or two studies) side by side — the verdict, headline deltas,
-// breakdown bars of A and B, kernel and collective delta tables; for studies, the per-p deltas,
+// breakdown bars of A and B, kernel, collective and op (HTA's TraceDiff) delta tables; for studies, the per-p deltas,
 // fitted-parameter deltas and both speedup curves overlaid. core::compare_runs / compare_studies
 // on the job pool. A and B may come from different open files.
 #pragma once
@@ -21,6 +21,10 @@ QString metricValueText(const core::MetricDelta& m, double v, bool difference);
 std::unique_ptr<TableModel<core::MetricDelta>> makeMetricDeltaModel(QObject* parent);
 std::unique_ptr<TableModel<core::KernelDelta>> makeKernelDeltaModel(QObject* parent);
 std::unique_ptr<TableModel<core::CollectiveDelta>> makeCollectiveDeltaModel(QObject* parent);
+// HTA's TraceDiff: every op by name and side, calls and time per step and rank, its change.
+std::unique_ptr<TableModel<core::OpDiff>> makeOpDiffModel(QObject* parent);
+// "1 added, 1 removed, 2 changed (1 more often, 1 less often), 5 unchanged".
+QString opChangesText(const std::vector<core::OpDiff>& ops);
 std::unique_ptr<TableModel<core::StudyPointDelta>> makeStudyPointDeltaModel(QObject* parent);
 std::unique_ptr<TableModel<core::FitDelta>> makeFitDeltaModel(QObject* parent);
 
@@ -35,6 +39,7 @@ public:
     void activated() override;
     QComboBox* comboA() const { return a_; }
     QComboBox* comboB() const { return b_; }
+    TableModel<core::OpDiff>* opModel() const { return ops_.get(); }
 
 private:
     struct Choice {
@@ -46,6 +51,7 @@ private:
     void rebuildChoices();
     void compare();
     void showRuns(const core::RunComparison& c);
+    void showWarnings(const QStringList& w);  // the first two, all in the tooltip
     void showStudies(const core::StudyComparison& c, const core::ScalingResult& a, const core::ScalingResult& b);
 
     std::vector<DocumentPtr> docs_;
@@ -64,6 +70,8 @@ private:
     std::unique_ptr<TableModel<core::MetricDelta>> parts_;
     std::unique_ptr<TableModel<core::KernelDelta>> kernels_;
     std::unique_ptr<TableModel<core::CollectiveDelta>> collectives_;
+    std::unique_ptr<TableModel<core::OpDiff>> ops_;
+    QLabel* opChanges_;  // "opChanges": how many ops were added, removed, changed
     std::unique_ptr<TableModel<core::StudyPointDelta>> points_;
     std::unique_ptr<TableModel<core::FitDelta>> fits_;
 };
