@@ -161,6 +161,7 @@ struct RankData {
     // Comm call (an imported trace: docs/ANALYSIS.md "Collective summary").
     std::vector<CommEv> device_comms;
     bool comms_on_device = false;  // comms are device_comms: each span is a transfer on the GPU
+    bool comm_lane_calls = false;  // some host call is on the "comm" lane (issue to completion)
     std::vector<OpEv> ops;
     std::int64_t first_ns = std::numeric_limits<std::int64_t>::max();  // the rank's events' span
     std::int64_t last_ns = std::numeric_limits<std::int64_t>::min();
@@ -1060,10 +1061,14 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
 
     std::map<std::int32_t, RankData> data;
     std::set<std::pair<std::int32_t, std::int32_t>> compute_lanes;  // (rank, lane) of the rank's thread
+    std::set<std::pair<std::int32_t, std::int32_t>> comm_lanes;     // (rank, lane) "comm": issue to completion
     std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t>
         stream_lanes;  // (rank, lane) -> stream
     for (const auto& l : reader.lanes(run_id)) {
         if (l.name == traces::lanes::name(traces::lanes::kCompute)) compute_lanes.insert({l.rank, l.lane});
+        if (l.name == traces::lanes::name(traces::lanes::kComm) ||
+            (l.lane == traces::lanes::kComm && (l.name.empty() || l.name == "lane " + std::to_string(l.lane))))
+            comm_lanes.insert({l.rank, l.lane});
         if (const std::int32_t sid = stream_of_lane(l.lane, l.name); sid >= 0) {
             stream_lanes[{l.rank, l.lane}] = sid;
             data[l.rank].streams.insert(sid);
@@ -1112,6 +1117,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         // Host-side calls only: device-side NCCL kernels (CUPTI records on a stream) repeat the
         // same operation and would count it twice.
         if ((k == kCollective || k == kP2p) && !device) {
+            if (comm_lanes.count({e.rank, e.lane})) rd.comm_lane_calls = true;
             rd.comms.push_back({e.start_ns, e.end_ns, e.collective, e.group_kind, e.group_id,
                                 e.group_size, e.bytes, e.seq, e.peer});
             rd.thread_marks.push_back(e.start_ns);
@@ -1121,9 +1127,10 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     bool any_steps = false;
     for (auto& [rank, rd] : data) {
         any_steps |= !rd.steps.empty();
-        // No host-side communication call (an imported trace): the NCCL kernels that carry a
+        // No host-side call from issue to completion on the "comm" lane (an imported trace, whose
+        // host-side nccl:* ranges, if any, span the enqueue only): the NCCL kernels that carry a
         // collective are the rank's calls, each span a transfer on the GPU.
-        if (rd.comms.empty() && !rd.device_comms.empty()) {
+        if (!rd.comm_lane_calls && !rd.device_comms.empty()) {
             rd.comms = std::move(rd.device_comms);
             rd.comms_on_device = true;
         }

@@ -245,7 +245,8 @@ inline RunId write_gpu_run(TraceWriter& w, const std::string& spec_json, int ste
 // Two ranks, no spec, no compute lane; CUDA API calls on lane 15 with correlation ids, streams 7,
 // 13 and 14 on lanes 23, 29, 30 ("stream N"), host ops on lane 32 ("thread 1234"), NCCL kernels
 // (kind comm) carrying their collective and no host-side Comm call. Times in ns.
-//   rank 0: host aten::mm [0,90), aten::sync [900,1000); launches [80,85) and [86,88);
+//   rank 0: host aten::mm [0,90), aten::sync [900,1000), nccl:all_reduce [290,295) (comm, on the
+//           thread: the enqueue); launches [80,85) and [86,88);
 //           gemm [100,400) and gemm2 [650,800) on stream 7, the all-reduce kernel [300,600) on 13,
 //           Memset [350,380) and Memcpy HtoD [500,700) on 14. Trace span [0,1000).
 //   rank 1: host aten::mm [0,50), aten::sync [550,600); gemm [100,300) on 7, the all-reduce
@@ -265,6 +266,9 @@ inline std::string imported_rank_text(int rank, bool variant_b) {
         if (variant_b) s += "step ProfilerStep#1 0 1000 lane=0 step=1\n";
         s += "host aten::mm 0 90" + thread + "\n";
         s += "host aten::sync 900 1000" + thread + "\n";
+        // PyTorch's record-function range around the enqueue: a Comm event on the thread, not
+        // the transfer (the NCCL kernel is).
+        s += "comm nccl:all_reduce 290 295" + thread + nccl + "\n";
         if (!variant_b) s += "host cudaLaunchKernel 80 85" + api + " corr=1\n";
         s += "host cudaLaunchKernel 86 88" + api + " corr=2\n";
         s += "kernel gemm 100 400" + s7 + (variant_b ? "" : " corr=1") + "\n";

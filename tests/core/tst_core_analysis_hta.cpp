@@ -239,7 +239,8 @@ private slots:
         QCLOSE(others.share, 3.0 / 78.0);  // 12 + 11 + ... + 1 = 78
     }
 
-    // No host-side Comm call: the NCCL kernels that carry a collective are the calls. Each is a
+    // No host-side call on the "comm" lane (rank 0's nccl:all_reduce on its thread spans the
+    // enqueue only): the NCCL kernels that carry a collective are the calls. Each is a
     // transfer on the GPU (never "overlapped"): 300 and 400 ns, mean 350, algbw = 4 MiB ÷ 350 ns,
     // busbw = algbw × 2(2−1)/2; busy 300 + 400; skew = issue 300 − 200 = 100 ns.
     void collectivesFromNcclKernels() {
@@ -310,7 +311,8 @@ private slots:
         QCOMPARE(op(c, "aten::mm", false)->change, OpChange::Unchanged);
         QVERIFY(!op(c, "aten::mm", true));
         QVERIFY(!op(c, "ProfilerStep#1", false));  // steps are the step breakdown's, not ops
-        QCOMPARE(c.ops.size(), size_t(9));
+        QCOMPARE(c.ops.size(), size_t(10));
+        QCOMPARE(op(c, "nccl:all_reduce", false)->change, OpChange::Unchanged);
         QCOMPARE(c.ops[0].name, std::string("gemm2"));  // largest |Δ time| first: 75, 45, 25, ...
         // The step breakdown deltas are there too: both runs' steps add up to 1000 ns.
         QCLOSE(c.breakdown[kPartCount].d.a, 1000.0);
@@ -361,7 +363,7 @@ private slots:
         QCOMPARE(counts["removed"], 1);
         QCOMPARE(counts["increased"], 1);
         QCOMPARE(counts["decreased"], 1);
-        QCOMPARE(counts["unchanged"], 5);
+        QCOMPARE(counts["unchanged"], 6);
         // The table format names the tables.
         Result t = cli({QStringLiteral("stats"), file, QStringLiteral("--run"), QStringLiteral("1")});
         QVERIFY2(t.out.find("temporal_breakdown") != std::string::npos && t.out.find("top_kernels") != std::string::npos,

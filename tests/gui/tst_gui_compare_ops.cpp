@@ -63,7 +63,7 @@ private slots:
 
         auto* m = page->opModel();
         QAbstractItemModelTester tester(m, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QCOMPARE(m->rowCount(), 9);
+        QCOMPARE(m->rowCount(), 10);
         // Per step and rank (1 step × 2 ranks): gemm 1 -> 1.5 calls, 250 -> 295 ns.
         const int gemm = rowOf(m, QStringLiteral("gemm"), QStringLiteral("GPU"));
         QVERIFY(gemm >= 0);
@@ -78,8 +78,8 @@ private slots:
                  QStringLiteral("decreased"));
         auto* line = page->findChild<QLabel*>(QStringLiteral("opChanges"));
         QVERIFY(line);
-        QVERIFY2(line->text().startsWith(QStringLiteral("9 ops: <b>1 added</b>, <b>1 removed</b>, <b>2 changed</b> "
-                                                         "(1 called more often, 1 less often), 5 unchanged")),
+        QVERIFY2(line->text().startsWith(QStringLiteral("10 ops: <b>1 added</b>, <b>1 removed</b>, <b>2 changed</b> "
+                                                         "(1 called more often, 1 less often), 6 unchanged")),
                  qPrintable(line->text()));
 
         // The filter keeps the rows that say it.
