@@ -24,7 +24,9 @@ using nlohmann::json;
 
 namespace {
 constexpr double kUs = 1000.0;
-bool close(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); }
+bool close(double a, double b) {
+    return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
+}
 const TopKernel* top(const RunAnalysis& a, KernelType t, const std::string& name) {
     for (const auto& k : a.hta.top_kernels)
         if (k.type == t && k.name == name) return &k;
@@ -64,7 +66,8 @@ class TestCoreAnalysisHta : public QObject {
         QProcess p;
         p.start(QStringLiteral(SCALESCOPE_CLI), args);
         if (!p.waitForFinished(60000)) return {-1, "", "timeout"};
-        return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+        return {p.exitCode(), p.readAllStandardOutput().toStdString(),
+                p.readAllStandardError().toStdString()};
     }
 
 private slots:
@@ -79,7 +82,8 @@ private slots:
         }
         {
             TraceWriter w(gpu_);
-            afx::write_gpu_run(w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
+            afx::write_gpu_run(
+                w, R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":32}})");
         }
         // For screenshots of the pages on these runs (scalescope --screenshot PAGE PNG FILE).
         const QByteArray keep = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
@@ -100,10 +104,12 @@ private slots:
         QCOMPARE(a.steps.size(), size_t(1));
         QCOMPARE(a.steps[0].time_ns(), std::int64_t(1000));
         QVERIFY2(!a.warnings.empty() &&
-                     a.warnings.front() == "run 1 has no step events: each rank's step window is its whole trace "
-                                           "span (first event start to last event end)",
+                     a.warnings.front() ==
+                         "run 1 has no step events: each rank's step window is its whole trace "
+                         "span (first event start to last event end)",
                  a.warnings.empty() ? "" : a.warnings.front().c_str());
-        for (const auto& w : a.warnings) QVERIFY2(w.find("measured step(s)") == std::string::npos, w.c_str());
+        for (const auto& w : a.warnings)
+            QVERIFY2(w.find("measured step(s)") == std::string::npos, w.c_str());
         for (const auto& r : a.ranks) QCLOSE(r.mean.sum(), 1000.0);
         // The run with steps (variant B) is not whole-trace.
         QVERIFY(!analyse(imported_, 1).whole_trace);
@@ -135,9 +141,9 @@ private slots:
 
     // Kernel-type breakdown, rank 0: computation alone [100,300)+[700,800) = 300; computation with
     // communication [300,350)+[380,400) = 70; all three (the Memset) [350,380) = 30; communication
-    // alone [400,500) = 100; communication with memory [500,600) = 100; memory alone [600,650) = 50;
-    // computation with memory [650,700) = 50. Rank 1: computation alone 100, both [200,300) = 100,
-    // communication alone [300,600) = 300. The states add up to the busy time (700, 500).
+    // alone [400,500) = 100; communication with memory [500,600) = 100; memory alone [600,650) =
+    // 50; computation with memory [650,700) = 50. Rank 1: computation alone 100, both [200,300) =
+    // 100, communication alone [300,600) = 300. The states add up to the busy time (700, 500).
     void kernelTypeBreakdown() {
         const RunAnalysis a = analyse(imported_);
         const auto& s0 = a.hta.ranks[0].state_ns;
@@ -162,7 +168,8 @@ private slots:
         double busy = 0;
         for (double v : o) busy += v;
         QCLOSE(busy, 600.0);
-        QCOMPARE(kernel_state_name(kComp | kComm), std::string("computation overlapping communication"));
+        QCOMPARE(kernel_state_name(kComp | kComm),
+                 std::string("computation overlapping communication"));
         QCOMPARE(kernel_state_name(kComp | kComm | kMem),
                  std::string("computation overlapping communication overlapping memory"));
         QCOMPARE(kernel_state_name(kMem), std::string("memory"));
@@ -187,7 +194,8 @@ private slots:
     void topKernels() {
         const RunAnalysis a = analyse(imported_);
         QCOMPARE(a.hta.top_kernels.size(), size_t(5));
-        QCOMPARE(a.hta.top_kernels[0].name, std::string("gemm"));  // computation first, longest first
+        QCOMPARE(a.hta.top_kernels[0].name,
+                 std::string("gemm"));  // computation first, longest first
         const TopKernel* gemm = top(a, KernelType::Computation, "gemm");
         QVERIFY(gemm);
         QCOMPARE(gemm->count, std::int64_t(2));
@@ -196,7 +204,8 @@ private slots:
         QCLOSE(gemm->per_step_ns, 250.0);
         QCOMPARE(gemm->min_ns, std::int64_t(200));
         QCOMPARE(gemm->max_ns, std::int64_t(300));
-        const TopKernel* nccl = top(a, KernelType::Communication, "ncclDevKernel_AllReduce_Sum_f32_RING_LL");
+        const TopKernel* nccl =
+            top(a, KernelType::Communication, "ncclDevKernel_AllReduce_Sum_f32_RING_LL");
         QVERIFY(nccl);
         QCOMPARE(nccl->count, std::int64_t(2));
         QCLOSE(nccl->mean_ns, 350.0);
@@ -216,7 +225,8 @@ private slots:
             const std::string lane = " lane=" + std::to_string(lanes::kCudaStreamBase);
             for (int i = 0; i < 12; ++i)  // k00 lasts 12 ns ... k11 1 ns, back to back
                 text += "kernel k" + std::string(i < 10 ? "0" : "") + std::to_string(i) + " " +
-                        std::to_string(100 * i) + " " + std::to_string(100 * i + 12 - i) + lane + "\n";
+                        std::to_string(100 * i) + " " + std::to_string(100 * i + 12 - i) + lane +
+                        "\n";
             RunInfo ri = afx::info("many", 1, "");
             RunId run = w.begin_run(ri);
             RankInfo k;
@@ -307,7 +317,8 @@ private slots:
         QCLOSE(op(c, "relu", true)->per_step_ns.b, 25.0);
         QCOMPARE(op(c, "cudaLaunchKernel", false)->change, OpChange::Decreased);
         QCLOSE(op(c, "cudaLaunchKernel", false)->count_per_step.b, 0.5);
-        QCOMPARE(op(c, "ncclDevKernel_AllReduce_Sum_f32_RING_LL", true)->change, OpChange::Unchanged);
+        QCOMPARE(op(c, "ncclDevKernel_AllReduce_Sum_f32_RING_LL", true)->change,
+                 OpChange::Unchanged);
         QCOMPARE(op(c, "aten::mm", false)->change, OpChange::Unchanged);
         QVERIFY(!op(c, "aten::mm", true));
         QVERIFY(!op(c, "ProfilerStep#1", false));  // steps are the step breakdown's, not ops
@@ -329,7 +340,8 @@ private slots:
                         QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(s.code == 0, s.err.c_str());
         const json j = json::parse(s.out);
-        QCOMPARE(j["run"][0]["step_window"].get<std::string>(), std::string("whole trace (no step events)"));
+        QCOMPARE(j["run"][0]["step_window"].get<std::string>(),
+                 std::string("whole trace (no step events)"));
         const json& all = j["temporal_breakdown"][0];
         QCOMPARE(all["rank"].get<std::string>(), std::string("all"));
         QCOMPARE(all["idle_us"].get<double>(), 0.2);
@@ -340,33 +352,39 @@ private slots:
         bool both = false;
         for (const auto& r : j["kernel_types"])
             if (r["kernel_type"] == "computation overlapping communication")
-                both = close(r["per_step_us"].get<double>(), 0.085) && close(r["share_pct"].get<double>(), 85.0 / 6);
+                both = close(r["per_step_us"].get<double>(), 0.085) &&
+                       close(r["share_pct"].get<double>(), 85.0 / 6);
         QVERIFY(both);
         QCOMPARE(j["top_kernels"][0]["name"].get<std::string>(), std::string("gemm"));
         QCOMPARE(j["top_kernels"][0]["count"].get<int>(), 2);
         QCOMPARE(j["collectives"][0]["busbw_gbps"].get<double>(), 4194304.0 / 350);
 
-        Result c = cli({QStringLiteral("compare"), file + QStringLiteral(":1"), file + QStringLiteral(":2"),
-                        QStringLiteral("--format"), QStringLiteral("json")});
+        Result c =
+            cli({QStringLiteral("compare"), file + QStringLiteral(":1"),
+                 file + QStringLiteral(":2"), QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(c.code == 0, c.err.c_str());
         const json k = json::parse(c.out);
         std::map<std::string, std::string> change;
-        for (const auto& r : k["ops"]) change[r["name"].get<std::string>() + "/" + r["side"].get<std::string>()] = r["change"];
+        for (const auto& r : k["ops"])
+            change[r["name"].get<std::string>() + "/" + r["side"].get<std::string>()] = r["change"];
         QCOMPARE(change["relu/gpu"], std::string("added"));
         QCOMPARE(change["gemm2/gpu"], std::string("removed"));
         QCOMPARE(change["gemm/gpu"], std::string("increased"));
         QCOMPARE(change["cudaLaunchKernel/host"], std::string("decreased"));
         QCOMPARE(change["aten::mm/host"], std::string("unchanged"));
         std::map<std::string, int> counts;
-        for (const auto& r : k["op_changes"]) counts[r["change"].get<std::string>()] = r["ops"].get<int>();
+        for (const auto& r : k["op_changes"])
+            counts[r["change"].get<std::string>()] = r["ops"].get<int>();
         QCOMPARE(counts["added"], 1);
         QCOMPARE(counts["removed"], 1);
         QCOMPARE(counts["increased"], 1);
         QCOMPARE(counts["decreased"], 1);
         QCOMPARE(counts["unchanged"], 6);
         // The table format names the tables.
-        Result t = cli({QStringLiteral("stats"), file, QStringLiteral("--run"), QStringLiteral("1")});
-        QVERIFY2(t.out.find("temporal_breakdown") != std::string::npos && t.out.find("top_kernels") != std::string::npos,
+        Result t =
+            cli({QStringLiteral("stats"), file, QStringLiteral("--run"), QStringLiteral("1")});
+        QVERIFY2(t.out.find("temporal_breakdown") != std::string::npos &&
+                     t.out.find("top_kernels") != std::string::npos,
                  t.out.c_str());
     }
 };

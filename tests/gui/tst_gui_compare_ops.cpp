@@ -32,7 +32,9 @@ class TestGuiCompareOps : public QObject {
 
     static int rowOf(const QAbstractItemModel* m, const QString& name, const QString& side) {
         for (int r = 0; r < m->rowCount(); ++r)
-            if (m->index(r, 0).data().toString() == name && m->index(r, 1).data().toString() == side) return r;
+            if (m->index(r, 0).data().toString() == name &&
+                m->index(r, 1).data().toString() == side)
+                return r;
         return -1;
     }
 
@@ -57,7 +59,8 @@ private slots:
         w.show();
         auto* page = qobject_cast<ComparePage*>(w.page(QStringLiteral("compare")));
         QVERIFY(page);
-        QVERIFY(QTest::qWaitFor([&] { return page->isReady() && page->opModel()->rowCount() > 0; }, 30000));
+        QVERIFY(QTest::qWaitFor([&] { return page->isReady() && page->opModel()->rowCount() > 0; },
+                                30000));
         QCOMPARE(page->comboA()->currentIndex(), 0);
         QCOMPARE(page->comboB()->currentIndex(), 1);
 
@@ -70,16 +73,21 @@ private slots:
         QCOMPARE(m->index(gemm, 2).data().toString(), QStringLiteral("increased"));
         QCOMPARE(m->index(gemm, 4).data().toString(), QStringLiteral("1.5"));
         QCOMPARE(m->index(gemm, 7).data().toString(), QStringLiteral("+") + formatDuration(45.0));
-        QCOMPARE(m->index(rowOf(m, QStringLiteral("gemm2"), QStringLiteral("GPU")), 2).data().toString(),
-                 QStringLiteral("removed"));
-        QCOMPARE(m->index(rowOf(m, QStringLiteral("relu"), QStringLiteral("GPU")), 2).data().toString(),
-                 QStringLiteral("added"));
-        QCOMPARE(m->index(rowOf(m, QStringLiteral("cudaLaunchKernel"), QStringLiteral("host")), 2).data().toString(),
+        QCOMPARE(
+            m->index(rowOf(m, QStringLiteral("gemm2"), QStringLiteral("GPU")), 2).data().toString(),
+            QStringLiteral("removed"));
+        QCOMPARE(
+            m->index(rowOf(m, QStringLiteral("relu"), QStringLiteral("GPU")), 2).data().toString(),
+            QStringLiteral("added"));
+        QCOMPARE(m->index(rowOf(m, QStringLiteral("cudaLaunchKernel"), QStringLiteral("host")), 2)
+                     .data()
+                     .toString(),
                  QStringLiteral("decreased"));
         auto* line = page->findChild<QLabel*>(QStringLiteral("opChanges"));
         QVERIFY(line);
-        QVERIFY2(line->text().startsWith(QStringLiteral("10 ops: <b>1 added</b>, <b>1 removed</b>, <b>2 changed</b> "
-                                                         "(1 called more often, 1 less often), 6 unchanged")),
+        QVERIFY2(line->text().startsWith(
+                     QStringLiteral("10 ops: <b>1 added</b>, <b>1 removed</b>, <b>2 changed</b> "
+                                    "(1 called more often, 1 less often), 6 unchanged")),
                  qPrintable(line->text()));
 
         // The filter keeps the rows that say it.
@@ -109,7 +117,8 @@ private slots:
         QVERIFY(scroll);
         const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
         if (!shots.isEmpty())
-            QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/compare-ops-1024x700.png")));
+            QVERIFY(w.grab().save(QString::fromLocal8Bit(shots) +
+                                  QStringLiteral("/compare-ops-1024x700.png")));
         const QString why = QStringLiteral("page minimum %1x%2 in a viewport of %3x%4")
                                 .arg(page->minimumSizeHint().width())
                                 .arg(page->minimumSizeHint().height())
