@@ -62,8 +62,7 @@ const std::map<std::string, std::string> kDdl = {
      "NULL, deviceId INTEGER NOT NULL, contextId INTEGER NOT NULL, streamId INTEGER NOT NULL, "
      "correlationId INTEGER, globalPid INTEGER, syncType INTEGER NOT NULL, eventId INTEGER NOT "
      "NULL)"},
-    {"StringIds",
-     "CREATE TABLE StringIds (id INTEGER NOT NULL PRIMARY KEY, value TEXT NOT NULL)"},
+    {"StringIds", "CREATE TABLE StringIds (id INTEGER NOT NULL PRIMARY KEY, value TEXT NOT NULL)"},
     {"NVTX_EVENTS",
      "CREATE TABLE NVTX_EVENTS (start INTEGER NOT NULL, end INTEGER, eventType INTEGER NOT NULL, "
      "rangeId INTEGER, category INTEGER, color INTEGER, text TEXT, globalTid INTEGER, "
@@ -77,23 +76,27 @@ const std::map<std::string, std::string> kDdl = {
      "CREATE TABLE TARGET_INFO_GPU (vmId INTEGER NOT NULL, id INTEGER NOT NULL, name TEXT, "
      "busLocation TEXT, isDiscrete INTEGER, totalMemory INTEGER, smCount INTEGER, uuid TEXT, "
      "chipName TEXT, cuDevice INTEGER)"},
-    {"PROCESSES",
-     "CREATE TABLE PROCESSES (globalPid INTEGER, pid INTEGER, name TEXT)"},
-    {"EXPORT_META_DATA",
-     "CREATE TABLE EXPORT_META_DATA (name TEXT NOT NULL, value TEXT)"},
+    {"PROCESSES", "CREATE TABLE PROCESSES (globalPid INTEGER, pid INTEGER, name TEXT)"},
+    {"EXPORT_META_DATA", "CREATE TABLE EXPORT_META_DATA (name TEXT NOT NULL, value TEXT)"},
     {"TARGET_INFO_SYSTEM_ENV",
      "CREATE TABLE TARGET_INFO_SYSTEM_ENV (globalVid INTEGER NOT NULL, devStateName TEXT NOT "
      "NULL, name TEXT NOT NULL, nameEnum INTEGER NOT NULL, value TEXT NOT NULL)"},
 };
 
 // A serialized nsys GlobalId: VM 1, pid, tid.
-constexpr std::int64_t process_id(std::int64_t pid) { return (1LL << 48) | (pid << 24); }
-constexpr std::int64_t thread_id(std::int64_t pid, std::int64_t tid) { return process_id(pid) | tid; }
+constexpr std::int64_t process_id(std::int64_t pid) {
+    return (1LL << 48) | (pid << 24);
+}
+constexpr std::int64_t thread_id(std::int64_t pid, std::int64_t tid) {
+    return process_id(pid) | tid;
+}
 
 // Epoch-based nanoseconds: beyond a double's 53 bits, so any detour through floating point shows.
 constexpr std::int64_t T = 1'687'813'257'637'297'504;
 
-std::string n(std::int64_t v) { return std::to_string(v); }
+std::string n(std::int64_t v) {
+    return std::to_string(v);
+}
 
 // INSERT for a kernel row (the NOT NULL launch-configuration columns are zero).
 std::string kernel(std::int64_t start, std::int64_t end, std::int64_t stream, std::int64_t corr,
@@ -118,8 +121,9 @@ std::string nvtx(std::int64_t start, const std::string& end, int type, std::int6
                  const std::string& text, const std::string& text_id = "NULL",
                  const std::string& json = "NULL") {
     return "INSERT INTO NVTX_EVENTS (start, end, eventType, text, globalTid, textId, jsonText) "
-           "VALUES (" + n(start) + "," + end + "," + n(type) + "," + text + "," + n(gtid) + "," +
-           text_id + "," + json + ");\n";
+           "VALUES (" +
+           n(start) + "," + end + "," + n(type) + "," + text + "," + n(gtid) + "," + text_id + "," +
+           json + ");\n";
 }
 
 struct Ev {
@@ -143,7 +147,8 @@ struct Imported {
             if (e.step != kNone) s += " step=" + n(e.step);
             if (e.bytes != kNone) s += " bytes=" + n(e.bytes);
             if (e.correlation != kNone) s += " corr=" + n(e.correlation);
-            if (e.collective != Collective::None) s += " coll=" + std::string(to_string(e.collective));
+            if (e.collective != Collective::None)
+                s += " coll=" + std::string(to_string(e.collective));
             if (e.group_size != kNone) s += " gsize=" + n(e.group_size);
             out << QString::fromStdString(s);
         }
@@ -174,7 +179,9 @@ private:
     QTemporaryDir dir_;
     int files_ = 0;
 
-    std::string path(const std::string& name) { return dir_.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string path(const std::string& name) {
+        return dir_.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     // Writes an export with the given tables (nsys's definitions) and rows (SQL).
     std::string write_export(const std::vector<std::string>& tables, const std::string& rows) {
@@ -200,7 +207,8 @@ private:
         sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
         sqlite3_stmt* st = nullptr;
         std::int64_t v = -1;
-        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
             v = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         sqlite3_close(db);
@@ -233,7 +241,8 @@ private:
         out.lanes = rd.lanes(run);
         rd.scan_events(run, [&](const Event& e) { out.events.push_back({e, rd.string(e.name)}); });
         std::stable_sort(out.events.begin(), out.events.end(), [](const Ev& a, const Ev& b) {
-            return std::tie(a.e.rank, a.e.lane, a.e.start_ns) < std::tie(b.e.rank, b.e.lane, b.e.start_ns);
+            return std::tie(a.e.rank, a.e.lane, a.e.start_ns) <
+                   std::tie(b.e.rank, b.e.lane, b.e.start_ns);
         });
         return out;
     }
@@ -251,20 +260,28 @@ private:
 
     // One process (pid 4242, threads 4242 "main" and 4250) with every kind of row.
     std::string full_export() {
-        const std::int64_t g = process_id(4242), main = thread_id(4242, 4242), other = thread_id(4242, 4250);
+        const std::int64_t g = process_id(4242), main = thread_id(4242, 4242),
+                           other = thread_id(4242, 4250);
         std::string rows =
             "INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), (2, 'cudaLaunchKernel'), "
             "(3, 'gemm(float*, int)'), (4, 'gemm'), "
-            "(5, 'ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, ncclWork*)'), "
+            "(5, 'ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, "
+            "ncclWork*)'), "
             "(6, 'ncclDevKernel_AllReduce_Sum_f32_RING_LL'), (7, 'cudaMemcpyAsync_v3020'), "
             "(8, 'cudaMemsetAsync_v3020'), (9, 'main'), (10, 'forward');\n"
-            "INSERT INTO ThreadNames VALUES (9, 10, " + n(main) + ");\n"
+            "INSERT INTO ThreadNames VALUES (9, 10, " +
+            n(main) +
+            ");\n"
             "INSERT INTO TARGET_INFO_GPU (vmId, id, name, chipName, cuDevice) VALUES (" +
-            n(1LL << 48) + ", 0, 'NVIDIA H100 80GB HBM3', 'GH100', 0);\n"
-            "INSERT INTO TARGET_INFO_SYSTEM_ENV VALUES (" + n(1LL << 48) + ", 'Local (CLI)', 'Hostname', 619, 'node7');\n"
+            n(1LL << 48) +
+            ", 0, 'NVIDIA H100 80GB HBM3', 'GH100', 0);\n"
+            "INSERT INTO TARGET_INFO_SYSTEM_ENV VALUES (" +
+            n(1LL << 48) +
+            ", 'Local (CLI)', 'Hostname', 619, 'node7');\n"
             "INSERT INTO EXPORT_META_DATA VALUES ('EXPORT_PRODUCT_NAME', 'NVIDIA Nsight Systems'), "
             "('EXPORT_PRODUCT_VERSION', '2024.5.1.113'), ('EXPORT_SCHEMA_VERSION', '3.11.1');\n"
-            "INSERT INTO PROCESSES VALUES (" + n(g) + ", 4242, 'python'), (" + n(process_id(1)) + ", 1, 'systemd');\n";
+            "INSERT INTO PROCESSES VALUES (" +
+            n(g) + ", 4242, 'python'), (" + n(process_id(1)) + ", 1, 'systemd');\n";
         // The launch of the gemm (correlation 10) and nsys's backtrace copy of it (eventClass 67).
         rows += runtime(T + 1500, T + 1600, 0, main, 10, 1);
         rows += runtime(T + 1490, T + 1610, 67, main, 10, 2);
@@ -274,29 +291,32 @@ private:
         // Launched in step 7, runs in step 8's time.
         rows += kernel(T + 5200, T + 5900, 7, 10, g, 3, 4);
         rows += kernel(T + 2000, T + 2600, 9, 13, g, 5, 6);
-        rows += "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY (start, end, deviceId, contextId, streamId, "
-                "correlationId, globalPid, bytes, copyKind, srcKind, dstKind) VALUES (" +
-                n(T + 1760) + "," + n(T + 1790) + ",0,1,7,11," + n(g) + ",4096,1,0,2);\n";
-        rows += "INSERT INTO CUPTI_ACTIVITY_KIND_MEMSET (start, end, deviceId, contextId, streamId, "
-                "correlationId, globalPid, value, bytes) VALUES (" +
-                n(T + 1860) + "," + n(T + 1870) + ",0,1,7,12," + n(g) + ",0,128);\n";
+        rows +=
+            "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY (start, end, deviceId, contextId, streamId, "
+            "correlationId, globalPid, bytes, copyKind, srcKind, dstKind) VALUES (" +
+            n(T + 1760) + "," + n(T + 1790) + ",0,1,7,11," + n(g) + ",4096,1,0,2);\n";
+        rows +=
+            "INSERT INTO CUPTI_ACTIVITY_KIND_MEMSET (start, end, deviceId, contextId, streamId, "
+            "correlationId, globalPid, value, bytes) VALUES (" +
+            n(T + 1860) + "," + n(T + 1870) + ",0,1,7,12," + n(g) + ",0,128);\n";
         rows += "INSERT INTO CUPTI_ACTIVITY_KIND_SYNCHRONIZATION VALUES (" + n(T + 2700) + "," +
                 n(T + 2800) + ",0,1,7,NULL," + n(g) + ",3,0), (" + n(T + 2900) + "," + n(T + 2950) +
                 ",0,1,4294967295,NULL," + n(g) + ",4,0);\n";
         rows += nvtx(T + 1000, n(T + 5000), 59, main, "'ProfilerStep#7'");
         rows += nvtx(T + 5000, n(T + 9000), 59, main, "'ProfilerStep#8'");
-        rows += nvtx(T + 5100, n(T + 5200), 59, main, "'train_step'");  // not a step: ProfilerStep wins
+        rows +=
+            nvtx(T + 5100, n(T + 5200), 59, main, "'train_step'");  // not a step: ProfilerStep wins
         rows += nvtx(T + 1880, n(T + 1990), 59, main, "'ncclAllReduce'", "NULL",
                      "'{\"Message size [bytes]\": 1048576, \"Communicator size\": 8}'");
         rows += nvtx(T + 1100, n(T + 1400), 60, other, "NULL", "10");  // registered string
         rows += nvtx(T + 1200, "NULL", 34, main, "'a mark'");
         rows += nvtx(T + 1300, "NULL", 59, main, "'never ended'");
-        return write_export({"StringIds", "ThreadNames", "TARGET_INFO_GPU", "TARGET_INFO_SYSTEM_ENV",
-                             "EXPORT_META_DATA", "PROCESSES", "CUPTI_ACTIVITY_KIND_RUNTIME",
-                             "CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY",
-                             "CUPTI_ACTIVITY_KIND_MEMSET", "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION",
-                             "NVTX_EVENTS"},
-                            rows);
+        return write_export(
+            {"StringIds", "ThreadNames", "TARGET_INFO_GPU", "TARGET_INFO_SYSTEM_ENV",
+             "EXPORT_META_DATA", "PROCESSES", "CUPTI_ACTIVITY_KIND_RUNTIME",
+             "CUPTI_ACTIVITY_KIND_KERNEL", "CUPTI_ACTIVITY_KIND_MEMCPY",
+             "CUPTI_ACTIVITY_KIND_MEMSET", "CUPTI_ACTIVITY_KIND_SYNCHRONIZATION", "NVTX_EVENTS"},
+            rows);
     }
 
 private slots:
@@ -343,7 +363,8 @@ private slots:
         // Threads in order of appearance; the named one says its name.
         QCOMPARE(im.lane_name(0, 32), std::string("thread 4250"));
         QCOMPARE(im.lane_name(0, 33), std::string("thread 4242 (main)"));
-        QVERIFY(im.skipped("1 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
+        QVERIFY(
+            im.skipped("1 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
         QVERIFY(im.skipped("1 NVTX marks"));
         QVERIFY(im.skipped("1 NVTX ranges without an end"));
         for (const auto& s : im.ctx.skipped) qInfo("skipped: %s", s.c_str());
@@ -352,8 +373,9 @@ private slots:
     // Two runtime rows with one correlationId and one kernel: one kernel, one launch, linked once.
     void correlationJoinCountsOnce() {
         const std::int64_t g = process_id(77), t = thread_id(77, 77);
-        std::string rows = "INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), "
-                           "(2, 'cudaLaunchKernel'), (3, 'k()'), (4, 'k');\n";
+        std::string rows =
+            "INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), "
+            "(2, 'cudaLaunchKernel'), (3, 'k()'), (4, 'k');\n";
         rows += runtime(T + 100, T + 200, 67, t, 5, 2);  // the backtrace copy comes first
         rows += runtime(T + 110, T + 190, 0, t, 5, 1);
         rows += kernel(T + 300, T + 400, 7, 5, g, 3, 4);
@@ -363,8 +385,9 @@ private slots:
                                                "CUPTI_ACTIVITY_KIND_KERNEL", "NVTX_EVENTS"},
                                               rows);
         // The trap is real: a plain join sees the kernel twice.
-        QCOMPARE(query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN "
-                             "CUPTI_ACTIVITY_KIND_RUNTIME r USING (correlationId)"),
+        QCOMPARE(query(file,
+                       "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_KERNEL k JOIN "
+                       "CUPTI_ACTIVITY_KIND_RUNTIME r USING (correlationId)"),
                  std::int64_t(2));
         const Imported im = import(file);
         const QStringList expected = {
@@ -392,10 +415,11 @@ private slots:
         QFETCH(bool, mpi);
         const std::int64_t a = process_id(100), b = process_id(200);
         const std::int64_t ta = thread_id(100, 100), tb = thread_id(200, 200);
-        std::string rows = "INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), "
-                           "(2, 'k()'), (3, 'k'), (4, 'MPI Rank 1'), (5, 'MPI Rank 0');\n"
-                           "INSERT INTO TARGET_INFO_GPU (vmId, id, name) VALUES (" + n(1LL << 48) +
-                           ", 0, 'GPU zero'), (" + n(1LL << 48) + ", 1, 'GPU one');\n";
+        std::string rows =
+            "INSERT INTO StringIds VALUES (1, 'cudaLaunchKernel_v7000'), "
+            "(2, 'k()'), (3, 'k'), (4, 'MPI Rank 1'), (5, 'MPI Rank 0');\n"
+            "INSERT INTO TARGET_INFO_GPU (vmId, id, name) VALUES (" +
+            n(1LL << 48) + ", 0, 'GPU zero'), (" + n(1LL << 48) + ", 1, 'GPU one');\n";
         // Both processes use correlation id 1: each kernel joins its own process's launch.
         rows += runtime(T + 10, T + 20, 0, ta, 1, 1);
         rows += runtime(T + 500, T + 510, 0, tb, 1, 1);
@@ -410,17 +434,18 @@ private slots:
             rows += "INSERT INTO NVTX_EVENTS (start, eventType, text, globalTid) VALUES (" + n(T) +
                     ", 39, 'MPI Rank 0', " + n(tb) + ");\n";
         }
-        const std::string file = write_export({"StringIds", "ThreadNames", "TARGET_INFO_GPU",
-                                               "CUPTI_ACTIVITY_KIND_RUNTIME",
-                                               "CUPTI_ACTIVITY_KIND_KERNEL", "NVTX_EVENTS"},
-                                              rows);
+        const std::string file = write_export(
+            {"StringIds", "ThreadNames", "TARGET_INFO_GPU", "CUPTI_ACTIVITY_KIND_RUNTIME",
+             "CUPTI_ACTIVITY_KIND_KERNEL", "NVTX_EVENTS"},
+            rows);
         const Imported im = import(file, 0);
         QCOMPARE(im.ctx.ranks, (std::vector<std::int32_t>{0, 1}));
         const int ra = mpi ? 1 : 0, rb = mpi ? 0 : 1;
         QCOMPARE(im.ranks.size(), size_t(2));
         for (const RankInfo& r : im.ranks) {
             QCOMPARE(r.pid, std::int64_t(r.rank == ra ? 100 : 200));
-            QCOMPARE(r.device, std::string(r.rank == ra ? "cuda:0 (GPU zero)" : "cuda:1 (GPU one)"));
+            QCOMPARE(r.device,
+                     std::string(r.rank == ra ? "cuda:0 (GPU zero)" : "cuda:1 (GPU one)"));
         }
         std::map<int, QStringList> per_rank;
         for (const Ev& v : im.events) {
@@ -432,10 +457,11 @@ private slots:
                                             "lane=0 step 'Iteration 4' 400..800 step=4",
                                             "lane=15 host 'cudaLaunchKernel' 10..20 step=3 corr=1",
                                             "lane=23 kernel 'k()' 30..40 step=3 corr=1"}));
-        QCOMPARE(per_rank[rb], (QStringList{"lane=0 step 'Iteration 3' 0..400 step=3",
-                                            "lane=0 step 'Iteration 4' 400..800 step=4",
-                                            "lane=15 host 'cudaLaunchKernel' 500..510 step=4 corr=1",
-                                            "lane=29 kernel 'k()' 600..700 step=4 corr=1"}));
+        QCOMPARE(per_rank[rb],
+                 (QStringList{"lane=0 step 'Iteration 3' 0..400 step=3",
+                              "lane=0 step 'Iteration 4' 400..800 step=4",
+                              "lane=15 host 'cudaLaunchKernel' 500..510 step=4 corr=1",
+                              "lane=29 kernel 'k()' 600..700 step=4 corr=1"}));
         // Without MPI ranks, a later file of the command line numbers its processes from its hint.
         if (!mpi) QCOMPARE(import(file, 4).ctx.ranks, (std::vector<std::int32_t>{4, 5}));
     }
@@ -464,14 +490,17 @@ private slots:
         rows += kernel(T + 10, T + 20, 3, 1, g, 1, 2);
         rows += kernel(T + 30, T + 40, 3, 2, g, 1, 2);
         // A memcpy table of a schema without copyKind.
-        rows += "CREATE TABLE CUPTI_ACTIVITY_KIND_MEMCPY (start INTEGER NOT NULL, end INTEGER NOT "
-                "NULL, streamId INTEGER NOT NULL, correlationId INTEGER, globalPid INTEGER, bytes "
-                "INTEGER NOT NULL, kindOfCopy INTEGER);\n"
-                "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY VALUES (1, 2, 3, 4, " + n(g) + ", 8, 1);\n";
+        rows +=
+            "CREATE TABLE CUPTI_ACTIVITY_KIND_MEMCPY (start INTEGER NOT NULL, end INTEGER NOT "
+            "NULL, streamId INTEGER NOT NULL, correlationId INTEGER, globalPid INTEGER, bytes "
+            "INTEGER NOT NULL, kindOfCopy INTEGER);\n"
+            "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY VALUES (1, 2, 3, 4, " +
+            n(g) + ", 8, 1);\n";
         // A kind of events this reader does not know (CUDA graph launches of a newer version).
-        rows += "CREATE TABLE CUPTI_ACTIVITY_KIND_GRAPH_TRACE (start INTEGER NOT NULL, end INTEGER "
-                "NOT NULL, graphId INTEGER);\n"
-                "INSERT INTO CUPTI_ACTIVITY_KIND_GRAPH_TRACE VALUES (1, 2, 1), (3, 4, 1);\n";
+        rows +=
+            "CREATE TABLE CUPTI_ACTIVITY_KIND_GRAPH_TRACE (start INTEGER NOT NULL, end INTEGER "
+            "NOT NULL, graphId INTEGER);\n"
+            "INSERT INTO CUPTI_ACTIVITY_KIND_GRAPH_TRACE VALUES (1, 2, 1), (3, 4, 1);\n";
         const Imported im = import(write_export({"StringIds", "CUPTI_ACTIVITY_KIND_KERNEL"}, rows));
         QCOMPARE(im.lines(T), (QStringList{"lane=19 kernel 'k()' 10..20 corr=1",
                                            "lane=19 kernel 'k()' 30..40 corr=2"}));
@@ -488,11 +517,14 @@ private slots:
     void badFilesAreRefused() {
         // Another program's SQLite database.
         const std::string other = path("other.sqlite");
-        raw(other, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'a');");
+        raw(other,
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, "
+            "'a');");
         expect_refused(other, "not an Nsight Systems export: no table CUPTI_ACTIVITY_KIND_KERNEL");
         // A text file.
         const std::string text = path("notes.sqlite");
-        std::ofstream(text) << "this is not a database, just some text that is long enough to matter\n";
+        std::ofstream(text)
+            << "this is not a database, just some text that is long enough to matter\n";
         expect_refused(text, "not an SQLite database");
         // A ScaleScope trace.
         const std::string ours = path("ours.sqlite");
@@ -504,7 +536,8 @@ private slots:
         // nsys's string table but nothing to import.
         expect_refused(write_export({"StringIds", "EXPORT_META_DATA"}, ""), "nothing to import");
         // Tables, but no rows of any process.
-        expect_refused(write_export({"StringIds", "CUPTI_ACTIVITY_KIND_KERNEL"}, ""), "no CUDA or NVTX rows");
+        expect_refused(write_export({"StringIds", "CUPTI_ACTIVITY_KIND_KERNEL"}, ""),
+                       "no CUDA or NVTX rows");
         // A missing file.
         expect_refused(path("absent.sqlite"), "no such file");
     }
@@ -515,78 +548,90 @@ private slots:
         for (int i = 0; i < 5000; ++i) rows += kernel(T + 10 * i, T + 10 * i + 5, 7, i, g, 1, 2);
         const std::string file = write_export({"StringIds", "CUPTI_ACTIVITY_KIND_KERNEL"}, rows);
         std::int64_t calls = 0, last = 0;
-        QCOMPARE(import(file, 0, [&](std::int64_t bytes) { ++calls; last = bytes; return true; }).ctx.events,
+        QCOMPARE(import(file, 0,
+                        [&](std::int64_t bytes) {
+                            ++calls;
+                            last = bytes;
+                            return true;
+                        })
+                     .ctx.events,
                  std::int64_t(5000));
         QVERIFY(calls > 0);
         QVERIFY(last > 0 && last <= static_cast<std::int64_t>(std::filesystem::file_size(file)));
         try {
-            import(file, 0, [](std::int64_t) { return false; });
-            QFAIL("not cancelled");
-        } catch (const ImportError& e) {
-            QCOMPARE(std::string(e.what()), std::string("cancelled"));
-        }
+            import(file, 0, [](std::int64_t) { return false;
+        });
+        QFAIL("not cancelled");
     }
+    catch (const ImportError& e) {
+        QCOMPARE(std::string(e.what()), std::string("cancelled"));
+    }
+}
 
     // The real export (Nsight Systems 2022.2, MPI + CUDA saxpy on an A100).
     void realExport() {
-        const std::string file =
-            SCALESCOPE_SOURCE_DIR "/../shared/testdata/nsys/pipit/saxpy-mpi-cuda_nsys_perlmutter0.sqlite";
-        if (!std::filesystem::exists(file)) QSKIP("../shared/testdata is absent: real nsys export not checked");
-        const Imported im = import(file);
-        const std::int64_t kernels = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_KERNEL");
-        const std::int64_t memcpys = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_MEMCPY");
-        const std::int64_t memsets = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_MEMSET");
-        const std::int64_t launches = query(file, "SELECT COUNT(DISTINCT correlationId) FROM CUPTI_ACTIVITY_KIND_RUNTIME");
-        const std::int64_t processes = query(
-            file, "SELECT COUNT(DISTINCT globalPid) FROM (SELECT globalPid FROM CUPTI_ACTIVITY_KIND_KERNEL "
-                  "UNION SELECT globalTid & -16777216 FROM CUPTI_ACTIVITY_KIND_RUNTIME "
-                  "UNION SELECT globalTid & -16777216 FROM NVTX_EVENTS WHERE eventType IN (59, 60))");
-        const std::int64_t bytes = query(file, "SELECT SUM(bytes) FROM CUPTI_ACTIVITY_KIND_MEMCPY");
-        const std::int64_t first = query(file, "SELECT MIN(start) FROM CUPTI_ACTIVITY_KIND_KERNEL");
-        QCOMPARE(kernels, std::int64_t(5));
-        const auto on_streams = std::count_if(im.events.begin(), im.events.end(), [](const Ev& v) {
-            return v.e.lane >= lanes::kCudaStreamBase && v.e.lane < 32 &&
-                   (v.e.kind == EventKind::Kernel || v.e.kind == EventKind::Comm);
-        });
-        QCOMPARE(static_cast<std::int64_t>(on_streams), kernels);
-        QCOMPARE(im.count(EventKind::Memcpy), memcpys);
-        QCOMPARE(im.count(EventKind::Memset), memsets);
-        std::int64_t api = 0, copied = 0, first_kernel = INT64_MAX;
-        for (const Ev& v : im.events) {
-            if (v.e.lane == lanes::kCudaApi && v.e.kind == EventKind::HostRange) ++api;
-            if (v.e.kind == EventKind::Memcpy) copied += v.e.bytes;
-            if (v.e.kind == EventKind::Kernel) {
-                first_kernel = std::min(first_kernel, v.e.start_ns);
-                QCOMPARE(v.name, std::string("saxpy(double *, double *, double *, double, int)"));
-                QVERIFY(v.e.correlation > 0);
-                QCOMPARE(v.e.lane, lanes::kCudaStreamBase + 7);
-            }
+    const std::string file = SCALESCOPE_SOURCE_DIR
+        "/../shared/testdata/nsys/pipit/saxpy-mpi-cuda_nsys_perlmutter0.sqlite";
+    if (!std::filesystem::exists(file))
+        QSKIP("../shared/testdata is absent: real nsys export not checked");
+    const Imported im = import(file);
+    const std::int64_t kernels = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_KERNEL");
+    const std::int64_t memcpys = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_MEMCPY");
+    const std::int64_t memsets = query(file, "SELECT COUNT(*) FROM CUPTI_ACTIVITY_KIND_MEMSET");
+    const std::int64_t launches =
+        query(file, "SELECT COUNT(DISTINCT correlationId) FROM CUPTI_ACTIVITY_KIND_RUNTIME");
+    const std::int64_t processes = query(
+        file,
+        "SELECT COUNT(DISTINCT globalPid) FROM (SELECT globalPid FROM CUPTI_ACTIVITY_KIND_KERNEL "
+        "UNION SELECT globalTid & -16777216 FROM CUPTI_ACTIVITY_KIND_RUNTIME "
+        "UNION SELECT globalTid & -16777216 FROM NVTX_EVENTS WHERE eventType IN (59, 60))");
+    const std::int64_t bytes = query(file, "SELECT SUM(bytes) FROM CUPTI_ACTIVITY_KIND_MEMCPY");
+    const std::int64_t first = query(file, "SELECT MIN(start) FROM CUPTI_ACTIVITY_KIND_KERNEL");
+    QCOMPARE(kernels, std::int64_t(5));
+    const auto on_streams = std::count_if(im.events.begin(), im.events.end(), [](const Ev& v) {
+        return v.e.lane >= lanes::kCudaStreamBase && v.e.lane < 32 &&
+               (v.e.kind == EventKind::Kernel || v.e.kind == EventKind::Comm);
+    });
+    QCOMPARE(static_cast<std::int64_t>(on_streams), kernels);
+    QCOMPARE(im.count(EventKind::Memcpy), memcpys);
+    QCOMPARE(im.count(EventKind::Memset), memsets);
+    std::int64_t api = 0, copied = 0, first_kernel = INT64_MAX;
+    for (const Ev& v : im.events) {
+        if (v.e.lane == lanes::kCudaApi && v.e.kind == EventKind::HostRange) ++api;
+        if (v.e.kind == EventKind::Memcpy) copied += v.e.bytes;
+        if (v.e.kind == EventKind::Kernel) {
+            first_kernel = std::min(first_kernel, v.e.start_ns);
+            QCOMPARE(v.name, std::string("saxpy(double *, double *, double *, double, int)"));
+            QVERIFY(v.e.correlation > 0);
+            QCOMPARE(v.e.lane, lanes::kCudaStreamBase + 7);
         }
-        QCOMPARE(api, launches);  // one per correlationId: the 38 backtrace copies are not repeated
-        QCOMPARE(copied, bytes);
-        QCOMPARE(first_kernel, first);
-        QCOMPARE(static_cast<std::int64_t>(im.ctx.ranks.size()), processes);
-        QCOMPARE(im.ctx.ranks, std::vector<std::int32_t>{0});  // "MPI Rank 0"
-        QCOMPARE(im.ranks.at(0).device, std::string("cuda:0 (NVIDIA A100-SXM4-40GB)"));
-        QCOMPARE(im.ranks.at(0).host, std::string("nid001608"));
-        QCOMPARE(im.ctx.version, std::string("Nsight Systems 2022.2.1.31"));
-        // nsys's MPI trace: 10 sends and 5 receives become point-to-point communication.
-        std::int64_t sends = 0, recvs = 0;
-        for (const Ev& v : im.events) {
-            sends += v.e.collective == Collective::Send;
-            recvs += v.e.collective == Collective::Recv;
-        }
-        QCOMPARE(sends, std::int64_t(10));
-        QCOMPARE(recvs, std::int64_t(5));
-        QCOMPARE(im.count(EventKind::Step), std::int64_t(0));  // no step-like ranges in this file
-        QVERIFY(im.skipped("38 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
-        QVERIFY(im.skipped("table SCHED_EVENTS: 3238 rows not imported"));
-        qInfo("real export: %lld events, %lld kernels, %lld memcpys, %lld API calls; skipped:",
-              static_cast<long long>(im.ctx.events), static_cast<long long>(kernels),
-              static_cast<long long>(memcpys), static_cast<long long>(api));
-        for (const auto& s : im.ctx.skipped) qInfo("  %s", s.c_str());
     }
-};
+    QCOMPARE(api, launches);  // one per correlationId: the 38 backtrace copies are not repeated
+    QCOMPARE(copied, bytes);
+    QCOMPARE(first_kernel, first);
+    QCOMPARE(static_cast<std::int64_t>(im.ctx.ranks.size()), processes);
+    QCOMPARE(im.ctx.ranks, std::vector<std::int32_t>{0});  // "MPI Rank 0"
+    QCOMPARE(im.ranks.at(0).device, std::string("cuda:0 (NVIDIA A100-SXM4-40GB)"));
+    QCOMPARE(im.ranks.at(0).host, std::string("nid001608"));
+    QCOMPARE(im.ctx.version, std::string("Nsight Systems 2022.2.1.31"));
+    // nsys's MPI trace: 10 sends and 5 receives become point-to-point communication.
+    std::int64_t sends = 0, recvs = 0;
+    for (const Ev& v : im.events) {
+        sends += v.e.collective == Collective::Send;
+        recvs += v.e.collective == Collective::Recv;
+    }
+    QCOMPARE(sends, std::int64_t(10));
+    QCOMPARE(recvs, std::int64_t(5));
+    QCOMPARE(im.count(EventKind::Step), std::int64_t(0));  // no step-like ranges in this file
+    QVERIFY(im.skipped("38 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
+    QVERIFY(im.skipped("table SCHED_EVENTS: 3238 rows not imported"));
+    qInfo("real export: %lld events, %lld kernels, %lld memcpys, %lld API calls; skipped:",
+          static_cast<long long>(im.ctx.events), static_cast<long long>(kernels),
+          static_cast<long long>(memcpys), static_cast<long long>(api));
+    for (const auto& s : im.ctx.skipped) qInfo("  %s", s.c_str());
+}
+}
+;
 
 QTEST_GUILESS_MAIN(TestImportNsys)
 #include "tst_import_nsys.moc"

@@ -35,9 +35,13 @@ constexpr const char* kStrings = "StringIds";
 // A serialized nsys GlobalId: hardware (8 bits), VM (8), pid (24), tid (24). A process's id is
 // its threads' ids with the tid bits cleared.
 constexpr std::int64_t kTidBits = 0xFFFFFF;
-std::int64_t process_of_thread(std::int64_t global_tid) { return global_tid & ~kTidBits; }
+std::int64_t process_of_thread(std::int64_t global_tid) {
+    return global_tid & ~kTidBits;
+}
 // SQL for the same on a column (SQLite's & works on 64-bit integers).
-std::string process_sql(const std::string& column) { return "(" + column + " & -16777216)"; }
+std::string process_sql(const std::string& column) {
+    return "(" + column + " & -16777216)";
+}
 
 constexpr std::int32_t kFirstThreadLane = 32;
 
@@ -51,7 +55,9 @@ std::string lower(std::string_view s) {
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 // "cudaLaunchKernel_v7000" -> "cudaLaunchKernel": nsys keeps the versioned entry point's name.
 std::string api_name(std::string s) {
@@ -89,24 +95,40 @@ std::optional<Collective> nccl_kernel_collective(std::string_view name) {
 // and nsys's MPI trace ("MPI_Allreduce"); nullopt for any other range.
 std::optional<Collective> call_collective(std::string_view name) {
     static const std::map<std::string, Collective, std::less<>> nccl = {
-        {"allreduce", Collective::AllReduce}, {"reducescatter", Collective::ReduceScatter},
-        {"allgather", Collective::AllGather}, {"broadcast", Collective::Broadcast},
-        {"bcast", Collective::Broadcast},     {"reduce", Collective::Reduce},
-        {"alltoall", Collective::AllToAll},   {"send", Collective::Send},
+        {"allreduce", Collective::AllReduce},
+        {"reducescatter", Collective::ReduceScatter},
+        {"allgather", Collective::AllGather},
+        {"broadcast", Collective::Broadcast},
+        {"bcast", Collective::Broadcast},
+        {"reduce", Collective::Reduce},
+        {"alltoall", Collective::AllToAll},
+        {"send", Collective::Send},
         {"recv", Collective::Recv}};
     static const std::map<std::string, Collective, std::less<>> mpi = {
-        {"allreduce", Collective::AllReduce},         {"iallreduce", Collective::AllReduce},
-        {"reduce_scatter", Collective::ReduceScatter}, {"reduce_scatter_block", Collective::ReduceScatter},
-        {"ireduce_scatter", Collective::ReduceScatter}, {"allgather", Collective::AllGather},
-        {"allgatherv", Collective::AllGather},        {"iallgather", Collective::AllGather},
-        {"bcast", Collective::Broadcast},             {"ibcast", Collective::Broadcast},
-        {"reduce", Collective::Reduce},               {"ireduce", Collective::Reduce},
-        {"alltoall", Collective::AllToAll},           {"alltoallv", Collective::AllToAll},
-        {"ialltoall", Collective::AllToAll},          {"send", Collective::Send},
-        {"isend", Collective::Send},                  {"ssend", Collective::Send},
-        {"bsend", Collective::Send},                  {"rsend", Collective::Send},
-        {"recv", Collective::Recv},                   {"irecv", Collective::Recv},
-        {"barrier", Collective::Barrier},             {"ibarrier", Collective::Barrier}};
+        {"allreduce", Collective::AllReduce},
+        {"iallreduce", Collective::AllReduce},
+        {"reduce_scatter", Collective::ReduceScatter},
+        {"reduce_scatter_block", Collective::ReduceScatter},
+        {"ireduce_scatter", Collective::ReduceScatter},
+        {"allgather", Collective::AllGather},
+        {"allgatherv", Collective::AllGather},
+        {"iallgather", Collective::AllGather},
+        {"bcast", Collective::Broadcast},
+        {"ibcast", Collective::Broadcast},
+        {"reduce", Collective::Reduce},
+        {"ireduce", Collective::Reduce},
+        {"alltoall", Collective::AllToAll},
+        {"alltoallv", Collective::AllToAll},
+        {"ialltoall", Collective::AllToAll},
+        {"send", Collective::Send},
+        {"isend", Collective::Send},
+        {"ssend", Collective::Send},
+        {"bsend", Collective::Send},
+        {"rsend", Collective::Send},
+        {"recv", Collective::Recv},
+        {"irecv", Collective::Recv},
+        {"barrier", Collective::Barrier},
+        {"ibarrier", Collective::Barrier}};
     if (starts_with(name, "nccl")) {
         if (auto it = nccl.find(lower(name.substr(4))); it != nccl.end()) return it->second;
     } else if (starts_with(name, "MPI_")) {
@@ -147,8 +169,8 @@ std::optional<StepName> step_name(std::string_view name) {
             break;
         }
     if (!word) return std::nullopt;
-    while (!v.empty() && (v[0] == ' ' || v[0] == '_' || v[0] == '#' || v[0] == ':' ||
-                          v[0] == '=' || v[0] == '-'))
+    while (!v.empty() &&
+           (v[0] == ' ' || v[0] == '_' || v[0] == '#' || v[0] == ':' || v[0] == '=' || v[0] == '-'))
         v.remove_prefix(1);
     if (v.empty()) return StepName{false, kNone};
     if (auto n = parse_number(v)) return StepName{false, *n};
@@ -157,30 +179,49 @@ std::optional<StepName> step_name(std::string_view name) {
 
 const char* memcpy_name(std::int64_t copy_kind) {
     switch (copy_kind) {
-        case 1: return "memcpy HtoD";
-        case 2: return "memcpy DtoH";
-        case 3: return "memcpy HtoA";
-        case 4: return "memcpy AtoH";
-        case 5: return "memcpy AtoA";
-        case 6: return "memcpy AtoD";
-        case 7: return "memcpy DtoA";
-        case 8: return "memcpy DtoD";
-        case 9: return "memcpy HtoH";
-        case 10: return "memcpy PtoP";
-        case 11: return "memcpy HtoD (UVM)";
-        case 12: return "memcpy DtoH (UVM)";
-        case 13: return "memcpy DtoD (UVM)";
-        default: return "memcpy";
+        case 1:
+            return "memcpy HtoD";
+        case 2:
+            return "memcpy DtoH";
+        case 3:
+            return "memcpy HtoA";
+        case 4:
+            return "memcpy AtoH";
+        case 5:
+            return "memcpy AtoA";
+        case 6:
+            return "memcpy AtoD";
+        case 7:
+            return "memcpy DtoA";
+        case 8:
+            return "memcpy DtoD";
+        case 9:
+            return "memcpy HtoH";
+        case 10:
+            return "memcpy PtoP";
+        case 11:
+            return "memcpy HtoD (UVM)";
+        case 12:
+            return "memcpy DtoH (UVM)";
+        case 13:
+            return "memcpy DtoD (UVM)";
+        default:
+            return "memcpy";
     }
 }
 
 const char* sync_name(std::int64_t sync_type) {
     switch (sync_type) {
-        case 1: return "cudaEventSynchronize";
-        case 2: return "cudaStreamWaitEvent";
-        case 3: return "cudaStreamSynchronize";
-        case 4: return "cudaDeviceSynchronize";
-        default: return "synchronize";
+        case 1:
+            return "cudaEventSynchronize";
+        case 2:
+            return "cudaStreamWaitEvent";
+        case 3:
+            return "cudaStreamSynchronize";
+        case 4:
+            return "cudaDeviceSynchronize";
+        default:
+            return "synchronize";
     }
 }
 
@@ -191,11 +232,11 @@ struct StepSpan {
 struct Process {
     std::int64_t gpid = 0;
     std::int32_t rank = 0;
-    bool profiler_steps = false;                        // its steps are ProfilerStep#N ranges
-    std::vector<StepSpan> steps;                        // sorted, disjoint
+    bool profiler_steps = false;  // its steps are ProfilerStep#N ranges
+    std::vector<StepSpan> steps;  // sorted, disjoint
     std::set<std::pair<std::int64_t, std::int64_t>> step_ranges;  // (start, end) of those ranges
-    std::set<std::int32_t> lanes;                       // lanes named so far
-    std::map<std::int64_t, std::int32_t> thread_lanes;  // globalTid -> lane
+    std::set<std::int32_t> lanes;                                 // lanes named so far
+    std::map<std::int64_t, std::int32_t> thread_lanes;            // globalTid -> lane
 
     std::int64_t step_at(std::int64_t t) const {
         auto it = std::upper_bound(steps.begin(), steps.end(), t,
@@ -235,7 +276,7 @@ private:
     Db db_;
     std::map<std::string, std::set<std::string>> tables_;  // the tables this reader knows
     std::string schema_version_;
-    std::map<std::int64_t, Process> procs_;  // by globalPid
+    std::map<std::int64_t, Process> procs_;               // by globalPid
     std::unordered_map<std::int64_t, std::string> text_;  // StringIds already looked up
     Stmt string_stmt_;
     std::int64_t rows_done_ = 0, rows_total_ = 1, file_bytes_ = 0;
@@ -292,12 +333,22 @@ private:
         }
         if (app_id == kApplicationId ||
             (db_.table_exists("runs") && db_.table_exists("events") && db_.table_exists("meta")))
-            fail("this is a ScaleScope trace, not an Nsight Systems export: open it directly "
-                 "instead of importing it");
-        static const std::vector<std::string> known = {
-            kKernel, kMemcpy, kMemset, kRuntime, kSync, kNvtx, kStrings, "ThreadNames",
-            "TARGET_INFO_GPU", "TARGET_INFO_SYSTEM_ENV", "EXPORT_META_DATA", "META_DATA_EXPORT",
-            "MPI_RANKS"};
+            fail(
+                "this is a ScaleScope trace, not an Nsight Systems export: open it directly "
+                "instead of importing it");
+        static const std::vector<std::string> known = {kKernel,
+                                                       kMemcpy,
+                                                       kMemset,
+                                                       kRuntime,
+                                                       kSync,
+                                                       kNvtx,
+                                                       kStrings,
+                                                       "ThreadNames",
+                                                       "TARGET_INFO_GPU",
+                                                       "TARGET_INFO_SYSTEM_ENV",
+                                                       "EXPORT_META_DATA",
+                                                       "META_DATA_EXPORT",
+                                                       "MPI_RANKS"};
         Stmt cols = db_.prepare("SELECT name FROM pragma_table_info(?1)");
         for (const std::string& t : known) {
             if (!db_.table_exists(t)) continue;
@@ -307,17 +358,19 @@ private:
             cols.reset();
         }
         const std::vector<std::string> data = {kKernel, kMemcpy, kMemset, kRuntime, kSync, kNvtx};
-        const bool any_data = std::any_of(data.begin(), data.end(), [&](auto& t) { return has(t); });
+        const bool any_data =
+            std::any_of(data.begin(), data.end(), [&](auto& t) { return has(t); });
         if (!any_data && !has(kStrings))
-            fail("not an Nsight Systems export: no table " + std::string(kKernel) + " / " + kMemcpy +
-                 " / " + kRuntime + " / " + kNvtx + " / " + kStrings);
+            fail("not an Nsight Systems export: no table " + std::string(kKernel) + " / " +
+                 kMemcpy + " / " + kRuntime + " / " + kNvtx + " / " + kStrings);
         if (!any_data)
             fail("an Nsight Systems export with nothing to import: no table " +
                  std::string(kKernel) + " / " + kMemcpy + " / " + kMemset + " / " + kRuntime +
                  " / " + kSync + " / " + kNvtx);
         if (!has(kStrings, "id") || !has(kStrings, "value"))
-            fail("an Nsight Systems export without a usable StringIds table (id, value): the "
-                 "names of its kernels and calls cannot be resolved");
+            fail(
+                "an Nsight Systems export without a usable StringIds table (id, value): the "
+                "names of its kernels and calls cannot be resolved");
         string_stmt_ = db_.prepare("SELECT value FROM StringIds WHERE id = ?1");
     }
 
@@ -334,8 +387,10 @@ private:
             }
             break;
         }
-        if (product.empty()) skip("no EXPORT_META_DATA table: the Nsight Systems version is unknown");
-        ctx_.version = "Nsight Systems " + (product.empty() ? std::string("(version unknown)") : product);
+        if (product.empty())
+            skip("no EXPORT_META_DATA table: the Nsight Systems version is unknown");
+        ctx_.version =
+            "Nsight Systems " + (product.empty() ? std::string("(version unknown)") : product);
     }
 
     const std::string& text(std::int64_t id) {
@@ -373,8 +428,9 @@ private:
             for (const char* t : {kKernel, kMemcpy, kMemset, kRuntime})
                 if (has(t) && count(t) > 0) rows = true;
             if (!rows)
-                fail("an Nsight Systems export with no CUDA or NVTX rows to import (was CUDA or "
-                     "NVTX tracing on?)");
+                fail(
+                    "an Nsight Systems export with no CUDA or NVTX rows to import (was CUDA or "
+                    "NVTX tracing on?)");
             procs_[0].gpid = 0;
         }
     }
@@ -393,8 +449,9 @@ private:
     std::map<std::int64_t, std::int64_t> mpi_ranks() {
         std::map<std::int64_t, std::int64_t> out;
         if (has("MPI_RANKS", "globalTid") && has("MPI_RANKS", "rank")) {
-            Stmt st = db_.prepare("SELECT globalTid, rank FROM MPI_RANKS WHERE globalTid IS NOT "
-                                  "NULL AND rank IS NOT NULL");
+            Stmt st = db_.prepare(
+                "SELECT globalTid, rank FROM MPI_RANKS WHERE globalTid IS NOT "
+                "NULL AND rank IS NOT NULL");
             while (st.step()) out[process_of_thread(st.col_int(0))] = st.col_int(1);
             if (!out.empty()) return out;
         }
@@ -406,16 +463,18 @@ private:
                     out.emplace(process_of_thread(tid), *n);
         };
         if (has("ThreadNames", "globalTid") && has("ThreadNames", "nameId")) {
-            Stmt st = db_.prepare("SELECT globalTid, nameId FROM ThreadNames WHERE globalTid IS "
-                                  "NOT NULL AND nameId IS NOT NULL");
+            Stmt st = db_.prepare(
+                "SELECT globalTid, nameId FROM ThreadNames WHERE globalTid IS "
+                "NOT NULL AND nameId IS NOT NULL");
             while (st.step()) take(st.col_int(0), text(st.col_int(1)));
         }
         if (has(kNvtx, "eventType") && has(kNvtx, "globalTid")) {
-            Stmt st = db_.prepare("SELECT t.globalTid, " + col(kNvtx, "text") + ", " +
-                                  col(kNvtx, "textId") + " FROM NVTX_EVENTS t WHERE t.eventType = " +
-                                  std::to_string(kNvtxThreadName) + " AND t.globalTid IS NOT NULL");
+            Stmt st = db_.prepare(
+                "SELECT t.globalTid, " + col(kNvtx, "text") + ", " + col(kNvtx, "textId") +
+                " FROM NVTX_EVENTS t WHERE t.eventType = " + std::to_string(kNvtxThreadName) +
+                " AND t.globalTid IS NOT NULL");
             while (st.step())
-                take(st.col_int(0), !st.col_null(1) ? st.col_text(1)
+                take(st.col_int(0), !st.col_null(1)   ? st.col_text(1)
                                     : !st.col_null(2) ? text(st.col_int(2))
                                                       : std::string());
         }
@@ -428,13 +487,16 @@ private:
         bool all = true;
         for (const auto& [gpid, p] : procs_) {
             auto it = mpi.find(gpid);
-            if (it == mpi.end() || it->second > INT32_MAX) all = false;
-            else distinct.insert(it->second);
+            if (it == mpi.end() || it->second > INT32_MAX)
+                all = false;
+            else
+                distinct.insert(it->second);
         }
         all = all && distinct.size() == procs_.size();
         if (!all && !mpi.empty())
-            skip("MPI ranks are known for only some processes: ranks follow the processes' pid "
-                 "order instead");
+            skip(
+                "MPI ranks are known for only some processes: ranks follow the processes' pid "
+                "order instead");
         std::int32_t i = 0;
         for (auto& [gpid, p] : procs_)
             p.rank = all ? static_cast<std::int32_t>(mpi.at(gpid)) : ctx_.rank_hint + i++;
@@ -443,8 +505,9 @@ private:
         std::map<std::int64_t, std::int64_t> device;
         for (const char* t : {kMemcpy, kKernel})  // kernels last: they win
             if (has(t, "globalPid") && has(t, "deviceId")) {
-                Stmt st = db_.prepare(std::string("SELECT globalPid, deviceId, COUNT(*) AS n FROM ") +
-                                      t + " WHERE globalPid IS NOT NULL GROUP BY 1, 2 ORDER BY n");
+                Stmt st =
+                    db_.prepare(std::string("SELECT globalPid, deviceId, COUNT(*) AS n FROM ") + t +
+                                " WHERE globalPid IS NOT NULL GROUP BY 1, 2 ORDER BY n");
                 while (st.step()) device[st.col_int(0)] = st.col_int(1);
             }
         struct Gpu {
@@ -456,14 +519,16 @@ private:
         if (has("TARGET_INFO_GPU", "id") && has("TARGET_INFO_GPU", "name")) {
             Stmt st = db_.prepare("SELECT t.id, t.name, " + col("TARGET_INFO_GPU", "vmId") +
                                   " FROM TARGET_INFO_GPU t");
-            while (st.step()) gpus.push_back({st.col_int_or(2, kNone), st.col_int(0), st.col_text(1)});
+            while (st.step())
+                gpus.push_back({st.col_int_or(2, kNone), st.col_int(0), st.col_text(1)});
         } else {
             skip("no table TARGET_INFO_GPU: device names unknown");
         }
         std::map<std::int64_t, std::string> hosts;  // by VM (GlobalId bits above the pid)
         if (has("TARGET_INFO_SYSTEM_ENV", "name") && has("TARGET_INFO_SYSTEM_ENV", "value")) {
-            Stmt st = db_.prepare("SELECT " + col("TARGET_INFO_SYSTEM_ENV", "globalVid") +
-                                  ", t.value FROM TARGET_INFO_SYSTEM_ENV t WHERE t.name = 'Hostname'");
+            Stmt st =
+                db_.prepare("SELECT " + col("TARGET_INFO_SYSTEM_ENV", "globalVid") +
+                            ", t.value FROM TARGET_INFO_SYSTEM_ENV t WHERE t.name = 'Hostname'");
             while (st.step()) hosts.emplace(st.col_int_or(0, 0) >> 48, st.col_text(1));
         }
         for (auto& [gpid, p] : procs_) {
@@ -471,8 +536,10 @@ private:
             r.run = ctx_.run;
             r.rank = p.rank;
             r.pid = (gpid >> 24) & kTidBits;
-            if (auto h = hosts.find(gpid >> 48); h != hosts.end()) r.host = h->second;
-            else if (!hosts.empty()) r.host = hosts.begin()->second;
+            if (auto h = hosts.find(gpid >> 48); h != hosts.end())
+                r.host = h->second;
+            else if (!hosts.empty())
+                r.host = hosts.begin()->second;
             r.device = "cpu";
             if (auto d = device.find(gpid); d != device.end()) {
                 r.device = "cuda:" + std::to_string(d->second);
@@ -493,7 +560,8 @@ private:
     }
     void tick() {
         if ((++rows_done_ & 4095) != 0 || !ctx_.progress) return;
-        const double f = std::min(1.0, static_cast<double>(rows_done_) / static_cast<double>(rows_total_));
+        const double f =
+            std::min(1.0, static_cast<double>(rows_done_) / static_cast<double>(rows_total_));
         if (!ctx_.progress(static_cast<std::int64_t>(f * static_cast<double>(file_bytes_))))
             throw ImportError("cancelled");
     }
@@ -548,8 +616,8 @@ private:
         }
         for (auto& [gpid, list] : cands) {
             Process& p = procs_.at(gpid);
-            const bool profiler =
-                std::any_of(list.begin(), list.end(), [](const Cand& c) { return c.name.profiler; });
+            const bool profiler = std::any_of(list.begin(), list.end(),
+                                              [](const Cand& c) { return c.name.profiler; });
             p.profiler_steps = profiler;
             std::vector<Cand> kept;  // outermost, disjoint (sorted by start, longest first)
             for (const Cand& c : list) {
@@ -575,28 +643,38 @@ private:
             if (!p.steps.empty()) lane(p, lanes::kSteps, lanes::name(lanes::kSteps));
     }
 
-    // The launch row per (process, correlationId): see nsys.h. `columns` are selected from it.
-    std::string launch_sql(bool with_null_correlation) const {
+    // The launch row per (process, correlationId) (see nsys.h), computed once into a temporary
+    // table of this connection (the export itself is read-only) with a unique index on the key:
+    // the runtime import and every device table's join read it, and at most one launch can match.
+    void make_launch_table() {
         const std::string order = has(kRuntime, "eventClass")
-                                      ? "(r.eventClass IN (" + std::to_string(kClassRuntime) + ", " +
-                                            std::to_string(kClassDriver) + ")) DESC, "
+                                      ? "(r.eventClass IN (" + std::to_string(kClassRuntime) +
+                                            ", " + std::to_string(kClassDriver) + ")) DESC, "
                                       : std::string();
-        return "SELECT start, end, globalTid, correlationId, nameId FROM (SELECT r.start, r.end, "
-               "r.globalTid, r.correlationId, r.nameId, ROW_NUMBER() OVER (PARTITION BY " +
-               process_sql("r.globalTid") + ", r.correlationId ORDER BY " + order +
-               "r.start, r.end DESC) AS pick FROM CUPTI_ACTIVITY_KIND_RUNTIME r) WHERE " +
-               (with_null_correlation ? "pick = 1 OR correlationId IS NULL"
-                                      : "pick = 1 AND correlationId IS NOT NULL");
+        db_.exec(
+            "CREATE TEMP TABLE ss_launch AS SELECT start, end, globalTid, correlationId, nameId, " +
+            process_sql("globalTid") +
+            " AS gpid FROM (SELECT r.start, r.end, r.globalTid, r.correlationId, r.nameId, "
+            "ROW_NUMBER() OVER (PARTITION BY " +
+            process_sql("r.globalTid") + ", r.correlationId ORDER BY " + order +
+            "r.start, r.end DESC) AS pick FROM CUPTI_ACTIVITY_KIND_RUNTIME r "
+            "WHERE r.correlationId IS NOT NULL) WHERE pick = 1");
+        db_.exec("CREATE UNIQUE INDEX temp.ss_launch_key ON ss_launch (correlationId, gpid)");
     }
     bool runtime_usable_ = false;
 
     void read_runtime() {
-        runtime_usable_ =
-            usable(kRuntime, {"start", "end", "globalTid", "correlationId", "nameId"}, "CUDA API calls");
+        runtime_usable_ = usable(kRuntime, {"start", "end", "globalTid", "correlationId", "nameId"},
+                                 "CUDA API calls");
         if (!runtime_usable_) return;
+        make_launch_table();
         std::unordered_map<std::int64_t, StringId> names;
         std::int64_t read = 0, orphans = 0;
-        Stmt st = db_.prepare(launch_sql(true));
+        // The launches, and the calls without a correlation id (nothing to count twice).
+        Stmt st = db_.prepare(
+            "SELECT start, end, globalTid, correlationId, nameId FROM ss_launch "
+            "UNION ALL SELECT start, end, globalTid, correlationId, nameId FROM "
+            "CUPTI_ACTIVITY_KIND_RUNTIME WHERE correlationId IS NULL");
         while (st.step()) {
             tick();
             ++read;
@@ -608,7 +686,8 @@ private:
             lane(*p, lanes::kCudaApi, "CUDA API");
             const std::int64_t name_id = st.col_int(4);
             auto n = names.find(name_id);
-            if (n == names.end()) n = names.emplace(name_id, w_.intern(api_name(text(name_id)))).first;
+            if (n == names.end())
+                n = names.emplace(name_id, w_.intern(api_name(text(name_id)))).first;
             Event e;
             e.run = ctx_.run;
             e.rank = p->rank;
@@ -638,9 +717,8 @@ private:
         // without a process id, that of the only process). At most one launch matches a row.
         const std::string fallback =
             procs_.size() == 1 ? std::to_string(procs_.begin()->first) : std::string("-1");
-        return " LEFT JOIN (" + launch_sql(false) + ") l ON l.correlationId = t.correlationId AND " +
-               process_sql("l.globalTid") + " = IFNULL(" + col(table, "globalPid") + ", " +
-               fallback + ")";
+        return " LEFT JOIN ss_launch l ON l.correlationId = t.correlationId AND l.gpid = IFNULL(" +
+               col(table, "globalPid") + ", " + fallback + ")";
     }
     std::string launch_start(const std::string& table) const {
         return launch_join(table).empty() ? "NULL" : "l.start";
@@ -678,7 +756,8 @@ private:
                 break;
             }
         if (name_col.empty()) {
-            skip(std::string("table ") + kKernel + " has no name column (demangledName, shortName): " +
+            skip(std::string("table ") + kKernel +
+                 " has no name column (demangledName, shortName): " +
                  std::to_string(count(kKernel)) + " kernels not imported");
             return;
         }
@@ -711,7 +790,8 @@ private:
             if (!nccl && !st.col_null(7)) {  // the short name says it when a demangled one does not
                 const std::int64_t sid = st.col_int(7);
                 auto s = short_nccl.find(sid);
-                if (s == short_nccl.end()) s = short_nccl.emplace(sid, nccl_kernel_collective(text(sid))).first;
+                if (s == short_nccl.end())
+                    s = short_nccl.emplace(sid, nccl_kernel_collective(text(sid))).first;
                 nccl = s->second;
             }
             Event e = device_event(st, *p, l, nccl ? EventKind::Comm : EventKind::Kernel);
@@ -768,7 +848,8 @@ private:
             // no stream: it goes to the CUDA API lane, as the CUPTI collector does.
             const std::int64_t stream = st.col_int(3);
             const std::int64_t type = st.col_int(6);
-            std::int32_t l = type == 4 || stream < 0 || stream >= 0xFFFFFFFFLL ? -1 : stream_lane(*p, stream);
+            std::int32_t l =
+                type == 4 || stream < 0 || stream >= 0xFFFFFFFFLL ? -1 : stream_lane(*p, stream);
             if (l < 0) {
                 l = lanes::kCudaApi;
                 lane(*p, l, "CUDA API");
@@ -819,7 +900,8 @@ private:
             e.end_ns = st.col_int(1);
             auto n = names.find(name);
             if (n == names.end())
-                n = names.emplace(name, w_.intern(name.empty() ? "(unnamed NVTX range)" : name)).first;
+                n = names.emplace(name, w_.intern(name.empty() ? "(unnamed NVTX range)" : name))
+                        .first;
             e.name = n->second;
             const auto sn = step_name(name);
             if (sn && sn->profiler == p->profiler_steps &&
@@ -847,8 +929,10 @@ private:
                 e.kind = EventKind::Comm;
                 e.collective = *c;
                 if (starts_with(name, "nccl")) {
-                    if (!st.col_null(5)) nccl_payload(st.col_text(5), e);
-                    else if (!st.col_null(6)) nccl_payload(text(st.col_int(6)), e);
+                    if (!st.col_null(5))
+                        nccl_payload(st.col_text(5), e);
+                    else if (!st.col_null(6))
+                        nccl_payload(text(st.col_int(6)), e);
                 }
             }
             add(e);
@@ -872,10 +956,12 @@ private:
     // sampling and scheduling, OS runtime, cuDNN/cuBLAS, CUDA graphs, nsys's MPI/UCX tables,
     // kinds of newer versions.
     void report_unread_tables() {
-        static const std::set<std::string> read = {kKernel, kMemcpy, kMemset, kRuntime, kSync, kNvtx};
+        static const std::set<std::string> read = {kKernel,  kMemcpy, kMemset,
+                                                   kRuntime, kSync,   kNvtx};
         std::vector<std::string> names;
         {
-            Stmt st = db_.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+            Stmt st =
+                db_.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
             while (st.step()) names.push_back(st.col_text(0));
         }
         Stmt cols = db_.prepare("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = 'start'");
@@ -896,8 +982,9 @@ private:
         if (thread_names_read_) return thread_names_;
         thread_names_read_ = true;
         if (has("ThreadNames", "globalTid") && has("ThreadNames", "nameId")) {
-            Stmt st = db_.prepare("SELECT globalTid, nameId FROM ThreadNames WHERE globalTid IS "
-                                  "NOT NULL AND nameId IS NOT NULL");
+            Stmt st = db_.prepare(
+                "SELECT globalTid, nameId FROM ThreadNames WHERE globalTid IS "
+                "NOT NULL AND nameId IS NOT NULL");
             while (st.step()) thread_names_[st.col_int(0)] = text(st.col_int(1));
         }
         return thread_names_;

@@ -4,18 +4,36 @@
 // defensive mode, untrusted schema, no extensions, views and triggers off) and only its tables are
 // read. Times are nsys's integer nanoseconds, kept exactly (one clock for the whole file).
 //
-// | nsys table / rows                         | lane                    | kind                      | name                                   | other fields |
-// | ---                                       | ---                     | ---                       | ---                                    | --- |
-// | CUPTI_ACTIVITY_KIND_RUNTIME (the launch)  | 15 `CUDA API`           | HostRange                 | StringIds[nameId], `_vNNNN` dropped    | correlation = correlationId |
-// | CUPTI_ACTIVITY_KIND_KERNEL                | 16 + streamId           | Kernel                    | StringIds[demangledName] (else shortName) | correlation |
-// | ... kernel named ncclKernel_* / ncclDevKernel_* | 16 + streamId     | Comm                      | as above                               | collective from the name (AllReduce, ..., SendRecv -> send) |
-// | CUPTI_ACTIVITY_KIND_MEMCPY                | 16 + streamId           | Memcpy                    | `memcpy HtoD`, `memcpy DtoH`, ... (copyKind) | bytes, correlation |
-// | CUPTI_ACTIVITY_KIND_MEMSET                | 16 + streamId           | Memset                    | `memset`                               | bytes, correlation |
-// | CUPTI_ACTIVITY_KIND_SYNCHRONIZATION       | 16 + streamId, else 15  | Sync                      | `cudaStreamSynchronize`, ... (syncType) | correlation |
-// | NVTX_EVENTS push/pop (59), start/end (60) | 32 + k: the k-th thread | HostRange                 | `text`, else StringIds[textId]         | |
-// | ... named ncclAllReduce, ncclSend, ...    | the thread's lane       | Comm                      | as above                               | collective; bytes, group size, peer from a JSON payload |
-// | ... named MPI_Allreduce, MPI_Send, ...    | the thread's lane       | Comm                      | as above                               | collective (nsys's own MPI trace) |
-// | ... named like a step (below)             | 0 `steps`               | Step                      | as above                               | step = its number |
+// What each source row becomes (lane numbers from traces/lanes.h; times are copied unchanged):
+//   CUPTI_ACTIVITY_KIND_RUNTIME, the launch row (below)
+//       -> lane 15 "CUDA API", HostRange, name StringIds[nameId] without the "_vNNNN" suffix
+//          ("cudaLaunchKernel_v7000" -> "cudaLaunchKernel"), correlation = correlationId
+//   CUPTI_ACTIVITY_KIND_KERNEL
+//       -> lane 16 + streamId ("stream N"), Kernel, name StringIds[demangledName] (else shortName,
+//          mangledName), correlation
+//   ... an NCCL kernel (name, or short name, starts with ncclKernel_ / ncclDevKernel_)
+//       -> the same lane, Comm, collective from the name (AllReduce, ReduceScatter, AllGather,
+//          Broadcast, Reduce, AllToAll, Send, Recv; SendRecv -> send; Generic -> none)
+//   CUPTI_ACTIVITY_KIND_MEMCPY
+//       -> lane 16 + streamId, Memcpy, "memcpy HtoD" / "memcpy DtoH" / "memcpy DtoD" /
+//          "memcpy HtoH" / "memcpy PtoP" / ... from copyKind, bytes, correlation
+//   CUPTI_ACTIVITY_KIND_MEMSET -> lane 16 + streamId, Memset, "memset", bytes, correlation
+//   CUPTI_ACTIVITY_KIND_SYNCHRONIZATION
+//       -> lane 16 + streamId (a context synchronisation or no stream: lane 15), Sync,
+//          "cudaEventSynchronize" / "cudaStreamWaitEvent" / "cudaStreamSynchronize" /
+//          "cudaDeviceSynchronize" from syncType, correlation
+//   NVTX_EVENTS push/pop (eventType 59) and start/end (60) ranges with an end
+//       -> lane 32 + k for the k-th thread of the process to appear ("thread <tid>", plus
+//          " (<name>)" from ThreadNames), HostRange, name `text`, else StringIds[textId]
+//   ... named ncclAllReduce, ncclReduceScatter, ncclAllGather, ncclBroadcast, ncclReduce,
+//       ncclAllToAll, ncclSend, ncclRecv (NCCL's own ranges)
+//       -> Comm with that collective; bytes, group size and peer from a JSON payload (jsonText)
+//          when it has them ("Message size [bytes]", "Communicator size", "peer")
+//   ... named MPI_Allreduce, MPI_Send, MPI_Recv, MPI_Bcast, ... (nsys's MPI trace) -> Comm
+//   ... named like a step (below) -> lane 0 "steps", Step, step = its number
+//   Every other table with a `start` column (CPU samples, OS runtime, cuDNN/cuBLAS, CUDA graphs,
+//   nsys's MPI tables, kinds of newer versions) is listed in ctx.skipped with its row count;
+//   so are NVTX marks, ranges without an end and rows of an unknown eventType.
 //
 // - Ranks: one per process (globalPid; a thread's process is globalTid with its low 24 bits
 //   cleared) that has CUDA or NVTX rows. The rank is the process's MPI rank when every process
@@ -27,17 +45,18 @@
 //   process (nsys writes a second row, eventClass 67 "CUDA backtrace", for calls whose call stack
 //   it sampled). Per (process, correlationId) exactly one row is the launch: a runtime or driver
 //   row (eventClass 0 or 1) before any other, then the earliest start, then the longest. Only the
-//   launch is imported and only the launch is joined to kernels, copies and memsets, so no row is
-//   counted twice; the other rows are counted in `skipped`.
+//   launch is imported and only the launch is joined to kernels, copies, memsets and syncs, so no
+//   row is counted twice; the other rows are counted in `skipped`.
 // - Steps: NVTX ranges named `ProfilerStep#N`; when a process has none, ranges named like
 //   `step`, `step 3`, `Step#3`, `iteration_12`, `iter 4`, `train_step` (case-insensitive). Nested
 //   ones are ranges again. Their number is the one in the name when every step has a distinct
 //   number, else their order. A file without such ranges has no steps. Every event in a step gets
 //   its number in `step`; GPU work gets the step of its launch (through the correlation id), else
 //   the step its own start lies in.
-// - Unknown schemas: tables that are missing, empty-handed (no required column) or not understood
-//   are listed in ctx.skipped, with counts of rows not imported; a file with none of nsys's tables
-//   (or a ScaleScope trace) is refused with ImportError naming the file.
+// - Unknown schemas: tables that are missing, lack a column this reader needs, or are not
+//   understood are listed in ctx.skipped with the rows not imported; a file with none of nsys's
+//   tables, one with nothing to import, and a ScaleScope trace are refused with ImportError naming
+//   the file.
 #pragma once
 
 #include "traces/import/import.h"
