@@ -251,6 +251,9 @@ class NsysReader {
 public:
     explicit NsysReader(ReaderContext& ctx) : ctx_(ctx), w_(*ctx.writer) {}
 
+    // Whether the user cancelled (a statement interrupted by the progress handler fails then).
+    bool cancelled() const { return cancelled_; }
+
     void run() {
         open();
         read_version();
@@ -266,6 +269,14 @@ public:
         read_syncs();
         read_nvtx();
         report_unread_tables();
+        if (ctx_.events == 0) {
+            std::string why;
+            for (const std::string& line : unknown_.empty() ? ctx_.skipped : unknown_)
+                why += (why.empty() ? "" : "; ") + line;
+            fail("an Nsight Systems export of an unknown schema (version " +
+                 (schema_version_.empty() ? std::string("unknown") : schema_version_) +
+                 "): nothing could be imported: " + why);
+        }
         for (const auto& [gpid, p] : procs_) ctx_.ranks.push_back(p.rank);
         std::sort(ctx_.ranks.begin(), ctx_.ranks.end());
     }
@@ -280,6 +291,8 @@ private:
     std::unordered_map<std::int64_t, std::string> text_;  // StringIds already looked up
     Stmt string_stmt_;
     std::int64_t rows_done_ = 0, rows_total_ = 1, file_bytes_ = 0;
+    bool cancelled_ = false;
+    std::vector<std::string> unknown_;  // tables present whose columns are not the known ones
 
     [[noreturn]] void fail(const std::string& what) const {
         throw ImportError("'" + ctx_.file + "': " + what);
@@ -304,7 +317,8 @@ private:
         }
         for (const char* c : columns)
             if (!has(table, c)) {
-                skip("table " + table + " has no column '" + c + "' (export schema " +
+                unknown_.push_back("table " + table + " has no column '" + c + "'");
+                skip(unknown_.back() + " (export schema " +
                      (schema_version_.empty() ? std::string("unknown") : schema_version_) +
                      "): its " + std::to_string(count(table)) + " rows (" + what +
                      ") not imported");
@@ -372,6 +386,8 @@ private:
                 "an Nsight Systems export without a usable StringIds table (id, value): the "
                 "names of its kernels and calls cannot be resolved");
         string_stmt_ = db_.prepare("SELECT value FROM StringIds WHERE id = ?1");
+        if (ctx_.progress)
+            sqlite3_progress_handler(db_.handle(), 1'000'000, on_sqlite_progress, this);
     }
 
     void read_version() {
@@ -558,12 +574,24 @@ private:
             if (has(t)) rows_total_ += count(t);
         if (has(kNvtx)) rows_total_ += 2 * count(kNvtx);  // read twice
     }
-    void tick() {
-        if ((++rows_done_ & 4095) != 0 || !ctx_.progress) return;
+    // Long statements (the launch table's sort on a large export) ask about a cancel too.
+    static int on_sqlite_progress(void* self) {
+        auto* r = static_cast<NsysReader*>(self);
+        if (r->ctx_.progress && !r->ctx_.progress(r->bytes_done())) r->cancelled_ = true;
+        return r->cancelled_ ? 1 : 0;  // non-zero interrupts the statement
+    }
+    std::int64_t bytes_done() const {
         const double f =
             std::min(1.0, static_cast<double>(rows_done_) / static_cast<double>(rows_total_));
-        if (!ctx_.progress(static_cast<std::int64_t>(f * static_cast<double>(file_bytes_))))
+        return static_cast<std::int64_t>(f * static_cast<double>(file_bytes_));
+    }
+
+    void tick() {
+        if ((++rows_done_ & 4095) != 0 || !ctx_.progress) return;
+        if (!ctx_.progress(bytes_done())) {
+            cancelled_ = true;
             throw ImportError("cancelled");
+        }
     }
     void add(const Event& e) {
         if (w_.add_event(e)) ++ctx_.events;
@@ -597,7 +625,8 @@ private:
     void find_steps() {
         nvtx_usable_ = usable(kNvtx, {"start", "end", "eventType", "globalTid"}, "NVTX ranges");
         if (nvtx_usable_ && !has(kNvtx, "text") && !has(kNvtx, "textId")) {
-            skip("table NVTX_EVENTS has neither 'text' nor 'textId': NVTX ranges not imported");
+            unknown_.push_back("table NVTX_EVENTS has neither 'text' nor 'textId'");
+            skip(unknown_.back() + ": NVTX ranges not imported");
             nvtx_usable_ = false;
         }
         if (!nvtx_usable_) return;
@@ -756,9 +785,9 @@ private:
                 break;
             }
         if (name_col.empty()) {
-            skip(std::string("table ") + kKernel +
-                 " has no name column (demangledName, shortName): " +
-                 std::to_string(count(kKernel)) + " kernels not imported");
+            unknown_.push_back(std::string("table ") + kKernel +
+                               " has no name column (demangledName, shortName)");
+            skip(unknown_.back() + ": " + std::to_string(count(kKernel)) + " kernels not imported");
             return;
         }
         struct Name {
@@ -999,6 +1028,7 @@ void read_nsys(ReaderContext& ctx) {
     try {
         reader.run();
     } catch (const TraceError& e) {
+        if (reader.cancelled()) throw ImportError("cancelled");  // a statement interrupted by it
         throw ImportError("'" + ctx.file + "' (Nsight Systems export): " + e.what());
     }
 }
