@@ -299,7 +299,7 @@ private:
         rows += runtime(T + 1900, T + 1950, 0, main, 13, 1);
         // Launched in step 7, runs in step 8's time.
         rows += kernel(T + 5200, T + 5900, 7, 10, g, 3, 4);
-        rows += kernel(T + 2000, T + 2600, 9, 13, g, 5, 6);
+        rows += kernel(T + 2000, T + 2600, 16, 13, g, 5, 6);  // stream 16: lane 32
         rows +=
             "INSERT INTO CUPTI_ACTIVITY_KIND_MEMCPY (start, end, deviceId, contextId, streamId, "
             "correlationId, globalPid, bytes, copyKind, srcKind, dstKind) VALUES (" +
@@ -346,11 +346,11 @@ private slots:
             "lane=23 memset 'memset' 1860..1870 step=7 bytes=128 corr=12",
             "lane=23 sync 'cudaStreamSynchronize' 2700..2800 step=7",
             "lane=23 kernel 'gemm(float*, int)' 5200..5900 step=7 corr=10",
-            "lane=25 comm 'ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, "
+            "lane=32 comm 'ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, "
             "ncclWork*)' 2000..2600 step=7 corr=13 coll=all_reduce",
-            "lane=32 host 'forward' 1100..1400 step=7",
-            "lane=33 comm 'ncclAllReduce' 1880..1990 step=7 bytes=1048576 coll=all_reduce gsize=8",
-            "lane=33 host 'train_step' 5100..5200 step=8",
+            "lane=33 host 'forward' 1100..1400 step=7",
+            "lane=34 comm 'ncclAllReduce' 1880..1990 step=7 bytes=1048576 coll=all_reduce gsize=8",
+            "lane=34 host 'train_step' 5100..5200 step=8",
         };
         QCOMPARE(im.lines(T), expected);
         QCOMPARE(im.ctx.events, static_cast<std::int64_t>(expected.size()));
@@ -368,10 +368,11 @@ private slots:
         QCOMPARE(im.lane_name(0, lanes::kSteps), std::string("steps"));
         QCOMPARE(im.lane_name(0, lanes::kCudaApi), std::string("CUDA API"));
         QCOMPARE(im.lane_name(0, lanes::kCudaStreamBase + 7), std::string("stream 7"));
-        QCOMPARE(im.lane_name(0, lanes::kCudaStreamBase + 9), std::string("stream 9"));
-        // Threads in order of appearance; the named one says its name.
-        QCOMPARE(im.lane_name(0, 32), std::string("thread 4250"));
-        QCOMPARE(im.lane_name(0, 33), std::string("thread 4242 (main)"));
+        QCOMPARE(im.lane_name(0, lanes::kCudaStreamBase + 16), std::string("stream 16"));
+        // Threads in order of appearance from lane 32, past the lane of stream 16; the named one
+        // says its name.
+        QCOMPARE(im.lane_name(0, 33), std::string("thread 4250"));
+        QCOMPARE(im.lane_name(0, 34), std::string("thread 4242 (main)"));
         QVERIFY(
             im.skipped("1 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
         QVERIFY(im.skipped("1 NVTX marks"));
@@ -417,11 +418,14 @@ private slots:
     // Processes become ranks: in pid order, or by MPI rank when nsys recorded one for each.
     void processesAreRanks_data() {
         QTest::addColumn<bool>("mpi");
-        QTest::newRow("pid order") << false;
-        QTest::newRow("MPI Rank thread names") << true;
+        QTest::addColumn<bool>("table");
+        QTest::newRow("pid order") << false << false;
+        QTest::newRow("MPI Rank thread names") << true << false;
+        QTest::newRow("MPI_RANKS table") << true << true;
     }
     void processesAreRanks() {
         QFETCH(bool, mpi);
+        QFETCH(bool, table);
         const std::int64_t a = process_id(100), b = process_id(200);
         const std::int64_t ta = thread_id(100, 100), tb = thread_id(200, 200);
         std::string rows =
@@ -438,7 +442,12 @@ private slots:
         rows += nvtx(T + 400, n(T + 800), 59, ta, "'Iteration 4'");
         rows += nvtx(T + 0, n(T + 400), 59, tb, "'Iteration 3'");
         rows += nvtx(T + 400, n(T + 800), 59, tb, "'Iteration 4'");
-        if (mpi) {  // nsys's MPI trace: a thread-name row and an NVTX thread-name event
+        if (table) {  // newer exports: a table of MPI ranks by thread
+            rows +=
+                "CREATE TABLE MPI_RANKS (rank INTEGER NOT NULL, globalTid INTEGER NOT NULL);\n"
+                "INSERT INTO MPI_RANKS VALUES (1, " +
+                n(ta) + "), (0, " + n(tb) + ");\n";
+        } else if (mpi) {  // nsys's MPI trace: a thread-name row and an NVTX thread-name event
             rows += "INSERT INTO ThreadNames VALUES (4, 0, " + n(ta) + ");\n";
             rows += "INSERT INTO NVTX_EVENTS (start, eventType, text, globalTid) VALUES (" + n(T) +
                     ", 39, 'MPI Rank 0', " + n(tb) + ");\n";

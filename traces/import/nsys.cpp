@@ -511,8 +511,8 @@ private:
         all = all && distinct.size() == procs_.size();
         if (!all && !mpi.empty())
             skip(
-                "MPI ranks are known for only some processes: ranks follow the processes' pid "
-                "order instead");
+                "MPI ranks are not known for every process, or repeat: ranks follow the "
+                "processes' pid order instead");
         std::int32_t i = 0;
         for (auto& [gpid, p] : procs_)
             p.rank = all ? static_cast<std::int32_t>(mpi.at(gpid)) : ctx_.rank_hint + i++;
@@ -944,7 +944,9 @@ private:
             const std::int64_t tid = st.col_null(2) ? 0 : st.col_int(2);
             auto t = p->thread_lanes.find(tid);
             if (t == p->thread_lanes.end()) {
-                const auto l = kFirstThreadLane + static_cast<std::int32_t>(p->thread_lanes.size());
+                // From lane 32 up, past the lanes of streams 16 and above (all named by now).
+                std::int32_t l = kFirstThreadLane;
+                while (p->lanes.count(l)) ++l;
                 t = p->thread_lanes.emplace(tid, l).first;
                 std::string lane_name = "thread " + std::to_string(tid & kTidBits);
                 if (auto tn = thread_names().find(tid); tn != thread_names().end())

@@ -23,8 +23,9 @@
 //          "cudaEventSynchronize" / "cudaStreamWaitEvent" / "cudaStreamSynchronize" /
 //          "cudaDeviceSynchronize" from syncType, correlation
 //   NVTX_EVENTS push/pop (eventType 59) and start/end (60) ranges with an end
-//       -> lane 32 + k for the k-th thread of the process to appear ("thread <tid>", plus
-//          " (<name>)" from ThreadNames), HostRange, name `text`, else StringIds[textId]
+//       -> one lane per thread, in order of appearance, from lane 32 up, skipping the lanes of
+//          streams 16 and above ("thread <tid>", plus " (<name>)" from ThreadNames), HostRange,
+//          name `text`, else StringIds[textId]
 //   ... named ncclAllReduce, ncclReduceScatter, ncclAllGather, ncclBroadcast, ncclReduce,
 //       ncclAllToAll, ncclSend, ncclRecv (NCCL's own ranges)
 //       -> Comm with that collective; bytes, group size and peer from a JSON payload (jsonText)
