@@ -484,6 +484,42 @@ private slots:
         if (!mpi) QCOMPARE(import(file, 4).ctx.ranks, (std::vector<std::int32_t>{4, 5}));
     }
 
+    // NCCL kernels of old (ncclKernel_) and new (ncclDevKernel_) NCCL become communication with
+    // the collective in their name; other kernels stay kernels.
+    void ncclKernelNames() {
+        const std::int64_t g = process_id(11);
+        const std::vector<std::string> names = {
+            "ncclKernel_AllReduce_RING_LL_Sum_float(ncclWorkElem)",
+            "void ncclKernel_AllGather_RING_LL_Sum_int8_t(ncclDevComm*, ncclWork*)",
+            "ncclKernel_Broadcast_RING_LL_Sum_int8_t(ncclWorkElem)",
+            "ncclDevKernel_ReduceScatter_Sum_f32_RING_LL(ncclDevComm*, unsigned long, ncclWork*)",
+            "ncclDevKernel_SendRecv(ncclDevComm*, unsigned long, ncclWork*)",
+            "ncclDevKernel_Generic(ncclDevComm*, unsigned long, ncclWork*)",
+            "my_ncclKernel_AllReduce()",
+        };
+        std::string rows;
+        for (size_t i = 0; i < names.size(); ++i) {
+            rows += "INSERT INTO StringIds VALUES (" + n(100 + i) + ", '" + names[i] + "');\n";
+            rows += kernel(T + 100 * i, T + 100 * i + 50, 7, i, g, 100 + i, 100 + i);
+        }
+        const Imported im = import(write_export({"StringIds", "CUPTI_ACTIVITY_KIND_KERNEL"}, rows));
+        QStringList expected;
+        const std::vector<std::string> kinds = {"comm", "comm", "comm",  "comm",
+                                                "comm", "comm", "kernel"};
+        const std::vector<std::string> colls = {" coll=all_reduce",
+                                                " coll=all_gather",
+                                                " coll=broadcast",
+                                                " coll=reduce_scatter",
+                                                " coll=send",
+                                                "",
+                                                ""};
+        for (size_t i = 0; i < names.size(); ++i)
+            expected << QString::fromStdString("lane=23 " + kinds[i] + " '" + names[i] + "' " +
+                                               n(100 * i) + ".." + n(100 * i + 50) +
+                                               " corr=" + n(i) + colls[i]);
+        QCOMPARE(im.lines(T), expected);
+    }
+
     // Ranges that do not look like steps stay ranges; the run then has no steps.
     void noStepsWithoutStepRanges() {
         const std::int64_t t = thread_id(9, 9);
