@@ -15,6 +15,10 @@ inline constexpr std::int32_t kComm = 3;     // communication, from issue to com
 inline constexpr std::int32_t kHost = 4;     // data loading and other host work
 inline constexpr std::int32_t kCudaApi = 15;         // the CUDA runtime API calls of a GPU rank
 inline constexpr std::int32_t kCudaStreamBase = 16;  // CUDA stream s: kCudaStreamBase + s ("stream s")
+// Host threads of an imported run (Kineto CPU ops, Nsight NVTX ranges): one lane per thread from
+// here up, in order of appearance ("thread <tid> (<name>)"). Far above any stream lane, so a
+// stream id is never mistaken for a thread.
+inline constexpr std::int32_t kHostThreadBase = 1 << 20;
 
 // "steps", "phases", "compute", "comm", "host"; nullptr for any other lane (CUDA streams are named
 // "stream <id>" by the CUPTI conversion).

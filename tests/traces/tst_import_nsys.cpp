@@ -348,9 +348,9 @@ private slots:
             "lane=23 kernel 'gemm(float*, int)' 5200..5900 step=7 corr=10",
             "lane=32 comm 'ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevComm*, unsigned long, "
             "ncclWork*)' 2000..2600 step=7 corr=13 coll=all_reduce",
-            "lane=33 host 'forward' 1100..1400 step=7",
-            "lane=34 comm 'ncclAllReduce' 1880..1990 step=7 bytes=1048576 coll=all_reduce gsize=8",
-            "lane=34 host 'train_step' 5100..5200 step=8",
+            "lane=1048576 host 'forward' 1100..1400 step=7",
+            "lane=1048577 comm 'ncclAllReduce' 1880..1990 step=7 bytes=1048576 coll=all_reduce gsize=8",
+            "lane=1048577 host 'train_step' 5100..5200 step=8",
         };
         QCOMPARE(im.lines(T), expected);
         QCOMPARE(im.ctx.events, static_cast<std::int64_t>(expected.size()));
@@ -369,10 +369,10 @@ private slots:
         QCOMPARE(im.lane_name(0, lanes::kCudaApi), std::string("CUDA API"));
         QCOMPARE(im.lane_name(0, lanes::kCudaStreamBase + 7), std::string("stream 7"));
         QCOMPARE(im.lane_name(0, lanes::kCudaStreamBase + 16), std::string("stream 16"));
-        // Threads in order of appearance from lane 32, past the lane of stream 16; the named one
-        // says its name.
-        QCOMPARE(im.lane_name(0, 33), std::string("thread 4250"));
-        QCOMPARE(im.lane_name(0, 34), std::string("thread 4242 (main)"));
+        // Threads in order of appearance from lanes::kHostThreadBase, never on a stream's lane; the
+        // named one says its name.
+        QCOMPARE(im.lane_name(0, lanes::kHostThreadBase), std::string("thread 4250"));
+        QCOMPARE(im.lane_name(0, lanes::kHostThreadBase + 1), std::string("thread 4242 (main)"));
         QVERIFY(
             im.skipped("1 rows of CUPTI_ACTIVITY_KIND_RUNTIME repeat a launch's correlationId"));
         QVERIFY(im.skipped("1 NVTX marks"));
@@ -528,9 +528,9 @@ private slots:
         rows += nvtx(T + 20, n(T + 30), 59, t, "'MPI_Send'");
         rows += nvtx(T + 40, n(T + 50), 59, t, "'MPI_Allreduce'");
         const Imported im = import(write_export({"StringIds", "NVTX_EVENTS"}, rows));
-        QCOMPARE(im.lines(T), (QStringList{"lane=32 host 'stepper' 0..10",
-                                           "lane=32 comm 'MPI_Send' 20..30 coll=send",
-                                           "lane=32 comm 'MPI_Allreduce' 40..50 coll=all_reduce"}));
+        QCOMPARE(im.lines(T), (QStringList{"lane=1048576 host 'stepper' 0..10",
+                                           "lane=1048576 comm 'MPI_Send' 20..30 coll=send",
+                                           "lane=1048576 comm 'MPI_Allreduce' 40..50 coll=all_reduce"}));
         QCOMPARE(im.ranks.at(0).device, std::string("cpu"));
         QVERIFY(im.skipped("no table CUPTI_ACTIVITY_KIND_KERNEL"));
         QVERIFY(im.skipped("no table CUPTI_ACTIVITY_KIND_RUNTIME"));

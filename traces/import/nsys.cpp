@@ -43,7 +43,7 @@ std::string process_sql(const std::string& column) {
     return "(" + column + " & -16777216)";
 }
 
-constexpr std::int32_t kFirstThreadLane = 32;
+constexpr std::int32_t kFirstThreadLane = lanes::kHostThreadBase;
 
 // NVTX event types (Nsight Systems "SQLite Schema Event Values").
 constexpr int kNvtxThreadName = 39, kNvtxPushPop = 59, kNvtxStartEnd = 60;
@@ -944,7 +944,7 @@ private:
             const std::int64_t tid = st.col_null(2) ? 0 : st.col_int(2);
             auto t = p->thread_lanes.find(tid);
             if (t == p->thread_lanes.end()) {
-                // From lane 32 up, past the lanes of streams 16 and above (all named by now).
+                // From lanes::kHostThreadBase up (never a stream lane).
                 std::int32_t l = kFirstThreadLane;
                 while (p->lanes.count(l)) ++l;
                 t = p->thread_lanes.emplace(tid, l).first;
