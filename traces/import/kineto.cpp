@@ -57,6 +57,28 @@ bool parse_int(string_view t, int64_t& out) {
 // JSON number text in microseconds -> integer nanoseconds, exactly (rounded half away from zero
 // past the nanosecond digit). Exported for the tests through kineto_us_to_ns below.
 std::optional<int64_t> kineto_us_to_ns(string_view t) {
+    // Fast path: up to 16 integer digits and up to 3 decimals, no sign or exponent (every
+    // Kineto timestamp and duration).
+    {
+        size_t i = 0;
+        std::uint64_t v = 0;
+        while (i < t.size() && i < 16 && t[i] >= '0' && t[i] <= '9') v = v * 10 + static_cast<unsigned>(t[i++] - '0');
+        if (i > 0 && (i == t.size() || t[i] == '.')) {
+            int frac = 0;
+            if (i < t.size()) {
+                ++i;
+                while (i < t.size() && frac < 3 && t[i] >= '0' && t[i] <= '9') {
+                    v = v * 10 + static_cast<unsigned>(t[i++] - '0');
+                    ++frac;
+                }
+            }
+            if (i == t.size() && (frac > 0 || t.back() != '.')) {
+                for (; frac < 3; ++frac) v *= 10;  // < 10^19: no overflow in 64 unsigned bits
+                if (v <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<int64_t>(v);
+                return std::nullopt;
+            }
+        }
+    }
     size_t i = 0;
     const bool neg = !t.empty() && t[0] == '-';
     if (neg) ++i;
@@ -474,6 +496,11 @@ void parse_args(Cur& c, Raw& r, Scratch& s) {
     do {
         const string_view k = c.str(s.key);
         c.expect(':');
+        // Most args are none of ours: rule them out by length first.
+        switch (k.size()) {
+            case 4: case 5: case 6: case 10: case 11: case 13: case 15: case 19: break;
+            default: c.skip(); continue;
+        }
         if (k == "correlation") integer(r.correlation);
         else if (k == "device") integer(r.device);
         else if (k == "stream") integer(r.stream);
