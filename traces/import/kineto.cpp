@@ -273,9 +273,11 @@ public:
         ws();
         if (*p != '"') bad("expected a string");
         const char* s = ++p;
-        const char* q = static_cast<const char*>(std::memchr(s, '"', static_cast<size_t>(e - s)));
-        if (!q) throw NeedMore{};
-        if (!std::memchr(s, '\\', static_cast<size_t>(q - s))) {
+        // Most strings are short keys and names without escapes: one inline pass.
+        const char* q = s;
+        while (q < e && *q != '"' && *q != '\\') ++q;
+        if (q == e) throw NeedMore{};
+        if (*q == '"') {
             p = q + 1;
             return {s, static_cast<size_t>(q - s)};
         }
@@ -610,27 +612,30 @@ void parse_event(Cur& c, Raw& r, Scratch& s) {
     do {
         const string_view k = c.str(s.key);
         c.expect(':');
-        if (k.size() == 2 && k == "ph") {
-            if (c.peek() == '"') r.ph = c.str(s.ph);
+        auto text = [&](string_view& out, std::string& sc) {
+            if (c.peek() == '"') out = c.str(sc);
             else c.skip();
-        } else if (k == "cat") {
-            if (c.peek() == '"') r.cat = c.str(s.cat);
-            else c.skip();
-        } else if (k == "name") {
-            if (c.peek() == '"') r.name = c.str(s.name);
-            else c.skip();
-        } else if (k == "ts") {
-            time(r.ts);
-        } else if (k == "dur") {
-            time(r.dur);
-        } else if (k == "pid") {
-            id(r.pid, r.pid_int, r.pid_text, s.pid);
-        } else if (k == "tid") {
-            id(r.tid, r.tid_int, r.tid_text, s.tid);
-        } else if (k == "args") {
-            parse_args(c, r, s);
-        } else {
-            c.skip();
+        };
+        // By length, then by letters: this runs for every member of every event.
+        switch (k.size()) {
+            case 2:
+                if (k[0] == 'p' && k[1] == 'h') text(r.ph, s.ph);
+                else if (k[0] == 't' && k[1] == 's') time(r.ts);
+                else c.skip();
+                break;
+            case 3:
+                if (k == "cat") text(r.cat, s.cat);
+                else if (k == "dur") time(r.dur);
+                else if (k == "pid") id(r.pid, r.pid_int, r.pid_text, s.pid);
+                else if (k == "tid") id(r.tid, r.tid_int, r.tid_text, s.tid);
+                else c.skip();
+                break;
+            case 4:
+                if (k == "name") text(r.name, s.name);
+                else if (k == "args") parse_args(c, r, s);
+                else c.skip();
+                break;
+            default: c.skip();
         }
     } while (c.next('}'));
 }
