@@ -49,7 +49,8 @@ void write_file(const std::string& path, const std::string& text, bool gz) {
     if (gz) {
         gzFile f = gzopen(path.c_str(), "wb");
         QVERIFY(f);
-        QCOMPARE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+        QCOMPARE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())),
+                 static_cast<int>(text.size()));
         QCOMPARE(gzclose(f), Z_OK);
     } else {
         std::ofstream(path, std::ios::binary) << text;
@@ -61,7 +62,7 @@ struct Imported {
     ReaderContext ctx;
     RankInfo rank;
     std::vector<Event> events;
-    std::map<std::int32_t, std::string> lanes;  // lane -> name
+    std::map<std::int32_t, std::string> lanes;    // lane -> name
     std::map<std::int64_t, std::string> strings;  // the events' names by StringId
     const std::string& name(const Event& e) const { return strings.at(e.name.value); }
     std::int32_t lane_named(const std::string& n) const {
@@ -176,12 +177,15 @@ class TestImportKineto : public QObject {
 private:
     QTemporaryDir dir_;
     int n_ = 0;
-    std::string path(const std::string& name) { return dir_.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string path(const std::string& name) {
+        return dir_.filePath(QString::fromStdString(name)).toStdString();
+    }
     std::string db() { return path("out" + std::to_string(n_++) + ".sqlite"); }
 
 private slots:
     void microsecondsToExactNanoseconds() {
-        QCOMPARE(kineto_us_to_ns("1700000000123456.789").value(), std::int64_t{1700000000123456789});
+        QCOMPARE(kineto_us_to_ns("1700000000123456.789").value(),
+                 std::int64_t{1700000000123456789});
         QCOMPARE(kineto_us_to_ns("1700000000123456").value(), std::int64_t{1700000000123456000});
         QCOMPARE(kineto_us_to_ns("4458677009853.422").value(), std::int64_t{4458677009853422});
         QCOMPARE(kineto_us_to_ns("0.5").value(), std::int64_t{500});
@@ -194,8 +198,8 @@ private slots:
         QCOMPARE(kineto_us_to_ns("0").value(), std::int64_t{0});
         QVERIFY(!kineto_us_to_ns("abc"));
         QVERIFY(!kineto_us_to_ns(""));
-        QVERIFY(!kineto_us_to_ns("1e30"));                  // past int64 ns
-        QVERIFY(!kineto_us_to_ns("9223372036854775807"));   // x1000 overflows
+        QVERIFY(!kineto_us_to_ns("1e30"));                 // past int64 ns
+        QVERIFY(!kineto_us_to_ns("9223372036854775807"));  // x1000 overflows
         QVERIFY(!kineto_us_to_ns("12x"));
         // A double would lose the last digits here.
         QVERIFY(static_cast<std::int64_t>(1700000000123456.789 * 1000) != 1700000000123456789);
@@ -290,7 +294,8 @@ private slots:
         QCOMPARE(fwd.lane, 33);
         QCOMPARE(fwd.end_ns - fwd.start_ns, std::int64_t{20'001});
         QCOMPARE(fwd.step, std::int64_t{7});
-        QCOMPARE(im.named("say \"hi\" \xC3\xA9\xF0\x9F\x98\x80").size(), size_t{1});  // escapes decoded
+        QCOMPARE(im.named("say \"hi\" \xC3\xA9\xF0\x9F\x98\x80").size(),
+                 size_t{1});  // escapes decoded
 
         // Host nccl:* range -> Comm with the collective, bytes from Input Dims x Input type.
         const auto host_ar = im.named("nccl:all_reduce");
@@ -340,7 +345,8 @@ private slots:
         QCOMPARE(ms.step, std::int64_t{7});  // its launch (cuLaunchKernel) is in the step
 
         // NCCL kernels -> Comm: args win over the name; bytes = In msg nelems x dtype size.
-        const Event ag = im.named("ncclDevKernel_AllGather_RING_LL(ncclDevKernelArgsStorage<4096ul>)").at(0);
+        const Event ag =
+            im.named("ncclDevKernel_AllGather_RING_LL(ncclDevKernelArgsStorage<4096ul>)").at(0);
         QCOMPARE(ag.kind, EventKind::Comm);
         QCOMPARE(ag.collective, Collective::AllGather);
         QCOMPARE(ag.bytes, std::int64_t{2000});
@@ -363,11 +369,49 @@ private slots:
 
         // What was not imported is counted.
         const auto& sk = im.ctx.skipped;
-        QVERIFY2(has_line(sk, "1 events of category 'python_function' not imported"), joined(sk).c_str());
+        QVERIFY2(has_line(sk, "1 events of category 'python_function' not imported"),
+                 joined(sk).c_str());
         QVERIFY2(has_line(sk, "2 flow events (s/f) of category 'ac2g'"), joined(sk).c_str());
         QVERIFY2(has_line(sk, "1 events of category 'Trace' not imported"), joined(sk).c_str());
         QVERIFY2(has_line(sk, "1 events of phase 'i' not imported"), joined(sk).c_str());
         QCOMPARE(sk.size(), size_t{4});
+    }
+
+    // NCCL args in their other spellings: ranks as an array, the group size from the ranks, Half,
+    // args on a host nccl:* range; a SendRecv kernel has no collective of ours.
+    void ncclArgVariants() {
+        const std::string src = path("nccl.json");
+        write_file(src, R"JSON({"distributedInfo": {"rank": 2, "world_size": 8}, "traceEvents": [
+  {"ph": "X", "cat": "kernel", "name": "ncclDevKernel_ReduceScatter_Sum_f16_RING_LL(x)", "pid": 1,
+   "tid": 9, "ts": 10, "dur": 2, "args": {"stream": 9, "correlation": 5, "In msg nelems": 10,
+   "dtype": "Half", "Process Group Ranks": [6, 2]}},
+  {"ph": "X", "cat": "kernel", "name": "ncclDevKernel_SendRecv(x)", "pid": 1, "tid": 9, "ts": 20,
+   "dur": 2, "args": {"stream": 9, "correlation": 6}},
+  {"ph": "X", "cat": "cpu_op", "name": "nccl:_reduce_scatter_base", "pid": 7, "tid": 7, "ts": 5,
+   "dur": 3, "args": {"Collective name": "reduce_scatter", "In msg nelems": 64, "dtype": "Long",
+   "Group size": 8, "Process Group Ranks": "[0, 1, 2, 3, 4, 5, 6, 7]"}}]})JSON",
+                   false);
+        const Imported im = import_file(src, db());
+        const Event rs = im.named("ncclDevKernel_ReduceScatter_Sum_f16_RING_LL(x)").at(0);
+        QCOMPARE(rs.kind, EventKind::Comm);
+        QCOMPARE(rs.collective, Collective::ReduceScatter);
+        QCOMPARE(rs.bytes, std::int64_t{20});
+        QCOMPARE(rs.group_id, std::int64_t{2});
+        QCOMPARE(rs.group_size, std::int64_t{2});
+        QCOMPARE(rs.group_kind, GroupKind::None);
+        QCOMPARE(rs.lane, lanes::kCudaStreamBase + 9);
+        const Event sr = im.named("ncclDevKernel_SendRecv(x)").at(0);
+        QCOMPARE(sr.kind, EventKind::Comm);
+        QCOMPARE(sr.collective, Collective::None);
+        const Event host = im.named("nccl:_reduce_scatter_base").at(0);
+        QCOMPARE(host.kind, EventKind::Comm);
+        QCOMPARE(host.collective, Collective::ReduceScatter);
+        QCOMPARE(host.bytes, std::int64_t{64 * 8});
+        QCOMPARE(host.group_size, std::int64_t{8});
+        QCOMPARE(host.group_id, std::int64_t{0});
+        QCOMPARE(host.group_kind, GroupKind::World);
+        QCOMPARE(host.lane, 32);
+        QCOMPARE(im.rank.device, std::string("cuda:1"));  // the kernels' pid: no args "device"
     }
 
     // Keys after traceEvents still apply; without distributedInfo the hint is the rank.
@@ -384,7 +428,10 @@ private slots:
         QCOMPARE(im.rank.device, std::string("cpu"));
 
         const std::string hint = path("hint.json");
-        write_file(hint, R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "op", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]})", false);
+        write_file(
+            hint,
+            R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "op", "pid": 1, "tid": 1, "ts": 1, "dur": 1}]})",
+            false);
         QCOMPARE(import_file(hint, db(), 2).ctx.ranks, std::vector<std::int32_t>{2});
         const std::string empty = path("empty_events.json");
         write_file(empty, R"({"traceEvents": []})", false);
@@ -404,10 +451,12 @@ private slots:
         for (int i = 0; i < n; ++i) {
             text += i ? ",\n" : "\n";
             // Escaped quotes and backslashes in names and skipped strings, braces inside strings.
-            text += "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"op \\\"q\\\" " + std::to_string(i % 7) +
-                    "\", \"pid\": 1, \"tid\": " + std::to_string(1 + i % 3) + ", \"ts\": 1700000000" +
-                    std::to_string(100000 + i) + ".123" +
-                    ", \"dur\": 1.5, \"args\": {\"nested\": {\"a\": [1, {\"b\": \"}]\"}]}, \"s\": \"a\\\"b\\\\\"}}";
+            text += "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"op \\\"q\\\" " +
+                    std::to_string(i % 7) +
+                    "\", \"pid\": 1, \"tid\": " + std::to_string(1 + i % 3) +
+                    ", \"ts\": 1700000000" + std::to_string(100000 + i) + ".123" +
+                    ", \"dur\": 1.5, \"args\": {\"nested\": {\"a\": [1, {\"b\": \"}]\"}]}, \"s\": "
+                    "\"a\\\"b\\\\\"}}";
         }
         text += "], \"big\": \"" + std::string(5 << 20, 'x') + "\"}";
         QVERIFY(text.size() > (8u << 20));
@@ -419,7 +468,8 @@ private slots:
         for (const auto& e : im.events) starts.insert(e.start_ns);
         QCOMPARE(starts.size(), size_t{n});
         QCOMPARE(*starts.begin(), std::int64_t{1700000000100000123});
-        QCOMPARE(*starts.rbegin(), std::int64_t{1700000000100000123} + (n - 1) * std::int64_t{1000});
+        QCOMPARE(*starts.rbegin(),
+                 std::int64_t{1700000000100000123} + (n - 1) * std::int64_t{1000});
         QCOMPARE(im.named("op \"q\" 6").size(), size_t{n / 7});
         QCOMPARE(im.lanes.size(), size_t{3});
     }
@@ -442,12 +492,14 @@ private slots:
 
         // Corrupt gzip data.
         std::string corrupt = bytes;
-        for (size_t i = 20; i < 60 && i < corrupt.size(); ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5A);
+        for (size_t i = 20; i < 60 && i < corrupt.size(); ++i)
+            corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5A);
         const std::string bad_gz = path("corrupt.json.gz");
         write_file(bad_gz, corrupt, false);
         msg = import_error(bad_gz, db());
         QVERIFY2(msg.find(bad_gz) != std::string::npos, msg.c_str());
-        QVERIFY2(msg.find("cannot read") != std::string::npos || msg.find("invalid JSON") != std::string::npos,
+        QVERIFY2(msg.find("cannot read") != std::string::npos ||
+                     msg.find("invalid JSON") != std::string::npos,
                  msg.c_str());
 
         // Truncated JSON (plain, and a complete gzip of a cut JSON).
@@ -482,7 +534,8 @@ private slots:
             write_file(f, c.text, false);
             msg = import_error(f, db());
             QVERIFY2(msg.find(f) != std::string::npos, msg.c_str());
-            QVERIFY2(msg.find(c.expect) != std::string::npos, (c.expect + std::string(" in: ") + msg).c_str());
+            QVERIFY2(msg.find(c.expect) != std::string::npos,
+                     (c.expect + std::string(" in: ") + msg).c_str());
         }
         // A missing file.
         msg = import_error(path("absent.json"), db());
@@ -510,11 +563,12 @@ private slots:
 
     void realTracesCountPerCategory_data() {
         QTest::addColumn<QString>("file");
-        for (const char* f : {"trace_diff/control/control.json.gz", "trace_diff/test/test.json.gz",
-                              "trace_compare/base/base.json.gz", "trace_compare/test/test.json.gz",
-                              "trace_filter/sampled_rank-0.json.gz", "trace_filter/sampled_rank-1.json.gz",
-                              "nccl_parser_config/nccl_data.json.gz",
-                              "critical_path/simple_add/benchmark_result_493459_1694039959_trace.json.gz"})
+        for (const char* f :
+             {"trace_diff/control/control.json.gz", "trace_diff/test/test.json.gz",
+              "trace_compare/base/base.json.gz", "trace_compare/test/test.json.gz",
+              "trace_filter/sampled_rank-0.json.gz", "trace_filter/sampled_rank-1.json.gz",
+              "nccl_parser_config/nccl_data.json.gz",
+              "critical_path/simple_add/benchmark_result_493459_1694039959_trace.json.gz"})
             QTest::newRow(f) << QString::fromUtf8(f);
     }
     void realTracesCountPerCategory() {
@@ -524,17 +578,22 @@ private slots:
         // Independent count of the raw file.
         const json raw = json::parse(read_gz(src));
         std::map<std::string, std::int64_t> want;
-        std::map<std::int64_t, std::int64_t> launch_ts;  // correlation -> runtime call start (µs text)
-        std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> windows;  // start, end, N (ns)
+        std::map<std::int64_t, std::int64_t>
+            launch_ts;  // correlation -> runtime call start (µs text)
+        std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>
+            windows;  // start, end, N (ns)
         const std::int64_t base = raw.value("baseTimeNanoseconds", std::int64_t{0});
         auto ns = [&](const json& v) { return base + kineto_us_to_ns(v.dump()).value(); };
         for (const auto& e : raw["traceEvents"]) {
-            const std::string ph = e.value("ph", ""), cat = e.value("cat", ""), name = e.value("name", "");
+            const std::string ph = e.value("ph", ""), cat = e.value("cat", ""),
+                              name = e.value("name", "");
             if (ph == "X") {
-                if ((cat == "cpu_op" || cat == "user_annotation") && name.rfind("ProfilerStep#", 0) == 0) {
+                if ((cat == "cpu_op" || cat == "user_annotation") &&
+                    name.rfind("ProfilerStep#", 0) == 0) {
                     // (the reader's steps: ProfilerStep#N of either host category)
                     ++want["step"];
-                    windows.emplace_back(ns(e["ts"]), ns(e["ts"]) + ns(e["dur"]) - base, std::stoll(name.substr(13)));
+                    windows.emplace_back(ns(e["ts"]), ns(e["ts"]) + ns(e["dur"]) - base,
+                                         std::stoll(name.substr(13)));
                 } else if (cat == "cpu_op" || cat == "user_annotation") {
                     ++want["host"];
                     if (name.rfind("nccl:", 0) == 0) ++want["host comm"];
@@ -564,18 +623,27 @@ private slots:
         };
         std::int64_t checked_steps = 0;
         for (const auto& e : im.events) {
-            if (e.kind == EventKind::Step) ++got["step"];
+            if (e.kind == EventKind::Step)
+                ++got["step"];
             else if (host_lanes.count(e.lane)) {
                 ++got["host"];
                 if (e.kind == EventKind::Comm) ++got["host comm"];
-            } else if (e.lane == lanes::kCudaApi) ++got["api"];
-            else if (stream_lanes.count(e.lane) && e.kind == EventKind::Kernel) ++got["kernel"];
-            else if (stream_lanes.count(e.lane) && e.kind == EventKind::Comm) ++got["nccl kernel"];
-            else if (e.kind == EventKind::Memcpy) ++got["gpu_memcpy"];
-            else if (e.kind == EventKind::Memset) ++got["gpu_memset"];
-            else if (e.kind == EventKind::Sync) ++got["cuda_sync"];
-            else if (im.lanes.at(e.lane).rfind("annotations, stream ", 0) == 0) ++got["gpu_user_annotation"];
-            else ++got["other " + im.lanes.at(e.lane)];
+            } else if (e.lane == lanes::kCudaApi)
+                ++got["api"];
+            else if (stream_lanes.count(e.lane) && e.kind == EventKind::Kernel)
+                ++got["kernel"];
+            else if (stream_lanes.count(e.lane) && e.kind == EventKind::Comm)
+                ++got["nccl kernel"];
+            else if (e.kind == EventKind::Memcpy)
+                ++got["gpu_memcpy"];
+            else if (e.kind == EventKind::Memset)
+                ++got["gpu_memset"];
+            else if (e.kind == EventKind::Sync)
+                ++got["cuda_sync"];
+            else if (im.lanes.at(e.lane).rfind("annotations, stream ", 0) == 0)
+                ++got["gpu_user_annotation"];
+            else
+                ++got["other " + im.lanes.at(e.lane)];
             // Step of every event: host by time; GPU work by its launch's time when the launch
             // is in the file.
             if (e.kind == EventKind::Step) continue;
@@ -600,12 +668,16 @@ private slots:
         QCOMPARE(got, want_events);
         for (const auto& [k, n] : want)
             if (k.rfind("flow ", 0) == 0)
-                QVERIFY2(has_line(im.ctx.skipped, std::to_string(n) + " flow events (s/f) of category '" + k.substr(5) + "'"),
+                QVERIFY2(has_line(im.ctx.skipped, std::to_string(n) +
+                                                      " flow events (s/f) of category '" +
+                                                      k.substr(5) + "'"),
                          joined(im.ctx.skipped).c_str());
         QCOMPARE(im.ctx.events, static_cast<std::int64_t>(im.events.size()));
-        QCOMPARE(im.ctx.ranks, std::vector<std::int32_t>{raw["distributedInfo"]["rank"].get<std::int32_t>()});
-        qInfo("%s: %zu events, %lld step checks, skipped: %s", file.toUtf8().constData(), im.events.size(),
-              static_cast<long long>(checked_steps), joined(im.ctx.skipped).c_str());
+        QCOMPARE(im.ctx.ranks,
+                 std::vector<std::int32_t>{raw["distributedInfo"]["rank"].get<std::int32_t>()});
+        qInfo("%s: %zu events, %lld step checks, skipped: %s", file.toUtf8().constData(),
+              im.events.size(), static_cast<long long>(checked_steps),
+              joined(im.ctx.skipped).c_str());
     }
 
     // Values published with HTA's tests (its trace_compare test on these files).
@@ -638,11 +710,12 @@ private slots:
         const Imported im = import_file(src, db());
         std::vector<Event> kernels;
         for (const auto& e : im.events)
-            if (e.kind == EventKind::Comm && im.lanes.at(e.lane).rfind("stream ", 0) == 0) kernels.push_back(e);
+            if (e.kind == EventKind::Comm && im.lanes.at(e.lane).rfind("stream ", 0) == 0)
+                kernels.push_back(e);
         QCOMPARE(kernels.size(), size_t{21});
-        const Event longest = *std::max_element(kernels.begin(), kernels.end(), [](auto& a, auto& b) {
-            return a.duration_ns() < b.duration_ns();
-        });
+        const Event longest =
+            *std::max_element(kernels.begin(), kernels.end(),
+                              [](auto& a, auto& b) { return a.duration_ns() < b.duration_ns(); });
         QCOMPARE(longest.collective, Collective::AllReduce);
         QCOMPARE(longest.bytes, std::int64_t{2'049'000} * 4);  // In msg nelems x Float
         QCOMPARE(longest.group_size, std::int64_t{2});
@@ -662,7 +735,8 @@ private slots:
 
     void traceFilterRanks() {
         for (int r : {0, 1}) {
-            const std::string src = kTestData + "/trace_filter/sampled_rank-" + std::to_string(r) + ".json.gz";
+            const std::string src =
+                kTestData + "/trace_filter/sampled_rank-" + std::to_string(r) + ".json.gz";
             if (!std::filesystem::exists(src)) QSKIP("../shared/testdata is absent");
             const Imported im = import_file(src, db(), /*rank_hint=*/7);
             QCOMPARE(im.ctx.ranks, std::vector<std::int32_t>{r});
@@ -683,7 +757,8 @@ private slots:
         const auto t0 = std::chrono::steady_clock::now();
         read_kineto(ctx);
         w.flush();
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
         qInfo("%s: %lld events in %.2f s = %.0f events/s; peak RSS %.1f MiB", src,

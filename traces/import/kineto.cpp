@@ -62,7 +62,8 @@ std::optional<int64_t> kineto_us_to_ns(string_view t) {
     {
         size_t i = 0;
         std::uint64_t v = 0;
-        while (i < t.size() && i < 16 && t[i] >= '0' && t[i] <= '9') v = v * 10 + static_cast<unsigned>(t[i++] - '0');
+        while (i < t.size() && i < 16 && t[i] >= '0' && t[i] <= '9')
+            v = v * 10 + static_cast<unsigned>(t[i++] - '0');
         if (i > 0 && (i == t.size() || t[i] == '.')) {
             int frac = 0;
             if (i < t.size()) {
@@ -146,8 +147,8 @@ public:
         errno = 0;
         f_ = gzopen(path.c_str(), "rb");
         if (!f_)
-            throw ImportError(path + ": cannot open: " +
-                              (errno ? std::strerror(errno) : "out of memory"));
+            throw ImportError(path +
+                              ": cannot open: " + (errno ? std::strerror(errno) : "out of memory"));
         gzbuffer(f_, 1 << 18);
         buf_.resize(kChunk);
     }
@@ -198,11 +199,11 @@ public:
             int code = 0;
             const char* msg = gzerror(f_, &code);
             if (code != Z_OK)
-                throw ImportError(path_ + ": " +
-                                  (code == Z_BUF_ERROR ? "truncated gzip stream (" : "cannot read (") +
-                                  (msg ? msg : "?") + ") after " +
-                                  std::to_string(base_ + static_cast<int64_t>(end_)) +
-                                  " bytes of JSON");
+                throw ImportError(
+                    path_ + ": " +
+                    (code == Z_BUF_ERROR ? "truncated gzip stream (" : "cannot read (") +
+                    (msg ? msg : "?") + ") after " +
+                    std::to_string(base_ + static_cast<int64_t>(end_)) + " bytes of JSON");
             eof_ = true;
             return false;
         }
@@ -293,14 +294,30 @@ public:
             if (p == e) throw NeedMore{};
             const char x = *p++;
             switch (x) {
-                case '"': scratch.push_back('"'); break;
-                case '\\': scratch.push_back('\\'); break;
-                case '/': scratch.push_back('/'); break;
-                case 'b': scratch.push_back('\b'); break;
-                case 'f': scratch.push_back('\f'); break;
-                case 'n': scratch.push_back('\n'); break;
-                case 'r': scratch.push_back('\r'); break;
-                case 't': scratch.push_back('\t'); break;
+                case '"':
+                    scratch.push_back('"');
+                    break;
+                case '\\':
+                    scratch.push_back('\\');
+                    break;
+                case '/':
+                    scratch.push_back('/');
+                    break;
+                case 'b':
+                    scratch.push_back('\b');
+                    break;
+                case 'f':
+                    scratch.push_back('\f');
+                    break;
+                case 'n':
+                    scratch.push_back('\n');
+                    break;
+                case 'r':
+                    scratch.push_back('\r');
+                    break;
+                case 't':
+                    scratch.push_back('\t');
+                    break;
                 case 'u': {
                     unsigned cp = hex4();
                     if (cp >= 0xD800 && cp < 0xDC00) {
@@ -321,7 +338,9 @@ public:
                     utf8(cp, scratch);
                     break;
                 }
-                default: --p; bad("invalid escape in a string");
+                default:
+                    --p;
+                    bad("invalid escape in a string");
             }
         }
     }
@@ -329,7 +348,8 @@ public:
     void skip_str() {
         const char* s = ++p;
         while (true) {
-            const char* q = static_cast<const char*>(std::memchr(s, '"', static_cast<size_t>(e - s)));
+            const char* q =
+                static_cast<const char*>(std::memchr(s, '"', static_cast<size_t>(e - s)));
             if (!q) throw NeedMore{};
             const char* b = q;
             while (b > p && b[-1] == '\\') --b;
@@ -355,7 +375,9 @@ public:
         ws();
         if (depth > 256) bad("nested too deeply");
         switch (*p) {
-            case '"': skip_str(); return;
+            case '"':
+                skip_str();
+                return;
             case '{':
                 ++p;
                 if (peek() == '}') {
@@ -378,10 +400,18 @@ public:
                 do skip(depth + 1);
                 while (next(']'));
                 return;
-            case 't': literal("true"); return;
-            case 'f': literal("false"); return;
-            case 'n': literal("null"); return;
-            default: num(); return;
+            case 't':
+                literal("true");
+                return;
+            case 'f':
+                literal("false");
+                return;
+            case 'n':
+                literal("null");
+                return;
+            default:
+                num();
+                return;
         }
     }
     bool is_null() {
@@ -406,10 +436,14 @@ private:
         for (int i = 0; i < 4; ++i) {
             const char c = *p++;
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-            else bad("invalid \\u escape");
+            if (c >= '0' && c <= '9')
+                v |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                bad("invalid \\u escape");
         }
         return v;
     }
@@ -492,27 +526,49 @@ void parse_args(Cur& c, Raw& r, Scratch& s) {
         if (parse_int(c.num(), v)) out = v;
     };
     auto text = [&](string_view& out, std::string& sc) {
-        if (c.peek() == '"') out = c.str(sc);
-        else c.skip();
+        if (c.peek() == '"')
+            out = c.str(sc);
+        else
+            c.skip();
     };
     do {
         const string_view k = c.str(s.key);
         c.expect(':');
         // Most args are none of ours: rule them out by length first.
         switch (k.size()) {
-            case 4: case 5: case 6: case 10: case 11: case 13: case 15: case 19: break;
-            default: c.skip(); continue;
+            case 4:
+            case 5:
+            case 6:
+            case 10:
+            case 11:
+            case 13:
+            case 15:
+            case 19:
+                break;
+            default:
+                c.skip();
+                continue;
         }
-        if (k == "correlation") integer(r.correlation);
-        else if (k == "device") integer(r.device);
-        else if (k == "stream") integer(r.stream);
-        else if (k == "bytes") integer(r.bytes);
-        else if (k == "In msg nelems") integer(r.in_nelems);
-        else if (k == "Group size") integer(r.group_size);
-        else if (k == "Collective name") text(r.coll_name, s.coll);
-        else if (k == "dtype") text(r.dtype, s.dtype);
-        else if (k == "name") text(r.arg_name, s.aname);
-        else if (k == "labels") text(r.labels, s.labels);
+        if (k == "correlation")
+            integer(r.correlation);
+        else if (k == "device")
+            integer(r.device);
+        else if (k == "stream")
+            integer(r.stream);
+        else if (k == "bytes")
+            integer(r.bytes);
+        else if (k == "In msg nelems")
+            integer(r.in_nelems);
+        else if (k == "Group size")
+            integer(r.group_size);
+        else if (k == "Collective name")
+            text(r.coll_name, s.coll);
+        else if (k == "dtype")
+            text(r.dtype, s.dtype);
+        else if (k == "name")
+            text(r.arg_name, s.aname);
+        else if (k == "labels")
+            text(r.labels, s.labels);
         else if (k == "Process Group Ranks") {
             if (c.peek() == '"') {
                 ranks_from_text(c.str(s.ranks), r.group_min, r.group_count);
@@ -573,8 +629,10 @@ void parse_args(Cur& c, Raw& r, Scratch& s) {
                 } else {
                     bool first = true;
                     do {
-                        if (first) text(r.input_type, s.itype);
-                        else c.skip();
+                        if (first)
+                            text(r.input_type, s.itype);
+                        else
+                            c.skip();
                         first = false;
                     } while (c.next(']'));
                 }
@@ -605,37 +663,54 @@ void parse_event(Cur& c, Raw& r, Scratch& s) {
     };
     auto time = [&](std::optional<int64_t>& out) {
         const char x = c.peek();
-        if (x == '-' || (x >= '0' && x <= '9')) out = kineto_us_to_ns(c.num());
-        else if (x == '"') out = kineto_us_to_ns(c.str(s.junk));  // some writers quote numbers
-        else c.skip();
+        if (x == '-' || (x >= '0' && x <= '9'))
+            out = kineto_us_to_ns(c.num());
+        else if (x == '"')
+            out = kineto_us_to_ns(c.str(s.junk));  // some writers quote numbers
+        else
+            c.skip();
     };
     do {
         const string_view k = c.str(s.key);
         c.expect(':');
         auto text = [&](string_view& out, std::string& sc) {
-            if (c.peek() == '"') out = c.str(sc);
-            else c.skip();
+            if (c.peek() == '"')
+                out = c.str(sc);
+            else
+                c.skip();
         };
         // By length, then by letters: this runs for every member of every event.
         switch (k.size()) {
             case 2:
-                if (k[0] == 'p' && k[1] == 'h') text(r.ph, s.ph);
-                else if (k[0] == 't' && k[1] == 's') time(r.ts);
-                else c.skip();
+                if (k[0] == 'p' && k[1] == 'h')
+                    text(r.ph, s.ph);
+                else if (k[0] == 't' && k[1] == 's')
+                    time(r.ts);
+                else
+                    c.skip();
                 break;
             case 3:
-                if (k == "cat") text(r.cat, s.cat);
-                else if (k == "dur") time(r.dur);
-                else if (k == "pid") id(r.pid, r.pid_int, r.pid_text, s.pid);
-                else if (k == "tid") id(r.tid, r.tid_int, r.tid_text, s.tid);
-                else c.skip();
+                if (k == "cat")
+                    text(r.cat, s.cat);
+                else if (k == "dur")
+                    time(r.dur);
+                else if (k == "pid")
+                    id(r.pid, r.pid_int, r.pid_text, s.pid);
+                else if (k == "tid")
+                    id(r.tid, r.tid_int, r.tid_text, s.tid);
+                else
+                    c.skip();
                 break;
             case 4:
-                if (k == "name") text(r.name, s.name);
-                else if (k == "args") parse_args(c, r, s);
-                else c.skip();
+                if (k == "name")
+                    text(r.name, s.name);
+                else if (k == "args")
+                    parse_args(c, r, s);
+                else
+                    c.skip();
                 break;
-            default: c.skip();
+            default:
+                c.skip();
         }
     } while (c.next('}'));
 }
@@ -643,7 +718,17 @@ void parse_event(Cur& c, Raw& r, Scratch& s) {
 // ---------------------------------------------------------------------------------------------
 // Mapping
 
-enum class Cat { Kernel, Memcpy, Memset, Runtime, CpuOp, UserAnnotation, GpuUserAnnotation, Sync, Other };
+enum class Cat {
+    Kernel,
+    Memcpy,
+    Memset,
+    Runtime,
+    CpuOp,
+    UserAnnotation,
+    GpuUserAnnotation,
+    Sync,
+    Other
+};
 
 Cat category(string_view c) {
     if (c == "kernel" || c == "Kernel") return Cat::Kernel;
@@ -666,7 +751,8 @@ Collective kineto_collective(string_view s) {
     std::string n;
     n.reserve(s.size());
     for (char ch : s)
-        if (ch != '_' && ch != ' ' && ch != '-') n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+        if (ch != '_' && ch != ' ' && ch != '-')
+            n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
     for (const char* suffix : {"intotensor", "coalesced", "tensor", "base", "v"}) {
         const size_t l = std::strlen(suffix);
         if (n.size() > l && n.compare(n.size() - l, l, suffix) == 0 &&
@@ -690,18 +776,19 @@ Collective kineto_collective(string_view s) {
 int64_t kineto_dtype_size(string_view s) {
     std::string n;
     for (char ch : s)
-        if (ch != ' ' && ch != '_') n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+        if (ch != ' ' && ch != '_')
+            n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
     if (n.rfind("c10::", 0) == 0) n = n.substr(5);
     if (n.rfind("torch.", 0) == 0) n = n.substr(6);
     static const std::map<std::string, int64_t, std::less<>> sizes = {
-        {"float", 4},     {"float32", 4},    {"double", 8},      {"float64", 8},
-        {"half", 2},      {"float16", 2},    {"bfloat16", 2},    {"int", 4},
-        {"int32", 4},     {"long", 8},       {"int64", 8},       {"longint", 8},
-        {"short", 2},     {"int16", 2},      {"byte", 1},        {"uint8", 1},
-        {"char", 1},      {"int8", 1},       {"bool", 1},        {"signedchar", 1},
+        {"float", 4},        {"float32", 4},      {"double", 8},         {"float64", 8},
+        {"half", 2},         {"float16", 2},      {"bfloat16", 2},       {"int", 4},
+        {"int32", 4},        {"long", 8},         {"int64", 8},          {"longint", 8},
+        {"short", 2},        {"int16", 2},        {"byte", 1},           {"uint8", 1},
+        {"char", 1},         {"int8", 1},         {"bool", 1},           {"signedchar", 1},
         {"unsignedchar", 1}, {"complexfloat", 8}, {"complexdouble", 16}, {"complex64", 8},
-        {"complex128", 16}, {"float8e4m3fn", 1}, {"float8e5m2", 1}, {"uint16", 2},
-        {"uint32", 4},    {"uint64", 8},     {"unsignedint", 4}, {"unsignedlong", 8},
+        {"complex128", 16},  {"float8e4m3fn", 1}, {"float8e5m2", 1},     {"uint16", 2},
+        {"uint32", 4},       {"uint64", 8},       {"unsignedint", 4},    {"unsignedlong", 8},
     };
     auto it = sizes.find(n);
     return it == sizes.end() ? 0 : it->second;
@@ -755,7 +842,8 @@ public:
     }
     void rewind() {
         if (std::fflush(f_) != 0 || std::fseek(f_, 0, SEEK_SET) != 0)
-            throw ImportError(file_ + ": cannot rewind the temporary file: " + std::strerror(errno));
+            throw ImportError(file_ +
+                              ": cannot rewind the temporary file: " + std::strerror(errno));
     }
     size_t read(void* p, size_t size, size_t n) {
         const size_t got = std::fread(p, size, n, f_);
@@ -785,8 +873,8 @@ public:
         : ctx_(ctx), w_(*ctx.writer), recs_file_(ctx.file), launches_file_(ctx.file) {
         recs_.reserve(kBatch);
         launches_.reserve(kBatch);
-        used_lanes_ = {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost,
-                       lanes::kCudaApi};
+        used_lanes_ = {lanes::kSteps, lanes::kPhases, lanes::kCompute,
+                       lanes::kComm,  lanes::kHost,   lanes::kCudaApi};
     }
 
     void run() {
@@ -822,7 +910,8 @@ private:
                 return;
             } catch (const NeedMore&) {
                 if (!in.more()) {
-                    if (in.begin() == in.end() && in.offset(in.end()) == 0) fail("the file is empty");
+                    if (in.begin() == in.end() && in.offset(in.end()) == 0)
+                        fail("the file is empty");
                     truncated(in, where);
                 }
             } catch (const BadJson& b) {
@@ -835,7 +924,8 @@ private:
         Input in(ctx_.file);
         unit(in, "before the top-level object", [&](Cur& c) {
             if (c.peek() != '{')
-                throw BadJson{c.p, "not a Kineto trace: the JSON is not an object with traceEvents"};
+                throw BadJson{c.p,
+                              "not a Kineto trace: the JSON is not an object with traceEvents"};
             ++c.p;
         });
         bool first = true, seen_events = false;
@@ -874,7 +964,8 @@ private:
             const char* p = in.begin();
             while (p < in.end() && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
             if (p < in.end())
-                fail("unexpected data after the JSON object at byte " + std::to_string(in.offset(p)));
+                fail("unexpected data after the JSON object at byte " +
+                     std::to_string(in.offset(p)));
             in.consume(p);
             if (!in.more()) break;
         }
@@ -1013,7 +1104,9 @@ private:
             const int64_t isize = kineto_dtype_size(r.input_type);
             if (isize > 0) rec.bytes = r.input_elems * isize;
         }
-        rec.group_size = r.group_size > 0 ? r.group_size : r.group_count > 0 ? r.group_count : kNone;
+        rec.group_size = r.group_size > 0    ? r.group_size
+                         : r.group_count > 0 ? r.group_count
+                                             : kNone;
         rec.group_id = r.group_min;
     }
 
@@ -1089,8 +1182,7 @@ private:
             case Cat::UserAnnotation:
             case Cat::CpuOp: {
                 int64_t n;
-                if (r.name.substr(0, 13) == "ProfilerStep#" &&
-                    parse_int(r.name.substr(13), n)) {
+                if (r.name.substr(0, 13) == "ProfilerStep#" && parse_int(r.name.substr(13), n)) {
                     rec.lane = lanes::kSteps;
                     rec.kind = static_cast<std::uint8_t>(EventKind::Step);
                     rec.step = n;
@@ -1113,7 +1205,8 @@ private:
                 rec.name = intern(r.name).value;
                 break;
             }
-            case Cat::Other: break;
+            case Cat::Other:
+                break;
         }
         add(rec);
     }
@@ -1179,8 +1272,10 @@ private:
             std::string tn = t->second;
             while (!tn.empty() && tn.back() == ' ') tn.pop_back();
             const std::string base = "thread " + key.second;
-            if (tn == base || tn.rfind(base + " ", 0) == 0) lane_names_[lane] = tn;
-            else if (!tn.empty()) lane_names_[lane] = base + " (" + tn + ")";
+            if (tn == base || tn.rfind(base + " ", 0) == 0)
+                lane_names_[lane] = tn;
+            else if (!tn.empty())
+                lane_names_[lane] = base + " (" + tn + ")";
         }
         if (!steps_.empty()) lane_names_[lanes::kSteps] = lanes::name(lanes::kSteps);
         if (api_calls_) lane_names_[lanes::kCudaApi] = "cuda api";
@@ -1230,12 +1325,14 @@ private:
         ctx_.events += written;
         ctx_.tool = "PyTorch profiler (Kineto)";
         std::string v = version_;
-        if (!nccl_version_.empty()) v += (v.empty() ? "" : ", ") + std::string("NCCL ") + nccl_version_;
+        if (!nccl_version_.empty())
+            v += (v.empty() ? "" : ", ") + std::string("NCCL ") + nccl_version_;
         ctx_.version = v;
         for (const auto& [cat, n] : flows_)
             ctx_.skipped.push_back(std::to_string(n) + " flow events (s/f) of category '" + cat +
                                    "' not stored: the correlation id they carry is on the records");
-        for (const auto& [what, n] : skipped_) ctx_.skipped.push_back(std::to_string(n) + " " + what);
+        for (const auto& [what, n] : skipped_)
+            ctx_.skipped.push_back(std::to_string(n) + " " + what);
     }
 
     ReaderContext& ctx_;
