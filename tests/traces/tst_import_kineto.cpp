@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "traces/import/kineto.h"
@@ -540,6 +541,31 @@ private slots:
         // A missing file.
         msg = import_error(path("absent.json"), db());
         QVERIFY2(msg.find("cannot open") != std::string::npos, msg.c_str());
+    }
+
+    // A file cut anywhere is an error naming the file, never a crash or a partial success; a
+    // byte flipped anywhere is either read or refused with an ImportError.
+    void cutOrDamagedAnywhere() {
+        const std::string trace = kSmallTrace;
+        const std::string f = path("cut_anywhere.json");
+        for (size_t n = 0; n + 1 < trace.size(); n += 17) {
+            write_file(f, trace.substr(0, n), false);
+            const std::string msg = import_error(f, db());
+            QVERIFY2(msg.find(f) != std::string::npos, (std::to_string(n) + ": " + msg).c_str());
+        }
+        const char junk[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '0', 'x', '\0', '\n'};
+        for (size_t n = 3; n < trace.size(); n += 29) {
+            std::string damaged = trace;
+            damaged[n] = junk[n % sizeof junk];
+            write_file(f, damaged, false);
+            try {
+                import_file(f, db());
+            } catch (const ImportError& e) {
+                QVERIFY2(std::string(e.what()).find(f) != std::string::npos, e.what());
+            } catch (const std::exception& e) {
+                QFAIL((std::to_string(n) + ": " + typeid(e).name() + ": " + e.what()).c_str());
+            }
+        }
     }
 
     void cancels() {

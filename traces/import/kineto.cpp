@@ -1032,6 +1032,7 @@ private:
     void skip(const std::string& what) { ++skipped_[what]; }
 
     StringId intern(string_view s) {
+        if (s.data() == nullptr) s = string_view("", 0);  // a missing name: "", not SQL NULL
         auto it = names_.find(s);
         if (it != names_.end()) return it->second;
         const StringId id = w_.intern(s);
