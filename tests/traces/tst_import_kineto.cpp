@@ -706,7 +706,9 @@ private slots:
               joined(im.ctx.skipped).c_str());
     }
 
-    // Values published with HTA's tests (its trace_compare test on these files).
+    // Values published with HTA's tests: they are those of trace_compare/base (HTA's TraceDiff
+    // test case reads tests/data/trace_compare/base, rank 1, iteration 1010), not of
+    // trace_diff/control, whose ProfilerStep#1010 lasts 76,940 µs.
     void publishedStepAndAllReduce() {
         const std::string src = kTestData + "/trace_compare/base/base.json.gz";
         if (!std::filesystem::exists(src)) QSKIP("../shared/testdata is absent");
@@ -728,6 +730,14 @@ private slots:
         QCOMPARE(ar[0].collective, Collective::AllReduce);
         QCOMPARE(ar[0].end_ns - ar[0].start_ns, std::int64_t{67'000});
         QCOMPARE(ar[0].bytes, std::int64_t{4432073} * 4);  // Input Dims [[4432073]] float
+
+        const std::string control = kTestData + "/trace_diff/control/control.json.gz";
+        const Imported c = import_file(control, db());
+        QCOMPARE(c.ctx.ranks, std::vector<std::int32_t>{3});
+        const auto steps = c.on_lane(lanes::kSteps);
+        QCOMPARE(steps.size(), size_t{6});
+        for (const auto& e : steps)
+            if (e.step == 1010) QCOMPARE(e.end_ns - e.start_ns, std::int64_t{76'940'000});
     }
 
     void ncclData() {
