@@ -302,8 +302,8 @@ private slots:
         // Host nccl:* range -> Comm with the collective, bytes from Input Dims x Input type.
         const auto host_ar = im.named("nccl:all_reduce");
         QCOMPARE(host_ar.size(), size_t{2});
-        const Event& ar = host_ar[0].lane == 32 ? host_ar[0] : host_ar[1];
-        const Event& gpu_ann = host_ar[0].lane == 32 ? host_ar[1] : host_ar[0];
+        const Event& ar = host_ar[0].lane == H ? host_ar[0] : host_ar[1];
+        const Event& gpu_ann = host_ar[0].lane == H ? host_ar[1] : host_ar[0];
         QCOMPARE(ar.kind, EventKind::Comm);
         QCOMPARE(ar.collective, Collective::AllReduce);
         QCOMPARE(ar.bytes, std::int64_t{256 * 4 * 4});
@@ -412,7 +412,7 @@ private slots:
         QCOMPARE(host.group_size, std::int64_t{8});
         QCOMPARE(host.group_id, std::int64_t{0});
         QCOMPARE(host.group_kind, GroupKind::World);
-        QCOMPARE(host.lane, 32);
+        QCOMPARE(host.lane, lanes::kHostThreadBase);
         QCOMPARE(im.rank.device, std::string("cuda:1"));  // the kernels' pid: no args "device"
     }
 
