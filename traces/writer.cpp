@@ -113,13 +113,14 @@ RunId TraceWriter::begin_run(const RunInfo& r) {
     Stmt st = db_.prepare(
         "INSERT INTO runs(name, spec_json, model, backend, world_size, dp, tp, pp, micro_batches,"
         " schedule, hosts, oversubscribed, start_ns, end_ns, wall_start_unix_ns, status,"
-        " failure_reason, event_count) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-        "?17,0)");
+        " failure_reason, event_count, source_tool, source_version, source_file)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,0,?18,?19,?20)");
     st.bind(1, r.name).bind(2, r.spec_json).bind(3, r.model).bind(4, r.backend);
     st.bind(5, r.world_size).bind(6, r.dp).bind(7, r.tp).bind(8, r.pp).bind(9, r.micro_batches);
     st.bind(10, r.schedule).bind(11, hosts_json(r.hosts)).bind(12, r.oversubscribed ? 1 : 0);
     st.bind(13, r.start_ns).bind(14, r.end_ns).bind(15, r.wall_start_unix_ns);
     st.bind(16, to_string(r.status)).bind(17, r.failure_reason);
+    st.bind(18, r.source_tool).bind(19, r.source_version).bind(20, r.source_file);
     st.run();
     RunId id(db_.last_insert_rowid());
     runs_.emplace(id.value, RunState{});
