@@ -27,10 +27,10 @@ namespace {
 // One rank of a training step: a CPU op, a runtime launch and its kernel (correlation 1), a
 // memcpy, and the step annotation. Times in µs with three decimals (ns precision).
 std::string kinetoTrace(int rank, bool with_rank = true) {
-    const std::string dist = with_rank ? R"("distributedInfo": {"backend": "nccl", "rank": )" +
-                                             std::to_string(rank) + R"(, "world_size": 2},)"
+    const std::string dist = with_rank ? R"J("distributedInfo": {"backend": "nccl", "rank": )J" +
+                                             std::to_string(rank) + R"J(, "world_size": 2},)J"
                                        : "";
-    return R"({"schemaVersion": 1, )" + dist + R"(
+    return R"J({"schemaVersion": 1, )J" + dist + R"J(
   "traceEvents": [
   {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#3", "pid": 100, "tid": 101, "ts": 1000.000, "dur": 500.000, "args": {}},
   {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 100, "tid": 101, "ts": 1010.125, "dur": 40.250, "args": {}},
@@ -38,8 +38,8 @@ std::string kinetoTrace(int rank, bool with_rank = true) {
   {"ph": "X", "cat": "kernel", "name": "gemm_kernel", "pid": 0, "tid": 7, "ts": 1030.001, "dur": 30.250, "args": {"device": 0, "stream": 7, "correlation": 1}},
   {"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy HtoD (Pageable -> Device)", "pid": 0, "tid": 7, "ts": 1100.000, "dur": 10.000, "args": {"device": 0, "stream": 7, "bytes": 4096}}
   ],
-  "traceName": "rank)" + std::to_string(rank) + R"(.json"
-})";
+  "traceName": "rank)J" + std::to_string(rank) + R"J(.json"
+})J";
 }
 
 QByteArray sha(const QString& file) {
