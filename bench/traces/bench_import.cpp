@@ -33,6 +33,7 @@ namespace {
 struct Source {
     json header = json::object();
     std::vector<json> events;
+    std::vector<json> untimed;  // metadata (process and thread names): written once
     double t0 = 0, t1 = 0;  // µs
     std::int64_t max_id = 0;
     std::string what;
@@ -53,7 +54,10 @@ Source load_source(const std::string& path) {
     s.t0 = 1e300;
     s.t1 = -1e300;
     for (auto& e : doc["traceEvents"]) {
-        if (!e.contains("ts") || !e["ts"].is_number()) continue;
+        if (!e.contains("ts") || !e["ts"].is_number()) {
+            s.untimed.push_back(std::move(e));
+            continue;
+        }
         const double ts = e["ts"].get<double>(), dur = e.value("dur", 0.0);
         s.t0 = std::min(s.t0, ts);
         s.t1 = std::max(s.t1, ts + dur);
@@ -103,6 +107,7 @@ std::int64_t generate(const Source& s, std::int64_t events, const std::string& p
     std::fprintf(out, "%s%s\"traceEvents\": [\n", head.c_str(), head.size() > 1 ? ", " : "");
     const double period = (s.t1 - s.t0) + 10.0;
     std::int64_t written = 0;
+    for (const json& e : s.untimed) std::fprintf(out, "%s%s\n", written++ ? "," : "", e.dump().c_str());
     for (std::int64_t copy = 0; written < events; ++copy) {
         for (const json& e0 : s.events) {
             if (written >= events) break;
@@ -218,6 +223,7 @@ int main(int argc, char** argv) {
         double secs = 0;
         if (got <= 0 || std::sscanf(line, "%lld %lf %lld", &events, &secs, &rss_kib) != 3) {
             std::fprintf(stderr, "bench_import: the import of %s failed\n", json_path.c_str());
+            if (!keep) fs::remove_all(dir);
             return 1;
         }
         std::printf("%12lld %10.1f %10.2f %12.0f %14.1f   (%lld lines written)\n", events,

@@ -122,6 +122,7 @@ private slots:
             QCOMPARE(w.documents()->rowCount(), 1);
             cache = w.documents()->documents().front()->path();
             QCOMPARE(cache, cachedImportPath(src));
+            QCOMPARE(w.documents()->documents().front()->displayName(), QStringLiteral("rank0.json (imported)"));
             QVERIFY(w.selection().run.valid());
             const ss::traces::RunInfo& run = w.selection().runData()->info;
             QVERIFY(run.imported());

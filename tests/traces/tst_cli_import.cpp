@@ -64,6 +64,13 @@ class TestCliImport : public QObject {
         return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
     }
     QString file(const QString& n) { return dir_.filePath(n); }
+    // The current data row's name as a file name part.
+    static QString tag() {
+        QString t = QString::fromLatin1(QTest::currentDataTag());
+        for (QChar& c : t)
+            if (!c.isLetterOrNumber()) c = QLatin1Char('-');
+        return t;
+    }
     QString write(const QString& n, const std::string& text) {
         std::ofstream(file(n).toStdString(), std::ios::binary | std::ios::trunc) << text;
         return file(n);
@@ -128,7 +135,7 @@ private slots:
     void refusedBeforeReading() {
         QFETCH(QString, input);
         QFETCH(QString, words);
-        const QString out = existing(QStringLiteral("kept-%1.sqlite").arg(QString::fromLatin1(QTest::currentDataTag()).size()));
+        const QString out = existing(QStringLiteral("kept-%1.sqlite").arg(tag()));
         const QByteArray before = sha(out);
         Result r = cli({QStringLiteral("import"), input, QStringLiteral("-o"), out});
         QCOMPARE(r.code, 1);
@@ -210,7 +217,7 @@ private slots:
         QSKIP("this build has no Kineto reader (traces/import/kineto.cpp)");
 #else
         QFETCH(QString, input);
-        const QString out = existing(QStringLiteral("kept-kineto-%1.sqlite").arg(QString::fromLatin1(QTest::currentDataTag()).size()));
+        const QString out = existing(QStringLiteral("kept-kineto-%1.sqlite").arg(tag()));
         const QByteArray before = sha(out);
         Result r = cli({QStringLiteral("import"), input, QStringLiteral("-o"), out});
         QCOMPARE(r.code, 1);
