@@ -179,7 +179,7 @@ bool TraceWriter::add_event(const Event& e) {
     ls.max_dur = std::max(ls.max_dur, e.end_ns - e.start_ns);
     ls.min_start = std::min(ls.min_start, e.start_ns);
     ls.max_end = std::max(ls.max_end, e.end_ns);
-    rs.aggregates.add(e);
+    if (!opt_.aggregates_from_file) rs.aggregates.add(e);
     rs.event_count++;
     rs.dirty = true;
     ++events_total_;
@@ -287,6 +287,13 @@ void TraceWriter::set_run_times(RunId run, std::int64_t start_ns, std::int64_t e
 void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reason,
                              std::int64_t end_ns) {
     RunState& rs = state(run);
+    std::vector<AggregateBuilder::Row> rows;
+    if (opt_.aggregates_from_file) {
+        flush();  // every event stored: the aggregates are computed from the table
+        rows = aggregates_from_events(run);
+    } else {
+        rows = rs.aggregates.finish();
+    }
     write_rows();
     begin_batch();
     write_lanes(run);
@@ -294,7 +301,7 @@ void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reaso
         "INSERT OR REPLACE INTO aggregates(run_id, kind, name_id, collective, group_kind, count,"
         " total_ns, mean_ns, median_ns, p95_ns, min_ns, max_ns, bytes)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-    for (const auto& row : rs.aggregates.finish()) {
+    for (const auto& row : rows) {
         const auto& s = row.summary;
         agg.bind(1, run.value).bind(2, static_cast<int>(row.kind)).bind(3, row.name.value);
         agg.bind(4, static_cast<int>(row.collective)).bind(5, static_cast<int>(row.group_kind));
@@ -306,6 +313,60 @@ void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reaso
     st.bind(1, run.value).bind(2, to_string(status)).bind(3, reason).bind(4, end_ns).run();
     commit_batch();
     create_indexes(db_);
+}
+
+std::vector<AggregateBuilder::Row> TraceWriter::aggregates_from_events(RunId run) {
+    // The kinds summarise_durations covers (aggregate.cpp is_summarised); NULL collective and
+    // group kind are None (0), as in AggregateBuilder's key.
+    std::string kinds;
+    for (int k = 0; k < kEventKindCount; ++k)
+        if (is_summarised(static_cast<EventKind>(k))) kinds += (kinds.empty() ? "" : ",") + std::to_string(k);
+    const std::string key = "kind, name_id, coalesce(collective, 0), coalesce(group_kind, 0)";
+    const std::string where = " FROM events WHERE run_id=?1 AND kind IN (" + kinds + ")";
+    // Sorts and groups spill to temporary files, not memory.
+    db_.exec("PRAGMA temp_store=FILE");
+    struct Restore {
+        Db& db;
+        ~Restore() { sqlite3_exec(db.handle(), "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr); }
+    } restore{db_};
+    // Pass 1: count, total, min, max and bytes per group.
+    std::vector<AggregateBuilder::Row> rows;
+    {
+        Stmt st = db_.prepare("SELECT " + key + ", count(*), sum(end_ns - start_ns), min(end_ns - start_ns),"
+                              " max(end_ns - start_ns), sum(CASE WHEN bytes > 0 THEN bytes ELSE 0 END)" +
+                              where + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+        st.bind(1, run.value);
+        while (st.step()) {
+            AggregateBuilder::Row r{static_cast<EventKind>(st.col_int(0)), StringId(st.col_int(1)),
+                                    static_cast<Collective>(st.col_int(2)), static_cast<GroupKind>(st.col_int(3)),
+                                    {}, st.col_int(8)};
+            r.summary.count = st.col_int(4);
+            r.summary.total_ns = st.col_int(5);
+            r.summary.min_ns = st.col_int(6);
+            r.summary.max_ns = st.col_int(7);
+            r.summary.mean_ns = static_cast<double>(r.summary.total_ns) / static_cast<double>(r.summary.count);
+            rows.push_back(r);
+        }
+    }
+    // Pass 2: the durations of each group in order, for the median and the p95 (nearest rank:
+    // index ceil(0.95 n) - 1), as summarize_durations defines them.
+    Stmt st = db_.prepare("SELECT end_ns - start_ns" + where + " ORDER BY " + key + ", 1");
+    st.bind(1, run.value);
+    for (auto& r : rows) {
+        const std::int64_t n = r.summary.count, hi = n / 2, p95 = (95 * n + 99) / 100 - 1;
+        std::int64_t lower = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (!st.step()) throw TraceError("aggregates of run " + std::to_string(run.value) + " in '" +
+                                             db_.path() + "': the events changed while they were summarised");
+            const std::int64_t d = st.col_int(0);
+            if (i == hi - 1) lower = d;
+            if (i == hi)
+                r.summary.median_ns = n % 2 ? static_cast<double>(d)
+                                            : (static_cast<double>(lower) + static_cast<double>(d)) / 2.0;
+            if (i == p95) r.summary.p95_ns = d;
+        }
+    }
+    return rows;
 }
 
 StudyId TraceWriter::add_study(const StudyInfo& s) {

@@ -24,6 +24,11 @@ struct WriterOptions {
     // (survives a process crash, which is what per-rank files need, and is faster).
     bool durable = true;
     std::string created_by = "scalescope";
+    // false: the aggregates are summed in memory as events arrive (8 bytes per summarised event,
+    // for exact medians); true: finish_run computes them from the stored events with SQLite's
+    // external sort instead, in memory bounded by the page cache whatever the run's size (imports
+    // of multi-gigabyte traces). Both give the same rows.
+    bool aggregates_from_file = false;
 };
 
 class TraceWriter {
@@ -75,6 +80,8 @@ private:
     void begin_batch();
     void commit_batch();
     void write_lanes(RunId run);
+    // The aggregates of a run from its stored events (WriterOptions::aggregates_from_file).
+    std::vector<AggregateBuilder::Row> aggregates_from_events(RunId run);
     struct LaneState {
         std::string name;
         std::int64_t count = 0, max_dur = 0, min_start = INT64_MAX, max_end = INT64_MIN;

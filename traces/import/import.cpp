@@ -388,7 +388,8 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
     RunId run;
     {
         TraceWriter w(scratch.path(),
-                      WriterOptions{.durable = false, .created_by = "scalescope-cli import"});
+                      WriterOptions{.durable = false, .created_by = "scalescope-cli import",
+                                    .aggregates_from_file = true});
         RunInfo info;
         info.name = options.name.empty() ? default_name(files.front()) : options.name;
         info.spec_json = "{}";
