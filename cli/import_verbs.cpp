@@ -15,7 +15,8 @@ namespace ss::cli {
 using namespace ss::traces;
 
 namespace {
-constexpr const char* kImportHelp = R"(usage: scalescope-cli import FILE... -o OUT.sqlite [--format kineto|nsys|auto] [--name N]
+constexpr const char* kImportHelp =
+    R"(usage: scalescope-cli import FILE... -o OUT.sqlite [--format kineto|nsys|auto] [--name N]
 
 Imports traces written by other tools as one run appended to OUT (created when missing), with
 the source (tool, version, files) in the run record. Every analysis, the timeline, compare and
@@ -61,8 +62,8 @@ int verb_import(const Argv& argv) {
             if (now - last > std::chrono::milliseconds(250) && total > 0) {
                 last = now;
                 shown = true;
-                std::cerr << "\rimporting: " << (100 * done / total) << "% of "
-                          << (total >> 20) << " MiB" << std::flush;
+                std::cerr << "\rimporting: " << (100 * done / total) << "% of " << (total >> 20)
+                          << " MiB" << std::flush;
             }
             return true;
         };
@@ -80,7 +81,8 @@ int verb_import(const Argv& argv) {
         if (c == '\n') c = ' ';
     std::cout << "imported run " << res.run.value << " into " << *out << "\n"
               << "  source:  " << run.source_tool
-              << (run.source_version.empty() ? "" : " " + run.source_version) << ": " << files << "\n"
+              << (run.source_version.empty() ? "" : " " + run.source_version) << ": " << files
+              << "\n"
               << "  ranks:   " << res.ranks << "\n"
               << "  events:  " << res.events << "\n";
     for (const auto& s : res.skipped) std::cout << "  skipped: " << s << "\n";
@@ -89,10 +91,10 @@ int verb_import(const Argv& argv) {
 }
 
 namespace {
-const VerbRegistration kImport{
-    "import",
-    "import FILE... -o OUT.sqlite [--format kineto|nsys|auto] [--name N]   Kineto JSON / Nsight SQLite -> a run",
-    verb_import};
+const VerbRegistration kImport{"import",
+                               "import FILE... -o OUT.sqlite [--format kineto|nsys|auto] [--name "
+                               "N]   Kineto JSON / Nsight SQLite -> a run",
+                               verb_import};
 }  // namespace
 
 }  // namespace ss::cli

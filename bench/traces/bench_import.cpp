@@ -34,7 +34,7 @@ struct Source {
     json header = json::object();
     std::vector<json> events;
     std::vector<json> untimed;  // metadata (process and thread names): written once
-    double t0 = 0, t1 = 0;  // µs
+    double t0 = 0, t1 = 0;      // µs
     std::int64_t max_id = 0;
     std::string what;
 };
@@ -43,12 +43,15 @@ Source load_source(const std::string& path) {
     Source s;
     std::string text;
     const bool gz = path.ends_with(".gz");
-    FILE* in = gz ? ::popen(("gzip -dc '" + path + "'").c_str(), "r") : std::fopen(path.c_str(), "rb");
+    FILE* in =
+        gz ? ::popen(("gzip -dc '" + path + "'").c_str(), "r") : std::fopen(path.c_str(), "rb");
     if (!in) return s;
     char buf[1 << 16];
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) text.append(buf, n);
-    if (gz) ::pclose(in);
-    else std::fclose(in);
+    if (gz)
+        ::pclose(in);
+    else
+        std::fclose(in);
     json doc = json::parse(text, nullptr, false);
     if (!doc.is_object() || !doc.contains("traceEvents")) return s;
     s.t0 = 1e300;
@@ -61,8 +64,10 @@ Source load_source(const std::string& path) {
         const double ts = e["ts"].get<double>(), dur = e.value("dur", 0.0);
         s.t0 = std::min(s.t0, ts);
         s.t1 = std::max(s.t1, ts + dur);
-        if (e.contains("id") && e["id"].is_number_integer()) s.max_id = std::max(s.max_id, e["id"].get<std::int64_t>());
-        if (e.contains("args") && e["args"].contains("correlation") && e["args"]["correlation"].is_number_integer())
+        if (e.contains("id") && e["id"].is_number_integer())
+            s.max_id = std::max(s.max_id, e["id"].get<std::int64_t>());
+        if (e.contains("args") && e["args"].contains("correlation") &&
+            e["args"]["correlation"].is_number_integer())
             s.max_id = std::max(s.max_id, e["args"]["correlation"].get<std::int64_t>());
         s.events.push_back(std::move(e));
     }
@@ -77,15 +82,39 @@ Source synthetic() {
     s.header = {{"schemaVersion", 1}};
     for (int k = 0; k < 4; ++k) {
         const double t = 1000.0 * k;
-        s.events.push_back({{"ph", "X"}, {"cat", "user_annotation"}, {"name", "ProfilerStep#" + std::to_string(k)},
-                            {"pid", 10}, {"tid", 11}, {"ts", t}, {"dur", 900.0}});
+        s.events.push_back({{"ph", "X"},
+                            {"cat", "user_annotation"},
+                            {"name", "ProfilerStep#" + std::to_string(k)},
+                            {"pid", 10},
+                            {"tid", 11},
+                            {"ts", t},
+                            {"dur", 900.0}});
         for (int i = 0; i < 8; ++i) {
             const double u = t + 10 + i * 100;
-            s.events.push_back({{"ph", "X"}, {"cat", "cpu_op"}, {"name", "aten::mm"}, {"pid", 10}, {"tid", 11}, {"ts", u}, {"dur", 20.5}});
-            s.events.push_back({{"ph", "X"}, {"cat", "cuda_runtime"}, {"name", "cudaLaunchKernel"}, {"pid", 10}, {"tid", 11},
-                                {"ts", u + 1}, {"dur", 4.25}, {"args", {{"correlation", k * 8 + i + 1}}}});
-            s.events.push_back({{"ph", "X"}, {"cat", "kernel"}, {"name", "gemm_kernel_" + std::to_string(i)}, {"pid", 0}, {"tid", 7},
-                                {"ts", u + 6}, {"dur", 80.125}, {"args", {{"device", 0}, {"stream", 7}, {"correlation", k * 8 + i + 1}}}});
+            s.events.push_back({{"ph", "X"},
+                                {"cat", "cpu_op"},
+                                {"name", "aten::mm"},
+                                {"pid", 10},
+                                {"tid", 11},
+                                {"ts", u},
+                                {"dur", 20.5}});
+            s.events.push_back({{"ph", "X"},
+                                {"cat", "cuda_runtime"},
+                                {"name", "cudaLaunchKernel"},
+                                {"pid", 10},
+                                {"tid", 11},
+                                {"ts", u + 1},
+                                {"dur", 4.25},
+                                {"args", {{"correlation", k * 8 + i + 1}}}});
+            s.events.push_back(
+                {{"ph", "X"},
+                 {"cat", "kernel"},
+                 {"name", "gemm_kernel_" + std::to_string(i)},
+                 {"pid", 0},
+                 {"tid", 7},
+                 {"ts", u + 6},
+                 {"dur", 80.125},
+                 {"args", {{"device", 0}, {"stream", 7}, {"correlation", k * 8 + i + 1}}}});
         }
     }
     s.t0 = 0;
@@ -107,7 +136,8 @@ std::int64_t generate(const Source& s, std::int64_t events, const std::string& p
     std::fprintf(out, "%s%s\"traceEvents\": [\n", head.c_str(), head.size() > 1 ? ", " : "");
     const double period = (s.t1 - s.t0) + 10.0;
     std::int64_t written = 0;
-    for (const json& e : s.untimed) std::fprintf(out, "%s%s\n", written++ ? "," : "", e.dump().c_str());
+    for (const json& e : s.untimed)
+        std::fprintf(out, "%s%s\n", written++ ? "," : "", e.dump().c_str());
     for (std::int64_t copy = 0; written < events; ++copy) {
         for (const json& e0 : s.events) {
             if (written >= events) break;
@@ -115,11 +145,17 @@ std::int64_t generate(const Source& s, std::int64_t events, const std::string& p
             // Shifted by whole ns: the text keeps three decimals.
             const double ts = e["ts"].get<double>() + static_cast<double>(copy) * period;
             e.erase("ts");
-            if (e.contains("id") && e["id"].is_number_integer()) e["id"] = e["id"].get<std::int64_t>() + copy * (s.max_id + 1);
-            if (e.contains("args") && e["args"].contains("correlation") && e["args"]["correlation"].is_number_integer())
-                e["args"]["correlation"] = e["args"]["correlation"].get<std::int64_t>() + copy * (s.max_id + 1);
-            if (e.contains("name") && e["name"].is_string() && e["name"].get<std::string>().starts_with("ProfilerStep#"))
-                e["name"] = "ProfilerStep#" + std::to_string(std::stoll(e["name"].get<std::string>().substr(13)) + copy * 100000);
+            if (e.contains("id") && e["id"].is_number_integer())
+                e["id"] = e["id"].get<std::int64_t>() + copy * (s.max_id + 1);
+            if (e.contains("args") && e["args"].contains("correlation") &&
+                e["args"]["correlation"].is_number_integer())
+                e["args"]["correlation"] =
+                    e["args"]["correlation"].get<std::int64_t>() + copy * (s.max_id + 1);
+            if (e.contains("name") && e["name"].is_string() &&
+                e["name"].get<std::string>().starts_with("ProfilerStep#"))
+                e["name"] = "ProfilerStep#" +
+                            std::to_string(std::stoll(e["name"].get<std::string>().substr(13)) +
+                                           copy * 100000);
             std::string text = e.dump();
             char ts_text[64];
             std::snprintf(ts_text, sizeof ts_text, "{\"ts\": %.3f, ", ts);
@@ -163,11 +199,14 @@ int import_one(const std::string& in, const std::string& out) {
 int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], "--child") == 0) return import_one(argv[2], argv[3]);
 #ifndef SCALESCOPE_IMPORT_KINETO
-    std::printf("bench_import: this build has no Kineto reader (traces/import/kineto.cpp): nothing to measure\n");
+    std::printf(
+        "bench_import: this build has no Kineto reader (traces/import/kineto.cpp): nothing to "
+        "measure\n");
     return 0;
 #endif
     std::vector<std::int64_t> sizes{1000000, 3000000};
-    std::string source = SCALESCOPE_SOURCE_DIR "/../shared/testdata/kineto/hta/trace_filter/sampled_rank-0.json.gz";
+    std::string source =
+        SCALESCOPE_SOURCE_DIR "/../shared/testdata/kineto/hta/trace_filter/sampled_rank-0.json.gz";
     fs::path dir = fs::temp_directory_path() / ("bench_import-" + std::to_string(::getpid()));
     bool keep = false;
     for (int i = 1; i < argc; ++i) {
@@ -180,11 +219,16 @@ int main(int argc, char** argv) {
                 sizes.push_back(std::stoll(list.substr(p, q - p)));
                 p = q == std::string::npos ? list.size() : q + 1;
             }
-        } else if (a == "--source" && i + 1 < argc) source = argv[++i];
-        else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-        else if (a == "--keep") keep = true;
+        } else if (a == "--source" && i + 1 < argc)
+            source = argv[++i];
+        else if (a == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--keep")
+            keep = true;
         else {
-            std::fprintf(stderr, "usage: bench_import [--events N[,N...]] [--source FILE.json[.gz]] [--dir DIR] [--keep]\n");
+            std::fprintf(stderr,
+                         "usage: bench_import [--events N[,N...]] [--source FILE.json[.gz]] [--dir "
+                         "DIR] [--keep]\n");
             return 2;
         }
     }
@@ -192,7 +236,8 @@ int main(int argc, char** argv) {
     Source src = fs::exists(source) ? load_source(source) : Source{};
     if (src.events.empty()) src = synthetic();
     std::printf("source: %s\n", src.what.c_str());
-    std::printf("%12s %10s %10s %12s %14s\n", "events", "file MiB", "seconds", "events/s", "peak RSS MiB");
+    std::printf("%12s %10s %10s %12s %14s\n", "events", "file MiB", "seconds", "events/s",
+                "peak RSS MiB");
     for (std::int64_t n : sizes) {
         const std::string json_path = (dir / ("trace-" + std::to_string(n) + ".json")).string();
         const std::string out = (dir / ("out-" + std::to_string(n) + ".sqlite")).string();
@@ -207,7 +252,8 @@ int main(int argc, char** argv) {
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
         posix_spawn_file_actions_addclose(&fa, pipefd[0]);
         std::string child = "--child";
-        char* args[] = {argv[0], child.data(), const_cast<char*>(json_path.c_str()), const_cast<char*>(out.c_str()), nullptr};
+        char* args[] = {argv[0], child.data(), const_cast<char*>(json_path.c_str()),
+                        const_cast<char*>(out.c_str()), nullptr};
         pid_t pid = 0;
         if (posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, args, environ) != 0) {
             std::perror("posix_spawn");
@@ -227,8 +273,9 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::printf("%12lld %10.1f %10.2f %12.0f %14.1f   (%lld lines written)\n", events,
-                    static_cast<double>(fs::file_size(json_path)) / (1 << 20), secs, static_cast<double>(events) / secs,
-                    static_cast<double>(rss_kib) / 1024.0, static_cast<long long>(written));
+                    static_cast<double>(fs::file_size(json_path)) / (1 << 20), secs,
+                    static_cast<double>(events) / secs, static_cast<double>(rss_kib) / 1024.0,
+                    static_cast<long long>(written));
         if (!keep) {
             fs::remove(json_path);
             fs::remove(out);

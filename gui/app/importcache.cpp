@@ -12,7 +12,8 @@ namespace ss::gui {
 
 namespace {
 QString hex8(const QByteArray& bytes) {
-    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex().left(16));
+    return QString::fromLatin1(
+        QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex().left(16));
 }
 }  // namespace
 
@@ -23,7 +24,8 @@ bool isImportable(const QString& path) {
     if (head.startsWith("\x1f\x8b")) return true;  // gzip: a .json.gz trace
     if (head.startsWith(QByteArray("SQLite format 3\0", 16))) {
         try {
-            return traces::import::detect_format(path.toStdString()) == traces::import::Format::Nsys;
+            return traces::import::detect_format(path.toStdString()) ==
+                   traces::import::Format::Nsys;
         } catch (const std::exception&) {
             return false;  // a ScaleScope trace, or another database: the trace reader says why
         }
@@ -38,17 +40,19 @@ bool isImportable(const QString& path) {
 }
 
 QString importCacheDir() {
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/imports");
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) +
+           QStringLiteral("/imports");
 }
 
 QString cachedImportPath(const QString& source) {
     const QFileInfo info(source);
     const QString abs = info.absoluteFilePath();
-    const QString state = QStringLiteral("%1\n%2").arg(info.size()).arg(
-        info.lastModified().toMSecsSinceEpoch());
+    const QString state =
+        QStringLiteral("%1\n%2").arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
     // <name>.<path key>.<state key>.sqlite: one source's imports share the path key.
-    return importCacheDir() + QLatin1Char('/') + info.fileName() + QLatin1Char('.') + hex8(abs.toUtf8()) +
-           QLatin1Char('.') + hex8((abs + QLatin1Char('\n') + state).toUtf8()) + QStringLiteral(".sqlite");
+    return importCacheDir() + QLatin1Char('/') + info.fileName() + QLatin1Char('.') +
+           hex8(abs.toUtf8()) + QLatin1Char('.') +
+           hex8((abs + QLatin1Char('\n') + state).toUtf8()) + QStringLiteral(".sqlite");
 }
 
 QString importToCache(const QString& source, const CancelToken& cancel,
@@ -57,7 +61,8 @@ QString importToCache(const QString& source, const CancelToken& cancel,
     if (QFileInfo::exists(cache)) return cache;  // unchanged source: imported before
     const QDir dir(importCacheDir());
     if (!dir.mkpath(QStringLiteral(".")))
-        throw std::runtime_error("cannot create the import cache folder '" + importCacheDir().toStdString() + "'");
+        throw std::runtime_error("cannot create the import cache folder '" +
+                                 importCacheDir().toStdString() + "'");
     traces::import::ImportOptions opt;
     int last = -1;
     opt.progress = [&](std::int64_t done, std::int64_t total) {

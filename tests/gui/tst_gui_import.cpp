@@ -1,8 +1,9 @@
-// Opening traces of other tools in the main window (gui/app/importcache.h): which files are imported
-// (not specs, not ScaleScope traces), the cache key, the import of a tiny Kineto trace written here
-// into the cache and its opening (the run selected), the reuse of the cache for an unchanged file
-// (the cache file is not written again), a new import for a changed file, and Cancel leaving no
-// cache entry. The parts that import need the Kineto reader (skipped in a build without it).
+// Opening traces of other tools in the main window (gui/app/importcache.h): which files are
+// imported (not specs, not ScaleScope traces), the cache key, the import of a tiny Kineto trace
+// written here into the cache and its opening (the run selected), the reuse of the cache for an
+// unchanged file (the cache file is not written again), a new import for a changed file, and Cancel
+// leaving no cache entry. The parts that import need the Kineto reader (skipped in a build without
+// it).
 #include <QApplication>
 #include <QDir>
 #include <QFile>
@@ -30,15 +31,16 @@ QByteArray kinetoTrace(int steps) {
     for (int s = 0; s < steps; ++s) {
         const double t = 1000.0 + s * 1000.0;
         if (s) events += ",\n";
-        events += QStringLiteral(
-                      R"({"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#%1", "pid": 10, "tid": 11, "ts": %2, "dur": 900.000},
+        events +=
+            QStringLiteral(
+                R"({"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#%1", "pid": 10, "tid": 11, "ts": %2, "dur": 900.000},
 {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 10, "tid": 11, "ts": %3, "dur": 5.000, "args": {"correlation": %1}},
 {"ph": "X", "cat": "kernel", "name": "gemm_kernel", "pid": 0, "tid": 7, "ts": %4, "dur": 300.500, "args": {"device": 0, "stream": 7, "correlation": %1}})")
-                      .arg(s)
-                      .arg(t, 0, 'f', 3)
-                      .arg(t + 10, 0, 'f', 3)
-                      .arg(t + 20, 0, 'f', 3)
-                      .toUtf8();
+                .arg(s)
+                .arg(t, 0, 'f', 3)
+                .arg(t + 10, 0, 'f', 3)
+                .arg(t + 20, 0, 'f', 3)
+                .toUtf8();
     }
     return R"({"schemaVersion": 1, "traceEvents": [)" + events + "]}\n";
 }
@@ -61,7 +63,8 @@ class ImportTest : public QObject {
         QSignalSpy failed(&w, &MainWindow::openFailed);
         QSignalSpy opened(&w, &MainWindow::documentOpened);
         w.openFile(path);
-        if (!QTest::qWaitFor([&] { return failed.count() + opened.count() > 0; }, 60000)) return QStringLiteral("timeout");
+        if (!QTest::qWaitFor([&] { return failed.count() + opened.count() > 0; }, 60000))
+            return QStringLiteral("timeout");
         return failed.isEmpty() ? QString() : failed.first().at(1).toString();
     }
 
@@ -77,13 +80,17 @@ private slots:
 
     void whatIsImported() {
         QVERIFY(isImportable(write(QStringLiteral("t.json"), kinetoTrace(1))));
-        QVERIFY(isImportable(write(QStringLiteral("t.json.gz"), QByteArray("\x1f\x8b\x08\x00", 4))));
-        QVERIFY(!isImportable(write(QStringLiteral("spec.json"), R"({"name": "x", "model": {"kind": "mlp"}})")));
+        QVERIFY(
+            isImportable(write(QStringLiteral("t.json.gz"), QByteArray("\x1f\x8b\x08\x00", 4))));
+        QVERIFY(!isImportable(
+            write(QStringLiteral("spec.json"), R"({"name": "x", "model": {"kind": "mlp"}})")));
         QVERIFY(!isImportable(QString::fromStdString(fixture::writeTinyTrace(dir_))));
         const QString nsys = dir_.filePath(QStringLiteral("report.sqlite"));
         sqlite3* db = nullptr;
         QCOMPARE(sqlite3_open(nsys.toUtf8().constData(), &db), SQLITE_OK);
-        QCOMPARE(sqlite3_exec(db, "CREATE TABLE StringIds(id INT, value TEXT); CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL(start INT);",
+        QCOMPARE(sqlite3_exec(db,
+                              "CREATE TABLE StringIds(id INT, value TEXT); CREATE TABLE "
+                              "CUPTI_ACTIVITY_KIND_KERNEL(start INT);",
                               nullptr, nullptr, nullptr),
                  SQLITE_OK);
         sqlite3_close(db);
@@ -98,14 +105,15 @@ private slots:
         QCOMPARE(cachedImportPath(src), a);
         QFile f(src);
         QVERIFY(f.open(QIODevice::ReadWrite));
-        QVERIFY(f.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
+        QVERIFY(f.setFileTime(QDateTime::currentDateTime().addSecs(-3600),
+                              QFileDevice::FileModificationTime));
         f.close();
         const QString b = cachedImportPath(src);
         QVERIFY(b != a);  // modified: another key
         // Same path: same prefix (older imports of it are found and removed).
         QCOMPARE(a.section(QLatin1Char('.'), 0, -3), b.section(QLatin1Char('.'), 0, -3));
-        QVERIFY(cachedImportPath(write(QStringLiteral("other.json"), kinetoTrace(1))).section(QLatin1Char('.'), 0, -3) !=
-                a.section(QLatin1Char('.'), 0, -3));
+        QVERIFY(cachedImportPath(write(QStringLiteral("other.json"), kinetoTrace(1)))
+                    .section(QLatin1Char('.'), 0, -3) != a.section(QLatin1Char('.'), 0, -3));
     }
 
     void importsOpensAndReuses() {
@@ -122,7 +130,8 @@ private slots:
             QCOMPARE(w.documents()->rowCount(), 1);
             cache = w.documents()->documents().front()->path();
             QCOMPARE(cache, cachedImportPath(src));
-            QCOMPARE(w.documents()->documents().front()->displayName(), QStringLiteral("rank0.json (imported)"));
+            QCOMPARE(w.documents()->documents().front()->displayName(),
+                     QStringLiteral("rank0.json (imported)"));
             QVERIFY(w.selection().run.valid());
             const ss::traces::RunInfo& run = w.selection().runData()->info;
             QVERIFY(run.imported());
@@ -190,8 +199,11 @@ private slots:
         QCoreApplication::processEvents();
         QVERIFY(cacheFiles().isEmpty());
         QCOMPARE(failed.count() + opened.count(), 0);  // cancelled: neither opened nor an error
-        QVERIFY(!w.findChild<QProgressDialog*>(QStringLiteral("importProgress")) ||
-                QTest::qWaitFor([&] { return !w.findChild<QProgressDialog*>(QStringLiteral("importProgress")); }, 5000));
+        QVERIFY(
+            !w.findChild<QProgressDialog*>(QStringLiteral("importProgress")) ||
+            QTest::qWaitFor(
+                [&] { return !w.findChild<QProgressDialog*>(QStringLiteral("importProgress")); },
+                5000));
     }
 };
 

@@ -9,7 +9,8 @@
 //   ev NAME START END LANE    a kernel on LANE
 //   many N                    N kernels "k<i % 7>" on lane 16
 //   skip TEXT                 a line for ctx.skipped
-//   fail | crash              throw ImportError | _exit(7) here (after what came before was written)
+//   fail | crash              throw ImportError | _exit(7) here (after what came before was
+//   written)
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -56,7 +57,8 @@ void fake_reader(ReaderContext& ctx) {
         ev.run = ctx.run;
         ev.rank = rank;
         ev.lane = lane;
-        ev.kind = lane >= lanes::kCudaStreamBase && lane < 32 ? EventKind::Kernel : EventKind::HostRange;
+        ev.kind =
+            lane >= lanes::kCudaStreamBase && lane < 32 ? EventKind::Kernel : EventKind::HostRange;
         ev.name = ctx.writer->intern(name);
         ev.start_ns = s;
         ev.end_ns = e;
@@ -81,7 +83,8 @@ void fake_reader(ReaderContext& ctx) {
         } else if (what == "many") {
             long long n = 0;
             l >> n;
-            for (long long i = 0; i < n; ++i) add("k" + std::to_string(i % 7), 100 + i * 10, 105 + i * 10, 16);
+            for (long long i = 0; i < n; ++i)
+                add("k" + std::to_string(i % 7), 100 + i * 10, 105 + i * 10, 16);
         } else if (what == "skip") {
             std::string rest;
             std::getline(l, rest);
@@ -98,8 +101,10 @@ void fake_reader(ReaderContext& ctx) {
     k.rank = rank;
     k.device = "cuda:0 (fake)";
     ctx.writer->put_rank(k);
-    if (rank_said) ctx.ranks.push_back(rank);
-    else ctx.ranks.clear();  // says nothing: import_traces uses the hint
+    if (rank_said)
+        ctx.ranks.push_back(rank);
+    else
+        ctx.ranks.clear();  // says nothing: import_traces uses the hint
     ctx.tool = "Fake profiler";
     ctx.version = "9.1";
 }
@@ -142,7 +147,8 @@ class TestTraceImport : public QObject {
         for (const QString& f : QDir(dir_.path()).entryList(QDir::Files | QDir::Hidden))
             if (f.contains(QStringLiteral(".import-"))) ++n;
         for (const QString& f : QDir(QDir::tempPath()).entryList(QDir::Files | QDir::Hidden))
-            if (f.contains(QStringLiteral(".import-")) && f.contains(QString::number(::getpid()))) ++n;
+            if (f.contains(QStringLiteral(".import-")) && f.contains(QString::number(::getpid())))
+                ++n;
         return n;
     }
     // An existing trace with one run of its own, whose strings take the low ids.
@@ -179,14 +185,17 @@ private slots:
 
         QCOMPARE(detect_format(write("a.json", "  \n{\"traceEvents\":[]}")), Format::Kineto);
         QCOMPARE(detect_format(write("bom.json", "\xEF\xBB\xBF{}")), Format::Kineto);
-        QCOMPARE(detect_format(write("a.json.gz", std::string("\x1f\x8b\x08\x00", 4))), Format::Kineto);
+        QCOMPARE(detect_format(write("a.json.gz", std::string("\x1f\x8b\x08\x00", 4))),
+                 Format::Kineto);
         const std::string nsys = path("report.sqlite");
-        raw(nsys, "CREATE TABLE StringIds(id INTEGER PRIMARY KEY, value TEXT NOT NULL);"
-                  "CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL(start INT, end INT);");
+        raw(nsys,
+            "CREATE TABLE StringIds(id INTEGER PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL(start INT, end INT);");
         QCOMPARE(detect_format(nsys), Format::Nsys);
         const std::string target_only = path("target.sqlite");
-        raw(target_only, "CREATE TABLE StringIds(id INTEGER PRIMARY KEY, value TEXT);"
-                         "CREATE TABLE TARGET_INFO_GPU(id INT);");
+        raw(target_only,
+            "CREATE TABLE StringIds(id INTEGER PRIMARY KEY, value TEXT);"
+            "CREATE TABLE TARGET_INFO_GPU(id INT);");
         QCOMPARE(detect_format(target_only), Format::Nsys);
 
         auto refused = [&](const std::string& file, const char* words) {
@@ -201,11 +210,14 @@ private slots:
         refused(write("notes.txt", "hello\n"), "neither a PyTorch profiler (Kineto) JSON trace");
         refused(write("empty.json", ""), "is empty");
         refused(path("missing.json"), "no such file");
-        refused(write("damaged.sqlite", std::string("SQLite format 3\0garbage garbage", 32)), "SQLite");
+        refused(write("damaged.sqlite", std::string("SQLite format 3\0garbage garbage", 32)),
+                "SQLite");
     }
 
     void importsIntoANewFile() {
-        const std::string in = write("rank0.pt.trace.json", "{\nev gemm 100 400 16\nev forward 50 500 32\nskip 3 unknown events\n");
+        const std::string in =
+            write("rank0.pt.trace.json",
+                  "{\nev gemm 100 400 16\nev forward 50 500 32\nskip 3 unknown events\n");
         const std::string out = path("new.sqlite");
         std::vector<std::pair<std::int64_t, std::int64_t>> calls;
         ImportOptions opt;
@@ -218,7 +230,8 @@ private slots:
         QCOMPARE(res.ranks, 1);
         QCOMPARE(res.skipped, std::vector<std::string>{"3 unknown events"});
         QVERIFY(!calls.empty());
-        QCOMPARE(calls.back().second, static_cast<std::int64_t>(QFileInfo(QString::fromStdString(in)).size()));
+        QCOMPARE(calls.back().second,
+                 static_cast<std::int64_t>(QFileInfo(QString::fromStdString(in)).size()));
         QCOMPARE(calls.back().first, calls.back().second);
         for (size_t i = 1; i < calls.size(); ++i) QVERIFY(calls[i].first >= calls[i - 1].first);
         QCOMPARE(scratch_files(), 0);
@@ -230,7 +243,8 @@ private slots:
         QCOMPARE(run.status, RunStatus::Completed);
         QCOMPARE(run.source_tool, std::string("Fake profiler"));
         QCOMPARE(run.source_version, std::string("9.1"));
-        QCOMPARE(run.source_file, QFileInfo(QString::fromStdString(in)).absoluteFilePath().toStdString());
+        QCOMPARE(run.source_file,
+                 QFileInfo(QString::fromStdString(in)).absoluteFilePath().toStdString());
         QCOMPARE(run.world_size, 1);
         QCOMPARE(run.backend, std::string("cuda"));  // it has a stream lane
         QCOMPARE(run.start_ns, std::int64_t(50));
@@ -308,12 +322,14 @@ private slots:
         rd.scan_events(runs[0].id, [&](const Event& e) { own.push_back(rd.string(e.name)); });
         QCOMPARE(own, (std::vector<std::string>{"own_a", "own_b"}));
         // The windowed query (the events index) sees the appended run.
-        QCOMPARE(rd.events_in_window(second.run, 0, lanes::kCudaStreamBase, 0, 1000).size(), size_t(1));
+        QCOMPARE(rd.events_in_window(second.run, 0, lanes::kCudaStreamBase, 0, 1000).size(),
+                 size_t(1));
     }
 
     void chromeExportOfAnImportedRun() {
         const std::string out = path("export.sqlite");
-        const std::string in = write("exp.json", "{\nev gemm 100 400 16\nev launch 90 95 15\nev step 50 500 32\n");
+        const std::string in =
+            write("exp.json", "{\nev gemm 100 400 16\nev launch 90 95 15\nev step 50 500 32\n");
         ImportResult res = import_traces_with({in}, out, {}, kFake);
         TraceReader rd(out);
         std::ostringstream json;
@@ -331,8 +347,10 @@ private slots:
     void nothingLeftInOutOnFailure_data() {
         QTest::addColumn<QString>("second");
         QTest::addColumn<QString>("words");
-        QTest::newRow("reader error") << QStringLiteral("{\nev x 0 10 16\nfail\n") << QStringLiteral("line 'fail' reached");
-        QTest::newRow("same rank twice") << QStringLiteral("{\nrank 0\nev x 0 10 16\n") << QStringLiteral("rank 0 is in both");
+        QTest::newRow("reader error")
+            << QStringLiteral("{\nev x 0 10 16\nfail\n") << QStringLiteral("line 'fail' reached");
+        QTest::newRow("same rank twice")
+            << QStringLiteral("{\nrank 0\nev x 0 10 16\n") << QStringLiteral("rank 0 is in both");
     }
     void nothingLeftInOutOnFailure() {
         QFETCH(QString, second);
@@ -343,7 +361,9 @@ private slots:
         const std::string out = existing("kept.sqlite");
         const QByteArray before = sha(out);
         const std::string msg = error_of([&] { import_traces_with({a, b}, out, {}, kFake); });
-        QVERIFY2(msg.find(words.toStdString()) != std::string::npos && msg.find(b) != std::string::npos, msg.c_str());
+        QVERIFY2(
+            msg.find(words.toStdString()) != std::string::npos && msg.find(b) != std::string::npos,
+            msg.c_str());
         QCOMPARE(sha(out), before);
         const std::string fresh = path("never.sqlite");
         error_of([&] { import_traces_with({a, b}, fresh, {}, kFake); });
@@ -353,13 +373,17 @@ private slots:
 
     void badOutputAndMixedFormats() {
         const std::string in = write("in.json", "{\nev a 0 10 16\n");
-        const std::string notes = write("notes.sqlite", "not a database at all, just some text......");
+        const std::string notes =
+            write("notes.sqlite", "not a database at all, just some text......");
         const QByteArray before = sha(notes);
         std::string msg = error_of([&] { import_traces_with({in}, notes, {}, kFake); });
-        QVERIFY2(msg.find("cannot append to") != std::string::npos && msg.find(notes) != std::string::npos, msg.c_str());
+        QVERIFY2(msg.find("cannot append to") != std::string::npos &&
+                     msg.find(notes) != std::string::npos,
+                 msg.c_str());
         QCOMPARE(sha(notes), before);
         const std::string nsys = path("mix.sqlite");
-        raw(nsys, "CREATE TABLE StringIds(id INT); CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL(id INT);");
+        raw(nsys,
+            "CREATE TABLE StringIds(id INT); CREATE TABLE CUPTI_ACTIVITY_KIND_KERNEL(id INT);");
         msg = error_of([&] { import_traces_with({in, nsys}, path("mix-out.sqlite"), {}, kFake); });
         QVERIFY2(msg.find("one format") != std::string::npos, msg.c_str());
         msg = error_of([&] { import_traces_with({nsys}, path("mix-out.sqlite"), {}, kFake); });
@@ -370,7 +394,8 @@ private slots:
     void cancelLeavesNothing() {
         const std::string out = existing("cancel.sqlite");
         const QByteArray before = sha(out);
-        const std::string in = write("long.json", "{\nev a 0 10 16\nev b 10 20 16\nev c 20 30 16\nev d 30 40 16\n");
+        const std::string in =
+            write("long.json", "{\nev a 0 10 16\nev b 10 20 16\nev c 20 30 16\nev d 30 40 16\n");
         ImportOptions opt;
         int calls = 0;
         opt.progress = [&](std::int64_t, std::int64_t) { return ++calls < 3; };
@@ -422,7 +447,8 @@ private slots:
         }
         int status = 0;
         QCOMPARE(::waitpid(pid, &status, 0), pid);
-        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 9, "the child did not die inside the copy");
+        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 9,
+                 "the child did not die inside the copy");
         // The journal of the interrupted transaction is rolled back on the next write open.
         QVERIFY(recover_interrupted_write(out));
         TraceReader rd(out);
@@ -442,9 +468,10 @@ private slots:
     void olderOutIsMigrated() {
         const std::string out = existing("older.sqlite");
         // Make it a version-2 file (as before the source columns).
-        raw(out, "ALTER TABLE runs DROP COLUMN source_tool; ALTER TABLE runs DROP COLUMN source_version;"
-                 "ALTER TABLE runs DROP COLUMN source_file; PRAGMA user_version=2;"
-                 "UPDATE meta SET value='2' WHERE key='schema_version';");
+        raw(out,
+            "ALTER TABLE runs DROP COLUMN source_tool; ALTER TABLE runs DROP COLUMN source_version;"
+            "ALTER TABLE runs DROP COLUMN source_file; PRAGMA user_version=2;"
+            "UPDATE meta SET value='2' WHERE key='schema_version';");
         QCOMPARE(TraceReader(out).schema_version(), 2);
         const std::string in = write("mig.json", "{\nev a 0 10 16\n");
         ImportResult res = import_traces_with({in}, out, {}, kFake);

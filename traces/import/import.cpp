@@ -50,9 +50,12 @@ Format parse_format(const std::string& s) {
 
 const char* to_string(Format f) {
     switch (f) {
-        case Format::Auto: return "auto";
-        case Format::Kineto: return "kineto";
-        case Format::Nsys: return "nsys";
+        case Format::Auto:
+            return "auto";
+        case Format::Kineto:
+            return "kineto";
+        case Format::Nsys:
+            return "nsys";
     }
     return "auto";
 }
@@ -63,7 +66,9 @@ const char* tool_name(Format f) {
     return f == Format::Nsys ? "Nsight Systems" : "PyTorch profiler (Kineto)";
 }
 
-std::string in_quotes(const std::string& path) { return "'" + path + "'"; }
+std::string in_quotes(const std::string& path) {
+    return "'" + path + "'";
+}
 
 // An ImportError whose message names `file` (the readers' messages usually do already).
 ImportError naming(const std::string& file, const std::string& what) {
@@ -84,8 +89,8 @@ Format detect_sqlite(const std::string& path) {
             "SELECT count(*) FROM sqlite_schema WHERE type='table' AND (name GLOB"
             " 'CUPTI_ACTIVITY_KIND_*' OR name GLOB 'TARGET_INFO_*' OR name = 'NVTX_EVENTS')");
     } catch (const TraceError& e) {
-        throw ImportError(in_quotes(path) + ": a damaged or unreadable SQLite database (" + e.what() +
-                          ")");
+        throw ImportError(in_quotes(path) + ": a damaged or unreadable SQLite database (" +
+                          e.what() + ")");
     }
     if (app_id == kApplicationId)
         throw ImportError(in_quotes(path) +
@@ -133,8 +138,8 @@ public:
             const fs::path tmp = fs::temp_directory_path(ec) / leaf;
             fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
             if (fd < 0)
-                throw ImportError("cannot create a scratch file beside " + in_quotes(out) + " or in " +
-                                  in_quotes(tmp.parent_path().string()) + ": " +
+                throw ImportError("cannot create a scratch file beside " + in_quotes(out) +
+                                  " or in " + in_quotes(tmp.parent_path().string()) + ": " +
                                   std::strerror(errno) + " (open at " + __FILE__ + ":" +
                                   std::to_string(__LINE__) + ")");
             ::close(fd);
@@ -160,8 +165,8 @@ void fsync_file(const std::string& path) {
     if (fd < 0 || ::fsync(fd) != 0) {
         const std::string err = std::strerror(errno);
         if (fd >= 0) ::close(fd);
-        throw ImportError("fsync of " + in_quotes(path) + " failed: " + err + " at " + __FILE__ + ":" +
-                          std::to_string(__LINE__));
+        throw ImportError("fsync of " + in_quotes(path) + " failed: " + err + " at " + __FILE__ +
+                          ":" + std::to_string(__LINE__));
     }
     ::close(fd);
 }
@@ -238,16 +243,16 @@ RunId append_run(const std::string& scratch, RunId src_run, const std::string& o
             }
         } rollback{db};
         // A run id above every run id in OUT, also above rows a deleted run may have left.
-        id = RunId(1 + db.query_int(
-                           "SELECT max(coalesce((SELECT max(id) FROM main.runs), 0),"
-                           " coalesce((SELECT max(run_id) FROM main.ranks), 0),"
-                           " coalesce((SELECT max(run_id) FROM main.lanes), 0),"
-                           " coalesce((SELECT max(run_id) FROM main.stats), 0),"
-                           " coalesce((SELECT max(run_id) FROM main.aggregates), 0))"));
-        db.exec("INSERT OR IGNORE INTO main.strings(value) SELECT value FROM src.strings ORDER BY id;"
-                "CREATE TEMP TABLE import_names(src_id INTEGER PRIMARY KEY, dst_id INTEGER NOT NULL);"
-                "INSERT INTO temp.import_names SELECT s.id, m.id FROM src.strings s"
-                " JOIN main.strings m ON m.value = s.value;");
+        id = RunId(1 + db.query_int("SELECT max(coalesce((SELECT max(id) FROM main.runs), 0),"
+                                    " coalesce((SELECT max(run_id) FROM main.ranks), 0),"
+                                    " coalesce((SELECT max(run_id) FROM main.lanes), 0),"
+                                    " coalesce((SELECT max(run_id) FROM main.stats), 0),"
+                                    " coalesce((SELECT max(run_id) FROM main.aggregates), 0))"));
+        db.exec(
+            "INSERT OR IGNORE INTO main.strings(value) SELECT value FROM src.strings ORDER BY id;"
+            "CREATE TEMP TABLE import_names(src_id INTEGER PRIMARY KEY, dst_id INTEGER NOT NULL);"
+            "INSERT INTO temp.import_names SELECT s.id, m.id FROM src.strings s"
+            " JOIN main.strings m ON m.value = s.value;");
         const char* copies[] = {
             "INSERT INTO main.runs(id, name, spec_json, model, backend, world_size, dp, tp, pp,"
             " micro_batches, schedule, hosts, oversubscribed, start_ns, end_ns, wall_start_unix_ns,"
@@ -281,15 +286,18 @@ RunId append_run(const std::string& scratch, RunId src_run, const std::string& o
             " a.p95_ns, a.min_ns, a.max_ns, a.bytes FROM src.aggregates a"
             " JOIN temp.import_names n ON n.src_id = a.name_id WHERE a.run_id=?2",
         };
-        for (const char* sql : copies) db.prepare(sql).bind(1, id.value).bind(2, src_run.value).run();
-        db.exec("CREATE INDEX IF NOT EXISTS main.events_by_lane_time ON events(run_id, rank, lane,"
-                " start_ns);"
-                "DROP TABLE temp.import_names;");
+        for (const char* sql : copies)
+            db.prepare(sql).bind(1, id.value).bind(2, src_run.value).run();
+        db.exec(
+            "CREATE INDEX IF NOT EXISTS main.events_by_lane_time ON events(run_id, rank, lane,"
+            " start_ns);"
+            "DROP TABLE temp.import_names;");
         db.exec("COMMIT");
         rollback.done = true;
     } catch (const TraceError& e) {
         if (progress.cancelled) throw ImportError("import cancelled");
-        throw ImportError("appending the imported run to " + in_quotes(out) + " failed: " + e.what());
+        throw ImportError("appending the imported run to " + in_quotes(out) +
+                          " failed: " + e.what());
     }
     sqlite3_progress_handler(db.handle(), 0, nullptr, nullptr);
     return id;
@@ -353,8 +361,10 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         if (out_exists && fs::equivalent(f, out, ec))
             throw ImportError(in_quotes(f) + " is also the output file");
         if (format != Format::Auto && ff != format)
-            throw ImportError(in_quotes(f) + " is " + (ff == Format::Nsys ? "an Nsight Systems" : "a Kineto") +
-                              " file, " + in_quotes(files.front()) + " is not: one run is imported from "
+            throw ImportError(in_quotes(f) + " is " +
+                              (ff == Format::Nsys ? "an Nsight Systems" : "a Kineto") + " file, " +
+                              in_quotes(files.front()) +
+                              " is not: one run is imported from "
                               "files of one format");
         format = ff;
         const auto size = fs::file_size(f, ec);
@@ -387,9 +397,9 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
     };
     RunId run;
     {
-        TraceWriter w(scratch.path(),
-                      WriterOptions{.durable = false, .created_by = "scalescope-cli import",
-                                    .aggregates_from_file = true});
+        TraceWriter w(scratch.path(), WriterOptions{.durable = false,
+                                                    .created_by = "scalescope-cli import",
+                                                    .aggregates_from_file = true});
         RunInfo info;
         info.name = options.name.empty() ? default_name(files.front()) : options.name;
         info.spec_json = "{}";
@@ -437,8 +447,8 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
                 rank_files.emplace(r, f);
             }
             for (const auto& s : ctx.skipped)
-                result.skipped.push_back(files.size() > 1 ? fs::path(f).filename().string() + ": " + s
-                                                          : s);
+                result.skipped.push_back(
+                    files.size() > 1 ? fs::path(f).filename().string() + ": " + s : s);
             if (!ctx.tool.empty()) tools.insert(ctx.tool);
             if (!ctx.version.empty()) versions.insert(ctx.version);
             done += sizes[i];
@@ -458,7 +468,8 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         for (const auto& x : s) o += (o.empty() ? "" : ", ") + x;
         return o.empty() ? fallback : o;
     };
-    complete_run_record(scratch.path(), run, rank_files, world, join(tools, tool_name(format)), join(versions, ""));
+    complete_run_record(scratch.path(), run, rank_files, world, join(tools, tool_name(format)),
+                        join(versions, ""));
     {
         Db db(scratch.path(), Db::Mode::ReadOnly);
         Stmt st = db.prepare("SELECT event_count FROM runs WHERE id=?1");
@@ -485,7 +496,8 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
     const bool created = !fs::exists(out, ec);
     try {
         if (created) {
-            // Only when the scratch file could not be made beside OUT: an empty trace, then the run.
+            // Only when the scratch file could not be made beside OUT: an empty trace, then the
+            // run.
             TraceWriter create(out);
         }
         result.run = append_run(scratch.path(), run, out, progress);
