@@ -38,7 +38,7 @@ TraceWriter::TraceWriter(const std::string& path, WriterOptions options) : opt_(
     }
     db_.exec(opt_.durable ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
-    db_.exec("PRAGMA temp_store=MEMORY");
+    db_.exec(opt_.bounded_memory ? "PRAGMA temp_store=FILE" : "PRAGMA temp_store=MEMORY");
 
     {
         const std::string head =
@@ -179,7 +179,20 @@ bool TraceWriter::add_event(const Event& e) {
     ls.max_dur = std::max(ls.max_dur, e.end_ns - e.start_ns);
     ls.min_start = std::min(ls.min_start, e.start_ns);
     ls.max_end = std::max(ls.max_end, e.end_ns);
-    if (!opt_.aggregates_from_file) rs.aggregates.add(e);
+    if (!opt_.bounded_memory) {
+        rs.aggregates.add(e);
+    } else if (is_summarised(e.kind)) {
+        const std::int64_t d = e.end_ns - e.start_ns;
+        auto [it, added] = rs.group_totals.try_emplace(
+            {static_cast<int>(e.kind), e.name.value, static_cast<int>(e.collective), static_cast<int>(e.group_kind)},
+            AggregateBuilder::Row{e.kind, e.name, e.collective, e.group_kind, {}, 0});
+        DurationSummary& g = it->second.summary;
+        g.min_ns = added ? d : std::min(g.min_ns, d);
+        g.max_ns = added ? d : std::max(g.max_ns, d);
+        g.count++;
+        g.total_ns += d;
+        if (e.bytes > 0) it->second.bytes += e.bytes;
+    }
     rs.event_count++;
     rs.dirty = true;
     ++events_total_;
@@ -288,7 +301,7 @@ void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reaso
                              std::int64_t end_ns) {
     RunState& rs = state(run);
     std::vector<AggregateBuilder::Row> rows;
-    if (opt_.aggregates_from_file) {
+    if (opt_.bounded_memory) {
         flush();  // every event stored: the aggregates are computed from the table
         rows = aggregates_from_events(run);
     } else {
@@ -323,31 +336,15 @@ std::vector<AggregateBuilder::Row> TraceWriter::aggregates_from_events(RunId run
         if (is_summarised(static_cast<EventKind>(k))) kinds += (kinds.empty() ? "" : ",") + std::to_string(k);
     const std::string key = "kind, name_id, coalesce(collective, 0), coalesce(group_kind, 0)";
     const std::string where = " FROM events WHERE run_id=?1 AND kind IN (" + kinds + ")";
-    // Sorts and groups spill to temporary files, not memory.
-    db_.exec("PRAGMA temp_store=FILE");
-    struct Restore {
-        Db& db;
-        ~Restore() { sqlite3_exec(db.handle(), "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr); }
-    } restore{db_};
-    // Pass 1: count, total, min, max and bytes per group.
+    // Sorts and groups spill to temporary files (temp_store=FILE), not memory.
+    // Count, total, min, max and bytes per group were summed as the events arrived (add_event),
+    // in the order of the sort below.
     std::vector<AggregateBuilder::Row> rows;
-    {
-        Stmt st = db_.prepare("SELECT " + key + ", count(*), sum(end_ns - start_ns), min(end_ns - start_ns),"
-                              " max(end_ns - start_ns), sum(CASE WHEN bytes > 0 THEN bytes ELSE 0 END)" +
-                              where + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
-        st.bind(1, run.value);
-        while (st.step()) {
-            AggregateBuilder::Row r{static_cast<EventKind>(st.col_int(0)), StringId(st.col_int(1)),
-                                    static_cast<Collective>(st.col_int(2)), static_cast<GroupKind>(st.col_int(3)),
-                                    {}, st.col_int(8)};
-            r.summary.count = st.col_int(4);
-            r.summary.total_ns = st.col_int(5);
-            r.summary.min_ns = st.col_int(6);
-            r.summary.max_ns = st.col_int(7);
-            r.summary.mean_ns = static_cast<double>(r.summary.total_ns) / static_cast<double>(r.summary.count);
-            rows.push_back(r);
-        }
+    for (auto& [key, row] : state(run).group_totals) {
+        row.summary.mean_ns = static_cast<double>(row.summary.total_ns) / static_cast<double>(row.summary.count);
+        rows.push_back(row);
     }
+    state(run).group_totals.clear();
     // Pass 2: the durations of each group in order, for the median and the p95 (nearest rank:
     // index ceil(0.95 n) - 1), as summarize_durations defines them.
     Stmt st = db_.prepare("SELECT end_ns - start_ns" + where + " ORDER BY " + key + ", 1");

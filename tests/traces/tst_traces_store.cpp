@@ -297,7 +297,7 @@ private slots:
         QCOMPARE(rd.events_in_window(run, 0, 0, 0, 1000).size(), size_t(10));
     }
 
-    // WriterOptions::aggregates_from_file (the import's bounded-memory path) stores the same rows
+    // WriterOptions::bounded_memory (the import's bounded-memory path) stores the same rows
     // as the in-memory builder: counts, totals, exact medians of odd and even groups, p95, bytes.
     void aggregatesFromTheFileEqualTheInMemoryOnes() {
         std::vector<std::vector<Aggregate>> results;
@@ -305,7 +305,7 @@ private slots:
             const std::string p = path(from_file ? "agg-file.sqlite" : "agg-mem.sqlite");
             WriterOptions opt;
             opt.batch_events = 97;
-            opt.aggregates_from_file = from_file;
+            opt.bounded_memory = from_file;
             TraceWriter w(p, opt);
             RunId run = w.begin_run(fixture::run_info("agg", 1));
             std::mt19937_64 rng(7);

@@ -399,7 +399,7 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
     {
         TraceWriter w(scratch.path(), WriterOptions{.durable = false,
                                                     .created_by = "scalescope-cli import",
-                                                    .aggregates_from_file = true});
+                                                    .bounded_memory = true});
         RunInfo info;
         info.name = options.name.empty() ? default_name(files.front()) : options.name;
         info.spec_json = "{}";
