@@ -15,6 +15,18 @@ namespace ss::cli {
 
 using namespace ss::traces;
 
+namespace {
+// "Nsight Systems 2022.4.2: /data/report.sqlite" for an imported run; empty for our own runs.
+std::string source_text(const RunInfo& r) {
+    if (!r.imported()) return {};
+    std::string files = r.source_file;
+    for (auto& c : files)
+        if (c == '\n') c = ' ';
+    return r.source_tool + (r.source_version.empty() ? "" : " " + r.source_version) +
+           (files.empty() ? "" : ": " + files);
+}
+}  // namespace
+
 int verb_info(const Argv& argv) {
     Args a(argv, {"--format"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
@@ -29,7 +41,7 @@ int verb_info(const Argv& argv) {
 
     Table rt{"runs",
              {"run", "name", "model", "backend", "world", "layout", "micro_batches", "schedule",
-              "status", "events", "duration_ms", "oversubscribed", "failure_reason"},
+              "status", "events", "duration_ms", "oversubscribed", "failure_reason", "source"},
              {}};
     Table kt{"ranks",
              {"run", "rank", "host", "pid", "device", "dp", "tp", "pp", "clock_offset_ns",
@@ -40,7 +52,8 @@ int verb_info(const Argv& argv) {
                            layout_text(r.dp, r.tp, r.pp), std::int64_t{r.micro_batches}, r.schedule,
                            std::string(to_string(r.status)), r.event_count,
                            static_cast<double>(r.end_ns - r.start_ns) / 1e6,
-                           std::string(r.oversubscribed ? "yes" : "no"), r.failure_reason});
+                           std::string(r.oversubscribed ? "yes" : "no"), r.failure_reason,
+                           source_text(r)});
         auto lanes = rd.lanes(r.id);
         for (const auto& k : rd.ranks(r.id)) {
             std::int64_t nl = 0, ne = 0;

@@ -111,11 +111,15 @@ RunInfo run_from_row(const Stmt& st) {
     r.status = run_status_from_string(st.col_text(16)).value_or(RunStatus::Failed);
     r.failure_reason = st.col_text(17);
     r.event_count = st.col_int(18);
+    r.source_tool = st.col_text(19);
+    r.source_version = st.col_text(20);
+    r.source_file = st.col_text(21);
     return r;
 }
 constexpr const char* kRunCols =
     "id, name, spec_json, model, backend, world_size, dp, tp, pp, micro_batches, schedule, hosts,"
-    " oversubscribed, start_ns, end_ns, wall_start_unix_ns, status, failure_reason, event_count";
+     " oversubscribed, start_ns, end_ns, wall_start_unix_ns, status, failure_reason, event_count,"
+    " source_tool, source_version, source_file";
 }  // namespace
 
 std::vector<RunInfo> TraceReader::runs() {

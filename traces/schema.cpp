@@ -38,7 +38,10 @@ CREATE TABLE runs(
   wall_start_unix_ns INTEGER NOT NULL,
   status             TEXT NOT NULL,
   failure_reason     TEXT NOT NULL,
-  event_count        INTEGER NOT NULL
+  event_count        INTEGER NOT NULL,
+  source_tool TEXT NOT NULL DEFAULT '',
+  source_version TEXT NOT NULL DEFAULT '',
+  source_file TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE ranks(
   run_id          INTEGER NOT NULL,
@@ -180,8 +183,16 @@ int table_since(const std::string& table) {
     return 1;
 }
 
-// Tables and columns of schema `version`: the current DDL less the tables added later (no column
-// has been added to an existing table so far; such a change would be listed here too).
+// The schema version that added a column to an existing table (ALTER TABLE ... ADD COLUMN, so it
+// comes after the table's older columns); columns not listed exist since their table does.
+int column_since(const std::string& table, const std::string& column) {
+    if (table == "runs" &&
+        (column == "source_tool" || column == "source_version" || column == "source_file"))
+        return 3;
+    return 1;
+}
+
+// Tables and columns of schema `version`: the current DDL less the tables and columns added later.
 std::map<std::string, std::vector<std::string>> expected_columns(int version) {
     static const auto current = [] {
         Db mem = Db::memory();
@@ -189,8 +200,15 @@ std::map<std::string, std::vector<std::string>> expected_columns(int version) {
         return table_columns(mem);
     }();
     auto cols = current;
-    for (auto it = cols.begin(); it != cols.end();)
-        it = table_since(it->first) > version ? cols.erase(it) : std::next(it);
+    for (auto it = cols.begin(); it != cols.end();) {
+        if (table_since(it->first) > version) {
+            it = cols.erase(it);
+            continue;
+        }
+        auto& names = it->second;
+        std::erase_if(names, [&](const std::string& c) { return column_since(it->first, c) > version; });
+        ++it;
+    }
     return cols;
 }
 }  // namespace
@@ -295,6 +313,13 @@ CREATE TABLE calibrations(
   host            TEXT NOT NULL,
   hardware_json   TEXT NOT NULL
 );)SQL");
+            [[fallthrough]];
+        case 2:
+            // 2 -> 3: the source of a run (empty for ScaleScope's own runs; column text as in
+            // schema_ddl(), so a migrated file's DDL equals a new file's).
+            db.exec("ALTER TABLE runs ADD COLUMN source_tool TEXT NOT NULL DEFAULT '';"
+                    "ALTER TABLE runs ADD COLUMN source_version TEXT NOT NULL DEFAULT '';"
+                    "ALTER TABLE runs ADD COLUMN source_file TEXT NOT NULL DEFAULT '';");
             [[fallthrough]];
         default: break;
     }

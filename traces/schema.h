@@ -13,13 +13,14 @@ namespace ss::traces {
 // PRAGMA application_id of every ScaleScope trace file: "SSTR".
 inline constexpr std::int32_t kApplicationId = 0x53535452;
 // The version this build writes. Files of older versions are migrated on open; newer are refused.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // The oldest version this build can migrate from.
 inline constexpr int kMinReadableSchemaVersion = 1;
 
 // Versions (SCHEMA.md "Versions and migration"):
 //   1  runs, ranks, lanes, events, metrics, stats, aggregates, studies
 //   2  + calibrations (measured hardware files: `scalescope-cli calibrate`)
+//   3  + runs.source_tool, source_version, source_file (imported runs: `scalescope-cli import`)
 
 // The DDL of schema kSchemaVersion (tables only; the events index is created by the writer when
 // a bulk load ends, see create_indexes()).

@@ -112,6 +112,13 @@ struct RunInfo {
     RunStatus status = RunStatus::Running;
     std::string failure_reason;
     std::int64_t event_count = 0;  // maintained by the writer; not recomputed on open
+    // Where an imported run came from (schema version 3; all empty for ScaleScope's own runs):
+    // the tool ("PyTorch profiler (Kineto)", "Nsight Systems"), its version as the file states it,
+    // and the source file(s) (absolute paths, several joined by "\n" for one file per rank).
+    std::string source_tool;
+    std::string source_version;
+    std::string source_file;
+    bool imported() const { return !source_tool.empty(); }
     friend bool operator==(const RunInfo&, const RunInfo&) = default;
 };
 

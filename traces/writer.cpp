@@ -38,7 +38,7 @@ TraceWriter::TraceWriter(const std::string& path, WriterOptions options) : opt_(
     }
     db_.exec(opt_.durable ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
-    db_.exec("PRAGMA temp_store=MEMORY");
+    db_.exec(opt_.bounded_memory ? "PRAGMA temp_store=FILE" : "PRAGMA temp_store=MEMORY");
 
     {
         const std::string head =
@@ -113,13 +113,14 @@ RunId TraceWriter::begin_run(const RunInfo& r) {
     Stmt st = db_.prepare(
         "INSERT INTO runs(name, spec_json, model, backend, world_size, dp, tp, pp, micro_batches,"
         " schedule, hosts, oversubscribed, start_ns, end_ns, wall_start_unix_ns, status,"
-        " failure_reason, event_count) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-        "?17,0)");
+        " failure_reason, event_count, source_tool, source_version, source_file)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,0,?18,?19,?20)");
     st.bind(1, r.name).bind(2, r.spec_json).bind(3, r.model).bind(4, r.backend);
     st.bind(5, r.world_size).bind(6, r.dp).bind(7, r.tp).bind(8, r.pp).bind(9, r.micro_batches);
     st.bind(10, r.schedule).bind(11, hosts_json(r.hosts)).bind(12, r.oversubscribed ? 1 : 0);
     st.bind(13, r.start_ns).bind(14, r.end_ns).bind(15, r.wall_start_unix_ns);
     st.bind(16, to_string(r.status)).bind(17, r.failure_reason);
+    st.bind(18, r.source_tool).bind(19, r.source_version).bind(20, r.source_file);
     st.run();
     RunId id(db_.last_insert_rowid());
     runs_.emplace(id.value, RunState{});
@@ -178,7 +179,20 @@ bool TraceWriter::add_event(const Event& e) {
     ls.max_dur = std::max(ls.max_dur, e.end_ns - e.start_ns);
     ls.min_start = std::min(ls.min_start, e.start_ns);
     ls.max_end = std::max(ls.max_end, e.end_ns);
-    rs.aggregates.add(e);
+    if (!opt_.bounded_memory) {
+        rs.aggregates.add(e);
+    } else if (is_summarised(e.kind)) {
+        const std::int64_t d = e.end_ns - e.start_ns;
+        auto [it, added] = rs.group_totals.try_emplace(
+            {static_cast<int>(e.kind), e.name.value, static_cast<int>(e.collective), static_cast<int>(e.group_kind)},
+            AggregateBuilder::Row{e.kind, e.name, e.collective, e.group_kind, {}, 0});
+        DurationSummary& g = it->second.summary;
+        g.min_ns = added ? d : std::min(g.min_ns, d);
+        g.max_ns = added ? d : std::max(g.max_ns, d);
+        g.count++;
+        g.total_ns += d;
+        if (e.bytes > 0) it->second.bytes += e.bytes;
+    }
     rs.event_count++;
     rs.dirty = true;
     ++events_total_;
@@ -286,6 +300,13 @@ void TraceWriter::set_run_times(RunId run, std::int64_t start_ns, std::int64_t e
 void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reason,
                              std::int64_t end_ns) {
     RunState& rs = state(run);
+    std::vector<AggregateBuilder::Row> rows;
+    if (opt_.bounded_memory) {
+        flush();  // every event stored: the aggregates are computed from the table
+        rows = aggregates_from_events(run);
+    } else {
+        rows = rs.aggregates.finish();
+    }
     write_rows();
     begin_batch();
     write_lanes(run);
@@ -293,7 +314,7 @@ void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reaso
         "INSERT OR REPLACE INTO aggregates(run_id, kind, name_id, collective, group_kind, count,"
         " total_ns, mean_ns, median_ns, p95_ns, min_ns, max_ns, bytes)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-    for (const auto& row : rs.aggregates.finish()) {
+    for (const auto& row : rows) {
         const auto& s = row.summary;
         agg.bind(1, run.value).bind(2, static_cast<int>(row.kind)).bind(3, row.name.value);
         agg.bind(4, static_cast<int>(row.collective)).bind(5, static_cast<int>(row.group_kind));
@@ -305,6 +326,44 @@ void TraceWriter::finish_run(RunId run, RunStatus status, std::string_view reaso
     st.bind(1, run.value).bind(2, to_string(status)).bind(3, reason).bind(4, end_ns).run();
     commit_batch();
     create_indexes(db_);
+}
+
+std::vector<AggregateBuilder::Row> TraceWriter::aggregates_from_events(RunId run) {
+    // The kinds summarise_durations covers (aggregate.cpp is_summarised); NULL collective and
+    // group kind are None (0), as in AggregateBuilder's key.
+    std::string kinds;
+    for (int k = 0; k < kEventKindCount; ++k)
+        if (is_summarised(static_cast<EventKind>(k))) kinds += (kinds.empty() ? "" : ",") + std::to_string(k);
+    const std::string key = "kind, name_id, coalesce(collective, 0), coalesce(group_kind, 0)";
+    const std::string where = " FROM events WHERE run_id=?1 AND kind IN (" + kinds + ")";
+    // Sorts and groups spill to temporary files (temp_store=FILE), not memory.
+    // Count, total, min, max and bytes per group were summed as the events arrived (add_event),
+    // in the order of the sort below.
+    std::vector<AggregateBuilder::Row> rows;
+    for (auto& [key, row] : state(run).group_totals) {
+        row.summary.mean_ns = static_cast<double>(row.summary.total_ns) / static_cast<double>(row.summary.count);
+        rows.push_back(row);
+    }
+    state(run).group_totals.clear();
+    // Pass 2: the durations of each group in order, for the median and the p95 (nearest rank:
+    // index ceil(0.95 n) - 1), as summarize_durations defines them.
+    Stmt st = db_.prepare("SELECT end_ns - start_ns" + where + " ORDER BY " + key + ", 1");
+    st.bind(1, run.value);
+    for (auto& r : rows) {
+        const std::int64_t n = r.summary.count, hi = n / 2, p95 = (95 * n + 99) / 100 - 1;
+        std::int64_t lower = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (!st.step()) throw TraceError("aggregates of run " + std::to_string(run.value) + " in '" +
+                                             db_.path() + "': the events changed while they were summarised");
+            const std::int64_t d = st.col_int(0);
+            if (i == hi - 1) lower = d;
+            if (i == hi)
+                r.summary.median_ns = n % 2 ? static_cast<double>(d)
+                                            : (static_cast<double>(lower) + static_cast<double>(d)) / 2.0;
+            if (i == p95) r.summary.p95_ns = d;
+        }
+    }
+    return rows;
 }
 
 StudyId TraceWriter::add_study(const StudyInfo& s) {

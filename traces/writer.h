@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,13 @@ struct WriterOptions {
     // (survives a process crash, which is what per-rank files need, and is faster).
     bool durable = true;
     std::string created_by = "scalescope";
+    // false: the aggregates are summed in memory as events arrive (8 bytes per summarised event,
+    // for exact medians) and SQLite's temporary storage is in memory (fast). true: memory bounded
+    // by the page cache whatever the run's size (imports of multi-gigabyte traces): finish_run
+    // computes the aggregates from the stored events, and the sorts (aggregates, events index)
+    // spill to temporary files. Both give the same rows; true makes finish_run slower, and needs
+    // the run written by this one writer (not continued from an earlier session).
+    bool bounded_memory = false;
 };
 
 class TraceWriter {
@@ -75,6 +83,8 @@ private:
     void begin_batch();
     void commit_batch();
     void write_lanes(RunId run);
+    // The aggregates of a run from its stored events (WriterOptions::bounded_memory).
+    std::vector<AggregateBuilder::Row> aggregates_from_events(RunId run);
     struct LaneState {
         std::string name;
         std::int64_t count = 0, max_dur = 0, min_start = INT64_MAX, max_end = INT64_MIN;
@@ -84,6 +94,9 @@ private:
         std::map<std::pair<std::int32_t, std::int32_t>, LaneState> lanes;
         std::map<std::pair<std::int32_t, std::string>, std::int64_t> stats;
         AggregateBuilder aggregates;
+        // bounded_memory: count, total, min, max and bytes per aggregate group (memory per group,
+        // not per event); the median and p95 come from the stored events at finish_run.
+        std::map<std::tuple<int, std::int64_t, int, int>, AggregateBuilder::Row> group_totals;
         bool dirty = false;
     };
     RunState& state(RunId run);

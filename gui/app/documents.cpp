@@ -1,8 +1,10 @@
 #include "gui/app/documents.h"
 
+#include <QCoreApplication>
 #include <QFileInfo>
 
 #include "core/analysis/analysis.h"
+#include "gui/app/importcache.h"
 #include "gui/common/format.h"
 
 namespace ss::gui {
@@ -48,7 +50,16 @@ DocumentData loadDocument(const QString& path, const CancelToken& cancel) {
     return d;
 }
 
-QString Document::displayName() const { return QFileInfo(data_.path).fileName(); }
+QString Document::displayName() const {
+    // An import in the cache (app/importcache.h) goes by its source's name.
+    const QFileInfo file(data_.path);
+    if (file.absolutePath() == QFileInfo(importCacheDir()).absoluteFilePath() && !data_.runs.empty() &&
+        data_.runs.front().info.imported()) {
+        const std::string& sources = data_.runs.front().info.source_file;
+        return QCoreApplication::translate("Document", "%1 (imported)").arg(QFileInfo(fromStd(sources.substr(0, sources.find('\n')))).fileName());
+    }
+    return file.fileName();
+}
 
 Document::Slot& Document::slot(const std::string& purpose) const {
     std::lock_guard lock(slotsMutex_);

@@ -16,6 +16,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QScopedValueRollback>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -28,6 +29,7 @@
 
 #include "core/analysis/analysis.h"
 #include "gui/app/helpdialogs.h"
+#include "gui/app/importcache.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
 #include "gui/common/elidedlabel.h"
@@ -190,7 +192,8 @@ void MainWindow::buildMenus() {
         QSettings s;
         const QStringList paths = QFileDialog::getOpenFileNames(
             this, tr("Open trace files"), s.value(QStringLiteral("files/lastDir")).toString(),
-            tr("Traces and specs (*.sqlite *.db *.json);;Trace files (*.sqlite *.db);;Experiment specs (*.json);;"
+            tr("Traces and specs (*.sqlite *.db *.json *.json.gz);;Trace files (*.sqlite *.db);;"
+               "PyTorch profiler and Nsight Systems traces (*.json *.json.gz *.sqlite);;Experiment specs (*.json);;"
                "All files (*)"));
         if (!paths.isEmpty()) s.setValue(QStringLiteral("files/lastDir"), QFileInfo(paths.first()).absolutePath());
         openFiles(paths);
@@ -325,6 +328,7 @@ void MainWindow::openFiles(const QStringList& paths) {
 
 void MainWindow::openFile(const QString& pathIn) {
     const QString path = QFileInfo(pathIn).absoluteFilePath();
+    if (isImportable(path)) return importDocument(path);  // a Kineto or Nsight trace
     if (ExperimentPage::isSpecFile(path)) {  // a spec goes to the Experiment form, not the trace reader
         auto* experiment = qobject_cast<ExperimentPage*>(page(QStringLiteral("experiment")));
         if (const QString error = experiment->loadSpecFile(path); !error.isEmpty()) return onOpenError(path, error);
@@ -345,6 +349,8 @@ void MainWindow::openResult(const QString& path) {
 void MainWindow::cancelLoading() {
     for (auto& [path, token] : loading_) token.cancel();
     loading_.clear();
+    for (auto& [source, dialog] : importDialogs_) dialog->deleteLater();
+    importDialogs_.clear();
     results_.clear();
     updateLoadingUi();
     statusBar()->showMessage(tr("Opening cancelled"), 5000);
@@ -380,7 +386,8 @@ void MainWindow::onDocumentLoaded(const QString& path, DocumentData data) {
     const bool result = results_.removeAll(path) > 0;
     select(result && !before ? latestSelection(doc) : selectionAfterLoad(before, doc, selection_));
     fitSidePanel();
-    addRecent(path);
+    const auto source = importSources_.find(path);
+    addRecent(source != importSources_.end() ? source->second : path);  // the file the user opened
     emit documentOpened(path);
 }
 
@@ -429,6 +436,53 @@ void MainWindow::readDocument(const QString& path) {
             updateLoadingUi();
             onOpenError(path, m);
         });
+    updateLoadingUi();
+}
+
+void MainWindow::importDocument(const QString& source) {
+    if (loading_.count(source)) return;  // being imported already
+    auto* dialog = new QProgressDialog(tr("Importing %1…").arg(QFileInfo(source).fileName()), tr("Cancel"), 0, 1000, this);
+    dialog->setObjectName(QStringLiteral("importProgress"));
+    dialog->setWindowTitle(tr("Import"));
+    dialog->setWindowModality(Qt::WindowModal);
+    dialog->setAutoClose(false);
+    dialog->setAutoReset(false);
+    dialog->setMinimumDuration(500);  // a cached or small import does not flash a dialog
+    dialog->setValue(0);
+    importDialogs_[source] = dialog;
+    QPointer<QProgressDialog> guard(dialog);
+    auto finished = [this, source] {
+        loading_.erase(source);
+        if (auto it = importDialogs_.find(source); it != importDialogs_.end()) {
+            it->second->deleteLater();
+            importDialogs_.erase(it);
+        }
+        updateLoadingUi();
+    };
+    loading_[source] = startJob<QString>(
+        this,
+        [source, guard](const CancelToken& c) {
+            return importToCache(source, c, [guard](int permille) {
+                QMetaObject::invokeMethod(qApp, [guard, permille] {
+                    if (guard) guard->setValue(permille);
+                }, Qt::QueuedConnection);
+            });
+        },
+        [this, source, finished](QString cache) {
+            finished();
+            importSources_[cache] = source;
+            readDocument(cache);
+        },
+        [this, source, finished](const QString& m) {
+            finished();
+            onOpenError(source, m);
+        });
+    const CancelToken token = loading_[source];
+    connect(dialog, &QProgressDialog::canceled, this, [this, source, token, finished] {
+        token.cancel();  // the import stops at its next progress report and leaves nothing cached
+        finished();
+        statusBar()->showMessage(tr("Import of %1 cancelled").arg(QFileInfo(source).fileName()), 5000);
+    });
     updateLoadingUi();
 }
 

@@ -3,7 +3,9 @@
 // headline numbers. Files open on the job pool (progress and Cancel in the status bar); a bad file
 // gives a dialog with the reader's message and leaves the window as it was. The side panel is as
 // wide as its labels (within a quarter of the window; the user's own width is kept) and can be
-// hidden (View ▸ Side Panel), so the pages keep their room in a small window.
+// hidden (View ▸ Side Panel), so the pages keep their room in a small window. Traces of other
+// tools (Kineto JSON, Nsight Systems SQLite) are imported first, into a cache (app/importcache.h),
+// with a progress dialog and Cancel.
 #pragma once
 
 #include <QMainWindow>
@@ -18,6 +20,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QProgressBar;
+class QProgressDialog;
 class QSplitter;
 class QStackedWidget;
 class QToolButton;
@@ -78,6 +81,8 @@ private:
     void reloadCurrentDocument();
     // Reads a trace file on the job pool, first time or again; a file being read is not started twice.
     void readDocument(const QString& path);
+    // Imports a trace of another tool into the import cache (or finds it there), then reads that.
+    void importDocument(const QString& source);
     void openResult(const QString& path);
     void cancelLoading();
     void addRecent(const QString& path);
@@ -102,6 +107,8 @@ private:
     QProgressBar* loadingBar_;
     QToolButton* cancelButton_;
     std::map<QString, CancelToken> loading_;  // path -> its job
+    std::map<QString, QProgressDialog*> importDialogs_;  // source path -> its progress dialog
+    std::map<QString, QString> importSources_;  // cache file -> the source it was imported from
     QStringList results_;  // files a finished launch asked to open: their newest run is selected
     Selection selection_;
     QString stepTimeText_;

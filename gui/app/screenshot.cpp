@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "gui/app/importcache.h"
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
@@ -92,7 +93,9 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
         app.quit();
     });
     QObject::connect(&w, &MainWindow::documentOpened, &app, [&](const QString& path) {
-        if (path != QFileInfo(r.file).absoluteFilePath()) return;
+        // A trace of another tool opens as its import in the cache (app/importcache.h).
+        const QString file = QFileInfo(r.file).absoluteFilePath();
+        if (path != file && path != cachedImportPath(file)) return;
         if (r.run < 0 && r.study < 0) return;  // the window selected the first run already
         Selection s = w.selection();
         if (r.run >= 0) s.run = traces::RunId(r.run);

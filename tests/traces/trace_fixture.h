@@ -75,6 +75,7 @@ struct RankFile {
     bool finish = true;
     RunStatus status = RunStatus::Completed;
     std::string events;  // lines as above
+    std::string source_tool, source_file;  // the run record's source (empty: our own run)
 };
 
 // Writes a per-rank trace file as the profiler does and returns its path.
@@ -87,6 +88,9 @@ inline std::string write_rank_file(const QTemporaryDir& dir, const std::string& 
     RunInfo info = run_info(run_name, f.world);
     info.start_ns = f.start_ns;
     info.end_ns = f.end_ns;
+    info.source_tool = f.source_tool;
+    info.source_version = f.source_tool.empty() ? "" : "2.1";
+    info.source_file = f.source_file;
     RunId run = w.begin_run(info);
     RankInfo k;
     k.run = run;

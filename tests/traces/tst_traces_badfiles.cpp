@@ -140,7 +140,7 @@ private slots:
         try {
             TraceReader rd(p);
         } catch (const TraceError& e) {
-            QVERIFY(std::string(e.what()).find("reads schema versions 1 to 2") != std::string::npos);
+            QVERIFY(std::string(e.what()).find("reads schema versions 1 to " + std::to_string(kSchemaVersion)) != std::string::npos);
         }
     }
 

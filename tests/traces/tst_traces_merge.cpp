@@ -33,6 +33,20 @@ private slots:
         QCOMPARE(correct_time(k, 0), std::int64_t(0 - 5000 + 1));  // drift before the reference
     }
 
+    void mergeCarriesTheRunSource() {
+        RankFile f;
+        f.end_ns = 1000;
+        f.source_tool = "Nsight Systems";
+        f.source_file = "/data/report.sqlite";
+        f.events = "kernel gemm 10 20\n";
+        const std::string o = out("merged-source.sqlite");
+        MergeResult res = merge_rank_files({fixture::write_rank_file(dir_, "src", f)}, o);
+        RunInfo run = TraceReader(o).run(res.run);
+        QCOMPARE(run.source_tool, std::string("Nsight Systems"));
+        QCOMPARE(run.source_version, std::string("2.1"));
+        QCOMPARE(run.source_file, std::string("/data/report.sqlite"));
+    }
+
     void mergesRanksOntoRankZeroClock() {
         // The same all-reduce seen by three ranks whose clocks are off by +1 ms, -2 ms, +7 us.
         // After correction all three start at 10'000 and end at 12'000 on rank 0's clock.
@@ -67,6 +81,7 @@ private slots:
         QCOMPARE(run.start_ns, std::int64_t(0));
         QCOMPARE(run.end_ns, std::int64_t(50000));
         QCOMPARE(run.hosts, (std::vector<std::string>{"node0", "node1"}));
+        QVERIFY(!run.imported());  // our own run: no source
         auto ranks = rd.ranks(res.run);
         QCOMPARE(ranks.size(), size_t(3));
         for (const auto& k : ranks) {

@@ -1,7 +1,8 @@
 // Schema migration: a version-1 file (built here from the version-1 DDL, as ScaleScope 0.1 wrote
 // it) is read without being modified, migrated in place by a writer, and keeps everything it held.
-// Also: the calibrations table of version 2 round-trips, and files whose tables do not match their
-// version are refused.
+// Also: the calibrations table of version 2 round-trips, a version-2 file gains the run source
+// columns of version 3 (empty for its runs) and they round-trip, and files whose tables do not
+// match their version are refused.
 #include <QCryptographicHash>
 #include <QFile>
 #include <QTemporaryDir>
@@ -72,6 +73,15 @@ INSERT INTO events(run_id,rank,lane,kind,name_id,start_ns,end_ns,bytes,collectiv
 INSERT INTO metrics VALUES(1,0,0,4000,3,2.5);
 INSERT INTO studies VALUES(1,'dp sweep','parallel.dp','strong');
 INSERT INTO study_runs VALUES(1,1,'2',2,0);
+)SQL";
+
+// Schema version 2: version 1 plus the calibrations table, as ScaleScope wrote it before version 3.
+constexpr const char* kV2Extra = R"SQL(
+CREATE TABLE calibrations(id INTEGER PRIMARY KEY, created_unix_ns INTEGER NOT NULL,
+  host TEXT NOT NULL, hardware_json TEXT NOT NULL);
+INSERT INTO calibrations VALUES(1, 5, 'n1', '{}');
+PRAGMA user_version=2;
+UPDATE meta SET value='2' WHERE key='schema_version';
 )SQL";
 
 void raw(const std::string& file, const std::string& sql) {
@@ -221,6 +231,75 @@ private slots:
         QCOMPARE(cal[1].hardware_json, std::string("{\"x\":2}"));
         QCOMPARE(cal[2].created_unix_ns, std::int64_t(8));
         QVERIFY(cal[0].id < cal[1].id && cal[1].id < cal[2].id);
+    }
+
+    void v2_file_gains_the_run_source() {
+        const std::string p = v1_file("v2.sqlite");
+        raw(p, kV2Extra);
+        const QByteArray before = sha(p);
+        {
+            TraceReader rd(p);
+            QCOMPARE(rd.schema_version(), 2);
+            auto runs = rd.runs();
+            QCOMPARE(runs.size(), size_t(1));
+            QCOMPARE(runs[0].name, std::string("mlp-dp2"));
+            QVERIFY(!runs[0].imported());
+            QCOMPARE(runs[0].source_file, std::string());
+            QCOMPARE(rd.calibrations().size(), size_t(1));
+        }
+        QCOMPARE(sha(p), before);  // reading never writes
+        RunId imported;
+        {
+            TraceWriter w(p);
+            RunInfo r;
+            r.name = "imported";
+            r.spec_json = "{}";
+            r.source_tool = "PyTorch profiler (Kineto)";
+            r.source_version = "1.0.1";
+            r.source_file = "/data/rank0.json.gz";
+            imported = w.begin_run(r);
+            w.finish_run(imported, RunStatus::Completed, "", 10);
+        }
+        QCOMPARE(raw_text(p, "PRAGMA user_version"), std::string("3"));
+        QCOMPARE(raw_text(p, "SELECT value FROM meta WHERE key='schema_version'"), std::string("3"));
+        QCOMPARE(raw_text(p, "SELECT source_tool FROM runs WHERE id=1"), std::string());
+        // The migrated runs table is the one a new file gets (same DDL, not just the same names).
+        const std::string fresh = path("fresh3.sqlite");
+        { TraceWriter w(fresh); }
+        auto squash = [](std::string s) {
+            std::string o;
+            for (char ch : s)
+                if (!std::isspace(static_cast<unsigned char>(ch))) o += ch;
+            return o;
+        };
+        const char* q = "SELECT sql FROM sqlite_schema WHERE name='runs'";
+        QVERIFY(raw_text(fresh, q).find("source_file") != std::string::npos);
+        QCOMPARE(squash(raw_text(p, q)), squash(raw_text(fresh, q)));
+        TraceReader rd(p);
+        QCOMPARE(rd.schema_version(), 3);
+        auto runs = rd.runs();
+        QCOMPARE(runs.size(), size_t(2));
+        QVERIFY(!runs[0].imported());
+        QCOMPARE(runs[1].id, imported);
+        QVERIFY(runs[1].imported());
+        QCOMPARE(runs[1].source_tool, std::string("PyTorch profiler (Kineto)"));
+        QCOMPARE(runs[1].source_version, std::string("1.0.1"));
+        QCOMPARE(runs[1].source_file, std::string("/data/rank0.json.gz"));
+        QCOMPARE(rd.run(imported), runs[1]);
+    }
+
+    void v2_file_with_v3_columns_is_refused() {
+        const std::string p = v1_file("v2-bad.sqlite");
+        raw(p, kV2Extra);
+        raw(p, "ALTER TABLE runs ADD COLUMN source_tool TEXT NOT NULL DEFAULT ''");
+        try {
+            TraceReader rd(p);
+            QFAIL("accepted a version-2 file with a version-3 column");
+        } catch (const TraceError& e) {
+            QVERIFY2(std::string(e.what()).find("table 'runs' does not have the columns of schema version 2") !=
+                         std::string::npos,
+                     e.what());
+        }
     }
 
     void v1_file_with_a_v2_table_is_refused() {

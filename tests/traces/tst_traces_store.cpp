@@ -296,6 +296,42 @@ private slots:
         QCOMPARE(rd.runs()[0].event_count, std::int64_t(10));
         QCOMPARE(rd.events_in_window(run, 0, 0, 0, 1000).size(), size_t(10));
     }
+
+    // WriterOptions::bounded_memory (the import's bounded-memory path) stores the same rows
+    // as the in-memory builder: counts, totals, exact medians of odd and even groups, p95, bytes.
+    void aggregatesFromTheFileEqualTheInMemoryOnes() {
+        std::vector<std::vector<Aggregate>> results;
+        for (bool from_file : {false, true}) {
+            const std::string p = path(from_file ? "agg-file.sqlite" : "agg-mem.sqlite");
+            WriterOptions opt;
+            opt.batch_events = 97;
+            opt.bounded_memory = from_file;
+            TraceWriter w(p, opt);
+            RunId run = w.begin_run(fixture::run_info("agg", 1));
+            std::mt19937_64 rng(7);
+            const char* names[] = {"gemm", "attn", "all_reduce", "copy", "step"};
+            for (int i = 0; i < 5001; ++i) {
+                Event e;
+                e.run = run;
+                const int n = static_cast<int>(rng() % 5);
+                e.kind = n == 2 ? EventKind::Comm : n == 3 ? EventKind::Memcpy : n == 4 ? EventKind::Step : EventKind::Kernel;
+                e.name = w.intern(names[n]);
+                if (n == 2) {
+                    e.collective = i % 3 ? Collective::AllReduce : Collective::Broadcast;
+                    e.group_kind = GroupKind::DP;
+                }
+                if (n >= 2) e.bytes = static_cast<std::int64_t>(rng() % 5000) - 100;  // some <= 0: not summed
+                e.start_ns = i * 100;
+                e.end_ns = e.start_ns + static_cast<std::int64_t>(rng() % 1000);
+                w.add_event(e);
+            }
+            w.finish_run(run, RunStatus::Completed, "", 600000);
+            TraceReader rd(p);
+            results.push_back(rd.aggregates(run));
+        }
+        QVERIFY(results[0].size() >= 5);  // gemm, attn, copy, all_reduce twice (no step rows)
+        QCOMPARE(results[1], results[0]);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTraceStore)
