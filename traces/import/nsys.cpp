@@ -406,7 +406,7 @@ private:
         if (product.empty())
             skip("no EXPORT_META_DATA table: the Nsight Systems version is unknown");
         ctx_.version =
-            "Nsight Systems " + (product.empty() ? std::string("(version unknown)") : product);
+            product.empty() ? std::string("(version unknown)") : product;
     }
 
     const std::string& text(std::int64_t id) {
