@@ -41,11 +41,11 @@
 // schemaVersion and distributedInfo.nccl_version make ctx.version; baseTimeNanoseconds (newer
 // Kineto writes ts relative to it) is added to every time. Tool: "PyTorch profiler (Kineto)".
 //
-// (1) stream s = args "stream" (else tid); lane kCudaStreamBase + s unless a host thread holds
-//     that lane already, then the next free lane from 32: it is named "stream s", which is how
-//     readers find streams. Several devices keep all their streams.
-// (2) one lane per (pid, tid) from 32 upwards in order of appearance, named "thread <tid>", or
-//     Kineto's thread name ("thread <tid> (<name>)").
+// (1) stream s = args "stream" (else tid); lane kCudaStreamBase + s, named "stream s" (which is
+//     how readers find streams). Several devices keep all their streams.
+// (2) one lane per (pid, tid) from lanes::kHostThreadBase upwards in order of appearance, named
+//     "thread <tid>", or Kineto's thread name ("thread <tid> (<name>)"); other named lanes
+//     ("device sync", "annotations, stream s") are taken from there too.
 //
 // Times: ts and dur are microseconds written with up to three (or more) decimals; the decimal
 // text is converted to integer nanoseconds exactly (never through a double). Event.step: the ProfilerStep window holding the event's

@@ -23,8 +23,8 @@
 //          "cudaEventSynchronize" / "cudaStreamWaitEvent" / "cudaStreamSynchronize" /
 //          "cudaDeviceSynchronize" from syncType, correlation
 //   NVTX_EVENTS push/pop (eventType 59) and start/end (60) ranges with an end
-//       -> one lane per thread, in order of appearance, from lane 32 up, skipping the lanes of
-//          streams 16 and above ("thread <tid>", plus " (<name>)" from ThreadNames), HostRange,
+//       -> one lane per thread, in order of appearance, from lanes::kHostThreadBase (2^20) up
+//          ("thread <tid>", plus " (<name>)" from ThreadNames), HostRange,
 //          name `text`, else StringIds[textId]
 //   ... named ncclAllReduce, ncclReduceScatter, ncclAllGather, ncclBroadcast, ncclReduce,
 //       ncclAllToAll, ncclSend, ncclRecv (NCCL's own ranges)
