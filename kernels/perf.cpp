@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
 
 namespace ss::kernels {
@@ -46,6 +47,32 @@ double measure_peak_sgemm_flops(int rows, int channels, double seconds_each) {
     best = std::max(best, measure_sgemm_flops(rows, 4 * C, C, seconds_each));
     best = std::max(best, measure_sgemm_flops(rows, C, 4 * C, seconds_each));
     return best;
+}
+
+double measure_backend_sgemm_flops(Backend& be, int n, double seconds, int batch) {
+    if (n <= 0 || batch <= 0)
+        throw std::invalid_argument("measure_backend_sgemm_flops: n and batch must be positive, got n=" +
+                                    std::to_string(n) + ", batch=" + std::to_string(batch));
+    const std::size_t nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+    DeviceBuffer<float> a(be, nn), b(be, nn), c(be, nn);  // (n, n) each
+    be.fill(a.data(), nn, 0.5f);
+    be.fill(b.data(), nn, 0.25f);
+    auto product = [&] {
+        be.sgemm(Trans::No, Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    };
+    product();  // warm-up: the library picks its kernel, the clocks come up
+    be.synchronize();
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    long calls = 0;
+    double elapsed = 0.0;
+    do {
+        for (int i = 0; i < batch; ++i) product();
+        be.synchronize();
+        calls += batch;
+        elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (calls < 3 || elapsed < seconds);
+    return 2.0 * n * static_cast<double>(n) * n * static_cast<double>(calls) / elapsed;
 }
 
 }  // namespace ss::kernels

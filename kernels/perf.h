@@ -4,6 +4,8 @@
 
 namespace ss::kernels {
 
+class Backend;
+
 // The MFU numerator (model FLOPs per token) is models/plan/flops.h.
 
 // Measures the sustained single-precision GEMM rate in FLOP/s (not GFLOP/s) of
@@ -17,5 +19,11 @@ double measure_sgemm_flops(int m, int n, int k, double seconds = 0.5);
 // matrix shapes of a transformer layer with batch*seq rows `rows` and width `channels`
 // ((rows,C)x(C,3C), (rows,C)x(C,4C), (rows,4C)x(4C,C)), each measured for `seconds_each`.
 double measure_peak_sgemm_flops(int rows, int channels, double seconds_each = 0.3);
+
+// The fp32 matrix rate of a backend's device in FLOP/s: square C(n,n) = A(n,n)·B(n,n) through
+// Backend::sgemm (cuBLAS without TF32 on a GPU), synchronised: one untimed warm-up product, then
+// batches of `batch` products until at least `seconds` (and 3 products) have passed. The GPU
+// worker's MFU peak (metric matrix_flop_per_s) and calibrate --device cuda both use it.
+double measure_backend_sgemm_flops(Backend& be, int n = 4096, double seconds = 0.3, int batch = 8);
 
 }  // namespace ss::kernels

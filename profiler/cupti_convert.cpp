@@ -7,10 +7,20 @@
 #include <memory>
 #include <unordered_map>
 
+#include "traces/cuda_names.h"
 #include "traces/lanes.h"
 #include "traces/stats_keys.h"
 
 namespace ss::profiler::cupti {
+
+// traces/cuda_names.h names activity by CUPTI's enum values (Nsight exports carry the same ones).
+static_assert(CUPTI_ACTIVITY_MEMCPY_KIND_HTOD == 1 && CUPTI_ACTIVITY_MEMCPY_KIND_DTOH == 2 &&
+              CUPTI_ACTIVITY_MEMCPY_KIND_DTOD == 8 && CUPTI_ACTIVITY_MEMCPY_KIND_HTOH == 9 &&
+              CUPTI_ACTIVITY_MEMCPY_KIND_PTOP == 10);
+static_assert(CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_EVENT_SYNCHRONIZE == 1 &&
+              CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_WAIT_EVENT == 2 &&
+              CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_SYNCHRONIZE == 3 &&
+              CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_CONTEXT_SYNCHRONIZE == 4);
 
 ClockMap ClockMap::from_pairs(std::uint64_t gpu0, std::int64_t host0, std::uint64_t gpu1,
                               std::int64_t host1) {
@@ -113,14 +123,7 @@ Converted convert(const CUpti_Activity* record, const ClockMap& clock, const Nam
             out.kind = RecordKind::Memcpy;
             start = m->start;
             end = m->end;
-            switch (m->copyKind) {
-                case CUPTI_ACTIVITY_MEMCPY_KIND_HTOD: s.name = "memcpy HtoD"; break;
-                case CUPTI_ACTIVITY_MEMCPY_KIND_DTOH: s.name = "memcpy DtoH"; break;
-                case CUPTI_ACTIVITY_MEMCPY_KIND_DTOD: s.name = "memcpy DtoD"; break;
-                case CUPTI_ACTIVITY_MEMCPY_KIND_HTOH: s.name = "memcpy HtoH"; break;
-                case CUPTI_ACTIVITY_MEMCPY_KIND_PTOP: s.name = "memcpy PtoP"; break;
-                default: s.name = "memcpy"; break;
-            }
+            s.name = traces::memcpy_kind_name(m->copyKind);
             s.kind = EventKind::Memcpy;
             s.bytes = static_cast<std::int64_t>(m->bytes);
             s.lane = stream_lane(m->streamId);
@@ -144,13 +147,7 @@ Converted convert(const CUpti_Activity* record, const ClockMap& clock, const Nam
             out.kind = RecordKind::Sync;
             start = y->start;
             end = y->end;
-            switch (y->type) {
-                case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_EVENT_SYNCHRONIZE: s.name = "cudaEventSynchronize"; break;
-                case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_WAIT_EVENT: s.name = "cudaStreamWaitEvent"; break;
-                case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_SYNCHRONIZE: s.name = "cudaStreamSynchronize"; break;
-                case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_CONTEXT_SYNCHRONIZE: s.name = "cudaDeviceSynchronize"; break;
-                default: s.name = "synchronize"; break;
-            }
+            s.name = traces::sync_type_name(y->type);
             s.kind = EventKind::Sync;
             // Stream id is CUPTI_SYNCHRONIZATION_INVALID_VALUE for context synchronisation.
             s.lane = y->streamId == static_cast<std::uint32_t>(CUPTI_SYNCHRONIZATION_INVALID_VALUE)

@@ -367,20 +367,6 @@ double device_rate(Backend& be, Call&& call, double seconds, int batch) {
 
 // fp32 C(n,n) = A(n,n)·B(n,n) through Backend::sgemm (cuBLAS, no TF32): the device's matrix rate.
 constexpr int kDeviceGemm = 4096;
-double device_sgemm_flops(Backend& be, int n, double seconds) {
-    const size_t nn = static_cast<size_t>(n) * static_cast<size_t>(n);
-    DeviceBuffer<float> a(be, nn), b(be, nn), c(be, nn);  // (n, n) each
-    be.fill(a.data(), nn, 0.5f);
-    be.fill(b.data(), nn, 0.25f);
-    const double per_s = device_rate(
-        be,
-        [&] {
-            be.sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
-                     c.data(), n);
-        },
-        seconds, 8);
-    return 2.0 * n * n * static_cast<double>(n) * per_s;
-}
 
 // Device triad out = a + b (Backend::residual_forward) over 3 arrays of 256 MiB, far beyond the L2
 // cache; bytes counted as STREAM does (2 read, 1 written); the best of 5 passes of 50 calls.
@@ -431,7 +417,7 @@ json device_linear_rows(Backend& be) {
 ComputeProbe device_probe(Backend& be) {
     ComputeProbe p;
     p.sgemm_n = kDeviceGemm;
-    p.sgemm = [&be](double seconds) { return device_sgemm_flops(be, kDeviceGemm, seconds); };
+    p.sgemm = [&be](double seconds) { return ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, seconds); };
     p.sgemm_info = {{"library", "cuBLAS fp32 (no TF32)"},
                     {"method", "Backend::sgemm 4096x4096x4096 on the device, >= 1 s, stream synchronised"}};
     p.linear_rows = [&be] { return device_linear_rows(be); };

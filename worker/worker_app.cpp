@@ -25,6 +25,7 @@
 #include "traces/median.h"
 #include "kernels/backend.h"
 #include "kernels/cpu_kernels.h"
+#include "kernels/perf.h"
 #include "models/comm.h"
 #include "models/comm_tracer.h"
 #include "models/data.h"
@@ -239,31 +240,6 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
     return 0;
 }
 
-// The fp32 matrix rate of this rank's device through the backend's sgemm (cuBLAS on a GPU), in
-// FLOP/s: the peak the run's MFU is measured against (the metric matrix_flop_per_s). n = 4096:
-// large enough for the library's best kernel; 2 warm-up products, then the best of 3 timed sets.
-double measure_matrix_rate(kernels::Backend& be) {
-    constexpr int n = 4096, reps = 5;
-    kernels::DeviceBuffer<float> a(be, std::size_t(n) * n), b(be, std::size_t(n) * n), c(be, std::size_t(n) * n);
-    be.fill(a.data(), a.size(), 0.5f);
-    be.fill(b.data(), b.size(), 0.25f);
-    auto product = [&] {
-        be.sgemm(kernels::Trans::No, kernels::Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-    };
-    product();
-    product();
-    be.synchronize();
-    double best = 0;
-    for (int set = 0; set < 3; ++set) {
-        const auto t0 = Clock::now();
-        for (int i = 0; i < reps; ++i) product();
-        be.synchronize();
-        const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
-        best = std::max(best, 2.0 * n * double(n) * n * reps / dt);
-    }
-    return best;
-}
-
 // The rank's profiler (spec.trace): rank file <trace.dir>/rank-<R>.sqlite, default dir
 // ./<name>-trace. Measures this rank's clock offset to rank 0 (a collective: every rank calls it).
 std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::ExperimentSpec& spec,
@@ -320,7 +296,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     double matrix_rate = 0;
     if (on_gpu) {
         phase("measuring the GPU's matrix rate");
-        matrix_rate = measure_matrix_rate(*setup.backend);
+        matrix_rate = kernels::measure_backend_sgemm_flops(*setup.backend);  // the MFU peak
     }
     phase("clock sync");
     profiler::ClockOffset clock_start;

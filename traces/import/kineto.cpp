@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "traces/cuda_names.h"
 #include "traces/lanes.h"
 #include "traces/writer.h"
 
@@ -799,19 +800,11 @@ namespace {
 // The collective of an NCCL kernel name: ncclKernel_AllReduce_RING_LL_Sum_float(...),
 // ncclDevKernel_ReduceScatter_Sum_f32_RING_LL(...); SendRecv kernels give None (both ways).
 Collective collective_of_kernel(string_view name) {
-    for (string_view prefix : {string_view("ncclKernel_"), string_view("ncclDevKernel_")}) {
-        if (name.substr(0, prefix.size()) == prefix) {
-            string_view rest = name.substr(prefix.size());
-            const size_t end = rest.find_first_of("_(");
-            return kineto_collective(rest.substr(0, end));
-        }
-    }
-    return Collective::None;
+    const std::optional<string_view> op = nccl_kernel_op(name);
+    return op ? kineto_collective(*op) : Collective::None;
 }
 
-bool is_nccl_kernel(string_view name) {
-    return name.substr(0, 11) == "ncclKernel_" || name.substr(0, 14) == "ncclDevKernel_";
-}
+bool is_nccl_kernel(string_view name) { return nccl_kernel_op(name).has_value(); }
 
 // A record between the two phases (written to a temporary file).
 struct Rec {

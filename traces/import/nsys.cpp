@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "traces/cuda_names.h"
 #include "traces/lanes.h"
 #include "traces/schema.h"
 #include "traces/sqlite_util.h"
@@ -73,22 +74,18 @@ std::string api_name(std::string s) {
 // "ncclDevKernel_SendRecv(...)"); nullopt when the name is not an NCCL kernel's.
 std::optional<Collective> nccl_kernel_collective(std::string_view name) {
     if (starts_with(name, "void ")) name.remove_prefix(5);
-    for (std::string_view prefix : {"ncclKernel_", "ncclDevKernel_"}) {
-        if (!starts_with(name, prefix)) continue;
-        std::string_view op = name.substr(prefix.size());
-        op = op.substr(0, op.find_first_of("_("));
-        if (op == "AllReduce") return Collective::AllReduce;
-        if (op == "ReduceScatter") return Collective::ReduceScatter;
-        if (op == "AllGather") return Collective::AllGather;
-        if (op == "Broadcast") return Collective::Broadcast;
-        if (op == "Reduce") return Collective::Reduce;
-        if (op == "AllToAll" || op == "AlltoAll") return Collective::AllToAll;
-        // One kernel moves both directions of a send/recv group: recorded as a send.
-        if (op == "SendRecv" || op == "Send") return Collective::Send;
-        if (op == "Recv") return Collective::Recv;
-        return Collective::None;  // ncclDevKernel_Generic and the like: NCCL, type unknown
-    }
-    return std::nullopt;
+    const std::optional<std::string_view> op = nccl_kernel_op(name);
+    if (!op) return std::nullopt;
+    if (*op == "AllReduce") return Collective::AllReduce;
+    if (*op == "ReduceScatter") return Collective::ReduceScatter;
+    if (*op == "AllGather") return Collective::AllGather;
+    if (*op == "Broadcast") return Collective::Broadcast;
+    if (*op == "Reduce") return Collective::Reduce;
+    if (*op == "AllToAll" || *op == "AlltoAll") return Collective::AllToAll;
+    // One kernel moves both directions of a send/recv group: recorded as a send.
+    if (*op == "SendRecv" || *op == "Send") return Collective::Send;
+    if (*op == "Recv") return Collective::Recv;
+    return Collective::None;  // ncclDevKernel_Generic and the like: NCCL, type unknown
 }
 
 // The collective of a communication call annotated by NVTX: NCCL's own ranges ("ncclAllReduce")
@@ -175,54 +172,6 @@ std::optional<StepName> step_name(std::string_view name) {
     if (v.empty()) return StepName{false, kNone};
     if (auto n = parse_number(v)) return StepName{false, *n};
     return std::nullopt;
-}
-
-const char* memcpy_name(std::int64_t copy_kind) {
-    switch (copy_kind) {
-        case 1:
-            return "memcpy HtoD";
-        case 2:
-            return "memcpy DtoH";
-        case 3:
-            return "memcpy HtoA";
-        case 4:
-            return "memcpy AtoH";
-        case 5:
-            return "memcpy AtoA";
-        case 6:
-            return "memcpy AtoD";
-        case 7:
-            return "memcpy DtoA";
-        case 8:
-            return "memcpy DtoD";
-        case 9:
-            return "memcpy HtoH";
-        case 10:
-            return "memcpy PtoP";
-        case 11:
-            return "memcpy HtoD (UVM)";
-        case 12:
-            return "memcpy DtoH (UVM)";
-        case 13:
-            return "memcpy DtoD (UVM)";
-        default:
-            return "memcpy";
-    }
-}
-
-const char* sync_name(std::int64_t sync_type) {
-    switch (sync_type) {
-        case 1:
-            return "cudaEventSynchronize";
-        case 2:
-            return "cudaStreamWaitEvent";
-        case 3:
-            return "cudaStreamSynchronize";
-        case 4:
-            return "cudaDeviceSynchronize";
-        default:
-            return "synchronize";
-    }
 }
 
 struct StepSpan {
@@ -853,7 +802,7 @@ private:
             const std::int64_t kind = st.col_int_or(7, 0);
             auto n = names.find(kind);
             if (n == names.end())
-                n = names.emplace(kind, w_.intern(memcpy ? memcpy_name(kind) : "memset")).first;
+                n = names.emplace(kind, w_.intern(memcpy ? memcpy_kind_name(kind) : "memset")).first;
             e.name = n->second;
             e.bytes = st.col_int_or(6, kNone);
             add(e);
@@ -884,7 +833,7 @@ private:
                 lane(*p, l, "CUDA API");
             }
             Event e = device_event(st, *p, l, EventKind::Sync);
-            e.name = w_.intern(sync_name(type));
+            e.name = w_.intern(sync_type_name(type));
             add(e);
         }
         report_orphans(orphans, "synchronisations");
