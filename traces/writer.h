@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "traces/aggregate.h"
 #include "traces/schema.h"
+#include "traces/spilled_summaries.h"
 #include "traces/sqlite_util.h"
 #include "traces/types.h"
 
@@ -26,11 +28,14 @@ struct WriterOptions {
     bool durable = true;
     std::string created_by = "scalescope";
     // false: the aggregates are summed in memory as events arrive (8 bytes per summarised event,
-    // for exact medians) and SQLite's temporary storage is in memory (fast). true: memory bounded
-    // by the page cache whatever the run's size (imports of multi-gigabyte traces): finish_run
-    // computes the aggregates from the stored events, and the sorts (aggregates, events index)
-    // spill to temporary files. Both give the same rows; true makes finish_run slower, and needs
-    // the run written by this one writer (not continued from an earlier session).
+    // for exact medians), SQLite's temporary storage is in memory and the events index is built
+    // by finish_run (fast for runs that fit in memory). true: memory bounded by the page cache
+    // and a few buffers whatever the run's size (imports of multi-gigabyte traces): the durations
+    // spill to a temporary file and finish_run selects the medians and p95s from it
+    // (traces/spilled_summaries.h), the events index is kept as the events arrive (no sort of
+    // the whole table at the end), and SQLite's temporary storage is on disk. Both give the same
+    // rows; true needs the run written by this one writer (not continued from an earlier
+    // session).
     bool bounded_memory = false;
 };
 
@@ -83,8 +88,8 @@ private:
     void begin_batch();
     void commit_batch();
     void write_lanes(RunId run);
-    // The aggregates of a run from its stored events (WriterOptions::bounded_memory).
-    std::vector<AggregateBuilder::Row> aggregates_from_events(RunId run);
+    // The aggregates of a run from its spilled durations (WriterOptions::bounded_memory).
+    std::vector<AggregateBuilder::Row> spilled_aggregates(RunId run);
     struct LaneState {
         std::string name;
         std::int64_t count = 0, max_dur = 0, min_start = INT64_MAX, max_end = INT64_MIN;
@@ -94,9 +99,24 @@ private:
         std::map<std::pair<std::int32_t, std::int32_t>, LaneState> lanes;
         std::map<std::pair<std::int32_t, std::string>, std::int64_t> stats;
         AggregateBuilder aggregates;
-        // bounded_memory: count, total, min, max and bytes per aggregate group (memory per group,
-        // not per event); the median and p95 come from the stored events at finish_run.
-        std::map<std::tuple<int, std::int64_t, int, int>, AggregateBuilder::Row> group_totals;
+        // bounded_memory: the aggregate groups (a dense index each, its key and bytes) and their
+        // durations, spilled to a temporary file.
+        struct GroupKey {
+            int kind, collective, group_kind;
+            std::int64_t name;
+            bool operator==(const GroupKey&) const = default;
+        };
+        struct GroupKeyHash {
+            std::size_t operator()(const GroupKey& k) const {
+                return std::hash<std::int64_t>{}(k.name * 1315423911 + k.kind * 977 + k.collective * 31 +
+                                                 k.group_kind);
+            }
+        };
+        std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> group_index;
+        std::vector<AggregateBuilder::Row> group_rows;  // by index; summary filled at finish_run
+        std::unique_ptr<SpilledSummaries> durations;
+        GroupKey last_group{-1, -1, -1, -1};
+        std::uint32_t last_group_index = 0;
         bool dirty = false;
     };
     RunState& state(RunId run);
@@ -113,6 +133,14 @@ private:
     // of SQLite (step, reset, halt) is paid once per block instead of once per event.
     static constexpr int kRowsPerInsert = 64;
     std::vector<Event> rows_;
+    // What each parameter of the two insert statements holds: SQLite keeps bindings across
+    // sqlite3_reset, so a value equal to the bound one (the run, the rank, the many NULLs) is not
+    // bound again.
+    struct Bound {
+        enum : std::uint8_t { Unset, Null, Int, Real } type = Unset;
+        std::int64_t bits = 0;
+    };
+    std::vector<Bound> block_bound_, single_bound_;
     Stmt insert_block_;
     Stmt insert_event_, insert_string_, insert_metric_, upsert_rank_, upsert_lane_, upsert_stat_,
         update_count_;

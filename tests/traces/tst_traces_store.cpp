@@ -9,6 +9,7 @@
 #include "trace_fixture.h"
 #include "traces/reader.h"
 #include "traces/schema.h"
+#include "traces/spilled_summaries.h"
 #include "traces/stats_keys.h"
 #include "traces/writer.h"
 
@@ -331,6 +332,57 @@ private slots:
         }
         QVERIFY(results[0].size() >= 5);  // gemm, attn, copy, all_reduce twice (no step rows)
         QCOMPARE(results[1], results[0]);
+    }
+
+    // The bounded-memory summaries equal summarize_durations on every group: more durations than
+    // the buffer (spilled to the temporary file), more targets than one pass takes, constant
+    // groups, two-value groups, single values, ranges up to 2^62 (8 radix passes), ties.
+    void spilledSummariesEqualTheInMemoryOnes() {
+        SpilledSummaries sp("the test's durations");
+        std::vector<std::vector<std::int64_t>> ref;
+        std::mt19937_64 rng(11);
+        const std::uint32_t groups = 3000;  // > kTargetsPerPass / 3: several batches of targets
+        ref.resize(groups);
+        const std::size_t total = SpilledSummaries::kBufferEntries * 2 + 12345;
+        for (std::size_t i = 0; i < total; ++i) {
+            // Skewed: low groups get most durations (some thousands, above kCollect).
+            // Group 2 (wide) gets a fifth of them.
+            const auto g = i % 5 == 0 ? 2u : static_cast<std::uint32_t>(std::min<std::uint64_t>(rng() % groups, rng() % groups));
+            std::int64_t d = 0;
+            switch (g % 6) {
+                case 0: d = 4242; break;                                                   // constant
+                case 1: d = rng() % 2 ? 10 : 11; break;                                     // two values
+                case 2:  // wide: 0..999 (the median) and 2^62 + 0..999 (the p95): many passes
+                    d = (rng() % 10 < 7 ? 0 : std::int64_t{1} << 62) + static_cast<std::int64_t>(rng() % 1000);
+                    break;
+                case 3: d = static_cast<std::int64_t>(rng() % 1000) * 1000; break;          // ties
+                case 4: d = 1000000 + static_cast<std::int64_t>(rng() % 200000); break;
+                default: d = static_cast<std::int64_t>(rng() % 50); break;
+            }
+            sp.add(g, d);
+            ref[g].push_back(d);
+        }
+        // Small groups by hand: one value, two values.
+        sp.add(groups, 7);
+        ref.push_back({7});
+        sp.add(groups + 1, 9);
+        sp.add(groups + 1, 4);
+        ref.push_back({9, 4});
+        const std::vector<DurationSummary> got = sp.finish();
+        QCOMPARE(got.size(), ref.size());
+        QVERIFY2(sp.passes() >= 6, std::to_string(sp.passes()).c_str());  // the 2^62 groups
+        for (std::size_t g = 0; g < ref.size(); ++g) {
+            const DurationSummary want = summarize_durations(ref[g]);
+            const DurationSummary& s = got[g];
+            const std::string at = "group " + std::to_string(g);
+            QVERIFY2(s.count == want.count && s.total_ns == want.total_ns && s.min_ns == want.min_ns &&
+                         s.max_ns == want.max_ns && s.p95_ns == want.p95_ns &&
+                         s.median_ns == want.median_ns && s.mean_ns == want.mean_ns,
+                     at.c_str());
+        }
+        QCOMPARE(got[groups].median_ns, 7.0);
+        QCOMPARE(got[groups + 1].median_ns, 6.5);
+        QCOMPARE(got[groups + 1].p95_ns, std::int64_t(9));
     }
 };
 
