@@ -12,7 +12,9 @@ namespace ss::traces {
 namespace {
 constexpr std::size_t kEntryBytes = 12;  // int64 duration, uint32 group
 
-std::string where(int line) { return std::string(" at ") + __FILE__ + ":" + std::to_string(line); }
+std::string where(int line) {
+    return std::string(" at ") + __FILE__ + ":" + std::to_string(line);
+}
 }  // namespace
 
 SpilledSummaries::SpilledSummaries(std::string what) : what_(std::move(what)) {}
@@ -45,8 +47,8 @@ void SpilledSummaries::spill() {
     }
     if (std::fwrite(buf_.data(), kEntryBytes, buffered_, file_) != buffered_)
         throw TraceError("summarising the durations of " + what_ +
-                         ": cannot write the temporary file: " + std::strerror(errno) +
-                         " (fwrite" + where(__LINE__) + ")");
+                         ": cannot write the temporary file: " + std::strerror(errno) + " (fwrite" +
+                         where(__LINE__) + ")");
     spilled_ += static_cast<std::int64_t>(buffered_);
     buffered_ = 0;
 }
@@ -130,7 +132,7 @@ std::vector<DurationSummary> SpilledSummaries::finish() {
         ++passes_;
         struct Pass {
             std::int64_t lo, hi;
-            int shift = 0;       // histogram: bucket = (d - lo) >> shift
+            int shift = 0;  // histogram: bucket = (d - lo) >> shift
             bool collect = false;
             std::int32_t next = -1;
             std::vector<std::int64_t> kept;
@@ -146,7 +148,8 @@ std::vector<DurationSummary> SpilledSummaries::finish() {
             if (p.collect) {
                 p.kept.reserve(static_cast<std::size_t>(t.in_range));
             } else {
-                const auto width = static_cast<std::uint64_t>(t.hi) - static_cast<std::uint64_t>(t.lo);
+                const auto width =
+                    static_cast<std::uint64_t>(t.hi) - static_cast<std::uint64_t>(t.lo);
                 p.shift = std::max(0, static_cast<int>(std::bit_width(width)) - 8);
                 p.count.assign(256, 0);
             }
@@ -160,7 +163,9 @@ std::vector<DurationSummary> SpilledSummaries::finish() {
                     if (p.collect)
                         p.kept.push_back(d);
                     else
-                        ++p.count[(static_cast<std::uint64_t>(d) - static_cast<std::uint64_t>(p.lo)) >> p.shift];
+                        ++p.count[(static_cast<std::uint64_t>(d) -
+                                   static_cast<std::uint64_t>(p.lo)) >>
+                                  p.shift];
                 }
                 j = p.next;
             }
@@ -184,7 +189,8 @@ std::vector<DurationSummary> SpilledSummaries::finish() {
             if (b == 256)
                 throw TraceError("summarising the durations of " + what_ +
                                  ": the durations changed between passes" + where(__LINE__));
-            const std::uint64_t base = static_cast<std::uint64_t>(p.lo) + (static_cast<std::uint64_t>(b) << p.shift);
+            const std::uint64_t base =
+                static_cast<std::uint64_t>(p.lo) + (static_cast<std::uint64_t>(b) << p.shift);
             const std::uint64_t top = base + ((std::uint64_t{1} << p.shift) - 1);
             t.lo = static_cast<std::int64_t>(base);
             t.hi = std::min(t.hi, static_cast<std::int64_t>(top));

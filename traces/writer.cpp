@@ -45,7 +45,11 @@ TraceWriter::TraceWriter(const std::string& path, WriterOptions options) : opt_(
     // Page cache: 64 MiB; 16 MiB with bounded memory (as fast on a 1 M-event import: 2.05 s
     // against 2.29 s, and 30 MiB resident instead of 84).
     db_.exec(opt_.bounded_memory ? "PRAGMA cache_size=-16384" : "PRAGMA cache_size=-65536");
-    db_.exec(opt_.bounded_memory ? "PRAGMA temp_store=FILE" : "PRAGMA temp_store=MEMORY");
+    // Temporary storage in memory: what the writer's statements need there is the statement
+    // journal of one multi-row insert (the pages it touches), whatever the run's size. In a file,
+    // every page an insert touched was written to it again: 227,000 writes on a 1 M-event import
+    // (1.35 s; 1.19 s in memory).
+    db_.exec("PRAGMA temp_store=MEMORY");
 
     {
         const std::string head =
@@ -277,6 +281,23 @@ void TraceWriter::write_rows() {
         next += n;
     }
     rows_.clear();
+}
+
+std::int64_t TraceWriter::next_event_id() {
+    write_rows();
+    return db_.query_int("SELECT coalesce(max(id), 0) + 1 FROM events");
+}
+
+void TraceWriter::set_event_steps(
+    const std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>& ranges) {
+    if (ranges.empty()) return;
+    write_rows();
+    begin_batch();
+    Stmt st = db_.prepare("UPDATE events SET step=?3 WHERE id BETWEEN ?1 AND ?2");
+    for (const auto& [first, last, step] : ranges) {
+        st.bind(1, first).bind(2, last).bind_opt(3, step, kNone);
+        st.run();
+    }
 }
 
 void TraceWriter::add_metric(RunId run, std::int32_t rank, std::int64_t step, std::int64_t time_ns,

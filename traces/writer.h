@@ -81,6 +81,12 @@ public:
     // returned. Committed at once. Throws TraceError when hardware_json is empty.
     CalibrationId add_calibration(const Calibration& c);
 
+    // The id the next stored event gets (events are numbered in the order they are stored, and
+    // only this writer adds to the file while it is open).
+    std::int64_t next_event_id();
+    // Sets the step of stored events: each range is (first id, last id, step; kNone: no step).
+    void set_event_steps(const std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>& ranges);
+
     const std::string& path() const { return db_.path(); }
     std::int64_t events_written() const { return events_total_; }
 

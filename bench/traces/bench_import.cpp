@@ -5,6 +5,11 @@
 // --source FILE), each copy shifted in time past the one before with its correlation and flow ids
 // and step numbers renumbered; a synthetic step (CPU op, launch, kernel) when that file is absent.
 // Each import runs in a process of its own (this program again), so its ru_maxrss is its own.
+// --gz imports the same traces gzip-compressed (level 6, as torch.profiler writes .json.gz).
+//
+// "store-only s" is the floor under any importer of this schema, measured in the same child
+// right after the import: SQLite alone storing the same rows (events table and its index, the
+// writer's settings) from the imported file, no parsing at all.
 //
 // usage: bench_import [--events N[,N...]] [--source FILE.json[.gz]] [--dir DIR] [--gz] [--keep]
 #include <spawn.h>
@@ -21,7 +26,11 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "traces/import/import.h"
+#include "traces/sqlite_util.h"
+#include "traces/writer.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -177,7 +186,29 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The child: one import, then "events seconds maxrss_kib" on stdout.
+// SQLite alone storing the events of `out` into a fresh file of the same schema, index and
+// settings as the import's writer; seconds.
+double store_only(const std::string& out) {
+    const std::string floor = out + ".store-only.sqlite";
+    fs::remove(floor);
+    {
+        ss::traces::TraceWriter make(
+            floor, ss::traces::WriterOptions{.durable = false, .bounded_memory = true});
+    }
+    ss::traces::Db db(floor, ss::traces::Db::Mode::ReadWrite);
+    db.exec("PRAGMA synchronous=OFF; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY");
+    db.prepare("ATTACH DATABASE ?1 AS src").bind(1, out).run();
+    const auto t = std::chrono::steady_clock::now();
+    // The WHERE keeps SQLite from copying the pages as they are (its transfer optimisation):
+    // rows are inserted one by one, in the stored order, as an importer inserts them.
+    db.exec("BEGIN; INSERT INTO main.events SELECT * FROM src.events WHERE id > 0; COMMIT");
+    const double s = seconds_since(t);
+    db.exec("DETACH DATABASE src");
+    fs::remove(floor);
+    return s;
+}
+
+// The child: one import, then "events seconds maxrss_kib store_only_seconds" on stdout.
 int import_one(const std::string& in, const std::string& out) {
     ss::traces::import::ImportOptions opt;
     const auto t = std::chrono::steady_clock::now();
@@ -186,7 +217,8 @@ int import_one(const std::string& in, const std::string& out) {
         const double s = seconds_since(t);
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
-        std::printf("%" PRId64 " %.3f %ld\n", res.events, s, ru.ru_maxrss);
+        const double floor = store_only(out);
+        std::printf("%" PRId64 " %.3f %ld %.3f\n", res.events, s, ru.ru_maxrss, floor);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_import: %s\n", e.what());
@@ -208,7 +240,7 @@ int main(int argc, char** argv) {
     std::string source =
         SCALESCOPE_SOURCE_DIR "/../shared/testdata/kineto/hta/trace_filter/sampled_rank-0.json.gz";
     fs::path dir = fs::temp_directory_path() / ("bench_import-" + std::to_string(::getpid()));
-    bool keep = false;
+    bool keep = false, gz = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--events" && i + 1 < argc) {
@@ -225,10 +257,12 @@ int main(int argc, char** argv) {
             dir = argv[++i];
         else if (a == "--keep")
             keep = true;
+        else if (a == "--gz")
+            gz = true;
         else {
             std::fprintf(stderr,
                          "usage: bench_import [--events N[,N...]] [--source FILE.json[.gz]] [--dir "
-                         "DIR] [--keep]\n");
+                         "DIR] [--gz] [--keep]\n");
             return 2;
         }
     }
@@ -236,14 +270,36 @@ int main(int argc, char** argv) {
     Source src = fs::exists(source) ? load_source(source) : Source{};
     if (src.events.empty()) src = synthetic();
     std::printf("source: %s\n", src.what.c_str());
-    std::printf("%12s %10s %10s %12s %14s\n", "events", "file MiB", "seconds", "events/s",
-                "peak RSS MiB");
+    std::printf("%12s %10s %10s %12s %14s %14s %14s\n", "events", gz ? "gz MiB" : "file MiB",
+                "seconds", "events/s", "peak RSS MiB", "store-only s", "store-only ev/s");
     for (std::int64_t n : sizes) {
         const std::string json_path = (dir / ("trace-" + std::to_string(n) + ".json")).string();
         const std::string out = (dir / ("out-" + std::to_string(n) + ".sqlite")).string();
         fs::remove(out);
         const std::int64_t written = generate(src, n, json_path);
         src.events.shrink_to_fit();
+        std::string in_path = json_path;
+        if (gz) {
+            in_path = json_path + ".gz";
+            std::FILE* f = std::fopen(json_path.c_str(), "rb");
+            gzFile z = gzopen(in_path.c_str(), "wb6");
+            if (!f || !z) {
+                std::fprintf(stderr, "bench_import: cannot compress %s\n", json_path.c_str());
+                return 1;
+            }
+            std::vector<char> buf(1 << 20);
+            for (size_t k; (k = std::fread(buf.data(), 1, buf.size(), f)) > 0;)
+                if (gzwrite(z, buf.data(), static_cast<unsigned>(k)) != static_cast<int>(k)) {
+                    std::fprintf(stderr, "bench_import: gzwrite failed on %s\n", in_path.c_str());
+                    return 1;
+                }
+            std::fclose(f);
+            if (gzclose(z) != Z_OK) {
+                std::fprintf(stderr, "bench_import: gzclose failed on %s\n", in_path.c_str());
+                return 1;
+            }
+            fs::remove(json_path);
+        }
         // The import in a process of its own: its peak RSS is the import's alone.
         int pipefd[2];
         if (::pipe(pipefd) != 0) return 1;
@@ -252,7 +308,7 @@ int main(int argc, char** argv) {
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
         posix_spawn_file_actions_addclose(&fa, pipefd[0]);
         std::string child = "--child";
-        char* args[] = {argv[0], child.data(), const_cast<char*>(json_path.c_str()),
+        char* args[] = {argv[0], child.data(), const_cast<char*>(in_path.c_str()),
                         const_cast<char*>(out.c_str()), nullptr};
         pid_t pid = 0;
         if (posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, args, environ) != 0) {
@@ -266,18 +322,19 @@ int main(int argc, char** argv) {
         int status = 0;
         ::waitpid(pid, &status, 0);
         long long events = 0, rss_kib = 0;
-        double secs = 0;
-        if (got <= 0 || std::sscanf(line, "%lld %lf %lld", &events, &secs, &rss_kib) != 3) {
-            std::fprintf(stderr, "bench_import: the import of %s failed\n", json_path.c_str());
+        double secs = 0, floor = 0;
+        if (got <= 0 ||
+            std::sscanf(line, "%lld %lf %lld %lf", &events, &secs, &rss_kib, &floor) != 4) {
+            std::fprintf(stderr, "bench_import: the import of %s failed\n", in_path.c_str());
             if (!keep) fs::remove_all(dir);
             return 1;
         }
-        std::printf("%12lld %10.1f %10.2f %12.0f %14.1f   (%lld lines written)\n", events,
-                    static_cast<double>(fs::file_size(json_path)) / (1 << 20), secs,
+        std::printf("%12lld %10.1f %10.2f %12.0f %14.1f %14.2f %14.0f   (%lld lines written)\n",
+                    events, static_cast<double>(fs::file_size(in_path)) / (1 << 20), secs,
                     static_cast<double>(events) / secs, static_cast<double>(rss_kib) / 1024.0,
-                    static_cast<long long>(written));
+                    floor, static_cast<double>(events) / floor, static_cast<long long>(written));
         if (!keep) {
-            fs::remove(json_path);
+            fs::remove(in_path);
             fs::remove(out);
         }
     }

@@ -61,6 +61,7 @@ void write_file(const std::string& path, const std::string& text, bool gz) {
 // One imported file, read back.
 struct Imported {
     ReaderContext ctx;
+    bool restarted = false;
     RankInfo rank;
     std::vector<Event> events;
     std::map<std::int32_t, std::string> lanes;    // lane -> name
@@ -85,23 +86,37 @@ struct Imported {
     }
 };
 
-Imported import_file(const std::string& src, const std::string& db, int rank_hint = 0) {
+// streaming: as import_traces reads plain files (events written while the file is read); a
+// RestartWithoutStreaming is answered as import_traces does, by reading the file whole into a
+// fresh file (`restarted` says so).
+Imported import_file(const std::string& src, const std::string& db, int rank_hint = 0,
+                     bool streaming = true) {
     Imported out;
     RunId run;
-    {
-        TraceWriter w(db);
+    std::string file = db;
+    auto read = [&](bool stream) {
+        TraceWriter w(file);
         RunInfo info;
         info.name = "imported";
         run = w.begin_run(info);
+        out.ctx = ReaderContext{};
         out.ctx.writer = &w;
         out.ctx.run = run;
         out.ctx.rank_hint = rank_hint;
         out.ctx.file = src;
+        out.ctx.streaming = stream;
         read_kineto(out.ctx);
         w.finish_run(run, RunStatus::Completed, "", 0);
         out.ctx.writer = nullptr;
+    };
+    try {
+        read(streaming);
+    } catch (const RestartWithoutStreaming&) {
+        out.restarted = true;
+        file = db + ".again.sqlite";
+        read(false);
     }
-    TraceReader r(db);
+    TraceReader r(file);
     const auto ranks = r.ranks(run);
     if (ranks.size() == 1) out.rank = ranks[0];
     r.scan_events(run, [&](const Event& e) { out.events.push_back(e); });
@@ -438,6 +453,69 @@ private slots:
         const std::string empty = path("empty_events.json");
         write_file(empty, R"({"traceEvents": []})", false);
         QCOMPARE(import_file(empty, db(), 0).events.size(), size_t{0});
+    }
+
+    // Streaming (events written while the file is read, as import_traces reads plain files)
+    // stores what reading the whole file first stores: the same events, steps, lanes and rank.
+    // A step read after more than the streaming delay of records is set again on the events
+    // already written; a rank or time base that the end of the file contradicts restarts the
+    // read without streaming.
+    void streamingEqualsReadingWhole_data() {
+        QTest::addColumn<std::string>("text");
+        QTest::addColumn<bool>("restarts");
+        QTest::newRow("every mapping") << std::string(kSmallTrace) << false;
+        std::string late = "{\"distributedInfo\": {\"rank\": 1}, \"traceEvents\": [";
+        const int ops = 70000;  // more than the reader's delay (65,536 records)
+        for (int i = 0; i < ops; ++i)
+            late += "{\"ph\": \"X\", \"cat\": \"cpu_op\", \"name\": \"op\", \"pid\": 1, \"tid\": 1, \"ts\": " +
+                    std::to_string(i) + ", \"dur\": 0.5},\n";
+        late += R"({"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#5", "pid": 1, "tid": 1, "ts": 0, "dur": 80000},)";
+        for (int k = 0; k < 3; ++k)
+            late += "{\"ph\": \"X\", \"cat\": \"cuda_runtime\", \"name\": \"cudaLaunchKernel\", \"pid\": 1, \"tid\": 1, \"ts\": " +
+                    std::to_string(70000 + k) + ", \"dur\": 1, \"args\": {\"correlation\": " + std::to_string(k + 1) +
+                    "}},\n{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", \"pid\": 0, \"tid\": 7, \"ts\": " +
+                    std::to_string(90000 + k) + ", \"dur\": 2, \"args\": {\"stream\": 7, \"correlation\": " +
+                    std::to_string(k + 1) + "}}" + (k < 2 ? ",\n" : "");
+        late += "]}";
+        QTest::newRow("step after the delay") << late << false;
+        QTest::newRow("rank after the events")
+            << std::string(R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "op", "pid": 1, "tid": 1, "ts": 1000.5, "dur": 0.25}],
+                "distributedInfo": {"rank": 5}, "baseTimeNanoseconds": 1711964646000000000})")
+            << true;
+        QTest::newRow("time base after the events")
+            << std::string(R"({"distributedInfo": {"rank": 5}, "traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "op", "pid": 1, "tid": 1, "ts": 1000.5, "dur": 0.25}],
+                "baseTimeNanoseconds": 1711964646000000000})")
+            << false;
+        // The key found at the end of the file is an event's argument, not the time base.
+        QTest::newRow("a time base that is not")
+            << std::string(R"({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "op", "pid": 1, "tid": 1, "ts": 1000.5, "dur": 0.25, "args": {"baseTimeNanoseconds": 5}}]})")
+            << true;
+    }
+    void streamingEqualsReadingWhole() {
+        QFETCH(std::string, text);
+        QFETCH(bool, restarts);
+        const std::string src = path("stream" + std::to_string(n_) + ".json");
+        write_file(src, text, false);
+        const Imported whole = import_file(src, db(), 2, false);
+        const Imported streamed = import_file(src, db(), 2, true);
+        QCOMPARE(streamed.restarted, restarts);
+        QVERIFY(!whole.events.empty());
+        QCOMPARE(streamed.events.size(), whole.events.size());
+        for (size_t i = 0; i < whole.events.size(); ++i) {
+            Event a = streamed.events[i], b = whole.events[i];
+            QCOMPARE(streamed.name(a), whole.name(b));
+            a.name = b.name = StringId(0);
+            a.run = b.run = RunId(0);
+            QVERIFY2(a == b, ("event " + std::to_string(i) + " (" + whole.name(whole.events[i]) + ")").c_str());
+        }
+        QCOMPARE(streamed.lanes, whole.lanes);
+        QCOMPARE(streamed.ctx.ranks, whole.ctx.ranks);
+        QCOMPARE(streamed.rank.device, whole.rank.device);
+        QCOMPARE(streamed.ctx.skipped, whole.ctx.skipped);
+        if (QByteArray(QTest::currentDataTag()) == "step after the delay") {
+            QCOMPARE(streamed.events.size(), size_t{70000 + 1 + 6});
+            for (const auto& e : streamed.events) QCOMPARE(e.step, std::int64_t{5});
+        }
     }
 
     // Events across the reader's 4 MiB chunks, and one value larger than a chunk.

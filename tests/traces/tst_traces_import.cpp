@@ -11,6 +11,8 @@
 //   skip TEXT                 a line for ctx.skipped
 //   fail | crash              throw ImportError | _exit(7) here (after what came before was
 //   written)
+//   restart                   when streaming: throw RestartWithoutStreaming (as a reader that
+//                             finds its assumption wrong at the end of the file)
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -91,6 +93,9 @@ void fake_reader(ReaderContext& ctx) {
             ctx.skipped.push_back(rest.substr(1));
         } else if (what == "fail") {
             throw ImportError("'" + ctx.file + "': line 'fail' reached");
+        } else if (what == "restart") {
+            if (ctx.streaming)
+                throw RestartWithoutStreaming("'" + ctx.file + "': the end says otherwise");
         } else if (what == "crash") {
             ctx.writer->flush();
             ::_exit(7);
@@ -261,6 +266,25 @@ private slots:
         QCOMPARE(ev.size(), size_t(1));
         QCOMPARE(rd.string(ev[0].name), std::string("gemm"));
         QVERIFY(!rd.aggregates(res.run).empty());  // finish_run ran
+    }
+
+    // A reader asking for the import again without streaming (its second file, after writing its
+    // events): every file is read again into a fresh scratch file, and OUT gets each event once.
+    void restartReadsEveryFileAgain() {
+        const std::string a = write("ra.json", "{\nrank 0\nmany 50\nskip one line\n");
+        const std::string b = write("rb.json", "{\nrank 1\nev gemm 100 400 16\nrestart\n");
+        const std::string out = path("restart.sqlite");
+        ImportResult res = import_traces_with({a, b}, out, {}, kFake);
+        QCOMPARE(res.events, std::int64_t(51));
+        QCOMPARE(res.ranks, 2);
+        QCOMPARE(res.skipped, std::vector<std::string>{"ra.json: one line"});
+        QCOMPARE(scratch_files(), 0);
+        TraceReader rd(out);
+        QCOMPARE(rd.runs().size(), size_t(1));
+        QCOMPARE(rd.run(res.run).event_count, std::int64_t(51));
+        std::int64_t seen = 0;
+        rd.scan_events(res.run, [&](const Event&) { ++seen; });
+        QCOMPARE(seen, std::int64_t(51));
     }
 
     void ranksFromTheReaderElseTheOrder() {

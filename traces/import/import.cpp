@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "traces/import/import_impl.h"
@@ -384,7 +385,7 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         }
     }
 
-    Scratch scratch(out);
+    std::unique_ptr<Scratch> scratch;
     ImportResult result;
     std::map<std::int32_t, std::string> rank_files;
     std::set<std::string> tools, versions;
@@ -396,66 +397,86 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         if (cancelled) throw ImportError("import cancelled");
     };
     RunId run;
-    {
-        TraceWriter w(scratch.path(), WriterOptions{.durable = false,
-                                                    .created_by = "scalescope-cli import",
-                                                    .bounded_memory = true});
-        RunInfo info;
-        info.name = options.name.empty() ? default_name(files.front()) : options.name;
-        info.spec_json = "{}";
-        info.backend = "cuda";
-        info.status = RunStatus::Running;
-        info.source_tool = tool_name(format);
-        info.source_file = source_files;
-        run = w.begin_run(info);
+    // Readers may write events while they read (ReaderContext::streaming); one that finds at the
+    // end of a file that it assumed wrongly asks for the import again without (a fresh scratch).
+    for (bool streaming : {true, false}) {
+        scratch = std::make_unique<Scratch>(out);
+        result = ImportResult{};
+        rank_files.clear();
+        tools.clear();
+        versions.clear();
+        try {
+            TraceWriter w(scratch->path(), WriterOptions{.durable = false,
+                                                         .created_by = "scalescope-cli import",
+                                                         .bounded_memory = true});
+            RunInfo info;
+            info.name = options.name.empty() ? default_name(files.front()) : options.name;
+            info.spec_json = "{}";
+            info.backend = "cuda";
+            info.status = RunStatus::Running;
+            info.source_tool = tool_name(format);
+            info.source_file = source_files;
+            run = w.begin_run(info);
 
-        std::int64_t done = 0;
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            const std::string& f = files[i];
-            ReaderContext ctx;
-            ctx.writer = &w;
-            ctx.run = run;
-            // The lowest rank no earlier file took: the file's index when every file is one
-            // rank and none says which.
-            ctx.rank_hint = 0;
-            while (rank_files.count(ctx.rank_hint)) ++ctx.rank_hint;
-            ctx.file = f;
-            ctx.progress = [&, i](std::int64_t read) {
-                if (!cancelled && options.progress &&
-                    !options.progress(done + std::clamp<std::int64_t>(read, 0, sizes[i]), total))
-                    cancelled = true;
-                return !cancelled;
-            };
-            try {
-                reader(ctx);
-            } catch (const ImportError& e) {
-                if (cancelled) throw ImportError("import cancelled");
-                throw naming(f, e.what());
-            } catch (const std::exception& e) {
-                if (cancelled) throw ImportError("import cancelled");
-                throw naming(f, e.what());
+            std::int64_t done = 0;
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                const std::string& f = files[i];
+                ReaderContext ctx;
+                ctx.writer = &w;
+                ctx.run = run;
+                // The lowest rank no earlier file took: the file's index when every file is one
+                // rank and none says which.
+                ctx.rank_hint = 0;
+                while (rank_files.count(ctx.rank_hint)) ++ctx.rank_hint;
+                ctx.file = f;
+                ctx.streaming = streaming;
+                ctx.progress = [&, i](std::int64_t read) {
+                    if (!cancelled && options.progress &&
+                        !options.progress(done + std::clamp<std::int64_t>(read, 0, sizes[i]),
+                                          total))
+                        cancelled = true;
+                    return !cancelled;
+                };
+                try {
+                    reader(ctx);
+                } catch (const RestartWithoutStreaming&) {
+                    if (cancelled) throw ImportError("import cancelled");
+                    throw;
+                } catch (const ImportError& e) {
+                    if (cancelled) throw ImportError("import cancelled");
+                    throw naming(f, e.what());
+                } catch (const std::exception& e) {
+                    if (cancelled) throw ImportError("import cancelled");
+                    throw naming(f, e.what());
+                }
+                check_cancel(done + sizes[i]);
+                // A reader that does not say wrote the rank of the hint (its row is made below
+                // when the reader did not).
+                if (ctx.ranks.empty()) ctx.ranks.push_back(ctx.rank_hint);
+                for (std::int32_t r : std::set<std::int32_t>(ctx.ranks.begin(), ctx.ranks.end())) {
+                    if (auto it = rank_files.find(r); it != rank_files.end())
+                        throw ImportError("rank " + std::to_string(r) + " is in both " +
+                                          in_quotes(it->second) + " and " + in_quotes(f) +
+                                          ": one file per rank");
+                    rank_files.emplace(r, f);
+                }
+                for (const auto& s : ctx.skipped)
+                    result.skipped.push_back(
+                        files.size() > 1 ? fs::path(f).filename().string() + ": " + s : s);
+                if (!ctx.tool.empty()) tools.insert(ctx.tool);
+                if (!ctx.version.empty()) versions.insert(ctx.version);
+                done += sizes[i];
             }
-            check_cancel(done + sizes[i]);
-            // A reader that does not say wrote the rank of the hint (its row is made below
-            // when the reader did not).
-            if (ctx.ranks.empty()) ctx.ranks.push_back(ctx.rank_hint);
-            for (std::int32_t r : std::set<std::int32_t>(ctx.ranks.begin(), ctx.ranks.end())) {
-                if (auto it = rank_files.find(r); it != rank_files.end())
-                    throw ImportError("rank " + std::to_string(r) + " is in both " +
-                                      in_quotes(it->second) + " and " + in_quotes(f) +
-                                      ": one file per rank");
-                rank_files.emplace(r, f);
-            }
-            for (const auto& s : ctx.skipped)
-                result.skipped.push_back(
-                    files.size() > 1 ? fs::path(f).filename().string() + ": " + s : s);
-            if (!ctx.tool.empty()) tools.insert(ctx.tool);
-            if (!ctx.version.empty()) versions.insert(ctx.version);
-            done += sizes[i];
+            w.flush();
+            check_cancel(total);
+            w.finish_run(run, RunStatus::Completed, "", 0);
+        } catch (const RestartWithoutStreaming& e) {
+            if (!streaming)
+                throw ImportError(std::string("internal error: ") + e.what() +
+                                  " although streaming was off");
+            continue;
         }
-        w.flush();
-        check_cancel(total);
-        w.finish_run(run, RunStatus::Completed, "", 0);
+        break;
     }
     // World size: the ranks read; a gap (files of ranks 0 and 2 only) counts the missing rank too,
     // so every rank number stays below the world size.
@@ -468,10 +489,10 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         for (const auto& x : s) o += (o.empty() ? "" : ", ") + x;
         return o.empty() ? fallback : o;
     };
-    complete_run_record(scratch.path(), run, rank_files, world, join(tools, tool_name(format)),
+    complete_run_record(scratch->path(), run, rank_files, world, join(tools, tool_name(format)),
                         join(versions, ""));
     {
-        Db db(scratch.path(), Db::Mode::ReadOnly);
+        Db db(scratch->path(), Db::Mode::ReadOnly);
         Stmt st = db.prepare("SELECT event_count FROM runs WHERE id=?1");
         st.bind(1, run.value);
         if (st.step()) result.events = st.col_int(0);
@@ -480,9 +501,9 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
     check_cancel(total);
 
     // Into OUT in one step (see the top of this file).
-    if (!out_exists && scratch.beside_out()) {
-        fsync_file(scratch.path());
-        if (::link(scratch.path().c_str(), out.c_str()) == 0) {
+    if (!out_exists && scratch->beside_out()) {
+        fsync_file(scratch->path());
+        if (::link(scratch->path().c_str(), out.c_str()) == 0) {
             fsync_file(fs::path(absolute(out)).parent_path().string());
             result.run = run;
             return result;
@@ -500,7 +521,7 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
             // run.
             TraceWriter create(out);
         }
-        result.run = append_run(scratch.path(), run, out, progress);
+        result.run = append_run(scratch->path(), run, out, progress);
     } catch (...) {
         if (created) fs::remove(out, ec);
         throw;

@@ -31,6 +31,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Thrown by a reader that wrote events while it read (ReaderContext::streaming) and found at the
+// end of the file that what it had to assume then was wrong (e.g. a time base that only the end
+// of the file gives): import_traces reads every file again with streaming off.
+class RestartWithoutStreaming : public ImportError {
+public:
+    using ImportError::ImportError;
+};
+
 enum class Format { Auto, Kineto, Nsys };
 Format parse_format(const std::string& s);  // "auto" | "kineto" | "nsys"; throws ImportError
 const char* to_string(Format f);
@@ -69,6 +77,10 @@ struct ReaderContext {
     RunId run;
     int rank_hint = 0;
     std::string file;
+    // true: the reader may hand events to the writer while it reads (on a thread of its own that
+    // owns the writer until the reader returns), throwing RestartWithoutStreaming when that
+    // turns out wrong; false: events are written only once the whole file is read.
+    bool streaming = false;
     // Bytes of this file read so far (the reader calls it now and then); returns false when the
     // user cancelled: the reader throws ImportError("cancelled") then.
     std::function<bool(std::int64_t bytes_read)> progress;

@@ -6,16 +6,22 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -804,7 +810,9 @@ Collective collective_of_kernel(string_view name) {
     return op ? kineto_collective(*op) : Collective::None;
 }
 
-bool is_nccl_kernel(string_view name) { return nccl_kernel_op(name).has_value(); }
+bool is_nccl_kernel(string_view name) {
+    return nccl_kernel_op(name).has_value();
+}
 
 // A record between the two phases (written to a temporary file).
 struct Rec {
@@ -850,6 +858,151 @@ private:
     FILE* f_ = nullptr;
 };
 
+// Whether a file starts with gzip's magic bytes.
+bool is_gzip(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    unsigned char m[2] = {0, 0};
+    const bool gz = std::fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    std::fclose(f);
+    return gz;
+}
+
+// Newer Kineto writes baseTimeNanoseconds after traceEvents, at the end of the file. For a plain
+// file the value is read from its last 64 KiB before the events are (a guess the real parse
+// confirms at the end: RestartWithoutStreaming when it does not); nullopt when it is not there.
+std::optional<int64_t> base_time_from_tail(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return std::nullopt;
+    std::string tail(size_t{64} << 10, '\0');
+    size_t n = 0;
+    if (std::fseek(f, 0, SEEK_END) == 0) {
+        const long size = std::ftell(f);
+        const long from = std::max(0L, size - static_cast<long>(tail.size()));
+        if (size >= 0 && std::fseek(f, from, SEEK_SET) == 0)
+            n = std::fread(tail.data(), 1, tail.size(), f);
+    }
+    std::fclose(f);
+    tail.resize(n);
+    const std::string key = "\"baseTimeNanoseconds\"";
+    const size_t at = tail.rfind(key);
+    if (at == std::string::npos) return std::nullopt;
+    size_t i = at + key.size();
+    while (i < tail.size() &&
+           (tail[i] == ' ' || tail[i] == '\n' || tail[i] == '\r' || tail[i] == '\t'))
+        ++i;
+    if (i >= tail.size() || tail[i] != ':') return std::nullopt;
+    ++i;
+    while (i < tail.size() &&
+           (tail[i] == ' ' || tail[i] == '\n' || tail[i] == '\r' || tail[i] == '\t'))
+        ++i;
+    size_t j = i;
+    if (j < tail.size() && tail[j] == '-') ++j;
+    while (j < tail.size() && std::isdigit(static_cast<unsigned char>(tail[j]))) ++j;
+    int64_t v = 0;
+    if (!parse_int(string_view(tail).substr(i, j - i), v)) return std::nullopt;
+    return v;
+}
+
+// The writer's side of a streaming read: batches of events, named by the reader's own name
+// numbers with the names first seen in each batch, handed from the parsing thread to a thread
+// that owns the TraceWriter until join(). At most kDepth batches wait (bounded memory).
+class WriterThread {
+public:
+    struct Batch {
+        std::vector<Event> events;       // Event.name: the reader's name number
+        std::vector<std::string> names;  // the names numbered next, in order
+    };
+    static constexpr size_t kDepth = 4;
+
+    explicit WriterThread(TraceWriter& w) : w_(w), thread_([this] { loop(); }) {}
+    ~WriterThread() {
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+            queue_.clear();  // an abandoned read: what waits is not written
+        }
+        items_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+    WriterThread(const WriterThread&) = delete;
+    WriterThread& operator=(const WriterThread&) = delete;
+
+    // An empty batch to fill: one the writer is done with, when there is one (no allocation).
+    Batch take() {
+        std::lock_guard lock(mutex_);
+        if (done_.empty()) return Batch{};
+        Batch b = std::move(done_.back());
+        done_.pop_back();
+        return b;
+    }
+    // Throws what the writer threw, if it failed.
+    void push(Batch&& b) {
+        std::unique_lock lock(mutex_);
+        space_.wait(lock, [&] { return queue_.size() < kDepth || error_; });
+        if (error_) std::rethrow_exception(error_);
+        queue_.push_back(std::move(b));
+        lock.unlock();
+        items_.notify_one();
+    }
+    // Writes what waits, stops the thread; returns the events stored. The writer is the caller's
+    // again.
+    int64_t join() {
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        items_.notify_all();
+        thread_.join();
+        if (error_) std::rethrow_exception(error_);
+        return written_;
+    }
+    // The writer's string id of each name number handed over.
+    const std::vector<StringId>& ids() const { return ids_; }
+
+private:
+    void loop() {
+        try {
+            while (true) {
+                Batch b;
+                {
+                    std::unique_lock lock(mutex_);
+                    items_.wait(lock, [&] { return !queue_.empty() || closed_; });
+                    if (queue_.empty()) return;
+                    b = std::move(queue_.front());
+                    queue_.pop_front();
+                }
+                space_.notify_one();
+                for (const auto& n : b.names) ids_.push_back(w_.intern(n));
+                for (Event& e : b.events) {
+                    e.name = ids_[static_cast<size_t>(e.name.value)];
+                    if (w_.add_event(e)) ++written_;
+                }
+                b.events.clear();
+                b.names.clear();
+                std::lock_guard lock(mutex_);
+                if (done_.size() < kDepth) done_.push_back(std::move(b));
+            }
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            error_ = std::current_exception();
+            queue_.clear();
+        }
+        space_.notify_all();
+    }
+
+    TraceWriter& w_;
+    std::mutex mutex_;
+    std::condition_variable items_, space_;
+    std::deque<Batch> queue_;
+    std::vector<Batch> done_;  // written, kept for take()
+    bool closed_ = false;
+    std::exception_ptr error_;
+    std::vector<StringId> ids_;
+    int64_t written_ = 0;
+    std::thread thread_;  // last: started once everything above exists
+};
+
 struct SvHash {
     using is_transparent = void;
     size_t operator()(string_view s) const { return std::hash<string_view>{}(s); }
@@ -871,13 +1024,28 @@ public:
     }
 
     void run() {
+        // Streaming: the events go to the writer (on a thread of its own) while the file is read,
+        // with the step each gets from the steps and launches read kDelay records later; the
+        // second pass over the records then corrects the few whose step the rest of the file
+        // changed. A .json.gz cannot be read from its end for a late baseTimeNanoseconds: it is
+        // read whole first.
+        streaming_ = ctx_.streaming && !is_gzip(ctx_.file);
         read_json();
+        if (streaming_) {
+            while (!delay_.empty()) {
+                emit(delay_.front());
+                delay_.pop_front();
+            }
+            send_batch();
+            if (writer_) written_ = writer_->join();
+        }
         flush_recs();
         write_events();
     }
 
 private:
     static constexpr size_t kBatch = 1 << 14;
+    static constexpr size_t kDelay = 1 << 16;  // records between read and written (streaming)
 
     [[noreturn]] void fail(const std::string& what) { throw ImportError(ctx_.file + ": " + what); }
     [[noreturn]] void bad_json(Input& in, const BadJson& b) {
@@ -976,6 +1144,7 @@ private:
             version_ = "schemaVersion " + (v.is_string() ? v.get<std::string>() : v.dump());
         } else if (key == "baseTimeNanoseconds" && v.is_number_integer()) {
             base_ns_ = v.get<int64_t>();
+            base_seen_ = true;
         } else if (key == "distributedInfo" && v.is_object()) {
             if (v.contains("rank") && v["rank"].is_number_integer()) rank_ = v["rank"].get<int>();
             if (v.contains("world_size") && v["world_size"].is_number_integer())
@@ -990,7 +1159,19 @@ private:
         }
     }
 
+    // What the events are written with while streaming: the rank, world size and time base as
+    // known when traceEvents begins (the base from the end of the file when it is there).
+    void begin_events() {
+        if (!streaming_ || writer_) return;
+        assumed_rank_ = rank_ >= 0 ? rank_ : ctx_.rank_hint;
+        assumed_world_ = world_size_;
+        assumed_base_ = base_seen_ ? base_ns_ : base_time_from_tail(ctx_.file).value_or(0);
+        first_id_ = w_.next_event_id();
+        writer_ = std::make_unique<WriterThread>(w_);
+    }
+
     void read_events(Input& in) {
+        begin_events();
         bool empty = false;
         unit(in, "at the start of traceEvents", [&](Cur& c) {
             if (c.peek() != '[') c.bad("traceEvents is not an array");
@@ -1024,11 +1205,13 @@ private:
 
     void skip(const std::string& what) { ++skipped_[what]; }
 
-    StringId intern(string_view s) {
+    // The reader's own number of a name (the writer's string ids are assigned on its thread).
+    int64_t intern(string_view s) {
         if (s.data() == nullptr) s = string_view("", 0);  // a missing name: "", not SQL NULL
         auto it = names_.find(s);
         if (it != names_.end()) return it->second;
-        const StringId id = w_.intern(s);
+        const auto id = static_cast<int64_t>(name_list_.size());
+        name_list_.emplace_back(s);
         names_.emplace(std::string(s), id);
         return id;
     }
@@ -1075,8 +1258,97 @@ private:
     }
 
     void add(Rec rec) {
+        if (streaming_) {
+            delay_.push_back(rec);
+            if (delay_.size() > kDelay) {
+                emit(delay_.front());
+                delay_.pop_front();
+            }
+            return;
+        }
         recs_.push_back(rec);
         if (recs_.size() == kBatch) flush_recs();
+    }
+
+    // Streaming: a record leaves the delay, takes its step from what is known now, and goes to
+    // the temporary file (for the second pass) and to the writer.
+    void emit(Rec& r) {
+        if (r.lane == lanes::kCudaApi && r.corr >= 0) live_launch(r.start, r.corr);
+        if (r.kind != static_cast<std::uint8_t>(EventKind::Step)) r.step = live_step(r);
+        recs_.push_back(r);
+        if (recs_.size() == kBatch) flush_recs();
+        batch_.events.push_back(to_event(r, r.step, assumed_rank_, assumed_world_, assumed_base_));
+        if (batch_.events.size() == kBatch) send_batch();
+    }
+    void send_batch() {
+        if (!writer_) return;
+        batch_.names.assign(name_list_.begin() + static_cast<std::ptrdiff_t>(names_sent_),
+                            name_list_.end());
+        names_sent_ = name_list_.size();
+        writer_->push(std::move(batch_));
+        batch_ = writer_->take();
+        batch_.events.reserve(kBatch);
+    }
+
+    // The step windows and launch correlation ranges read so far (streaming), as write_events
+    // uses the whole file's.
+    struct LiveWindow {
+        int64_t end, step;
+        int64_t corr_min = INT64_MAX, corr_max = INT64_MIN;
+    };
+    LiveWindow* live_at(int64_t t) {
+        auto it = live_by_start_.upper_bound(t);
+        if (it == live_by_start_.begin()) return nullptr;
+        --it;
+        return t < it->second.end ? &it->second : nullptr;
+    }
+    void live_launch(int64_t ts, int64_t corr) {
+        live_corr_lo_ = std::min(live_corr_lo_, corr);
+        live_corr_hi_ = std::max(live_corr_hi_, corr);
+        LiveWindow* w = live_at(ts);
+        if (!w) return;
+        if (corr < w->corr_min) {
+            if (auto it = live_by_corr_.find(w->corr_min);
+                it != live_by_corr_.end() && it->second == w)
+                live_by_corr_.erase(it);
+            w->corr_min = corr;
+            live_by_corr_[corr] = w;
+        }
+        w->corr_max = std::max(w->corr_max, corr);
+    }
+    int64_t live_step(const Rec& r) {
+        if (r.gpu && r.corr >= 0 && !live_by_corr_.empty() && r.corr >= live_corr_lo_ &&
+            r.corr <= live_corr_hi_) {
+            auto it = live_by_corr_.upper_bound(r.corr);
+            if (it == live_by_corr_.begin()) return kNone;
+            --it;
+            return r.corr <= it->second->corr_max ? it->second->step : kNone;
+        }
+        const LiveWindow* w = live_at(r.start);
+        return w ? w->step : kNone;
+    }
+
+    // A record as an event (its name still the reader's number).
+    Event to_event(const Rec& r, int64_t step, std::int32_t rank, int64_t world, int64_t base) {
+        Event e;
+        e.run = ctx_.run;
+        e.rank = rank;
+        e.lane = r.lane;
+        e.kind = static_cast<EventKind>(r.kind);
+        e.name = StringId(r.name);
+        if (__builtin_add_overflow(r.start, base, &e.start_ns) ||
+            __builtin_add_overflow(r.end, base, &e.end_ns))
+            fail("a time overflows 64-bit nanoseconds (baseTimeNanoseconds " +
+                 std::to_string(base) + ")");
+        e.step = step;
+        e.bytes = r.bytes;
+        e.collective = static_cast<Collective>(r.collective);
+        e.group_id = r.group_id;
+        e.group_size = r.group_size;
+        if (e.kind == EventKind::Comm && world > 1 && r.group_size == world)
+            e.group_kind = GroupKind::World;
+        e.correlation = r.corr;
+        return e;
     }
     void flush_recs() {
         recs_file_.write(recs_.data(), sizeof(Rec), recs_.size());
@@ -1151,7 +1423,7 @@ private:
                                       : keyed_lane(other_lanes_, {"sync", ""}, "device sync");
                 rec.gpu = 1;
                 rec.corr = r.correlation;
-                rec.name = intern(r.name).value;
+                rec.name = intern(r.name);
                 if (cat == Cat::Kernel) {
                     rec.kind = static_cast<std::uint8_t>(EventKind::Kernel);
                     if (is_nccl_kernel(r.name)) comm_fields(rec, r, collective_of_kernel(r.name));
@@ -1169,7 +1441,7 @@ private:
                 ++api_calls_;
                 rec.kind = static_cast<std::uint8_t>(EventKind::HostRange);
                 rec.corr = r.correlation;
-                rec.name = intern(r.name).value;
+                rec.name = intern(r.name);
                 if (r.correlation >= 0) launches_.push_back({rec.start, r.correlation});
                 if (host_pid_ == kNone && r.pid_int) host_pid_ = r.pid;
                 break;
@@ -1180,13 +1452,14 @@ private:
                     rec.lane = lanes::kSteps;
                     rec.kind = static_cast<std::uint8_t>(EventKind::Step);
                     rec.step = n;
-                    rec.name = intern(r.name).value;
+                    rec.name = intern(r.name);
                     steps_.push_back({rec.start, rec.end, n});
+                    if (streaming_) live_by_start_.try_emplace(rec.start, LiveWindow{rec.end, n});
                     break;
                 }
                 rec.lane = host_lane(r);
                 rec.kind = static_cast<std::uint8_t>(EventKind::HostRange);
-                rec.name = intern(r.name).value;
+                rec.name = intern(r.name);
                 if (r.name.substr(0, 5) == "nccl:")
                     comm_fields(rec, r, kineto_collective(r.name.substr(5)));
                 break;
@@ -1196,7 +1469,7 @@ private:
                 const std::string s = stream >= 0 ? std::to_string(stream) : id_text(r, false);
                 rec.lane = keyed_lane(other_lanes_, {"annotations", s}, "annotations, stream " + s);
                 rec.kind = static_cast<std::uint8_t>(EventKind::HostRange);
-                rec.name = intern(r.name).value;
+                rec.name = intern(r.name);
                 break;
             }
             case Cat::Other:
@@ -1208,6 +1481,16 @@ private:
     // Second phase: steps and rank are known; every record is written.
     void write_events() {
         const std::int32_t rank = rank_ >= 0 ? rank_ : ctx_.rank_hint;
+        if (streaming_ && writer_) {
+            auto restart = [&](const std::string& what, int64_t assumed, int64_t is) {
+                throw RestartWithoutStreaming(ctx_.file + ": the events were written with " + what +
+                                              " " + std::to_string(assumed) +
+                                              ", the end of the file says " + std::to_string(is));
+            };
+            if (rank != assumed_rank_) restart("rank", assumed_rank_, rank);
+            if (world_size_ != assumed_world_) restart("world size", assumed_world_, world_size_);
+            if (base_ns_ != assumed_base_) restart("baseTimeNanoseconds", assumed_base_, base_ns_);
+        }
         std::sort(steps_.begin(), steps_.end(),
                   [](const StepWindow& a, const StepWindow& b) { return a.start < b.start; });
         // The step of a time: the window holding it (windows do not overlap; the later wins).
@@ -1277,41 +1560,59 @@ private:
 
         recs_file_.rewind();
         std::vector<Rec> rb(kBatch);
+        auto final_step = [&](const Rec& r) -> int64_t {
+            if (r.kind == static_cast<std::uint8_t>(EventKind::Step)) return r.step;
+            if (r.gpu && r.corr >= 0 && !by_corr.empty()) {
+                bool known = false;
+                const int64_t s = step_of_launch(r.corr, known);
+                if (known) return s;
+            }
+            const StepWindow* s = step_at(r.start);
+            return s ? s->step : kNone;
+        };
         int64_t written = 0;
-        for (size_t n; (n = recs_file_.read(rb.data(), sizeof(Rec), rb.size())) > 0;) {
-            for (size_t i = 0; i < n; ++i) {
-                const Rec& r = rb[i];
-                Event e;
-                e.run = ctx_.run;
-                e.rank = rank;
-                e.lane = r.lane;
-                e.kind = static_cast<EventKind>(r.kind);
-                e.name = StringId(r.name);
-                if (__builtin_add_overflow(r.start, base_ns_, &e.start_ns) ||
-                    __builtin_add_overflow(r.end, base_ns_, &e.end_ns))
-                    fail("a time overflows 64-bit nanoseconds (baseTimeNanoseconds " +
-                         std::to_string(base_ns_) + ")");
-                if (e.kind == EventKind::Step) {
-                    e.step = r.step;
-                } else if (r.gpu && r.corr >= 0 && !by_corr.empty()) {
-                    bool known = false;
-                    e.step = step_of_launch(r.corr, known);
-                    if (!known) {
-                        const StepWindow* s = step_at(r.start);
-                        e.step = s ? s->step : kNone;
+        if (streaming_) {
+            // The events are stored, in the order of the records, from first_id_ on (a record
+            // with end < start is not: TraceWriter::add_event). Steps the rest of the file
+            // changed are set again, in ranges of consecutive ids.
+            std::vector<std::tuple<int64_t, int64_t, int64_t>> fixes;
+            int64_t id = first_id_;
+            for (size_t n; (n = recs_file_.read(rb.data(), sizeof(Rec), rb.size())) > 0;) {
+                for (size_t i = 0; i < n; ++i) {
+                    const Rec& r = rb[i];
+                    if (r.end < r.start) continue;
+                    const int64_t step = final_step(r);
+                    if (step != r.step) {
+                        if (!fixes.empty() && std::get<1>(fixes.back()) == id - 1 &&
+                            std::get<2>(fixes.back()) == step)
+                            std::get<1>(fixes.back()) = id;
+                        else
+                            fixes.emplace_back(id, id, step);
+                        ++steps_corrected_;
                     }
-                } else {
-                    const StepWindow* s = step_at(r.start);
-                    e.step = s ? s->step : kNone;
+                    ++id;
                 }
-                e.bytes = r.bytes;
-                e.collective = static_cast<Collective>(r.collective);
-                e.group_id = r.group_id;
-                e.group_size = r.group_size;
-                if (e.kind == EventKind::Comm && world_size_ > 1 && r.group_size == world_size_)
-                    e.group_kind = GroupKind::World;
-                e.correlation = r.corr;
-                if (w_.add_event(e)) ++written;
+                if (fixes.size() >= kBatch) {
+                    w_.set_event_steps(fixes);
+                    fixes.clear();
+                }
+            }
+            w_.set_event_steps(fixes);
+            written = written_;
+            if (id - first_id_ != written)
+                throw ImportError(ctx_.file + ": internal error: " + std::to_string(written) +
+                                  " events stored, " + std::to_string(id - first_id_) +
+                                  " expected");
+        } else {
+            std::vector<StringId> ids;
+            ids.reserve(name_list_.size());
+            for (const auto& name : name_list_) ids.push_back(w_.intern(name));
+            for (size_t n; (n = recs_file_.read(rb.data(), sizeof(Rec), rb.size())) > 0;) {
+                for (size_t i = 0; i < n; ++i) {
+                    Event e = to_event(rb[i], final_step(rb[i]), rank, world_size_, base_ns_);
+                    e.name = ids[static_cast<size_t>(e.name.value)];
+                    if (w_.add_event(e)) ++written;
+                }
             }
         }
 
@@ -1336,9 +1637,22 @@ private:
 
     TempFile recs_file_, launches_file_;
     std::vector<Rec> recs_;
+    // Streaming (run()).
+    bool streaming_ = false;
+    std::deque<Rec> delay_;
+    WriterThread::Batch batch_;
+    size_t names_sent_ = 0;
+    std::map<int64_t, LiveWindow> live_by_start_;
+    std::map<int64_t, LiveWindow*> live_by_corr_;
+    int64_t live_corr_lo_ = INT64_MAX, live_corr_hi_ = INT64_MIN;
+    std::int32_t assumed_rank_ = 0;
+    int64_t assumed_world_ = 0, assumed_base_ = 0, first_id_ = 0, written_ = 0;
+    int64_t steps_corrected_ = 0;
+    bool base_seen_ = false;
     std::vector<Launch> launches_;
 
-    std::unordered_map<std::string, StringId, SvHash, std::equal_to<>> names_;
+    std::unordered_map<std::string, int64_t, SvHash, std::equal_to<>> names_;
+    std::vector<std::string> name_list_;  // by the reader's number
     std::set<std::int32_t> used_lanes_;
     std::int32_t next_free_ = lanes::kHostThreadBase;  // host threads and other named lanes
     std::map<int64_t, std::int32_t> stream_lanes_;
@@ -1360,6 +1674,8 @@ private:
     int64_t world_size_ = 0;
     int64_t base_ns_ = 0;
     std::string version_, nccl_version_;
+    // Last: destroyed first, so an abandoned read stops the writer's thread before the rest goes.
+    std::unique_ptr<WriterThread> writer_;
 };
 
 }  // namespace

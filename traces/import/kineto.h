@@ -55,10 +55,18 @@
 // among the file's launches but in no window's range gets none, and one without a correlation id
 // (or with one outside all launches in the file) is placed by its own start.
 //
-// Streaming: the JSON is read in 4 MiB chunks by a scanner made for this format; events go
-// through a temporary file (72 bytes each) so that steps and the rank, which may be known only
-// at the end of the file, are set before they are written. Memory holds one chunk, one batch, the
-// distinct names and one entry per step, whatever the size of the file.
+// Streaming: the JSON is read in 4 MiB chunks by a scanner made for this format. A plain .json
+// read by import_traces (ReaderContext::streaming) is written while it is read: the records pass
+// through a delay of 65,536 records, take the step of the steps and launches known then, and go
+// to the writer on a thread of its own (SQLite inserting on one core, the parse on the other);
+// a second pass over the records (kept in a temporary file, 72 bytes each) then sets again the
+// step of the few events that a later part of the file changed. The rank, world size and time
+// base are those known when traceEvents begins, the time base from the last 64 KiB of the file
+// when only the end says it (newer Kineto writes baseTimeNanoseconds after traceEvents); when
+// the end of the file contradicts them, RestartWithoutStreaming reads the file again whole. A
+// .json.gz (no end to read first) is read whole, then written. Memory holds one chunk, the delay,
+// four batches waiting for the writer, the distinct names and one entry per step, whatever the
+// size of the file.
 #pragma once
 
 #include <cstdint>
