@@ -123,6 +123,23 @@ CREATE TABLE aggregates(
   bytes      INTEGER NOT NULL,
   PRIMARY KEY(run_id, kind, name_id, collective, group_kind)
 ) WITHOUT ROWID;
+CREATE TABLE lane_lod(
+  run_id   INTEGER NOT NULL,
+  rank     INTEGER NOT NULL,
+  lane     INTEGER NOT NULL,
+  width_ns INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  busy_ns  INTEGER NOT NULL,
+  events   INTEGER NOT NULL,
+  kind     INTEGER NOT NULL,
+  PRIMARY KEY(run_id, rank, lane, width_ns, start_ns)
+) WITHOUT ROWID;
+CREATE TABLE run_summaries(
+  run_id INTEGER NOT NULL,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY(run_id, key)
+) WITHOUT ROWID;
 CREATE TABLE studies(
   id       INTEGER PRIMARY KEY,
   name     TEXT NOT NULL,
@@ -180,6 +197,7 @@ std::map<std::string, std::vector<std::string>> table_columns(Db& db) {
 // The schema version that introduced a table; tables not listed exist since version 1.
 int table_since(const std::string& table) {
     if (table == "calibrations") return 2;
+    if (table == "lane_lod" || table == "run_summaries") return 4;
     return 1;
 }
 
@@ -320,6 +338,28 @@ CREATE TABLE calibrations(
             db.exec("ALTER TABLE runs ADD COLUMN source_tool TEXT NOT NULL DEFAULT '';"
                     "ALTER TABLE runs ADD COLUMN source_version TEXT NOT NULL DEFAULT '';"
                     "ALTER TABLE runs ADD COLUMN source_file TEXT NOT NULL DEFAULT '';");
+            [[fallthrough]];
+        case 3:
+            // 3 -> 4: derived tables, filled when a run is finished or merged, or the first time
+            // an older run is opened for writing (DDL as in schema_ddl()).
+            db.exec(R"SQL(
+CREATE TABLE lane_lod(
+  run_id   INTEGER NOT NULL,
+  rank     INTEGER NOT NULL,
+  lane     INTEGER NOT NULL,
+  width_ns INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  busy_ns  INTEGER NOT NULL,
+  events   INTEGER NOT NULL,
+  kind     INTEGER NOT NULL,
+  PRIMARY KEY(run_id, rank, lane, width_ns, start_ns)
+) WITHOUT ROWID;
+CREATE TABLE run_summaries(
+  run_id INTEGER NOT NULL,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY(run_id, key)
+) WITHOUT ROWID;)SQL");
             [[fallthrough]];
         default: break;
     }

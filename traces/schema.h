@@ -13,7 +13,7 @@ namespace ss::traces {
 // PRAGMA application_id of every ScaleScope trace file: "SSTR".
 inline constexpr std::int32_t kApplicationId = 0x53535452;
 // The version this build writes. Files of older versions are migrated on open; newer are refused.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // The oldest version this build can migrate from.
 inline constexpr int kMinReadableSchemaVersion = 1;
 

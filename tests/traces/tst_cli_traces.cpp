@@ -52,7 +52,7 @@ private slots:
         Result info = cli({QStringLiteral("info"), file("t.sqlite"), QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(info.code == 0, info.err.c_str());
         json j = json::parse(info.out);
-        QCOMPARE(j["file"][0]["schema_version"].get<int>(), 3);  // traces/schema.h kSchemaVersion
+        QCOMPARE(j["file"][0]["schema_version"].get<int>(), 4);  // traces/schema.h kSchemaVersion
         QCOMPARE(j["runs"][0]["source"].get<std::string>(), std::string());  // our own run
         QCOMPARE(j["runs"][0]["events"].get<int>(), 4);
         QCOMPARE(j["runs"][0]["status"].get<std::string>(), std::string("completed"));

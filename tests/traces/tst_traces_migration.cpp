@@ -260,8 +260,9 @@ private slots:
             imported = w.begin_run(r);
             w.finish_run(imported, RunStatus::Completed, "", 10);
         }
-        QCOMPARE(raw_text(p, "PRAGMA user_version"), std::string("3"));
-        QCOMPARE(raw_text(p, "SELECT value FROM meta WHERE key='schema_version'"), std::string("3"));
+        QCOMPARE(raw_text(p, "PRAGMA user_version"), std::to_string(kSchemaVersion));
+        QCOMPARE(raw_text(p, "SELECT value FROM meta WHERE key='schema_version'"),
+                 std::to_string(kSchemaVersion));
         QCOMPARE(raw_text(p, "SELECT source_tool FROM runs WHERE id=1"), std::string());
         // The migrated runs table is the one a new file gets (same DDL, not just the same names).
         const std::string fresh = path("fresh3.sqlite");
@@ -275,8 +276,14 @@ private slots:
         const char* q = "SELECT sql FROM sqlite_schema WHERE name='runs'";
         QVERIFY(raw_text(fresh, q).find("source_file") != std::string::npos);
         QCOMPARE(squash(raw_text(p, q)), squash(raw_text(fresh, q)));
+        // So are the derived tables of version 4.
+        for (const char* t : {"lane_lod", "run_summaries"}) {
+            const std::string qt = std::string("SELECT sql FROM sqlite_schema WHERE name='") + t + "'";
+            QVERIFY(!raw_text(fresh, qt).empty());
+            QCOMPARE(squash(raw_text(p, qt)), squash(raw_text(fresh, qt)));
+        }
         TraceReader rd(p);
-        QCOMPARE(rd.schema_version(), 3);
+        QCOMPARE(rd.schema_version(), kSchemaVersion);
         auto runs = rd.runs();
         QCOMPARE(runs.size(), size_t(2));
         QVERIFY(!runs[0].imported());
