@@ -1,11 +1,11 @@
 // CPU instruction-set detection and the OpenBLAS kernel choice (kernels/blas_core.h).
 #include "kernels/blas_core.h"
 
+#include <strings.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
-#include <unistd.h>
 
 #include <cblas.h>
 
@@ -49,20 +49,22 @@ std::string blas_core_name() {
 }
 
 std::string select_blas_core(char** argv) {
-    if (const char* set = std::getenv("OPENBLAS_CORETYPE"); set && *set) return {};  // the user's (or ours, re-executed)
+    if (const char* set = std::getenv("OPENBLAS_CORETYPE"); set && *set)
+        return {};  // the user's (or ours, re-executed)
     const std::string want = blas_core_for(detect_cpu_isa());
     if (want.empty()) return {};
     const std::string have = blas_core_name();
     const bool better = blas_core_tier(want) > blas_core_tier(have);
     if (setenv("OPENBLAS_CORETYPE", better ? want.c_str() : have.c_str(), 1) != 0)
-        return std::string("OPENBLAS_CORETYPE not set: setenv: ") + std::strerror(errno) + " (" + __FILE__ + ":" +
-               std::to_string(__LINE__) + ")";
+        return std::string("OPENBLAS_CORETYPE not set: setenv: ") + std::strerror(errno) + " (" +
+               __FILE__ + ":" + std::to_string(__LINE__) + ")";
     if (!better) return {};
     execv("/proc/self/exe", argv);  // returns only on failure
     const std::string why = std::strerror(errno);
     unsetenv("OPENBLAS_CORETYPE");
     return "OpenBLAS runs its " + have + " kernel; re-executing with OPENBLAS_CORETYPE=" + want +
-           " failed: execv(/proc/self/exe): " + why + " (" + __FILE__ + ":" + std::to_string(__LINE__) + ")";
+           " failed: execv(/proc/self/exe): " + why + " (" + __FILE__ + ":" +
+           std::to_string(__LINE__) + ")";
 }
 
 }  // namespace ss::kernels
