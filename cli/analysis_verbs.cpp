@@ -56,8 +56,8 @@ AnalysisOptions analysis_options(const Args& a) {
         text << f.rdbuf();
         o.peak_flop_per_s = peak_flops_from_hardware_json(text.str());
         if (o.peak_flop_per_s <= 0)
-            throw std::runtime_error("hardware file '" + *hw + "' has no compute.sgemm_flops > 0 (the peak FLOP/s "
-                                     "of one rank that 'scalescope-cli calibrate' measures)");
+            throw std::runtime_error("hardware file '" + *hw + "' has no compute.peak_flops or compute.sgemm_flops > 0 "
+                                     "(the peak FLOP/s of one rank that 'scalescope-cli calibrate' measures)");
         o.peak_source = *hw;
     }
     return o;
@@ -87,7 +87,8 @@ struct StatsTables {
                       {}};
     Table throughput{"throughput",
                      {"run", "samples_per_s", "tokens_per_s", "recorded_per_s", "recorded_metric", "model_params",
-                      "model_gflop_per_step", "model_gflop_per_s", "kernel_gflop_per_s", "peak_gflop_per_s_rank",
+                      "model_gflop_per_step", "convention_6n_gflop_per_step", "model_gflop_per_s", "kernel_gflop_per_s",
+                      "peak_gflop_per_s_rank",
                       "peak_source", "mfu", "mfu_note"},
                      {}};
     Table stragglers{"stragglers",
@@ -221,7 +222,7 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
     t.throughput.rows.push_back({id, known(p.samples_per_s), known(p.tokens_per_s), known(p.recorded_per_s),
                                  p.recorded_metric.empty() ? Cell{} : str(p.recorded_metric),
                                  p.model_params >= 0 ? Cell{p.model_params} : Cell{}, giga(p.model_flops_per_step),
-                                 giga(p.model_flop_per_s), giga(p.kernel_flop_per_s), giga(p.peak_flop_per_s),
+                                 giga(p.convention_flops_per_step), giga(p.model_flop_per_s), giga(p.kernel_flop_per_s), giga(p.peak_flop_per_s),
                                  p.peak_source.empty() ? Cell{} : str(p.peak_source), known(p.mfu), mfu_note(p)});
     for (const auto& w : a.warnings) t.warnings.rows.push_back({id, w});
 }

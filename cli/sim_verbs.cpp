@@ -115,7 +115,7 @@ std::vector<Cell> result_row(const std::string& engine, const ExperimentSpec& s,
             ms(r.step_s),
             num(r.samples_per_s),
             num(r.tokens_per_s),
-            pct(r.mfu),
+            r.mfu > 0 ? pct(r.mfu) : Cell{},
             mib(r.memory.total),
             r.memory.capacity > 0 ? mib(r.memory.capacity) : Cell{},
             str(r.memory.fits ? "yes" : "no"),
@@ -162,7 +162,7 @@ int simulate_spec(const Args& a, Format fmt) {
         for (const auto& c : curve) {
             const auto& b = c.result.breakdown;
             t.rows.push_back({str(c.value), Cell{std::int64_t{c.p}}, ms(c.result.step_s), num(c.result.samples_per_s),
-                              num(c.speedup), num(c.efficiency), pct(c.result.mfu),
+                              num(c.speedup), num(c.efficiency), c.result.mfu > 0 ? pct(c.result.mfu) : Cell{},
                               pct(b.part(Part::ExposedComm) / b.step_ns), pct(b.part(Part::Bubble) / b.step_ns),
                               mib(c.result.memory.total), str(c.result.memory.fits ? "yes" : "no")});
         }

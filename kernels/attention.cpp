@@ -14,8 +14,8 @@ namespace ss::kernels {
 namespace {
 
 // Query rows per sgemm tile: large enough for efficient sgemm, small enough to skip most of the
-// masked upper triangle.
-constexpr int kRowTile = 64;
+// masked upper triangle (kernels/cpu_kernels.h).
+constexpr int kRowTile = kAttentionRowTile;
 
 void check_heads(const char* kernel, int C, int NH) {
     if (NH <= 0 || C % NH != 0) {

@@ -29,7 +29,7 @@ public:
     Backend& operator=(const Backend&) = delete;
 
     virtual BackendKind kind() const = 0;
-    virtual std::string name() const = 0;  // e.g. "cpu (OpenBLAS, 1 thread)", "cuda:0 (H100 ...)"
+    virtual std::string name() const = 0;  // e.g. "cpu (OpenBLAS Cooperlake, 1 thread)", "cuda:0 (H100 ...)"
 
     // ---- memory ----
     // allocate: at least 64-byte aligned, uninitialised; bytes==0 returns nullptr. Throws

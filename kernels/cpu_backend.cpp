@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 
 namespace ss::kernels {
@@ -19,7 +20,8 @@ std::unique_ptr<Backend> make_cpu_backend() {
 
 std::string CpuBackend::name() const {
     const int t = blas_threads();
-    return "cpu (OpenBLAS, " + std::to_string(t) + (t == 1 ? " thread)" : " threads)");
+    // The kernel OpenBLAS runs (kernels/blas_core.h): the run record's device string names it.
+    return "cpu (OpenBLAS " + blas_core_name() + ", " + std::to_string(t) + (t == 1 ? " thread)" : " threads)");
 }
 
 void* CpuBackend::allocate(std::size_t bytes) {

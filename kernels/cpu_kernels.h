@@ -137,6 +137,10 @@ void softmax_backward(float* dinp,        // (N, C)
 // Causal multi-head self-attention
 // ---------------------------------------------------------------------------------------------
 
+// Query rows per sgemm tile of attention_forward/backward: a tile of rows [r0, r1) multiplies keys
+// [0, r1) only. models/plan/flops.h counts the model FLOPs with the same value (a test checks).
+inline constexpr int kAttentionRowTile = 64;
+
 // qkv rows hold [q (C) | k (C) | v (C)]; head h uses channels [h*hs, (h+1)*hs), hs = C / NH.
 // att[b,h,t,:] = softmax over s<=t of q_t.k_s / sqrt(hs); entries s > t are written as 0.
 // out[b,t,h*hs:(h+1)*hs] = sum_s att[b,h,t,s] v_s.  Uses sgemm per (b, h) on causal row tiles.

@@ -1,4 +1,4 @@
-// Sustained sgemm rate: the "peak" of CPU MFU (DESIGN.md, "Formulas").
+// sgemm rates: the sustained rate at given shapes, and the large-square peak of MFU (DESIGN.md, "Formulas").
 #include "kernels/perf.h"
 
 #include <algorithm>
@@ -40,13 +40,32 @@ double measure_sgemm_flops(int m, int n, int k, double seconds) {
     return 2.0 * m * n * static_cast<double>(k) * static_cast<double>(calls) / elapsed;
 }
 
-double measure_peak_sgemm_flops(int rows, int channels, double seconds_each) {
-    const int C = channels;
-    // the three matrix-product shapes of a transformer layer (qkv, MLP up, MLP down)
-    double best = measure_sgemm_flops(rows, 3 * C, C, seconds_each);
-    best = std::max(best, measure_sgemm_flops(rows, 4 * C, C, seconds_each));
-    best = std::max(best, measure_sgemm_flops(rows, C, 4 * C, seconds_each));
-    return best;
+double measure_peak_sgemm_flops(int n, double seconds) {
+    if (n <= 0) throw std::invalid_argument("measure_peak_sgemm_flops: n must be positive, got " + std::to_string(n));
+    const std::size_t nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+    std::vector<float> A(nn), B(nn), C(nn);  // (n, n) each
+    for (std::size_t i = 0; i < nn; ++i) {
+        A[i] = static_cast<float>((i * 37 % 101)) / 50.5f - 1.0f;
+        B[i] = static_cast<float>((i * 53 % 97)) / 48.5f - 1.0f;
+    }
+    auto product = [&] {
+        sgemm(Trans::No, Trans::No, n, n, n, 1.0f, A.data(), n, B.data(), n, 0.0f, C.data(), n);
+    };
+    product();  // warm-up: pages touched, BLAS buffers allocated
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    double best_s = 0;
+    long calls = 0;
+    for (;;) {
+        const auto t0 = clock::now();
+        product();
+        const auto t1 = clock::now();
+        const double s = std::chrono::duration<double>(t1 - t0).count();
+        if (calls == 0 || s < best_s) best_s = s;
+        ++calls;
+        if (calls >= 3 && std::chrono::duration<double>(t1 - start).count() >= seconds) break;
+    }
+    return 2.0 * n * static_cast<double>(n) * n / best_s;
 }
 
 double measure_backend_sgemm_flops(Backend& be, int n, double seconds, int batch) {

@@ -1,10 +1,14 @@
-// Peak-rate measurement used as the MFU denominator on CPUs (DESIGN.md, "Formulas": MFU = achieved
-// model FLOP/s / peak FLOP/s, where "peak" on a CPU is the measured OpenBLAS sgemm rate).
+// Peak-rate measurement used as the MFU denominator (DESIGN.md, "Formulas": MFU = achieved model
+// FLOP/s / peak FLOP/s, where "peak" is the best rate of a large square sgemm: OpenBLAS with the
+// CPU's best kernel on a CPU, cuBLAS fp32 on a GPU).
 #pragma once
 
 namespace ss::kernels {
 
 class Backend;
+
+// The square size of the peak sgemm (measure_peak_sgemm_flops, `calibrate`'s compute.peak_flops).
+inline constexpr int kPeakSgemmN = 2048;
 
 // The MFU numerator (model FLOPs per token) is models/plan/flops.h.
 
@@ -15,10 +19,13 @@ class Backend;
 // deterministic values). Throws std::invalid_argument for non-positive sizes.
 double measure_sgemm_flops(int m, int n, int k, double seconds = 0.5);
 
-// The rate a GPT benchmark should compare against: the best of measure_sgemm_flops over the
-// matrix shapes of a transformer layer with batch*seq rows `rows` and width `channels`
-// ((rows,C)x(C,3C), (rows,C)x(C,4C), (rows,4C)x(4C,C)), each measured for `seconds_each`.
-double measure_peak_sgemm_flops(int rows, int channels, double seconds_each = 0.3);
+// The machine's matrix peak, the MFU denominator on a CPU: the best single-call rate of a large
+// square sgemm C(n,n) = A(n,n)·B(n,n) through kernels::sgemm (the kernel OpenBLAS runs, see
+// kernels/blas_core.h) at the current set_blas_threads() setting. One untimed warm-up call, then
+// calls until `seconds` have passed (at least 3); the fastest call's 2n³/t, so a call slowed by
+// another process on the core does not lower it. n = 2048: 17 GFLOP a call, 0.17 s at 100 GFLOP/s.
+// Throws std::invalid_argument for n <= 0.
+double measure_peak_sgemm_flops(int n = kPeakSgemmN, double seconds = 1.0);
 
 // The fp32 matrix rate of a backend's device in FLOP/s: square C(n,n) = A(n,n)·B(n,n) through
 // Backend::sgemm (cuBLAS without TF32 on a GPU), synchronised: one untimed warm-up product, then

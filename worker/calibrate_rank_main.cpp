@@ -41,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/backend.h"
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/comm.h"
@@ -242,6 +243,7 @@ struct ComputeProbe {
     int sgemm_n = 512;                        // the square sgemm measured
     std::function<double(double)> sgemm;      // FLOP/s over at least the given seconds
     json sgemm_info;                          // keys beside sgemm_flops and sgemm_shape
+    std::function<json()> peak;               // the MFU peak: {"peak_flops", "peak_shape", "peak_method", ...}
     std::function<json()> linear_rows;
     std::function<json()> memory;             // {"bandwidth_bytes_per_s", "method", ...}
     std::function<void()> overlap_compute;    // one unit of work, queued or run
@@ -253,6 +255,13 @@ ComputeProbe cpu_probe() {
     p.sgemm_n = 512;
     p.sgemm = [](double seconds) { return ss::kernels::measure_sgemm_flops(512, 512, 512, seconds); };
     p.sgemm_info = {{"blas_threads", 1}, {"method", "kernels::measure_sgemm_flops, 512x512x512, >= 1 s"}};
+    p.peak = [] {
+        const int n = ss::kernels::kPeakSgemmN;
+        return json{{"peak_flops", ss::kernels::measure_peak_sgemm_flops(n, 1.5)},
+                    {"peak_shape", {n, n, n}},
+                    {"blas_kernel", "OpenBLAS " + ss::kernels::blas_core_name()},
+                    {"peak_method", "kernels::measure_peak_sgemm_flops: the fastest of the calls in >= 1.5 s, 1 thread"}};
+    };
     p.linear_rows = linear_rows;
     p.memory = memory_bandwidth;
     const int n = 128;
@@ -420,6 +429,11 @@ ComputeProbe device_probe(Backend& be) {
     p.sgemm = [&be](double seconds) { return ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, seconds); };
     p.sgemm_info = {{"library", "cuBLAS fp32 (no TF32)"},
                     {"method", "Backend::sgemm 4096x4096x4096 on the device, >= 1 s, stream synchronised"}};
+    p.peak = [&be] {  // the same large square product is the device's peak
+        return json{{"peak_flops", ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, 1.0)},
+                    {"peak_shape", {kDeviceGemm, kDeviceGemm, kDeviceGemm}},
+                    {"peak_method", "Backend::sgemm (cuBLAS fp32, no TF32), >= 1 s, stream synchronised"}};
+    };
     p.linear_rows = [&be] { return device_linear_rows(be); };
     p.memory = [&be] { return device_bandwidth(be); };
     const int n = 1024;
@@ -470,6 +484,9 @@ std::unique_ptr<Backend> open_device(const Options& o, int rank) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The CPU's best OpenBLAS kernel, chosen before MPI starts (may re-execute this program once).
+    if (const std::string note = ss::kernels::select_blas_core(argv); !note.empty())
+        std::fprintf(stderr, "scalescope-calibrate-rank: %s\n", note.c_str());
     ss::models::MpiEnvironment mpi(&argc, &argv);
     const int rank = mpi.world_rank(), world = mpi.world_size();
     const bool root = rank == 0;
@@ -610,6 +627,8 @@ int main(int argc, char** argv) {
             compute["sgemm_flops"] = flops;
             compute["sgemm_shape"] = {n, n, n};
             emit({{"event", "compute"}, {"what", "sgemm"}, {"gflops", flops / 1e9}});
+            compute.update(probe.peak());  // compute.peak_flops: the MFU peak (docs/LAUNCH.md "The hardware file")
+            emit({{"event", "compute"}, {"what", "peak sgemm"}, {"gflops", compute["peak_flops"].get<double>() / 1e9}});
             compute["linear_rows"] = probe.linear_rows();
             for (const auto& sh : compute["linear_rows"]["shapes"])
                 emit({{"event", "compute"}, {"what", "linear by rows"}, {"shape", sh["shape"]}, {"rows", sh["rows"]},

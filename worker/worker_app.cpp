@@ -24,6 +24,7 @@
 #include "core/spec/spec.h"
 #include "traces/median.h"
 #include "kernels/backend.h"
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/comm.h"
@@ -541,6 +542,10 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
 }  // namespace
 
 int worker_main(int argc, char** argv) {
+    // The CPU's best OpenBLAS kernel (kernels/blas_core.h), chosen before MPI starts: may re-execute
+    // this program once with OPENBLAS_CORETYPE set; the device string of the run names the kernel.
+    if (const std::string note = kernels::select_blas_core(argv); !note.empty())
+        std::fprintf(stderr, "scalescope-worker: %s\n", note.c_str());
     MpiEnvironment mpi(&argc, &argv);
     const bool root = mpi.world_rank() == 0;
     const Args args = parse_args(argc, argv);

@@ -1,7 +1,8 @@
 // bench_kernels: how fast are the CPU kernels on this machine?
 //   1. OpenBLAS sgemm rate (GFLOP/s) at the configured thread count (default 1, one per rank)
-//      for square sizes and the matrix shapes of a GPT layer: this rate is the "peak" that the
-//      models benchmark divides by for MFU (DESIGN.md, "Formulas").
+//      for square sizes and the matrix shapes of a GPT layer, and the machine's peak: the best
+//      call of a 2048³ sgemm (kernels::measure_peak_sgemm_flops), the MFU denominator (DESIGN.md,
+//      "Formulas"), with the OpenBLAS kernel chosen for the CPU (kernels/blas_core.h).
 //   2. Time per call and achieved bandwidth (bytes read + written / time) of the non-matmul
 //      kernels at GPT-small activation sizes, and attention's FLOP rate.
 //
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/plan/flops.h"
@@ -102,12 +104,13 @@ std::vector<float> filled(std::size_t n, float lo, float hi) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (const std::string note = sk::select_blas_core(argv); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
     const Options o = parse(argc, argv);
     sk::set_blas_threads(o.threads);
     const int N = o.rows, C = o.channels, T = o.seq, B = N / T, NH = o.heads, V = o.vocab;
 
-    std::printf("bench_kernels: OpenBLAS threads %d, %.2f s per measurement\n\n",
-                sk::blas_threads(), o.seconds);
+    std::printf("bench_kernels: OpenBLAS %s kernel, threads %d, %.2f s per measurement\n\n",
+                sk::blas_core_name().c_str(), sk::blas_threads(), o.seconds);
 
     // ---- 1. sgemm rate ----
     std::printf("sgemm C(m,n) = A(m,k) B(k,n)      %6s %6s %6s  %9s\n", "m", "n", "k", "GFLOP/s");
@@ -124,13 +127,13 @@ int main(int argc, char** argv) {
         {"mlp up    (BT,C)x(C,4C)", N, 4 * C, C},
         {"mlp down  (BT,4C)x(4C,C)", N, C, 4 * C},
     };
-    double best = 0;
     for (const Shape& s : shapes) {
         const double f = sk::measure_sgemm_flops(s.m, s.n, s.k, o.seconds);
-        best = std::max(best, f);
         std::printf("  %-30s %6d %6d %6d  %9.2f\n", s.what, s.m, s.n, s.k, f * 1e-9);
     }
-    std::printf("  %-30s %30.2f\n\n", "peak (best of the above)", best * 1e-9);
+    const int pn = sk::kPeakSgemmN;
+    const double best = sk::measure_peak_sgemm_flops(pn, std::max(1.0, o.seconds));
+    std::printf("  %-30s %6d %6d %6d  %9.2f\n\n", "peak (best call, MFU denominator)", pn, pn, pn, best * 1e-9);
 
     // linear layer (the models' matmuls, with their transposes): fwd 2NCK, bwd 4NCK FLOPs
     {
@@ -292,12 +295,19 @@ int main(int argc, char** argv) {
                                    inp.data(), ln1w.data(), m1.data(), r1.data(), N, C);
         };
         const double t = time_call(o.seconds, step);
-        const double flops = ss::models::model_flops_per_token(12.0 * double(C) * C, 1, C, T) * N;
-        std::printf(
-            "\ntransformer block fwd+bwd (B=%d T=%d C=%d NH=%d): %.2f ms, %.2f GFLOP/s model "
-            "FLOPs, "
-            "MFU %.2f of the %.2f GFLOP/s sgemm peak\n",
-            B, T, C, NH, t * 1e3, flops / t * 1e-9, flops / t / best, best * 1e-9);
+        // One block's matrix products as performed (models/plan/flops.h, no LM head): 6·12C² per
+        // token for the weights + 12·C·pairs/T for the causal row tiles of attention.
+        using ss::models::AttentionKernel;
+        const double flops = (6.0 * 12.0 * double(C) * C +
+                              12.0 * C * ss::models::attention_pairs(T, AttentionKernel::CausalRowTiles) / T) *
+                             N;
+        const ss::models::Mfu mfu = ss::models::model_flops_utilisation(flops / t, best, 1);
+        std::printf("\ntransformer block fwd+bwd (B=%d T=%d C=%d NH=%d): %.2f ms, %.2f GFLOP/s model FLOPs, ", B, T,
+                    C, NH, t * 1e3, flops / t * 1e-9);
+        if (mfu.known())
+            std::printf("MFU %.2f of the %.2f GFLOP/s peak\n", mfu.value, best * 1e-9);
+        else
+            std::printf("MFU unknown: %s\n", ss::models::mfu_problem_text(mfu).c_str());
     }
     return 0;
 }

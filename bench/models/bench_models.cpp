@@ -2,14 +2,17 @@
 //
 //   bench_models [--steps N] [--batch B] [--no-dp2]
 //
-// 1 rank: step time, tokens/s, achieved model FLOP/s and MFU against the OpenBLAS sgemm rate
-// measured in this process (kernels::measure_peak_sgemm_flops over the layer's GEMM shapes).
+// 1 rank, 1 BLAS thread: step time, tokens/s, achieved model FLOP/s and MFU against the machine's
+// peak measured in this process: the best call of a large square sgemm (kernels::
+// measure_peak_sgemm_flops, n = 2048) with the OpenBLAS kernel the process runs (chosen for the CPU
+// by kernels::select_blas_core before anything else), measured before and after the timed steps.
 // Then the same global batch at dp=2 (this program restarted under `mpirun -np 2`), and the
 // parallel efficiency E = T1 / (2 * T2) per sample (DESIGN.md, "Formulas": E(p) = S(p)/p).
 //
-// Model FLOPs per step (Kaplan et al. 2020; PaLM appendix B; DESIGN.md "Formulas"):
-//   6 * N * tokens  +  12 * L * C * T * tokens      (N parameters, L blocks, C width, T context)
-// the second term being the attention score and value products (forward + backward).
+// Model FLOPs per token (models/plan/flops.h gpt_model_flops_per_token): the matrix products the
+// kernels perform, 6 × (12·L·C² + V·C) for the weights (no embedding lookups) + 12·L·C·pairs/T for
+// causal attention over the query-key pairs the CPU kernel's row tiles compute. The 6·N·tokens
+// convention (+ 12·L·C·T, full attention) is printed beside it, labelled as such.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "kernels/backend.h"
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/plan/flops.h"
@@ -92,6 +96,8 @@ Timing run(Comm& comm, int global_batch, int steps, const std::vector<std::uint8
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The CPU's best OpenBLAS kernel before the library's first call (may re-execute once).
+    const std::string core_note = ss::kernels::select_blas_core(argv);
     int steps = 5, batch = 8;
     bool dp2 = true, child = false;
     for (int i = 1; i < argc; ++i) {
@@ -127,29 +133,53 @@ int main(int argc, char** argv) {
 
     const std::int64_t N = gpt_param_count(g);
     const double tokens = static_cast<double>(batch) * g.seq_len;
-    const double flops_per_token = ss::models::model_flops_per_token(static_cast<double>(N), g.layers, g.d_model, g.seq_len);
+    const double flops_per_token = gpt_model_flops_per_token(g.layers, g.d_model, g.seq_len, g.vocab,
+                                                             AttentionKernel::CausalRowTiles);
+    const double convention_per_token = convention_flops_per_token(static_cast<double>(N), g.layers, g.d_model, g.seq_len);
     std::printf("GPT small: %d blocks, d_model %d, %d heads, context %d, %lld parameters; "
                 "global batch %d sequences = %.0f tokens/step; %d timed steps; 1 BLAS thread\n",
                 g.layers, g.d_model, g.heads, g.seq_len, static_cast<long long>(N), batch, tokens, steps);
+    const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+    std::printf("BLAS: OpenBLAS %s kernel (OPENBLAS_CORETYPE=%s; the CPU's choice: %s)%s%s\n",
+                ss::kernels::blas_core_name().c_str(), coretype ? coretype : "unset",
+                ss::kernels::blas_core_for(ss::kernels::detect_cpu_isa()).c_str(), core_note.empty() ? "" : "; ",
+                core_note.c_str());
     // Other processes on the machine make every figure below contended: say so.
-    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-        double l1 = 0;
-        if (std::fscanf(f, "%lf", &l1) == 1)
-            std::printf("load average (1 min) before the run: %.2f on %ld cores\n", l1, sysconf(_SC_NPROCESSORS_ONLN));
-        std::fclose(f);
-    }
-    // The sgemm rate is measured before and after the timed steps and the larger kept: one
-    // measurement taken while another process held the core understates the peak (MFU > 1).
-    const double peak_before = ss::kernels::measure_peak_sgemm_flops(batch * g.seq_len, g.d_model, 0.5);
+    const auto loadavg = [] {
+        std::string s = "?";
+        if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+            char buf[128] = {};
+            if (std::fgets(buf, sizeof buf, f)) s.assign(buf, std::strcspn(buf, "\n"));
+            std::fclose(f);
+        }
+        return s;
+    };
+    std::printf("/proc/loadavg before the run: %s (%ld cores)\n", loadavg().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
+    // The peak is measured before and after the timed steps and the larger kept: each is the
+    // fastest of its calls, so a call slowed by another process does not lower it.
+    const int n = ss::kernels::kPeakSgemmN;
+    const double peak_before = ss::kernels::measure_peak_sgemm_flops(n, 1.0);
     const Timing t1 = run(comm, batch, steps, corpus.bytes);
-    const double peak_after = ss::kernels::measure_peak_sgemm_flops(batch * g.seq_len, g.d_model, 0.5);
+    const double peak_after = ss::kernels::measure_peak_sgemm_flops(n, 1.0);
     const double peak = std::max(peak_before, peak_after);
-    std::printf("OpenBLAS sgemm rate (peak, this process): %.2f GFLOP/s (before %.2f, after %.2f)\n",
+    std::printf("peak: sgemm %dx%dx%d, best call, this process: %.2f GFLOP/s (before %.2f, after %.2f)\n", n, n, n,
                 peak / 1e9, peak_before / 1e9, peak_after / 1e9);
     const double achieved = flops_per_token * tokens / t1.step_median_s;
-    std::printf("1 rank : step %.3f s  tokens/s %.0f  model FLOP/s %.2f G  MFU %.3f  (loss %.3f -> %.3f)\n",
-                t1.step_median_s, tokens / t1.step_median_s, achieved / 1e9, achieved / peak,
+    const Mfu mfu = model_flops_utilisation(achieved, peak, 1);
+    char mfu_text[512];
+    if (mfu.known())
+        std::snprintf(mfu_text, sizeof mfu_text, "MFU %.3f", mfu.value);
+    else
+        std::snprintf(mfu_text, sizeof mfu_text, "MFU unknown (%s)", mfu_problem_text(mfu).c_str());
+    std::printf("1 rank : step %.3f s  tokens/s %.0f  model FLOP/s %.2f G (%.1f MFLOP/token performed)  %s  "
+                "(loss %.3f -> %.3f)\n",
+                t1.step_median_s, tokens / t1.step_median_s, achieved / 1e9, flops_per_token / 1e6, mfu_text,
                 t1.loss_first, t1.loss_last);
+    std::printf("         6·N·tokens convention (+12·L·C·T, full attention), not an MFU numerator: %.1f MFLOP/token, "
+                "%.2f GFLOP/s, %.3f of the peak\n",
+                convention_per_token / 1e6, convention_per_token * tokens / t1.step_median_s / 1e9,
+                convention_per_token * tokens / t1.step_median_s / peak);
+    std::printf("/proc/loadavg after the run: %s\n", loadavg().c_str());
     std::fflush(stdout);
 
     if (dp2) {

@@ -453,8 +453,8 @@ int detect_warmup(const std::vector<std::int64_t>& times) {
 }
 
 double mfu_of(double model_flop_per_s, double peak, int world_size) {
-    if (!(model_flop_per_s > 0) || !(peak > 0)) return -1;
-    return model_flop_per_s / (peak * std::max(1, world_size));
+    const models::Mfu m = models::model_flops_utilisation(model_flop_per_s, peak, std::max(1, world_size));
+    return m.known() ? m.value : -1;
 }
 
 PeakFlops newest_calibrated_peak(TraceReader& reader) {
@@ -473,18 +473,20 @@ std::string mfu_note(const Throughput& t) {
     if (!(t.mfu > 0)) {
         if (!(t.model_flop_per_s > 0))
             return "MFU unknown: no model FLOP count (the spec gives no global batch or parameter count)";
+        if (t.mfu_ratio > 1 || t.mfu_status == MfuStatus::AbovePeak) {
+            models::Mfu m;
+            m.problem = models::MfuProblem::AbovePeak;
+            m.ratio = t.mfu_ratio;
+            return "MFU unknown: " + models::mfu_problem_text(m) + ". Peak: " + t.peak_source + " × ranks";
+        }
         return "MFU unknown: no peak FLOP/s. Calibrate this machine ('scalescope-cli calibrate --trace FILE' "
                "stores it in the file) or pass --hardware HW.json or --peak-flops F";
     }
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.1f %%", 100.0 * t.mfu);
-    if (t.mfu > 1)
-        return std::string("MFU ") + pct + " is above 100 %: the model FLOPs of the 6·N·tokens convention per "
-               "second exceed the peak of " + t.peak_source +
-               " × ranks. The peak is too low for this run (measured on other hardware or with fewer threads?) "
-               "or the convention overstates the work; the number is shown as computed, not clamped";
-    return std::string("MFU ") + pct + ": model FLOPs by the 6·N·tokens convention against the peak of " +
-           t.peak_source;
+    return std::string("MFU ") + pct +
+           ": the matrix-product FLOPs the kernels perform (no embedding lookups, causal attention as computed) "
+           "against the peak of " + t.peak_source;
 }
 
 std::string bandwidth_note(const CollectiveSummary& c) {
@@ -522,14 +524,18 @@ std::vector<StragglerRow> stragglers(const std::vector<RankBreakdown>& ranks, do
 double peak_flops_from_hardware_json(const std::string& text) {
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) return -1;
-    // The hardware file (docs/LAUNCH.md "The hardware file"): compute.sgemm_flops, the measured
-    // OpenBLAS sgemm rate of one rank in FLOP/s (DESIGN.md: the CPU "peak" of MFU).
+    // The hardware file (docs/LAUNCH.md "The hardware file"): compute.peak_flops, the best rate of a
+    // large square sgemm of one rank in FLOP/s (DESIGN.md: the "peak" of MFU); files written before
+    // it existed give compute.sgemm_flops (a 512³ sgemm), taken as the peak.
     auto c = doc.find("compute");
     if (c == doc.end() || !c->is_object()) return -1;
-    auto f = c->find("sgemm_flops");
-    if (f == c->end() || !f->is_number()) return -1;
-    const double v = f->get<double>();
-    return std::isfinite(v) && v > 0 ? v : -1;
+    for (const char* key : {"peak_flops", "sgemm_flops"}) {
+        auto f = c->find(key);
+        if (f == c->end() || !f->is_number()) continue;
+        const double v = f->get<double>();
+        if (std::isfinite(v) && v > 0) return v;
+    }
+    return -1;
 }
 
 namespace {
@@ -1034,18 +1040,28 @@ void spec_throughput(const traces::RunInfo& run, Throughput& t, std::vector<std:
     const ParseResult pr = parse_spec(doc);
     const ModelSpec& m = pr.spec.model;
     double tokens_per_sample = 1;
-    double flops_per_token = 0;
+    double flops_per_token = 0, convention_per_token = 0;
     const std::int64_t n = param_count(m);
     if (m.kind == "gpt" && m.seq_len > 0) {
         tokens_per_sample = m.seq_len;
-        flops_per_token = models::model_flops_per_token(static_cast<double>(n), m.layers, m.d_model, m.seq_len);
+        // The CUDA backend multiplies the full T×T attention products, the CPU one causal row tiles.
+        const auto attention = run.backend == "cuda" || run.backend.rfind("cuda (", 0) == 0
+                                    ? models::AttentionKernel::Full
+                                                                    : models::AttentionKernel::CausalRowTiles;
+        flops_per_token = models::gpt_model_flops_per_token(m.layers, m.d_model, m.seq_len, m.vocab, attention);
+        convention_per_token = models::convention_flops_per_token(static_cast<double>(n), m.layers, m.d_model, m.seq_len);
     } else if (m.kind == "mlp") {
-        flops_per_token = models::model_flops_per_token(static_cast<double>(n));  // one sample = one "token"
+        std::vector<int> widths{m.input_dim};
+        widths.insert(widths.end(), m.hidden.begin(), m.hidden.end());
+        widths.push_back(m.classes);
+        flops_per_token = models::mlp_model_flops_per_sample(widths);  // one sample = one "token"
+        convention_per_token = models::convention_flops_per_token(static_cast<double>(n));
     }
     if (m.kind == "gpt") t.tokens_per_step = t.samples_per_step * tokens_per_sample;
     if (n > 0 && flops_per_token > 0) {
         t.model_params = n;
         t.model_flops_per_step = flops_per_token * t.samples_per_step * tokens_per_sample;
+        t.convention_flops_per_step = convention_per_token * t.samples_per_step * tokens_per_sample;
     } else {
         warnings.push_back(run_name(run) + ": model '" + m.kind +
                            "' of the spec has no parameter count: MFU unknown");
@@ -1256,12 +1272,14 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         t.peak_flop_per_s = p.flop_per_s;
         t.peak_source = p.source;
     }
-    t.mfu = mfu_of(t.model_flop_per_s, t.peak_flop_per_s, run.world_size);
-    t.mfu_status = t.model_flop_per_s <= 0 ? MfuStatus::NoModelFlops
-                   : t.mfu < 0             ? MfuStatus::NoPeak
-                                           : MfuStatus::Known;
-    if (t.mfu > 1)
-        out.warnings.push_back(mfu_note(t));
+    const models::Mfu mfu = models::model_flops_utilisation(t.model_flop_per_s, t.peak_flop_per_s, std::max(1, run.world_size));
+    t.mfu = mfu.known() ? mfu.value : -1;
+    t.mfu_ratio = std::isfinite(mfu.ratio) ? mfu.ratio : -1;
+    t.mfu_status = mfu.problem == models::MfuProblem::None        ? MfuStatus::Known
+                   : mfu.problem == models::MfuProblem::NoPeak    ? MfuStatus::NoPeak
+                   : mfu.problem == models::MfuProblem::AbovePeak ? MfuStatus::AbovePeak
+                                                                  : MfuStatus::NoModelFlops;
+    if (t.mfu_status == MfuStatus::AbovePeak) out.warnings.push_back(mfu_note(t));
     // Recorded throughput (the worker's metric), median over the measured steps.
     {
         std::map<std::string, std::vector<double>> rec;

@@ -164,6 +164,7 @@ enum class MfuStatus {
     Known,         // mfu holds the value
     NoModelFlops,  // the spec gives no global batch or no parameter count (warnings say which)
     NoPeak,        // no --peak-flops, no hardware file, no calibration in the trace file
+    AbovePeak,     // model FLOP/s above peak × ranks: one of them is wrong; no value (mfu_ratio says how far)
 };
 
 // Throughput and model FLOP utilisation. NaN (or < 0 where stated) = not known.
@@ -175,14 +176,18 @@ struct Throughput {
     double recorded_per_s = -1;        // median of the recorded samples_per_s / tokens_per_s metric
     std::string recorded_metric;       // its name, empty when none
     std::int64_t model_params = -1;    // N
-    double model_flops_per_step = -1;  // 6·N·tokens (+ 12·L·d·s per token for gpt)
+    double model_flops_per_step = -1;  // the matrix-product FLOPs the kernels perform (models/plan/flops.h:
+                                       // no lookups, causal attention as the backend computes it)
+    double convention_flops_per_step = -1;  // 6·N·tokens (+ 12·L·d·s per token for gpt): the convention,
+                                            // shown beside it, never the MFU numerator
     double model_flop_per_s = -1;
     double kernel_flop_per_s = -1;     // recorded kernel FLOPs ÷ measured time (all ranks)
     double peak_flop_per_s = -1;       // per rank
     std::string peak_source;           // "--peak-flops", "cuBLAS fp32 sgemm measured in the run
                                        // (median of N ranks)", "calibration N (host)", ...
-    double mfu = -1;                   // mfu_of(model_flop_per_s, peak, world size); < 0 unknown;
-                                       // never clamped: > 1 means the peak is below the rate
+    double mfu = -1;                   // mfu_of(model_flop_per_s, peak, world size), in (0, 1]; < 0 unknown
+                                       // (never above 1: see mfu_status AbovePeak)
+    double mfu_ratio = -1;             // model FLOP/s ÷ (peak × ranks) as computed, > 1 for AbovePeak
     MfuStatus mfu_status = MfuStatus::NoModelFlops;
     friend bool operator==(const Throughput&, const Throughput&) = default;
 };
@@ -191,8 +196,9 @@ struct Throughput {
 // from mfu_status).
 std::string mfu_note(const Throughput& t);
 
-// MFU — the one formula (docs/ANALYSIS.md "Throughput and MFU"): model FLOP/s (the 6·N·tokens
-// convention) ÷ (peak FLOP/s of one rank × world size). < 0 when either input is unknown (<= 0).
+// MFU — the one formula (docs/ANALYSIS.md "Throughput and MFU"; models::model_flops_utilisation):
+// model FLOP/s (as the kernels perform them) ÷ (peak FLOP/s of one rank × world size). < 0 when
+// either input is unknown (<= 0) and when the ratio is above 1 (one of the inputs is wrong).
 double mfu_of(double model_flop_per_s, double peak_flop_per_s_per_rank, int world_size);
 
 // The peak FLOP/s of one rank from the newest calibration stored in the file that has one

@@ -101,7 +101,7 @@ LaunchEnvironment LaunchEnvironment::current() {
     e.local_hostname = host;
     for (const char* name : {"SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_JOB_CPUS_PER_NODE",
                              "SLURM_JOB_NODELIST", "SLURM_JOB_NUM_NODES", "SCALESCOPE_MPIRUN",
-                             "SCALESCOPE_WORKER", "SCALESCOPE_CALIBRATE_RANK"})
+                             "SCALESCOPE_WORKER", "SCALESCOPE_CALIBRATE_RANK", "OPENBLAS_CORETYPE"})
         if (const char* v = std::getenv(name)) e.vars[name] = v;
     return e;
 }
@@ -296,6 +296,12 @@ MpirunPlan build_mpirun_argv(const MpirunRequest& rq, const LaunchEnvironment& e
                                         "\" is not a valid environment variable name");
         a.push_back("-x");
         a.push_back(name + "=" + value);
+    }
+    // The OpenBLAS kernel: each rank picks its own CPU's best (kernels/blas_core.h) unless the user
+    // chose one; that choice goes to every rank, remote ones included (launch.env names it first).
+    if (const std::string* core = env.var("OPENBLAS_CORETYPE"); core && !core->empty() && !L.env.contains("OPENBLAS_CORETYPE")) {
+        a.push_back("-x");
+        a.push_back("OPENBLAS_CORETYPE=" + *core);
     }
     for (const auto& extra : L.mpirun_args) a.push_back(extra);
     for (const auto& p : rq.program) a.push_back(p);

@@ -43,12 +43,17 @@ const char* to_string(DeviceKind k) {
 const char* to_string(OverlapMode m) { return m == OverlapMode::Streams ? "streams" : "progress"; }
 
 DeviceKind device_kind_from_backend(const std::string& b) {
-    // kernels/backend.h Backend::name(): "cuda:<ordinal> (<device>)" or "cpu (OpenBLAS, <n> thread[s])";
+    // kernels/backend.h Backend::name(): "cuda:<ordinal> (<device>)" or "cpu (OpenBLAS <kernel>, <n> thread[s])";
     // the hardware file's device.kind: "gpu" or "cpu".
     auto starts = [&](const char* p) { return b.rfind(p, 0) == 0; };
     if (starts("cuda") || starts("gpu")) return DeviceKind::Gpu;
     if (starts("cpu")) return DeviceKind::Cpu;
     throw HardwareError("device \"" + b + "\" is neither a GPU (\"gpu\", \"cuda:N (name)\") nor a CPU (\"cpu\", \"cpu (...)\")");
+}
+
+double mfu_peak_flop_per_s(const Hardware& hw) {
+    if (hw.peak_flop_per_s > 0) return hw.peak_flop_per_s;
+    return hw.mm_half_rows > 0 ? hw.flop_per_s * (1 + hw.mm_half_rows / 512.0) : hw.flop_per_s;
 }
 
 std::string provenance_label(const Hardware& hw) {
@@ -240,6 +245,7 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     const json compute = doc.value("compute", json::object());
     const json memory = doc.value("memory", json::object());
     hw.flop_per_s = number(compute, "sgemm_flops", "compute.sgemm_flops", pr, true, 0);
+    hw.peak_flop_per_s = number(compute, "peak_flops", "compute.peak_flops", pr, false, 0, true);
     hw.kernel_overhead_s = number(compute, "kernel_overhead_s", "compute.kernel_overhead_s", pr, false, 0, true);
     if (compute.is_object() && compute.contains("linear_rows")) {
         const json& lr = compute.at("linear_rows");
@@ -389,6 +395,7 @@ json to_json(const Hardware& hw) {
                   {"algorithm", to_string(hw.algorithm)},
                   {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
                   {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+    if (hw.peak_flop_per_s > 0) doc["compute"]["peak_flops"] = hw.peak_flop_per_s;
     if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
     if (!hw.comm.empty()) doc["comm"] = hw.comm;
     if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;
@@ -405,6 +412,7 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
                             std::to_string(k.latency));
     Hardware h = hw;
     h.flop_per_s *= k.compute;
+    h.peak_flop_per_s *= k.compute;
     h.mem_bw_bytes_per_s *= k.compute;
     auto sc = [&](LinkCost& l) {
         l.alpha_s *= k.latency;

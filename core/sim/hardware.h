@@ -75,7 +75,10 @@ const char* to_string(OverlapMode m);  // "progress", "streams"
 struct Hardware {
     std::string name;                 // "this machine (calibrated 2 ranks on host)", "DGX H100", ...
     std::vector<std::string> sources;  // where the figures come from (citations, calibration)
-    double flop_per_s = 0;            // peak matrix-product FLOP/s of one device (sgemm / tensor core)
+    double flop_per_s = 0;            // matrix-product FLOP/s of one device the simulator times products at
+                                      // (sgemm / tensor core; file compute.sgemm_flops)
+    double peak_flop_per_s = 0;       // the MFU peak of one device: the best rate of a large square sgemm
+                                      // (file compute.peak_flops, `calibrate` measures it); 0 = not stated
     double mem_bw_bytes_per_s = 0;    // memory bandwidth of one device (bytes/s)
     double memory_bytes = 0;          // memory capacity of one device (bytes); 0 = unknown
     double kernel_overhead_s = 0;     // fixed cost per kernel launch / call (s)
@@ -115,6 +118,11 @@ struct Hardware {
     // The simulator charges it on the DP gradient buckets (docs/SIMULATOR.md, "GPUs").
     double overlap_contention = 0;
 };
+
+// The peak an MFU on this hardware is measured against: peak_flop_per_s where the file states it,
+// else the fastest rate the simulator's own matrix model reaches (flop_per_s × (1 + mm_half_rows /
+// 512), the rows model's limit; flop_per_s when the rate does not depend on rows).
+double mfu_peak_flop_per_s(const Hardware& hw);
 
 // "measured", "datasheet" (not measured, its source names a datasheet), "not measured", or
 // "measured: unknown" (the file does not say): what the What-if page shows beside a preset.

@@ -1,6 +1,7 @@
 #include "core/sim/sim_replay.h"
 
 #include "core/analysis/analysis.h"
+#include "models/plan/flops.h"
 #include "models/plan/buckets.h"
 #include "models/plan/layout.h"
 #include "models/plan/schedule.h"
@@ -447,8 +448,15 @@ SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const 
     res.breakdown = rr.breakdown;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    // The one MFU formula (analysis.h mfu_of), against the hardware's peak; 0 when not known.
-    res.mfu = std::max(0.0, mfu_of(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0, hw.flop_per_s, w.world()));
+    // The one MFU function (models/plan/flops.h), against the hardware's peak; 0 when not known,
+    // and where the predicted rate is above the peak (rates fitted on a run faster than the
+    // hardware's stated peak) the note says so instead of a value above 100 %.
+    const models::Mfu mfu = models::model_flops_utilisation(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0,
+                                                            mfu_peak_flop_per_s(hw), w.world());
+    res.mfu = mfu.known() ? mfu.value : 0;
+    res.mfu_note = models::mfu_problem_text(mfu);
+    std::erase_if(res.notes, [](const std::string& n) { return n.rfind("MFU unknown: ", 0) == 0; });  // the analytic one's
+    if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
     return res;
 }
 

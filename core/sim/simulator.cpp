@@ -127,7 +127,12 @@ Workload build_workload(const ExperimentSpec& spec) {
         const ModelSpec& m = spec.model;
         const double s = m.seq_len, d = m.d_model, h = m.heads, V = m.vocab, N = b * s;
         w.tokens_per_step = w.samples_per_step * s;
-        w.model_flops_per_step = models::model_flops_per_token(w.model_params, m.layers, d, s) * w.tokens_per_step;
+        // The matrix-product FLOPs the kernels perform (models/plan/flops.h): the CUDA backend
+        // multiplies full T×T attention products, the CPU one causal row tiles.
+        const auto attention = spec.backend.device == "cuda" ? models::AttentionKernel::Full
+                                                             : models::AttentionKernel::CausalRowTiles;
+        w.model_flops_per_step =
+            models::gpt_model_flops_per_token(m.layers, m.d_model, m.seq_len, m.vocab, attention) * w.tokens_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
@@ -149,7 +154,7 @@ Workload build_workload(const ExperimentSpec& spec) {
             throw SimError("parallel.pp=" + std::to_string(par.pp) + " exceeds the " + std::to_string(blocks) +
                            " pipeline blocks of the MLP (pairs of linear layers), as the worker does");
         w.tokens_per_step = w.samples_per_step;
-        w.model_flops_per_step = models::model_flops_per_token(w.model_params) * w.samples_per_step;
+        w.model_flops_per_step = models::mlp_model_flops_per_sample(widths) * w.samples_per_step;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
@@ -456,8 +461,14 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     res.model_flops_per_step = w.model_flops_per_step;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    // The one MFU formula (analysis.h mfu_of), against the hardware's peak; 0 when not known.
-    res.mfu = std::max(0.0, mfu_of(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0, hw.flop_per_s, w.world()));
+    // The one MFU function (models/plan/flops.h), against the hardware's peak; 0 when not known,
+    // and where the predicted rate is above the peak (rates fitted on a run faster than the
+    // hardware's stated peak) the note says so instead of a value above 100 %.
+    const models::Mfu mfu = models::model_flops_utilisation(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0,
+                                                            mfu_peak_flop_per_s(hw), w.world());
+    res.mfu = mfu.known() ? mfu.value : 0;
+    res.mfu_note = models::mfu_problem_text(mfu);
+    if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
     res.memory = estimate_memory(w, hw);
     if (res.oversubscribed)
         res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.world(), hw.devices_per_node) * w.blas_threads) +

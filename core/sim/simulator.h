@@ -80,7 +80,7 @@ struct Workload {
     double model_params = 0;          // N, whole model
     double samples_per_step = 0;      // global batch
     double tokens_per_step = 0;       // samples × seq_len (gpt), else samples
-    double model_flops_per_step = 0;  // 6·N·tokens (+ 12·L·d·s per token for gpt)
+    double model_flops_per_step = 0;  // matrix-product FLOPs the kernels perform (models/plan/flops.h)
     int world() const { return dp * tp * pp; }
 };
 // Throws SimError naming the field for a spec the simulator cannot model (validate() errors,
@@ -113,7 +113,8 @@ struct SimResult {
     std::vector<double> stage_busy_s;  // per stage: its own work per step (s)
     double samples_per_s = 0, tokens_per_s = 0;
     double model_flops_per_step = 0;
-    double mfu = 0;                 // model FLOP/s ÷ (peak sgemm FLOP/s × world)
+    double mfu = 0;                 // model FLOP/s ÷ (mfu_peak_flop_per_s(hw) × world), in [0, 1]; 0 unknown
+    std::string mfu_note;           // why mfu is 0 (models::mfu_problem_text), empty when known
     MemoryEstimate memory;
     double contention = 1;          // oversubscription stretch factor (1 = none)
     bool oversubscribed = false;

@@ -307,22 +307,28 @@ QString gpuText(const GpuSummary& g, double stepNs) {
 }
 
 QString mfuText(const Throughput& t) {
+    const QString peak = fromStd(t.peak_source).toHtmlEscaped();
+    const QString peakRate = formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s"));
     switch (t.mfu_status) {
     case MfuStatus::NoModelFlops:
         return QObject::tr("MFU – (the spec gives no model FLOPs: it needs a global batch and a model with a "
                            "parameter count)");
     case MfuStatus::NoPeak:
         return QObject::tr("MFU – (no peak: calibrate this machine — What-if ▸ Calibrate — or pass a hardware file)");
+    case MfuStatus::AbovePeak:
+        // Never a value above 100 %: one of the two numbers is wrong, and the line says which to check.
+        return QObject::tr("MFU – <span style=\"color:#b45309;\">⚠ the model FLOP/s are %1 of the peak (%2 per rank "
+                           "from %3): above 100 %, so that peak is not this run's machine — recalibrate on it "
+                           "(What-if ▸ Calibrate)</span>")
+            .arg(formatPercent(t.mfu_ratio), peakRate, peak);
     case MfuStatus::Known: break;
     }
-    const QString peak = fromStd(t.peak_source).toHtmlEscaped();
-    if (t.mfu > 1)
-        return QObject::tr("MFU <b>%1</b> <span style=\"color:#b45309;\">⚠ above 100 %: by the 6·N·tokens convention "
-                           "this run does more FLOP/s than the peak (%2, %3 per rank) allows — the peak is too low "
-                           "for this run or the convention overstates its work; shown as computed, not clamped</span>")
-            .arg(formatPercent(t.mfu), peak, formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s")));
-    return QObject::tr("MFU <b>%1</b> (6·N·tokens convention; peak %2 per rank from %3)")
-        .arg(formatPercent(t.mfu), formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s")), peak);
+    QString conv;
+    if (t.convention_flops_per_step > 0 && t.model_flops_per_step > 0)
+        conv = QObject::tr("; the 6·N·tokens convention counts %1× these FLOPs")
+                   .arg(formatNumber(t.convention_flops_per_step / t.model_flops_per_step, 3));
+    return QObject::tr("MFU <b>%1</b> (the matrix FLOPs the kernels perform; peak %2 per rank from %3%4)")
+        .arg(formatPercent(t.mfu), peakRate, peak, conv);
 }
 
 SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
@@ -345,10 +351,12 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     mfu_->setObjectName(QStringLiteral("mfu"));
     mfu_->setTextFormat(Qt::RichText);
     mfu_->setWordWrap(true);
-    mfu_->setToolTip(tr("Model FLOP utilisation = model FLOP/s (6·N per token + attention, × tokens per step ÷ step "
-                        "time) ÷ (peak FLOP/s of one rank × ranks). On a GPU run the peak is the cuBLAS fp32 "
-                        "sgemm rate each rank measured in the run (their median); otherwise the newest calibration "
-                        "stored in the file (What-if ▸ Calibrate, or scalescope-cli calibrate --trace FILE)."));
+    mfu_->setToolTip(tr("Model FLOP utilisation = model FLOP/s (the matrix products the kernels perform: 6 per "
+                        "weight per token, causal attention as computed, no FLOPs for embedding lookups; × tokens "
+                        "per step ÷ step time) ÷ (peak FLOP/s of one rank × ranks), never above 100 %. The peak is "
+                        "the best rate of a large square sgemm: on a GPU run the cuBLAS fp32 rate each rank "
+                        "measured in the run (their median); otherwise the newest calibration stored in the file "
+                        "(What-if ▸ Calibrate, or scalescope-cli calibrate --trace FILE)."));
     gpu_ = new QLabel;
     gpu_->setObjectName(QStringLiteral("gpu"));
     gpu_->setTextFormat(Qt::RichText);

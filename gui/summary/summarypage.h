@@ -46,8 +46,9 @@ std::unique_ptr<TableModel<core::TopKernel>> makeTopKernelModel(QObject* parent)
 // each rank's whole trace when the run has no steps).
 QString htaText(const core::HtaSummary& h, bool wholeTrace);
 
-// The MFU field of the Summary page (rich text): "MFU 41.2 % (6·N·tokens convention; peak …)",
-// the value with a warning when it is above 100 %, or "MFU – (…)" saying what is missing.
+// The MFU field of the Summary page (rich text): "MFU 41.2 % (the matrix FLOPs the kernels perform;
+// peak …)", or "MFU – (…)" saying what is missing, or, where the ratio is above 100 %, "MFU –" with
+// how far above the peak it is (never a value above 100 %).
 QString mfuText(const core::Throughput& t);
 // The GPU line (rich text): compute and NCCL kernel time per step and rank, and the share of the
 // NCCL time overlapped by compute kernels. Empty for a run without CUDA stream records.

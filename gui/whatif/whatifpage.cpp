@@ -640,13 +640,11 @@ void WhatIfPage::show(const Outcome& o) {
     // The simulator's MFU: model FLOP/s ÷ (peak per rank × world), the Summary page's definition,
     // with the chosen hardware's peak: a prediction for that hardware, not a measurement.
     if (r.mfu > 0) h += tr(" · predicted MFU on %1: %2").arg(o.hardwareName.toHtmlEscaped(), formatPercent(r.mfu));
-    if (r.mfu > 1)
-        h += o.fittedRates
-                 ? tr(" <b style='color:#b35900'>(above 100 %: the rates fitted on the run are faster than this hardware's "
-                      "peak, or the model-FLOP count 6·N per token exceeds the work timed; a calibration taken while "
-                      "the machine was busy?)</b>")
-                 : tr(" <b style='color:#b35900'>(above 100 %: the model-FLOP count 6·N per token exceeds the work timed "
-                      "at this hardware's peak, e.g. embedding parameters)</b>");
+    else if (!r.mfu_note.empty())  // never a value above 100 %: say which number to doubt
+        h += tr(" · predicted MFU on %1: – <b style='color:#b35900'>(%2%3)</b>")
+                 .arg(o.hardwareName.toHtmlEscaped(), fromStd(r.mfu_note).toHtmlEscaped(),
+                      o.fittedRates ? tr("; the compute rates fitted on the run are faster than this hardware's peak")
+                                    : QString());
     h += tr(" · memory %1 per rank%2").arg(formatBytes(r.memory.total), r.memory.fits ? QString() : tr(" <b style='color:#c62828'>does not fit</b>"));
     if (r.oversubscribed) h += tr(" · oversubscribed (×%1 contention)").arg(formatNumber(r.contention, 3));
     h += tr("<br><small>%1</small>").arg(o.ratesNote);

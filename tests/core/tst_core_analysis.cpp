@@ -171,18 +171,20 @@ private slots:
         QCOMPARE(rv->busbw, rv->algbw);
         QVERIFY(bandwidth_note(*rv).empty());
 
-        // Throughput from the spec: 8 samples per 120 ns step. MLP 784-16-10: N = 12,730;
-        // model FLOPs per step 6·N·8; MFU against 1e13 FLOP/s per rank × 2 ranks.
+        // Throughput from the spec: 8 samples per 120 ns step. MLP 784-16-10: N = 12,730; model
+        // FLOPs per step as performed (4·784·16 for the first layer, no input gradient, + 6·16·10)·8,
+        // the convention 6·N·8 beside it; MFU against 1e13 FLOP/s per rank × 2 ranks.
         const Throughput& t = a.throughput;
         QCOMPARE(t.samples_per_step, 8.0);
         QVERIFY(std::fabs(t.samples_per_s - 8.0 / 120e-9) < 1e-3);
         QCOMPARE(t.tokens_per_s, -1.0);
         QCOMPARE(t.model_params, std::int64_t(12730));
-        QCOMPARE(t.model_flops_per_step, 6.0 * 12730 * 8);
-        QVERIFY(std::fabs(t.mfu - (6.0 * 12730 * 8 / 120e-9) / 2e13) < 1e-12);
+        QCOMPARE(t.model_flops_per_step, (4.0 * 784 * 16 + 6.0 * 16 * 10) * 8);
+        QCOMPARE(t.convention_flops_per_step, 6.0 * 12730 * 8);
+        QVERIFY(std::fabs(t.mfu - ((4.0 * 784 * 16 + 6.0 * 16 * 10) * 8 / 120e-9) / 2e13) < 1e-12);
         QCOMPARE(t.peak_source, std::string("--peak-flops"));
         QCOMPARE(t.mfu_status, MfuStatus::Known);
-        QVERIFY2(mfu_note(t).find("6·N·tokens convention") != std::string::npos, mfu_note(t).c_str());
+        QVERIFY2(mfu_note(t).find("the kernels perform") != std::string::npos, mfu_note(t).c_str());
         // Recorded kernel FLOPs (4000) over the measured time (120 ns).
         QVERIFY(std::fabs(t.kernel_flop_per_s - 4000.0 / 120e-9) < 1e-3);
     }
@@ -314,8 +316,9 @@ private slots:
         QCOMPARE(a.collectives[0].mean_ns, 130.0);
     }
 
-    // MFU: one formula; the peak from the newest calibration in the file; unknown without a peak
-    // (and said why); above 100 % shown as computed with a warning, never clamped.
+    // MFU: one formula; the peak from the newest calibration in the file (compute.peak_flops, else
+    // an older file's compute.sgemm_flops); unknown without a peak (and said why); never above 100 %:
+    // a ratio above it is refused with a warning, neither shown nor clamped.
     void mfuDefinitionAndPeakSource() {
         QCOMPARE(mfu_of(4e12, 1e12, 8), 0.5);
         QCOMPARE(mfu_of(4e12, -1, 8), -1.0);
@@ -329,7 +332,7 @@ private slots:
         }
         AnalysisOptions opt;
         opt.warmup_steps = 0;
-        const double model_flop_per_s = 6.0 * 12730 * 8 / 120e-9;  // kSpec's MLP, 8 samples, 120 ns
+        const double model_flop_per_s = (4.0 * 784 * 16 + 6.0 * 16 * 10) * 8 / 120e-9;  // kSpec's MLP, 8 samples, 120 ns
         {
             TraceReader rd(f);
             const RunAnalysis a = analyze_run(rd, run, opt);
@@ -345,7 +348,7 @@ private slots:
             c.hardware_json = R"({"compute":{"sgemm_flops":1e16}})";
             w.add_calibration(c);
             c.host = "this";
-            c.hardware_json = R"({"compute":{"sgemm_flops":2e16}})";
+            c.hardware_json = R"({"compute":{"sgemm_flops":1.5e16,"peak_flops":2e16}})";
             w.add_calibration(c);
         }
         {
@@ -357,16 +360,20 @@ private slots:
             QVERIFY(std::fabs(a.throughput.mfu - model_flop_per_s / (2e16 * 2)) < 1e-12);
         }
         {
-            // A peak below the rate: MFU above 100 %, kept, with a warning naming the convention.
+            // A peak below the rate: no MFU (not above 100 %, not clamped to it), the ratio kept
+            // for a warning that says one of the numbers is wrong.
             TraceReader rd(f);
             opt.peak_flop_per_s = 1e12;
             const RunAnalysis a = analyze_run(rd, run, opt);
-            QVERIFY(std::fabs(a.throughput.mfu - model_flop_per_s / 2e12) < 1e-9);
-            QVERIFY(a.throughput.mfu > 1);
+            QCOMPARE(a.throughput.mfu_status, MfuStatus::AbovePeak);
+            QCOMPARE(a.throughput.mfu, -1.0);
+            QVERIFY(std::fabs(a.throughput.mfu_ratio - model_flop_per_s / 2e12) < 1e-9);
+            QVERIFY(a.throughput.mfu_ratio > 1);
             bool warned = false;
             for (const auto& w : a.warnings)
-                warned |= w.find("above 100 %") != std::string::npos && w.find("6·N·tokens") != std::string::npos;
+                warned |= w.rfind("MFU unknown: ", 0) == 0 && w.find("above 100 %") != std::string::npos;
             QVERIFY(warned);
+            QVERIFY2(mfu_note(a.throughput).find("--peak-flops") != std::string::npos, mfu_note(a.throughput).c_str());
         }
     }
 

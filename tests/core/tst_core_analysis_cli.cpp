@@ -81,7 +81,7 @@ private slots:
     void stats() {
         Result r = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run"), QStringLiteral("1"),
                         QStringLiteral("--warmup"), QStringLiteral("0"), QStringLiteral("--peak-flops"),
-                        QStringLiteral("1e9"), QStringLiteral("--format"), QStringLiteral("json")});
+                        QStringLiteral("1e10"), QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(r.code == 0, r.err.c_str());
         json j = json::parse(r.out);
         QCOMPARE(j["run"].size(), size_t(1));
@@ -107,20 +107,21 @@ private slots:
                               "other_host_ms,idle_ms") != std::string::npos, csv.out.c_str());
         QVERIFY2(csv.out.find("2,all,0.6,0.4,0.1,0,0,0,0,0.1,0.1,0,0") != std::string::npos, csv.out.c_str());
 
-        // The peak from a hardware file (scalescope-cli calibrate): compute.sgemm_flops per rank.
+        // The peak from a hardware file (scalescope-cli calibrate): compute.peak_flops per rank (the
+        // large-sgemm peak), ahead of compute.sgemm_flops (the simulator's 512³ rate).
         const QString hw = dir_.filePath(QStringLiteral("hw.json"));
         {
             QFile h(hw);
             QVERIFY(h.open(QIODevice::WriteOnly));
-            h.write(R"({"format":"scalescope-hardware","compute":{"sgemm_flops":2e9}})");
+            h.write(R"({"format":"scalescope-hardware","compute":{"sgemm_flops":1e10,"peak_flops":2e10}})");
         }
         Result withHw = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run"), QStringLiteral("1"),
                              QStringLiteral("--hardware"), hw, QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY2(withHw.code == 0, withHw.err.c_str());
         json jh = json::parse(withHw.out);
-        QCOMPARE(jh["throughput"][0]["peak_gflop_per_s_rank"].get<double>(), 2.0);
+        QCOMPARE(jh["throughput"][0]["peak_gflop_per_s_rank"].get<double>(), 20.0);
         QCOMPARE(jh["throughput"][0]["peak_source"].get<std::string>(), hw.toStdString());
-        // MFU = model FLOP/s ÷ (peak × 2 ranks): half of the MFU against 1e9 FLOP/s.
+        // MFU = model FLOP/s ÷ (peak × 2 ranks): half of the MFU against 1e10 FLOP/s.
         QVERIFY(std::fabs(jh["throughput"][0]["mfu"].get<double>() * 2 - j["throughput"][0]["mfu"].get<double>()) < 1e-12);
 
         Result perStep = cli({QStringLiteral("stats"), runs_, QStringLiteral("--run=2"), QStringLiteral("--per-step"),

@@ -166,25 +166,73 @@ private slots:
             }
     }
 
-    // DESIGN.md "Formulas": 6·N per token + attention 12·L·d·s per token.
+    // DESIGN.md "Formulas": the convention 6·N per token + attention 12·L·d·s per token, shown beside
+    // the count of the matrix products the kernels perform.
     void modelFlopsHandValues() {
-        static_assert(ss::models::model_flops_per_token(1000) == 6000.0);
-        QCOMPARE(ss::models::model_flops_per_token(1000, 2, 8, 16), 6000.0 + 12.0 * 2 * 8 * 16);
+        using namespace ss::models;
+        static_assert(convention_flops_per_token(1000) == 6000.0);
+        QCOMPARE(convention_flops_per_token(1000, 2, 8, 16), 6000.0 + 12.0 * 2 * 8 * 16);
         // GPT-2 small (124M parameters, 12 layers, d 768, context 1024): llm.c's 6N + 12·L·d·s
-        QCOMPARE(ss::models::model_flops_per_token(124e6, 12, 768, 1024), 6 * 124e6 + 12.0 * 12 * 768 * 1024);
+        QCOMPARE(convention_flops_per_token(124e6, 12, 768, 1024), 6 * 124e6 + 12.0 * 12 * 768 * 1024);
+        // GPT small of this project (6 blocks, d 512, context 128, vocab 256), by hand: weights
+        // 6·(6·12·512² + 512·256); attention 12·6·512 × pairs / 128 with the CPU's row tiles of 64
+        // (64·64 + 64·128 = 12,288 pairs) or the GPU's full 128² products.
+        const double weights = 6.0 * (6 * 12.0 * 512 * 512 + 512.0 * 256);
+        QCOMPARE(gpt_model_flops_per_token(6, 512, 128, 256, AttentionKernel::CausalRowTiles),
+                 weights + 12.0 * 6 * 512 * 12288 / 128);
+        QCOMPARE(gpt_model_flops_per_token(6, 512, 128, 256, AttentionKernel::Full), weights + 12.0 * 6 * 512 * 128);
+        // No FLOPs for lookups: the performed count is below the convention's (embeddings, biases,
+        // layer norms, the masked attention quarter).
+        const ss::core::ModelSpec m = preset_spec("gpt", "small", 8).model;
+        QVERIFY(gpt_model_flops_per_token(m.layers, m.d_model, m.seq_len, m.vocab, AttentionKernel::Full) <
+                convention_flops_per_token(static_cast<double>(ss::core::param_count(m)), m.layers, m.d_model, m.seq_len));
+        // MLP 784-512-256-10: the first layer computes no input gradient (4·in·out), the others 6·in·out.
+        QCOMPARE(mlp_model_flops_per_sample({784, 512, 256, 10}), 4.0 * 784 * 512 + 6.0 * 512 * 256 + 6.0 * 256 * 10);
     }
 
-    // The simulator counts a step's model FLOPs with that formula.
+    // The one MFU function: a value in (0, 1], or why there is none; never above 1.
+    void mfuNeverAboveOne() {
+        using namespace ss::models;
+        const Mfu half = model_flops_utilisation(4e12, 1e12, 8);
+        QVERIFY(half.known());
+        QCOMPARE(half.value, 0.5);
+        QCOMPARE(model_flops_utilisation(1e12, 1e12, 1).value, 1.0);  // exactly the peak is allowed
+        const Mfu above = model_flops_utilisation(1.019e12, 1e12, 1);  // the What-if page's old "101.9 %"
+        QCOMPARE(above.problem, MfuProblem::AbovePeak);
+        QVERIFY(std::isnan(above.value));
+        QCOMPARE(above.ratio, 1.019);
+        QVERIFY2(mfu_problem_text(above).find("102 % of the peak") != std::string::npos, mfu_problem_text(above).c_str());
+        QCOMPARE(model_flops_utilisation(0, 1e12, 1).problem, MfuProblem::NoModelFlops);
+        QCOMPARE(model_flops_utilisation(1e12, 0, 1).problem, MfuProblem::NoPeak);
+        QCOMPARE(model_flops_utilisation(1e12, std::numeric_limits<double>::infinity(), 1).problem, MfuProblem::NoPeak);
+        QCOMPARE(model_flops_utilisation(std::numeric_limits<double>::quiet_NaN(), 1e12, 1).problem,
+                 MfuProblem::NoModelFlops);
+        // core's mfu_of goes through it: unknown (< 0) above the peak, never a value > 1.
+        QCOMPARE(ss::core::mfu_of(4e12, 1e12, 8), 0.5);
+        QCOMPARE(ss::core::mfu_of(3e12, 1e12, 2), -1.0);
+    }
+
+    // The simulator counts a step's model FLOPs with the performed count.
     void simulatorModelFlops() {
+        using namespace ss::models;
         const ExperimentSpec s = preset_spec("gpt", "tiny", 8);
         const Workload w = build_workload(s);
-        const double n = static_cast<double>(param_count(s.model));
         const double tokens = 8.0 * s.model.seq_len;
-        QCOMPARE(w.model_flops_per_step,
-                 (6 * n + 12.0 * s.model.layers * s.model.d_model * s.model.seq_len) * tokens);
+        QCOMPARE(w.model_flops_per_step, gpt_model_flops_per_token(s.model.layers, s.model.d_model, s.model.seq_len,
+                                                                   s.model.vocab, AttentionKernel::CausalRowTiles) *
+                                             tokens);
+        ExperimentSpec g = s;
+        g.backend.device = "cuda";  // the CUDA backend multiplies full T×T attention products
+        QCOMPARE(build_workload(g).model_flops_per_step,
+                 gpt_model_flops_per_token(s.model.layers, s.model.d_model, s.model.seq_len, s.model.vocab,
+                                           AttentionKernel::Full) *
+                     tokens);
         const ExperimentSpec m = preset_spec("mlp", "default", 64);
         const Workload wm = build_workload(m);
-        QCOMPARE(wm.model_flops_per_step, 6 * static_cast<double>(param_count(m.model)) * 64);
+        std::vector<int> widths{m.model.input_dim};
+        widths.insert(widths.end(), m.model.hidden.begin(), m.model.hidden.end());
+        widths.push_back(m.model.classes);
+        QCOMPARE(wm.model_flops_per_step, mlp_model_flops_per_sample(widths) * 64);
     }
 
     void median() {

@@ -2,6 +2,8 @@
 // line parsing, failure attribution from Open MPI's messages; study planning; calibration fits.
 #include <QTest>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "core/launch/launcher.h"
@@ -78,6 +80,23 @@ private slots:
         QCOMPARE(p.slot_count, 8);  // slots of the hosts, not of this machine's 2 cores
         QVERIFY(!p.oversubscribed);
         QCOMPARE(p.hosts, (Strings{"node1", "node2"}));
+    }
+    // The user's OPENBLAS_CORETYPE reaches every rank (remote ones too); unset, each rank picks its
+    // own CPU's kernel; launch.env naming it wins.
+    void openblas_coretype_passed_to_ranks() {
+        auto e = env_with(false, 2);
+        const auto plain = build_mpirun_argv(request(2), e);
+        QVERIFY(std::none_of(plain.argv.begin(), plain.argv.end(),
+                             [](const std::string& a) { return a.rfind("OPENBLAS_CORETYPE", 0) == 0; }));
+        e.vars["OPENBLAS_CORETYPE"] = "SKYLAKEX";
+        const auto p = build_mpirun_argv(request(2), e);
+        QCOMPARE(p.argv, (Strings{"mpirun", "--tag-output", "-np", "2", "-x", "OPENBLAS_CORETYPE=SKYLAKEX",
+                                  "/opt/ss/scalescope-worker", "/runs/001/spec.json"}));
+        auto r = request(2);
+        r.launch.env = {{"OPENBLAS_CORETYPE", "HASWELL"}};
+        QCOMPARE(build_mpirun_argv(r, e).argv, (Strings{"mpirun", "--tag-output", "-np", "2", "-x",
+                                                        "OPENBLAS_CORETYPE=HASWELL", "/opt/ss/scalescope-worker",
+                                                        "/runs/001/spec.json"}));
     }
     void host_list_without_counts_is_one_slot_each() {
         auto r = request(3);

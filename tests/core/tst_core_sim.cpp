@@ -490,6 +490,44 @@ private slots:
         }
     }
 
+    // No MFU above 100 % anywhere (issue 16): every preset on every example hardware file, at dp 1
+    // to 8, with the hardware's own rates and with rates fitted on a run ten times faster than the
+    // hardware's peak. The first give a value in (0, 1]; the second no value and a note saying why.
+    void mfuNeverAboveOne() {
+        const std::string dir = std::string(SCALESCOPE_SOURCE_DIR) + "/examples/hardware/";
+        int known = 0, refused = 0;
+        for (const char* f : {"dgx-h100-nvlink.json", "ib-cluster-h100.json", "this-machine.json"}) {
+            const Hardware hw = load_hardware(dir + f);
+            QVERIFY(mfu_peak_flop_per_s(hw) >= hw.flop_per_s);
+            for (const std::string kind : {"mlp", "gpt"})
+                for (const std::string& preset : model_presets(kind))
+                    for (int dp : {1, 2, 8}) {
+                        nlohmann::json doc{{"model", {{"kind", kind}, {"preset", preset}}},
+                                           {"training", {{"global_batch", 64 * dp}}},
+                                           {"parallel", {{"dp", dp}}}};
+                        const ExperimentSpec s = parse_spec(doc).spec;
+                        const SimResult r = simulate_analytic(s, hw);
+                        QVERIFY2(r.mfu > 0 && r.mfu <= 1, qPrintable(QString::fromStdString(kind + " " + preset + " on " + f) +
+                                                                     QStringLiteral(": ") + QString::number(r.mfu)));
+                        ++known;
+                        SimOptions fast;
+                        fast.rates = rates_from_hardware(hw);
+                        fast.rates->matmul_flop_per_s = 10 * mfu_peak_flop_per_s(hw);
+                        fast.rates->memory_bytes_per_s *= 10;
+                        fast.rates->optimizer_bytes_per_s *= 10;
+                        fast.rates->kernel_overhead_s = 0;
+                        const SimResult q = simulate_analytic(s, hw, fast);
+                        QVERIFY(q.mfu >= 0 && q.mfu <= 1);
+                        if (q.mfu == 0) {
+                            ++refused;
+                            QVERIFY2(q.mfu_note.find("above 100 %") != std::string::npos, q.mfu_note.c_str());
+                        }
+                    }
+        }
+        QVERIFY(known > 0);
+        QVERIFY(refused > 0);  // the fitted-rates case does reach the refusal
+    }
+
     void hardwareFilesAndErrors() {
         for (const char* f : {"dgx-h100-nvlink.json", "ib-cluster-h100.json"}) {
             const Hardware hw = load_hardware(std::string(SCALESCOPE_SOURCE_DIR) + "/examples/hardware/" + f);

@@ -2,6 +2,8 @@
 // Backend& gives exactly the free function's result, a composed transformer block whose gradients
 // (chained through Backend&) match finite differences, and a tiny classifier that learns.
 #include <QObject>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QTest>
 
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <functional>
 
 #include "kernels/backend.h"
+#include "kernels/blas_core.h"
 #include "kernels/cpu_backend.h"
 #include "kernels/cpu_kernels.h"
 #include "test_util.h"
@@ -109,7 +112,37 @@ private slots:
     void identity() {
         auto be = make_cpu_backend();
         QCOMPARE(be->kind(), BackendKind::Cpu);
-        QVERIFY2(be->name().starts_with("cpu (OpenBLAS, 1 thread)"), be->name().c_str());
+        // The run record's device string names the kernel OpenBLAS runs (kernels/blas_core.h).
+        const std::string core = blas_core_name();
+        QVERIFY(!core.empty());
+        QCOMPARE(be->name(), "cpu (OpenBLAS " + core + ", 1 thread)");
+    }
+
+    // select_blas_core in a fresh process: at least the kernel tier the CPU supports, the choice
+    // exported for children, and a value the user set wins.
+    void blasCoreSelectedForTheCpu() {
+        const auto probe = [](const QString& coretype) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.remove(QStringLiteral("OPENBLAS_CORETYPE"));
+            if (!coretype.isEmpty()) env.insert(QStringLiteral("OPENBLAS_CORETYPE"), coretype);
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral(BLAS_CORE_PROBE), {});
+            if (!p.waitForFinished(30000) || p.exitCode() != 0) return QStringList{QStringLiteral("failed")};
+            return QString::fromUtf8(p.readAllStandardOutput()).trimmed().split(QLatin1Char(' '));
+        };
+        const std::string want = blas_core_for(detect_cpu_isa());
+        const QStringList out = probe({});
+        QVERIFY2(out.size() >= 6 && out[0] == QStringLiteral("core"), qPrintable(out.join(QLatin1Char(' '))));
+        const std::string core = out[1].toStdString();
+        QVERIFY2(blas_core_tier(core) >= blas_core_tier(want),
+                 qPrintable(out.join(QLatin1Char(' ')) + QStringLiteral(" (this CPU: ") + QString::fromStdString(want) + QLatin1Char(')')));
+        if (!want.empty()) QVERIFY2(out[3] != QStringLiteral("-"), qPrintable(out.join(QLatin1Char(' '))));
+        if (blas_core_tier(want) < 1) QSKIP("no AVX2+FMA on this CPU: the user-setting check needs the Haswell kernel");
+        const QStringList user = probe(QStringLiteral("HASWELL"));
+        QVERIFY2(user.size() >= 4 && user[1].compare(QStringLiteral("Haswell"), Qt::CaseInsensitive) == 0 &&
+                     user[3] == QStringLiteral("HASWELL"),
+                 qPrintable(user.join(QLatin1Char(' '))));
     }
 
     void memory() {

@@ -8,9 +8,15 @@
 #include <limits>
 #include <stdexcept>
 
+#include <QFile>
+#include <QSet>
+#include <QStringList>
+
+#include "kernels/blas_core.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/detail/fast_math.h"
 #include "kernels/perf.h"
+#include "models/plan/flops.h"
 #include "reference.h"
 #include "test_util.h"
 
@@ -831,6 +837,92 @@ private slots:
         QVERIFY2(std::isfinite(flops) && flops > 1e8, qPrintable(QString::number(flops)));
         QVERIFY(flops < 1e13);  // a 2-core CPU does not do 10 TFLOP/s
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, measure_sgemm_flops(0, 8, 8, 0.01));
+    }
+    // The MFU peak: the fastest call of a square sgemm (a small n here: the suite stays fast).
+    void measurePeakSgemmFlops() {
+        const double peak = measure_peak_sgemm_flops(192, 0.02);
+        QVERIFY2(std::isfinite(peak) && peak > 1e8 && peak < 1e13, qPrintable(QString::number(peak)));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, measure_peak_sgemm_flops(0, 0.01));
+    }
+
+    // ---- the FLOPs the attention kernels perform (models/plan/flops.h counts them) -----------
+    void attentionTileMatchesFlopCount() {
+        static_assert(kAttentionRowTile == ss::models::kAttentionRowTile,
+                      "models/plan/flops.h must count the tiles kernels/attention.cpp computes");
+        using ss::models::AttentionKernel;
+        using ss::models::attention_pairs;
+        // T = 128, tiles [0,64) x [0,64) and [64,128) x [0,128): 64·64 + 64·128.
+        QCOMPARE(attention_pairs(128, AttentionKernel::CausalRowTiles), 64.0 * 64 + 64.0 * 128);
+        QCOMPARE(attention_pairs(128, AttentionKernel::Full), 128.0 * 128);
+        QCOMPARE(attention_pairs(100, AttentionKernel::CausalRowTiles), 64.0 * 64 + 36.0 * 100);
+        QCOMPARE(attention_pairs(64, AttentionKernel::CausalRowTiles), 64.0 * 64);
+        QCOMPARE(attention_pairs(0, AttentionKernel::Full), 0.0);
+        // The kernel skips what the count leaves out: keys right of a tile's end stay unread. Poison
+        // K and V rows [64, 128) of the first tile's view: rows [0, 64) of the output must not change.
+        const int B = 1, T = 128, C = 8, NH = 2;
+        std::vector<float> qkv(static_cast<std::size_t>(B) * T * 3 * C), out(static_cast<std::size_t>(B) * T * C),
+            out2(out.size()), att(static_cast<std::size_t>(B) * NH * T * T);
+        for (std::size_t i = 0; i < qkv.size(); ++i) qkv[i] = static_cast<float>((i * 29 % 53)) / 26.5f - 1.0f;
+        attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH);
+        std::vector<float> poisoned = qkv;
+        for (int t = kAttentionRowTile; t < T; ++t)
+            for (int c = C; c < 3 * C; ++c) poisoned[static_cast<std::size_t>(t) * 3 * C + c] = std::numeric_limits<float>::quiet_NaN();
+        attention_forward(out2.data(), att.data(), poisoned.data(), B, T, C, NH);
+        for (int i = 0; i < kAttentionRowTile * C; ++i) QCOMPARE(out2[static_cast<std::size_t>(i)], out[static_cast<std::size_t>(i)]);
+    }
+
+    // ---- the OpenBLAS kernel for the CPU (kernels/blas_core.h) -------------------------------
+    void blasCoreForInstructionSet() {
+        CpuIsa avx512;
+        avx512.avx2 = avx512.fma = true;
+        avx512.avx512f = avx512.avx512bw = avx512.avx512vl = avx512.avx512dq = avx512.avx512cd = true;
+        QCOMPARE(blas_core_for(avx512), std::string("SKYLAKEX"));
+        avx512.amd = true;  // Zen 4: AVX-512 too; OpenBLAS's AVX-512 kernels, not its AVX2 "Zen" one
+        QCOMPARE(blas_core_for(avx512), std::string("SKYLAKEX"));
+        avx512.avx512bf16 = true;
+        QCOMPARE(blas_core_for(avx512), std::string("COOPERLAKE"));
+        CpuIsa partial = avx512;  // AVX-512 F without BW (Knights Landing): not the SkylakeX kernel
+        partial.avx512bw = false;
+        QCOMPARE(blas_core_for(partial), std::string("ZEN"));
+        partial.amd = false;
+        QCOMPARE(blas_core_for(partial), std::string("HASWELL"));
+        CpuIsa old;
+        old.avx2 = true;  // AVX2 without FMA: leave OpenBLAS's choice
+        QCOMPARE(blas_core_for(old), std::string());
+        QCOMPARE(blas_core_tier("Cooperlake"), 2);
+        QCOMPARE(blas_core_tier("SKYLAKEX"), 2);
+        QCOMPARE(blas_core_tier("Haswell"), 1);
+        QCOMPARE(blas_core_tier("Zen"), 1);
+        QCOMPARE(blas_core_tier("Sandybridge"), 0);
+    }
+
+    // detect_cpu_isa agrees with the kernel's view of this CPU (/proc/cpuinfo flags).
+    void detectCpuIsaMatchesProcCpuinfo() {
+        QFile f(QStringLiteral("/proc/cpuinfo"));
+        if (!f.open(QIODevice::ReadOnly)) QSKIP("no /proc/cpuinfo");
+        QSet<QString> flags;
+        QString vendor;
+        for (const QByteArray& line : f.readAll().split('\n')) {
+            const QString l = QString::fromLatin1(line);
+            if (vendor.isEmpty() && l.startsWith(QStringLiteral("vendor_id")))
+                vendor = l.section(QLatin1Char(':'), 1).trimmed();
+            if (flags.isEmpty() && l.startsWith(QStringLiteral("flags"))) {
+                const QStringList parts = l.section(QLatin1Char(':'), 1).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+                flags = QSet<QString>(parts.begin(), parts.end());
+            }
+        }
+        if (flags.isEmpty()) QSKIP("no flags line in /proc/cpuinfo");
+        const CpuIsa isa = detect_cpu_isa();
+        const auto has = [&](const char* n) { return flags.contains(QString::fromLatin1(n)); };
+        QCOMPARE(isa.amd, vendor == QStringLiteral("AuthenticAMD"));
+        QCOMPARE(isa.avx2, has("avx2"));
+        QCOMPARE(isa.fma, has("fma"));
+        QCOMPARE(isa.avx512f, has("avx512f"));
+        QCOMPARE(isa.avx512bw, has("avx512bw"));
+        QCOMPARE(isa.avx512vl, has("avx512vl"));
+        QCOMPARE(isa.avx512dq, has("avx512dq"));
+        QCOMPARE(isa.avx512cd, has("avx512cd"));
+        QCOMPARE(isa.avx512bf16, has("avx512_bf16"));
     }
 };
 
