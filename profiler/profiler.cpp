@@ -1,7 +1,13 @@
 #include "profiler/profiler.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
 
 #include "traces/stats_keys.h"
 #include "traces/writer.h"
@@ -68,23 +74,20 @@ Profiler::Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo 
     for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
         writer_->define_lane(run_, rank_.rank, l, lanes::name(l));
     writer_->flush();
-    last_flush_ns_ = now_ns();
+    last_request_ns_ = now_ns();
+    thread_ = std::thread([this] { writer_loop(); });
     current_.store(this, std::memory_order_release);
 }
 
 Profiler::~Profiler() {
     Profiler* self = this;
     current_.compare_exchange_strong(self, nullptr);
-    if (!writer_) return;
-    try {
-        flush();
-    } catch (...) {
-        // Nothing to report to from a destructor; finish() is where errors surface.
-    }
+    // Nothing to report to from a destructor; finish() is where errors surface.
+    if (thread_.joinable()) stop_writer();
 }
 
 SpanBuffer& Profiler::register_thread() {
-    std::lock_guard lock(buffers_mutex_);
+    std::lock_guard lock(mutex_);
     buffers_.push_back(std::make_unique<SpanBuffer>(config_.buffer_records));
     detail::t_slot.generation = generation_;
     detail::t_slot.buffer = buffers_.back().get();
@@ -94,20 +97,21 @@ SpanBuffer& Profiler::register_thread() {
 void Profiler::record_all(const std::vector<SpanRecord>& spans) {
     SpanBuffer& b = thread_buffer();
     for (const SpanRecord& r : spans) {
-        if (writer_ && b.size() >= b.capacity()) flush();
+        if (writer_ && b.size() >= b.capacity()) wait_pass(request_pass());
         record(r);
     }
 }
 
 const char* Profiler::persistent_name(const std::string& s) {
-    std::lock_guard lock(buffers_mutex_);
+    std::lock_guard lock(names_mutex_);
     return persistent_.insert(s).first->c_str();
 }
 
 void Profiler::define_lane(std::int32_t lane, const std::string& name) {
     if (!writer_) return;
-    std::lock_guard lock(buffers_mutex_);
-    writer_->define_lane(run_, rank_.rank, lane, name);
+    enqueue([run = run_, rank = rank_.rank, lane, name](traces::TraceWriter& w) {
+        w.define_lane(run, rank, lane, name);
+    });
 }
 
 void Profiler::keep_comm_spans(bool on) {
@@ -130,29 +134,169 @@ std::vector<SpanRecord> Profiler::take_comm_spans() {
     return out;
 }
 
+// ---- the training threads' side of the writer ----
+
+void Profiler::enqueue(Op op) {
+    std::lock_guard lock(mutex_);
+    ops_.push_back(std::move(op));
+}
+
+std::uint64_t Profiler::request_pass() {
+    std::uint64_t pass;
+    {
+        std::lock_guard lock(mutex_);
+        if (stop_) return completed_;  // the writer has done its last pass
+        pass = ++requested_;
+    }
+    wake_.notify_one();
+    return pass;
+}
+
+void Profiler::wait_pass(std::uint64_t pass) {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return completed_ >= pass || error_; });
+}
+
+void Profiler::throw_if_failed() {
+    std::lock_guard lock(mutex_);
+    if (!error_ || error_reported_) return;
+    error_reported_ = true;
+    std::rethrow_exception(error_);
+}
+
 void Profiler::step_boundary() {
-    if (!writer_) return;
+    if (!writer_ || finished_) return;
+    throw_if_failed();
     const std::int64_t now = now_ns();
-    bool due = static_cast<double>(now - last_flush_ns_) >= config_.flush_interval_s * 1e9;
+    bool due = static_cast<double>(now - last_request_ns_) >= config_.flush_interval_s * 1e9;
     if (!due) {
-        std::lock_guard lock(buffers_mutex_);
+        std::lock_guard lock(mutex_);
         for (const auto& b : buffers_)
             if (b->size() * 2 > b->capacity()) due = true;
     }
-    if (due) flush();
+    if (!due) return;
+    last_request_ns_ = now;
+    request_pass();
 }
 
 void Profiler::flush() {
+    if (!writer_ || finished_) return;
+    wait_pass(request_pass());
+    throw_if_failed();
+}
+
+void Profiler::wait_for_writer() {
+    if (!writer_ || finished_) return;
+    std::uint64_t pass;
+    {
+        std::lock_guard lock(mutex_);
+        pass = requested_;
+    }
+    wait_pass(pass);
+}
+
+void Profiler::metric(std::int64_t step, const char* name, double value) {
     if (!writer_) return;
-    std::lock_guard lock(buffers_mutex_);
+    enqueue([run = run_, rank = rank_.rank, step, t = now_ns(), n = std::string(name ? name : "?"),
+             value](traces::TraceWriter& w) { w.add_metric(run, rank, step, t, n, value); });
+}
+
+void Profiler::set_clock(std::int64_t offset_ns, std::int64_t ref_ns, double drift_ppb,
+                         std::int64_t rtt_ns) {
+    if (!writer_) return;
+    traces::RankInfo k = rank_;
+    k.clock_offset_ns = offset_ns;
+    k.clock_ref_ns = ref_ns;
+    k.clock_drift_ppb = drift_ppb;
+    k.clock_rtt_ns = rtt_ns;
+    rank_ = k;
+    enqueue([k](traces::TraceWriter& w) { w.put_rank(k); });
+    request_pass();  // committed soon, whatever the flush interval
+}
+
+void Profiler::count(std::string_view key, std::int64_t delta) {
+    if (!writer_) return;
+    enqueue([run = run_, rank = rank_.rank, k = std::string(key), delta](traces::TraceWriter& w) {
+        w.add_stat(run, rank, k, delta);
+    });
+}
+
+void Profiler::stop_writer() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+        ++requested_;  // the last pass: everything recorded before this call
+    }
+    wake_.notify_one();
+    thread_.join();
+}
+
+void Profiler::finish(traces::RunStatus status, const std::string& reason) {
+    if (!writer_ || finished_) return;
+    Profiler* self = this;
+    current_.compare_exchange_strong(self, nullptr);
+    if (thread_.joinable()) stop_writer();
+    finished_ = true;
+    if (error_) {  // the writer's state is unknown: the run stays "running", the merge marks it failed
+        error_reported_ = true;
+        std::rethrow_exception(error_);
+    }
+    writer_->finish_run(run_, status, reason, now_ns());
+}
+
+// ---- the writer thread ----
+
+void Profiler::writer_loop() {
+    std::unique_lock lock(mutex_);
+    if (config_.writer_nice != 0) {
+        // Linux: a thread's nice value is its own (setpriority on the thread id).
+        errno = 0;
+        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), config_.writer_nice) != 0)
+            error_ = std::make_exception_ptr(std::runtime_error(
+                std::string("setpriority(PRIO_PROCESS, gettid(), ") + std::to_string(config_.writer_nice) +
+                ") failed: " + std::strerror(errno) + " at " + __FILE__ + ":" + std::to_string(__LINE__)));
+    }
+    for (;;) {
+        wake_.wait(lock, [&] { return requested_ != completed_; });
+        const std::uint64_t target = requested_;
+        const bool last = stop_;
+        if (!error_) {  // after a failure passes do nothing: records are dropped (bounded) instead
+            lock.unlock();
+            std::exception_ptr failed;
+            try {
+                writer_pass();
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            lock.lock();
+            if (failed) error_ = failed;
+        }
+        completed_ = target;
+        done_.notify_all();
+        if (last && completed_ == requested_) return;
+    }
+}
+
+void Profiler::writer_pass() {
+    if (config_.writer_hook) config_.writer_hook();
+    std::vector<Op> ops;
+    {
+        std::lock_guard lock(mutex_);
+        ops.swap(ops_);
+        drain_list_.clear();
+        for (const auto& b : buffers_) drain_list_.push_back(b.get());
+    }
+    traces::TraceWriter& w = *writer_;
+    for (Op& op : ops) op(w);
     traces::Event e;
     e.run = run_;
     e.rank = rank_.rank;
-    std::int64_t end = 0;
-    for (const auto& b : buffers_) {
+    std::int64_t end = 0, written = 0, dropped = 0;
+    std::int64_t dropped_by_kind[traces::kEventKindCount] = {};
+    for (SpanBuffer* b : drain_list_) {
         b->drain([&](const SpanRecord& r) {
             auto it = names_.find(r.name);
-            if (it == names_.end()) it = names_.emplace(r.name, writer_->intern(r.name ? r.name : "?")).first;
+            if (it == names_.end()) it = names_.emplace(r.name, w.intern(r.name ? r.name : "?")).first;
             e.name = it->second;
             e.lane = r.lane;
             e.kind = r.kind;
@@ -170,52 +314,24 @@ void Profiler::flush() {
             e.peer = r.peer;
             e.seq = r.seq;
             e.correlation = r.correlation;
-            if (writer_->add_event(e)) ++spans_written_;
+            if (w.add_event(e)) ++written;
             end = std::max(end, r.end_ns);
         });
-        if (auto dropped = b->take_dropped()) {
-            spans_dropped_ += static_cast<std::int64_t>(dropped);
-            writer_->add_stat(run_, rank_.rank, traces::stats::kEventsDroppedBufferFull.key,
-                              static_cast<std::int64_t>(dropped));
-        }
+        for (int k = 0; k < traces::kEventKindCount; ++k)
+            dropped_by_kind[k] += static_cast<std::int64_t>(b->take_dropped(static_cast<EventKind>(k)));
     }
-    if (end > 0) writer_->set_run_times(run_, start_ns_, end);  // a crash keeps a run extent
-    writer_->flush();
-    last_flush_ns_ = now_ns();
-}
-
-void Profiler::metric(std::int64_t step, const char* name, double value) {
-    if (!writer_) return;
-    std::lock_guard lock(buffers_mutex_);
-    writer_->add_metric(run_, rank_.rank, step, now_ns(), name, value);
-}
-
-void Profiler::set_clock(std::int64_t offset_ns, std::int64_t ref_ns, double drift_ppb,
-                         std::int64_t rtt_ns) {
-    if (!writer_) return;
-    std::lock_guard lock(buffers_mutex_);
-    rank_.clock_offset_ns = offset_ns;
-    rank_.clock_ref_ns = ref_ns;
-    rank_.clock_drift_ppb = drift_ppb;
-    rank_.clock_rtt_ns = rtt_ns;
-    writer_->put_rank(rank_);
-    writer_->flush();
-}
-
-void Profiler::count(std::string_view key, std::int64_t delta) {
-    if (!writer_) return;
-    std::lock_guard lock(buffers_mutex_);
-    writer_->add_stat(run_, rank_.rank, key, delta);
-}
-
-void Profiler::finish(traces::RunStatus status, const std::string& reason) {
-    if (!writer_ || finished_) return;
-    Profiler* self = this;
-    current_.compare_exchange_strong(self, nullptr);
-    flush();
-    std::lock_guard lock(buffers_mutex_);
-    writer_->finish_run(run_, status, reason, now_ns());
-    finished_ = true;
+    for (int k = 0; k < traces::kEventKindCount; ++k) {
+        if (dropped_by_kind[k] == 0) continue;
+        dropped += dropped_by_kind[k];
+        w.add_stat(run_, rank_.rank,
+                   std::string(traces::stats::kRecordsDropped.key) + "." +
+                       std::string(traces::to_string(static_cast<EventKind>(k))),
+                   dropped_by_kind[k]);
+    }
+    if (end > 0) w.set_run_times(run_, start_ns_, end);  // a crash keeps a run extent
+    w.flush();
+    spans_written_.fetch_add(written, std::memory_order_relaxed);
+    spans_dropped_.fetch_add(dropped, std::memory_order_relaxed);
 }
 
 }  // namespace ss::profiler
