@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "traces/stats_keys.h"
 #include "traces/writer.h"
@@ -70,6 +72,7 @@ Profiler::Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo 
     start_ns_ = run.start_ns;
     run_ = writer_->begin_run(run);
     rank_.run = run_;
+    rank_id_ = rank_.rank;
     writer_->put_rank(rank_);
     for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
         writer_->define_lane(run_, rank_.rank, l, lanes::name(l));
@@ -87,10 +90,15 @@ Profiler::~Profiler() {
 }
 
 SpanBuffer& Profiler::register_thread() {
-    std::lock_guard lock(mutex_);
-    buffers_.push_back(std::make_unique<SpanBuffer>(config_.buffer_records));
+    std::lock_guard lock(register_mutex_);
+    const std::size_t n = buffer_count_.load(std::memory_order_relaxed);
+    if (n == kMaxThreads)
+        throw std::length_error("profiler: more than " + std::to_string(kMaxThreads) +
+                                " threads recorded spans (" + __FILE__ + ":" + std::to_string(__LINE__) + ")");
+    buffers_[n] = std::make_unique<SpanBuffer>(config_.buffer_records);
+    buffer_count_.store(n + 1, std::memory_order_release);  // the writer sees the ring from now on
     detail::t_slot.generation = generation_;
-    detail::t_slot.buffer = buffers_.back().get();
+    detail::t_slot.buffer = buffers_[n].get();
     return *detail::t_slot.buffer;
 }
 
@@ -108,8 +116,8 @@ const char* Profiler::persistent_name(const std::string& s) {
 }
 
 void Profiler::define_lane(std::int32_t lane, const std::string& name) {
-    if (!writer_) return;
-    enqueue([run = run_, rank = rank_.rank, lane, name](traces::TraceWriter& w) {
+    if (!writer_ || finished_) return;
+    enqueue([run = run_, rank = rank_id_, lane, name](traces::TraceWriter& w) {
         w.define_lane(run, rank, lane, name);
     });
 }
@@ -137,30 +145,30 @@ std::vector<SpanRecord> Profiler::take_comm_spans() {
 // ---- the training threads' side of the writer ----
 
 void Profiler::enqueue(Op op) {
-    std::lock_guard lock(mutex_);
-    ops_.push_back(std::move(op));
+    auto* node = new OpNode{std::move(op), ops_.load(std::memory_order_relaxed)};
+    while (!ops_.compare_exchange_weak(node->next, node, std::memory_order_release, std::memory_order_relaxed)) {
+    }
 }
 
 std::uint64_t Profiler::request_pass() {
-    std::uint64_t pass;
-    {
-        std::lock_guard lock(mutex_);
-        if (stop_) return completed_;  // the writer has done its last pass
-        pass = ++requested_;
-    }
-    wake_.notify_one();
+    if (stop_.load(std::memory_order_acquire)) return completed_.load(std::memory_order_acquire);
+    const std::uint64_t pass = requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    wake_seq_.fetch_add(1, std::memory_order_release);
+    wake_seq_.notify_one();
     return pass;
 }
 
 void Profiler::wait_pass(std::uint64_t pass) {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return completed_ >= pass || error_; });
+    for (;;) {
+        const std::uint64_t c = completed_.load(std::memory_order_acquire);
+        if (c >= pass || failed_.load(std::memory_order_acquire)) return;
+        completed_.wait(c, std::memory_order_acquire);
+    }
 }
 
 void Profiler::throw_if_failed() {
-    std::lock_guard lock(mutex_);
-    if (!error_ || error_reported_) return;
-    error_reported_ = true;
+    if (!failed_.load(std::memory_order_acquire)) return;
+    if (error_reported_.exchange(true)) return;
     std::rethrow_exception(error_);
 }
 
@@ -170,9 +178,8 @@ void Profiler::step_boundary() {
     const std::int64_t now = now_ns();
     bool due = static_cast<double>(now - last_request_ns_) >= config_.flush_interval_s * 1e9;
     if (!due) {
-        std::lock_guard lock(mutex_);
-        for (const auto& b : buffers_)
-            if (b->size() * 2 > b->capacity()) due = true;
+        const std::size_t n = buffer_count_.load(std::memory_order_acquire);
+        for (std::size_t i = 0; i < n && !due; ++i) due = buffers_[i]->size() * 2 > buffers_[i]->capacity();
     }
     if (!due) return;
     last_request_ns_ = now;
@@ -187,23 +194,18 @@ void Profiler::flush() {
 
 void Profiler::wait_for_writer() {
     if (!writer_ || finished_) return;
-    std::uint64_t pass;
-    {
-        std::lock_guard lock(mutex_);
-        pass = requested_;
-    }
-    wait_pass(pass);
+    wait_pass(requested_.load(std::memory_order_acquire));
 }
 
 void Profiler::metric(std::int64_t step, const char* name, double value) {
-    if (!writer_) return;
-    enqueue([run = run_, rank = rank_.rank, step, t = now_ns(), n = std::string(name ? name : "?"),
+    if (!writer_ || finished_) return;
+    enqueue([run = run_, rank = rank_id_, step, t = now_ns(), n = std::string(name ? name : "?"),
              value](traces::TraceWriter& w) { w.add_metric(run, rank, step, t, n, value); });
 }
 
 void Profiler::set_clock(std::int64_t offset_ns, std::int64_t ref_ns, double drift_ppb,
                          std::int64_t rtt_ns) {
-    if (!writer_) return;
+    if (!writer_ || finished_) return;
     traces::RankInfo k = rank_;
     k.clock_offset_ns = offset_ns;
     k.clock_ref_ns = ref_ns;
@@ -215,20 +217,20 @@ void Profiler::set_clock(std::int64_t offset_ns, std::int64_t ref_ns, double dri
 }
 
 void Profiler::count(std::string_view key, std::int64_t delta) {
-    if (!writer_) return;
-    enqueue([run = run_, rank = rank_.rank, k = std::string(key), delta](traces::TraceWriter& w) {
+    if (!writer_ || finished_) return;
+    enqueue([run = run_, rank = rank_id_, k = std::string(key), delta](traces::TraceWriter& w) {
         w.add_stat(run, rank, k, delta);
     });
 }
 
 void Profiler::stop_writer() {
-    {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
-        ++requested_;  // the last pass: everything recorded before this call
-    }
-    wake_.notify_one();
+    stop_.store(true, std::memory_order_release);
+    requested_.fetch_add(1, std::memory_order_acq_rel);  // the last pass: everything recorded before
+    wake_seq_.fetch_add(1, std::memory_order_release);
+    wake_seq_.notify_one();
     thread_.join();
+    // Ops queued after the last pass (none in a correct program) are freed unapplied.
+    for (OpNode* n = ops_.exchange(nullptr); n != nullptr;) delete std::exchange(n, n->next);
 }
 
 void Profiler::finish(traces::RunStatus status, const std::string& reason) {
@@ -237,7 +239,7 @@ void Profiler::finish(traces::RunStatus status, const std::string& reason) {
     current_.compare_exchange_strong(self, nullptr);
     if (thread_.joinable()) stop_writer();
     finished_ = true;
-    if (error_) {  // the writer's state is unknown: the run stays "running", the merge marks it failed
+    if (failed_.load()) {  // the writer's state is unknown: the run stays "running", the merge marks it failed
         error_reported_ = true;
         std::rethrow_exception(error_);
     }
@@ -247,53 +249,60 @@ void Profiler::finish(traces::RunStatus status, const std::string& reason) {
 // ---- the writer thread ----
 
 void Profiler::writer_loop() {
-    std::unique_lock lock(mutex_);
+    auto fail = [this](std::exception_ptr e) {
+        error_ = std::move(e);
+        failed_.store(true, std::memory_order_release);
+    };
     if (config_.writer_nice != 0) {
         // Linux: a thread's nice value is its own (setpriority on the thread id).
         errno = 0;
         if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), config_.writer_nice) != 0)
-            error_ = std::make_exception_ptr(std::runtime_error(
+            fail(std::make_exception_ptr(std::runtime_error(
                 std::string("setpriority(PRIO_PROCESS, gettid(), ") + std::to_string(config_.writer_nice) +
-                ") failed: " + std::strerror(errno) + " at " + __FILE__ + ":" + std::to_string(__LINE__)));
+                ") failed: " + std::strerror(errno) + " at " + __FILE__ + ":" + std::to_string(__LINE__))));
     }
+    std::uint64_t done = 0;
     for (;;) {
-        wake_.wait(lock, [&] { return requested_ != completed_; });
-        const std::uint64_t target = requested_;
-        const bool last = stop_;
-        if (!error_) {  // after a failure passes do nothing: records are dropped (bounded) instead
-            lock.unlock();
-            std::exception_ptr failed;
-            try {
+        const std::uint32_t seq = wake_seq_.load(std::memory_order_acquire);
+        const std::uint64_t target = requested_.load(std::memory_order_acquire);
+        if (target == done) {  // nothing asked: sleep until the next request
+            wake_seq_.wait(seq, std::memory_order_acquire);
+            continue;
+        }
+        const bool last = stop_.load(std::memory_order_acquire);
+        if (!failed_.load(std::memory_order_relaxed)) {  // after a failure passes do nothing:
+            try {                                          // records are dropped (bounded) instead
                 writer_pass();
             } catch (...) {
-                failed = std::current_exception();
+                fail(std::current_exception());
             }
-            lock.lock();
-            if (failed) error_ = failed;
         }
-        completed_ = target;
-        done_.notify_all();
-        if (last && completed_ == requested_) return;
+        done = target;
+        completed_.store(done, std::memory_order_release);
+        completed_.notify_all();
+        if (last && requested_.load(std::memory_order_acquire) == done) return;
     }
 }
 
 void Profiler::writer_pass() {
     if (config_.writer_hook) config_.writer_hook();
+    // The queued ops, oldest first (the stack holds them newest first).
     std::vector<Op> ops;
-    {
-        std::lock_guard lock(mutex_);
-        ops.swap(ops_);
-        drain_list_.clear();
-        for (const auto& b : buffers_) drain_list_.push_back(b.get());
+    for (OpNode* n = ops_.exchange(nullptr, std::memory_order_acquire); n != nullptr;) {
+        ops.push_back(std::move(n->op));
+        delete std::exchange(n, n->next);
     }
+    std::reverse(ops.begin(), ops.end());
+    const std::size_t nbuffers = buffer_count_.load(std::memory_order_acquire);
     traces::TraceWriter& w = *writer_;
     for (Op& op : ops) op(w);
     traces::Event e;
     e.run = run_;
-    e.rank = rank_.rank;
+    e.rank = rank_id_;
     std::int64_t end = 0, written = 0, dropped = 0;
     std::int64_t dropped_by_kind[traces::kEventKindCount] = {};
-    for (SpanBuffer* b : drain_list_) {
+    for (std::size_t i = 0; i < nbuffers; ++i) {
+        SpanBuffer* b = buffers_[i].get();
         b->drain([&](const SpanRecord& r) {
             auto it = names_.find(r.name);
             if (it == names_.end()) it = names_.emplace(r.name, w.intern(r.name ? r.name : "?")).first;
@@ -323,7 +332,7 @@ void Profiler::writer_pass() {
     for (int k = 0; k < traces::kEventKindCount; ++k) {
         if (dropped_by_kind[k] == 0) continue;
         dropped += dropped_by_kind[k];
-        w.add_stat(run_, rank_.rank,
+        w.add_stat(run_, rank_id_,
                    std::string(traces::stats::kRecordsDropped.key) + "." +
                        std::string(traces::to_string(static_cast<EventKind>(k))),
                    dropped_by_kind[k]);

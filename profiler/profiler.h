@@ -20,7 +20,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -127,9 +126,9 @@ struct ProfilerConfig {
     // The memory budget: records buffered per recording thread (rounded up to a power of two;
     // about 120 bytes each). Records beyond it while the writer is behind are dropped and counted.
     std::size_t buffer_records = 1u << 16;
-    // Nice value of the writer thread (Linux: per thread): it takes idle CPU before the training
-    // threads'. 0: unchanged.
-    int writer_nice = 10;
+    // Nice value of the writer thread (Linux: per thread). 0 (default): as the training threads;
+    // > 0 lets them go first when the CPUs are busy, at the price of later commits.
+    int writer_nice = 0;
     // Test hook: called on the writer thread at the start of every pass (a test blocks it on a
     // latch to make the writer fall behind, or throws from it). Empty in real runs.
     std::function<void()> writer_hook;
@@ -224,22 +223,29 @@ private:
     void writer_pass();                      // on the writer thread: ops, drain, drops, commit
 
     ProfilerConfig config_;
-    traces::RankInfo rank_;
+    traces::RankInfo rank_;  // the training thread's (set_clock updates it)
+    std::int32_t rank_id_ = 0;
     std::unique_ptr<traces::TraceWriter> writer_;  // used by the writer thread while it runs
     traces::RunId run_;
-    // Shared state of the training threads and the writer, under mutex_ (never held across SQLite).
-    std::mutex mutex_;
-    std::condition_variable wake_, done_;
-    std::vector<std::unique_ptr<SpanBuffer>> buffers_;
-    std::vector<Op> ops_;
-    std::uint64_t requested_ = 0, completed_ = 0;  // writer passes asked for / done
-    bool stop_ = false;
-    std::exception_ptr error_;
-    bool error_reported_ = false;
+    // Shared by the training threads and the writer. The training threads never take a lock the
+    // writer holds (a writer descheduled while holding it would stall training): requests,
+    // completions, errors and the ring list are atomics; queued ops are a lock-free stack.
+    static constexpr std::size_t kMaxThreads = 1024;  // recording threads per profiler
+    std::mutex register_mutex_;                       // registration only (never the writer's)
+    std::unique_ptr<SpanBuffer> buffers_[kMaxThreads];
+    std::atomic<std::size_t> buffer_count_{0};
+    struct OpNode {
+        Op op;
+        OpNode* next = nullptr;
+    };
+    std::atomic<OpNode*> ops_{nullptr};                // pushed by anyone, taken whole by the writer
+    std::atomic<std::uint64_t> requested_{0}, completed_{0};  // writer passes asked for / done
+    std::atomic<std::uint32_t> wake_seq_{0};           // the writer sleeps on it (futex)
+    std::atomic<bool> stop_{false}, failed_{false}, error_reported_{false};
+    std::exception_ptr error_;                         // set once by the writer before failed_
     std::thread thread_;
     // The writer thread's own.
     std::unordered_map<const char*, traces::StringId> names_;
-    std::vector<SpanBuffer*> drain_list_;
     std::mutex names_mutex_;
     std::unordered_set<std::string> persistent_;  // node-based: c_str() stays put
     std::atomic<bool> keep_comm_{false};
