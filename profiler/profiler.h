@@ -126,9 +126,10 @@ struct ProfilerConfig {
     // The memory budget: records buffered per recording thread (rounded up to a power of two;
     // about 120 bytes each). Records beyond it while the writer is behind are dropped and counted.
     std::size_t buffer_records = 1u << 16;
-    // Nice value of the writer thread (Linux: per thread). 0 (default): as the training threads;
-    // > 0 lets them go first when the CPUs are busy, at the price of later commits.
-    int writer_nice = 0;
+    // Nice value of the writer thread (Linux: per thread): > 0 lets the training threads go first
+    // when the CPUs are busy (no wake-up preemption of the training thread by the writer it
+    // wakes), at the price of later commits under load. 0: as the training threads.
+    int writer_nice = 10;
     // Test hook: called on the writer thread at the start of every pass (a test blocks it on a
     // latch to make the writer fall behind, or throws from it). Empty in real runs.
     std::function<void()> writer_hook;

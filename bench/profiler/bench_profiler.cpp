@@ -11,7 +11,7 @@
 //
 // usage: bench_profiler [--preset tiny|mini|small] [--batch B] [--steps S] [--rounds R]
 //                       [--ranks 1|2|both] [--blas-threads T] [--flush-interval SECONDS]
-//        (defaults: mini, batch 8, 10 steps, 7 rounds, both, 1 BLAS thread, interval 0: a flush
+//        (defaults: mini, batch 8, 5 steps, 11 rounds, both, 1 BLAS thread, interval 0: a flush
 //        at every step boundary)
 #include <unistd.h>
 
@@ -104,7 +104,7 @@ std::string loadavg() {
 
 struct Options {
     std::string preset = "mini";
-    int batch = 8, steps = 10, rounds = 7, blas_threads = 1;
+    int batch = 8, steps = 5, rounds = 11, blas_threads = 1;
     double flush_s = 0;  // 0: the writer woken at every step boundary (the worst case)
 };
 
