@@ -37,7 +37,9 @@ SpanRecord rec(const char* name, EventKind kind, std::int64_t start, std::int64_
     SpanRecord r;
     r.name = name;
     r.kind = kind;
-    r.lane = kind == EventKind::Comm ? lanes::kComm : kind == EventKind::Step ? lanes::kSteps : lanes::kCompute;
+    r.lane = kind == EventKind::Comm   ? lanes::kComm
+             : kind == EventKind::Step ? lanes::kSteps
+                                       : lanes::kCompute;
     r.start_ns = start;
     r.end_ns = start + 7;
     r.step = step;
@@ -72,12 +74,14 @@ private slots:
         const int steps = 300;
         std::vector<SpanRecord> made;
         {
-            Profiler p(ProfilerConfig{.rank_file = f, .flush_interval_s = 0, .buffer_records = 1024},
-                       run_info(), rank_info(2));
+            Profiler p(
+                ProfilerConfig{.rank_file = f, .flush_interval_s = 0, .buffer_records = 1024},
+                run_info(), rank_info(2));
             std::int64_t t = 1000;
             const char* names[] = {"gemm", "gelu", "softmax"};
             std::thread other([&p] {
-                for (int i = 0; i < 1000; ++i) p.record(rec("loader", EventKind::HostRange, 1 + i, traces::kNone));
+                for (int i = 0; i < 1000; ++i)
+                    p.record(rec("loader", EventKind::HostRange, 1 + i, traces::kNone));
             });
             for (int s = 0; s < steps; ++s) {
                 for (int i = 0; i < 1 + s % 7; ++i) {
@@ -106,13 +110,16 @@ private slots:
         std::vector<traces::Event> main_thread;
         std::int64_t loader = 0;
         rd.scan_events(run.id, [&](const traces::Event& e) {
-            if (rd.string(e.name) == "loader") ++loader;
-            else main_thread.push_back(e);
+            if (rd.string(e.name) == "loader")
+                ++loader;
+            else
+                main_thread.push_back(e);
         });
         QCOMPARE(loader, std::int64_t(1000));
         QCOMPARE(main_thread.size(), made.size());
-        std::sort(main_thread.begin(), main_thread.end(),
-                  [](const traces::Event& a, const traces::Event& b) { return a.start_ns < b.start_ns; });
+        std::sort(
+            main_thread.begin(), main_thread.end(),
+            [](const traces::Event& a, const traces::Event& b) { return a.start_ns < b.start_ns; });
         for (std::size_t i = 0; i < made.size(); ++i) {
             const traces::Event& e = main_thread[i];
             QCOMPARE(rd.string(e.name), std::string(made[i].name));
@@ -141,7 +148,8 @@ private slots:
             std::int64_t t = 100;
             for (int i = 0; i < 10; ++i) p.record(rec("k", EventKind::Kernel, t += 10, 0));
             p.step_boundary();  // wakes the writer, which is held: returns at once
-            for (int i = 0; i < 6; ++i) p.record(rec("k", EventKind::Kernel, t += 10, 0));  // 16: full
+            for (int i = 0; i < 6; ++i)
+                p.record(rec("k", EventKind::Kernel, t += 10, 0));  // 16: full
             for (int i = 0; i < 7; ++i) p.record(rec("k", EventKind::Kernel, t += 10, 0));
             for (int i = 0; i < 5; ++i) p.record(rec("c", EventKind::Comm, t += 10, 0));
             p.step_boundary();
@@ -152,7 +160,8 @@ private slots:
             p.wait_for_writer();
             QCOMPARE(p.spans_written(), std::int64_t(16));
             QCOMPARE(p.spans_dropped(), std::int64_t(15));
-            for (int i = 0; i < 12; ++i) p.record(rec("k", EventKind::Kernel, t += 10, 1));  // room again
+            for (int i = 0; i < 12; ++i)
+                p.record(rec("k", EventKind::Kernel, t += 10, 1));  // room again
             p.finish(traces::RunStatus::Completed, "");
             QCOMPARE(p.spans_written(), std::int64_t(28));
             QCOMPARE(p.spans_dropped(), std::int64_t(15));
@@ -194,13 +203,15 @@ private slots:
             } catch (const traces::TraceError& e) {
                 what = e.what();
             }
-            QVERIFY2(what.find("failed") != std::string::npos && what.find("events") != std::string::npos &&
+            QVERIFY2(what.find("failed") != std::string::npos &&
+                         what.find("events") != std::string::npos &&
                          what.find("writer.cpp:") != std::string::npos,
                      what.c_str());
             qInfo("surfaced: %s", what.c_str());
             p.step_boundary();  // reported once; later steps go on (records are dropped, bounded)
             p.record(rec("k", EventKind::Kernel, 30, 2));
-            QVERIFY_THROWS_EXCEPTION(traces::TraceError, p.finish(traces::RunStatus::Completed, ""));
+            QVERIFY_THROWS_EXCEPTION(traces::TraceError,
+                                     p.finish(traces::RunStatus::Completed, ""));
         }  // and the destructor does not throw or hang
     }
 
@@ -227,7 +238,8 @@ private slots:
             Profiler p(ProfilerConfig{.rank_file = file("idle.sqlite")}, run_info(), rank_info(0));
         }  // never woken: joins at once
         {
-            Profiler p(ProfilerConfig{.rank_file = file("metrics.sqlite")}, run_info(), rank_info(0));
+            Profiler p(ProfilerConfig{.rank_file = file("metrics.sqlite")}, run_info(),
+                       rank_info(0));
             p.metric(3, "loss", 2.5);
             p.count("records_test", 4);
         }  // queued metric and counter written by the last pass
