@@ -13,6 +13,7 @@ struct Key {
 
 inline constexpr Key kEventsDroppedBufferFull{"events_dropped_buffer_full",
     "host spans dropped because a per-thread buffer was full between flushes"};
+inline constexpr Key kRecordsDropped{"records_dropped", "profiler records dropped because the rank's buffer budget was full while its writer thread was behind; stored per kind as records_dropped.<kind>"};
 inline constexpr Key kEventsMalformed{"events_malformed",
     "events rejected because end < start or a required field was missing"};
 inline constexpr Key kCuptiRecordsDropped{"cupti_records_dropped",

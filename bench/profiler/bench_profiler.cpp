@@ -1,12 +1,20 @@
 // Profiler overhead (figures, not tests):
-//  1. cost per span: a scoped Span (two clock reads + a buffer push) in a tight loop, and the
-//     cost per span of flushing them into the rank file (drain + SQLite insert);
-//  2. the same GPT preset trained traced and untraced on one rank, alternating rounds, median
-//     step time of each and the ratio traced / untraced (traced = traced backend, comm tracer,
-//     step and phase spans, flushes at step boundaries).
+//  1. cost per span on the training thread: a scoped Span (two clock reads + a ring push) in a
+//     tight loop, and the cost of step_boundary() (which only wakes the writer thread); the
+//     writer thread's own cost per span (drain + SQLite insert + commit), measured apart;
+//  2. the same GPT preset trained traced and untraced, on 1 rank and (restarted under
+//     `mpirun -np 2`) 2 data-parallel ranks: R rounds, each one block of S untraced steps and one
+//     of S traced steps, the order alternating from round to round; a round's overhead is the
+//     ratio of its two median step times; printed: the median of the rounds' overheads and their
+//     min-max, with the load average (traced = traced backend, comm tracer, step spans, a
+//     Profiler with its writer thread woken at every step boundary by default).
 //
 // usage: bench_profiler [--preset tiny|mini|small] [--batch B] [--steps S] [--rounds R]
-//                       [--flush-interval SECONDS]   (default 0: flush at every step boundary)
+//                       [--ranks 1|2|both] [--blas-threads T] [--flush-interval SECONDS]
+//        (defaults: mini, batch 8, 5 steps, 11 rounds, both, 1 BLAS thread, interval 0: a flush
+//        at every step boundary)
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +24,7 @@
 #include <vector>
 
 #include "kernels/backend.h"
+#include "kernels/cpu_kernels.h"
 #include "models/comm.h"
 #include "models/comm_tracer.h"
 #include "models/data.h"
@@ -67,7 +76,7 @@ Model build(Comm& comm, const GptConfig& g, int batch, int steps, bool traced) {
     m.backend = kernels::make_cpu_backend();
     if (traced) m.backend = profiler::make_traced_backend(std::move(m.backend));
     ParallelConfig par;
-    par.layout = {1, 1, 1};
+    par.layout = {comm.size(GroupKind::Dp), 1, 1};
     StageEnv env;
     env.backend = m.backend.get();
     env.comm = &comm;
@@ -81,110 +90,218 @@ Model build(Comm& comm, const GptConfig& g, int batch, int steps, bool traced) {
     m.trainer = std::make_unique<Trainer>(comm, *m.backend, *m.stage, par, opt, batch);
     return m;
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-    std::string preset_name = "mini";
-    int batch = 8, steps = 6, rounds = 5;
-    double flush_s = 0;  // 0: flush at every step boundary (the worst case)
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--preset") && i + 1 < argc) preset_name = argv[++i];
-        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--flush-interval") && i + 1 < argc) flush_s = std::atof(argv[++i]);
-        else {
-            std::fprintf(stderr, "usage: bench_profiler [--preset tiny|mini|small] [--batch B] [--steps S] [--rounds R] [--flush-interval SECONDS]\n");
-            return 2;
-        }
+std::string loadavg() {
+    std::string out;
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+        char line[128] = {};
+        if (std::fgets(line, sizeof line, f)) out = line;
+        std::fclose(f);
     }
-    const auto dir = std::filesystem::temp_directory_path() / "scalescope-bench-profiler";
-    std::filesystem::create_directories(dir);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out + " (" + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores)";
+}
 
-    // ---- 1. cost per span ----
-    // Steady state, as in training: the default-size buffer (already touched), filled to half and
-    // drained at a "step boundary"; recording and flushing are timed separately.
-    {
-        const int chunk = 32768, chunks = 60;
-        const std::string f = (dir / "spans.sqlite").string();
-        std::filesystem::remove(f);
-        profiler::Profiler p(profiler::ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9},
-                             run_info(), traces::RankInfo{});
-        double record_s = 0, flush_s_total = 0;
-        for (int c = 0; c < chunks; ++c) {
-            auto t0 = Clock::now();
-            for (int i = 0; i < chunk; ++i)
-                profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
-            auto t1 = Clock::now();
-            p.flush();
-            auto t2 = Clock::now();
-            if (c == 0) continue;  // first chunk: the buffer's pages are touched for the first time
-            record_s += std::chrono::duration<double>(t1 - t0).count();
-            flush_s_total += std::chrono::duration<double>(t2 - t1).count();
-        }
-        const double n = static_cast<double>(chunk) * (chunks - 1);
-        std::printf("== cost per span (%.0f spans, %d per step boundary) ==\n", n, chunk);
-        std::printf("record (scoped Span: 2 clock reads + buffer push)  %7.1f ns/span\n", record_s * 1e9 / n);
-        std::printf("flush  (drain + SQLite insert, at step boundaries) %7.1f ns/span\n", flush_s_total * 1e9 / n);
-        p.finish(traces::RunStatus::Completed, "");
-    }
-    {
-        const int n = 20'000'000;
+struct Options {
+    std::string preset = "mini";
+    int batch = 8, steps = 5, rounds = 11, blas_threads = 1;
+    double flush_s = 0;  // 0: the writer woken at every step boundary (the worst case)
+};
+
+// Cost per span on the training thread and on the writer thread (one process, no MPI).
+void cost_per_span(const std::filesystem::path& dir) {
+    // Steady state, as in training: the default-size ring (already touched), half filled between
+    // step boundaries. Recording is timed on this thread; the writer's drain + insert + commit by
+    // flush(), which waits for the writer's pass.
+    const int chunk = 32768, chunks = 60;
+    const std::string f = (dir / "spans.sqlite").string();
+    std::filesystem::remove(f);
+    profiler::Profiler p(profiler::ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9}, run_info(),
+                         traces::RankInfo{});
+    double record_s = 0, writer_s = 0, boundary_s = 0;
+    int boundaries = 0;
+    for (int c = 0; c < chunks; ++c) {
         auto t0 = Clock::now();
-        for (int i = 0; i < n; ++i) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
-        const double off_ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / n;
-        std::printf("tracing off (no profiler: one branch)              %7.2f ns/span\n", off_ns);
+        for (int i = 0; i < chunk; ++i) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
+        auto t1 = Clock::now();
+        p.flush();
+        auto t2 = Clock::now();
+        if (c == 0) continue;  // first chunk: the ring's pages are touched for the first time
+        record_s += std::chrono::duration<double>(t1 - t0).count();
+        writer_s += std::chrono::duration<double>(t2 - t1).count();
     }
+    p.finish(traces::RunStatus::Completed, "");
+    // step_boundary() itself, as the training thread pays it: a wake-up of the writer each time.
+    const std::string g = (dir / "boundary.sqlite").string();
+    std::filesystem::remove(g);
+    {
+        profiler::Profiler q(profiler::ProfilerConfig{.rank_file = g, .flush_interval_s = 0}, run_info(),
+                             traces::RankInfo{});
+        for (int i = 0; i < 2000; ++i) {
+            for (int k = 0; k < 200; ++k) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
+            auto t0 = Clock::now();
+            q.step_boundary();
+            boundary_s += std::chrono::duration<double>(Clock::now() - t0).count();
+            ++boundaries;
+            if (i % 100 == 99) q.wait_for_writer();  // stay within the budget whatever the scheduling
+        }
+        q.finish(traces::RunStatus::Completed, "");
+        if (q.spans_dropped() != 0) std::printf("(step_boundary loop: %lld records dropped)\n", static_cast<long long>(q.spans_dropped()));
+    }
+    std::filesystem::remove(g);
+    const double n = static_cast<double>(chunk) * (chunks - 1);
+    std::printf("== cost per span (%.0f spans, %d per pass of the writer) ==   load %s\n", n, chunk, loadavg().c_str());
+    std::printf("training thread: record (scoped Span: 2 clock reads + ring push) %7.1f ns/span\n", record_s * 1e9 / n);
+    std::printf("training thread: step_boundary() (wakes the writer)             %7.2f us/call\n", boundary_s * 1e6 / boundaries);
+    std::printf("writer thread:   drain + SQLite insert + commit                  %7.1f ns/span\n", writer_s * 1e9 / n);
+    const int off = 20'000'000;
+    auto t0 = Clock::now();
+    for (int i = 0; i < off; ++i) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
+    const double off_ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / off;
+    std::printf("tracing off (no profiler: one branch)                            %7.2f ns/span\n", off_ns);
+}
 
-    // ---- 2. GPT step time traced vs untraced ----
-    const GptConfig g = preset(preset_name);
+// GPT step time traced vs untraced on `comm`'s ranks (dp); rank 0 prints.
+void overhead(Comm& comm, const Options& o, const std::filesystem::path& dir) {
+    const int world = comm.world_size(), rank = comm.world_rank();
+    const GptConfig g = preset(o.preset);
     const TextCorpus text = load_text("/usr/share/games/fortunes");
     TextBatchSource data(text.bytes, g.seq_len, 1234);
-    Comm comm(make_local_transport());
-    CommTracer tracer(Layout{1, 1, 1}, 0);
-    Model plain = build(comm, g, batch, steps * rounds + 1, false);
-    Model traced = build(comm, g, batch, steps * rounds + 1, true);
+    CommTracer tracer(Layout{world, 1, 1}, rank);
+    const std::string load_before = loadavg();
+    Model plain = build(comm, g, o.batch, o.steps * o.rounds + 1, false);
+    Model traced = build(comm, g, o.batch, o.steps * o.rounds + 1, true);
     plain.trainer->train_step(0, data);  // warm-up both (page faults, BLAS buffers)
     traced.trainer->train_step(0, data);
-    std::vector<double> t_plain, t_traced, flush_ms;
-    std::int64_t spans = 0;
-    for (int r = 0; r < rounds; ++r) {
-        for (int s = 1; s <= steps; ++s) {
+    std::vector<double> ratios, boundary_us;
+    std::vector<double> all_plain, all_traced;
+    std::int64_t spans = 0, dropped = 0;
+    auto run_plain = [&](std::vector<double>& t) {
+        for (int s = 1; s <= o.steps; ++s) {
+            comm.barrier(GroupKind::World);
             auto t0 = Clock::now();
             plain.trainer->train_step(s, data);
-            t_plain.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+            t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
         }
-        const std::string f = (dir / ("round" + std::to_string(r) + ".sqlite")).string();
+    };
+    auto run_traced = [&](std::vector<double>& t, int r) {
+        const std::string f = (dir / ("round" + std::to_string(r) + "-rank" + std::to_string(rank) + ".sqlite")).string();
         std::filesystem::remove(f);
+        traces::RankInfo k;
+        k.rank = rank;
         {
-            profiler::Profiler p(profiler::ProfilerConfig{.rank_file = f, .flush_interval_s = flush_s},
-                                 run_info(), traces::RankInfo{});
+            profiler::Profiler p(profiler::ProfilerConfig{.rank_file = f, .flush_interval_s = o.flush_s}, run_info(), k);
             comm.set_observer(&tracer);
-            for (int s = 1; s <= steps; ++s) {
+            for (int s = 1; s <= o.steps; ++s) {
+                comm.barrier(GroupKind::World);
                 auto t0 = Clock::now();
                 {
                     profiler::context().step = s;
                     profiler::Span step("step", traces::EventKind::Step, profiler::lanes::kSteps);
                     traced.trainer->train_step(s, data);
                 }
-                auto tf = Clock::now();
+                profiler::context().step = traces::kNone;
+                auto tb = Clock::now();
                 p.step_boundary();
-                flush_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - tf).count());
-                t_traced.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+                const auto t1 = Clock::now();
+                boundary_us.push_back(std::chrono::duration<double, std::micro>(t1 - tb).count());
+                t.push_back(std::chrono::duration<double>(t1 - t0).count());
             }
             comm.set_observer(nullptr);
             p.finish(traces::RunStatus::Completed, "");
             spans += p.spans_written();
+            dropped += p.spans_dropped();
         }
         std::filesystem::remove(f);
+    };
+    for (int r = 0; r < o.rounds; ++r) {
+        std::vector<double> tp, tt;
+        if (r % 2 == 0) {
+            run_plain(tp);
+            run_traced(tt, r);
+        } else {
+            run_traced(tt, r);
+            run_plain(tp);
+        }
+        ratios.push_back(median(tt) / median(tp) - 1.0);
+        all_plain.insert(all_plain.end(), tp.begin(), tp.end());
+        all_traced.insert(all_traced.end(), tt.begin(), tt.end());
     }
-    const double mp = median(t_plain), mt = median(t_traced);
-    std::printf("\n== GPT %s (%lld params), batch %d, 1 rank: %d rounds x %d steps, alternating ==\n",
-                preset_name.c_str(), static_cast<long long>(gpt_param_count(g)), batch, rounds, steps);
-    std::printf("untraced median step  %9.3f ms\n", mp * 1e3);
-    std::printf("traced   median step  %9.3f ms  (%.0f spans/step, flush interval %g s)\n", mt * 1e3,
-                static_cast<double>(spans) / (rounds * steps), flush_s);
-    std::printf("of which flushing     %9.3f ms (median per step boundary)\n", median(flush_ms));
-    std::printf("overhead              %+9.2f %%\n", (mt / mp - 1.0) * 100.0);
+    if (rank != 0) return;
+    std::printf("\n== GPT %s (%lld params), batch %d, %d rank%s, %d BLAS thread%s: %d alternating rounds x %d steps ==\n",
+                o.preset.c_str(), static_cast<long long>(gpt_param_count(g)), o.batch, world, world > 1 ? "s" : "",
+                o.blas_threads, o.blas_threads > 1 ? "s" : "", o.rounds, o.steps);
+    std::printf("load before %s\nload after  %s\n", load_before.c_str(), loadavg().c_str());
+    std::printf("untraced median step  %9.3f ms\n", median(all_plain) * 1e3);
+    std::printf("traced   median step  %9.3f ms  (%.0f spans/step/rank, %lld dropped, flush interval %g s)\n",
+                median(all_traced) * 1e3, static_cast<double>(spans) / (o.rounds * o.steps),
+                static_cast<long long>(dropped), o.flush_s);
+    std::printf("step_boundary()       %9.2f us (median, training thread)\n", median(boundary_us));
+    std::printf("round overheads      ");
+    for (double x : ratios) std::printf(" %+.2f", x * 100.0);
+    std::printf(" %%\n");
+    std::printf("OVERHEAD %d rank%s: median %+.2f %%  (min %+.2f %%, max %+.2f %%, %d rounds)\n", world,
+                world > 1 ? "s" : " ", median(ratios) * 100.0, *std::min_element(ratios.begin(), ratios.end()) * 100.0,
+                *std::max_element(ratios.begin(), ratios.end()) * 100.0, o.rounds);
+    std::fflush(stdout);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    std::string ranks = "both";
+    bool child = false;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--preset") && i + 1 < argc) o.preset = argv[++i];
+        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) o.batch = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) o.steps = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) o.rounds = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--ranks") && i + 1 < argc) ranks = argv[++i];
+        else if (!std::strcmp(argv[i], "--blas-threads") && i + 1 < argc) o.blas_threads = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--flush-interval") && i + 1 < argc) o.flush_s = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--mpi-child")) child = true;
+        else {
+            std::fprintf(stderr, "usage: bench_profiler [--preset tiny|mini|small] [--batch B] [--steps S] [--rounds R] "
+                                 "[--ranks 1|2|both] [--blas-threads T] [--flush-interval SECONDS]\n");
+            return 2;
+        }
+    }
+    if (o.rounds < 1 || o.steps < 1 || (ranks != "1" && ranks != "2" && ranks != "both")) {
+        std::fprintf(stderr, "bench_profiler: --rounds and --steps must be >= 1, --ranks 1, 2 or both\n");
+        return 2;
+    }
+    kernels::set_blas_threads(o.blas_threads);
+    const auto dir = std::filesystem::temp_directory_path() / "scalescope-bench-profiler";
+    std::filesystem::create_directories(dir);
+    try {
+        if (child) {  // one 2-rank measurement under mpirun; rank 0 prints
+            MpiEnvironment mpi(&argc, &argv);
+            Comm comm(make_mpi_transport({mpi.world_size(), 1, 1}));
+            overhead(comm, o, dir);
+            return 0;
+        }
+        cost_per_span(dir);
+        if (ranks != "2") {
+            // The parent never initialises MPI (an MPI singleton could not start mpirun cleanly).
+            Comm comm(make_local_transport());
+            overhead(comm, o, dir);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_profiler: %s\n", e.what());
+        return 1;
+    }
+    if (ranks != "1") {
+        char flush[32];
+        std::snprintf(flush, sizeof flush, "%g", o.flush_s);
+        const std::string cmd = std::string(SCALESCOPE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np 2 " +
+                                argv[0] + " --mpi-child --preset " + o.preset + " --batch " + std::to_string(o.batch) +
+                                " --steps " + std::to_string(o.steps) + " --rounds " + std::to_string(o.rounds) +
+                                " --blas-threads " + std::to_string(o.blas_threads) + " --flush-interval " + flush;
+        std::fflush(stdout);
+        if (const int rc = std::system(cmd.c_str()); rc != 0) {
+            std::fprintf(stderr, "bench_profiler: the 2-rank run failed (exit %d): %s\n", rc, cmd.c_str());
+            return 1;
+        }
+    }
     return 0;
 }

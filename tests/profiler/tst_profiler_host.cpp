@@ -118,7 +118,7 @@ private slots:
         traces::TraceReader rd(f);
         auto stats = rd.stats(rd.runs()[0].id);
         QCOMPARE(stats.size(), size_t(1));
-        QCOMPARE(stats[0].key, std::string(traces::stats::kEventsDroppedBufferFull.key));
+        QCOMPARE(stats[0].key, std::string(traces::stats::kRecordsDropped.key) + ".kernel");
         QCOMPARE(stats[0].value, std::int64_t(36));
     }
 
@@ -127,10 +127,12 @@ private slots:
         Profiler p(ProfilerConfig{.rank_file = f, .flush_interval_s = 3600, .buffer_records = 64},
                    run_info(), rank_info(0));
         for (int i = 0; i < 10; ++i) Span s("k", EventKind::Kernel, lanes::kCompute);
-        p.step_boundary();  // not due, buffer 10/64
+        p.step_boundary();  // not due, buffer 10/64: the writer is not woken
+        p.wait_for_writer();
         QCOMPARE(p.spans_written(), std::int64_t(0));
         for (int i = 0; i < 30; ++i) Span s("k", EventKind::Kernel, lanes::kCompute);
-        p.step_boundary();  // 40/64 > half: flushed
+        p.step_boundary();  // 40/64 > half: the writer drains and commits
+        p.wait_for_writer();
         QCOMPARE(p.spans_written(), std::int64_t(40));
         // Readable by another connection while the rank is still running.
         traces::TraceReader rd(f);
