@@ -318,8 +318,9 @@ MpiEnvironment::MpiEnvironment(int* argc, char*** argv, CommProgress progress) {
     const int wanted = progress == CommProgress::Thread ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
     // A blocking MPI call spins until its peers arrive. With communication threads a rank has more
     // threads than its core: a spinning thread would hold the core its own compute thread needs
-    // (measured: GPT tiny dp2 on 2 busy cores, median step 56 ms without, 20 ms with). Open MPI
-    // yields when idle where it sees oversubscription itself; ask for it here unless the user set it.
+    // (GPT tiny dp2 on 2 cores shared with other jobs, load 6: median step 56 ms without, 20 ms
+    // with; noisy). Open MPI yields when idle where it sees oversubscription itself; ask for it
+    // here unless the user set OMPI_MCA_mpi_yield_when_idle.
     if (progress == CommProgress::Thread && setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0) != 0)
         std::fprintf(stderr, "scalescope: setenv(OMPI_MCA_mpi_yield_when_idle) failed at %s:%d\n",
                      __FILE__, __LINE__);
