@@ -2,13 +2,21 @@
 
 #include <mpi.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "profiler/clock.h"
 
 namespace ss::models {
 
@@ -37,6 +45,16 @@ const char* to_string(CommOp op) {
 
 std::size_t dtype_size(DType t) { return t == DType::F32 ? sizeof(float) : sizeof(double); }
 
+const char* to_string(CommProgress p) { return p == CommProgress::Thread ? "thread" : "poll"; }
+
+CommProgress comm_progress_from_env() {
+    const char* v = std::getenv("SCALESCOPE_COMM_PROGRESS");
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "thread") == 0) return CommProgress::Thread;
+    if (std::strcmp(v, "poll") == 0) return CommProgress::Poll;
+    throw std::invalid_argument(std::string("SCALESCOPE_COMM_PROGRESS=") + v +
+                                " is not one of: thread, poll");
+}
+
 // ---------------------------------------------------------------------------------------------
 // CommRequest
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +80,7 @@ CommRequest& CommRequest::operator=(CommRequest&& o) noexcept {
 }
 
 void CommRequest::finish() {
+    record_.completed_ns = op_->completed_ns();
     op_.reset();
     if (comm_) comm_->end(record_);
 }
@@ -295,12 +314,35 @@ void check_mpi(int rc, const char* call, const char* file, int line) {
 
 }  // namespace detail
 
-MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
-    SS_MPI_CHECK(MPI_Init(argc, argv));
+MpiEnvironment::MpiEnvironment(int* argc, char*** argv, CommProgress progress) {
+    const int wanted = progress == CommProgress::Thread ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
+    // A blocking MPI call spins until its peers arrive. With communication threads a rank has more
+    // threads than its core: a spinning thread would hold the core its own compute thread needs
+    // (GPT tiny dp2 on 2 cores shared with other jobs, load 6: median step 56 ms without, 20 ms
+    // with; noisy). Open MPI yields when idle where it sees oversubscription itself; ask for it
+    // here unless the user set OMPI_MCA_mpi_yield_when_idle.
+    if (progress == CommProgress::Thread && setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0) != 0)
+        std::fprintf(stderr, "scalescope: setenv(OMPI_MCA_mpi_yield_when_idle) failed at %s:%d\n",
+                     __FILE__, __LINE__);
+    SS_MPI_CHECK(MPI_Init_thread(argc, argv, wanted, &thread_level_));
     SS_MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
     SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
     SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
 }
+
+namespace {
+CommProgress progress_or_exit() {
+    try {
+        return comm_progress_from_env();
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "scalescope: %s\n", e.what());
+        std::exit(2);
+    }
+}
+}  // namespace
+
+MpiEnvironment::MpiEnvironment(int* argc, char*** argv)
+    : MpiEnvironment(argc, argv, progress_or_exit()) {}
 
 MpiEnvironment::~MpiEnvironment() {
     int finalized = 0;
@@ -343,9 +385,96 @@ private:
     MPI_Request req_ = MPI_REQUEST_NULL;
 };
 
+// One non-blocking collective run by a communication thread: the blocking MPI call, and when it
+// returned (profiler::now_ns()). `done` is set (release) after that; end_ns is read only then.
+struct ThreadJob {
+    std::function<void(MPI_Comm)> call;  // checks its own MPI return codes (SS_MPI_CHECK)
+    std::int64_t end_ns = 0;
+    std::atomic<bool> done{false};
+};
+
+// Runs the jobs posted for one group, in posting order (the order every member posts them in, as
+// MPI requires of collectives on one communicator), on `comm`: a duplicate of the group's
+// communicator that only this thread uses. Idle, it sleeps on a condition variable. The destructor
+// runs the jobs still queued (a peer may be waiting in them) and joins.
+class CommThread {
+public:
+    explicit CommThread(MPI_Comm comm) : comm_(comm), thread_([this] { loop(); }) {}
+    ~CommThread() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    CommThread(const CommThread&) = delete;
+    CommThread& operator=(const CommThread&) = delete;
+
+    std::shared_ptr<ThreadJob> post(std::function<void(MPI_Comm)> call) {
+        auto job = std::make_shared<ThreadJob>();
+        job->call = std::move(call);
+        {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(job);
+        }
+        cv_.notify_one();
+        return job;
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::shared_ptr<ThreadJob> job;
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+                if (queue_.empty()) return;  // stop_ and nothing left
+                job = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            job->call(comm_);
+            job->end_ns = profiler::now_ns();
+            job->call = nullptr;  // drop captured state before the owner sees `done`
+            job->done.store(true, std::memory_order_release);
+            job->done.notify_all();
+        }
+    }
+
+    MPI_Comm comm_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<ThreadJob>> queue_;
+    bool stop_ = false;
+    std::thread thread_;  // last: started after the members it uses
+};
+
+class ThreadOp final : public PendingOp {
+public:
+    explicit ThreadOp(std::shared_ptr<ThreadJob> job) : job_(std::move(job)) {}
+    bool test() override { return job_->done.load(std::memory_order_acquire); }
+    void wait() override { job_->done.wait(false, std::memory_order_acquire); }
+    std::int64_t completed_ns() const override {
+        return job_->done.load(std::memory_order_acquire) ? job_->end_ns : -1;
+    }
+
+private:
+    std::shared_ptr<ThreadJob> job_;
+};
+
+const char* thread_level_name(int level) {
+    switch (level) {
+        case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";
+        case MPI_THREAD_FUNNELED: return "MPI_THREAD_FUNNELED";
+        case MPI_THREAD_SERIALIZED: return "MPI_THREAD_SERIALIZED";
+        case MPI_THREAD_MULTIPLE: return "MPI_THREAD_MULTIPLE";
+    }
+    return "an unknown thread level";
+}
+
 class MpiTransport final : public Transport {
 public:
-    explicit MpiTransport(const Layout& layout) {
+    MpiTransport(const Layout& layout, CommProgress progress) : progress_(progress) {
         int world_rank = 0, world_size = 0;
         SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank));
         SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
@@ -364,21 +493,51 @@ public:
             SS_MPI_CHECK(MPI_Comm_size(comms_[g], &size_[g]));
             SS_MPI_CHECK(MPI_Comm_rank(comms_[g], &rank_[g]));
         }
+        if (progress_ == CommProgress::Thread) {
+            int level = MPI_THREAD_SINGLE;
+            SS_MPI_CHECK(MPI_Query_thread(&level));
+            if (level < MPI_THREAD_MULTIPLE) {
+                if (world_rank == 0)
+                    std::fprintf(stderr,
+                                 "scalescope: MPI provides %s, not MPI_THREAD_MULTIPLE: non-blocking "
+                                 "collectives progress only inside MPI calls (poll)\n",
+                                 thread_level_name(level));
+                progress_ = CommProgress::Poll;
+            }
+        }
+        if (progress_ == CommProgress::Thread)
+            for (int g = 0; g < kGroupKinds; ++g) {
+                // Collective over the group, so made here, in the same order on every rank; the
+                // thread itself starts at the group's first non-blocking collective.
+                SS_MPI_CHECK(MPI_Comm_dup(comms_[g], &thread_comms_[g]));
+                SS_MPI_CHECK(MPI_Comm_set_errhandler(thread_comms_[g], MPI_ERRORS_RETURN));
+            }
     }
     ~MpiTransport() override {
+        for (auto& t : threads_) t.reset();  // runs what is queued, joins
         int finalized = 0;
         MPI_Finalized(&finalized);
         if (finalized) return;
+        for (auto& c : thread_comms_)
+            if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
         for (auto& c : comms_)
             if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
     }
 
     int size(GroupKind g) const override { return size_[static_cast<int>(g)]; }
     int rank(GroupKind g) const override { return rank_[static_cast<int>(g)]; }
-    std::string name() const override { return "mpi"; }
+    std::string name() const override {
+        return progress_ == CommProgress::Thread ? "mpi" : "mpi (poll progress)";
+    }
 
     std::unique_ptr<PendingOp> all_reduce(GroupKind g, void* buf, std::size_t count, DType t,
                                           bool blocking) override {
+        if (!blocking && progress_ == CommProgress::Thread) {
+            const int n = as_int(count);
+            return on_thread(g, [=](MPI_Comm c) {
+                SS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, n, mpi_type(t), MPI_SUM, c));
+            });
+        }
         auto op = std::make_unique<MpiOp>();
         if (blocking)
             SS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, as_int(count), mpi_type(t), MPI_SUM,
@@ -393,6 +552,12 @@ public:
                                               std::span<const int> counts, DType t,
                                               bool blocking) override {
         check_span(g, counts.size(), "reduce_scatter counts");
+        if (!blocking && progress_ == CommProgress::Thread) {
+            const int* cnt = counts.data();
+            return on_thread(g, [=](MPI_Comm c) {
+                SS_MPI_CHECK(MPI_Reduce_scatter(send, recv, cnt, mpi_type(t), MPI_SUM, c));
+            });
+        }
         auto op = std::make_unique<MpiOp>();
         if (blocking)
             SS_MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), mpi_type(t), MPI_SUM,
@@ -408,6 +573,14 @@ public:
                                           bool blocking) override {
         check_span(g, counts.size(), "all_gather counts");
         check_span(g, displs.size(), "all_gather displs");
+        if (!blocking && progress_ == CommProgress::Thread) {
+            const int* cnt = counts.data();
+            const int* dsp = displs.data();
+            return on_thread(g, [=](MPI_Comm c) {
+                SS_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, cnt, dsp,
+                                            mpi_type(t), c));
+            });
+        }
         auto op = std::make_unique<MpiOp>();
         if (blocking)
             SS_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts.data(),
@@ -454,6 +627,11 @@ public:
 
 private:
     MPI_Comm comm(GroupKind g) const { return comms_[static_cast<int>(g)]; }
+    std::unique_ptr<PendingOp> on_thread(GroupKind g, std::function<void(MPI_Comm)> call) {
+        const int i = static_cast<int>(g);
+        if (!threads_[i]) threads_[i] = std::make_unique<CommThread>(thread_comms_[i]);
+        return std::make_unique<ThreadOp>(threads_[i]->post(std::move(call)));
+    }
     static int as_int(std::size_t count) {
         if (count > static_cast<std::size_t>(INT32_MAX))
             MpiEnvironment::abort_job("message of " + std::to_string(count) +
@@ -471,12 +649,17 @@ private:
                                              MPI_COMM_NULL};
     std::array<int, kGroupKinds> size_{};
     std::array<int, kGroupKinds> rank_{};
+    CommProgress progress_;
+    // Thread progress: per group, the communicator of its communication thread and the thread.
+    std::array<MPI_Comm, kGroupKinds> thread_comms_{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL,
+                                                    MPI_COMM_NULL};
+    std::array<std::unique_ptr<CommThread>, kGroupKinds> threads_;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> make_mpi_transport(const Layout& layout) {
-    return std::make_unique<MpiTransport>(layout);
+std::unique_ptr<Transport> make_mpi_transport(const Layout& layout, CommProgress progress) {
+    return std::make_unique<MpiTransport>(layout, progress);
 }
 
 }  // namespace ss::models

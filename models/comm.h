@@ -10,6 +10,14 @@
 //
 // Reductions are sums. Non-blocking calls return a CommRequest; its wait() completes the call and
 // fires the observer's end callback (the begin callback fires when the call is posted).
+//
+// Progress of non-blocking collectives over MPI (CommProgress): Open MPI 4 has no asynchronous
+// progress, so an MPI_Iallreduce moves data only inside MPI calls of its rank. In Thread mode (the
+// default) every non-blocking collective is run by a communication thread of its group, as the
+// same blocking call the blocking path makes (same algorithm, bit-identical sums), on a duplicate
+// of the group's communicator; the job must provide MPI_THREAD_MULTIPLE. In Poll mode the call is
+// an MPI_I* collective, advanced by CommRequest::test() at the caller's progress points (the
+// trainer's: each time backward completes a block).
 #pragma once
 
 #include <array>
@@ -53,7 +61,18 @@ struct CommRecord {
     int peer = -1;          // p2p: the peer's index in the group; broadcast: the root; else -1
     std::uint64_t seq = 0;  // per-group sequence number, 0-based, counts every call on the group
     bool blocking = true;   // false for calls that returned a CommRequest
+    // Non-blocking calls whose transport knows when the call really completed (Thread progress):
+    // that time on profiler::now_ns()'s clock, set when the request is completed; else -1 (the
+    // call then completes when test() or wait() finds it done).
+    std::int64_t completed_ns = -1;
 };
+
+// How non-blocking collectives progress over MPI (see the top of this file).
+enum class CommProgress : std::uint8_t { Thread, Poll };
+const char* to_string(CommProgress p);  // "thread" | "poll"
+// SCALESCOPE_COMM_PROGRESS = "thread" (default when unset or empty) | "poll". Throws
+// std::invalid_argument naming the variable for any other value.
+CommProgress comm_progress_from_env();
 
 // The profiler's seam: set one on a Comm and it sees every call. on_begin runs before the call is
 // issued, on_end after it completed (for non-blocking calls: when its request was waited on).
@@ -70,6 +89,8 @@ public:
     virtual ~PendingOp() = default;
     virtual bool test() = 0;  // true once complete (drives progress)
     virtual void wait() = 0;
+    // Once complete: when the call completed (profiler::now_ns() clock); -1 when unknown.
+    virtual std::int64_t completed_ns() const { return -1; }
 };
 
 class Comm;
@@ -196,11 +217,16 @@ private:
 // point-to-point has no peer and throws std::logic_error.
 std::unique_ptr<Transport> make_local_transport();
 
-// RAII MPI_Init / MPI_Finalize. Sets MPI_ERRORS_RETURN on MPI_COMM_WORLD, so every failing MPI
-// call returns its code to SS_MPI_CHECK, which reports and aborts the job.
+// RAII MPI_Init_thread / MPI_Finalize. Sets MPI_ERRORS_RETURN on MPI_COMM_WORLD, so every failing
+// MPI call returns its code to SS_MPI_CHECK, which reports and aborts the job. Requests
+// MPI_THREAD_MULTIPLE when `progress` is Thread (the communication threads), else
+// MPI_THREAD_FUNNELED; thread_level() is what the library provides (MPI_THREAD_*).
 class MpiEnvironment {
 public:
+    MpiEnvironment(int* argc, char*** argv, CommProgress progress);
+    // The progress from comm_progress_from_env(); a bad value is reported and exits with status 2.
     MpiEnvironment(int* argc, char*** argv);
+    int thread_level() const { return thread_level_; }
     ~MpiEnvironment();
     MpiEnvironment(const MpiEnvironment&) = delete;
     MpiEnvironment& operator=(const MpiEnvironment&) = delete;
@@ -212,11 +238,15 @@ public:
 private:
     int rank_ = 0;
     int size_ = 1;
+    int thread_level_ = 0;
 };
 
 // MPI groups for `layout` over MPI_COMM_WORLD (MPI must be initialised; world size must equal
 // layout.world(), else the job is aborted with a message). Splits follow models/layout.h.
-std::unique_ptr<Transport> make_mpi_transport(const Layout& layout);
+// Thread progress needs MPI_THREAD_MULTIPLE: with less, the transport uses Poll and says so once
+// on stderr (rank 0).
+std::unique_ptr<Transport> make_mpi_transport(const Layout& layout,
+                                              CommProgress progress = comm_progress_from_env());
 
 namespace detail {
 // Checks an MPI return code. On failure: "rank R: MPI call `<call>` failed at <file>:<line>:

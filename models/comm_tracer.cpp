@@ -68,7 +68,9 @@ void CommTracer::on_end(const CommRecord& r) {
             s.kind = traces::EventKind::Comm;
             s.lane = profiler::lanes::kComm;
             s.start_ns = p.start_ns;
-            s.end_ns = end;
+            // A communication thread ran the call: it ended when the data was reduced, not when
+            // the request was found complete.
+            s.end_ns = r.completed_ns >= 0 ? r.completed_ns : end;
             const auto& ctx = profiler::context();
             s.step = ctx.step;
             s.micro_batch = ctx.micro_batch;

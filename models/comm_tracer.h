@@ -1,5 +1,6 @@
 // The profiler's CommObserver: records every communication call of a rank as a span on the comm
-// lane, from issue to completion (non-blocking calls end when their request is waited on), with
+// lane, from issue to completion (a non-blocking call completes when its transport's communication
+// thread finished it, CommRecord::completed_ns, else when its request is tested or waited on), with
 // collective type, group kind, the group's id (its lowest world rank), group size, bytes, the
 // peer's world rank for send/recv, and a sequence number that matches the same operation across
 // ranks: the group's sequence for collectives, a per (sender, receiver) channel count for send/recv

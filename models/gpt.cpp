@@ -183,6 +183,7 @@ public:
             const float* x_last = nblocks() > 0 ? sl.blocks.back().res3 : sl.x_in;
             be_.zero(dlnf_, nact * sizeof(float));
             be_.linear_backward(dlnf_, g(lmw_), nullptr, sl.logits, sl.lnf, p(lmw_), BT, C_, V_);
+            if (ready) ready(lmw_);
             be_.zero(dx, nact * sizeof(float));
             be_.layernorm_backward(dx, g(lnfw_), g(lnfb_), dlnf_, x_last, p(lnfw_), sl.lnf_mean,
                                    sl.lnf_rstd, BT, C_);
@@ -199,22 +200,29 @@ public:
             be_.bias_backward(g(w.fcpb), dx, BT, C_);
             be_.zero(dfchg_, nf * sizeof(float));
             be_.linear_backward(dfchg_, g(w.fcpw), nullptr, dx, a.fch_gelu, p(w.fcpw), BT, F_, C_);
+            // Each tensor's gradient is final once its kernel ran: tell the trainer tensor by
+            // tensor (from the end of the block), so DP buckets start inside the block.
+            if (ready) ready(w.fcpw);
             be_.zero(dfch_, nf * sizeof(float));
             be_.gelu_backward(dfch_, a.fch, dfchg_, nf);
             be_.zero(dln_, nact * sizeof(float));
             be_.linear_backward(dln_, g(w.fcw), g(w.fcb), dfch_, a.ln2, p(w.fcw), BT, C_, F_);
+            if (ready) ready(w.fcw);
             tp_all_reduce(dln_, nact);  // f
             be_.layernorm_backward(dx, g(w.ln2w), g(w.ln2b), dln_, a.res2, p(w.ln2w), a.ln2_mean,
                                    a.ln2_rstd, BT, C_);
+            if (ready) ready(w.ln2w);
             // r2 = x + attproj: dx is now d r2 and part of d x.
             be_.bias_backward(g(w.projb), dx, BT, C_);
             be_.zero(datty_, static_cast<std::size_t>(BT) * Cl_ * sizeof(float));
             be_.linear_backward(datty_, g(w.projw), nullptr, dx, a.atty, p(w.projw), BT, Cl_, C_);
+            if (ready) ready(w.projw);
             be_.zero(dqkv_, static_cast<std::size_t>(BT) * 3 * Cl_ * sizeof(float));
             be_.attention_backward(dqkv_, datt_scratch_, datty_, a.qkv, a.att, B_, T_, Cl_, NHl_);
             be_.zero(dln_, nact * sizeof(float));
             be_.linear_backward(dln_, g(w.qkvw), g(w.qkvb), dqkv_, a.ln1, p(w.qkvw), BT, C_,
                                 3 * Cl_);
+            if (ready) ready(w.qkvw);
             tp_all_reduce(dln_, nact);  // f
             be_.layernorm_backward(dx, g(w.ln1w), g(w.ln1b), dln_, x, p(w.ln1w), a.ln1_mean,
                                    a.ln1_rstd, BT, C_);

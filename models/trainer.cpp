@@ -169,7 +169,9 @@ void Trainer::on_grads_ready(std::size_t offset) {
     // Buckets are ordered from the end of the flat buffer; launch every one now complete.
     const std::size_t ready = buckets_ready(buckets_, next_bucket_, offset);
     while (next_bucket_ < ready) launch_bucket(next_bucket_++, false);
-    // Without an MPI progress thread, non-blocking collectives advance inside MPI calls: poke them.
+    // Poll progress (models/comm.h CommProgress): MPI_I* collectives advance only inside MPI calls,
+    // so test them here, where backward finished a tensor. With the communication thread (the
+    // default) test() reads a flag and completes the requests already done.
     for (std::size_t i = 0; i < next_bucket_; ++i) bucket_reqs_[i].test();
 }
 

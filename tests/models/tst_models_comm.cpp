@@ -119,6 +119,55 @@ private slots:
 #endif
     }
 
+    // The communication thread (CommProgress::Thread, the default): bit-identical to the blocking
+    // calls, progress while the caller computes, clean shutdown with requests in flight. Four
+    // ranks oversubscribe the two cores.
+    void communicationThreadProgress_data() {
+        QTest::addColumn<int>("dp");
+        QTest::newRow("dp2") << 2;
+        QTest::newRow("dp4") << 4;
+    }
+    void communicationThreadProgress() {
+        QFETCH(int, dp);
+        const MpiResult r = run_mpi(dp, QStringLiteral(SCALESCOPE_COMM_CHECK),
+                                    {QStringLiteral("--progress"), QString::number(dp)}, {}, 90000);
+        QVERIFY2(r.finished, "progress check hung");
+        QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("progress check ok")), qPrintable(r.out + r.err));
+        qInfo("%s", qPrintable(r.out.trimmed()));
+    }
+
+    // A bad value of SCALESCOPE_COMM_PROGRESS is refused before anything runs.
+    void badProgressSettingIsRefused() {
+        const MpiResult r = run_mpi(1, QStringLiteral(SCALESCOPE_COMM_CHECK), {QStringLiteral("1"), QStringLiteral("1"), QStringLiteral("1")},
+                                    {QStringLiteral("SCALESCOPE_COMM_PROGRESS=async")}, 60000);
+        QVERIFY2(r.finished, "hung");
+        QVERIFY(r.exit_code != 0);
+        QVERIFY2(r.err.contains(QStringLiteral("SCALESCOPE_COMM_PROGRESS=async is not one of: thread, poll")),
+                 qPrintable(r.err));
+    }
+
+    // Poll progress (SCALESCOPE_COMM_PROGRESS=poll: MPI_I* collectives) still passes the full check.
+    void pollProgressStillWorks() {
+        const MpiResult r = run_mpi(4, QStringLiteral(SCALESCOPE_COMM_CHECK), {QStringLiteral("2"), QStringLiteral("1"), QStringLiteral("2")},
+                                    {QStringLiteral("SCALESCOPE_COMM_PROGRESS=poll")}, 60000);
+        QVERIFY2(r.finished, "comm check hung");
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("comm check ok")), qPrintable(r.out + r.err));
+    }
+
+    // A failing call on the communication thread ends the job with the call and its location,
+    // while the posting thread waits on the request (no hang).
+    void failingCallOnCommunicationThreadAborts() {
+        const MpiResult r = run_mpi(2, QStringLiteral(SCALESCOPE_COMM_CHECK),
+                                    {QStringLiteral("--provoke-thread-error")}, {}, 60000);
+        QVERIFY2(r.finished, "a failing MPI call on the communication thread left the job hanging");
+        QVERIFY(r.exit_code != 0);
+        QVERIFY(!r.out.contains(QStringLiteral("not reached")));
+        QVERIFY2(r.err.contains(QStringLiteral("MPI call `MPI_Reduce_scatter(")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("comm.cpp:")), qPrintable(r.err));
+    }
+
     void failingMpiCallAbortsWithCallAndLocation() {
         const MpiResult r = run_mpi(2, QStringLiteral(SCALESCOPE_COMM_CHECK),
                                     {QStringLiteral("--provoke-error")}, {}, 60000);

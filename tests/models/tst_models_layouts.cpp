@@ -10,9 +10,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "mpi_run.h"
+#include "traces/reader.h"
 
 using namespace ss::test;
 
@@ -190,6 +193,71 @@ private slots:
             const QJsonObject s = events(r.out, QStringLiteral("summary")).value(0);
             QCOMPARE(calls(s, "pp", "send"), qint64(4 * steps + 4 * eval));
             QCOMPARE(calls(s, "pp", "recv"), qint64(4 * steps));
+        }
+    }
+
+    // The bucketed all-reduce overlapped with backward (run by the communication thread, the
+    // default) gives the same losses, bit for bit, as the blocking reduction after backward
+    // (parallel.overlap=false): the thread makes the same blocking MPI call. Four ranks
+    // oversubscribe the two cores.
+    void overlappedReductionEqualsBlocking_data() {
+        QTest::addColumn<int>("dp");
+        QTest::newRow("dp2") << 2;
+        QTest::newRow("dp4") << 4;
+    }
+    void overlappedReductionEqualsBlocking() {
+        QFETCH(int, dp);
+        if (!baseline_.contains(QStringLiteral("gpt"))) QSKIP("fortunes not installed");
+        const QStringList sets{QStringLiteral("parallel.dp=%1").arg(dp), QStringLiteral("parallel.bucket_mb=0.1")};
+        const MpiResult overlapped = worker(dp, QStringLiteral("gpt"), sets);
+        QVERIFY2(overlapped.finished && overlapped.exit_code == 0, qPrintable(overlapped.err));
+        const MpiResult blocking = worker(dp, QStringLiteral("gpt"), sets + QStringList{QStringLiteral("parallel.overlap=false")});
+        QVERIFY2(blocking.finished && blocking.exit_code == 0, qPrintable(blocking.err));
+        QCOMPARE(losses(overlapped).size(), kSteps);
+        QCOMPARE(losses(overlapped), losses(blocking));  // bit for bit
+    }
+
+    // The recorded DP bucket spans end when the communication thread completed the reduction:
+    // never after the step's gradient_sync (which waits for them all), and every span ends after
+    // it began. How many completed before their backward ended is printed, not asserted: on the
+    // shared 2-core machine it depends on what else runs (tst_models_comm's progress check proves
+    // the progress itself without timing). Observed: 1 of 36 with load 10; on an idle machine most.
+    void bucketSpansEndWhenReduced() {
+        if (!baseline_.contains(QStringLiteral("gpt"))) QSKIP("fortunes not installed");
+        const QString trace = dir_.filePath(QStringLiteral("trace-progress"));
+        const MpiResult r = worker(2, QStringLiteral("gpt"), {QStringLiteral("parallel.dp=2"), QStringLiteral("parallel.bucket_mb=0.1"),
+                                                               QStringLiteral("trace.dir=") + trace});
+        QVERIFY2(r.finished && r.exit_code == 0, qPrintable(r.err));
+        for (int rank = 0; rank < 2; ++rank) {
+            ss::traces::TraceReader rd(QDir(trace).filePath(QStringLiteral("rank-%1.sqlite").arg(rank)).toStdString());
+            const auto runs = rd.runs();
+            QCOMPARE(runs.size(), std::size_t(1));
+            std::map<std::int64_t, std::int64_t> backward_end, sync_end;  // per step
+            std::map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>> bucket_ends;  // (start, end)
+            rd.scan_events(runs[0].id, [&](const ss::traces::Event& e) {
+                if (e.kind == ss::traces::EventKind::Phase) {
+                    const std::string& name = rd.string(e.name);
+                    if (name == "backward") backward_end[e.step] = std::max(backward_end[e.step], e.end_ns);
+                    if (name == "gradient_sync") sync_end[e.step] = e.end_ns;
+                }
+                if (e.kind == ss::traces::EventKind::Comm && e.group_kind == ss::traces::GroupKind::DP &&
+                    e.collective == ss::traces::Collective::AllReduce)
+                    bucket_ends[e.step].push_back({e.start_ns, e.end_ns});
+            });
+            QCOMPARE(static_cast<int>(bucket_ends.size()), kSteps);
+            int during_backward = 0, buckets = 0;
+            for (const auto& [step, ends] : bucket_ends) {
+                QVERIFY(backward_end.count(step) && sync_end.count(step));
+                for (const auto& [start, end] : ends) {
+                    ++buckets;
+                    QVERIFY(end >= start);
+                    QVERIFY2(end <= sync_end[step], "a bucket completed after gradient_sync returned");
+                    during_backward += end < backward_end[step];
+                }
+            }
+            qInfo("rank %d: %d of %d bucket all-reduces completed before their backward ended", rank,
+                  during_backward, buckets);
+            QCOMPARE(buckets, kSteps * 6);  // 135k parameters in 0.1 MiB buckets
         }
     }
 
