@@ -1,4 +1,5 @@
 #include "core/analysis/analysis_store.h"
+#include "core/analysis/precompute.h"
 
 #include <unistd.h>
 
@@ -411,5 +412,7 @@ RunAnalysis cached_analysis(traces::TraceReader& rd, RunId run, const AnalysisOp
     if (!s->analysis) throw NoStepsError(s->no_steps_error);
     return std::move(*s->analysis);
 }
+
+void precompute_run_analysis(const std::string& path, RunId run) { store_run_analysis(path, run); }
 
 }  // namespace ss::core
