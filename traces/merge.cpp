@@ -62,7 +62,16 @@ struct Tap {
     std::map<std::int32_t, LaneBounds> lanes;
     std::int32_t last_lane = INT32_MIN;
     LaneBounds* last = nullptr;
-    AggregateBuilder* aggregates = nullptr;  // shared by the ranks of the run
+    // The aggregates' groups (as AggregateBuilder keys them), shared by the ranks of the run; the
+    // previous row's group is remembered (consecutive rows of a lane mostly share it).
+    struct Group {
+        std::vector<std::int64_t> durations;
+        std::int64_t bytes = 0;
+    };
+    using GroupKey = std::tuple<int, std::int64_t, int, int>;
+    std::map<GroupKey, Group>* groups = nullptr;
+    GroupKey last_key{-1, -1, -1, -1};
+    Group* last_group = nullptr;
 };
 
 // ss_merge_tap(lane, kind, name_id, collective, group_kind, start_ns, end_ns, bytes): the output
@@ -92,16 +101,16 @@ void merge_tap(sqlite3_context* ctx, int, sqlite3_value** v) {
     l.min_start = std::min(l.min_start, start);
     l.max_end = std::max(l.max_end, end);
     if (start < t.run_start || end > t.run_end) ++t.outside;
-    Event e;
-    e.kind = static_cast<EventKind>(sqlite3_value_int(v[1]));
-    if (is_summarised(e.kind)) {
-        e.name = StringId(name);
-        e.collective = static_cast<Collective>(sqlite3_value_int(v[3]));
-        e.group_kind = static_cast<GroupKind>(sqlite3_value_int(v[4]));
-        e.start_ns = start;
-        e.end_ns = end;
-        e.bytes = sqlite3_value_type(v[7]) == SQLITE_NULL ? kNone : sqlite3_value_int64(v[7]);
-        t.aggregates->add(e);
+    const int kind = sqlite3_value_int(v[1]);
+    if (is_summarised(static_cast<EventKind>(kind))) {
+        const Tap::GroupKey key{kind, name, sqlite3_value_int(v[3]), sqlite3_value_int(v[4])};
+        if (!t.last_group || key != t.last_key) {
+            t.last_key = key;
+            t.last_group = &(*t.groups)[key];  // std::map: the pointer stays valid
+        }
+        t.last_group->durations.push_back(end - start);
+        const std::int64_t bytes = sqlite3_value_int64(v[7]);  // NULL reads as 0
+        if (bytes > 0) t.last_group->bytes += bytes;
     }
     ++t.stored;
     sqlite3_result_int64(ctx, name);
@@ -124,7 +133,7 @@ std::int64_t copy_events(const std::vector<Input>& inputs, const std::string& ou
     db.exec("PRAGMA temp_store=MEMORY");
     create_indexes(db);
     // Aggregates over every rank: the durations of the groups of all ranks together.
-    AggregateBuilder all;
+    std::map<Tap::GroupKey, Tap::Group> groups;
     std::int64_t total = 0;
     for (const auto& in : inputs) {
         Tap t;
@@ -132,7 +141,7 @@ std::int64_t copy_events(const std::vector<Input>& inputs, const std::string& ou
         t.out_rank = in.rank.rank;
         t.run_start = info.start_ns;
         t.run_end = info.end_ns;
-        t.aggregates = &all;
+        t.groups = &groups;
         {
             Stmt at = db.prepare("ATTACH DATABASE ?1 AS src");
             at.bind(1, in.path).run();
@@ -202,12 +211,12 @@ std::int64_t copy_events(const std::vector<Input>& inputs, const std::string& ou
         "INSERT OR REPLACE INTO aggregates(run_id, kind, name_id, collective, group_kind, count,"
         " total_ns, mean_ns, median_ns, p95_ns, min_ns, max_ns, bytes)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-    for (const auto& row : all.finish()) {
-        const auto& s = row.summary;
-        agg.bind(1, run.value).bind(2, static_cast<int>(row.kind)).bind(3, row.name.value);
-        agg.bind(4, static_cast<int>(row.collective)).bind(5, static_cast<int>(row.group_kind));
+    for (auto& [key, g] : groups) {
+        const auto [kind, name, collective, group_kind] = key;
+        const DurationSummary s = summarize_durations(g.durations);
+        agg.bind(1, run.value).bind(2, kind).bind(3, name).bind(4, collective).bind(5, group_kind);
         agg.bind(6, s.count).bind(7, s.total_ns).bind(8, s.mean_ns).bind(9, s.median_ns);
-        agg.bind(10, s.p95_ns).bind(11, s.min_ns).bind(12, s.max_ns).bind(13, row.bytes);
+        agg.bind(10, s.p95_ns).bind(11, s.min_ns).bind(12, s.max_ns).bind(13, g.bytes);
         agg.run();
     }
     Stmt fin = db.prepare(

@@ -9,6 +9,8 @@
 //      and, for comparison, the analysis computed from the events (what they did before).
 //
 // usage: bench_summary [--events N] [--ranks R] [--dir DIR] [--keep] [--baseline]
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +31,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// CPU seconds of this process (user + system): on a shared machine, the rate the CPU allowed.
+double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
 
 std::string loadavg() {
     std::ifstream f("/proc/loadavg");
@@ -137,7 +147,7 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
 }
 
 // What merge did before: every event read with scan_events and written with add_event.
-double row_by_row_rate(const std::vector<std::string>& files, const std::string& out) {
+double row_by_row_rate(const std::vector<std::string>& files, const std::string& out, double* events) {
     std::filesystem::remove(out);
     const auto t0 = Clock::now();
     TraceWriter w(out);
@@ -162,6 +172,7 @@ double row_by_row_rate(const std::vector<std::string>& files, const std::string&
         });
     }
     w.finish_run(run, RunStatus::Completed, "", 0);
+    *events = static_cast<double>(n);
     return static_cast<double>(n) / seconds_since(t0);
 }
 }  // namespace
@@ -200,13 +211,18 @@ int main(int argc, char** argv) {
         const std::string out = dir + "/merged.sqlite";
         std::filesystem::remove(out);
         t0 = Clock::now();
+        double c0 = cpu_seconds();
         const MergeResult m = merge_rank_files(files, out);
-        const double merge_s = seconds_since(t0);
-        std::printf("merge               %8.2f s  %12.0f events/s  (%lld events)   load %s\n", merge_s,
-                    static_cast<double>(m.events) / merge_s, static_cast<long long>(m.events), loadavg().c_str());
+        const double merge_s = seconds_since(t0), merge_cpu = cpu_seconds() - c0;
+        std::printf("merge               %8.2f s  %12.0f events/s  (%lld events; CPU %.2f s: %.0f events per CPU-s)   load %s\n",
+                    merge_s, static_cast<double>(m.events) / merge_s, static_cast<long long>(m.events), merge_cpu,
+                    static_cast<double>(m.events) / merge_cpu, loadavg().c_str());
         if (baseline) {
-            const double rate = row_by_row_rate(files, dir + "/baseline.sqlite");
-            std::printf("row-by-row copy (merge before)  %12.0f events/s   load %s\n", rate, loadavg().c_str());
+            c0 = cpu_seconds();
+            double n = 0;
+            const double rate = row_by_row_rate(files, dir + "/baseline.sqlite", &n);
+            std::printf("row-by-row copy (merge before)  %12.0f events/s  (%.0f events per CPU-s)   load %s\n", rate,
+                        n / (cpu_seconds() - c0), loadavg().c_str());
         }
 
         t0 = Clock::now();
@@ -215,11 +231,13 @@ int main(int argc, char** argv) {
                     seconds_since(t0), loadavg().c_str());
 
         t0 = Clock::now();
+        std::string stored_text;
         {
             TraceReader rd(out);
             const ss::core::RunAnalysis a = ss::core::cached_analysis(rd, m.run);
             std::printf("first view: open + stored analysis %8.3f s  (%zu steps, %zu kernels)   load %s\n",
                         seconds_since(t0), a.steps.size(), a.kernels.size(), loadavg().c_str());
+            stored_text = ss::core::serialize_analysis(a);
         }
         t0 = Clock::now();
         {
@@ -227,6 +245,13 @@ int main(int argc, char** argv) {
             const ss::core::RunAnalysis a = ss::core::analyze_run(rd, m.run);
             std::printf("before: open + analysis from the events %8.3f s   load %s\n", seconds_since(t0),
                         loadavg().c_str());
+            // The stored analysis is the computed one, field for field (as text: NaN == NaN).
+            const std::string text = ss::core::serialize_analysis(a);
+            const bool same = text == stored_text &&
+                              ss::core::serialize_analysis(ss::core::deserialize_analysis(text, a.run)) == text;
+            std::printf("stored analysis == computed analysis: %s (%zu bytes of JSON)\n", same ? "yes" : "NO",
+                        text.size());
+            if (!same) return 1;
         }
         if (keep)
             std::printf("kept %s (e.g. time scalescope-cli stats %s)\n", out.c_str(), out.c_str());
