@@ -1,7 +1,7 @@
 // Summaries precomputed at merge (figures, not tests). Builds a recorded-like data-parallel run
 // (default 10,000,000 events over 2 rank files: steps, phases, ~150 kernels per step with FLOPs,
-// bucketed all-reduces overlapping backward, data loading; rank 1 with clock offset and drift), then
-// times:
+// bucketed all-reduces overlapping backward, data loading; rank 1 with clock offset and drift),
+// then times:
 //   1. merge_rank_files (events/s), against the row-by-row copy that merge did before
 //      (scan_events + TraceWriter::add_event, corrected times: --baseline);
 //   2. the precompute at merge (store_run_analysis: one analysis from the events, stored);
@@ -30,7 +30,9 @@ using namespace ss::traces;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // CPU seconds of this process (user + system): on a shared machine, the rate the CPU allowed.
 double cpu_seconds() {
@@ -74,12 +76,14 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
     k.clock_drift_ppb = rank * 1500.0;
     k.clock_rtt_ns = 2000;
     w.put_rank(k);
-    for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
+    for (std::int32_t l :
+         {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
         w.define_lane(run, rank, l, lanes::name(l));
     std::vector<StringId> kernels;
     for (int i = 0; i < 40; ++i) kernels.push_back(w.intern("kernel_" + std::to_string(i)));
-    const StringId step_name = w.intern("step"), fwd = w.intern("forward"), bwd = w.intern("backward"),
-                   opt = w.intern("optimizer"), data = w.intern("data"), ar = w.intern("all_reduce");
+    const StringId step_name = w.intern("step"), fwd = w.intern("forward"),
+                   bwd = w.intern("backward"), opt = w.intern("optimizer"), data = w.intern("data"),
+                   ar = w.intern("all_reduce");
     std::uint64_t seed = 7 + static_cast<std::uint64_t>(rank);
     auto rnd = [&](std::int64_t n) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -106,8 +110,8 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
         t += 20'000;
         const std::int64_t f0 = t;
         for (int i = 0; i < kForward; ++i) {
-            Event e = ev(lanes::kCompute, EventKind::Kernel, kernels[static_cast<size_t>(i % 40)], t,
-                         t + 3'000 + rnd(2'000), s);
+            Event e = ev(lanes::kCompute, EventKind::Kernel, kernels[static_cast<size_t>(i % 40)],
+                         t, t + 3'000 + rnd(2'000), s);
             e.flops = 2e6;
             w.add_event(e);
             t = e.end_ns - k.clock_offset_ns + 100;
@@ -115,8 +119,8 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
         w.add_event(ev(lanes::kPhases, EventKind::Phase, fwd, f0, t, s));
         const std::int64_t b0 = t;
         for (int i = 0; i < kBackward; ++i) {
-            Event e = ev(lanes::kCompute, EventKind::Kernel, kernels[static_cast<size_t>((i * 7) % 40)], t,
-                         t + 3'000 + rnd(3'000), s);
+            Event e = ev(lanes::kCompute, EventKind::Kernel,
+                         kernels[static_cast<size_t>((i * 7) % 40)], t, t + 3'000 + rnd(3'000), s);
             e.flops = 4e6;
             w.add_event(e);
             t = e.end_ns - k.clock_offset_ns + 100;
@@ -135,7 +139,8 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
         t += 40'000;  // the last bucket
         const std::int64_t o0 = t;
         for (int i = 0; i < kOptimizer; ++i) {
-            Event e = ev(lanes::kCompute, EventKind::Kernel, kernels[static_cast<size_t>(i)], t, t + 1'000, s);
+            Event e = ev(lanes::kCompute, EventKind::Kernel, kernels[static_cast<size_t>(i)], t,
+                         t + 1'000, s);
             w.add_event(e);
             t += 1'100;
         }
@@ -147,7 +152,8 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
 }
 
 // What merge did before: every event read with scan_events and written with add_event.
-double row_by_row_rate(const std::vector<std::string>& files, const std::string& out, double* events) {
+double row_by_row_rate(const std::vector<std::string>& files, const std::string& out,
+                       double* events) {
     std::filesystem::remove(out);
     const auto t0 = Clock::now();
     TraceWriter w(out);
@@ -164,7 +170,8 @@ double row_by_row_rate(const std::vector<std::string>& files, const std::string&
             Event e = src;
             e.run = run;
             auto it = names.find(src.name.value);
-            if (it == names.end()) it = names.emplace(src.name.value, w.intern(rd.string(src.name))).first;
+            if (it == names.end())
+                it = names.emplace(src.name.value, w.intern(rd.string(src.name))).first;
             e.name = it->second;
             e.start_ns = correct_time(k, src.start_ns);
             e.end_ns = correct_time(k, src.end_ns);
@@ -184,13 +191,20 @@ int main(int argc, char** argv) {
     bool keep = false, baseline = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--events" && i + 1 < argc) events = std::stoll(argv[++i]);
-        else if (a == "--ranks" && i + 1 < argc) ranks = std::stoi(argv[++i]);
-        else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-        else if (a == "--keep") keep = true;
-        else if (a == "--baseline") baseline = true;
+        if (a == "--events" && i + 1 < argc)
+            events = std::stoll(argv[++i]);
+        else if (a == "--ranks" && i + 1 < argc)
+            ranks = std::stoi(argv[++i]);
+        else if (a == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--keep")
+            keep = true;
+        else if (a == "--baseline")
+            baseline = true;
         else {
-            std::fprintf(stderr, "usage: bench_summary [--events N] [--ranks R] [--dir DIR] [--keep] [--baseline]\n");
+            std::fprintf(stderr,
+                         "usage: bench_summary [--events N] [--ranks R] [--dir DIR] [--keep] "
+                         "[--baseline]\n");
             return 2;
         }
     }
@@ -205,8 +219,8 @@ int main(int argc, char** argv) {
             write_rank_file(files.back(), r, ranks, steps);
         }
         std::printf("rank files: %d x %lld steps, %lld events, written in %.1f s\n", ranks,
-                    static_cast<long long>(steps), static_cast<long long>(steps * kEventsPerStep * ranks),
-                    seconds_since(t0));
+                    static_cast<long long>(steps),
+                    static_cast<long long>(steps * kEventsPerStep * ranks), seconds_since(t0));
 
         const std::string out = dir + "/merged.sqlite";
         std::filesystem::remove(out);
@@ -214,15 +228,19 @@ int main(int argc, char** argv) {
         double c0 = cpu_seconds();
         const MergeResult m = merge_rank_files(files, out);
         const double merge_s = seconds_since(t0), merge_cpu = cpu_seconds() - c0;
-        std::printf("merge               %8.2f s  %12.0f events/s  (%lld events; CPU %.2f s: %.0f events per CPU-s)   load %s\n",
-                    merge_s, static_cast<double>(m.events) / merge_s, static_cast<long long>(m.events), merge_cpu,
-                    static_cast<double>(m.events) / merge_cpu, loadavg().c_str());
+        std::printf(
+            "merge               %8.2f s  %12.0f events/s  (%lld events; CPU %.2f s: %.0f events "
+            "per CPU-s)   load %s\n",
+            merge_s, static_cast<double>(m.events) / merge_s, static_cast<long long>(m.events),
+            merge_cpu, static_cast<double>(m.events) / merge_cpu, loadavg().c_str());
         if (baseline) {
             c0 = cpu_seconds();
             double n = 0;
             const double rate = row_by_row_rate(files, dir + "/baseline.sqlite", &n);
-            std::printf("row-by-row copy (merge before)  %12.0f events/s  (%.0f events per CPU-s)   load %s\n", rate,
-                        n / (cpu_seconds() - c0), loadavg().c_str());
+            std::printf(
+                "row-by-row copy (merge before)  %12.0f events/s  (%.0f events per CPU-s)   load "
+                "%s\n",
+                rate, n / (cpu_seconds() - c0), loadavg().c_str());
         }
 
         t0 = Clock::now();
@@ -235,22 +253,24 @@ int main(int argc, char** argv) {
         {
             TraceReader rd(out);
             const ss::core::RunAnalysis a = ss::core::cached_analysis(rd, m.run);
-            std::printf("first view: open + stored analysis %8.3f s  (%zu steps, %zu kernels)   load %s\n",
-                        seconds_since(t0), a.steps.size(), a.kernels.size(), loadavg().c_str());
+            std::printf(
+                "first view: open + stored analysis %8.3f s  (%zu steps, %zu kernels)   load %s\n",
+                seconds_since(t0), a.steps.size(), a.kernels.size(), loadavg().c_str());
             stored_text = ss::core::serialize_analysis(a);
         }
         t0 = Clock::now();
         {
             TraceReader rd(out);
             const ss::core::RunAnalysis a = ss::core::analyze_run(rd, m.run);
-            std::printf("before: open + analysis from the events %8.3f s   load %s\n", seconds_since(t0),
-                        loadavg().c_str());
+            std::printf("before: open + analysis from the events %8.3f s   load %s\n",
+                        seconds_since(t0), loadavg().c_str());
             // The stored analysis is the computed one, field for field (as text: NaN == NaN).
             const std::string text = ss::core::serialize_analysis(a);
-            const bool same = text == stored_text &&
-                              ss::core::serialize_analysis(ss::core::deserialize_analysis(text, a.run)) == text;
-            std::printf("stored analysis == computed analysis: %s (%zu bytes of JSON)\n", same ? "yes" : "NO",
-                        text.size());
+            const bool same =
+                text == stored_text &&
+                ss::core::serialize_analysis(ss::core::deserialize_analysis(text, a.run)) == text;
+            std::printf("stored analysis == computed analysis: %s (%zu bytes of JSON)\n",
+                        same ? "yes" : "NO", text.size());
             if (!same) return 1;
         }
         if (keep)

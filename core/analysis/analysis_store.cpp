@@ -35,7 +35,9 @@ double dbl(const json& j) {
     }
     return j.get<double>();
 }
-std::int64_t i64(const json& j) { return j.get<std::int64_t>(); }
+std::int64_t i64(const json& j) {
+    return j.get<std::int64_t>();
+}
 
 // Breakdown as an array: the 7 parts, step, comm, compute, overlapped.
 json put(const Breakdown& b) {
@@ -48,9 +50,11 @@ json put(const Breakdown& b) {
     return a;
 }
 Breakdown get_breakdown(const json& a) {
-    if (!a.is_array() || a.size() != kPartCount + 4) throw AnalysisError("stored analysis: bad breakdown");
+    if (!a.is_array() || a.size() != kPartCount + 4)
+        throw AnalysisError("stored analysis: bad breakdown");
     Breakdown b;
-    for (int i = 0; i < kPartCount; ++i) b.part_ns[static_cast<size_t>(i)] = dbl(a[static_cast<size_t>(i)]);
+    for (int i = 0; i < kPartCount; ++i)
+        b.part_ns[static_cast<size_t>(i)] = dbl(a[static_cast<size_t>(i)]);
     b.step_ns = dbl(a[kPartCount]);
     b.comm_ns = dbl(a[kPartCount + 1]);
     b.compute_ns = dbl(a[kPartCount + 2]);
@@ -59,7 +63,8 @@ Breakdown get_breakdown(const json& a) {
 }
 
 json put(const GpuTime& g) {
-    return json::array({num(g.compute_ns), num(g.nccl_ns), num(g.copy_ns), num(g.busy_ns), num(g.overlap_ns)});
+    return json::array(
+        {num(g.compute_ns), num(g.nccl_ns), num(g.copy_ns), num(g.busy_ns), num(g.overlap_ns)});
 }
 GpuTime get_gpu_time(const json& a) {
     if (!a.is_array() || a.size() != 5) throw AnalysisError("stored analysis: bad GPU time");
@@ -69,9 +74,13 @@ GpuTime get_gpu_time(const json& a) {
 json put(const HtaRank& h) {
     json states = json::array();
     for (double s : h.state_ns) states.push_back(num(s));
-    return {{"rank", h.rank},       {"window_ns", num(h.window_ns)}, {"idle_ns", num(h.idle_ns)},
-            {"compute_ns", num(h.compute_ns)}, {"non_compute_ns", num(h.non_compute_ns)},
-            {"comm_ns", num(h.comm_ns)},       {"comm_comp_ns", num(h.comm_comp_ns)},
+    return {{"rank", h.rank},
+            {"window_ns", num(h.window_ns)},
+            {"idle_ns", num(h.idle_ns)},
+            {"compute_ns", num(h.compute_ns)},
+            {"non_compute_ns", num(h.non_compute_ns)},
+            {"comm_ns", num(h.comm_ns)},
+            {"comm_comp_ns", num(h.comm_comp_ns)},
             {"state_ns", states}};
 }
 HtaRank get_hta_rank(const json& j) {
@@ -84,7 +93,8 @@ HtaRank get_hta_rank(const json& j) {
     h.comm_ns = dbl(j.at("comm_ns"));
     h.comm_comp_ns = dbl(j.at("comm_comp_ns"));
     const json& s = j.at("state_ns");
-    if (!s.is_array() || s.size() != kKernelStateCount) throw AnalysisError("stored analysis: bad HTA states");
+    if (!s.is_array() || s.size() != kKernelStateCount)
+        throw AnalysisError("stored analysis: bad HTA states");
     for (size_t i = 0; i < kKernelStateCount; ++i) h.state_ns[i] = dbl(s[i]);
     return h;
 }
@@ -115,17 +125,25 @@ json to_json(const RunAnalysis& a, std::int64_t calibrations) {
         return json::array({s.step, s.start_ns, s.end_ns, s.warmup, put(s.overall)});
     });
     const StepTimeStats& t = a.step_time;
-    j["step_time"] = {{"count", t.count},           {"median_ns", num(t.median_ns)}, {"mean_ns", num(t.mean_ns)},
-                      {"stddev_ns", num(t.stddev_ns)}, {"min_ns", num(t.min_ns)},    {"max_ns", num(t.max_ns)},
+    j["step_time"] = {{"count", t.count},          {"median_ns", num(t.median_ns)},
+                      {"mean_ns", num(t.mean_ns)}, {"stddev_ns", num(t.stddev_ns)},
+                      {"min_ns", num(t.min_ns)},   {"max_ns", num(t.max_ns)},
                       {"p95_ns", num(t.p95_ns)}};
     j["overall"] = put(a.overall);
-    j["ranks"] = put_all(a.ranks, [](const RankBreakdown& r) { return json::array({r.rank, put(r.mean)}); });
+    j["ranks"] = put_all(a.ranks, [](const RankBreakdown& r) {
+        return json::array({r.rank, put(r.mean)});
+    });
     j["kernels"] = put_all(a.kernels, [](const KernelSummary& k) {
-        return json{{"name", k.name},           {"kind", static_cast<int>(k.kind)},
-                    {"count", k.count},         {"total_ns", k.total_ns},
-                    {"share", num(k.share)},    {"mean_ns", num(k.mean_ns)},
-                    {"median_ns", num(k.median_ns)}, {"p95_ns", k.p95_ns},
-                    {"flops", num(k.flops)},    {"flop_per_s", num(k.flop_per_s)},
+        return json{{"name", k.name},
+                    {"kind", static_cast<int>(k.kind)},
+                    {"count", k.count},
+                    {"total_ns", k.total_ns},
+                    {"share", num(k.share)},
+                    {"mean_ns", num(k.mean_ns)},
+                    {"median_ns", num(k.median_ns)},
+                    {"p95_ns", k.p95_ns},
+                    {"flops", num(k.flops)},
+                    {"flop_per_s", num(k.flop_per_s)},
                     {"per_step_ns", num(k.per_step_ns)}};
     });
     j["collectives"] = put_all(a.collectives, [](const CollectiveSummary& c) {
@@ -162,28 +180,37 @@ json to_json(const RunAnalysis& a, std::int64_t calibrations) {
                        {"mfu_status", static_cast<int>(p.mfu_status)}};
     j["gpu"] = {{"streams", put_all(a.gpu.streams,
                                     [](const StreamSummary& s) {
-                                        return json{{"stream", s.stream},
-                                                    {"ranks", s.ranks},
-                                                    {"compute_kernels", s.compute_kernels},
-                                                    {"nccl_kernels", s.nccl_kernels},
-                                                    {"copies", s.copies},
-                                                    {"per_step", put(s.per_step)},
-                                                    {"busy_all_ranks_ns", num(s.busy_all_ranks_ns)}};
+                                        return json{
+                                            {"stream", s.stream},
+                                            {"ranks", s.ranks},
+                                            {"compute_kernels", s.compute_kernels},
+                                            {"nccl_kernels", s.nccl_kernels},
+                                            {"copies", s.copies},
+                                            {"per_step", put(s.per_step)},
+                                            {"busy_all_ranks_ns", num(s.busy_all_ranks_ns)}};
                                     })},
                 {"ranks", put_all(a.gpu.ranks,
-                                  [](const GpuRankTime& r) { return json::array({r.rank, put(r.per_step)}); })},
+                                  [](const GpuRankTime& r) {
+                                      return json::array({r.rank, put(r.per_step)});
+                                  })},
                 {"overall", put(a.gpu.overall)}};
     j["hta"] = {{"ranks", put_all(a.hta.ranks, [](const HtaRank& h) { return put(h); })},
                 {"overall", put(a.hta.overall)},
                 {"top_kernels", put_all(a.hta.top_kernels, [](const TopKernel& k) {
-                     return json{{"type", static_cast<int>(k.type)}, {"name", k.name},
-                                 {"count", k.count},                 {"total_ns", k.total_ns},
-                                 {"mean_ns", num(k.mean_ns)},        {"stddev_ns", num(k.stddev_ns)},
-                                 {"min_ns", k.min_ns},               {"max_ns", k.max_ns},
-                                 {"share", num(k.share)},            {"per_step_ns", num(k.per_step_ns)}};
+                     return json{{"type", static_cast<int>(k.type)},
+                                 {"name", k.name},
+                                 {"count", k.count},
+                                 {"total_ns", k.total_ns},
+                                 {"mean_ns", num(k.mean_ns)},
+                                 {"stddev_ns", num(k.stddev_ns)},
+                                 {"min_ns", k.min_ns},
+                                 {"max_ns", k.max_ns},
+                                 {"share", num(k.share)},
+                                 {"per_step_ns", num(k.per_step_ns)}};
                  })}};
     j["ops"] = put_all(a.ops, [](const OpSummary& o) {
-        return json::array({o.name, o.gpu, o.count, o.total_ns, num(o.count_per_step), num(o.per_step_ns)});
+        return json::array(
+            {o.name, o.gpu, o.count, o.total_ns, num(o.count_per_step), num(o.per_step_ns)});
     });
     j["warnings"] = a.warnings;
     return j;
@@ -196,12 +223,13 @@ RunAnalysis from_json(const json& j, const traces::RunInfo& run) {
     a.warmup_detected = j.at("warmup_detected").get<bool>();
     a.whole_trace = j.at("whole_trace").get<bool>();
     a.steps = get_all<StepRecord>(j.at("steps"), [](const json& s) {
-        return StepRecord{i64(s.at(0)), i64(s.at(1)), i64(s.at(2)), s.at(3).get<bool>(), get_breakdown(s.at(4))};
+        return StepRecord{i64(s.at(0)), i64(s.at(1)), i64(s.at(2)), s.at(3).get<bool>(),
+                          get_breakdown(s.at(4))};
     });
     const json& t = j.at("step_time");
-    a.step_time = StepTimeStats{i64(t.at("count")),     dbl(t.at("median_ns")), dbl(t.at("mean_ns")),
-                                dbl(t.at("stddev_ns")), dbl(t.at("min_ns")),    dbl(t.at("max_ns")),
-                                dbl(t.at("p95_ns"))};
+    a.step_time = StepTimeStats{
+        i64(t.at("count")),  dbl(t.at("median_ns")), dbl(t.at("mean_ns")), dbl(t.at("stddev_ns")),
+        dbl(t.at("min_ns")), dbl(t.at("max_ns")),    dbl(t.at("p95_ns"))};
     a.overall = get_breakdown(j.at("overall"));
     a.ranks = get_all<RankBreakdown>(j.at("ranks"), [](const json& r) {
         return RankBreakdown{r.at(0).get<std::int32_t>(), get_breakdown(r.at(1))};
@@ -290,8 +318,12 @@ RunAnalysis from_json(const json& j, const traces::RunInfo& run) {
         return r;
     });
     a.ops = get_all<OpSummary>(j.at("ops"), [](const json& o) {
-        return OpSummary{o.at(0).get<std::string>(), o.at(1).get<bool>(), i64(o.at(2)),
-                         i64(o.at(3)),               dbl(o.at(4)),        dbl(o.at(5))};
+        return OpSummary{o.at(0).get<std::string>(),
+                         o.at(1).get<bool>(),
+                         i64(o.at(2)),
+                         i64(o.at(3)),
+                         dbl(o.at(4)),
+                         dbl(o.at(5))};
     });
     a.warnings = j.at("warnings").get<std::vector<std::string>>();
     return a;
@@ -312,7 +344,8 @@ void write_row(const std::string& path, RunId run, const std::string& value) {
     traces::Db db(path, traces::Db::Mode::ReadWrite);
     SS_SQLITE_CHECK(db.handle(), sqlite3_busy_timeout(db.handle(), 2000));
     traces::validate_structure(db, traces::read_schema_version(db));
-    traces::Stmt st = db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
+    traces::Stmt st =
+        db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
     st.bind(1, run.value).bind(2, kAnalysisSummaryKey).bind(3, value).run();
 }
 
@@ -335,13 +368,17 @@ StoredAnalysis compute(traces::TraceReader& rd, RunId run) {
 
 std::string serialize_stored(const StoredAnalysis& s, std::int64_t calibrations) {
     if (s.analysis) return serialize_analysis(*s.analysis, calibrations);
-    return json{{"key", kAnalysisSummaryKey}, {"calibrations", calibrations}, {"no_steps_error", s.no_steps_error}}
+    return json{{"key", kAnalysisSummaryKey},
+                {"calibrations", calibrations},
+                {"no_steps_error", s.no_steps_error}}
         .dump();
 }
 
 }  // namespace
 
-bool is_stored_options(const AnalysisOptions& o) { return o.warmup_steps < 0 && o.peak_flop_per_s <= 0; }
+bool is_stored_options(const AnalysisOptions& o) {
+    return o.warmup_steps < 0 && o.peak_flop_per_s <= 0;
+}
 
 std::string serialize_analysis(const RunAnalysis& a, std::int64_t calibrations) {
     return to_json(a, calibrations).dump();
@@ -369,7 +406,8 @@ std::optional<StoredAnalysis> load_stored_analysis(traces::TraceReader& rd, RunI
     if (j.is_discarded() || !j.is_object() || j.value("key", std::string()) != kAnalysisSummaryKey)
         return std::nullopt;
     // A calibration added since (calibrate --trace) changes the peak: recompute.
-    if (!j.contains("calibrations") || j["calibrations"] != calibration_count(rd)) return std::nullopt;
+    if (!j.contains("calibrations") || j["calibrations"] != calibration_count(rd))
+        return std::nullopt;
     StoredAnalysis s;
     if (j.contains("no_steps_error")) {
         s.no_steps_error = j["no_steps_error"].get<std::string>();
@@ -413,6 +451,8 @@ RunAnalysis cached_analysis(traces::TraceReader& rd, RunId run, const AnalysisOp
     return std::move(*s->analysis);
 }
 
-void precompute_run_analysis(const std::string& path, RunId run) { store_run_analysis(path, run); }
+void precompute_run_analysis(const std::string& path, RunId run) {
+    store_run_analysis(path, run);
+}
 
 }  // namespace ss::core

@@ -46,7 +46,8 @@ Cli cli(const QStringList& args) {
     QProcess p;
     p.start(QStringLiteral(SCALESCOPE_CLI), args);
     if (!p.waitForFinished(60000)) return {-1, "", "timeout"};
-    return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+    return {p.exitCode(), p.readAllStandardOutput().toStdString(),
+            p.readAllStandardError().toStdString()};
 }
 }  // namespace
 
@@ -78,13 +79,15 @@ private slots:
                 std::string s;
                 for (int i = 0; i < 8; ++i) {
                     const std::int64_t t = i * 1000000, len = i == 0 ? 900000 : 500000 + r * 60000;
-                    s += "step step " + std::to_string(t) + " " + std::to_string(t + len) + " lane=0 step=" +
-                         std::to_string(i) + "\n";
-                    s += "kernel sgemm " + std::to_string(t) + " " + std::to_string(t + len - 200000) +
+                    s += "step step " + std::to_string(t) + " " + std::to_string(t + len) +
+                         " lane=0 step=" + std::to_string(i) + "\n";
+                    s += "kernel sgemm " + std::to_string(t) + " " +
+                         std::to_string(t + len - 200000) +
                          " lane=2 flops=1e6 step=" + std::to_string(i) + "\n";
-                    s += "comm all_reduce " + std::to_string(t + 100000) + " " + std::to_string(t + len) +
-                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" + std::to_string(i) +
-                         " step=" + std::to_string(i) + "\n";
+                    s += "comm all_reduce " + std::to_string(t + 100000) + " " +
+                         std::to_string(t + len) +
+                         " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1048576 seq=" +
+                         std::to_string(i) + " step=" + std::to_string(i) + "\n";
                 }
                 ranks[r] = s;
             }
@@ -108,7 +111,8 @@ private slots:
         TraceReader rd(gpu_);
         const RunAnalysis g = analyze_run(rd, rd.runs().front().id);
         QVERIFY(g.gpu.present() && g.hta.present() && !g.ops.empty());
-        QVERIFY_THROWS_EXCEPTION(AnalysisError, deserialize_analysis("{\"steps\": 3}", rd.run(RunId(1))));
+        QVERIFY_THROWS_EXCEPTION(AnalysisError,
+                                 deserialize_analysis("{\"steps\": 3}", rd.run(RunId(1))));
     }
 
     // Computed once, then read: a row changed behind its back shows that the second call read it.
@@ -164,8 +168,9 @@ private slots:
         const std::string f = copy(cpu_, "v3.sqlite");
         {
             Db db(f, Db::Mode::ReadWrite);
-            db.exec("DROP TABLE run_summaries; DROP TABLE lane_lod; PRAGMA user_version=3;"
-                    "UPDATE meta SET value='3' WHERE key='schema_version'");
+            db.exec(
+                "DROP TABLE run_summaries; DROP TABLE lane_lod; PRAGMA user_version=3;"
+                "UPDATE meta SET value='3' WHERE key='schema_version'");
         }
         QCOMPARE(stored_rows(f), std::int64_t(-1));
         TraceReader rd(f);
@@ -187,8 +192,9 @@ private slots:
         {
             TraceWriter w(f);
             // Steps, but none recorded on every rank.
-            afx::write_run(w, afx::info("nosteps", 2), {{0, "step step 0 100 lane=0 step=0\nkernel k 0 10 lane=2\n"},
-                                                        {1, "step step 0 100 lane=0 step=1\nkernel k 0 10 lane=2\n"}});
+            afx::write_run(w, afx::info("nosteps", 2),
+                           {{0, "step step 0 100 lane=0 step=0\nkernel k 0 10 lane=2\n"},
+                            {1, "step step 0 100 lane=0 step=1\nkernel k 0 10 lane=2\n"}});
         }
         TraceReader rd(f);
         QVERIFY_THROWS_EXCEPTION(NoStepsError, cached_analysis(rd, RunId(1)));
