@@ -12,6 +12,7 @@
 #include "cli/format.h"
 #include "cli/verbs.h"
 #include "core/analysis/analysis.h"
+#include "core/analysis/analysis_store.h"
 #include "core/analysis/compare.h"
 #include "core/analysis/scaling.h"
 #include "traces/reader.h"
@@ -244,7 +245,7 @@ int verb_stats(const Argv& argv) {
     std::string first_error;
     for (const auto& r : runs) {
         try {
-            add_analysis(t, analyze_run(rd, r.id, opt));
+            add_analysis(t, cached_analysis(rd, r.id, opt));
             ++analysed;
         } catch (const AnalysisError& e) {
             // No step to break down: the totals stored at merge still say where the kernel and

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
+#include "core/analysis/precompute.h"
 #include "traces/export_chrome.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
@@ -83,6 +84,11 @@ int verb_merge(const Argv& argv) {
     MergeOptions opt;
     if (auto w = a.integer("--world")) opt.expected_world_size = static_cast<int>(*w);
     MergeResult res = merge_rank_files(a.positional(), *out, opt);
+    try {
+        core::precompute_run_analysis(*out, res.run);  // what `stats` and the Summary page read
+    } catch (const std::exception& e) {
+        res.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
+    }
     for (const auto& w : res.warnings) std::cerr << "warning: " << w << "\n";
     std::cout << "merged " << res.ranks << " rank file(s), " << res.events << " events into run "
               << res.run.value << " of " << *out << " (status " << to_string(res.status)

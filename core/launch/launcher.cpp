@@ -24,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/analysis/precompute.h"
 #include "core/spec/progress_protocol.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
@@ -1019,6 +1020,12 @@ RunOutcome launch_run(const RunRequest& rq) {
         out.failure_reason = m.failure_reason;
         out.rank_files = m.ranks;
         out.warnings.insert(out.warnings.end(), m.warnings.begin(), m.warnings.end());
+        // The analysis stored with the run: `stats` and the Summary page read it, not the events.
+        try {
+            precompute_run_analysis(rq.output, m.run);
+        } catch (const std::exception& e) {
+            out.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
+        }
     } else {
         traces::RunStatus st = status.value_or(traces::RunStatus::Completed);
         if (!status && spec.trace.enabled) {

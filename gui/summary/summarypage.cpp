@@ -483,7 +483,7 @@ void SummaryPage::setSelection(const Selection& s) {
     job_ = startJob<RunAnalysis>(
         this,
         [doc, run](const CancelToken&) {
-            return doc->withReader("analysis", [&](TraceReader& rd) { return analyze_run(rd, run); });
+            return doc->withReader("analysis", [&](TraceReader& rd) { return cached_analysis(rd, run); });
         },
         [this](RunAnalysis a) {
             showAnalysis(a);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/analysis/analysis.h"
+#include "core/analysis/analysis_store.h"
 #include "gui/app/page.h"
 #include "gui/common/tablemodel.h"
 

@@ -5,6 +5,7 @@
 // sideways.
 #include <QAbstractItemModelTester>
 #include <QCoreApplication>
+#include <QFile>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
@@ -25,6 +26,7 @@
 #include "gui/common/tablepanel.h"
 #include "gui/summary/summarypage.h"
 #include "tests/core/tst_core_analysis_fixture.h"
+#include "traces/sqlite_util.h"
 
 using namespace ss::gui;
 using namespace ss::traces;
@@ -136,6 +138,32 @@ private slots:
                      qPrintable(t));
             QVERIFY2(!t.contains(QStringLiteral("<b>")), qPrintable(t));  // no value in bold
         }
+    }
+
+    // The page stores the run's analysis the first time (run_summaries) and reads it afterwards: a
+    // row changed behind its back shows on the next selection.
+    void readsTheStoredAnalysis() {
+        const QString f = dir_.filePath(QStringLiteral("stored.sqlite"));
+        QFile::remove(f);
+        QVERIFY(QFile::copy(gpuFile_, f));
+        auto rows = [&] {
+            Db db(f.toStdString(), Db::Mode::ReadOnly);
+            return db.query_int("SELECT count(*) FROM run_summaries");
+        };
+        QCOMPARE(rows(), std::int64_t(0));
+        {
+            SummaryPage page;
+            QVERIFY(select(page, std::make_shared<const Document>(loadDocument(f))));
+            QVERIFY2(mfuText(page).contains(QStringLiteral("measured in the run")), qPrintable(mfuText(page)));
+        }
+        QCOMPARE(rows(), std::int64_t(1));
+        {
+            Db db(f.toStdString(), Db::Mode::ReadWrite);
+            db.exec("UPDATE run_summaries SET value = replace(value, 'measured in the run', 'READ FROM THE ROW')");
+        }
+        SummaryPage page;
+        QVERIFY(select(page, std::make_shared<const Document>(loadDocument(f))));
+        QVERIFY2(mfuText(page).contains(QStringLiteral("READ FROM THE ROW")), qPrintable(mfuText(page)));
     }
 
     // Items 2 and 7: busy time is the union of a rank's overlapping buckets (120 µs per step, not

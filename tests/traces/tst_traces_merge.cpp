@@ -2,7 +2,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -11,6 +13,7 @@
 #include "trace_fixture.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
+#include "traces/writer.h"
 
 using namespace ss::traces;
 using fixture::RankFile;
@@ -213,6 +216,146 @@ private slots:
         QVERIFY(res.warnings[0].find("rolled back to its last flush") != std::string::npos);
         QCOMPARE(res.events, std::int64_t(2));  // the committed events, none of the dead write
         QCOMPARE(res.status, RunStatus::Failed);
+    }
+
+    void mergedEventsEqualInputsWithClockCorrection() {
+        // Two rank files with offset and drift, several lanes, events written out of lane order and
+        // every optional field: the merged run holds exactly the inputs, corrected, and the same
+        // lanes and aggregates as writing those corrected events through a TraceWriter gives.
+        std::vector<std::string> files;
+        std::vector<Event> expected;
+        const std::string ref = out("merge-reference.sqlite");
+        TraceWriter rw(ref);
+        RunInfo info;
+        info.name = "exact";
+        info.world_size = 2;
+        info.dp = 2;
+        const RunId rrun = rw.begin_run(info);
+        std::uint64_t seed = 12345;
+        auto rnd = [&](std::int64_t n) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            return static_cast<std::int64_t>((seed >> 33) % static_cast<std::uint64_t>(n));
+        };
+        const char* names[] = {"gemm", "softmax", "all_reduce", "data", "step"};
+        for (int r = 0; r < 2; ++r) {
+            const std::string f = out(r ? "exact-r1.sqlite" : "exact-r0.sqlite");
+            RankInfo k;
+            k.rank = r;
+            k.clock_offset_ns = r ? -1234567 : 0;
+            k.clock_ref_ns = 5000000;
+            k.clock_drift_ppb = r ? 2345.5 : 0;
+            k.clock_rtt_ns = 1000;
+            {
+                TraceWriter w(f);
+                RunInfo ri = info;
+                ri.start_ns = 0;
+                ri.end_ns = 200000000;
+                const RunId run = w.begin_run(ri);
+                k.run = run;
+                w.put_rank(k);
+                for (int l = 0; l < 3; ++l) w.define_lane(run, r, l, "lane name " + std::to_string(l));
+                std::int64_t t = 1000;
+                for (int i = 0; i < 3000; ++i) {
+                    Event e;
+                    e.run = run;
+                    e.rank = r;
+                    e.lane = static_cast<std::int32_t>(rnd(4));  // lane 3 has no name
+                    e.kind = static_cast<EventKind>(rnd(3));
+                    const char* name = names[rnd(5)];
+                    e.name = w.intern(name);
+                    t += rnd(50000);
+                    e.start_ns = t;
+                    e.end_ns = t + rnd(40000);
+                    if (rnd(2)) e.step = i / 100;
+                    if (rnd(2)) e.bytes = rnd(1 << 20);
+                    if (rnd(2)) e.flops = static_cast<double>(rnd(1000000)) * 1.5;
+                    if (e.kind == EventKind::Comm) {
+                        e.collective = Collective::AllReduce;
+                        e.group_kind = GroupKind::DP;
+                        e.group_id = 0;
+                        e.group_size = 2;
+                        e.seq = i;
+                    }
+                    if (rnd(3) == 0) e.correlation = i;
+                    QVERIFY(w.add_event(e));
+                    Event c = e;
+                    c.start_ns = correct_time(k, e.start_ns);
+                    c.end_ns = correct_time(k, e.end_ns);
+                    c.name = rw.intern(name);
+                    c.run = rrun;
+                    expected.push_back(c);
+                }
+                w.finish_run(run, RunStatus::Completed, "", ri.end_ns);
+            }
+            files.push_back(f);
+        }
+        std::vector<Event> sorted = expected;
+        std::sort(sorted.begin(), sorted.end(), [](const Event& a, const Event& b) {
+            return std::tuple(a.rank, a.lane, a.start_ns, a.end_ns) < std::tuple(b.rank, b.lane, b.start_ns, b.end_ns);
+        });
+        for (const auto& e : sorted) rw.add_event(e);
+        for (int r = 0; r < 2; ++r)
+            for (int l = 0; l < 3; ++l) rw.define_lane(rrun, r, l, "lane name " + std::to_string(l));
+        rw.finish_run(rrun, RunStatus::Completed, "", 0);
+        rw.flush();
+
+        const std::string o = out("exact-merged.sqlite");
+        MergeResult res = merge_rank_files(files, o);
+        QCOMPARE(res.events, std::int64_t(expected.size()));
+        TraceReader rd(o), rr(ref);
+        std::vector<Event> got;
+        rd.scan_events(res.run, [&](const Event& e) {
+            Event c = e;
+            c.run = rrun;
+            c.name = rr.string(e.name) == rd.string(e.name) ? e.name : StringId(-1);
+            // Names compared as text: the two files intern in their own order.
+            for (const char* n : names)
+                if (rd.string(e.name) == n) c.name = StringId(-7);
+            got.push_back(c);
+        });
+        std::vector<Event> want;
+        rr.scan_events(rrun, [&](const Event& e) {
+            Event c = e;
+            for (const char* n : names)
+                if (rr.string(e.name) == n) c.name = StringId(-7);
+            want.push_back(c);
+        });
+        QCOMPARE(got.size(), want.size());
+        auto key = [&](TraceReader& reader, const Event& e) {
+            (void)reader;
+            return std::tuple(e.rank, e.lane, e.start_ns, e.end_ns, e.correlation, e.seq);
+        };
+        std::sort(got.begin(), got.end(), [&](const Event& a, const Event& b) { return key(rd, a) < key(rd, b); });
+        std::sort(want.begin(), want.end(), [&](const Event& a, const Event& b) { return key(rr, a) < key(rr, b); });
+        for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == want[i], qPrintable(QString::number(i)));
+        // Names: every merged event names what its input named.
+        std::map<std::tuple<int, int, std::int64_t, std::int64_t>, std::string> name_of;
+        rr.scan_events(rrun, [&](const Event& e) { name_of[{e.rank, e.lane, e.start_ns, e.end_ns}] = rr.string(e.name); });
+        bool names_equal = true;
+        rd.scan_events(res.run, [&](const Event& e) {
+            names_equal = names_equal && rd.string(e.name) == name_of[{e.rank, e.lane, e.start_ns, e.end_ns}];
+        });
+        QVERIFY(names_equal);
+        // Lanes and aggregates as the writer computes them.
+        auto lanes_of = [](TraceReader& reader, RunId run) {
+            auto v = reader.lanes(run);
+            for (auto& l : v) l.run = RunId(0);
+            return v;
+        };
+        QCOMPARE(lanes_of(rd, res.run), lanes_of(rr, rrun));
+        auto aggs_of = [](TraceReader& reader, RunId run) {
+            auto v = reader.aggregates(run);
+            for (auto& a : v) a.run = RunId(0);
+            std::sort(v.begin(), v.end(), [](const Aggregate& a, const Aggregate& b) {
+                return std::tuple(int(a.kind), a.name, int(a.collective)) < std::tuple(int(b.kind), b.name, int(b.collective));
+            });
+            return v;
+        };
+        const auto ga = aggs_of(rd, res.run), wa = aggs_of(rr, rrun);
+        QCOMPARE(ga.size(), wa.size());
+        QVERIFY(!ga.empty());
+        for (std::size_t i = 0; i < ga.size(); ++i) QVERIFY(ga[i] == wa[i]);
+        QCOMPARE(rd.run(res.run).event_count, std::int64_t(expected.size()));
     }
 
     void rejectsBadInputs() {
