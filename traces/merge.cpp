@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 
+#include "traces/lod.h"
 #include "traces/reader.h"
 #include "traces/stats_keys.h"
 #include "traces/writer.h"
@@ -186,6 +187,7 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
         ++result.ranks;
     }
     w.finish_run(run, status, reason, info.end_ns);
+    compute_lane_lod(output, run);  // the timeline's level of detail (traces/lod.h)
     result.status = status;
     result.failure_reason = reason;
     return result;
