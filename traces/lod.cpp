@@ -353,7 +353,7 @@ std::int64_t LaneLodStore::width_for(std::int32_t rank, std::int32_t lane, doubl
     const auto& w = widths(rank, lane);
     if (w.empty()) return 0;
     for (std::int64_t x : w)
-        if (static_cast<double>(x) <= ns_per_px) return x;
+        if (static_cast<double>(x) <= 2 * ns_per_px) return x;
     return w.back();
 }
 

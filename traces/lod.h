@@ -7,7 +7,8 @@
 // Levels: bucket widths are powers of two nanoseconds, buckets aligned to multiples of their width
 // (bucket start = floor(t / width) · width). The coarsest width is the smallest power of two that
 // covers the run's span in at most `coarse_buckets` buckets; each finer level is 2^ratio_log2
-// times finer. A lane keeps a finer level while its events per bucket (over its own extent) stay
+// (4) times finer, so some level draws a view with buckets between half a pixel and two pixels
+// wide (at most about 2 × width buckets per row). A lane keeps a finer level while its events per bucket (over its own extent) stay
 // at least `min_events_per_bucket`, so the rows of a lane stay below its events / that number
 // (plus one coarse level): memory and file size grow with the events, never with the zoom.
 // Only non-empty buckets (busy or holding an event) are stored.
@@ -36,9 +37,9 @@ struct LodBucket {
 
 struct LodOptions {
     std::int64_t coarse_buckets = 4096;
-    int ratio_log2 = 4;  // 16x finer per level
+    int ratio_log2 = 2;  // 4x finer per level
     double min_events_per_bucket = 8;
-    int max_levels = 6;
+    int max_levels = 8;  // 4^7 = 16,384x finer than the coarsest at most
 };
 
 // The level widths of a run spanning `span_ns`, coarsest first, finest 1 ns at the least.
@@ -108,8 +109,8 @@ public:
 
     // The lane's widths, coarsest first (empty: the lane has no rows).
     const std::vector<std::int64_t>& widths(std::int32_t rank, std::int32_t lane);
-    // The coarsest width fine enough for a pixel of `ns_per_px` (<= it), else the lane's finest;
-    // 0 when the lane has no rows.
+    // The coarsest width fine enough for a pixel of `ns_per_px` (a bucket at most two pixels
+    // wide: <= 2 · ns_per_px), else the lane's finest; 0 when the lane has no rows.
     std::int64_t width_for(std::int32_t rank, std::int32_t lane, double ns_per_px);
     // The buckets of one width overlapping [t0, t1), by start.
     std::vector<LodBucket> buckets(std::int32_t rank, std::int32_t lane, std::int64_t width_ns,

@@ -126,7 +126,7 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     dl.rows.resize(rows.size());
     const std::int64_t w0 = axis.t0;
     const std::int64_t w1 = std::max(axis.endNs(opt.widthPx), w0 + 1);
-    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(2 * opt.widthPx);
+    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(opt.widthPx);
 
     // Comm ops drawn one by one, for the links: (row, event index).
     // The NCCL kernels of a GPU run (CUPTI records, with a correlation id) carry the collective and
@@ -178,7 +178,7 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
         if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
         RowDraw& out = dl.rows[r];
         if (!allExact && coarseWidth[r] > 0 && estimates[r] > static_cast<double>(budget)) {
-            // Density from the level of detail: the coarsest buckets no wider than a pixel.
+            // Density from the level of detail: the coarsest buckets no wider than two pixels.
             const std::int64_t width = lod->width_for(row.rank, row.lane, axis.nsPerPx);
             std::vector<LodBucket> fine;
             if (width != coarseWidth[r]) {

@@ -56,8 +56,8 @@ struct StepMark {
 struct DrawListOptions {
     double widthPx = 1200;
     double minPx = 3;               // ops narrower than this are merged
-    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 2 × width
-    std::int64_t totalBudget = 50000;  // when the whole view holds fewer events, every row is exact
+    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = one per pixel of width
+    std::int64_t totalBudget = 20000;  // when the whole view holds fewer events, every row is exact
     std::size_t maxLinks = 5000;
 };
 

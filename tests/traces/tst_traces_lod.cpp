@@ -95,7 +95,7 @@ private slots:
         QVERIFY(w.size() >= 3);
         QVERIFY((10'000'000'000 + w[0] - 1) / w[0] <= 4096);
         QVERIFY(10'000'000'000 / w[0] > 2048);  // the smallest power of two that fits
-        for (size_t i = 1; i < w.size(); ++i) QCOMPARE(w[i - 1] / w[i], std::int64_t(16));
+        for (size_t i = 1; i < w.size(); ++i) QCOMPARE(w[i - 1] / w[i], std::int64_t(4));
         QCOMPARE(lod_widths(100).back(), std::int64_t(1));
     }
 
@@ -142,7 +142,7 @@ private slots:
         for (const auto& [key, evs] : lanes) {
             const auto& widths = store.widths(key.first, key.second);
             QVERIFY(widths.size() >= 3);
-            QVERIFY(widths.back() <= 64);
+            QVERIFY(widths.back() <= 512);
             for (std::int64_t w : widths) {
                 const std::vector<LodBucket> got = store.buckets(key.first, key.second, w, INT64_MIN / 2, INT64_MAX / 2);
                 const std::vector<LodBucket> want = bruteForce(evs, w);
@@ -164,8 +164,10 @@ private slots:
             const auto part = store.buckets(key.first, key.second, w, a, b);
             QCOMPARE(part.size(), size_t(3));
             QCOMPARE(part.front().start_ns, all[1].start_ns);
-            // The level for a pixel: the coarsest no wider than it.
+            // The level for a pixel: the coarsest no wider than two pixels.
             QCOMPARE(store.width_for(key.first, key.second, static_cast<double>(widths[1]) * 1.5), widths[1]);
+            QCOMPARE(store.width_for(key.first, key.second, static_cast<double>(widths[1]) * 0.5), widths[1]);
+            QCOMPARE(store.width_for(key.first, key.second, static_cast<double>(widths[1]) * 0.49), widths[2]);
             QCOMPARE(store.width_for(key.first, key.second, 0.5), widths.back());
         }
         QVERIFY(levelsChecked >= 12);
