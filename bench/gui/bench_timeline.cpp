@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -51,9 +52,11 @@ void ensureLod(const std::string& path, bool force) {
     Db db(path, Db::Mode::ReadOnly);
     const RunId run(db.query_int("SELECT min(id) FROM runs", 1));
     if (!force && has_lane_lod(db, run)) return;
+    const std::clock_t c0 = std::clock();
     const LodComputeStats st = compute_lane_lod(path, run);
-    std::printf("level of detail of %s: %.2f s for %lld events (%lld lanes, %lld read again in start order), %lld buckets  [%s]\n",
-                path.c_str(), st.seconds, static_cast<long long>(st.events), static_cast<long long>(st.lanes),
+    const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    std::printf("level of detail of %s: %.2f s (CPU %.2f s) for %lld events (%lld lanes, %lld read again in start order), %lld buckets  [%s]\n",
+                path.c_str(), st.seconds, cpu, static_cast<long long>(st.events), static_cast<long long>(st.lanes),
                 static_cast<long long>(st.lanes_reordered), static_cast<long long>(st.buckets), loadavg().c_str());
 }
 
