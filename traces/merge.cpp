@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "traces/aggregate.h"
+#include "traces/lod.h"
 #include "traces/reader.h"
 #include "traces/schema.h"
 #include "traces/sqlite_util.h"
@@ -353,6 +354,7 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
     result.run = run;
     result.events = copy_events(inputs, output, run, info, status, reason);
     result.ranks = static_cast<int>(inputs.size());
+    compute_lane_lod(output, run);  // the timeline's level of detail (traces/lod.h)
     result.status = status;
     result.failure_reason = reason;
     return result;

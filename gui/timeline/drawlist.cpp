@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -52,8 +53,72 @@ std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
     return rows;
 }
 
+std::vector<Block> densityBlocks(const std::vector<LodBucket>& buckets, const TimeAxis& axis, double widthPx) {
+    std::vector<Block> out;
+    const auto n = static_cast<size_t>(std::max(1.0, std::ceil(widthPx)));
+    const double npp = axis.nsPerPx;
+    std::vector<double> busy(n, 0.0), events(n, 0.0), weight(n * kCategoryCount, 0.0);
+    std::vector<char> any(n, 0);
+    for (const LodBucket& b : buckets) {
+        const double x0 = axis.toPx(b.start_ns), x1 = axis.toPx(b.start_ns + b.width_ns);
+        if (x1 <= 0 || x0 >= static_cast<double>(n)) continue;
+        const auto cat = static_cast<size_t>(categoryOf(b.kind, Collective::None, {}));
+        const auto p0 = static_cast<size_t>(std::max(0.0, std::floor(x0)));
+        const auto p1 = std::min(n - 1, static_cast<size_t>(std::max(0.0, std::ceil(x1) - 1)));
+        for (size_t p = p0; p <= p1; ++p) {
+            const double part = (std::min(x1, static_cast<double>(p + 1)) - std::max(x0, static_cast<double>(p))) / (x1 - x0);
+            if (part <= 0) continue;
+            busy[p] += static_cast<double>(b.busy_ns) * part;
+            events[p] += static_cast<double>(b.events) * part;
+            weight[p * kCategoryCount + cat] += (b.busy_ns > 0 ? static_cast<double>(b.busy_ns) : 1.0) * part;
+            any[p] = 1;
+        }
+    }
+    bool open = false;
+    int openQ = -1;
+    double sumFrac = 0, sumEvents = 0;
+    size_t openFrom = 0;
+    auto close = [&](size_t to) {
+        if (!open) return;
+        Block& blk = out.back();
+        blk.end = axis.toNs(static_cast<double>(to));
+        blk.busy = static_cast<float>(sumFrac / static_cast<double>(to - openFrom));
+        blk.count = static_cast<std::int32_t>(std::clamp(std::llround(sumEvents), 1LL, static_cast<long long>(INT32_MAX)));
+        open = false;
+    };
+    for (size_t p = 0; p < n; ++p) {
+        if (!any[p]) {
+            close(p);
+            continue;
+        }
+        const double frac = std::clamp(busy[p] / npp, 0.0, 1.0);
+        size_t best = 0;
+        for (size_t c = 1; c < static_cast<size_t>(kCategoryCount); ++c)
+            if (weight[p * kCategoryCount + c] > weight[p * kCategoryCount + best]) best = c;
+        const int q = static_cast<int>(std::lround(frac * 64));
+        if (open && q == openQ && out.back().category == static_cast<Category>(best)) {
+            sumFrac += frac;
+            sumEvents += events[p];
+            continue;
+        }
+        close(p);
+        Block blk;
+        blk.start = axis.toNs(static_cast<double>(p));
+        blk.category = static_cast<Category>(best);
+        blk.event = -1;
+        out.push_back(blk);
+        open = true;
+        openQ = q;
+        openFrom = p;
+        sumFrac = frac;
+        sumEvents = events[p];
+    }
+    close(n);
+    return out;
+}
+
 DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<TimelineRow>& rows, const TimeAxis& axis,
-                       const DrawListOptions& opt, const CancelToken* cancel) {
+                       const DrawListOptions& opt, const CancelToken* cancel, LaneLodStore* lod) {
     const auto t0 = std::chrono::steady_clock::now();
     DrawList dl;
     dl.axis = axis;
@@ -61,8 +126,7 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     dl.rows.resize(rows.size());
     const std::int64_t w0 = axis.t0;
     const std::int64_t w1 = std::max(axis.endNs(opt.widthPx), w0 + 1);
-    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(2 * opt.widthPx);
-    const int maxSamples = opt.samples > 0 ? opt.samples : std::max(16, static_cast<int>(opt.widthPx / 6));
+    const std::int64_t budget = opt.detailBudget > 0 ? opt.detailBudget : static_cast<std::int64_t>(opt.widthPx);
 
     // Comm ops drawn one by one, for the links: (row, event index).
     // The NCCL kernels of a GPU run (CUPTI records, with a correlation id) carry the collective and
@@ -75,62 +139,56 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
     std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
     const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
 
-    // Events each row would read: its count times the share of its extent in the window.
+    // Events each row would read. With a level of detail: the events of its coarsest buckets in the
+    // window (edge buckets by their share in it), so a burst is seen where it is; without: the
+    // lane's count times the share of its extent in the window.
     std::vector<double> estimates(rows.size(), 0.0);
+    std::vector<std::vector<LodBucket>> coarse(rows.size());
+    std::vector<std::int64_t> coarseWidth(rows.size(), 0);
     double total = 0;
     for (size_t r = 0; r < rows.size(); ++r) {
+        if (cancel) cancel->check();
         const TimelineRow& row = rows[r];
         if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
         const std::int64_t extent = std::max<std::int64_t>(row.maxEnd - row.minStart, 1);
         const std::int64_t overlap = std::min(w1, row.maxEnd) - std::max(w0, row.minStart);
         estimates[r] = static_cast<double>(row.eventCount) * static_cast<double>(overlap) / static_cast<double>(extent);
+        if (lod) {
+            const auto& widths = lod->widths(row.rank, row.lane);
+            if (!widths.empty()) {
+                coarseWidth[r] = widths.front();
+                coarse[r] = lod->buckets(row.rank, row.lane, widths.front(), w0, w1);
+                dl.bucketsRead += static_cast<std::int64_t>(coarse[r].size());
+                double e = 0;
+                for (const LodBucket& b : coarse[r]) {
+                    const std::int64_t in = std::min(w1, b.start_ns + b.width_ns) - std::max(w0, b.start_ns);
+                    e += static_cast<double>(b.events) * static_cast<double>(in) / static_cast<double>(b.width_ns);
+                }
+                estimates[r] = e;
+            }
+        }
         total += estimates[r];
     }
     const bool allExact = total <= static_cast<double>(opt.totalBudget);
-    int sampledRows = 0;
-    for (double e : estimates)
-        if (!allExact && e > static_cast<double>(budget)) ++sampledRows;
-    const int rowSamples = opt.samples > 0 ? opt.samples
-                                           : std::clamp(opt.sampleQueries / std::max(1, sampledRows), 32, maxSamples);
 
     std::vector<Span> spans;
     for (size_t r = 0; r < rows.size(); ++r) {
         if (cancel) cancel->check();
         const TimelineRow& row = rows[r];
         if (row.eventCount == 0 || row.maxEnd <= w0 || row.minStart >= w1) continue;
-        const std::int64_t extent = std::max<std::int64_t>(row.maxEnd - row.minStart, 1);
         RowDraw& out = dl.rows[r];
-        if (!allExact && estimates[r] > static_cast<double>(budget)) {
-            // Sampled: one tiny window per bucket, about four ops wide on average.
-            out.sampled = true;
-            dl.anySampled = true;
-            const double spacing = static_cast<double>(extent) / static_cast<double>(row.eventCount);
-            const int samples = rowSamples;
-            const double bucketNs = static_cast<double>(w1 - w0) / samples;
-            const double probe = std::clamp(4 * spacing, 1.0, bucketNs);
-            for (int i = 0; i < samples; ++i) {
-                const double centre = static_cast<double>(w0) + (i + 0.5) * bucketNs;
-                const auto p0 = static_cast<std::int64_t>(centre - probe / 2);
-                const auto p1 = std::max(p0 + 1, static_cast<std::int64_t>(centre + probe / 2));
-                const std::vector<Event> found = reader.events_in_window(run, row.rank, row.lane, p0, p1);
-                dl.eventsRead += static_cast<std::int64_t>(found.size());
-                if (found.empty()) continue;
-                const Event* longest = &found.front();
-                for (const Event& e : found)
-                    if (e.duration_ns() > longest->duration_ns()) longest = &e;
-                Block b;
-                b.start = w0 + static_cast<std::int64_t>(i * bucketNs);
-                b.end = w0 + static_cast<std::int64_t>((i + 1) * bucketNs);
-                b.category = categoryOf(longest->kind, longest->collective, reader.string(longest->name));
-                b.count = std::max<std::int32_t>(2, static_cast<std::int32_t>(static_cast<double>(found.size()) * bucketNs / (probe + spacing)));
-                b.event = -1;
-                if (!out.blocks.empty() && out.blocks.back().end == b.start && out.blocks.back().category == b.category) {
-                    out.blocks.back().end = b.end;
-                    out.blocks.back().count += b.count;
-                } else {
-                    out.blocks.push_back(b);
-                }
+        if (!allExact && coarseWidth[r] > 0 && estimates[r] > static_cast<double>(budget)) {
+            // Density from the level of detail: the coarsest buckets no wider than two pixels.
+            const std::int64_t width = lod->width_for(row.rank, row.lane, axis.nsPerPx);
+            std::vector<LodBucket> fine;
+            if (width != coarseWidth[r]) {
+                fine = lod->buckets(row.rank, row.lane, width, w0, w1);
+                dl.bucketsRead += static_cast<std::int64_t>(fine.size());
             }
+            out.blocks = densityBlocks(width == coarseWidth[r] ? coarse[r] : fine, axis, opt.widthPx);
+            out.density = true;
+            out.lodWidthNs = width;
+            dl.anyDensity = true;
             continue;
         }
         std::vector<Event> events = reader.events_in_window(run, row.rank, row.lane, w0, w1);

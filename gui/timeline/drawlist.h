@@ -1,12 +1,14 @@
 // Phase one of timeline drawing (STYLE.md "Timeline drawing in two phases"): a draw list built
-// off the GUI thread from TraceReader::events_in_window, with narrow ops merged (mergeLod). The
-// view (timelineview.h) only paints it.
+// off the GUI thread, with narrow ops merged (mergeLod). The view (timelineview.h) only paints it.
 //
-// Cost is bounded by the view, not the file: a row whose window would hold more than
-// `detailBudget` events (estimated from the lane's count and extent) is sampled instead — a few
-// hundred tiny window queries spread over the view; each sampled bucket shows the category found
-// there and an estimated density. Zooming in turns rows back into exact ops. A view that holds
-// fewer than `totalBudget` events in all is read exactly (small traces are never sampled).
+// Cost is bounded by the view, not the file: a row whose window holds more than `detailBudget`
+// events (estimated from the lane's coarsest level of detail, traces/lod.h) is drawn from its
+// level of detail: one density block per run of pixels, its height the fraction of the time the
+// lane was busy there (the union of its events, read from lane_lod, never estimated by
+// sampling), coloured by the kind that took the most time. Zooming in turns rows back into exact
+// ops (TraceReader::events_in_window). A view that holds fewer than `totalBudget` events in all
+// is read exactly (small traces never show density), and so is every row when no level of detail
+// is given.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 
 #include "gui/common/jobs.h"
 #include "gui/timeline/timelinemath.h"
+#include "traces/lod.h"
 #include "traces/reader.h"
 
 namespace ss::gui {
@@ -33,7 +36,8 @@ std::vector<TimelineRow> timelineRows(const std::vector<traces::Lane>& lanes);
 
 struct RowDraw {
     std::vector<Block> blocks;
-    bool sampled = false;
+    bool density = false;        // drawn from the level of detail
+    std::int64_t lodWidthNs = 0;  // the bucket width it was drawn from
 };
 
 // A line between two ops: the members of one collective (same group kind, group, collective and
@@ -52,11 +56,8 @@ struct StepMark {
 struct DrawListOptions {
     double widthPx = 1200;
     double minPx = 3;               // ops narrower than this are merged
-    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = 2 × width
-    std::int64_t totalBudget = 50000;  // when the whole view holds fewer events, every row is exact
-    int samples = 0;                // sampled buckets per row; 0 = width / 6, shared out below
-    int sampleQueries = 2400;       // window queries for all sampled rows together (bounds the cost
-                                    // of a view whatever the rank count): at least 32 per row
+    std::int64_t detailBudget = 0;  // events per row read exactly; 0 = one per pixel of width
+    std::int64_t totalBudget = 20000;  // when the whole view holds fewer events, every row is exact
     std::size_t maxLinks = 5000;
 };
 
@@ -70,13 +71,23 @@ struct DrawList {
     std::vector<Link> links;
     std::vector<StepMark> steps;
     std::int64_t eventsRead = 0;
+    std::int64_t bucketsRead = 0;  // level-of-detail buckets
     double buildMs = 0;
-    bool anySampled = false;
+    bool anyDensity = false;
+    std::string lodNote;  // how the level of detail was found (computed on open, unavailable)
 };
 
 // Reads the window [axis.t0, axis.endNs(width)) of every row. Throws JobCancelled when `cancel`
-// is set (checked between rows).
+// is set (checked between rows). `lod`: the run's level of detail (null: every row exact).
 DrawList buildDrawList(traces::TraceReader& reader, traces::RunId run, const std::vector<TimelineRow>& rows,
-                       const TimeAxis& axis, const DrawListOptions& options, const CancelToken* cancel = nullptr);
+                       const TimeAxis& axis, const DrawListOptions& options, const CancelToken* cancel = nullptr,
+                       traces::LaneLodStore* lod = nullptr);
+
+// Density blocks of one row from level-of-detail buckets (any width): per pixel of the view, the
+// busy fraction (busy time / pixel time, a bucket spread evenly over the pixels it spans) and the
+// category with the most time; runs of pixels of one category whose fractions round to the same
+// 1/64 become one block (Block::busy: their mean fraction). A pixel with a busy bucket always
+// gets a block.
+std::vector<Block> densityBlocks(const std::vector<traces::LodBucket>& buckets, const TimeAxis& axis, double widthPx);
 
 }  // namespace ss::gui

@@ -71,6 +71,7 @@ struct Block {
     Category category = Category::Other;  // of the longest member
     std::int32_t count = 1;               // ops represented
     std::int32_t event = -1;              // the op when count == 1, else -1
+    float busy = -1;  // density blocks (level of detail): the fraction of the time busy, 0..1; else -1
     friend bool operator==(const Block&, const Block&) = default;
 };
 

@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <mutex>
 
 #include "gui/app/theme.h"
 #include "gui/common/chartexport.h"
@@ -22,6 +23,12 @@
 namespace ss::gui {
 
 using namespace ss::traces;
+
+struct TimelinePage::LodSlot {
+    std::mutex mutex;
+    std::unique_ptr<LaneLodStore> store;
+    std::string error;  // it could not be opened or computed: rows are read exactly
+};
 
 namespace {
 
@@ -147,6 +154,7 @@ void TimelinePage::setSelection(const Selection& s) {
     sel_ = s;
     job_.cancel();
     building_ = false;
+    lod_ = std::make_shared<LodSlot>();
     const RunData* r = s.runData();
     if (!r) {
         view_->setRows({}, 0, 1);
@@ -218,16 +226,39 @@ void TimelinePage::startBuild() {
     const TimeAxis axis = view_->axis();
     DrawListOptions opt;
     opt.widthPx = view_->plotWidth();
+    std::shared_ptr<LodSlot> lod = lod_;
     job_ = startJob<std::shared_ptr<const DrawList>>(
         this,
-        [doc, run, rows, axis, opt](const CancelToken& c) {
+        [doc, run, rows, axis, opt, lod](const CancelToken& c) {
+            std::lock_guard lock(lod->mutex);
+            if (!lod->store && lod->error.empty()) {
+                // Stored by merge; computed into memory for a run without it (an older file): the
+                // file being viewed is never written.
+                try {
+                    lod->store = std::make_unique<LaneLodStore>(doc->path().toStdString(), run,
+                                                                /*write_back=*/false, [&c] { c.check(); });
+                } catch (const TraceError& e) {
+                    lod->error = e.what();
+                }
+            }
             return doc->withReader("timeline", [&](TraceReader& rd) {
-                return std::make_shared<const DrawList>(buildDrawList(rd, run, rows, axis, opt, &c));
+                auto list = std::make_shared<DrawList>(buildDrawList(rd, run, rows, axis, opt, &c, lod->store.get()));
+                if (lod->store && lod->store->computed())
+                    list->lodNote = "level of detail computed in " +
+                                    std::to_string(static_cast<int>(lod->store->compute_stats().seconds * 1000)) + " ms";
+                else if (!lod->error.empty())
+                    list->lodNote = "no level of detail (" + lod->error + "): every op read";
+                return std::shared_ptr<const DrawList>(std::move(list));
             });
         },
         [this, axis](std::shared_ptr<const DrawList> list) {
             building_ = false;
-            info_->setText(tr("%1 events read in %2 ms").arg(list->eventsRead).arg(list->buildMs, 0, 'f', 1));
+            QString text = tr("%1 events, %2 buckets read in %3 ms")
+                               .arg(list->eventsRead)
+                               .arg(list->bucketsRead)
+                               .arg(list->buildMs, 0, 'f', 1);
+            if (!list->lodNote.empty()) text += QStringLiteral("; ") + QString::fromStdString(list->lodNote);
+            info_->setText(text);
             view_->setDrawList(std::move(list));
             if (pending_ || !(axis == view_->axis())) {
                 buildTimer_->start();
@@ -254,6 +285,17 @@ void TimelinePage::showDetails() {
     auto row = [&html](const QString& k, const QString& v) {
         html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
     };
+    if (s->busy >= 0) {
+        html = tr("<p><b>Busy %1 % of this span</b>, %2 ops (level of detail: each pixel shows the share of "
+                  "its time the lane was busy). Zoom in to see the ops.</p><table>")
+                   .arg(s->busy * 100, 0, 'f', 1)
+                   .arg(s->merged);
+        row(tr("from"), formatDuration(static_cast<double>(s->start - runStart)));
+        row(tr("to"), formatDuration(static_cast<double>(s->end - runStart)));
+        html += QStringLiteral("</table>");
+        details_->setHtml(html);
+        return;
+    }
     if (s->merged > 1) {
         html = tr("<p><b>%1 ops merged</b> (narrower than 3 px at this zoom). Double-click the block or zoom in to see them.</p><table>")
                    .arg(s->merged);

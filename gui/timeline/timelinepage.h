@@ -4,6 +4,7 @@
 // time, and the newest view wins.
 #pragma once
 
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ private:
     std::set<std::string> hiddenLanes_;
     Selection sel_;
     CancelToken job_;
+    // The selected run's level of detail, opened (or computed, for a run stored without one) by
+    // the first build on the job pool and kept for the next ones.
+    struct LodSlot;
+    std::shared_ptr<LodSlot> lod_;
     bool building_ = false;
     bool pending_ = false;
 };

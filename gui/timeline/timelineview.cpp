@@ -166,6 +166,7 @@ bool TimelineView::selectAt(double plotX, int y) {
     s.start = b->start;
     s.end = b->end;
     s.merged = b->count;
+    s.busy = b->busy;
     if (b->event >= 0) {
         s.event = list_->events[static_cast<size_t>(b->event)];
         s.name = list_->eventNames[static_cast<size_t>(b->event)];
@@ -229,7 +230,13 @@ void TimelineView::paintEvent(QPaintEvent*) {
                 x0 = std::max(x0, -1.0);
                 x1 = std::min(std::max(x1, x0 + 1.0), pw + 1);
                 QColor c = categoryColor(b.category, dark);
-                if (b.count > 1) {
+                if (b.busy >= 0) {
+                    // Level of detail: a bar as high as the fraction of the time the lane was busy
+                    // (at least a pixel: a busy lane never looks idle), standing on the row's floor.
+                    const double bh = std::max(1.0, h * std::min(1.0, static_cast<double>(b.busy)));
+                    c.setAlpha(230);
+                    p.fillRect(QRectF(lw + x0, y + h - bh, x1 - x0, bh), c);
+                } else if (b.count > 1) {
                     // Merged: the denser, the more opaque; a thin band shows it is merged.
                     const double d = blockDensity(b, axis_);
                     c.setAlpha(static_cast<int>(std::clamp(90 + 60 * std::log2(1 + d), 90.0, 255.0)));
@@ -312,8 +319,8 @@ void TimelineView::paintEvent(QPaintEvent*) {
     p.setPen(pal.color(QPalette::WindowText));
     p.drawText(QRectF(4, 0, lw - 8, rh0), Qt::AlignVCenter | Qt::AlignLeft,
                tr("%1/px").arg(formatDuration(axis_.nsPerPx)));
-    if (list_ && list_->anySampled) {
-        const QString note = tr("sampled rows (zoom in for exact ops)");
+    if (list_ && list_->anyDensity) {
+        const QString note = tr("bar height = busy share of the time (zoom in for single ops)");
         const double tw = fm.horizontalAdvance(note) + 10;
         p.fillRect(QRectF(width() - tw - 4, height() - fm.height() - 6, tw, fm.height() + 4), pal.color(QPalette::ToolTipBase));
         p.setPen(pal.color(QPalette::ToolTipText));

@@ -49,6 +49,7 @@ public:
         traces::Event event;
         std::string name;
         std::int32_t merged = 0;  // > 1: a merged block of this many ops
+        double busy = -1;         // a density block: the fraction of its time the lane was busy
         std::int64_t start = 0, end = 0;
         std::int32_t row = -1;
     };
