@@ -172,11 +172,13 @@ json to_json(const RunAnalysis& a, std::int64_t calibrations) {
                        {"recorded_metric", p.recorded_metric},
                        {"model_params", p.model_params},
                        {"model_flops_per_step", num(p.model_flops_per_step)},
+                       {"convention_flops_per_step", num(p.convention_flops_per_step)},
                        {"model_flop_per_s", num(p.model_flop_per_s)},
                        {"kernel_flop_per_s", num(p.kernel_flop_per_s)},
                        {"peak_flop_per_s", num(p.peak_flop_per_s)},
                        {"peak_source", p.peak_source},
                        {"mfu", num(p.mfu)},
+                       {"mfu_ratio", num(p.mfu_ratio)},
                        {"mfu_status", static_cast<int>(p.mfu_status)}};
     j["gpu"] = {{"streams", put_all(a.gpu.streams,
                                     [](const StreamSummary& s) {
@@ -278,11 +280,13 @@ RunAnalysis from_json(const json& j, const traces::RunInfo& run) {
     q.recorded_metric = p.at("recorded_metric").get<std::string>();
     q.model_params = i64(p.at("model_params"));
     q.model_flops_per_step = dbl(p.at("model_flops_per_step"));
+    q.convention_flops_per_step = dbl(p.at("convention_flops_per_step"));
     q.model_flop_per_s = dbl(p.at("model_flop_per_s"));
     q.kernel_flop_per_s = dbl(p.at("kernel_flop_per_s"));
     q.peak_flop_per_s = dbl(p.at("peak_flop_per_s"));
     q.peak_source = p.at("peak_source").get<std::string>();
     q.mfu = dbl(p.at("mfu"));
+    q.mfu_ratio = dbl(p.at("mfu_ratio"));
     q.mfu_status = static_cast<MfuStatus>(p.at("mfu_status").get<int>());
     const json& g = j.at("gpu");
     a.gpu.streams = get_all<StreamSummary>(g.at("streams"), [](const json& s) {

@@ -18,7 +18,7 @@ namespace ss::core {
 
 // The key of the stored analysis; the version changes whenever RunAnalysis or its computation does,
 // so that an older row is recomputed rather than misread.
-inline constexpr const char* kAnalysisSummaryKey = "analysis/v1";
+inline constexpr const char* kAnalysisSummaryKey = "analysis/v2";
 
 // Whether the analysis with these options is the one stored (the default options).
 bool is_stored_options(const AnalysisOptions& options);
