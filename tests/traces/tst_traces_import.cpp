@@ -32,8 +32,6 @@
 #include "traces/import/import.h"
 #include "traces/import/import_impl.h"
 #include "traces/lanes.h"
-#include "traces/lod.h"
-#include "traces/sqlite_util.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
 
@@ -268,8 +266,6 @@ private slots:
         QCOMPARE(ev.size(), size_t(1));
         QCOMPARE(rd.string(ev[0].name), std::string("gemm"));
         QVERIFY(!rd.aggregates(res.run).empty());  // finish_run ran
-        Db db(out, Db::Mode::ReadOnly);
-        QVERIFY(has_lane_lod(db, res.run));  // the timeline's level of detail came with the run
     }
 
     // A reader asking for the import again without streaming (its second file, after writing its
@@ -352,9 +348,6 @@ private slots:
         // The windowed query (the events index) sees the appended run.
         QCOMPARE(rd.events_in_window(second.run, 0, lanes::kCudaStreamBase, 0, 1000).size(),
                  size_t(1));
-        // So does its level of detail, under the run's id in OUT.
-        Db db(out, Db::Mode::ReadOnly);
-        QVERIFY(has_lane_lod(db, second.run));
     }
 
     void chromeExportOfAnImportedRun() {

@@ -27,7 +27,6 @@
 
 #include "traces/import/import_impl.h"
 #include "traces/lanes.h"
-#include "traces/lod.h"
 #include "traces/reader.h"
 #include "traces/schema.h"
 #include "traces/writer.h"
@@ -282,9 +281,6 @@ RunId append_run(const std::string& scratch, RunId src_run, const std::string& o
             " JOIN temp.import_names n ON n.src_id = m.name_id WHERE m.run_id=?2",
             "INSERT INTO main.stats(run_id, rank, key, value) SELECT ?1, rank, key, value"
             " FROM src.stats WHERE run_id=?2",
-            "INSERT INTO main.lane_lod(run_id, rank, lane, width_ns, start_ns, busy_ns, events, kind)"
-            " SELECT ?1, rank, lane, width_ns, start_ns, busy_ns, events, kind FROM src.lane_lod"
-            " WHERE run_id=?2",
             "INSERT INTO main.aggregates(run_id, kind, name_id, collective, group_kind, count,"
             " total_ns, mean_ns, median_ns, p95_ns, min_ns, max_ns, bytes) SELECT ?1, a.kind,"
             " n.dst_id, a.collective, a.group_kind, a.count, a.total_ns, a.mean_ns, a.median_ns,"
@@ -482,8 +478,6 @@ ImportResult import_traces_with(const std::vector<std::string>& files, const std
         }
         break;
     }
-    // The timeline's level of detail, in the scratch file: it reaches OUT with the run.
-    compute_lane_lod(scratch->path(), run);
     // World size: the ranks read; a gap (files of ranks 0 and 2 only) counts the missing rank too,
     // so every rank number stays below the world size.
     const std::int32_t world =
