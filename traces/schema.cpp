@@ -9,8 +9,31 @@
 namespace ss::traces {
 
 // Units and meanings of every column: traces/SCHEMA.md.
+// The derived tables of schema version 4: in schema_ddl() and in the migration 3 -> 4, one text,
+// so a migrated file's DDL equals a new file's.
+namespace {
+constexpr const char* kV4Tables = R"SQL(
+CREATE TABLE lane_lod(
+  run_id   INTEGER NOT NULL,
+  rank     INTEGER NOT NULL,
+  lane     INTEGER NOT NULL,
+  width_ns INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  busy_ns  INTEGER NOT NULL,
+  events   INTEGER NOT NULL,
+  kind     INTEGER NOT NULL,
+  PRIMARY KEY(run_id, rank, lane, width_ns, start_ns)
+) WITHOUT ROWID;
+CREATE TABLE run_summaries(
+  run_id INTEGER NOT NULL,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY(run_id, key)
+) WITHOUT ROWID;)SQL";
+}  // namespace
+
 const char* schema_ddl() {
-    return R"SQL(
+    static const std::string ddl = std::string(R"SQL(
 CREATE TABLE meta(
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -123,23 +146,7 @@ CREATE TABLE aggregates(
   bytes      INTEGER NOT NULL,
   PRIMARY KEY(run_id, kind, name_id, collective, group_kind)
 ) WITHOUT ROWID;
-CREATE TABLE lane_lod(
-  run_id   INTEGER NOT NULL,
-  rank     INTEGER NOT NULL,
-  lane     INTEGER NOT NULL,
-  width_ns INTEGER NOT NULL,
-  start_ns INTEGER NOT NULL,
-  busy_ns  INTEGER NOT NULL,
-  events   INTEGER NOT NULL,
-  kind     INTEGER NOT NULL,
-  PRIMARY KEY(run_id, rank, lane, width_ns, start_ns)
-) WITHOUT ROWID;
-CREATE TABLE run_summaries(
-  run_id INTEGER NOT NULL,
-  key    TEXT NOT NULL,
-  value  TEXT NOT NULL,
-  PRIMARY KEY(run_id, key)
-) WITHOUT ROWID;
+)SQL") + kV4Tables + R"SQL(
 CREATE TABLE studies(
   id       INTEGER PRIMARY KEY,
   name     TEXT NOT NULL,
@@ -162,6 +169,7 @@ CREATE TABLE calibrations(
 );
 CREATE INDEX metrics_by_run ON metrics(run_id, name_id, rank, step);
 )SQL";
+    return ddl.c_str();
 }
 
 const char* index_ddl() {
@@ -341,25 +349,8 @@ CREATE TABLE calibrations(
             [[fallthrough]];
         case 3:
             // 3 -> 4: derived tables, filled when a run is finished or merged, or the first time
-            // an older run is opened for writing (DDL as in schema_ddl()).
-            db.exec(R"SQL(
-CREATE TABLE lane_lod(
-  run_id   INTEGER NOT NULL,
-  rank     INTEGER NOT NULL,
-  lane     INTEGER NOT NULL,
-  width_ns INTEGER NOT NULL,
-  start_ns INTEGER NOT NULL,
-  busy_ns  INTEGER NOT NULL,
-  events   INTEGER NOT NULL,
-  kind     INTEGER NOT NULL,
-  PRIMARY KEY(run_id, rank, lane, width_ns, start_ns)
-) WITHOUT ROWID;
-CREATE TABLE run_summaries(
-  run_id INTEGER NOT NULL,
-  key    TEXT NOT NULL,
-  value  TEXT NOT NULL,
-  PRIMARY KEY(run_id, key)
-) WITHOUT ROWID;)SQL");
+            // an older run is opened for writing.
+            db.exec(kV4Tables);
             [[fallthrough]];
         default: break;
     }
