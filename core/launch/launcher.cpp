@@ -486,7 +486,20 @@ std::vector<ProcEntry> session_processes(pid_t sid) {
         e.ppid = ppid;
         e.pgid = pgid;
         e.sid = s;
-        if (e.sid == sid) out.push_back(std::move(e));
+        if (e.sid != sid) continue;
+        // A leader thread that ended before the process's other threads (a rank's communication
+        // or trace-writer thread still finishing) shows 'Z' while the process lives on: it is
+        // "exiting" (alive, not yet reapable), not a zombie, until its last thread is gone.
+        if (e.state == 'Z') {
+            int threads = 0;
+            if (DIR* t = ::opendir(("/proc/" + std::string(de->d_name) + "/task").c_str())) {
+                while (dirent* te = ::readdir(t))
+                    if (parse_positive(te->d_name)) ++threads;
+                ::closedir(t);
+            }
+            if (threads > 1) e.state = 'E';
+        }
+        out.push_back(std::move(e));
     }
     ::closedir(d);
     return out;
