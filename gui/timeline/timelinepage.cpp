@@ -285,20 +285,15 @@ void TimelinePage::showDetails() {
     auto row = [&html](const QString& k, const QString& v) {
         html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
     };
-    if (s->busy >= 0) {
-        html = tr("<p><b>Busy %1 % of this span</b>, %2 ops (level of detail: each pixel shows the share of "
-                  "its time the lane was busy). Zoom in to see the ops.</p><table>")
-                   .arg(s->busy * 100, 0, 'f', 1)
-                   .arg(s->merged);
-        row(tr("from"), formatDuration(static_cast<double>(s->start - runStart)));
-        row(tr("to"), formatDuration(static_cast<double>(s->end - runStart)));
-        html += QStringLiteral("</table>");
-        details_->setHtml(html);
-        return;
-    }
-    if (s->merged > 1) {
-        html = tr("<p><b>%1 ops merged</b> (narrower than 3 px at this zoom). Double-click the block or zoom in to see them.</p><table>")
-                   .arg(s->merged);
+    if (s->busy >= 0 || s->merged > 1) {
+        // A block of many ops: what it stands for and its span.
+        html = s->busy >= 0
+                   ? tr("<p><b>Busy %1 % of this span</b>, %2 ops (level of detail: each pixel shows the share of "
+                        "its time the lane was busy). Zoom in to see the ops.</p><table>")
+                         .arg(s->busy * 100, 0, 'f', 1)
+                         .arg(s->merged)
+                   : tr("<p><b>%1 ops merged</b> (narrower than 3 px at this zoom). Double-click the block or zoom in to see them.</p><table>")
+                         .arg(s->merged);
         row(tr("from"), formatDuration(static_cast<double>(s->start - runStart)));
         row(tr("to"), formatDuration(static_cast<double>(s->end - runStart)));
         html += QStringLiteral("</table>");

@@ -172,6 +172,8 @@ public:
     int64_t offset(const char* p) const { return base_ + (p - buf_.data()); }
     void consume(const char* p) { pos_ = static_cast<size_t>(p - buf_.data()); }
     int64_t compressed_read() { return gzoffset(f_); }
+    // Whether the file is plain JSON, not gzip (zlib reads both; it tells which).
+    bool plain() { return gzdirect(f_) == 1; }
 
     // Reads more: keeps the unconsumed bytes, grows the buffer when they fill it. Returns false at
     // the end of the file.
@@ -858,16 +860,6 @@ private:
     FILE* f_ = nullptr;
 };
 
-// Whether a file starts with gzip's magic bytes.
-bool is_gzip(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    unsigned char m[2] = {0, 0};
-    const bool gz = std::fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-    std::fclose(f);
-    return gz;
-}
-
 // Newer Kineto writes baseTimeNanoseconds after traceEvents, at the end of the file. For a plain
 // file the value is read from its last 64 KiB before the events are (a guess the real parse
 // confirms at the end: RestartWithoutStreaming when it does not); nullopt when it is not there.
@@ -1029,7 +1021,6 @@ public:
         // second pass over the records then corrects the few whose step the rest of the file
         // changed. A .json.gz cannot be read from its end for a late baseTimeNanoseconds: it is
         // read whole first.
-        streaming_ = ctx_.streaming && !is_gzip(ctx_.file);
         read_json();
         if (streaming_) {
             while (!delay_.empty()) {
@@ -1083,6 +1074,7 @@ private:
 
     void read_json() {
         Input in(ctx_.file);
+        streaming_ = ctx_.streaming && in.plain();
         unit(in, "before the top-level object", [&](Cur& c) {
             if (c.peek() != '{')
                 throw BadJson{c.p,
