@@ -450,7 +450,13 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     const FaultPlan fault = fault_plan();
     for (int s = 0; s < ts.steps; ++s) {
         if (fault.rank == comm.world_rank() && fault.step == s) {
-            if (fault.kill) std::raise(SIGKILL);
+            if (fault.kill) {
+                // The crash comes once the trace writer has committed the passes asked of it so
+                // far, so that a test knows what the file must hold: a real crash also loses what
+                // the writer had not committed yet (at most the last step), which no test can time.
+                if (prof) prof->wait_for_writer();
+                std::raise(SIGKILL);
+            }
             throw std::runtime_error("injected fault at step " + std::to_string(s) +
                                      " (SCALESCOPE_WORKER_FAULT)");
         }
