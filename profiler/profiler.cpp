@@ -1,6 +1,7 @@
 #include "profiler/profiler.h"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,7 +65,7 @@ Profiler::Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo 
     if (!config_.enabled) return;
     writer_ = std::make_unique<traces::TraceWriter>(
         config_.rank_file, traces::WriterOptions{.batch_events = 1 << 20, .durable = false,
-                                                 .created_by = "scalescope-worker"});
+                                                 .created_by = "scalescope-worker", .wal = true});
     run.start_ns = now_ns();
     run.end_ns = run.start_ns;
     run.wall_start_unix_ns = unix_now_ns();
@@ -248,6 +249,15 @@ void Profiler::finish(traces::RunStatus status, const std::string& reason) {
 
 // ---- the writer thread ----
 
+namespace {
+// This thread's CPU time (user + system).
+std::int64_t thread_cpu_ns() {
+    timespec ts{};
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;  // cannot fail on Linux
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+}  // namespace
+
 void Profiler::writer_loop() {
     auto fail = [this](std::exception_ptr e) {
         error_ = std::move(e);
@@ -271,11 +281,14 @@ void Profiler::writer_loop() {
         }
         const bool last = stop_.load(std::memory_order_acquire);
         if (!failed_.load(std::memory_order_relaxed)) {  // after a failure passes do nothing:
-            try {                                          // records are dropped (bounded) instead
+            const std::int64_t cpu0 = thread_cpu_ns();     // records are dropped (bounded) instead
+            try {
                 writer_pass();
             } catch (...) {
                 fail(std::current_exception());
             }
+            writer_cpu_ns_.fetch_add(thread_cpu_ns() - cpu0, std::memory_order_relaxed);
+            writer_passes_.fetch_add(1, std::memory_order_relaxed);
         }
         done = target;
         completed_.store(done, std::memory_order_release);
@@ -323,7 +336,7 @@ void Profiler::writer_pass() {
             e.peer = r.peer;
             e.seq = r.seq;
             e.correlation = r.correlation;
-            if (w.add_event(e)) ++written;
+            if (w.stage_event(e)) ++written;
             end = std::max(end, r.end_ns);
         });
         for (int k = 0; k < traces::kEventKindCount; ++k)

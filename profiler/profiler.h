@@ -204,6 +204,12 @@ public:
     // Records stored / dropped so far (up to date after flush(), wait_for_writer() or finish()).
     std::int64_t spans_written() const { return spans_written_.load(std::memory_order_relaxed); }
     std::int64_t spans_dropped() const { return spans_dropped_.load(std::memory_order_relaxed); }
+    // CPU time the writer thread spent in its passes so far (its own thread CPU clock: what the
+    // writer takes from the training threads, whatever the machine's load). Up to date as above.
+    double writer_cpu_seconds() const {
+        return static_cast<double>(writer_cpu_ns_.load(std::memory_order_relaxed)) * 1e-9;
+    }
+    std::int64_t writer_passes() const { return writer_passes_.load(std::memory_order_relaxed); }
     const std::string& rank_file() const { return config_.rank_file; }
 
 private:
@@ -255,6 +261,7 @@ private:
     std::int64_t start_ns_ = 0;
     std::int64_t last_request_ns_ = 0;  // the training thread's
     std::atomic<std::int64_t> spans_written_{0}, spans_dropped_{0};
+    std::atomic<std::int64_t> writer_cpu_ns_{0}, writer_passes_{0};
     bool finished_ = false;
     std::uint64_t generation_;
     static std::atomic<Profiler*> current_;

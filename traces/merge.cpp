@@ -25,10 +25,29 @@ std::int64_t correct_time(const RankInfo& k, std::int64_t t) {
 
 bool recover_interrupted_write(const std::string& rank_file) {
     std::error_code ec;
-    if (!std::filesystem::exists(rank_file + "-journal", ec)) return false;
-    // Opening a writer reads the file, and SQLite rolls a hot journal back on that first read.
+    // A hot rollback journal (a rank ended inside a write), or the WAL of a profiler that never
+    // closed its rank file (WriterOptions::wal: the WAL holds its committed flushes; a write it
+    // was inside is not in them). A writer's open rolls the first back, and its close folds the
+    // second into the file.
+    const bool hot = std::filesystem::exists(rank_file + "-journal", ec);
+    if (!hot && !std::filesystem::exists(rank_file + "-wal", ec)) return false;
     TraceWriter recover(rank_file, WriterOptions{.durable = false});
-    return true;
+    return hot;
+}
+
+std::int64_t expand_staged_spans(const std::string& rank_file) {
+    std::vector<std::int64_t> runs;
+    {
+        Db db(rank_file, Db::Mode::ReadOnly);
+        if (!db.table_exists(kSpanChunksTable)) return 0;
+        Stmt st = db.prepare("SELECT DISTINCT run_id FROM span_chunks");
+        while (st.step()) runs.push_back(st.col_int(0));
+    }
+    if (runs.empty()) return 0;
+    TraceWriter w(rank_file, WriterOptions{.durable = false});
+    std::int64_t n = 0;
+    for (std::int64_t r : runs) n += w.expand_staged(RunId(r));
+    return n;
 }
 
 namespace {
@@ -238,6 +257,7 @@ MergeResult merge_rank_files(const std::vector<std::string>& files, const std::s
     for (const auto& f : files) {
         if (recover_interrupted_write(f))
             recovered.push_back("'" + f + "' was rolled back to its last flush (its rank ended inside a write)");
+        expand_staged_spans(f);
         Input in;
         in.path = f;
         in.reader = std::make_unique<TraceReader>(f);

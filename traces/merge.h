@@ -37,13 +37,20 @@ struct MergeResult {
 };
 
 // A rank killed inside a write leaves a hot journal (`FILE-journal`), which a read-only open cannot
-// roll back. Opens such a rank file for writing once, which restores it to its last committed
-// flush. Returns whether a rollback happened. Only for rank files ScaleScope wrote itself.
+// roll back; a profiler killed at any time leaves its WAL (`FILE-wal`, its committed flushes).
+// Opens such a rank file for writing once, which restores it to its last committed flush and
+// makes it one file again. Returns whether a rollback of a hot journal happened. Only for rank
+// files ScaleScope wrote itself.
 bool recover_interrupted_write(const std::string& rank_file);
+
+// A rank whose process ended before its finish leaves its last flushed spans staged
+// (traces/span_chunks.h). Opens such a rank file for writing once and converts them into events
+// rows (the run stays as it was, "running"). Returns the events converted.
+std::int64_t expand_staged_spans(const std::string& rank_file);
 
 // Each input file holds exactly one run with exactly one rank (what the profiler writes). The
 // output is created or appended to. Rank files with an interrupted write are recovered first
-// (a warning says so). Throws TraceError naming the file on any bad input; the output
+// (a warning says so), and their staged spans expanded. Throws TraceError naming the file on any bad input; the output
 // file is left as it was when that happens before writing begins.
 MergeResult merge_rank_files(const std::vector<std::string>& rank_files,
                              const std::string& output, const MergeOptions& options = {});

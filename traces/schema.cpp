@@ -1,5 +1,7 @@
 #include "traces/schema.h"
 
+#include "traces/span_chunks.h"
+
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -301,6 +303,16 @@ void validate_structure(Db& db, int version) {
         }
         if (type != "table") throw TraceError(where + "unexpected schema object '" + name + "'");
         if (name.rfind("sqlite_", 0) == 0) continue;  // sqlite_stat1 and friends
+        if (name == kSpanChunksTable) {  // a rank file's staged spans (traces/span_chunks.h)
+            static const auto staging = [] {
+                Db mem = Db::memory();
+                mem.exec(kSpanChunksDdl);
+                return table_columns(mem).at(kSpanChunksTable);
+            }();
+            if (table_columns(db)[name] != staging)
+                throw TraceError(where + "table 'span_chunks' does not have the columns of staged spans");
+            continue;
+        }
         if (!expected.count(name))
             throw TraceError(where + "unexpected table '" + name + "'" +
                              (table_since(name) > version

@@ -1,14 +1,20 @@
 // The profiler's background writer: every record reaches the file, drops are counted exactly when
 // the writer falls behind (held on a latch by a test hook, no timing), writer errors surface on the
 // training thread naming the failed call, and destruction without finish() never hangs.
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <thread>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "profiler/profiler.h"
+#include "traces/merge.h"
 #include "traces/reader.h"
 #include "traces/sqlite_util.h"
 #include "traces/stats_keys.h"
@@ -176,8 +182,8 @@ private slots:
         QCOMPARE(st.at(key + ".step"), std::int64_t(3));
     }
 
-    // A real SQLite failure inside the writer's pass (its events table dropped under it by another
-    // connection) is thrown by the next step_boundary() of the training thread, naming the call
+    // A real SQLite failure inside the writer's pass (its staging table, where a pass stores the
+    // spans, dropped under it by another connection) is thrown by the next step_boundary() of the training thread, naming the call
     // and where it failed; finish() throws it too and leaves the run "running".
     void writerErrorsSurfaceOnTheTrainingThread() {
         const std::string f = file("error.sqlite");
@@ -187,7 +193,7 @@ private slots:
             cfg.writer_hook = [&sabotage, f] {
                 if (!sabotage.exchange(false)) return;
                 traces::Db db(f, traces::Db::Mode::ReadWrite);
-                db.exec("DROP TABLE events");
+                db.exec("DROP TABLE span_chunks");
             };
             Profiler p(cfg, run_info(), rank_info(0));
             p.record(rec("k", EventKind::Kernel, 10, 0));
@@ -204,7 +210,7 @@ private slots:
                 what = e.what();
             }
             QVERIFY2(what.find("failed") != std::string::npos &&
-                         what.find("events") != std::string::npos &&
+                         what.find("span_chunks") != std::string::npos &&
                          what.find("writer.cpp:") != std::string::npos,
                      what.c_str());
             qInfo("surfaced: %s", what.c_str());
@@ -213,6 +219,36 @@ private slots:
             QVERIFY_THROWS_EXCEPTION(traces::TraceError,
                                      p.finish(traces::RunStatus::Completed, ""));
         }  // and the destructor does not throw or hang
+    }
+
+    // A rank process killed after a flush (no destructor, no finish): its rank file is left in
+    // WAL mode with the flushed spans staged in the WAL; merge folds the WAL in, expands the
+    // spans and gets every flushed one, and the rank file is one file again.
+    void killedRankKeepsItsFlushedSpans() {
+        const std::string f = file("killed.sqlite");
+        const pid_t pid = fork();
+        QVERIFY(pid >= 0);
+        if (pid == 0) {
+            auto* p = new Profiler(ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9}, run_info(), rank_info(0));
+            for (int i = 0; i < 20; ++i) p->record(rec("k", EventKind::Kernel, 10 + i * 10, 0));
+            p->flush();
+            for (int i = 0; i < 5; ++i) p->record(rec("k", EventKind::Kernel, 500 + i * 10, 1));  // never flushed
+            _exit(0);
+        }
+        int status = 0;
+        QCOMPARE(waitpid(pid, &status, 0), pid);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        QVERIFY(QFile::exists(QString::fromStdString(f + "-wal")));
+        const std::string out = file("killed-merged.sqlite");
+        const traces::MergeResult m = traces::merge_rank_files({f}, out);
+        QCOMPARE(m.events, std::int64_t(20));
+        QCOMPARE(m.status, traces::RunStatus::Failed);
+        QVERIFY(m.warnings.empty());  // not a write interrupted: nothing rolled back
+        QVERIFY(!QFile::exists(QString::fromStdString(f + "-wal")));
+        traces::TraceReader rd(out);
+        std::int64_t n = 0;
+        rd.scan_events(m.run, [&](const traces::Event& e) { n += e.start_ns >= 10 && e.start_ns <= 200; });
+        QCOMPARE(n, std::int64_t(20));
     }
 
     // Destroyed without finish(): while the writer is held mid-pass (released by another thread),
@@ -234,6 +270,18 @@ private slots:
         traces::TraceReader rd(f);
         QCOMPARE(rd.runs().at(0).status, traces::RunStatus::Running);
         QCOMPARE(rd.runs().at(0).event_count, std::int64_t(100));
+        // The spans of a rank that never finished stay staged (traces/span_chunks.h) until merge
+        // expands them into events rows: all 100, with their times.
+        QCOMPARE(traces::expand_staged_spans(f), std::int64_t(100));
+        {
+            traces::TraceReader re(f);
+            std::vector<std::int64_t> starts;
+            re.scan_events(re.runs().at(0).id, [&](const traces::Event& e) { starts.push_back(e.start_ns); });
+            std::sort(starts.begin(), starts.end());
+            QCOMPARE(starts.size(), size_t(100));
+            QCOMPARE(starts.front(), std::int64_t(10));
+            QCOMPARE(starts.back(), std::int64_t(1490));
+        }
         {
             Profiler p(ProfilerConfig{.rank_file = file("idle.sqlite")}, run_info(), rank_info(0));
         }  // never woken: joins at once

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "trace_fixture.h"
+#include "traces/lanes.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
 #include "traces/writer.h"
@@ -356,6 +357,105 @@ private slots:
         QVERIFY(!ga.empty());
         for (std::size_t i = 0; i < ga.size(); ++i) QVERIFY(ga[i] == wa[i]);
         QCOMPARE(rd.run(res.run).event_count, std::int64_t(expected.size()));
+    }
+
+    // Staged events (traces/span_chunks.h) come back exactly as given, every field and extreme
+    // value included; a rank file holding chunks opens (it is a valid trace) and merges with them
+    // expanded (a rank killed before its finish); a damaged chunk is refused, naming the file.
+    void stagedEventsRoundTripAndMerge() {
+        const std::string f = out("staged-rank.sqlite");
+        std::vector<Event> given;
+        RunId run;
+        {
+            TraceWriter w(f, WriterOptions{.durable = false});
+            RunInfo ri;
+            ri.name = "staged";
+            ri.world_size = 1;
+            run = w.begin_run(ri);
+            RankInfo k;
+            k.run = run;
+            k.clock_rtt_ns = 1;
+            w.put_rank(k);
+            const StringId a = w.intern("a"), b = w.intern("b");
+            Event e;
+            e.run = run;
+            e.lane = lanes::kCompute;
+            e.name = a;
+            e.start_ns = 1'000;
+            e.end_ns = 1'500;
+            e.step = 3;
+            e.flops = 1.25e9;
+            given.push_back(e);
+            e = Event{};  // every optional field, negative and huge values, a later start first
+            e.run = run;
+            e.lane = -7;
+            e.kind = EventKind::Comm;
+            e.name = b;
+            e.start_ns = 900;
+            e.end_ns = INT64_MAX / 2;
+            e.step = 0, e.micro_batch = 2, e.layer = 5, e.bytes = std::int64_t{1} << 40, e.flops = 0;
+            e.collective = Collective::AllReduce, e.group_kind = GroupKind::DP;
+            e.group_id = 0, e.group_size = 4, e.peer = -2, e.seq = 1234567, e.correlation = 99;
+            given.push_back(e);
+            e = Event{};
+            e.run = run;
+            e.kind = EventKind::Sync;
+            e.name = a;
+            e.start_ns = e.end_ns = -50;  // before the clock's zero
+            given.push_back(e);
+            for (const Event& x : given) QVERIFY(w.stage_event(x));
+            Event bad = given[0];
+            bad.end_ns = bad.start_ns - 1;
+            QVERIFY(!w.stage_event(bad));  // malformed: counted, not staged
+            w.set_run_times(run, -50, 2'000);
+            w.flush();
+        }
+        {
+            TraceReader rd(f);  // valid with its staging table
+            QCOMPARE(rd.runs().at(0).event_count, std::int64_t(3));
+            std::int64_t rows = 0;
+            rd.scan_events(run, [&](const Event&) { ++rows; });
+            QCOMPARE(rows, std::int64_t(0));  // still staged
+        }
+        const std::string merged = out("staged-merged.sqlite");
+        MergeResult res = merge_rank_files({f}, merged);
+        QCOMPARE(res.events, std::int64_t(3));
+        QCOMPARE(expand_staged_spans(f), std::int64_t(0));  // expanded once, by the merge
+        {
+            TraceReader rd(f);
+            std::vector<Event> got;
+            rd.scan_events(run, [&](const Event& e) { got.push_back(e); });
+            std::sort(got.begin(), got.end(), [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
+            std::vector<Event> want = given;
+            std::sort(want.begin(), want.end(), [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
+            QCOMPARE(got.size(), want.size());
+            for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == want[i], std::to_string(i).c_str());
+        }
+        // A damaged chunk.
+        const std::string g = out("staged-damaged.sqlite");
+        {
+            TraceWriter w(g, WriterOptions{.durable = false});
+            RunInfo ri;
+            ri.world_size = 1;
+            const RunId r = w.begin_run(ri);
+            Event e = given[1];
+            e.run = r;
+            e.name = w.intern("b");
+            QVERIFY(w.stage_event(e));
+            w.flush();
+        }
+        {
+            Db db(g, Db::Mode::ReadWrite);
+            db.exec("UPDATE span_chunks SET data = substr(data, 1, length(data) - 3)");
+        }
+        try {
+            expand_staged_spans(g);
+            QFAIL("a truncated chunk should be refused");
+        } catch (const TraceError& e) {
+            QVERIFY2(std::string(e.what()).find("staged-damaged.sqlite") != std::string::npos &&
+                         std::string(e.what()).find("damaged") != std::string::npos,
+                     e.what());
+        }
     }
 
     void rejectsBadInputs() {
