@@ -3,7 +3,9 @@
 // bucketed all-reduces overlapping backward, data loading; rank 1 with clock offset and drift),
 // then times:
 //   1. merge_rank_files (events/s), against the row-by-row copy that merge did before
-//      (scan_events + TraceWriter::add_event, corrected times: --baseline);
+//      (scan_events + TraceWriter::add_event, corrected times: --baseline) and against the raw
+//      SQLite floor: INSERT ... SELECT of the same rows, uncorrected, from the attached rank files
+//      into an events table with its index (what no merge can beat while the output is SQLite);
 //   2. the precompute at merge (store_run_analysis: one analysis from the events, stored);
 //   3. what `stats` and the Summary page do first: open the file, load the stored analysis;
 //      and, for comparison, the analysis computed from the events (what they did before).
@@ -24,6 +26,8 @@
 #include "traces/lanes.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
+#include "traces/schema.h"
+#include "traces/sqlite_util.h"
 #include "traces/writer.h"
 
 using namespace ss::traces;
@@ -151,6 +155,35 @@ void write_rank_file(const std::string& path, int rank, int world, std::int64_t 
     w.finish_run(run, RunStatus::Completed, "", t + k.clock_offset_ns);
 }
 
+// The raw SQLite floor of the copy: the rank files' rows into a new trace's events table with the
+// events index, read in index order, nothing computed (connection settings as merge's). Events/s.
+double raw_copy_rate(const std::vector<std::string>& files, const std::string& out) {
+    std::filesystem::remove(out);
+    { TraceWriter w(out); }  // the schema
+    const auto t0 = Clock::now();
+    Db db(out, Db::Mode::ReadWrite);
+    db.exec("PRAGMA synchronous=NORMAL");
+    db.exec("PRAGMA cache_size=-65536");
+    db.exec("PRAGMA temp_store=MEMORY");
+    create_indexes(db);
+    std::int64_t n = 0;
+    for (const auto& f : files) {
+        Stmt at = db.prepare("ATTACH DATABASE ?1 AS src");
+        at.bind(1, f).run();
+        db.exec("BEGIN");
+        db.exec(
+            "INSERT INTO main.events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch,"
+            " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, correlation)"
+            " SELECT run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch, layer, bytes,"
+            " flops, collective, group_kind, group_id, group_size, peer, seq, correlation FROM src.events"
+            " ORDER BY run_id, rank, lane, start_ns");
+        n += sqlite3_changes(db.handle());
+        db.exec("COMMIT");
+        db.exec("DETACH DATABASE src");
+    }
+    return static_cast<double>(n) / seconds_since(t0);
+}
+
 // What merge did before: every event read with scan_events and written with add_event.
 double row_by_row_rate(const std::vector<std::string>& files, const std::string& out,
                        double* events) {
@@ -233,6 +266,16 @@ int main(int argc, char** argv) {
             "per CPU-s)   load %s\n",
             merge_s, static_cast<double>(m.events) / merge_s, static_cast<long long>(m.events),
             merge_cpu, static_cast<double>(m.events) / merge_cpu, loadavg().c_str());
+        {
+            c0 = cpu_seconds();
+            const double rate = raw_copy_rate(files, dir + "/raw.sqlite");
+            const double cpu = cpu_seconds() - c0;
+            std::printf(
+                "raw SQLite floor (INSERT...SELECT, index kept, nothing computed) %12.0f events/s  (%.0f "
+                "events per CPU-s; merge is %.2fx its CPU time)   load %s\n",
+                rate, static_cast<double>(m.events) / cpu, merge_cpu / cpu, loadavg().c_str());
+            std::filesystem::remove(dir + "/raw.sqlite");
+        }
         if (baseline) {
             c0 = cpu_seconds();
             double n = 0;
