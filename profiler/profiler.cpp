@@ -64,8 +64,10 @@ Profiler::Profiler(ProfilerConfig config, traces::RunInfo run, traces::RankInfo 
     : config_(std::move(config)), rank_(std::move(rank)), generation_(next_generation_++) {
     if (!config_.enabled) return;
     writer_ = std::make_unique<traces::TraceWriter>(
-        config_.rank_file, traces::WriterOptions{.batch_events = 1 << 20, .durable = false,
-                                                 .created_by = "scalescope-worker", .wal = true});
+        config_.rank_file, traces::WriterOptions{.batch_events = 1 << 20,
+                                                 .durable = false,
+                                                 .created_by = "scalescope-worker",
+                                                 .wal = true});
     run.start_ns = now_ns();
     run.end_ns = run.start_ns;
     run.wall_start_unix_ns = unix_now_ns();
@@ -281,7 +283,7 @@ void Profiler::writer_loop() {
         }
         const bool last = stop_.load(std::memory_order_acquire);
         if (!failed_.load(std::memory_order_relaxed)) {  // after a failure passes do nothing:
-            const std::int64_t cpu0 = thread_cpu_ns();     // records are dropped (bounded) instead
+            const std::int64_t cpu0 = thread_cpu_ns();   // records are dropped (bounded) instead
             try {
                 writer_pass();
             } catch (...) {

@@ -140,7 +140,8 @@ void merge_tap(sqlite3_context* ctx, int, sqlite3_value** v) {
 // ?4 = drift (ppb × 1e-9) and ?5 = reference time. round() rounds halves away from zero as llround.
 // The terms that are zero for this rank are left out (rank 0: the column itself).
 std::string corrected(const char* col, const RankInfo& k) {
-    if (k.clock_drift_ppb == 0) return k.clock_offset_ns == 0 ? std::string(col) : std::string(col) + " - ?3";
+    if (k.clock_drift_ppb == 0)
+        return k.clock_offset_ns == 0 ? std::string(col) : std::string(col) + " - ?3";
     return std::string(col) + " - ?3 - CAST(round(?4 * (" + col + " - ?5)) AS INTEGER)";
 }
 
@@ -185,13 +186,18 @@ std::int64_t copy_events(const std::vector<Input>& inputs, const std::string& ou
         SS_SQLITE_CHECK(db.handle(), sqlite3_create_function_v2(db.handle(), "ss_merge_tap", 8, SQLITE_UTF8,
                                                                  &t, merge_tap, nullptr, nullptr, nullptr));
         Stmt copy = db.prepare(
-            "INSERT OR IGNORE INTO main.events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step,"
-            " micro_batch, layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq,"
+            "INSERT OR IGNORE INTO main.events(run_id, rank, lane, kind, name_id, start_ns, "
+            "end_ns, step,"
+            " micro_batch, layer, bytes, flops, collective, group_kind, group_id, group_size, "
+            "peer, seq,"
             " correlation) SELECT ?1, ?2, lane, kind,"
-            " ss_merge_tap(lane, kind, name_id, collective, group_kind, start_ns, end_ns, bytes), " +
+            " ss_merge_tap(lane, kind, name_id, collective, group_kind, start_ns, end_ns, "
+            "bytes), " +
             corrected("start_ns", in.rank) + ", " + corrected("end_ns", in.rank) +
-            ", step, micro_batch, layer, bytes, flops, collective, group_kind, group_id, group_size, peer,"
-            " seq, correlation FROM src.events WHERE run_id = ?6 ORDER BY run_id, rank, lane, start_ns");
+            ", step, micro_batch, layer, bytes, flops, collective, group_kind, group_id, "
+            "group_size, peer,"
+            " seq, correlation FROM src.events WHERE run_id = ?6 ORDER BY run_id, rank, lane, "
+            "start_ns");
         copy.bind(1, run.value).bind(2, in.rank.rank).bind(3, in.rank.clock_offset_ns);
         copy.bind(4, in.rank.clock_drift_ppb * 1e-9).bind(5, in.rank.clock_ref_ns).bind(6, in.run.id.value);
         copy.run();

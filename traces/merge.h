@@ -50,8 +50,8 @@ std::int64_t expand_staged_spans(const std::string& rank_file);
 
 // Each input file holds exactly one run with exactly one rank (what the profiler writes). The
 // output is created or appended to. Rank files with an interrupted write are recovered first
-// (a warning says so), and their staged spans expanded. Throws TraceError naming the file on any bad input; the output
-// file is left as it was when that happens before writing begins.
+// (a warning says so), and their staged spans expanded. Throws TraceError naming the file on any
+// bad input; the output file is left as it was when that happens before writing begins.
 MergeResult merge_rank_files(const std::vector<std::string>& rank_files,
                              const std::string& output, const MergeOptions& options = {});
 

@@ -310,7 +310,8 @@ void validate_structure(Db& db, int version) {
                 return table_columns(mem).at(kSpanChunksTable);
             }();
             if (table_columns(db)[name] != staging)
-                throw TraceError(where + "table 'span_chunks' does not have the columns of staged spans");
+                throw TraceError(where +
+                                 "table 'span_chunks' does not have the columns of staged spans");
             continue;
         }
         if (!expected.count(name))

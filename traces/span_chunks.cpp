@@ -9,8 +9,19 @@ namespace ss::traces {
 namespace {
 // The optional fields, in mask bit order.
 enum Field : unsigned {
-    kStep, kMicroBatch, kLayer, kBytes, kFlops, kCollective, kGroupKind, kGroupId, kGroupSize, kPeer,
-    kSeq, kCorrelation, kFieldCount
+    kStep,
+    kMicroBatch,
+    kLayer,
+    kBytes,
+    kFlops,
+    kCollective,
+    kGroupKind,
+    kGroupId,
+    kGroupSize,
+    kPeer,
+    kSeq,
+    kCorrelation,
+    kFieldCount
 };
 
 std::uint64_t zigzag(std::int64_t v) {
@@ -97,7 +108,8 @@ void SpanChunkEncoder::add(const Event& e) {
 }
 
 namespace detail {
-bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t& prev_start, Event& e) {
+bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t& prev_start,
+                 Event& e) {
     std::uint64_t mask, name, lane, kind, start, dur;
     if (!get_varint(p, end, mask) || !get_varint(p, end, name) || !get_varint(p, end, lane) ||
         !get_varint(p, end, kind) || !get_varint(p, end, start) || !get_varint(p, end, dur))
@@ -129,9 +141,9 @@ bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t
         std::memcpy(&e.flops, p, sizeof e.flops);
         p += sizeof e.flops;
     }
-    if (!opt(kCollective, collective) || !opt(kGroupKind, group_kind) || !opt(kGroupId, e.group_id) ||
-        !opt(kGroupSize, e.group_size) || !opt(kPeer, e.peer) || !opt(kSeq, e.seq) ||
-        !opt(kCorrelation, e.correlation))
+    if (!opt(kCollective, collective) || !opt(kGroupKind, group_kind) ||
+        !opt(kGroupId, e.group_id) || !opt(kGroupSize, e.group_size) || !opt(kPeer, e.peer) ||
+        !opt(kSeq, e.seq) || !opt(kCorrelation, e.correlation))
         return false;
     e.collective = collective == kNone ? Collective::None : static_cast<Collective>(collective);
     e.group_kind = group_kind == kNone ? GroupKind::None : static_cast<GroupKind>(group_kind);
@@ -139,8 +151,8 @@ bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t
 }
 
 void throw_bad_chunk(const std::string& where, std::int64_t index, std::int64_t count) {
-    throw TraceError(where + ": a staged span chunk is damaged (event " + std::to_string(index) + " of " +
-                     std::to_string(count) + " does not decode) at " + __FILE__ + ":" +
+    throw TraceError(where + ": a staged span chunk is damaged (event " + std::to_string(index) +
+                     " of " + std::to_string(count) + " does not decode) at " + __FILE__ + ":" +
                      std::to_string(__LINE__));
 }
 }  // namespace detail

@@ -61,7 +61,8 @@ void decode_span_chunk(std::string_view data, std::int64_t count, RunId run, std
 
 namespace detail {
 // Reads one event at `p` (advancing it); false when the data ends before the event does.
-bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t& prev_start, Event& e);
+bool decode_span(const unsigned char*& p, const unsigned char* end, std::int64_t& prev_start,
+                 Event& e);
 [[noreturn]] void throw_bad_chunk(const std::string& where, std::int64_t index, std::int64_t count);
 }  // namespace detail
 

@@ -267,9 +267,12 @@ void TraceWriter::write_staged() {
             "INSERT INTO span_chunks(run_id, rank, format, count, data) VALUES(?1,?2,?3,?4,?5)");
     }
     Stmt& st = insert_chunk_;
-    st.bind(1, staged_run_.value).bind(2, staged_rank_).bind(3, kSpanChunkFormat).bind(4, staged_.count());
+    st.bind(1, staged_run_.value)
+        .bind(2, staged_rank_)
+        .bind(3, kSpanChunkFormat)
+        .bind(4, staged_.count());
     SS_SQLITE_CHECK(db_.handle(), sqlite3_bind_blob64(st.handle(), 5, staged_.data().data(),
-                                                       staged_.data().size(), SQLITE_STATIC));
+                                                      staged_.data().size(), SQLITE_STATIC));
     st.run();  // clears the bindings: the buffer is reused
     staged_.clear();
 }
@@ -277,13 +280,15 @@ void TraceWriter::write_staged() {
 std::int64_t TraceWriter::expand_staged(RunId run) {
     write_staged();
     write_rows();
-    if (db_.query_int("SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='span_chunks'") == 0)
+    if (db_.query_int(
+            "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='span_chunks'") == 0)
         return 0;
     RunState& rs = state(run);
     begin_batch();
     std::int64_t n = 0;
     {
-        Stmt chunks = db_.prepare("SELECT rank, format, count, data FROM span_chunks WHERE run_id=?1 ORDER BY id");
+        Stmt chunks = db_.prepare(
+            "SELECT rank, format, count, data FROM span_chunks WHERE run_id=?1 ORDER BY id");
         chunks.bind(1, run.value);
         while (chunks.step()) {
             const auto rank = static_cast<std::int32_t>(chunks.col_int(0));
@@ -294,11 +299,13 @@ std::int64_t TraceWriter::expand_staged(RunId run) {
                                  std::to_string(__LINE__) + ")");
             const void* blob = sqlite3_column_blob(chunks.handle(), 3);
             const int bytes = sqlite3_column_bytes(chunks.handle(), 3);
-            const std::string_view data(static_cast<const char*>(blob), static_cast<std::size_t>(bytes));
-            decode_span_chunk(data, chunks.col_int(2), run, rank, "'" + db_.path() + "'", [&](const Event& e) {
-                store_event(rs, e);
-                ++n;
-            });
+            const std::string_view data(static_cast<const char*>(blob),
+                                        static_cast<std::size_t>(bytes));
+            decode_span_chunk(data, chunks.col_int(2), run, rank, "'" + db_.path() + "'",
+                              [&](const Event& e) {
+                                  store_event(rs, e);
+                                  ++n;
+                              });
         }
     }
     write_rows();
@@ -446,7 +453,8 @@ void TraceWriter::flush() {
 
 void TraceWriter::set_run_times(RunId run, std::int64_t start_ns, std::int64_t end_ns) {
     begin_batch();
-    if (!set_times_.handle()) set_times_ = db_.prepare("UPDATE runs SET start_ns=?2, end_ns=?3 WHERE id=?1");
+    if (!set_times_.handle())
+        set_times_ = db_.prepare("UPDATE runs SET start_ns=?2, end_ns=?3 WHERE id=?1");
     set_times_.bind(1, run.value).bind(2, start_ns).bind(3, end_ns).run();
 }
 

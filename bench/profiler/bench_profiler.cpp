@@ -8,8 +8,9 @@
 //     `mpirun -np 2`) 2 data-parallel ranks: R rounds, each one block of S untraced steps and one
 //     of S traced steps, the order alternating from round to round; a round's overhead is the
 //     ratio of its two median step times; printed: the median of the rounds' overheads and their
-//     min-max, with the load average and the writer thread's CPU time per step (traced = traced backend, comm tracer, step spans, a
-//     Profiler with its writer thread woken at every step boundary by default).
+//     min-max, with the load average and the writer thread's CPU time per step (traced = traced
+//     backend, comm tracer, step spans, a Profiler with its writer thread woken at every step
+//     boundary by default).
 //
 // usage: bench_profiler [--preset tiny|mini|small] [--batch B] [--steps S] [--rounds R]
 //                       [--ranks 1|2|both] [--blas-threads T] [--flush-interval SECONDS]
@@ -115,7 +116,7 @@ void cost_per_span(const std::filesystem::path& dir) {
     // Steady state, as in training: the default-size ring (already touched), half filled between
     // step boundaries. Recording is timed on this thread; the writer's drain + insert + commit by
     // flush(), which waits for the writer's pass.
-    const int chunk = 32768, chunks = std::getenv("BENCH_QUICK") ? 2 : 60;
+    const int chunk = 32768, chunks = 60;
     const std::string f = (dir / "spans.sqlite").string();
     std::filesystem::remove(f);
     profiler::Profiler p(profiler::ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9}, run_info(),
@@ -141,12 +142,13 @@ void cost_per_span(const std::filesystem::path& dir) {
     {
         const std::string h = (dir / "steps.sqlite").string();
         std::filesystem::remove(h);
-        profiler::Profiler q(profiler::ProfilerConfig{.rank_file = h, .flush_interval_s = 1e9}, run_info(),
-                             traces::RankInfo{});
+        profiler::Profiler q(profiler::ProfilerConfig{.rank_file = h, .flush_interval_s = 1e9},
+                             run_info(), traces::RankInfo{});
         q.flush();
         const double c0 = q.writer_cpu_seconds();
         for (int i = 0; i < step_passes; ++i) {
-            for (int k = 0; k < step_spans; ++k) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
+            for (int k = 0; k < step_spans; ++k)
+                profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
             q.flush();
         }
         small_cpu = q.writer_cpu_seconds() - c0;
@@ -154,7 +156,8 @@ void cost_per_span(const std::filesystem::path& dir) {
         q.finish(traces::RunStatus::Completed, "");
         std::printf("(finish of %d spans: %.1f ns/span on the training thread, after the run)\n",
                     step_spans * step_passes,
-                    std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / (step_spans * step_passes));
+                    std::chrono::duration<double, std::nano>(Clock::now() - t0).count() /
+                        (step_spans * step_passes));
         std::filesystem::remove(h);
     }
     // step_boundary() itself, as the training thread pays it: a wake-up of the writer each time.
@@ -179,11 +182,17 @@ void cost_per_span(const std::filesystem::path& dir) {
     std::printf("== cost per span (%.0f spans, %d per pass of the writer) ==   load %s\n", n, chunk, loadavg().c_str());
     std::printf("training thread: record (scoped Span: 2 clock reads + ring push) %7.1f ns/span\n", record_s * 1e9 / n);
     std::printf("training thread: step_boundary() (wakes the writer)             %7.2f us/call\n", boundary_s * 1e6 / boundaries);
-    std::printf("writer thread:   drain + SQLite insert + commit                  %7.1f ns/span (wall, %d-span passes)\n", writer_s * 1e9 / n, chunk);
-    std::printf("writer thread:   CPU per span, %d-span passes                 %7.1f ns/span\n", chunk, big_cpu * 1e9 / n);
-    std::printf("WRITER CPU per span, %d-span passes (a step of GPT mini)        %7.1f ns/span  (%.1f us per pass)\n",
-                step_spans, small_cpu * 1e9 / (step_spans * step_passes), small_cpu * 1e6 / step_passes);
-    const int off = std::getenv("BENCH_QUICK") ? 1000 : 20'000'000;
+    std::printf(
+        "writer thread:   drain + staging + commit (wall)                 %7.1f ns/span (%d-span "
+        "passes)\n",
+        writer_s * 1e9 / n, chunk);
+    std::printf("writer thread:   CPU per span, %d-span passes                 %7.1f ns/span\n",
+                chunk, big_cpu * 1e9 / n);
+    std::printf(
+        "WRITER CPU per span, %d-span passes (a step of GPT mini)        %7.1f ns/span  (%.1f us "
+        "per pass)\n",
+        step_spans, small_cpu * 1e9 / (step_spans * step_passes), small_cpu * 1e6 / step_passes);
+    const int off = 20'000'000;
     auto t0 = Clock::now();
     for (int i = 0; i < off; ++i) profiler::Span s("k", traces::EventKind::Kernel, profiler::lanes::kCompute);
     const double off_ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / off;
@@ -268,8 +277,11 @@ void overhead(Comm& comm, const Options& o, const std::filesystem::path& dir) {
                 median(all_traced) * 1e3, static_cast<double>(spans) / (o.rounds * o.steps),
                 static_cast<long long>(dropped), o.flush_s);
     std::printf("step_boundary()       %9.2f us (median, training thread)\n", median(boundary_us));
-    std::printf("writer thread CPU     %9.2f us per step of rank 0 (%.3f %% of the untraced median step; its own CPU clock)\n",
-                writer_cpu * 1e6 / (o.rounds * o.steps), writer_cpu / (o.rounds * o.steps) / median(all_plain) * 100.0);
+    std::printf(
+        "writer thread CPU     %9.2f us per step of rank 0 (%.3f %% of the untraced median step; "
+        "its own CPU clock)\n",
+        writer_cpu * 1e6 / (o.rounds * o.steps),
+        writer_cpu / (o.rounds * o.steps) / median(all_plain) * 100.0);
     std::printf("round overheads      ");
     for (double x : ratios) std::printf(" %+.2f", x * 100.0);
     std::printf(" %%\n");

@@ -172,10 +172,14 @@ double raw_copy_rate(const std::vector<std::string>& files, const std::string& o
         at.bind(1, f).run();
         db.exec("BEGIN");
         db.exec(
-            "INSERT INTO main.events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch,"
-            " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, correlation)"
-            " SELECT run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch, layer, bytes,"
-            " flops, collective, group_kind, group_id, group_size, peer, seq, correlation FROM src.events"
+            "INSERT INTO main.events(run_id, rank, lane, kind, name_id, start_ns, end_ns, step, "
+            "micro_batch,"
+            " layer, bytes, flops, collective, group_kind, group_id, group_size, peer, seq, "
+            "correlation)"
+            " SELECT run_id, rank, lane, kind, name_id, start_ns, end_ns, step, micro_batch, "
+            "layer, bytes,"
+            " flops, collective, group_kind, group_id, group_size, peer, seq, correlation FROM "
+            "src.events"
             " ORDER BY run_id, rank, lane, start_ns");
         n += sqlite3_changes(db.handle());
         db.exec("COMMIT");
@@ -271,7 +275,8 @@ int main(int argc, char** argv) {
             const double rate = raw_copy_rate(files, dir + "/raw.sqlite");
             const double cpu = cpu_seconds() - c0;
             std::printf(
-                "raw SQLite floor (INSERT...SELECT, index kept, nothing computed) %12.0f events/s  (%.0f "
+                "raw SQLite floor (INSERT...SELECT, index kept, nothing computed) %12.0f events/s  "
+                "(%.0f "
                 "events per CPU-s; merge is %.2fx its CPU time)   load %s\n",
                 rate, static_cast<double>(m.events) / cpu, merge_cpu / cpu, loadavg().c_str());
             std::filesystem::remove(dir + "/raw.sqlite");

@@ -183,8 +183,9 @@ private slots:
     }
 
     // A real SQLite failure inside the writer's pass (its staging table, where a pass stores the
-    // spans, dropped under it by another connection) is thrown by the next step_boundary() of the training thread, naming the call
-    // and where it failed; finish() throws it too and leaves the run "running".
+    // spans, dropped under it by another connection) is thrown by the next step_boundary() of the
+    // training thread, naming the call and where it failed; finish() throws it too and leaves the
+    // run "running".
     void writerErrorsSurfaceOnTheTrainingThread() {
         const std::string f = file("error.sqlite");
         std::atomic<bool> sabotage{false};
@@ -229,10 +230,12 @@ private slots:
         const pid_t pid = fork();
         QVERIFY(pid >= 0);
         if (pid == 0) {
-            auto* p = new Profiler(ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9}, run_info(), rank_info(0));
+            auto* p = new Profiler(ProfilerConfig{.rank_file = f, .flush_interval_s = 1e9},
+                                   run_info(), rank_info(0));
             for (int i = 0; i < 20; ++i) p->record(rec("k", EventKind::Kernel, 10 + i * 10, 0));
             p->flush();
-            for (int i = 0; i < 5; ++i) p->record(rec("k", EventKind::Kernel, 500 + i * 10, 1));  // never flushed
+            for (int i = 0; i < 5; ++i)
+                p->record(rec("k", EventKind::Kernel, 500 + i * 10, 1));  // never flushed
             _exit(0);
         }
         int status = 0;
@@ -247,7 +250,8 @@ private slots:
         QVERIFY(!QFile::exists(QString::fromStdString(f + "-wal")));
         traces::TraceReader rd(out);
         std::int64_t n = 0;
-        rd.scan_events(m.run, [&](const traces::Event& e) { n += e.start_ns >= 10 && e.start_ns <= 200; });
+        rd.scan_events(m.run,
+                       [&](const traces::Event& e) { n += e.start_ns >= 10 && e.start_ns <= 200; });
         QCOMPARE(n, std::int64_t(20));
     }
 
@@ -276,7 +280,8 @@ private slots:
         {
             traces::TraceReader re(f);
             std::vector<std::int64_t> starts;
-            re.scan_events(re.runs().at(0).id, [&](const traces::Event& e) { starts.push_back(e.start_ns); });
+            re.scan_events(re.runs().at(0).id,
+                           [&](const traces::Event& e) { starts.push_back(e.start_ns); });
             std::sort(starts.begin(), starts.end());
             QCOMPARE(starts.size(), size_t(100));
             QCOMPARE(starts.front(), std::int64_t(10));

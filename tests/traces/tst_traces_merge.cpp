@@ -393,7 +393,8 @@ private slots:
             e.name = b;
             e.start_ns = 900;
             e.end_ns = INT64_MAX / 2;
-            e.step = 0, e.micro_batch = 2, e.layer = 5, e.bytes = std::int64_t{1} << 40, e.flops = 0;
+            e.step = 0, e.micro_batch = 2, e.layer = 5, e.bytes = std::int64_t{1} << 40,
+            e.flops = 0;
             e.collective = Collective::AllReduce, e.group_kind = GroupKind::DP;
             e.group_id = 0, e.group_size = 4, e.peer = -2, e.seq = 1234567, e.correlation = 99;
             given.push_back(e);
@@ -425,11 +426,14 @@ private slots:
             TraceReader rd(f);
             std::vector<Event> got;
             rd.scan_events(run, [&](const Event& e) { got.push_back(e); });
-            std::sort(got.begin(), got.end(), [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
+            std::sort(got.begin(), got.end(),
+                      [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
             std::vector<Event> want = given;
-            std::sort(want.begin(), want.end(), [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
+            std::sort(want.begin(), want.end(),
+                      [](const Event& x, const Event& y) { return x.start_ns < y.start_ns; });
             QCOMPARE(got.size(), want.size());
-            for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == want[i], std::to_string(i).c_str());
+            for (std::size_t i = 0; i < got.size(); ++i)
+                QVERIFY2(got[i] == want[i], std::to_string(i).c_str());
         }
         // A damaged chunk.
         const std::string g = out("staged-damaged.sqlite");
