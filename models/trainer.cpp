@@ -169,9 +169,11 @@ void Trainer::on_grads_ready(std::size_t offset) {
     // Buckets are ordered from the end of the flat buffer; launch every one now complete.
     const std::size_t ready = buckets_ready(buckets_, next_bucket_, offset);
     while (next_bucket_ < ready) launch_bucket(next_bucket_++, false);
-    // Poll progress (models/comm.h CommProgress): MPI_I* collectives advance only inside MPI calls,
-    // so test them here, where backward finished a tensor. With the communication thread (the
-    // default) test() reads a flag and completes the requests already done.
+    // A progress point (models/comm.h CommProgress). Thread progress (the default): the
+    // communication thread gets the core if it has work, and test() reads a flag and completes
+    // the requests already done. Poll progress: MPI_I* collectives advance only inside MPI calls,
+    // so test them here, where backward finished a tensor.
+    comm_.progress();
     for (std::size_t i = 0; i < next_bucket_; ++i) bucket_reqs_[i].test();
 }
 
