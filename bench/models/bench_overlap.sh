@@ -4,8 +4,8 @@
 #   thread  a communication thread per group runs each bucket's blocking MPI_Allreduce; the training
 #           thread yields its core to it where backward finishes a tensor (default)
 #   poll    MPI_Iallreduce, advanced by MPI_Test where backward finishes a parameter tensor
-# Cases use the default buckets (parallel.bucket_mb = 4 MiB as a cap: GPT tiny is cut into 8
-# buckets, models/plan/buckets.h): GPT tiny, 100 steps (60 for dp4); GPT small on the CPU, global
+# Cases use the default buckets (parallel.bucket_mb = 4 MiB; GPT tiny fits in one, so it is cut
+# into 8, models/plan/buckets.h): GPT tiny, 100 steps (60 for dp4); GPT small on the CPU, global
 # batch 8, 5 steps; dp2 and dp4 (4 ranks oversubscribing 2 cores); tiny-dp2-1b: one bucket after
 # backward (parallel.overlap=false), the reference without overlap. For each case and mechanism,
 # REPEAT interleaved runs of `scalescope-cli run`, then `scalescope-cli stats --per-step`: per run

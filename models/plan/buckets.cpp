@@ -14,8 +14,10 @@ std::size_t bucket_elems_for_mb(double mb) {
 
 std::size_t bucket_step(std::size_t n, std::size_t bucket_elems) {
     if (bucket_elems == 0) return std::clamp<std::size_t>(n, 1, INT32_MAX);
-    const std::size_t split = std::max(kMinBucketElems, (n + kMinBuckets - 1) / kMinBuckets);
-    return std::clamp<std::size_t>(std::min(bucket_elems, split), 1, INT32_MAX);
+    if (n <= bucket_elems)  // the whole stage fits in one bucket: cut it into kMinBuckets
+        return std::clamp<std::size_t>(
+            std::max(kMinBucketElems, (n + kMinBuckets - 1) / kMinBuckets), 1, INT32_MAX);
+    return std::clamp<std::size_t>(bucket_elems, 1, INT32_MAX);
 }
 
 std::size_t bucket_count(std::size_t n, std::size_t bucket_elems) {

@@ -213,8 +213,8 @@ private slots:
         QCOMPARE(bucket_elems_for_mb(1.0), std::size_t(262144));
     }
 
-    // bucket_mb is a cap: a stage smaller than kMinBuckets buckets of it is cut into kMinBuckets
-    // (never below kMinBucketElems), so GPT tiny under the 4 MiB default gets buckets to overlap.
+    // A stage that fits in one bucket is cut into kMinBuckets (never below kMinBucketElems), so
+    // GPT tiny under the 4 MiB default gets buckets to overlap; larger stages keep bucket_mb.
     void smallStagesAreCutIntoSeveralBuckets() {
         const std::size_t cap = bucket_elems_for_mb(4.0);  // 1,048,576 elements
         // GPT tiny (134,912 parameters) in one stage: 8 buckets of ceil(134912 / 8) = 16,864.
@@ -229,9 +229,11 @@ private slots:
         QCOMPARE(bucket_range(40000, cap, 0).size(), std::size_t(16384));
         QCOMPARE(bucket_range(40000, cap, 2).size(), std::size_t(40000 - 2 * 16384));
         QCOMPARE(bucket_count(1000, cap), std::size_t(1));  // under 64 KiB: one bucket
-        // The cap still rules when it is smaller (0.05 MiB: 13,107 elements) and for large stages
-        // (GPT small: 19,243,008 parameters in 4 MiB buckets).
-        QCOMPARE(bucket_step(134912, bucket_elems_for_mb(0.05)), std::size_t(13107));
+        QCOMPARE(bucket_count(cap, cap), std::size_t(8));   // exactly one bucket's worth: cut
+        // A stage larger than one bucket keeps the size asked for: 0.1 MiB (26,214 elements) cut
+        // GPT tiny into 6, GPT small (19,243,008 parameters) has 19 buckets of 4 MiB.
+        QCOMPARE(bucket_step(134912, bucket_elems_for_mb(0.1)), std::size_t(26214));
+        QCOMPARE(bucket_count(134912, bucket_elems_for_mb(0.1)), std::size_t(6));
         QCOMPARE(bucket_step(19243008, cap), cap);
         QCOMPARE(bucket_count(19243008, cap), std::size_t(19));
         QCOMPARE(bucket_step(134912, 0), std::size_t(134912));  // 0: one bucket
