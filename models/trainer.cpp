@@ -181,6 +181,10 @@ void Trainer::finish_grad_reduction() {
     if (dp_ == 1) return;
     if (par_.overlap) {
         while (next_bucket_ < buckets_.size()) launch_bucket(next_bucket_++, false);
+        // The last bucket first: the group's communication thread runs them in posting order, so
+        // this thread sleeps once instead of waking for every bucket on the core the
+        // communication thread needs (MPI progresses all of them in Poll mode too).
+        if (!bucket_reqs_.empty()) bucket_reqs_.back().wait();
         for (auto& r : bucket_reqs_) r.wait();
     } else {
         for (std::size_t i = 0; i < buckets_.size(); ++i) launch_bucket(i, true);

@@ -12,13 +12,13 @@ std::size_t bucket_elems_for_mb(double mb) {
     return std::max<std::size_t>(1, static_cast<std::size_t>(elems));
 }
 
+namespace {
+// Elements per bucket: bucket_elems (all of n when 0), at least 1, at most INT32_MAX (MPI counts).
 std::size_t bucket_step(std::size_t n, std::size_t bucket_elems) {
-    if (bucket_elems == 0) return std::clamp<std::size_t>(n, 1, INT32_MAX);
-    if (n <= bucket_elems)  // the whole stage fits in one bucket: cut it into kMinBuckets
-        return std::clamp<std::size_t>(
-            std::max(kMinBucketElems, (n + kMinBuckets - 1) / kMinBuckets), 1, INT32_MAX);
-    return std::clamp<std::size_t>(bucket_elems, 1, INT32_MAX);
+    const std::size_t step = bucket_elems == 0 ? n : bucket_elems;
+    return std::min(std::max<std::size_t>(step, 1), static_cast<std::size_t>(INT32_MAX));
 }
+}  // namespace
 
 std::size_t bucket_count(std::size_t n, std::size_t bucket_elems) {
     const std::size_t step = bucket_step(n, bucket_elems);

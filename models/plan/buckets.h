@@ -37,23 +37,8 @@ struct Bucket {
 // mb <= 0 means "one bucket for everything" (returns 0).
 std::size_t bucket_elems_for_mb(double mb);
 
-// A stage that fits in one bucket of bucket_elems (parallel.bucket_mb) is cut into kMinBuckets
-// equal buckets instead, none below kMinBucketElems (64 KiB). Otherwise a model smaller than one
-// bucket (GPT tiny and mini under the 4 MiB default) would be reduced in one piece after
-// backward, with nothing to overlap; cut, the buckets of the end of the model start while
-// backward runs, and the last one (the start of the parameters: the embedding, whose gradient
-// backward finishes last, never overlaps) stays small. A larger stage keeps bucket_elems.
-inline constexpr std::size_t kMinBuckets = 8;
-inline constexpr std::size_t kMinBucketElems = 16384;
-// The elements per bucket plan_buckets uses for a stage of n: bucket_elems when n exceeds it,
-// else max(kMinBucketElems, ceil(n / kMinBuckets)); at least 1, at most INT32_MAX (MPI counts);
-// bucket_elems 0 = one bucket (all of n).
-std::size_t bucket_step(std::size_t n, std::size_t bucket_elems);
-
 // How many buckets plan_buckets cuts from n elements, and bucket k's range (counts and displs
-// left empty), without building the plan: the simulator's analytic engine loops over them. Every
-// bucket has bucket_step(n, bucket_elems) elements but the last (the start of the buffer), which
-// may have fewer.
+// left empty), without building the plan: the simulator's analytic engine loops over them.
 std::size_t bucket_count(std::size_t n, std::size_t bucket_elems);
 Bucket bucket_range(std::size_t n, std::size_t bucket_elems, std::size_t k);
 

@@ -213,38 +213,6 @@ private slots:
         QCOMPARE(bucket_elems_for_mb(1.0), std::size_t(262144));
     }
 
-    // A stage that fits in one bucket is cut into kMinBuckets (never below kMinBucketElems), so
-    // GPT tiny under the 4 MiB default gets buckets to overlap; larger stages keep bucket_mb.
-    void smallStagesAreCutIntoSeveralBuckets() {
-        const std::size_t cap = bucket_elems_for_mb(4.0);  // 1,048,576 elements
-        // GPT tiny (134,912 parameters) in one stage: 8 buckets of ceil(134912 / 8) = 16,864.
-        QCOMPARE(bucket_step(134912, cap), std::size_t(16864));
-        const auto tiny = plan_buckets(134912, cap, 2);
-        QCOMPARE(tiny.size(), std::size_t(8));
-        QCOMPARE(tiny[0].begin, std::size_t(134912 - 16864));
-        QCOMPARE(tiny[7].begin, std::size_t(0));
-        QCOMPARE(tiny[7].end, std::size_t(134912 - 7 * 16864));  // the last one is the remainder
-        // Below 8 x 64 KiB: buckets of 16,384 elements, the remainder last.
-        QCOMPARE(bucket_count(40000, cap), std::size_t(3));
-        QCOMPARE(bucket_range(40000, cap, 0).size(), std::size_t(16384));
-        QCOMPARE(bucket_range(40000, cap, 2).size(), std::size_t(40000 - 2 * 16384));
-        QCOMPARE(bucket_count(1000, cap), std::size_t(1));  // under 64 KiB: one bucket
-        QCOMPARE(bucket_count(cap, cap), std::size_t(8));   // exactly one bucket's worth: cut
-        // A stage larger than one bucket keeps the size asked for: 0.1 MiB (26,214 elements) cut
-        // GPT tiny into 6, GPT small (19,243,008 parameters) has 19 buckets of 4 MiB.
-        QCOMPARE(bucket_step(134912, bucket_elems_for_mb(0.1)), std::size_t(26214));
-        QCOMPARE(bucket_count(134912, bucket_elems_for_mb(0.1)), std::size_t(6));
-        QCOMPARE(bucket_step(19243008, cap), cap);
-        QCOMPARE(bucket_count(19243008, cap), std::size_t(19));
-        QCOMPARE(bucket_step(134912, 0), std::size_t(134912));  // 0: one bucket
-        // The sizes the simulator assumes: every bucket but the last has bucket_step elements.
-        for (std::size_t n : {std::size_t(134912), std::size_t(40000), std::size_t(867072)}) {
-            const auto r = bucket_ranges(n, cap);
-            for (std::size_t k = 0; k + 1 < r.size(); ++k) QCOMPARE(r[k].size(), bucket_step(n, cap));
-            QVERIFY(r.back().size() <= bucket_step(n, cap));
-        }
-    }
-
     void zeroChunksPartitionEachBucket() {
         const auto b = plan_buckets(23, 10, 3);  // buckets [13,23) [3,13) [0,3)
         QCOMPARE(b.size(), std::size_t(3));
