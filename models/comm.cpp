@@ -1,6 +1,7 @@
 #include "models/comm.h"
 
 #include <mpi.h>
+#include <sched.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -414,6 +415,7 @@ public:
     std::shared_ptr<ThreadJob> post(std::function<void(MPI_Comm)> call) {
         auto job = std::make_shared<ThreadJob>();
         job->call = std::move(call);
+        pending_.fetch_add(1, std::memory_order_relaxed);
         {
             std::lock_guard lock(mutex_);
             queue_.push_back(job);
@@ -421,6 +423,8 @@ public:
         cv_.notify_one();
         return job;
     }
+    // Jobs posted and not yet done (queued or running).
+    bool busy() const { return pending_.load(std::memory_order_relaxed) > 0; }
 
 private:
     void loop() {
@@ -438,6 +442,7 @@ private:
             job->call = nullptr;  // drop captured state before the owner sees `done`
             job->done.store(true, std::memory_order_release);
             job->done.notify_all();
+            pending_.fetch_sub(1, std::memory_order_relaxed);
         }
     }
 
@@ -445,6 +450,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<std::shared_ptr<ThreadJob>> queue_;
+    std::atomic<int> pending_{0};
     bool stop_ = false;
     std::thread thread_;  // last: started after the members it uses
 };
@@ -619,6 +625,22 @@ public:
     }
 
     void barrier(GroupKind g) override { SS_MPI_CHECK(MPI_Barrier(comm(g))); }
+
+    // Thread progress: a communication thread that has work gets the core now. Where it shares
+    // the caller's core (mpirun binds a rank to one core; more busy threads than cores), it would
+    // otherwise run only when the scheduler ends the caller's time slice (milliseconds, longer
+    // than a small model's whole backward), so the buckets posted during backward would move
+    // only after it. sched_yield lets it post its transfers, take what the peer sent and go back
+    // to waiting (Open MPI yields when idle, see MpiEnvironment), a few microseconds; with a core
+    // of its own it returns at once. Poll progress: nothing (CommRequest::test() drives MPI).
+    void progress() override {
+        if (progress_ != CommProgress::Thread) return;
+        for (const auto& t : threads_)
+            if (t && t->busy()) {
+                sched_yield();  // cannot fail on Linux
+                return;
+            }
+    }
 
     [[noreturn]] void abort(int code) override {
         MPI_Abort(MPI_COMM_WORLD, code);

@@ -145,6 +145,10 @@ public:
     virtual std::unique_ptr<PendingOp> recv(GroupKind g, void* buf, std::size_t count, DType t,
                                             int peer, int tag, bool blocking) = 0;
     virtual void barrier(GroupKind g) = 0;
+    // A progress point of the caller (the trainer's: backward finished a tensor) while
+    // non-blocking calls may be in flight. Thread progress: when a communication thread has work,
+    // the caller yields its core to it (see MpiTransport). Default: nothing.
+    virtual void progress() {}
     // Ends the whole job (all ranks) after `message` was printed by the caller.
     [[noreturn]] virtual void abort(int code) = 0;
 };
@@ -184,6 +188,12 @@ public:
     void broadcast(GroupKind g, float* buf, std::size_t count, int root);
     void broadcast(GroupKind g, double* buf, std::size_t count, int root);
     void barrier(GroupKind g);
+    // A progress point: call where the caller could pause for communication in flight (the
+    // trainer calls it each time backward finishes a tensor). Thread progress: yields the core to
+    // a communication thread that has work (on a rank whose threads share one core, the thread
+    // would otherwise wait for the scheduler's next time slice, longer than a small model's
+    // backward); Poll progress: nothing (test() drives MPI). Not recorded.
+    void progress() { transport_->progress(); }
 
     // ---- point to point (peer = index inside group g) ----
     void send(GroupKind g, const float* buf, std::size_t count, int peer, int tag);

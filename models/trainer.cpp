@@ -169,9 +169,11 @@ void Trainer::on_grads_ready(std::size_t offset) {
     // Buckets are ordered from the end of the flat buffer; launch every one now complete.
     const std::size_t ready = buckets_ready(buckets_, next_bucket_, offset);
     while (next_bucket_ < ready) launch_bucket(next_bucket_++, false);
-    // Poll progress (models/comm.h CommProgress): MPI_I* collectives advance only inside MPI calls,
-    // so test them here, where backward finished a tensor. With the communication thread (the
-    // default) test() reads a flag and completes the requests already done.
+    // A progress point (models/comm.h CommProgress). Thread progress (the default): the
+    // communication thread gets the core if it has work, and test() reads a flag and completes
+    // the requests already done. Poll progress: MPI_I* collectives advance only inside MPI calls,
+    // so test them here, where backward finished a tensor.
+    comm_.progress();
     for (std::size_t i = 0; i < next_bucket_; ++i) bucket_reqs_[i].test();
 }
 
@@ -179,6 +181,10 @@ void Trainer::finish_grad_reduction() {
     if (dp_ == 1) return;
     if (par_.overlap) {
         while (next_bucket_ < buckets_.size()) launch_bucket(next_bucket_++, false);
+        // The last bucket first: the group's communication thread runs them in posting order, so
+        // this thread sleeps once instead of waking for every bucket on the core the
+        // communication thread needs (MPI progresses all of them in Poll mode too).
+        if (!bucket_reqs_.empty()) bucket_reqs_.back().wait();
         for (auto& r : bucket_reqs_) r.wait();
     } else {
         for (std::size_t i = 0; i < buckets_.size(); ++i) launch_bucket(i, true);

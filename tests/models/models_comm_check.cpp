@@ -13,6 +13,7 @@
 //                                       prints "progress check ok"
 //   models_comm_check --provoke-thread-error  a failing MPI call on the communication thread is
 //                                       reported with its call and location and aborts the job
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -139,6 +140,29 @@ int progress_check(int dp) {
                         "chunks of computation without MPI calls\n",
                         static_cast<double>(seen.completed[0] - posted) / 1e6,
                         static_cast<long long>(chunks));
+        // 2b. The same with a progress point after each chunk (the trainer's, where backward
+        // finishes a tensor): comm.progress() yields the core to the busy communication thread,
+        // which shares it with this one (mpirun binds a rank to one core). How many chunks the
+        // all-reduce took is printed beside 2.'s, not asserted (it depends on the machine's load).
+        comm.barrier(GroupKind::World);
+        std::fill(grads.begin(), grads.end(), static_cast<float>(r + 1));
+        CommRequest p = comm.iall_reduce(GroupKind::Dp, grads.data(), grads.size());
+        bool pdone = false;
+        std::int64_t pchunks = 0;
+        for (; pchunks < 500000 && !pdone; ++pchunks) {
+            double a = acc;
+            for (int i = 0; i < 20000; ++i) a = a * 0.999999 + 1e-9 * i;
+            acc = a;
+            comm.progress();
+            pdone = p.test();
+        }
+        p.wait();
+        expect(pdone, "the all-reduce did not complete while the caller computed with progress points");
+        expect(grads[0] == static_cast<float>(dp * (dp + 1) / 2), "all-reduce sum with progress points");
+        comm.progress();  // nothing in flight: returns at once
+        if (r == 0)
+            std::printf("rank 0: with a progress point after each chunk: %lld chunks\n",
+                        static_cast<long long>(pchunks));
         // 3. Shutdown with requests in flight: eight buckets posted; the requests are destroyed
         // (each waits) and then the Comm (its threads run what is queued and join).
         std::vector<std::vector<float>> buckets(8, std::vector<float>(50000, 1.0f));
