@@ -2,6 +2,7 @@
 
 #include "core/sim/hardware.h"
 #include "core/sim/sim_trace.h"
+#include "models/plan/buckets.h"
 
 #include <algorithm>
 #include <cmath>
@@ -439,6 +440,40 @@ std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec) {
     return out;
 }
 
+SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs) {
+    std::set<std::pair<int, int>> widths;
+    std::set<int> rows;
+    std::set<std::int64_t> sizes;
+    for (const ExperimentSpec& spec : specs) {
+        for (int tp : {spec.parallel.tp, 1, 2, 4})
+            for (int dp : {spec.parallel.dp, 1, 2, 4}) {
+                ExperimentSpec v = spec;
+                v.parallel.tp = tp;
+                v.parallel.dp = dp;
+                v.launch.np = 0;
+                Workload w;
+                try {
+                    w = build_workload(v);
+                } catch (const SimError&) {
+                    continue;  // a layout this model or batch does not allow
+                }
+                for (const MatmulShape& s : matmul_shapes(v)) {
+                    widths.insert({s.inner, s.cols});
+                    rows.insert(s.rows);
+                }
+                for (const StageWork& sw : w.stages) {
+                    const auto flat = static_cast<std::size_t>(std::llround(sw.flat_elems));
+                    const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
+                    for (std::size_t k = 0; k < nb; k += std::max<std::size_t>(1, nb - 1))  // the first and the last
+                        sizes.insert(static_cast<std::int64_t>(models::bucket_range(flat, w.bucket_elems, k).size()) * 4);
+                    for (const LayerWork& L : sw.layers)
+                        if (L.tp_fwd_bytes > 0) sizes.insert(static_cast<std::int64_t>(L.tp_fwd_bytes));
+                }
+            }
+    }
+    return {{widths.begin(), widths.end()}, {rows.begin(), rows.end()}, {sizes.begin(), sizes.end()}};
+}
+
 namespace {
 // log-log interpolation of y(x) over points sorted by x, clamped at the ends.
 double loglog(const std::vector<std::pair<double, double>>& xy, double x) {
@@ -634,24 +669,53 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
 std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>& samples,
                                             std::vector<std::string>& problems) {
     std::map<std::pair<std::string, int>, std::vector<CollectiveSample>> by;
-    for (const auto& s : samples) by[{s.collective, s.p}].push_back(s);
-    std::vector<TraceFit> out;
-    for (const auto& [key, v] : by) {
+    std::map<std::string, std::vector<CollectiveSample>> pooled;
+    for (const auto& s : samples) {
+        by[{s.collective, s.p}].push_back(s);
+        pooled[s.collective].push_back(s);
+    }
+    auto sizes_of = [](const std::vector<CollectiveSample>& v) {
         std::set<std::int64_t> sizes;
         for (const auto& s : v) sizes.insert(s.bytes);
-        const std::string what = key.first + " p=" + std::to_string(key.second);
-        if (sizes.size() < 2) {
-            problems.push_back(what + ": " + std::to_string(v.size()) + " call(s) of one size only (" +
-                               std::to_string(*sizes.begin()) + " bytes): alpha and beta cannot be told apart "
-                               "(beta is unidentifiable); record a run with calls of several sizes (e.g. a "
-                               "smaller parallel.bucket_mb, or another model)");
-            continue;
-        }
+        return sizes;
+    };
+    std::vector<TraceFit> out;
+    std::set<std::string> fitted;
+    for (const auto& [key, v] : by) {
+        const auto sizes = sizes_of(v);
+        if (sizes.size() < 2) continue;
         TraceFit f;
         f.p = key.second;
         f.fit = fit_alpha_beta(key.first, v);
         f.spread = sample_spread(v);
         out.push_back(std::move(f));
+        fitted.insert(key.first);
+    }
+    // A collective recorded on several group sizes: one fit over all of them (the cost terms carry
+    // p), the one the hardware file keeps; it also fits one whose every group size has one size only.
+    for (const auto& [c, v] : pooled) {
+        std::set<int> ps;
+        for (const auto& s : v) ps.insert(s.p);
+        const auto sizes = sizes_of(v);
+        if (ps.size() > 1 && sizes.size() >= 2) {
+            TraceFit f;
+            f.p = 0;
+            f.fit = fit_alpha_beta(c, v);
+            f.spread = sample_spread(v);
+            out.push_back(std::move(f));
+            fitted.insert(c);
+        }
+        for (int p : ps) {
+            const auto& g = by[{c, p}];
+            const auto gs = sizes_of(g);
+            if (gs.size() >= 2) continue;
+            problems.push_back(c + " p=" + std::to_string(p) + ": " + std::to_string(g.size()) + " call(s) of one size only (" +
+                               std::to_string(*gs.begin()) + " bytes): alpha and beta cannot be told apart (beta is "
+                               "unidentifiable)" +
+                               (fitted.count(c) ? std::string("; fitted with the other group sizes of ") + c
+                                                : "; record a run with calls of several sizes (e.g. a smaller "
+                                                  "parallel.bucket_mb, or another model)"));
+        }
     }
     return out;
 }
@@ -666,7 +730,7 @@ nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector
     for (const TraceFit& f : fits) {
         json spread = json::array();
         for (const auto& sp : f.spread)
-            spread.push_back({{"bytes", sp.bytes}, {"calls", sp.repeats}, {"median_s", sp.median_s}, {"min_s", sp.min_s},
+            spread.push_back({{"p", sp.p}, {"bytes", sp.bytes}, {"calls", sp.repeats}, {"median_s", sp.median_s}, {"min_s", sp.min_s},
                               {"max_s", sp.max_s}});
         json q = {{"alpha_s", f.fit.alpha_s},
                   {"beta_s_per_byte", f.fit.beta_s_per_byte},
@@ -682,9 +746,11 @@ nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector
         g["p"] = f.p;
         g["measurements"] = spread;
         per_group.push_back(g);
-        // The collectives the simulator reads: per collective the fit of its largest group.
-        if (f.p >= largest[f.fit.collective]) {
-            largest[f.fit.collective] = f.p;
+        // The collectives the simulator reads: per collective the fit over all its group sizes (p = 0)
+        // where there is one, else the fit of its largest group.
+        const int rank_of = f.p == 0 ? 1 << 30 : f.p;
+        if (rank_of >= largest[f.fit.collective]) {
+            largest[f.fit.collective] = rank_of;
             if (hw["collectives"].contains(f.fit.collective) && hw["collectives"][f.fit.collective].contains("transport"))
                 q["transport"] = hw["collectives"][f.fit.collective]["transport"];
             hw["collectives"][f.fit.collective] = q;

@@ -133,6 +133,17 @@ double calibrated_matmul_rate(const CalibratedCompute& c, double rows, double in
 // A memory-bound class's rate at `bytes` per call: log-log interpolation, clamped at the ends.
 double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes);
 
+// What `calibrate --spec` measures for the given specs: the (inner, cols) of their linear layers
+// and their row counts (as given and with tp 1, 2, 4 and dp 1, 2, 4 where the spec allows them:
+// the layouts a study of it would try), and the collective sizes the trainer issues (every DP
+// bucket size of every stage, models/plan/buckets.h, and the tp all-reduce of a block), sorted.
+struct SpecProbes {
+    std::vector<std::pair<int, int>> widths;
+    std::vector<int> rows;
+    std::vector<std::int64_t> sizes;
+};
+SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs);
+
 // Compute rates of `spec` from the hardware file's calibrated classes alone (hw.classes.present()):
 // matrix products at the FLOP-weighted harmonic mean of calibrated_matmul_rate over
 // matmul_shapes(spec) (matmul_rows = the spec's rows, so Hardware::mm_half_rows changes nothing
@@ -163,12 +174,13 @@ std::string compute_rates_source(const Hardware& hw);
 // missing are skipped. Throws SimError naming the run when it has no collective.
 std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd, traces::RunId run);
 
-// The fits of every (collective, group size) with at least 2 distinct sizes; `problems` lists
-// the ones that could not be fitted and why ("all_gather p=2: one size only (4096 bytes): beta is
-// unidentifiable").
+// The fits of every (collective, group size) with at least 2 distinct sizes, and of every
+// collective recorded on several group sizes over all of them (p = 0; the cost terms carry p);
+// `problems` lists the (collective, group size) pairs with one size only ("all_gather p=2: ...
+// one size only (4096 bytes): ... beta is unidentifiable", saying whether the pooled fit covers it).
 struct TraceFit {
     AlphaBeta fit;
-    int p = 2;
+    int p = 2;  // 0: every group size of the collective
     std::vector<SampleSpread> spread;
 };
 std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>& samples,

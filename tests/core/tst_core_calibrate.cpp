@@ -261,6 +261,20 @@ private slots:
         QCOMPARE(problems.size(), std::size_t{1});
         QVERIFY2(problems[0].find("iall_reduce p=2") != std::string::npos && problems[0].find("unidentifiable") != std::string::npos,
                  problems[0].c_str());
+        // Each group size one size only, two group sizes together: one fit over both (p = 0), which the
+        // hardware file keeps; both groups are named as not fitted on their own.
+        const CostTerms t2 = cost_terms("all_reduce", 2), t8 = cost_terms("all_reduce", 8);
+        std::vector<CollectiveSample> mixed{{"all_reduce", 2, 16384, t2.a * 5e-6 + t2.b * 16384 * 1e-9, 1},
+                                            {"all_reduce", 8, 24, t8.a * 5e-6 + t8.b * 24 * 1e-9, 1}};
+        problems.clear();
+        const auto pooled = fit_trace_collectives(mixed, problems);
+        QCOMPARE(pooled.size(), std::size_t{1});
+        QCOMPARE(pooled[0].p, 0);
+        QVERIFY(std::abs(pooled[0].fit.alpha_s / 5e-6 - 1) < 1e-6);
+        QCOMPARE(problems.size(), std::size_t{2});
+        QVERIFY2(problems[0].find("fitted with the other group sizes") != std::string::npos, problems[0].c_str());
+        const json hp = hardware_from_trace(to_json(calibrated_hw()), pooled, path, runs[0]);
+        QCOMPARE(hp["collectives"]["all_reduce"]["alpha_s"].get<double>(), pooled[0].fit.alpha_s);
         // A run without collectives: the error names the run.
         try {
             collective_samples_from_trace(rd, runs[1].id);
