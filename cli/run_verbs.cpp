@@ -579,7 +579,7 @@ int verb_calibrate(const Argv& argv) {
         cpu.rows.push_back({std::string("overlap of a non-blocking all-reduce with compute"),
                             100.0 * hw["overlap"]["fraction"].get<double>(), std::string("%")});
     // The calibrated compute classes (the simulator's rates from this file alone).
-    Table cls{"compute_classes", {"class", "shape_or_bytes", "rate", "unit", "min", "max"}, {}};
+    Table cls{"compute_classes", {"class", "shape_or_bytes", "rate", "unit", "median", "min"}, {}};
     if (hw.contains("compute_classes")) {
         const auto& cc = hw["compute_classes"];
         for (const auto& p : cc["matmul"]["points"])
@@ -587,12 +587,12 @@ int verb_calibrate(const Argv& argv) {
                                 std::to_string(p["rows"].get<int>()) + "x" + std::to_string(p["inner"].get<int>()) + "->" +
                                     std::to_string(p["cols"].get<int>()),
                                 p["flop_per_s"].get<double>() / 1e9, std::string("GFLOP/s"),
-                                p.value("flop_per_s_min", 0.0) / 1e9, p.value("flop_per_s_max", 0.0) / 1e9});
+                                p.value("flop_per_s_median", 0.0) / 1e9, p.value("flop_per_s_min", 0.0) / 1e9});
         for (const char* k : {"elementwise", "optimizer"})
             for (const auto& p : cc[k]["points"])
                 cls.rows.push_back({std::string(k), format_bytes(static_cast<std::int64_t>(p["bytes"].get<double>())),
                                     p["bytes_per_s"].get<double>() / 1e9, std::string("GB/s"),
-                                    p.value("bytes_per_s_min", 0.0) / 1e9, p.value("bytes_per_s_max", 0.0) / 1e9});
+                                    p.value("bytes_per_s_median", 0.0) / 1e9, p.value("bytes_per_s_min", 0.0) / 1e9});
         cls.rows.push_back({std::string("kernel overhead"), std::string("per call"),
                             cc["kernel_overhead_s"].get<double>() * 1e6, std::string("us"), Cell{}, Cell{}});
     }

@@ -77,12 +77,12 @@ const char* to_string(OverlapMode m);  // "progress", "streams"
 // run before is timed from the hardware file alone (core/sim/calibrate.h rates_from_calibration).
 struct MatmulPoint {  // the model's linear kernel, forward + backward: 6·rows·inner·cols FLOPs
     double rows = 0, inner = 0, cols = 0;  // M (samples or tokens), K (input width), N (output width)
-    double flop_per_s = 0;                 // median of the repeats
+    double flop_per_s = 0;                 // the best of the repeats (`calibrate` keeps median and min beside it)
     bool operator==(const MatmulPoint&) const = default;
 };
 struct BytesRate {  // a memory-bound class at one working set
     double bytes = 0;         // bytes one call moves (reads + writes)
-    double bytes_per_s = 0;   // median of the repeats
+    double bytes_per_s = 0;   // the best of the repeats
     bool operator==(const BytesRate&) const = default;
 };
 struct CalibratedCompute {
