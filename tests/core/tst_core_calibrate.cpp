@@ -9,6 +9,7 @@
 #include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
+#include "core/sim/sim_trace.h"
 #include "core/sim/simulator.h"
 #include "tests/core/tst_core_analysis_fixture.h"
 #include "traces/reader.h"
@@ -190,6 +191,48 @@ private slots:
         const auto tp2 = matmul_shapes(mlp_spec(1, 2));
         QCOMPARE(tp2[0], (MatmulShape{64, 784, 128, 2.0 * 64 * 784 * 128}));
         QCOMPARE(tp2[1], (MatmulShape{64, 128, 256, 2.0 * 64 * 128 * 256}));
+    }
+
+    void specsGiveShapesAndBucketSizes() {
+        ExperimentSpec spec = mlp_spec();
+        spec.parallel.bucket_mb = 0.25;  // 65,536 floats per bucket
+        const SpecProbes pr = probes_for_specs({spec});
+        auto has_width = [&](int k, int n) {
+            return std::find(pr.widths.begin(), pr.widths.end(), std::pair{k, n}) != pr.widths.end();
+        };
+        QVERIFY(has_width(784, 256) && has_width(256, 256) && has_width(256, 10));
+        QVERIFY(has_width(784, 128) && has_width(128, 256));  // tp 2: column and row halves
+        QVERIFY(has_width(784, 64));                            // tp 4
+        for (int rows : {64, 32, 16}) QVERIFY2(std::count(pr.rows.begin(), pr.rows.end(), rows) == 1, std::to_string(rows).c_str());
+        // 269,322 parameters, padded to the trainer's 16-float alignment per tensor: 4 full buckets
+        // of 256 KiB and a last one of the rest
+        const Workload w = build_workload(spec);
+        const auto flat = static_cast<std::int64_t>(w.stages[0].flat_elems);
+        QVERIFY(std::count(pr.sizes.begin(), pr.sizes.end(), std::int64_t{65536 * 4}) == 1);
+        QVERIFY(std::count(pr.sizes.begin(), pr.sizes.end(), (flat - 4 * 65536) * 4) == 1);
+    }
+
+    void validationPredictsFromTheCalibration() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v.sqlite").toStdString();
+        const std::string spec = R"({"name":"v","model":{"kind":"mlp","preset":"default"},"training":{"global_batch":64}})";
+        {
+            ss::traces::TraceWriter w(path);
+            afx::write_run(w, afx::info("v-dp1", 1, spec), {{0, afx::steps_text({10000000, 10000000, 10000000, 10000000})}});
+        }
+        ss::traces::TraceReader rd(path);
+        const Hardware hw = calibrated_hw();
+        const ValidationReport rep = validate_runs(rd, hw);
+        QCOMPARE(rep.rows.size(), std::size_t{1});
+        QVERIFY(!rep.rows[0].fit);  // nothing fitted: every point is a prediction
+        QCOMPARE(rep.predicted, 1);
+        QCOMPARE(rep.rows[0].analytic_s, simulate_analytic(mlp_spec(), hw).step_s);
+        QVERIFY2(rep.fitted_on.size() == 1 && rep.fitted_on[0].rfind("calibrated on box", 0) == 0, rep.fitted_on[0].c_str());
+        // Asked to fit: this run has no kernels to fit on, so it says so; without classes: refused.
+        QVERIFY_THROWS_EXCEPTION(SimError, validate_runs(rd, hw, {}, {}, 0, RepeatStatistic::Median, RatesFrom::Fit));
+        Hardware peaks = hw;
+        peaks.classes = {};
+        QVERIFY_THROWS_EXCEPTION(SimError, validate_runs(rd, peaks, {}, {}, 0, RepeatStatistic::Median, RatesFrom::Calibration));
     }
 
     void hardwareFileKeepsTheClasses() {
