@@ -293,18 +293,17 @@ double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double by
     return collective_time(hw, Collective::ReduceScatter, g, bytes) + collective_time(hw, Collective::AllGather, g, bytes);
 }
 
-ComputeRates rates_at_precision(const ComputeRates& R, const Hardware& hw, const Workload& w) {
+ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Workload& w) {
     if (w.precision == "fp32") return R;
     const double k = precision_speedup(hw, w.precision);
     if (!(k > 0))
         throw SimError("training.precision=\"" + w.precision + "\" needs the hardware's 16-bit matrix-product peak: " +
                        peak_field_16bit(w.precision) + " is not stated in the hardware file" +
                        (hw.name.empty() ? std::string() : " (" + hw.name + ")"));
-    ComputeRates r = R;
-    r.matmul_flop_per_s *= k;
-    r.source += ", " + w.precision + " products x" + std::to_string(k).substr(0, 5) + " (" +
+    R.matmul_flop_per_s *= k;
+    R.source += ", " + w.precision + " products x" + std::to_string(k).substr(0, 5) + " (" +
                 peak_field_16bit(w.precision) + ")";
-    return r;
+    return R;
 }
 
 std::vector<ChunkAction> interleaved_schedule(int stages, int stage, int micro_batches, int chunks) {

@@ -171,7 +171,7 @@ LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& 
 double optimizer_time(double params, int shards, int layers, const ComputeRates& R, double bytes_per_param = 32);
 // The rates of a workload's precision: matrix products ×precision_speedup(hw, w.precision)
 // (hardware.h). Throws SimError naming compute.peak_flops_<precision> when the hardware does not state it.
-ComputeRates rates_at_precision(const ComputeRates& R, const Hardware& hw, const Workload& w);
+ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Workload& w);
 // Seconds of one tensor-parallel all-reduce of `bytes` on `g`, or with sequence parallelism
 // (L.tp_rs_ag) a reduce-scatter + all-gather of the same bytes.
 double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double bytes, bool rs_ag);
