@@ -41,6 +41,7 @@ struct Features {
     double vb = kF32;  // bytes per activation value
     Recompute recompute = Recompute::None;
     bool seq_par = false;
+    double vt = 1;  // vocabulary-parallel ways (parallel.vocab_parallel: tp, else 1)
 };
 
 LayerWork gpt_embedding(double N, double d, double V, double S, const Features& f) {
@@ -50,8 +51,13 @@ LayerWork gpt_embedding(double N, double d, double V, double S, const Features& 
     L.bwd_bytes = 3 * N * d * f.vb;
     L.fwd_kernels = 2;  // copy of the batch + embedding
     L.bwd_kernels = 1;
-    L.params = (V + S) * d;
-    L.flat_elems = flat_elems({V * d, S * d});  // wte, wpe
+    L.params = (V / f.vt + S) * d;
+    L.flat_elems = flat_elems({V * d / f.vt, S * d});  // wte (its vocabulary share), wpe
+    if (f.vt > 1) {  // Megatron's VocabParallelEmbedding: each rank looks up its rows, then an all-reduce
+        L.tp_fwd_ar = 1;
+        L.tp_fwd_bytes = N * d * f.vb;
+        L.tp_rs_ag = f.seq_par;
+    }
     return L;
 }
 
@@ -113,19 +119,25 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
 }
 
 LayerWork gpt_head(double N, double d, double V, const Features& f) {
+    const double Vl = V / f.vt;  // the rank's vocabulary share (Megatron: logits and cross-entropy split over tp)
     LayerWork L;
     L.name = "head";
     L.rows = N;
-    L.fwd_flops = 2 * N * d * V;
-    L.bwd_flops = 4 * N * d * V;
-    L.mm_bytes = f.vb * (V * d + N * d + N * V);
-    L.fwd_bytes = f.vb * (2 * N * d + 3 * N * V);  // final LN, softmax cross-entropy
-    L.bwd_bytes = f.vb * (3 * N * d + 2 * N * V);
+    L.fwd_flops = 2 * N * d * Vl;
+    L.bwd_flops = 4 * N * d * Vl;
+    L.mm_bytes = f.vb * (Vl * d + N * d + N * Vl);
+    L.fwd_bytes = f.vb * (2 * N * d + 3 * N * Vl);  // final LN, softmax cross-entropy
+    L.bwd_bytes = f.vb * (3 * N * d + 2 * N * Vl);
     L.fwd_kernels = 3;
     L.bwd_kernels = 3;
-    L.params = 2 * d + V * d;
-    L.flat_elems = flat_elems({d, d, V * d});  // lnf w b, lm_head
-    L.act_bytes = f.vb * (N * V + 2 * N * d);
+    L.params = 2 * d + Vl * d;
+    L.flat_elems = flat_elems({d, d, Vl * d});  // lnf w b, lm_head
+    L.act_bytes = f.vb * (N * Vl + 2 * N * d);
+    if (f.vt > 1) {  // the input gradient of the column-parallel head is all-reduced (Megatron's f)
+        L.tp_bwd_ar = 1;
+        L.tp_bwd_bytes = N * d * f.vb;
+        L.tp_rs_ag = f.seq_par;
+    }
     return L;
 }
 
@@ -170,7 +182,8 @@ Workload build_workload(const ExperimentSpec& spec) {
                                                            : Recompute::None;
     w.virtual_stages = par.virtual_stages;
     w.sequence_parallel = par.sequence_parallel && par.tp > 1;
-    const Features feat{w.value_bytes, w.recompute, w.sequence_parallel};
+    const Features feat{w.value_bytes, w.recompute, w.sequence_parallel,
+                        par.vocab_parallel && spec.model.kind == "gpt" ? static_cast<double>(par.tp) : 1.0};
     // Buckets of bucket_mb MiB of gradients: the trainer's plan counts float32 elements.
     w.bucket_elems = models::bucket_elems_for_mb(par.bucket_mb * kF32 / w.grad_bytes);
     const double b = w.micro_batch, t = par.tp, vb = w.value_bytes;
@@ -553,7 +566,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     // et al. 2021): the fill and drain are v times shorter, m·max + (Σ − max)/v, while the first
     // micro-batch crosses v·p − 1 chunk boundaries instead of p − 1 (v times the messages).
     const int v = std::max(1, w.virtual_stages);
-    if (v > 1 && w.pp > 1) p2p_total *= static_cast<double>(v * w.pp - 1) / (w.pp - 1);
+    if (v > 1 && w.pp > 1) p2p_total *= static_cast<double>(v * w.pp - 1) / w.pp;  // every stage sends (the last one wraps)
     const double t_pipe = m * max_fb + (sum_fb - max_fb) / v + p2p_total;
 
     const double world_ar = w.world() > 1 ? collective_time(hw, Collective::AllReduce, g_world, 3 * 8.0) * c : 0;

@@ -68,6 +68,7 @@ constexpr Field kFields[] = {
     {"parallel", "overlap", Type::Bool, ""},
     {"parallel", "virtual_stages", Type::Int, ""},
     {"parallel", "sequence_parallel", Type::Bool, ""},
+    {"parallel", "vocab_parallel", Type::Bool, ""},
     {"backend", "device", Type::String, ""},
     {"backend", "comm", Type::String, ""},
     {"backend", "blas_threads", Type::Int, ""},
@@ -479,7 +480,8 @@ json ExperimentSpec::to_json() const {
                      {"bucket_mb", p.bucket_mb},
                      {"overlap", p.overlap},
                      {"virtual_stages", p.virtual_stages},
-                     {"sequence_parallel", p.sequence_parallel}};
+                     {"sequence_parallel", p.sequence_parallel},
+                     {"vocab_parallel", p.vocab_parallel}};
 
     j["backend"] = {{"device", backend.device}, {"comm", backend.comm}, {"blas_threads", backend.blas_threads}};
 
@@ -579,6 +581,7 @@ ParseResult parse_spec(const json& doc) {
     r.field(parallel, "parallel", "overlap", p.overlap);
     r.field(parallel, "parallel", "virtual_stages", p.virtual_stages);
     r.field(parallel, "parallel", "sequence_parallel", p.sequence_parallel);
+    r.field(parallel, "parallel", "vocab_parallel", p.vocab_parallel);
 
     const json backend = r.section(doc, "backend");
     r.unknown_fields(backend, "backend", kind);
@@ -890,6 +893,9 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
     if (p.sequence_parallel && mlp)
         add("parallel.sequence_parallel",
             "parallel.sequence_parallel=true splits sequences: model.kind=\"gpt\" only");
+    if (p.vocab_parallel && mlp)
+        add("parallel.vocab_parallel", "parallel.vocab_parallel=true splits the embedding and LM head by "
+                                       "vocabulary: model.kind=\"gpt\" only");
     // Interleaved 1F1B (Narayanan et al. 2021), with Megatron-LM's rules.
     if (p.virtual_stages > 1) {
         const std::string v = "parallel.virtual_stages=" + std::to_string(p.virtual_stages);
@@ -1082,6 +1088,8 @@ std::vector<SpecError> simulator_only_fields(const ExperimentSpec& s) {
                "one model chunk per stage (1)");
     if (s.parallel.sequence_parallel)
         refuse("parallel.sequence_parallel", "true", "tensor parallelism without sequence parallelism (false)");
+    if (s.parallel.vocab_parallel)
+        refuse("parallel.vocab_parallel", "true", "the embedding and LM head replicated over tp (false)");
     return out;
 }
 

@@ -83,6 +83,7 @@ struct ParallelSpec {
     bool overlap = true;            // overlap gradient communication with backward
     int virtual_stages = 1;         // model chunks per pipeline stage: interleaved 1F1B when > 1 (simulator only)
     bool sequence_parallel = false; // Megatron sequence parallelism beside tp > 1 (simulator only)
+    bool vocab_parallel = false;    // gpt: embedding and LM head split over tp by vocabulary, as Megatron-LM does (simulator only)
     int world() const { return dp * tp * pp; }
     bool operator==(const ParallelSpec&) const = default;
 };
@@ -184,7 +185,8 @@ void apply_override(nlohmann::json& spec, const std::string& assignment);
 // The fields the trainer (worker, `run`, studies) cannot run, each naming the field and saying its
 // value is for the simulator only: model.vocab other than 256, training.precision other than
 // "fp32", training.recompute other than "none", parallel.virtual_stages > 1,
-// parallel.sequence_parallel. `simulate` accepts them (SpecLoadOptions::for_training = false).
+// parallel.sequence_parallel, parallel.vocab_parallel. `simulate` accepts them
+// (SpecLoadOptions::for_training = false).
 std::vector<SpecError> simulator_only_fields(const ExperimentSpec& spec);
 
 // One line per problem (the messages), each ending in '\n'.

@@ -227,11 +227,14 @@ private slots:
         const Workload wv = build_workload(sv);
         QCOMPARE(wv.stages[0].chunk_begin, (std::vector<std::size_t>{0, 3, 5}));  // embedding + 2 blocks, 2 blocks
         QCOMPARE(wv.stages[1].chunk_begin, (std::vector<std::size_t>{0, 2, 5}));  // 2 blocks, 2 blocks + head
-        const SimResult av = simulate_analytic(sv, hand_hw()), rv = simulate_replay(sv, hand_hw());
+        Hardware net = hand_hw();
+        net.intra = {2e-6, 1e-10};  // 10 GB/s, as analyticAgreesWithReplay in tst_core_sim
+        const SimResult av = simulate_analytic(sv, net), rv = simulate_replay(sv, net);
         QVERIFY2(std::abs(av.step_s - rv.step_s) / rv.step_s < 0.05,
                  qPrintable(QStringLiteral("analytic %1 replay %2").arg(av.step_s).arg(rv.step_s)));
         EXPECT_NEAR(rv.breakdown.sum(), rv.step_s * 1e9, 1e-9);
-        QVERIFY(part_ns(av.breakdown, Part::Bubble) < part_ns(simulate_analytic(s, hand_hw()).breakdown, Part::Bubble));
+        QVERIFY(part_ns(av.breakdown, Part::Bubble) < part_ns(simulate_analytic(s, net).breakdown, Part::Bubble));
+        QVERIFY(part_ns(rv.breakdown, Part::Bubble) < part_ns(simulate_replay(s, net).breakdown, Part::Bubble));
         QVERIFY(estimate_memory(wv, hand_hw()).activations > 0);
     }
 
@@ -317,6 +320,28 @@ private slots:
         QVERIFY(simulate_analytic(sp, hw).step_s < simulate_analytic(tp2, hw).step_s);
         QVERIFY(simulate_replay(sp, hw).step_s < simulate_replay(tp2, hw).step_s);
         EXPECT_NEAR(simulate_analytic(sp, hw).breakdown.comm_ns, simulate_analytic(tp2, hw).breakdown.comm_ns, 1e-12);
+    }
+
+    // ---- vocabulary parallelism (Megatron's embedding and head split over tp) ----
+    void vocabParallelSplitsEmbeddingAndHead() {
+        const Hardware hw = hand_hw();
+        ExperimentSpec rep = gpt_spec(1, 2, 1, 1), vp = rep;
+        vp.parallel.vocab_parallel = true;
+        const Workload wr = build_workload(rep), wv = build_workload(vp);
+        const LayerWork &hr = wr.stages[0].layers.back(), &hv = wv.stages[0].layers.back();
+        const double N = 16.0 * 32, d = 64, V = 256;
+        QCOMPARE(hr.fwd_flops, 2 * N * d * V);
+        QCOMPARE(hv.fwd_flops, 2 * N * d * V / 2);
+        QCOMPARE(hv.tp_bwd_ar, 1);
+        QCOMPARE(wv.stages[0].layers.front().tp_fwd_ar, 1);
+        QCOMPARE(wr.stages[0].params - wv.stages[0].params, V * d);  // half of wte and half of the head
+        QCOMPARE(wv.model_flops_per_step, wr.model_flops_per_step);   // the model is the same
+        const OpGraph gr = graph_from_spec(wr, hw), gv = graph_from_spec(wv, hw);
+        QCOMPARE(count_colls(gv, GroupKind::TP, Collective::AllReduce),
+                 count_colls(gr, GroupKind::TP, Collective::AllReduce) + 2);
+        // Less compute on the last stage, two more small all-reduces.
+        QVERIFY(part_ns(simulate_replay(vp, hw).breakdown, Part::Compute) < part_ns(simulate_replay(rep, hw).breakdown, Part::Compute));
+        QVERIFY(simulate_replay(vp, hw).breakdown.comm_ns > simulate_replay(rep, hw).breakdown.comm_ns);
     }
 
     // ---- gradient accumulation ----

@@ -390,6 +390,8 @@ private slots:
         row("interleaving layers", "gpt",
             {"model.layers=6", "parallel.pp=2", "parallel.micro_batches=2", "parallel.virtual_stages=2"}, -1,
             "model.layers", "model.layers=6 must be divisible by parallel.pp*virtual_stages=2*2=4");
+        row("vocab parallel is gpt", "mlp", {"parallel.vocab_parallel=true"}, -1, "parallel.vocab_parallel",
+            R"(parallel.vocab_parallel=true splits the embedding and LM head by vocabulary: model.kind="gpt" only)");
         row("sequence parallel needs tp", "gpt", {"parallel.sequence_parallel=true"}, -1,
             "parallel.sequence_parallel", "parallel.sequence_parallel=true needs parallel.tp > 1");
     }
@@ -409,7 +411,7 @@ private slots:
         for (const char* o : {"model.vocab=51200", "model.layers=4", "training.precision=bf16",
                               "training.recompute=full", "parallel.tp=2", "parallel.pp=2",
                               "parallel.micro_batches=4", "parallel.virtual_stages=2",
-                              "parallel.sequence_parallel=true"})
+                              "parallel.sequence_parallel=true", "parallel.vocab_parallel=true"})
             apply_override(doc, o);
         const ExperimentSpec s = parse_ok(doc);
         QVERIFY2(validate(s, -1, false).empty(), format_errors(validate(s, -1, false)).c_str());
@@ -422,7 +424,8 @@ private slots:
 
         const auto refused = simulator_only_fields(s);
         QCOMPARE(fields_of(refused), std::string("model.vocab; training.precision; training.recompute; "
-                                                 "parallel.virtual_stages; parallel.sequence_parallel; "));
+                                                 "parallel.virtual_stages; parallel.sequence_parallel; "
+                                                 "parallel.vocab_parallel; "));
         for (const auto& e : refused) {
             EXPECT_CONTAINS(e.message, e.field + "=");
             EXPECT_CONTAINS(e.message, "is for the simulator only");
@@ -574,7 +577,7 @@ private slots:
                          "lr_schedule": "cosine", "precision": "bf16", "recompute": "full"},
             "parallel": {"dp": 2, "tp": 2, "pp": 2, "micro_batches": 3, "schedule": "gpipe",
                          "zero": 1, "bucket_mb": 0.25, "overlap": false, "virtual_stages": 3,
-                         "sequence_parallel": true},
+                         "sequence_parallel": true, "vocab_parallel": true},
             "backend": {"device": "cuda", "comm": "nccl", "blas_threads": 2},
             "launch": {"np": 8, "hosts": ["n1:4", "n2:4"], "hostfile": "/etc/hosts.mpi",
                        "mpirun_args": ["--bind-to", "core"], "env": {"NCCL_DEBUG": "INFO"},
@@ -668,7 +671,7 @@ private slots:
         std::set<std::string> paths;
         for (const json& d : {mlp_doc(), gpt_doc()})
             for (const auto& p : field_paths(parse_ok(d).to_json())) paths.insert(p);
-        QCOMPARE(paths.size(), std::size_t(47));
+        QCOMPARE(paths.size(), std::size_t(48));
         for (const std::string& p : paths) {
             json doc = p.rfind("model.", 0) == 0 && p != "model.hidden" ? gpt_doc() : mlp_doc();
             // Set each field to its current (resolved) value.
