@@ -205,6 +205,7 @@ Workload build_workload(const ExperimentSpec& spec) {
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
+            sw.chunk_begin.reserve(static_cast<std::size_t>(v) + 1);
             for (int c = 0; c < v; ++c) {
                 const int vs = c * par.pp + st;
                 sw.chunk_begin.push_back(sw.layers.size());
