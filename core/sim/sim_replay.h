@@ -95,6 +95,10 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt = {});
 // schedule, forward and backward per layer with the Megatron tp all-reduces, pp
 // send/recv, DP buckets started during the last micro-batch's backward (overlap) or after it,
 // ZeRO-1 reduce-scatter + all-gather, the world all-reduce of 3 doubles, the optimizer.
+// Large-model features (docs/SIMULATOR.md "Large models"): interleaved 1F1B runs each stage's
+// model chunks in interleaved_schedule's order with a send/recv at every chunk boundary; with
+// sequence parallelism every tp all-reduce is a reduce-scatter then an all-gather; recomputation is
+// in the layers' backward times (layer_time) and tp_bwd_ar; the precision in the bytes and rates.
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
 
 // graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).

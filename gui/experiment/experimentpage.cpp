@@ -154,6 +154,7 @@ FormCheck checkDocument(const nlohmann::json& doc, bool study, const QStringList
     c.errors = pr.errors;
     if (pr.ok()) {
         c.errors = validate(pr.spec, -1, checkFiles);
+        for (auto& e : simulator_only_fields(pr.spec)) c.errors.push_back(std::move(e));  // the trainer cannot run them
         c.params = static_cast<long long>(param_count(pr.spec.model));
     }
     c.world = pr.spec.parallel.world();
