@@ -13,6 +13,7 @@
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/sim_trace.h"
+#include "core/sim/validation_band.h"
 #include "core/sim/simulator.h"
 #include "traces/reader.h"
 
@@ -124,6 +125,39 @@ std::vector<Cell> result_row(const std::string& engine, const ExperimentSpec& s,
 const std::vector<std::string> kResultCols{"engine", "world", "layout", "step_ms", "samples_per_s", "tokens_per_s",
                                            "mfu_pct", "memory_per_rank_MiB", "capacity_MiB", "fits", "oversubscribed"};
 
+Table sweep_band_table(const Hardware& hw, ExperimentSpec spec, const std::string& axis, const std::vector<CurvePoint>& curve) {
+    Table t{"error_band", {"point", "prediction", "band_pct", "band_scope"}, {}};
+    for (const auto& c : curve) {
+        int v = 0;
+        try {
+            const auto eq = c.value.find('=');
+            v = std::stoi(eq == std::string::npos ? c.value : c.value.substr(eq + 1));
+        } catch (const std::exception&) {
+            v = 0;
+        }
+        if (v > 0 && axis == "dp") spec.parallel.dp = v;
+        if (v > 0 && axis == "tp") spec.parallel.tp = v;
+        if (v > 0 && axis == "pp") spec.parallel.pp = v;
+        const ErrorBand b = error_band(hw, spec, c.result.oversubscribed);
+        t.rows.push_back({str(c.value), str(step_with_band(c.result.step_s, b)), b.backed ? pct(b.rel) : Cell{},
+                          str(b.backed ? b.scope : "none")});
+    }
+    return t;
+}
+
+// The error band each prediction carries: the validation stored in the hardware file
+// (core/sim/validation_band.h), or a plain statement that none backs it.
+Table band_table(const Hardware& hw, const ExperimentSpec& spec, const std::vector<std::pair<std::string, const SimResult*>>& preds) {
+    Table t{"error_band", {"engine", "prediction", "band_pct", "band_points", "band_scope", "validated_on"}, {}};
+    for (const auto& [engine, r] : preds) {
+        const ErrorBand b = error_band(hw, spec, r->oversubscribed);
+        t.rows.push_back({str(engine), str(step_with_band(r->step_s, b)), b.backed ? pct(b.rel) : Cell{},
+                          b.backed ? Cell{std::int64_t{b.points}} : Cell{}, str(b.backed ? b.scope : "none"),
+                          str(b.backed ? b.date : "")});
+    }
+    return t;
+}
+
 int simulate_spec(const Args& a, Format fmt) {
     if (a.positional().size() != 1) throw UsageError("simulate takes one spec file (or --trace / --validate FILE)");
     ExperimentSpec spec = load_spec(a.positional()[0], a.values("--set"));
@@ -167,6 +201,7 @@ int simulate_spec(const Args& a, Format fmt) {
                               mib(c.result.memory.total), str(c.result.memory.fits ? "yes" : "no")});
         }
         out.push_back(t);
+        out.push_back(sweep_band_table(hw, spec, axis, curve));
         print_tables(out, fmt, std::cout);
         return 0;
     }
@@ -184,6 +219,10 @@ int simulate_spec(const Args& a, Format fmt) {
         cols.push_back({"replay", &rp.breakdown});
     }
     out.push_back(res);
+    std::vector<std::pair<std::string, const SimResult*>> preds;
+    if (engine != "replay") preds.push_back({"analytic", &an});
+    if (engine != "analytic") preds.push_back({"replay", &rp});
+    out.push_back(band_table(hw, spec, preds));
     out.push_back(breakdown_table(cols));
     const SimResult& any = engine == "replay" ? rp : an;
     const MemoryEstimate& m = any.memory;
@@ -194,6 +233,7 @@ int simulate_spec(const Args& a, Format fmt) {
     out.push_back(mem);
     Table notes{"notes", {"note"}, {}};
     for (const auto& n : any.notes) notes.rows.push_back({str(n)});
+    if (!hw.validation.present) notes.rows.push_back({str(no_band_hint())});
     if (!notes.rows.empty()) out.push_back(notes);
     print_tables(out, fmt, std::cout);
     return 0;
@@ -263,6 +303,32 @@ int simulate_trace(const Args& a, Format fmt) {
     return 0;
 }
 
+// The validation by layout class: the band `--store-band` stores (each point's error the larger
+// of the two engines').
+Table validation_band_table(const HardwareValidation& v) {
+    Table t{"band", {"layout_class", "points", "mean_abs_err_pct", "max_abs_err_pct"}, {}};
+    for (const auto& c : v.classes)
+        t.rows.push_back({str(c.layout_class), Cell{std::int64_t{c.points}}, pct(c.mean_abs_err), pct(c.max_abs_err)});
+    t.rows.push_back({str("all (not oversubscribed)"), Cell{std::int64_t{v.points}}, v.points ? pct(v.mean_abs_err) : Cell{},
+                      v.points ? pct(v.max_abs_err) : Cell{}});
+    t.rows.push_back({str("oversubscribed (apart)"), Cell{std::int64_t{v.points_oversubscribed}},
+                      v.points_oversubscribed ? pct(v.mean_abs_err_oversubscribed) : Cell{}, Cell{}});
+    return t;
+}
+
+// --store-band: the validation's band into the hardware JSON file given with --hardware.
+Table store_band(const Args& a, const ValidationReport& rep, const std::string& stat, const std::string& file) {
+    const auto path = a.value("--hardware");
+    if (!path)
+        throw UsageError("--store-band writes into the hardware file: pass it with --hardware HW.json");
+    if (!(rep.predicted > 0))
+        throw std::runtime_error("--store-band: the validation predicted no point that is not oversubscribed: nothing to store");
+    store_validation(*path, summarize_validation(rep, stat, file));
+    Table t{"stored", {"file", "block"}, {}};
+    t.rows.push_back({str(*path), str("validation")});
+    return t;
+}
+
 int simulate_validate(const Args& a, Format fmt) {
     const std::string file = *a.value("--validate");
     auto hw = trace_hardware(a, file);
@@ -299,7 +365,9 @@ int simulate_validate(const Args& a, Format fmt) {
     f.rows.push_back({str("network and hardware"), str(rep.hardware)});
     for (const auto& wmsg : hw->warnings) f.rows.push_back({str("calibration warning"), str(wmsg)});
     for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
-    print_tables({t, s, f}, fmt, std::cout);
+    std::vector<Table> out{t, s, validation_band_table(summarize_validation(rep, stat, file)), f};
+    if (a.flag("--store-band")) out.push_back(store_band(a, rep, stat, file));
+    print_tables(out, fmt, std::cout);
     return 0;
 }
 
@@ -308,7 +376,7 @@ int verb_simulate(const Argv& argv) {
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
             "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
             "--background-load", "--statistic"},
-           {"--weak", "--no-oversubscription-model"});
+           {"--weak", "--no-oversubscription-model", "--store-band"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
         if (a.value("--validate")) return simulate_validate(a, fmt);
@@ -327,7 +395,7 @@ const VerbRegistration reg{
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
     "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L] "
-    "[--statistic median|best]   what-if simulator "
+    "[--statistic median|best] [--store-band]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};
 
