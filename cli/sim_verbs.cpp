@@ -10,6 +10,7 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
+#include "core/analysis/analysis.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/sim_trace.h"
@@ -316,6 +317,35 @@ Table validation_band_table(const HardwareValidation& v) {
     return t;
 }
 
+// --parts: which part of the step each prediction gets wrong. Per predicted point, the measured
+// breakdown (core/analysis analyze_run: mean over ranks and measured steps, averaged over the
+// point's repeats) beside the analytic prediction's, part by part.
+Table parts_table(TraceReader& rd, const ValidationReport& rep) {
+    Table t{"parts", {"name", "layout", "part", "measured_ms", "predicted_ms", "difference_ms", "difference_pct_of_step"}, {}};
+    for (const auto& r : rep.rows) {
+        if (!(r.analytic_s > 0) || r.fit) continue;
+        Breakdown m;
+        int n = 0;
+        for (auto id : r.runs) {
+            const RunAnalysis an = analyze_run(rd, RunId(id));
+            for (int p = 0; p < kPartCount; ++p) m.part_ns[static_cast<std::size_t>(p)] += an.overall.part_ns[static_cast<std::size_t>(p)];
+            m.step_ns += an.overall.step_ns;
+            ++n;
+        }
+        for (auto& x : m.part_ns) x /= n;
+        m.step_ns /= n;
+        for (int p = 0; p < kPartCount; ++p) {
+            const double meas = m.part_ns[static_cast<std::size_t>(p)], pred = r.analytic_parts.part_ns[static_cast<std::size_t>(p)];
+            if (meas == 0 && pred == 0) continue;
+            t.rows.push_back({str(r.run.name), str(r.layout), str(std::string(to_string(static_cast<Part>(p)))), num(meas / 1e6),
+                              num(pred / 1e6), num((pred - meas) / 1e6), m.step_ns > 0 ? pct((pred - meas) / m.step_ns) : Cell{}});
+        }
+        t.rows.push_back({str(r.run.name), str(r.layout), str("step (mean)"), num(m.step_ns / 1e6), num(r.analytic_parts.step_ns / 1e6),
+                          num((r.analytic_parts.step_ns - m.step_ns) / 1e6), m.step_ns > 0 ? pct((r.analytic_parts.step_ns - m.step_ns) / m.step_ns) : Cell{}});
+    }
+    return t;
+}
+
 // --store-band: the validation's band into the hardware JSON file given with --hardware.
 Table store_band(const Args& a, const ValidationReport& rep, const std::string& stat, const std::string& file) {
     const auto path = a.value("--hardware");
@@ -366,6 +396,7 @@ int simulate_validate(const Args& a, Format fmt) {
     for (const auto& wmsg : hw->warnings) f.rows.push_back({str("calibration warning"), str(wmsg)});
     for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
     std::vector<Table> out{t, s, validation_band_table(summarize_validation(rep, stat, file)), f};
+    if (a.flag("--parts")) out.push_back(parts_table(rd, rep));
     if (a.flag("--store-band")) out.push_back(store_band(a, rep, stat, file));
     print_tables(out, fmt, std::cout);
     return 0;
@@ -376,7 +407,7 @@ int verb_simulate(const Argv& argv) {
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
             "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
             "--background-load", "--statistic"},
-           {"--weak", "--no-oversubscription-model", "--store-band"});
+           {"--weak", "--no-oversubscription-model", "--store-band", "--parts"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
         if (a.value("--validate")) return simulate_validate(a, fmt);
@@ -395,7 +426,7 @@ const VerbRegistration reg{
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
     "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L] "
-    "[--statistic median|best] [--store-band]   what-if simulator "
+    "[--statistic median|best] [--store-band] [--parts]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};
 
