@@ -22,6 +22,7 @@
 #include "cli/verbs.h"
 #include "core/launch/launcher.h"
 #include "core/launch/study.h"
+#include "cli/calibrate_verbs.h"
 #include "core/sim/calibrate.h"
 #include "core/spec/progress_protocol.h"
 #include "core/spec/spec.h"
@@ -407,9 +408,13 @@ int verb_study(const Argv& argv) {
 
 int verb_calibrate(const Argv& argv) {
     Args a(argv, {"-o", "--output", "--np", "--sizes", "--iters", "--trace", "--hostfile", "--host", "--run-dir",
-                  "--format", "--grace", "--timeout", "--device", "--comm"},
-           {"--quiet"});
+                  "--format", "--grace", "--timeout", "--device", "--comm", "--spec", "--repeats", "--from-trace", "--run",
+                  "--out", "--hardware"},
+           {"--quiet", "--no-classes"});
     if (!a.positional().empty()) throw UsageError("calibrate takes no positional arguments");
+    if (a.value("--from-trace")) return calibrate_from_trace(a);  // cli/calibrate_verbs.cpp
+    for (const char* only : {"--run", "--out", "--hardware"})
+        if (a.value(only)) throw UsageError(std::string(only) + " goes with --from-trace FILE.sqlite");
     auto o = a.value("-o");
     if (!o) o = a.value("--output");
     if (!o || o->empty()) throw UsageError("calibrate needs -o HW.json (the hardware file to write)");
@@ -424,6 +429,25 @@ int verb_calibrate(const Argv& argv) {
     }
     const long long iters = a.integer("--iters").value_or(40);
     if (iters < 1 || iters > 100000) throw UsageError("--iters must be in 1..100000");
+    const long long repeats = a.integer("--repeats").value_or(5);
+    if (repeats < 1 || repeats > 1000) throw UsageError("--repeats must be in 1..1000");
+    // --spec: measure at the shapes and bucket sizes of these models (core/sim/calibrate.h probes_for_specs).
+    std::vector<ExperimentSpec> specs;
+    for (const auto& path : a.values("--spec")) {
+        const ParseResult pr = parse_spec_file(path);
+        if (!pr.ok()) throw UsageError("--spec " + path + ":\n" + format_errors(pr.errors));
+        specs.push_back(pr.spec);
+    }
+    SpecProbes probes;
+    if (!specs.empty()) {
+        probes = probes_for_specs(specs);
+        sizes.insert(sizes.end(), probes.sizes.begin(), probes.sizes.end());
+        std::sort(sizes.begin(), sizes.end());
+        sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+        for (int r : {16, 64, 256, 1024}) probes.rows.push_back(r);  // and a spread of rows around them
+        std::sort(probes.rows.begin(), probes.rows.end());
+        probes.rows.erase(std::unique(probes.rows.begin(), probes.rows.end()), probes.rows.end());
+    }
     // GPU ranks: one rank per GPU of the node-local rank; NCCL (default) or MPI staged through
     // pinned host memory (ranks may then share a GPU).
     const std::string device = a.value_or("--device", "cpu");
@@ -459,11 +483,20 @@ int verb_calibrate(const Argv& argv) {
     fs::create_directories(run_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + run_dir.string() + ": " + ec.message());
     fs::remove(raw_path, ec);
-    const MpirunPlan plan = plan_mpirun(mpirun, np, launch,
+    std::vector<std::string> shape_args;
+    if (!probes.widths.empty()) {
+        std::string w, r;
+        for (auto [k, n] : probes.widths) w += (w.empty() ? "" : ",") + std::to_string(k) + ":" + std::to_string(n);
+        for (int x : probes.rows) r += (r.empty() ? "" : ",") + std::to_string(x);
+        shape_args = {"--widths", w, "--rows", r};
+    }
+    MpirunPlan plan = plan_mpirun(mpirun, np, launch,
                                         {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters",
                                          std::to_string(iters), "--out", raw_path.string(), "--device", device,
-                                         "--comm", comm},
+                                         "--comm", comm, "--repeats", std::to_string(repeats), "--classes",
+                                         a.flag("--no-classes") ? "off" : "on"},
                                         env);
+    plan.argv.insert(plan.argv.end(), shape_args.begin(), shape_args.end());  // the rank program's arguments are last
     const bool quiet = a.flag("--quiet");
     print_plan(plan, quiet);
 
@@ -508,17 +541,26 @@ int verb_calibrate(const Argv& argv) {
 
     if (hw.contains("warnings"))
         for (const auto& wmsg : hw["warnings"]) std::cerr << "scalescope-cli calibrate: warning: " << wmsg.get<std::string>() << "\n";
-    Table m{"measurements", {"collective", "p", "size", "bytes", "time_us", "algbw_GBps", "busbw_GBps"}, {}};
-    for (const auto& s : hw["measurements"])
-        m.rows.push_back({s["collective"].get<std::string>(), s["p"].get<std::int64_t>(),
-                          format_bytes(s["bytes"].get<std::int64_t>()), s["bytes"].get<std::int64_t>(),
-                          s["time_s"].get<double>() * 1e6, s["algbw_bytes_per_s"].get<double>() / 1e9,
-                          s["busbw_bytes_per_s"].get<double>() / 1e9});
-    Table f{"alpha_beta", {"collective", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit_rel_rms", "samples"}, {}};
+    // Per size: the median of the repeats, their min and max (the spread), and the bandwidths at the median.
+    Table m{"measurements", {"collective", "p", "size", "bytes", "repeats", "median_us", "min_us", "max_us", "spread_pct",
+                             "algbw_GBps", "busbw_GBps"}, {}};
+    for (const auto& s : hw["spread"]) {
+        const double med = s["median_s"].get<double>();
+        const auto bytes = s["bytes"].get<std::int64_t>();
+        const std::string c = s["collective"].get<std::string>();
+        const int p = s["p"].get<int>();
+        m.rows.push_back({c, std::int64_t{p}, format_bytes(bytes), bytes, s["repeats"].get<std::int64_t>(), med * 1e6,
+                          s["min_s"].get<double>() * 1e6, s["max_s"].get<double>() * 1e6,
+                          100.0 * (s["max_s"].get<double>() - s["min_s"].get<double>()) / med,
+                          static_cast<double>(bytes) / med / 1e9, static_cast<double>(bytes) / med * busbw_factor(c, p) / 1e9});
+    }
+    Table f{"alpha_beta", {"collective", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit", "fit_rel_rms", "fit_r2",
+                           "samples", "dropped"}, {}};
     for (const auto& [name, c] : hw["collectives"].items())
         f.rows.push_back({name, c["alpha_s"].get<double>() * 1e6, c["beta_s_per_byte"].get<double>() * 1e9,
-                          c["bus_bandwidth_bytes_per_s"].get<double>() / 1e9, c["fit_rel_rms"].get<double>(),
-                          c["samples"].get<std::int64_t>()});
+                          c["bus_bandwidth_bytes_per_s"].get<double>() / 1e9, c.value("fit_method", std::string()),
+                          c["fit_rel_rms"].get<double>(), c.value("fit_r2", 0.0), c["samples"].get<std::int64_t>(),
+                          c.value("dropped", std::int64_t{0})});
     Table cpu{"compute", {"what", "value", "unit"}, {}};
     cpu.rows.push_back({std::string("sgemm rate (one rank)"), hw["compute"]["sgemm_flops"].get<double>() / 1e9,
                         std::string("GFLOP/s")});
@@ -536,7 +578,27 @@ int verb_calibrate(const Argv& argv) {
     if (hw.contains("overlap"))
         cpu.rows.push_back({std::string("overlap of a non-blocking all-reduce with compute"),
                             100.0 * hw["overlap"]["fraction"].get<double>(), std::string("%")});
-    print_tables({m, f, cpu}, format, std::cout);
+    // The calibrated compute classes (the simulator's rates from this file alone).
+    Table cls{"compute_classes", {"class", "shape_or_bytes", "rate", "unit", "median", "min"}, {}};
+    if (hw.contains("compute_classes")) {
+        const auto& cc = hw["compute_classes"];
+        for (const auto& p : cc["matmul"]["points"])
+            cls.rows.push_back({std::string("matmul"),
+                                std::to_string(p["rows"].get<int>()) + "x" + std::to_string(p["inner"].get<int>()) + "->" +
+                                    std::to_string(p["cols"].get<int>()),
+                                p["flop_per_s"].get<double>() / 1e9, std::string("GFLOP/s"),
+                                p.value("flop_per_s_median", 0.0) / 1e9, p.value("flop_per_s_min", 0.0) / 1e9});
+        for (const char* k : {"elementwise", "optimizer"})
+            for (const auto& p : cc[k]["points"])
+                cls.rows.push_back({std::string(k), format_bytes(static_cast<std::int64_t>(p["bytes"].get<double>())),
+                                    p["bytes_per_s"].get<double>() / 1e9, std::string("GB/s"),
+                                    p.value("bytes_per_s_median", 0.0) / 1e9, p.value("bytes_per_s_min", 0.0) / 1e9});
+        cls.rows.push_back({std::string("kernel overhead"), std::string("per call"),
+                            cc["kernel_overhead_s"].get<double>() * 1e6, std::string("us"), Cell{}, Cell{}});
+    }
+    std::vector<Table> tables{m, f, cpu};
+    if (!cls.rows.empty()) tables.push_back(cls);
+    print_tables(tables, format, std::cout);
     if (format == Format::Table)
         std::cout << "hardware file " << out_path << " (" << hw["ranks"].get<int>() << " ranks"
                   << (plan.oversubscribed ? ", OVERSUBSCRIBED: contended" : "") << ")\n";
@@ -557,10 +619,15 @@ const VerbRegistration reg_study{
     verb_study};
 const VerbRegistration reg_calibrate{
     "calibrate",
-    "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--trace FILE.sqlite]\n"
-    "      [--device cpu|cuda] [--comm nccl|mpi] [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
-    "      measure collectives (time, algbw, busbw, alpha/beta), sgemm rate and memory bandwidth\n"
-    "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate)",
+    "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--repeats R] [--spec SPEC.json]...\n"
+    "      [--no-classes] [--trace FILE.sqlite] [--device cpu|cuda] [--comm nccl|mpi] [--hostfile F]\n"
+    "      [--host h1:n,h2:n] [--format table|csv|json]\n"
+    "      measure collectives as the trainer issues them (R repeats, spread, robust alpha/beta), the\n"
+    "      compute classes (matmul by shape, element-wise and AdamW by bytes, kernel overhead; --spec: at\n"
+    "      its shapes and bucket sizes), sgemm rate and memory bandwidth\n"
+    "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate)\n"
+    "      | calibrate --from-trace FILE.sqlite [--run ID] [--out HW.json] [--hardware BASE.json]\n"
+    "      fit alpha/beta per collective and group size on the collectives a run recorded",
     verb_calibrate};
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "cli/format.h"
 #include "cli/verbs.h"
 #include "core/analysis/analysis.h"
+#include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/sim_trace.h"
@@ -187,6 +188,8 @@ int simulate_spec(const Args& a, Format fmt) {
                         num(hw.intra.beta_s_per_byte > 0 ? 1e-9 / hw.intra.beta_s_per_byte : 0),
                         num(hw.inter.alpha_s * 1e6), num(hw.inter.beta_s_per_byte > 0 ? 1e-9 / hw.inter.beta_s_per_byte : 0)});
     out.push_back(hwt);
+    // Where the compute rates come from: the calibration's classes or the hardware peaks (core/sim/calibrate.h).
+    out.push_back(Table{"compute_rates", {"source"}, {{str(compute_rates_source(hw))}}});
     if (auto sweep = a.value("--sweep")) {
         const auto eq = sweep->find('=');
         if (eq == std::string::npos) throw UsageError("--sweep takes AXIS=V1,V2,... (e.g. dp=1,2,4,8)");
@@ -370,11 +373,16 @@ int simulate_validate(const Args& a, Format fmt) {
     if (auto s = a.integer("--study")) study = StudyId(*s);
     RunId fit;
     if (auto f = a.integer("--fit-run")) fit = RunId(*f);
+    // Compute rates: the hardware file's calibrated classes when it holds them, else (or with
+    // --fit-run / --fit-on-study) fitted on a recorded single-rank run of each model.
+    const bool fit_asked = fit.valid() || a.flag("--fit-on-study");
+    const RatesFrom rates_from = fit_asked ? RatesFrom::Fit : RatesFrom::Auto;
+    const bool from_calibration = !fit_asked && hw->classes.present();
     const std::string stat = a.value_or("--statistic", "median");
     if (stat != "median" && stat != "best")
         throw UsageError("--statistic takes median or best (got '" + stat + "')");
     const ValidationReport rep = validate_runs(rd, *hw, study, fit, background(a),
-                                               stat == "best" ? RepeatStatistic::Best : RepeatStatistic::Median);
+                                               stat == "best" ? RepeatStatistic::Best : RepeatStatistic::Median, rates_from);
     Table t{"validation", {"runs", "name", "layout", "p", "oversubscribed", "role", "measured_ms", "spread_pct", "analytic_ms",
                            "analytic_err_pct", "replay_ms", "replay_err_pct", "note"}, {}};
     for (const auto& r : rep.rows) {
@@ -393,6 +401,12 @@ int simulate_validate(const Args& a, Format fmt) {
                       pct(rep.mae_replay_over)});
     Table f{"calibration", {"what", "source"}, {}};
     f.rows.push_back({str("network and hardware"), str(rep.hardware)});
+    f.rows.push_back({str("compute rates from"),
+                      str(from_calibration ? "the calibration (the hardware file's compute classes; --fit-run ID or "
+                                             "--fit-on-study fit them on a recorded run instead)"
+                          : hw->classes.present() ? "fitted on a recorded run (asked by --fit-run / --fit-on-study)"
+                                                  : "fitted on a recorded run (the hardware file holds no compute classes: "
+                                                    "calibrate again to predict from the calibration alone)")});
     for (const auto& wmsg : hw->warnings) f.rows.push_back({str("calibration warning"), str(wmsg)});
     for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
     std::vector<Table> out{t, s, validation_band_table(summarize_validation(rep, stat, file)), f};
@@ -407,7 +421,7 @@ int verb_simulate(const Argv& argv) {
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
             "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
             "--background-load", "--statistic"},
-           {"--weak", "--no-oversubscription-model", "--store-band", "--parts"});
+           {"--weak", "--no-oversubscription-model", "--fit-on-study", "--store-band", "--parts"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
         if (a.value("--validate")) return simulate_validate(a, fmt);
@@ -425,7 +439,7 @@ const VerbRegistration reg{
     "[--background-load L] [--format table|csv|json]\n"
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
-    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID] [--background-load L] "
+    "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID | --fit-on-study] [--background-load L] "
     "[--statistic median|best] [--store-band] [--parts]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};

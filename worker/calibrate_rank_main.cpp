@@ -5,7 +5,15 @@
 // bandwidth on every rank at once; then, on rank 0 alone while the others wait, the same two.
 //
 //   scalescope-calibrate-rank --sizes B1,B2,... --iters N --out RAW.json
-//                             [--device cpu|cuda] [--comm mpi|nccl]
+//                             [--device cpu|cuda] [--comm mpi|nccl] [--repeats R]
+//                             [--widths K:N,...] [--rows M,...] [--classes on|off]
+//
+//   Collectives are measured the way the trainer issues them (time_calls): slices of one flat
+//   buffer written just before each call, the non-blocking all-reduce / reduce-scatter through
+//   the Comm layer's non-blocking path, R (default 5) repetitions per size kept apart so the
+//   hardware file reports their spread. --widths/--rows: the matrix-product shapes of the compute
+//   classes (compute_classes: the simulator's rates from the hardware file alone; the CLI passes
+//   the shapes of the specs given to `calibrate --spec`).
 //
 //   --device cpu   (default) host buffers, collectives over MPI, OpenBLAS sgemm, STREAM triad.
 //   --device cuda  every rank on a GPU: the node-local rank (MPI_COMM_TYPE_SHARED) picks the
@@ -28,6 +36,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -42,6 +51,7 @@
 
 #include "kernels/backend.h"
 #include "kernels/blas_core.h"
+#include "kernels/cpu_backend.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/comm.h"
@@ -67,7 +77,40 @@ struct Options {
     std::string out;
     std::string device = "cpu";  // "cpu" | "cuda"
     std::string comm;            // "mpi" | "nccl"; empty: nccl with cuda, mpi with cpu
+    int repeats = 5;             // timed repetitions per collective and size (the spread)
+    std::vector<std::pair<int, int>> widths;  // matrix-product (inner, cols) of the compute classes
+    std::vector<int> rows;                    // and their row counts; empty: the device's defaults
+    bool classes = true;                      // measure the compute classes
 };
+
+// "64:192,256:64" -> {(64, 192), (256, 64)}; "16,32" -> {16, 32}. Throws std::invalid_argument.
+std::vector<std::pair<int, int>> parse_widths(const std::string& v) {
+    std::vector<std::pair<int, int>> out;
+    size_t from = 0;
+    while (from <= v.size()) {
+        const size_t c = std::min(v.find(',', from), v.size());
+        const std::string item = v.substr(from, c - from);
+        const size_t colon = item.find(':');
+        if (colon == std::string::npos) throw std::invalid_argument(item);
+        const int k = std::stoi(item.substr(0, colon)), n = std::stoi(item.substr(colon + 1));
+        if (k < 1 || n < 1) throw std::invalid_argument(item);
+        out.push_back({k, n});
+        from = c + 1;
+    }
+    return out;
+}
+std::vector<int> parse_ints(const std::string& v) {
+    std::vector<int> out;
+    size_t from = 0;
+    while (from <= v.size()) {
+        const size_t c = std::min(v.find(',', from), v.size());
+        const int x = std::stoi(v.substr(from, c - from));
+        if (x < 1) throw std::invalid_argument(v);
+        out.push_back(x);
+        from = c + 1;
+    }
+    return out;
+}
 
 std::string parse_args(int argc, char** argv, Options& o) {
     for (int i = 1; i < argc; ++i) {
@@ -92,6 +135,16 @@ std::string parse_args(int argc, char** argv, Options& o) {
             } else if (a == "--device") {
                 if (v != "cpu" && v != "cuda") return "--device must be cpu or cuda";
                 o.device = v;
+            } else if (a == "--repeats") {
+                o.repeats = std::stoi(v);
+                if (o.repeats < 1) return "--repeats must be at least 1";
+            } else if (a == "--widths") {
+                o.widths = parse_widths(v);
+            } else if (a == "--rows") {
+                o.rows = parse_ints(v);
+            } else if (a == "--classes") {
+                if (v != "on" && v != "off") return "--classes must be on or off";
+                o.classes = v == "on";
             } else if (a == "--comm") {
                 if (v != "mpi" && v != "nccl") return "--comm must be mpi or nccl";
                 o.comm = v;
@@ -130,19 +183,156 @@ int iterations_for(long long bytes, int max_iters) {
     return static_cast<int>(std::clamp<long long>(budget / std::max(1LL, bytes), 5, std::max(5, max_iters)));
 }
 
-// Runs `op` iters times between barriers; the slowest rank's average seconds per call. `sync`
-// drains the device's queue (nothing on the CPU): before the start, as nccl-tests does, and after
-// the last call, so the time covers the work and not just its launch.
-template <typename Op, typename Sync>
-double time_op(int iters, Op&& op, Sync&& sync) {
-    for (int i = 0; i < std::max(1, iters / 10); ++i) op();
+// The trainer's way (models/trainer.cpp launch_bucket): each call on a slice of one flat buffer
+// that was just written (backward leaves a bucket's gradients right before its reduction), the
+// ranks released together. `repeats` repetitions of `calls` calls: the slice is written by
+// `prep` outside the timing, the device queue drained, the ranks meet at a barrier, and only the
+// call (with its wait) is timed. Per repetition the slowest rank's median seconds per call (a
+// median, so that one call stalled by the scheduler does not stand for the repetition; the
+// repetitions' spread shows such stalls).
+template <typename Prep, typename Op, typename Sync>
+std::vector<double> time_calls(int repeats, int calls, Prep&& prep, Op&& op, Sync&& sync) {
+    op(prep());  // warm-up (connections, the communication thread, the algorithm's buffers)
     sync();
-    SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
-    const double t0 = now_s();
-    for (int i = 0; i < iters; ++i) op();
-    sync();
-    const double dt = (now_s() - t0) / iters;
-    return max_over_world(dt);
+    std::vector<double> out;
+    std::vector<double> per_call(static_cast<size_t>(calls));
+    for (int r = 0; r < repeats; ++r) {
+        for (int i = 0; i < calls; ++i) {
+            auto x = prep();
+            sync();
+            SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+            const double t0 = now_s();
+            op(x);
+            sync();
+            per_call[static_cast<size_t>(i)] = now_s() - t0;
+        }
+        out.push_back(max_over_world(ss::traces::median(per_call)));
+    }
+    return out;
+}
+
+double elapsed_s(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Calls per second of `call` on backend `be`, `repeats` times: each repetition at least `seconds`
+// of wall time and one call, in growing batches with the queue drained after each (one warm-up
+// call first). The compute classes' timer (CPU and GPU alike).
+template <typename Call>
+std::vector<double> call_rates(ss::kernels::Backend& be, Call&& call, int repeats, double seconds) {
+    call();
+    be.synchronize();
+    std::vector<double> out;
+    for (int r = 0; r < repeats; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        long calls = 0;
+        int batch = 1;
+        double el = 0;
+        do {
+            for (int i = 0; i < batch; ++i) call();
+            be.synchronize();
+            calls += batch;
+            batch = std::min(2 * batch, 64);
+            el = elapsed_s(t0);
+        } while (el < seconds);
+        out.push_back(static_cast<double>(calls) / el);
+    }
+    return out;
+}
+
+// {key: the best, key_median, key_min} of per-call rates × `per_call` (FLOPs or bytes per call).
+// The best repetition is the rate kept, as STREAM and the peak sgemm keep theirs: on a machine
+// shared with other work the slower repetitions are the ones another process interrupted (measured
+// 3x apart under a load of 6 on 2 cores); the median and the slowest show how much that was.
+json rate_point(json point, const char* key, std::vector<double> rates, double per_call) {
+    std::sort(rates.begin(), rates.end());
+    point[key] = rates.back() * per_call;
+    point[std::string(key) + "_median"] = ss::traces::median(rates) * per_call;
+    point[std::string(key) + "_min"] = rates.front() * per_call;
+    point["repeats"] = rates.size();
+    return point;
+}
+
+// The compute classes the simulator times a spec with from the hardware file alone
+// (core/sim/calibrate.h rates_from_calibration), measured through `be` (the kernels the trainer
+// calls): the linear kernel forward + backward (6·M·K·N FLOPs) per (K, N) and row count M;
+// element-wise kernels (layer norm, residual add, GELU) by bytes per call; AdamW + the gradient
+// norm by bytes (8 floats per parameter, the simulator's count); the cost of one tiny kernel call.
+json compute_classes(ss::kernels::Backend& be, const std::vector<std::pair<int, int>>& widths,
+                     const std::vector<int>& rows, const std::vector<long long>& ew_bytes,
+                     const std::vector<long long>& opt_params, int repeats) {
+    using ss::kernels::DeviceBuffer;
+    const double t_min = 0.01;
+    json mm = json::array();
+    for (auto [K, N] : widths) {
+        DeviceBuffer<float> w(be, static_cast<size_t>(N) * K), b(be, static_cast<size_t>(N));  // (N, K), (N)
+        DeviceBuffer<float> dw(be, w.size()), db(be, b.size());
+        be.fill(w.data(), w.size(), 0.01f);
+        be.fill(b.data(), b.size(), 0.01f);
+        be.zero(dw.data(), dw.bytes());
+        be.zero(db.data(), db.bytes());
+        for (int M : rows) {
+            const size_t mk = static_cast<size_t>(M) * K, mn = static_cast<size_t>(M) * N;
+            DeviceBuffer<float> in(be, mk), out(be, mn), dout(be, mn), din(be, mk);  // (M, K), (M, N)
+            be.fill(in.data(), mk, 0.5f);
+            be.fill(dout.data(), mn, 1e-3f);
+            auto rates = call_rates(be, [&] {
+                be.linear_forward(out.data(), in.data(), w.data(), b.data(), M, K, N);
+                be.zero(din.data(), din.bytes());
+                be.linear_backward(din.data(), dw.data(), db.data(), dout.data(), in.data(), w.data(), M, K, N);
+            }, repeats, t_min);
+            mm.push_back(rate_point({{"rows", M}, {"inner", K}, {"cols", N}}, "flop_per_s", rates, 6.0 * M * K * N));
+        }
+    }
+    json ew = json::array();
+    for (long long W : ew_bytes) {
+        const int C = 256;
+        // average bytes per call W: layer norm 2n, residual 3n, GELU 2n floats -> n = 3W / 28
+        const size_t n = std::max<size_t>(C, static_cast<size_t>(3 * W / 28) / C * C);
+        const int R = static_cast<int>(n / C);
+        DeviceBuffer<float> in(be, n), out(be, n), a(be, n), g(be, n), mean(be, R), rstd(be, R), lw(be, C), lb(be, C);
+        be.fill(in.data(), n, 0.5f);
+        be.fill(a.data(), n, 0.25f);
+        be.fill(lw.data(), C, 1.0f);
+        be.zero(lb.data(), lb.bytes());
+        auto rates = call_rates(be, [&] {
+            be.layernorm_forward(out.data(), mean.data(), rstd.data(), in.data(), lw.data(), lb.data(), R, C);
+            be.residual_forward(out.data(), in.data(), a.data(), n);
+            be.gelu_forward(g.data(), in.data(), n);
+        }, repeats, t_min);
+        // rates are of the three calls together: per call 7n/3 floats moved
+        for (double& r : rates) r *= 3;
+        ew.push_back(rate_point({{"bytes", 28.0 * static_cast<double>(n) / 3}}, "bytes_per_s", rates, 28.0 * n / 3));
+    }
+    json op = json::array();
+    for (long long P : opt_params) {
+        const size_t n = static_cast<size_t>(P);
+        DeviceBuffer<float> prm(be, n), grad(be, n), m(be, n), v(be, n);
+        be.fill(prm.data(), n, 0.1f);
+        be.fill(grad.data(), n, 1e-3f);
+        be.zero(m.data(), m.bytes());
+        be.zero(v.data(), v.bytes());
+        ss::kernels::AdamWConfig cfg;
+        double sink = 0;
+        auto rates = call_rates(be, [&] {
+            be.adamw_update(prm.data(), grad.data(), m.data(), v.data(), n, cfg, 1);
+            sink += be.sum_squares(grad.data(), n);
+        }, repeats, t_min);
+        op.push_back(rate_point({{"bytes", 32.0 * static_cast<double>(n)}, {"params", P}}, "bytes_per_s", rates, 32.0 * n));
+        if (!std::isfinite(sink)) throw std::runtime_error("calibration: the optimizer probe produced a non-finite sum");
+    }
+    DeviceBuffer<float> t1(be, 16), t2(be, 16), t3(be, 16);
+    be.fill(t2.data(), 16, 1.0f);
+    be.fill(t3.data(), 16, 2.0f);
+    auto calls = call_rates(be, [&] { be.residual_forward(t1.data(), t2.data(), t3.data(), 16); }, repeats, t_min);
+    return {{"matmul", {{"points", mm}, {"method", "Backend::linear_forward + linear_backward (dinp, dweight, dbias): 6*rows*inner*cols "
+                                                   "FLOPs per call; the best of the repeats (median, min beside it), each >= 0.01 s"}}},
+            {"elementwise", {{"points", ew}, {"method", "layernorm_forward (C = 256) + residual_forward + gelu_forward; "
+                                                         "bytes: the mean per call (2n, 3n, 2n floats)"}}},
+            {"optimizer", {{"points", op}, {"method", "adamw_update + sum_squares of the gradient: 8 floats per parameter"}}},
+            {"kernel_overhead_s", 1.0 / *std::max_element(calls.begin(), calls.end())},
+            {"kernel_overhead_method", "residual_forward of 16 floats: seconds per call (launch and call cost), the best repeat"},
+            {"backend", be.name()}};
 }
 
 // STREAM triad a = b + s*c over arrays much larger than the caches; the best of 5 passes.
@@ -223,6 +413,7 @@ public:
     virtual float* zeros(size_t count) = 0;  // a zeroed buffer, valid until clear()
     virtual void clear() = 0;
     virtual void sync() {}  // wait for queued work (device)
+    virtual void write(float* p, size_t count) = 0;  // overwrite with zeros (as a kernel writing gradients)
 };
 
 class HostPlatform final : public Platform {
@@ -232,6 +423,7 @@ public:
     }
     float* zeros(size_t count) override { return bufs_.emplace_back(count, 0.0f).data(); }
     void clear() override { bufs_.clear(); }
+    void write(float* p, size_t count) override { std::fill(p, p + count, 0.0f); }
 
 private:
     std::vector<std::vector<float>> bufs_;
@@ -248,7 +440,25 @@ struct ComputeProbe {
     std::function<json()> memory;             // {"bandwidth_bytes_per_s", "method", ...}
     std::function<void()> overlap_compute;    // one unit of work, queued or run
     std::string overlap_compute_method;
+    // The compute classes (compute_classes above) through the backend the trainer would use, at
+    // the device's default shapes unless the options name them.
+    std::function<json(const Options&)> classes;
 };
+
+// Default shapes of the compute classes: square widths and row counts around what the device
+// trains (the CPU's small models; a GPU's GPT-small-like layers), working sets from caches to memory.
+json classes_with_defaults(ss::kernels::Backend& be, const Options& o, bool gpu) {
+    std::vector<std::pair<int, int>> widths = o.widths;
+    if (widths.empty())
+        widths = gpu ? std::vector<std::pair<int, int>>{{768, 768}, {768, 2304}, {768, 3072}, {3072, 768}, {2048, 2048}}
+                     : std::vector<std::pair<int, int>>{{64, 64}, {128, 128}, {256, 256}, {512, 512}};
+    std::vector<int> rows = o.rows;
+    if (rows.empty()) rows = gpu ? std::vector<int>{64, 256, 1024, 4096, 16384} : std::vector<int>{16, 64, 256, 1024};
+    std::vector<long long> ew, opt;
+    for (long long b = 16 << 10; b <= (gpu ? 256LL << 20 : 64LL << 20); b *= 4) ew.push_back(b);
+    for (long long n = 16 << 10; n <= (gpu ? 64LL << 20 : 4LL << 20); n *= 4) opt.push_back(n);
+    return compute_classes(be, widths, rows, ew, opt, o.repeats);
+}
 
 ComputeProbe cpu_probe() {
     ComputeProbe p;
@@ -274,6 +484,10 @@ ComputeProbe cpu_probe() {
                            a + 2 * n * n, n);
     };
     p.overlap_compute_method = "128^3 sgemm calls lasting about t(allreduce) with no MPI call inside";
+    p.classes = [](const Options& o) {
+        ss::kernels::CpuBackend be;
+        return classes_with_defaults(be, o, false);
+    };
     return p;
 }
 
@@ -344,6 +558,7 @@ public:
         bufs_.clear();
     }
     void sync() override { be_.synchronize(); }
+    void write(float* p, size_t count) override { be_.zero(p, count * sizeof(float)); }
 
 private:
     Backend& be_;
@@ -446,6 +661,7 @@ ComputeProbe device_probe(Backend& be) {
     };
     p.overlap_compute_method =
         "1024^3 cuBLAS sgemm calls queued on the compute stream lasting about t(allreduce)";
+    p.classes = [&be](const Options& o) { return classes_with_defaults(be, o, true); };
     return p;
 }
 
@@ -549,45 +765,57 @@ int main(int argc, char** argv) {
                 const long long bytes = std::max(unit, requested / unit * unit);
                 const size_t count = static_cast<size_t>(bytes / 4);  // floats in the whole buffer
                 const int block = static_cast<int>(count / static_cast<size_t>(g));
-                // A pool of buffers used in turn, together at least 64 MiB (twice a large last-level
-                // cache): a training step reduces gradients it has just written among megabytes of
-                // other data, not a buffer that stays cache-resident across back-to-back calls, and
-                // on shared memory a hot buffer measured up to 5x faster than the same collective
-                // inside a run. Small messages (latency-bound) cycle through 64 buffers at most.
-                const size_t pool = static_cast<size_t>(std::clamp<long long>((64LL << 20) / bytes, 1, 64));
+                // The trainer's buffers: one flat gradient buffer of at least 64 MiB (twice a large
+                // last-level cache), each call on its next slice (a bucket), aligned as the trainer's
+                // tensors are (16 floats), written just before the call: small buckets are then in
+                // cache as after backward, large ones stream from memory (a hot buffer reused call
+                // after call measured up to 5x faster than the same collective inside a run).
+                const size_t stride = (count + 15) / 16 * 16;
+                const size_t flat = std::max<size_t>(2 * stride, (64u << 20) / 4);
                 platform->clear();
-                std::vector<float*> bufs(pool);
-                for (float*& b : bufs) b = platform->zeros(count);
+                float* flatbuf = platform->zeros(flat);
                 float* recv = platform->zeros(static_cast<size_t>(block));
-                size_t turn = 0;
-                auto next = [&] { return bufs[turn++ % pool]; };
+                size_t offset = 0;
+                auto next = [&] {
+                    if (offset + stride > flat) offset = 0;
+                    float* p = flatbuf + offset;
+                    offset += stride;
+                    platform->write(p, count);  // the gradients backward just produced (zeros: sums stay finite)
+                    return p;
+                };
                 std::vector<int> counts(static_cast<size_t>(g), block), displs(static_cast<size_t>(g));
                 for (int i = 0; i < g; ++i) displs[static_cast<size_t>(i)] = i * block;
-                const int iters = iterations_for(bytes, opt.iters);
-                auto record = [&](const char* name, double t) {
-                    json s = {{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", t}, {"iterations", iters}};
+                const int calls = std::max(3, iterations_for(bytes, opt.iters) / opt.repeats);
+                auto record = [&](const char* name, const std::vector<double>& times) {
+                    for (std::size_t r = 0; r < times.size(); ++r)
+                        samples.push_back({{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", times[r]},
+                                           {"iterations", calls}, {"repeat", r}});
                     if (root) {
-                        json line = s;
-                        line["event"] = "measure";
-                        emit(line);
+                        std::vector<double> v = times;
+                        std::sort(v.begin(), v.end());
+                        emit({{"event", "measure"}, {"collective", name}, {"p", g}, {"bytes", bytes},
+                              {"time_s", ss::traces::median(v)}, {"min_s", v.front()}, {"max_s", v.back()},
+                              {"repeats", v.size()}, {"iterations", calls}});
                     }
-                    samples.push_back(std::move(s));
                 };
-                // Zeros: repeated sums stay finite (no inf/NaN arithmetic in the reductions).
-                record("all_reduce", time_op(iters, [&] { comm.all_reduce(G, next(), count); }, sync));
+                const int R = opt.repeats;
+                record("all_reduce", time_calls(R, calls, next, [&](float* b) { comm.all_reduce(G, b, count); }, sync));
                 record("reduce_scatter",
-                       time_op(iters, [&] { comm.reduce_scatter(G, next(), recv, counts); }, sync));
-                record("all_gather", time_op(iters, [&] { comm.all_gather(G, next(), counts, displs); }, sync));
-                // The DP gradient buckets' path: started non-blocking, waited for (libnbc in Open MPI;
-                // on NCCL the wait orders the compute stream after the transfer).
-                record("iall_reduce", time_op(iters, [&] { comm.iall_reduce(G, next(), count).wait(); }, sync));
-                record("ireduce_scatter",
-                       time_op(iters, [&] { comm.ireduce_scatter(G, next(), recv, counts).wait(); }, sync));
-                record("broadcast", time_op(iters, [&] { comm.broadcast(G, next(), count, 0); }, sync));
+                       time_calls(R, calls, next, [&](float* b) { comm.reduce_scatter(G, b, recv, counts); }, sync));
+                record("all_gather",
+                       time_calls(R, calls, next, [&](float* b) { comm.all_gather(G, b, counts, displs); }, sync));
+                // The DP gradient buckets' path: started non-blocking (the communication thread of
+                // models/comm.h, or an MPI_I* call in poll mode; on NCCL the wait orders the compute
+                // stream after the transfer), then waited for.
+                record("iall_reduce",
+                       time_calls(R, calls, next, [&](float* b) { comm.iall_reduce(G, b, count).wait(); }, sync));
+                record("ireduce_scatter", time_calls(R, calls, next, [&](float* b) {
+                           comm.ireduce_scatter(G, b, recv, counts).wait();
+                       }, sync));
+                record("broadcast", time_calls(R, calls, next, [&](float* b) { comm.broadcast(G, b, count, 0); }, sync));
                 if (g == 2) {
                     // One-way time of a ping-pong between the pair (half the round trip).
-                    const double rt = time_op(iters, [&] {
-                        float* b = next();
+                    auto rt = time_calls(R, calls, next, [&](float* b) {
                         if (me == 0) {
                             comm.send(G, b, count, 1, 7);
                             comm.recv(G, b, count, 1, 8);
@@ -596,7 +824,8 @@ int main(int argc, char** argv) {
                             comm.send(G, b, count, 0, 8);
                         }
                     }, sync);
-                    record("send_recv", rt / 2);
+                    for (double& t : rt) t /= 2;
+                    record("send_recv", rt);
                 }
             }
         }
@@ -619,7 +848,7 @@ int main(int argc, char** argv) {
         const std::vector<double> bw_all = gather(probe.memory()["bandwidth_bytes_per_s"].get<double>());
 
         // One rank's compute, alone: the others wait at the barrier.
-        json compute, memory;
+        json compute, memory, classes;
         if (root) {
             const int n = probe.sgemm_n;
             const double flops = probe.sgemm(1.0);
@@ -643,6 +872,13 @@ int main(int argc, char** argv) {
                                    {"method", "the same triad on every rank at once"}};
             emit({{"event", "compute"}, {"what", "all ranks"}, {"sgemm_gflops_mean", mean_of(sg_all) / 1e9},
                   {"memory_gbytes_per_s_mean", mean_of(bw_all) / 1e9}});
+            if (opt.classes) {
+                classes = probe.classes(opt);
+                emit({{"event", "compute"}, {"what", "classes"}, {"matmul_points", classes["matmul"]["points"].size()},
+                      {"elementwise_points", classes["elementwise"]["points"].size()},
+                      {"optimizer_points", classes["optimizer"]["points"].size()},
+                      {"kernel_overhead_us", classes["kernel_overhead_s"].get<double>() * 1e6}});
+            }
         }
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
 
@@ -674,7 +910,12 @@ int main(int argc, char** argv) {
                               {"samples", samples},
                               {"compute", compute},
                               {"memory", memory},
-                              {"overlap", overlap}};
+                              {"overlap", overlap},
+                              {"collective_method",
+                               "per call: a slice of one flat buffer of >= 64 MiB written just before, the ranks "
+                               "released by a barrier, the call (and its wait) timed; " + std::to_string(opt.repeats) +
+                                   " repetitions per size, each the slowest rank's median per call"}};
+            if (!classes.is_null()) raw["compute_classes"] = classes;
             if (opt.device == "cuda") {
                 raw["device"] = device_name;  // rank 0's backend, e.g. "cuda:0 (NVIDIA H200)"
                 raw["comm"] = opt.comm;       // "nccl" | "mpi" (device buffers staged via host)

@@ -1,6 +1,8 @@
 #include "core/sim/calibrate.h"
 
 #include "core/sim/hardware.h"
+#include "core/sim/sim_trace.h"
+#include "models/plan/buckets.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +10,7 @@
 #include <ctime>
 #include <map>
 #include <set>
+#include <tuple>
 #include <stdexcept>
 
 namespace ss::core {
@@ -28,53 +31,146 @@ double busbw_factor(const std::string& c, int p) { return busbw_factor(checked(c
 
 CostTerms cost_terms(const std::string& c, int p) { return cost_terms(checked(c, p), p, CollAlgo::Ring); }
 
+namespace {
+struct Point {
+    double x1, x2, t;  // T = alpha*x1 + beta*x2
+};
+
+// Weighted least squares of T = alpha*x1 + beta*x2 with weights w_i / T_i^2 (relative errors),
+// alpha and beta kept >= 0.
+void solve(const std::vector<Point>& pts, const std::vector<double>& w, double& alpha, double& beta, bool& clamped) {
+    double s11 = 0, s12 = 0, s22 = 0, s1t = 0, s2t = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        const Point& p = pts[i];
+        const double wi = w[i] / (p.t * p.t);
+        s11 += wi * p.x1 * p.x1;
+        s12 += wi * p.x1 * p.x2;
+        s22 += wi * p.x2 * p.x2;
+        s1t += wi * p.x1 * p.t;
+        s2t += wi * p.x2 * p.t;
+    }
+    const double det = s11 * s22 - s12 * s12;
+    alpha = det > 0 ? (s1t * s22 - s2t * s12) / det : -1;
+    beta = det > 0 ? (s11 * s2t - s12 * s1t) / det : -1;
+    clamped = false;
+    if (alpha < 0) {  // latency below resolution: beta alone (alpha = 0)
+        alpha = 0;
+        beta = s22 > 0 ? s2t / s22 : 0;
+        clamped = true;
+    }
+    if (beta < 0) {  // no size dependence measurable: alpha alone
+        beta = 0;
+        alpha = s11 > 0 ? s1t / s11 : 0;
+    }
+}
+
+double median_of(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t k = v.size();
+    return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+}  // namespace
+
 AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSample>& samples) {
     AlphaBeta f;
     f.collective = c;
-    std::set<std::int64_t> sizes;
-    // Weighted normal equations for T = alpha*x1 + beta*x2, weights w = 1/T^2.
-    double s11 = 0, s12 = 0, s22 = 0, s1t = 0, s2t = 0;
+    std::vector<Point> pts;
+    std::vector<std::int64_t> bytes;
     for (const auto& s : samples) {
         if (s.collective != c) continue;
         if (!(s.time_s > 0) || !std::isfinite(s.time_s))
             throw std::invalid_argument(c + ": sample of " + std::to_string(s.bytes) +
                                         " bytes has a non-positive time");
         const CostTerms t = cost_terms(c, s.p);
-        const double x1 = t.a, x2 = t.b * static_cast<double>(s.bytes), w = 1.0 / (s.time_s * s.time_s);
-        s11 += w * x1 * x1;
-        s12 += w * x1 * x2;
-        s22 += w * x2 * x2;
-        s1t += w * x1 * s.time_s;
-        s2t += w * x2 * s.time_s;
-        sizes.insert(s.bytes);
-        ++f.samples;
+        pts.push_back({t.a, t.b * static_cast<double>(s.bytes), s.time_s});
+        bytes.push_back(s.bytes);
     }
+    f.samples = static_cast<int>(pts.size());
+    const std::set<std::int64_t> sizes(bytes.begin(), bytes.end());
     if (f.samples < 2 || sizes.size() < 2)
-        throw std::invalid_argument(c + ": fitting alpha and beta needs at least 2 samples of "
-                                    "different sizes (got " + std::to_string(f.samples) + ")");
-    const double det = s11 * s22 - s12 * s12;
-    double alpha = det != 0 ? (s1t * s22 - s2t * s12) / det : -1;
-    double beta = det != 0 ? (s11 * s2t - s12 * s1t) / det : -1;
-    if (alpha < 0) {  // latency below resolution: beta alone (alpha = 0)
-        alpha = 0;
-        beta = s2t / s22;
-        f.alpha_clamped = true;
+        throw std::invalid_argument(c + ": fitting alpha and beta needs samples of at least 2 different sizes (got " +
+                                    std::to_string(f.samples) + " sample(s) of " + std::to_string(sizes.size()) +
+                                    " size(s)): beta is unidentifiable");
+    auto rel = [&](std::size_t i, double a, double b) { return (a * pts[i].x1 + b * pts[i].x2 - pts[i].t) / pts[i].t; };
+    std::vector<double> w(pts.size(), 1.0);
+    double alpha = 0, beta = 0, scale = 0;
+    bool clamped = false;
+    // Huber IRLS over the points with w > 0 (the dropped ones stay at 0).
+    auto huber = [&](const std::vector<bool>& keep) {
+        for (std::size_t i = 0; i < pts.size(); ++i) w[i] = keep[i] ? 1.0 : 0.0;
+        solve(pts, w, alpha, beta, clamped);
+        for (int round = 0; round < 20; ++round) {
+            std::vector<double> r;
+            for (std::size_t i = 0; i < pts.size(); ++i)
+                if (keep[i]) r.push_back(std::abs(rel(i, alpha, beta)));
+            scale = std::max(1e-3, 1.4826 * median_of(r));
+            double change = 0;
+            for (std::size_t i = 0; i < pts.size(); ++i) {
+                if (!keep[i]) continue;
+                const double a = std::abs(rel(i, alpha, beta));
+                const double nw = a <= 1.345 * scale ? 1.0 : 1.345 * scale / a;
+                change = std::max(change, std::abs(nw - w[i]));
+                w[i] = nw;
+            }
+            solve(pts, w, alpha, beta, clamped);
+            if (change < 1e-3) break;
+        }
+    };
+    std::vector<bool> keep(pts.size(), true);
+    huber(keep);
+    std::vector<bool> kept(pts.size());
+    std::set<std::int64_t> kept_sizes;
+    int drop = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        kept[i] = std::abs(rel(i, alpha, beta)) <= 3 * scale;
+        if (kept[i]) kept_sizes.insert(bytes[i]);
+        else ++drop;
     }
-    if (beta < 0) {  // no size dependence measurable: alpha alone
-        beta = 0;
-        alpha = s1t / s11;
+    if (drop > 0 && kept_sizes.size() >= 2) {
+        keep = kept;
+        f.dropped = drop;
+        huber(keep);
     }
     f.alpha_s = alpha;
     f.beta_s_per_byte = beta;
-    double sq = 0;
-    for (const auto& s : samples) {
-        if (s.collective != c) continue;
-        const CostTerms t = cost_terms(c, s.p);
-        const double pred = cost_seconds(t, alpha, beta, static_cast<double>(s.bytes));
-        sq += std::pow((pred - s.time_s) / s.time_s, 2);
-    }
-    f.rel_rms = std::sqrt(sq / f.samples);
+    f.alpha_clamped = clamped;
+    double sq = 0, mean = 0, n = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i)
+        if (keep[i]) {
+            sq += std::pow(rel(i, alpha, beta), 2);
+            mean += pts[i].t;
+            ++n;
+        }
+    mean /= n;
+    f.rel_rms = std::sqrt(sq / n);
+    double ss_res = 0, ss_tot = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i)
+        if (keep[i]) {
+            ss_res += std::pow(alpha * pts[i].x1 + beta * pts[i].x2 - pts[i].t, 2);
+            ss_tot += std::pow(pts[i].t - mean, 2);
+        }
+    f.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
     return f;
+}
+
+std::vector<SampleSpread> sample_spread(const std::vector<CollectiveSample>& samples) {
+    std::map<std::tuple<std::string, int, std::int64_t>, std::vector<double>> by;
+    std::vector<std::tuple<std::string, int, std::int64_t>> order;
+    for (const auto& s : samples) {
+        auto key = std::make_tuple(s.collective, s.p, s.bytes);
+        auto [it, fresh] = by.try_emplace(key);
+        if (fresh) order.push_back(key);
+        it->second.push_back(s.time_s);
+    }
+    std::vector<SampleSpread> out;
+    for (const auto& key : order) {
+        const auto& v = by[key];
+        SampleSpread sp{std::get<0>(key), std::get<1>(key), std::get<2>(key), static_cast<int>(v.size()), median_of(v),
+                        *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+        out.push_back(sp);
+    }
+    return out;
 }
 
 RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>& flops) {
@@ -215,8 +311,11 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
         fits[name] = {{"alpha_s", f.alpha_s},
                       {"beta_s_per_byte", f.beta_s_per_byte},
                       {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
+                      {"fit_method", f.method},
                       {"fit_rel_rms", f.rel_rms},
+                      {"fit_r2", f.r2},
                       {"samples", f.samples},
+                      {"dropped", f.dropped},
                       {"alpha_clamped_to_zero", f.alpha_clamped},
                       {"transport", comm}};
     }
@@ -240,6 +339,16 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"compute", need("compute")},
                {"memory", need("memory")},
                {"measurements", measurements}};
+    // The spread of the repeats per size (median, min, max seconds per call).
+    json spread = json::array();
+    for (const SampleSpread& sp : sample_spread(samples))
+        spread.push_back({{"collective", sp.collective}, {"p", sp.p}, {"bytes", sp.bytes}, {"repeats", sp.repeats},
+                          {"median_s", sp.median_s}, {"min_s", sp.min_s}, {"max_s", sp.max_s}});
+    hw["spread"] = spread;
+    if (raw.contains("collective_method")) hw["collective_method"] = raw.at("collective_method");
+    // Calibrated compute classes (the rank's matmul table, element-wise and optimizer rates by bytes,
+    // per-kernel overhead): carried as measured; parse_hardware checks them.
+    if (raw.contains("compute_classes")) hw["compute_classes"] = raw.at("compute_classes");
     // Provenance: measured here, on the first host, at the time the ranks finished.
     const json& hosts = hw["hosts"];
     const json& created = hw["created_unix_ns"];
@@ -288,6 +397,378 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
         lr["half_rows"] = k % 2 ? halves[k / 2] : 0.5 * (halves[k / 2 - 1] + halves[k / 2]);
         lr["model"] = "r(M) = peak_flops * M / (M + half_rows); half_rows: the median over the shapes";
     }
+    return hw;
+}
+
+
+// ---- Compute from calibration ----
+
+std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec) {
+    const Workload w = build_workload(spec);  // validates the spec, as the simulator does
+    const ModelSpec& m = spec.model;
+    const int t = spec.parallel.tp, b = w.micro_batch;
+    std::vector<MatmulShape> out;
+    auto add = [&](int rows, int inner, int cols, double count) {
+        const double fl = 2.0 * rows * inner * cols * count;
+        for (auto& s : out)
+            if (s.rows == rows && s.inner == inner && s.cols == cols) {
+                s.weight += fl;
+                return;
+            }
+        out.push_back({rows, inner, cols, fl});
+    };
+    if (m.kind == "gpt") {
+        const int N = b * m.seq_len, d = m.d_model;
+        // qkv (column), attention projection (row), fc (column), fc projection (row): models/gpt.cpp
+        add(N, d, 3 * d / t, m.layers);
+        add(N, d / t, d, m.layers);
+        add(N, d, 4 * d / t, m.layers);
+        add(N, 4 * d / t, d, m.layers);
+        add(N, d, m.vocab, 1);  // lm head (replicated)
+    } else {
+        std::vector<int> widths{m.input_dim};
+        widths.insert(widths.end(), m.hidden.begin(), m.hidden.end());
+        widths.push_back(m.classes);
+        const int nlin = static_cast<int>(widths.size()) - 1;
+        for (int i = 0; i < nlin; ++i) {
+            const bool paired = (i / 2) * 2 + 1 < nlin;
+            const bool column = paired && i % 2 == 0, row = paired && i % 2 == 1;
+            const int in = widths[static_cast<std::size_t>(i)], o = widths[static_cast<std::size_t>(i) + 1];
+            add(b, row ? in / t : in, column ? o / t : o, 1);
+        }
+    }
+    return out;
+}
+
+SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs) {
+    std::set<std::pair<int, int>> widths;
+    std::set<int> rows;
+    std::set<std::int64_t> sizes;
+    for (const ExperimentSpec& spec : specs) {
+        for (int tp : {spec.parallel.tp, 1, 2, 4})
+            for (int dp : {spec.parallel.dp, 1, 2, 4}) {
+                ExperimentSpec v = spec;
+                v.parallel.tp = tp;
+                v.parallel.dp = dp;
+                v.launch.np = 0;
+                Workload w;
+                try {
+                    w = build_workload(v);
+                } catch (const SimError&) {
+                    continue;  // a layout this model or batch does not allow
+                }
+                for (const MatmulShape& s : matmul_shapes(v)) {
+                    widths.insert({s.inner, s.cols});
+                    rows.insert(s.rows);
+                }
+                for (const StageWork& sw : w.stages) {
+                    const auto flat = static_cast<std::size_t>(std::llround(sw.flat_elems));
+                    const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
+                    for (std::size_t k = 0; k < nb; k += std::max<std::size_t>(1, nb - 1))  // the first and the last
+                        sizes.insert(static_cast<std::int64_t>(models::bucket_range(flat, w.bucket_elems, k).size()) * 4);
+                    for (const LayerWork& L : sw.layers)
+                        if (L.tp_fwd_bytes > 0) sizes.insert(static_cast<std::int64_t>(L.tp_fwd_bytes));
+                }
+            }
+    }
+    return {{widths.begin(), widths.end()}, {rows.begin(), rows.end()}, {sizes.begin(), sizes.end()}};
+}
+
+namespace {
+// log-log interpolation of y(x) over points sorted by x, clamped at the ends.
+double loglog(const std::vector<std::pair<double, double>>& xy, double x) {
+    if (xy.size() == 1 || x <= xy.front().first) return xy.front().second;
+    if (x >= xy.back().first) return xy.back().second;
+    const auto hi = std::upper_bound(xy.begin(), xy.end(), x, [](double v, const auto& p) { return v < p.first; });
+    const auto lo = hi - 1;
+    const double f = std::log(x / lo->first) / std::log(hi->first / lo->first);
+    return std::exp(std::log(lo->second) + f * std::log(hi->second / lo->second));
+}
+}  // namespace
+
+double calibrated_matmul_rate(const CalibratedCompute& c, double rows, double inner, double cols) {
+    if (c.matmul.empty()) throw std::invalid_argument("no calibrated matrix-product rates");
+    // One rate-by-rows curve per measured (inner, cols).
+    std::map<std::pair<double, double>, std::vector<std::pair<double, double>>> curves;
+    for (const auto& p : c.matmul) curves[{p.inner, p.cols}].push_back({p.rows, p.flop_per_s});
+    for (auto& [k, v] : curves) std::sort(v.begin(), v.end());
+    if (auto it = curves.find({inner, cols}); it != curves.end()) return loglog(it->second, rows);
+    // Between the curves of the nearest smaller and larger inner*cols (ties: the nearer aspect).
+    const double q = std::log(inner * cols), aspect = std::log(inner / cols);
+    const std::vector<std::pair<double, double>>* below = nullptr;
+    const std::vector<std::pair<double, double>>* above = nullptr;
+    double kb = 0, ka = 0, ab = 0, aa = 0;
+    for (const auto& [k, v] : curves) {
+        const double key = std::log(k.first * k.second), asp = std::abs(std::log(k.first / k.second) - aspect);
+        if (key <= q && (!below || key > kb || (key == kb && asp < ab))) below = &v, kb = key, ab = asp;
+        if (key >= q && (!above || key < ka || (key == ka && asp < aa))) above = &v, ka = key, aa = asp;
+    }
+    if (!below) return loglog(*above, rows);
+    if (!above) return loglog(*below, rows);
+    const double rb = loglog(*below, rows), ra = loglog(*above, rows);
+    if (ka == kb) return rb;
+    const double f = (q - kb) / (ka - kb);
+    return std::exp(std::log(rb) + f * std::log(ra / rb));
+}
+
+double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes) {
+    if (points.empty()) throw std::invalid_argument("no calibrated rates by bytes");
+    std::vector<std::pair<double, double>> xy;
+    for (const auto& p : points) xy.push_back({p.bytes, p.bytes_per_s});
+    std::sort(xy.begin(), xy.end());
+    return loglog(xy, bytes);
+}
+
+std::string calibration_label(const Hardware& hw) {
+    return "calibrated on " + (hw.measured_host.empty() ? std::string("an unnamed host") : hw.measured_host) + " at " +
+           (hw.measured_date.empty() ? std::string("an unknown date") : hw.measured_date);
+}
+
+ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& hw) {
+    if (!hw.classes.present())
+        throw SimError(hw.name + ": the hardware file holds no calibrated compute classes (compute_classes): run "
+                       "`scalescope-cli calibrate -o HW.json` again, or fit the rates on a recorded run");
+    const CalibratedCompute& c = hw.classes;
+    ComputeRates R;
+    // Matrix products: the time-weighted (harmonic) mean over the spec's shapes.
+    double flops = 0, secs = 0;
+    for (const MatmulShape& s : matmul_shapes(spec)) {
+        flops += s.weight;
+        secs += s.weight / calibrated_matmul_rate(c, s.rows, s.inner, s.cols);
+        R.matmul_rows = s.rows;  // every linear product of a micro-batch has the same rows
+    }
+    R.matmul_flop_per_s = flops / secs;
+    // Element-wise: each layer's element-wise bytes over its element-wise calls (its kernels less
+    // its matrix products: 4 linear + attention in a GPT block, 1 in the head or an MLP linear).
+    const Workload w = build_workload(spec);
+    double bytes = 0, bsecs = 0, opt_params = 0;
+    for (const StageWork& sw : w.stages) {
+        opt_params = std::max(opt_params, sw.params / (w.zero ? w.dp : 1));
+        for (const LayerWork& L : sw.layers)
+            for (auto [b, k] : {std::pair{L.fwd_bytes, L.fwd_kernels}, std::pair{L.bwd_bytes, L.bwd_kernels}}) {
+                if (!(b > 0)) continue;
+                const int mm = L.fwd_flops > 0 ? (L.name.rfind("block", 0) == 0 ? 5 : 1) : 0;
+                const double per_call = b / std::max(1, k - mm);
+                bytes += b;
+                bsecs += b / calibrated_bytes_rate(c.elementwise, per_call);
+            }
+    }
+    R.memory_bytes_per_s = bytes > 0 ? bytes / bsecs : calibrated_bytes_rate(c.elementwise, 1 << 20);
+    R.optimizer_bytes_per_s = calibrated_bytes_rate(c.optimizer, std::max(1.0, opt_params * 8 * 4.0));
+    R.kernel_overhead_s = c.kernel_overhead_s;
+    R.source = calibration_label(hw);
+    return R;
+}
+
+SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
+    if (opt.rates || !hw.classes.present()) return opt;
+    SimOptions o = opt;
+    o.rates = rates_from_calibration(spec, hw);
+    return o;
+}
+
+std::string compute_rates_source(const Hardware& hw) {
+    return hw.classes.present() ? calibration_label(hw) : rates_from_hardware(hw).source;
+}
+
+// ---- α-β from a recorded run ----
+
+std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd, traces::RunId run_id) {
+    using traces::Collective;
+    using traces::Event;
+    using traces::EventKind;
+    const traces::RunInfo run = rd.run(run_id);
+    const std::string label = "run " + std::to_string(run.id.value) + " (" + run.name + ")";
+    bool overlap = true;
+    int dp = run.dp;
+    try {
+        const ExperimentSpec spec = run_spec(run);
+        overlap = spec.parallel.overlap;
+        dp = spec.parallel.dp;
+    } catch (const SimError&) {
+        // a run without a readable spec: its DP reductions are taken as non-blocking (the default)
+    }
+    std::vector<Event> evs;
+    rd.scan_events(run_id, [&](const Event& e) {
+        if (e.kind == EventKind::Comm && e.collective != Collective::None && e.collective != Collective::Barrier &&
+            e.bytes > 0 && e.end_ns > e.start_ns)
+            evs.push_back(e);
+    });
+    if (evs.empty())
+        throw SimError(label + " has no collectives with bytes in " + rd.path() +
+                       " (a single-rank run, or a trace recorded without communication events)");
+    // Effective start: a call starts when its group's previous call on that rank ended.
+    std::sort(evs.begin(), evs.end(), [](const Event& a, const Event& b) {
+        return std::tie(a.rank, a.group_kind, a.group_id, a.start_ns) < std::tie(b.rank, b.group_kind, b.group_id, b.start_ns);
+    });
+    std::vector<std::int64_t> eff(evs.size());
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+        eff[i] = evs[i].start_ns;
+        auto is_p2p = [](const Event& e) { return e.collective == Collective::Send || e.collective == Collective::Recv; };
+        const bool same = i > 0 && evs[i - 1].rank == evs[i].rank && evs[i - 1].group_kind == evs[i].group_kind &&
+                          evs[i - 1].group_id == evs[i].group_id && !is_p2p(evs[i - 1]);
+        const bool p2p = is_p2p(evs[i]);
+        if (same && !p2p) eff[i] = std::max(eff[i], evs[i - 1].end_ns);
+    }
+    struct Inst {
+        Collective c = Collective::None;
+        traces::GroupKind g = traces::GroupKind::None;
+        std::int64_t bytes = 0, size = 0, last_start = 0, first_end = 0;
+        int members = 0;
+    };
+    std::map<std::tuple<int, std::int64_t, std::int64_t, std::int64_t>, Inst> inst;  // (group kind, id, seq, -)
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+        const Event& e = evs[i];
+        std::tuple<int, std::int64_t, std::int64_t, std::int64_t> key;
+        if (e.collective == Collective::Send || e.collective == Collective::Recv) {
+            const std::int64_t from = e.collective == Collective::Send ? e.rank : e.peer;
+            const std::int64_t to = e.collective == Collective::Send ? e.peer : e.rank;
+            key = {-1, from * 1000003 + to, e.seq, 0};
+        } else {
+            key = {static_cast<int>(e.group_kind), e.group_id, e.seq, 0};
+        }
+        auto [it, fresh] = inst.try_emplace(key);
+        Inst& in = it->second;
+        if (fresh) {
+            in.c = e.collective == Collective::Recv ? Collective::Send : e.collective;
+            in.g = e.group_kind;
+            in.bytes = e.bytes;
+            in.size = e.collective == Collective::Send || e.collective == Collective::Recv ? 2 : e.group_size;
+            in.last_start = eff[i];
+            in.first_end = e.end_ns;
+        } else {
+            in.last_start = std::max(in.last_start, eff[i]);
+            // p2p: the transfer ends when the receive does
+            if (e.collective == Collective::Recv) in.first_end = e.end_ns;
+            else if (e.collective != Collective::Send) in.first_end = std::min(in.first_end, e.end_ns);
+        }
+        ++in.members;
+    }
+    std::vector<CollectiveSample> out;
+    for (const auto& [key, in] : inst) {
+        if (in.size < 2 || in.members != in.size || in.first_end <= in.last_start) continue;
+        std::string name;
+        switch (in.c) {
+            case Collective::AllReduce: name = "all_reduce"; break;
+            case Collective::ReduceScatter: name = "reduce_scatter"; break;
+            case Collective::AllGather: name = "all_gather"; break;
+            case Collective::Broadcast: name = "broadcast"; break;
+            case Collective::Send: name = "send_recv"; break;
+            default: continue;
+        }
+        if (in.g == traces::GroupKind::DP && overlap && dp > 1 && (name == "all_reduce" || name == "reduce_scatter"))
+            name = "i" + name;
+        out.push_back({name, static_cast<int>(in.size), in.bytes, static_cast<double>(in.first_end - in.last_start) * 1e-9, 1});
+    }
+    if (out.empty())
+        throw SimError(label + ": none of its " + std::to_string(evs.size()) +
+                       " communication events forms a complete collective (every member of the group recorded)");
+    return out;
+}
+
+std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>& samples,
+                                            std::vector<std::string>& problems) {
+    std::map<std::pair<std::string, int>, std::vector<CollectiveSample>> by;
+    std::map<std::string, std::vector<CollectiveSample>> pooled;
+    for (const auto& s : samples) {
+        by[{s.collective, s.p}].push_back(s);
+        pooled[s.collective].push_back(s);
+    }
+    auto sizes_of = [](const std::vector<CollectiveSample>& v) {
+        std::set<std::int64_t> sizes;
+        for (const auto& s : v) sizes.insert(s.bytes);
+        return sizes;
+    };
+    std::vector<TraceFit> out;
+    std::set<std::string> fitted;
+    for (const auto& [key, v] : by) {
+        const auto sizes = sizes_of(v);
+        if (sizes.size() < 2) continue;
+        TraceFit f;
+        f.p = key.second;
+        f.fit = fit_alpha_beta(key.first, v);
+        f.spread = sample_spread(v);
+        out.push_back(std::move(f));
+        fitted.insert(key.first);
+    }
+    // A collective recorded on several group sizes: one fit over all of them (the cost terms carry
+    // p), the one the hardware file keeps; it also fits one whose every group size has one size only.
+    for (const auto& [c, v] : pooled) {
+        std::set<int> ps;
+        for (const auto& s : v) ps.insert(s.p);
+        const auto sizes = sizes_of(v);
+        if (ps.size() > 1 && sizes.size() >= 2) {
+            TraceFit f;
+            f.p = 0;
+            f.fit = fit_alpha_beta(c, v);
+            f.spread = sample_spread(v);
+            out.push_back(std::move(f));
+            fitted.insert(c);
+        }
+        for (int p : ps) {
+            const auto& g = by[{c, p}];
+            const auto gs = sizes_of(g);
+            if (gs.size() >= 2) continue;
+            problems.push_back(c + " p=" + std::to_string(p) + ": " + std::to_string(g.size()) + " call(s) of one size only (" +
+                               std::to_string(*gs.begin()) + " bytes): alpha and beta cannot be told apart (beta is "
+                               "unidentifiable)" +
+                               (fitted.count(c) ? std::string("; fitted with the other group sizes of ") + c
+                                                : "; record a run with calls of several sizes (e.g. a smaller "
+                                                  "parallel.bucket_mb, or another model)"));
+        }
+    }
+    return out;
+}
+
+nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector<TraceFit>& fits,
+                                   const std::string& trace_path, const traces::RunInfo& run) {
+    using nlohmann::json;
+    json hw = base.is_object() ? base : json::object();
+    if (!hw.contains("collectives") || !hw["collectives"].is_object()) hw["collectives"] = json::object();
+    json per_group = json::array();
+    std::map<std::string, int> largest;
+    for (const TraceFit& f : fits) {
+        json spread = json::array();
+        for (const auto& sp : f.spread)
+            spread.push_back({{"p", sp.p}, {"bytes", sp.bytes}, {"calls", sp.repeats}, {"median_s", sp.median_s}, {"min_s", sp.min_s},
+                              {"max_s", sp.max_s}});
+        json q = {{"alpha_s", f.fit.alpha_s},
+                  {"beta_s_per_byte", f.fit.beta_s_per_byte},
+                  {"bus_bandwidth_bytes_per_s", f.fit.beta_s_per_byte > 0 ? 1.0 / f.fit.beta_s_per_byte : 0.0},
+                  {"fit_method", f.fit.method},
+                  {"fit_rel_rms", f.fit.rel_rms},
+                  {"fit_r2", f.fit.r2},
+                  {"samples", f.fit.samples},
+                  {"dropped", f.fit.dropped},
+                  {"alpha_clamped_to_zero", f.fit.alpha_clamped}};
+        json g = q;
+        g["collective"] = f.fit.collective;
+        g["p"] = f.p;
+        g["measurements"] = spread;
+        per_group.push_back(g);
+        // The collectives the simulator reads: per collective the fit over all its group sizes (p = 0)
+        // where there is one, else the fit of its largest group.
+        const int rank_of = f.p == 0 ? 1 << 30 : f.p;
+        if (rank_of >= largest[f.fit.collective]) {
+            largest[f.fit.collective] = rank_of;
+            if (hw["collectives"].contains(f.fit.collective) && hw["collectives"][f.fit.collective].contains("transport"))
+                q["transport"] = hw["collectives"][f.fit.collective]["transport"];
+            hw["collectives"][f.fit.collective] = q;
+        }
+    }
+    hw["from_trace"] = {{"file", trace_path},
+                        {"run", run.id.value},
+                        {"run_name", run.name},
+                        {"fits", per_group},
+                        {"method", "one sample per collective instance: last member's start (a call starts when its "
+                                   "group's previous call ended) to first member's end; " +
+                                       std::string(AlphaBeta::kFitMethod) + " per collective and group size"}};
+    const std::string src = "collectives fitted on run " + std::to_string(run.id.value) + " of " + trace_path;
+    hw["source"] = hw.contains("source") && hw["source"].is_string() && !hw["source"].get<std::string>().empty()
+                       ? hw["source"].get<std::string>() + "; " + src
+                       : src;
+    if (!hw.contains("format")) hw["format"] = "scalescope-hardware";
+    if (!hw.contains("version")) hw["version"] = 1;
     return hw;
 }
 

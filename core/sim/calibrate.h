@@ -20,6 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/collective_cost.h"
+#include "core/sim/hardware.h"
+#include "core/sim/simulator.h"
+#include "core/spec/spec.h"
+#include "traces/reader.h"
 
 namespace ss::core {
 
@@ -47,16 +51,36 @@ struct AlphaBeta {
     std::string collective;
     double alpha_s = 0;          // s, latency per step
     double beta_s_per_byte = 0;  // s/byte; 1/beta is the bus bandwidth
-    double rel_rms = 0;          // root-mean-square relative error of the fit over its samples
-    int samples = 0;
+    double rel_rms = 0;          // root-mean-square relative error of the fit over the points kept
+    double r2 = 0;               // 1 - SS_res / SS_tot of the times over the points kept
+    int samples = 0;             // points given (repeats count one each)
+    int dropped = 0;             // outliers left out of the final fit (see fit_alpha_beta)
     bool alpha_clamped = false;  // the unconstrained fit gave alpha < 0: refitted with alpha = 0
+    std::string method = kFitMethod;
+    static constexpr const char* kFitMethod = "huber-irls";
 };
 
-// Least-squares fit of T = a*alpha + b*n*beta over the samples of one collective (any mix of group
-// sizes), weighted by 1/T^2 so that every size counts by its relative error (small messages fix
-// alpha, large ones beta). alpha and beta are kept >= 0. Throws std::invalid_argument with fewer
-// than 2 samples or fewer than 2 distinct sizes, or a non-positive time.
+// Robust fit of T = a*alpha + b*n*beta over the samples of one collective (any mix of group
+// sizes), on the relative residuals r = (model - T) / T (every size counts by its relative error:
+// small messages fix alpha, large ones beta):
+//   1. weighted least squares (weights 1/T^2);
+//   2. Huber IRLS: scale s = 1.4826 * median |r| (at least 1e-3), weight min(1, 1.345 s / |r|),
+//      refitted until the weights settle (at most 20 rounds);
+//   3. points with |r| > 3 s are dropped and the Huber fit is redone on the rest (`dropped`),
+//      unless that would leave fewer than 2 sizes.
+// alpha and beta are kept >= 0. Throws std::invalid_argument with fewer than 2 samples or fewer than
+// 2 distinct sizes (beta is then unidentifiable), or a non-positive time.
 AlphaBeta fit_alpha_beta(const std::string& collective, const std::vector<CollectiveSample>& samples);
+
+// Repeats of one (collective, p, bytes): median, min and max of their times (seconds per call).
+struct SampleSpread {
+    std::string collective;
+    int p = 2;
+    std::int64_t bytes = 0;
+    int repeats = 0;
+    double median_s = 0, min_s = 0, max_s = 0;
+};
+std::vector<SampleSpread> sample_spread(const std::vector<CollectiveSample>& samples);
 
 // Matrix-product rate by rows (Hockney's r∞ and n½ applied to the row count M of a linear layer:
 // samples or tokens per micro-batch): r(M) = r∞ · M / (M + M½). Least squares of 1/r = 1/r∞ +
@@ -86,5 +110,87 @@ inline constexpr double kCoRunWarnRatio = 0.8;
 // Throws std::invalid_argument when `raw` lacks a field it needs or names an unknown device or
 // transport.
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed);
+
+
+// ---- Compute from calibration (docs/SIMULATOR.md, "Calibration of compute") ----
+
+// One matrix-product shape of a model's linear layers on one rank: rows x inner -> cols, and the
+// FLOPs per micro-batch it takes (forward, all its instances) that weigh it in the mean rate.
+struct MatmulShape {
+    int rows = 0, inner = 0, cols = 0;
+    double weight = 0;
+    bool operator==(const MatmulShape&) const = default;
+};
+// The linear layers' products of the spec on one rank (tp split applied; rows = samples or tokens
+// per micro-batch). Throws SimError for a spec build_workload refuses.
+std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec);
+
+// The calibrated rate of the linear kernel (forward + backward) at rows x inner -> cols: on the
+// measured curve of that (inner, cols) interpolated in log rows (clamped at its ends); for an
+// (inner, cols) not measured, between the curves of the nearest smaller and larger inner*cols
+// (linear in log inner*cols of log rate). Throws std::invalid_argument when nothing was measured.
+double calibrated_matmul_rate(const CalibratedCompute& c, double rows, double inner, double cols);
+// A memory-bound class's rate at `bytes` per call: log-log interpolation, clamped at the ends.
+double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes);
+
+// What `calibrate --spec` measures for the given specs: the (inner, cols) of their linear layers
+// and their row counts (as given and with tp 1, 2, 4 and dp 1, 2, 4 where the spec allows them:
+// the layouts a study of it would try), and the collective sizes the trainer issues (every DP
+// bucket size of every stage, models/plan/buckets.h, and the tp all-reduce of a block), sorted.
+struct SpecProbes {
+    std::vector<std::pair<int, int>> widths;
+    std::vector<int> rows;
+    std::vector<std::int64_t> sizes;
+};
+SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs);
+
+// Compute rates of `spec` from the hardware file's calibrated classes alone (hw.classes.present()):
+// matrix products at the FLOP-weighted harmonic mean of calibrated_matmul_rate over
+// matmul_shapes(spec) (matmul_rows = the spec's rows, so Hardware::mm_half_rows changes nothing
+// more); element-wise kernels at the rate of their bytes per call (each layer's element-wise bytes
+// over its element-wise calls), weighted by bytes; the optimizer at the rate of the largest stage's
+// update (8 floats per parameter it updates); kernel_overhead_s as measured. source names the
+// calibration (calibration_label). Throws SimError when hw has no calibrated classes.
+ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& hw);
+// "calibrated on HOST at DATE" (what every output says about calibrated compute rates).
+std::string calibration_label(const Hardware& hw);
+// `opt` with rates_from_calibration(spec, hw) when it states no rates and hw holds calibrated
+// classes; else `opt` unchanged (the simulator then uses rates_from_hardware). The simulator's
+// spec entry points (simulate_analytic, simulate_replay) call it.
+SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt);
+// Where the compute rates of a prediction on `hw` come from when none are given: the calibration
+// label, or rates_from_hardware's "hardware peaks (NAME)".
+std::string compute_rates_source(const Hardware& hw);
+
+// ---- α-β from the collectives of a recorded run (`calibrate --from-trace`) ----
+
+// One sample per collective instance of `run`: the instance matched across its group's ranks
+// (group, seq), timed from its last member's start to its first member's end (the transfer, less
+// the wait for late ranks). A non-blocking call (dp buckets with parallel.overlap) starts when its
+// group's previous call on that rank ended (one communication thread runs them in order), so the
+// queueing behind earlier buckets is not counted. Names: iall_reduce / ireduce_scatter for the
+// non-blocking DP reductions of a run with overlap, else the trace's collective (send and recv as
+// send_recv, one-way: the receive's end minus the later of the two starts). Instances with a member
+// missing are skipped. Throws SimError naming the run when it has no collective.
+std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd, traces::RunId run);
+
+// The fits of every (collective, group size) with at least 2 distinct sizes, and of every
+// collective recorded on several group sizes over all of them (p = 0; the cost terms carry p);
+// `problems` lists the (collective, group size) pairs with one size only ("all_gather p=2: ...
+// one size only (4096 bytes): ... beta is unidentifiable", saying whether the pooled fit covers it).
+struct TraceFit {
+    AlphaBeta fit;
+    int p = 2;  // 0: every group size of the collective
+    std::vector<SampleSpread> spread;
+};
+std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>& samples,
+                                            std::vector<std::string>& problems);
+
+// The hardware file `calibrate --from-trace` writes: `base` (a hardware document, or null for
+// none: then compute and memory are zero and the file is only for collectives) with collectives
+// replaced by the fits (per collective the one of the largest group), each with its quality, the
+// per-group fits and measurements under "from_trace", and "source" naming the run and file.
+nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector<TraceFit>& fits,
+                                   const std::string& trace_path, const traces::RunInfo& run);
 
 }  // namespace ss::core

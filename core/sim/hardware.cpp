@@ -298,6 +298,72 @@ void parse_validation(const json& doc, Hardware& hw, Problems& pr) {
     val.study = text("study");
 }
 
+// compute_classes (calibrated compute, helper "calib"): every point positive; an object with the
+// three classes, each {"points": [...]}, and the per-kernel overhead.
+void parse_classes(const json& doc, Hardware& hw, Problems& pr) {
+    if (!doc.contains("compute_classes")) return;
+    const json& cc = doc.at("compute_classes");
+    if (!cc.is_object()) {
+        pr.add("compute_classes must be an object {\"matmul\", \"elementwise\", \"optimizer\", \"kernel_overhead_s\"}");
+        return;
+    }
+    auto points = [&](const char* cls) -> const json* {
+        const std::string path = std::string("compute_classes.") + cls + ".points";
+        if (!cc.contains(cls) || !cc.at(cls).is_object() || !cc.at(cls).contains("points") ||
+            !cc.at(cls).at("points").is_array() || cc.at(cls).at("points").empty()) {
+            pr.add(path + " is missing or empty (a list of measured points)");
+            return nullptr;
+        }
+        return &cc.at(cls).at("points");
+    };
+    if (const json* pts = points("matmul"))
+        for (std::size_t i = 0; i < pts->size(); ++i) {
+            const json& p = (*pts)[i];
+            const std::string at = "compute_classes.matmul.points[" + std::to_string(i) + "]";
+            hw.classes.matmul.push_back({number(p, "rows", at + ".rows", pr, true, 1),
+                                         number(p, "inner", at + ".inner", pr, true, 1),
+                                         number(p, "cols", at + ".cols", pr, true, 1),
+                                         number(p, "flop_per_s", at + ".flop_per_s", pr, true, 1)});
+        }
+    for (auto [cls, out] : {std::pair{"elementwise", &hw.classes.elementwise}, std::pair{"optimizer", &hw.classes.optimizer}})
+        if (const json* pts = points(cls))
+            for (std::size_t i = 0; i < pts->size(); ++i) {
+                const json& p = (*pts)[i];
+                const std::string at = std::string("compute_classes.") + cls + ".points[" + std::to_string(i) + "]";
+                out->push_back({number(p, "bytes", at + ".bytes", pr, true, 1),
+                                number(p, "bytes_per_s", at + ".bytes_per_s", pr, true, 1)});
+            }
+    hw.classes.kernel_overhead_s =
+        number(cc, "kernel_overhead_s", "compute_classes.kernel_overhead_s", pr, false, 0, true);
+}
+
+json classes_json(const CalibratedCompute& c) {
+    json mm = json::array(), ew = json::array(), opt = json::array();
+    for (const auto& p : c.matmul)
+        mm.push_back({{"rows", p.rows}, {"inner", p.inner}, {"cols", p.cols}, {"flop_per_s", p.flop_per_s}});
+    for (const auto& p : c.elementwise) ew.push_back({{"bytes", p.bytes}, {"bytes_per_s", p.bytes_per_s}});
+    for (const auto& p : c.optimizer) opt.push_back({{"bytes", p.bytes}, {"bytes_per_s", p.bytes_per_s}});
+    return {{"matmul", {{"points", mm}}},
+            {"elementwise", {{"points", ew}}},
+            {"optimizer", {{"points", opt}}},
+            {"kernel_overhead_s", c.kernel_overhead_s}};
+}
+
+// collectives.<c> quality fields (optional; `calibrate` writes them).
+FitQuality fit_quality(const json& fit) {
+    FitQuality q;
+    if (!fit.is_object()) return q;
+    auto num = [&](const char* k) { return fit.contains(k) && fit.at(k).is_number() ? fit.at(k).get<double>() : 0.0; };
+    q.rel_rms = num("fit_rel_rms");
+    q.r2 = num("fit_r2");
+    q.samples = static_cast<int>(num("samples"));
+    q.dropped = static_cast<int>(num("dropped"));
+    q.method = fit.contains("fit_method") && fit.at("fit_method").is_string() ? fit.at("fit_method").get<std::string>()
+               : fit.contains("fit_rel_rms")                                  ? "weighted-least-squares"
+                                                                              : "";
+    return q;
+}
+
 }  // namespace
 
 json to_json(const HardwareValidation& v) {
@@ -351,6 +417,7 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
     parse_overlap(doc, hw, pr);
     parse_validation(doc, hw, pr);
+    parse_classes(doc, hw, pr);
 
     // Calibrated collectives (the `calibrate` fits).
     const json colls = doc.value("collectives", json::object());
@@ -361,6 +428,7 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
         const json& fit = colls.at(kFitNames[i]);
         const std::string path = std::string("collectives.") + kFitNames[i];
         hw.intra_fit[static_cast<std::size_t>(i)] = link(fit, path, pr, true);
+        hw.fit_quality[static_cast<std::size_t>(i)] = fit_quality(fit);
         if (fit.is_object() && fit.contains("transport"))
             hw.fit_transport[static_cast<std::size_t>(i)] = transport(fit.at("transport"), path + ".transport", pr);
         any_fit = true;
@@ -467,6 +535,12 @@ json to_json(const Hardware& hw) {
             colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
     }
     for (int i = 0; i < kFitSlots; ++i) {
+        const FitQuality& q = hw.fit_quality[static_cast<std::size_t>(i)];
+        if (q.method.empty() || !colls.contains(kFitNames[i])) continue;
+        colls[kFitNames[i]].update({{"fit_rel_rms", q.rel_rms}, {"fit_r2", q.r2}, {"samples", q.samples},
+                                    {"dropped", q.dropped}, {"fit_method", q.method}});
+    }
+    for (int i = 0; i < kFitSlots; ++i) {
         const std::string& t = hw.fit_transport[static_cast<std::size_t>(i)];
         if (!t.empty() && colls.contains(kFitNames[i])) colls[kFitNames[i]]["transport"] = t;
     }
@@ -492,6 +566,7 @@ json to_json(const Hardware& hw) {
     if (hw.peak_flop_per_s > 0) doc["compute"]["peak_flops"] = hw.peak_flop_per_s;
     if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
     if (!hw.comm.empty()) doc["comm"] = hw.comm;
+    if (hw.classes.present()) doc["compute_classes"] = classes_json(hw.classes);
     if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;
     if (!hw.source.empty()) doc["source"] = hw.source;
     if (!hw.measured_host.empty() || !hw.measured_date.empty())
@@ -516,6 +591,11 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
     sc(h.intra);
     sc(h.inter);
     for (auto& f : h.intra_fit) sc(f);
+    // Calibrated compute classes: every rate ×k, the per-kernel cost ÷k.
+    for (auto& p : h.classes.matmul) p.flop_per_s *= k.compute;
+    for (auto& p : h.classes.elementwise) p.bytes_per_s *= k.compute;
+    for (auto& p : h.classes.optimizer) p.bytes_per_s *= k.compute;
+    h.classes.kernel_overhead_s /= k.compute;
     return h;
 }
 

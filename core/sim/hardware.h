@@ -99,6 +99,37 @@ struct HardwareValidation {
     bool operator==(const HardwareValidation&) const = default;
 };
 
+// ---- Calibrated compute classes (docs/SIMULATOR.md, "Calibration of compute"; file: compute_classes) ----
+// What `scalescope-cli calibrate` measured of each class of work on one rank, so that a spec never
+// run before is timed from the hardware file alone (core/sim/calibrate.h rates_from_calibration).
+struct MatmulPoint {  // the model's linear kernel, forward + backward: 6·rows·inner·cols FLOPs
+    double rows = 0, inner = 0, cols = 0;  // M (samples or tokens), K (input width), N (output width)
+    double flop_per_s = 0;                 // the best of the repeats (`calibrate` keeps median and min beside it)
+    bool operator==(const MatmulPoint&) const = default;
+};
+struct BytesRate {  // a memory-bound class at one working set
+    double bytes = 0;         // bytes one call moves (reads + writes)
+    double bytes_per_s = 0;   // the best of the repeats
+    bool operator==(const BytesRate&) const = default;
+};
+struct CalibratedCompute {
+    std::vector<MatmulPoint> matmul;      // file: compute_classes.matmul.points
+    std::vector<BytesRate> elementwise;   // layer norm + residual + GELU by bytes (compute_classes.elementwise.points)
+    std::vector<BytesRate> optimizer;     // AdamW + the gradient norm by bytes (compute_classes.optimizer.points)
+    double kernel_overhead_s = 0;         // fixed cost of one kernel call (compute_classes.kernel_overhead_s)
+    bool present() const { return !matmul.empty() && !elementwise.empty() && !optimizer.empty(); }
+    bool operator==(const CalibratedCompute&) const = default;
+};
+
+// Quality of a collective's α-β fit (file: collectives.<c>.{fit_rel_rms, fit_r2, samples, dropped, fit_method}).
+struct FitQuality {
+    double rel_rms = 0;   // root-mean-square relative error over the points kept
+    double r2 = 0;        // coefficient of determination of the times over the points kept
+    int samples = 0;      // points fitted (repeats count one each)
+    int dropped = 0;      // outliers left out (core/sim/calibrate.h fit_alpha_beta)
+    std::string method;   // "huber-irls", "weighted-least-squares" (older files), ...
+};
+
 struct Hardware {
     std::string name;                 // "this machine (calibrated 2 ranks on host)", "DGX H100", ...
     std::vector<std::string> sources;  // where the figures come from (citations, calibration)
@@ -145,6 +176,10 @@ struct Hardware {
     // The simulator charges it on the DP gradient buckets (docs/SIMULATOR.md, "GPUs").
     double overlap_contention = 0;
     HardwareValidation validation;  // file: validation (above)
+
+    // ---- Calibration quality and calibrated compute (helper "calib"; core/sim/calibrate.h) ----
+    std::array<FitQuality, kFitSlots> fit_quality{};  // per collective slot, as intra_fit
+    CalibratedCompute classes;                         // empty unless `calibrate` measured them
 };
 
 // The peak an MFU on this hardware is measured against: peak_flop_per_s where the file states it,

@@ -1,6 +1,7 @@
 #include "core/sim/sim_replay.h"
 
 #include "core/analysis/analysis.h"
+#include "core/sim/calibrate.h"
 #include "models/plan/flops.h"
 #include "models/plan/buckets.h"
 #include "models/plan/layout.h"
@@ -440,7 +441,8 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     return g;
 }
 
-SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
+SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& given) {
+    const SimOptions opt = with_calibrated_rates(spec, hw, given);  // calibrated compute classes (calibrate.h)
     const Workload w = build_workload(spec);
     SimResult res = simulate_analytic(w, hw, opt);  // memory, throughput fields, notes
     const ReplayResult rr = replay(graph_from_spec(w, hw, opt));

@@ -1,5 +1,7 @@
 #include "core/sim/sim_trace.h"
 
+#include "core/sim/calibrate.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -537,8 +539,13 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
 
 
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run,
-                               double background_threads, RepeatStatistic statistic) {
+                               double background_threads, RepeatStatistic statistic, RatesFrom rates_from) {
     const bool best = statistic == RepeatStatistic::Best;
+    // Compute from the calibration (no run fitted: every point is a prediction), calibrate.h.
+    const bool calibrated = rates_from == RatesFrom::Calibration ||
+                            (rates_from == RatesFrom::Auto && !fit_run.valid() && hw.classes.present());
+    if (calibrated && !hw.classes.present())
+        throw SimError(hw.name + ": the hardware file holds no calibrated compute classes to validate with");
     ValidationReport rep;
     rep.hardware = hw.name;
     std::vector<traces::RunInfo> runs;
@@ -579,10 +586,11 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         fits[key] = {r.id, fit_compute_rates(rd, r.id)};
         rep.fitted_on.push_back(run_label(r) + ": " + fits[key].second.source);
     };
-    if (fit_run.valid()) fit_on(rd.run(fit_run));
+    if (fit_run.valid() && !calibrated) fit_on(rd.run(fit_run));
     std::map<std::string, std::vector<const traces::RunInfo*>> candidates;
     for (const auto& r : runs)
-        if (r.world_size == 1 && !r.oversubscribed) candidates[model_key(specs[r.id.value])].push_back(&r);
+        if (!calibrated && r.world_size == 1 && !r.oversubscribed) candidates[model_key(specs[r.id.value])].push_back(&r);
+    if (calibrated) rep.fitted_on.push_back(calibration_label(hw) + " (the hardware file's compute classes; no run fitted)");
     for (auto& [key, c] : candidates) {
         if (fits.count(key)) continue;
         std::stable_sort(c.begin(), c.end(), [&](const traces::RunInfo* a, const traces::RunInfo* b) {
@@ -606,15 +614,15 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         const ExperimentSpec& spec = specs[row.run.id.value];
         row.layout = layout_of(spec);
         const auto key = model_key(spec);
-        if (!fits.count(key)) {
+        if (!calibrated && !fits.count(key)) {
             row.note = "no single-rank run of this model and batch to fit compute on";
             rep.rows.push_back(row);
             continue;
         }
-        const RunId fit_id = fits[key].first;
-        row.fit = std::any_of(p.runs.begin(), p.runs.end(), [&](const traces::RunInfo* r) { return r->id == fit_id; });
+        const RunId fit_id = calibrated ? RunId{} : fits[key].first;
+        row.fit = !calibrated && std::any_of(p.runs.begin(), p.runs.end(), [&](const traces::RunInfo* r) { return r->id == fit_id; });
         SimOptions opt;
-        opt.rates = fits[key].second;
+        opt.rates = calibrated ? rates_from_calibration(spec, hw) : fits[key].second;
         opt.background_threads = background_threads;
         const Workload w = build_workload(spec);
         row.oversubscribed = std::any_of(p.runs.begin(), p.runs.end(), [](const traces::RunInfo* r) { return r->oversubscribed; }) ||

@@ -104,9 +104,13 @@ enum class RepeatStatistic { Median, Best };
 // runs that are not oversubscribed, the one with the median step time); `background_threads`
 // other runnable threads shared the cores while the runs were recorded. Runs of the same model,
 // batch and layout are one point (repeats). Prints nothing.
+// Where validate_runs takes the compute rates from: Auto = the hardware file's calibrated compute
+// classes (core/sim/calibrate.h rates_from_calibration) when it holds them and no fit run is given,
+// else fitted; Calibration (refused without classes); Fit = fitted on a run (today's behaviour).
+enum class RatesFrom { Auto, Calibration, Fit };
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw,
                                traces::StudyId study = traces::StudyId{},
                                traces::RunId fit_run = traces::RunId{}, double background_threads = 0,
-                               RepeatStatistic statistic = RepeatStatistic::Median);
+                               RepeatStatistic statistic = RepeatStatistic::Median, RatesFrom rates_from = RatesFrom::Auto);
 
 }  // namespace ss::core

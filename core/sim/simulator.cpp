@@ -1,6 +1,7 @@
 #include "core/sim/simulator.h"
 
 #include "core/analysis/analysis.h"
+#include "core/sim/calibrate.h"
 #include "models/plan/buckets.h"
 #include "models/plan/flops.h"
 #include "models/plan/schedule.h"
@@ -294,7 +295,7 @@ MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
 }
 
 SimResult simulate_analytic(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
-    return simulate_analytic(build_workload(spec), hw, opt);
+    return simulate_analytic(build_workload(spec), hw, with_calibrated_rates(spec, hw, opt));  // calibrate.h
 }
 
 SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOptions& opt) {

@@ -205,7 +205,25 @@ private slots:
             QVERIFY(hw["collectives"][c]["beta_s_per_byte"].get<double>() > 0);
             QVERIFY(hw["collectives"][c]["alpha_s"].get<double>() >= 0);
         }
-        QCOMPARE(hw["measurements"].size(), size_t(3 * 7));
+        // 3 sizes x 7 collectives, 5 repeats each (the trainer's way), their spread and the fits' quality
+        QCOMPARE(hw["measurements"].size(), size_t(3 * 7 * 5));
+        QCOMPARE(hw["spread"].size(), size_t(3 * 7));
+        for (const auto& sp : hw["spread"]) {
+            QCOMPARE(sp["repeats"].get<int>(), 5);
+            QVERIFY(sp["min_s"].get<double>() <= sp["median_s"].get<double>() &&
+                    sp["median_s"].get<double>() <= sp["max_s"].get<double>());
+        }
+        QCOMPARE(hw["collectives"]["all_reduce"]["fit_method"].get<std::string>(), std::string("huber-irls"));
+        QCOMPARE(hw["collectives"]["all_reduce"]["samples"].get<int>(), 15);
+        QVERIFY(hw["collectives"]["all_reduce"].contains("fit_r2") && hw["collectives"]["all_reduce"].contains("dropped"));
+        QVERIFY2(r.out.find("fit_r2") != std::string::npos && r.out.find("spread_pct") != std::string::npos, r.out.c_str());
+        // the compute classes: a matmul table, element-wise and optimizer rates by bytes, the kernel overhead
+        const auto& cc = hw["compute_classes"];
+        QCOMPARE(cc["matmul"]["points"].size(), size_t(4 * 4));  // the CPU's default widths x rows
+        for (const auto& p : cc["matmul"]["points"]) QVERIFY(p["flop_per_s"].get<double>() > 1e7);
+        QVERIFY(cc["elementwise"]["points"].size() >= 5 && cc["optimizer"]["points"].size() >= 4);
+        QVERIFY(cc["kernel_overhead_s"].get<double>() > 0 && cc["kernel_overhead_s"].get<double>() < 1e-3);
+        QVERIFY2(r.out.find("compute_classes") != std::string::npos, r.out.c_str());
         for (const auto& m : hw["measurements"]) {
             const double algbw = m["bytes"].get<double>() / m["time_s"].get<double>();
             QVERIFY(std::abs(m["algbw_bytes_per_s"].get<double>() - algbw) <= 1e-9 * algbw);
@@ -225,11 +243,27 @@ private slots:
         const ss::core::Hardware h = ss::core::load_hardware(file("hw.json").toStdString());
         QCOMPARE(h.overlap, ovl);
         QVERIFY(h.intra_fit[static_cast<std::size_t>(ss::core::FitSlot::IAllReduce)].beta_s_per_byte > 0);
+        QVERIFY(h.classes.present());
+        QCOMPARE(h.fit_quality[0].method, std::string("huber-irls"));
         TraceReader rd(file("study.sqlite").toStdString());
         const auto cal = rd.calibrations();
         QCOMPARE(cal.size(), size_t(1));
         QVERIFY(json::parse(cal[0].hardware_json) == hw);
         QCOMPARE(rd.runs().size(), size_t(4));  // the study's runs are untouched
+
+        // --from-trace on the study's dp2 run: one bucket and one loss all-reduce per step, each of one
+        // size only, so alpha and beta cannot be told apart: named, exit 1. The dp1 run has no collective.
+        Result t = cli({"calibrate", "--from-trace", file("study.sqlite"), "--hardware", file("hw.json")});
+        QCOMPARE(t.code, 1);
+        QVERIFY2(t.err.find("iall_reduce p=2") != std::string::npos && t.err.find("unidentifiable") != std::string::npos &&
+                     t.err.find("no collective could be fitted") != std::string::npos,
+                 t.err.c_str());
+        std::int64_t dp1 = 0;
+        for (const auto& run : rd.runs())
+            if (run.world_size == 1) dp1 = run.id.value;
+        t = cli({"calibrate", "--from-trace", file("study.sqlite"), "--run", QString::number(dp1)});
+        QCOMPARE(t.code, 1);
+        QVERIFY2(t.err.find("has no collectives") != std::string::npos, t.err.c_str());
     }
 };
 

@@ -1,0 +1,289 @@
+// Calibration that matches training (issue 17): the robust α-β fit and its quality, the spread of
+// repeats, α-β fitted on the collectives of a recorded run, and compute rates from the calibrated
+// kernel classes of a hardware file (core/sim/calibrate.h).
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+#include "core/sim/calibrate.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_replay.h"
+#include "core/sim/simulator.h"
+#include "tests/core/tst_core_analysis_fixture.h"
+#include "traces/reader.h"
+
+using namespace ss::core;
+using nlohmann::json;
+
+namespace {
+
+ExperimentSpec spec_of(const json& doc) {
+    ParseResult pr = parse_spec(doc);
+    if (!pr.ok()) throw std::runtime_error(format_errors(pr.errors));
+    return pr.spec;
+}
+
+// 784 -> 256 -> 256 -> 10, 64 samples per micro-batch on one rank.
+ExperimentSpec mlp_spec(int dp = 1, int tp = 1) {
+    return spec_of({{"name", "mlp"},
+                    {"model", {{"kind", "mlp"}, {"preset", "default"}}},
+                    {"training", {{"global_batch", 64 * dp}}},
+                    {"parallel", {{"dp", dp}, {"tp", tp}}}});
+}
+
+// A hardware file's calibrated classes: the matmul rate r(K·N) on every row count, element-wise
+// and optimizer rates flat at 10 and 5 GB/s.
+CalibratedCompute classes(double r_small, double r_large) {
+    CalibratedCompute c;
+    for (double rows : {16.0, 256.0}) {
+        c.matmul.push_back({rows, 256, 256, r_small});
+        c.matmul.push_back({rows, 784, 256, r_large});
+    }
+    c.elementwise = {{4096, 1e10}, {1 << 24, 1e10}};
+    c.optimizer = {{4096, 5e9}, {1 << 26, 5e9}};
+    c.kernel_overhead_s = 2e-7;
+    return c;
+}
+
+Hardware calibrated_hw() {
+    json doc = {{"format", "scalescope-hardware"},
+                {"ranks", 2},
+                {"hosts", {"box"}},
+                {"measured", true},
+                {"measured_on", {{"host", "box"}, {"date", "2026-12-01T05:00:00Z"}}},
+                {"compute", {{"sgemm_flops", 5e10}}},
+                {"memory", {{"bandwidth_bytes_per_s", 2e10}}},
+                {"collectives", {{"all_reduce", {{"alpha_s", 5e-6}, {"beta_s_per_byte", 1e-10}}}}}};
+    Hardware hw = parse_hardware(doc, "t.json");
+    hw.classes = classes(2e10, 4e10);
+    return hw;
+}
+
+}  // namespace
+
+class TestCalibrate : public QObject {
+    Q_OBJECT
+
+private slots:
+    void robustFitDropsAnOutlierRepeat() {
+        // T = 2(p-1)a + 2(p-1)/p n b at p = 2, five repeats per size with ±1 % noise; one repeat of
+        // one size stalled 6x (another job ran): it is dropped and α, β are recovered.
+        const double a = 8e-6, b = 2e-10;
+        std::vector<CollectiveSample> s;
+        const double jitter[5] = {0.99, 1.0, 1.01, 1.005, 0.995};
+        for (std::int64_t n : {4096, 65536, 1 << 20, 4 << 20})
+            for (int r = 0; r < 5; ++r) {
+                const CostTerms t = cost_terms("all_reduce", 2);
+                double time = (t.a * a + t.b * static_cast<double>(n) * b) * jitter[r];
+                if (n == 65536 && r == 2) time *= 6;
+                s.push_back({"all_reduce", 2, n, time, 10});
+            }
+        const AlphaBeta f = fit_alpha_beta("all_reduce", s);
+        QCOMPARE(f.samples, 20);
+        QCOMPARE(f.dropped, 1);
+        QCOMPARE(f.method, std::string("huber-irls"));
+        QVERIFY2(std::abs(f.alpha_s / a - 1) < 0.02, std::to_string(f.alpha_s).c_str());
+        QVERIFY2(std::abs(f.beta_s_per_byte / b - 1) < 0.02, std::to_string(f.beta_s_per_byte).c_str());
+        QVERIFY2(f.rel_rms < 0.015, std::to_string(f.rel_rms).c_str());
+        QVERIFY2(f.r2 > 0.999, std::to_string(f.r2).c_str());
+        // Exact data: nothing dropped, exact figures.
+        std::vector<CollectiveSample> exact;
+        for (std::int64_t n : {4096, 1 << 20}) {
+            const CostTerms t = cost_terms("all_gather", 4);
+            exact.push_back({"all_gather", 4, n, t.a * a + t.b * static_cast<double>(n) * b, 1});
+        }
+        const AlphaBeta e = fit_alpha_beta("all_gather", exact);
+        QCOMPARE(e.dropped, 0);
+        QVERIFY(std::abs(e.alpha_s / a - 1) < 1e-9);
+        QVERIFY(std::abs(e.r2 - 1) < 1e-9);
+        // One size only: β is unidentifiable, and the message says so.
+        std::vector<CollectiveSample> one{{"all_reduce", 2, 4096, 1e-5, 1}, {"all_reduce", 2, 4096, 1.1e-5, 1}};
+        try {
+            fit_alpha_beta("all_reduce", one);
+            QFAIL("one size must not fit");
+        } catch (const std::invalid_argument& ex) {
+            QVERIFY2(std::string(ex.what()).find("unidentifiable") != std::string::npos, ex.what());
+        }
+    }
+
+    void spreadPerSize() {
+        std::vector<CollectiveSample> s{{"all_reduce", 2, 4096, 3e-6, 1}, {"all_reduce", 2, 4096, 1e-6, 1},
+                                        {"all_reduce", 2, 4096, 2e-6, 1}, {"all_reduce", 2, 8192, 5e-6, 1},
+                                        {"all_reduce", 4, 4096, 9e-6, 1}};
+        const auto sp = sample_spread(s);
+        QCOMPARE(sp.size(), std::size_t{3});
+        QCOMPARE(sp[0].repeats, 3);
+        QCOMPARE(sp[0].median_s, 2e-6);
+        QCOMPARE(sp[0].min_s, 1e-6);
+        QCOMPARE(sp[0].max_s, 3e-6);
+        QCOMPARE(sp[2].p, 4);
+        // hardware_file stores the spread and the fit quality
+        json raw = {{"created_unix_ns", 1764565200000000000LL},
+                    {"ranks", 2},
+                    {"hosts", {"box"}},
+                    {"compute", {{"sgemm_flops", 4e10}}},
+                    {"memory", {{"bandwidth_bytes_per_s", 2e10}}},
+                    {"samples", json::array()}};
+        for (const auto& c : s) raw["samples"].push_back({{"collective", c.collective}, {"p", c.p}, {"bytes", c.bytes}, {"time_s", c.time_s}});
+        const json hw = hardware_file(raw, false);
+        QCOMPARE(hw["spread"].size(), std::size_t{3});
+        QCOMPARE(hw["spread"][0]["max_s"].get<double>(), 3e-6);
+        QCOMPARE(hw["collectives"]["all_reduce"]["fit_method"].get<std::string>(), std::string("huber-irls"));
+        QVERIFY(hw["collectives"]["all_reduce"].contains("fit_r2"));
+        QVERIFY(hw["collectives"]["all_reduce"].contains("dropped"));
+        const Hardware h = parse_hardware(hw, "hw.json");
+        QCOMPARE(h.fit_quality[0].method, std::string("huber-irls"));
+        QCOMPARE(h.fit_quality[0].samples, 5);
+        QCOMPARE(parse_hardware(to_json(h), "back").fit_quality[0].samples, 5);
+    }
+
+    void matmulTableInterpolates() {
+        CalibratedCompute c;
+        c.matmul = {{16, 64, 64, 1e9}, {256, 64, 64, 16e9}, {16, 256, 256, 4e9}, {256, 256, 256, 64e9}};
+        QCOMPARE(calibrated_matmul_rate(c, 16, 64, 64), 1e9);                       // measured point
+        QVERIFY(std::abs(calibrated_matmul_rate(c, 64, 64, 64) / 4e9 - 1) < 1e-12);  // log-log: 16 -> 256 is 1e9 -> 16e9
+        QCOMPARE(calibrated_matmul_rate(c, 4, 64, 64), 1e9);                        // clamped below
+        QCOMPARE(calibrated_matmul_rate(c, 4096, 64, 64), 16e9);                    // and above
+        // 128 x 128 lies halfway (in log K·N) between 64 x 64 and 256 x 256: the geometric mean
+        QVERIFY(std::abs(calibrated_matmul_rate(c, 16, 128, 128) / 2e9 - 1) < 1e-12);
+        QCOMPARE(calibrated_matmul_rate(c, 16, 1024, 1024), 4e9);  // beyond the largest: that curve
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, calibrated_matmul_rate(CalibratedCompute{}, 16, 64, 64));
+        const std::vector<BytesRate> b{{1024, 1e9}, {1 << 20, 1e10}};
+        QVERIFY(std::abs(calibrated_bytes_rate(b, 32768) / std::sqrt(1e19) - 1) < 1e-12);
+        QCOMPARE(calibrated_bytes_rate(b, 1), 1e9);
+    }
+
+    void ratesComeFromTheCalibration() {
+        const ExperimentSpec spec = mlp_spec();
+        const auto shapes = matmul_shapes(spec);
+        QCOMPARE(shapes, (std::vector<MatmulShape>{{64, 784, 256, 2.0 * 64 * 784 * 256},
+                                                   {64, 256, 256, 2.0 * 64 * 256 * 256},
+                                                   {64, 256, 10, 2.0 * 64 * 256 * 10}}));
+        const Hardware hw = calibrated_hw();
+        const ComputeRates R = rates_from_calibration(spec, hw);
+        // Harmonic mean by FLOPs: 784x256 at 40 GFLOP/s, 256x256 and 256x10 (clamped to the smallest
+        // curve) at 20 GFLOP/s.
+        const double f1 = 784.0 * 256, f2 = 256.0 * 256 + 256.0 * 10;
+        QVERIFY(std::abs(R.matmul_flop_per_s / ((f1 + f2) / (f1 / 4e10 + f2 / 2e10)) - 1) < 1e-12);
+        QCOMPARE(R.matmul_rows, 64.0);
+        QCOMPARE(R.memory_bytes_per_s, 1e10);
+        QCOMPARE(R.optimizer_bytes_per_s, 5e9);
+        QCOMPARE(R.kernel_overhead_s, 2e-7);
+        QCOMPARE(R.source, std::string("calibrated on box at 2026-12-01T05:00:00Z"));
+        QCOMPARE(compute_rates_source(hw), R.source);
+        // The simulator's spec entry points use them without being told.
+        SimOptions given;
+        given.rates = R;
+        QCOMPARE(simulate_analytic(spec, hw).step_s, simulate_analytic(spec, hw, given).step_s);
+        QCOMPARE(simulate_replay(spec, hw).step_s, simulate_replay(spec, hw, given).step_s);
+        Hardware peaks = hw;
+        peaks.classes = {};
+        QVERIFY(simulate_analytic(spec, peaks).step_s != simulate_analytic(spec, hw).step_s);
+        QVERIFY(compute_rates_source(peaks).rfind("hardware peaks", 0) == 0);
+        QVERIFY_THROWS_EXCEPTION(SimError, rates_from_calibration(spec, peaks));
+        // Faster matrix products in the file, faster predicted compute.
+        Hardware fast = hw;
+        fast.classes = classes(4e10, 8e10);
+        QVERIFY(simulate_analytic(spec, fast).breakdown.compute_ns < simulate_analytic(spec, hw).breakdown.compute_ns);
+        // tp halves the widths the rates are looked up at: 784 x 128 and 128 x 256 are other points
+        const auto tp2 = matmul_shapes(mlp_spec(1, 2));
+        QCOMPARE(tp2[0], (MatmulShape{64, 784, 128, 2.0 * 64 * 784 * 128}));
+        QCOMPARE(tp2[1], (MatmulShape{64, 128, 256, 2.0 * 64 * 128 * 256}));
+    }
+
+    void hardwareFileKeepsTheClasses() {
+        Hardware hw = calibrated_hw();
+        const Hardware back = parse_hardware(to_json(hw), "back.json");
+        QVERIFY(back.classes == hw.classes);
+        QCOMPARE(scaled(hw, {2, 1, 1}).classes.matmul[0].flop_per_s, 4e10);
+        QCOMPARE(scaled(hw, {2, 1, 1}).classes.kernel_overhead_s, 1e-7);
+        json doc = to_json(hw);
+        doc["compute_classes"]["matmul"]["points"][0]["flop_per_s"] = -1;
+        doc["compute_classes"].erase("optimizer");
+        try {
+            parse_hardware(doc, "bad.json");
+            QFAIL("a bad compute_classes must be refused");
+        } catch (const HardwareError& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find("compute_classes.matmul.points[0].flop_per_s") != std::string::npos, e.what());
+            QVERIFY2(m.find("compute_classes.optimizer.points is missing") != std::string::npos, e.what());
+        }
+    }
+
+    void alphaBetaFromARecordedRun() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("run.sqlite").toStdString();
+        // dp2: two DP buckets per step posted back to back (non-blocking), the second queued behind the
+        // first on the communication thread; rank 1 arrives late at the first. Times in ns.
+        //   step 0: bucket A 4096 B  rank0 [1000, 3000]  rank1 [1500, 3100]  -> 3000 - 1500 = 1500
+        //           bucket B 65536 B rank0 [1100, 9000]  rank1 [1600, 9200]  -> starts at max(3000, 3100) -> 9000 - 3100 = 5900
+        //   a tp-less run: one send/recv pair of 1 KiB on the pp group is ignored here (no pp)
+        const std::string spec = R"({"name":"d","model":{"kind":"mlp","preset":"default"},"training":{"global_batch":64},"parallel":{"dp":2}})";
+        {
+            ss::traces::TraceWriter w(path);
+            auto ri = afx::info("dp2", 2, spec);
+            afx::write_run(w, ri,
+                           {{0, "comm all_reduce 1000 3000 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=0\n"
+                                "comm all_reduce 1100 9000 lane=3 bytes=65536 coll=all_reduce group=dp gid=0 gsize=2 seq=1\n"
+                                "comm all_reduce 20000 21500 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=2\n"},
+                            {1, "comm all_reduce 1500 3100 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=0\n"
+                                "comm all_reduce 1600 9200 lane=3 bytes=65536 coll=all_reduce group=dp gid=0 gsize=2 seq=1\n"
+                                "comm all_reduce 20100 21600 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=2\n"}});
+            auto r1 = afx::info("single", 1, spec);
+            afx::write_run(w, r1, {{0, "kernel k 0 10 lane=2\n"}});
+        }
+        ss::traces::TraceReader rd(path);
+        const auto runs = rd.runs();
+        auto samples = collective_samples_from_trace(rd, runs[0].id);
+        QCOMPARE(samples.size(), std::size_t{3});
+        std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.time_s < b.time_s; });
+        QCOMPARE(samples[0].collective, std::string("iall_reduce"));  // DP buckets with overlap: non-blocking
+        QCOMPARE(samples[0].bytes, std::int64_t{4096});
+        QVERIFY(std::abs(samples[0].time_s - 1400e-9) < 1e-12);  // seq 2: 21500 - 20100
+        QVERIFY(std::abs(samples[1].time_s - 1500e-9) < 1e-12);
+        QCOMPARE(samples[2].bytes, std::int64_t{65536});
+        QVERIFY(std::abs(samples[2].time_s - 5900e-9) < 1e-12);
+        std::vector<std::string> problems;
+        const auto fits = fit_trace_collectives(samples, problems);
+        QVERIFY(problems.empty());
+        QCOMPARE(fits.size(), std::size_t{1});
+        QCOMPARE(fits[0].p, 2);
+        QCOMPARE(fits[0].fit.samples, 3);
+        const json hw = hardware_from_trace(to_json(calibrated_hw()), fits, path, runs[0]);
+        QVERIFY(hw["collectives"].contains("iall_reduce"));
+        QCOMPARE(hw["from_trace"]["run"].get<std::int64_t>(), runs[0].id.value);
+        QVERIFY(parse_hardware(hw, "from-trace.json").intra_fit[static_cast<int>(FitSlot::IAllReduce)].beta_s_per_byte > 0);
+        // One size only: named, not fitted.
+        std::vector<CollectiveSample> one{samples[0], samples[1]};
+        problems.clear();
+        QVERIFY(fit_trace_collectives(one, problems).empty());
+        QCOMPARE(problems.size(), std::size_t{1});
+        QVERIFY2(problems[0].find("iall_reduce p=2") != std::string::npos && problems[0].find("unidentifiable") != std::string::npos,
+                 problems[0].c_str());
+        // Each group size one size only, two group sizes together: one fit over both (p = 0), which the
+        // hardware file keeps; both groups are named as not fitted on their own.
+        const CostTerms t2 = cost_terms("all_reduce", 2), t8 = cost_terms("all_reduce", 8);
+        std::vector<CollectiveSample> mixed{{"all_reduce", 2, 16384, t2.a * 5e-6 + t2.b * 16384 * 1e-9, 1},
+                                            {"all_reduce", 8, 24, t8.a * 5e-6 + t8.b * 24 * 1e-9, 1}};
+        problems.clear();
+        const auto pooled = fit_trace_collectives(mixed, problems);
+        QCOMPARE(pooled.size(), std::size_t{1});
+        QCOMPARE(pooled[0].p, 0);
+        QVERIFY(std::abs(pooled[0].fit.alpha_s / 5e-6 - 1) < 1e-6);
+        QCOMPARE(problems.size(), std::size_t{2});
+        QVERIFY2(problems[0].find("fitted with the other group sizes") != std::string::npos, problems[0].c_str());
+        const json hp = hardware_from_trace(to_json(calibrated_hw()), pooled, path, runs[0]);
+        QCOMPARE(hp["collectives"]["all_reduce"]["alpha_s"].get<double>(), pooled[0].fit.alpha_s);
+        // A run without collectives: the error names the run.
+        try {
+            collective_samples_from_trace(rd, runs[1].id);
+            QFAIL("a run without collectives must be refused");
+        } catch (const SimError& e) {
+            QVERIFY2(std::string(e.what()).find("(single) has no collectives") != std::string::npos, e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCalibrate)
+#include "tst_core_calibrate.moc"
