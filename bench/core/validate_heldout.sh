@@ -9,9 +9,10 @@
 #      minutes;
 #   3. `simulate --validate` with that calibration. The MEDIAN of the repeats is the one headline;
 #      the best (fastest) repeat is printed after it as a secondary table. Compute rates: from
-#      the calibration where the hardware file has them (`calibrate` measures per-kernel-class
-#      rates), else fitted on the dp1 run of the same model in this study (the validation's
-#      "calibration" table says which; the dp1 point is then the fit, not a prediction).
+#      the calibration (`calibrate --spec` measures the kernel classes at the two models' shapes),
+#      so every point, dp1 included, is predicted from the hardware file alone; then, labelled,
+#      the same with rates fitted on the dp1 run of each model (--fit-on-study: dp1 is the fit),
+#      and the measured vs predicted step breakdown of every point (--parts).
 #   4. with STORE=1, writes the median validation into the hardware file's "validation" block
 #      (`simulate --validate ... --store-band`), which every later `simulate` prints as its band.
 # Every run starts after the machine was >= 95 % idle for two consecutive one-second samples of
@@ -60,7 +61,8 @@ calibrate() {
   echo "== calibrate (2 ranks, $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)) =="
   for try in 1 2 3; do
     wait_idle
-    "${RUN[@]}" "$CLI" calibrate -o "$HW" --np 2 --iters 50 > /dev/null 2> "$HW.log" || { cat "$HW.log" >&2; exit 1; }
+    "${RUN[@]}" "$CLI" calibrate -o "$HW" --np 2 --iters 50 --spec "$DIR/gpt-tiny.json" --spec "$DIR/mlp-large.json" \
+      > /dev/null 2> "$HW.log" || { cat "$HW.log" >&2; exit 1; }
     grep -q '"warnings"' "$HW" || break
     echo "calibration try $try: $(grep -o 'warning: .*' "$HW.log" | head -1)"
   done
@@ -98,3 +100,7 @@ STOREFLAG=()
 "$CLI" simulate --validate "$OUT" --hardware "$HW" "${STOREFLAG[@]}"
 echo "== secondary: best (fastest) repeat =="
 "$CLI" simulate --validate "$OUT" --hardware "$HW" --statistic best
+echo "== secondary: compute rates FITTED on the dp1 run of each model (--fit-on-study; dp1 is then the fit), median =="
+"$CLI" simulate --validate "$OUT" --hardware "$HW" --fit-on-study
+echo "== which part of the step is mispredicted (median; measured vs analytic breakdown per point) =="
+"$CLI" simulate --validate "$OUT" --hardware "$HW" --parts --format csv | sed -n '/^name,layout,part/,$p'

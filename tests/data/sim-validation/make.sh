@@ -5,7 +5,9 @@
 #                  global batch 384, 12 steps) in dp1, dp2, tp2 and pp2 1F1B with 3 micro-batches,
 #                  2 repeats interleaved; gpt-tiny (global batch 48, 8 steps) in the same layouts,
 #                  1 repeat (bench/core/validation/*.json with --set)
-#   hardware.json  a calibration (`scalescope-cli calibrate --np 2 --iters 20`) taken AFTER the runs
+#   hardware.json  a calibration (`scalescope-cli calibrate --np 2 --iters 20 --spec` both models:
+#                  collectives, and the compute classes at the models' shapes) taken AFTER the runs;
+#                  the validation takes every compute rate from it (no run fitted: dp1 is predicted)
 #   bounds.json    per point (model | layout), the largest |error| the test accepts for either
 #                  engine: the error `simulate --validate` measured here (median of repeats) plus
 #                  MARGIN (default 0.01 = 1 point: the data are fixed, so predictions move only when
@@ -40,7 +42,8 @@ if [ "${1:-}" != "--bounds-only" ]; then
     "$CLI" study "$ROOT/bench/core/validation/$model.json" $opts --name "$model-$name" -o "$TMP/study.sqlite" \
       --run-dir "$TMP/runs" --quiet > /dev/null
   done
-  "$CLI" calibrate -o "$TMP/hardware.json" --np 2 --iters 20 > /dev/null
+  "$CLI" calibrate -o "$TMP/hardware.json" --np 2 --iters 20 --spec "$ROOT/bench/core/validation/mlp-large.json" \
+    --spec "$ROOT/bench/core/validation/gpt-tiny.json" > /dev/null
   cp "$TMP/hardware.json" "$HERE/hardware.json"
   # The timeline's level of detail (lane_lod, ~300 KB a run whatever its length) is a cache the GUI
   # rebuilds when absent (traces/lod.h); the validation never reads it: dropped to keep the file small.
