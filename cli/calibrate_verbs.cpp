@@ -56,9 +56,11 @@ json base_document(const Args& a, traces::TraceReader& rd, std::string& origin) 
 int calibrate_from_trace(const Args& a) {
     const std::string file = *a.value("--from-trace");
     const Format fmt = parse_format(a.value_or("--format", "table"));
-    for (const char* measuring : {"--np", "--sizes", "--iters", "--repeats", "--spec", "--device", "--comm", "-o", "--output"})
+    for (const char* measuring : {"--np", "--sizes", "--iters", "--repeats", "--spec", "--device",
+                                  "--comm", "-o", "--output"})
         if (a.value(measuring))
-            throw UsageError(std::string(measuring) + " is an option of the measuring calibrate, not of --from-trace "
+            throw UsageError(std::string(measuring) +
+                             " is an option of the measuring calibrate, not of --from-trace "
                              "(which writes with --out HW.json)");
     traces::TraceReader rd(file);
     traces::RunInfo run;
@@ -73,15 +75,20 @@ int calibrate_from_trace(const Args& a) {
                 found = true;
                 break;
             }
-        if (!found) throw std::runtime_error(file + " holds no completed run of more than one rank: nothing to fit collectives on");
+        if (!found)
+            throw std::runtime_error(
+                file +
+                " holds no completed run of more than one rank: nothing to fit collectives on");
     }
     const std::vector<CollectiveSample> samples = collective_samples_from_trace(rd, run.id);
     std::vector<std::string> problems;
     const std::vector<TraceFit> fits = fit_trace_collectives(samples, problems);
-    for (const auto& p : problems) std::cerr << "scalescope-cli calibrate: not fitted: " << p << "\n";
+    for (const auto& p : problems)
+        std::cerr << "scalescope-cli calibrate: not fitted: " << p << "\n";
     if (fits.empty())
-        throw std::runtime_error("run " + std::to_string(run.id.value) + " (" + run.name + ") of " + file +
-                                 ": no collective could be fitted (" + std::to_string(samples.size()) +
+        throw std::runtime_error("run " + std::to_string(run.id.value) + " (" + run.name + ") of " +
+                                 file + ": no collective could be fitted (" +
+                                 std::to_string(samples.size()) +
                                  " complete collectives; see above)");
     std::string origin;
     const json base = base_document(a, rd, origin);
@@ -89,30 +96,39 @@ int calibrate_from_trace(const Args& a) {
     if (!base.is_null()) base_hw = parse_hardware(base, origin);
 
     // Per size: the calls' spread; beside it what the base hardware file's model predicts.
-    Table m{"measurements", {"collective", "p", "size", "bytes", "calls", "median_us", "min_us", "max_us", "base_model_us",
-                             "base_vs_trace"}, {}};
-    Table f{"alpha_beta", {"collective", "p", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit", "fit_rel_rms",
-                           "fit_r2", "samples", "dropped", "base_alpha_us", "base_bus_bandwidth_GBps"}, {}};
+    Table m{"measurements",
+            {"collective", "p", "size", "bytes", "calls", "median_us", "min_us", "max_us",
+             "base_model_us", "base_vs_trace"},
+            {}};
+    Table f{
+        "alpha_beta",
+        {"collective", "p", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit",
+         "fit_rel_rms", "fit_r2", "samples", "dropped", "base_alpha_us", "base_bus_bandwidth_GBps"},
+        {}};
     std::set<std::tuple<std::string, int, std::int64_t>> shown;
     for (const TraceFit& t : fits) {
         const std::string& c = t.fit.collective;
         const bool nb = c.rfind('i', 0) == 0;
         const auto coll = calibrated_collective(c);
         for (const auto& sp : t.spread) {
-            if (!shown.insert({c, sp.p, sp.bytes}).second) continue;  // a pooled fit repeats its groups' sizes
+            if (!shown.insert({c, sp.p, sp.bytes}).second)
+                continue;  // a pooled fit repeats its groups' sizes
             Cell model, ratio;
             if (base_hw && coll) {
-                const double pred = collective_time(*base_hw, *coll, GroupPlacement{sp.p, 1, sp.p}, static_cast<double>(sp.bytes), nb);
+                const double pred = collective_time(*base_hw, *coll, GroupPlacement{sp.p, 1, sp.p},
+                                                    static_cast<double>(sp.bytes), nb);
                 model = pred * 1e6;
                 ratio = pred / sp.median_s;
             }
-            m.rows.push_back({c, std::int64_t{sp.p}, format_bytes(sp.bytes), sp.bytes, std::int64_t{sp.repeats}, sp.median_s * 1e6,
-                              sp.min_s * 1e6, sp.max_s * 1e6, model, ratio});
+            m.rows.push_back({c, std::int64_t{sp.p}, format_bytes(sp.bytes), sp.bytes,
+                              std::int64_t{sp.repeats}, sp.median_s * 1e6, sp.min_s * 1e6,
+                              sp.max_s * 1e6, model, ratio});
         }
         Cell ba, bb;
         if (base_hw) {
-            const int slot = static_cast<int>(std::find(std::begin(kCalibratedCollectives), std::end(kCalibratedCollectives), c) -
-                                              std::begin(kCalibratedCollectives));
+            const int slot = static_cast<int>(
+                std::find(std::begin(kCalibratedCollectives), std::end(kCalibratedCollectives), c) -
+                std::begin(kCalibratedCollectives));
             if (slot < kFitSlots) {
                 const LinkCost& l = base_hw->intra_fit[static_cast<std::size_t>(slot)];
                 if (l.alpha_s > 0 || l.beta_s_per_byte > 0) {
@@ -121,17 +137,23 @@ int calibrate_from_trace(const Args& a) {
                 }
             }
         }
-        f.rows.push_back({c, t.p == 0 ? Cell{std::string("all")} : Cell{std::int64_t{t.p}}, t.fit.alpha_s * 1e6, t.fit.beta_s_per_byte * 1e9,
-                          t.fit.beta_s_per_byte > 0 ? 1e-9 / t.fit.beta_s_per_byte : 0.0, t.fit.method, t.fit.rel_rms, t.fit.r2,
-                          std::int64_t{t.fit.samples}, std::int64_t{t.fit.dropped}, ba, bb});
+        f.rows.push_back({c, t.p == 0 ? Cell{std::string("all")} : Cell{std::int64_t{t.p}},
+                          t.fit.alpha_s * 1e6, t.fit.beta_s_per_byte * 1e9,
+                          t.fit.beta_s_per_byte > 0 ? 1e-9 / t.fit.beta_s_per_byte : 0.0,
+                          t.fit.method, t.fit.rel_rms, t.fit.r2, std::int64_t{t.fit.samples},
+                          std::int64_t{t.fit.dropped}, ba, bb});
     }
     Table src{"source", {"what", "value"}, {}};
-    src.rows.push_back({std::string("run"), "run " + std::to_string(run.id.value) + " (" + run.name + ") of " + file});
-    src.rows.push_back({std::string("collectives"), std::int64_t{static_cast<std::int64_t>(samples.size())}});
-    src.rows.push_back({std::string("base hardware"), base.is_null() ? std::string("none") : origin});
+    src.rows.push_back({std::string("run"),
+                        "run " + std::to_string(run.id.value) + " (" + run.name + ") of " + file});
+    src.rows.push_back(
+        {std::string("collectives"), std::int64_t{static_cast<std::int64_t>(samples.size())}});
+    src.rows.push_back(
+        {std::string("base hardware"), base.is_null() ? std::string("none") : origin});
     if (run.oversubscribed) {
-        const std::string w = "the run was oversubscribed (more ranks than cores): its collective times include the "
-                              "waits for a core, not only the transfer";
+        const std::string w =
+            "the run was oversubscribed (more ranks than cores): its collective times include the "
+            "waits for a core, not only the transfer";
         src.rows.push_back({std::string("warning"), w});
         std::cerr << "scalescope-cli calibrate: warning: " << w << "\n";
     }
@@ -140,14 +162,19 @@ int calibrate_from_trace(const Args& a) {
 
     if (auto out = a.value("--out")) {
         if (base.is_null())
-            throw UsageError("--out needs the rest of a hardware file (compute, memory): pass --hardware BASE.json, or "
-                             "store a calibration in " + file + " (scalescope-cli calibrate -o HW.json --trace " + file + ")");
+            throw UsageError(
+                "--out needs the rest of a hardware file (compute, memory): pass --hardware "
+                "BASE.json, or "
+                "store a calibration in " +
+                file + " (scalescope-cli calibrate -o HW.json --trace " + file + ")");
         const json doc = hardware_from_trace(base, fits, file, run);
         parse_hardware(doc, *out);  // what the simulator will read back
         std::ofstream o(*out);
         o << doc.dump(2) << "\n";
         if (!o) throw std::runtime_error("cannot write " + *out + ": " + std::strerror(errno));
-        if (fmt == Format::Table) std::cout << "hardware file " << *out << " (collectives from run " << run.id.value << ")\n";
+        if (fmt == Format::Table)
+            std::cout << "hardware file " << *out << " (collectives from run " << run.id.value
+                      << ")\n";
     }
     return 0;
 }

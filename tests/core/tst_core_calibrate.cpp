@@ -9,6 +9,7 @@
 #include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
+#include "core/sim/sim_trace.h"
 #include "core/sim/simulator.h"
 #include "tests/core/tst_core_analysis_fixture.h"
 #include "traces/reader.h"
@@ -84,7 +85,8 @@ private slots:
         QCOMPARE(f.dropped, 1);
         QCOMPARE(f.method, std::string("huber-irls"));
         QVERIFY2(std::abs(f.alpha_s / a - 1) < 0.02, std::to_string(f.alpha_s).c_str());
-        QVERIFY2(std::abs(f.beta_s_per_byte / b - 1) < 0.02, std::to_string(f.beta_s_per_byte).c_str());
+        QVERIFY2(std::abs(f.beta_s_per_byte / b - 1) < 0.02,
+                 std::to_string(f.beta_s_per_byte).c_str());
         QVERIFY2(f.rel_rms < 0.015, std::to_string(f.rel_rms).c_str());
         QVERIFY2(f.r2 > 0.999, std::to_string(f.r2).c_str());
         // Exact data: nothing dropped, exact figures.
@@ -98,7 +100,8 @@ private slots:
         QVERIFY(std::abs(e.alpha_s / a - 1) < 1e-9);
         QVERIFY(std::abs(e.r2 - 1) < 1e-9);
         // One size only: β is unidentifiable, and the message says so.
-        std::vector<CollectiveSample> one{{"all_reduce", 2, 4096, 1e-5, 1}, {"all_reduce", 2, 4096, 1.1e-5, 1}};
+        std::vector<CollectiveSample> one{{"all_reduce", 2, 4096, 1e-5, 1},
+                                          {"all_reduce", 2, 4096, 1.1e-5, 1}};
         try {
             fit_alpha_beta("all_reduce", one);
             QFAIL("one size must not fit");
@@ -108,8 +111,10 @@ private slots:
     }
 
     void spreadPerSize() {
-        std::vector<CollectiveSample> s{{"all_reduce", 2, 4096, 3e-6, 1}, {"all_reduce", 2, 4096, 1e-6, 1},
-                                        {"all_reduce", 2, 4096, 2e-6, 1}, {"all_reduce", 2, 8192, 5e-6, 1},
+        std::vector<CollectiveSample> s{{"all_reduce", 2, 4096, 3e-6, 1},
+                                        {"all_reduce", 2, 4096, 1e-6, 1},
+                                        {"all_reduce", 2, 4096, 2e-6, 1},
+                                        {"all_reduce", 2, 8192, 5e-6, 1},
                                         {"all_reduce", 4, 4096, 9e-6, 1}};
         const auto sp = sample_spread(s);
         QCOMPARE(sp.size(), std::size_t{3});
@@ -125,11 +130,16 @@ private slots:
                     {"compute", {{"sgemm_flops", 4e10}}},
                     {"memory", {{"bandwidth_bytes_per_s", 2e10}}},
                     {"samples", json::array()}};
-        for (const auto& c : s) raw["samples"].push_back({{"collective", c.collective}, {"p", c.p}, {"bytes", c.bytes}, {"time_s", c.time_s}});
+        for (const auto& c : s)
+            raw["samples"].push_back({{"collective", c.collective},
+                                      {"p", c.p},
+                                      {"bytes", c.bytes},
+                                      {"time_s", c.time_s}});
         const json hw = hardware_file(raw, false);
         QCOMPARE(hw["spread"].size(), std::size_t{3});
         QCOMPARE(hw["spread"][0]["max_s"].get<double>(), 3e-6);
-        QCOMPARE(hw["collectives"]["all_reduce"]["fit_method"].get<std::string>(), std::string("huber-irls"));
+        QCOMPARE(hw["collectives"]["all_reduce"]["fit_method"].get<std::string>(),
+                 std::string("huber-irls"));
         QVERIFY(hw["collectives"]["all_reduce"].contains("fit_r2"));
         QVERIFY(hw["collectives"]["all_reduce"].contains("dropped"));
         const Hardware h = parse_hardware(hw, "hw.json");
@@ -140,15 +150,18 @@ private slots:
 
     void matmulTableInterpolates() {
         CalibratedCompute c;
-        c.matmul = {{16, 64, 64, 1e9}, {256, 64, 64, 16e9}, {16, 256, 256, 4e9}, {256, 256, 256, 64e9}};
-        QCOMPARE(calibrated_matmul_rate(c, 16, 64, 64), 1e9);                       // measured point
-        QVERIFY(std::abs(calibrated_matmul_rate(c, 64, 64, 64) / 4e9 - 1) < 1e-12);  // log-log: 16 -> 256 is 1e9 -> 16e9
-        QCOMPARE(calibrated_matmul_rate(c, 4, 64, 64), 1e9);                        // clamped below
-        QCOMPARE(calibrated_matmul_rate(c, 4096, 64, 64), 16e9);                    // and above
+        c.matmul = {
+            {16, 64, 64, 1e9}, {256, 64, 64, 16e9}, {16, 256, 256, 4e9}, {256, 256, 256, 64e9}};
+        QCOMPARE(calibrated_matmul_rate(c, 16, 64, 64), 1e9);  // measured point
+        QVERIFY(std::abs(calibrated_matmul_rate(c, 64, 64, 64) / 4e9 - 1) <
+                1e-12);                                       // log-log: 16 -> 256 is 1e9 -> 16e9
+        QCOMPARE(calibrated_matmul_rate(c, 4, 64, 64), 1e9);  // clamped below
+        QCOMPARE(calibrated_matmul_rate(c, 4096, 64, 64), 16e9);  // and above
         // 128 x 128 lies halfway (in log K·N) between 64 x 64 and 256 x 256: the geometric mean
         QVERIFY(std::abs(calibrated_matmul_rate(c, 16, 128, 128) / 2e9 - 1) < 1e-12);
         QCOMPARE(calibrated_matmul_rate(c, 16, 1024, 1024), 4e9);  // beyond the largest: that curve
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, calibrated_matmul_rate(CalibratedCompute{}, 16, 64, 64));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 calibrated_matmul_rate(CalibratedCompute{}, 16, 64, 64));
         const std::vector<BytesRate> b{{1024, 1e9}, {1 << 20, 1e10}};
         QVERIFY(std::abs(calibrated_bytes_rate(b, 32768) / std::sqrt(1e19) - 1) < 1e-12);
         QCOMPARE(calibrated_bytes_rate(b, 1), 1e9);
@@ -162,8 +175,8 @@ private slots:
                                                    {64, 256, 10, 2.0 * 64 * 256 * 10}}));
         const Hardware hw = calibrated_hw();
         const ComputeRates R = rates_from_calibration(spec, hw);
-        // Harmonic mean by FLOPs: 784x256 at 40 GFLOP/s, 256x256 and 256x10 (clamped to the smallest
-        // curve) at 20 GFLOP/s.
+        // Harmonic mean by FLOPs: 784x256 at 40 GFLOP/s, 256x256 and 256x10 (clamped to the
+        // smallest curve) at 20 GFLOP/s.
         const double f1 = 784.0 * 256, f2 = 256.0 * 256 + 256.0 * 10;
         QVERIFY(std::abs(R.matmul_flop_per_s / ((f1 + f2) / (f1 / 4e10 + f2 / 2e10)) - 1) < 1e-12);
         QCOMPARE(R.matmul_rows, 64.0);
@@ -185,11 +198,63 @@ private slots:
         // Faster matrix products in the file, faster predicted compute.
         Hardware fast = hw;
         fast.classes = classes(4e10, 8e10);
-        QVERIFY(simulate_analytic(spec, fast).breakdown.compute_ns < simulate_analytic(spec, hw).breakdown.compute_ns);
+        QVERIFY(simulate_analytic(spec, fast).breakdown.compute_ns <
+                simulate_analytic(spec, hw).breakdown.compute_ns);
         // tp halves the widths the rates are looked up at: 784 x 128 and 128 x 256 are other points
         const auto tp2 = matmul_shapes(mlp_spec(1, 2));
         QCOMPARE(tp2[0], (MatmulShape{64, 784, 128, 2.0 * 64 * 784 * 128}));
         QCOMPARE(tp2[1], (MatmulShape{64, 128, 256, 2.0 * 64 * 128 * 256}));
+    }
+
+    void specsGiveShapesAndBucketSizes() {
+        ExperimentSpec spec = mlp_spec();
+        spec.parallel.bucket_mb = 0.25;  // 65,536 floats per bucket
+        const SpecProbes pr = probes_for_specs({spec});
+        auto has_width = [&](int k, int n) {
+            return std::find(pr.widths.begin(), pr.widths.end(), std::pair{k, n}) !=
+                   pr.widths.end();
+        };
+        QVERIFY(has_width(784, 256) && has_width(256, 256) && has_width(256, 10));
+        QVERIFY(has_width(784, 128) && has_width(128, 256));  // tp 2: column and row halves
+        QVERIFY(has_width(784, 64));                          // tp 4
+        for (int rows : {64, 32, 16})
+            QVERIFY2(std::count(pr.rows.begin(), pr.rows.end(), rows) == 1,
+                     std::to_string(rows).c_str());
+        // 269,322 parameters, padded to the trainer's 16-float alignment per tensor: 4 full buckets
+        // of 256 KiB and a last one of the rest
+        const Workload w = build_workload(spec);
+        const auto flat = static_cast<std::int64_t>(w.stages[0].flat_elems);
+        QVERIFY(std::count(pr.sizes.begin(), pr.sizes.end(), std::int64_t{65536 * 4}) == 1);
+        QVERIFY(std::count(pr.sizes.begin(), pr.sizes.end(), (flat - 4 * 65536) * 4) == 1);
+    }
+
+    void validationPredictsFromTheCalibration() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("v.sqlite").toStdString();
+        const std::string spec =
+            R"({"name":"v","model":{"kind":"mlp","preset":"default"},"training":{"global_batch":64}})";
+        {
+            ss::traces::TraceWriter w(path);
+            afx::write_run(w, afx::info("v-dp1", 1, spec),
+                           {{0, afx::steps_text({10000000, 10000000, 10000000, 10000000})}});
+        }
+        ss::traces::TraceReader rd(path);
+        const Hardware hw = calibrated_hw();
+        const ValidationReport rep = validate_runs(rd, hw);
+        QCOMPARE(rep.rows.size(), std::size_t{1});
+        QVERIFY(!rep.rows[0].fit);  // nothing fitted: every point is a prediction
+        QCOMPARE(rep.predicted, 1);
+        QCOMPARE(rep.rows[0].analytic_s, simulate_analytic(mlp_spec(), hw).step_s);
+        QVERIFY2(rep.fitted_on.size() == 1 && rep.fitted_on[0].rfind("calibrated on box", 0) == 0,
+                 rep.fitted_on[0].c_str());
+        // Asked to fit: this run has no kernels to fit on, so it says so; without classes: refused.
+        QVERIFY_THROWS_EXCEPTION(
+            SimError, validate_runs(rd, hw, {}, {}, 0, RepeatStatistic::Median, RatesFrom::Fit));
+        Hardware peaks = hw;
+        peaks.classes = {};
+        QVERIFY_THROWS_EXCEPTION(
+            SimError,
+            validate_runs(rd, peaks, {}, {}, 0, RepeatStatistic::Median, RatesFrom::Calibration));
     }
 
     void hardwareFileKeepsTheClasses() {
@@ -206,30 +271,42 @@ private slots:
             QFAIL("a bad compute_classes must be refused");
         } catch (const HardwareError& e) {
             const std::string m = e.what();
-            QVERIFY2(m.find("compute_classes.matmul.points[0].flop_per_s") != std::string::npos, e.what());
-            QVERIFY2(m.find("compute_classes.optimizer.points is missing") != std::string::npos, e.what());
+            QVERIFY2(m.find("compute_classes.matmul.points[0].flop_per_s") != std::string::npos,
+                     e.what());
+            QVERIFY2(m.find("compute_classes.optimizer.points is missing") != std::string::npos,
+                     e.what());
         }
     }
 
     void alphaBetaFromARecordedRun() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("run.sqlite").toStdString();
-        // dp2: two DP buckets per step posted back to back (non-blocking), the second queued behind the
-        // first on the communication thread; rank 1 arrives late at the first. Times in ns.
+        // dp2: two DP buckets per step posted back to back (non-blocking), the second queued behind
+        // the first on the communication thread; rank 1 arrives late at the first. Times in ns.
         //   step 0: bucket A 4096 B  rank0 [1000, 3000]  rank1 [1500, 3100]  -> 3000 - 1500 = 1500
-        //           bucket B 65536 B rank0 [1100, 9000]  rank1 [1600, 9200]  -> starts at max(3000, 3100) -> 9000 - 3100 = 5900
+        //           bucket B 65536 B rank0 [1100, 9000]  rank1 [1600, 9200]  -> starts at max(3000,
+        //           3100) -> 9000 - 3100 = 5900
         //   a tp-less run: one send/recv pair of 1 KiB on the pp group is ignored here (no pp)
-        const std::string spec = R"({"name":"d","model":{"kind":"mlp","preset":"default"},"training":{"global_batch":64},"parallel":{"dp":2}})";
+        const std::string spec =
+            R"({"name":"d","model":{"kind":"mlp","preset":"default"},"training":{"global_batch":64},"parallel":{"dp":2}})";
         {
             ss::traces::TraceWriter w(path);
             auto ri = afx::info("dp2", 2, spec);
             afx::write_run(w, ri,
-                           {{0, "comm all_reduce 1000 3000 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=0\n"
-                                "comm all_reduce 1100 9000 lane=3 bytes=65536 coll=all_reduce group=dp gid=0 gsize=2 seq=1\n"
-                                "comm all_reduce 20000 21500 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=2\n"},
-                            {1, "comm all_reduce 1500 3100 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=0\n"
-                                "comm all_reduce 1600 9200 lane=3 bytes=65536 coll=all_reduce group=dp gid=0 gsize=2 seq=1\n"
-                                "comm all_reduce 20100 21600 lane=3 bytes=4096 coll=all_reduce group=dp gid=0 gsize=2 seq=2\n"}});
+                           {{0,
+                             "comm all_reduce 1000 3000 lane=3 bytes=4096 coll=all_reduce group=dp "
+                             "gid=0 gsize=2 seq=0\n"
+                             "comm all_reduce 1100 9000 lane=3 bytes=65536 coll=all_reduce "
+                             "group=dp gid=0 gsize=2 seq=1\n"
+                             "comm all_reduce 20000 21500 lane=3 bytes=4096 coll=all_reduce "
+                             "group=dp gid=0 gsize=2 seq=2\n"},
+                            {1,
+                             "comm all_reduce 1500 3100 lane=3 bytes=4096 coll=all_reduce group=dp "
+                             "gid=0 gsize=2 seq=0\n"
+                             "comm all_reduce 1600 9200 lane=3 bytes=65536 coll=all_reduce "
+                             "group=dp gid=0 gsize=2 seq=1\n"
+                             "comm all_reduce 20100 21600 lane=3 bytes=4096 coll=all_reduce "
+                             "group=dp gid=0 gsize=2 seq=2\n"}});
             auto r1 = afx::info("single", 1, spec);
             afx::write_run(w, r1, {{0, "kernel k 0 10 lane=2\n"}});
         }
@@ -237,8 +314,10 @@ private slots:
         const auto runs = rd.runs();
         auto samples = collective_samples_from_trace(rd, runs[0].id);
         QCOMPARE(samples.size(), std::size_t{3});
-        std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.time_s < b.time_s; });
-        QCOMPARE(samples[0].collective, std::string("iall_reduce"));  // DP buckets with overlap: non-blocking
+        std::sort(samples.begin(), samples.end(),
+                  [](const auto& a, const auto& b) { return a.time_s < b.time_s; });
+        QCOMPARE(samples[0].collective,
+                 std::string("iall_reduce"));  // DP buckets with overlap: non-blocking
         QCOMPARE(samples[0].bytes, std::int64_t{4096});
         QVERIFY(std::abs(samples[0].time_s - 1400e-9) < 1e-12);  // seq 2: 21500 - 20100
         QVERIFY(std::abs(samples[1].time_s - 1500e-9) < 1e-12);
@@ -253,26 +332,31 @@ private slots:
         const json hw = hardware_from_trace(to_json(calibrated_hw()), fits, path, runs[0]);
         QVERIFY(hw["collectives"].contains("iall_reduce"));
         QCOMPARE(hw["from_trace"]["run"].get<std::int64_t>(), runs[0].id.value);
-        QVERIFY(parse_hardware(hw, "from-trace.json").intra_fit[static_cast<int>(FitSlot::IAllReduce)].beta_s_per_byte > 0);
+        QVERIFY(parse_hardware(hw, "from-trace.json")
+                    .intra_fit[static_cast<int>(FitSlot::IAllReduce)]
+                    .beta_s_per_byte > 0);
         // One size only: named, not fitted.
         std::vector<CollectiveSample> one{samples[0], samples[1]};
         problems.clear();
         QVERIFY(fit_trace_collectives(one, problems).empty());
         QCOMPARE(problems.size(), std::size_t{1});
-        QVERIFY2(problems[0].find("iall_reduce p=2") != std::string::npos && problems[0].find("unidentifiable") != std::string::npos,
+        QVERIFY2(problems[0].find("iall_reduce p=2") != std::string::npos &&
+                     problems[0].find("unidentifiable") != std::string::npos,
                  problems[0].c_str());
-        // Each group size one size only, two group sizes together: one fit over both (p = 0), which the
-        // hardware file keeps; both groups are named as not fitted on their own.
+        // Each group size one size only, two group sizes together: one fit over both (p = 0), which
+        // the hardware file keeps; both groups are named as not fitted on their own.
         const CostTerms t2 = cost_terms("all_reduce", 2), t8 = cost_terms("all_reduce", 8);
-        std::vector<CollectiveSample> mixed{{"all_reduce", 2, 16384, t2.a * 5e-6 + t2.b * 16384 * 1e-9, 1},
-                                            {"all_reduce", 8, 24, t8.a * 5e-6 + t8.b * 24 * 1e-9, 1}};
+        std::vector<CollectiveSample> mixed{
+            {"all_reduce", 2, 16384, t2.a * 5e-6 + t2.b * 16384 * 1e-9, 1},
+            {"all_reduce", 8, 24, t8.a * 5e-6 + t8.b * 24 * 1e-9, 1}};
         problems.clear();
         const auto pooled = fit_trace_collectives(mixed, problems);
         QCOMPARE(pooled.size(), std::size_t{1});
         QCOMPARE(pooled[0].p, 0);
         QVERIFY(std::abs(pooled[0].fit.alpha_s / 5e-6 - 1) < 1e-6);
         QCOMPARE(problems.size(), std::size_t{2});
-        QVERIFY2(problems[0].find("fitted with the other group sizes") != std::string::npos, problems[0].c_str());
+        QVERIFY2(problems[0].find("fitted with the other group sizes") != std::string::npos,
+                 problems[0].c_str());
         const json hp = hardware_from_trace(to_json(calibrated_hw()), pooled, path, runs[0]);
         QCOMPARE(hp["collectives"]["all_reduce"]["alpha_s"].get<double>(), pooled[0].fit.alpha_s);
         // A run without collectives: the error names the run.
@@ -280,7 +364,8 @@ private slots:
             collective_samples_from_trace(rd, runs[1].id);
             QFAIL("a run without collectives must be refused");
         } catch (const SimError& e) {
-            QVERIFY2(std::string(e.what()).find("(single) has no collectives") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("(single) has no collectives") != std::string::npos,
+                     e.what());
         }
     }
 };
