@@ -56,7 +56,8 @@ HardwareValidation summarize_validation(const ValidationReport& rep, const std::
     v.study = study;
     v.date = utc_now();
     v.host = host_name();
-    for (const auto& f : rep.fitted_on) v.compute_rates += (v.compute_rates.empty() ? "" : "; ") + f;
+    for (const auto& f : rep.fitted_on)
+        v.compute_rates += (v.compute_rates.empty() ? "" : "; ") + f;
     double sum = 0, sum_over = 0;
     for (const auto& r : rep.rows) {
         if (r.fit || !(r.analytic_s > 0)) continue;  // the fit point, or skipped
@@ -68,9 +69,11 @@ HardwareValidation summarize_validation(const ValidationReport& rep, const std::
         }
         const ExperimentSpec spec = run_spec(r.run);
         const std::string cls = layout_class(spec.parallel.dp, spec.parallel.tp, spec.parallel.pp);
-        auto it = std::find_if(v.classes.begin(), v.classes.end(),
-                               [&](const ValidationClassError& c) { return c.layout_class == cls; });
-        if (it == v.classes.end()) it = v.classes.insert(v.classes.end(), ValidationClassError{cls, 0, 0, 0});
+        auto it =
+            std::find_if(v.classes.begin(), v.classes.end(),
+                         [&](const ValidationClassError& c) { return c.layout_class == cls; });
+        if (it == v.classes.end())
+            it = v.classes.insert(v.classes.end(), ValidationClassError{cls, 0, 0, 0});
         ++it->points;
         it->mean_abs_err += err;  // a sum until the end
         it->max_abs_err = std::max(it->max_abs_err, err);
@@ -79,18 +82,24 @@ HardwareValidation summarize_validation(const ValidationReport& rep, const std::
         ++v.points;
     }
     for (auto& c : v.classes) c.mean_abs_err /= c.points;
-    auto rank = [](const std::string& c) { return c == "single" ? 0 : c == "dp" ? 1 : c == "tp" ? 2 : c == "pp" ? 3 : 4; };
-    std::stable_sort(v.classes.begin(), v.classes.end(), [&](const ValidationClassError& a, const ValidationClassError& b) {
-        return rank(a.layout_class) < rank(b.layout_class);
-    });
+    auto rank = [](const std::string& c) {
+        return c == "single" ? 0 : c == "dp" ? 1 : c == "tp" ? 2 : c == "pp" ? 3 : 4;
+    };
+    std::stable_sort(v.classes.begin(), v.classes.end(),
+                     [&](const ValidationClassError& a, const ValidationClassError& b) {
+                         return rank(a.layout_class) < rank(b.layout_class);
+                     });
     v.mean_abs_err = v.points ? sum / v.points : 0;
-    v.mean_abs_err_oversubscribed = v.points_oversubscribed ? sum_over / v.points_oversubscribed : 0;
+    v.mean_abs_err_oversubscribed =
+        v.points_oversubscribed ? sum_over / v.points_oversubscribed : 0;
     return v;
 }
 
 void store_validation(const std::string& path, const HardwareValidation& v) {
     if (path.size() > 7 && path.substr(path.size() - 7) == ".sqlite")
-        throw HardwareError(path + ": --store-band writes into a hardware JSON file, not a trace file (pass --hardware HW.json)");
+        throw HardwareError(path +
+                            ": --store-band writes into a hardware JSON file, not a trace file "
+                            "(pass --hardware HW.json)");
     std::ifstream in(path);
     if (!in) throw HardwareError(path + ": cannot read the hardware file: " + std::strerror(errno));
     std::stringstream ss;
@@ -132,7 +141,9 @@ ErrorBand error_band(const Hardware& hw, int dp, int tp, int pp, bool oversubscr
             b.backed = true;
             b.rel = c.mean_abs_err;
             b.points = c.points;
-            b.scope = cls == "single" ? "single-rank layouts" : cls == "mixed" ? "mixed layouts" : cls + " layouts";
+            b.scope = cls == "single"  ? "single-rank layouts"
+                      : cls == "mixed" ? "mixed layouts"
+                                       : cls + " layouts";
             return b;
         }
     if (v.points == 0) return b;
@@ -149,8 +160,8 @@ ErrorBand error_band(const Hardware& hw, const ExperimentSpec& spec, bool oversu
 
 std::string band_text(const ErrorBand& b) {
     if (!b.backed) return "no validation backs this hardware file";
-    std::string t = "± " + one_decimal(100.0 * b.rel) + " % (held-out validation of " + std::to_string(b.total_points) +
-                    " points";
+    std::string t = "± " + one_decimal(100.0 * b.rel) + " % (held-out validation of " +
+                    std::to_string(b.total_points) + " points";
     if (b.scope != "all layouts") t += ", " + b.scope + ": " + std::to_string(b.points);
     if (!b.statistic.empty()) t += ", " + b.statistic + " of repeats";
     if (!b.date.empty()) t += ", " + b.date;
@@ -158,8 +169,10 @@ std::string band_text(const ErrorBand& b) {
 }
 
 std::string no_band_hint() {
-    return "no validation backs this hardware file: `scalescope-cli simulate --validate STUDY.sqlite --hardware HW.json "
-           "--store-band` measures the simulator's error on a recorded study and stores it in the file";
+    return "no validation backs this hardware file: `scalescope-cli simulate --validate "
+           "STUDY.sqlite --hardware HW.json "
+           "--store-band` measures the simulator's error on a recorded study and stores it in the "
+           "file";
 }
 
 std::string step_with_band(double step_s, const ErrorBand& b) {

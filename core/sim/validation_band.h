@@ -31,13 +31,13 @@ void store_validation(const std::string& path, const HardwareValidation& v);
 // layout class when it has any, else of all its points (oversubscribed predictions: of its
 // oversubscribed points, when it has any).
 struct ErrorBand {
-    bool backed = false;      // false: no validation backs the hardware file
-    double rel = 0;           // mean |relative error| (0.061 = ± 6.1 %)
-    int points = 0;           // points behind `rel`
-    int total_points = 0;     // points of the whole validation (not oversubscribed)
-    std::string scope;        // "dp layouts", "all layouts", "oversubscribed layouts"
-    std::string date;         // the validation's day (YYYY-MM-DD)
-    std::string statistic;    // "median" | "best"
+    bool backed = false;    // false: no validation backs the hardware file
+    double rel = 0;         // mean |relative error| (0.061 = ± 6.1 %)
+    int points = 0;         // points behind `rel`
+    int total_points = 0;   // points of the whole validation (not oversubscribed)
+    std::string scope;      // "dp layouts", "all layouts", "oversubscribed layouts"
+    std::string date;       // the validation's day (YYYY-MM-DD)
+    std::string statistic;  // "median" | "best"
 };
 ErrorBand error_band(const Hardware& hw, int dp, int tp, int pp, bool oversubscribed = false);
 ErrorBand error_band(const Hardware& hw, const ExperimentSpec& spec, bool oversubscribed = false);

@@ -56,8 +56,10 @@ private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         study_ = dir_.filePath(QStringLiteral("study.sqlite")).toStdString();
-        QVERIFY2(QFile::copy(QString::fromStdString(kData + "/study.sqlite"), QString::fromStdString(study_)),
-                 "tests/data/sim-validation/study.sqlite is missing (make.sh there regenerates it)");
+        QVERIFY2(
+            QFile::copy(QString::fromStdString(kData + "/study.sqlite"),
+                        QString::fromStdString(study_)),
+            "tests/data/sim-validation/study.sqlite is missing (make.sh there regenerates it)");
     }
 
     // Every predicted point of the stored study within its stored bound, none lost; the mean too.
@@ -72,26 +74,36 @@ private slots:
         int n = 0;
         for (const auto& r : rep.rows) {
             if (r.fit || r.oversubscribed) continue;
-            QVERIFY2(r.analytic_s > 0, qPrintable(QString::fromStdString("not predicted: " + r.run.name + " " + r.note)));
+            QVERIFY2(
+                r.analytic_s > 0,
+                qPrintable(QString::fromStdString("not predicted: " + r.run.name + " " + r.note)));
             const std::string key = r.run.name + " | " + r.layout;
             const double err = std::max(std::abs(r.analytic_err), std::abs(r.replay_err));
-            qInfo("%-40s measured %8.3f ms  analytic %8.3f ms (%+6.1f %%)  replay %8.3f ms (%+6.1f %%)", key.c_str(),
-                  r.measured_s * 1e3, r.analytic_s * 1e3, 100 * r.analytic_err, r.replay_s * 1e3, 100 * r.replay_err);
-            QVERIFY2(bounds["points"].contains(key), qPrintable(QString::fromStdString("no bound for " + key)));
+            qInfo(
+                "%-40s measured %8.3f ms  analytic %8.3f ms (%+6.1f %%)  replay %8.3f ms (%+6.1f "
+                "%%)",
+                key.c_str(), r.measured_s * 1e3, r.analytic_s * 1e3, 100 * r.analytic_err,
+                r.replay_s * 1e3, 100 * r.replay_err);
+            QVERIFY2(bounds["points"].contains(key),
+                     qPrintable(QString::fromStdString("no bound for " + key)));
             const double bound = bounds["points"][key]["bound"].get<double>();
-            QVERIFY2(err <= bound, qPrintable(QStringLiteral("%1: |error| %2 % exceeds its stored bound %3 %")
-                                                  .arg(QString::fromStdString(key))
-                                                  .arg(100 * err, 0, 'f', 2)
-                                                  .arg(100 * bound, 0, 'f', 2)));
+            QVERIFY2(err <= bound,
+                     qPrintable(QStringLiteral("%1: |error| %2 % exceeds its stored bound %3 %")
+                                    .arg(QString::fromStdString(key))
+                                    .arg(100 * err, 0, 'f', 2)
+                                    .arg(100 * bound, 0, 'f', 2)));
             seen.insert(key);
             sum += err;
             ++n;
         }
-        QCOMPARE(seen.size(), bounds["points"].size());  // no point lost (a skipped point is no pass)
+        QCOMPARE(seen.size(),
+                 bounds["points"].size());  // no point lost (a skipped point is no pass)
         QVERIFY(n >= 6);
         const double mean = sum / n;
-        qInfo("mean |error| over %d points: %.2f %% (bound %.2f %%)", n, 100 * mean, 100 * bounds["mean_bound"].get<double>());
-        QVERIFY2(mean <= bounds["mean_bound"].get<double>(), qPrintable(QString::number(100 * mean)));
+        qInfo("mean |error| over %d points: %.2f %% (bound %.2f %%)", n, 100 * mean,
+              100 * bounds["mean_bound"].get<double>());
+        QVERIFY2(mean <= bounds["mean_bound"].get<double>(),
+                 qPrintable(QString::number(100 * mean)));
     }
 
     // The block round-trips through the hardware file, and the band follows the layout's class.
@@ -116,7 +128,8 @@ private slots:
         const Hardware back = parse_hardware(to_json(hw), "round trip");
         QVERIFY(back.validation == v);
         QCOMPARE(QString::fromStdString(step_with_band(0.0123, error_band(back, 2, 1, 1))),
-                 QStringLiteral("step 12.3 ms ± 3.0 % (held-out validation of 6 points, dp layouts: 2, median of repeats, "
+                 QStringLiteral("step 12.3 ms ± 3.0 % (held-out validation of 6 points, dp "
+                                "layouts: 2, median of repeats, "
                                 "2026-12-01)"));
         QCOMPARE(error_band(back, 1, 1, 2).rel, 0.08);
         const ErrorBand mixed = error_band(back, 2, 2, 1);  // no mixed point: all of them
@@ -129,7 +142,8 @@ private slots:
             parse_hardware(doc, "bad.json");
             QFAIL("a validation class zz was accepted");
         } catch (const HardwareError& e) {
-            QVERIFY2(std::string(e.what()).find("validation.classes.zz") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("validation.classes.zz") != std::string::npos,
+                     e.what());
         }
     }
 
@@ -140,18 +154,20 @@ private slots:
         QFile::remove(hwCopy);
         QVERIFY(QFile::copy(QString::fromStdString(kData + "/hardware.json"), hwCopy));
         QFile(hwCopy).setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        const QString spec = QStringLiteral(SCALESCOPE_SOURCE_DIR "/bench/core/validation/mlp-large.json");
+        const QString spec =
+            QStringLiteral(SCALESCOPE_SOURCE_DIR "/bench/core/validation/mlp-large.json");
         QString out;
-        QVERIFY2(cli({QStringLiteral("simulate"), spec, QStringLiteral("--hardware"), hwCopy, QStringLiteral("--dp"),
-                      QStringLiteral("2")},
+        QVERIFY2(cli({QStringLiteral("simulate"), spec, QStringLiteral("--hardware"), hwCopy,
+                      QStringLiteral("--dp"), QStringLiteral("2")},
                      &out),
                  qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("(no validation backs this hardware file)")) &&
                      out.contains(QStringLiteral("--store-band")),
                  qPrintable(out));
 
-        QVERIFY2(cli({QStringLiteral("simulate"), QStringLiteral("--validate"), QString::fromStdString(study_),
-                      QStringLiteral("--hardware"), hwCopy, QStringLiteral("--store-band")},
+        QVERIFY2(cli({QStringLiteral("simulate"), QStringLiteral("--validate"),
+                      QString::fromStdString(study_), QStringLiteral("--hardware"), hwCopy,
+                      QStringLiteral("--store-band")},
                      &out),
                  qPrintable(out));
         const Hardware hw = load_hardware(hwCopy.toStdString());
@@ -171,8 +187,9 @@ private slots:
         after.erase("validation");
         QVERIFY(before == after);
 
-        QVERIFY2(cli({QStringLiteral("simulate"), spec, QStringLiteral("--hardware"), hwCopy, QStringLiteral("--dp"),
-                      QStringLiteral("2"), QStringLiteral("--format"), QStringLiteral("json")},
+        QVERIFY2(cli({QStringLiteral("simulate"), spec, QStringLiteral("--hardware"), hwCopy,
+                      QStringLiteral("--dp"), QStringLiteral("2"), QStringLiteral("--format"),
+                      QStringLiteral("json")},
                      &out),
                  qPrintable(out));
         const json doc = json::parse(out.toStdString(), nullptr, false);
