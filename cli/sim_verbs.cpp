@@ -10,10 +10,12 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
+#include "core/analysis/analysis.h"
 #include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
 #include "core/sim/sim_trace.h"
+#include "core/sim/validation_band.h"
 #include "core/sim/simulator.h"
 #include "traces/reader.h"
 
@@ -126,6 +128,39 @@ std::vector<Cell> result_row(const std::string& engine, const ExperimentSpec& s,
 const std::vector<std::string> kResultCols{"engine", "world", "layout", "step_ms", "samples_per_s", "tokens_per_s",
                                            "mfu_pct", "hfu_pct", "memory_per_rank_MiB", "capacity_MiB", "fits", "oversubscribed"};
 
+Table sweep_band_table(const Hardware& hw, ExperimentSpec spec, const std::string& axis, const std::vector<CurvePoint>& curve) {
+    Table t{"error_band", {"point", "prediction", "band_pct", "band_scope"}, {}};
+    for (const auto& c : curve) {
+        int v = 0;
+        try {
+            const auto eq = c.value.find('=');
+            v = std::stoi(eq == std::string::npos ? c.value : c.value.substr(eq + 1));
+        } catch (const std::exception&) {
+            v = 0;
+        }
+        if (v > 0 && axis == "dp") spec.parallel.dp = v;
+        if (v > 0 && axis == "tp") spec.parallel.tp = v;
+        if (v > 0 && axis == "pp") spec.parallel.pp = v;
+        const ErrorBand b = error_band(hw, spec, c.result.oversubscribed);
+        t.rows.push_back({str(c.value), str(step_with_band(c.result.step_s, b)), b.backed ? pct(b.rel) : Cell{},
+                          str(b.backed ? b.scope : "none")});
+    }
+    return t;
+}
+
+// The error band each prediction carries: the validation stored in the hardware file
+// (core/sim/validation_band.h), or a plain statement that none backs it.
+Table band_table(const Hardware& hw, const ExperimentSpec& spec, const std::vector<std::pair<std::string, const SimResult*>>& preds) {
+    Table t{"error_band", {"engine", "prediction", "band_pct", "band_points", "band_scope", "validated_on"}, {}};
+    for (const auto& [engine, r] : preds) {
+        const ErrorBand b = error_band(hw, spec, r->oversubscribed);
+        t.rows.push_back({str(engine), str(step_with_band(r->step_s, b)), b.backed ? pct(b.rel) : Cell{},
+                          b.backed ? Cell{std::int64_t{b.points}} : Cell{}, str(b.backed ? b.scope : "none"),
+                          str(b.backed ? b.date : "")});
+    }
+    return t;
+}
+
 int simulate_spec(const Args& a, Format fmt) {
     if (a.positional().size() != 1) throw UsageError("simulate takes one spec file (or --trace / --validate FILE)");
     ExperimentSpec spec = load_spec(a.positional()[0], a.values("--set"));
@@ -171,6 +206,7 @@ int simulate_spec(const Args& a, Format fmt) {
                               mib(c.result.memory.total), str(c.result.memory.fits ? "yes" : "no")});
         }
         out.push_back(t);
+        out.push_back(sweep_band_table(hw, spec, axis, curve));
         print_tables(out, fmt, std::cout);
         return 0;
     }
@@ -188,6 +224,10 @@ int simulate_spec(const Args& a, Format fmt) {
         cols.push_back({"replay", &rp.breakdown});
     }
     out.push_back(res);
+    std::vector<std::pair<std::string, const SimResult*>> preds;
+    if (engine != "replay") preds.push_back({"analytic", &an});
+    if (engine != "analytic") preds.push_back({"replay", &rp});
+    out.push_back(band_table(hw, spec, preds));
     out.push_back(breakdown_table(cols));
     const SimResult& any = engine == "replay" ? rp : an;
     // The large-model features and the two FLOP counts behind MFU (model: no recomputation) and HFU.
@@ -206,6 +246,7 @@ int simulate_spec(const Args& a, Format fmt) {
     out.push_back(mem);
     Table notes{"notes", {"note"}, {}};
     for (const auto& n : any.notes) notes.rows.push_back({str(n)});
+    if (!hw.validation.present) notes.rows.push_back({str(no_band_hint())});
     if (!notes.rows.empty()) out.push_back(notes);
     print_tables(out, fmt, std::cout);
     return 0;
@@ -275,6 +316,61 @@ int simulate_trace(const Args& a, Format fmt) {
     return 0;
 }
 
+// The validation by layout class: the band `--store-band` stores (each point's error the larger
+// of the two engines').
+Table validation_band_table(const HardwareValidation& v) {
+    Table t{"band", {"layout_class", "points", "mean_abs_err_pct", "max_abs_err_pct"}, {}};
+    for (const auto& c : v.classes)
+        t.rows.push_back({str(c.layout_class), Cell{std::int64_t{c.points}}, pct(c.mean_abs_err), pct(c.max_abs_err)});
+    t.rows.push_back({str("all (not oversubscribed)"), Cell{std::int64_t{v.points}}, v.points ? pct(v.mean_abs_err) : Cell{},
+                      v.points ? pct(v.max_abs_err) : Cell{}});
+    t.rows.push_back({str("oversubscribed (apart)"), Cell{std::int64_t{v.points_oversubscribed}},
+                      v.points_oversubscribed ? pct(v.mean_abs_err_oversubscribed) : Cell{}, Cell{}});
+    return t;
+}
+
+// --parts: which part of the step each prediction gets wrong. Per predicted point, the measured
+// breakdown (core/analysis analyze_run: mean over ranks and measured steps, averaged over the
+// point's repeats) beside the analytic prediction's, part by part.
+Table parts_table(TraceReader& rd, const ValidationReport& rep) {
+    Table t{"parts", {"name", "layout", "part", "measured_ms", "predicted_ms", "difference_ms", "difference_pct_of_step"}, {}};
+    for (const auto& r : rep.rows) {
+        if (!(r.analytic_s > 0) || r.fit) continue;
+        Breakdown m;
+        int n = 0;
+        for (auto id : r.runs) {
+            const RunAnalysis an = analyze_run(rd, RunId(id));
+            for (int p = 0; p < kPartCount; ++p) m.part_ns[static_cast<std::size_t>(p)] += an.overall.part_ns[static_cast<std::size_t>(p)];
+            m.step_ns += an.overall.step_ns;
+            ++n;
+        }
+        for (auto& x : m.part_ns) x /= n;
+        m.step_ns /= n;
+        for (int p = 0; p < kPartCount; ++p) {
+            const double meas = m.part_ns[static_cast<std::size_t>(p)], pred = r.analytic_parts.part_ns[static_cast<std::size_t>(p)];
+            if (meas == 0 && pred == 0) continue;
+            t.rows.push_back({str(r.run.name), str(r.layout), str(std::string(to_string(static_cast<Part>(p)))), num(meas / 1e6),
+                              num(pred / 1e6), num((pred - meas) / 1e6), m.step_ns > 0 ? pct((pred - meas) / m.step_ns) : Cell{}});
+        }
+        t.rows.push_back({str(r.run.name), str(r.layout), str("step (mean)"), num(m.step_ns / 1e6), num(r.analytic_parts.step_ns / 1e6),
+                          num((r.analytic_parts.step_ns - m.step_ns) / 1e6), m.step_ns > 0 ? pct((r.analytic_parts.step_ns - m.step_ns) / m.step_ns) : Cell{}});
+    }
+    return t;
+}
+
+// --store-band: the validation's band into the hardware JSON file given with --hardware.
+Table store_band(const Args& a, const ValidationReport& rep, const std::string& stat, const std::string& file) {
+    const auto path = a.value("--hardware");
+    if (!path)
+        throw UsageError("--store-band writes into the hardware file: pass it with --hardware HW.json");
+    if (!(rep.predicted > 0))
+        throw std::runtime_error("--store-band: the validation predicted no point that is not oversubscribed: nothing to store");
+    store_validation(*path, summarize_validation(rep, stat, file));
+    Table t{"stored", {"file", "block"}, {}};
+    t.rows.push_back({str(*path), str("validation")});
+    return t;
+}
+
 int simulate_validate(const Args& a, Format fmt) {
     const std::string file = *a.value("--validate");
     auto hw = trace_hardware(a, file);
@@ -322,7 +418,10 @@ int simulate_validate(const Args& a, Format fmt) {
                                                     "calibrate again to predict from the calibration alone)")});
     for (const auto& wmsg : hw->warnings) f.rows.push_back({str("calibration warning"), str(wmsg)});
     for (const auto& x : rep.fitted_on) f.rows.push_back({str("compute rates"), str(x)});
-    print_tables({t, s, f}, fmt, std::cout);
+    std::vector<Table> out{t, s, validation_band_table(summarize_validation(rep, stat, file)), f};
+    if (a.flag("--parts")) out.push_back(parts_table(rd, rep));
+    if (a.flag("--store-band")) out.push_back(store_band(a, rep, stat, file));
+    print_tables(out, fmt, std::cout);
     return 0;
 }
 
@@ -331,7 +430,7 @@ int verb_simulate(const Argv& argv) {
            {"--format", "--hardware", "--set", "--compute", "--bandwidth", "--latency", "--dp", "--micro-batches",
             "--overlap", "--engine", "--sweep", "--trace", "--run", "--step", "--validate", "--study", "--fit-run",
             "--background-load", "--statistic"},
-           {"--weak", "--no-oversubscription-model", "--fit-on-study"});
+           {"--weak", "--no-oversubscription-model", "--fit-on-study", "--store-band", "--parts"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
     try {
         if (a.value("--validate")) return simulate_validate(a, fmt);
@@ -350,7 +449,7 @@ const VerbRegistration reg{
     "      | simulate --trace FILE.sqlite [--run ID] [--step N] [--hardware HW] [--compute K] [--bandwidth K] "
     "[--latency K] [--overlap on|off] [--dp N] [--micro-batches N]\n"
     "      | simulate --validate FILE.sqlite [--hardware HW] [--study ID] [--fit-run ID | --fit-on-study] [--background-load L] "
-    "[--statistic median|best]   what-if simulator "
+    "[--statistic median|best] [--store-band] [--parts]   what-if simulator "
     "(docs/SIMULATOR.md)",
     verb_simulate};
 

@@ -241,6 +241,83 @@ void parse_overlap(const json& doc, Hardware& hw, Problems& pr) {
     }
 }
 
+// validation (hardware.h HardwareValidation): the block `simulate --validate --store-band` writes.
+void parse_validation(const json& doc, Hardware& hw, Problems& pr) {
+    if (!doc.contains("validation")) return;
+    const json& v = doc.at("validation");
+    if (!v.is_object()) {
+        pr.add("validation must be an object (the block `scalescope-cli simulate --validate FILE --store-band` writes)");
+        return;
+    }
+    HardwareValidation& val = hw.validation;
+    auto count = [&](const json& o, const char* key, const std::string& path) {
+        if (!o.contains(key) || !o.at(key).is_number_integer() || o.at(key).get<int>() < 0) {
+            pr.add(path + " must be an integer >= 0");
+            return 0;
+        }
+        return o.at(key).get<int>();
+    };
+    auto text = [&](const char* key) {
+        if (!v.contains(key)) return std::string();
+        if (!v.at(key).is_string()) {
+            pr.add(std::string("validation.") + key + " must be a string, got " + v.at(key).dump());
+            return std::string();
+        }
+        return v.at(key).get<std::string>();
+    };
+    val.present = true;
+    val.points = count(v, "points", "validation.points");
+    val.mean_abs_err = number(v, "mean_abs_error", "validation.mean_abs_error", pr, val.points > 0, 0, true);
+    val.max_abs_err = number(v, "max_abs_error", "validation.max_abs_error", pr, false, val.mean_abs_err, true);
+    if (v.contains("classes")) {
+        const json& cl = v.at("classes");
+        if (!cl.is_object()) pr.add("validation.classes must be an object {\"dp\": {\"points\", \"mean_abs_error\"}, ...}");
+        else
+            for (const auto& [name, c] : cl.items()) {
+                const std::string path = "validation.classes." + name;
+                if (name != "single" && name != "dp" && name != "tp" && name != "pp" && name != "mixed") {
+                    pr.add(path + ": the layout classes are single, dp, tp, pp and mixed");
+                    continue;
+                }
+                if (!c.is_object()) {
+                    pr.add(path + " must be an object {\"points\", \"mean_abs_error\", \"max_abs_error\"}");
+                    continue;
+                }
+                ValidationClassError e;
+                e.layout_class = name;
+                e.points = count(c, "points", path + ".points");
+                e.mean_abs_err = number(c, "mean_abs_error", path + ".mean_abs_error", pr, true, 0, true);
+                e.max_abs_err = number(c, "max_abs_error", path + ".max_abs_error", pr, false, e.mean_abs_err, true);
+                val.classes.push_back(e);
+            }
+        // The classes in one order (the file's object keys come back sorted by name).
+        auto rank = [](const std::string& c) {
+            return c == "single" ? 0 : c == "dp" ? 1 : c == "tp" ? 2 : c == "pp" ? 3 : 4;
+        };
+        std::stable_sort(val.classes.begin(), val.classes.end(),
+                         [&](const ValidationClassError& a, const ValidationClassError& b) {
+                             return rank(a.layout_class) < rank(b.layout_class);
+                         });
+    }
+    if (v.contains("oversubscribed")) {
+        const json& o = v.at("oversubscribed");
+        if (!o.is_object()) {
+            pr.add("validation.oversubscribed must be an object {\"points\", \"mean_abs_error\"}");
+        } else {
+            val.points_oversubscribed = count(o, "points", "validation.oversubscribed.points");
+            val.mean_abs_err_oversubscribed = number(o, "mean_abs_error", "validation.oversubscribed.mean_abs_error", pr,
+                                                     val.points_oversubscribed > 0, 0, true);
+        }
+    }
+    val.statistic = text("statistic");
+    if (!val.statistic.empty() && val.statistic != "median" && val.statistic != "best")
+        pr.add("validation.statistic=\"" + val.statistic + "\" must be \"median\" or \"best\"");
+    val.compute_rates = text("compute_rates");
+    val.date = text("date");
+    val.host = text("host");
+    val.study = text("study");
+}
+
 // compute_classes (calibrated compute, helper "calib"): every point positive; an object with the
 // three classes, each {"points": [...]}, and the per-kernel overhead.
 void parse_classes(const json& doc, Hardware& hw, Problems& pr) {
@@ -309,6 +386,22 @@ FitQuality fit_quality(const json& fit) {
 
 }  // namespace
 
+json to_json(const HardwareValidation& v) {
+    json classes = json::object();
+    for (const auto& c : v.classes)
+        classes[c.layout_class] = {{"points", c.points}, {"mean_abs_error", c.mean_abs_err}, {"max_abs_error", c.max_abs_err}};
+    return {{"points", v.points},
+            {"mean_abs_error", v.mean_abs_err},
+            {"max_abs_error", v.max_abs_err},
+            {"classes", classes},
+            {"oversubscribed", {{"points", v.points_oversubscribed}, {"mean_abs_error", v.mean_abs_err_oversubscribed}}},
+            {"statistic", v.statistic},
+            {"compute_rates", v.compute_rates},
+            {"date", v.date},
+            {"host", v.host},
+            {"study", v.study}};
+}
+
 Hardware parse_hardware(const json& doc, const std::string& origin) {
     Problems pr{origin, {}};
     Hardware hw;
@@ -346,6 +439,7 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
     parse_overlap(doc, hw, pr);
+    parse_validation(doc, hw, pr);
     parse_classes(doc, hw, pr);
 
     // Calibrated collectives (the `calibrate` fits).
@@ -502,6 +596,7 @@ json to_json(const Hardware& hw) {
     if (!hw.source.empty()) doc["source"] = hw.source;
     if (!hw.measured_host.empty() || !hw.measured_date.empty())
         doc["measured_on"] = {{"host", hw.measured_host}, {"date", hw.measured_date}};
+    if (hw.validation.present) doc["validation"] = to_json(hw.validation);
     return doc;
 }
 

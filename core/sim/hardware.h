@@ -72,6 +72,33 @@ enum class Provenance : std::uint8_t { Unknown, Measured, NotMeasured };
 enum class OverlapMode : std::uint8_t { Progress, Streams };
 const char* to_string(OverlapMode m);  // "progress", "streams"
 
+// The simulator's measured error on this hardware (file: "validation", written by `simulate
+// --validate ... --store-band`; docs/SIMULATOR.md, "Validation"): mean |relative error| of the
+// predicted step time over the points of a validation that are not oversubscribed, overall and
+// per layout class, with what it was measured on. Each point's error is the larger of the two
+// engines' (analytic, replay). Absent: no validation backs the file (present = false).
+struct ValidationClassError {
+    std::string layout_class;  // "single" (dp1 tp1 pp1), "dp", "tp", "pp", "mixed" (more than one > 1)
+    int points = 0;
+    double mean_abs_err = 0;   // relative (0.05 = 5 %)
+    double max_abs_err = 0;
+    bool operator==(const ValidationClassError&) const = default;
+};
+struct HardwareValidation {
+    bool present = false;
+    int points = 0;                 // predicted points, not oversubscribed
+    double mean_abs_err = 0;        // over those points
+    double max_abs_err = 0;
+    std::vector<ValidationClassError> classes;  // in the order single, dp, tp, pp, mixed
+    int points_oversubscribed = 0;  // reported apart, never in the band
+    double mean_abs_err_oversubscribed = 0;
+    std::string statistic;          // how repeats were summarised: "median" | "best"
+    std::string compute_rates;      // where the compute rates came from ("fitted on run 1 ...")
+    std::string date, host;         // when (ISO 8601 UTC) and where the validation ran
+    std::string study;              // the recorded study file it was validated on
+    bool operator==(const HardwareValidation&) const = default;
+};
+
 // ---- Calibrated compute classes (docs/SIMULATOR.md, "Calibration of compute"; file: compute_classes) ----
 // What `scalescope-cli calibrate` measured of each class of work on one rank, so that a spec never
 // run before is timed from the hardware file alone (core/sim/calibrate.h rates_from_calibration).
@@ -148,6 +175,7 @@ struct Hardware {
     // the communication kernels; file: overlap.contention, 0..1, absent = 0: the overlap is free).
     // The simulator charges it on the DP gradient buckets (docs/SIMULATOR.md, "GPUs").
     double overlap_contention = 0;
+    HardwareValidation validation;  // file: validation (above)
 
     // ---- Calibration quality and calibrated compute (helper "calib"; core/sim/calibrate.h) ----
     std::array<FitQuality, kFitSlots> fit_quality{};  // per collective slot, as intra_fit
@@ -188,6 +216,8 @@ Hardware parse_hardware(const nlohmann::json& doc, const std::string& origin);
 Hardware load_hardware(const std::string& path);
 // The document parse_hardware reads back (format "scalescope-hardware", version 1, with topology).
 nlohmann::json to_json(const Hardware& hw);
+// The "validation" block alone (HardwareValidation).
+nlohmann::json to_json(const HardwareValidation& v);
 
 // Knobs that scale a hardware description (what-if): compute ×k, bandwidth ×k, latency ×k.
 struct HardwareScale {

@@ -629,6 +629,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
                              contention_factor(w, hw) > 1.0;
         const SimResult a = simulate_analytic(w, hw, opt);
         row.analytic_s = a.step_s;
+        row.analytic_parts = a.breakdown;
         row.replay_s = replay(graph_from_spec(w, hw, opt)).step_s;
         row.analytic_err = (row.analytic_s - row.measured_s) / row.measured_s;
         row.replay_err = (row.replay_s - row.measured_s) / row.measured_s;

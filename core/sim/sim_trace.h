@@ -77,6 +77,7 @@ struct ValidationRow {
     double spread = 0;          // (slowest − fastest run median) ÷ measured_s; 0 for one run
     double analytic_s = 0, replay_s = 0;
     double analytic_err = 0, replay_err = 0;  // (predicted − measured) ÷ measured
+    Breakdown analytic_parts;   // the analytic prediction's step breakdown (mean over ranks)
     std::string note;
 };
 

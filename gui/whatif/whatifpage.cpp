@@ -110,6 +110,9 @@ HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin or
     // "(measured)", "(datasheet)", "(not measured)", "(measured: unknown)".
     if (origin == HardwareChoice::Origin::Example)
         c.label += QStringLiteral(" (%1)").arg(fromStd(provenance_label(c.hw)));
+    // A held-out validation stored with the file (`simulate --validate ... --store-band`).
+    if (c.hw.validation.present && c.hw.validation.points > 0)
+        c.label += QObject::tr(" — validated ± %1").arg(formatPercent(c.hw.validation.mean_abs_err));
     return c;
 }
 
@@ -187,6 +190,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     bandwidth_ = slider(bandwidthLabel_);
     latency_ = slider(latencyLabel_);
     compute_->setObjectName(QStringLiteral("whatifCompute"));
+    bandwidth_->setObjectName(QStringLiteral("whatifBandwidth"));
     for (QCheckBox* c : {fitted_, overlap_, weak_}) connect(c, &QCheckBox::toggled, this, &WhatIfPage::simulate);
     connect(hwCombo_, &QComboBox::currentIndexChanged, this, &WhatIfPage::hardwareChanged);
 
@@ -277,6 +281,12 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     headline_ = new QLabel;
     headline_->setObjectName(QStringLiteral("whatifHeadline"));
     headline_->setWordWrap(true);
+    // The prediction's error: the held-out validation stored in the hardware file (or that none is).
+    band_ = new QLabel;
+    band_->setObjectName(QStringLiteral("whatifErrorBand"));
+    band_->setWordWrap(true);
+    band_->setTextFormat(Qt::RichText);
+    band_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // What could not be read or simulated (a file, a calibration, a dp of the curve): said here.
     warnings_ = new QLabel;
     warnings_->setObjectName(QStringLiteral("whatifWarnings"));
@@ -299,6 +309,7 @@ WhatIfPage::WhatIfPage(QWidget* parent) : Page(parent) {
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(0, 0, 0, 0);
     rl->addWidget(headline_);
+    rl->addWidget(band_);
     rl->addWidget(warnings_);
     rl->addWidget(curve_, 1);
     rl->addWidget(breakdown_);
@@ -535,6 +546,7 @@ void WhatIfPage::simulate() {
         hw = currentHardware();
     } catch (const std::exception& e) {
         headline_->setText(fromStd(e.what()).toHtmlEscaped());
+        band_->clear();
         setReady(true);
         return;
     }
@@ -574,14 +586,17 @@ void WhatIfPage::simulate() {
                     : tr("<br><b>%1</b> is an example from public specs.").arg(hwName);
 
     const bool weak = weak_->isChecked();
+    const bool scaledKnobs = compute_->value() != 0 || bandwidth_->value() != 0 || latency_->value() != 0;
     // The hardware the prediction is for, with the compute multiplier when it is not ×1.
     QString name = choice.name;
     if (compute_->value() != 0) name += tr(" with compute ×%1").arg(formatNumber(sliderFactor(compute_->value()), 3));
     job_ = startJob<Outcome>(
         this,
-        [spec, hw, opt, weak, note, name](const CancelToken&) {
+        [spec, hw, opt, weak, note, name, scaledKnobs](const CancelToken&) {
             Outcome o;
             o.current = simulate_analytic(spec, hw, opt);
+            o.band = error_band(hw, spec, o.current.oversubscribed);
+            o.scaledKnobs = scaledKnobs;
             o.ratesNote = note;
             o.hardwareName = name;
             o.fittedRates = opt.rates.has_value();
@@ -619,6 +634,7 @@ void WhatIfPage::simulate() {
             curveWarnings_.clear();
             showWarnings();
             headline_->setText(tr("<b>Cannot simulate:</b> %1").arg(e.toHtmlEscaped()));
+            band_->clear();
             setChart(curve_, new QChart);
             setReady(true);
         });
@@ -630,6 +646,28 @@ void WhatIfPage::showWarnings() {
         for (const QString& w : *l) all << w.toHtmlEscaped();
     warnings_->setText(all.join(QStringLiteral("<br>")));
     warnings_->setVisible(!all.isEmpty());
+}
+
+void WhatIfPage::showBand(const Outcome& o) {
+    const ErrorBand& b = o.band;
+    const QString step = formatDuration(o.current.step_s * 1e9);
+    if (!b.backed) {
+        band_->setText(tr("<b>Error band:</b> <span style='color:#b35900'>none — no validation backs %1</span>, so how far "
+                          "step %2 may be off is not known here.<br><small>Record a study on this machine and run "
+                          "<tt>scalescope-cli simulate --validate STUDY.sqlite --hardware HW.json --store-band</tt> to "
+                          "measure the simulator's error and store it with the hardware file.</small>")
+                           .arg(o.hardwareName.toHtmlEscaped(), step));
+        return;
+    }
+    QString t = tr("<b>Error band:</b> step %1 <b>± %2</b> (held-out validation of %3 points%4, %5 of repeats, %6)")
+                    .arg(step, formatPercent(b.rel))
+                    .arg(b.total_points)
+                    .arg(b.scope == "all layouts" ? QString() : tr("; %1: %2").arg(fromStd(b.scope)).arg(b.points),
+                         fromStd(b.statistic.empty() ? std::string("median") : b.statistic), fromStd(b.date));
+    if (o.scaledKnobs)
+        t += tr("<br><small style='color:#b35900'>Measured on the hardware as it is: the compute, bandwidth and latency "
+                "factors move this prediction away from what was validated.</small>");
+    band_->setText(t);
 }
 
 void WhatIfPage::show(const Outcome& o) {
@@ -657,6 +695,7 @@ void WhatIfPage::show(const Outcome& o) {
     if (r.oversubscribed) h += tr(" · oversubscribed (×%1 contention)").arg(formatNumber(r.contention, 3));
     h += tr("<br><small>%1</small>").arg(o.ratesNote);
     headline_->setText(h);
+    showBand(o);
 
     // Speedup over dp: the projection and the measured points of the file's study.
     auto* chart = new QChart;

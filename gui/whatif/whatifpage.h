@@ -17,6 +17,7 @@
 #include "core/analysis/scaling.h"
 #include "core/sim/hardware.h"
 #include "core/sim/simulator.h"
+#include "core/sim/validation_band.h"
 #include "gui/app/page.h"
 
 class QChartView;
@@ -82,6 +83,8 @@ private:
         QString hardwareName;
         bool fittedRates = false;  // compute timed with the rates fitted on the run
         QStringList warnings;      // dp values left out of the curve, with why
+        core::ErrorBand band;      // the validation stored in the hardware file, for this layout
+        bool scaledKnobs = false;  // a compute / bandwidth / latency factor is not ×1
     };
     // A replay or validation text and the inputs it was computed with.
     struct SideResult {
@@ -101,6 +104,7 @@ private:
     void calibrationEnded(int exitCode, QProcess::ExitStatus status);
     void updateCalibrationStatus();
     void show(const Outcome& o);
+    void showBand(const Outcome& o);
     void showWarnings();
     void updateStale();
     void setSideResult(SideResult& r, QLabel* label, const QString& text, const QString& context, const QString& knobs);
@@ -131,6 +135,7 @@ private:
     QSlider *compute_, *bandwidth_, *latency_;
     QLabel *computeLabel_, *bandwidthLabel_, *latencyLabel_;
     QLabel* headline_;
+    QLabel* band_;  // objectName whatifErrorBand: the prediction's error band, or that none backs the hardware
     QLabel* warnings_;  // objectName whatifWarnings: what could not be read or simulated
     QLabel* replay_;
     QLabel* validation_;

@@ -35,6 +35,7 @@
 
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
+#include "core/sim/validation_band.h"
 #include "gui/whatif/whatifpage.h"
 #include "traces/reader.h"
 #include "traces/sqlite_util.h"
@@ -433,6 +434,78 @@ private slots:
     // Issue 13: no silent catch. What the page cannot read (the run's spec, compute rates, a
     // calibration in the file, a hardware file of this user's) or simulate (a dp of the curve) is
     // a visible warning on the page, naming it and why.
+    // Issue 17: each prediction carries the error band of the validation stored with its hardware
+    // file (by the layout's class: dp, tp, pp), and the page says so when no validation backs it.
+    void errorBandShownOrSaidAbsent() {
+        // This user's calibration = the test's calibration with a validation block.
+        const QString userDir = ss::gui::userHardwareDir();
+        QVERIFY(QDir().mkpath(userDir));
+        const QString validated = userDir + QStringLiteral("/validated.json");
+        QFile::remove(validated);
+        QVERIFY(QFile::copy(dir_.filePath(QStringLiteral("hw.json")), validated));
+        ss::core::HardwareValidation v;
+        v.present = true;
+        v.points = 7;
+        v.mean_abs_err = 0.061;
+        v.max_abs_err = 0.12;
+        v.classes = {{"dp", 3, 0.042, 0.05}, {"tp", 2, 0.071, 0.09}, {"pp", 2, 0.083, 0.12}};
+        v.statistic = "median";
+        v.date = "2026-12-01T05:00:00Z";
+        v.study = "heldout.sqlite";
+        ss::core::store_validation(validated.toStdString(), v);
+
+        auto w = openPage();
+        QVERIFY(w);
+        auto* page = w->page(QStringLiteral("whatif"));
+        auto* hw = page->findChild<QComboBox*>(QStringLiteral("whatifHardware"));
+        auto* band = page->findChild<QLabel*>(QStringLiteral("whatifErrorBand"));
+        auto* dp = page->findChild<QSpinBox*>(QStringLiteral("whatifDp"));
+        auto* tp = page->findChild<QSpinBox*>(QStringLiteral("whatifTp"));
+        QVERIFY(hw && band && dp && tp);
+        // The file's own calibration carries no validation: said, with how to make one.
+        QCOMPARE(hw->currentIndex(), 0);
+        QVERIFY2(band->text().contains(QStringLiteral("none — no validation backs")) &&
+                     band->text().contains(QStringLiteral("--store-band")),
+                 qPrintable(band->text()));
+
+        const int val = comboIndex(hw, QStringLiteral("validated ± 6.1 %"));
+        QVERIFY2(val >= 0, "the validated calibration is offered with its band");
+        hw->setCurrentIndex(val);
+        QVERIFY(waitReady(page));
+        dp->setValue(2);
+        QVERIFY(waitReady(page));
+        QVERIFY2(band->text().contains(QStringLiteral("± 4.2 %")) && band->text().contains(QStringLiteral("dp layouts: 3")) &&
+                     band->text().contains(QStringLiteral("held-out validation of 7 points")) &&
+                     band->text().contains(QStringLiteral("2026-12-01")),
+                 qPrintable(band->text()));
+        saveShot(*w, "whatif-band.png");
+        dp->setValue(1);
+        tp->setValue(2);
+        QVERIFY(waitReady(page));
+        QVERIFY2(band->text().contains(QStringLiteral("± 7.1 %")) && band->text().contains(QStringLiteral("tp layouts: 2")),
+                 qPrintable(band->text()));
+        // dp x tp: no point of that class: the band of all the points.
+        dp->setValue(2);
+        QVERIFY(waitReady(page));
+        QVERIFY2(band->text().contains(QStringLiteral("± 6.1 %")) && !band->text().contains(QStringLiteral("layouts:")),
+                 qPrintable(band->text()));
+        // A what-if factor: the band was measured without it, and the page says so.
+        auto* bw = page->findChild<QSlider*>(QStringLiteral("whatifBandwidth"));
+        QVERIFY(bw);
+        bw->setValue(10);
+        QVERIFY(waitReady(page));
+        QVERIFY2(band->text().contains(QStringLiteral("move this prediction away from what was validated")), qPrintable(band->text()));
+        bw->setValue(0);
+        dp->setValue(1);
+        tp->setValue(1);
+        // An example from public specs: no band.
+        hw->setCurrentIndex(comboIndex(hw, QStringLiteral("dgx-h100-nvlink.json")));
+        QVERIFY(waitReady(page));
+        QVERIFY2(band->text().contains(QStringLiteral("none — no validation backs example: DGX H100")), qPrintable(band->text()));
+        w.reset();
+        QFile::remove(validated);
+    }
+
     void failuresShowAsWarnings() {
         // A copy of the file whose run's spec is not JSON, with one more calibration that is not a
         // hardware description.
