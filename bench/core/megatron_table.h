@@ -1,0 +1,86 @@
+// Published large-scale runs reproduced by the simulator (docs/SIMULATOR.md, "Validation against
+// published runs"): the Megatron-LM weak-scaling table (Narayanan et al., SC21, Table 1;
+// bench/core/megatron/table.json) predicted from the Selene preset
+// (examples/hardware/selene-a100.json). Each row becomes a spec through the normal spec path (the
+// table's base spec file + --set overrides, validated), its step time comes from the analytic
+// engine, and the achieved TFLOP/s per GPU from the paper's own FLOP count (eq. 3), so the
+// predicted and the published figure are the same quantity.
+//
+// Shared by bench_megatron (the report) and tst_core_megatron (the CI bound). Plain C++, no Qt.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/sim/hardware.h"
+#include "core/sim/simulator.h"
+#include "core/spec/spec.h"
+
+namespace ss::bench {
+
+// One row of the table (table.json "columns").
+struct PublishedRow {
+    double params_b = 0;   // parameters (billion), as published
+    int heads = 0, hidden = 0, layers = 0;
+    int tp = 1, pp = 1, gpus = 1, batch = 1;  // batch: global batch (sequences per iteration)
+    double tflops_per_gpu = 0;  // achieved TFLOP/s per GPU, as published
+    double percent_peak = 0, aggregate_pflops = 0;
+    int dp() const { return gpus / (tp * pp); }
+    std::string label() const;  // "1.7B", "1008B"
+    std::string layout() const;  // "tp8 pp64 dp6"
+};
+
+struct PublishedTable {
+    std::string name, source, url;
+    std::string base_spec;               // the base spec file (absolute, resolved next to table.json)
+    std::vector<std::string> overrides;  // applied to the base for every row (seq_len, vocab, precision, ...)
+    int seq_len = 0, vocab = 0;          // facts.seq_len, facts.vocab
+    std::vector<PublishedRow> rows;
+};
+// Throws std::runtime_error naming the file and the field.
+PublishedTable load_published_table(const std::string& path);
+
+// The paper's eq. 3: FLOPs of one iteration with full recomputation,
+// 96 B s l h² (1 + s/(6h) + V/(16 l h)).
+double megatron_iteration_flops(double batch, double seq_len, double layers, double hidden, double vocab);
+
+// What the table leaves open, chosen per run of the benchmark (table.json "facts").
+struct RowChoices {
+    int micro_batch = 1;     // sequences per micro-batch
+    int virtual_stages = 1;  // interleaved 1F1B when > 1 (pp > 1 only)
+};
+
+// The --set overrides of one row, applied after the table's own.
+std::vector<std::string> row_overrides(const PublishedRow& r, const RowChoices& c);
+// The row's spec: base file + table overrides + row overrides, parsed and validated (world size
+// = the row's GPUs, data files unchecked). Throws std::runtime_error listing every problem.
+core::ExperimentSpec row_spec(const PublishedTable& t, const PublishedRow& r, const RowChoices& c);
+
+// Compute rates of the preset for 16-bit mixed precision: the tensor-core peak of the precision
+// (compute.fp16_flops) times efficiency.matmul, the HBM bandwidth times efficiency.memory, the
+// preset's kernel overhead. Multipliers (1 = the preset's own) give the sensitivity.
+struct RateKnobs {
+    double matmul_efficiency = 0;  // > 0: instead of the preset's efficiency.matmul
+    double memory_efficiency = 0;  // > 0: instead of efficiency.memory
+    double kernel_overhead_s = -1;  // >= 0: instead of compute.kernel_overhead_s
+};
+struct PresetRates {
+    core::ComputeRates rates;
+    double tensor_flops = 0;  // compute.fp16_flops
+    double matmul_efficiency = 0, memory_efficiency = 0;
+};
+PresetRates rates_from_preset(const std::string& hardware_path, const RateKnobs& k = {});
+
+struct RowPrediction {
+    core::ExperimentSpec spec;
+    core::SimResult result;
+    double flops = 0;            // eq. 3 of the whole iteration
+    double predicted_tflops = 0;  // flops / (step × GPUs) / 1e12
+    double error = 0;            // predicted / published − 1
+};
+enum class Engine { Analytic, Replay };
+RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c,
+                          const core::Hardware& hw, const core::ComputeRates& rates,
+                          Engine engine = Engine::Analytic);
+
+}  // namespace ss::bench
