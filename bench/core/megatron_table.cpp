@@ -1,5 +1,6 @@
 #include "bench/core/megatron_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +41,9 @@ std::string fmt_num(double v) {
 
 }  // namespace
 
-std::string PublishedRow::label() const { return fmt_num(params_b) + "B"; }
+std::string PublishedRow::label() const {
+    return fmt_num(params_b) + "B" + (variant.empty() ? "" : " " + variant);
+}
 
 std::string PublishedRow::layout() const {
     return "tp" + std::to_string(tp) + " pp" + std::to_string(pp) + " dp" + std::to_string(dp());
@@ -60,45 +63,125 @@ PublishedTable load_published_table(const std::string& path) {
     const json spec = doc.value("spec", json::object());
     if (!spec.contains("base") || !spec.at("base").is_string())
         throw std::runtime_error(path + ": spec.base must name the base spec file");
-    t.base_spec = (std::filesystem::path(path).parent_path() / spec.at("base").get<std::string>()).string();
+    t.base_spec =
+        (std::filesystem::path(path).parent_path() / spec.at("base").get<std::string>()).string();
     for (const auto& o : spec.value("overrides", json::array())) {
-        if (!o.is_string()) throw std::runtime_error(path + ": spec.overrides must be strings \"path=value\"");
+        if (!o.is_string())
+            throw std::runtime_error(path + ": spec.overrides must be strings \"path=value\"");
         t.overrides.push_back(o.get<std::string>());
     }
-    const std::vector<std::string> want{"params_b", "heads", "hidden", "layers", "tp", "pp", "gpus",
-                                        "batch", "tflops_per_gpu", "percent_peak", "aggregate_pflops"};
-    if (doc.value("columns", json::array()) != json(want))
-        throw std::runtime_error(path + ": columns must be " + json(want).dump());
+    const json cols = doc.value("columns", json::array());
+    if (!cols.is_array()) throw std::runtime_error(path + ": columns must be an array of names");
+    std::vector<std::string> names;
+    for (const auto& c : cols) {
+        if (!c.is_string()) throw std::runtime_error(path + ": columns must be an array of names");
+        names.push_back(c.get<std::string>());
+    }
+    const std::vector<std::string> known{"params_b",
+                                         "heads",
+                                         "hidden",
+                                         "layers",
+                                         "tp",
+                                         "pp",
+                                         "gpus",
+                                         "batch",
+                                         "tflops_per_gpu",
+                                         "step_s",
+                                         "percent_peak",
+                                         "aggregate_pflops",
+                                         "variant",
+                                         "micro_batch",
+                                         "virtual_stages",
+                                         "recompute",
+                                         "sequence_parallel"};
+    auto has = [&](const std::string& n) {
+        return std::find(names.begin(), names.end(), n) != names.end();
+    };
+    for (const auto& n : names)
+        if (std::find(known.begin(), known.end(), n) == known.end())
+            throw std::runtime_error(path + ": columns: unknown column \"" + n + "\"");
+    for (const char* n : {"params_b", "heads", "hidden", "layers", "tp", "pp", "gpus", "batch"})
+        if (!has(n))
+            throw std::runtime_error(path + ": columns: \"" + std::string(n) + "\" is missing");
+    if (!has("tflops_per_gpu") && !has("step_s"))
+        throw std::runtime_error(
+            path + ": columns: the published figure is missing (tflops_per_gpu or step_s)");
     const json rows = doc.value("rows", json::array());
     if (!rows.is_array() || rows.empty()) throw std::runtime_error(path + ": rows is empty");
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const json& r = rows[i];
         const std::string where = path + ": rows[" + std::to_string(i) + "]";
-        if (!r.is_array() || r.size() != want.size())
-            throw std::runtime_error(where + " must have " + std::to_string(want.size()) + " numbers");
-        for (const auto& v : r)
-            if (!v.is_number()) throw std::runtime_error(where + " holds " + v.dump() + ", not a number");
+        if (!r.is_array() || r.size() != names.size())
+            throw std::runtime_error(where + " must have " + std::to_string(names.size()) +
+                                     " values (columns)");
         PublishedRow row;
-        row.params_b = r[0].get<double>();
-        row.heads = r[1].get<int>();
-        row.hidden = r[2].get<int>();
-        row.layers = r[3].get<int>();
-        row.tp = r[4].get<int>();
-        row.pp = r[5].get<int>();
-        row.gpus = r[6].get<int>();
-        row.batch = r[7].get<int>();
-        row.tflops_per_gpu = r[8].get<double>();
-        row.percent_peak = r[9].get<double>();
-        row.aggregate_pflops = r[10].get<double>();
-        if (row.tp < 1 || row.pp < 1 || row.gpus % (row.tp * row.pp) != 0)
+        for (std::size_t k = 0; k < names.size(); ++k) {
+            const std::string& n = names[k];
+            const json& v = r[k];
+            const std::string at = where + "." + n;
+            auto num = [&]() {
+                if (!v.is_number())
+                    throw std::runtime_error(at + " = " + v.dump() + " must be a number");
+                return v.get<double>();
+            };
+            auto integer = [&]() {
+                if (!v.is_number_integer() || v.get<long long>() < 0)
+                    throw std::runtime_error(at + " = " + v.dump() +
+                                             " must be a non-negative integer");
+                return v.get<int>();
+            };
+            if (n == "params_b")
+                row.params_b = num();
+            else if (n == "heads")
+                row.heads = integer();
+            else if (n == "hidden")
+                row.hidden = integer();
+            else if (n == "layers")
+                row.layers = integer();
+            else if (n == "tp")
+                row.tp = integer();
+            else if (n == "pp")
+                row.pp = integer();
+            else if (n == "gpus")
+                row.gpus = integer();
+            else if (n == "batch")
+                row.batch = integer();
+            else if (n == "tflops_per_gpu")
+                row.tflops_per_gpu = num();
+            else if (n == "step_s")
+                row.step_s = num();
+            else if (n == "percent_peak")
+                row.percent_peak = num();
+            else if (n == "aggregate_pflops")
+                row.aggregate_pflops = num();
+            else if (n == "micro_batch")
+                row.micro_batch = integer();
+            else if (n == "virtual_stages")
+                row.virtual_stages = integer();
+            else if (n == "sequence_parallel") {
+                if (!v.is_boolean())
+                    throw std::runtime_error(at + " = " + v.dump() + " must be true or false");
+                row.sequence_parallel = v.get<bool>();
+            } else {  // variant, recompute
+                if (!v.is_string())
+                    throw std::runtime_error(at + " = " + v.dump() + " must be a string");
+                (n == "variant" ? row.variant : row.recompute) = v.get<std::string>();
+            }
+        }
+        if (!(row.tflops_per_gpu > 0) && !(row.step_s > 0))
+            throw std::runtime_error(where + ": neither tflops_per_gpu nor step_s is positive");
+        if (row.tp < 1 || row.pp < 1 || row.gpus < 1 || row.gpus % (row.tp * row.pp) != 0)
             throw std::runtime_error(where + ": tp x pp = " + std::to_string(row.tp * row.pp) +
                                      " does not divide the " + std::to_string(row.gpus) + " GPUs");
         // The row against its own aggregate column: a transcription error shows here.
-        const double agg = row.tflops_per_gpu * row.gpus / 1000;
-        if (std::abs(agg - row.aggregate_pflops) > 0.01 * row.aggregate_pflops + 0.1)
-            throw std::runtime_error(where + ": " + fmt_num(row.tflops_per_gpu) + " TFLOP/s x " +
-                                     std::to_string(row.gpus) + " GPUs = " + fmt_num(agg) +
-                                     " PFLOP/s, but the row says " + fmt_num(row.aggregate_pflops));
+        if (row.aggregate_pflops > 0 && row.tflops_per_gpu > 0) {
+            const double agg = row.tflops_per_gpu * row.gpus / 1000;
+            if (std::abs(agg - row.aggregate_pflops) > 0.01 * row.aggregate_pflops + 0.1)
+                throw std::runtime_error(where + ": " + fmt_num(row.tflops_per_gpu) +
+                                         " TFLOP/s x " + std::to_string(row.gpus) +
+                                         " GPUs = " + fmt_num(agg) + " PFLOP/s, but the row says " +
+                                         fmt_num(row.aggregate_pflops));
+        }
         t.rows.push_back(row);
     }
     return t;
@@ -110,10 +193,12 @@ double megatron_iteration_flops(double B, double s, double l, double h, double V
 
 std::vector<std::string> row_overrides(const PublishedRow& r, const RowChoices& c) {
     const int dp = r.dp();
-    if (c.micro_batch < 1 || r.batch % (dp * c.micro_batch) != 0)
-        throw std::runtime_error("row " + r.label() + ": the global batch " + std::to_string(r.batch) +
-                                 " is not a multiple of dp " + std::to_string(dp) + " x micro-batch " +
-                                 std::to_string(c.micro_batch));
+    const int mb = r.micro_batch > 0 ? r.micro_batch : c.micro_batch;
+    const int v = r.virtual_stages > 0 ? r.virtual_stages : c.virtual_stages;
+    if (mb < 1 || r.batch % (dp * mb) != 0)
+        throw std::runtime_error("row " + r.label() + ": the global batch " +
+                                 std::to_string(r.batch) + " is not a multiple of dp " +
+                                 std::to_string(dp) + " x micro-batch " + std::to_string(mb));
     std::vector<std::string> o{
         "model.layers=" + std::to_string(r.layers),
         "model.d_model=" + std::to_string(r.hidden),
@@ -122,9 +207,11 @@ std::vector<std::string> row_overrides(const PublishedRow& r, const RowChoices& 
         "parallel.dp=" + std::to_string(dp),
         "parallel.tp=" + std::to_string(r.tp),
         "parallel.pp=" + std::to_string(r.pp),
-        "parallel.micro_batches=" + std::to_string(r.batch / (dp * c.micro_batch)),
+        "parallel.micro_batches=" + std::to_string(r.batch / (dp * mb)),
     };
-    if (c.virtual_stages > 1 && r.pp > 1) o.push_back("parallel.virtual_stages=" + std::to_string(c.virtual_stages));
+    if (v > 1 && r.pp > 1) o.push_back("parallel.virtual_stages=" + std::to_string(v));
+    if (!r.recompute.empty()) o.push_back("training.recompute=" + r.recompute);
+    if (r.sequence_parallel) o.push_back("parallel.sequence_parallel=true");
     return o;
 }
 
@@ -136,8 +223,8 @@ core::ExperimentSpec row_spec(const PublishedTable& t, const PublishedRow& r, co
     opt.check_files = false;
     core::LoadedSpec ls = core::load_spec_file(t.base_spec, opt);
     if (!ls.ok())
-        throw std::runtime_error("row " + r.label() + " (" + r.layout() + "): the spec is refused:\n" +
-                                 core::format_errors(ls.errors));
+        throw std::runtime_error("row " + r.label() + " (" + r.layout() +
+                                 "): the spec is refused:\n" + core::format_errors(ls.errors));
     return ls.spec;
 }
 
@@ -148,29 +235,36 @@ PresetRates rates_from_preset(const std::string& path, const RateKnobs& k) {
     const json memory = doc.value("memory", json::object());
     PresetRates p;
     p.tensor_flops = number_at(compute, "fp16_flops", path + ": compute");
-    p.matmul_efficiency = k.matmul_efficiency > 0 ? k.matmul_efficiency : number_at(eff, "matmul", path + ": efficiency");
-    p.memory_efficiency = k.memory_efficiency > 0 ? k.memory_efficiency : number_at(eff, "memory", path + ": efficiency");
+    p.matmul_efficiency = k.matmul_efficiency > 0 ? k.matmul_efficiency
+                                                  : number_at(eff, "matmul", path + ": efficiency");
+    p.memory_efficiency = k.memory_efficiency > 0 ? k.memory_efficiency
+                                                  : number_at(eff, "memory", path + ": efficiency");
     const double bw = number_at(memory, "bandwidth_bytes_per_s", path + ": memory");
     core::ComputeRates& R = p.rates;
     R.matmul_flop_per_s = p.tensor_flops * p.matmul_efficiency;
     R.memory_bytes_per_s = bw * p.memory_efficiency;
     R.optimizer_bytes_per_s = bw * p.memory_efficiency;
-    R.kernel_overhead_s = k.kernel_overhead_s >= 0 ? k.kernel_overhead_s : compute.value("kernel_overhead_s", 0.0);
-    R.source = "preset " + path + ": fp16 tensor " + fmt_num(p.tensor_flops / 1e12) + " TFLOP/s x " +
-               fmt_num(p.matmul_efficiency) + ", HBM " + fmt_num(bw / 1e9) + " GB/s x " + fmt_num(p.memory_efficiency);
+    R.kernel_overhead_s =
+        k.kernel_overhead_s >= 0 ? k.kernel_overhead_s : compute.value("kernel_overhead_s", 0.0);
+    R.source = "preset " + path + ": fp16 tensor " + fmt_num(p.tensor_flops / 1e12) +
+               " TFLOP/s x " + fmt_num(p.matmul_efficiency) + ", HBM " + fmt_num(bw / 1e9) +
+               " GB/s x " + fmt_num(p.memory_efficiency);
     return p;
 }
 
-RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c, const core::Hardware& hw,
-                          const core::ComputeRates& rates, Engine engine) {
+RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c,
+                          const core::Hardware& hw, const core::ComputeRates& rates,
+                          Engine engine) {
     RowPrediction p;
     p.spec = row_spec(t, r, c);
     core::SimOptions opt;
     opt.rates = rates;
-    p.result = engine == Engine::Replay ? core::simulate_replay(p.spec, hw, opt) : core::simulate_analytic(p.spec, hw, opt);
+    p.result = engine == Engine::Replay ? core::simulate_replay(p.spec, hw, opt)
+                                        : core::simulate_analytic(p.spec, hw, opt);
     p.flops = megatron_iteration_flops(r.batch, t.seq_len, r.layers, r.hidden, t.vocab);
     p.predicted_tflops = p.flops / (p.result.step_s * r.gpus) / 1e12;
-    p.error = p.predicted_tflops / r.tflops_per_gpu - 1;
+    p.error = r.tflops_per_gpu > 0 ? p.predicted_tflops / r.tflops_per_gpu - 1
+                                   : r.step_s / p.result.step_s - 1;
     return p;
 }
 

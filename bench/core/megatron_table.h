@@ -18,23 +18,33 @@
 
 namespace ss::bench {
 
-// One row of the table (table.json "columns").
+// One row of a table (its "columns" name the fields of each row array). Required: params_b, heads,
+// hidden, layers, tp, pp, gpus, batch, and the published figure: tflops_per_gpu (achieved, by the
+// paper's eq. 3) or step_s (iteration time). Optional, per row: variant (a label), micro_batch,
+// virtual_stages, recompute ("full" | "selective"), sequence_parallel, percent_peak,
+// aggregate_pflops.
 struct PublishedRow {
-    double params_b = 0;   // parameters (billion), as published
+    double params_b = 0;  // parameters (billion), as published
     int heads = 0, hidden = 0, layers = 0;
     int tp = 1, pp = 1, gpus = 1, batch = 1;  // batch: global batch (sequences per iteration)
-    double tflops_per_gpu = 0;  // achieved TFLOP/s per GPU, as published
+    double tflops_per_gpu = 0;  // achieved TFLOP/s per GPU, as published (0: not given)
+    double step_s = 0;          // iteration time, as published (0: not given)
     double percent_peak = 0, aggregate_pflops = 0;
+    std::string variant;                      // "full", "selective+sp", ... ("" for none)
+    int micro_batch = 0, virtual_stages = 0;  // 0: the run's RowChoices
+    std::string recompute;                    // "" : the table's overrides
+    bool sequence_parallel = false;
     int dp() const { return gpus / (tp * pp); }
-    std::string label() const;  // "1.7B", "1008B"
+    std::string label() const;   // "1.7B", "1008B", "22B full"
     std::string layout() const;  // "tp8 pp64 dp6"
 };
 
 struct PublishedTable {
     std::string name, source, url;
-    std::string base_spec;               // the base spec file (absolute, resolved next to table.json)
-    std::vector<std::string> overrides;  // applied to the base for every row (seq_len, vocab, precision, ...)
-    int seq_len = 0, vocab = 0;          // facts.seq_len, facts.vocab
+    std::string base_spec;  // the base spec file (absolute, resolved next to table.json)
+    std::vector<std::string>
+        overrides;  // applied to the base for every row (seq_len, vocab, precision, ...)
+    int seq_len = 0, vocab = 0;  // facts.seq_len, facts.vocab
     std::vector<PublishedRow> rows;
 };
 // Throws std::runtime_error naming the file and the field.
@@ -42,7 +52,8 @@ PublishedTable load_published_table(const std::string& path);
 
 // The paper's eq. 3: FLOPs of one iteration with full recomputation,
 // 96 B s l h² (1 + s/(6h) + V/(16 l h)).
-double megatron_iteration_flops(double batch, double seq_len, double layers, double hidden, double vocab);
+double megatron_iteration_flops(double batch, double seq_len, double layers, double hidden,
+                                double vocab);
 
 // What the table leaves open, chosen per run of the benchmark (table.json "facts").
 struct RowChoices {
@@ -60,8 +71,8 @@ core::ExperimentSpec row_spec(const PublishedTable& t, const PublishedRow& r, co
 // (compute.fp16_flops) times efficiency.matmul, the HBM bandwidth times efficiency.memory, the
 // preset's kernel overhead. Multipliers (1 = the preset's own) give the sensitivity.
 struct RateKnobs {
-    double matmul_efficiency = 0;  // > 0: instead of the preset's efficiency.matmul
-    double memory_efficiency = 0;  // > 0: instead of efficiency.memory
+    double matmul_efficiency = 0;   // > 0: instead of the preset's efficiency.matmul
+    double memory_efficiency = 0;   // > 0: instead of efficiency.memory
     double kernel_overhead_s = -1;  // >= 0: instead of compute.kernel_overhead_s
 };
 struct PresetRates {
@@ -74,9 +85,12 @@ PresetRates rates_from_preset(const std::string& hardware_path, const RateKnobs&
 struct RowPrediction {
     core::ExperimentSpec spec;
     core::SimResult result;
-    double flops = 0;            // eq. 3 of the whole iteration
+    double flops = 0;             // eq. 3 of the whole iteration
     double predicted_tflops = 0;  // flops / (step × GPUs) / 1e12
-    double error = 0;            // predicted / published − 1
+    // Throughput error: predicted / published − 1 (TFLOP/s), or published step / predicted step − 1
+    // where the table gives the step time: + means the simulator predicts the run faster than it
+    // ran.
+    double error = 0;
 };
 enum class Engine { Analytic, Replay };
 RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c,
