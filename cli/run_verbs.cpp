@@ -78,10 +78,12 @@ public:
 };
 
 // The spec file through the one loader (core::load_spec_file: file, --set, duplicate keys, parse,
-// validation): a bad --set is a usage error, every other problem a SpecProblem.
+// validation, the fields only the simulator models): a bad --set is a usage error, every other
+// problem a SpecProblem.
 LoadedSpec load_checked_spec(const std::string& path, const std::vector<std::string>& sets) {
     SpecLoadOptions options;
     options.overrides = sets;
+    options.for_training = true;  // run and study train: refuse what only the simulator models
     LoadedSpec loaded = load_spec_file(path, options);
     for (const auto& e : loaded.errors)
         if (e.field == kOverrideField) throw UsageError(e.message);

@@ -130,6 +130,7 @@ std::vector<std::string> load_spec(const Args& args, int world, core::Experiment
     core::SpecLoadOptions options;
     options.overrides = args.overrides;
     options.world_size = world;
+    options.for_training = true;  // refuse what only the simulator models (precision, recompute, ...)
     const core::LoadedSpec loaded = core::load_spec_file(args.spec_path, options);
     std::vector<std::string> problems;
     for (const auto& e : loaded.errors) problems.push_back(e.message);

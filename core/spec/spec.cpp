@@ -42,6 +42,7 @@ constexpr Field kFields[] = {
     {"model", "d_model", Type::Int, "gpt"},
     {"model", "heads", Type::Int, "gpt"},
     {"model", "seq_len", Type::Int, "gpt"},
+    {"model", "vocab", Type::Int, "gpt"},
     {"data", "path", Type::String, ""},
     {"training", "steps", Type::Int, ""},
     {"training", "global_batch", Type::Int, ""},
@@ -55,6 +56,8 @@ constexpr Field kFields[] = {
     {"training", "eval_every", Type::Int, ""},
     {"training", "warmup_steps", Type::Int, ""},
     {"training", "lr_schedule", Type::String, ""},
+    {"training", "precision", Type::String, ""},
+    {"training", "recompute", Type::String, ""},
     {"parallel", "dp", Type::Int, ""},
     {"parallel", "tp", Type::Int, ""},
     {"parallel", "pp", Type::Int, ""},
@@ -63,6 +66,8 @@ constexpr Field kFields[] = {
     {"parallel", "zero", Type::Int, ""},
     {"parallel", "bucket_mb", Type::Double, ""},
     {"parallel", "overlap", Type::Bool, ""},
+    {"parallel", "virtual_stages", Type::Int, ""},
+    {"parallel", "sequence_parallel", Type::Bool, ""},
     {"backend", "device", Type::String, ""},
     {"backend", "comm", Type::String, ""},
     {"backend", "blas_threads", Type::Int, ""},
@@ -443,6 +448,7 @@ json ExperimentSpec::to_json() const {
         mj["d_model"] = model.d_model;
         mj["heads"] = model.heads;
         mj["seq_len"] = model.seq_len;
+        mj["vocab"] = model.vocab;
     }
 
     j["data"] = {{"path", data.path}};
@@ -459,7 +465,9 @@ json ExperimentSpec::to_json() const {
                      {"seed", t.seed},
                      {"eval_every", t.eval_every},
                      {"warmup_steps", t.warmup_steps},
-                     {"lr_schedule", t.lr_schedule}};
+                     {"lr_schedule", t.lr_schedule},
+                     {"precision", t.precision},
+                     {"recompute", t.recompute}};
 
     const ParallelSpec& p = parallel;
     j["parallel"] = {{"dp", p.dp},
@@ -469,7 +477,9 @@ json ExperimentSpec::to_json() const {
                      {"schedule", p.schedule},
                      {"zero", p.zero},
                      {"bucket_mb", p.bucket_mb},
-                     {"overlap", p.overlap}};
+                     {"overlap", p.overlap},
+                     {"virtual_stages", p.virtual_stages},
+                     {"sequence_parallel", p.sequence_parallel}};
 
     j["backend"] = {{"device", backend.device}, {"comm", backend.comm}, {"blas_threads", backend.blas_threads}};
 
@@ -530,6 +540,7 @@ ParseResult parse_spec(const json& doc) {
         r.field(model, "model", "d_model", s.model.d_model);
         r.field(model, "model", "heads", s.model.heads);
         r.field(model, "model", "seq_len", s.model.seq_len);
+        r.field(model, "model", "vocab", s.model.vocab);
     }
 
     const json data = r.section(doc, "data");
@@ -552,6 +563,8 @@ ParseResult parse_spec(const json& doc) {
     r.field(training, "training", "eval_every", t.eval_every);
     r.field(training, "training", "warmup_steps", t.warmup_steps);
     r.field(training, "training", "lr_schedule", t.lr_schedule);
+    r.field(training, "training", "precision", t.precision);
+    r.field(training, "training", "recompute", t.recompute);
 
     const json parallel = r.section(doc, "parallel");
     r.unknown_fields(parallel, "parallel", kind);
@@ -564,6 +577,8 @@ ParseResult parse_spec(const json& doc) {
     r.field(parallel, "parallel", "zero", p.zero);
     r.field(parallel, "parallel", "bucket_mb", p.bucket_mb);
     r.field(parallel, "parallel", "overlap", p.overlap);
+    r.field(parallel, "parallel", "virtual_stages", p.virtual_stages);
+    r.field(parallel, "parallel", "sequence_parallel", p.sequence_parallel);
 
     const json backend = r.section(doc, "backend");
     r.unknown_fields(backend, "backend", kind);
@@ -715,6 +730,7 @@ LoadedSpec load_spec_file(const std::string& path, const SpecLoadOptions& option
     out.errors.insert(out.errors.end(), pr.errors.begin(), pr.errors.end());
     if (out.ok() && options.validate)
         out.errors = validate(out.spec, options.world_size, options.check_files);
+    if (out.ok() && options.for_training) out.errors = simulator_only_fields(out.spec);
     return out;
 }
 
@@ -786,6 +802,7 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
         positive_int("model.d_model", m.d_model);
         positive_int("model.heads", m.heads);
         positive_int("model.seq_len", m.seq_len);
+        positive_int("model.vocab", m.vocab);
         if (m.d_model > 0 && m.heads > 0 && m.d_model % m.heads != 0)
             add("model.d_model", "model.d_model=" + std::to_string(m.d_model) +
                                      " must be divisible by model.heads=" + std::to_string(m.heads) +
@@ -843,6 +860,15 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
     if (!in(t.lr_schedule, {"constant", "cosine"}))
         add("training.lr_schedule", "training.lr_schedule=" + json_quoted(t.lr_schedule) + " must be " +
                                         one_of({"constant", "cosine"}));
+    if (!in(t.precision, {"fp32", "bf16", "fp16"}))
+        add("training.precision", "training.precision=" + json_quoted(t.precision) + " must be " +
+                                      one_of({"fp32", "bf16", "fp16"}));
+    if (!in(t.recompute, {"none", "selective", "full"}))
+        add("training.recompute", "training.recompute=" + json_quoted(t.recompute) + " must be " +
+                                      one_of({"none", "selective", "full"}));
+    else if (mlp && t.recompute == "selective")
+        add("training.recompute", "training.recompute=\"selective\" recomputes the attention scores "
+                                  "(Korthikanti et al. 2022): model.kind=\"gpt\" only (use \"none\" or \"full\")");
 
     // parallel
     const ParallelSpec& p = s.parallel;
@@ -857,6 +883,33 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
         add("parallel.zero",
             "parallel.zero=" + std::to_string(p.zero) + " must be 0 (off) or 1 (ZeRO-1)");
     positive("parallel.bucket_mb", p.bucket_mb);
+    positive_int("parallel.virtual_stages", p.virtual_stages);
+    if (p.sequence_parallel && p.tp == 1)
+        add("parallel.sequence_parallel", "parallel.sequence_parallel=true needs parallel.tp > 1 (it splits the "
+                                          "non-tensor-parallel parts of a layer over the tp ranks)");
+    if (p.sequence_parallel && mlp)
+        add("parallel.sequence_parallel",
+            "parallel.sequence_parallel=true splits sequences: model.kind=\"gpt\" only");
+    // Interleaved 1F1B (Narayanan et al. 2021), with Megatron-LM's rules.
+    if (p.virtual_stages > 1) {
+        const std::string v = "parallel.virtual_stages=" + std::to_string(p.virtual_stages);
+        if (mlp)
+            add("parallel.virtual_stages", v + " (interleaved 1F1B) is for model.kind=\"gpt\" only");
+        if (p.pp < 2)
+            add("parallel.virtual_stages", v + " (interleaved 1F1B) needs parallel.pp > 1, got " + std::to_string(p.pp));
+        if (p.schedule != "1f1b")
+            add("parallel.virtual_stages", v + " (interleaved 1F1B) needs parallel.schedule=\"1f1b\", got " +
+                                               json_quoted(p.schedule));
+        if (p.pp > 1 && p.micro_batches > 0 && p.micro_batches % p.pp != 0)
+            add("parallel.micro_batches", "parallel.micro_batches=" + std::to_string(p.micro_batches) +
+                                              " must be a multiple of parallel.pp=" + std::to_string(p.pp) +
+                                              " with " + v + " (interleaved 1F1B, as Megatron-LM requires)");
+        if (gpt && p.pp > 0 && m.layers > 0 && m.layers % (p.pp * p.virtual_stages) != 0)
+            add("model.layers", "model.layers=" + std::to_string(m.layers) + " must be divisible by parallel.pp*" +
+                                    "virtual_stages=" + std::to_string(p.pp) + "*" + std::to_string(p.virtual_stages) +
+                                    "=" + std::to_string(p.pp * p.virtual_stages) +
+                                    " (every model chunk holds the same number of layers, as Megatron-LM requires)");
+    }
     const bool layout_ok = p.dp > 0 && p.tp > 0 && p.pp > 0 && p.micro_batches > 0;
     if (layout_ok) {
         if (gpt && m.heads > 0 && m.heads % p.tp != 0)
@@ -1010,6 +1063,26 @@ void apply_override(json& spec, const std::string& assignment) {
     const Field* f = parts.size() == 2 ? find_field(section, parts[1]) : nullptr;
     if (!f) unknown(parts.size() == 2 ? suggestion(section, parts[1]) : "");
     sec[parts[1]] = f->type == Type::String ? as_string() : (is_json ? parsed : json(text));
+}
+
+std::vector<SpecError> simulator_only_fields(const ExperimentSpec& s) {
+    std::vector<SpecError> out;
+    auto refuse = [&](const std::string& field, const std::string& value, const std::string& runs) {
+        out.push_back({field, field + "=" + value + " is for the simulator only: the trainer runs " + runs +
+                                  " (use `scalescope-cli simulate` for this spec)"});
+    };
+    if (s.model.kind == "gpt" && s.model.vocab != 256)
+        refuse("model.vocab", std::to_string(s.model.vocab), "a byte-level vocabulary (256)");
+    if (s.training.precision != "fp32")
+        refuse("training.precision", json_quoted(s.training.precision), "float32 only (\"fp32\")");
+    if (s.training.recompute != "none")
+        refuse("training.recompute", json_quoted(s.training.recompute), "without recomputation (\"none\")");
+    if (s.parallel.virtual_stages != 1)
+        refuse("parallel.virtual_stages", std::to_string(s.parallel.virtual_stages),
+               "one model chunk per stage (1)");
+    if (s.parallel.sequence_parallel)
+        refuse("parallel.sequence_parallel", "true", "tensor parallelism without sequence parallelism (false)");
+    return out;
 }
 
 std::string format_errors(const std::vector<SpecError>& errors) {

@@ -38,7 +38,8 @@ struct ModelSpec {
     int d_model = 0;          // gpt: residual width
     int heads = 0;            // gpt: attention heads (d_model % heads == 0)
     int seq_len = 0;          // gpt: context length in tokens (bytes)
-    int vocab = 256;          // gpt: byte-level tokens (fixed)
+    int vocab = 256;          // gpt: token vocabulary; the trainer is byte-level (256), other values
+                              // are for the simulator only
     int input_dim = 784;      // mlp: 28x28 Fashion-MNIST pixels (fixed)
     int classes = 10;         // mlp: Fashion-MNIST classes (fixed)
     bool operator==(const ModelSpec&) const = default;
@@ -62,6 +63,12 @@ struct TrainingSpec {
     double grad_clip = 1.0;  // global gradient-norm clip; 0 = off
     uint64_t seed = 1234;
     std::string lr_schedule = "constant";  // "constant" | "cosine" (to 0 at the last step)
+    // Large-model features (issue 17); the trainer runs only the defaults, the simulator all of them.
+    std::string precision = "fp32";  // "fp32" | "bf16" | "fp16": 16-bit = mixed precision (16-bit
+                                     // weights, gradients and activations; fp32 master weights and Adam moments)
+    std::string recompute = "none";  // activation recomputation: "none" | "selective" (attention
+                                     // scores, Korthikanti et al. 2022) | "full" (one more forward per micro-batch)
+    bool mixed_precision() const { return precision == "bf16" || precision == "fp16"; }
     bool operator==(const TrainingSpec&) const = default;
 };
 
@@ -74,6 +81,8 @@ struct ParallelSpec {
     std::string schedule = "1f1b";  // "1f1b" | "gpipe"
     double bucket_mb = 4.0;         // gradient all-reduce bucket size in MiB
     bool overlap = true;            // overlap gradient communication with backward
+    int virtual_stages = 1;         // model chunks per pipeline stage: interleaved 1F1B when > 1 (simulator only)
+    bool sequence_parallel = false; // Megatron sequence parallelism beside tp > 1 (simulator only)
     int world() const { return dp * tp * pp; }
     bool operator==(const ParallelSpec&) const = default;
 };
@@ -144,6 +153,7 @@ struct SpecLoadOptions {
     bool validate = true;                // also the semantic rules
     int world_size = -1;                 // validate's world size (-1: not known yet)
     bool check_files = true;             // validate's data-file check
+    bool for_training = false;           // also refuse what only the simulator models (simulator_only_fields)
 };
 
 struct LoadedSpec {
@@ -170,6 +180,12 @@ std::vector<SpecError> validate(const ExperimentSpec& spec, int world_size = -1,
 // std::invalid_argument naming the path when the path is not a field of the spec format, or the
 // assignment has no '='.
 void apply_override(nlohmann::json& spec, const std::string& assignment);
+
+// The fields the trainer (worker, `run`, studies) cannot run, each naming the field and saying its
+// value is for the simulator only: model.vocab other than 256, training.precision other than
+// "fp32", training.recompute other than "none", parallel.virtual_stages > 1,
+// parallel.sequence_parallel. `simulate` accepts them (SpecLoadOptions::for_training = false).
+std::vector<SpecError> simulator_only_fields(const ExperimentSpec& spec);
 
 // One line per problem (the messages), each ending in '\n'.
 std::string format_errors(const std::vector<SpecError>& errors);

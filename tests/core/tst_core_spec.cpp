@@ -366,6 +366,83 @@ private slots:
             "launch.timeout_s=-1.0 must be >= 0");
         row("flush interval", "mlp", {"trace.flush_interval_s=0"}, -1, "trace.flush_interval_s",
             "trace.flush_interval_s=0.0 must be positive");
+        // Issue 17: the large-model fields.
+        row("precision", "gpt", {"training.precision=fp8"}, -1, "training.precision",
+            R"(training.precision="fp8" must be "fp32", "bf16" or "fp16")");
+        row("recompute", "gpt", {"training.recompute=some"}, -1, "training.recompute",
+            R"(training.recompute="some" must be "none", "selective" or "full")");
+        row("selective recompute is gpt", "mlp", {"training.recompute=selective"}, -1, "training.recompute",
+            R"(training.recompute="selective" recomputes the attention scores)");
+        row("vocab", "gpt", {"model.vocab=0"}, -1, "model.vocab", "model.vocab=0 must be positive");
+        row("virtual_stages", "gpt", {"parallel.virtual_stages=0"}, -1, "parallel.virtual_stages",
+            "parallel.virtual_stages=0 must be positive");
+        row("interleaving needs pp", "gpt", {"parallel.virtual_stages=2"}, -1, "parallel.virtual_stages",
+            "parallel.virtual_stages=2 (interleaved 1F1B) needs parallel.pp > 1, got 1");
+        row("interleaving needs 1f1b", "gpt",
+            {"model.layers=4", "parallel.pp=2", "parallel.micro_batches=2", "parallel.virtual_stages=2",
+             "parallel.schedule=gpipe"},
+            -1, "parallel.virtual_stages", R"(needs parallel.schedule="1f1b", got "gpipe")");
+        row("interleaving micro-batches", "gpt",
+            {"model.layers=4", "parallel.pp=2", "parallel.micro_batches=3", "training.global_batch=6",
+             "parallel.virtual_stages=2"},
+            -1, "parallel.micro_batches",
+            "parallel.micro_batches=3 must be a multiple of parallel.pp=2 with parallel.virtual_stages=2");
+        row("interleaving layers", "gpt",
+            {"model.layers=6", "parallel.pp=2", "parallel.micro_batches=2", "parallel.virtual_stages=2"}, -1,
+            "model.layers", "model.layers=6 must be divisible by parallel.pp*virtual_stages=2*2=4");
+        row("sequence parallel needs tp", "gpt", {"parallel.sequence_parallel=true"}, -1,
+            "parallel.sequence_parallel", "parallel.sequence_parallel=true needs parallel.tp > 1");
+    }
+
+    // Issue 17: the large-model fields parse, default and round-trip; the trainer refuses the
+    // values only the simulator models, naming each field; `simulate` (for_training = false) does not.
+    void largeModelFields() {
+        const ExperimentSpec d = parse_ok(gpt_doc());
+        QCOMPARE(d.model.vocab, 256);
+        QCOMPARE(d.training.precision, std::string("fp32"));
+        QCOMPARE(d.training.recompute, std::string("none"));
+        QCOMPARE(d.parallel.virtual_stages, 1);
+        QVERIFY(!d.parallel.sequence_parallel);
+        QVERIFY(simulator_only_fields(d).empty());
+
+        json doc = gpt_doc();
+        for (const char* o : {"model.vocab=51200", "model.layers=4", "training.precision=bf16",
+                              "training.recompute=full", "parallel.tp=2", "parallel.pp=2",
+                              "parallel.micro_batches=4", "parallel.virtual_stages=2",
+                              "parallel.sequence_parallel=true"})
+            apply_override(doc, o);
+        const ExperimentSpec s = parse_ok(doc);
+        QVERIFY2(validate(s, -1, false).empty(), format_errors(validate(s, -1, false)).c_str());
+        QCOMPARE(s.model.vocab, 51200);
+        QVERIFY(s.training.mixed_precision());
+        QCOMPARE(parse_ok(s.to_json()), s);
+        QCOMPARE(gpt_param_count(s.model) - gpt_param_count(parse_ok(gpt_doc()).model) -
+                     int64_t{2} * 64 * 64 * 12 - 13 * 64 * 2,  // the two extra blocks
+                 int64_t{2} * (51200 - 256) * 64);               // wte + lm_head grow with V
+
+        const auto refused = simulator_only_fields(s);
+        QCOMPARE(fields_of(refused), std::string("model.vocab; training.precision; training.recompute; "
+                                                 "parallel.virtual_stages; parallel.sequence_parallel; "));
+        for (const auto& e : refused) {
+            EXPECT_CONTAINS(e.message, e.field + "=");
+            EXPECT_CONTAINS(e.message, "is for the simulator only");
+        }
+        EXPECT_CONTAINS(refused[1].message, R"(training.precision="bf16" is for the simulator only)");
+
+        // The loader: the worker, `run` and `study` set for_training; `simulate` does not.
+        QTemporaryDir tmp;
+        const std::string path = tmp.path().toStdString() + "/bf16.json";
+        std::ofstream(path) << doc.dump();
+        SpecLoadOptions o;
+        o.check_files = false;
+        QVERIFY2(load_spec_file(path, o).ok(), format_errors(load_spec_file(path, o).errors).c_str());
+        o.for_training = true;
+        const LoadedSpec l = load_spec_file(path, o);
+        QCOMPARE(fields_of(l.errors), fields_of(refused));
+        // mlp specs have no model.vocab
+        json mlp = mlp_doc();
+        apply_override(mlp, "model.vocab=300");
+        QVERIFY(find_error(parse_spec(mlp).errors, "model.vocab"));
     }
     void rules() {
         QFETCH(QString, kind);
@@ -494,9 +571,10 @@ private slots:
             "training": {"steps": 7, "global_batch": 96, "lr": 3e-4, "weight_decay": 0.01,
                          "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "grad_clip": 0.5,
                          "seed": 18446744073709551615, "eval_every": 3, "warmup_steps": 2,
-                         "lr_schedule": "cosine"},
+                         "lr_schedule": "cosine", "precision": "bf16", "recompute": "full"},
             "parallel": {"dp": 2, "tp": 2, "pp": 2, "micro_batches": 3, "schedule": "gpipe",
-                         "zero": 1, "bucket_mb": 0.25, "overlap": false},
+                         "zero": 1, "bucket_mb": 0.25, "overlap": false, "virtual_stages": 3,
+                         "sequence_parallel": true},
             "backend": {"device": "cuda", "comm": "nccl", "blas_threads": 2},
             "launch": {"np": 8, "hosts": ["n1:4", "n2:4"], "hostfile": "/etc/hosts.mpi",
                        "mpirun_args": ["--bind-to", "core"], "env": {"NCCL_DEBUG": "INFO"},
@@ -590,7 +668,7 @@ private slots:
         std::set<std::string> paths;
         for (const json& d : {mlp_doc(), gpt_doc()})
             for (const auto& p : field_paths(parse_ok(d).to_json())) paths.insert(p);
-        QCOMPARE(paths.size(), std::size_t(42));
+        QCOMPARE(paths.size(), std::size_t(47));
         for (const std::string& p : paths) {
             json doc = p.rfind("model.", 0) == 0 && p != "model.hidden" ? gpt_doc() : mlp_doc();
             // Set each field to its current (resolved) value.
