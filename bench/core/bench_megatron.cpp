@@ -42,12 +42,11 @@ Summary summarize(const std::vector<double>& errors, const std::vector<std::stri
     return s;
 }
 
-Summary run_table(const PublishedTable& t, const bench::RowChoices& c, const core::Hardware& hw,
-                  const core::ComputeRates& R, Engine engine = Engine::Analytic) {
+Summary run_table(const PublishedTable& t, const bench::RowChoices& c, const core::Hardware& hw) {
     std::vector<double> errs;
     std::vector<std::string> labels;
     for (const PublishedRow& r : t.rows) {
-        errs.push_back(bench::predict_row(t, r, c, hw, R, engine).error);
+        errs.push_back(bench::predict_row(t, r, c, hw).error);
         labels.push_back(r.label());
     }
     return summarize(errs, labels);
@@ -81,7 +80,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> tables;
     std::string hw_path = SCALESCOPE_SOURCE_DIR "/examples/hardware/selene-a100.json";
     bench::RowChoices choices;
-    bench::RateKnobs knobs;
+    bench::HardwareKnobs knobs;
     bool replay = false, sensitivity = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -129,12 +128,14 @@ int main(int argc, char** argv) {
                 std::printf(
                     "\n----------------------------------------------------------------------\n\n");
             const PublishedTable t = bench::load_published_table(tables[ti]);
-            const core::Hardware hw = core::load_hardware(hw_path);
-            const bench::PresetRates pr = bench::rates_from_preset(hw_path, knobs);
+            const core::Hardware hw = bench::preset_hardware(hw_path, knobs);
             std::printf("%s\n  source: %s\n  %s\n", t.name.c_str(), t.source.c_str(),
                         t.url.c_str());
-            std::printf("hardware: %s (%s)\n  rates: %s\n", hw.name.c_str(), hw_path.c_str(),
-                        pr.rates.source.c_str());
+            std::printf(
+                "hardware: %s (%s)\n  matrix products at %.1f %% of peak (fp16 %.0f TFLOP/s), "
+                "HBM %.0f GB/s, kernel overhead %.1f us\n",
+                hw.name.c_str(), hw_path.c_str(), 100 * bench::matmul_efficiency(hw),
+                hw.peak_flops_fp16 / 1e12, hw.mem_bw_bytes_per_s / 1e9, hw.kernel_overhead_s * 1e6);
             std::printf(
                 "choices: micro-batch %d, virtual stages %d; spec: %s + %zu overrides per table, "
                 "validated\n\n",
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
             std::vector<std::string> labels;
             std::vector<bench::RowPrediction> preds;
             for (const PublishedRow& r : t.rows) {
-                bench::RowPrediction p = bench::predict_row(t, r, choices, hw, pr.rates);
+                bench::RowPrediction p = bench::predict_row(t, r, choices, hw);
                 const int mb = r.batch / (r.dp() * p.spec.parallel.micro_batches);
                 std::printf("%-16s %-16s %5d %6d %3d %11.2f %11.2f %+7.1f%% %10.3f",
                             r.label().c_str(), r.layout().c_str(), r.gpus, r.batch, mb,
@@ -159,7 +160,7 @@ int main(int argc, char** argv) {
                 // The event replay where the graph is small enough to replay in a second or two.
                 if (replay && r.gpus * p.spec.parallel.micro_batches * r.layers <= 2'000'000) {
                     const bench::RowPrediction q =
-                        bench::predict_row(t, r, choices, hw, pr.rates, Engine::Replay);
+                        bench::predict_row(t, r, choices, hw, Engine::Replay);
                     std::printf("   %6.1f %+6.1f%%", q.predicted_tflops, 100 * q.error);
                 }
                 std::printf("\n");
@@ -180,10 +181,9 @@ int main(int argc, char** argv) {
                     "\nsensitivity (mean |error| / max |error| over the rows; one choice changed "
                     "at a time):\n");
                 auto line = [&](const std::string& what, const bench::RowChoices& c,
-                                const bench::RateKnobs& k) {
+                                const bench::HardwareKnobs& k) {
                     try {
-                        const bench::PresetRates p2 = bench::rates_from_preset(hw_path, k);
-                        const Summary x = run_table(t, c, hw, p2.rates);
+                        const Summary x = run_table(t, c, bench::preset_hardware(hw_path, k));
                         std::printf("  %-44s %5.1f %% / %5.1f %% (%s)\n", what.c_str(),
                                     100 * x.mean_abs, 100 * x.max_abs, x.worst.c_str());
                     } catch (const std::exception& e) {
@@ -191,17 +191,17 @@ int main(int argc, char** argv) {
                     }
                 };
                 for (double e : {0.70, 0.80, 0.90, 1.00}) {
-                    bench::RateKnobs k = knobs;
+                    bench::HardwareKnobs k = knobs;
                     k.matmul_efficiency = e;
                     line("matmul efficiency " + std::to_string(e).substr(0, 4), choices, k);
                 }
                 for (double e : {0.7, 0.85}) {
-                    bench::RateKnobs k = knobs;
+                    bench::HardwareKnobs k = knobs;
                     k.memory_efficiency = e;
                     line("memory efficiency " + std::to_string(e).substr(0, 4), choices, k);
                 }
                 {
-                    bench::RateKnobs k = knobs;
+                    bench::HardwareKnobs k = knobs;
                     k.kernel_overhead_s = 5e-6;
                     line("kernel overhead 5 us", choices, k);
                 }

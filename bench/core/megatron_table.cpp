@@ -228,39 +228,29 @@ core::ExperimentSpec row_spec(const PublishedTable& t, const PublishedRow& r, co
     return ls.spec;
 }
 
-PresetRates rates_from_preset(const std::string& path, const RateKnobs& k) {
-    const json doc = read_json(path);
-    const json compute = doc.value("compute", json::object());
-    const json eff = doc.value("efficiency", json::object());
-    const json memory = doc.value("memory", json::object());
-    PresetRates p;
-    p.tensor_flops = number_at(compute, "fp16_flops", path + ": compute");
-    p.matmul_efficiency = k.matmul_efficiency > 0 ? k.matmul_efficiency
-                                                  : number_at(eff, "matmul", path + ": efficiency");
-    p.memory_efficiency = k.memory_efficiency > 0 ? k.memory_efficiency
-                                                  : number_at(eff, "memory", path + ": efficiency");
-    const double bw = number_at(memory, "bandwidth_bytes_per_s", path + ": memory");
-    core::ComputeRates& R = p.rates;
-    R.matmul_flop_per_s = p.tensor_flops * p.matmul_efficiency;
-    R.memory_bytes_per_s = bw * p.memory_efficiency;
-    R.optimizer_bytes_per_s = bw * p.memory_efficiency;
-    R.kernel_overhead_s =
-        k.kernel_overhead_s >= 0 ? k.kernel_overhead_s : compute.value("kernel_overhead_s", 0.0);
-    R.source = "preset " + path + ": fp16 tensor " + fmt_num(p.tensor_flops / 1e12) +
-               " TFLOP/s x " + fmt_num(p.matmul_efficiency) + ", HBM " + fmt_num(bw / 1e9) +
-               " GB/s x " + fmt_num(p.memory_efficiency);
-    return p;
+core::Hardware preset_hardware(const std::string& path, const HardwareKnobs& k) {
+    core::Hardware hw = core::load_hardware(path);
+    if (k.matmul_efficiency > 0) {
+        if (!(hw.peak_flop_per_s > 0))
+            throw std::runtime_error(path +
+                                     ": compute.peak_flops is not stated: no efficiency to change");
+        hw.flop_per_s = k.matmul_efficiency * hw.peak_flop_per_s;
+    }
+    if (k.memory_efficiency > 0) hw.mem_bw_bytes_per_s *= k.memory_efficiency;
+    if (k.kernel_overhead_s >= 0) hw.kernel_overhead_s = k.kernel_overhead_s;
+    return hw;
+}
+
+double matmul_efficiency(const core::Hardware& hw) {
+    return hw.peak_flop_per_s > 0 ? hw.flop_per_s / hw.peak_flop_per_s : 0;
 }
 
 RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c,
-                          const core::Hardware& hw, const core::ComputeRates& rates,
-                          Engine engine) {
+                          const core::Hardware& hw, Engine engine) {
     RowPrediction p;
     p.spec = row_spec(t, r, c);
-    core::SimOptions opt;
-    opt.rates = rates;
-    p.result = engine == Engine::Replay ? core::simulate_replay(p.spec, hw, opt)
-                                        : core::simulate_analytic(p.spec, hw, opt);
+    p.result = engine == Engine::Replay ? core::simulate_replay(p.spec, hw)
+                                        : core::simulate_analytic(p.spec, hw);
     p.flops = megatron_iteration_flops(r.batch, t.seq_len, r.layers, r.hidden, t.vocab);
     p.predicted_tflops = p.flops / (p.result.step_s * r.gpus) / 1e12;
     p.error = r.tflops_per_gpu > 0 ? p.predicted_tflops / r.tflops_per_gpu - 1

@@ -67,20 +67,18 @@ std::vector<std::string> row_overrides(const PublishedRow& r, const RowChoices& 
 // = the row's GPUs, data files unchecked). Throws std::runtime_error listing every problem.
 core::ExperimentSpec row_spec(const PublishedTable& t, const PublishedRow& r, const RowChoices& c);
 
-// Compute rates of the preset for 16-bit mixed precision: the tensor-core peak of the precision
-// (compute.fp16_flops) times efficiency.matmul, the HBM bandwidth times efficiency.memory, the
-// preset's kernel overhead. Multipliers (1 = the preset's own) give the sensitivity.
-struct RateKnobs {
-    double matmul_efficiency = 0;   // > 0: instead of the preset's efficiency.matmul
-    double memory_efficiency = 0;   // > 0: instead of efficiency.memory
+// The preset as the simulator reads it (load_hardware: the CLI's path), with one of its choices
+// changed for the sensitivity. The preset states its matrix-product efficiency in
+// compute.sgemm_flops = efficiency × compute.peak_flops (fp32 datasheet); 16-bit products run at
+// the same fraction of compute.peak_flops_fp16 (core/sim/hardware.h precision_speedup).
+struct HardwareKnobs {
+    double matmul_efficiency = 0;   // > 0: compute.sgemm_flops = this × compute.peak_flops
+    double memory_efficiency = 0;   // > 0: memory bandwidth = this × the preset's
     double kernel_overhead_s = -1;  // >= 0: instead of compute.kernel_overhead_s
 };
-struct PresetRates {
-    core::ComputeRates rates;
-    double tensor_flops = 0;  // compute.fp16_flops
-    double matmul_efficiency = 0, memory_efficiency = 0;
-};
-PresetRates rates_from_preset(const std::string& hardware_path, const RateKnobs& k = {});
+core::Hardware preset_hardware(const std::string& hardware_path, const HardwareKnobs& k = {});
+// compute.sgemm_flops ÷ compute.peak_flops: the matrix-product efficiency the preset states.
+double matmul_efficiency(const core::Hardware& hw);
 
 struct RowPrediction {
     core::ExperimentSpec spec;
@@ -93,8 +91,9 @@ struct RowPrediction {
     double error = 0;
 };
 enum class Engine { Analytic, Replay };
+// The row's spec simulated on `hw` with the hardware's own rates (no SimOptions::rates: exactly
+// what `scalescope-cli simulate --hardware` computes).
 RowPrediction predict_row(const PublishedTable& t, const PublishedRow& r, const RowChoices& c,
-                          const core::Hardware& hw, const core::ComputeRates& rates,
-                          Engine engine = Engine::Analytic);
+                          const core::Hardware& hw, Engine engine = Engine::Analytic);
 
 }  // namespace ss::bench
