@@ -116,13 +116,14 @@ std::vector<Cell> result_row(const std::string& engine, const ExperimentSpec& s,
             num(r.samples_per_s),
             num(r.tokens_per_s),
             r.mfu > 0 ? pct(r.mfu) : Cell{},
+            r.hfu > 0 ? pct(r.hfu) : Cell{},
             mib(r.memory.total),
             r.memory.capacity > 0 ? mib(r.memory.capacity) : Cell{},
             str(r.memory.fits ? "yes" : "no"),
             str(r.oversubscribed ? "yes" : "no")};
 }
 const std::vector<std::string> kResultCols{"engine", "world", "layout", "step_ms", "samples_per_s", "tokens_per_s",
-                                           "mfu_pct", "memory_per_rank_MiB", "capacity_MiB", "fits", "oversubscribed"};
+                                           "mfu_pct", "hfu_pct", "memory_per_rank_MiB", "capacity_MiB", "fits", "oversubscribed"};
 
 int simulate_spec(const Args& a, Format fmt) {
     if (a.positional().size() != 1) throw UsageError("simulate takes one spec file (or --trace / --validate FILE)");
@@ -186,11 +187,19 @@ int simulate_spec(const Args& a, Format fmt) {
     out.push_back(res);
     out.push_back(breakdown_table(cols));
     const SimResult& any = engine == "replay" ? rp : an;
+    // The large-model features and the two FLOP counts behind MFU (model: no recomputation) and HFU.
+    Table work{"workload", {"precision", "recompute", "virtual_stages", "sequence_parallel", "model_TFLOP_per_step",
+                            "hardware_TFLOP_per_step"}, {}};
+    work.rows.push_back({str(spec.training.precision), str(spec.training.recompute),
+                         Cell{std::int64_t{spec.parallel.virtual_stages}}, str(spec.parallel.sequence_parallel ? "yes" : "no"),
+                         num(any.model_flops_per_step / 1e12), num(any.hardware_flops_per_step / 1e12)});
+    out.push_back(work);
     const MemoryEstimate& m = any.memory;
     Table mem{"memory", {"stage", "params_MiB", "grads_MiB", "optimizer_MiB", "activations_MiB", "buffers_MiB", "total_MiB",
-                         "capacity_MiB", "fits"}, {}};
+                         "capacity_MiB", "fits", "verdict"}, {}};
     mem.rows.push_back({Cell{std::int64_t{m.stage}}, mib(m.params), mib(m.grads), mib(m.optimizer), mib(m.activations),
-                        mib(m.buffers), mib(m.total), m.capacity > 0 ? mib(m.capacity) : Cell{}, str(m.fits ? "yes" : "no")});
+                        mib(m.buffers), mib(m.total), m.capacity > 0 ? mib(m.capacity) : Cell{}, str(m.fits ? "yes" : "no"),
+                        str(memory_verdict(m))});
     out.push_back(mem);
     Table notes{"notes", {"note"}, {}};
     for (const auto& n : any.notes) notes.rows.push_back({str(n)});

@@ -56,6 +56,26 @@ double mfu_peak_flop_per_s(const Hardware& hw) {
     return hw.mm_half_rows > 0 ? hw.flop_per_s * (1 + hw.mm_half_rows / 512.0) : hw.flop_per_s;
 }
 
+// ---- Per-precision rates (issue 17) ----
+double peak_flops_16bit(const Hardware& hw, const std::string& precision) {
+    if (precision == "bf16") return hw.peak_flops_bf16;
+    if (precision == "fp16") return hw.peak_flops_fp16;
+    return 0;
+}
+
+std::string peak_field_16bit(const std::string& precision) { return "compute.peak_flops_" + precision; }
+
+double precision_speedup(const Hardware& hw, const std::string& precision) {
+    if (precision != "bf16" && precision != "fp16") return 1;
+    const double p16 = peak_flops_16bit(hw, precision), p32 = mfu_peak_flop_per_s(hw);
+    return p16 > 0 && p32 > 0 ? p16 / p32 : 0;
+}
+
+double mfu_peak_flop_per_s(const Hardware& hw, const std::string& precision) {
+    if (precision == "bf16" || precision == "fp16") return peak_flops_16bit(hw, precision);
+    return mfu_peak_flop_per_s(hw);
+}
+
 std::string provenance_label(const Hardware& hw) {
     switch (hw.provenance) {
         case Provenance::Measured: return "measured";
@@ -254,6 +274,9 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
         else
             hw.mm_half_rows = number(lr, "half_rows", "compute.linear_rows.half_rows", pr, false, 0, true);
     }
+    // Per-precision peaks (issue 17)
+    hw.peak_flops_bf16 = number(compute, "peak_flops_bf16", "compute.peak_flops_bf16", pr, false, 0, true);
+    hw.peak_flops_fp16 = number(compute, "peak_flops_fp16", "compute.peak_flops_fp16", pr, false, 0, true);
     hw.mem_bw_bytes_per_s = number(memory, "bandwidth_bytes_per_s", "memory.bandwidth_bytes_per_s", pr, true, 0);
     hw.memory_bytes = number(memory, "capacity_bytes", "memory.capacity_bytes", pr, false, 0, true);
     parse_overlap(doc, hw, pr);
@@ -396,6 +419,8 @@ json to_json(const Hardware& hw) {
                   {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
                   {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
     if (hw.peak_flop_per_s > 0) doc["compute"]["peak_flops"] = hw.peak_flop_per_s;
+    if (hw.peak_flops_bf16 > 0) doc["compute"]["peak_flops_bf16"] = hw.peak_flops_bf16;  // per-precision peaks
+    if (hw.peak_flops_fp16 > 0) doc["compute"]["peak_flops_fp16"] = hw.peak_flops_fp16;
     if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
     if (!hw.comm.empty()) doc["comm"] = hw.comm;
     if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;
@@ -413,6 +438,8 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
     Hardware h = hw;
     h.flop_per_s *= k.compute;
     h.peak_flop_per_s *= k.compute;
+    h.peak_flops_bf16 *= k.compute;  // per-precision peaks
+    h.peak_flops_fp16 *= k.compute;
     h.mem_bw_bytes_per_s *= k.compute;
     auto sc = [&](LinkCost& l) {
         l.alpha_s *= k.latency;

@@ -117,12 +117,31 @@ struct Hardware {
     // the communication kernels; file: overlap.contention, 0..1, absent = 0: the overlap is free).
     // The simulator charges it on the DP gradient buckets (docs/SIMULATOR.md, "GPUs").
     double overlap_contention = 0;
+
+    // ---- Per-precision peaks (issue 17: mixed precision) ----
+    // Dense 16-bit tensor-core FLOP/s of one device (file: compute.peak_flops_bf16,
+    // compute.peak_flops_fp16; datasheet figures without sparsity); 0 = not stated. A bf16/fp16
+    // spec needs the one of its precision (matmul_flop_per_s_at).
+    double peak_flops_bf16 = 0;
+    double peak_flops_fp16 = 0;
 };
+
+// ---- Per-precision rates (issue 17) ----
+// The stated 16-bit peak of `precision` ("bf16" | "fp16"; 0 when the file does not state it or
+// for "fp32") and the name of its file field ("compute.peak_flops_bf16").
+double peak_flops_16bit(const Hardware& hw, const std::string& precision);
+std::string peak_field_16bit(const std::string& precision);
+// The factor 16-bit matrix products run faster than the fp32 ones the simulator times at
+// (flop_per_s): peak_flops_<precision> ÷ mfu_peak_flop_per_s(hw), i.e. 16-bit products reach the
+// same fraction of their peak as fp32 products of theirs. 1 for "fp32"; 0 when the peak is not stated.
+double precision_speedup(const Hardware& hw, const std::string& precision);
 
 // The peak an MFU on this hardware is measured against: peak_flop_per_s where the file states it,
 // else the fastest rate the simulator's own matrix model reaches (flop_per_s × (1 + mm_half_rows /
 // 512), the rows model's limit; flop_per_s when the rate does not depend on rows).
 double mfu_peak_flop_per_s(const Hardware& hw);
+// The same for a spec of `precision`: the 16-bit peak for "bf16" / "fp16" (0 when not stated).
+double mfu_peak_flop_per_s(const Hardware& hw, const std::string& precision);
 
 // "measured", "datasheet" (not measured, its source names a datasheet), "not measured", or
 // "measured: unknown" (the file does not say): what the What-if page shows beside a preset.

@@ -255,7 +255,7 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt) {
 }
 
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt) {
-    const ComputeRates R = opt.rates ? *opt.rates : rates_from_hardware(hw);
+    const ComputeRates R = rates_at_precision(opt.rates ? *opt.rates : rates_from_hardware(hw), hw, w);
     if (!(R.matmul_flop_per_s > 0) || !(R.memory_bytes_per_s > 0) || !(R.optimizer_bytes_per_s > 0))
         throw SimError("compute rates must be positive (source: " + R.source + ")");
     const bool roofline = !opt.rates;
@@ -298,21 +298,23 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     // The trainer's rank mapping, stage order and bucket plan (models/plan/).
     const models::Layout layout{dp, tp, pp};
     const models::PipeSchedule schedule = w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB;
-    // Messages: one per (stage boundary, replica, tp rank, micro-batch, direction); the boundary
-    // between stages s and s + 1 is numbered s.
-    auto msg_index = [&](int stage, int d, int t, int mb, bool grad) {
-        return ((((stage * dp + d) * tp + t) * m + mb) * 2) + (grad ? 1 : 0);
+    // Messages: one per (virtual stage boundary, replica, tp rank, micro-batch, direction); the
+    // boundary between virtual stages vs and vs + 1 is numbered vs. Virtual stage vs (model chunk
+    // vs div pp) runs on stage vs mod pp; without interleaving virtual stages are the stages.
+    const int v = std::max(1, w.virtual_stages), vstages = pp * v;
+    auto msg_index = [&](int boundary, int d, int t, int mb, bool grad) {
+        return ((((boundary * dp + d) * tp + t) * m + mb) * 2) + (grad ? 1 : 0);
     };
-    g.msgs.resize(static_cast<std::size_t>(std::max(0, pp - 1) * dp * tp * m * 2));
-    for (int s = 0; s + 1 < pp; ++s)
+    g.msgs.resize(static_cast<std::size_t>(std::max(0, vstages - 1) * dp * tp * m * 2));
+    for (int vs = 0; vs + 1 < vstages; ++vs)
         for (int d = 0; d < dp; ++d)
             for (int t = 0; t < tp; ++t)
                 for (int mb = 0; mb < m; ++mb) {
-                    const int lo = models::rank_of({d, t, s}, layout), hi = models::rank_of({d, t, s + 1}, layout);
-                    const double bytes = w.stages[static_cast<std::size_t>(s)].out_bytes;
+                    const int lo = models::rank_of({d, t, vs % pp}, layout), hi = models::rank_of({d, t, (vs + 1) % pp}, layout);
+                    const double bytes = v > 1 ? w.chunk_out_bytes : w.stages[static_cast<std::size_t>(vs)].out_bytes;
                     const double cost = collective_time(hw, Collective::Send, g_pp, bytes) * c;
-                    g.msgs[static_cast<std::size_t>(msg_index(s, d, t, mb, false))] = {lo, hi, bytes, cost};
-                    g.msgs[static_cast<std::size_t>(msg_index(s, d, t, mb, true))] = {hi, lo, bytes, cost};
+                    g.msgs[static_cast<std::size_t>(msg_index(vs, d, t, mb, false))] = {lo, hi, bytes, cost};
+                    g.msgs[static_cast<std::size_t>(msg_index(vs, d, t, mb, true))] = {hi, lo, bytes, cost};
                 }
 
     for (int r = 0; r < world; ++r) {
@@ -340,7 +342,9 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         const int nb = static_cast<int>(buckets.size());
         std::vector<int> bucket_coll(static_cast<std::size_t>(nb), -1);
         const Collective red = w.zero ? Collective::ReduceScatter : Collective::AllReduce;
-        auto bucket_bytes = [&](int k) { return static_cast<double>(buckets[static_cast<std::size_t>(k)].size()) * 4.0; };
+        // reduced at the gradients' precision, gathered (ZeRO-1) at the weights'
+        auto bucket_bytes = [&](int k) { return static_cast<double>(buckets[static_cast<std::size_t>(k)].size()) * w.grad_bytes; };
+        auto gather_bytes = [&](int k) { return static_cast<double>(buckets[static_cast<std::size_t>(k)].size()) * w.weight_bytes; };
         std::size_t next_bucket = 0;
         std::vector<std::size_t> layer_offset(sw.layers.size());  // first element of each layer
         {
@@ -353,37 +357,58 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         std::vector<LayerTime> lt(sw.layers.size());
         for (std::size_t l = 0; l < sw.layers.size(); ++l) lt[l] = layer_time(sw.layers[l], R, hw, roofline);
 
+        // One tensor-parallel all-reduce, or with sequence parallelism a reduce-scatter and an all-gather.
+        auto tp_coll = [&](const LayerWork& L, double bytes) {
+            if (!L.tp_rs_ag) {
+                emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, bytes, g_tp));
+                return;
+            }
+            emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::ReduceScatter, bytes, g_tp));
+            emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllGather, bytes, g_tp));
+        };
+        // The stage's actions: GPipe / 1F1B (models/plan/schedule.h), or interleaved 1F1B over its model chunks.
+        std::vector<ChunkAction> actions;
+        if (v > 1) {
+            actions = interleaved_schedule(pp, s, m, v);
+        } else {
+            for (const models::PipeAction& a : models::pipeline_schedule(schedule, pp, s, m))
+                actions.push_back({a.kind == models::PipeAction::Forward, a.micro_batch, 0});
+        }
+        const std::size_t nchunks = sw.chunk_begin.size() > 1 ? sw.chunk_begin.size() - 1 : 1;
+
         compute(R.step_overhead_s * c, Part::OtherHost);
-        for (const models::PipeAction& a : models::pipeline_schedule(schedule, pp, s, m)) {
-            const models::PipePeers peers = models::pipe_peers(a.kind, pp, s);
-            const bool forward = a.kind == models::PipeAction::Forward;
+        for (const ChunkAction& a : actions) {
+            const bool forward = a.forward;
+            const int vs = a.chunk * pp + s;
+            // the chunk's layers (every layer of the stage without interleaving)
+            const bool chunked = v > 1 && nchunks == static_cast<std::size_t>(v);
+            const std::size_t first = chunked ? sw.chunk_begin[static_cast<std::size_t>(a.chunk)] : 0;
+            const std::size_t last = chunked ? sw.chunk_begin[static_cast<std::size_t>(a.chunk) + 1] : sw.layers.size();
+            const int recv_from = forward ? (vs > 0 ? vs - 1 : -1) : (vs + 1 < vstages ? vs + 1 : -1);
+            const int send_to = forward ? (vs + 1 < vstages ? vs + 1 : -1) : (vs > 0 ? vs - 1 : -1);
             pass = forward ? OpPass::Forward : OpPass::Backward;
             pass_mb = a.micro_batch;
-            // The message to or from a neighbouring stage: its boundary is the lower of the two.
-            auto msg = [&](int other) { return msg_index(std::min(s, other), d, t, a.micro_batch, !forward); };
-            if (peers.recv_from >= 0) emit(OpKind::Recv, Part::Bubble, 0, msg(peers.recv_from));
+            // The message to or from a neighbouring virtual stage: its boundary is the lower of the two.
+            auto msg = [&](int other) { return msg_index(std::min(vs, other), d, t, a.micro_batch, !forward); };
+            if (recv_from >= 0) emit(OpKind::Recv, Part::Bubble, 0, msg(recv_from));
             if (forward) {
-                if (sw.loads_data) compute(w.micro_batch * R.data_s_per_sample * c, Part::Data);
-                for (std::size_t l = 0; l < sw.layers.size(); ++l) {
+                if (sw.loads_data && (vs == 0 || vs == vstages - 1)) compute(w.micro_batch * R.data_s_per_sample * c, Part::Data);
+                for (std::size_t l = first; l < last; ++l) {
                     const LayerWork& L = sw.layers[l];
                     const int pieces = std::max(1, L.tp_fwd_ar);
                     for (int k = 0; k < std::max(1, pieces); ++k) {
                         compute(lt[l].fwd_s * c / std::max(1, pieces), Part::Compute);
-                        if (k < L.tp_fwd_ar)
-                            emit(OpKind::Coll, Part::ExposedComm, 0,
-                                 coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_fwd_bytes, g_tp));
+                        if (k < L.tp_fwd_ar) tp_coll(L, L.tp_fwd_bytes);
                     }
                 }
             } else {
                 const bool reducing = a.micro_batch == m - 1 && dp > 1 && w.overlap;
-                for (std::size_t li = sw.layers.size(); li-- > 0;) {
+                for (std::size_t li = last; li-- > first;) {
                     const LayerWork& L = sw.layers[li];
                     const int pieces = std::max(1, L.tp_bwd_ar);
                     for (int k = 0; k < pieces; ++k) {
                         compute(lt[li].bwd_s * c / pieces, Part::Compute);
-                        if (k < L.tp_bwd_ar)
-                            emit(OpKind::Coll, Part::ExposedComm, 0,
-                                 coll(GroupKind::TP, tp_gid, tp_seq++, tp, Collective::AllReduce, L.tp_bwd_bytes, g_tp));
+                        if (k < L.tp_bwd_ar) tp_coll(L, L.tp_bwd_bytes);
                     }
                     if (!reducing) continue;
                     for (const std::size_t ready = models::buckets_ready(buckets, next_bucket, layer_offset[li]);
@@ -395,7 +420,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     }
                 }
             }
-            if (peers.send_to >= 0) emit(OpKind::Send, Part::Bubble, 0, msg(peers.send_to));
+            if (send_to >= 0) emit(OpKind::Send, Part::Bubble, 0, msg(send_to));
         }
         pass = OpPass::None;
         pass_mb = -1;
@@ -427,11 +452,11 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         // optimizer: world all-reduce of 3 doubles, AdamW, ZeRO-1 all-gather
         if (world > 1)
             emit(OpKind::Coll, Part::ExposedComm, 0, coll(GroupKind::World, 0, 0, world, Collective::AllReduce, 24.0, g_world));
-        compute(optimizer_time(P, w.zero ? dp : 1, static_cast<int>(sw.layers.size()), R) * c, Part::Optimizer);
+        compute(optimizer_time(P, w.zero ? dp : 1, static_cast<int>(sw.layers.size()), R, w.optimizer_traffic) * c, Part::Optimizer);
         if (w.zero && dp > 1) {
             std::vector<int> ag(static_cast<std::size_t>(nb));
             for (int k = 0; k < nb; ++k) {
-                ag[static_cast<std::size_t>(k)] = coll(GroupKind::DP, dp_gid, dp_seq++, dp, Collective::AllGather, bucket_bytes(k), g_dp);
+                ag[static_cast<std::size_t>(k)] = coll(GroupKind::DP, dp_gid, dp_seq++, dp, Collective::AllGather, gather_bytes(k), g_dp);
                 emit(OpKind::CollStart, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]);
             }
             for (int k = 0; k < nb; ++k) emit(OpKind::Wait, Part::ExposedComm, 0, ag[static_cast<std::size_t>(k)]);
@@ -448,15 +473,7 @@ SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const 
     res.breakdown = rr.breakdown;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    // The one MFU function (models/plan/flops.h), against the hardware's peak; 0 when not known,
-    // and where the predicted rate is above the peak (rates fitted on a run faster than the
-    // hardware's stated peak) the note says so instead of a value above 100 %.
-    const models::Mfu mfu = models::model_flops_utilisation(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0,
-                                                            mfu_peak_flop_per_s(hw), w.world());
-    res.mfu = mfu.known() ? mfu.value : 0;
-    res.mfu_note = models::mfu_problem_text(mfu);
-    std::erase_if(res.notes, [](const std::string& n) { return n.rfind("MFU unknown: ", 0) == 0; });  // the analytic one's
-    if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
+    set_utilisation(res, w, hw);  // MFU / HFU at the replay's step time (replacing the analytic one's note)
     return res;
 }
 

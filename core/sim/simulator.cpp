@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace ss::core {
 
@@ -35,11 +36,18 @@ double flat_elems(std::initializer_list<double> tensors) {
 
 // ---- GPT (docs/SPEC.md "GPT architecture"; FLOPs as the traced backend counts them:
 // linear forward 2·N·C·OC, backward 4·N·C·OC; attention forward 2·B·C·T·(T+1), backward twice) ----
-LayerWork gpt_embedding(double N, double d, double V, double S) {
+// The large-model features a layer is built with (Workload: precision, recompute, sequence parallel).
+struct Features {
+    double vb = kF32;  // bytes per activation value
+    Recompute recompute = Recompute::None;
+    bool seq_par = false;
+};
+
+LayerWork gpt_embedding(double N, double d, double V, double S, const Features& f) {
     LayerWork L;
     L.name = "embedding";
-    L.fwd_bytes = 3 * N * d * kF32;  // read token and position rows, write the sum
-    L.bwd_bytes = 3 * N * d * kF32;
+    L.fwd_bytes = 3 * N * d * f.vb;  // read token and position rows, write the sum
+    L.bwd_bytes = 3 * N * d * f.vb;
     L.fwd_kernels = 2;  // copy of the batch + embedding
     L.bwd_kernels = 1;
     L.params = (V + S) * d;
@@ -47,19 +55,22 @@ LayerWork gpt_embedding(double N, double d, double V, double S) {
     return L;
 }
 
-LayerWork gpt_block(int idx, double b, double s, double d, double h, double t) {
-    const double N = b * s;
+LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, const Features& f) {
+    const double N = b * s, vb = f.vb;
+    const double ts = f.seq_par ? t : 1;  // sequence parallelism splits the non-tensor-parallel parts
     LayerWork L;
     L.name = "block " + std::to_string(idx);
     L.rows = N;
     const double lin = 24 * N * d * d / t;                 // qkv 3d, proj, fc 4d, fc proj, split over tp
     const double att = 2 * b * (d / t) * s * (s + 1);      // causal attention on heads/tp heads
+    const double scores = vb * 2 * b * (h / t) * s * s;    // attention scores and probabilities (B)
     L.fwd_flops = lin + att;
     L.bwd_flops = 2 * lin + 2 * att;
-    L.mm_bytes = kF32 * (12 * d * d / t + N * (d + 3 * d / t) + N * (d / t + d) + N * (d + 4 * d / t) +
-                         N * (4 * d / t + d) + N * 4 * d / t + 2 * b * (h / t) * s * s);
-    // layer norms (2 × read+write), residuals (2 × two reads + write), GELU on 4d/t (read+write)
-    L.fwd_bytes = kF32 * (2 * 2 * N * d + 2 * 3 * N * d + 2 * N * 4 * d / t);
+    L.mm_bytes = vb * (12 * d * d / t + N * (d + 3 * d / t) + N * (d / t + d) + N * (d + 4 * d / t) +
+                       N * (4 * d / t + d) + N * 4 * d / t) + scores;
+    // layer norms (2 × read+write), residuals (2 × two reads + write): split over tp with sequence
+    // parallelism; GELU on 4d/t (read+write)
+    L.fwd_bytes = vb * ((2 * 2 * N * d + 2 * 3 * N * d) / ts + 2 * N * 4 * d / t);
     L.bwd_bytes = 2 * L.fwd_bytes;
     L.fwd_kernels = 12;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds
     L.bwd_kernels = 12;
@@ -70,29 +81,51 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t) {
     if (t > 1) {
         L.tp_fwd_ar = 2;  // g after attention projection and after fc projection
         L.tp_bwd_ar = 2;  // f before each column-parallel layer's input gradient leaves the block
-        L.tp_fwd_bytes = L.tp_bwd_bytes = N * d * kF32;
+        L.tp_fwd_bytes = L.tp_bwd_bytes = N * d * vb;
+        L.tp_rs_ag = f.seq_par;  // sequence parallelism: g = reduce-scatter, f = all-gather (and back)
     }
     // Activation memory per layer (Korthikanti et al. 2022, "Reducing Activation Recomputation in
-    // Large Transformer Models", TP without sequence parallelism): s·b·h·(10 + 24/t + 5·a·s/(h·t))
-    // bytes at 16-bit; doubled for float32.
-    L.act_bytes = 2 * s * b * d * (10 + 24 / t + 5 * h * s / (d * t));
+    // Large Transformer Models", eq. 2 and section 4.2.2): s·b·h·(10/ts + 24/t + 5·a·s/(h·t)) bytes at
+    // 16-bit (ts = t with sequence parallelism, else 1), scaled by vb/2; the last term (attention
+    // scores, softmax, its dropout) is what selective recomputation drops.
+    const double sbh = s * b * d, keep = 10 / ts + 24 / t, attn = 5 * h * s / (d * t);
+    L.act_bytes = vb / 2 * sbh * (keep + attn);
+    switch (f.recompute) {
+        case Recompute::None: break;
+        case Recompute::Selective:  // the attention core again: QK^T, softmax, probabilities · V
+            L.rc_flops = att;
+            L.rc_mm_bytes = scores;
+            L.rc_bytes = 2 * scores;  // softmax read + write
+            L.rc_kernels = 2;
+            L.act_bytes = vb / 2 * sbh * keep;
+            break;
+        case Recompute::Full:  // the whole forward again; only the layer's input is kept
+            L.rc_flops = L.fwd_flops;
+            L.rc_mm_bytes = L.mm_bytes;
+            L.rc_bytes = L.fwd_bytes;
+            L.rc_kernels = L.fwd_kernels;
+            L.tp_bwd_ar += L.tp_fwd_ar;  // same bytes as the backward's
+            L.act_work_bytes = L.act_bytes;
+            L.act_bytes = vb * sbh / ts;
+            break;
+    }
     return L;
 }
 
-LayerWork gpt_head(double N, double d, double V) {
+LayerWork gpt_head(double N, double d, double V, const Features& f) {
     LayerWork L;
     L.name = "head";
     L.rows = N;
     L.fwd_flops = 2 * N * d * V;
     L.bwd_flops = 4 * N * d * V;
-    L.mm_bytes = kF32 * (V * d + N * d + N * V);
-    L.fwd_bytes = kF32 * (2 * N * d + 3 * N * V);  // final LN, softmax cross-entropy
-    L.bwd_bytes = kF32 * (3 * N * d + 2 * N * V);
+    L.mm_bytes = f.vb * (V * d + N * d + N * V);
+    L.fwd_bytes = f.vb * (2 * N * d + 3 * N * V);  // final LN, softmax cross-entropy
+    L.bwd_bytes = f.vb * (3 * N * d + 2 * N * V);
     L.fwd_kernels = 3;
     L.bwd_kernels = 3;
     L.params = 2 * d + V * d;
     L.flat_elems = flat_elems({d, d, V * d});  // lnf w b, lm_head
-    L.act_bytes = kF32 * (N * V + 2 * N * d);
+    L.act_bytes = f.vb * (N * V + 2 * N * d);
     return L;
 }
 
@@ -117,15 +150,35 @@ Workload build_workload(const ExperimentSpec& spec) {
     w.gpipe = par.schedule == "gpipe";
     w.zero = par.dp > 1 ? par.zero : 0;
     w.overlap = par.overlap;
-    w.bucket_elems = models::bucket_elems_for_mb(par.bucket_mb);
     w.blas_threads = spec.backend.blas_threads;
     w.samples_per_step = spec.training.global_batch;
     w.model_params = static_cast<double>(param_count(spec.model));
-    const double b = w.micro_batch, t = par.tp;
+    // Large-model features (docs/SIMULATOR.md "Large models"). Mixed precision as Megatron-LM and
+    // ZeRO (Rajbhandari et al. 2020, "16Ψ") count it: 16-bit weights (2 B) and gradients (2 B,
+    // also what the DP reduction moves), fp32 master weights + Adam m, v (12 B); activations and
+    // TP/PP messages at 2 B.
+    w.precision = spec.training.precision;
+    if (spec.training.mixed_precision()) {
+        w.value_bytes = w.weight_bytes = w.grad_bytes = 2;
+        w.optimizer_bytes = 12;
+        // AdamW on the fp32 master: read gradient (2) + master, m, v (12), write master, m, v (12)
+        // + the 16-bit weights (2); the norm's sum reads the gradient again (2).
+        w.optimizer_traffic = 30;
+    }
+    w.recompute = spec.training.recompute == "full"        ? Recompute::Full
+                  : spec.training.recompute == "selective" ? Recompute::Selective
+                                                           : Recompute::None;
+    w.virtual_stages = par.virtual_stages;
+    w.sequence_parallel = par.sequence_parallel && par.tp > 1;
+    const Features feat{w.value_bytes, w.recompute, w.sequence_parallel};
+    // Buckets of bucket_mb MiB of gradients: the trainer's plan counts float32 elements.
+    w.bucket_elems = models::bucket_elems_for_mb(par.bucket_mb * kF32 / w.grad_bytes);
+    const double b = w.micro_batch, t = par.tp, vb = w.value_bytes;
     w.stages.resize(static_cast<std::size_t>(par.pp));
     if (spec.model.kind == "gpt") {
         const ModelSpec& m = spec.model;
         const double s = m.seq_len, d = m.d_model, h = m.heads, V = m.vocab, N = b * s;
+        const double ts = w.sequence_parallel ? t : 1;  // a stage's output is split over tp with sequence parallelism
         w.tokens_per_step = w.samples_per_step * s;
         // The matrix-product FLOPs the kernels perform (models/plan/flops.h): the CUDA backend
         // multiplies full T×T attention products, the CPU one causal row tiles.
@@ -133,16 +186,25 @@ Workload build_workload(const ExperimentSpec& spec) {
                                                              : models::AttentionKernel::CausalRowTiles;
         w.model_flops_per_step =
             models::gpt_model_flops_per_token(m.layers, m.d_model, m.seq_len, m.vocab, attention) * w.tokens_per_step;
+        // Interleaved 1F1B: stage st holds model chunks c = 0..v-1, chunk c being virtual stage
+        // c·pp + st (Megatron-LM's assignment); the embedding opens virtual stage 0, the head closes the last.
+        const int v = std::max(1, par.virtual_stages), vstages = par.pp * v;
         for (int st = 0; st < par.pp; ++st) {
             StageWork& sw = w.stages[static_cast<std::size_t>(st)];
             sw.stage = st;
-            if (st == 0) sw.layers.push_back(gpt_embedding(N, d, V, s));
-            const auto [lo, hi] = models::stage_units(m.layers, par.pp, st);
-            for (int l = lo; l < hi; ++l) sw.layers.push_back(gpt_block(l, b, s, d, h, t));
-            if (st == par.pp - 1) sw.layers.push_back(gpt_head(N, d, V));
-            sw.in_bytes = st > 0 ? N * d * kF32 : 0;
-            sw.out_bytes = st < par.pp - 1 ? N * d * kF32 : 0;
+            for (int c = 0; c < v; ++c) {
+                const int vs = c * par.pp + st;
+                sw.chunk_begin.push_back(sw.layers.size());
+                if (vs == 0) sw.layers.push_back(gpt_embedding(N, d, V, s, feat));
+                const auto [lo, hi] = models::stage_units(m.layers, vstages, vs);
+                for (int l = lo; l < hi; ++l) sw.layers.push_back(gpt_block(l, b, s, d, h, t, feat));
+                if (vs == vstages - 1) sw.layers.push_back(gpt_head(N, d, V, feat));
+            }
+            sw.chunk_begin.push_back(sw.layers.size());
+            sw.in_bytes = st > 0 || v > 1 ? N * d * vb / ts : 0;
+            sw.out_bytes = st < par.pp - 1 || v > 1 ? N * d * vb / ts : 0;
         }
+        w.chunk_out_bytes = v > 1 ? N * d * vb / ts : 0;
     } else {
         const ModelSpec& m = spec.model;
         std::vector<int> widths{m.input_dim};
@@ -169,42 +231,107 @@ Workload build_workload(const ExperimentSpec& spec) {
                 L.rows = b;
                 L.fwd_flops = 2 * b * in_l * out_l;
                 L.bwd_flops = 4 * b * in_l * out_l;
-                L.mm_bytes = kF32 * (in_l * out_l + b * (in_l + out_l));
+                L.mm_bytes = vb * (in_l * out_l + b * (in_l + out_l));
                 const bool last = i == nlin - 1;
-                L.fwd_bytes = kF32 * (last ? 3 * b * out : 2 * b * out_l);  // activation / softmax-CE
-                L.bwd_bytes = kF32 * (last ? 2 * b * out : 3 * b * out_l);
+                L.fwd_bytes = vb * (last ? 3 * b * out : 2 * b * out_l);  // activation / softmax-CE
+                L.bwd_bytes = vb * (last ? 2 * b * out : 3 * b * out_l);
                 L.fwd_kernels = 2;
                 L.bwd_kernels = 3;  // zero dx, linear backward, activation backward
                 L.params = in_l * out_l + out_l + (row ? out - out_l : 0);
                 L.flat_elems = flat_elems({in_l * out_l, out_l + (row ? out - out_l : 0)});
                 if (t > 1 && row) {
                     L.tp_fwd_ar = 1;
-                    L.tp_fwd_bytes = b * out * kF32;
+                    L.tp_fwd_bytes = b * out * vb;
                 }
                 if (t > 1 && column && (i > 0)) {
                     L.tp_bwd_ar = 1;
-                    L.tp_bwd_bytes = b * in * kF32;
+                    L.tp_bwd_bytes = b * in * vb;
                 }
-                L.act_bytes = kF32 * b * (in_l + 2 * out_l);
+                L.act_bytes = vb * b * (in_l + 2 * out_l);
+                if (w.recompute == Recompute::Full) {  // the forward again; only the layer's input kept
+                    L.rc_flops = L.fwd_flops;
+                    L.rc_mm_bytes = L.mm_bytes;
+                    L.rc_bytes = L.fwd_bytes;
+                    L.rc_kernels = L.fwd_kernels;
+                    if (L.tp_fwd_ar > 0) {  // a row layer: its backward has no tp all-reduce of its own
+                        L.tp_bwd_ar += L.tp_fwd_ar;
+                        L.tp_bwd_bytes = L.tp_fwd_bytes;
+                    }
+                    L.act_work_bytes = L.act_bytes;
+                    L.act_bytes = vb * b * in_l;
+                }
                 sw.layers.push_back(L);
-                if (i == 2 * lo) sw.in_bytes = st > 0 ? b * in * kF32 : 0;
+                if (i == 2 * lo) sw.in_bytes = st > 0 ? b * in * vb : 0;
             }
             const int last_lin = std::min(nlin, 2 * hi) - 1;
-            sw.out_bytes = st < par.pp - 1 ? b * widths[static_cast<std::size_t>(last_lin) + 1] * kF32 : 0;
+            sw.out_bytes = st < par.pp - 1 ? b * widths[static_cast<std::size_t>(last_lin) + 1] * vb : 0;
+            sw.chunk_begin = {0, sw.layers.size()};
         }
     }
+    // The hardware FLOPs: the model's plus what recomputation does again, on every rank
+    // (each stage's layers are one tp rank's share) for every micro-batch.
+    double rc = 0;
     for (StageWork& sw : w.stages) {
         sw.loads_data = sw.stage == 0 || sw.stage == par.pp - 1;
         for (const auto& L : sw.layers) {
             sw.params += L.params;
             sw.flat_elems += L.flat_elems;
+            rc += L.rc_flops;
         }
     }
+    w.hardware_flops_per_step = w.model_flops_per_step + rc * par.tp * par.dp * par.micro_batches;
     return w;
 }
 
-double bubble_fraction(int stages, int micro_batches) {
-    return static_cast<double>(stages - 1) / static_cast<double>(micro_batches + stages - 1);
+double bubble_fraction(int stages, int micro_batches, int virtual_stages) {
+    const double fill = static_cast<double>(stages - 1) / std::max(1, virtual_stages);
+    return fill / (micro_batches + fill);
+}
+
+double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double bytes, bool rs_ag) {
+    if (!rs_ag) return collective_time(hw, Collective::AllReduce, g, bytes);
+    return collective_time(hw, Collective::ReduceScatter, g, bytes) + collective_time(hw, Collective::AllGather, g, bytes);
+}
+
+ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Workload& w) {
+    if (w.precision == "fp32") return R;
+    const double k = precision_speedup(hw, w.precision);
+    if (!(k > 0))
+        throw SimError("training.precision=\"" + w.precision + "\" needs the hardware's 16-bit matrix-product peak: " +
+                       peak_field_16bit(w.precision) + " is not stated in the hardware file" +
+                       (hw.name.empty() ? std::string() : " (" + hw.name + ")"));
+    R.matmul_flop_per_s *= k;
+    R.source += ", " + w.precision + " products x" + std::to_string(k).substr(0, 5) + " (" +
+                peak_field_16bit(w.precision) + ")";
+    return R;
+}
+
+std::vector<ChunkAction> interleaved_schedule(int stages, int stage, int micro_batches, int chunks) {
+    const int p = std::max(1, stages), v = std::max(1, chunks), m = std::max(1, micro_batches);
+    std::vector<ChunkAction> out;
+    if (v == 1) {
+        for (const models::PipeAction& a : models::pipeline_schedule(models::PipeSchedule::OneFOneB, p, stage, m))
+            out.push_back({a.kind == models::PipeAction::Forward, a.micro_batch, 0});
+        return out;
+    }
+    // Megatron-LM schedules.py: virtual micro-batch k of m·v runs chunk (k mod p·v) div p (backward:
+    // v − 1 − that) on micro-batch (k div p·v)·p + k mod p.
+    const int total = m * v;
+    int warmup = (p - stage - 1) * 2 + (v - 1) * p;
+    if (m == p) warmup = total;  // Megatron: all warm-up when m = p
+    warmup = std::min(warmup, total);
+    auto action = [&](int k, bool forward) {
+        const int c = (k % (p * v)) / p;
+        return ChunkAction{forward, (k / (p * v)) * p + k % p, forward ? c : v - 1 - c};
+    };
+    out.reserve(static_cast<std::size_t>(2 * total));
+    for (int k = 0; k < warmup; ++k) out.push_back(action(k, true));
+    for (int i = 0; i < total - warmup; ++i) {
+        out.push_back(action(warmup + i, true));
+        out.push_back(action(i, false));
+    }
+    for (int k = total - warmup; k < total; ++k) out.push_back(action(k, false));
+    return out;
 }
 
 double megatron_tp_bytes_per_layer(int b, int s, int h) {
@@ -251,13 +378,19 @@ LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& 
         mmf = std::max(mmf, L.mm_bytes / hw.mem_bw_bytes_per_s);
         mmb = std::max(mmb, 2 * L.mm_bytes / hw.mem_bw_bytes_per_s);
     }
-    return {mmf + L.fwd_bytes / R.memory_bytes_per_s + L.fwd_kernels * R.kernel_overhead_s,
-            mmb + L.bwd_bytes / R.memory_bytes_per_s + L.bwd_kernels * R.kernel_overhead_s};
+    LayerTime lt{mmf + L.fwd_bytes / R.memory_bytes_per_s + L.fwd_kernels * R.kernel_overhead_s,
+                 mmb + L.bwd_bytes / R.memory_bytes_per_s + L.bwd_kernels * R.kernel_overhead_s};
+    if (L.rc_flops > 0 || L.rc_bytes > 0) {  // recomputation, timed as the forward is
+        double mmr = rf * L.rc_flops / R.matmul_flop_per_s;
+        if (roofline_mm && hw.mem_bw_bytes_per_s > 0) mmr = std::max(mmr, L.rc_mm_bytes / hw.mem_bw_bytes_per_s);
+        lt.bwd_s += mmr + L.rc_bytes / R.memory_bytes_per_s + L.rc_kernels * R.kernel_overhead_s;
+    }
+    return lt;
 }
 
-double optimizer_time(double params, int shards, int layers, const ComputeRates& R) {
+double optimizer_time(double params, int shards, int layers, const ComputeRates& R, double bytes_per_param) {
     const double upd = params / std::max(1, shards);
-    return upd * 8 * kF32 / R.optimizer_bytes_per_s + 2.0 * layers * R.kernel_overhead_s;
+    return upd * bytes_per_param / R.optimizer_bytes_per_s + 2.0 * layers * R.kernel_overhead_s;
 }
 
 double contention_factor(const Workload& w, const Hardware& hw, double background_threads) {
@@ -273,17 +406,40 @@ MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
         MemoryEstimate m;
         m.stage = sw.stage;
         const double P = sw.params;
-        m.params = P * kF32;
-        m.grads = P * kF32;
-        // AdamW m and v (float32), sharded over dp with ZeRO-1 (which adds the reduced-gradient shard).
-        m.optimizer = 2 * P * kF32 / (w.zero ? w.dp : 1);
-        m.buffers = w.zero ? P * kF32 / w.dp : 0;
-        // Activations: GPipe keeps all m micro-batches; 1F1B at most p − s on stage s.
-        const int slots = models::max_in_flight(models::pipeline_schedule(
-            w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB, w.pp, sw.stage, w.micro_batches));
-        double act = 0;
-        for (const auto& L : sw.layers) act += L.act_bytes;
-        m.activations = act * slots;
+        // Weights and gradients at the spec's precision; the optimizer state (AdamW m and v, and the
+        // fp32 master weights in mixed precision) sharded over dp with ZeRO-1, which adds the
+        // reduced-gradient shard.
+        m.params = P * w.weight_bytes;
+        m.grads = P * w.grad_bytes;
+        m.optimizer = P * w.optimizer_bytes / (w.zero ? w.dp : 1);
+        m.buffers = w.zero ? P * w.grad_bytes / w.dp : 0;
+        // Activations: GPipe keeps all m micro-batches; 1F1B at most p − s on stage s; interleaved
+        // 1F1B the most chunk activations its schedule holds at once.
+        double act = 0, work = 0;
+        for (const auto& L : sw.layers) {
+            act += L.act_bytes;
+            work = std::max(work, L.act_work_bytes);  // full recompute: one layer rebuilt at a time
+        }
+        int slots = 0;
+        if (w.virtual_stages > 1 && sw.chunk_begin.size() > 2) {
+            const std::size_t v = sw.chunk_begin.size() - 1;
+            std::vector<double> chunk_act(v, 0.0);
+            for (std::size_t c = 0; c < v; ++c)
+                for (std::size_t l = sw.chunk_begin[c]; l < sw.chunk_begin[c + 1]; ++l) chunk_act[c] += sw.layers[l].act_bytes;
+            double live = 0, peak = 0;
+            int in_flight = 0;
+            for (const ChunkAction& a : interleaved_schedule(w.pp, sw.stage, w.micro_batches, static_cast<int>(v))) {
+                live += (a.forward ? 1 : -1) * chunk_act[static_cast<std::size_t>(a.chunk)];
+                in_flight += a.forward ? 1 : -1;
+                peak = std::max(peak, live);
+                slots = std::max(slots, in_flight);
+            }
+            m.activations = peak + work;
+        } else {
+            slots = models::max_in_flight(models::pipeline_schedule(
+                w.gpipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB, w.pp, sw.stage, w.micro_batches));
+            m.activations = act * slots + work;
+        }
         m.buffers += 2 * (sw.in_bytes + sw.out_bytes) * slots;  // activation + gradient slots
         m.total = m.params + m.grads + m.optimizer + m.activations + m.buffers;
         m.capacity = hw.memory_bytes;
@@ -293,12 +449,48 @@ MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw) {
     return best;
 }
 
+std::string memory_verdict(const MemoryEstimate& m) {
+    auto gb = [](double bytes) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.1f", bytes / 1e9);
+        return std::string(b);
+    };
+    if (!(m.capacity > 0)) return gb(m.total) + " GB per rank (the device's memory is not stated)";
+    if (m.fits) {
+        char pct[16];
+        std::snprintf(pct, sizeof pct, "%.0f", 100 * m.total / m.capacity);
+        return "fits: " + gb(m.total) + " of " + gb(m.capacity) + " GB per rank (" + pct + " %)";
+    }
+    return "does not fit: " + gb(m.total) + " GB per rank > " + gb(m.capacity) + " GB of the device (stage " +
+           std::to_string(m.stage) + ": weights " + gb(m.params) + ", gradients " + gb(m.grads) + ", optimizer " +
+           gb(m.optimizer) + ", activations " + gb(m.activations) + ", buffers " + gb(m.buffers) + " GB)";
+}
+
+void set_utilisation(SimResult& res, const Workload& w, const Hardware& hw) {
+    res.model_flops_per_step = w.model_flops_per_step;
+    res.hardware_flops_per_step = w.hardware_flops_per_step;
+    // The one MFU function (models/plan/flops.h), against the hardware's peak at the spec's
+    // precision; 0 when not known, and where the predicted rate is above the peak (rates fitted on
+    // a run faster than the hardware's stated peak) the note says so instead of a value above 100 %.
+    // MFU counts the model's FLOPs (no recomputation), HFU what the kernels perform.
+    const double peak = mfu_peak_flop_per_s(hw, w.precision);
+    const models::Mfu mfu =
+        models::model_flops_utilisation(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0, peak, w.world());
+    const models::Mfu hfu =
+        models::model_flops_utilisation(res.step_s > 0 ? w.hardware_flops_per_step / res.step_s : 0, peak, w.world());
+    res.mfu = mfu.known() ? mfu.value : 0;
+    res.hfu = hfu.known() ? hfu.value : 0;
+    res.mfu_note = models::mfu_problem_text(mfu);
+    std::erase_if(res.notes, [](const std::string& n) { return n.rfind("MFU unknown: ", 0) == 0; });
+    if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
+}
+
 SimResult simulate_analytic(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
     return simulate_analytic(build_workload(spec), hw, opt);
 }
 
 SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOptions& opt) {
-    const ComputeRates R = opt.rates ? *opt.rates : rates_from_hardware(hw);
+    const ComputeRates R = rates_at_precision(opt.rates ? *opt.rates : rates_from_hardware(hw), hw, w);
     if (!(R.matmul_flop_per_s > 0) || !(R.memory_bytes_per_s > 0) || !(R.optimizer_bytes_per_s > 0))
         throw SimError("compute rates must be positive (matmul " + std::to_string(R.matmul_flop_per_s) +
                        " FLOP/s, memory " + std::to_string(R.memory_bytes_per_s) + " B/s, optimizer " +
@@ -337,8 +529,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             const LayerTime lt = layer_time(L, R, hw, roofline_mm);
             fwd += lt.fwd_s;
             bwd += lt.bwd_s;
-            if (L.tp_fwd_ar) tpf += L.tp_fwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_fwd_bytes);
-            const double lb = L.tp_bwd_ar ? L.tp_bwd_ar * collective_time(hw, Collective::AllReduce, g_tp, L.tp_bwd_bytes) : 0;
+            if (L.tp_fwd_ar) tpf += L.tp_fwd_ar * tp_collective_time(hw, g_tp, L.tp_fwd_bytes, L.tp_rs_ag);
+            const double lb = L.tp_bwd_ar ? L.tp_bwd_ar * tp_collective_time(hw, g_tp, L.tp_bwd_bytes, L.tp_rs_ag) : 0;
             tpb += lb;
             layer_bwd.push_back((lt.bwd_s + lb) * c);
         }
@@ -349,7 +541,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         T.bwd = (bwd + tpb) * c;
         T.fb = T.comp + T.tp + T.data;
         if (!sw.layers.empty() && sw.layers.front().tp_bwd_ar > 0)
-            T.bwd_tail = collective_time(hw, Collective::AllReduce, g_tp, sw.layers.front().tp_bwd_bytes) * c;
+            T.bwd_tail = tp_collective_time(hw, g_tp, sw.layers.front().tp_bwd_bytes, sw.layers.front().tp_rs_ag) * c;
         T.p2p = sw.out_bytes > 0 ? collective_time(hw, Collective::Send, g_pp, sw.out_bytes) * c : 0;
         sum_fb += T.fb;
         max_fb = std::max(max_fb, T.fb);
@@ -357,8 +549,12 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     }
     // Pipeline (GPipe and 1F1B): the first micro-batch crosses every stage forward and back, the
     // others follow at the pace of the slowest stage. Uniform stages give (m + p − 1)(tF + tB),
-    // i.e. the bubble fraction (p−1)/(m+p−1).
-    const double t_pipe = sum_fb + (m - 1) * max_fb + p2p_total;
+    // i.e. the bubble fraction (p−1)/(m+p−1). Interleaved 1F1B with v chunks per stage (Narayanan
+    // et al. 2021): the fill and drain are v times shorter, m·max + (Σ − max)/v, while the first
+    // micro-batch crosses v·p − 1 chunk boundaries instead of p − 1 (v times the messages).
+    const int v = std::max(1, w.virtual_stages);
+    if (v > 1 && w.pp > 1) p2p_total *= static_cast<double>(v * w.pp - 1) / (w.pp - 1);
+    const double t_pipe = m * max_fb + (sum_fb - max_fb) / v + p2p_total;
 
     const double world_ar = w.world() > 1 ? collective_time(hw, Collective::AllReduce, g_world, 3 * 8.0) * c : 0;
     const double ovh = R.step_overhead_s * c;
@@ -385,8 +581,9 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
             const double bp = nb == 0 ? 0.0 : static_cast<double>(models::bucket_range(flat, w.bucket_elems, 0).size());
             // Every bucket but the last (the start of the parameters) has bp parameters.
-            const double full = collective_time(hw, red, g_dp, bp * kF32, w.overlap) * c;
-            const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * kF32) * c : 0;
+            const double gb = w.grad_bytes, wb = w.weight_bytes;  // reduced gradients, gathered parameters
+            const double full = collective_time(hw, red, g_dp, bp * gb, w.overlap) * c;
+            const double full_ag = w.zero ? collective_time(hw, Collective::AllGather, g_dp, bp * wb) * c : 0;
             const double f = std::clamp(hw.overlap, 0.0, 1.0);
             const double* lb = layer_bwd.data() + st[i].first_layer;
             double chain = 0, done = 0;  // s after the start of the last micro-batch's backward
@@ -396,11 +593,11 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             for (std::size_t k = 0; k < nb; ++k) {
                 const models::Bucket bk = models::bucket_range(flat, w.bucket_elems, k);
                 const double begin = static_cast<double>(bk.begin);
-                const double bytes = static_cast<double>(bk.size()) * kF32;
-                const bool partial = bytes < bp * kF32;  // the last bucket, when P is not a multiple of bp
-                const double cost = partial ? collective_time(hw, red, g_dp, bytes, w.overlap) * c : full;
+                const double elems = static_cast<double>(bk.size());
+                const bool partial = elems < bp;  // the last bucket, when P is not a multiple of bp
+                const double cost = partial ? collective_time(hw, red, g_dp, elems * gb, w.overlap) * c : full;
                 dp_total[i] += cost;
-                if (w.zero) ag_s[i] += partial ? collective_time(hw, Collective::AllGather, g_dp, bytes) * c : full_ag;
+                if (w.zero) ag_s[i] += partial ? collective_time(hw, Collective::AllGather, g_dp, elems * wb) * c : full_ag;
                 if (!w.overlap) continue;
                 // pass the layers that lie wholly after the bucket's first parameter, then the one holding it
                 while (li > 0 && lo - sw.layers[li - 1].flat_elems + 1e-9 > begin) {
@@ -433,7 +630,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
                 dp_exp[i] = dp_total[i];
             }
         }
-        opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R) * c;
+        opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R, w.optimizer_traffic) * c;
         busy[i] = t_pipe + dp_exp[i] + opt_s[i] + ag_s[i];
         step_busy = std::max(step_busy, busy[i]);
     }
@@ -458,25 +655,15 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     }
     B.step_ns = res.step_s * ns;
 
-    res.model_flops_per_step = w.model_flops_per_step;
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
-    // The one MFU function (models/plan/flops.h), against the hardware's peak; 0 when not known,
-    // and where the predicted rate is above the peak (rates fitted on a run faster than the
-    // hardware's stated peak) the note says so instead of a value above 100 %.
-    const models::Mfu mfu = models::model_flops_utilisation(res.step_s > 0 ? w.model_flops_per_step / res.step_s : 0,
-                                                            mfu_peak_flop_per_s(hw), w.world());
-    res.mfu = mfu.known() ? mfu.value : 0;
-    res.mfu_note = models::mfu_problem_text(mfu);
-    if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
+    set_utilisation(res, w, hw);
     res.memory = estimate_memory(w, hw);
     if (res.oversubscribed)
         res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.world(), hw.devices_per_node) * w.blas_threads) +
                             " rank threads on " + std::to_string(hw.cores_per_node) + " cores per node; times stretched x" +
                             std::to_string(contention_factor(w, hw)).substr(0, 4));
-    if (!res.memory.fits)
-        res.notes.push_back("does not fit: " + std::to_string(res.memory.total / 1e9) + " GB per rank > " +
-                            std::to_string(res.memory.capacity / 1e9) + " GB");
+    if (!res.memory.fits) res.notes.push_back(memory_verdict(res.memory));
     return res;
 }
 

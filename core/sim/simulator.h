@@ -9,6 +9,7 @@
 // The event-replay engine (core/sim_replay.h) runs the same workload as a per-rank op graph.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,14 @@ struct LayerWork {
     double tp_fwd_bytes = 0, tp_bwd_bytes = 0;  // bytes of each of them
     double act_bytes = 0;                  // activations kept for backward (B)
     double rows = 0;                       // rows of its matrix products: samples or tokens per micro-batch
+    // Activation recomputation (training.recompute): work its backward does again, on top of
+    // bwd_flops / bwd_bytes / bwd_kernels ("full": the layer's forward; "selective": the attention
+    // scores); the tp all-reduces of a recomputed forward are in tp_bwd_ar.
+    double rc_flops = 0, rc_mm_bytes = 0, rc_bytes = 0;
+    int rc_kernels = 0;
+    double act_work_bytes = 0;  // full recompute: the activations rebuilt for its backward (B), one layer at a time
+    // Sequence parallelism: each tp all-reduce above is a reduce-scatter + an all-gather of the same bytes.
+    bool tp_rs_ag = false;
 };
 
 struct StageWork {
@@ -66,7 +75,13 @@ struct StageWork {
     double in_bytes = 0;            // activation received per micro-batch (0 on stage 0)
     double out_bytes = 0;           // activation sent per micro-batch (0 on the last stage)
     bool loads_data = false;        // first or last stage
+    // Model chunk c (interleaved 1F1B, virtual stage c·pp + stage) holds layers
+    // [chunk_begin[c], chunk_begin[c + 1]); one chunk {0, layers.size()} without interleaving.
+    std::vector<std::size_t> chunk_begin;
 };
+
+// Activation recomputation (training.recompute).
+enum class Recompute : std::uint8_t { None, Selective, Full };
 
 // The workload of one step, derived from the spec (model sizes, layout, batch).
 struct Workload {
@@ -80,7 +95,21 @@ struct Workload {
     double model_params = 0;          // N, whole model
     double samples_per_step = 0;      // global batch
     double tokens_per_step = 0;       // samples × seq_len (gpt), else samples
-    double model_flops_per_step = 0;  // matrix-product FLOPs the kernels perform (models/plan/flops.h)
+    double model_flops_per_step = 0;  // matrix-product FLOPs of the step, without recomputation (models/plan/flops.h)
+    // Large-model features (issue 17; docs/SIMULATOR.md "Large models").
+    std::string precision = "fp32";  // training.precision: the matrix-product rate and MFU peak
+    // Bytes per value: activations, element-wise traffic and TP/PP messages (value_bytes); per
+    // parameter held: weights, gradients (also the DP reduction's bytes per element), optimizer
+    // state (Adam m, v, and the fp32 master weights in mixed precision), and the optimizer's
+    // traffic per updated parameter. fp32: 4, 4, 4, 8, 32; bf16/fp16 (Megatron / ZeRO mixed
+    // precision): 2, 2, 2, 12, 30.
+    double value_bytes = 4, weight_bytes = 4, grad_bytes = 4, optimizer_bytes = 8, optimizer_traffic = 32;
+    Recompute recompute = Recompute::None;
+    int virtual_stages = 1;          // interleaved 1F1B model chunks per stage
+    bool sequence_parallel = false;
+    double chunk_out_bytes = 0;      // interleaved: activation between consecutive model chunks per micro-batch
+    // The FLOPs the kernels perform: model FLOPs + the recomputed forward work (= model without recompute).
+    double hardware_flops_per_step = 0;
     int world() const { return dp * tp * pp; }
 };
 // Throws SimError naming the field for a spec the simulator cannot model (validate() errors,
@@ -112,8 +141,10 @@ struct SimResult {
     Breakdown breakdown;            // mean over ranks, ns (core/analysis.h parts)
     std::vector<double> stage_busy_s;  // per stage: its own work per step (s)
     double samples_per_s = 0, tokens_per_s = 0;
-    double model_flops_per_step = 0;
-    double mfu = 0;                 // model FLOP/s ÷ (mfu_peak_flop_per_s(hw) × world), in [0, 1]; 0 unknown
+    double model_flops_per_step = 0;     // useful work: the model's FLOPs without recomputation
+    double hardware_flops_per_step = 0;  // what the kernels perform: with recomputation
+    double mfu = 0;                 // model FLOP/s ÷ (mfu_peak_flop_per_s(hw, precision) × world), in [0, 1]; 0 unknown
+    double hfu = 0;                 // the same with the hardware FLOPs (= mfu without recomputation)
     std::string mfu_note;           // why mfu is 0 (models::mfu_problem_text), empty when known
     MemoryEstimate memory;
     double contention = 1;          // oversubscription stretch factor (1 = none)
@@ -135,19 +166,47 @@ struct LayerTime {
 };
 LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& hw, bool roofline_mm);
 // Optimizer seconds of a rank holding `params` parameters of which it updates params/shards,
-// over `layers` layers (AdamW: 7 floats moved per parameter, the norm's sum 1 more).
-double optimizer_time(double params, int shards, int layers, const ComputeRates& R);
+// over `layers` layers, moving `bytes_per_param` per updated parameter (Workload::optimizer_traffic;
+// fp32 AdamW: 7 floats moved per parameter, the norm's sum 1 more).
+double optimizer_time(double params, int shards, int layers, const ComputeRates& R, double bytes_per_param = 32);
+// The rates of a workload's precision: matrix products ×precision_speedup(hw, w.precision)
+// (hardware.h). Throws SimError naming compute.peak_flops_<precision> when the hardware does not state it.
+ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Workload& w);
+// Seconds of one tensor-parallel all-reduce of `bytes` on `g`, or with sequence parallelism
+// (L.tp_rs_ag) a reduce-scatter + all-gather of the same bytes.
+double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double bytes, bool rs_ag);
+
+// Interleaved 1F1B (Megatron-LM forward_backward_pipelining_with_interleaving, Narayanan et al.
+// 2021) on `stage` of `stages` with `chunks` model chunks per stage and `micro_batches` per
+// chunk: the order of its (forward | backward, micro-batch, chunk) actions. With chunks = 1 it is
+// the plain 1F1B of models::pipeline_schedule. Warm-up: 2·(p − s − 1) + (v − 1)·p forwards (all of
+// them when m = p), then one forward one backward, then the cool-down.
+struct ChunkAction {
+    bool forward = true;
+    int micro_batch = 0;
+    int chunk = 0;
+};
+std::vector<ChunkAction> interleaved_schedule(int stages, int stage, int micro_batches, int chunks);
 double matmul_row_factor(double rows, const ComputeRates& R, const Hardware& hw);
 
 // Memory per rank (bytes) of the workload; capacity from hw.
 MemoryEstimate estimate_memory(const Workload& w, const Hardware& hw);
+// The verdict in one line, as the CLI and the What-if page show it: "fits: 41.3 of 80.0 GB per
+// rank (52 %)", "does not fit: 93.1 GB per rank > 80.0 GB of the device (stage 0: weights 12.0,
+// gradients 12.0, optimizer 48.0, activations 20.1, buffers 1.0 GB)", or "41.3 GB per rank (the
+// device's memory is not stated)". GB = 10^9 bytes.
+std::string memory_verdict(const MemoryEstimate& m);
+// Fills model/hardware FLOPs, MFU, HFU and the MFU note of `res` from its step_s (both engines).
+void set_utilisation(SimResult& res, const Workload& w, const Hardware& hw);
 
 // Oversubscription stretch factor: max(1, (rank threads per node + background) ÷ cores per node).
 double contention_factor(const Workload& w, const Hardware& hw, double background_threads = 0);
 
 // ---- Formulas, exposed for tests (DESIGN.md "Formulas") ----
-// Pipeline bubble fraction (GPipe and 1F1B): (p−1)/(m+p−1).
-double bubble_fraction(int stages, int micro_batches);
+// Pipeline bubble fraction (GPipe and 1F1B): (p−1)/(m+p−1); interleaved with v chunks per
+// stage (Narayanan et al. 2021): bubble time (p−1)/v of a micro-batch's forward+backward against
+// m of them, i.e. ((p−1)/v) / (m + (p−1)/v).
+double bubble_fraction(int stages, int micro_batches, int virtual_stages = 1);
 // Megatron TP bytes per transformer layer per micro-batch, all four all-reduces together
 // (2 forward, 2 backward, each b·s·h float32 values): 4·b·s·h·4 bytes.
 double megatron_tp_bytes_per_layer(int b, int s, int h);

@@ -645,7 +645,15 @@ void WhatIfPage::show(const Outcome& o) {
                  .arg(o.hardwareName.toHtmlEscaped(), fromStd(r.mfu_note).toHtmlEscaped(),
                       o.fittedRates ? tr("; the compute rates fitted on the run are faster than this hardware's peak")
                                     : QString());
-    h += tr(" · memory %1 per rank%2").arg(formatBytes(r.memory.total), r.memory.fits ? QString() : tr(" <b style='color:#c62828'>does not fit</b>"));
+    if (r.hfu > 0 && r.hfu > r.mfu * (1 + 1e-9))  // recomputation: the kernels do more than the model needs
+        h += tr(" (HFU %1)").arg(formatPercent(r.hfu));
+    // Memory per rank against the device's (the verdict of core/sim memory_verdict).
+    if (r.memory.capacity > 0)
+        h += tr(" · memory %1 of %2 per rank%3")
+                 .arg(formatBytes(r.memory.total), formatBytes(r.memory.capacity),
+                      r.memory.fits ? QString() : tr(" <b style='color:#c62828'>does not fit</b>"));
+    else
+        h += tr(" · memory %1 per rank (the device's memory is not stated)").arg(formatBytes(r.memory.total));
     if (r.oversubscribed) h += tr(" · oversubscribed (×%1 contention)").arg(formatNumber(r.contention, 3));
     h += tr("<br><small>%1</small>").arg(o.ratesNote);
     headline_->setText(h);
