@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
                             r.tflops_per_gpu > 0 ? r.tflops_per_gpu : r.step_s,
                             r.tflops_per_gpu > 0 ? p.predicted_tflops : p.result.step_s,
                             100 * p.error, p.result.step_s);
-                // The event replay where the graph is small enough to replay in a second or two.
-                if (replay && r.gpus * p.spec.parallel.micro_batches * r.layers <= 2'000'000) {
+                // The event replay where the graph is small enough (a few seconds at most).
+                if (replay && r.gpus * p.spec.parallel.micro_batches * r.layers <= 12'000'000) {
                     const bench::RowPrediction q =
                         bench::predict_row(t, r, choices, hw, Engine::Replay);
                     std::printf("   %6.1f %+6.1f%%", q.predicted_tflops, 100 * q.error);
