@@ -194,7 +194,12 @@ double megatron_iteration_flops(double B, double s, double l, double h, double V
 std::vector<std::string> row_overrides(const PublishedRow& r, const RowChoices& c) {
     const int dp = r.dp();
     const int mb = r.micro_batch > 0 ? r.micro_batch : c.micro_batch;
-    const int v = r.virtual_stages > 0 ? r.virtual_stages : c.virtual_stages;
+    // The row's own virtual stages as given (the spec rules refuse a split that is not even); the
+    // run-wide choice only where the row's layers split into pp x v equal chunks.
+    const int v = r.virtual_stages > 0 ? r.virtual_stages
+                  : c.virtual_stages > 1 && r.layers % (r.pp * c.virtual_stages) == 0
+                      ? c.virtual_stages
+                      : 1;
     if (mb < 1 || r.batch % (dp * mb) != 0)
         throw std::runtime_error("row " + r.label() + ": the global batch " +
                                  std::to_string(r.batch) + " is not a multiple of dp " +

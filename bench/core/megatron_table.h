@@ -57,8 +57,9 @@ double megatron_iteration_flops(double batch, double seq_len, double layers, dou
 
 // What the table leaves open, chosen per run of the benchmark (table.json "facts").
 struct RowChoices {
-    int micro_batch = 1;     // sequences per micro-batch
-    int virtual_stages = 1;  // interleaved 1F1B when > 1 (pp > 1 only)
+    int micro_batch = 1;  // sequences per micro-batch
+    int virtual_stages =
+        1;  // interleaved 1F1B when > 1: rows with pp > 1 whose layers split into pp·v chunks
 };
 
 // The --set overrides of one row, applied after the table's own.

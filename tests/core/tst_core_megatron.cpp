@@ -109,11 +109,16 @@ private slots:
         bench::RowChoices two;
         two.micro_batch = 2;
         QCOMPARE(bench::row_spec(t, r, two).parallel.micro_batches, 2304 / 48);
-        // A choice the spec rules refuse is reported with the rule's message (60 layers do not
-        // split into 4 stages x 8 chunks).
-        bench::RowChoices v8;
-        v8.virtual_stages = 8;
-        EXPECT_THROWS_WITH(bench::row_spec(t, row(t, "76.1B"), v8), "parallel.pp*virtual_stages");
+        // Interleaving as a run-wide choice applies where the layers split into pp x v equal chunks
+        // (80 = 8 x 2 x 5), not on 76.1B (60 layers, 4 stages x 2); a row's own virtual stages go
+        // to the spec rules, which refuse an uneven split with their message.
+        bench::RowChoices v2;
+        v2.virtual_stages = 2;
+        QCOMPARE(bench::row_spec(t, r, v2).parallel.virtual_stages, 2);
+        QCOMPARE(bench::row_spec(t, row(t, "76.1B"), v2).parallel.virtual_stages, 1);
+        bench::PublishedRow odd = row(t, "76.1B");
+        odd.virtual_stages = 2;
+        EXPECT_THROWS_WITH(bench::row_spec(t, odd, {}), "parallel.pp*virtual_stages");
     }
 
     void presetIsTheDatasheetWithOneStatedEfficiency() {
