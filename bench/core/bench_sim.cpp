@@ -1,7 +1,8 @@
 // bench_sim: speed of the simulator's two engines (docs/SIMULATOR.md, "Speed").
 //   1. analytic engine: configurations per second over a sweep of GPT layouts on the InfiniBand
 //      cluster preset (dp × tp × pp × micro-batches × ZeRO × overlap), workload build included;
-//   2. event replay: graph build + replay of one step of 1,024 ranks (GPT small, dp 64 × tp 4 × pp 4,
+//   2. event replay: graph build + replay of one step of 1,024 ranks (GPT small, dp 64 × tp 4 × pp
+//   4,
 //      16 micro-batches, 1F1B), and of 1,024 ranks of pure data parallelism.
 // Usage: bench_sim [--seconds S]
 #include <chrono>
@@ -55,7 +56,8 @@ static ExperimentSpec gpt_small(int dp, int tp, int pp, int m) {
 int main(int argc, char** argv) {
     double budget = 2.0;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) budget = std::atof(argv[++i]);
+        if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            budget = std::atof(argv[++i]);
         else {
             std::fprintf(stderr, "usage: bench_sim [--seconds S]\n");
             return 2;
@@ -85,8 +87,9 @@ int main(int argc, char** argv) {
         configs += static_cast<long long>(specs.size());
     }
     const double el = seconds_since(t0);
-    std::printf("analytic engine: %lld configurations in %.2f s = %.0f configurations/s (goal >= 100000)\n", configs, el,
-                configs / el);
+    std::printf(
+        "analytic engine: %lld configurations in %.2f s = %.0f configurations/s (goal >= 100000)\n",
+        configs, el, configs / el);
     // Without validation and workload build (the closed forms alone), for reference.
     std::vector<Workload> ws;
     for (const auto& s : specs) ws.push_back(build_workload(s));
@@ -96,10 +99,12 @@ int main(int argc, char** argv) {
         for (const auto& w : ws) sink += simulate_analytic(w, hw).step_s;
         n2 += static_cast<long long>(ws.size());
     }
-    std::printf("  closed forms on prebuilt workloads: %.0f configurations/s\n", n2 / seconds_since(t1));
+    std::printf("  closed forms on prebuilt workloads: %.0f configurations/s\n",
+                n2 / seconds_since(t1));
 
     // 2. Event replay of a 1,024-rank step.
-    for (auto [dp, tp, pp, m] : {std::tuple{64, 4, 4, 16}, std::tuple{1024, 1, 1, 1}, std::tuple{128, 8, 1, 4}}) {
+    for (auto [dp, tp, pp, m] :
+         {std::tuple{64, 4, 4, 16}, std::tuple{1024, 1, 1, 1}, std::tuple{128, 8, 1, 4}}) {
         const ExperimentSpec s = gpt_small(dp, tp, pp, m);
         const auto t2 = Clock::now();
         const Workload w = build_workload(s);
@@ -110,10 +115,13 @@ int main(int argc, char** argv) {
         const double replay_s = seconds_since(t3);
         std::size_t ops = 0;
         for (const auto& p : g.ranks) ops += p.size();
-        std::printf("event replay, %d ranks (dp %d x tp %d x pp %d, %d micro-batches): %zu ops, %zu collectives, "
-                    "%zu messages; graph %.3f s + replay %.3f s = %.3f s (goal < 1 s); simulated step %.2f ms\n",
-                    w.world(), dp, tp, pp, m, ops, g.colls.size(), g.msgs.size(), build_s, replay_s, build_s + replay_s,
-                    r.step_s * 1e3);
+        std::printf(
+            "event replay, %d ranks (dp %d x tp %d x pp %d, %d micro-batches): %zu ops, %zu "
+            "collectives, "
+            "%zu messages; graph %.3f s + replay %.3f s = %.3f s (goal < 1 s); simulated step %.2f "
+            "ms\n",
+            w.world(), dp, tp, pp, m, ops, g.colls.size(), g.msgs.size(), build_s, replay_s,
+            build_s + replay_s, r.step_s * 1e3);
         sink += r.step_s;
     }
     return sink > 0 ? 0 : 1;
