@@ -36,7 +36,8 @@ double flat_elems(std::initializer_list<double> tensors) {
 }
 
 // ---- GPT (docs/SPEC.md "GPT architecture"; FLOPs as the traced backend counts them:
-// linear forward 2·N·C·OC, backward 4·N·C·OC; attention forward 2·B·C·T·(T+1), backward twice) ----
+// linear forward 2·N·C·OC, backward 4·N·C·OC; attention forward 2·B·C·T·(T+1), backward twice;
+// on a GPU (Features::gpu_attention) the full 4·B·C·T² as Megatron-LM's kernels multiply it) ----
 // The large-model features a layer is built with (Workload: precision, recompute, sequence parallel).
 struct Features {
     double vb = kF32;  // bytes per activation value
