@@ -82,11 +82,14 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     const double scores = vb * 2 * b * (h / t) * s * s;    // attention scores and probabilities (B)
     // GPU: the element-wise kernels over the b·(h/t)·s² scores (Korthikanti et al. 2022 sec. 4.1
     // count the same tensors: scores 2 B, softmax output 2 B, dropout mask 1 B per element at
-    // 16-bit). Forward: scaled masked softmax (read + write) and dropout (read, write, mask byte);
-    // backward: dropout (read gradient and mask, write) and softmax (read gradient and output, write).
+    // 16-bit). Forward: scaled masked softmax (read + write); backward: read gradient and output,
+    // write. Megatron-LM (Features::vocab_parallel) also drops out the probabilities: forward read,
+    // write and a mask byte, backward read gradient and mask, write (this project's CUDA trainer has no dropout).
     const double n_scores = b * (h / t) * s * s;
-    const double att_fwd_bytes = f.gpu_attention ? n_scores * (4 * vb + 1) : 0;
-    const double att_bwd_bytes = f.gpu_attention ? n_scores * (5 * vb + 1) : 0;
+    const double dropout = f.vocab_parallel ? 2 * vb + 1 : 0;
+    const double att_fwd_bytes = f.gpu_attention ? n_scores * (2 * vb + dropout) : 0;
+    const double att_bwd_bytes = f.gpu_attention ? n_scores * (3 * vb + dropout) : 0;
+    const int att_kernels = f.gpu_attention ? (f.vocab_parallel ? 2 : 1) : 0;
     L.fwd_flops = lin + att;
     L.bwd_flops = 2 * lin + 2 * att;
     L.mm_bytes = vb * (12 * d * d / t + N * (d + 3 * d / t) + N * (d / t + d) + N * (d + 4 * d / t) +
@@ -96,8 +99,8 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     L.fwd_bytes = vb * ((2 * 2 * N * d + 2 * 3 * N * d) / ts + 2 * N * 4 * d / t);
     L.bwd_bytes = 2 * L.fwd_bytes + att_bwd_bytes;
     L.fwd_bytes += att_fwd_bytes;
-    L.fwd_kernels = f.gpu_attention ? 14 : 12;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds (+ softmax, dropout)
-    L.bwd_kernels = f.gpu_attention ? 14 : 12;
+    L.fwd_kernels = 12 + att_kernels;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds (+ softmax, dropout)
+    L.bwd_kernels = 12 + att_kernels;
     L.params = 12 * d * d / t + 7 * d / t + 6 * d;  // split: qkv, proj, fc, fc proj (+ qkv/fc biases)
     // ln1 w b, qkv w b, proj w b, ln2 w b, fc w b, fc proj w b (models/gpt.cpp order)
     L.flat_elems = flat_elems({d, d, 3 * d * d / t, 3 * d / t, d * d / t, d, d, d, 4 * d * d / t, 4 * d / t,
@@ -120,7 +123,7 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
             L.rc_flops = att;
             L.rc_mm_bytes = scores;
             L.rc_bytes = f.gpu_attention ? att_fwd_bytes : 2 * scores;  // softmax (+ dropout on a GPU)
-            L.rc_kernels = f.gpu_attention ? 4 : 2;
+            L.rc_kernels = 2 + att_kernels;
             L.act_bytes = vb / 2 * sbh * keep;
             break;
         case Recompute::Full:  // the whole forward again; only the layer's input is kept

@@ -185,6 +185,16 @@ private slots:
                  24 * N * d * d / tp + 2 * b * d / tp * sq * (sq + 1));
         QCOMPARE(c.stages[0].layers[1].fwd_bytes, cpu_bytes);
         QVERIFY(!c.p2p_sync);
+        // This project's CUDA trainer (no vocab_parallel): full products and the softmax (2·vb
+        // forward, 3·vb backward per score), no dropout, no scatter-gather.
+        s.backend.device = "cuda";
+        s.parallel.vocab_parallel = false;
+        const core::Workload g = core::build_workload(s);
+        QCOMPARE(g.stages[0].layers[1].fwd_flops, blk.fwd_flops);
+        QCOMPARE(g.stages[0].layers[1].fwd_bytes, cpu_bytes + b * (a / tp) * sq * sq * 2 * vb);
+        QCOMPARE(g.stages[0].layers[1].bwd_bytes, 2 * cpu_bytes + b * (a / tp) * sq * sq * 3 * vb);
+        QVERIFY(g.p2p_sync);
+        QVERIFY(!g.p2p_scatter_gather);
     }
 
     // Megatron's 1F1B blocks on every micro-batch's send/recv: (m − 1)·2 more messages than the
