@@ -313,7 +313,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                 for (int mb = 0; mb < m; ++mb) {
                     const int lo = models::rank_of({d, t, vs % pp}, layout), hi = models::rank_of({d, t, (vs + 1) % pp}, layout);
                     const double bytes = v > 1 ? w.chunk_out_bytes : w.stages[static_cast<std::size_t>(vs)].out_bytes;
-                    const double cost = collective_time(hw, Collective::Send, g_pp, bytes) * c;
+                    const double cost = p2p_time(w, hw, g_pp, g_tp, bytes) * c;
                     g.msgs[static_cast<std::size_t>(msg_index(vs, d, t, mb, false))] = {lo, hi, bytes, cost};
                     g.msgs[static_cast<std::size_t>(msg_index(vs, d, t, mb, true))] = {hi, lo, bytes, cost};
                 }
@@ -421,7 +421,11 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     }
                 }
             }
-            if (send_to >= 0) emit(OpKind::Send, Part::Bubble, 0, msg(send_to));
+            if (send_to >= 0) {
+                emit(OpKind::Send, Part::Bubble, 0, msg(send_to));
+                // Blocking p2p (Workload::p2p_sync): the sender waits for its transfer too.
+                if (w.p2p_sync) compute(g.msgs[static_cast<std::size_t>(msg(send_to))].cost_s, Part::ExposedComm);
+            }
         }
         pass = OpPass::None;
         pass_mb = -1;

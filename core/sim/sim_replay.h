@@ -99,6 +99,8 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt = {});
 // model chunks in interleaved_schedule's order with a send/recv at every chunk boundary; with
 // sequence parallelism every tp all-reduce is a reduce-scatter then an all-gather; recomputation is
 // in the layers' backward times (layer_time) and tp_bwd_ar; the precision in the bytes and rates.
+// Workload::p2p_sync (GPUs): after each Send the sender is held for the transfer (ExposedComm), as
+// Megatron-LM's blocking batched send/recv; messages cost p2p_time (scatter-gather when set).
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
 
 // graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).

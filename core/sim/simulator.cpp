@@ -36,13 +36,21 @@ double flat_elems(std::initializer_list<double> tensors) {
 }
 
 // ---- GPT (docs/SPEC.md "GPT architecture"; FLOPs as the traced backend counts them:
-// linear forward 2·N·C·OC, backward 4·N·C·OC; attention forward 2·B·C·T·(T+1), backward twice) ----
+// linear forward 2·N·C·OC, backward 4·N·C·OC; attention forward 2·B·C·T·(T+1), backward twice;
+// on a GPU (Features::gpu_attention) the full 4·B·C·T² as Megatron-LM's kernels multiply it) ----
 // The large-model features a layer is built with (Workload: precision, recompute, sequence parallel).
 struct Features {
     double vb = kF32;  // bytes per activation value
     Recompute recompute = Recompute::None;
     bool seq_par = false;
     double vt = 1;  // vocabulary-parallel ways (parallel.vocab_parallel: tp, else 1)
+    // GPU attention (backend.device "cuda"): the kernels multiply the full s×s scores (Megatron-LM's
+    // 2021 baddbmm / bmm, the mask applied after) and run the scores' element-wise kernels (scaled
+    // masked softmax, dropout) over them; the CPU trainer computes causal row tiles, its softmax
+    // inside the attention kernel.
+    bool gpu_attention = false;
+    // Megatron-LM's vocabulary-parallel cross-entropy (parallel.vocab_parallel): on float32 logits.
+    bool vocab_parallel = false;
 };
 
 LayerWork gpt_embedding(double N, double d, double V, double S, const Features& f) {
@@ -69,8 +77,19 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     L.name = "block " + std::to_string(idx);
     L.rows = N;
     const double lin = 24 * N * d * d / t;                 // qkv 3d, proj, fc 4d, fc proj, split over tp
-    const double att = 2 * b * (d / t) * s * (s + 1);      // causal attention on heads/tp heads
+    // attention on heads/tp heads: QK^T and probabilities·V, causal half (CPU) or full s×s (GPU)
+    const double att = f.gpu_attention ? 4 * b * (d / t) * s * s : 2 * b * (d / t) * s * (s + 1);
     const double scores = vb * 2 * b * (h / t) * s * s;    // attention scores and probabilities (B)
+    // GPU: the element-wise kernels over the b·(h/t)·s² scores (Korthikanti et al. 2022 sec. 4.1
+    // count the same tensors: scores 2 B, softmax output 2 B, dropout mask 1 B per element at
+    // 16-bit). Forward: scaled masked softmax (read + write); backward: read gradient and output,
+    // write. Megatron-LM (Features::vocab_parallel) also drops out the probabilities: forward read,
+    // write and a mask byte, backward read gradient and mask, write (this project's CUDA trainer has no dropout).
+    const double n_scores = b * (h / t) * s * s;
+    const double dropout = f.vocab_parallel ? 2 * vb + 1 : 0;
+    const double att_fwd_bytes = f.gpu_attention ? n_scores * (2 * vb + dropout) : 0;
+    const double att_bwd_bytes = f.gpu_attention ? n_scores * (3 * vb + dropout) : 0;
+    const int att_kernels = f.gpu_attention ? (f.vocab_parallel ? 2 : 1) : 0;
     L.fwd_flops = lin + att;
     L.bwd_flops = 2 * lin + 2 * att;
     L.mm_bytes = vb * (12 * d * d / t + N * (d + 3 * d / t) + N * (d / t + d) + N * (d + 4 * d / t) +
@@ -78,9 +97,10 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     // layer norms (2 × read+write), residuals (2 × two reads + write): split over tp with sequence
     // parallelism; GELU on 4d/t (read+write)
     L.fwd_bytes = vb * ((2 * 2 * N * d + 2 * 3 * N * d) / ts + 2 * N * 4 * d / t);
-    L.bwd_bytes = 2 * L.fwd_bytes;
-    L.fwd_kernels = 12;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds
-    L.bwd_kernels = 12;
+    L.bwd_bytes = 2 * L.fwd_bytes + att_bwd_bytes;
+    L.fwd_bytes += att_fwd_bytes;
+    L.fwd_kernels = 12 + att_kernels;  // 2 LN, 4 linear, attention, GELU, 2 residual, 2 bias adds (+ softmax, dropout)
+    L.bwd_kernels = 12 + att_kernels;
     L.params = 12 * d * d / t + 7 * d / t + 6 * d;  // split: qkv, proj, fc, fc proj (+ qkv/fc biases)
     // ln1 w b, qkv w b, proj w b, ln2 w b, fc w b, fc proj w b (models/gpt.cpp order)
     L.flat_elems = flat_elems({d, d, 3 * d * d / t, 3 * d / t, d * d / t, d, d, d, 4 * d * d / t, 4 * d / t,
@@ -102,8 +122,8 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
         case Recompute::Selective:  // the attention core again: QK^T, softmax, probabilities · V
             L.rc_flops = att;
             L.rc_mm_bytes = scores;
-            L.rc_bytes = 2 * scores;  // softmax read + write
-            L.rc_kernels = 2;
+            L.rc_bytes = f.gpu_attention ? att_fwd_bytes : 2 * scores;  // softmax (+ dropout on a GPU)
+            L.rc_kernels = 2 + att_kernels;
             L.act_bytes = vb / 2 * sbh * keep;
             break;
         case Recompute::Full:  // the whole forward again; only the layer's input is kept
@@ -129,11 +149,19 @@ LayerWork gpt_head(double N, double d, double V, const Features& f) {
     L.mm_bytes = f.vb * (Vl * d + N * d + N * Vl);
     L.fwd_bytes = f.vb * (2 * N * d + 3 * N * Vl);  // final LN, softmax cross-entropy
     L.bwd_bytes = f.vb * (3 * N * d + 2 * N * Vl);
+    if (f.vocab_parallel) {
+        // Megatron-LM (mpu/cross_entropy.py, 2021) on the logits cast to float32, per logit: cast
+        // (read vb, write 4), max (read 4), subtract, exp, divide in place (read + write 4 each),
+        // sum (read 4); backward: scale the saved softmax in place (read + write 4), cast the
+        // gradient back (read 4, write vb).
+        L.fwd_bytes = f.vb * 2 * N * d + (f.vb + 36) * N * Vl;
+        L.bwd_bytes = f.vb * 3 * N * d + (12 + f.vb) * N * Vl;
+    }
     L.fwd_kernels = 3;
     L.bwd_kernels = 3;
     L.params = 2 * d + Vl * d;
     L.flat_elems = flat_elems({d, d, Vl * d});  // lnf w b, lm_head
-    L.act_bytes = f.vb * (N * Vl + 2 * N * d);
+    L.act_bytes = (f.vocab_parallel ? 4 : f.vb) * N * Vl + f.vb * 2 * N * d;  // softmax kept (float32 in Megatron)
     if (f.vt > 1) {  // the input gradient of the column-parallel head is all-reduced (Megatron's f)
         L.tp_bwd_ar = 1;
         L.tp_bwd_bytes = N * d * f.vb;
@@ -183,8 +211,11 @@ Workload build_workload(const ExperimentSpec& spec) {
                                                            : Recompute::None;
     w.virtual_stages = par.virtual_stages;
     w.sequence_parallel = par.sequence_parallel && par.tp > 1;
+    w.p2p_sync = spec.backend.device == "cuda";
+    w.p2p_scatter_gather = spec.model.kind == "gpt" && par.vocab_parallel && par.tp > 1 && !w.sequence_parallel;
     const Features feat{w.value_bytes, w.recompute, w.sequence_parallel,
-                        par.vocab_parallel && spec.model.kind == "gpt" ? static_cast<double>(par.tp) : 1.0};
+                        par.vocab_parallel && spec.model.kind == "gpt" ? static_cast<double>(par.tp) : 1.0,
+                        spec.backend.device == "cuda", par.vocab_parallel && spec.model.kind == "gpt"};
     // Buckets of bucket_mb MiB of gradients: the trainer's plan counts float32 elements.
     w.bucket_elems = models::bucket_elems_for_mb(par.bucket_mb * kF32 / w.grad_bytes);
     const double b = w.micro_batch, t = par.tp, vb = w.value_bytes;
@@ -306,6 +337,14 @@ double bubble_fraction(int stages, int micro_batches, int virtual_stages) {
 double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double bytes, bool rs_ag) {
     if (!rs_ag) return collective_time(hw, Collective::AllReduce, g, bytes);
     return collective_time(hw, Collective::ReduceScatter, g, bytes) + collective_time(hw, Collective::AllGather, g, bytes);
+}
+
+double p2p_time(const Workload& w, const Hardware& hw, const GroupPlacement& g_pp, const GroupPlacement& g_tp,
+                double bytes) {
+    if (!(bytes > 0)) return 0;
+    if (!w.p2p_scatter_gather || w.tp <= 1) return collective_time(hw, Collective::Send, g_pp, bytes);
+    return collective_time(hw, Collective::Send, g_pp, bytes / w.tp) +
+           collective_time(hw, Collective::AllGather, g_tp, bytes);
 }
 
 ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Workload& w) {
@@ -534,7 +573,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     for (const StageWork& sw : w.stages) nlayers += sw.layers.size();
     std::vector<double> layer_bwd;
     layer_bwd.reserve(nlayers);
-    double sum_fb = 0, max_fb = 0, p2p_total = 0;
+    double sum_fb = 0, max_fb = 0, p2p_total = 0, max_p2p = 0;
     for (std::size_t i = 0; i < w.stages.size(); ++i) {
         const StageWork& sw = w.stages[i];
         StageTimes& T = st[i];
@@ -557,7 +596,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         T.fb = T.comp + T.tp + T.data;
         if (!sw.layers.empty() && sw.layers.front().tp_bwd_ar > 0)
             T.bwd_tail = tp_collective_time(hw, g_tp, sw.layers.front().tp_bwd_bytes, sw.layers.front().tp_rs_ag) * c;
-        T.p2p = sw.out_bytes > 0 ? collective_time(hw, Collective::Send, g_pp, sw.out_bytes) * c : 0;
+        T.p2p = p2p_time(w, hw, g_pp, g_tp, sw.out_bytes) * c;
+        max_p2p = std::max(max_p2p, T.p2p);
         sum_fb += T.fb;
         max_fb = std::max(max_fb, T.fb);
         p2p_total += 2 * T.p2p;  // activation forward, gradient backward
@@ -569,7 +609,10 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     // micro-batch crosses v·p − 1 chunk boundaries instead of p − 1 (v times the messages).
     const int v = std::max(1, w.virtual_stages);
     if (v > 1 && w.pp > 1) p2p_total *= static_cast<double>(v * w.pp - 1) / w.pp;  // every stage sends (the last one wraps)
-    const double t_pipe = m * max_fb + (sum_fb - max_fb) / v + p2p_total;
+    // Blocking p2p (GPUs, Workload::p2p_sync): in the steady state every other micro-batch's
+    // activation and gradient transfer also holds the stages, (m·v − 1)·2 more messages.
+    const double p2p_steady = w.p2p_sync && w.pp > 1 ? (m * v - 1) * 2 * max_p2p : 0;
+    const double t_pipe = m * max_fb + (sum_fb - max_fb) / v + p2p_total + p2p_steady;
 
     const double world_ar = w.world() > 1 ? collective_time(hw, Collective::AllReduce, g_world, 3 * 8.0) * c : 0;
     const double ovh = R.step_overhead_s * c;

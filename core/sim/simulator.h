@@ -108,6 +108,14 @@ struct Workload {
     int virtual_stages = 1;          // interleaved 1F1B model chunks per stage
     bool sequence_parallel = false;
     double chunk_out_bytes = 0;      // interleaved: activation between consecutive model chunks per micro-batch
+    // Pipeline messages on GPUs (backend.device "cuda"): Megatron-LM's 1F1B exchanges each
+    // micro-batch's activation and gradient with blocking batched send/recv (p2p_communication.py),
+    // so every transfer is on both stages' critical path, not only the first micro-batch's.
+    bool p2p_sync = false;
+    // Megatron's scatter-gather optimisation (Narayanan et al. 2021 sec. 4.1; parallel.vocab_parallel
+    // layout, tp > 1, no sequence parallelism): each tp rank sends 1/tp of the activation between
+    // stages, the receiving stage all-gathers it over its tp group (NVLink).
+    bool p2p_scatter_gather = false;
     // The FLOPs the kernels perform: model FLOPs + the recomputed forward work (= model without recompute).
     double hardware_flops_per_step = 0;
     int world() const { return dp * tp * pp; }
@@ -175,6 +183,10 @@ ComputeRates rates_at_precision(ComputeRates R, const Hardware& hw, const Worklo
 // Seconds of one tensor-parallel all-reduce of `bytes` on `g`, or with sequence parallelism
 // (L.tp_rs_ag) a reduce-scatter + all-gather of the same bytes.
 double tp_collective_time(const Hardware& hw, const GroupPlacement& g, double bytes, bool rs_ag);
+// Seconds of one pipeline message of `bytes` between neighbouring stages (g_pp), with
+// w.p2p_scatter_gather a send of bytes/tp plus an all-gather of `bytes` on the tp group (g_tp).
+double p2p_time(const Workload& w, const Hardware& hw, const GroupPlacement& g_pp, const GroupPlacement& g_tp,
+                double bytes);
 
 // Interleaved 1F1B (Megatron-LM forward_backward_pipelining_with_interleaving, Narayanan et al.
 // 2021) on `stage` of `stages` with `chunks` model chunks per stage and `micro_batches` per
