@@ -159,6 +159,8 @@ void parse_identity(const json& doc, Hardware& hw, Problems& pr) {
                 if (k != "cpu" && k != "gpu") throw HardwareError("device.kind=\"" + k + "\" must be \"cpu\" or \"gpu\"");
                 hw.device = k == "gpu" ? DeviceKind::Gpu : DeviceKind::Cpu;
                 hw.device_name = d.value("name", std::string());
+                hw.sms = d.value("sms", 0);
+                if (hw.sms < 0) throw HardwareError("device.sms=" + std::to_string(hw.sms) + " must be >= 0");
             } else {
                 pr.add("device must be an object {\"kind\": \"cpu\"|\"gpu\", \"name\": ...}, got " + d.dump());
             }
@@ -590,6 +592,7 @@ json to_json(const Hardware& hw) {
     if (hw.peak_flops_bf16 > 0) doc["compute"]["peak_flops_bf16"] = hw.peak_flops_bf16;  // per-precision peaks
     if (hw.peak_flops_fp16 > 0) doc["compute"]["peak_flops_fp16"] = hw.peak_flops_fp16;
     if (hw.device != DeviceKind::Unknown) doc["device"] = {{"kind", to_string(hw.device)}, {"name", hw.device_name}};
+    if (hw.sms > 0) doc["device"]["sms"] = hw.sms;
     if (!hw.comm.empty()) doc["comm"] = hw.comm;
     if (hw.classes.present()) doc["compute_classes"] = classes_json(hw.classes);
     if (hw.provenance != Provenance::Unknown) doc["measured"] = hw.provenance == Provenance::Measured;

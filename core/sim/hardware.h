@@ -163,6 +163,7 @@ struct Hardware {
     // The device and the transport (issue 14: GPU calibrations and presets).
     DeviceKind device = DeviceKind::Unknown;  // file: device.kind
     std::string device_name;                  // file: device.name: "cuda:0 (NVIDIA H200)", "NVIDIA H100 SXM5 80 GB"
+    int sms = 0;  // file: device.sms, a GPU's streaming multiprocessors (datasheet); 0 = not stated
     std::string comm;                         // file: comm, the transport of the collectives: "nccl", "mpi", "" = not stated
     std::array<std::string, kFitSlots> fit_transport{};  // file: collectives.<c>.transport ("" = not stated)
     Provenance provenance = Provenance::Unknown;  // file: measured

@@ -117,6 +117,7 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     // scores, softmax, its dropout) is what selective recomputation drops.
     const double sbh = s * b * d, keep = 10 / ts + 24 / t, attn = 5 * h * s / (d * t);
     L.act_bytes = vb / 2 * sbh * (keep + attn);
+    if (f.gpu_attention) L.gemm = GemmBlock{b, s, d, h, t, vb};
     switch (f.recompute) {
         case Recompute::None: break;
         case Recompute::Selective:  // the attention core again: QK^T, softmax, probabilities · V
@@ -428,7 +429,13 @@ double matmul_row_factor(double rows, const ComputeRates& R, const Hardware& hw)
 LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& hw, bool roofline_mm) {
     const double rf = matmul_row_factor(L.rows, R, hw);
     double mmf = rf * L.fwd_flops / R.matmul_flop_per_s, mmb = rf * L.bwd_flops / R.matmul_flop_per_s;
-    if (roofline_mm && hw.mem_bw_bytes_per_s > 0) {
+    const bool per_gemm = hw.sms > 0 && L.gemm.b > 0;  // a GPU with its SM count: product by product
+    GemmBlockTimes g;
+    if (per_gemm) {
+        g = gemm_block_times(L.gemm, R.matmul_flop_per_s, roofline_mm ? hw.mem_bw_bytes_per_s : 0, hw.sms);
+        mmf = rf * g.fwd;
+        mmb = rf * g.bwd;
+    } else if (roofline_mm && hw.mem_bw_bytes_per_s > 0) {
         mmf = std::max(mmf, L.mm_bytes / hw.mem_bw_bytes_per_s);
         mmb = std::max(mmb, 2 * L.mm_bytes / hw.mem_bw_bytes_per_s);
     }
@@ -436,7 +443,8 @@ LayerTime layer_time(const LayerWork& L, const ComputeRates& R, const Hardware& 
                  mmb + L.bwd_bytes / R.memory_bytes_per_s + L.bwd_kernels * R.kernel_overhead_s};
     if (L.rc_flops > 0 || L.rc_bytes > 0) {  // recomputation, timed as the forward is
         double mmr = rf * L.rc_flops / R.matmul_flop_per_s;
-        if (roofline_mm && hw.mem_bw_bytes_per_s > 0) mmr = std::max(mmr, L.rc_mm_bytes / hw.mem_bw_bytes_per_s);
+        if (per_gemm) mmr = rf * (L.rc_flops < L.fwd_flops ? g.att_fwd : g.fwd);  // selective: attention only
+        else if (roofline_mm && hw.mem_bw_bytes_per_s > 0) mmr = std::max(mmr, L.rc_mm_bytes / hw.mem_bw_bytes_per_s);
         lt.bwd_s += mmr + L.rc_bytes / R.memory_bytes_per_s + L.rc_kernels * R.kernel_overhead_s;
     }
     return lt;

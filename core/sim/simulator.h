@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/analysis/analysis.h"
+#include "core/sim/gpu_gemm.h"
 #include "core/sim/hardware.h"
 #include "core/spec/spec.h"
 
@@ -65,6 +66,9 @@ struct LayerWork {
     double act_work_bytes = 0;  // full recompute: the activations rebuilt for its backward (B), one layer at a time
     // Sequence parallelism: each tp all-reduce above is a reduce-scatter + an all-gather of the same bytes.
     bool tp_rs_ag = false;
+    // GPU GEMM shapes (gpu_gemm.h; GPT blocks on backend.device "cuda"): with a hardware SM count
+    // (device.sms) the products are timed one by one (tile/wave quantization, per-product roofline).
+    GemmBlock gemm;
 };
 
 struct StageWork {
