@@ -53,6 +53,18 @@ struct Features {
     bool vocab_parallel = false;
 };
 
+// Megatron-LM's local DDP (megatron/model/distributed.py, 2021: _make_param_hook) adds every
+// parameter's fresh 16-bit gradient into its contiguous main_grad buffer after each micro-batch's
+// backward (main_grad.add_(grad): read both, write one, 3·vb bytes per parameter; fp16 main_grad
+// unless --accumulate-allreduce-grads-in-fp32, off by default then), a kernel per tensor. Megatron-LM
+// on a GPU (Features::vocab_parallel and gpu_attention) only: this project's trainers accumulate
+// inside their own flat buffers.
+void megatron_grad_accumulation(LayerWork& L, const Features& f, int tensors) {
+    if (!f.vocab_parallel || !f.gpu_attention) return;
+    L.bwd_bytes += 3 * f.vb * L.params;
+    L.bwd_kernels += tensors;
+}
+
 LayerWork gpt_embedding(double N, double d, double V, double S, const Features& f) {
     LayerWork L;
     L.name = "embedding";
@@ -62,6 +74,7 @@ LayerWork gpt_embedding(double N, double d, double V, double S, const Features& 
     L.bwd_kernels = 1;
     L.params = (V / f.vt + S) * d;
     L.flat_elems = flat_elems({V * d / f.vt, S * d});  // wte (its vocabulary share), wpe
+    megatron_grad_accumulation(L, f, 2);
     if (f.vt > 1) {  // Megatron's VocabParallelEmbedding: each rank looks up its rows, then an all-reduce
         L.tp_fwd_ar = 1;
         L.tp_fwd_bytes = N * d * f.vb;
@@ -105,6 +118,7 @@ LayerWork gpt_block(int idx, double b, double s, double d, double h, double t, c
     // ln1 w b, qkv w b, proj w b, ln2 w b, fc w b, fc proj w b (models/gpt.cpp order)
     L.flat_elems = flat_elems({d, d, 3 * d * d / t, 3 * d / t, d * d / t, d, d, d, 4 * d * d / t, 4 * d / t,
                                4 * d * d / t, d});
+    megatron_grad_accumulation(L, f, 12);
     if (t > 1) {
         L.tp_fwd_ar = 2;  // g after attention projection and after fc projection
         L.tp_bwd_ar = 2;  // f before each column-parallel layer's input gradient leaves the block
@@ -162,6 +176,7 @@ LayerWork gpt_head(double N, double d, double V, const Features& f) {
     L.bwd_kernels = 3;
     L.params = 2 * d + Vl * d;
     L.flat_elems = flat_elems({d, d, Vl * d});  // lnf w b, lm_head
+    megatron_grad_accumulation(L, f, 3);
     L.act_bytes = (f.vocab_parallel ? 4 : f.vb) * N * Vl + f.vb * 2 * N * d;  // softmax kept (float32 in Megatron)
     if (f.vt > 1) {  // the input gradient of the column-parallel head is all-reduced (Megatron's f)
         L.tp_bwd_ar = 1;
@@ -206,6 +221,14 @@ Workload build_workload(const ExperimentSpec& spec) {
         // AdamW on the fp32 master: read gradient (2) + master, m, v (12), write master, m, v (12)
         // + the 16-bit weights (2); the norm's sum reads the gradient again (2).
         w.optimizer_traffic = 30;
+        // Megatron-LM's mixed-precision optimizer on a GPU (megatron/optimizer/optimizer.py, 2021,
+        // Float16OptimizerWithFloat16Params.step), per parameter: main_grad.float() into the fp32
+        // master's grad (read 2, write 4); fp16 only: unscale + inf check
+        // (_amp_foreach_non_finite_check_and_unscale_: read 4, write 4); the gradient norm
+        // (multi_tensor_l2norm: read 4); apex FusedAdam (read grad, master, m, v: 16, write master,
+        // m, v: 12); the master copied to the 16-bit weights (multi_tensor_scale: read 4, write 2).
+        if (spec.backend.device == "cuda" && par.vocab_parallel && spec.model.kind == "gpt")
+            w.optimizer_traffic = 6 + (spec.training.precision == "fp16" ? 8 : 0) + 4 + 28 + 6;
     }
     w.recompute = spec.training.recompute == "full"        ? Recompute::Full
                   : spec.training.recompute == "selective" ? Recompute::Selective
