@@ -28,7 +28,9 @@ GemmBlockTimes gemm_block_times(const GemmBlock& g, double rate, double bw, int 
     GemmBlockTimes r;
     if (!(g.b > 0)) return r;
     const double N = g.b * g.s, d = g.d, t = g.tp, hd = g.d / g.heads, heads = g.b * g.heads / t;
-    auto time = [&](double m, double n, double k, double batch = 1) { return gemm_time({m, n, k, batch}, g.vb, rate, bw, sms); };
+    auto time = [&](double m, double n, double k, double batch = 1) {
+        return gemm_time({m, n, k, batch}, g.vb, rate, bw, sms);
+    };
     // Linear y[N×out] = x[N×in]·W[in×out]; backward dx[N×in] = dy·W^T, dW[in×out] = x^T·dy.
     const double lin[4][2] = {{d, 3 * d / t}, {d / t, d}, {d, 4 * d / t}, {4 * d / t, d}};
     for (const auto& l : lin) {

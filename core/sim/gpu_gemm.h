@@ -12,7 +12,8 @@
 
 namespace ss::core {
 
-// Shapes of one GPT block's products on one rank (Megatron-LM's tensor-parallel layout), per micro-batch.
+// Shapes of one GPT block's products on one rank (Megatron-LM's tensor-parallel layout), per
+// micro-batch.
 struct GemmBlock {
     double b = 0;      // micro-batch (sequences); 0 = no shapes: the layer is timed from its sums
     double s = 0;      // sequence length
@@ -38,9 +39,10 @@ double gemm_tile_utilization(const Gemm& g, int sms);
 double gemm_time(const Gemm& g, double vb, double flop_per_s, double mem_bw, int sms);
 
 struct GemmBlockTimes {
-    double fwd = 0;        // qkv, projection, fc, fc projection, Q·K^T, probabilities·V
-    double bwd = 0;        // each linear's input and weight gradients, the attention's four products
-    double att_fwd = 0;    // the forward's two attention products (what selective recomputation repeats)
+    double fwd = 0;  // qkv, projection, fc, fc projection, Q·K^T, probabilities·V
+    double bwd = 0;  // each linear's input and weight gradients, the attention's four products
+    double att_fwd =
+        0;  // the forward's two attention products (selective recomputation repeats them)
 };
 GemmBlockTimes gemm_block_times(const GemmBlock& g, double flop_per_s, double mem_bw, int sms);
 

@@ -56,9 +56,9 @@ struct Features {
 // Megatron-LM's local DDP (megatron/model/distributed.py, 2021: _make_param_hook) adds every
 // parameter's fresh 16-bit gradient into its contiguous main_grad buffer after each micro-batch's
 // backward (main_grad.add_(grad): read both, write one, 3·vb bytes per parameter; fp16 main_grad
-// unless --accumulate-allreduce-grads-in-fp32, off by default then), a kernel per tensor. Megatron-LM
-// on a GPU (Features::vocab_parallel and gpu_attention) only: this project's trainers accumulate
-// inside their own flat buffers.
+// unless --accumulate-allreduce-grads-in-fp32, off by default then), a kernel per tensor.
+// Megatron-LM on a GPU (Features::vocab_parallel and gpu_attention) only: this project's trainers
+// accumulate inside their own flat buffers.
 void megatron_grad_accumulation(LayerWork& L, const Features& f, int tensors) {
     if (!f.vocab_parallel || !f.gpu_attention) return;
     L.bwd_bytes += 3 * f.vb * L.params;

@@ -249,17 +249,18 @@ private slots:
         core::Hardware hw = core::load_hardware(kPreset);
         QCOMPARE(hw.sms, 108);
         const core::ComputeRates R = core::rates_from_hardware(hw);
-        const core::GemmBlockTimes g = core::gemm_block_times(blk.gemm, R.matmul_flop_per_s, hw.mem_bw_bytes_per_s, 108);
+        const double rate = R.matmul_flop_per_s, bw = hw.mem_bw_bytes_per_s, mem = R.memory_bytes_per_s;
+        const core::GemmBlockTimes g = core::gemm_block_times(blk.gemm, rate, bw, 108);
         const core::LayerTime lt = core::layer_time(blk, R, hw, true);
-        const double elem_f = blk.fwd_bytes / R.memory_bytes_per_s, elem_b = blk.bwd_bytes / R.memory_bytes_per_s;
+        const double elem_f = blk.fwd_bytes / mem, elem_b = blk.bwd_bytes / mem;
         // full recomputation: the backward repeats the forward's products
         QVERIFY(std::abs(lt.fwd_s - (g.fwd + elem_f)) < 1e-12 * lt.fwd_s);
-        QVERIFY(std::abs(lt.bwd_s - (g.bwd + elem_b + g.fwd + blk.rc_bytes / R.memory_bytes_per_s)) < 1e-12 * lt.bwd_s);
+        QVERIFY(std::abs(lt.bwd_s - (g.bwd + elem_b + g.fwd + blk.rc_bytes / mem)) < 1e-12 * lt.bwd_s);
         // slower than the FLOPs at the rate (quantization + memory-bound attention products)
-        QVERIFY(g.fwd > blk.fwd_flops / R.matmul_flop_per_s * 1.02);
+        QVERIFY(g.fwd > blk.fwd_flops / rate * 1.02);
         hw.sms = 0;
         const core::LayerTime old = core::layer_time(blk, R, hw, true);
-        QCOMPARE(old.fwd_s, std::max(blk.fwd_flops / R.matmul_flop_per_s, blk.mm_bytes / hw.mem_bw_bytes_per_s) + elem_f);
+        QCOMPARE(old.fwd_s, std::max(blk.fwd_flops / rate, blk.mm_bytes / bw) + elem_f);
     }
 
     // Megatron's 1F1B blocks on every micro-batch's send/recv: (m − 1)·2 more messages than the
