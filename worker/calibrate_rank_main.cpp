@@ -81,8 +81,7 @@ struct Options {
     std::vector<std::pair<int, int>> widths;  // matrix-product (inner, cols) of the compute classes
     std::vector<int> rows;                    // and their row counts; empty: the device's defaults
     bool classes = true;                      // measure the compute classes
-    std::vector<std::string>
-        kinds;  // --kinds: "attention:B:T:C:NH,gelu:n,..." (the trainer's kernels)
+    std::vector<std::string> kinds;           // --kinds: "attention:B:T:C:NH,gelu:n,..." (the trainer's kernels)
 };
 
 // "64:192,256:64" -> {(64, 192), (256, 64)}; "16,32" -> {16, 32}. Throws std::invalid_argument.
@@ -169,17 +168,14 @@ std::string parse_args(int argc, char** argv, Options& o) {
     if (o.comm.empty()) o.comm = o.device == "cuda" ? "nccl" : "mpi";
     if (o.device == "cpu" && o.comm == "nccl") return "--comm nccl needs --device cuda";
 #if !defined(SCALESCOPE_HAVE_CUDA_BACKEND)
-    if (o.device == "cuda")
-        return "--device cuda: this build has no CUDA backend (no CUDA toolkit)";
+    if (o.device == "cuda") return "--device cuda: this build has no CUDA backend (no CUDA toolkit)";
 #endif
     if (o.comm == "nccl" && !ss::models::nccl_built())
         return "--comm nccl: this build has no NCCL (use --comm mpi)";
     return {};
 }
 
-double now_s() {
-    return MPI_Wtime();
-}
+double now_s() { return MPI_Wtime(); }
 
 // The slowest rank's value (a collective's time is when its last rank is done).
 double max_over_world(double v) {
@@ -192,8 +188,7 @@ double max_over_world(double v) {
 // least 5; a tenth of them (at least 1) untimed first.
 int iterations_for(long long bytes, int max_iters) {
     const long long budget = 256LL << 20;
-    return static_cast<int>(
-        std::clamp<long long>(budget / std::max(1LL, bytes), 5, std::max(5, max_iters)));
+    return static_cast<int>(std::clamp<long long>(budget / std::max(1LL, bytes), 5, std::max(5, max_iters)));
 }
 
 // The trainer's way (models/trainer.cpp launch_bucket): each call on a slice of one flat buffer
@@ -278,8 +273,7 @@ json compute_classes(ss::kernels::Backend& be, const std::vector<std::pair<int, 
     const double t_min = 0.01;
     json mm = json::array();
     for (auto [K, N] : widths) {
-        DeviceBuffer<float> w(be, static_cast<size_t>(N) * K),
-            b(be, static_cast<size_t>(N));  // (N, K), (N)
+        DeviceBuffer<float> w(be, static_cast<size_t>(N) * K), b(be, static_cast<size_t>(N));  // (N, K), (N)
         DeviceBuffer<float> dw(be, w.size()), db(be, b.size());
         be.fill(w.data(), w.size(), 0.01f);
         be.fill(b.data(), b.size(), 0.01f);
@@ -287,21 +281,15 @@ json compute_classes(ss::kernels::Backend& be, const std::vector<std::pair<int, 
         be.zero(db.data(), db.bytes());
         for (int M : rows) {
             const size_t mk = static_cast<size_t>(M) * K, mn = static_cast<size_t>(M) * N;
-            DeviceBuffer<float> in(be, mk), out(be, mn), dout(be, mn),
-                din(be, mk);  // (M, K), (M, N)
+            DeviceBuffer<float> in(be, mk), out(be, mn), dout(be, mn), din(be, mk);  // (M, K), (M, N)
             be.fill(in.data(), mk, 0.5f);
             be.fill(dout.data(), mn, 1e-3f);
-            auto rates = call_rates(
-                be,
-                [&] {
-                    be.linear_forward(out.data(), in.data(), w.data(), b.data(), M, K, N);
-                    be.zero(din.data(), din.bytes());
-                    be.linear_backward(din.data(), dw.data(), db.data(), dout.data(), in.data(),
-                                       w.data(), M, K, N);
-                },
-                repeats, t_min);
-            mm.push_back(rate_point({{"rows", M}, {"inner", K}, {"cols", N}}, "flop_per_s", rates,
-                                    6.0 * M * K * N));
+            auto rates = call_rates(be, [&] {
+                be.linear_forward(out.data(), in.data(), w.data(), b.data(), M, K, N);
+                be.zero(din.data(), din.bytes());
+                be.linear_backward(din.data(), dw.data(), db.data(), dout.data(), in.data(), w.data(), M, K, N);
+            }, repeats, t_min);
+            mm.push_back(rate_point({{"rows", M}, {"inner", K}, {"cols", N}}, "flop_per_s", rates, 6.0 * M * K * N));
         }
     }
     json ew = json::array();
@@ -310,25 +298,19 @@ json compute_classes(ss::kernels::Backend& be, const std::vector<std::pair<int, 
         // average bytes per call W: layer norm 2n, residual 3n, GELU 2n floats -> n = 3W / 28
         const size_t n = std::max<size_t>(C, static_cast<size_t>(3 * W / 28) / C * C);
         const int R = static_cast<int>(n / C);
-        DeviceBuffer<float> in(be, n), out(be, n), a(be, n), g(be, n), mean(be, R), rstd(be, R),
-            lw(be, C), lb(be, C);
+        DeviceBuffer<float> in(be, n), out(be, n), a(be, n), g(be, n), mean(be, R), rstd(be, R), lw(be, C), lb(be, C);
         be.fill(in.data(), n, 0.5f);
         be.fill(a.data(), n, 0.25f);
         be.fill(lw.data(), C, 1.0f);
         be.zero(lb.data(), lb.bytes());
-        auto rates = call_rates(
-            be,
-            [&] {
-                be.layernorm_forward(out.data(), mean.data(), rstd.data(), in.data(), lw.data(),
-                                     lb.data(), R, C);
-                be.residual_forward(out.data(), in.data(), a.data(), n);
-                be.gelu_forward(g.data(), in.data(), n);
-            },
-            repeats, t_min);
+        auto rates = call_rates(be, [&] {
+            be.layernorm_forward(out.data(), mean.data(), rstd.data(), in.data(), lw.data(), lb.data(), R, C);
+            be.residual_forward(out.data(), in.data(), a.data(), n);
+            be.gelu_forward(g.data(), in.data(), n);
+        }, repeats, t_min);
         // rates are of the three calls together: per call 7n/3 floats moved
         for (double& r : rates) r *= 3;
-        ew.push_back(rate_point({{"bytes", 28.0 * static_cast<double>(n) / 3}}, "bytes_per_s",
-                                rates, 28.0 * n / 3));
+        ew.push_back(rate_point({{"bytes", 28.0 * static_cast<double>(n) / 3}}, "bytes_per_s", rates, 28.0 * n / 3));
     }
     json op = json::array();
     for (long long P : opt_params) {
@@ -340,41 +322,25 @@ json compute_classes(ss::kernels::Backend& be, const std::vector<std::pair<int, 
         be.zero(v.data(), v.bytes());
         ss::kernels::AdamWConfig cfg;
         double sink = 0;
-        auto rates = call_rates(
-            be,
-            [&] {
-                be.adamw_update(prm.data(), grad.data(), m.data(), v.data(), n, cfg, 1);
-                sink += be.sum_squares(grad.data(), n);
-            },
-            repeats, t_min);
-        op.push_back(rate_point({{"bytes", 32.0 * static_cast<double>(n)}, {"params", P}},
-                                "bytes_per_s", rates, 32.0 * n));
-        if (!std::isfinite(sink))
-            throw std::runtime_error("calibration: the optimizer probe produced a non-finite sum");
+        auto rates = call_rates(be, [&] {
+            be.adamw_update(prm.data(), grad.data(), m.data(), v.data(), n, cfg, 1);
+            sink += be.sum_squares(grad.data(), n);
+        }, repeats, t_min);
+        op.push_back(rate_point({{"bytes", 32.0 * static_cast<double>(n)}, {"params", P}}, "bytes_per_s", rates, 32.0 * n));
+        if (!std::isfinite(sink)) throw std::runtime_error("calibration: the optimizer probe produced a non-finite sum");
     }
     DeviceBuffer<float> t1(be, 16), t2(be, 16), t3(be, 16);
     be.fill(t2.data(), 16, 1.0f);
     be.fill(t3.data(), 16, 2.0f);
-    auto calls = call_rates(
-        be, [&] { be.residual_forward(t1.data(), t2.data(), t3.data(), 16); }, repeats, t_min);
-    return {
-        {"matmul",
-         {{"points", mm},
-          {"method",
-           "Backend::linear_forward + linear_backward (dinp, dweight, dbias): 6*rows*inner*cols "
-           "FLOPs per call; the best of the repeats (median, min beside it), each >= 0.01 s"}}},
-        {"elementwise",
-         {{"points", ew},
-          {"method",
-           "layernorm_forward (C = 256) + residual_forward + gelu_forward; "
-           "bytes: the mean per call (2n, 3n, 2n floats)"}}},
-        {"optimizer",
-         {{"points", op},
-          {"method", "adamw_update + sum_squares of the gradient: 8 floats per parameter"}}},
-        {"kernel_overhead_s", 1.0 / *std::max_element(calls.begin(), calls.end())},
-        {"kernel_overhead_method",
-         "residual_forward of 16 floats: seconds per call (launch and call cost), the best repeat"},
-        {"backend", be.name()}};
+    auto calls = call_rates(be, [&] { be.residual_forward(t1.data(), t2.data(), t3.data(), 16); }, repeats, t_min);
+    return {{"matmul", {{"points", mm}, {"method", "Backend::linear_forward + linear_backward (dinp, dweight, dbias): 6*rows*inner*cols "
+                                                   "FLOPs per call; the best of the repeats (median, min beside it), each >= 0.01 s"}}},
+            {"elementwise", {{"points", ew}, {"method", "layernorm_forward (C = 256) + residual_forward + gelu_forward; "
+                                                         "bytes: the mean per call (2n, 3n, 2n floats)"}}},
+            {"optimizer", {{"points", op}, {"method", "adamw_update + sum_squares of the gradient: 8 floats per parameter"}}},
+            {"kernel_overhead_s", 1.0 / *std::max_element(calls.begin(), calls.end())},
+            {"kernel_overhead_method", "residual_forward of 16 floats: seconds per call (launch and call cost), the best repeat"},
+            {"backend", be.name()}};
 }
 
 // STREAM triad a = b + s*c over arrays much larger than the caches; the best of 5 passes.
@@ -387,8 +353,7 @@ json memory_bandwidth() {
     for (int pass = 0; pass < 6; ++pass) {
         const auto t0 = std::chrono::steady_clock::now();
         for (size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
-        const double dt =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (pass > 0) best = std::max(best, 3.0 * n * sizeof(float) / dt);  // pass 0 warms up
         std::swap(b, a);
     }
@@ -399,6 +364,7 @@ json memory_bandwidth() {
             {"array_bytes", n * sizeof(float)}};
 }
 
+
 // The model's linear kernel (kernels::linear_forward, out = inp·Wᵀ + b) at several row counts
 // (samples or tokens per micro-batch): fewer rows run at a lower rate (core/sim/calibrate.h
 // fit_half_rows turns each shape's rates into the simulator's matrix-product efficiency by rows).
@@ -408,15 +374,12 @@ json linear_rows() {
     json shapes = json::array();
     for (auto [C, OC] : {std::pair{256, 256}, std::pair{512, 384}, std::pair{784, 1024}}) {
         std::vector<float> w(static_cast<size_t>(C) * OC), b(static_cast<size_t>(OC), 0.01f);
-        for (size_t i = 0; i < w.size(); ++i)
-            w[i] = static_cast<float>(i * 37 % 101) / 50.5f - 1.0f;
+        for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i * 37 % 101) / 50.5f - 1.0f;
         json rows = json::array(), flops = json::array();
         for (int M : {16, 32, 64, 128, 256, 512, 1024}) {
             std::vector<float> in(static_cast<size_t>(M) * C), out(static_cast<size_t>(M) * OC);
-            for (size_t i = 0; i < in.size(); ++i)
-                in[i] = static_cast<float>(i * 53 % 97) / 48.5f - 1.0f;
-            ss::kernels::linear_forward(out.data(), in.data(), w.data(), b.data(), M, C,
-                                        OC);  // warm-up
+            for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i * 53 % 97) / 48.5f - 1.0f;
+            ss::kernels::linear_forward(out.data(), in.data(), w.data(), b.data(), M, C, OC);  // warm-up
             const auto t0 = std::chrono::steady_clock::now();
             long calls = 0;
             double el = 0;
@@ -431,8 +394,7 @@ json linear_rows() {
         shapes.push_back({{"shape", {C, OC}}, {"rows", rows}, {"flops", flops}});
     }
     return {{"shapes", shapes},
-            {"method",
-             "kernels::linear_forward (rows x C) . (OC x C)^T + bias, >= 0.08 s per row count"}};
+            {"method", "kernels::linear_forward (rows x C) . (OC x C)^T + bias, >= 0.08 s per row count"}};
 }
 
 // Gathers one double from every rank onto rank 0 (empty elsewhere).
@@ -459,8 +421,7 @@ public:
     virtual float* zeros(size_t count) = 0;  // a zeroed buffer, valid until clear()
     virtual void clear() = 0;
     virtual void sync() {}  // wait for queued work (device)
-    virtual void write(float* p,
-                       size_t count) = 0;  // overwrite with zeros (as a kernel writing gradients)
+    virtual void write(float* p, size_t count) = 0;  // overwrite with zeros (as a kernel writing gradients)
 };
 
 class HostPlatform final : public Platform {
@@ -479,13 +440,13 @@ private:
 // The compute side of a calibration: the matrix rate, the linear kernel by rows, the memory
 // bandwidth and the computation an all-reduce overlaps.
 struct ComputeProbe {
-    int sgemm_n = 512;                    // the square sgemm measured
-    std::function<double(double)> sgemm;  // FLOP/s over at least the given seconds
-    json sgemm_info;                      // keys beside sgemm_flops and sgemm_shape
-    std::function<json()> peak;  // the MFU peak: {"peak_flops", "peak_shape", "peak_method", ...}
+    int sgemm_n = 512;                        // the square sgemm measured
+    std::function<double(double)> sgemm;      // FLOP/s over at least the given seconds
+    json sgemm_info;                          // keys beside sgemm_flops and sgemm_shape
+    std::function<json()> peak;               // the MFU peak: {"peak_flops", "peak_shape", "peak_method", ...}
     std::function<json()> linear_rows;
-    std::function<json()> memory;           // {"bandwidth_bytes_per_s", "method", ...}
-    std::function<void()> overlap_compute;  // one unit of work, queued or run
+    std::function<json()> memory;             // {"bandwidth_bytes_per_s", "method", ...}
+    std::function<void()> overlap_compute;    // one unit of work, queued or run
     std::string overlap_compute_method;
     // The compute classes (compute_classes above) through the backend the trainer would use, at
     // the device's default shapes unless the options name them.
@@ -630,22 +591,14 @@ json kind_points(ss::kernels::Backend& be, const std::vector<std::string>& kinds
 }
 
 // Default shapes of the compute classes: square widths and row counts around what the device
-// trains (the CPU's small models; a GPU's GPT-small-like layers), working sets from caches to
-// memory.
+// trains (the CPU's small models; a GPU's GPT-small-like layers), working sets from caches to memory.
 json classes_with_defaults(ss::kernels::Backend& be, const Options& o, bool gpu) {
     std::vector<std::pair<int, int>> widths = o.widths;
     if (widths.empty())
-        widths =
-            gpu ? std::vector<std::pair<int, int>>{{768, 768},
-                                                   {768, 2304},
-                                                   {768, 3072},
-                                                   {3072, 768},
-                                                   {2048, 2048}}
-                : std::vector<std::pair<int, int>>{{64, 64}, {128, 128}, {256, 256}, {512, 512}};
+        widths = gpu ? std::vector<std::pair<int, int>>{{768, 768}, {768, 2304}, {768, 3072}, {3072, 768}, {2048, 2048}}
+                     : std::vector<std::pair<int, int>>{{64, 64}, {128, 128}, {256, 256}, {512, 512}};
     std::vector<int> rows = o.rows;
-    if (rows.empty())
-        rows = gpu ? std::vector<int>{64, 256, 1024, 4096, 16384}
-                   : std::vector<int>{16, 64, 256, 1024};
+    if (rows.empty()) rows = gpu ? std::vector<int>{64, 256, 1024, 4096, 16384} : std::vector<int>{16, 64, 256, 1024};
     std::vector<long long> ew, opt;
     for (long long b = 16 << 10; b <= (gpu ? 256LL << 20 : 64LL << 20); b *= 4) ew.push_back(b);
     for (long long n = 16 << 10; n <= (gpu ? 64LL << 20 : 4LL << 20); n *= 4) opt.push_back(n);
@@ -663,19 +616,14 @@ json classes_with_defaults(ss::kernels::Backend& be, const Options& o, bool gpu)
 ComputeProbe cpu_probe() {
     ComputeProbe p;
     p.sgemm_n = 512;
-    p.sgemm = [](double seconds) {
-        return ss::kernels::measure_sgemm_flops(512, 512, 512, seconds);
-    };
-    p.sgemm_info = {{"blas_threads", 1},
-                    {"method", "kernels::measure_sgemm_flops, 512x512x512, >= 1 s"}};
+    p.sgemm = [](double seconds) { return ss::kernels::measure_sgemm_flops(512, 512, 512, seconds); };
+    p.sgemm_info = {{"blas_threads", 1}, {"method", "kernels::measure_sgemm_flops, 512x512x512, >= 1 s"}};
     p.peak = [] {
         const int n = ss::kernels::kPeakSgemmN;
-        return json{
-            {"peak_flops", ss::kernels::measure_peak_sgemm_flops(n, 1.5)},
-            {"peak_shape", {n, n, n}},
-            {"blas_kernel", "OpenBLAS " + ss::kernels::blas_core_name()},
-            {"peak_method",
-             "kernels::measure_peak_sgemm_flops: the fastest of the calls in >= 1.5 s, 1 thread"}};
+        return json{{"peak_flops", ss::kernels::measure_peak_sgemm_flops(n, 1.5)},
+                    {"peak_shape", {n, n, n}},
+                    {"blas_kernel", "OpenBLAS " + ss::kernels::blas_core_name()},
+                    {"peak_method", "kernels::measure_peak_sgemm_flops: the fastest of the calls in >= 1.5 s, 1 thread"}};
     };
     p.linear_rows = linear_rows;
     p.memory = memory_bandwidth;
@@ -685,11 +633,10 @@ ComputeProbe cpu_probe() {
     std::fill(m->begin() + n * n, m->begin() + 2 * n * n, 0.25f);
     p.overlap_compute = [m, n] {
         float* a = m->data();
-        ss::kernels::sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a, n,
-                           a + n * n, n, 0.0f, a + 2 * n * n, n);
+        ss::kernels::sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a, n, a + n * n, n, 0.0f,
+                           a + 2 * n * n, n);
     };
-    p.overlap_compute_method =
-        "128^3 sgemm calls lasting about t(allreduce) with no MPI call inside";
+    p.overlap_compute_method = "128^3 sgemm calls lasting about t(allreduce) with no MPI call inside";
     p.classes = [](const Options& o) {
         ss::kernels::CpuBackend be;
         return classes_with_defaults(be, o, false);
@@ -718,16 +665,12 @@ json measure_overlap(Comm& comm, long long bytes, Platform& platform, const Comp
     comm.all_reduce(GroupKind::Tp, buf, count);  // warm-up
     gemm();
     platform.sync();
-    const double one_gemm = std::max(1e-7, seconds([&] {
-                                               for (int i = 0; i < 20; ++i) gemm();
-                                           }) / 20);
+    const double one_gemm = std::max(1e-7, seconds([&] { for (int i = 0; i < 20; ++i) gemm(); }) / 20);
     std::vector<double> ovl, pure, cpu, both;
     for (int trial = 0; trial < 5; ++trial) {
         const double t_pure = seconds([&] { comm.all_reduce(GroupKind::Tp, buf, count); });
         const int calls = std::max(1, static_cast<int>(t_pure / one_gemm));
-        const double t_cpu = seconds([&] {
-            for (int i = 0; i < calls; ++i) gemm();
-        });
+        const double t_cpu = seconds([&] { for (int i = 0; i < calls; ++i) gemm(); });
         const double t_both = seconds([&] {
             auto req = comm.iall_reduce(GroupKind::Tp, buf, count);
             for (int i = 0; i < calls; ++i) gemm();
@@ -740,17 +683,10 @@ json measure_overlap(Comm& comm, long long bytes, Platform& platform, const Comp
     }
     platform.clear();
     using ss::traces::median;
-    return {{"fraction", median(ovl)},
-            {"bytes", bytes},
-            {"pure_s", median(pure)},
-            {"compute_s", median(cpu)},
-            {"overlapped_s", median(both)},
-            {"trials", ovl},
-            {"method",
-             "osu_iallreduce: 1 - (t(iallreduce + compute + wait) - t(compute)) / t(allreduce), "
-             "compute "
-             "= " +
-                 probe.overlap_compute_method + "; median of 5"}};
+    return {{"fraction", median(ovl)}, {"bytes", bytes}, {"pure_s", median(pure)}, {"compute_s", median(cpu)},
+            {"overlapped_s", median(both)}, {"trials", ovl},
+            {"method", "osu_iallreduce: 1 - (t(iallreduce + compute + wait) - t(compute)) / t(allreduce), compute "
+                       "= " + probe.overlap_compute_method + "; median of 5"}};
 }
 
 #if defined(SCALESCOPE_HAVE_CUDA_BACKEND)
@@ -823,15 +759,11 @@ json device_bandwidth(Backend& be) {
         for (int i = 0; i < 50; ++i) be.residual_forward(out.data(), a.data(), b.data(), n);
         be.synchronize();
         const double dt = seconds_since(t0);
-        if (pass > 0)
-            best = std::max(best,
-                            50 * 3.0 * static_cast<double>(n * sizeof(float)) / dt);  // 0 warms up
+        if (pass > 0) best = std::max(best, 50 * 3.0 * static_cast<double>(n * sizeof(float)) / dt);  // 0 warms up
     }
     return {{"bandwidth_bytes_per_s", best},
-            {"method",
-             "device triad out = a + b (Backend::residual_forward), float, 3 arrays of 256 MiB, 50 "
-             "calls "
-             "per pass, best of 5 passes"},
+            {"method", "device triad out = a + b (Backend::residual_forward), float, 3 arrays of 256 MiB, 50 calls "
+                       "per pass, best of 5 passes"},
             {"array_bytes", n * sizeof(float)}};
 }
 
@@ -840,45 +772,35 @@ json device_bandwidth(Backend& be) {
 json device_linear_rows(Backend& be) {
     json shapes = json::array();
     for (auto [C, OC] : {std::pair{768, 2304}, std::pair{768, 3072}, std::pair{3072, 768}}) {
-        DeviceBuffer<float> w(be, static_cast<size_t>(C) * OC),
-            bias(be, static_cast<size_t>(OC));  // (OC, C), (OC)
+        DeviceBuffer<float> w(be, static_cast<size_t>(C) * OC), bias(be, static_cast<size_t>(OC));  // (OC, C), (OC)
         be.fill(w.data(), w.size(), 0.01f);
         be.fill(bias.data(), bias.size(), 0.01f);
         json rows = json::array(), flops = json::array();
         for (int M : {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}) {
-            DeviceBuffer<float> in(be, static_cast<size_t>(M) * C),
-                out(be, static_cast<size_t>(M) * OC);  // (M, C), (M, OC)
+            DeviceBuffer<float> in(be, static_cast<size_t>(M) * C), out(be, static_cast<size_t>(M) * OC);  // (M, C), (M, OC)
             be.fill(in.data(), in.size(), 0.5f);
             const double per_s = device_rate(
-                be,
-                [&] { be.linear_forward(out.data(), in.data(), w.data(), bias.data(), M, C, OC); },
-                0.05, 16);
+                be, [&] { be.linear_forward(out.data(), in.data(), w.data(), bias.data(), M, C, OC); }, 0.05, 16);
             rows.push_back(M);
             flops.push_back(2.0 * M * C * OC * per_s);
         }
         shapes.push_back({{"shape", {C, OC}}, {"rows", rows}, {"flops", flops}});
     }
     return {{"shapes", shapes},
-            {"method",
-             "Backend::linear_forward (cuBLAS) (rows x C) . (OC x C)^T + bias on the device, >= "
-             "0.05 s per "
-             "row count, stream synchronised"}};
+            {"method", "Backend::linear_forward (cuBLAS) (rows x C) . (OC x C)^T + bias on the device, >= 0.05 s per "
+                       "row count, stream synchronised"}};
 }
 
 ComputeProbe device_probe(Backend& be) {
     ComputeProbe p;
     p.sgemm_n = kDeviceGemm;
-    p.sgemm = [&be](double seconds) {
-        return ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, seconds);
-    };
-    p.sgemm_info = {
-        {"library", "cuBLAS fp32 (no TF32)"},
-        {"method", "Backend::sgemm 4096x4096x4096 on the device, >= 1 s, stream synchronised"}};
+    p.sgemm = [&be](double seconds) { return ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, seconds); };
+    p.sgemm_info = {{"library", "cuBLAS fp32 (no TF32)"},
+                    {"method", "Backend::sgemm 4096x4096x4096 on the device, >= 1 s, stream synchronised"}};
     p.peak = [&be] {  // the same large square product is the device's peak
-        return json{
-            {"peak_flops", ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, 1.0)},
-            {"peak_shape", {kDeviceGemm, kDeviceGemm, kDeviceGemm}},
-            {"peak_method", "Backend::sgemm (cuBLAS fp32, no TF32), >= 1 s, stream synchronised"}};
+        return json{{"peak_flops", ss::kernels::measure_backend_sgemm_flops(be, kDeviceGemm, 1.0)},
+                    {"peak_shape", {kDeviceGemm, kDeviceGemm, kDeviceGemm}},
+                    {"peak_method", "Backend::sgemm (cuBLAS fp32, no TF32), >= 1 s, stream synchronised"}};
     };
     p.linear_rows = [&be] { return device_linear_rows(be); };
     p.memory = [&be] { return device_bandwidth(be); };
@@ -888,8 +810,7 @@ ComputeProbe device_probe(Backend& be) {
     be.fill(m->data(), 2 * nn, 0.5f);
     p.overlap_compute = [&be, m, n, nn] {
         float* a = m->data();
-        be.sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a, n, a + nn, n,
-                 0.0f, a + 2 * nn, n);
+        be.sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a, n, a + nn, n, 0.0f, a + 2 * nn, n);
     };
     p.overlap_compute_method =
         "1024^3 cuBLAS sgemm calls queued on the compute stream lasting about t(allreduce)";
@@ -901,8 +822,7 @@ ComputeProbe device_probe(Backend& be) {
 // failing rank printed why, when some rank has no device or NCCL would put two ranks on one GPU.
 std::unique_ptr<Backend> open_device(const Options& o, int rank) {
     MPI_Comm node = MPI_COMM_NULL;
-    SS_MPI_CHECK(
-        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
+    SS_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
     int local = 0, local_size = 1;
     SS_MPI_CHECK(MPI_Comm_rank(node, &local));
     SS_MPI_CHECK(MPI_Comm_size(node, &local_size));
@@ -918,9 +838,8 @@ std::unique_ptr<Backend> open_device(const Options& o, int rank) {
     if (count == 0)
         problem = "no CUDA device: " + why;
     else if (o.comm == "nccl" && local_size > count)
-        problem = "scalescope-calibrate-rank: --comm nccl needs one GPU per rank: " +
-                  std::to_string(local_size) + " ranks on this node, " + std::to_string(count) +
-                  " GPU(s) (--comm mpi lets ranks share one)";
+        problem = "scalescope-calibrate-rank: --comm nccl needs one GPU per rank: " + std::to_string(local_size) +
+                  " ranks on this node, " + std::to_string(count) + " GPU(s) (--comm mpi lets ranks share one)";
     int mine = problem.empty() ? INT32_MAX : rank, first = INT32_MAX;
     SS_MPI_CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
     if (first != INT32_MAX) {
@@ -946,13 +865,13 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (world < 2) {
-        if (root)
-            std::fprintf(stderr, "scalescope-calibrate-rank: needs at least 2 ranks (got %d)\n",
-                         world);
+        if (root) std::fprintf(stderr, "scalescope-calibrate-rank: needs at least 2 ranks (got %d)\n", world);
         return 2;
     }
     ss::kernels::set_blas_threads(1);
-    auto emit = [](const json& j) { std::cout << j.dump() << "\n" << std::flush; };
+    auto emit = [](const json& j) {
+        std::cout << j.dump() << "\n" << std::flush;
+    };
 
     json samples = json::array();
     try {
@@ -1000,11 +919,10 @@ int main(int argc, char** argv) {
                 const size_t count = static_cast<size_t>(bytes / 4);  // floats in the whole buffer
                 const int block = static_cast<int>(count / static_cast<size_t>(g));
                 // The trainer's buffers: one flat gradient buffer of at least 64 MiB (twice a large
-                // last-level cache), each call on its next slice (a bucket), aligned as the
-                // trainer's tensors are (16 floats), written just before the call: small buckets
-                // are then in cache as after backward, large ones stream from memory (a hot buffer
-                // reused call after call measured up to 5x faster than the same collective inside a
-                // run).
+                // last-level cache), each call on its next slice (a bucket), aligned as the trainer's
+                // tensors are (16 floats), written just before the call: small buckets are then in
+                // cache as after backward, large ones stream from memory (a hot buffer reused call
+                // after call measured up to 5x faster than the same collective inside a run).
                 const size_t stride = (count + 15) / 16 * 16;
                 const size_t flat = std::max<size_t>(2 * stride, (64u << 20) / 4);
                 platform->clear();
@@ -1015,78 +933,50 @@ int main(int argc, char** argv) {
                     if (offset + stride > flat) offset = 0;
                     float* p = flatbuf + offset;
                     offset += stride;
-                    platform->write(
-                        p,
-                        count);  // the gradients backward just produced (zeros: sums stay finite)
+                    platform->write(p, count);  // the gradients backward just produced (zeros: sums stay finite)
                     return p;
                 };
-                std::vector<int> counts(static_cast<size_t>(g), block),
-                    displs(static_cast<size_t>(g));
+                std::vector<int> counts(static_cast<size_t>(g), block), displs(static_cast<size_t>(g));
                 for (int i = 0; i < g; ++i) displs[static_cast<size_t>(i)] = i * block;
                 const int calls = std::max(3, iterations_for(bytes, opt.iters) / opt.repeats);
                 auto record = [&](const char* name, const std::vector<double>& times) {
                     for (std::size_t r = 0; r < times.size(); ++r)
-                        samples.push_back({{"collective", name},
-                                           {"p", g},
-                                           {"bytes", bytes},
-                                           {"time_s", times[r]},
-                                           {"iterations", calls},
-                                           {"repeat", r}});
+                        samples.push_back({{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", times[r]},
+                                           {"iterations", calls}, {"repeat", r}});
                     if (root) {
                         std::vector<double> v = times;
                         std::sort(v.begin(), v.end());
-                        emit({{"event", "measure"},
-                              {"collective", name},
-                              {"p", g},
-                              {"bytes", bytes},
-                              {"time_s", ss::traces::median(v)},
-                              {"min_s", v.front()},
-                              {"max_s", v.back()},
-                              {"repeats", v.size()},
-                              {"iterations", calls}});
+                        emit({{"event", "measure"}, {"collective", name}, {"p", g}, {"bytes", bytes},
+                              {"time_s", ss::traces::median(v)}, {"min_s", v.front()}, {"max_s", v.back()},
+                              {"repeats", v.size()}, {"iterations", calls}});
                     }
                 };
                 const int R = opt.repeats;
-                record("all_reduce",
-                       time_calls(
-                           R, calls, next, [&](float* b) { comm.all_reduce(G, b, count); }, sync));
+                record("all_reduce", time_calls(R, calls, next, [&](float* b) { comm.all_reduce(G, b, count); }, sync));
                 record("reduce_scatter",
-                       time_calls(
-                           R, calls, next,
-                           [&](float* b) { comm.reduce_scatter(G, b, recv, counts); }, sync));
+                       time_calls(R, calls, next, [&](float* b) { comm.reduce_scatter(G, b, recv, counts); }, sync));
                 record("all_gather",
-                       time_calls(
-                           R, calls, next, [&](float* b) { comm.all_gather(G, b, counts, displs); },
-                           sync));
+                       time_calls(R, calls, next, [&](float* b) { comm.all_gather(G, b, counts, displs); }, sync));
                 // The DP gradient buckets' path: started non-blocking (the communication thread of
-                // models/comm.h, or an MPI_I* call in poll mode; on NCCL the wait orders the
-                // compute stream after the transfer), then waited for.
+                // models/comm.h, or an MPI_I* call in poll mode; on NCCL the wait orders the compute
+                // stream after the transfer), then waited for.
                 record("iall_reduce",
-                       time_calls(
-                           R, calls, next, [&](float* b) { comm.iall_reduce(G, b, count).wait(); },
-                           sync));
-                record(
-                    "ireduce_scatter",
-                    time_calls(
-                        R, calls, next,
-                        [&](float* b) { comm.ireduce_scatter(G, b, recv, counts).wait(); }, sync));
-                record("broadcast", time_calls(
-                                        R, calls, next,
-                                        [&](float* b) { comm.broadcast(G, b, count, 0); }, sync));
+                       time_calls(R, calls, next, [&](float* b) { comm.iall_reduce(G, b, count).wait(); }, sync));
+                record("ireduce_scatter", time_calls(R, calls, next, [&](float* b) {
+                           comm.ireduce_scatter(G, b, recv, counts).wait();
+                       }, sync));
+                record("broadcast", time_calls(R, calls, next, [&](float* b) { comm.broadcast(G, b, count, 0); }, sync));
                 if (g == 2) {
                     // One-way time of a ping-pong between the pair (half the round trip).
-                    auto rt = time_calls(
-                        R, calls, next,
-                        [&](float* b) {
-                            if (me == 0) {
-                                comm.send(G, b, count, 1, 7);
-                                comm.recv(G, b, count, 1, 8);
-                            } else {
-                                comm.recv(G, b, count, 0, 7);
-                                comm.send(G, b, count, 0, 8);
-                            }
-                        },
-                        sync);
+                    auto rt = time_calls(R, calls, next, [&](float* b) {
+                        if (me == 0) {
+                            comm.send(G, b, count, 1, 7);
+                            comm.recv(G, b, count, 1, 8);
+                        } else {
+                            comm.recv(G, b, count, 0, 7);
+                            comm.send(G, b, count, 0, 8);
+                        }
+                    }, sync);
                     for (double& t : rt) t /= 2;
                     record("send_recv", rt);
                 }
@@ -1099,10 +989,7 @@ int main(int argc, char** argv) {
         {
             Comm comm(platform->transport({1, world, 1}));
             overlap = measure_overlap(comm, 4LL << 20, *platform, probe);
-            if (root)
-                emit({{"event", "overlap"},
-                      {"fraction", overlap["fraction"]},
-                      {"bytes", overlap["bytes"]}});
+            if (root) emit({{"event", "overlap"}, {"fraction", overlap["fraction"]}, {"bytes", overlap["bytes"]}});
         }
 
         // Every rank's compute at once: ranks on one node share caches and memory bandwidth (and,
@@ -1111,8 +998,7 @@ int main(int argc, char** argv) {
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         const std::vector<double> sg_all = gather(probe.sgemm(0.5));
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
-        const std::vector<double> bw_all =
-            gather(probe.memory()["bandwidth_bytes_per_s"].get<double>());
+        const std::vector<double> bw_all = gather(probe.memory()["bandwidth_bytes_per_s"].get<double>());
 
         // One rank's compute, alone: the others wait at the barrier.
         json compute, memory, classes;
@@ -1123,39 +1009,25 @@ int main(int argc, char** argv) {
             compute["sgemm_flops"] = flops;
             compute["sgemm_shape"] = {n, n, n};
             emit({{"event", "compute"}, {"what", "sgemm"}, {"gflops", flops / 1e9}});
-            compute.update(probe.peak());  // compute.peak_flops: the MFU peak (docs/LAUNCH.md "The
-                                           // hardware file")
-            emit({{"event", "compute"},
-                  {"what", "peak sgemm"},
-                  {"gflops", compute["peak_flops"].get<double>() / 1e9}});
+            compute.update(probe.peak());  // compute.peak_flops: the MFU peak (docs/LAUNCH.md "The hardware file")
+            emit({{"event", "compute"}, {"what", "peak sgemm"}, {"gflops", compute["peak_flops"].get<double>() / 1e9}});
             compute["linear_rows"] = probe.linear_rows();
             for (const auto& sh : compute["linear_rows"]["shapes"])
-                emit({{"event", "compute"},
-                      {"what", "linear by rows"},
-                      {"shape", sh["shape"]},
-                      {"rows", sh["rows"]},
+                emit({{"event", "compute"}, {"what", "linear by rows"}, {"shape", sh["shape"]}, {"rows", sh["rows"]},
                       {"flops", sh["flops"]}});
             memory = probe.memory();
-            emit({{"event", "compute"},
-                  {"what", "memory"},
-                  {"gbytes_per_s", memory["bandwidth_bytes_per_s"].get<double>() / 1e9}});
-            compute["all_ranks"] = {{"ranks", world},
-                                    {"sgemm_flops_per_rank", sg_all},
+            emit({{"event", "compute"}, {"what", "memory"}, {"gbytes_per_s", memory["bandwidth_bytes_per_s"].get<double>() / 1e9}});
+            compute["all_ranks"] = {{"ranks", world}, {"sgemm_flops_per_rank", sg_all},
                                     {"sgemm_flops_mean", mean_of(sg_all)},
                                     {"method", "the same sgemm on every rank at once"}};
-            memory["all_ranks"] = {{"ranks", world},
-                                   {"bandwidth_bytes_per_s_per_rank", bw_all},
+            memory["all_ranks"] = {{"ranks", world}, {"bandwidth_bytes_per_s_per_rank", bw_all},
                                    {"bandwidth_bytes_per_s_mean", mean_of(bw_all)},
                                    {"method", "the same triad on every rank at once"}};
-            emit({{"event", "compute"},
-                  {"what", "all ranks"},
-                  {"sgemm_gflops_mean", mean_of(sg_all) / 1e9},
+            emit({{"event", "compute"}, {"what", "all ranks"}, {"sgemm_gflops_mean", mean_of(sg_all) / 1e9},
                   {"memory_gbytes_per_s_mean", mean_of(bw_all) / 1e9}});
             if (opt.classes) {
                 classes = probe.classes(opt);
-                emit({{"event", "compute"},
-                      {"what", "classes"},
-                      {"matmul_points", classes["matmul"]["points"].size()},
+                emit({{"event", "compute"}, {"what", "classes"}, {"matmul_points", classes["matmul"]["points"].size()},
                       {"elementwise_points", classes["elementwise"]["points"].size()},
                       {"optimizer_points", classes["optimizer"]["points"].size()},
                       {"kernel_overhead_us", classes["kernel_overhead_s"].get<double>() * 1e6}});
@@ -1168,8 +1040,8 @@ int main(int argc, char** argv) {
         int len = 0;
         SS_MPI_CHECK(MPI_Get_processor_name(name, &len));
         std::vector<char> all(static_cast<size_t>(world) * MPI_MAX_PROCESSOR_NAME, 0);
-        SS_MPI_CHECK(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(),
-                                MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, MPI_COMM_WORLD));
+        SS_MPI_CHECK(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                                MPI_CHAR, 0, MPI_COMM_WORLD));
         if (root) {
             json hosts = json::array();
             for (int r = 0; r < world; ++r) {
@@ -1183,22 +1055,19 @@ int main(int argc, char** argv) {
             libs = libs.substr(0, libs.find_first_of(",\n"));
             timespec ts{};
             clock_gettime(CLOCK_REALTIME, &ts);
-            json raw = {
-                {"format", "scalescope-calibration-raw"},
-                {"created_unix_ns",
-                 static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec},
-                {"ranks", world},
-                {"hosts", hosts},
-                {"mpi_library", libs},
-                {"samples", samples},
-                {"compute", compute},
-                {"memory", memory},
-                {"overlap", overlap},
-                {"collective_method",
-                 "per call: a slice of one flat buffer of >= 64 MiB written just before, the ranks "
-                 "released by a barrier, the call (and its wait) timed; " +
-                     std::to_string(opt.repeats) +
-                     " repetitions per size, each the slowest rank's median per call"}};
+            json raw = {{"format", "scalescope-calibration-raw"},
+                              {"created_unix_ns", static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec},
+                              {"ranks", world},
+                              {"hosts", hosts},
+                              {"mpi_library", libs},
+                              {"samples", samples},
+                              {"compute", compute},
+                              {"memory", memory},
+                              {"overlap", overlap},
+                              {"collective_method",
+                               "per call: a slice of one flat buffer of >= 64 MiB written just before, the ranks "
+                               "released by a barrier, the call (and its wait) timed; " + std::to_string(opt.repeats) +
+                                   " repetitions per size, each the slowest rank's median per call"}};
             if (!classes.is_null()) raw["compute_classes"] = classes;
             if (opt.device == "cuda") {
                 raw["device"] = device_name;  // rank 0's backend, e.g. "cuda:0 (NVIDIA H200)"
@@ -1206,8 +1075,7 @@ int main(int argc, char** argv) {
             }
             std::ofstream f(opt.out);
             f << raw.dump(2) << "\n";
-            if (!f)
-                throw std::runtime_error("cannot write " + opt.out + ": " + std::strerror(errno));
+            if (!f) throw std::runtime_error("cannot write " + opt.out + ": " + std::strerror(errno));
         }
     } catch (const std::exception& e) {
         ss::models::MpiEnvironment::abort_job(e.what());

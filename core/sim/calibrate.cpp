@@ -10,8 +10,8 @@
 #include <ctime>
 #include <map>
 #include <set>
-#include <stdexcept>
 #include <tuple>
+#include <stdexcept>
 
 namespace ss::core {
 
@@ -19,23 +19,17 @@ namespace {
 traces::Collective checked(const std::string& collective, int p) {
     const auto c = calibrated_collective(collective);
     if (!c)
-        throw std::invalid_argument(
-            "unknown collective '" + collective +
-            "' (expected all_reduce, reduce_scatter, all_gather, broadcast, "
-            "send_recv, iall_reduce or ireduce_scatter)");
-    if (p < 1)
-        throw std::invalid_argument(collective + ": group size " + std::to_string(p) + " < 1");
+        throw std::invalid_argument("unknown collective '" + collective +
+                                    "' (expected all_reduce, reduce_scatter, all_gather, broadcast, "
+                                    "send_recv, iall_reduce or ireduce_scatter)");
+    if (p < 1) throw std::invalid_argument(collective + ": group size " + std::to_string(p) + " < 1");
     return *c;
 }
 }  // namespace
 
-double busbw_factor(const std::string& c, int p) {
-    return busbw_factor(checked(c, p), p);
-}
+double busbw_factor(const std::string& c, int p) { return busbw_factor(checked(c, p), p); }
 
-CostTerms cost_terms(const std::string& c, int p) {
-    return cost_terms(checked(c, p), p, CollAlgo::Ring);
-}
+CostTerms cost_terms(const std::string& c, int p) { return cost_terms(checked(c, p), p, CollAlgo::Ring); }
 
 namespace {
 struct Point {
@@ -44,8 +38,7 @@ struct Point {
 
 // Weighted least squares of T = alpha*x1 + beta*x2 with weights w_i / T_i^2 (relative errors),
 // alpha and beta kept >= 0.
-void solve(const std::vector<Point>& pts, const std::vector<double>& w, double& alpha, double& beta,
-           bool& clamped) {
+void solve(const std::vector<Point>& pts, const std::vector<double>& w, double& alpha, double& beta, bool& clamped) {
     double s11 = 0, s12 = 0, s22 = 0, s1t = 0, s2t = 0;
     for (std::size_t i = 0; i < pts.size(); ++i) {
         const Point& p = pts[i];
@@ -96,13 +89,10 @@ AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSampl
     f.samples = static_cast<int>(pts.size());
     const std::set<std::int64_t> sizes(bytes.begin(), bytes.end());
     if (f.samples < 2 || sizes.size() < 2)
-        throw std::invalid_argument(
-            c + ": fitting alpha and beta needs samples of at least 2 different sizes (got " +
-            std::to_string(f.samples) + " sample(s) of " + std::to_string(sizes.size()) +
-            " size(s)): beta is unidentifiable");
-    auto rel = [&](std::size_t i, double a, double b) {
-        return (a * pts[i].x1 + b * pts[i].x2 - pts[i].t) / pts[i].t;
-    };
+        throw std::invalid_argument(c + ": fitting alpha and beta needs samples of at least 2 different sizes (got " +
+                                    std::to_string(f.samples) + " sample(s) of " + std::to_string(sizes.size()) +
+                                    " size(s)): beta is unidentifiable");
+    auto rel = [&](std::size_t i, double a, double b) { return (a * pts[i].x1 + b * pts[i].x2 - pts[i].t) / pts[i].t; };
     std::vector<double> w(pts.size(), 1.0);
     double alpha = 0, beta = 0, scale = 0;
     bool clamped = false;
@@ -134,10 +124,8 @@ AlphaBeta fit_alpha_beta(const std::string& c, const std::vector<CollectiveSampl
     int drop = 0;
     for (std::size_t i = 0; i < pts.size(); ++i) {
         kept[i] = std::abs(rel(i, alpha, beta)) <= 3 * scale;
-        if (kept[i])
-            kept_sizes.insert(bytes[i]);
-        else
-            ++drop;
+        if (kept[i]) kept_sizes.insert(bytes[i]);
+        else ++drop;
     }
     if (drop > 0 && kept_sizes.size() >= 2) {
         keep = kept;
@@ -178,13 +166,8 @@ std::vector<SampleSpread> sample_spread(const std::vector<CollectiveSample>& sam
     std::vector<SampleSpread> out;
     for (const auto& key : order) {
         const auto& v = by[key];
-        SampleSpread sp{std::get<0>(key),
-                        std::get<1>(key),
-                        std::get<2>(key),
-                        static_cast<int>(v.size()),
-                        median_of(v),
-                        *std::min_element(v.begin(), v.end()),
-                        *std::max_element(v.begin(), v.end())};
+        SampleSpread sp{std::get<0>(key), std::get<1>(key), std::get<2>(key), static_cast<int>(v.size()), median_of(v),
+                        *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
         out.push_back(sp);
     }
     return out;
@@ -192,16 +175,15 @@ std::vector<SampleSpread> sample_spread(const std::vector<CollectiveSample>& sam
 
 RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>& flops) {
     if (rows.size() != flops.size())
-        throw std::invalid_argument("fit_half_rows: " + std::to_string(rows.size()) +
-                                    " row counts but " + std::to_string(flops.size()) + " rates");
+        throw std::invalid_argument("fit_half_rows: " + std::to_string(rows.size()) + " row counts but " +
+                                    std::to_string(flops.size()) + " rates");
     std::set<double> distinct;
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     const double n = static_cast<double>(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         if (!(rows[i] > 0) || !(flops[i] > 0))
-            throw std::invalid_argument("fit_half_rows: rows " + std::to_string(rows[i]) +
-                                        " rate " + std::to_string(flops[i]) +
-                                        " must both be positive");
+            throw std::invalid_argument("fit_half_rows: rows " + std::to_string(rows[i]) + " rate " +
+                                        std::to_string(flops[i]) + " must both be positive");
         distinct.insert(rows[i]);
         const double x = 1.0 / rows[i], y = 1.0 / flops[i];
         sx += x;
@@ -209,8 +191,7 @@ RowsFit fit_half_rows(const std::vector<double>& rows, const std::vector<double>
         sxx += x * x;
         sxy += x * y;
     }
-    if (distinct.size() < 2)
-        throw std::invalid_argument("fit_half_rows needs at least 2 distinct row counts");
+    if (distinct.size() < 2) throw std::invalid_argument("fit_half_rows needs at least 2 distinct row counts");
     double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
     double icept = (sy - slope * sx) / n;
     if (slope < 0 || icept <= 0) {  // no dependence on rows (or noise): one rate, the mean
@@ -237,31 +218,24 @@ std::vector<std::int64_t> parse_sizes(const std::string& text) {
         try {
             v = std::stoll(item, &pos);
         } catch (const std::exception&) {
-            throw std::invalid_argument("--sizes " + text + ": '" + item +
-                                        "' is not a size (e.g. 4K, 1M)");
+            throw std::invalid_argument("--sizes " + text + ": '" + item + "' is not a size (e.g. 4K, 1M)");
         }
         std::string suf = item.substr(pos);
         std::int64_t mult = 1;
-        if (suf == "K" || suf == "k" || suf == "KiB")
-            mult = 1 << 10;
-        else if (suf == "M" || suf == "MiB")
-            mult = 1 << 20;
-        else if (suf == "G" || suf == "GiB")
-            mult = 1LL << 30;
+        if (suf == "K" || suf == "k" || suf == "KiB") mult = 1 << 10;
+        else if (suf == "M" || suf == "MiB") mult = 1 << 20;
+        else if (suf == "G" || suf == "GiB") mult = 1LL << 30;
         else if (!suf.empty() && suf != "B")
-            throw std::invalid_argument("--sizes " + text + ": unknown unit '" + suf + "' in '" +
-                                        item + "' (K, M, G are powers of 1024)");
-        if (v <= 0)
-            throw std::invalid_argument("--sizes " + text + ": '" + item + "' must be positive");
-        if (v > (1LL << 40) / mult)
-            throw std::invalid_argument("--sizes " + text + ": '" + item + "' is too large");
+            throw std::invalid_argument("--sizes " + text + ": unknown unit '" + suf + "' in '" + item +
+                                        "' (K, M, G are powers of 1024)");
+        if (v <= 0) throw std::invalid_argument("--sizes " + text + ": '" + item + "' must be positive");
+        if (v > (1LL << 40) / mult) throw std::invalid_argument("--sizes " + text + ": '" + item + "' is too large");
         return v * mult;
     };
     std::vector<std::int64_t> out;
     if (auto colon = text.find(':'); colon != std::string::npos) {
         const std::int64_t lo = one(text.substr(0, colon)), hi = one(text.substr(colon + 1));
-        if (hi < lo)
-            throw std::invalid_argument("--sizes " + text + ": the range ends below its start");
+        if (hi < lo) throw std::invalid_argument("--sizes " + text + ": the range ends below its start");
         for (std::int64_t s = lo; s <= hi; s *= 2) out.push_back(s);
         return out;
     }
@@ -280,9 +254,7 @@ namespace {
 std::string iso_date(std::int64_t unix_ns) {
     const std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000LL);
     std::tm tm{};
-    if (!gmtime_r(&t, &tm))
-        throw std::invalid_argument(
-            "calibration output: created_unix_ns=" + std::to_string(unix_ns) + " is not a date");
+    if (!gmtime_r(&t, &tm)) throw std::invalid_argument("calibration output: created_unix_ns=" + std::to_string(unix_ns) + " is not a date");
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
@@ -320,9 +292,7 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     std::string device_kind;
     if (raw.contains("device")) {
         if (!raw.at("device").is_string())
-            throw std::invalid_argument(
-                "calibration output: device must be the backend's name, got " +
-                raw.at("device").dump());
+            throw std::invalid_argument("calibration output: device must be the backend's name, got " + raw.at("device").dump());
         try {
             device_kind = to_string(device_kind_from_backend(raw.at("device").get<std::string>()));
         } catch (const HardwareError& e) {
@@ -331,25 +301,23 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     }
     const std::string comm = raw.value("comm", std::string("mpi"));
     if (comm != "nccl" && comm != "mpi")
-        throw std::invalid_argument("calibration output: comm=\"" + comm +
-                                    "\" must be \"nccl\" or \"mpi\"");
+        throw std::invalid_argument("calibration output: comm=\"" + comm + "\" must be \"nccl\" or \"mpi\"");
     json fits = json::object();
     for (const char* name : kCalibratedCollectives) {
         bool any = false;
         for (const auto& s : samples) any |= s.collective == name;
         if (!any) continue;
         const AlphaBeta f = fit_alpha_beta(name, samples);
-        fits[name] = {
-            {"alpha_s", f.alpha_s},
-            {"beta_s_per_byte", f.beta_s_per_byte},
-            {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
-            {"fit_method", f.method},
-            {"fit_rel_rms", f.rel_rms},
-            {"fit_r2", f.r2},
-            {"samples", f.samples},
-            {"dropped", f.dropped},
-            {"alpha_clamped_to_zero", f.alpha_clamped},
-            {"transport", comm}};
+        fits[name] = {{"alpha_s", f.alpha_s},
+                      {"beta_s_per_byte", f.beta_s_per_byte},
+                      {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
+                      {"fit_method", f.method},
+                      {"fit_rel_rms", f.rel_rms},
+                      {"fit_r2", f.r2},
+                      {"samples", f.samples},
+                      {"dropped", f.dropped},
+                      {"alpha_clamped_to_zero", f.alpha_clamped},
+                      {"transport", comm}};
     }
     json hw = {{"format", "scalescope-hardware"},
                {"version", 1},
@@ -374,17 +342,12 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     // The spread of the repeats per size (median, min, max seconds per call).
     json spread = json::array();
     for (const SampleSpread& sp : sample_spread(samples))
-        spread.push_back({{"collective", sp.collective},
-                          {"p", sp.p},
-                          {"bytes", sp.bytes},
-                          {"repeats", sp.repeats},
-                          {"median_s", sp.median_s},
-                          {"min_s", sp.min_s},
-                          {"max_s", sp.max_s}});
+        spread.push_back({{"collective", sp.collective}, {"p", sp.p}, {"bytes", sp.bytes}, {"repeats", sp.repeats},
+                          {"median_s", sp.median_s}, {"min_s", sp.min_s}, {"max_s", sp.max_s}});
     hw["spread"] = spread;
     if (raw.contains("collective_method")) hw["collective_method"] = raw.at("collective_method");
-    // Calibrated compute classes (the rank's matmul table, element-wise and optimizer rates by
-    // bytes, per-kernel overhead): carried as measured; parse_hardware checks them.
+    // Calibrated compute classes (the rank's matmul table, element-wise and optimizer rates by bytes,
+    // per-kernel overhead): carried as measured; parse_hardware checks them.
     if (raw.contains("compute_classes")) hw["compute_classes"] = raw.at("compute_classes");
     // Provenance: measured here, on the first host, at the time the ranks finished.
     const json& hosts = hw["hosts"];
@@ -392,9 +355,7 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     hw["measured"] = true;
     hw["source"] = "scalescope-cli calibrate";
     hw["measured_on"] = {
-        {"host", hosts.is_array() && !hosts.empty() && hosts[0].is_string()
-                     ? hosts[0].get<std::string>()
-                     : ""},
+        {"host", hosts.is_array() && !hosts.empty() && hosts[0].is_string() ? hosts[0].get<std::string>() : ""},
         {"date", created.is_number_integer() ? iso_date(created.get<std::int64_t>()) : ""}};
     hw["comm"] = comm;
     if (!device_kind.empty()) hw["device"] = {{"kind", device_kind}, {"name", raw.at("device")}};
@@ -404,22 +365,17 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     // vCPUs placed on one core) or other work ran; the collectives measured then are suspect too.
     json warnings = json::array();
     const json& comp = hw["compute"];
-    if (comp.contains("all_ranks") && comp.contains("sgemm_flops") &&
-        comp.at("sgemm_flops").get<double>() > 0) {
-        const double ratio =
-            comp["all_ranks"].value("sgemm_flops_mean", 0.0) / comp.at("sgemm_flops").get<double>();
+    if (comp.contains("all_ranks") && comp.contains("sgemm_flops") && comp.at("sgemm_flops").get<double>() > 0) {
+        const double ratio = comp["all_ranks"].value("sgemm_flops_mean", 0.0) / comp.at("sgemm_flops").get<double>();
         if (ratio < kCoRunWarnRatio) {
             char buf[320];
             std::snprintf(buf, sizeof buf,
-                          "with all %d ranks computing at once each reached only %.0f %% of the "
-                          "single-rank sgemm "
-                          "rate: %s or other work was running; the collectives measured now are "
-                          "contended too. "
+                          "with all %d ranks computing at once each reached only %.0f %% of the single-rank sgemm "
+                          "rate: %s or other work was running; the collectives measured now are contended too. "
                           "Calibrate again on an idle machine.",
                           comp["all_ranks"].value("ranks", 0), 100.0 * ratio,
-                          device_kind == "gpu"
-                              ? "the ranks share a GPU"
-                              : "the ranks share cores (SMT siblings, vCPUs on one core)");
+                          device_kind == "gpu" ? "the ranks share a GPU"
+                                               : "the ranks share cores (SMT siblings, vCPUs on one core)");
             warnings.push_back(buf);
         }
     }
@@ -429,23 +385,21 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
         json& lr = hw["compute"]["linear_rows"];
         std::vector<double> halves;
         for (json& sh : lr.at("shapes")) {
-            const RowsFit f = fit_half_rows(sh.at("rows").get<std::vector<double>>(),
-                                            sh.at("flops").get<std::vector<double>>());
+            const RowsFit f = fit_half_rows(sh.at("rows").get<std::vector<double>>(), sh.at("flops").get<std::vector<double>>());
             sh["peak_flops"] = f.peak_flops;
             sh["half_rows"] = f.half_rows;
             sh["fit_rel_rms"] = f.rel_rms;
             halves.push_back(f.half_rows);
         }
-        if (halves.empty())
-            throw std::invalid_argument("calibration output: compute.linear_rows.shapes is empty");
+        if (halves.empty()) throw std::invalid_argument("calibration output: compute.linear_rows.shapes is empty");
         std::sort(halves.begin(), halves.end());
         const std::size_t k = halves.size();
         lr["half_rows"] = k % 2 ? halves[k / 2] : 0.5 * (halves[k / 2 - 1] + halves[k / 2]);
-        lr["model"] =
-            "r(M) = peak_flops * M / (M + half_rows); half_rows: the median over the shapes";
+        lr["model"] = "r(M) = peak_flops * M / (M + half_rows); half_rows: the median over the shapes";
     }
     return hw;
 }
+
 
 // ---- Compute from calibration ----
 
@@ -465,8 +419,7 @@ std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec) {
     };
     if (m.kind == "gpt") {
         const int N = b * m.seq_len, d = m.d_model;
-        // qkv (column), attention projection (row), fc (column), fc projection (row):
-        // models/gpt.cpp
+        // qkv (column), attention projection (row), fc (column), fc projection (row): models/gpt.cpp
         add(N, d, 3 * d / t, m.layers);
         add(N, d / t, d, m.layers);
         add(N, d, 4 * d / t, m.layers);
@@ -480,8 +433,7 @@ std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec) {
         for (int i = 0; i < nlin; ++i) {
             const bool paired = (i / 2) * 2 + 1 < nlin;
             const bool column = paired && i % 2 == 0, row = paired && i % 2 == 1;
-            const int in = widths[static_cast<std::size_t>(i)],
-                      o = widths[static_cast<std::size_t>(i) + 1];
+            const int in = widths[static_cast<std::size_t>(i)], o = widths[static_cast<std::size_t>(i) + 1];
             add(b, row ? in / t : in, column ? o / t : o, 1);
         }
     }
@@ -579,8 +531,7 @@ namespace {
 double loglog(const std::vector<std::pair<double, double>>& xy, double x) {
     if (xy.size() == 1 || x <= xy.front().first) return xy.front().second;
     if (x >= xy.back().first) return xy.back().second;
-    const auto hi = std::upper_bound(xy.begin(), xy.end(), x,
-                                     [](double v, const auto& p) { return v < p.first; });
+    const auto hi = std::upper_bound(xy.begin(), xy.end(), x, [](double v, const auto& p) { return v < p.first; });
     const auto lo = hi - 1;
     const double f = std::log(x / lo->first) / std::log(hi->first / lo->first);
     return std::exp(std::log(lo->second) + f * std::log(hi->second / lo->second));
@@ -600,12 +551,9 @@ double calibrated_matmul_rate(const CalibratedCompute& c, double rows, double in
     const std::vector<std::pair<double, double>>* above = nullptr;
     double kb = 0, ka = 0, ab = 0, aa = 0;
     for (const auto& [k, v] : curves) {
-        const double key = std::log(k.first * k.second),
-                     asp = std::abs(std::log(k.first / k.second) - aspect);
-        if (key <= q && (!below || key > kb || (key == kb && asp < ab)))
-            below = &v, kb = key, ab = asp;
-        if (key >= q && (!above || key < ka || (key == ka && asp < aa)))
-            above = &v, ka = key, aa = asp;
+        const double key = std::log(k.first * k.second), asp = std::abs(std::log(k.first / k.second) - aspect);
+        if (key <= q && (!below || key > kb || (key == kb && asp < ab))) below = &v, kb = key, ab = asp;
+        if (key >= q && (!above || key < ka || (key == ka && asp < aa))) above = &v, ka = key, aa = asp;
     }
     if (!below) return loglog(*above, rows);
     if (!above) return loglog(*below, rows);
@@ -644,8 +592,7 @@ double calibrated_kind_seconds(const CalibratedCompute& c, const KindShape& k) {
 }
 
 std::string calibration_label(const Hardware& hw) {
-    return "calibrated on " +
-           (hw.measured_host.empty() ? std::string("an unnamed host") : hw.measured_host) + " at " +
+    return "calibrated on " + (hw.measured_host.empty() ? std::string("an unnamed host") : hw.measured_host) + " at " +
            (hw.measured_date.empty() ? std::string("an unknown date") : hw.measured_date);
 }
 
@@ -723,8 +670,7 @@ ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& 
     return R;
 }
 
-SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw,
-                                 const SimOptions& opt) {
+SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
     if (opt.rates || !hw.classes.present()) return opt;
     SimOptions o = opt;
     o.rates = rates_from_calibration(spec, hw);
@@ -737,8 +683,7 @@ std::string compute_rates_source(const Hardware& hw) {
 
 // ---- α-β from a recorded run ----
 
-std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd,
-                                                            traces::RunId run_id) {
+std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd, traces::RunId run_id) {
     using traces::Collective;
     using traces::Event;
     using traces::EventKind;
@@ -755,8 +700,8 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
     }
     std::vector<Event> evs;
     rd.scan_events(run_id, [&](const Event& e) {
-        if (e.kind == EventKind::Comm && e.collective != Collective::None &&
-            e.collective != Collective::Barrier && e.bytes > 0 && e.end_ns > e.start_ns)
+        if (e.kind == EventKind::Comm && e.collective != Collective::None && e.collective != Collective::Barrier &&
+            e.bytes > 0 && e.end_ns > e.start_ns)
             evs.push_back(e);
     });
     if (evs.empty())
@@ -764,17 +709,13 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
                        " (a single-rank run, or a trace recorded without communication events)");
     // Effective start: a call starts when its group's previous call on that rank ended.
     std::sort(evs.begin(), evs.end(), [](const Event& a, const Event& b) {
-        return std::tie(a.rank, a.group_kind, a.group_id, a.start_ns) <
-               std::tie(b.rank, b.group_kind, b.group_id, b.start_ns);
+        return std::tie(a.rank, a.group_kind, a.group_id, a.start_ns) < std::tie(b.rank, b.group_kind, b.group_id, b.start_ns);
     });
     std::vector<std::int64_t> eff(evs.size());
     for (std::size_t i = 0; i < evs.size(); ++i) {
         eff[i] = evs[i].start_ns;
-        auto is_p2p = [](const Event& e) {
-            return e.collective == Collective::Send || e.collective == Collective::Recv;
-        };
-        const bool same = i > 0 && evs[i - 1].rank == evs[i].rank &&
-                          evs[i - 1].group_kind == evs[i].group_kind &&
+        auto is_p2p = [](const Event& e) { return e.collective == Collective::Send || e.collective == Collective::Recv; };
+        const bool same = i > 0 && evs[i - 1].rank == evs[i].rank && evs[i - 1].group_kind == evs[i].group_kind &&
                           evs[i - 1].group_id == evs[i].group_id && !is_p2p(evs[i - 1]);
         const bool p2p = is_p2p(evs[i]);
         if (same && !p2p) eff[i] = std::max(eff[i], evs[i - 1].end_ns);
@@ -785,8 +726,7 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
         std::int64_t bytes = 0, size = 0, last_start = 0, first_end = 0;
         int members = 0;
     };
-    std::map<std::tuple<int, std::int64_t, std::int64_t, std::int64_t>, Inst>
-        inst;  // (group kind, id, seq, -)
+    std::map<std::tuple<int, std::int64_t, std::int64_t, std::int64_t>, Inst> inst;  // (group kind, id, seq, -)
     for (std::size_t i = 0; i < evs.size(); ++i) {
         const Event& e = evs[i];
         std::tuple<int, std::int64_t, std::int64_t, std::int64_t> key;
@@ -803,18 +743,14 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
             in.c = e.collective == Collective::Recv ? Collective::Send : e.collective;
             in.g = e.group_kind;
             in.bytes = e.bytes;
-            in.size = e.collective == Collective::Send || e.collective == Collective::Recv
-                          ? 2
-                          : e.group_size;
+            in.size = e.collective == Collective::Send || e.collective == Collective::Recv ? 2 : e.group_size;
             in.last_start = eff[i];
             in.first_end = e.end_ns;
         } else {
             in.last_start = std::max(in.last_start, eff[i]);
             // p2p: the transfer ends when the receive does
-            if (e.collective == Collective::Recv)
-                in.first_end = e.end_ns;
-            else if (e.collective != Collective::Send)
-                in.first_end = std::min(in.first_end, e.end_ns);
+            if (e.collective == Collective::Recv) in.first_end = e.end_ns;
+            else if (e.collective != Collective::Send) in.first_end = std::min(in.first_end, e.end_ns);
         }
         ++in.members;
     }
@@ -823,34 +759,20 @@ std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader&
         if (in.size < 2 || in.members != in.size || in.first_end <= in.last_start) continue;
         std::string name;
         switch (in.c) {
-            case Collective::AllReduce:
-                name = "all_reduce";
-                break;
-            case Collective::ReduceScatter:
-                name = "reduce_scatter";
-                break;
-            case Collective::AllGather:
-                name = "all_gather";
-                break;
-            case Collective::Broadcast:
-                name = "broadcast";
-                break;
-            case Collective::Send:
-                name = "send_recv";
-                break;
-            default:
-                continue;
+            case Collective::AllReduce: name = "all_reduce"; break;
+            case Collective::ReduceScatter: name = "reduce_scatter"; break;
+            case Collective::AllGather: name = "all_gather"; break;
+            case Collective::Broadcast: name = "broadcast"; break;
+            case Collective::Send: name = "send_recv"; break;
+            default: continue;
         }
-        if (in.g == traces::GroupKind::DP && overlap && dp > 1 &&
-            (name == "all_reduce" || name == "reduce_scatter"))
+        if (in.g == traces::GroupKind::DP && overlap && dp > 1 && (name == "all_reduce" || name == "reduce_scatter"))
             name = "i" + name;
-        out.push_back({name, static_cast<int>(in.size), in.bytes,
-                       static_cast<double>(in.first_end - in.last_start) * 1e-9, 1});
+        out.push_back({name, static_cast<int>(in.size), in.bytes, static_cast<double>(in.first_end - in.last_start) * 1e-9, 1});
     }
     if (out.empty())
         throw SimError(label + ": none of its " + std::to_string(evs.size()) +
-                       " communication events forms a complete collective (every member of the "
-                       "group recorded)");
+                       " communication events forms a complete collective (every member of the group recorded)");
     return out;
 }
 
@@ -880,8 +802,7 @@ std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>&
         fitted.insert(key.first);
     }
     // A collective recorded on several group sizes: one fit over all of them (the cost terms carry
-    // p), the one the hardware file keeps; it also fits one whose every group size has one size
-    // only.
+    // p), the one the hardware file keeps; it also fits one whose every group size has one size only.
     for (const auto& [c, v] : pooled) {
         std::set<int> ps;
         for (const auto& s : v) ps.insert(s.p);
@@ -898,14 +819,12 @@ std::vector<TraceFit> fit_trace_collectives(const std::vector<CollectiveSample>&
             const auto& g = by[{c, p}];
             const auto gs = sizes_of(g);
             if (gs.size() >= 2) continue;
-            problems.push_back(c + " p=" + std::to_string(p) + ": " + std::to_string(g.size()) +
-                               " call(s) of one size only (" + std::to_string(*gs.begin()) +
-                               " bytes): alpha and beta cannot be told apart (beta is "
+            problems.push_back(c + " p=" + std::to_string(p) + ": " + std::to_string(g.size()) + " call(s) of one size only (" +
+                               std::to_string(*gs.begin()) + " bytes): alpha and beta cannot be told apart (beta is "
                                "unidentifiable)" +
-                               (fitted.count(c)
-                                    ? std::string("; fitted with the other group sizes of ") + c
-                                    : "; record a run with calls of several sizes (e.g. a smaller "
-                                      "parallel.bucket_mb, or another model)"));
+                               (fitted.count(c) ? std::string("; fitted with the other group sizes of ") + c
+                                                : "; record a run with calls of several sizes (e.g. a smaller "
+                                                  "parallel.bucket_mb, or another model)"));
         }
     }
     return out;
@@ -915,23 +834,17 @@ nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector
                                    const std::string& trace_path, const traces::RunInfo& run) {
     using nlohmann::json;
     json hw = base.is_object() ? base : json::object();
-    if (!hw.contains("collectives") || !hw["collectives"].is_object())
-        hw["collectives"] = json::object();
+    if (!hw.contains("collectives") || !hw["collectives"].is_object()) hw["collectives"] = json::object();
     json per_group = json::array();
     std::map<std::string, int> largest;
     for (const TraceFit& f : fits) {
         json spread = json::array();
         for (const auto& sp : f.spread)
-            spread.push_back({{"p", sp.p},
-                              {"bytes", sp.bytes},
-                              {"calls", sp.repeats},
-                              {"median_s", sp.median_s},
-                              {"min_s", sp.min_s},
+            spread.push_back({{"p", sp.p}, {"bytes", sp.bytes}, {"calls", sp.repeats}, {"median_s", sp.median_s}, {"min_s", sp.min_s},
                               {"max_s", sp.max_s}});
         json q = {{"alpha_s", f.fit.alpha_s},
                   {"beta_s_per_byte", f.fit.beta_s_per_byte},
-                  {"bus_bandwidth_bytes_per_s",
-                   f.fit.beta_s_per_byte > 0 ? 1.0 / f.fit.beta_s_per_byte : 0.0},
+                  {"bus_bandwidth_bytes_per_s", f.fit.beta_s_per_byte > 0 ? 1.0 / f.fit.beta_s_per_byte : 0.0},
                   {"fit_method", f.fit.method},
                   {"fit_rel_rms", f.fit.rel_rms},
                   {"fit_r2", f.fit.r2},
@@ -943,30 +856,25 @@ nlohmann::json hardware_from_trace(const nlohmann::json& base, const std::vector
         g["p"] = f.p;
         g["measurements"] = spread;
         per_group.push_back(g);
-        // The collectives the simulator reads: per collective the fit over all its group sizes (p =
-        // 0) where there is one, else the fit of its largest group.
+        // The collectives the simulator reads: per collective the fit over all its group sizes (p = 0)
+        // where there is one, else the fit of its largest group.
         const int rank_of = f.p == 0 ? 1 << 30 : f.p;
         if (rank_of >= largest[f.fit.collective]) {
             largest[f.fit.collective] = rank_of;
-            if (hw["collectives"].contains(f.fit.collective) &&
-                hw["collectives"][f.fit.collective].contains("transport"))
+            if (hw["collectives"].contains(f.fit.collective) && hw["collectives"][f.fit.collective].contains("transport"))
                 q["transport"] = hw["collectives"][f.fit.collective]["transport"];
             hw["collectives"][f.fit.collective] = q;
         }
     }
-    hw["from_trace"] = {
-        {"file", trace_path},
-        {"run", run.id.value},
-        {"run_name", run.name},
-        {"fits", per_group},
-        {"method",
-         "one sample per collective instance: last member's start (a call starts when its "
-         "group's previous call ended) to first member's end; " +
-             std::string(AlphaBeta::kFitMethod) + " per collective and group size"}};
-    const std::string src =
-        "collectives fitted on run " + std::to_string(run.id.value) + " of " + trace_path;
-    hw["source"] = hw.contains("source") && hw["source"].is_string() &&
-                           !hw["source"].get<std::string>().empty()
+    hw["from_trace"] = {{"file", trace_path},
+                        {"run", run.id.value},
+                        {"run_name", run.name},
+                        {"fits", per_group},
+                        {"method", "one sample per collective instance: last member's start (a call starts when its "
+                                   "group's previous call ended) to first member's end; " +
+                                       std::string(AlphaBeta::kFitMethod) + " per collective and group size"}};
+    const std::string src = "collectives fitted on run " + std::to_string(run.id.value) + " of " + trace_path;
+    hw["source"] = hw.contains("source") && hw["source"].is_string() && !hw["source"].get<std::string>().empty()
                        ? hw["source"].get<std::string>() + "; " + src
                        : src;
     if (!hw.contains("format")) hw["format"] = "scalescope-hardware";

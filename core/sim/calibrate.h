@@ -3,8 +3,7 @@
 // docs/LAUNCH.md, "The hardware file", documents the JSON. No Qt here.
 //
 // Conventions (DESIGN.md, "Formulas"; nccl-tests' PERFORMANCE.md):
-//   size n      bytes of the collective's whole buffer: all-reduce and broadcast the buffer,
-//   reduce-
+//   size n      bytes of the collective's whole buffer: all-reduce and broadcast the buffer, reduce-
 //               scatter the input (each rank receives n/p), all-gather the output (each rank
 //               contributes n/p), send/recv the message.
 //   time        seconds per call, the slowest rank's average over the timed iterations.
@@ -31,9 +30,9 @@ namespace ss::core {
 // Names used in the hardware file (the trace's collective names; send/recv as one).
 // iall_reduce and ireduce_scatter: the non-blocking calls started and waited for at once (the
 // DP gradient buckets' path; MPI implements them apart from the blocking ones).
-inline constexpr const char* kCalibratedCollectives[] = {
-    "all_reduce", "reduce_scatter", "all_gather",     "broadcast",
-    "send_recv",  "iall_reduce",    "ireduce_scatter"};
+inline constexpr const char* kCalibratedCollectives[] = {"all_reduce", "reduce_scatter", "all_gather",
+                                                         "broadcast", "send_recv", "iall_reduce",
+                                                         "ireduce_scatter"};
 
 struct CollectiveSample {
     std::string collective;  // one of kCalibratedCollectives
@@ -69,10 +68,9 @@ struct AlphaBeta {
 //      refitted until the weights settle (at most 20 rounds);
 //   3. points with |r| > 3 s are dropped and the Huber fit is redone on the rest (`dropped`),
 //      unless that would leave fewer than 2 sizes.
-// alpha and beta are kept >= 0. Throws std::invalid_argument with fewer than 2 samples or fewer
-// than 2 distinct sizes (beta is then unidentifiable), or a non-positive time.
-AlphaBeta fit_alpha_beta(const std::string& collective,
-                         const std::vector<CollectiveSample>& samples);
+// alpha and beta are kept >= 0. Throws std::invalid_argument with fewer than 2 samples or fewer than
+// 2 distinct sizes (beta is then unidentifiable), or a non-positive time.
+AlphaBeta fit_alpha_beta(const std::string& collective, const std::vector<CollectiveSample>& samples);
 
 // Repeats of one (collective, p, bytes): median, min and max of their times (seconds per call).
 struct SampleSpread {
@@ -113,6 +111,7 @@ inline constexpr double kCoRunWarnRatio = 0.8;
 // transport.
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed);
 
+
 // ---- Compute from calibration (docs/SIMULATOR.md, "Calibration of compute") ----
 
 // One matrix-product shape of a model's linear layers on one rank: rows x inner -> cols, and the
@@ -142,8 +141,7 @@ double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes)
 // --kinds items, "attention:B:T:C:NH"), with how many forward + backward calls a micro-batch makes
 // of each on the whole model (count; all layers of all stages):
 //   GPT block   attention (B, T, C/tp, heads/tp), layernorm (B*T, C) x2, gelu (B*T*4C/tp),
-//               residual (B*T*C) x2, bias (B*T, C) x2;  head: layernorm (B*T, C), classifier (B*T,
-//               vocab)
+//               residual (B*T*C) x2, bias (B*T, C) x2;  head: layernorm (B*T, C), classifier (B*T, vocab)
 //   MLP         relu or gelu (B * out) per hidden layer, classifier (B, classes)
 struct KindShape {
     std::string kind;
@@ -157,7 +155,7 @@ struct SpecProbes {
     std::vector<std::pair<int, int>> widths;
     std::vector<int> rows;
     std::vector<std::int64_t> sizes;
-    std::vector<std::string> kinds;  // KindShape::arg of every layout's kind_shapes, sorted
+    std::vector<std::string> kinds;  // KindShape::arg of every layout's kind_shapes (micro-batches as given, 1, 3), sorted
 };
 SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs);
 
@@ -173,19 +171,17 @@ double calibrated_kind_seconds(const CalibratedCompute& c, const KindShape& k);
 // input gradient there); with calibrated kinds (hw.classes.kinds) the attention kernels'
 // seconds join the matrix products' (their FLOPs are in the workload's), and the element-wise
 // rate is the workload's element-wise bytes over the kinds' seconds (calibrated_kind_seconds of
-// kind_shapes(spec); the embedding's bytes at the element-wise class). Without kinds: element-wise
-// kernels at the rate of their bytes per call (each layer's element-wise bytes over its
-// element-wise calls), weighted by bytes; the optimizer at the rate of the largest stage's update
-// (8 floats per parameter it updates); kernel_overhead_s as measured. source names the calibration
-// (calibration_label). Throws SimError when hw has no calibrated classes.
+// kind_shapes(spec); the embedding's bytes at the element-wise class). Without kinds: element-wise kernels at the rate of their bytes per call (each layer's element-wise bytes
+// over its element-wise calls), weighted by bytes; the optimizer at the rate of the largest stage's
+// update (8 floats per parameter it updates); kernel_overhead_s as measured. source names the
+// calibration (calibration_label). Throws SimError when hw has no calibrated classes.
 ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& hw);
 // "calibrated on HOST at DATE" (what every output says about calibrated compute rates).
 std::string calibration_label(const Hardware& hw);
 // `opt` with rates_from_calibration(spec, hw) when it states no rates and hw holds calibrated
 // classes; else `opt` unchanged (the simulator then uses rates_from_hardware). The simulator's
 // spec entry points (simulate_analytic, simulate_replay) call it.
-SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw,
-                                 const SimOptions& opt);
+SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt);
 // Where the compute rates of a prediction on `hw` come from when none are given: the calibration
 // label, or rates_from_hardware's "hardware peaks (NAME)".
 std::string compute_rates_source(const Hardware& hw);
@@ -200,14 +196,12 @@ std::string compute_rates_source(const Hardware& hw);
 // non-blocking DP reductions of a run with overlap, else the trace's collective (send and recv as
 // send_recv, one-way: the receive's end minus the later of the two starts). Instances with a member
 // missing are skipped. Throws SimError naming the run when it has no collective.
-std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd,
-                                                            traces::RunId run);
+std::vector<CollectiveSample> collective_samples_from_trace(traces::TraceReader& rd, traces::RunId run);
 
 // The fits of every (collective, group size) with at least 2 distinct sizes, and of every
 // collective recorded on several group sizes over all of them (p = 0; the cost terms carry p);
 // `problems` lists the (collective, group size) pairs with one size only ("all_gather p=2: ...
-// one size only (4096 bytes): ... beta is unidentifiable", saying whether the pooled fit covers
-// it).
+// one size only (4096 bytes): ... beta is unidentifiable", saying whether the pooled fit covers it).
 struct TraceFit {
     AlphaBeta fit;
     int p = 2;  // 0: every group size of the collective
