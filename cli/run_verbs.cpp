@@ -492,6 +492,12 @@ int verb_calibrate(const Argv& argv) {
         for (int x : probes.rows) r += (r.empty() ? "" : ",") + std::to_string(x);
         shape_args = {"--widths", w, "--rows", r};
     }
+    if (!probes.kinds.empty()) {
+        std::string k;
+        for (const auto& x : probes.kinds) k += (k.empty() ? "" : ",") + x;
+        shape_args.push_back("--kinds");
+        shape_args.push_back(k);
+    }
     MpirunPlan plan = plan_mpirun(mpirun, np, launch,
                                         {find_program("scalescope-calibrate-rank"), "--sizes", size_list, "--iters",
                                          std::to_string(iters), "--out", raw_path.string(), "--device", device,

@@ -44,6 +44,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,7 @@ struct Options {
     std::vector<std::pair<int, int>> widths;  // matrix-product (inner, cols) of the compute classes
     std::vector<int> rows;                    // and their row counts; empty: the device's defaults
     bool classes = true;                      // measure the compute classes
+    std::vector<std::string> kinds;           // --kinds: "attention:B:T:C:NH,gelu:n,..." (the trainer's kernels)
 };
 
 // "64:192,256:64" -> {(64, 192), (256, 64)}; "16,32" -> {16, 32}. Throws std::invalid_argument.
@@ -142,6 +144,13 @@ std::string parse_args(int argc, char** argv, Options& o) {
                 o.widths = parse_widths(v);
             } else if (a == "--rows") {
                 o.rows = parse_ints(v);
+            } else if (a == "--kinds") {
+                size_t from = 0;
+                while (from < v.size()) {
+                    const size_t c = std::min(v.find(',', from), v.size());
+                    o.kinds.push_back(v.substr(from, c - from));
+                    from = c + 1;
+                }
             } else if (a == "--classes") {
                 if (v != "on" && v != "off") return "--classes must be on or off";
                 o.classes = v == "on";
@@ -209,6 +218,21 @@ std::vector<double> time_calls(int repeats, int calls, Prep&& prep, Op&& op, Syn
         out.push_back(max_over_world(ss::traces::median(per_call)));
     }
     return out;
+}
+
+// A barrier the waiting ranks sleep through (MPI_Ibarrier, tested every 2 ms) instead of polling
+// in MPI_Barrier: while rank 0 measures the compute alone, a polling rank on the same node takes a
+// core from it (measured: the compute classes at about half speed, 2 ranks on 2 cores with one
+// other busy process).
+void quiet_barrier() {
+    MPI_Request req = MPI_REQUEST_NULL;
+    SS_MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &req));
+    int done = 0;
+    for (;;) {
+        SS_MPI_CHECK(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+        if (done) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
 }
 
 double elapsed_s(std::chrono::steady_clock::time_point t0) {
@@ -445,6 +469,143 @@ struct ComputeProbe {
     std::function<json(const Options&)> classes;
 };
 
+// The trainer's non-linear kernels per kind at the model's shapes (compute_classes.kinds): each
+// point the seconds of one forward + backward of that kind, with the gradient zeroing the trainer
+// does before it (models/gpt.cpp, models/mlp.cpp):
+//   attention:B:T:C:NH   attention_forward + zero(dqkv) + attention_backward
+//   layernorm:N:C        layernorm_forward + layernorm_backward
+//   gelu:n, relu:n       activation forward + zero(din) + activation backward
+//   residual:n           residual_forward
+//   bias:N:C             bias_add + bias_backward
+//   classifier:N:V       fused_classifier (softmax cross-entropy forward and its gradient)
+// The buffers are reused call after call: the trainer's kernels mostly read what the kernel before
+// them just wrote (tried: rotating over copies of the buffers, 8 MiB in all, made the classifier
+// and bias kinds 2-3x slower than the trainer's, the others no closer).
+
+json kind_points(ss::kernels::Backend& be, const std::vector<std::string>& kinds, int repeats) {
+    using ss::kernels::DeviceBuffer;
+    const double t_min = 0.03;  // seconds per repeat: the small kinds take microseconds a call
+    using Buf = std::shared_ptr<DeviceBuffer<float>>;
+    json out = json::array();
+    for (const std::string& k : kinds) {
+        std::vector<int> d;
+        std::string kind;
+        size_t from = 0;
+        while (from <= k.size()) {
+            const size_t c = std::min(k.find(':', from), k.size());
+            const std::string item = k.substr(from, c - from);
+            if (kind.empty())
+                kind = item;
+            else
+                d.push_back(std::stoi(item));
+            from = c + 1;
+        }
+        auto need = [&](std::size_t n) {
+            if (d.size() != n || std::any_of(d.begin(), d.end(), [](int x) { return x < 1; }))
+                throw std::invalid_argument("--kinds: bad item '" + k + "'");
+        };
+        auto buf = [&](std::size_t n, float v) {
+            auto b = std::make_shared<DeviceBuffer<float>>(be, n);
+            be.fill(b->data(), n, v);
+            return b;
+        };
+        // The kind's buffers and the call on them.
+        std::function<std::function<void()>()> make;
+        if (kind == "attention") {
+            need(4);
+            const int B = d[0], T = d[1], C = d[2], NH = d[3];
+            const auto bt = static_cast<std::size_t>(B) * T,
+                       att_n = static_cast<std::size_t>(B) * NH * T * T;
+            make = [&, B, T, C, NH, bt, att_n]() -> std::function<void()> {
+                Buf qkv = buf(bt * 3 * C, 0.01f), o = buf(bt * C, 0.f), att = buf(att_n, 0.f),
+                    scr = buf(att_n, 0.f), dout = buf(bt * C, 1e-3f), dqkv = buf(bt * 3 * C, 0.f);
+                return [&be, B, T, C, NH, qkv, o, att, scr, dout, dqkv] {
+                    be.attention_forward(o->data(), att->data(), qkv->data(), B, T, C, NH);
+                    be.zero(dqkv->data(), dqkv->bytes());
+                    be.attention_backward(dqkv->data(), scr->data(), dout->data(), qkv->data(),
+                                          att->data(), B, T, C, NH);
+                };
+            };
+        } else if (kind == "layernorm") {
+            need(2);
+            const int N = d[0], C = d[1];
+            const auto n = static_cast<std::size_t>(N) * C;
+            make = [&, N, C, n]() -> std::function<void()> {
+                Buf in = buf(n, 0.5f), o = buf(n, 0.f), mean = buf(N, 0.f), rstd = buf(N, 0.f),
+                    w = buf(C, 1.f), b = buf(C, 0.f), dout = buf(n, 1e-3f), din = buf(n, 0.f),
+                    dw = buf(C, 0.f), db = buf(C, 0.f);
+                return [&be, N, C, in, o, mean, rstd, w, b, dout, din, dw, db] {
+                    be.layernorm_forward(o->data(), mean->data(), rstd->data(), in->data(),
+                                         w->data(), b->data(), N, C);
+                    be.layernorm_backward(din->data(), dw->data(), db->data(), dout->data(),
+                                          in->data(), w->data(), mean->data(), rstd->data(), N, C);
+                };
+            };
+        } else if (kind == "gelu" || kind == "relu") {
+            need(1);
+            const auto n = static_cast<std::size_t>(d[0]);
+            const bool gelu = kind == "gelu";
+            make = [&, n, gelu]() -> std::function<void()> {
+                Buf in = buf(n, 0.5f), o = buf(n, 0.f), dout = buf(n, 1e-3f), din = buf(n, 0.f);
+                return [&be, n, gelu, in, o, dout, din] {
+                    if (gelu)
+                        be.gelu_forward(o->data(), in->data(), n);
+                    else
+                        be.relu_forward(o->data(), in->data(), n);
+                    be.zero(din->data(), din->bytes());
+                    if (gelu)
+                        be.gelu_backward(din->data(), in->data(), dout->data(), n);
+                    else
+                        be.relu_backward(din->data(), in->data(), dout->data(), n);
+                };
+            };
+        } else if (kind == "residual") {
+            need(1);
+            const auto n = static_cast<std::size_t>(d[0]);
+            make = [&, n]() -> std::function<void()> {
+                Buf a = buf(n, 0.5f), b = buf(n, 0.25f), o = buf(n, 0.f);
+                return
+                    [&be, n, a, b, o] { be.residual_forward(o->data(), a->data(), b->data(), n); };
+            };
+        } else if (kind == "bias") {
+            need(2);
+            const int N = d[0], C = d[1];
+            make = [&, N, C]() -> std::function<void()> {
+                Buf o = buf(static_cast<std::size_t>(N) * C, 0.5f), b = buf(C, 0.01f),
+                    db = buf(C, 0.f);
+                return [&be, N, C, o, b, db] {
+                    be.bias_add(o->data(), b->data(), N, C);
+                    be.bias_backward(db->data(), o->data(), N, C);
+                };
+            };
+        } else if (kind == "classifier") {
+            need(2);
+            const int N = d[0], V = d[1];
+            make = [&, N, V]() -> std::function<void()> {
+                Buf logits = buf(static_cast<std::size_t>(N) * V, 0.01f), losses = buf(N, 0.f);
+                auto targets =
+                    std::make_shared<DeviceBuffer<std::int32_t>>(be, static_cast<std::size_t>(N));
+                be.zero(targets->data(), targets->bytes());
+                return [&be, N, V, logits, losses, targets] {
+                    be.fused_classifier(logits->data(), losses->data(), logits->data(),
+                                        targets->data(), N, V, 1.0f);
+                };
+            };
+        } else {
+            throw std::invalid_argument("--kinds: unknown kind '" + kind + "' in '" + k + "'");
+        }
+        const std::function<void()> call = make();
+        std::vector<double> rates = call_rates(be, call, repeats, t_min);
+        std::sort(rates.begin(), rates.end());
+        out.push_back({{"kind", kind},
+                       {"dims", d},
+                       {"seconds", 1.0 / rates.back()},
+                       {"seconds_median", 1.0 / ss::traces::median(rates)},
+                       {"repeats", rates.size()}});
+    }
+    return out;
+}
+
 // Default shapes of the compute classes: square widths and row counts around what the device
 // trains (the CPU's small models; a GPU's GPT-small-like layers), working sets from caches to memory.
 json classes_with_defaults(ss::kernels::Backend& be, const Options& o, bool gpu) {
@@ -457,7 +618,15 @@ json classes_with_defaults(ss::kernels::Backend& be, const Options& o, bool gpu)
     std::vector<long long> ew, opt;
     for (long long b = 16 << 10; b <= (gpu ? 256LL << 20 : 64LL << 20); b *= 4) ew.push_back(b);
     for (long long n = 16 << 10; n <= (gpu ? 64LL << 20 : 4LL << 20); n *= 4) opt.push_back(n);
-    return compute_classes(be, widths, rows, ew, opt, o.repeats);
+    json c = compute_classes(be, widths, rows, ew, opt, o.repeats);
+    if (!o.kinds.empty())
+        c["kinds"] = {
+            {"points", kind_points(be, o.kinds, o.repeats)},
+            {"method",
+             "the trainer's kernels per kind at the model's shapes through the backend: seconds of "
+             "one forward + backward (with the zeroing before it), the best repeat (median beside "
+             "it)"}};
+    return c;
 }
 
 ComputeProbe cpu_probe() {
@@ -847,7 +1016,7 @@ int main(int argc, char** argv) {
         SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
         const std::vector<double> bw_all = gather(probe.memory()["bandwidth_bytes_per_s"].get<double>());
 
-        // One rank's compute, alone: the others wait at the barrier.
+        // One rank's compute, alone: the others wait at the barrier, asleep (quiet_barrier).
         json compute, memory, classes;
         if (root) {
             const int n = probe.sgemm_n;
@@ -880,7 +1049,7 @@ int main(int argc, char** argv) {
                       {"kernel_overhead_us", classes["kernel_overhead_s"].get<double>() * 1e6}});
             }
         }
-        SS_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+        quiet_barrier();
 
         // Host names of every rank.
         char name[MPI_MAX_PROCESSOR_NAME] = {};

@@ -55,13 +55,20 @@ wait_idle() {
   echo "NOT IDLE ($a% $b%)"
 }
 
+# The specs calibrate measures at (`calibrate --spec`): the two models at the study's global batches,
+# so that the kernel shapes measured are the ones the points run (other layouts' shapes come with them).
+SPECS="${OUT%.sqlite}-specs"
+mkdir -p "$SPECS"
+sed 's/"global_batch": [0-9]*/"global_batch": 48/' "$DIR/gpt-tiny.json" > "$SPECS/gpt-tiny.json"
+sed 's/"global_batch": [0-9]*/"global_batch": 384/' "$DIR/mlp-large.json" > "$SPECS/mlp-large.json"
+
 # A calibration whose ranks slowed each other (calibrate's warning) is taken again, up to 3 times.
 calibrate() {
   local try
   echo "== calibrate (2 ranks, $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)) =="
   for try in 1 2 3; do
     wait_idle
-    "${RUN[@]}" "$CLI" calibrate -o "$HW" --np 2 --iters 50 --spec "$DIR/gpt-tiny.json" --spec "$DIR/mlp-large.json" \
+    "${RUN[@]}" "$CLI" calibrate -o "$HW" --np 2 --iters 50 --spec "$SPECS/gpt-tiny.json" --spec "$SPECS/mlp-large.json" \
       > /dev/null 2> "$HW.log" || { cat "$HW.log" >&2; exit 1; }
     grep -q '"warnings"' "$HW" || break
     echo "calibration try $try: $(grep -o 'warning: .*' "$HW.log" | head -1)"

@@ -440,38 +440,90 @@ std::vector<MatmulShape> matmul_shapes(const ExperimentSpec& spec) {
     return out;
 }
 
+std::string KindShape::arg() const {
+    std::string out = kind;
+    for (int d : dims) out += ":" + std::to_string(d);
+    return out;
+}
+
+std::vector<KindShape> kind_shapes(const ExperimentSpec& spec) {
+    const Workload w = build_workload(spec);
+    const ModelSpec& m = spec.model;
+    const int t = spec.parallel.tp, b = w.micro_batch;
+    std::vector<KindShape> out;
+    if (m.kind == "gpt") {
+        const int N = b * m.seq_len, d = m.d_model, L = m.layers;
+        out.push_back({"attention", {b, m.seq_len, d / t, m.heads / t}, 1.0 * L});
+        out.push_back({"layernorm", {N, d}, 2.0 * L + 1});
+        out.push_back({"gelu", {N * (4 * d / t)}, 1.0 * L});
+        out.push_back({"residual", {N * d}, 2.0 * L});
+        out.push_back({"bias", {N, d}, 2.0 * L});
+        out.push_back({"classifier", {N, m.vocab}, 1});
+    } else {
+        std::vector<int> widths{m.input_dim};
+        widths.insert(widths.end(), m.hidden.begin(), m.hidden.end());
+        widths.push_back(m.classes);
+        const int nlin = static_cast<int>(widths.size()) - 1;
+        const std::string act = m.activation == "gelu" ? "gelu" : "relu";
+        for (int i = 0; i + 1 < nlin; ++i) {
+            const bool column = (i / 2) * 2 + 1 < nlin && i % 2 == 0;
+            const int o = widths[static_cast<std::size_t>(i) + 1];
+            const int n = b * (column ? o / t : o);
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const KindShape& k) { return k.dims[0] == n; });
+            if (it != out.end())
+                it->count += 1;
+            else
+                out.push_back({act, {n}, 1});
+        }
+        out.push_back({"classifier", {b, m.classes}, 1});
+    }
+    return out;
+}
+
 SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs) {
     std::set<std::pair<int, int>> widths;
     std::set<int> rows;
     std::set<std::int64_t> sizes;
+    std::set<std::string> kinds;
     for (const ExperimentSpec& spec : specs) {
         for (int tp : {spec.parallel.tp, 1, 2, 4})
-            for (int dp : {spec.parallel.dp, 1, 2, 4}) {
-                ExperimentSpec v = spec;
-                v.parallel.tp = tp;
-                v.parallel.dp = dp;
-                v.launch.np = 0;
-                Workload w;
-                try {
-                    w = build_workload(v);
-                } catch (const SimError&) {
-                    continue;  // a layout this model or batch does not allow
+            for (int dp : {spec.parallel.dp, 1, 2, 4})
+                for (int mb : {spec.parallel.micro_batches, 1, 3}) {
+                    ExperimentSpec v = spec;
+                    v.parallel.tp = tp;
+                    v.parallel.dp = dp;
+                    v.parallel.micro_batches = mb;
+                    v.launch.np = 0;
+                    Workload w;
+                    try {
+                        w = build_workload(v);
+                    } catch (const SimError&) {
+                        continue;  // a layout this model or batch does not allow
+                    }
+                    for (const MatmulShape& s : matmul_shapes(v)) {
+                        widths.insert({s.inner, s.cols});
+                        rows.insert(s.rows);
+                    }
+                    for (const KindShape& k : kind_shapes(v)) kinds.insert(k.arg());
+                    for (const StageWork& sw : w.stages) {
+                        const auto flat = static_cast<std::size_t>(std::llround(sw.flat_elems));
+                        const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
+                        for (std::size_t k = 0; k < nb;
+                             k += std::max<std::size_t>(1, nb - 1))  // the first and the last
+                            sizes.insert(static_cast<std::int64_t>(
+                                             models::bucket_range(flat, w.bucket_elems, k).size()) *
+                                         4);
+                        for (const LayerWork& L : sw.layers)
+                            if (L.tp_fwd_bytes > 0)
+                                sizes.insert(static_cast<std::int64_t>(L.tp_fwd_bytes));
+                    }
                 }
-                for (const MatmulShape& s : matmul_shapes(v)) {
-                    widths.insert({s.inner, s.cols});
-                    rows.insert(s.rows);
-                }
-                for (const StageWork& sw : w.stages) {
-                    const auto flat = static_cast<std::size_t>(std::llround(sw.flat_elems));
-                    const std::size_t nb = models::bucket_count(flat, w.bucket_elems);
-                    for (std::size_t k = 0; k < nb; k += std::max<std::size_t>(1, nb - 1))  // the first and the last
-                        sizes.insert(static_cast<std::int64_t>(models::bucket_range(flat, w.bucket_elems, k).size()) * 4);
-                    for (const LayerWork& L : sw.layers)
-                        if (L.tp_fwd_bytes > 0) sizes.insert(static_cast<std::int64_t>(L.tp_fwd_bytes));
-                }
-            }
     }
-    return {{widths.begin(), widths.end()}, {rows.begin(), rows.end()}, {sizes.begin(), sizes.end()}};
+    return {{widths.begin(), widths.end()},
+            {rows.begin(), rows.end()},
+            {sizes.begin(), sizes.end()},
+            {kinds.begin(), kinds.end()}};
 }
 
 namespace {
@@ -519,6 +571,26 @@ double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes)
     return loglog(xy, bytes);
 }
 
+double calibrated_kind_seconds(const CalibratedCompute& c, const KindShape& k) {
+    auto size = [](const auto& dims) {
+        double p = 1;
+        for (auto d : dims) p *= static_cast<double>(d);
+        return p;
+    };
+    const double x = size(k.dims);
+    std::vector<std::pair<double, double>> xy;  // (size, seconds per unit of size)
+    for (const KindPoint& p : c.kinds) {
+        if (p.kind != k.kind) continue;
+        bool same = p.dims.size() == k.dims.size();
+        for (std::size_t i = 0; same && i < p.dims.size(); ++i) same = p.dims[i] == k.dims[i];
+        if (same) return p.seconds;
+        xy.push_back({size(p.dims), p.seconds / size(p.dims)});
+    }
+    if (xy.empty() || !(x > 0)) return -1;
+    std::sort(xy.begin(), xy.end());
+    return x * loglog(xy, x);
+}
+
 std::string calibration_label(const Hardware& hw) {
     return "calibrated on " + (hw.measured_host.empty() ? std::string("an unnamed host") : hw.measured_host) + " at " +
            (hw.measured_date.empty() ? std::string("an unknown date") : hw.measured_date);
@@ -526,35 +598,73 @@ std::string calibration_label(const Hardware& hw) {
 
 ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& hw) {
     if (!hw.classes.present())
-        throw SimError(hw.name + ": the hardware file holds no calibrated compute classes (compute_classes): run "
-                       "`scalescope-cli calibrate -o HW.json` again, or fit the rates on a recorded run");
+        throw SimError(
+            hw.name +
+            ": the hardware file holds no calibrated compute classes (compute_classes): run "
+            "`scalescope-cli calibrate -o HW.json` again, or fit the rates on a recorded run");
     const CalibratedCompute& c = hw.classes;
     ComputeRates R;
-    // Matrix products: the time-weighted (harmonic) mean over the spec's shapes.
+    // Matrix products: the time-weighted (harmonic) mean over the spec's shapes (seconds in units
+    // of the forward: the calibrated rate is of forward + backward at 3x the forward's FLOPs).
+    const std::vector<MatmulShape> shapes = matmul_shapes(spec);
     double flops = 0, secs = 0;
-    for (const MatmulShape& s : matmul_shapes(spec)) {
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+        const MatmulShape& s = shapes[i];
+        const double r = calibrated_matmul_rate(c, s.rows, s.inner, s.cols);
         flops += s.weight;
-        secs += s.weight / calibrated_matmul_rate(c, s.rows, s.inner, s.cols);
+        secs += s.weight / r;
+        if (i == 0 &&
+            spec.model.kind != "gpt")  // the MLP's first layer: forward + dW only (models/mlp.cpp)
+            secs -= (1.0 / 3) * 2.0 * s.rows * s.inner * s.cols / r;
         R.matmul_rows = s.rows;  // every linear product of a micro-batch has the same rows
+    }
+    const Workload w = build_workload(spec);
+    bool kinds = !c.kinds.empty();
+    const std::vector<KindShape> ks = kinds ? kind_shapes(spec) : std::vector<KindShape>{};
+    double kind_s = 0, att_flops = 0, att_s = 0;
+    for (const KindShape& k : ks) {
+        const double t = calibrated_kind_seconds(c, k);
+        if (t < 0) {
+            kinds = false;  // a kind not measured: the classes alone (an older calibration)
+            break;
+        }
+        if (k.kind == "attention") {
+            const double b = k.dims[0], T = k.dims[1], C = k.dims[2];
+            att_flops += k.count * 2 * b * C * T * (T + 1);  // the workload's count (gpt_block)
+            att_s += k.count * t / 3;                        // in units of the forward, as above
+        } else {
+            kind_s += k.count * t;
+        }
+    }
+    if (kinds) {
+        flops += att_flops;
+        secs += att_s;
     }
     R.matmul_flop_per_s = flops / secs;
     // Element-wise: each layer's element-wise bytes over its element-wise calls (its kernels less
     // its matrix products: 4 linear + attention in a GPT block, 1 in the head or an MLP linear).
-    const Workload w = build_workload(spec);
-    double bytes = 0, bsecs = 0, opt_params = 0;
+    double bytes = 0, bsecs = 0, opt_params = 0, kind_bytes = 0;
     for (const StageWork& sw : w.stages) {
         opt_params = std::max(opt_params, sw.params / (w.zero ? w.dp : 1));
         for (const LayerWork& L : sw.layers)
-            for (auto [b, k] : {std::pair{L.fwd_bytes, L.fwd_kernels}, std::pair{L.bwd_bytes, L.bwd_kernels}}) {
+            for (auto [b, k] :
+                 {std::pair{L.fwd_bytes, L.fwd_kernels}, std::pair{L.bwd_bytes, L.bwd_kernels}}) {
                 if (!(b > 0)) continue;
+                bytes += b;
+                if (kinds && L.name != "embedding") {  // timed by the kinds
+                    kind_bytes += b;
+                    continue;
+                }
                 const int mm = L.fwd_flops > 0 ? (L.name.rfind("block", 0) == 0 ? 5 : 1) : 0;
                 const double per_call = b / std::max(1, k - mm);
-                bytes += b;
                 bsecs += b / calibrated_bytes_rate(c.elementwise, per_call);
             }
     }
-    R.memory_bytes_per_s = bytes > 0 ? bytes / bsecs : calibrated_bytes_rate(c.elementwise, 1 << 20);
-    R.optimizer_bytes_per_s = calibrated_bytes_rate(c.optimizer, std::max(1.0, opt_params * 8 * 4.0));
+    if (kinds && kind_bytes > 0) bsecs += kind_s;
+    R.memory_bytes_per_s =
+        bytes > 0 && bsecs > 0 ? bytes / bsecs : calibrated_bytes_rate(c.elementwise, 1 << 20);
+    R.optimizer_bytes_per_s =
+        calibrated_bytes_rate(c.optimizer, std::max(1.0, opt_params * 8 * 4.0));
     R.kernel_overhead_s = c.kernel_overhead_s;
     R.source = calibration_label(hw);
     return R;

@@ -137,17 +137,41 @@ double calibrated_bytes_rate(const std::vector<BytesRate>& points, double bytes)
 // and their row counts (as given and with tp 1, 2, 4 and dp 1, 2, 4 where the spec allows them:
 // the layouts a study of it would try), and the collective sizes the trainer issues (every DP
 // bucket size of every stage, models/plan/buckets.h, and the tp all-reduce of a block), sorted.
+// The trainer's non-linear kernels of a spec on one rank, per kind and shape (the worker's
+// --kinds items, "attention:B:T:C:NH"), with how many forward + backward calls a micro-batch makes
+// of each on the whole model (count; all layers of all stages):
+//   GPT block   attention (B, T, C/tp, heads/tp), layernorm (B*T, C) x2, gelu (B*T*4C/tp),
+//               residual (B*T*C) x2, bias (B*T, C) x2;  head: layernorm (B*T, C), classifier (B*T, vocab)
+//   MLP         relu or gelu (B * out) per hidden layer, classifier (B, classes)
+struct KindShape {
+    std::string kind;
+    std::vector<int> dims;
+    double count = 0;
+    std::string arg() const;  // "attention:8:32:64:4"
+};
+std::vector<KindShape> kind_shapes(const ExperimentSpec& spec);
+
 struct SpecProbes {
     std::vector<std::pair<int, int>> widths;
     std::vector<int> rows;
     std::vector<std::int64_t> sizes;
+    std::vector<std::string> kinds;  // KindShape::arg of every layout's kind_shapes (micro-batches as given, 1, 3), sorted
 };
 SpecProbes probes_for_specs(const std::vector<ExperimentSpec>& specs);
+
+// Seconds of one forward + backward of kernel `k` from the calibrated kinds: the point of its
+// shape, else log-log in the product of dims between the points of that kind (proportional beyond
+// them); -1 when the kind was not measured.
+double calibrated_kind_seconds(const CalibratedCompute& c, const KindShape& k);
 
 // Compute rates of `spec` from the hardware file's calibrated classes alone (hw.classes.present()):
 // matrix products at the FLOP-weighted harmonic mean of calibrated_matmul_rate over
 // matmul_shapes(spec) (matmul_rows = the spec's rows, so Hardware::mm_half_rows changes nothing
-// more); element-wise kernels at the rate of their bytes per call (each layer's element-wise bytes
+// more), the MLP's first layer at 2/3 of its forward + backward time (the trainer computes no
+// input gradient there); with calibrated kinds (hw.classes.kinds) the attention kernels'
+// seconds join the matrix products' (their FLOPs are in the workload's), and the element-wise
+// rate is the workload's element-wise bytes over the kinds' seconds (calibrated_kind_seconds of
+// kind_shapes(spec); the embedding's bytes at the element-wise class). Without kinds: element-wise kernels at the rate of their bytes per call (each layer's element-wise bytes
 // over its element-wise calls), weighted by bytes; the optimizer at the rate of the largest stage's
 // update (8 floats per parameter it updates); kernel_overhead_s as measured. source names the
 // calibration (calibration_label). Throws SimError when hw has no calibrated classes.

@@ -357,6 +357,24 @@ void parse_classes(const json& doc, Hardware& hw, Problems& pr) {
             }
     hw.classes.kernel_overhead_s =
         number(cc, "kernel_overhead_s", "compute_classes.kernel_overhead_s", pr, false, 0, true);
+    if (cc.contains("kinds") && cc.at("kinds").is_object() && cc.at("kinds").contains("points") &&
+        cc.at("kinds").at("points").is_array()) {  // optional (calib2: the trainer's kernels per kind)
+        const json& pts = cc.at("kinds").at("points");
+        for (std::size_t i = 0; i < pts.size(); ++i) {
+            const json& p = pts[i];
+            const std::string at = "compute_classes.kinds.points[" + std::to_string(i) + "]";
+            KindPoint k;
+            if (!p.is_object() || !p.contains("kind") || !p.at("kind").is_string() || !p.contains("dims") ||
+                !p.at("dims").is_array()) {
+                pr.add(at + " needs \"kind\" (a name) and \"dims\" (a list of sizes)");
+                continue;
+            }
+            k.kind = p.at("kind").get<std::string>();
+            for (const json& d : p.at("dims")) k.dims.push_back(d.is_number() ? d.get<double>() : 0.0);
+            k.seconds = number(p, "seconds", at + ".seconds", pr, true, 0);
+            hw.classes.kinds.push_back(std::move(k));
+        }
+    }
 }
 
 json classes_json(const CalibratedCompute& c) {
@@ -365,10 +383,16 @@ json classes_json(const CalibratedCompute& c) {
         mm.push_back({{"rows", p.rows}, {"inner", p.inner}, {"cols", p.cols}, {"flop_per_s", p.flop_per_s}});
     for (const auto& p : c.elementwise) ew.push_back({{"bytes", p.bytes}, {"bytes_per_s", p.bytes_per_s}});
     for (const auto& p : c.optimizer) opt.push_back({{"bytes", p.bytes}, {"bytes_per_s", p.bytes_per_s}});
-    return {{"matmul", {{"points", mm}}},
-            {"elementwise", {{"points", ew}}},
-            {"optimizer", {{"points", opt}}},
-            {"kernel_overhead_s", c.kernel_overhead_s}};
+    json out = {{"matmul", {{"points", mm}}},
+                {"elementwise", {{"points", ew}}},
+                {"optimizer", {{"points", opt}}},
+                {"kernel_overhead_s", c.kernel_overhead_s}};
+    if (!c.kinds.empty()) {
+        json kp = json::array();
+        for (const auto& k : c.kinds) kp.push_back({{"kind", k.kind}, {"dims", k.dims}, {"seconds", k.seconds}});
+        out["kinds"] = {{"points", kp}};
+    }
+    return out;
 }
 
 // collectives.<c> quality fields (optional; `calibrate` writes them).
@@ -626,6 +650,7 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
     for (auto& p : h.classes.elementwise) p.bytes_per_s *= k.compute;
     for (auto& p : h.classes.optimizer) p.bytes_per_s *= k.compute;
     h.classes.kernel_overhead_s /= k.compute;
+    for (auto& p : h.classes.kinds) p.seconds /= k.compute;
     return h;
 }
 

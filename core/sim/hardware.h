@@ -112,11 +112,18 @@ struct BytesRate {  // a memory-bound class at one working set
     double bytes_per_s = 0;   // the best of the repeats
     bool operator==(const BytesRate&) const = default;
 };
+struct KindPoint {  // one of the trainer's kernel kinds at one shape (core/sim/calibrate.h kind_shapes)
+    std::string kind;          // attention, layernorm, gelu, relu, residual, bias, classifier
+    std::vector<double> dims;  // its shape (attention: B, T, C, NH; layernorm and bias: N, C; ...)
+    double seconds = 0;        // one forward + backward of it, the best repeat
+    bool operator==(const KindPoint&) const = default;
+};
 struct CalibratedCompute {
     std::vector<MatmulPoint> matmul;      // file: compute_classes.matmul.points
     std::vector<BytesRate> elementwise;   // layer norm + residual + GELU by bytes (compute_classes.elementwise.points)
     std::vector<BytesRate> optimizer;     // AdamW + the gradient norm by bytes (compute_classes.optimizer.points)
     double kernel_overhead_s = 0;         // fixed cost of one kernel call (compute_classes.kernel_overhead_s)
+    std::vector<KindPoint> kinds;         // optional: the trainer's kernels per kind (compute_classes.kinds.points)
     bool present() const { return !matmul.empty() && !elementwise.empty() && !optimizer.empty(); }
     bool operator==(const CalibratedCompute&) const = default;
 };

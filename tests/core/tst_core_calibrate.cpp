@@ -176,9 +176,11 @@ private slots:
         const Hardware hw = calibrated_hw();
         const ComputeRates R = rates_from_calibration(spec, hw);
         // Harmonic mean by FLOPs: 784x256 at 40 GFLOP/s, 256x256 and 256x10 (clamped to the
-        // smallest curve) at 20 GFLOP/s.
+        // smallest curve) at 20 GFLOP/s; the first layer computes no input gradient (2/3 of the
+        // time).
         const double f1 = 784.0 * 256, f2 = 256.0 * 256 + 256.0 * 10;
-        QVERIFY(std::abs(R.matmul_flop_per_s / ((f1 + f2) / (f1 / 4e10 + f2 / 2e10)) - 1) < 1e-12);
+        QVERIFY(std::abs(R.matmul_flop_per_s / ((f1 + f2) / (f1 / 4e10 * 2 / 3 + f2 / 2e10)) - 1) <
+                1e-12);
         QCOMPARE(R.matmul_rows, 64.0);
         QCOMPARE(R.memory_bytes_per_s, 1e10);
         QCOMPARE(R.optimizer_bytes_per_s, 5e9);
@@ -255,6 +257,100 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(
             SimError,
             validate_runs(rd, peaks, {}, {}, 0, RepeatStatistic::Median, RatesFrom::Calibration));
+    }
+
+    void kindsAreTheTrainersKernels() {
+        // gpt-tiny (2 layers, d 64, 4 heads, seq 32, vocab 256), 8 samples per micro-batch; tp 2
+        const ExperimentSpec gpt = spec_of({{"name", "g"},
+                                            {"model", {{"kind", "gpt"}, {"preset", "tiny"}}},
+                                            {"training", {{"global_batch", 8}}},
+                                            {"parallel", {{"tp", 2}}}});
+        const auto ks = kind_shapes(gpt);
+        auto find = [&](const std::string& kind) {
+            const auto it = std::find_if(ks.begin(), ks.end(),
+                                         [&](const KindShape& k) { return k.kind == kind; });
+            if (it == ks.end()) throw std::runtime_error("no kind " + kind);
+            return *it;
+        };
+        QCOMPARE(find("attention").dims,
+                 (std::vector<int>{8, 32, 32, 2}));  // C and heads split over tp
+        QCOMPARE(find("attention").count, 2.0);
+        QCOMPARE(find("attention").arg(), std::string("attention:8:32:32:2"));
+        QCOMPARE(find("layernorm").dims, (std::vector<int>{256, 64}));
+        QCOMPARE(find("layernorm").count, 5.0);  // 2 per block + the final one
+        QCOMPARE(find("gelu").dims, (std::vector<int>{256 * 128}));
+        QCOMPARE(find("classifier").dims, (std::vector<int>{256, 256}));
+        // the MLP: relu on each hidden layer's output (tp splits the column layer's), the
+        // classifier
+        const auto mk = kind_shapes(mlp_spec(1, 2));
+        QCOMPARE(mk.size(), std::size_t{3});
+        QCOMPARE(mk[0].kind, std::string("relu"));
+        QCOMPARE(mk[0].dims, (std::vector<int>{64 * 128}));
+        QCOMPARE(mk[1].dims, (std::vector<int>{64 * 256}));
+        QCOMPARE(mk[2].arg(), std::string("classifier:64:10"));
+        // probes: every layout's kinds, once
+        const SpecProbes pr = probes_for_specs({gpt});
+        QVERIFY(std::count(pr.kinds.begin(), pr.kinds.end(), std::string("attention:8:32:32:2")) ==
+                1);
+        QVERIFY(std::count(pr.kinds.begin(), pr.kinds.end(), std::string("attention:8:32:64:4")) ==
+                1);  // tp 1
+    }
+
+    void kindSecondsInterpolate() {
+        CalibratedCompute c;
+        c.kinds = {
+            {"gelu", {1000}, 1e-5}, {"gelu", {4000}, 8e-5}, {"attention", {8, 32, 64, 4}, 1e-3}};
+        QCOMPARE(calibrated_kind_seconds(c, {"gelu", {1000}, 1}), 1e-5);  // measured
+        // per element 1e-8 at 1000 and 2e-8 at 4000: log-log halfway at 2000 is sqrt(2)e-8 per
+        // element
+        QVERIFY(std::abs(calibrated_kind_seconds(c, {"gelu", {2000}, 1}) /
+                             (2000 * std::sqrt(2.0) * 1e-8) -
+                         1) < 1e-12);
+        QVERIFY(std::abs(calibrated_kind_seconds(c, {"gelu", {8000}, 1}) / 16e-5 - 1) <
+                1e-12);  // proportional beyond
+        QVERIFY(std::abs(calibrated_kind_seconds(c, {"attention", {16, 32, 64, 4}, 1}) / 2e-3 - 1) <
+                1e-12);
+        QCOMPARE(calibrated_kind_seconds(c, {"layernorm", {256, 64}, 1}), -1.0);  // not measured
+    }
+
+    void ratesTimeAttentionAndElementwiseByKind() {
+        const ExperimentSpec gpt = spec_of({{"name", "g"},
+                                            {"model", {{"kind", "gpt"}, {"preset", "tiny"}}},
+                                            {"training", {{"global_batch", 8}}}});
+        Hardware hw = calibrated_hw();
+        hw.classes.matmul.clear();
+        for (double rows : {16.0, 4096.0})  // every linear product at 50 GFLOP/s
+            for (auto [k, n] : {std::pair{64.0, 64.0}, std::pair{256.0, 256.0}})
+                hw.classes.matmul.push_back({rows, k, n, 5e10});
+        const ComputeRates plain = rates_from_calibration(gpt, hw);
+        QCOMPARE(plain.matmul_flop_per_s, 5e10);  // no kinds: the linear rate for attention too
+        // every kind 100 us per call, the attention 1 ms
+        for (const KindShape& k : kind_shapes(gpt))
+            hw.classes.kinds.push_back({k.kind, std::vector<double>(k.dims.begin(), k.dims.end()),
+                                        k.kind == "attention" ? 1e-3 : 1e-4});
+        const ComputeRates R = rates_from_calibration(gpt, hw);
+        const Workload w = build_workload(gpt);
+        double lin = 0, att = 0, ew = 0, emb = 0;
+        for (const auto& sw : w.stages)
+            for (const auto& L : sw.layers) {
+                (L.name == "embedding" ? emb : ew) += L.fwd_bytes + L.bwd_bytes;
+                if (L.name.rfind("block", 0) == 0) att += 3 * 2.0 * 8 * 64 * 32 * 33;  // fwd + bwd
+            }
+        for (const auto& s : matmul_shapes(gpt)) lin += 3 * s.weight;
+        // matrix products: the linear FLOPs at 50 GFLOP/s and the attention's in 2 x 1 ms
+        QVERIFY(std::abs(R.matmul_flop_per_s / ((lin + att) / (lin / 5e10 + 2e-3)) - 1) < 1e-9);
+        // element-wise: the blocks' and head's bytes in the kinds' seconds (2 x (2 + 1 + 2 + 2) + 1
+        // + 1 calls of 100 us), the embedding's at the element-wise class (10 GB/s)
+        const double secs = (2 * 7 + 2) * 1e-4 + emb / 1e10;
+        QVERIFY(std::abs(R.memory_bytes_per_s / ((ew + emb) / secs) - 1) < 1e-9);
+        // a kind missing: the classes alone
+        hw.classes.kinds.pop_back();
+        QCOMPARE(rates_from_calibration(gpt, hw).matmul_flop_per_s, 5e10);
+        // the file keeps them (and scaling the compute scales them)
+        hw.classes.kinds.push_back({"gelu", {5}, 2e-4});
+        const Hardware back = parse_hardware(to_json(hw), "back.json");
+        QVERIFY(back.classes == hw.classes);
+        QCOMPARE(scaled(hw, {2, 1, 1}).classes.kinds.back().seconds, 1e-4);
     }
 
     void hardwareFileKeepsTheClasses() {
