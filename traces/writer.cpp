@@ -181,7 +181,7 @@ void TraceWriter::define_lane(RunId run, std::int32_t rank, std::int32_t lane,
     rs.dirty = true;
 }
 
-bool TraceWriter::add_event(const Event& e) {
+TraceWriter::RunState* TraceWriter::accept_event(const Event& e) {
     if (e.run.value != last_run_) {
         last_state_ = &state(e.run);
         last_run_ = e.run.value;
@@ -191,8 +191,15 @@ bool TraceWriter::add_event(const Event& e) {
     if (e.end_ns < e.start_ns || !e.name.valid()) {
         rs.stats[{-1, std::string(stats::kEventsMalformed.key)}] += 1;
         rs.dirty = true;
-        return false;
+        return nullptr;
     }
+    return &rs;
+}
+
+bool TraceWriter::add_event(const Event& e) {
+    RunState* run = accept_event(e);
+    if (!run) return false;
+    RunState& rs = *run;
     store_event(rs, e);
     count_event(rs, e);
     if (++pending_ >= opt_.batch_events) flush();
@@ -200,17 +207,9 @@ bool TraceWriter::add_event(const Event& e) {
 }
 
 bool TraceWriter::stage_event(const Event& e) {
-    if (e.run.value != last_run_) {
-        last_state_ = &state(e.run);
-        last_run_ = e.run.value;
-        last_lane_ = nullptr;
-    }
-    RunState& rs = *last_state_;
-    if (e.end_ns < e.start_ns || !e.name.valid()) {
-        rs.stats[{-1, std::string(stats::kEventsMalformed.key)}] += 1;
-        rs.dirty = true;
-        return false;
-    }
+    RunState* run = accept_event(e);
+    if (!run) return false;
+    RunState& rs = *run;
     if (!staged_.empty() && (staged_run_ != e.run || staged_rank_ != e.rank)) write_staged();
     staged_run_ = e.run;
     staged_rank_ = e.rank;

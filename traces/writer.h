@@ -142,6 +142,8 @@ private:
         bool dirty = false;
     };
     RunState& state(RunId run);
+    // add_event / stage_event: the event's run state, or nullptr for a malformed event (counted).
+    RunState* accept_event(const Event& e);
     // add_event / stage_event: the lane bounds and counts of a stored or staged event.
     void count_event(RunState& rs, const Event& e);
     // Queues the events row of e and adds it to the aggregates.

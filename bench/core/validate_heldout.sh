@@ -41,19 +41,7 @@ case "$CALIBRATE" in before|after) ;; *) echo "validate_heldout.sh: CALIBRATE=be
 mkdir -p "$(dirname "$OUT")"
 RUNDIR="${OUT%.sqlite}-runs"
 
-idle_pct() {
-  local u n s i w x y z i1 t1
-  read -r _ u n s i w x y z _ < /proc/stat; t1=$((u+n+s+i+w+x+y+z)); i1=$i; sleep 1
-  read -r _ u n s i w x y z _ < /proc/stat; echo $(( 100 * (i - i1) / ((u+n+s+i+w+x+y+z) - t1) ))
-}
-wait_idle() {
-  local a=0 b=0 t0=$SECONDS
-  while [ $((SECONDS - t0)) -lt "$WAIT_S" ]; do
-    a=$(idle_pct); b=$(idle_pct)
-    if [ "$a" -ge 95 ] && [ "$b" -ge 95 ]; then echo "idle $a% $b%"; return; fi
-  done
-  echo "NOT IDLE ($a% $b%)"
-}
+. bench/core/idle.sh  # idle_pct, wait_idle
 
 # The specs calibrate measures at (`calibrate --spec`): the two models at the study's global batches,
 # so that the kernel shapes measured are the ones the points run (other layouts' shapes come with them).

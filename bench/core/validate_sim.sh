@@ -28,19 +28,7 @@ DIR=bench/core/validation
 mkdir -p "$(dirname "$OUT")"
 RUNDIR="${OUT%.sqlite}-runs"
 
-idle_pct() {
-  local u n s i w x y z i1 t1
-  read -r _ u n s i w x y z _ < /proc/stat; t1=$((u+n+s+i+w+x+y+z)); i1=$i; sleep 1
-  read -r _ u n s i w x y z _ < /proc/stat; echo $(( 100 * (i - i1) / ((u+n+s+i+w+x+y+z) - t1) ))
-}
-wait_idle() {
-  local a b
-  for _ in $(seq 1 45); do
-    a=$(idle_pct); b=$(idle_pct)
-    if [ "$a" -ge 95 ] && [ "$b" -ge 95 ]; then echo "idle $a% $b%"; return; fi
-  done
-  echo "NOT IDLE ($a% $b%)"
-}
+. bench/core/idle.sh  # idle_pct, wait_idle
 
 # A calibration whose ranks slowed each other (calibrate's warning: shared cores or other work)
 # is taken again, up to 3 times (the last one is kept either way).
