@@ -252,12 +252,10 @@ std::vector<std::int64_t> parse_sizes(const std::string& text) {
 namespace {
 // "2026-12-01T00:15:52Z" from nanoseconds since the epoch.
 std::string iso_date(std::int64_t unix_ns) {
-    const std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000LL);
-    std::tm tm{};
-    if (!gmtime_r(&t, &tm)) throw std::invalid_argument("calibration output: created_unix_ns=" + std::to_string(unix_ns) + " is not a date");
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    const std::string date = iso8601_utc(static_cast<std::time_t>(unix_ns / 1000000000LL));
+    if (date.empty())
+        throw std::invalid_argument("calibration output: created_unix_ns=" + std::to_string(unix_ns) + " is not a date");
+    return date;
 }
 }  // namespace
 

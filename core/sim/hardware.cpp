@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -74,6 +75,14 @@ double precision_speedup(const Hardware& hw, const std::string& precision) {
 double mfu_peak_flop_per_s(const Hardware& hw, const std::string& precision) {
     if (precision == "bf16" || precision == "fp16") return peak_flops_16bit(hw, precision);
     return mfu_peak_flop_per_s(hw);
+}
+
+std::string iso8601_utc(std::time_t t) {
+    std::tm tm{};
+    if (!gmtime_r(&t, &tm)) return {};
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 std::string provenance_label(const Hardware& hw) {

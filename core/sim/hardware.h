@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <ctime>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -216,6 +217,10 @@ double mfu_peak_flop_per_s(const Hardware& hw, const std::string& precision);
 // "measured", "datasheet" (not measured, its source names a datasheet), "not measured", or
 // "measured: unknown" (the file does not say): what the What-if page shows beside a preset.
 std::string provenance_label(const Hardware& hw);
+
+// A hardware file's dates (measured_on.date, validation.date): "2026-12-01T00:15:52Z" for `t`
+// (seconds since the epoch, UTC); "" when the time cannot be converted.
+std::string iso8601_utc(std::time_t t);
 
 // Reads a hardware document. `origin` (file name) prefixes every error. Throws HardwareError
 // listing every missing or invalid field.

@@ -25,15 +25,6 @@ const char* layout_class(int dp, int tp, int pp) {
 
 namespace {
 
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    if (!gmtime_r(&t, &tm)) return {};
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string host_name() {
     char buf[256] = {};
     if (gethostname(buf, sizeof buf - 1) != 0) return {};
@@ -54,7 +45,7 @@ HardwareValidation summarize_validation(const ValidationReport& rep, const std::
     v.present = true;
     v.statistic = statistic;
     v.study = study;
-    v.date = utc_now();
+    v.date = iso8601_utc(std::time(nullptr));
     v.host = host_name();
     for (const auto& f : rep.fitted_on)
         v.compute_rates += (v.compute_rates.empty() ? "" : "; ") + f;
