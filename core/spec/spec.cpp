@@ -23,7 +23,7 @@ namespace {
 // The format's fields, in one place: unknown-field detection, overrides and docs/SPEC.md follow
 // this table (tests check that every field of to_json() is in it).
 
-enum class Type { Int, Uint64, Double, Bool, String, IntArray, StringArray, StringMap };
+enum class Type { Int, Uint64, Double, Bool, String, IntArray, StringArray, StringMap, Object, IntOrString };
 
 struct Field {
     const char* section;  // "" for top-level fields
@@ -58,6 +58,7 @@ constexpr Field kFields[] = {
     {"training", "lr_schedule", Type::String, ""},
     {"training", "precision", Type::String, ""},
     {"training", "recompute", Type::String, ""},
+    {"training", "slow_rank", Type::Object, ""},
     {"parallel", "dp", Type::Int, ""},
     {"parallel", "tp", Type::Int, ""},
     {"parallel", "pp", Type::Int, ""},
@@ -69,6 +70,9 @@ constexpr Field kFields[] = {
     {"parallel", "virtual_stages", Type::Int, ""},
     {"parallel", "sequence_parallel", Type::Bool, ""},
     {"parallel", "vocab_parallel", Type::Bool, ""},
+    {"parallel", "dp_sync", Type::String, ""},
+    {"parallel", "servers", Type::Int, ""},
+    {"parallel", "staleness", Type::IntOrString, ""},
     {"backend", "device", Type::String, ""},
     {"backend", "comm", Type::String, ""},
     {"backend", "blas_threads", Type::Int, ""},
@@ -469,6 +473,7 @@ json ExperimentSpec::to_json() const {
                      {"lr_schedule", t.lr_schedule},
                      {"precision", t.precision},
                      {"recompute", t.recompute}};
+    if (t.slow_rank >= 0) j["training"]["slow_rank"] = {{"rank", t.slow_rank}, {"factor", t.slow_factor}};
 
     const ParallelSpec& p = parallel;
     j["parallel"] = {{"dp", p.dp},
@@ -481,7 +486,10 @@ json ExperimentSpec::to_json() const {
                      {"overlap", p.overlap},
                      {"virtual_stages", p.virtual_stages},
                      {"sequence_parallel", p.sequence_parallel},
-                     {"vocab_parallel", p.vocab_parallel}};
+                     {"vocab_parallel", p.vocab_parallel},
+                     {"dp_sync", p.dp_sync},
+                     {"servers", p.servers},
+                     {"staleness", p.staleness == ParallelSpec::kAsync ? json("async") : json(p.staleness)}};
 
     j["backend"] = {{"device", backend.device}, {"comm", backend.comm}, {"blas_threads", backend.blas_threads}};
 
@@ -567,6 +575,20 @@ ParseResult parse_spec(const json& doc) {
     r.field(training, "training", "lr_schedule", t.lr_schedule);
     r.field(training, "training", "precision", t.precision);
     r.field(training, "training", "recompute", t.recompute);
+    if (auto it = training.find("slow_rank"); it != training.end() && !it->is_null()) {
+        if (!it->is_object()) {
+            r.type_error("training.slow_rank", "an object {\"rank\": r, \"factor\": f}", *it);
+        } else {
+            for (const auto& [k, v] : it->items())
+                if (k != "rank" && k != "factor")
+                    r.error("training.slow_rank." + k, "unknown field training.slow_rank." + k +
+                                                           " (training.slow_rank has \"rank\" and \"factor\")");
+            if (!it->contains("rank"))
+                r.error("training.slow_rank.rank", "training.slow_rank needs \"rank\" (the rank to slow down)");
+            r.field(*it, "training.slow_rank", "rank", t.slow_rank);
+            r.field(*it, "training.slow_rank", "factor", t.slow_factor);
+        }
+    }
 
     const json parallel = r.section(doc, "parallel");
     r.unknown_fields(parallel, "parallel", kind);
@@ -582,6 +604,17 @@ ParseResult parse_spec(const json& doc) {
     r.field(parallel, "parallel", "virtual_stages", p.virtual_stages);
     r.field(parallel, "parallel", "sequence_parallel", p.sequence_parallel);
     r.field(parallel, "parallel", "vocab_parallel", p.vocab_parallel);
+    r.field(parallel, "parallel", "dp_sync", p.dp_sync);
+    r.field(parallel, "parallel", "servers", p.servers);
+    if (auto it = parallel.find("staleness"); it != parallel.end()) {
+        if (it->is_string() && it->get<std::string>() == "async")
+            p.staleness = ParallelSpec::kAsync;
+        else if (it->is_string())
+            r.error("parallel.staleness", "parallel.staleness=" + it->dump() +
+                                              " must be an integer >= 0 (0 = bulk-synchronous) or \"async\"");
+        else
+            r.field(parallel, "parallel", "staleness", p.staleness);
+    }
 
     const json backend = r.section(doc, "backend");
     r.unknown_fields(backend, "backend", kind);
@@ -896,6 +929,41 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
     if (p.vocab_parallel && mlp)
         add("parallel.vocab_parallel", "parallel.vocab_parallel=true splits the embedding and LM head by "
                                        "vocabulary: model.kind=\"gpt\" only");
+    // Parameter server and staleness (issue 18).
+    if (!in(p.dp_sync, {"allreduce", "parameter_server"}))
+        add("parallel.dp_sync", "parallel.dp_sync=" + json_quoted(p.dp_sync) + " must be " +
+                                    one_of({"allreduce", "parameter_server"}));
+    if (p.parameter_server()) {
+        if (p.servers < 1)
+            add("parallel.servers", "parallel.servers=" + std::to_string(p.servers) +
+                                        " must be at least 1 with parallel.dp_sync=\"parameter_server\"");
+        if (p.zero != 0)
+            add("parallel.zero", "parallel.zero=" + std::to_string(p.zero) +
+                                     " shards the optimizer over dp ranks; with parallel.dp_sync=\"parameter_server\" "
+                                     "the servers hold it (use parallel.zero=0)");
+    } else if (p.servers != 1) {
+        add("parallel.servers", "parallel.servers=" + std::to_string(p.servers) +
+                                    " needs parallel.dp_sync=\"parameter_server\" (all-reduce has no servers)");
+    }
+    if (p.staleness < 0 && p.staleness != ParallelSpec::kAsync)
+        add("parallel.staleness", "parallel.staleness=" + std::to_string(p.staleness) +
+                                      " must be >= 0 (0 = bulk-synchronous) or \"async\"");
+    else if (p.staleness != 0 && !p.parameter_server())
+        add("parallel.staleness",
+            "parallel.staleness=" + (p.staleness == ParallelSpec::kAsync ? std::string("\"async\"") : std::to_string(p.staleness)) +
+                " needs parallel.dp_sync=\"parameter_server\" (an all-reduce is synchronous: every rank "
+                "waits for every other)");
+    if (t.slow_rank != -1 || t.slow_factor != 1.0) {
+        if (t.slow_rank < 0)
+            add("training.slow_rank.rank", "training.slow_rank.rank=" + std::to_string(t.slow_rank) + " must be >= 0");
+        else if (p.dp > 0 && p.tp > 0 && p.pp > 0 && t.slow_rank >= p.workers())
+            add("training.slow_rank.rank", "training.slow_rank.rank=" + std::to_string(t.slow_rank) +
+                                               " must be a training rank, 0.." + std::to_string(p.workers() - 1) +
+                                               " (parallel.dp*tp*pp=" + std::to_string(p.workers()) + ")");
+        if (!(t.slow_factor >= 1.0) || !std::isfinite(t.slow_factor))
+            add("training.slow_rank.factor", "training.slow_rank.factor=" + num(t.slow_factor) +
+                                                 " must be >= 1 (the rank's compute is done factor times)");
+    }
     // Interleaved 1F1B (Narayanan et al. 2021), with Megatron-LM's rules.
     if (p.virtual_stages > 1) {
         const std::string v = "parallel.virtual_stages=" + std::to_string(p.virtual_stages);
@@ -950,10 +1018,12 @@ std::vector<SpecError> validate(const ExperimentSpec& s, int world_size, bool ch
                     " must be divisible by parallel.dp*parallel.micro_batches=" +
                     std::to_string(p.dp) + "*" + std::to_string(p.micro_batches) + "=" +
                     std::to_string(div));
-        const int64_t world = int64_t{p.dp} * p.tp * p.pp;
-        const std::string world_text = "parallel.dp*tp*pp=" + std::to_string(p.dp) + "*" +
-                                       std::to_string(p.tp) + "*" + std::to_string(p.pp) + "=" +
-                                       std::to_string(world);
+        const bool with_servers = p.parameter_server() && p.servers > 0;
+        const int64_t world = int64_t{p.dp} * p.tp * p.pp + (with_servers ? p.servers : 0);
+        const std::string world_text =
+            (with_servers ? "parallel.dp*tp*pp+servers=" : "parallel.dp*tp*pp=") + std::to_string(p.dp) + "*" +
+            std::to_string(p.tp) + "*" + std::to_string(p.pp) + (with_servers ? "+" + std::to_string(p.servers) : "") +
+            "=" + std::to_string(world);
         if (world_size >= 0 && world_size != world)
             add("parallel", "world size " + std::to_string(world_size) +
                                 " (ranks started) must equal " + world_text);

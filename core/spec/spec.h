@@ -68,6 +68,10 @@ struct TrainingSpec {
                                      // weights, gradients and activations; fp32 master weights and Adam moments)
     std::string recompute = "none";  // activation recomputation: "none" | "selective" (attention
                                      // scores, Korthikanti et al. 2022) | "full" (one more forward per micro-batch)
+    // The straggler knob (issue 18): rank `slow_rank` does its compute `slow_factor` times (real extra
+    // work, recorded as such). JSON: "slow_rank": {"rank": r, "factor": f}; absent = nobody slowed.
+    int slow_rank = -1;        // -1 = none
+    double slow_factor = 1.0;  // >= 1
     bool mixed_precision() const { return precision == "bf16" || precision == "fp16"; }
     bool operator==(const TrainingSpec&) const = default;
 };
@@ -84,7 +88,19 @@ struct ParallelSpec {
     int virtual_stages = 1;         // model chunks per pipeline stage: interleaved 1F1B when > 1 (simulator only)
     bool sequence_parallel = false; // Megatron sequence parallelism beside tp > 1 (simulator only)
     bool vocab_parallel = false;    // gpt: embedding and LM head split over tp by vocabulary, as Megatron-LM does (simulator only)
-    int world() const { return dp * tp * pp; }
+    // Data-parallel synchronisation (issue 18): "allreduce" (gradients all-reduced over dp) or
+    // "parameter_server" (`servers` extra ranks hold the parameters sharded across them; workers
+    // push gradients and pull parameters; the optimizer runs on the servers).
+    std::string dp_sync = "allreduce";
+    int servers = 1;  // parameter-server ranks (dp_sync = "parameter_server"): ranks workers() .. world()-1
+    // Bounded staleness of a parameter server: 0 = bulk-synchronous (BSP), s > 0 = stale-synchronous
+    // (a worker may run up to s steps ahead of the slowest), kAsync = fully asynchronous (no bound).
+    // JSON: 0 | s | "async".
+    static constexpr int kAsync = -1;
+    int staleness = 0;
+    bool parameter_server() const { return dp_sync == "parameter_server"; }
+    int workers() const { return dp * tp * pp; }  // the ranks that train (every rank but the servers)
+    int world() const { return workers() + (parameter_server() ? servers : 0); }  // ranks launched
     bool operator==(const ParallelSpec&) const = default;
 };
 

@@ -565,6 +565,57 @@ private slots:
         QCOMPARE(errors[0].field, std::string("launch.hostfile"));
     }
 
+    // ---- parameter server, staleness, straggler (issue 18) ----
+    void parameterServerFields() {
+        json doc = mlp_doc();
+        apply_override(doc, "parallel.dp=2");
+        apply_override(doc, "parallel.dp_sync=parameter_server");
+        apply_override(doc, "parallel.servers=2");
+        apply_override(doc, "parallel.staleness=async");
+        apply_override(doc, R"(training.slow_rank={"rank": 1, "factor": 2})");
+        ExperimentSpec s = parse_ok(doc);
+        QVERIFY(s.parallel.parameter_server());
+        QCOMPARE(s.parallel.staleness, ParallelSpec::kAsync);
+        QCOMPARE(s.parallel.workers(), 2);
+        QCOMPARE(s.parallel.world(), 4);  // 2 workers + 2 servers
+        QCOMPARE(s.training.slow_rank, 1);
+        QCOMPARE(s.training.slow_factor, 2.0);
+        QVERIFY2(validate(s, 4, false).empty(), format_errors(validate(s, 4, false)).c_str());
+        // The world size counts the servers; "async" and the straggler survive a round trip.
+        std::vector<SpecError> e = validate(s, 2, false);
+        QCOMPARE(e.size(), std::size_t(1));
+        EXPECT_CONTAINS(e[0].message, "parallel.dp*tp*pp+servers=2*1*1+2=4");
+        QVERIFY(parse_ok(s.to_json()) == s);
+        QCOMPARE(s.to_json()["parallel"]["staleness"], json("async"));
+
+        // Named errors.
+        auto only = [&](const std::string& set, const std::string& field, const std::string& text) {
+            json d = mlp_doc();
+            apply_override(d, "parallel.dp=2");
+            apply_override(d, set);
+            const ParseResult r = parse_spec(d);
+            std::vector<SpecError> errs = r.errors;
+            if (r.ok()) errs = validate(r.spec, -1, false);
+            QVERIFY2(errs.size() == 1, (set + ": " + format_errors(errs)).c_str());
+            QCOMPARE(errs[0].field, field);
+            EXPECT_CONTAINS(errs[0].message, text);
+        };
+        only("parallel.dp_sync=ring", "parallel.dp_sync", "must be \"allreduce\" or \"parameter_server\"");
+        only("parallel.staleness=2", "parallel.staleness", "needs parallel.dp_sync=\"parameter_server\"");
+        only("parallel.staleness=soon", "parallel.staleness", "or \"async\"");
+        only("parallel.servers=2", "parallel.servers", "needs parallel.dp_sync");
+        only(R"(training.slow_rank={"rank": 2})", "training.slow_rank.rank", "must be a training rank, 0..1");
+        only(R"(training.slow_rank={"rank": 0, "factor": 0.5})", "training.slow_rank.factor", "must be >= 1");
+        only(R"(training.slow_rank={"factor": 2})", "training.slow_rank.rank", "needs \"rank\"");
+        only(R"(training.slow_rank={"rank": 0, "speed": 2})", "training.slow_rank.speed", "unknown field");
+        json z = mlp_doc();
+        apply_override(z, "parallel.dp_sync=parameter_server");
+        apply_override(z, "parallel.zero=1");
+        const std::vector<SpecError> ze = validate(parse_ok(z), -1, false);
+        QCOMPARE(ze.size(), std::size_t(1));
+        QCOMPARE(ze[0].field, std::string("parallel.zero"));
+    }
+
     // ---- to_json round trip ----
     void roundTrip() {
         json doc = json::parse(R"({
@@ -574,10 +625,12 @@ private slots:
             "training": {"steps": 7, "global_batch": 96, "lr": 3e-4, "weight_decay": 0.01,
                          "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "grad_clip": 0.5,
                          "seed": 18446744073709551615, "eval_every": 3, "warmup_steps": 2,
-                         "lr_schedule": "cosine", "precision": "bf16", "recompute": "full"},
+                         "lr_schedule": "cosine", "precision": "bf16", "recompute": "full",
+                         "slow_rank": {"rank": 3, "factor": 2.5}},
             "parallel": {"dp": 2, "tp": 2, "pp": 2, "micro_batches": 3, "schedule": "gpipe",
                          "zero": 1, "bucket_mb": 0.25, "overlap": false, "virtual_stages": 3,
-                         "sequence_parallel": true, "vocab_parallel": true},
+                         "sequence_parallel": true, "vocab_parallel": true, "dp_sync": "allreduce",
+                         "servers": 1, "staleness": 0},
             "backend": {"device": "cuda", "comm": "nccl", "blas_threads": 2},
             "launch": {"np": 8, "hosts": ["n1:4", "n2:4"], "hostfile": "/etc/hosts.mpi",
                        "mpirun_args": ["--bind-to", "core"], "env": {"NCCL_DEBUG": "INFO"},
@@ -671,7 +724,7 @@ private slots:
         std::set<std::string> paths;
         for (const json& d : {mlp_doc(), gpt_doc()})
             for (const auto& p : field_paths(parse_ok(d).to_json())) paths.insert(p);
-        QCOMPARE(paths.size(), std::size_t(48));
+        QCOMPARE(paths.size(), std::size_t(51));  // training.slow_rank is written only when set
         for (const std::string& p : paths) {
             json doc = p.rfind("model.", 0) == 0 && p != "model.hidden" ? gpt_doc() : mlp_doc();
             // Set each field to its current (resolved) value.
