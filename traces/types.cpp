@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, kCollectiveCount> kCollectiveNames{
     "none",   "all_reduce", "reduce_scatter", "all_gather", "broadcast",
     "reduce", "all_to_all", "send",           "recv",       "barrier"};
 constexpr std::array<std::string_view, kGroupKindCount> kGroupNames{"none", "world", "dp", "tp",
-                                                                    "pp"};
+                                                                    "pp", "ps"};
 constexpr std::array<std::string_view, 4> kStatusNames{"running", "completed", "failed",
                                                        "cancelled"};
 }  // namespace

@@ -56,8 +56,8 @@ inline constexpr int kCollectiveCount = 10;
 std::string_view to_string(Collective c);
 std::optional<Collective> collective_from_string(std::string_view s);
 
-enum class GroupKind : int { None = 0, World = 1, DP = 2, TP = 3, PP = 4 };
-inline constexpr int kGroupKindCount = 5;
+enum class GroupKind : int { None = 0, World = 1, DP = 2, TP = 3, PP = 4, PS = 5 };  // PS: parameter-server push/pull
+inline constexpr int kGroupKindCount = 6;
 std::string_view to_string(GroupKind g);
 std::optional<GroupKind> group_kind_from_string(std::string_view s);
 
