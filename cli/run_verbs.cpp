@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "cli/args.h"
@@ -24,9 +25,12 @@
 #include "core/launch/study.h"
 #include "cli/calibrate_verbs.h"
 #include "core/sim/calibrate.h"
+#include "core/sim/hardware.h"
+#include "core/sim/sim_trace.h"
 #include "core/spec/progress_protocol.h"
 #include "core/spec/spec.h"
 #include "traces/median.h"
+#include "traces/reader.h"
 #include "traces/schema.h"
 #include "traces/writer.h"
 
@@ -412,7 +416,7 @@ int verb_calibrate(const Argv& argv) {
     Args a(argv, {"-o", "--output", "--np", "--sizes", "--iters", "--trace", "--hostfile", "--host", "--run-dir",
                   "--format", "--grace", "--timeout", "--device", "--comm", "--spec", "--repeats", "--from-trace", "--run",
                   "--out", "--hardware"},
-           {"--quiet", "--no-classes"});
+           {"--quiet", "--no-classes", "--no-context"});
     if (!a.positional().empty()) throw UsageError("calibrate takes no positional arguments");
     if (a.value("--from-trace")) return calibrate_from_trace(a);  // cli/calibrate_verbs.cpp
     for (const char* only : {"--run", "--out", "--hardware"})
@@ -530,11 +534,55 @@ int verb_calibrate(const Argv& argv) {
     if (!rf) throw std::runtime_error("calibration ended without writing " + raw_path.string());
     nlohmann::json raw = nlohmann::json::parse(rf, nullptr, false);
     if (raw.is_discarded()) throw std::runtime_error(raw_path.string() + " is not JSON");
-    const nlohmann::json hw = hardware_file(raw, plan.oversubscribed);
-    {
+    nlohmann::json hw = hardware_file(raw, plan.oversubscribed);
+    auto write_hw = [&] {
         std::ofstream f(out_path);
         f << hw.dump(2) << "\n";
         if (!f) throw std::runtime_error("cannot write " + out_path + ": " + std::strerror(errno));
+    };
+    write_hw();
+    // --spec: the classes in the trainer's context (core/sim/hardware.h ComputeContext): each model
+    // trained on one rank for a few seconds, its measured step against the classes' prediction.
+    if (!specs.empty() && device == "cpu" && !a.flag("--no-classes") && !a.flag("--no-context")) {
+        const Hardware base = load_hardware(out_path);
+        const fs::path ctx_file = run_dir / "context.sqlite";
+        fs::remove(ctx_file, ec);
+        std::set<std::string> done;
+        nlohmann::json entries = nlohmann::json::array();
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+            ExperimentSpec s = specs[i];
+            s.parallel = ParallelSpec{};
+            s.launch = LaunchSpec{};
+            s.training.steps = std::min(s.training.steps, 200);
+            s.training.eval_every = 0;
+            s.training.slow_rank = -1;
+            s.training.slow_factor = 1.0;
+            s.trace.enabled = true;
+            s.trace.dir.clear();
+            s.name = "calibrate-context-" + (specs[i].name.empty() ? std::to_string(i + 1) : specs[i].name);
+            if (!done.insert(validation_point_key(s)).second) continue;
+            if (const auto errs = validate(s, -1, true); !errs.empty())
+                throw UsageError("--spec " + a.values("--spec")[i] + " cannot be trained for the context run:\n" + format_errors(errs));
+            RunRequest rq;
+            rq.spec = s;
+            rq.output = ctx_file.string();
+            rq.run_dir = (run_dir / ("context-" + std::to_string(i + 1))).string();
+            fs::remove_all(rq.run_dir, ec);
+            rq.mpirun = mpirun;
+            rq.env = env;
+            rq.worker = find_program("scalescope-worker");
+            rq.cancel = &g_cancel;
+            if (!quiet) std::cerr << "context run: " << s.name << " on 1 rank, " << s.training.steps << " steps\n";
+            const RunOutcome ro = launch_run(rq);
+            if (ro.status != RunStatus::Completed)
+                throw std::runtime_error("calibration: the context run of --spec " + a.values("--spec")[i] + " " +
+                                         std::string(traces::to_string(ro.status)) +
+                                         (ro.failure_reason.empty() ? "" : ": " + ro.failure_reason) + " (run folder " + rq.run_dir + ")");
+            traces::TraceReader rd(ctx_file.string());
+            entries.push_back(context_json(context_from_run(rd, ro.run, base)));
+        }
+        hw["compute_classes"]["context"] = entries;
+        write_hw();
     }
     if (auto trace = a.value("--trace")) {
         traces::TraceWriter w(*trace);
@@ -628,11 +676,12 @@ const VerbRegistration reg_study{
 const VerbRegistration reg_calibrate{
     "calibrate",
     "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--repeats R] [--spec SPEC.json]...\n"
-    "      [--no-classes] [--trace FILE.sqlite] [--device cpu|cuda] [--comm nccl|mpi] [--hostfile F]\n"
-    "      [--host h1:n,h2:n] [--format table|csv|json]\n"
+    "      [--no-classes] [--no-context] [--trace FILE.sqlite] [--device cpu|cuda] [--comm nccl|mpi]\n"
+    "      [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
     "      measure collectives as the trainer issues them (R repeats, spread, robust alpha/beta), the\n"
     "      compute classes (matmul by shape, element-wise and AdamW by bytes, kernel overhead; --spec: at\n"
-    "      its shapes and bucket sizes), sgemm rate and memory bandwidth\n"
+    "      its shapes and bucket sizes, then each model trained on one rank for the classes' context in\n"
+    "      the trainer, unless --no-context), sgemm rate and memory bandwidth\n"
     "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate)\n"
     "      | calibrate --from-trace FILE.sqlite [--run ID] [--out HW.json] [--hardware BASE.json]\n"
     "      fit alpha/beta per collective and group size on the collectives a run recorded",

@@ -2,6 +2,7 @@
 
 #include "core/sim/hardware.h"
 #include "core/sim/sim_trace.h"
+#include "core/analysis/analysis.h"
 #include "models/plan/buckets.h"
 
 #include <algorithm>
@@ -665,7 +666,59 @@ ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& 
         calibrated_bytes_rate(c.optimizer, std::max(1.0, opt_params * 8 * 4.0));
     R.kernel_overhead_s = c.kernel_overhead_s;
     R.source = calibration_label(hw);
+    if (const ComputeContext* cx = context_for(c, spec)) {
+        R.matmul_flop_per_s /= cx->compute_factor;
+        R.memory_bytes_per_s /= cx->compute_factor;
+        R.kernel_overhead_s *= cx->compute_factor;
+        R.optimizer_bytes_per_s /= cx->optimizer_factor;
+        R.data_s_per_sample = cx->data_s_per_sample;
+        R.step_overhead_s = cx->step_overhead_s;
+        char f[96];
+        std::snprintf(f, sizeof f, "compute x%.3f, optimizer x%.3f", cx->compute_factor, cx->optimizer_factor);
+        R.source += "; in the trainer's context (" + std::string(f) + ") from " + cx->run;
+    }
     return R;
+}
+
+const ComputeContext* context_for(const CalibratedCompute& c, const ExperimentSpec& spec) {
+    const double params = static_cast<double>(param_count(spec.model));
+    const ComputeContext* best = nullptr;
+    double dist = 0;
+    for (const ComputeContext& cx : c.context) {
+        if (cx.model != spec.model.kind) continue;
+        const double d = cx.params > 0 && params > 0 ? std::abs(std::log(cx.params / params)) : 1e9;
+        if (!best || d < dist) best = &cx, dist = d;
+    }
+    return best;
+}
+
+ComputeContext context_from_run(traces::TraceReader& rd, traces::RunId run_id, const Hardware& hw) {
+    const traces::RunInfo run = rd.run(run_id);
+    const std::string label = "run " + std::to_string(run.id.value) + " (" + run.name + ") of " + rd.path();
+    if (run.status != traces::RunStatus::Completed)
+        throw SimError(label + " did not complete: no context for the calibrated classes");
+    if (run.world_size != 1) throw SimError(label + " has " + std::to_string(run.world_size) + " ranks; the context run is single-rank");
+    const ExperimentSpec spec = run_spec(run);
+    Hardware bare = hw;
+    bare.classes.context.clear();
+    SimOptions opt;
+    opt.rates = rates_from_calibration(spec, bare);
+    const SimResult pred = simulate_analytic(build_workload(spec), bare, opt);
+    const RunAnalysis an = analyze_run(rd, run_id);
+    const auto part = [](const Breakdown& b, Part p) { return b.part(p) * 1e-9; };
+    const double pc = part(pred.breakdown, Part::Compute), po = part(pred.breakdown, Part::Optimizer);
+    const double mc = part(an.overall, Part::Compute), mo = part(an.overall, Part::Optimizer);
+    if (!(pc > 0) || !(mc > 0)) throw SimError(label + ": no compute measured or predicted to compare");
+    ComputeContext cx;
+    cx.model = spec.model.kind;
+    cx.key = validation_point_key(spec);
+    cx.params = static_cast<double>(param_count(spec.model));
+    cx.compute_factor = mc / pc;
+    cx.optimizer_factor = po > 0 && mo > 0 ? mo / po : 1.0;
+    cx.data_s_per_sample = part(an.overall, Part::Data) / std::max(1, spec.training.global_batch);
+    cx.step_overhead_s = part(an.overall, Part::OtherHost);
+    cx.run = label;
+    return cx;
 }
 
 SimOptions with_calibrated_rates(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {

@@ -175,7 +175,20 @@ double calibrated_kind_seconds(const CalibratedCompute& c, const KindShape& k);
 // over its element-wise calls), weighted by bytes; the optimizer at the rate of the largest stage's
 // update (8 floats per parameter it updates); kernel_overhead_s as measured. source names the
 // calibration (calibration_label). Throws SimError when hw has no calibrated classes.
+// With a context entry of the spec's model kind (hw.classes.context, the one nearest in parameters;
+// context_for), the classes are carried into the trainer's context: the compute rates ÷ its
+// compute_factor (the per-kernel cost ×), the optimizer rate ÷ its optimizer_factor, and its data
+// loading per sample and host work per step; source then names the context run.
 ComputeRates rates_from_calibration(const ExperimentSpec& spec, const Hardware& hw);
+// The context entry rates_from_calibration uses for `spec`: same model kind, nearest in parameters
+// (log ratio); nullptr when none.
+const ComputeContext* context_for(const CalibratedCompute& c, const ExperimentSpec& spec);
+// The context of the calibrated classes from a single-rank run recorded at calibration time
+// (`calibrate --spec` runs one per model): its measured step parts (core/analysis analyze_run, mean
+// over measured steps) against the analytic prediction of its spec from `hw`'s classes alone
+// (hw without context entries). Throws SimError when the run is not a completed single-rank run
+// or a part the factors divide by is 0.
+ComputeContext context_from_run(traces::TraceReader& rd, traces::RunId run, const Hardware& hw);
 // "calibrated on HOST at DATE" (what every output says about calibrated compute rates).
 std::string calibration_label(const Hardware& hw);
 // `opt` with rates_from_calibration(spec, hw) when it states no rates and hw holds calibrated

@@ -384,6 +384,31 @@ void parse_classes(const json& doc, Hardware& hw, Problems& pr) {
             hw.classes.kinds.push_back(std::move(k));
         }
     }
+    if (cc.contains("context")) {  // optional: `calibrate --spec` (ComputeContext)
+        const json& ctx = cc.at("context");
+        if (!ctx.is_array()) {
+            pr.add("compute_classes.context must be a list of {\"model\", \"compute_factor\", ...}");
+            return;
+        }
+        for (std::size_t i = 0; i < ctx.size(); ++i) {
+            const json& p = ctx[i];
+            const std::string at = "compute_classes.context[" + std::to_string(i) + "]";
+            if (!p.is_object() || !p.contains("model") || !p.at("model").is_string()) {
+                pr.add(at + " needs \"model\" (the model kind its run trained)");
+                continue;
+            }
+            ComputeContext c;
+            c.model = p.at("model").get<std::string>();
+            c.key = p.value("key", std::string());
+            c.run = p.value("run", std::string());
+            c.params = number(p, "params", at + ".params", pr, false, 0, true);
+            c.compute_factor = number(p, "compute_factor", at + ".compute_factor", pr, true, 0);
+            c.optimizer_factor = number(p, "optimizer_factor", at + ".optimizer_factor", pr, true, 0);
+            c.data_s_per_sample = number(p, "data_s_per_sample", at + ".data_s_per_sample", pr, false, 0, true);
+            c.step_overhead_s = number(p, "step_overhead_s", at + ".step_overhead_s", pr, false, 0, true);
+            hw.classes.context.push_back(std::move(c));
+        }
+    }
 }
 
 json classes_json(const CalibratedCompute& c) {
@@ -400,6 +425,11 @@ json classes_json(const CalibratedCompute& c) {
         json kp = json::array();
         for (const auto& k : c.kinds) kp.push_back({{"kind", k.kind}, {"dims", k.dims}, {"seconds", k.seconds}});
         out["kinds"] = {{"points", kp}};
+    }
+    if (!c.context.empty()) {
+        json cx = json::array();
+        for (const auto& k : c.context) cx.push_back(context_json(k));
+        out["context"] = cx;
     }
     return out;
 }
@@ -660,6 +690,10 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
     for (auto& p : h.classes.optimizer) p.bytes_per_s *= k.compute;
     h.classes.kernel_overhead_s /= k.compute;
     for (auto& p : h.classes.kinds) p.seconds /= k.compute;
+    for (auto& c : h.classes.context) {
+        c.data_s_per_sample /= k.compute;
+        c.step_overhead_s /= k.compute;
+    }
     return h;
 }
 
@@ -734,6 +768,17 @@ double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g
     LinkCost worst{std::max(hw.intra.alpha_s, hw.inter.alpha_s),
                    std::max(hw.intra.beta_s_per_byte, hw.inter.beta_s_per_byte)};
     return on_link(c, g.p, n, worst, algo);
+}
+
+nlohmann::json context_json(const ComputeContext& k) {
+    return {{"model", k.model},
+            {"key", k.key},
+            {"params", k.params},
+            {"compute_factor", k.compute_factor},
+            {"optimizer_factor", k.optimizer_factor},
+            {"data_s_per_sample", k.data_s_per_sample},
+            {"step_overhead_s", k.step_overhead_s},
+            {"run", k.run}};
 }
 
 }  // namespace ss::core

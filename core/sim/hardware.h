@@ -113,6 +113,23 @@ struct BytesRate {  // a memory-bound class at one working set
     double bytes_per_s = 0;   // the best of the repeats
     bool operator==(const BytesRate&) const = default;
 };
+// The calibrated classes in the trainer's context (file: compute_classes.context[]): `calibrate --spec`
+// runs each spec's model on one rank at calibration time and compares the parts of its measured step
+// with what the classes alone predict for it (core/sim/calibrate.h context_from_run). Kernels inside
+// a training step run slower than the same kernels timed back to back on warm buffers (their operands
+// come from the kernels before them); the factors carry that over to every spec of the same model kind.
+struct ComputeContext {
+    std::string model;            // model kind the run trained: "gpt" | "mlp"
+    std::string key;              // its model, global batch and layout (the validation's point key)
+    double params = 0;            // its parameters
+    double compute_factor = 1;    // measured ÷ predicted compute (kernels outside the optimizer)
+    double optimizer_factor = 1;  // measured ÷ predicted optimizer
+    double data_s_per_sample = 0; // measured data loading per sample (s)
+    double step_overhead_s = 0;   // measured host work per step outside kernels, data and optimizer (s)
+    std::string run;              // "run 1 (name) of FILE": where it was measured
+    bool operator==(const ComputeContext&) const = default;
+};
+nlohmann::json context_json(const ComputeContext& c);  // one entry of compute_classes.context
 struct KindPoint {  // one of the trainer's kernel kinds at one shape (core/sim/calibrate.h kind_shapes)
     std::string kind;          // attention, layernorm, gelu, relu, residual, bias, classifier
     std::vector<double> dims;  // its shape (attention: B, T, C, NH; layernorm and bias: N, C; ...)
@@ -125,6 +142,7 @@ struct CalibratedCompute {
     std::vector<BytesRate> optimizer;     // AdamW + the gradient norm by bytes (compute_classes.optimizer.points)
     double kernel_overhead_s = 0;         // fixed cost of one kernel call (compute_classes.kernel_overhead_s)
     std::vector<KindPoint> kinds;         // optional: the trainer's kernels per kind (compute_classes.kinds.points)
+    std::vector<ComputeContext> context;  // optional: the classes in the trainer's context (compute_classes.context)
     bool present() const { return !matmul.empty() && !elementwise.empty() && !optimizer.empty(); }
     bool operator==(const CalibratedCompute&) const = default;
 };

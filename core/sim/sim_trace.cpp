@@ -117,6 +117,8 @@ std::string model_key(const ExperimentSpec& s) {
 }
 }  // namespace
 
+std::string validation_point_key(const ExperimentSpec& spec) { return model_key(spec) + " | " + layout_of(spec); }
+
 ExperimentSpec run_spec(const traces::RunInfo& run) {
     nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
     if (doc.is_discarded()) throw SimError(run_label(run) + ": its spec_json is not JSON");
@@ -572,7 +574,7 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
     };
     std::vector<Point> points;
     for (const auto& r : runs) {
-        const std::string key = model_key(specs[r.id.value]) + " | " + layout_of(specs[r.id.value]);
+        const std::string key = validation_point_key(specs[r.id.value]);
         auto it = std::find_if(points.begin(), points.end(), [&](const Point& p) { return p.key == key; });
         if (it == points.end()) points.push_back({key, {&r}});
         else it->runs.push_back(&r);
@@ -621,6 +623,9 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         }
         const RunId fit_id = calibrated ? RunId{} : fits[key].first;
         row.fit = !calibrated && std::any_of(p.runs.begin(), p.runs.end(), [&](const traces::RunInfo* r) { return r->id == fit_id; });
+        // The calibration's context run trained this very point (model, batch and layout): not a prediction.
+        const bool context_point = calibrated && std::any_of(hw.classes.context.begin(), hw.classes.context.end(),
+                                                             [&](const ComputeContext& c) { return c.key == p.key; });
         SimOptions opt;
         opt.rates = calibrated ? rates_from_calibration(spec, hw) : fits[key].second;
         opt.background_threads = background_threads;
@@ -633,7 +638,10 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         row.replay_s = replay(graph_from_spec(w, hw, opt)).step_s;
         row.analytic_err = (row.analytic_s - row.measured_s) / row.measured_s;
         row.replay_err = (row.replay_s - row.measured_s) / row.measured_s;
-        if (row.fit) {
+        if (context_point) {
+            row.fit = true;
+            row.note = "the calibration's context run trained this point (model, batch, layout): not a prediction";
+        } else if (row.fit) {
             row.note = "compute rates fitted on run " + std::to_string(fit_id.value);
         } else if (row.oversubscribed) {
             s_ao += std::abs(row.analytic_err);

@@ -61,6 +61,9 @@ TraceReplayResult replay_trace(traces::TraceReader& rd, traces::RunId run, const
 // and optimizer bandwidth, per-kernel host overhead and data loading per sample, from the model's
 // work for the run's spec and the measured kernel times by class.
 ComputeRates fit_compute_rates(traces::TraceReader& rd, traces::RunId run);
+// The key `simulate --validate` groups runs into points by: the model, global batch and BLAS
+// threads, then the layout ("... | dp2 tp1 pp1 m1").
+std::string validation_point_key(const ExperimentSpec& spec);
 
 // The spec a run was recorded with (runs.spec_json); throws SimError naming the run.
 ExperimentSpec run_spec(const traces::RunInfo& run);

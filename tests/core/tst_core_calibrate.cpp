@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/analysis/analysis.h"
 #include "core/sim/calibrate.h"
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
@@ -351,6 +352,89 @@ private slots:
         const Hardware back = parse_hardware(to_json(hw), "back.json");
         QVERIFY(back.classes == hw.classes);
         QCOMPARE(scaled(hw, {2, 1, 1}).classes.kinds.back().seconds, 1e-4);
+    }
+
+    // `calibrate --spec`: the classes carried into the trainer's context by a single-rank run.
+    void classesInTheTrainersContext() {
+        const ExperimentSpec spec = mlp_spec();
+        Hardware hw = calibrated_hw();
+        const ComputeRates R0 = rates_from_calibration(spec, hw);
+        const double params = static_cast<double>(param_count(spec.model));
+        // Two MLP contexts (the one nearer in parameters is used) and a GPT one (never for an MLP).
+        hw.classes.context = {{"mlp", "far", params * 10, 5.0, 5.0, 9e-6, 9e-5, "run 9 (far) of f"},
+                              {"mlp", "near", params * 1.5, 2.0, 1.5, 1e-6, 3e-5, "run 1 (c) of f"},
+                              {"gpt", "gpt", params, 7.0, 7.0, 7e-6, 7e-5, "run 2 (g) of f"}};
+        QCOMPARE(context_for(hw.classes, spec)->key, std::string("near"));
+        const ComputeRates R = rates_from_calibration(spec, hw);
+        QCOMPARE(R.matmul_flop_per_s, R0.matmul_flop_per_s / 2);
+        QCOMPARE(R.memory_bytes_per_s, R0.memory_bytes_per_s / 2);
+        QCOMPARE(R.kernel_overhead_s, R0.kernel_overhead_s * 2);
+        QCOMPARE(R.optimizer_bytes_per_s, R0.optimizer_bytes_per_s / 1.5);
+        QCOMPARE(R.data_s_per_sample, 1e-6);
+        QCOMPARE(R.step_overhead_s, 3e-5);
+        QVERIFY2(R.source.find("in the trainer's context (compute x2.000, optimizer x1.500) from run 1 (c) of f") !=
+                     std::string::npos,
+                 R.source.c_str());
+        // The file keeps them; a scaled machine loads its data and host work faster.
+        const Hardware back = parse_hardware(to_json(hw), "back.json");
+        QVERIFY(back.classes == hw.classes);
+        QCOMPARE(scaled(hw, {2, 1, 1}).classes.context[1].data_s_per_sample, 5e-7);
+        json bad = to_json(hw);
+        bad["compute_classes"]["context"][0].erase("model");
+        bad["compute_classes"]["context"][1]["compute_factor"] = -1;
+        try {
+            parse_hardware(bad, "bad.json");
+            QFAIL("a bad compute_classes.context must be refused");
+        } catch (const HardwareError& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find("compute_classes.context[0] needs \"model\"") != std::string::npos, e.what());
+            QVERIFY2(m.find("compute_classes.context[1].compute_factor") != std::string::npos, e.what());
+        }
+
+        // From a recorded single-rank run: 4 steps of 10 ms, each 6 ms of kernels, 2 ms of optimizer
+        // and 0.5 ms of data loading; the factors are the measured parts over the predicted ones.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("ctx.sqlite").toStdString();
+        const std::string spec_json = spec.to_json().dump();
+        std::string text;
+        for (int st = 0; st < 4; ++st) {
+            auto at = [&](double ms) { return std::to_string(static_cast<std::int64_t>((st * 10 + ms) * 1e6)); };
+            const std::string n = " step=" + std::to_string(st);
+            text += "step step " + at(0) + " " + at(10) + " lane=0" + n + "\n";
+            text += "host data " + at(0) + " " + at(0.5) + " lane=4" + n + "\n";
+            text += "kernel linear_forward " + at(0.5) + " " + at(6.5) + " lane=2" + n + "\n";
+            text += "phase optimizer " + at(7) + " " + at(9) + " lane=1" + n + "\n";
+            text += "kernel adamw_update " + at(7) + " " + at(9) + " lane=2" + n + "\n";
+        }
+        ss::traces::RunId run, two;
+        {
+            ss::traces::TraceWriter w(path);
+            run = afx::write_run(w, afx::info("ctx", 1, spec_json), {{0, text}});
+            two = afx::write_run(w, afx::info("two", 2, mlp_spec(2).to_json().dump()), {{0, text}, {1, text}});
+        }
+        ss::traces::TraceReader rd(path);
+        Hardware bare = calibrated_hw();
+        const RunAnalysis an = analyze_run(rd, run);
+        SimOptions opt;
+        opt.rates = rates_from_calibration(spec, bare);
+        const SimResult pred = simulate_analytic(build_workload(spec), bare, opt);
+        const ComputeContext cx = context_from_run(rd, run, hw);  // the file's own context is ignored
+        QCOMPARE(cx.model, std::string("mlp"));
+        QCOMPARE(cx.key, validation_point_key(spec));
+        QVERIFY(std::abs(cx.compute_factor - an.overall.part(Part::Compute) / pred.breakdown.part(Part::Compute)) < 1e-12);
+        QVERIFY(std::abs(an.overall.part(Part::Compute) - 6e6) < 1e3);  // the kernels outside the optimizer
+        QVERIFY(std::abs(cx.optimizer_factor - an.overall.part(Part::Optimizer) / pred.breakdown.part(Part::Optimizer)) < 1e-12);
+        QVERIFY(std::abs(cx.data_s_per_sample - 0.5e-3 / 64) < 1e-12);
+        QVERIFY2(cx.run.find("run 1 (ctx) of ") == 0, cx.run.c_str());
+        QVERIFY_THROWS_EXCEPTION(SimError, context_from_run(rd, two, hw));  // 2 ranks: not a context run
+        // A validation on a file whose point is the context run's: that point is not a prediction.
+        Hardware with = bare;
+        with.classes.context = {cx};
+        const ValidationReport rep = validate_runs(rd, with);
+        const auto row = std::find_if(rep.rows.begin(), rep.rows.end(), [](const ValidationRow& r) { return r.run.name == "ctx"; });
+        QVERIFY(row != rep.rows.end() && row->fit);
+        QVERIFY2(row->note.find("context run") != std::string::npos, row->note.c_str());
+        QCOMPARE(rep.predicted, 1);  // the dp2 point only
     }
 
     void hardwareFileKeepsTheClasses() {
