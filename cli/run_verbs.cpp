@@ -22,6 +22,7 @@
 #include "cli/format.h"
 #include "cli/verbs.h"
 #include "core/launch/launcher.h"
+#include "core/launch/slurm.h"
 #include "core/launch/study.h"
 #include "cli/calibrate_verbs.h"
 #include "core/sim/calibrate.h"
@@ -177,7 +178,24 @@ struct RunSettings {
     std::string output, mpirun = "mpirun", worker;
     bool quiet = false;
     double grace_s = 5;
+    std::optional<SlurmSubmit> slurm;  // --launcher slurm
 };
+
+// --launcher mpirun|slurm [--partition P] [--time T] [--account A]
+std::optional<SlurmSubmit> launcher_settings(const Args& a) {
+    const std::string l = a.value_or("--launcher", "mpirun");
+    if (l != "mpirun" && l != "slurm") throw UsageError("--launcher must be mpirun or slurm, not '" + l + "'");
+    if (l == "mpirun") {
+        for (const char* f : {"--partition", "--time", "--account"})
+            if (a.value(f)) throw UsageError(std::string(f) + " goes with --launcher slurm");
+        return std::nullopt;
+    }
+    SlurmSubmit s;
+    s.partition = a.value_or("--partition", "");
+    s.time = a.value_or("--time", "");
+    s.account = a.value_or("--account", "");
+    return s;
+}
 
 RunSettings common_settings(const Args& a, const char* verb) {
     RunSettings s;
@@ -189,6 +207,7 @@ RunSettings common_settings(const Args& a, const char* verb) {
     s.mpirun = mpirun_program(env);
     s.quiet = a.flag("--quiet");
     if (auto g = a.number("--grace", 0, false, "seconds >= 0")) s.grace_s = *g;
+    s.slurm = launcher_settings(a);
     return s;
 }
 
@@ -197,7 +216,8 @@ RunSettings common_settings(const Args& a, const char* verb) {
 // ---------------------------------------------------------------------------------------------
 
 int verb_run(const Argv& argv) {
-    Args a(argv, {"-o", "--output", "--set", "--run-dir", "--grace"}, {"--quiet", "--dry-run"});
+    Args a(argv, {"-o", "--output", "--set", "--run-dir", "--grace", "--launcher", "--partition", "--time", "--account"},
+           {"--quiet", "--dry-run"});
     if (a.positional().size() != 1)
         throw UsageError("run takes exactly one spec file (got " + std::to_string(a.positional().size()) + ")");
     const std::string spec_path = a.positional()[0];
@@ -217,11 +237,21 @@ int verb_run(const Argv& argv) {
     rq.mpirun = s.mpirun;
     rq.grace_s = s.grace_s;
     rq.env = LaunchEnvironment::current();
+    rq.slurm = s.slurm;
     if (a.flag("--dry-run")) {
+        LaunchEnvironment penv = rq.env;
+        if (s.slurm && !penv.var("SLURM_JOB_ID")) {  // as launch_run plans a submitted run
+            penv.vars["SLURM_JOB_ID"] = "(sbatch)";
+            penv.vars["SLURM_NTASKS"] = std::to_string(spec.parallel.world());
+        }
         const MpirunPlan plan =
-            plan_run_command(spec, run_dir.string(), find_program("scalescope-worker"), s.mpirun, rq.env);
+            plan_run_command(spec, run_dir.string(), find_program("scalescope-worker"), s.mpirun, penv);
         print_plan(plan, false);
-        std::cout << command_line(plan.argv) << "\n";
+        if (s.slurm && !rq.env.var("SLURM_JOB_ID"))
+            std::cout << slurm_job_script(plan.argv, plan.ranks, *s.slurm, run_dir.string(),
+                                          "scalescope-" + (spec.name.empty() ? std::string("run") : spec.name));
+        else
+            std::cout << command_line(plan.argv) << "\n";
         return 0;
     }
     rq.worker = find_program("scalescope-worker");
@@ -248,6 +278,9 @@ int verb_run(const Argv& argv) {
             std::cout << "  " << fmt_rate(j.value(core::progress::kTokensPerS, 0.0)) << " tokens/s";
         std::cout << "\n";
     }
+    if (o.slurm)
+        std::cout << "  slurm job " << o.slurm->id << " " << o.slurm->state << " on " << (o.slurm->nodes.empty() ? "-" : o.slurm->nodes)
+                  << " (reason " << o.slurm->reason << ", exit " << o.slurm->exit_code << "); job script " << (run_dir / "job.sbatch").string() << "\n";
     std::cout << "  " << o.rank_files << " rank trace file(s) merged; run folder " << run_dir.string() << "\n";
     for (const auto& w : o.warnings) std::cout << "  warning: " << w << "\n";
     return o.status == RunStatus::Completed ? 0 : 1;
@@ -275,7 +308,8 @@ using traces::median;  // the one median (traces/median.h); the rows below are n
 }  // namespace
 
 int verb_study(const Argv& argv) {
-    Args a(argv, {"-o", "--output", "--set", "--vary", "--repeat", "--run-dir", "--grace", "--name", "--format"},
+    Args a(argv, {"-o", "--output", "--set", "--vary", "--repeat", "--run-dir", "--grace", "--name", "--format",
+                  "--launcher", "--partition", "--time", "--account"},
            {"--weak", "--quiet", "--dry-run", "--stop-on-failure"});
     if (a.positional().size() != 1)
         throw UsageError("study takes exactly one spec file (got " + std::to_string(a.positional().size()) + ")");
@@ -324,6 +358,7 @@ int verb_study(const Argv& argv) {
     rq.mpirun = s.mpirun;
     rq.grace_s = s.grace_s;
     rq.env = env;
+    rq.slurm = s.slurm;
     rq.stop_on_failure = a.flag("--stop-on-failure");
     CancelOnSignals cancel_guard;
     rq.cancel = &g_cancel;
@@ -662,16 +697,47 @@ int verb_calibrate(const Argv& argv) {
 }
 
 namespace {
+// The follower of a submitted run (core/launch/slurm.h): launch_run starts it in place of mpirun.
+std::atomic<bool> g_follow_cancel{false};
+extern "C" void on_follow_signal(int) { g_follow_cancel.store(true); }
+
+int verb_slurm_follow(const Argv& argv) {
+    Args a(argv, {"--run-dir", "--poll"}, {});
+    if (a.positional().size() != 1) throw UsageError("slurm-follow takes exactly one job script");
+    const std::string run_dir = a.value_or("--run-dir", fs::path(a.positional()[0]).parent_path().string());
+    const double poll = a.number("--poll", 0.05, false, "seconds >= 0.05").value_or(0.5);
+    struct sigaction sa {};
+    sa.sa_handler = on_follow_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        if (::sigaction(sig, &sa, nullptr) != 0)
+            throw std::runtime_error(std::string("sigaction failed at run_verbs.cpp (slurm-follow): ") + std::strerror(errno));
+    const SlurmJobState st = follow_slurm_job(a.positional()[0], run_dir, std::cout, std::cerr, g_follow_cancel, poll);
+    if (st.state == "COMPLETED") return st.exit_status();
+    return st.exit_status() != 0 ? st.exit_status() : 1;
+}
+
+const VerbRegistration reg_slurm_follow{
+    "slurm-follow",
+    "slurm-follow JOB.sbatch [--run-dir DIR] [--poll S]\n"
+    "      (used by --launcher slurm) submit the job script, print its state changes, copy its output;\n"
+    "      SIGTERM cancels the job (scancel) and waits for its end; exits with the job's exit code",
+    verb_slurm_follow};
+
 const VerbRegistration reg_run{
     "run",
     "run SPEC.json -o FILE.sqlite [--set key=value ...] [--run-dir DIR] [--quiet] [--dry-run]\n"
-    "      start one training run under mpirun and append it to FILE.sqlite",
+    "      [--launcher mpirun|slurm [--partition P] [--time T] [--account A]]\n"
+    "      start one training run under mpirun (--launcher slurm: submitted with sbatch, the job script\n"
+    "      saved in the run folder, followed until it ends) and append it to FILE.sqlite",
     verb_run};
 const VerbRegistration reg_study{
     "study",
     "study SPEC.json --vary dp=1,2,4 [--vary ...] [--repeat K] [--weak] -o FILE.sqlite [--set k=v ...]\n"
     "      [--name NAME] [--run-dir DIR] [--stop-on-failure] [--dry-run] [--format table|csv|json]\n"
-    "      a scaling study: one run per point and repeat, recorded as a study in FILE.sqlite",
+    "      [--launcher mpirun|slurm [--partition P] [--time T] [--account A]]\n"
+    "      a scaling study: one run per point and repeat (one Slurm job each with --launcher slurm),\n"
+    "      recorded as a study in FILE.sqlite",
     verb_study};
 const VerbRegistration reg_calibrate{
     "calibrate",

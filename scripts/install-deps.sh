@@ -14,6 +14,7 @@ PACKAGES=(
   zlib1g-dev
   xvfb xauth fonts-dejavu-core
   dataset-fashion-mnist fortunes
+  slurm-wlm munge
 )
 
 missing=()

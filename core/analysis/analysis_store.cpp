@@ -338,7 +338,7 @@ std::int64_t calibration_count(traces::TraceReader& rd) {
 }
 
 // Writes the row into `path`, migrating an older schema in place first (a TraceWriter does).
-void write_row(const std::string& path, RunId run, const std::string& value) {
+void write_row(const std::string& path, RunId run, const std::string& value, const std::string& key = kAnalysisSummaryKey) {
     {
         traces::Db probe(path, traces::Db::Mode::ReadOnly);
         if (traces::read_schema_version(probe) < traces::kSchemaVersion) {
@@ -350,7 +350,7 @@ void write_row(const std::string& path, RunId run, const std::string& value) {
     traces::validate_structure(db, traces::read_schema_version(db));
     traces::Stmt st =
         db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
-    st.bind(1, run.value).bind(2, kAnalysisSummaryKey).bind(3, value).run();
+    st.bind(1, run.value).bind(2, key).bind(3, value).run();
 }
 
 bool writable(const std::string& path) {
@@ -379,6 +379,20 @@ std::string serialize_stored(const StoredAnalysis& s, std::int64_t calibrations)
 }
 
 }  // namespace
+
+void write_run_summary(const std::string& path, RunId run, const std::string& key, const std::string& value) {
+    if (key == kAnalysisSummaryKey) throw std::invalid_argument("write_run_summary: " + key + " is the stored analysis");
+    write_row(path, run, value, key);
+}
+
+std::optional<std::string> read_run_summary(traces::TraceReader& rd, RunId run, const std::string& key) {
+    traces::Db db(rd.path(), traces::Db::Mode::ReadOnly);
+    if (!db.table_exists("run_summaries")) return std::nullopt;
+    traces::Stmt st = db.prepare("SELECT value FROM run_summaries WHERE run_id=?1 AND key=?2");
+    st.bind(1, run.value).bind(2, key);
+    if (!st.step()) return std::nullopt;
+    return st.col_text(0);
+}
 
 bool is_stored_options(const AnalysisOptions& o) {
     return o.warmup_steps < 0 && o.peak_flop_per_s <= 0;

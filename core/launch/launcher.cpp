@@ -24,7 +24,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/analysis/analysis_store.h"
 #include "core/analysis/precompute.h"
+#include "core/launch/slurm.h"
 #include "core/spec/progress_protocol.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
@@ -904,7 +906,7 @@ std::int64_t unix_ns_now() {
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-struct StepRecord {
+struct ProgressStep {
     std::int64_t step;
     double elapsed_s, loss, rate;
     std::string rate_unit;
@@ -915,7 +917,7 @@ struct StepRecord {
 traces::RunId record_without_rank_files(const RunRequest& rq, const MpirunPlan& plan,
                                         traces::RunStatus status, const std::string& reason,
                                         std::int64_t wall_start_ns,
-                                        const std::vector<StepRecord>& steps, double wall_s) {
+                                        const std::vector<ProgressStep>& steps, double wall_s) {
     traces::RunInfo info = run_record(rq.spec);
     info.hosts = plan.hosts.empty() ? std::vector<std::string>{rq.env.local_hostname} : plan.hosts;
     info.oversubscribed = plan.oversubscribed;
@@ -974,14 +976,34 @@ RunOutcome launch_run(const RunRequest& rq) {
     }
 
     RunOutcome out;
-    out.plan = plan_run_command(spec, dir.string(), rq.worker, rq.mpirun, rq.env);
+    // Slurm (outside an allocation): mpirun runs in the job the follower submits, on the allocation.
+    const bool submit = rq.slurm && !rq.env.var("SLURM_JOB_ID");
+    LaunchEnvironment plan_env = rq.env;
+    if (submit) {
+        plan_env.vars["SLURM_JOB_ID"] = "(sbatch)";
+        plan_env.vars["SLURM_NTASKS"] = std::to_string(spec.parallel.world());
+    }
+    out.plan = plan_run_command(spec, dir.string(), rq.worker, rq.mpirun, plan_env);
+    std::vector<std::string> argv = out.plan.argv;
+    if (submit) {
+        const fs::path script = dir / "job.sbatch";
+        {
+            std::ofstream f(script);
+            f << slurm_job_script(out.plan.argv, out.plan.ranks, *rq.slurm, dir.string(),
+                                  "scalescope-" + (spec.name.empty() ? std::string("run") : spec.name));
+            if (!f) throw std::runtime_error("cannot write " + script.string() + ": " + std::strerror(errno));
+        }
+        out.plan.notes.push_back("submitted with sbatch: " + script.string() + " (followed with scontrol; cancel = scancel)");
+        argv = {rq.follower.empty() ? find_program("scalescope-cli") : rq.follower, "slurm-follow", script.string(),
+                "--run-dir", dir.string()};
+    }
     if (rq.on_plan) rq.on_plan(out.plan);
     {
         std::ofstream cmd(dir / "command.txt");
         for (const auto& a : out.plan.argv) cmd << a << '\n';
     }
 
-    std::vector<StepRecord> steps;
+    std::vector<ProgressStep> steps;
     JobOptions jo;
     jo.run_dir = dir.string();
     jo.timeout_s = spec.launch.timeout_s;
@@ -994,10 +1016,19 @@ RunOutcome launch_run(const RunRequest& rq) {
         if (rq.on_progress) rq.on_progress(p);
     };
     const std::int64_t wall_start = unix_ns_now();
-    out.job = run_mpi_job(out.plan.argv, jo);
+    out.job = run_mpi_job(argv, jo);
 
     std::optional<traces::RunStatus> status;
     std::string reason = describe_failure(out.job, spec.training.steps);
+    if (submit) {
+        for (const auto& l : out.job.mpirun_lines)
+            if (auto st = parse_slurm_state_line(l)) out.slurm = *st;
+        if (out.slurm && (out.slurm->state != "COMPLETED" || !out.job.ok()))
+            reason = "slurm job " + out.slurm->id + " " + out.slurm->state + " (reason " + out.slurm->reason + ", exit " +
+                     out.slurm->exit_code + ")" + (out.slurm->nodes.empty() ? "" : " on " + out.slurm->nodes) +
+                     (reason.empty() ? "" : ": " + reason);
+        if (out.slurm && out.slurm->state == "CANCELLED") status = traces::RunStatus::Cancelled;
+    }
     if (out.job.cancelled) status = traces::RunStatus::Cancelled;
     else if (!out.job.ok()) status = traces::RunStatus::Failed;
 
@@ -1048,6 +1079,12 @@ RunOutcome launch_run(const RunRequest& rq) {
         out.run = record_without_rank_files(rq, out.plan, st, reason, wall_start, steps, out.job.wall_s);
         out.status = st;
         out.failure_reason = reason;
+    }
+    if (out.slurm) {  // the run record: which job, where, how it ended
+        for (const auto& [k, v] : {std::pair{"slurm/job_id", out.slurm->id}, std::pair{"slurm/nodes", out.slurm->nodes},
+                                   std::pair{"slurm/state", out.slurm->state}, std::pair{"slurm/reason", out.slurm->reason},
+                                   std::pair{"slurm/exit_code", out.slurm->exit_code}})
+            write_run_summary(rq.output, out.run, k, v);
     }
     return out;
 }

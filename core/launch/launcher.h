@@ -212,6 +212,23 @@ std::string describe_failure(const JobResult& job, std::int64_t total_steps = -1
 // ---------------------------------------------------------------------------------------------
 // One training run.
 
+// What `--launcher slurm` asks of the scheduler (empty: Slurm's default); core/launch/slurm.h.
+struct SlurmSubmit {
+    std::string partition;  // --partition
+    std::string time;       // --time (Slurm's formats: "10", "1:30:00", "2-0")
+    std::string account;    // --account
+    bool operator==(const SlurmSubmit&) const = default;
+};
+
+// One Slurm job as `scontrol show job -o ID` describes it (core/launch/slurm.h).
+struct SlurmJobState {
+    std::string id, state, reason, nodes, exit_code;  // JobId, JobState, Reason, NodeList, ExitCode ("1:0")
+    // COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, BOOT_FAIL, DEADLINE
+    bool ended() const;
+    int exit_status() const;  // ExitCode's first number, 0 when absent
+    bool operator==(const SlurmJobState&) const = default;
+};
+
 struct RunRequest {
     ExperimentSpec spec;      // validated by the caller (validate(spec, -1, true))
     std::string output;       // trace file: created, or appended to
@@ -225,6 +242,10 @@ struct RunRequest {
     std::function<void(pid_t session)> on_started;
     double grace_s = 5;
     LaunchEnvironment env;     // LaunchEnvironment::current() for real runs
+    // Submit with sbatch instead of starting mpirun here (core/launch/slurm.h); ignored inside an
+    // allocation (SLURM_JOB_ID set), where mpirun runs on it directly.
+    std::optional<SlurmSubmit> slurm;
+    std::string follower;      // the program that follows a Slurm job ("" = find_program("scalescope-cli"))
 };
 
 struct RunOutcome {
@@ -235,6 +256,7 @@ struct RunOutcome {
     JobResult job;
     int rank_files = 0;         // rank trace files merged
     std::vector<std::string> warnings;  // from the merge
+    std::optional<SlurmJobState> slurm;  // a submitted run: its job's last state (id, nodes, reason, exit)
 };
 
 // Writes the resolved spec (trace.dir = run_dir) to `<run_dir>/spec.json`, runs

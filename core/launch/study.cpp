@@ -394,6 +394,7 @@ StudyRunResult run_study(const StudyRunRequest& rq) {
         run.mpirun = rq.mpirun;
         run.grace_s = rq.grace_s;
         run.env = rq.env;
+        run.slurm = rq.slurm;
         run.cancel = rq.cancel;
         if (rq.on_progress) run.on_progress = [&rq, i](const Progress& x) { rq.on_progress(i, x); };
         if (rq.on_plan) run.on_plan = [&rq, i](const MpirunPlan& x) { rq.on_plan(i, x); };

@@ -110,6 +110,7 @@ struct StudyRunRequest {
     std::string mpirun = "mpirun";
     double grace_s = 5;
     LaunchEnvironment env;
+    std::optional<SlurmSubmit> slurm;    // each point submitted as a Slurm job (RunRequest::slurm)
     const CancelFlag* cancel = nullptr;  // checked after each run; the launcher ends a running one
     bool stop_on_failure = false;        // else a failed run does not stop the points after it
     // Called on the calling thread, with the point's index in `points`.

@@ -107,7 +107,7 @@ CONF
 steps_of() {
   local p
   for p in $(pgrep -x slurmstepd 2> /dev/null || true); do
-    tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "SLURM_CONF=$1/slurm.conf" && echo "$p"
+    { tr '\0' '\n' < "/proc/$p/environ"; } 2> /dev/null | grep -qx "SLURM_CONF=$1/slurm.conf" && echo "$p"
   done
   return 0
 }

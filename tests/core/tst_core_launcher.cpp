@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/launch/launcher.h"
+#include "core/launch/slurm.h"
 #include "core/launch/study.h"
 #include "core/sim/calibrate.h"
 
@@ -43,6 +44,48 @@ nlohmann::json mlp_doc() {
 class TestLauncher : public QObject {
     Q_OBJECT
 private slots:
+    // Slurm (issue 20): the job script, scontrol's job line, the follower's state lines, sbatch's id.
+    void slurmPieces() {
+        SlurmSubmit sub{"gpu", "1:30:00", "proj"};
+        const std::string script = slurm_job_script({"mpirun", "-np", "4", "/opt/w it's", "/r/spec.json"}, 4, sub,
+                                                    "/runs/r1", "scalescope-x");
+        QVERIFY(script.rfind("#!/bin/bash\n", 0) == 0);
+        for (const char* line : {"#SBATCH --job-name=scalescope-x\n", "#SBATCH --ntasks=4\n",
+                                 "#SBATCH --output=/runs/r1/slurm-%j.out\n", "#SBATCH --chdir=/runs/r1\n",
+                                 "#SBATCH --partition=gpu\n", "#SBATCH --time=1:30:00\n", "#SBATCH --account=proj\n",
+                                 "exec 'mpirun' '-np' '4' '/opt/w it'\\''s' '/r/spec.json'\n"})
+            QVERIFY2(script.find(line) != std::string::npos, line);
+        const std::string bare = slurm_job_script({"mpirun"}, 1, {}, "/r", "j");
+        QVERIFY(bare.find("--partition") == std::string::npos && bare.find("--time") == std::string::npos);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, slurm_job_script({}, 1, {}, "/r", "j"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, slurm_job_script({"mpirun"}, 0, {}, "/r", "j"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, slurm_job_script({"mpirun"}, 1, {"a\nb", "", ""}, "/r", "j"));
+
+        const auto st = parse_scontrol_job(
+            "JobId=12 JobName=scalescope-x UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) "
+            "ExitCode=2:0 RunTime=00:00:01 NodeList=node[1-2] BatchHost=node1");
+        QVERIFY(st);
+        QCOMPARE(st->id, std::string("12"));
+        QCOMPARE(st->state, std::string("FAILED"));
+        QCOMPARE(st->reason, std::string("NonZeroExitCode"));
+        QCOMPARE(st->nodes, std::string("node[1-2]"));
+        QCOMPARE(st->exit_status(), 2);
+        QVERIFY(st->ended());
+        QVERIFY(!parse_scontrol_job("slurm_load_jobs error: Invalid job id specified"));
+        SlurmJobState pending{"13", "PENDING", "Resources", "", "0:0"};
+        QVERIFY(!pending.ended());
+        // The follower's line and back (launch_run records the last one).
+        for (const SlurmJobState& s : {*st, pending}) {
+            const auto back = parse_slurm_state_line(slurm_state_line(s));
+            QVERIFY2(back && *back == s, slurm_state_line(s).c_str());
+        }
+        QCOMPARE(slurm_state_line(pending), std::string("slurm: job 13 PENDING on - (reason Resources, exit 0:0)"));
+        QVERIFY(!parse_slurm_state_line("[1,0]<stdout>:slurm: job"));
+        QCOMPARE(parse_sbatch_id("42\n"), std::string("42"));
+        QCOMPARE(parse_sbatch_id("42;cluster\n"), std::string("42"));
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, parse_sbatch_id("sbatch: error: invalid partition"));
+    }
+
     // ---- argv per launch form ----
     void local_not_root() {
         const auto p = build_mpirun_argv(request(2), env_with(false, 2));
