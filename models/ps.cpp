@@ -482,6 +482,9 @@ void PsServer::run() {
             }
         }
         s.serve_pulls();
+        // The server has no steps: its loop iterations are the trace writer's chance to flush
+        // (at most every flush interval), so long runs do not fill its buffers.
+        if (profiler::Profiler* p = profiler::Profiler::current()) p->step_boundary();
     }
 }
 
