@@ -13,7 +13,7 @@
 #                report the global batch's loss, async worker 0's samples (its local loss)
 #   final_loss, eval_loss   the last step's training loss and the test loss after training
 # The servers are extra ranks (parallel.servers = 1): dp=4 with a server runs 5 processes.
-# Environment: STEPS (default 60), TARGET (default 0.9), WAIT_S (idle wait per run, default 90),
+# Environment: STEPS (default 60), TARGET (default 0.75), WAIT_S (idle wait per run, default 90),
 # MPIRUN (default mpirun), DATA (default /usr/share/datasets/fashion-mnist).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ worker=$build/worker/scalescope-worker
 [ -x "$worker" ] || { echo "no $worker: build the target scalescope-worker first" >&2; exit 2; }
 . "$root/bench/core/idle.sh"
 steps=${STEPS:-60}
-target=${TARGET:-0.9}
+target=${TARGET:-0.75}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 mpirun=${MPIRUN:-mpirun}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

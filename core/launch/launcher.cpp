@@ -918,7 +918,7 @@ void store_run_level_metrics(const std::string& path, traces::RunId run) {
     traces::Stmt st = db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
     for (const auto& [key, value] : rows) {
         char text[32];
-        std::snprintf(text, sizeof text, "%.17g", value);
+        std::snprintf(text, sizeof text, "%.15g", value);
         st.bind(1, run.value).bind(2, key).bind(3, std::string(text)).run();
     }
     tx.commit();
