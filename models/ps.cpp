@@ -18,11 +18,11 @@ namespace ss::models {
 
 namespace {
 
-constexpr int kTagInit = 31;      // worker 0 -> server: N, segment count, segments, shard
-constexpr int kTagCtl = 32;       // worker -> server: control message (4 doubles)
-constexpr int kTagData = 33;      // worker -> server: a pushed gradient shard
-constexpr int kTagReplyHdr = 34;  // server -> worker: answer to a pull (4 doubles)
-constexpr int kTagReplyData = 35; // server -> worker: the parameter shard
+constexpr int kTagInit = 31;       // worker 0 -> server: N, segment count, segments, shard
+constexpr int kTagCtl = 32;        // worker -> server: control message (4 doubles)
+constexpr int kTagData = 33;       // worker -> server: a pushed gradient shard
+constexpr int kTagReplyHdr = 34;   // server -> worker: answer to a pull (4 doubles)
+constexpr int kTagReplyData = 35;  // server -> worker: the parameter shard
 
 enum Ctl : int { kPush = 1, kPull = 2, kDone = 3 };
 
@@ -50,7 +50,8 @@ void record(const PsSpan& s, std::int64_t start, std::int64_t end, int group_id,
     profiler::SpanRecord r;
     r.name = s.name;
     r.kind = s.kind;
-    r.lane = s.kind == traces::EventKind::HostRange ? profiler::lanes::kHost : profiler::lanes::kComm;
+    r.lane =
+        s.kind == traces::EventKind::HostRange ? profiler::lanes::kHost : profiler::lanes::kComm;
     r.collective = s.collective;
     r.group_kind = traces::GroupKind::PS;
     r.group_id = group_id;
@@ -97,17 +98,19 @@ struct PsClient::Impl {
     ParamStore& store;
     int rank = 0;
     MPI_Comm comm = MPI_COMM_NULL;
-    std::vector<PsShard> shards;          // (servers)
-    std::vector<std::int64_t> version;    // (servers) step version of the last pulled shard
+    std::vector<PsShard> shards;        // (servers)
+    std::vector<std::int64_t> version;  // (servers) step version of the last pulled shard
     std::vector<std::int64_t> push_seq, pull_seq;  // (servers) channel counts
-    bool device = false;                  // params / grads live on a device: stage through host
+    bool device = false;  // params / grads live on a device: stage through host
     std::vector<float> grad_host, param_host;  // (N) when device
     bool done = false;
 
-    Impl(const PsConfig& c, kernels::Backend& b, ParamStore& s, int r) : cfg(c), be(b), store(s), rank(r) {}
+    Impl(const PsConfig& c, kernels::Backend& b, ParamStore& s, int r)
+        : cfg(c), be(b), store(s), rank(r) {}
 };
 
-PsClient::PsClient(const PsConfig& cfg, kernels::Backend& backend, ParamStore& store, int world_rank)
+PsClient::PsClient(const PsConfig& cfg, kernels::Backend& backend, ParamStore& store,
+                   int world_rank)
     : impl_(std::make_unique<Impl>(cfg, backend, store, world_rank)) {
     Impl& m = *impl_;
     SS_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &m.comm));
@@ -140,9 +143,11 @@ PsClient::PsClient(const PsConfig& cfg, kernels::Backend& backend, ParamStore& s
     }
     for (int j = 0; j < cfg.servers; ++j) {
         const int server = cfg.workers + j;
-        SS_MPI_CHECK(MPI_Send(head.data(), as_count(head.size()), MPI_INT64_T, server, kTagInit, m.comm));
+        SS_MPI_CHECK(
+            MPI_Send(head.data(), as_count(head.size()), MPI_INT64_T, server, kTagInit, m.comm));
         const PsShard& sh = m.shards[static_cast<std::size_t>(j)];
-        SS_MPI_CHECK(MPI_Send(params + sh.first, as_count(sh.count), MPI_FLOAT, server, kTagInit, m.comm));
+        SS_MPI_CHECK(
+            MPI_Send(params + sh.first, as_count(sh.count), MPI_FLOAT, server, kTagInit, m.comm));
     }
 }
 
@@ -174,10 +179,12 @@ PsStepInfo PsClient::exchange(std::int64_t step) {
         const auto js = static_cast<std::size_t>(j);
         const PsShard& sh = m.shards[js];
         const int server = W + j;
-        const double ctl[4] = {kPush, static_cast<double>(step), static_cast<double>(m.version[js]), sq};
+        const double ctl[4] = {kPush, static_cast<double>(step), static_cast<double>(m.version[js]),
+                               sq};
         const std::int64_t t0 = profiler::now_ns();
         SS_MPI_CHECK(MPI_Send(ctl, 4, MPI_DOUBLE, server, kTagCtl, m.comm));
-        SS_MPI_CHECK(MPI_Send(grads + sh.first, as_count(sh.count), MPI_FLOAT, server, kTagData, m.comm));
+        SS_MPI_CHECK(
+            MPI_Send(grads + sh.first, as_count(sh.count), MPI_FLOAT, server, kTagData, m.comm));
         record({"ps_push", traces::EventKind::Comm, traces::Collective::Send, server,
                 static_cast<std::int64_t>(sh.count * sizeof(float)), step, m.push_seq[js]++},
                t0, profiler::now_ns(), W, W + S);
@@ -197,9 +204,10 @@ PsStepInfo PsClient::exchange(std::int64_t step) {
         const auto js = static_cast<std::size_t>(j);
         const int server = W + j;
         const PsShard& sh = m.shards[js];
-        SS_MPI_CHECK(MPI_Irecv(hdr[js].data(), 4, MPI_DOUBLE, server, kTagReplyHdr, m.comm, &reqs[2 * js]));
-        SS_MPI_CHECK(MPI_Irecv(params + sh.first, as_count(sh.count), MPI_FLOAT, server, kTagReplyData,
-                               m.comm, &reqs[2 * js + 1]));
+        SS_MPI_CHECK(
+            MPI_Irecv(hdr[js].data(), 4, MPI_DOUBLE, server, kTagReplyHdr, m.comm, &reqs[2 * js]));
+        SS_MPI_CHECK(MPI_Irecv(params + sh.first, as_count(sh.count), MPI_FLOAT, server,
+                               kTagReplyData, m.comm, &reqs[2 * js + 1]));
         const double ctl[4] = {kPull, static_cast<double>(next), static_cast<double>(bound), 0.0};
         SS_MPI_CHECK(MPI_Send(ctl, 4, MPI_DOUBLE, server, kTagCtl, m.comm));
     }
@@ -214,19 +222,22 @@ PsStepInfo PsClient::exchange(std::int64_t step) {
             headers_at = std::max(headers_at, now);
         } else {
             record({"ps_pull", traces::EventKind::Comm, traces::Collective::Recv, W + idx / 2,
-                    static_cast<std::int64_t>(m.shards[js].count * sizeof(float)), step, m.pull_seq[js]++},
+                    static_cast<std::int64_t>(m.shards[js].count * sizeof(float)), step,
+                    m.pull_seq[js]++},
                    t_req, now, W, W + S);
         }
     }
     // The time until every server had the version this worker may go on with.
-    record({"ps_wait", traces::EventKind::Sync, traces::Collective::None, -1, traces::kNone, step, traces::kNone},
+    record({"ps_wait", traces::EventKind::Sync, traces::Collective::None, -1, traces::kNone, step,
+            traces::kNone},
            t_req, headers_at, W, W + S);
     for (int j = 0; j < S; ++j) {
         const auto js = static_cast<std::size_t>(j);
         m.version[js] = static_cast<std::int64_t>(hdr[js][0]);
         if (m.version[js] < bound)
-            throw std::logic_error("parameter server " + std::to_string(W + j) + " answered with step version " +
-                                   std::to_string(m.version[js]) + " < the bound " + std::to_string(bound));
+            throw std::logic_error("parameter server " + std::to_string(W + j) +
+                                   " answered with step version " + std::to_string(m.version[js]) +
+                                   " < the bound " + std::to_string(bound));
         if (bsp && j == 0) info.grad_norm = hdr[js][1];
     }
     if (m.device) m.be.copy_to_device(m.store.params(), m.param_host.data(), n * sizeof(float));
@@ -256,7 +267,7 @@ struct PsServer::Impl {
     PsConfig cfg;
     OptimConfig opt;
     int rank = 0;
-    int index = 0;  // j: this server's shard
+    int index = 0;                     // j: this server's shard
     MPI_Comm comm = MPI_COMM_NULL;     // world duplicate
     MPI_Comm servers = MPI_COMM_NULL;  // the servers (BSP: the global gradient norm)
     PsShard shard;
@@ -266,9 +277,9 @@ struct PsServer::Impl {
         bool decay = false;
     };
     std::vector<Run> runs;
-    std::vector<float> params, m, v, sum;     // (shard)
-    std::vector<std::vector<float>> grad;     // (workers, shard): the last push of each worker
-    std::vector<std::int64_t> clock;          // (workers) pushes applied
+    std::vector<float> params, m, v, sum;  // (shard)
+    std::vector<std::vector<float>> grad;  // (workers, shard): the last push of each worker
+    std::vector<std::int64_t> clock;       // (workers) pushes applied
     std::vector<std::int64_t> recv_seq, send_seq;
     std::int64_t updates = 0;
     double last_norm = 0;
@@ -309,15 +320,19 @@ PsServer::~PsServer() {
     if (impl_->comm != MPI_COMM_NULL) MPI_Comm_free(&impl_->comm);
 }
 
-std::int64_t PsServer::updates() const { return impl_->updates; }
-std::size_t PsServer::shard_elems() const { return impl_->shard.count; }
+std::int64_t PsServer::updates() const {
+    return impl_->updates;
+}
+std::size_t PsServer::shard_elems() const {
+    return impl_->shard.count;
+}
 
 void PsServer::Impl::apply(const std::vector<Push>& batch) {
     const std::int64_t start = profiler::now_ns();
     const int W = cfg.workers, S = cfg.servers;
     for (const Push& p : batch)
-        record({"ps_queue", traces::EventKind::Sync, traces::Collective::None, p.worker, traces::kNone, p.step,
-                traces::kNone},
+        record({"ps_queue", traces::EventKind::Sync, traces::Collective::None, p.worker,
+                traces::kNone, p.step, traces::kNone},
                p.received_ns, start, W, W + S);
     const bool bsp = cfg.staleness == 0;
     const float* g = nullptr;
@@ -325,9 +340,11 @@ void PsServer::Impl::apply(const std::vector<Push>& batch) {
     float grad_scale = 1.0f;
     std::int64_t step = batch.front().step;
     if (bsp) {
-        // The global batch's gradient: the sum of the workers' (each scaled by 1/B), in worker order.
+        // The global batch's gradient: the sum of the workers' (each scaled by 1/B), in worker
+        // order.
         std::copy(grad[0].begin(), grad[0].end(), sum.begin());
-        for (int w = 1; w < W; ++w) kernels::add_inplace(sum.data(), grad[static_cast<std::size_t>(w)].data(), sum.size());
+        for (int w = 1; w < W; ++w)
+            kernels::add_inplace(sum.data(), grad[static_cast<std::size_t>(w)].data(), sum.size());
         double part = kernels::sum_squares(sum.data(), sum.size());
         sq = part;
         if (S > 1) SS_MPI_CHECK(MPI_Allreduce(&part, &sq, 1, MPI_DOUBLE, MPI_SUM, servers));
@@ -348,8 +365,8 @@ void PsServer::Impl::apply(const std::vector<Push>& batch) {
     c.eps = opt.eps;
     for (const Run& r : runs) {
         c.weight_decay = r.decay ? opt.weight_decay : 0.0f;
-        kernels::adamw_update(params.data() + r.first, g + r.first, m.data() + r.first, v.data() + r.first, r.len, c,
-                              updates + 1, grad_scale * clip);
+        kernels::adamw_update(params.data() + r.first, g + r.first, m.data() + r.first,
+                              v.data() + r.first, r.len, c, updates + 1, grad_scale * clip);
     }
     updates += 1;
     last_norm = norm;
@@ -371,7 +388,8 @@ void PsServer::Impl::serve_pulls() {
         const std::int64_t t0 = profiler::now_ns();
         const double hdr[4] = {static_cast<double>(have), last_norm, 0, 0};
         SS_MPI_CHECK(MPI_Send(hdr, 4, MPI_DOUBLE, p.worker, kTagReplyHdr, comm));
-        SS_MPI_CHECK(MPI_Send(params.data(), as_count(params.size()), MPI_FLOAT, p.worker, kTagReplyData, comm));
+        SS_MPI_CHECK(MPI_Send(params.data(), as_count(params.size()), MPI_FLOAT, p.worker,
+                              kTagReplyData, comm));
         record({"ps_send", traces::EventKind::Comm, traces::Collective::Send, p.worker,
                 static_cast<std::int64_t>(params.size() * sizeof(float)), p.next - 1,
                 send_seq[static_cast<std::size_t>(p.worker)]++},
@@ -391,7 +409,8 @@ void PsServer::run() {
         MPI_Group world_group = MPI_GROUP_NULL, server_group = MPI_GROUP_NULL;
         SS_MPI_CHECK(MPI_Comm_group(s.comm, &world_group));
         const int range[1][3] = {{W, W + S - 1, 1}};
-        SS_MPI_CHECK(MPI_Group_range_incl(world_group, 1, const_cast<int(*)[3]>(range), &server_group));
+        SS_MPI_CHECK(
+            MPI_Group_range_incl(world_group, 1, const_cast<int(*)[3]>(range), &server_group));
         SS_MPI_CHECK(MPI_Comm_create_group(s.comm, server_group, 0, &s.servers));
         SS_MPI_CHECK(MPI_Group_free(&server_group));
         SS_MPI_CHECK(MPI_Group_free(&world_group));
@@ -402,9 +421,11 @@ void PsServer::run() {
     int head_len = 0;
     SS_MPI_CHECK(MPI_Get_count(&st, MPI_INT64_T, &head_len));
     std::vector<std::int64_t> head(static_cast<std::size_t>(head_len));
-    SS_MPI_CHECK(MPI_Recv(head.data(), head_len, MPI_INT64_T, 0, kTagInit, s.comm, MPI_STATUS_IGNORE));
+    SS_MPI_CHECK(
+        MPI_Recv(head.data(), head_len, MPI_INT64_T, 0, kTagInit, s.comm, MPI_STATUS_IGNORE));
     if (head_len < 2 || head_len != 2 + 3 * head[1])
-        throw std::runtime_error("parameter server " + std::to_string(s.rank) + ": malformed model description from rank 0");
+        throw std::runtime_error("parameter server " + std::to_string(s.rank) +
+                                 ": malformed model description from rank 0");
     const auto n = static_cast<std::size_t>(head[0]);
     s.shard = ps_shard(n, S, s.index);
     const std::size_t lo = s.shard.first, hi = lo + s.shard.count;
@@ -412,7 +433,8 @@ void PsServer::run() {
         const auto off = static_cast<std::size_t>(head[static_cast<std::size_t>(2 + 3 * i)]);
         const auto len = static_cast<std::size_t>(head[static_cast<std::size_t>(3 + 3 * i)]);
         const std::size_t a = std::max(lo, off), b = std::min(hi, off + len);
-        if (a < b) s.runs.push_back({a - lo, b - a, head[static_cast<std::size_t>(4 + 3 * i)] != 0});
+        if (a < b)
+            s.runs.push_back({a - lo, b - a, head[static_cast<std::size_t>(4 + 3 * i)] != 0});
     }
     s.params.assign(s.shard.count, 0.0f);
     s.m.assign(s.shard.count, 0.0f);
@@ -422,14 +444,15 @@ void PsServer::run() {
     s.clock.assign(static_cast<std::size_t>(W), 0);
     s.recv_seq.assign(static_cast<std::size_t>(W), 0);
     s.send_seq.assign(static_cast<std::size_t>(W), 0);
-    SS_MPI_CHECK(MPI_Recv(s.params.data(), as_count(s.shard.count), MPI_FLOAT, 0, kTagInit, s.comm, MPI_STATUS_IGNORE));
+    SS_MPI_CHECK(MPI_Recv(s.params.data(), as_count(s.shard.count), MPI_FLOAT, 0, kTagInit, s.comm,
+                          MPI_STATUS_IGNORE));
 
     // One outstanding control receive per worker.
     std::vector<std::array<double, 4>> ctl(static_cast<std::size_t>(W));
     std::vector<MPI_Request> reqs(static_cast<std::size_t>(W), MPI_REQUEST_NULL);
     for (int w = 0; w < W; ++w)
-        SS_MPI_CHECK(MPI_Irecv(ctl[static_cast<std::size_t>(w)].data(), 4, MPI_DOUBLE, w, kTagCtl, s.comm,
-                               &reqs[static_cast<std::size_t>(w)]));
+        SS_MPI_CHECK(MPI_Irecv(ctl[static_cast<std::size_t>(w)].data(), 4, MPI_DOUBLE, w, kTagCtl,
+                               s.comm, &reqs[static_cast<std::size_t>(w)]));
     std::vector<int> idx(static_cast<std::size_t>(W));
     int done = 0;
     const bool bsp = s.cfg.staleness == 0;
@@ -445,21 +468,24 @@ void PsServer::run() {
             if (kind == kPush) {
                 const auto step = static_cast<std::int64_t>(c[1]);
                 const std::int64_t t0 = profiler::now_ns();
-                SS_MPI_CHECK(MPI_Recv(s.grad[ws].data(), as_count(s.shard.count), MPI_FLOAT, w, kTagData, s.comm,
-                                      MPI_STATUS_IGNORE));
+                SS_MPI_CHECK(MPI_Recv(s.grad[ws].data(), as_count(s.shard.count), MPI_FLOAT, w,
+                                      kTagData, s.comm, MPI_STATUS_IGNORE));
                 const std::int64_t t1 = profiler::now_ns();
                 record({"ps_recv", traces::EventKind::Comm, traces::Collective::Recv, w,
-                        static_cast<std::int64_t>(s.shard.count * sizeof(float)), step, s.recv_seq[ws]++},
+                        static_cast<std::int64_t>(s.shard.count * sizeof(float)), step,
+                        s.recv_seq[ws]++},
                        t0, t1, W, W + S);
                 s.pushes.push_back({w, step, static_cast<std::int64_t>(c[2]), c[3], t1});
             } else if (kind == kPull) {
-                s.pulls.push_back({w, static_cast<std::int64_t>(c[1]), static_cast<std::int64_t>(c[2])});
+                s.pulls.push_back(
+                    {w, static_cast<std::int64_t>(c[1]), static_cast<std::int64_t>(c[2])});
             } else if (kind == kDone) {
                 ++done;
                 continue;  // no receive posted again: MPI_Waitsome skips MPI_REQUEST_NULL
             } else {
-                throw std::runtime_error("parameter server " + std::to_string(s.rank) + ": unknown message kind " +
-                                         std::to_string(kind) + " from rank " + std::to_string(w));
+                throw std::runtime_error("parameter server " + std::to_string(s.rank) +
+                                         ": unknown message kind " + std::to_string(kind) +
+                                         " from rank " + std::to_string(w));
             }
             SS_MPI_CHECK(MPI_Irecv(ctl[ws].data(), 4, MPI_DOUBLE, w, kTagCtl, s.comm, &reqs[ws]));
         }
@@ -471,8 +497,9 @@ void PsServer::run() {
                 s.pushes.clear();
                 for (const auto& p : batch)
                     if (p.step != batch.front().step)
-                        throw std::logic_error("parameter server: BSP pushes of steps " + std::to_string(p.step) +
-                                               " and " + std::to_string(batch.front().step) + " together");
+                        throw std::logic_error("parameter server: BSP pushes of steps " +
+                                               std::to_string(p.step) + " and " +
+                                               std::to_string(batch.front().step) + " together");
                 s.apply(batch);
             }
         } else {

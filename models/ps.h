@@ -51,10 +51,10 @@
 namespace ss::models {
 
 struct PsConfig {
-    int workers = 1;     // W: world ranks 0 .. W-1
-    int servers = 1;     // S: world ranks W .. W+S-1
-    int staleness = 0;   // 0 BSP | s > 0 SSP | kPsAsync
-    int steps = 1;       // training steps (the final pull waits for all of them)
+    int workers = 1;    // W: world ranks 0 .. W-1
+    int servers = 1;    // S: world ranks W .. W+S-1
+    int staleness = 0;  // 0 BSP | s > 0 SSP | kPsAsync
+    int steps = 1;      // training steps (the final pull waits for all of them)
 };
 inline constexpr int kPsAsync = -1;
 
@@ -75,8 +75,8 @@ void ps_server_split();
 
 // What a step's exchange tells the trainer.
 struct PsStepInfo {
-    double grad_norm = 0;         // BSP: the global norm of the update; else this push's norm
-    std::int64_t staleness = 0;   // of this step's gradient (steps)
+    double grad_norm = 0;        // BSP: the global norm of the update; else this push's norm
+    std::int64_t staleness = 0;  // of this step's gradient (steps)
 };
 
 // A worker's side. Collective with the servers' PsServer constructor (MPI_Comm_dup of
@@ -116,7 +116,7 @@ public:
     PsServer& operator=(const PsServer&) = delete;
     void run();
 
-    std::int64_t updates() const;       // AdamW steps applied
+    std::int64_t updates() const;  // AdamW steps applied
     std::size_t shard_elems() const;
 
 private:

@@ -17,6 +17,7 @@
 
 namespace ss::models {
 
-std::unique_ptr<kernels::Backend> make_slow_backend(std::unique_ptr<kernels::Backend> inner, double factor);
+std::unique_ptr<kernels::Backend> make_slow_backend(std::unique_ptr<kernels::Backend> inner,
+                                                    double factor);
 
 }  // namespace ss::models
