@@ -227,10 +227,14 @@ PsStepInfo PsClient::exchange(std::int64_t step) {
                    t_req, now, W, W + S);
         }
     }
-    // The time until every server had the version this worker may go on with.
-    record({"ps_wait", traces::EventKind::Sync, traces::Collective::None, -1, traces::kNone, step,
-            traces::kNone},
-           t_req, headers_at, W, W + S);
+    // Blocked by the staleness bound: a server held the pull until its step version reached the
+    // bound (the header says so); the wait lasts until every server had answered.
+    bool held = false;
+    for (const auto& h : hdr) held = held || h[2] != 0.0;
+    if (held)
+        record({"ps_wait", traces::EventKind::Sync, traces::Collective::None, -1, traces::kNone,
+                step, traces::kNone},
+               t_req, headers_at, W, W + S);
     for (int j = 0; j < S; ++j) {
         const auto js = static_cast<std::size_t>(j);
         m.version[js] = static_cast<std::int64_t>(hdr[js][0]);
@@ -295,6 +299,7 @@ struct PsServer::Impl {
         int worker;
         std::int64_t next;
         std::int64_t bound;
+        bool held = false;  // not answerable when it arrived: the staleness bound held it
     };
     std::deque<Push> pushes;
     std::vector<Pull> pulls;
@@ -380,13 +385,14 @@ void PsServer::Impl::serve_pulls() {
     const std::int64_t have = step_version();
     const int W = cfg.workers, S = cfg.servers;
     std::vector<Pull> waiting;
-    for (const Pull& p : pulls) {
+    for (Pull& p : pulls) {
         if (have < p.bound) {
+            p.held = true;
             waiting.push_back(p);
             continue;
         }
         const std::int64_t t0 = profiler::now_ns();
-        const double hdr[4] = {static_cast<double>(have), last_norm, 0, 0};
+        const double hdr[4] = {static_cast<double>(have), last_norm, p.held ? 1.0 : 0.0, 0};
         SS_MPI_CHECK(MPI_Send(hdr, 4, MPI_DOUBLE, p.worker, kTagReplyHdr, comm));
         SS_MPI_CHECK(MPI_Send(params.data(), as_count(params.size()), MPI_FLOAT, p.worker,
                               kTagReplyData, comm));

@@ -30,11 +30,14 @@
 // Messages (a duplicate of MPI_COMM_WORLD, world ranks): a worker's control message (4 doubles:
 // kind, step, value, sum of squares) with tag kTagCtl, a push followed by its shard (tag
 // kTagData); a server's answer to a pull: 4 doubles (step version, gradient norm of the last
-// update, 0, 0) then the shard. Every MPI call is checked (SS_MPI_CHECK).
+// update, 1 if the bound held the pull else 0, 0) then the shard. Every MPI call is checked
+// (SS_MPI_CHECK).
 //
 // Tracing (traces/SCHEMA.md, issue 18): workers record Comm "ps_push" (Send) / "ps_pull" (Recv)
-// per server with group kind PS, peer = the server's world rank, bytes, and Sync "ps_wait" (the
-// time until every server answered the pull: blocked by the staleness bound); servers record
+// per server with group kind PS, peer = the server's world rank, bytes, and Sync "ps_wait" when a
+// server held the pull for the staleness bound (from the request until every server answered;
+// the step that just pushed; none when no server held it, so async has one only at the end);
+// servers record
 // "ps_recv" / "ps_send" per worker, Sync "ps_queue" (a received push waiting to be applied) and
 // HostRange "ps_apply" (step = the update count produced).
 #pragma once

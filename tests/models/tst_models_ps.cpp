@@ -226,8 +226,9 @@ private slots:
         QCOMPARE(run_level["ps_servers"], 1.0);
         QCOMPARE(run_level["slow_rank"], 1.0);
         QCOMPARE(run_level["slow_factor"], 3.0);
-        // Events: per worker `steps` pushes and pulls to server 2 with its bytes, one wait per
-        // step; the server received and sent as many, applied one update per push (SSP: per push).
+        // Events: per worker `steps` pushes and pulls to server 2 with its bytes, a wait where the
+        // bound held a pull (the fast worker at least once); the server received and sent as
+        // many, applied one update per push (SSP: per push).
         std::map<std::pair<int, std::string>, int> count;
         std::map<std::pair<int, std::string>, std::set<std::int64_t>> peers;
         std::int64_t push_bytes = -1;
@@ -248,9 +249,10 @@ private slots:
         for (int w = 0; w < 2; ++w) {
             QCOMPARE(n(w, "ps_push"), steps);
             QCOMPARE(n(w, "ps_pull"), steps);
-            QCOMPARE(n(w, "ps_wait"), steps);
+            QVERIFY(n(w, "ps_wait") <= steps);  // only pulls the bound held
             QCOMPARE(pe(w, "ps_push"), std::set<std::int64_t>{2});
         }
+        QVERIFY2(n(0, "ps_wait") >= 1, "the fast worker was never held by the bound");
         QCOMPARE(n(2, "ps_recv"), 2 * steps);
         QCOMPARE(n(2, "ps_send"), 2 * steps);
         QCOMPARE(n(2, "ps_queue"), 2 * steps);
