@@ -210,20 +210,16 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
     // run on the CPU and the workers reach them over MPI (backend.comm "auto" means MPI then).
     const bool ps = spec.parallel.parameter_server();
     const int trainers = ps ? spec.parallel.workers() : world;
-    if (ps && rank >= trainers) {
-        out.server = true;
-        out.backend = kernels::make_cpu_backend();
-        out.transport = "mpi";
-        ps_server_split();  // pairs the workers' split in make_mpi_transport
-        return 0;
-    }
+    const bool server = ps && rank >= trainers;
     std::vector<RankDeviceFacts> facts(static_cast<std::size_t>(trainers));
     for (int r = 0; r < trainers; ++r)
         facts[static_cast<std::size_t>(r)] = {flat[3 * static_cast<std::size_t>(r)],
                                               flat[3 * static_cast<std::size_t>(r) + 1],
                                               flat[3 * static_cast<std::size_t>(r) + 2]};
     const std::string comm_choice = ps && spec.backend.comm == "auto" ? std::string("mpi") : spec.backend.comm;
-    out.decision = decide_device(spec.backend.device, comm_choice, nccl_built(), facts, rank);
+    // A server takes the workers' decision too (as rank 0 would), so that a problem ends every
+    // rank the same way (none may wait in a collective for ranks that returned).
+    out.decision = decide_device(spec.backend.device, comm_choice, nccl_built(), facts, server ? 0 : rank);
     const DeviceDecision& d = out.decision;
     if (d.problem != DeviceProblem::None) {
         if (rank == d.problem_rank) {
@@ -231,6 +227,13 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
             std::fflush(stderr);
         }
         return d.problem == DeviceProblem::NoDevice ? 3 : 2;
+    }
+    if (server) {
+        out.server = true;
+        out.backend = kernels::make_cpu_backend();
+        out.transport = "mpi";
+        ps_server_split();  // pairs the workers' split in make_mpi_transport
+        return 0;
     }
     if (rank == 0 && !d.comm_reason.empty() && d.gpu_ranks > 0)
         std::fprintf(stderr, "scalescope-worker: backend.comm=\"auto\" uses MPI, device buffers staged through "

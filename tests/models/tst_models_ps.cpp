@@ -345,6 +345,22 @@ private slots:
                  qPrintable(r.err));
     }
 
+    // A device problem of the workers (no GPU for backend.device "cuda": the existing rule) ends
+    // the servers too, in order: they take the same decision and return (nobody waits in a
+    // collective for ranks that left).
+    void deviceProblemEndsTheServersToo() {
+        if (!have(QStringLiteral("mlp"))) QSKIP("dataset-fashion-mnist not installed");
+        const MpiResult r =
+            worker(3, QStringLiteral("mlp"),
+                   {kPs, QStringLiteral("parallel.dp=2"), QStringLiteral("backend.device=cuda")});
+        QVERIFY2(r.finished, "the job hung");
+        if (r.exit_code == 0) QSKIP("this machine has a GPU: the run trained");
+        QCOMPARE(r.exit_code, 3);
+        QVERIFY2(r.err.contains(QStringLiteral("no CUDA device: ")), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("MPI_ABORT")),
+                 qPrintable(r.err));  // an orderly exit
+    }
+
     // A worker killed mid-run (SIGKILL, nothing reported) ends the job: the servers do not wait
     // forever.
     void killedWorkerEndsTheJob() {
