@@ -139,11 +139,33 @@ private slots:
         QFETCH(int, dp);
         QFETCH(int, servers);
         if (!have(model)) QSKIP("data set not installed (fortunes / dataset-fashion-mnist)");
+        const QString trace = QStringLiteral("trace-bsp-%1-%2").arg(model).arg(servers);
         const MpiResult r = worker(dp + servers, model,
                                    {kPs, QStringLiteral("parallel.dp=%1").arg(dp),
-                                    QStringLiteral("parallel.servers=%1").arg(servers)});
+                                    QStringLiteral("parallel.servers=%1").arg(servers)},
+                                   trace);
         QVERIFY2(r.finished, "the job hung");
         QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        // BSP: staleness 0 at every worker step; each server makes ONE update per step (the sum of
+        // the pushes), not one per push.
+        ss::traces::TraceReader rd(merge(trace, dp + servers));
+        const auto run = rd.runs().front();
+        int stale_rows = 0;
+        for (const auto& m : rd.metrics(run.id))
+            if (m.name == "ps_staleness") {
+                QCOMPARE(m.value, 0.0);
+                ++stale_rows;
+            }
+        QCOMPARE(stale_rows, dp * kSteps);
+        std::map<int, int> applies;
+        rd.scan_events(run.id, [&](const ss::traces::Event& e) {
+            if (rd.string(e.name) == "ps_apply") applies[e.rank] += 1;
+        });
+        QCOMPARE(static_cast<int>(applies.size()), servers);
+        for (const auto& [rank, n] : applies) {
+            QVERIFY(rank >= dp);
+            QCOMPARE(n, kSteps);
+        }
         const QVector<double> got = losses(r);
         const QVector<double>& want = baseline_[model];
         QCOMPARE(got.size(), want.size());
