@@ -480,20 +480,29 @@ const char* thread_level_name(int level) {
 
 class MpiTransport final : public Transport {
 public:
-    MpiTransport(const Layout& layout, CommProgress progress) : progress_(progress) {
+    MpiTransport(const Layout& layout, CommProgress progress, int servers) : progress_(progress) {
         int world_rank = 0, world_size = 0;
         SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank));
         SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
-        if (world_size != layout.world())
-            MpiEnvironment::abort_job("MPI world size " + std::to_string(world_size) +
-                                      " != dp*tp*pp = " + std::to_string(layout.world()) + " (" +
-                                      to_string(layout) + ")");
-        SS_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comms_[0]));
+        if (world_size != layout.world() + servers)
+            MpiEnvironment::abort_job(
+                "MPI world size " + std::to_string(world_size) + " != dp*tp*pp" +
+                (servers > 0 ? "+servers = " + std::to_string(layout.world()) + "+" + std::to_string(servers)
+                             : " = " + std::to_string(layout.world())) +
+                " (" + to_string(layout) + ")");
+        if (world_rank >= layout.world())
+            MpiEnvironment::abort_job("rank " + std::to_string(world_rank) +
+                                      " is a parameter server, not a training rank (" + to_string(layout) + ")");
+        // The workers' world: with servers, the first layout.world() ranks (the servers make the
+        // other half of this split, ps_server_split()).
+        MPI_Comm base = MPI_COMM_WORLD;
+        if (servers > 0) SS_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, 0, world_rank, &workers_));
+        if (servers > 0) base = workers_;
+        SS_MPI_CHECK(MPI_Comm_dup(base, &comms_[0]));
         const SplitKey keys[3] = {dp_split(world_rank, layout), tp_split(world_rank, layout),
                                   pp_split(world_rank, layout)};
         for (int g = 1; g < kGroupKinds; ++g)
-            SS_MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, keys[g - 1].color, keys[g - 1].key,
-                                        &comms_[g]));
+            SS_MPI_CHECK(MPI_Comm_split(base, keys[g - 1].color, keys[g - 1].key, &comms_[g]));
         for (int g = 0; g < kGroupKinds; ++g) {
             SS_MPI_CHECK(MPI_Comm_set_errhandler(comms_[g], MPI_ERRORS_RETURN));
             SS_MPI_CHECK(MPI_Comm_size(comms_[g], &size_[g]));
@@ -528,6 +537,7 @@ public:
             if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
         for (auto& c : comms_)
             if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
+        if (workers_ != MPI_COMM_NULL) MPI_Comm_free(&workers_);
     }
 
     int size(GroupKind g) const override { return size_[static_cast<int>(g)]; }
@@ -667,6 +677,7 @@ private:
                                       std::to_string(size(g)));
     }
 
+    MPI_Comm workers_ = MPI_COMM_NULL;  // with parameter servers: the training ranks
     std::array<MPI_Comm, kGroupKinds> comms_{MPI_COMM_NULL, MPI_COMM_NULL, MPI_COMM_NULL,
                                              MPI_COMM_NULL};
     std::array<int, kGroupKinds> size_{};
@@ -680,8 +691,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_mpi_transport(const Layout& layout, CommProgress progress) {
-    return std::make_unique<MpiTransport>(layout, progress);
+std::unique_ptr<Transport> make_mpi_transport(const Layout& layout, CommProgress progress, int servers) {
+    return std::make_unique<MpiTransport>(layout, progress, servers);
 }
 
 }  // namespace ss::models

@@ -252,11 +252,15 @@ private:
 };
 
 // MPI groups for `layout` over MPI_COMM_WORLD (MPI must be initialised; world size must equal
-// layout.world(), else the job is aborted with a message). Splits follow models/layout.h.
+// layout.world() + servers, else the job is aborted with a message). Splits follow models/layout.h.
+// With parameter servers (servers > 0, models/ps.h) the world's first layout.world() ranks are the
+// workers: the transport's World group is them only (an MPI_Comm_split of MPI_COMM_WORLD whose
+// other half the servers make with ps_server_split()).
 // Thread progress needs MPI_THREAD_MULTIPLE: with less, the transport uses Poll and says so once
 // on stderr (rank 0).
 std::unique_ptr<Transport> make_mpi_transport(const Layout& layout,
-                                              CommProgress progress = comm_progress_from_env());
+                                              CommProgress progress = comm_progress_from_env(),
+                                              int servers = 0);
 
 namespace detail {
 // Checks an MPI return code. On failure: "rank R: MPI call `<call>` failed at <file>:<line>:

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "kernels/cpu_kernels.h"
+#include "models/ps.h"
 
 namespace ss::models {
 
@@ -75,7 +76,10 @@ Trainer::Trainer(Comm& comm, kernels::Backend& backend, Stage& stage, const Para
         }
     };
     std::size_t state_elems = 0;
-    if (zero_) {
+    if (par.parameter_server) {
+        // The servers hold the optimizer state; this rank keeps none.
+        state_elems = 0;
+    } else if (zero_) {
         shard_offset_.resize(buckets_.size());
         for (std::size_t i = 0; i < buckets_.size(); ++i) {
             const Bucket& bk = buckets_[i];
@@ -136,7 +140,7 @@ void Trainer::run_backward(int mb) {
                    kTagGradient);
     bwd_sends_[static_cast<std::size_t>(slot)].wait();
     const bool final_mb = mb == par_.micro_batches - 1;
-    reducing_ = final_mb && dp_ > 1 && par_.overlap;
+    reducing_ = final_mb && dp_ > 1 && par_.overlap && !par_.parameter_server;
     if (reducing_)
         stage_.backward(slot, [this](std::size_t offset) { on_grads_ready(offset); });
     else
@@ -242,6 +246,7 @@ StepStats Trainer::train_step(std::int64_t step, const BatchSource& data) {
             run_backward(a.micro_batch);
     }
     profiler::context().micro_batch = traces::kNone;
+    if (par_.parameter_server) return ps_step(step);
     {
         profiler::Span phase("gradient_sync", traces::EventKind::Phase, profiler::lanes::kPhases);
         for (auto& r : fwd_sends_) r.wait();
@@ -261,6 +266,26 @@ StepStats Trainer::train_step(std::int64_t step, const BatchSource& data) {
     StepStats st;
     st.loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
     st.grad_norm = std::sqrt(sums[2]);
+    st.lr = learning_rate(opt_, static_cast<int>(step));
+    return st;
+}
+
+StepStats Trainer::ps_step(std::int64_t step) {
+    if (ps_ == nullptr) throw std::logic_error("Trainer: parallel.parameter_server without a PsClient");
+    PsStepInfo info;
+    {
+        // Push the gradients, pull the parameters of the next step (the servers ran AdamW).
+        profiler::Span phase("gradient_sync", traces::EventKind::Phase, profiler::lanes::kPhases);
+        for (auto& r : fwd_sends_) r.wait();
+        for (auto& r : bwd_sends_) r.wait();
+        info = ps_->exchange(step);
+    }
+    const bool reports_loss = pp_rank_ == pp_ - 1 && tp_rank_ == 0;
+    double sums[2] = {reports_loss ? step_loss_sum_ : 0.0, reports_loss ? static_cast<double>(step_count_) : 0.0};
+    if (par_.ps_bsp && comm_.world_size() > 1) comm_.all_reduce(GroupKind::World, sums, 2);
+    StepStats st;
+    st.loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+    st.grad_norm = info.grad_norm;
     st.lr = learning_rate(opt_, static_cast<int>(step));
     return st;
 }

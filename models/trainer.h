@@ -26,6 +26,8 @@
 
 namespace ss::models {
 
+class PsClient;
+
 struct ParallelConfig {
     Layout layout;
     int micro_batches = 1;
@@ -33,6 +35,10 @@ struct ParallelConfig {
     int zero = 0;            // 0 | 1
     double bucket_mb = 4.0;  // MiB of float32 per gradient bucket; <= 0: one bucket
     bool overlap = true;     // start bucket reductions during the last micro-batch's backward
+    // Parameter server (models/ps.h): no dp reduction and no optimizer on this rank; the trainer
+    // pushes gradients and pulls parameters through the PsClient given with set_parameter_server.
+    bool parameter_server = false;
+    bool ps_bsp = true;  // staleness 0: the step loss is the global batch's (a loss all-reduce)
 };
 
 enum class LrSchedule { Constant, Cosine };
@@ -85,6 +91,10 @@ public:
     EvalStats evaluate(const BatchSource& data, int batches);
 
     const std::vector<Bucket>& buckets() const { return buckets_; }
+    // Parameter server: the client (not owned) that train_step pushes to and pulls from. The
+    // step's loss is the global batch's under BSP; under SSP / async (no step-wise agreement
+    // among workers) it is this worker's slice's (B/dp samples).
+    void set_parameter_server(PsClient* ps) { ps_ = ps; }
 
 private:
     void run_forward(int mb, std::int64_t step, const BatchSource& data, bool training);
@@ -93,9 +103,11 @@ private:
     void launch_bucket(std::size_t i, bool blocking);
     void finish_grad_reduction();
     void apply_update(std::int64_t step, double sq_norm);
+    StepStats ps_step(std::int64_t step);
     double local_sq_norm();
 
     Comm& comm_;
+    PsClient* ps_ = nullptr;
     kernels::Backend& be_;
     Stage& stage_;
     ParallelConfig par_;

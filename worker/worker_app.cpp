@@ -35,6 +35,8 @@
 #include "models/trainer.h"
 #include "models/device_plan.h"
 #include "models/nccl_transport.h"
+#include "models/ps.h"
+#include "models/slow_backend.h"
 #include "models/staging_transport.h"
 #include "profiler/clock_sync_mpi.h"
 #include "profiler/gpu_trace.h"
@@ -187,8 +189,9 @@ RankDeviceFacts local_facts(std::string* why) {
 struct RankSetup {
     DeviceDecision decision;
     std::unique_ptr<kernels::Backend> backend;
-    std::unique_ptr<Comm> comm;
+    std::unique_ptr<Comm> comm;   // training ranks only
     std::string transport;  // for the start line and the run record
+    bool server = false;    // a parameter-server rank (models/ps.h): no Comm, a CPU backend
 };
 
 // Every rank gathers every rank's facts and takes the same decision; on a problem the rank it
@@ -203,12 +206,20 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
     std::vector<int> flat(static_cast<std::size_t>(3 * world));
     const int local[3] = {mine.local_rank, mine.local_size, mine.gpus};
     SS_MPI_CHECK(MPI_Allgather(local, 3, MPI_INT, flat.data(), 3, MPI_INT, MPI_COMM_WORLD));
-    std::vector<RankDeviceFacts> facts(static_cast<std::size_t>(world));
-    for (int r = 0; r < world; ++r)
+    // With a parameter server the devices are the workers' (ranks 0 .. workers()-1); the servers
+    // run on the CPU and the workers reach them over MPI (backend.comm "auto" means MPI then).
+    const bool ps = spec.parallel.parameter_server();
+    const int trainers = ps ? spec.parallel.workers() : world;
+    const bool server = ps && rank >= trainers;
+    std::vector<RankDeviceFacts> facts(static_cast<std::size_t>(trainers));
+    for (int r = 0; r < trainers; ++r)
         facts[static_cast<std::size_t>(r)] = {flat[3 * static_cast<std::size_t>(r)],
                                               flat[3 * static_cast<std::size_t>(r) + 1],
                                               flat[3 * static_cast<std::size_t>(r) + 2]};
-    out.decision = decide_device(spec.backend.device, spec.backend.comm, nccl_built(), facts, rank);
+    const std::string comm_choice = ps && spec.backend.comm == "auto" ? std::string("mpi") : spec.backend.comm;
+    // A server takes the workers' decision too (as rank 0 would), so that a problem ends every
+    // rank the same way (none may wait in a collective for ranks that returned).
+    out.decision = decide_device(spec.backend.device, comm_choice, nccl_built(), facts, server ? 0 : rank);
     const DeviceDecision& d = out.decision;
     if (d.problem != DeviceProblem::None) {
         if (rank == d.problem_rank) {
@@ -217,10 +228,18 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
         }
         return d.problem == DeviceProblem::NoDevice ? 3 : 2;
     }
+    if (server) {
+        out.server = true;
+        out.backend = kernels::make_cpu_backend();
+        out.transport = "mpi";
+        ps_server_split();  // pairs the workers' split in make_mpi_transport
+        return 0;
+    }
     if (rank == 0 && !d.comm_reason.empty() && d.gpu_ranks > 0)
         std::fprintf(stderr, "scalescope-worker: backend.comm=\"auto\" uses MPI, device buffers staged through "
                              "pinned host memory: %s\n", d.comm_reason.c_str());
     const Layout layout{spec.parallel.dp, spec.parallel.tp, spec.parallel.pp};
+    const int servers = ps ? spec.parallel.servers : 0;
     if (d.cuda) {
 #if SCALESCOPE_HAVE_CUDA_BACKEND
         out.backend = kernels::cuda::make_cuda_backend(d.ordinal);
@@ -229,14 +248,21 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
         kernels::set_blas_threads(spec.backend.blas_threads);
         out.backend = kernels::make_cpu_backend();
     }
+    // The straggler (training.slow_rank): its kernels do factor x the work (models/slow_backend.h).
+    if (spec.training.slow_rank == rank)
+        out.backend = make_slow_backend(std::move(out.backend), spec.training.slow_factor);
     if (d.nccl) {
+        if (ps)
+            throw std::invalid_argument("parallel.dp_sync=\"parameter_server\" runs over MPI: backend.comm=\"nccl\" "
+                                        "is not supported with it (use backend.comm=\"mpi\" or \"auto\")");
         out.comm = std::make_unique<Comm>(make_nccl_transport(layout, *out.backend));
         out.transport = "nccl";
     } else if (d.cuda) {
-        out.comm = std::make_unique<Comm>(make_staging_transport(make_mpi_transport(layout), *out.backend));
+        out.comm = std::make_unique<Comm>(
+            make_staging_transport(make_mpi_transport(layout, comm_progress_from_env(), servers), *out.backend));
         out.transport = "mpi (device buffers staged through pinned host memory)";
     } else {
-        out.comm = std::make_unique<Comm>(make_mpi_transport(layout));
+        out.comm = std::make_unique<Comm>(make_mpi_transport(layout, comm_progress_from_env(), servers));
         out.transport = "mpi";
     }
     return 0;
@@ -244,10 +270,9 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
 
 // The rank's profiler (spec.trace): rank file <trace.dir>/rank-<R>.sqlite, default dir
 // ./<name>-trace. Measures this rank's clock offset to rank 0 (a collective: every rank calls it).
-std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::ExperimentSpec& spec,
+std::unique_ptr<profiler::Profiler> start_profiler(int rank, int world, const core::ExperimentSpec& spec,
                                                    const RankSetup& setup,
                                                    profiler::ClockOffset& clock_start) {
-    const int rank = comm.world_rank();
     profiler::init_clock_skew(rank);
     clock_start = profiler::measure_offset_to_root(MPI_COMM_WORLD);
     if (!spec.trace.enabled) return nullptr;
@@ -257,21 +282,26 @@ std::unique_ptr<profiler::Profiler> start_profiler(Comm& comm, const core::Exper
     if (ec)
         throw std::runtime_error("cannot create trace directory '" + dir.string() + "': " + ec.message());
     traces::RunInfo run = core::run_record(spec);
-    run.world_size = comm.world_size();  // validated equal to the spec's world
+    run.world_size = world;  // validated equal to the spec's world (servers included)
     // What the ranks really used: "cuda" / "cpu" ("cuda+cpu" when device auto found GPUs on some
     // ranks only) and the transport.
     const DeviceDecision& d = setup.decision;
-    run.backend = d.gpu_ranks == 0 ? "cpu" : d.gpu_ranks == comm.world_size() ? "cuda" : "cuda+cpu";
+    // (A server takes no device decision: its own is empty; every server rank says "cpu".)
+    run.backend = d.gpu_ranks == 0 ? "cpu" : d.gpu_ranks == spec.parallel.workers() ? "cuda" : "cuda+cpu";
     run.backend += d.nccl ? " (nccl)" : " (mpi)";
     traces::RankInfo k;
     k.rank = rank;
     k.host = host_name();
     k.pid = getpid();
-    k.device = setup.backend->name();
-    const Coord c = coord_of(rank, {spec.parallel.dp, spec.parallel.tp, spec.parallel.pp});
-    k.dp_coord = c.dp;
-    k.tp_coord = c.tp;
-    k.pp_coord = c.pp;
+    k.device = setup.server ? setup.backend->name() + " (parameter server)" : setup.backend->name();
+    if (setup.server) {
+        k.dp_coord = k.tp_coord = k.pp_coord = -1;  // not in the dp x tp x pp grid
+    } else {
+        const Coord c = coord_of(rank, {spec.parallel.dp, spec.parallel.tp, spec.parallel.pp});
+        k.dp_coord = c.dp;
+        k.tp_coord = c.tp;
+        k.pp_coord = c.pp;
+    }
     k.clock_offset_ns = clock_start.offset_ns;
     k.clock_ref_ns = clock_start.ref_peer_ns;
     k.clock_rtt_ns = clock_start.rtt_ns;
@@ -302,7 +332,9 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     }
     phase("clock sync");
     profiler::ClockOffset clock_start;
-    prof = start_profiler(comm, spec, setup, clock_start);
+    int mpi_world = 1;
+    SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &mpi_world));
+    prof = start_profiler(comm.world_rank(), mpi_world, spec, setup, clock_start);
     // A CPU rank's kernels are timed by the traced backend on the host; a GPU rank's by CUPTI on
     // the device (the host only queues them), with NVTX ranges for steps and phases.
     kernels::Backend* backend = setup.backend.get();
@@ -326,6 +358,8 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     par.zero = ps.zero;
     par.bucket_mb = ps.bucket_mb;
     par.overlap = ps.overlap;
+    par.parameter_server = ps.parameter_server();
+    par.ps_bsp = ps.staleness == 0;
 
     OptimConfig opt;
     opt.lr = static_cast<float>(ts.lr);
@@ -418,6 +452,17 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     const BatchSource& eval_data = eval_src ? *eval_src : no_data;
 
     Trainer trainer(comm, *backend, *stage, par, opt, ts.global_batch);
+    // Parameter server (models/ps.h): collective with the servers' PsServer::run.
+    std::unique_ptr<PsClient> ps_client;
+    if (ps.parameter_server()) {
+        PsConfig pc;
+        pc.workers = ps.workers();
+        pc.servers = ps.servers;
+        pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
+        pc.steps = ts.steps;
+        ps_client = std::make_unique<PsClient>(pc, *backend, stage->params(), comm.world_rank());
+        trainer.set_parameter_server(ps_client.get());
+    }
     CommCounter counter;
     CommTracer tracer(par.layout, comm.world_rank(), root ? &counter : nullptr);
     if (prof)
@@ -431,7 +476,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
                       {progress::kPreset, spec.model.preset},
                       {progress::kParams, stage->model_params()},
                       {progress::kLayout, {{"dp", ps.dp}, {"tp", ps.tp}, {"pp", ps.pp}}},
-                      {progress::kWorld, comm.world_size()},
+                      {progress::kWorld, mpi_world},
                       {progress::kMicroBatches, ps.micro_batches},
                       {progress::kSchedule, ps.schedule},
                       {progress::kZero, ps.zero},
@@ -514,6 +559,31 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
         final_eval = trainer.evaluate(eval_data, eval_batches);
     }
     comm.set_observer(nullptr);
+    // Run-level values (metrics of rank 0 at step `steps`, beside eval_loss): the straggler and the
+    // parameter server's observed staleness over every worker's steps.
+    double stale[3] = {0, 0, 0};  // max (as a sum of one rank's entry below), sum, count
+    if (ps_client) {
+        ps_client->finish();  // the servers end once every worker said so
+        std::vector<double> per_rank(static_cast<std::size_t>(comm.world_size()) + 2, 0.0);
+        per_rank[static_cast<std::size_t>(comm.world_rank())] = static_cast<double>(ps_client->staleness_max());
+        per_rank[per_rank.size() - 2] = ps_client->staleness_sum();
+        per_rank[per_rank.size() - 1] = static_cast<double>(ps_client->staleness_count());
+        if (comm.world_size() > 1) comm.all_reduce(GroupKind::World, per_rank.data(), per_rank.size());
+        stale[0] = *std::max_element(per_rank.begin(), per_rank.end() - 2);
+        stale[1] = per_rank[per_rank.size() - 2];
+        stale[2] = per_rank[per_rank.size() - 1];
+    }
+    if (prof && root) {
+        if (ts.slow_rank >= 0) {
+            prof->metric(ts.steps, "slow_rank", ts.slow_rank);
+            prof->metric(ts.steps, "slow_factor", ts.slow_factor);
+        }
+        if (ps_client) {
+            prof->metric(ts.steps, "ps_servers", ps.servers);
+            prof->metric(ts.steps, "ps_staleness_max", stale[0]);
+            prof->metric(ts.steps, "ps_staleness_mean", stale[2] > 0 ? stale[1] / stale[2] : 0.0);
+        }
+    }
     if (prof) {
         // Second clock measurement: with the first it gives offset and drift over the run.
         const profiler::ClockOffset clock_end = profiler::measure_offset_to_root(MPI_COMM_WORLD);
@@ -542,6 +612,43 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
             sum[progress::kTestSamples] = final_eval.count;
         }
         emit(sum);
+    }
+    return 0;
+}
+
+// A parameter-server rank (models/ps.h): clock sync and trace file as every rank, then serves
+// until every worker said it is done. `prof` is owned by the caller (a failure marks it failed).
+int run_server(const core::ExperimentSpec& spec, RankSetup& setup, std::unique_ptr<profiler::Profiler>& prof) {
+    int rank = 0, world = 1;
+    SS_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+    profiler::ClockOffset clock_start;
+    prof = start_profiler(rank, world, spec, setup, clock_start);
+    const auto& ps = spec.parallel;
+    const auto& ts = spec.training;
+    PsConfig pc;
+    pc.workers = ps.workers();
+    pc.servers = ps.servers;
+    pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
+    pc.steps = ts.steps;
+    OptimConfig opt;
+    opt.lr = static_cast<float>(ts.lr);
+    opt.weight_decay = static_cast<float>(ts.weight_decay);
+    opt.beta1 = static_cast<float>(ts.beta1);
+    opt.beta2 = static_cast<float>(ts.beta2);
+    opt.eps = static_cast<float>(ts.eps);
+    opt.grad_clip = static_cast<float>(ts.grad_clip);
+    opt.warmup_steps = ts.warmup_steps;
+    opt.schedule = parse_lr_schedule(ts.lr_schedule);
+    opt.total_steps = ts.steps;
+    PsServer server(pc, opt, rank);
+    server.run();
+    if (prof) {
+        const profiler::ClockOffset clock_end = profiler::measure_offset_to_root(MPI_COMM_WORLD);
+        const profiler::ClockModel m = profiler::clock_model(clock_start, clock_end);
+        prof->set_clock(m.offset_ns, m.ref_ns, m.drift_ppb, m.rtt_ns);
+        prof->metric(ts.steps, "ps_updates", static_cast<double>(server.updates()));
+        prof->finish(traces::RunStatus::Completed, "");
     }
     return 0;
 }
@@ -580,8 +687,23 @@ int worker_main(int argc, char** argv) {
     } catch (const std::exception& e) {
         MpiEnvironment::abort_job(e.what());
     }
-    Comm* comm = setup.comm.get();
     std::unique_ptr<profiler::Profiler> prof;
+    if (setup.server) {
+        try {
+            return run_server(spec, setup, prof);
+        } catch (const std::exception& e) {
+            const std::string what = "rank " + std::to_string(mpi.world_rank()) + " (parameter server): " + e.what();
+            if (prof) {
+                try {
+                    prof->finish(traces::RunStatus::Failed, what);
+                } catch (const std::exception& fe) {
+                    std::fprintf(stderr, "rank %d: could not finish the trace: %s\n", mpi.world_rank(), fe.what());
+                }
+            }
+            MpiEnvironment::abort_job(what);
+        }
+    }
+    Comm* comm = setup.comm.get();
     std::unique_ptr<profiler::GpuTracer> gpu;
     try {
         return run(*comm, spec, setup, prof, gpu);

@@ -30,6 +30,7 @@
 #include "core/spec/progress_protocol.h"
 #include "traces/merge.h"
 #include "traces/reader.h"
+#include "traces/sqlite_util.h"
 #include "traces/writer.h"
 
 extern char** environ;
@@ -900,6 +901,32 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
+// Issue 18's run-level values, recorded by the worker as rank 0's metrics at step `steps`
+// (models/LAYOUT.md, "Parameter server", "The straggler knob"), stored in run_summaries under the
+// same keys (the value as text), so readers of a run find them without scanning metrics.
+void store_run_level_metrics(const std::string& path, traces::RunId run) {
+    static constexpr const char* kKeys[] = {"ps_servers", "ps_staleness_max", "ps_staleness_mean", "slow_rank",
+                                            "slow_factor"};
+    std::vector<std::pair<std::string, double>> rows;
+    {
+        traces::TraceReader rd(path);
+        for (const auto& m : rd.metrics(run))
+            for (const char* k : kKeys)
+                if (m.rank == 0 && m.name == k) rows.emplace_back(k, m.value);
+    }
+    if (rows.empty()) return;
+    traces::Db db(path, traces::Db::Mode::ReadWrite);
+    traces::Transaction tx(db);
+    traces::Stmt st = db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
+    for (const auto& [key, value] : rows) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.15g", value);
+        st.bind(1, run.value).bind(2, key).bind(3, std::string(text)).run();
+    }
+    tx.commit();
+}
+
+
 std::int64_t unix_ns_now() {
     timespec ts{};
     if (::clock_gettime(CLOCK_REALTIME, &ts) != 0) SS_OS_FAIL("clock_gettime", errno, "run start time");
@@ -1069,6 +1096,12 @@ RunOutcome launch_run(const RunRequest& rq) {
             precompute_run_analysis(rq.output, m.run);
         } catch (const std::exception& e) {
             out.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
+        }
+        try {
+            store_run_level_metrics(rq.output, m.run);
+        } catch (const std::exception& e) {
+            out.warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") +
+                                   e.what());
         }
     } else {
         traces::RunStatus st = status.value_or(traces::RunStatus::Completed);

@@ -160,7 +160,7 @@ StudyPlan plan_study(const nlohmann::json& base, const std::vector<VaryAxis>& ax
     const bool explicit_name = base.contains("name");
     int per_rank = 0;
     if (weak) {
-        const int w = b.parallel.world();
+        const int w = b.parallel.workers();  // the training ranks (a parameter server's servers hold no batch)
         if (b.training.global_batch % w != 0)
             throw std::invalid_argument(
                 "--weak: training.global_batch=" + std::to_string(b.training.global_batch) +
@@ -207,7 +207,7 @@ StudyPlan plan_study(const nlohmann::json& base, const std::vector<VaryAxis>& ax
         }
         ParseResult pr = parse_spec(doc);
         if (point_problems.empty() && pr.ok() && weak) {
-            const int g = per_rank * pr.spec.parallel.world();
+            const int g = per_rank * pr.spec.parallel.workers();
             const std::string o = "training.global_batch=" + std::to_string(g);
             apply_override(doc, o);
             overrides.push_back(o);
@@ -231,7 +231,7 @@ StudyPlan plan_study(const nlohmann::json& base, const std::vector<VaryAxis>& ax
                 p.spec = pr.spec;
                 p.overrides = overrides;
                 p.value = value;
-                p.p = pr.spec.parallel.world();
+                p.p = pr.spec.parallel.workers();  // the scaling axis counts training ranks; mpirun starts world() (servers too)
                 p.repeat = r;
                 p.name = name;
                 plan.points.push_back(std::move(p));
@@ -277,7 +277,7 @@ StudyPoint single_run_point(const nlohmann::json& doc) {
     StudyPoint p;
     p.doc = doc;
     p.spec = pr.spec;
-    p.p = pr.spec.parallel.world();
+    p.p = pr.spec.parallel.workers();  // the scaling axis counts training ranks; mpirun starts world() (servers too)
     p.name = pr.spec.name;
     return p;
 }

@@ -1160,6 +1160,21 @@ std::vector<SpecError> simulator_only_fields(const ExperimentSpec& s) {
         refuse("parallel.sequence_parallel", "true", "tensor parallelism without sequence parallelism (false)");
     if (s.parallel.vocab_parallel)
         refuse("parallel.vocab_parallel", "true", "the embedding and LM head replicated over tp (false)");
+    // The trainer's parameter server (models/ps.h) shards one flat parameter vector that every
+    // worker holds whole: tensor- and pipeline-parallel ranks hold different parts, which it does
+    // not map (refused rather than half supported; the simulator models them).
+    const ParallelSpec& p = s.parallel;
+    if (p.parameter_server()) {
+        const std::string why = ": the trainer's parameter server trains data-parallel workers only (parallel.tp=1, "
+                                "parallel.pp=1; `scalescope-cli simulate` models the others)";
+        if (p.tp > 1)
+            out.push_back({"parallel.tp", "parallel.dp_sync=\"parameter_server\" with parallel.tp=" + std::to_string(p.tp) + why});
+        if (p.pp > 1)
+            out.push_back({"parallel.pp", "parallel.dp_sync=\"parameter_server\" with parallel.pp=" + std::to_string(p.pp) + why});
+        if (s.backend.comm == "nccl")
+            out.push_back({"backend.comm", "parallel.dp_sync=\"parameter_server\" with backend.comm=\"nccl\": the "
+                                           "parameter server runs over MPI (backend.comm=\"mpi\" or \"auto\")"});
+    }
     return out;
 }
 

@@ -3,6 +3,9 @@
 // single-rank training of the real MLP and GPT stages.
 #include <QtTest>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -13,6 +16,8 @@
 #include "models/comm.h"
 #include "models/device_plan.h"
 #include "models/plan/layout.h"
+#include "models/ps.h"
+#include "models/slow_backend.h"
 #include "models/params.h"
 #include "models/sampling.h"
 #include "models/plan/schedule.h"
@@ -166,6 +171,73 @@ private slots:
         QVERIFY(!decide_device("auto", "auto", true, none, 0).cuda);
         QCOMPARE(decide_device("auto", "auto", true, none, 0).problem, DeviceProblem::None);
         QCOMPARE(decide_device("cuda", "nccl", false, {{0, 1, 1}}, 0).problem, DeviceProblem::NcclNotBuilt);
+    }
+
+    // Parameter-server shards: contiguous, covering [0, N), sizes within one element.
+    void psShardsPartitionTheVector() {
+        for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(134912)})
+            for (int servers : {1, 2, 3, 4}) {
+                std::size_t next = 0, lo = n, hi = 0;
+                for (int j = 0; j < servers; ++j) {
+                    const ss::models::PsShard sh = ss::models::ps_shard(n, servers, j);
+                    QCOMPARE(sh.first, next);
+                    next += sh.count;
+                    lo = std::min(lo, sh.count);
+                    hi = std::max(hi, sh.count);
+                }
+                QCOMPARE(next, n);
+                QVERIFY(hi - lo <= 1);
+            }
+    }
+
+    // The step version a pull waits for: BSP every step-t push, SSP s steps less, async none;
+    // after the last step every push (so all workers evaluate the same final parameters).
+    void psPullBound() {
+        using ss::models::ps_pull_bound;
+        ss::models::PsConfig c;
+        c.workers = 2;
+        c.steps = 10;
+        c.staleness = 0;
+        QCOMPARE(ps_pull_bound(c, 1), std::int64_t(1));
+        QCOMPARE(ps_pull_bound(c, 5), std::int64_t(5));
+        c.staleness = 2;
+        QCOMPARE(ps_pull_bound(c, 1), std::int64_t(0));
+        QCOMPARE(ps_pull_bound(c, 5), std::int64_t(3));
+        c.staleness = ss::models::kPsAsync;
+        QCOMPARE(ps_pull_bound(c, 9), std::int64_t(0));
+        QCOMPARE(ps_pull_bound(c, 10), std::int64_t(10));
+    }
+
+    // The straggler backend computes exactly what the plain one does (its extra work never touches
+    // the operands) and takes about factor x the thread CPU time for the same kernel.
+    void slowBackendSameResultsMoreWork() {
+        auto plain = ss::kernels::make_cpu_backend();
+        auto slow = ss::models::make_slow_backend(ss::kernels::make_cpu_backend(), 3.0);
+        const int n = 96;
+        std::vector<float> a(n * n), b(n * n), c1(n * n, 1.0f), c2(n * n, 1.0f);
+        for (int i = 0; i < n * n; ++i) {
+            a[static_cast<std::size_t>(i)] = std::sin(0.1f * i);
+            b[static_cast<std::size_t>(i)] = std::cos(0.07f * i);
+        }
+        const auto cpu_ns = [] {
+            timespec ts{};
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+        };
+        double t_plain = 0, t_slow = 0;
+        for (int rep = 0; rep < 20; ++rep) {
+            double t0 = cpu_ns();
+            plain->sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.5f,
+                         c1.data(), n);
+            t_plain += cpu_ns() - t0;
+            t0 = cpu_ns();
+            slow->sgemm(ss::kernels::Trans::No, ss::kernels::Trans::No, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.5f,
+                        c2.data(), n);
+            t_slow += cpu_ns() - t0;
+        }
+        QVERIFY(c1 == c2);  // bit for bit, beta = 0.5 accumulated 20 times on both
+        QVERIFY2(t_slow >= 2.4 * t_plain, qPrintable(QStringLiteral("slow %1 ns vs plain %2 ns").arg(t_slow).arg(t_plain)));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, ss::models::make_slow_backend(ss::kernels::make_cpu_backend(), 0.5));
     }
 
     void rankMappingIsTpFastestThenDpThenPp() {
