@@ -20,7 +20,7 @@ namespace {
 // A number for a sentence: `sig` significant digits, no exponent for everyday magnitudes.
 std::string num(double v, int sig = 3) {
     if (!std::isfinite(v)) return "n/a";
-    if (v == 0) return "0";
+    if (std::fabs(v) < 5e-5) return "0";
     const int mag = static_cast<int>(std::floor(std::log10(std::fabs(v))));
     const int decimals = std::clamp(sig - 1 - mag, 0, 6);
     char buf[64];
@@ -59,7 +59,12 @@ double param(const LawFit& f, const std::string& name) {
         if (p.name == name) return p.value;
     return std::nan("");
 }
-std::string r2_text(const LawFit& f) { return std::isfinite(f.r2) ? "R² " + num(f.r2, 2) : "R² n/a"; }
+std::string r2_text(const LawFit& f) {
+    if (!std::isfinite(f.r2)) return "R² n/a";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "R² %.2f", f.r2);
+    return buf;
+}
 
 }  // namespace
 
@@ -74,31 +79,34 @@ std::string fit_quality_text(const LawFit& fit, double poor_fit_r2) {
 
 std::string law_sentence(const LawFit& fit, bool weak) {
     (void)weak;
+    // How well the law matches: R², or that nothing can check it (as many parameters as points).
+    const std::string check = fit.has_interval ? r2_text(fit) : "exact through the points: nothing checks it";
     switch (fit.law) {
     case Law::Amdahl: {
         if (!fit.ok) return "Amdahl's law (strong scaling) could not be fitted.";
         const double f = param(fit, "f");
-        const std::string head = "Amdahl's law (strong scaling) fits a serial fraction f = " + num(f, 2) +
-                                 " (" + r2_text(fit) + ")";
-        if (f <= 0)
-            return head + ": the runs scaled as well as the ideal or better, so no serial part shows.";
-        if (f >= 1) return head + ": adding processes did not speed the work up at all.";
+        const std::string head = "Amdahl's law (strong scaling) fits a serial fraction f = " + num(f, 2) + " (" + check + ")";
+        if (f <= 0) return head + ": the runs scaled as well as the ideal or better, so no serial part shows.";
+        if (f >= 1)
+            return head + ": above 1, the runs got slower with more processes, which no fixed serial part explains "
+                          "(overheads grow with p).";
         return head + ": " + percent(f) + " of the work does not parallelise, so no number of processes " +
                "can make it more than 1/f = " + num(1 / f, 3) + "× faster.";
     }
     case Law::Gustafson: {
         if (!fit.ok) return "Gustafson's law (weak scaling) could not be fitted.";
         const double f = param(fit, "f");
-        return "Gustafson's law (weak scaling: the work grows with p) fits a serial fraction f = " + num(f, 2) +
-               " (" + r2_text(fit) + "): each added process adds " + num(1 - f, 2) +
-               " of a process's work to the scaled speedup.";
+        return "Gustafson's law (weak scaling: the work grows with p) fits a serial fraction f = " + num(f, 2) + " (" +
+               check + "): each added process adds " + num(1 - f, 2) + " of a process's work to the scaled speedup.";
     }
     case Law::Usl: {
         if (!fit.ok) return "The universal scalability law could not be fitted.";
         const double s = param(fit, "sigma"), k = param(fit, "kappa");
-        const std::string head = "The universal scalability law fits contention σ = " + num(s, 2) +
-                                 " and crosstalk κ = " + num(k, 2) + " (" + r2_text(fit) + ")";
-        if (k > 0 && s < 1) {
+        const std::string head = "The universal scalability law fits contention σ = " + num(s, 2) + " and crosstalk κ = " +
+                                 num(k, 2) + " (" + check + ")";
+        if (s >= 1)
+            return head + ": contention alone costs more than a process brings, so the speedup falls below 1 as p grows.";
+        if (k > 0) {
             const double peak = std::sqrt((1 - s) / k);
             return head + ": the speedup peaks near p = " + num(peak, 3) +
                    " (√((1 − σ)/κ)) and falls beyond, as more processes spend more time agreeing.";
@@ -202,7 +210,8 @@ StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study,
         }
         s.fit_quality = fit_quality_text(*a, options.poor_fit_r2);
     }
-    for (const LawFit& f : s.scaling.fits) s.law_sentences.push_back(law_sentence(f, s.scaling.weak));
+    for (const LawFit& f : s.scaling.fits)
+        if (f.matches_scaling) s.law_sentences.push_back(law_sentence(f, s.scaling.weak));
     s.conclusion = conclusion_sentence(s);
     return s;
 }

@@ -34,7 +34,8 @@ struct StudySummary {
     double serial_fraction = 0;   // Amdahl's fitted f (NaN: no fit)
     double r2 = 0;                // of that fit (NaN when S is constant or there is no fit)
     std::string fit_quality;      // "good (R² 0.98)", "poor (R² 0.41)", "exact: 1 point with p > 1 …", "no fit: …"
-    std::vector<std::string> law_sentences;  // one plain sentence per fitted law (Amdahl, Gustafson, USL)
+    std::vector<std::string> law_sentences;  // one plain sentence per law of the study's kind (strong:
+                                             // Amdahl, USL; weak: Gustafson, USL)
     std::string conclusion;       // one sentence: what the study shows
 };
 

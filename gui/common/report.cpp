@@ -4,6 +4,9 @@
 #include <QBuffer>
 #include <QChart>
 #include <QChartView>
+#include <QCoreApplication>
+#include <QGraphicsLayout>
+#include <QGraphicsScene>
 #include <QFile>
 #include <QFileInfo>
 #include <QLegend>
@@ -36,6 +39,8 @@ const QColor kFitColor(0x00, 0x72, 0xb2);      // Okabe-Ito blue: the fitted law
 const QColor kOverColor(0xd5, 0x5e, 0x00);     // Okabe-Ito vermillion: oversubscribed points
 // A4 at 96 px per inch: the page the document is laid out on (the PDF scales it to its resolution).
 constexpr double kPageW = 794, kPageH = 1123;
+// Each chart's width on the page (two side by side in the 714 px between the margins).
+constexpr int kChartShownWidth = 330;
 
 const LawFit* lawOfKind(const ScalingResult& r) {
     for (const LawFit& f : r.fits)
@@ -57,7 +62,7 @@ QChart* studyScalingChart(const ScalingResult& r, bool efficiency) {
         sMax = std::max(sMax, p.speedup);
         measured.push_back(p.p);
     }
-    const double xHi = pMax;
+    const double xHi = pMax * 1.08;  // the last point's marker whole
     const double yHi = efficiency ? 1.15 : std::max(sMax * 1.15, pMax * 1.05);
     c->addAxis(makePAxis(false, 1, xHi, measured), Qt::AlignBottom);
     c->addAxis(makeValueAxis(0, yHi, efficiency ? QObject::tr("efficiency") : QObject::tr("speedup (×)")),
@@ -93,16 +98,27 @@ QChart* studyScalingChart(const ScalingResult& r, bool efficiency) {
         (p.oversubscribed ? over : means)->append(p.p, efficiency ? p.efficiency : p.speedup);
     add(means);
     if (over->count()) add(over); else delete over;
-    c->legend()->setAlignment(Qt::AlignBottom);
+    c->legend()->hide();  // one legend under both charts (studyReportHtml): whole at this size
     return c;
 }
 
 QImage renderChartImage(QChart* chart, QSize size) {
+    // Laid out at `size` (fonts at their normal size), painted at twice the pixels: sharp in the
+    // PDF and on high-density screens.
     std::unique_ptr<QChartView> view(static_cast<QChartView*>(makeChartView(QStringLiteral("report"))));
     view->setPalette(themePalette(ThemeKind::Light));
     view->resize(size);
     setChart(view.get(), chart);
-    return renderChart(view.get(), size);
+    chart->setGeometry(QRectF(QPointF(0, 0), QSizeF(size)));
+    if (chart->layout()) chart->layout()->activate();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    QImage img(size * 2, QImage::Format_ARGB32_Premultiplied);
+    img.fill(Qt::white);
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setRenderHint(QPainter::TextAntialiasing);
+    chart->scene()->render(&p, QRectF(QPointF(0, 0), QSizeF(size * 2)), QRectF(QPointF(0, 0), QSizeF(size)));
+    return img;
 }
 
 ReportImages reportImages(const StudySummary& s, QSize size) {
@@ -138,9 +154,22 @@ QString studyReportHtml(const StudySummary& s, const QString& speedupSrc, const 
                   s.date.empty() ? QObject::tr("not recorded") : esc(s.date), QObject::tr("File:"),
                   QFileInfo(fromStd(s.file)).fileName().toHtmlEscaped());
     h += QStringLiteral("<p class=\"conclusion\"><b>%1</b> %2</p>\n").arg(QObject::tr("Conclusion."), esc(s.conclusion));
-    h += QStringLiteral("<table><tr><td><img src=\"%1\" width=\"350\" alt=\"%2\"></td><td><img src=\"%3\" width=\"350\" alt=\"%4\"></td></tr></table>\n")
+    h += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"0\"><tr><td><img src=\"%1\" width=\"%5\" alt=\"%2\"></td><td><img src=\"%3\" width=\"%5\" alt=\"%4\"></td></tr></table>\n")
              .arg(speedupSrc.toHtmlEscaped(), QObject::tr("speedup chart"), efficiencySrc.toHtmlEscaped(),
-                  QObject::tr("efficiency chart"));
+                  QObject::tr("efficiency chart"), QString::number(kChartShownWidth));
+    {
+        const LawFit* f = lawOfKind(s.scaling);
+        h += QStringLiteral("<p class=\"note\"><span style=\"color:#777\">- - -</span> %1 &nbsp; ").arg(QObject::tr("ideal"));
+        if (f)
+            h += QStringLiteral("<span style=\"color:#0072b2\"><b>—</b></span> %1 &nbsp; ")
+                     .arg(QObject::tr("%1's law fitted (f = %2)")
+                              .arg(f->law == Law::Amdahl ? QStringLiteral("Amdahl") : QStringLiteral("Gustafson"),
+                                   formatNumber(f->params.front().value, 2)));
+        h += QStringLiteral("<b>●</b> %1").arg(QObject::tr("measured (mean of the repeats)"));
+        if (s.oversubscribed_points)
+            h += QStringLiteral(" &nbsp; <span style=\"color:#d55e00\">■</span> %1").arg(QObject::tr("oversubscribed"));
+        h += QStringLiteral("</p>\n");
+    }
     h += QStringLiteral("<h2>%1</h2>\n").arg(QObject::tr("Speedup and efficiency"));
     h += QStringLiteral("<table class=\"data\" cellspacing=\"0\" cellpadding=\"3\"><tr><th>p</th><th>%1</th><th>%2</th><th>%3</th><th>%4</th><th>%5</th></tr>\n")
              .arg(QObject::tr("runs"), QObject::tr("step time"), QObject::tr("speedup"), QObject::tr("efficiency"),

@@ -26,13 +26,14 @@ namespace ss::gui {
 // The speedup (or efficiency) chart of one study: the ideal line, the fitted law of the study's
 // kind (Amdahl strong, Gustafson weak), the measured means, oversubscribed points marked.
 QChart* studyScalingChart(const core::ScalingResult& r, bool efficiency);
-// A chart rendered offscreen at `size` pixels in the light palette; the chart is deleted.
+// A chart laid out offscreen at `size` in the light palette and rendered at twice the pixels; the
+// chart is deleted.
 QImage renderChartImage(QChart* chart, QSize size);
 
 struct ReportImages {
     QImage speedup, efficiency;
 };
-ReportImages reportImages(const core::StudySummary& s, QSize size = QSize(760, 500));
+ReportImages reportImages(const core::StudySummary& s, QSize size = QSize(400, 290));
 
 // The report's HTML; `speedupSrc` / `efficiencySrc` are the <img> sources (data: URIs for the
 // .html file, resource names for the PDF's document).

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QHBoxLayout>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -67,10 +68,12 @@ std::unique_ptr<TableModel<ClassEntry>> makeMachineModel() {
         {QObject::tr("Points"), [](const ClassEntry& e) { return QVariant(e.summary.points); }, {},
          QObject::tr("Distinct process counts measured")},
         {QObject::tr("Max p"), [](const ClassEntry& e) { return QVariant(e.summary.max_p); }},
-        {QObject::tr("Speedup at max p"), [](const ClassEntry& e) { return QVariant(e.summary.speedup_at_max); },
-         [](const QVariant& v) { return formatNumber(v.toDouble(), 3) + QStringLiteral("×"); }},
-        {QObject::tr("Efficiency at max p"), [](const ClassEntry& e) { return QVariant(e.summary.efficiency_at_max); },
-         [](const QVariant& v) { return formatPercent(v.toDouble(), 0); }},
+        {QObject::tr("Speedup"), [](const ClassEntry& e) { return QVariant(e.summary.speedup_at_max); },
+         [](const QVariant& v) { return formatNumber(v.toDouble(), 3) + QStringLiteral("×"); },
+         QObject::tr("Speedup at the largest p measured: T(1)/T(max p)")},
+        {QObject::tr("Efficiency"), [](const ClassEntry& e) { return QVariant(e.summary.efficiency_at_max); },
+         [](const QVariant& v) { return formatPercent(v.toDouble(), 0); },
+         QObject::tr("Efficiency at the largest p measured: speedup ÷ p")},
         {QObject::tr("Serial fraction f"), [](const ClassEntry& e) { return QVariant(e.summary.serial_fraction); }, fixed2,
          QObject::tr("Amdahl's law fitted to this machine's points (core::analyze_study)")},
         {QObject::tr("Fit"), [](const ClassEntry& e) { return QVariant(fromStd(e.summary.fit_quality)); }, {},
@@ -127,13 +130,14 @@ ClassResultsView::ClassResultsView(QWidget* parent) : QWidget(parent) {
     auto* tables = new QWidget;
     auto* tl = new QVBoxLayout(tables);
     tl->setContentsMargins(0, 0, 0, 0);
-    tl->addWidget(machinesPanel_, 3);
+    tl->addWidget(machinesPanel_, 2);
     tl->addWidget(badPanel_, 1);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(chart_);
     split->addWidget(tables);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setSizes({460, 340});
 
     auto* lay = new QVBoxLayout(this);
     lay->addLayout(top);
@@ -199,8 +203,14 @@ void ClassResultsView::showResults(ClassResults r) {
     for (const ClassEntry& e : results_->entries) over += e.summary.oversubscribed_points ? 1 : 0;
     if (over)
         text += tr(". Square markers: oversubscribed points (more ranks than cores, contended timings)");
+    if (n) text += tr(". Select a machine to save its one-page report");
     status_->setText(text + QStringLiteral("."));
     report_->setEnabled(false);
+    machinesPanel_->view()->setWordWrap(false);
+    machinesPanel_->view()->resizeColumnsToContents();
+    badPanel_->view()->resizeColumnsToContents();
+    badPanel_->view()->horizontalHeader()->setStretchLastSection(true);
+    badPanel_->view()->resizeRowsToContents();
     redraw();
     emit loaded();
 }
@@ -265,14 +275,15 @@ void ClassResultsView::redraw() {
         }
     std::sort(measured.begin(), measured.end());
     const bool lg = pMax >= 16;
-    c->addAxis(makePAxis(lg, 1, pMax, measured), Qt::AlignBottom);
+    const double xHi = lg ? pMax * 1.15 : pMax * 1.06;  // the last markers whole
+    c->addAxis(makePAxis(lg, 1, xHi, measured), Qt::AlignBottom);
     c->addAxis(makeValueAxis(0, std::max(sMax * 1.1, pMax * 1.02), tr("speedup (×)")), Qt::AlignLeft);
     auto add = [c](QAbstractSeries* s) {
         c->addSeries(s);
         s->attachAxis(c->axes(Qt::Horizontal).first());
         s->attachAxis(c->axes(Qt::Vertical).first());
     };
-    add(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, pMax, lg));
+    add(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, xHi, lg));
     auto* over = new QScatterSeries;
     over->setName(tr("oversubscribed"));
     over->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
@@ -287,7 +298,7 @@ void ClassResultsView::redraw() {
         const bool hi = static_cast<int>(i) == selected;
         // The machine's fitted Amdahl curve, dotted in its colour (named in the legend entry).
         if (const LawFit* f = amdahl(e.summary.scaling)) {
-            auto* fit = curveSeries({}, [f](double p) { return f->speedup(p); }, 1, pMax, lg, col, Qt::DotLine);
+            auto* fit = curveSeries({}, [f](double p) { return f->speedup(p); }, 1, xHi, lg, col, Qt::DotLine);
             add(fit);
             hideFromLegend.push_back(fit);
         }
