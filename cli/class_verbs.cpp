@@ -13,8 +13,12 @@ namespace {
 
 using namespace ss::core;
 
-Cell num(double v) { return std::isfinite(v) ? Cell(v) : Cell(); }
-Cell str(const std::string& s) { return Cell(s); }
+Cell num(double v) {
+    return std::isfinite(v) ? Cell(v) : Cell();
+}
+Cell str(const std::string& s) {
+    return Cell(s);
+}
 
 std::string p_list(const std::vector<std::int32_t>& ps) {
     std::string s;
@@ -25,10 +29,12 @@ std::string p_list(const std::vector<std::int32_t>& ps) {
 int verb_class_results(const Argv& argv) {
     Args a(argv, {"--format", "--bootstrap", "--warmup"});
     const Format fmt = parse_format(a.value_or("--format", "table"));
-    if (a.positional().size() != 1) throw UsageError("class-results needs one folder of study files");
+    if (a.positional().size() != 1)
+        throw UsageError("class-results needs one folder of study files");
     ClassOptions opt;
     if (auto b = a.integer("--bootstrap")) {
-        if (*b < 0 || *b > 1000000) throw UsageError("option --bootstrap needs 0..1000000 resamples");
+        if (*b < 0 || *b > 1000000)
+            throw UsageError("option --bootstrap needs 0..1000000 resamples");
         opt.scaling.bootstrap = static_cast<int>(*b);
     }
     if (auto w = a.integer("--warmup")) {
@@ -38,18 +44,19 @@ int verb_class_results(const Argv& argv) {
     const ClassResults r = class_results(a.positional().front(), opt);
 
     Table machines{"machines",
-                   {"label", "host", "file", "study", "device", "points", "max_p", "speedup_at_max_p",
-                    "efficiency_at_max_p", "serial_fraction_f", "r2", "fit_quality", "oversubscribed_points",
-                    "oversubscribed_p"},
+                   {"label", "host", "file", "study", "device", "points", "max_p",
+                    "speedup_at_max_p", "efficiency_at_max_p", "serial_fraction_f", "r2",
+                    "fit_quality", "oversubscribed_points", "oversubscribed_p"},
                    {}};
     Table conclusions{"conclusions", {"label", "conclusion"}, {}};
     for (const ClassEntry& e : r.entries) {
         const StudySummary& s = e.summary;
-        machines.rows.push_back({str(e.label), str(s.host), str(e.file_name), Cell(std::int64_t(s.study.id.value)),
-                                 str(s.device), Cell(std::int64_t(s.points)), Cell(std::int64_t(s.max_p)),
-                                 num(s.speedup_at_max), num(s.efficiency_at_max), num(s.serial_fraction), num(s.r2),
-                                 str(s.fit_quality), Cell(std::int64_t(s.oversubscribed_points)),
-                                 str(p_list(s.oversubscribed_p))});
+        machines.rows.push_back(
+            {str(e.label), str(s.host), str(e.file_name), Cell(std::int64_t(s.study.id.value)),
+             str(s.device), Cell(std::int64_t(s.points)), Cell(std::int64_t(s.max_p)),
+             num(s.speedup_at_max), num(s.efficiency_at_max), num(s.serial_fraction), num(s.r2),
+             str(s.fit_quality), Cell(std::int64_t(s.oversubscribed_points)),
+             str(p_list(s.oversubscribed_p))});
         conclusions.rows.push_back({str(e.label), str(s.conclusion)});
     }
     Table bad{"bad_files", {"file", "reason"}, {}};
@@ -60,7 +67,8 @@ int verb_class_results(const Argv& argv) {
 
 const VerbRegistration reg{
     "class-results",
-    "class-results DIR [--format table|csv|json] [--bootstrap N] [--warmup N]   a folder of participants' study "
+    "class-results DIR [--format table|csv|json] [--bootstrap N] [--warmup N]   a folder of "
+    "participants' study "
     "files: whose machine scaled how (host, speedup, Amdahl f), unreadable files with the reason",
     verb_class_results};
 

@@ -69,7 +69,8 @@ std::string r2_text(const LawFit& f) {
 }  // namespace
 
 std::string fit_quality_text(const LawFit& fit, double poor_fit_r2) {
-    if (!fit.ok) return "no fit" + (fit.warnings.empty() ? std::string() : ": " + fit.warnings.front());
+    if (!fit.ok)
+        return "no fit" + (fit.warnings.empty() ? std::string() : ": " + fit.warnings.front());
     if (!fit.has_interval)
         return "exact: " + std::to_string(fit.points > 0 ? fit.points - 1 : 0) +
                " point with p > 1, the law passes through it (nothing checks it)";
@@ -80,50 +81,69 @@ std::string fit_quality_text(const LawFit& fit, double poor_fit_r2) {
 std::string law_sentence(const LawFit& fit, bool weak) {
     (void)weak;
     // How well the law matches: R², or that nothing can check it (as many parameters as points).
-    const std::string check = fit.has_interval ? r2_text(fit) : "exact through the points: nothing checks it";
+    const std::string check =
+        fit.has_interval ? r2_text(fit) : "exact through the points: nothing checks it";
     switch (fit.law) {
-    case Law::Amdahl: {
-        if (!fit.ok) return "Amdahl's law (strong scaling) could not be fitted.";
-        const double f = param(fit, "f");
-        const std::string head = "Amdahl's law (strong scaling) fits a serial fraction f = " + num(f, 2) + " (" + check + ")";
-        if (f <= 0) return head + ": the runs scaled as well as the ideal or better, so no serial part shows.";
-        if (f >= 1)
-            return head + ": above 1, the runs got slower with more processes, which no fixed serial part explains "
-                          "(overheads grow with p).";
-        return head + ": " + percent(f) + " of the work does not parallelise, so no number of processes " +
-               "can make it more than 1/f = " + num(1 / f, 3) + "× faster.";
-    }
-    case Law::Gustafson: {
-        if (!fit.ok) return "Gustafson's law (weak scaling) could not be fitted.";
-        const double f = param(fit, "f");
-        return "Gustafson's law (weak scaling: the work grows with p) fits a serial fraction f = " + num(f, 2) + " (" +
-               check + "): each added process adds " + num(1 - f, 2) + " of a process's work to the scaled speedup.";
-    }
-    case Law::Usl: {
-        if (!fit.ok) return "The universal scalability law could not be fitted.";
-        const double s = param(fit, "sigma"), k = param(fit, "kappa");
-        const std::string head = "The universal scalability law fits contention σ = " + num(s, 2) + " and crosstalk κ = " +
-                                 num(k, 2) + " (" + check + ")";
-        if (s >= 1)
-            return head + ": contention alone costs more than a process brings, so the speedup falls below 1 as p grows.";
-        if (k > 0) {
-            const double peak = std::sqrt((1 - s) / k);
-            return head + ": the speedup peaks near p = " + num(peak, 3) +
-                   " (√((1 − σ)/κ)) and falls beyond, as more processes spend more time agreeing.";
+        case Law::Amdahl: {
+            if (!fit.ok) return "Amdahl's law (strong scaling) could not be fitted.";
+            const double f = param(fit, "f");
+            const std::string head =
+                "Amdahl's law (strong scaling) fits a serial fraction f = " + num(f, 2) + " (" +
+                check + ")";
+            if (f <= 0)
+                return head +
+                       ": the runs scaled as well as the ideal or better, so no serial part shows.";
+            if (f >= 1)
+                return head +
+                       ": above 1, the runs got slower with more processes, which no fixed serial "
+                       "part explains "
+                       "(overheads grow with p).";
+            return head + ": " + percent(f) +
+                   " of the work does not parallelise, so no number of processes " +
+                   "can make it more than 1/f = " + num(1 / f, 3) + "× faster.";
         }
-        if (s > 0) return head + ": no crosstalk shows, and the speedup levels off towards 1/σ = " + num(1 / s, 3) + "×.";
-        return head + ": neither contention nor crosstalk shows at these p.";
-    }
+        case Law::Gustafson: {
+            if (!fit.ok) return "Gustafson's law (weak scaling) could not be fitted.";
+            const double f = param(fit, "f");
+            return "Gustafson's law (weak scaling: the work grows with p) fits a serial fraction f "
+                   "= " +
+                   num(f, 2) + " (" + check + "): each added process adds " + num(1 - f, 2) +
+                   " of a process's work to the scaled speedup.";
+        }
+        case Law::Usl: {
+            if (!fit.ok) return "The universal scalability law could not be fitted.";
+            const double s = param(fit, "sigma"), k = param(fit, "kappa");
+            const std::string head =
+                "The universal scalability law fits contention σ = " + num(s, 2) +
+                " and crosstalk κ = " + num(k, 2) + " (" + check + ")";
+            if (s >= 1)
+                return head +
+                       ": contention alone costs more than a process brings, so the speedup falls "
+                       "below 1 as p grows.";
+            if (k > 0) {
+                const double peak = std::sqrt((1 - s) / k);
+                return head + ": the speedup peaks near p = " + num(peak, 3) +
+                       " (√((1 − σ)/κ)) and falls beyond, as more processes spend more time "
+                       "agreeing.";
+            }
+            if (s > 0)
+                return head + ": no crosstalk shows, and the speedup levels off towards 1/σ = " +
+                       num(1 / s, 3) + "×.";
+            return head + ": neither contention nor crosstalk shows at these p.";
+        }
     }
     return {};
 }
 
 std::string conclusion_sentence(const StudySummary& s) {
     const std::string host = s.host.empty() ? "this machine" : s.host;
-    if (s.max_p <= 1) return "On " + host + " only p = 1 was measured, so the study shows no scaling yet.";
-    const bool over_max =
-        std::find(s.oversubscribed_p.begin(), s.oversubscribed_p.end(), s.max_p) != s.oversubscribed_p.end();
-    const std::string over = over_max ? ", p = " + std::to_string(s.max_p) + " oversubscribed: more ranks than cores" : "";
+    if (s.max_p <= 1)
+        return "On " + host + " only p = 1 was measured, so the study shows no scaling yet.";
+    const bool over_max = std::find(s.oversubscribed_p.begin(), s.oversubscribed_p.end(),
+                                    s.max_p) != s.oversubscribed_p.end();
+    const std::string over =
+        over_max ? ", p = " + std::to_string(s.max_p) + " oversubscribed: more ranks than cores"
+                 : "";
     std::string out = "On " + host + ", " + std::to_string(s.max_p) + " processes ";
     if (s.speedup_at_max < 1) {
         out += "were slower than 1 (speedup " + num(s.speedup_at_max, 2) + "×" + over +
@@ -135,17 +155,21 @@ std::string conclusion_sentence(const StudySummary& s) {
     out += percent(s.efficiency_at_max) + " efficiency" + over + ")";
     const LawFit* a = find_fit(s.scaling, Law::Amdahl);
     const double f = s.serial_fraction;
-    if (a && a->ok && a->has_interval && std::isfinite(a->r2) && a->r2 < ScalingOptions{}.poor_fit_r2)
+    if (a && a->ok && a->has_interval && std::isfinite(a->r2) &&
+        a->r2 < ScalingOptions{}.poor_fit_r2)
         out += ", but Amdahl's law fits poorly (" + r2_text(*a) +
-               "): something that grows with p, such as communication, limits it more than a fixed serial part";
+               "): something that grows with p, such as communication, limits it more than a fixed "
+               "serial part";
     else if (std::isfinite(f) && f > 0 && f < 1)
-        out += ", and its serial fraction f = " + num(f, 2) + " caps any number of processes at " + num(1 / f, 3) + "×";
+        out += ", and its serial fraction f = " + num(f, 2) + " caps any number of processes at " +
+               num(1 / f, 3) + "×";
     else if (std::isfinite(f) && f <= 0)
         out += ", with no serial part visible";
     return out + ".";
 }
 
-StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study, const ScalingOptions& options) {
+StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study,
+                             const ScalingOptions& options) {
     StudySummary s;
     s.file = reader.path();
     s.scaling = analyze_study(reader, study, options);
@@ -196,10 +220,12 @@ StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study,
         s.speedup_at_max = top.speedup;
         s.efficiency_at_max = top.efficiency;
     }
-    s.what = (s.model.empty() ? std::string("runs") : s.model) + ", " + s.study.scaling + " scaling of " +
-             (s.study.variable.empty() ? std::string("p") : s.study.variable) + " over p = " + join(ps, ", ") +
-             "; " + std::to_string(repeats) + (repeats == 1 ? " repeat" : " repeats") +
-             (steps >= 0 && !steps_differ ? "; " + std::to_string(steps) + " steps a run" : std::string());
+    s.what = (s.model.empty() ? std::string("runs") : s.model) + ", " + s.study.scaling +
+             " scaling of " + (s.study.variable.empty() ? std::string("p") : s.study.variable) +
+             " over p = " + join(ps, ", ") + "; " + std::to_string(repeats) +
+             (repeats == 1 ? " repeat" : " repeats") +
+             (steps >= 0 && !steps_differ ? "; " + std::to_string(steps) + " steps a run"
+                                          : std::string());
 
     s.serial_fraction = std::nan("");
     s.r2 = std::nan("");
@@ -220,7 +246,8 @@ std::vector<std::string> class_files(const std::string& folder) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::is_directory(folder, ec))
-        throw std::runtime_error("'" + folder + "' is not a folder" + (ec ? " (" + ec.message() + ")" : std::string()));
+        throw std::runtime_error("'" + folder + "' is not a folder" +
+                                 (ec ? " (" + ec.message() + ")" : std::string()));
     std::vector<std::string> files;
     fs::directory_iterator it(folder, ec);
     if (ec) throw std::runtime_error("cannot list '" + folder + "': " + ec.message());
@@ -233,6 +260,16 @@ std::vector<std::string> class_files(const std::string& folder) {
     std::sort(files.begin(), files.end());
     return files;
 }
+
+namespace {
+// The reader's message names the file by its path; the class table has a file column already.
+std::string short_reason(std::string reason, const std::string& path, const std::string& name) {
+    for (size_t at = reason.find(path); at != std::string::npos;
+         at = reason.find(path, at + name.size()))
+        reason.replace(at, path.size(), name);
+    return reason;
+}
+}  // namespace
 
 ClassResults class_results(const std::string& folder, const ClassOptions& options) {
     namespace fs = std::filesystem;
@@ -262,11 +299,11 @@ ClassResults class_results(const std::string& folder, const ClassOptions& option
                     out.entries.push_back(std::move(e));
                     ++good_studies[name];
                 } catch (const std::exception& err) {
-                    out.bad.push_back({path, name, err.what()});
+                    out.bad.push_back({path, name, short_reason(err.what(), path, name)});
                 }
             }
         } catch (const std::exception& err) {
-            out.bad.push_back({path, name, err.what()});
+            out.bad.push_back({path, name, short_reason(err.what(), path, name)});
         }
         if (options.progress) options.progress(++done, static_cast<int>(files.size()));
     }
@@ -277,7 +314,8 @@ ClassResults class_results(const std::string& folder, const ClassOptions& option
     for (ClassEntry& e : out.entries) {
         e.label = e.summary.host.empty() ? std::string("unknown host") : e.summary.host;
         if (per_host[e.summary.host] > 1) e.label += " (" + e.file_name + ")";
-        if (good_studies[e.file_name] > 1) e.label += " · study " + std::to_string(e.summary.study.id.value);
+        if (good_studies[e.file_name] > 1)
+            e.label += " · study " + std::to_string(e.summary.study.id.value);
     }
     return out;
 }

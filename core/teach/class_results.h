@@ -17,26 +17,29 @@ namespace ss::core {
 
 // What one study ran and how it scaled, as the report and the class table show it.
 struct StudySummary {
-    std::string file;             // the trace file's path
+    std::string file;  // the trace file's path
     traces::StudyInfo study;
-    std::string host;             // the hosts its runs ran on (runs.hosts, else ranks.host), "+"-joined
-    std::string device;           // rank 0's device in its largest run ("cpu (OpenBLAS, 1 thread)", "cuda:0 (…)")
-    std::string model;            // the runs' model ("gpt-tiny"); several: ", "-joined
-    std::string what;             // one line: "gpt-tiny, strong scaling of parallel.dp over p = 1, 2, 4; 2 repeats; 12 steps a run"
-    std::string date;             // the first run's start, "2026-12-01 08:20 UTC" (empty when not recorded)
-    ScalingResult scaling;        // analyze_study's result, unchanged
-    std::int32_t points = 0;      // distinct p measured
+    std::string host;  // the hosts its runs ran on (runs.hosts, else ranks.host), "+"-joined
+    // Rank 0's device in its largest run ("cpu (OpenBLAS, 1 thread)", "cuda:0 (…)").
+    std::string device;
+    std::string model;  // the runs' model ("gpt-tiny"); several: ", "-joined
+    // One line: "gpt-tiny, strong scaling of parallel.dp over p = 1, 2, 4; 2 repeats; 12 steps a run".
+    std::string what;
+    std::string date;   // the first run's start, "2026-12-01 08:20 UTC" (empty when not recorded)
+    ScalingResult scaling;    // analyze_study's result, unchanged
+    std::int32_t points = 0;  // distinct p measured
     std::int32_t max_p = 1;
-    double speedup_at_max = 0;    // at max_p (the mean over its repeats, as ScalingPoint)
+    double speedup_at_max = 0;  // at max_p (the mean over its repeats, as ScalingPoint)
     double efficiency_at_max = 0;
     std::int32_t oversubscribed_points = 0;  // points with a run that had more ranks than cores
     std::vector<std::int32_t> oversubscribed_p;
-    double serial_fraction = 0;   // Amdahl's fitted f (NaN: no fit)
-    double r2 = 0;                // of that fit (NaN when S is constant or there is no fit)
-    std::string fit_quality;      // "good (R² 0.98)", "poor (R² 0.41)", "exact: 1 point with p > 1 …", "no fit: …"
-    std::vector<std::string> law_sentences;  // one plain sentence per law of the study's kind (strong:
-                                             // Amdahl, USL; weak: Gustafson, USL)
-    std::string conclusion;       // one sentence: what the study shows
+    double serial_fraction = 0;  // Amdahl's fitted f (NaN: no fit)
+    double r2 = 0;               // of that fit (NaN when S is constant or there is no fit)
+    std::string fit_quality;  // "good (R² 0.98)", "poor (R² 0.41)", "exact: 1 point with p > 1 …",
+                              // "no fit: …"
+    std::vector<std::string> law_sentences;  // one plain sentence per law of the study's kind
+                                             // (strong: Amdahl, USL; weak: Gustafson, USL)
+    std::string conclusion;  // one sentence: what the study shows
 };
 
 // Throws AnalysisError (no such study, no p = 1 point, …) or TraceError (reader) as analyze_study.
@@ -52,16 +55,16 @@ std::string conclusion_sentence(const StudySummary& s);
 
 // ---- Class results: a folder of study files ----
 struct ClassEntry {
-    std::string file_name;   // the file's name in the folder ("anna.sqlite")
-    std::string label;       // the chart's and the table's name: the host; "host (file)" when two
-                             // entries share a host; " · study N" added when a file has several
+    std::string file_name;  // the file's name in the folder ("anna.sqlite")
+    std::string label;      // the chart's and the table's name: the host; "host (file)" when two
+                            // entries share a host; " · study N" added when a file has several
     StudySummary summary;
 };
 
 struct ClassBadFile {
-    std::string file;        // path
+    std::string file;  // path
     std::string file_name;
-    std::string reason;      // the reader's or the analysis' message, or "no scaling study …"
+    std::string reason;  // the reader's or the analysis' message, or "no scaling study …"
 };
 
 struct ClassResults {
@@ -71,8 +74,8 @@ struct ClassResults {
 };
 
 struct ClassOptions {
-    ScalingOptions scaling;                 // passed to analyze_study for every study
-    std::function<bool()> cancelled = {};   // polled between files: true stops with ClassCancelled
+    ScalingOptions scaling;                // passed to analyze_study for every study
+    std::function<bool()> cancelled = {};  // polled between files: true stops with ClassCancelled
     std::function<void(int done, int total)> progress = {};
 };
 

@@ -37,19 +37,23 @@ ReportImages reportImages(const core::StudySummary& s, QSize size = QSize(400, 2
 
 // The report's HTML; `speedupSrc` / `efficiencySrc` are the <img> sources (data: URIs for the
 // .html file, resource names for the PDF's document).
-QString studyReportHtml(const core::StudySummary& s, const QString& speedupSrc, const QString& efficiencySrc);
+QString studyReportHtml(const core::StudySummary& s, const QString& speedupSrc,
+                        const QString& efficiencySrc);
 // A PNG as a data: URI ("data:image/png;base64,…").
 QString pngDataUri(const QImage& image);
 
 // The report as a document laid out on one A4 page (the PDF's content; also what report.png shows).
-void fillReportDocument(QTextDocument& doc, const core::StudySummary& s, const ReportImages& images);
+void fillReportDocument(QTextDocument& doc, const core::StudySummary& s,
+                        const ReportImages& images);
 // The page as an image `width` pixels wide (A4 proportions).
 QImage renderReportPage(const core::StudySummary& s, int width = 1240);
 
 // Writes OUT.html or OUT.pdf (by suffix, case-insensitive). False with the reason in `error`.
 bool writeStudyReport(const core::StudySummary& s, const QString& out, QString* error);
-// Reads the study (`studyId`, or the file's last study when < 0) of a trace file and writes its report.
-bool writeStudyReport(const QString& traceFile, std::int64_t studyId, const QString& out, QString* error);
+// Reads the study (`studyId`, or the file's last study when < 0) of a trace file and writes its
+// report.
+bool writeStudyReport(const QString& traceFile, std::int64_t studyId, const QString& out,
+                      QString* error);
 
 // `scalescope --report STUDY.sqlite OUT.html|OUT.pdf [--study ID]` (gui/main.cpp): 0 written,
 // 1 the file or the study failed (the message on stderr), 2 bad arguments.

@@ -34,7 +34,8 @@ inline std::int64_t step_ns(const Machine& m, size_t i) {
 }
 
 // Appends one study (and its runs) to `path`. Returns the study id.
-inline StudyId write_machine_study(const std::string& path, const Machine& m, const std::string& name = "dp sweep") {
+inline StudyId write_machine_study(const std::string& path, const Machine& m,
+                                   const std::string& name = "dp sweep") {
     TraceWriter w(path);
     const StudyId sid = w.add_study(StudyInfo{StudyId(), name, "parallel.dp", "strong"});
     for (size_t i = 0; i < m.ps.size(); ++i) {
@@ -47,8 +48,9 @@ inline StudyId write_machine_study(const std::string& path, const Machine& m, co
         ri.dp = p;
         ri.hosts = {m.host};
         ri.oversubscribed = p >= m.oversubscribed_from;
-        ri.spec_json = R"({"model":{"name":"gpt-tiny"},"training":{"steps":)" + std::to_string(m.steps) +
-                       R"(},"parallel":{"dp":)" + std::to_string(p) + "}}";
+        ri.spec_json = R"({"model":{"name":"gpt-tiny"},"training":{"steps":)" +
+                       std::to_string(m.steps) + R"(},"parallel":{"dp":)" + std::to_string(p) +
+                       "}}";
         ri.wall_start_unix_ns = 1796113800LL * 1000000000LL  // 2026-12-01 08:30 UTC, a minute a run
                                 + static_cast<std::int64_t>(i) * 60000000000LL;
         const RunId run = w.begin_run(ri);

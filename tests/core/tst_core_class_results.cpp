@@ -13,15 +13,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "class_fixture.h"
 #include "core/analysis/scaling.h"
 #include "core/teach/class_results.h"
-#include "class_fixture.h"
 
 using namespace ss::core;
 using namespace ss::traces;
 
 namespace {
-bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+bool contains(const std::string& s, const std::string& needle) {
+    return s.find(needle) != std::string::npos;
+}
 const ClassEntry* by_file(const ClassResults& r, const std::string& name) {
     for (const ClassEntry& e : r.entries)
         if (e.file_name == name) return &e;
@@ -45,7 +47,8 @@ private slots:
         QVERIFY(dir_.isValid());
         std::filesystem::create_directories(folder());
         // Three machines; carl's laptop has the same host name as anna's (two files from one host).
-        classfx::write_machine_study(file("anna.sqlite"), {"laptop-anna", 0.05, {1, 2, 4}, {1.0, 1.02, 0.99}});
+        classfx::write_machine_study(file("anna.sqlite"),
+                                     {"laptop-anna", 0.05, {1, 2, 4}, {1.0, 1.02, 0.99}});
         classfx::Machine ben{"laptop-ben", 0.25, {1, 2, 4}, {}, 4};  // p = 4 oversubscribed
         classfx::write_machine_study(file("ben.sqlite"), ben);
         classfx::write_machine_study(file("carl.sqlite"), {"laptop-anna", 0.4, {1, 2}});
@@ -91,7 +94,8 @@ private slots:
             QCOMPARE(e.summary.scaling.fits.size(), alone.fits.size());
             for (size_t i = 0; i < alone.fits.size(); ++i)
                 for (size_t k = 0; k < alone.fits[i].params.size(); ++k)
-                    QCOMPARE(e.summary.scaling.fits[i].params[k].value, alone.fits[i].params[k].value);
+                    QCOMPARE(e.summary.scaling.fits[i].params[k].value,
+                             alone.fits[i].params[k].value);
         }
         // And the fit recovers each machine's f (ben: exact; anna: with the wobble, near).
         QVERIFY(std::fabs(by_file(r, "ben.sqlite")->summary.serial_fraction - 0.25) < 1e-6);
@@ -121,9 +125,11 @@ private slots:
         QCOMPARE(anna->summary.oversubscribed_points, 0);
         QCOMPARE(carl->summary.max_p, 2);
         QCOMPARE(ben->summary.date, std::string("2026-12-01 08:30 UTC"));
-        QVERIFY(contains(ben->summary.what, "gpt-tiny, strong scaling of parallel.dp over p = 1, 2, 4"));
+        QVERIFY(contains(ben->summary.what,
+                         "gpt-tiny, strong scaling of parallel.dp over p = 1, 2, 4"));
         QVERIFY(contains(ben->summary.what, "6 steps a run"));
-        // ben: exact Amdahl data: R² = 1 (good); carl: one point with p > 1 (nothing checks the law).
+        // ben: exact Amdahl data: R² = 1 (good); carl: one point with p > 1 (nothing checks the
+        // law).
         QVERIFY(contains(ben->summary.fit_quality, "good (R² 1.0"));
         QVERIFY(contains(carl->summary.fit_quality, "exact"));
     }
@@ -132,11 +138,15 @@ private slots:
         const ClassResults r = class_results(folder());
         QCOMPARE(r.bad.size(), size_t(3));
         QVERIFY(bad(r, "notes.sqlite"));
-        QVERIFY(contains(bad(r, "notes.sqlite")->reason, "is not a ScaleScope trace"));
+        QVERIFY(
+            contains(bad(r, "notes.sqlite")->reason, "'notes.sqlite' is not a ScaleScope trace"));
+        QVERIFY(!contains(bad(r, "notes.sqlite")->reason, folder()));  // named, not by its path
         QVERIFY(bad(r, "nostudy.sqlite"));
-        QVERIFY(contains(bad(r, "nostudy.sqlite")->reason, "no scaling study: the file holds 1 run"));
+        QVERIFY(
+            contains(bad(r, "nostudy.sqlite")->reason, "no scaling study: the file holds 1 run"));
         QVERIFY(bad(r, "nobase.sqlite"));
-        QVERIFY2(contains(bad(r, "nobase.sqlite")->reason, "no p=1 point"), bad(r, "nobase.sqlite")->reason.c_str());
+        QVERIFY2(contains(bad(r, "nobase.sqlite")->reason, "no p=1 point"),
+                 bad(r, "nobase.sqlite")->reason.c_str());
         QVERIFY(!bad(r, "readme.txt"));
     }
 
@@ -145,13 +155,16 @@ private slots:
         const StudySummary& ben = by_file(r, "ben.sqlite")->summary;
         QCOMPARE(ben.law_sentences.size(), size_t(2));  // a strong study: Amdahl and USL
         // f = 0.25: 25 % serial, at most 1/f = 4× faster.
-        QVERIFY2(contains(ben.law_sentences[0], "f = 0.25") && contains(ben.law_sentences[0], "25 %") &&
+        QVERIFY2(contains(ben.law_sentences[0], "f = 0.25") &&
+                     contains(ben.law_sentences[0], "25 %") &&
                      contains(ben.law_sentences[0], "1/f = 4.00×"),
                  ben.law_sentences[0].c_str());
         QVERIFY(contains(ben.law_sentences[1], "σ = 0.25"));
-        QVERIFY2(contains(ben.conclusion, "On laptop-ben, 4 processes ran 2.3× faster than 1 (57 % efficiency, p = 4 "
-                                          "oversubscribed"),
-                 ben.conclusion.c_str());
+        QVERIFY2(
+            contains(ben.conclusion,
+                     "On laptop-ben, 4 processes ran 2.3× faster than 1 (57 % efficiency, p = 4 "
+                     "oversubscribed"),
+            ben.conclusion.c_str());
         QVERIFY(contains(ben.conclusion, "caps any number of processes at 4.00×"));
         // A study slower in parallel says so.
         StudySummary slow = ben;
@@ -176,8 +189,9 @@ private slots:
     void cliClassResults() {
 #ifdef SCALESCOPE_CLI
         QProcess p;
-        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("class-results"), QString::fromStdString(folder()),
-                                                 QStringLiteral("--format"), QStringLiteral("json")});
+        p.start(QStringLiteral(SCALESCOPE_CLI),
+                {QStringLiteral("class-results"), QString::fromStdString(folder()),
+                 QStringLiteral("--format"), QStringLiteral("json")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
         const auto j = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
@@ -193,13 +207,15 @@ private slots:
             }
         QVERIFY(sawBen);
         // Table output names every machine; a missing folder is an error (exit 1).
-        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("class-results"), QString::fromStdString(folder())});
+        p.start(QStringLiteral(SCALESCOPE_CLI),
+                {QStringLiteral("class-results"), QString::fromStdString(folder())});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
         const QString table = QString::fromUtf8(p.readAllStandardOutput());
         QVERIFY(table.contains(QStringLiteral("laptop-anna (carl.sqlite)")));
         QVERIFY(table.contains(QStringLiteral("notes.sqlite")));
-        p.start(QStringLiteral(SCALESCOPE_CLI), {QStringLiteral("class-results"), QString::fromStdString(folder() + "/nope")});
+        p.start(QStringLiteral(SCALESCOPE_CLI),
+                {QStringLiteral("class-results"), QString::fromStdString(folder() + "/nope")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 1);
 #else
