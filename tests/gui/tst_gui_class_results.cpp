@@ -5,6 +5,7 @@
 // PDF is a real PDF on one page; `scalescope --report`'s exit codes. With
 // SCALESCOPE_CLASS_SHOTS=DIR it also saves DIR/class-results.png and DIR/report.png.
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QChart>
 #include <QChartView>
 #include <QDir>
@@ -23,6 +24,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "gui/app/mainwindow.h"
 #include "gui/common/chartexport.h"
 #include "gui/common/format.h"
 #include "gui/common/report.h"
@@ -221,6 +223,13 @@ private slots:
                                    QString::fromStdString(file("lab.sqlite")), out,
                                    QStringLiteral("--study"), QStringLiteral("7")}),
                  1);
+    }
+
+    void fileMenuHasSaveReport() {
+        MainWindow w;
+        QAction* a = w.findChild<QAction*>(QStringLiteral("actionSaveReport"));
+        QVERIFY(a);
+        QCOMPARE(a->text(), QStringLiteral("Save &Report…"));
     }
 
     void screenshots() {
