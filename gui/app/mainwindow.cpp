@@ -34,6 +34,7 @@
 #include "gui/app/theme.h"
 #include "gui/common/elidedlabel.h"
 #include "gui/common/format.h"
+#include "gui/common/report.h"
 #include "gui/compare/comparepage.h"
 #include "gui/experiment/experimentpage.h"
 #include "gui/scaling/scalingpage.h"
@@ -206,6 +207,19 @@ void MainWindow::buildMenus() {
     reload->setToolTip(tr("Read the file again (a run may have appended to it)"));
     QAction* close = file->addAction(tr("&Close"), this, &MainWindow::closeCurrentDocument);
     close->setShortcuts(standardKeys(QKeySequence::Close, QKeySequence(Qt::CTRL | Qt::Key_W)));
+    // The selected study's one-page report (gui/common/report.h), HTML or PDF.
+    QAction* report = file->addAction(tr("Save &Report…"), this, [this] {
+        if (!selection_.doc || !selection_.study.valid()) {
+            QMessageBox::information(this, tr("Save report"), tr("Select a study in Open files first: the report is of a study."));
+            return;
+        }
+        const QString out = QFileDialog::getSaveFileName(this, tr("Save report"), QFileInfo(selection_.doc->path()).completeBaseName() +
+                                                         QStringLiteral("-report.html"), tr("Report (*.html *.pdf)"));
+        QString error;
+        if (!out.isEmpty() && !writeStudyReport(selection_.doc->path(), selection_.study.value, out, &error))
+            QMessageBox::warning(this, tr("Save report"), error);
+    });
+    report->setObjectName(QStringLiteral("actionSaveReport"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcuts(standardKeys(QKeySequence::Quit, QKeySequence(Qt::CTRL | Qt::Key_Q)));
