@@ -914,16 +914,11 @@ void store_run_level_metrics(const std::string& path, traces::RunId run) {
             for (const char* k : kKeys)
                 if (m.rank == 0 && m.name == k) rows.emplace_back(k, m.value);
     }
-    if (rows.empty()) return;
-    traces::Db db(path, traces::Db::Mode::ReadWrite);
-    traces::Transaction tx(db);
-    traces::Stmt st = db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
     for (const auto& [key, value] : rows) {
         char text[32];
         std::snprintf(text, sizeof text, "%.15g", value);
-        st.bind(1, run.value).bind(2, key).bind(3, std::string(text)).run();
+        write_run_summary(path, run, key, text);
     }
-    tx.commit();
 }
 
 
