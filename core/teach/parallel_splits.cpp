@@ -193,8 +193,10 @@ Splits parallel_splits(const ExperimentSpec& base, const ParallelChoice& c, doub
         out.sentences.push_back("DP copies the model to " + std::to_string(w.dp) + " replicas and gives each " +
                                 std::to_string(static_cast<int>(w.micro_batch * w.micro_batches)) + " of the " +
                                 std::to_string(static_cast<int>(w.samples_per_step)) +
-                                " samples; after backward the replicas " + (w.zero ? "reduce-scatter" : "all-reduce") +
-                                " their gradients: " + human_bytes(sent_of("dp", full.stage)) +
+                                " samples; after backward the replicas " +
+                                (w.zero ? "reduce-scatter their gradients and all-gather the updated parameters: "
+                                        : "all-reduce their gradients: ") +
+                                human_bytes(sent_of("dp", full.stage)) +
                                 " sent per rank and step.");
     else
         out.sentences.push_back("DP=1: one replica sees the whole batch; more replicas would each hold a full copy "

@@ -1,6 +1,7 @@
 #include "core/teach/pipeline_gantt.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -264,13 +265,27 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
     if (done.empty())
         throw TeachError("run " + std::to_string(run.value) + " has no step with every forward and backward phase of its " +
                          std::to_string(p) + " stages and " + std::to_string(m) + " micro-batches");
-    // Steps are numbered from 0 in the trainer; the warm-up's steps are the first ones.
-    std::int64_t chosen = done.back();
+    // The steps after the warm-up (numbered from 0 by the trainer: the warm-up's are the first
+    // ones), else all; of them the median by pipeline span (the lower one of an even count, the
+    // earlier of equal spans): one slow kernel in one step does not make the picture.
+    std::vector<std::int64_t> after;
     for (std::int64_t s : done)
-        if (s >= done.front() + out.warmup_steps) {
-            chosen = s;
-            break;
-        }
+        if (s >= done.front() + out.warmup_steps) after.push_back(s);
+    if (after.empty()) after = done;
+    auto pipeline_span = [&](std::int64_t step) {
+        std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (const StageBoxes& sb : by_step[step])
+            for (const auto& [key, r] : sb) {
+                lo = std::min(lo, std::max(r.start, r.recv_end));
+                hi = std::max(hi, r.end);
+            }
+        return hi - lo;
+    };
+    std::vector<std::pair<std::int64_t, std::int64_t>> spans;  // (span, step)
+    for (std::int64_t s : after) spans.emplace_back(pipeline_span(s), s);
+    std::sort(spans.begin(), spans.end());
+    const std::int64_t chosen = spans[(spans.size() - 1) / 2].second;
+    out.steps_considered = static_cast<int>(spans.size());
     out.step = chosen;
 
     Gantt& g = out.gantt;

@@ -17,7 +17,9 @@
 //
 // A recorded run's chart comes from its trace: the "forward" / "backward" Phase events of one rank
 // per stage (dp 0, tp 0), each box starting where the phase's pipeline receive ended (the trainer's
-// phase span includes the blocking receive, which is bubble, not work).
+// phase span includes the blocking receive, which is bubble, not work). Of the steps after the
+// warm-up that hold every box, the one drawn is the median by pipeline span (first box start to
+// last box end), so one slow kernel does not make the picture.
 #pragma once
 
 #include <cstdint>
@@ -81,7 +83,8 @@ struct RecordedGantt {
     Gantt gantt;                 // unit "ms", times from the first box's start
     traces::RunInfo run;
     std::int64_t step = -1;      // the step drawn
-    int warmup_steps = 0;        // detected warm-up (core::run_step_times); the step drawn is the first complete one after it
+    int warmup_steps = 0;        // detected warm-up (core::run_step_times)
+    int steps_considered = 0;    // complete steps after the warm-up; the one drawn has their median span
     std::vector<int> stage_rank; // the world rank drawn on each stage row
     PipelineKind kind = PipelineKind::OneFOneB;  // the run's schedule
 };
