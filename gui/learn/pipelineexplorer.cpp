@@ -212,17 +212,18 @@ PipelineExplorer::PipelineExplorer(QWidget* parent) : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
     auto* title = new QLabel(tr("<b>Pipeline schedules: where the bubble comes from</b>"));
     auto* intro = new QLabel(
-        tr("Pipeline parallelism cuts the model's layers into p stages and each step's batch into m micro-batches. "
-           "Every micro-batch runs forward through the stages and backward through them again, so a stage waits "
-           "(hatched) until the first micro-batch reaches it and after the last one has left: the bubble. "
-           "GPipe runs every forward, then every backward; 1F1B alternates once the pipe is full (less activation "
-           "memory, the same bubble); interleaved 1F1B gives each stage v smaller model chunks, so the pipe fills v "
-           "times faster."));
+        tr("A pipeline cuts the layers into p stages and the batch into m micro-batches, each going forward "
+           "through the stages and back. A stage idles (hatched) until the first micro-batch reaches it and after "
+           "the last has left: the bubble. GPipe runs all forwards, then all backwards; 1F1B alternates (less "
+           "activation memory, the same bubble); interleaved 1F1B gives each stage v model chunks, so the pipe "
+           "fills v times faster."));
     intro->setWordWrap(true);
     outer->addWidget(title);
     outer->addWidget(intro);
 
-    auto* controls = new QHBoxLayout;
+    // Two rows, so the explorer fits a narrow page.
+    auto* row1 = new QHBoxLayout;
+    auto* row2 = new QHBoxLayout;
     kind_ = new QComboBox;
     kind_->addItem(tr("GPipe"), static_cast<int>(PipelineKind::GPipe));
     kind_->addItem(tr("1F1B"), static_cast<int>(PipelineKind::OneFOneB));
@@ -244,20 +245,22 @@ PipelineExplorer::PipelineExplorer(QWidget* parent) : QWidget(parent) {
     ratio_->setValue(2.0);
     ratio_->setSuffix(QStringLiteral(" ×"));
     ratio_->setToolTip(tr("A backward pass computes two matrix products for every one of the forward: about 2× its time."));
-    auto add = [&](const QString& label, QWidget* w) {
+    auto add = [&](QHBoxLayout* row, const QString& label, QWidget* w) {
         auto* l = new QLabel(label);
         l->setBuddy(w);
-        controls->addWidget(l);
-        controls->addWidget(w);
-        controls->addSpacing(8);
+        row->addWidget(l);
+        row->addWidget(w);
+        row->addSpacing(8);
     };
-    add(tr("&Schedule"), kind_);
-    add(tr("Stages &p"), stages_);
-    add(tr("&Micro-batches m"), micro_);
-    add(tr("&Virtual stages v"), virtual_);
-    add(tr("&Backward / forward"), ratio_);
-    controls->addStretch(1);
-    outer->addLayout(controls);
+    add(row1, tr("&Schedule"), kind_);
+    add(row1, tr("&Backward / forward"), ratio_);
+    add(row2, tr("Stages &p"), stages_);
+    add(row2, tr("&Micro-batches m"), micro_);
+    add(row2, tr("&Virtual stages v"), virtual_);
+    row1->addStretch(1);
+    row2->addStretch(1);
+    outer->addLayout(row1);
+    outer->addLayout(row2);
 
     bubble_ = new QLabel;
     bubble_->setWordWrap(true);

@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QStackedBarSeries>
 #include <QTabWidget>
+#include <QTextBrowser>
 #include <QTableView>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -47,15 +48,16 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
     outer->addWidget(new QLabel(tr("<b>What each parallelism splits</b>")));
     auto* intro = new QLabel(
-        tr("Data parallelism (dp) copies the model and splits the batch; tensor parallelism (tp) splits every weight "
-           "matrix; pipeline parallelism (pp) splits the layers into stages; ZeRO-1 splits the optimizer state over "
-           "the dp replicas. Below: what one rank of each stage holds and sends, from the simulator's memory model "
-           "and workload."));
+        tr("dp copies the model and splits the batch, tp splits every weight matrix, pp splits the layers into "
+           "stages, ZeRO-1 splits the optimizer state: what one rank holds and sends (the simulator's model)."));
     intro->setWordWrap(true);
     outer->addWidget(intro);
 
-    auto* controls = new QHBoxLayout;
+    // Two rows, so the explorer fits a narrow page.
+    auto* row1 = new QHBoxLayout;
+    auto* row2 = new QHBoxLayout;
     model_ = new QComboBox;
+    model_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     model_->addItem(tr("gpt tiny (example)"), QStringLiteral("gpt:tiny"));
     model_->addItem(tr("gpt mini (example)"), QStringLiteral("gpt:mini"));
     model_->addItem(tr("gpt small (example)"), QStringLiteral("gpt:small"));
@@ -73,26 +75,27 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     zero_ = new QCheckBox(tr("&ZeRO-1"));
     capacity_ = new QComboBox;
     capacity_->addItem(tr("not stated"), 0.0);
-    capacity_->addItem(tr("256 MiB (to see what does not fit)"), 0.25 * kGiB);
+    capacity_->addItem(tr("256 MiB"), 0.25 * kGiB);  // a small device: what does not fit
     for (int g : {8, 16, 24, 40, 80}) capacity_->addItem(tr("%1 GiB").arg(g), g * kGiB);
     capacity_->setCurrentIndex(capacity_->findData(16 * kGiB));
-    auto add = [&](const QString& label, QWidget* w) {
+    auto add = [&](QHBoxLayout* row, const QString& label, QWidget* w) {
         auto* l = new QLabel(label);
         l->setBuddy(w);
-        controls->addWidget(l);
-        controls->addWidget(w);
-        controls->addSpacing(6);
+        row->addWidget(l);
+        row->addWidget(w);
+        row->addSpacing(6);
     };
-    add(tr("M&odel"), model_);
-    add(tr("&dp"), dp_);
-    add(tr("&tp"), tp_);
-    add(tr("&pp"), pp_);
-    add(tr("&Micro-batches"), micro_);
-    controls->addWidget(zero_);
-    controls->addSpacing(6);
-    add(tr("Device &memory"), capacity_);
-    controls->addStretch(1);
-    outer->addLayout(controls);
+    add(row1, tr("M&odel"), model_);
+    add(row1, tr("Device &memory"), capacity_);
+    add(row2, tr("&dp"), dp_);
+    add(row2, tr("&tp"), tp_);
+    add(row2, tr("&pp"), pp_);
+    add(row2, tr("&Micro-batches"), micro_);
+    row2->addWidget(zero_);
+    row1->addStretch(1);
+    row2->addStretch(1);
+    outer->addLayout(row1);
+    outer->addLayout(row2);
 
     error_ = new QLabel;
     error_->setWordWrap(true);
@@ -101,15 +104,20 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     outer->addWidget(error_);
 
     auto* middle = new QHBoxLayout;
+    auto* left = new QVBoxLayout;
     chart_ = makeChartView(QStringLiteral("learn-splits"));
-    chart_->setMinimumHeight(220);
-    middle->addWidget(chart_, 3);
-    sentences_ = new QLabel;
-    sentences_->setWordWrap(true);
-    sentences_->setTextFormat(Qt::RichText);
-    sentences_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    sentences_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    middle->addWidget(sentences_, 2);
+    chart_->setMinimumHeight(200);
+    left->addWidget(chart_, 1);
+    legend_ = new QLabel;  // the parts' colours, never elided (a chart legend elides on a narrow page)
+    legend_->setWordWrap(true);
+    legend_->setTextFormat(Qt::RichText);
+    left->addWidget(legend_);
+    middle->addLayout(left, 1);
+    sentences_ = new QTextBrowser;  // scrolls on a narrow page, never cut
+    sentences_->setFrameShape(QFrame::NoFrame);
+    sentences_->setOpenLinks(false);
+    sentences_->viewport()->setAutoFillBackground(false);
+    middle->addWidget(sentences_, 1);
     outer->addLayout(middle, 3);
 
     memModel_ = new TableModel<StageSplit>(
@@ -175,7 +183,7 @@ void SplitsExplorer::setLayout(int dp, int tp, int pp, int microBatches, bool ze
 void SplitsExplorer::setModelIndex(int index) { model_->setCurrentIndex(index); }
 void SplitsExplorer::setCapacityIndex(int index) { capacity_->setCurrentIndex(index); }
 
-QString SplitsExplorer::sentencesText() const { return sentences_->text(); }
+QString SplitsExplorer::sentencesText() const { return sentences_->toPlainText(); }
 QString SplitsExplorer::errorText() const { return error_->isHidden() ? QString() : error_->text(); }
 
 void SplitsExplorer::setSelection(const Selection& s) {
@@ -233,6 +241,7 @@ void SplitsExplorer::recompute() {
         memModel_->setRows({});
         commModel_->setRows({});
         sentences_->clear();
+        legend_->clear();
         setChart(chart_, new QChart);
         return;
     }
@@ -241,7 +250,7 @@ void SplitsExplorer::recompute() {
     commModel_->setRows(s.comm);
     QString html;
     for (const std::string& line : s.sentences) html += QStringLiteral("<p>%1</p>").arg(fromStd(line).toHtmlEscaped());
-    sentences_->setText(html);
+    sentences_->setHtml(html);
 
     // Stacked bar: one bar per stage (every rank of a stage holds the same).
     double top = 0;
@@ -251,7 +260,7 @@ void SplitsExplorer::recompute() {
     const double unit = scaleMax >= kGiB ? kGiB : scaleMax >= 1048576 ? 1048576.0 : 1024.0;
     const QString unitName = unit == kGiB ? QStringLiteral("GiB") : unit == 1048576 ? QStringLiteral("MiB") : QStringLiteral("KiB");
     auto* chart = new QChart;
-    chart->setTitle(tr("Memory of one rank, %1 on %2 ranks").arg(fromStd(s.model)).arg(s.world));
+    chart->setTitle(tr("Memory per rank: %1 on %2 ranks").arg(fromStd(s.model)).arg(s.world));
     auto* series = new QStackedBarSeries;
     const QString names[5] = {tr("weights"), tr("gradients"), tr("optimizer"), tr("activations"), tr("buffers")};
     for (int k = 0; k < 5; ++k) {
@@ -267,9 +276,9 @@ void SplitsExplorer::recompute() {
     chart->addSeries(series);
     auto* cat = new QBarCategoryAxis;
     for (const StageSplit& st : s.stages) cat->append(tr("stage %1").arg(st.stage));
-    cat->setTitleText(s.stages.size() > 1 ? tr("a rank of each stage (dp × tp = %1 ranks each)").arg(s.world / static_cast<int>(s.stages.size()))
-                                          : tr("every rank (%1)").arg(s.world));
-    auto* val = makeValueAxis(0, scaleMax / unit * 1.05, tr("memory per rank (%1)").arg(unitName), 5);
+    cat->setTitleText(s.stages.size() > 1 ? tr("one rank of each stage (%1 alike)").arg(s.world / static_cast<int>(s.stages.size()))
+                                          : tr("every rank (%1 alike)").arg(s.world));
+    auto* val = makeValueAxis(0, scaleMax / unit * 1.05, tr("%1 per rank").arg(unitName), 5);
     chart->addAxis(cat, Qt::AlignBottom);
     chart->addAxis(val, Qt::AlignLeft);
     series->attachAxis(cat);
@@ -287,8 +296,13 @@ void SplitsExplorer::recompute() {
         cap->attachAxis(cat);
         cap->attachAxis(val);
     }
-    chart->legend()->setAlignment(Qt::AlignRight);
+    chart->legend()->setVisible(false);
     setChart(chart_, chart);
+    QStringList legend;
+    for (int k = 0; k < 5; ++k)
+        legend << QStringLiteral("<span style='color:%1'>■</span>&nbsp;%2").arg(kPartColors[k].name(), names[k]);
+    if (showCap) legend << QStringLiteral("<span style='color:#d55e00'>- -</span>&nbsp;%1").arg(tr("device memory"));
+    legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
     // Chart styling resets series colours: set them again.
     for (int k = 0; k < 5 && k < series->count(); ++k) series->barSets()[k]->setColor(kPartColors[k]);
 }

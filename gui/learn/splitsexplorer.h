@@ -18,6 +18,7 @@ class QChartView;
 class QComboBox;
 class QLabel;
 class QSpinBox;
+class QTextBrowser;
 
 namespace ss::gui {
 
@@ -58,7 +59,8 @@ private:
     QCheckBox* zero_;
     QComboBox* capacity_;
     QLabel* error_;
-    QLabel* sentences_;
+    QTextBrowser* sentences_;
+    QLabel* legend_;
     QChartView* chart_;
     TableModel<core::teach::StageSplit>* memModel_;
     TableModel<core::teach::CommSplit>* commModel_;

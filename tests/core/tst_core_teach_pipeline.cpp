@@ -4,6 +4,7 @@
 // a synthetic recorded run (traces/writer.h) gives back its hand-drawn boxes, the first step after
 // the warm-up, with the pipeline receive's wait left out; what each parallelism splits against
 // hand-worked parameter counts, memory and bytes.
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -163,7 +164,7 @@ private slots:
     void recordedRunBoxes() {
         // pp = 2, m = 2, 1F1B; ranks 0 (stage 0) and 1 (stage 1). Step 0 is a long warm-up; step 1
         // is the hand-drawn f = 10 µs, b = 20 µs schedule, each phase of a receiving stage opening
-        // with its pipeline receive (waiting, not work); step 2 has other times.
+        // with its pipeline receive (waiting, not work); steps 2 and 3 are slower and faster.
         const std::string path = dir_.filePath(QStringLiteral("pp.sqlite")).toStdString();
         RunId run;
         {
@@ -186,8 +187,9 @@ private slots:
                 w.put_rank(k);
                 for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm}) w.define_lane(run, r, l, lanes::name(l));
                 text[r] += ev("step", "step", 0, 1000, "lane=0 step=0");
-                text[r] += ev("step", "step", 1000, 1100, "lane=0 step=1");
-                text[r] += ev("step", "step", 1100, 1200, "lane=0 step=2");
+                text[r] += ev("step", "step", 1000, 1150, "lane=0 step=1");
+                text[r] += ev("step", "step", 1200, 1350, "lane=0 step=2");
+                text[r] += ev("step", "step", 1400, 1550, "lane=0 step=3");
             }
             auto steps = [&](int step, double t0, double f, double b) {
                 const std::string s = " step=" + std::to_string(step);
@@ -208,8 +210,9 @@ private slots:
                 text[1] += ev("phase", "backward", t0 + 3 * f + b, t0 + 3 * f + 2 * b, "lane=1 mb=1" + s);
             };
             steps(0, 0, 100, 200);
-            steps(1, 1000, 10, 20);
-            steps(2, 1100, 10, 10);
+            steps(1, 1000, 10, 20);  // span 90 µs: the median of the steps after the warm-up
+            steps(2, 1200, 15, 30);  // 135 µs
+            steps(3, 1400, 5, 10);   // 45 µs
             for (const auto& [r, t] : text) {
                 std::istringstream lines(t);
                 std::string line;
@@ -222,6 +225,7 @@ private slots:
         const RecordedGantt rg = gantt_from_trace(rd, run);
         QCOMPARE(rg.warmup_steps, 1);
         QCOMPARE(rg.step, std::int64_t(1));
+        QCOMPARE(rg.steps_considered, 3);
         QCOMPARE(rg.kind, PipelineKind::OneFOneB);
         QCOMPARE(rg.stage_rank, (std::vector<int>{0, 1}));
         const Gantt& g = rg.gantt;
@@ -266,6 +270,53 @@ private slots:
         } catch (const TeachError& e) {
             QVERIFY(std::string(e.what()).find("examples/gpt-tiny-tp2pp2.json") != std::string::npos);
         }
+    }
+
+    void recordedTinyRun() {
+#ifndef SCALESCOPE_CLI
+        QSKIP("built without scalescope-cli and the worker");
+#else
+        // A real 2-stage 1F1B run of gpt-tiny (2 ranks, 4 micro-batches, 4 steps) under mpirun.
+        const QString file = dir_.filePath(QStringLiteral("tiny-pp2.sqlite"));
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(QStringLiteral(SCALESCOPE_CLI),
+                {QStringLiteral("run"), QStringLiteral(SCALESCOPE_SOURCE_DIR "/examples/gpt-tiny-tp2pp2.json"),
+                 QStringLiteral("-o"), file, QStringLiteral("--set"), QStringLiteral("parallel.tp=1"),
+                 QStringLiteral("--set"), QStringLiteral("training.steps=4"), QStringLiteral("--run-dir"),
+                 dir_.filePath(QStringLiteral("runs")), QStringLiteral("--quiet")});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAll().constData());
+        TraceReader rd(file.toStdString());
+        const RecordedGantt rg = gantt_from_trace(rd, first_pipeline_run(rd));
+        const Gantt& g = rg.gantt;
+        QCOMPARE(rg.stage_rank, (std::vector<int>{0, 1}));
+        QCOMPARE(g.boxes.size(), std::size_t(2 * 2 * 4));
+        QVERIFY(g.bubble_fraction() > 0 && g.bubble_fraction() < 1);
+        // The recorded boxes keep the pipeline's order: a stage's boxes follow its 1F1B schedule,
+        // one at a time; stage 1's forward of i starts after stage 0's ends, stage 0's backward of
+        // i after stage 1's (within the clock correction: 0.1 ms).
+        const double tol = 0.1;
+        for (int s = 0; s < 2; ++s) {
+            std::vector<GanttBox> row;
+            for (const GanttBox& b : g.boxes)
+                if (b.stage == s) row.push_back(b);
+            const auto order = ss::models::pipeline_schedule(ss::models::PipeSchedule::OneFOneB, 2, s, 4);
+            QCOMPARE(row.size(), order.size());
+            for (std::size_t k = 0; k < row.size(); ++k) {
+                QCOMPARE(row[k].forward, order[k].kind == ss::models::PipeAction::Forward);
+                QCOMPARE(row[k].micro_batch, order[k].micro_batch);
+                if (k > 0) QVERIFY(row[k].start >= row[k - 1].end - 1e-9);
+            }
+        }
+        for (int i = 0; i < 4; ++i) {
+            QVERIFY(find_box(g, 1, i, 0, true)->start >= find_box(g, 0, i, 0, true)->end - tol);
+            QVERIFY(find_box(g, 0, i, 0, false)->start >= find_box(g, 1, i, 0, false)->end - tol);
+        }
+        qInfo("recorded gpt-tiny pp2 m4: step %lld of %d after %d warm-up, span %.3f ms, bubble %.1f %%",
+              static_cast<long long>(rg.step), rg.steps_considered, rg.warmup_steps, g.span(),
+              100 * g.bubble_fraction());
+#endif
     }
 
     void splitsParametersAndMemory() {

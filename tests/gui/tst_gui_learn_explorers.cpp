@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "gui/app/documents.h"
+#include "gui/app/theme.h"
 #include "gui/common/tablepanel.h"
 #include "gui/learn/pipelineexplorer.h"
 #include "gui/learn/splitsexplorer.h"
@@ -129,6 +130,9 @@ private slots:
         e.setSchedule(PipelineKind::Interleaved, 4, 6, 2, 2.0);
         QVERIFY2(e.bubbleText().contains(QStringLiteral("multiple")), qPrintable(e.bubbleText()));
         QCOMPARE(e.scheduleView()->gantt().stages, 0);
+        // Fits the Learn page's right side in a 1024×700 window (side panel and entry list beside it).
+        QVERIFY2(e.minimumSizeHint().width() <= 600, qPrintable(QString::number(e.minimumSizeHint().width())));
+        QVERIFY2(e.minimumSizeHint().height() <= 600, qPrintable(QString::number(e.minimumSizeHint().height())));
     }
 
     void recordedRun() {
@@ -185,6 +189,8 @@ private slots:
         QCOMPARE(e.splits()->stages.size(), std::size_t(2));
         e.setSelection({});
         QVERIFY(!model->itemText(0).contains(QStringLiteral("open run")));
+        QVERIFY2(e.minimumSizeHint().width() <= 600, qPrintable(QString::number(e.minimumSizeHint().width())));
+        QVERIFY2(e.minimumSizeHint().height() <= 600, qPrintable(QString::number(e.minimumSizeHint().height())));
     }
 
     void screenshots() {
@@ -200,13 +206,24 @@ private slots:
         shoot(p, "learn-pipeline.png");
         p.setSchedule(PipelineKind::Interleaved, 4, 8, 2, 2.0);
         shoot(p, "learn-pipeline-interleaved.png");
+        p.setPalette(themePalette(ThemeKind::Dark));
+        p.setSchedule(PipelineKind::GPipe, 4, 8, 2, 2.0);
+        shoot(p, "learn-pipeline-dark.png");
         SplitsExplorer s;
         s.resize(1180, 780);
         s.show();
-        s.setModelIndex(2);  // gpt small
+        s.setModelIndex(2);     // gpt small
+        s.setCapacityIndex(1);  // 256 MiB: the device line beside the bars
         s.setLayout(2, 2, 2, 4, true);
         QVERIFY(QTest::qWaitForWindowExposed(&s));
         shoot(s, "learn-splits.png");
+        // As the Learn page shows them in a 1024×700 window.
+        s.resize(620, 600);
+        shoot(s, "learn-splits-narrow.png");
+        p.setPalette(QPalette());
+        p.setSchedule(PipelineKind::OneFOneB, 4, 8, 2, 2.0);
+        p.resize(620, 600);
+        shoot(p, "learn-pipeline-narrow.png");
     }
 };
 
