@@ -21,8 +21,9 @@ namespace ss::core::teach {
 
 struct ParallelChoice {
     int dp = 1, tp = 1, pp = 1;
-    int zero = 0;           // 1 = ZeRO-1 (optimizer state sharded over dp)
-    int micro_batches = 1;  // per replica and step (pipeline micro-batches, or gradient accumulation)
+    int zero = 0;  // 1 = ZeRO-1 (optimizer state sharded over dp)
+    // Per replica and step (pipeline micro-batches, or gradient accumulation).
+    int micro_batches = 1;
 };
 
 // One rank of a pipeline stage (every dp and tp rank of the stage holds the same amounts).
@@ -36,13 +37,13 @@ struct StageSplit {
 // One kind of communication of one rank of a stage, per step.
 struct CommSplit {
     int stage = 0;
-    std::string group;   // "dp", "tp", "pp", "world"
-    std::string op;      // "all-reduce", "reduce-scatter", "all-gather", "send", "recv"
-    std::string what;    // "gradients", "activations (forward) and their gradients (backward)", ...
+    std::string group;  // "dp", "tp", "pp", "world"
+    std::string op;     // "all-reduce", "reduce-scatter", "all-gather", "send", "recv"
+    std::string what;   // "gradients", "activations (forward) and their gradients (backward)", ...
     int group_size = 1;
-    double calls = 0;         // per step
-    double bytes = 0;         // Σ buffer sizes n per step (all-reduce: the buffer; send: the message)
-    double sent_bytes = 0;    // what the rank puts on its link per step (ring terms, above)
+    double calls = 0;  // per step
+    double bytes = 0;  // Σ buffer sizes n per step (all-reduce: the buffer; send: the message)
+    double sent_bytes = 0;  // what the rank puts on its link per step (ring terms, above)
 };
 
 struct Splits {
@@ -52,15 +53,16 @@ struct Splits {
     int world = 1;
     double capacity = 0;  // device memory (bytes), 0 = unknown
     std::vector<StageSplit> stages;
-    std::vector<CommSplit> comm;        // stage by stage: tp, pp, dp, world
-    std::vector<std::string> sentences; // what the numbers say, in plain words
-    const StageSplit& fullest() const;  // the stage that needs the most memory per rank
+    std::vector<CommSplit> comm;         // stage by stage: tp, pp, dp, world
+    std::vector<std::string> sentences;  // what the numbers say, in plain words
+    const StageSplit& fullest() const;   // the stage that needs the most memory per rank
 };
 
 // `spec`: the model, batch and precision; the choice replaces its parallel layout. Throws
 // TeachError (core/teach/pipeline_gantt.h) with validate()'s messages for a layout the model does
 // not allow (tp must divide the heads, the global batch must divide by dp × micro-batches, ...).
-Splits parallel_splits(const ExperimentSpec& spec, const ParallelChoice& choice, double capacity_bytes = 0);
+Splits parallel_splits(const ExperimentSpec& spec, const ParallelChoice& choice,
+                       double capacity_bytes = 0);
 
 // A spec for a named example: model.kind "gpt" (preset "tiny", "mini", "small") or "mlp"
 // ("default") with the presets of core::model_preset and a global batch of 16.

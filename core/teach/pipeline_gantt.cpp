@@ -16,9 +16,12 @@ namespace ss::core::teach {
 
 const char* to_string(PipelineKind k) {
     switch (k) {
-        case PipelineKind::GPipe: return "GPipe";
-        case PipelineKind::OneFOneB: return "1F1B";
-        case PipelineKind::Interleaved: return "interleaved 1F1B";
+        case PipelineKind::GPipe:
+            return "GPipe";
+        case PipelineKind::OneFOneB:
+            return "1F1B";
+        case PipelineKind::Interleaved:
+            return "interleaved 1F1B";
     }
     return "?";
 }
@@ -52,11 +55,14 @@ std::vector<std::pair<double, double>> Gantt::idle(int stage) const {
 
 namespace {
 
-int chunks_of(const PipelineParams& p) { return p.kind == PipelineKind::Interleaved ? p.virtual_stages : 1; }
+int chunks_of(const PipelineParams& p) {
+    return p.kind == PipelineKind::Interleaved ? p.virtual_stages : 1;
+}
 
 void check(const PipelineParams& p) {
     auto bad = [](const std::string& m) { throw TeachError(m); };
-    if (p.stages < 1 || p.stages > 64) bad("stages p=" + std::to_string(p.stages) + " must be 1..64");
+    if (p.stages < 1 || p.stages > 64)
+        bad("stages p=" + std::to_string(p.stages) + " must be 1..64");
     if (p.micro_batches < 1 || p.micro_batches > 1024)
         bad("micro-batches m=" + std::to_string(p.micro_batches) + " must be 1..1024");
     if (!(p.forward > 0) || !(p.backward > 0)) bad("forward and backward costs must be > 0");
@@ -66,7 +72,8 @@ void check(const PipelineParams& p) {
         // parallel.micro_batches rule of the spec (core/spec/spec.cpp), as Megatron-LM requires.
         if (p.micro_batches % p.stages != 0)
             bad("interleaved 1F1B needs the micro-batches m=" + std::to_string(p.micro_batches) +
-                " to be a multiple of the stages p=" + std::to_string(p.stages) + " (as Megatron-LM requires)");
+                " to be a multiple of the stages p=" + std::to_string(p.stages) +
+                " (as Megatron-LM requires)");
     }
 }
 
@@ -80,11 +87,14 @@ struct Action {
 std::vector<Action> stage_actions(const PipelineParams& p, int stage) {
     std::vector<Action> out;
     if (p.kind == PipelineKind::Interleaved) {
-        for (const ChunkAction& a : interleaved_schedule(p.stages, stage, p.micro_batches, p.virtual_stages))
+        for (const ChunkAction& a :
+             interleaved_schedule(p.stages, stage, p.micro_batches, p.virtual_stages))
             out.push_back({a.forward, a.micro_batch, a.chunk});
     } else {
-        const auto kind = p.kind == PipelineKind::GPipe ? models::PipeSchedule::GPipe : models::PipeSchedule::OneFOneB;
-        for (const models::PipeAction& a : models::pipeline_schedule(kind, p.stages, stage, p.micro_batches))
+        const auto kind = p.kind == PipelineKind::GPipe ? models::PipeSchedule::GPipe
+                                                        : models::PipeSchedule::OneFOneB;
+        for (const models::PipeAction& a :
+             models::pipeline_schedule(kind, p.stages, stage, p.micro_batches))
             out.push_back({a.kind == models::PipeAction::Forward, a.micro_batch, 0});
     }
     return out;
@@ -112,7 +122,8 @@ Gantt schedule_gantt(const PipelineParams& params) {
         }
     const double f = params.forward / v, bw = params.backward / v;
     // Which op of each stage's program is the compute of which action.
-    std::vector<std::vector<std::pair<std::size_t, Action>>> compute_ops(static_cast<std::size_t>(p));
+    std::vector<std::vector<std::pair<std::size_t, Action>>> compute_ops(
+        static_cast<std::size_t>(p));
     for (int s = 0; s < p; ++s) {
         auto& prog = g.ranks[static_cast<std::size_t>(s)];
         for (const Action& a : stage_actions(params, s)) {
@@ -187,9 +198,11 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
     const traces::RunInfo& info = out.run;
     const int p = info.pp, m = info.micro_batches;
     if (p < 2)
-        throw TeachError("run " + std::to_string(run.value) + " has no pipeline (pp=" + std::to_string(p) +
+        throw TeachError("run " + std::to_string(run.value) +
+                         " has no pipeline (pp=" + std::to_string(p) +
                          "): record one with parallel.pp > 1, e.g. examples/gpt-tiny-tp2pp2.json");
-    if (m < 1) throw TeachError("run " + std::to_string(run.value) + " does not state its micro-batches");
+    if (m < 1)
+        throw TeachError("run " + std::to_string(run.value) + " does not state its micro-batches");
     out.kind = info.schedule == "gpipe" ? PipelineKind::GPipe : PipelineKind::OneFOneB;
     // One rank per stage: dp 0, tp 0 of that stage (models/LAYOUT.md).
     out.stage_rank.assign(static_cast<std::size_t>(p), -1);
@@ -198,8 +211,9 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
             out.stage_rank[static_cast<std::size_t>(rk.pp_coord)] = rk.rank;
     for (int s = 0; s < p; ++s)
         if (out.stage_rank[static_cast<std::size_t>(s)] < 0)
-            throw TeachError("run " + std::to_string(run.value) + " has no rank for pipeline stage " +
-                             std::to_string(s) + " (dp 0, tp 0)");
+            throw TeachError("run " + std::to_string(run.value) +
+                             " has no rank for pipeline stage " + std::to_string(s) +
+                             " (dp 0, tp 0)");
 
     try {
         out.warmup_steps = run_step_times(reader, run).warmup_steps;
@@ -245,7 +259,8 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
             for (bool fwd : {true, false}) {
                 auto b = sb.find({fwd, e.micro_batch});
                 if (b != sb.end() && e.start_ns >= b->second.start && e.start_ns <= b->second.end)
-                    b->second.recv_end = std::max(b->second.recv_end, std::min(e.end_ns, b->second.end));
+                    b->second.recv_end =
+                        std::max(b->second.recv_end, std::min(e.end_ns, b->second.end));
             }
         }
     }
@@ -263,7 +278,8 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
     for (const auto& [step, st] : by_step)
         if (complete(st)) done.push_back(step);
     if (done.empty())
-        throw TeachError("run " + std::to_string(run.value) + " has no step with every forward and backward phase of its " +
+        throw TeachError("run " + std::to_string(run.value) +
+                         " has no step with every forward and backward phase of its " +
                          std::to_string(p) + " stages and " + std::to_string(m) + " micro-batches");
     // The steps after the warm-up (numbered from 0 by the trainer: the warm-up's are the first
     // ones), else all; of them the median by pipeline span (the lower one of an even count, the
@@ -304,11 +320,13 @@ RecordedGantt gantt_from_trace(traces::TraceReader& reader, traces::RunId run) {
     for (int s = 0; s < p; ++s) {
         for (const auto& [key, r] : st[static_cast<std::size_t>(s)]) {
             const std::int64_t start = std::max(r.start, r.recv_end);
-            g.boxes.push_back({s, static_cast<int>(key.second), 0, key.first, (start - t0) / 1e6, (r.end - t0) / 1e6});
+            g.boxes.push_back({s, static_cast<int>(key.second), 0, key.first, (start - t0) / 1e6,
+                               (r.end - t0) / 1e6});
         }
         // Execution order within the stage.
         auto first = g.boxes.end() - 2 * m;
-        std::sort(first, g.boxes.end(), [](const GanttBox& a, const GanttBox& b) { return a.start < b.start; });
+        std::sort(first, g.boxes.end(),
+                  [](const GanttBox& a, const GanttBox& b) { return a.start < b.start; });
     }
     g.begin = 0;
     g.end = (t1 - t0) / 1e6;

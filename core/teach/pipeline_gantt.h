@@ -45,7 +45,8 @@ const char* to_string(PipelineKind k);  // "GPipe", "1F1B", "interleaved 1F1B"
 struct GanttBox {
     int stage = 0;        // row
     int micro_batch = 0;  // label
-    int chunk = 0;        // model chunk of the stage (interleaved: virtual stage chunk·p + stage), else 0
+    // Model chunk of the stage (interleaved: virtual stage chunk·p + stage), else 0.
+    int chunk = 0;
     bool forward = true;
     double start = 0, end = 0;  // Gantt::unit
     double duration() const { return end - start; }
@@ -80,12 +81,13 @@ std::string formula_text(const PipelineParams& params);
 
 // ---- A recorded run ----
 struct RecordedGantt {
-    Gantt gantt;                 // unit "ms", times from the first box's start
+    Gantt gantt;  // unit "ms", times from the first box's start
     traces::RunInfo run;
-    std::int64_t step = -1;      // the step drawn
-    int warmup_steps = 0;        // detected warm-up (core::run_step_times)
-    int steps_considered = 0;    // complete steps after the warm-up; the one drawn has their median span
-    std::vector<int> stage_rank; // the world rank drawn on each stage row
+    std::int64_t step = -1;  // the step drawn
+    int warmup_steps = 0;    // detected warm-up (core::run_step_times)
+    // Complete steps after the warm-up; the one drawn has their median span.
+    int steps_considered = 0;
+    std::vector<int> stage_rank;                 // the world rank drawn on each stage row
     PipelineKind kind = PipelineKind::OneFOneB;  // the run's schedule
 };
 // The first run of the file with pp > 1 (its id), or an invalid id when none has.

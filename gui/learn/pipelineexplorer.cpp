@@ -44,7 +44,9 @@ QColor boxColor(const GanttBox& b, int chunks) {
                             static_cast<float>(base.blueF() + (1 - base.blueF()) * t));
 }
 
-QColor textOn(const QColor& c) { return c.lightnessF() > 0.55 ? QColor(Qt::black) : QColor(Qt::white); }
+QColor textOn(const QColor& c) {
+    return c.lightnessF() > 0.55 ? QColor(Qt::black) : QColor(Qt::white);
+}
 
 QString unitTitle(const Gantt& g) {
     if (g.unit == "f") return GanttView::tr("time (f = one stage's forward of one micro-batch)");
@@ -93,10 +95,12 @@ QSize GanttView::minimumSizeHint() const {
 QRectF GanttView::plotRect() const {
     const QFontMetrics fm(font());
     int label = fm.horizontalAdvance(tr("stage") + QStringLiteral(" 00"));
-    if (!rowPrefix_.isEmpty()) label = std::max(label, fm.horizontalAdvance(rowPrefix_ + QStringLiteral(" 00")));
+    if (!rowPrefix_.isEmpty())
+        label = std::max(label, fm.horizontalAdvance(rowPrefix_ + QStringLiteral(" 00")));
     const double left = label + 10, top = fm.height() + 10;  // legend line
-    const double bottom = 2 * fm.height() + 10;             // tick labels and the axis title
-    return QRectF(left, top, std::max(10.0, width() - left - 12), std::max(10.0, height() - top - bottom));
+    const double bottom = 2 * fm.height() + 10;              // tick labels and the axis title
+    return QRectF(left, top, std::max(10.0, width() - left - 12),
+                  std::max(10.0, height() - top - bottom));
 }
 
 QRectF GanttView::boxRect(std::size_t i) const {
@@ -105,7 +109,8 @@ QRectF GanttView::boxRect(std::size_t i) const {
     const GanttBox& b = g_.boxes[i];
     const double rowH = pr.height() / g_.stages, pad = std::min(3.0, rowH * 0.1);
     auto x = [&](double t) { return pr.left() + (t - g_.begin) / g_.span() * pr.width(); };
-    return QRectF(QPointF(x(b.start), pr.top() + b.stage * rowH + pad), QPointF(x(b.end), pr.top() + (b.stage + 1) * rowH - pad));
+    return QRectF(QPointF(x(b.start), pr.top() + b.stage * rowH + pad),
+                  QPointF(x(b.end), pr.top() + (b.stage + 1) * rowH - pad));
 }
 
 void GanttView::paintEvent(QPaintEvent*) {
@@ -136,7 +141,8 @@ void GanttView::paintEvent(QPaintEvent*) {
         item(QBrush(pal.color(QPalette::Mid), Qt::BDiagPattern), tr("bubble (idle)"));
         if (g_.chunks > 1) {
             p.setPen(pal.color(QPalette::Text));
-            p.drawText(QPointF(lx, ly + fm.ascent()), tr("lighter: later model chunk (of %1)").arg(g_.chunks));
+            p.drawText(QPointF(lx, ly + fm.ascent()),
+                       tr("lighter: later model chunk (of %1)").arg(g_.chunks));
         }
     }
 
@@ -147,7 +153,9 @@ void GanttView::paintEvent(QPaintEvent*) {
         p.drawText(QRectF(0, row.top(), pr.left() - 8, rowH), Qt::AlignRight | Qt::AlignVCenter,
                    QStringLiteral("%1 %2").arg(rowPrefix_).arg(s));
         const QBrush hatch(pal.color(QPalette::Mid), Qt::BDiagPattern);
-        for (const auto& [a, b] : g_.idle(s)) p.fillRect(QRectF(QPointF(x(a), row.top() + 1), QPointF(x(b), row.bottom() - 1)), hatch);
+        for (const auto& [a, b] : g_.idle(s))
+            p.fillRect(QRectF(QPointF(x(a), row.top() + 1), QPointF(x(b), row.bottom() - 1)),
+                       hatch);
         p.setPen(QPen(pal.color(QPalette::Midlight), 1));
         if (s > 0) p.drawLine(QPointF(pr.left(), row.top()), QPointF(pr.right(), row.top()));
     }
@@ -170,7 +178,8 @@ void GanttView::paintEvent(QPaintEvent*) {
     // Frame and time axis with nice ticks.
     p.setPen(pal.color(QPalette::Text));
     p.drawRect(pr);
-    const int maxTicks = std::max(2, static_cast<int>(pr.width() / (fm.horizontalAdvance(QStringLiteral("0000.00")) + 16)));
+    const int maxTicks = std::max(
+        2, static_cast<int>(pr.width() / (fm.horizontalAdvance(QStringLiteral("0000.00")) + 16)));
     const std::vector<double> ticks = niceTicks(g_.begin, g_.end, maxTicks);
     const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
     for (double t : ticks) {
@@ -179,11 +188,12 @@ void GanttView::paintEvent(QPaintEvent*) {
         p.drawLine(QPointF(tx, pr.bottom()), QPointF(tx, pr.bottom() + 4));
         const QString text = formatTick(t, step);
         const double w = fm.horizontalAdvance(text);
-        p.drawText(QPointF(std::clamp(tx - w / 2, 0.0, width() - w), pr.bottom() + 4 + fm.ascent()), text);
+        p.drawText(QPointF(std::clamp(tx - w / 2, 0.0, width() - w), pr.bottom() + 4 + fm.ascent()),
+                   text);
     }
     const QString title = unitTitle(g_);
-    p.drawText(QRectF(pr.left(), pr.bottom() + 6 + fm.height(), pr.width(), fm.height() + 2), Qt::AlignHCenter | Qt::AlignTop,
-               title);
+    p.drawText(QRectF(pr.left(), pr.bottom() + 6 + fm.height(), pr.width(), fm.height() + 2),
+               Qt::AlignHCenter | Qt::AlignTop, title);
 }
 
 bool GanttView::event(QEvent* e) {
@@ -192,10 +202,15 @@ bool GanttView::event(QEvent* e) {
         for (std::size_t i = 0; i < g_.boxes.size(); ++i)
             if (boxRect(i).contains(he->pos())) {
                 const GanttBox& b = g_.boxes[i];
-                QString text = tr("%1 %2: %3 of micro-batch %4").arg(rowPrefix_).arg(b.stage)
-                                   .arg(b.forward ? tr("forward") : tr("backward")).arg(b.micro_batch);
+                QString text = tr("%1 %2: %3 of micro-batch %4")
+                                   .arg(rowPrefix_)
+                                   .arg(b.stage)
+                                   .arg(b.forward ? tr("forward") : tr("backward"))
+                                   .arg(b.micro_batch);
                 if (g_.chunks > 1) text += tr(" (model chunk %1)").arg(b.chunk);
-                text += tr("\n%1 → %2 (%3)").arg(timeText(b.start, g_), timeText(b.end, g_), timeText(b.duration(), g_));
+                text += tr("\n%1 → %2 (%3)")
+                            .arg(timeText(b.start, g_), timeText(b.end, g_),
+                                 timeText(b.duration(), g_));
                 QToolTip::showText(he->globalPos(), text, this);
                 return true;
             }
@@ -211,12 +226,16 @@ bool GanttView::event(QEvent* e) {
 PipelineExplorer::PipelineExplorer(QWidget* parent) : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
     auto* title = new QLabel(tr("<b>Pipeline schedules: where the bubble comes from</b>"));
-    auto* intro = new QLabel(
-        tr("A pipeline cuts the layers into p stages and the batch into m micro-batches, each going forward "
-           "through the stages and back. A stage idles (hatched) until the first micro-batch reaches it and after "
-           "the last has left: the bubble. GPipe runs all forwards, then all backwards; 1F1B alternates (less "
-           "activation memory, the same bubble); interleaved 1F1B gives each stage v model chunks, so the pipe "
-           "fills v times faster."));
+    auto* intro =
+        new QLabel(tr("A pipeline cuts the layers into p stages and the batch into m "
+                      "micro-batches, each going forward "
+                      "through the stages and back. A stage idles (hatched) until the first "
+                      "micro-batch reaches it and after "
+                      "the last has left: the bubble. GPipe runs all forwards, then all backwards; "
+                      "1F1B alternates (less "
+                      "activation memory, the same bubble); interleaved 1F1B gives each stage v "
+                      "model chunks, so the pipe "
+                      "fills v times faster."));
     intro->setWordWrap(true);
     outer->addWidget(title);
     outer->addWidget(intro);
@@ -244,7 +263,9 @@ PipelineExplorer::PipelineExplorer(QWidget* parent) : QWidget(parent) {
     ratio_->setDecimals(1);
     ratio_->setValue(2.0);
     ratio_->setSuffix(QStringLiteral(" ×"));
-    ratio_->setToolTip(tr("A backward pass computes two matrix products for every one of the forward: about 2× its time."));
+    ratio_->setToolTip(
+        tr("A backward pass computes two matrix products for every one of the forward: about 2× "
+           "its time."));
     auto add = [&](QHBoxLayout* row, const QString& label, QWidget* w) {
         auto* l = new QLabel(label);
         l->setBuddy(w);
@@ -278,13 +299,15 @@ PipelineExplorer::PipelineExplorer(QWidget* parent) : QWidget(parent) {
     recordedInfo_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     recRow->addWidget(recordedInfo_, 1);
     useLayout_ = new QPushButton(tr("Draw its p, m and schedule above"));
-    useLayout_->setToolTip(tr("Set the schedule, stages and micro-batches above to the recorded run's"));
+    useLayout_->setToolTip(
+        tr("Set the schedule, stages and micro-batches above to the recorded run's"));
     recRow->addWidget(useLayout_, 0, Qt::AlignTop);
     outer->addLayout(recRow);
     recorded_ = new GanttView;
     outer->addWidget(recorded_, 2);
 
-    for (QSpinBox* s : {stages_, micro_, virtual_}) connect(s, &QSpinBox::valueChanged, this, &PipelineExplorer::redraw);
+    for (QSpinBox* s : {stages_, micro_, virtual_})
+        connect(s, &QSpinBox::valueChanged, this, &PipelineExplorer::redraw);
     connect(ratio_, &QDoubleSpinBox::valueChanged, this, &PipelineExplorer::redraw);
     connect(kind_, &QComboBox::currentIndexChanged, this, &PipelineExplorer::redraw);
     connect(useLayout_, &QPushButton::clicked, this, &PipelineExplorer::useRecordedLayout);
@@ -303,8 +326,8 @@ PipelineParams PipelineExplorer::params() const {
     return p;
 }
 
-void PipelineExplorer::setSchedule(PipelineKind kind, int stages, int microBatches, int virtualStages,
-                                   double backwardOverForward) {
+void PipelineExplorer::setSchedule(PipelineKind kind, int stages, int microBatches,
+                                   int virtualStages, double backwardOverForward) {
     const QSignalBlocker b1(kind_), b2(stages_), b3(micro_), b4(virtual_), b5(ratio_);
     kind_->setCurrentIndex(kind_->findData(static_cast<int>(kind)));
     stages_->setValue(stages);
@@ -314,8 +337,12 @@ void PipelineExplorer::setSchedule(PipelineKind kind, int stages, int microBatch
     redraw();
 }
 
-QString PipelineExplorer::bubbleText() const { return bubble_->text(); }
-QString PipelineExplorer::recordedText() const { return recordedInfo_->text(); }
+QString PipelineExplorer::bubbleText() const {
+    return bubble_->text();
+}
+QString PipelineExplorer::recordedText() const {
+    return recordedInfo_->text();
+}
 
 void PipelineExplorer::redraw() {
     const PipelineParams p = params();
@@ -326,7 +353,8 @@ void PipelineExplorer::redraw() {
         const double formula = core::teach::formula_bubble(p);
         bubble_->setText(
             tr("<b>Bubble %1</b> of the stages' time on this chart (idle ÷ p × step, step %2). "
-               "The simulator's formula %3 = %4 (<code>core::bubble_fraction</code>, docs/SIMULATOR.md): %5.")
+               "The simulator's formula %3 = %4 (<code>core::bubble_fraction</code>, "
+               "docs/SIMULATOR.md): %5.")
                 .arg(formatPercent(g.bubble_fraction()), timeText(g.span(), g),
                      fromStd(core::teach::formula_text(p)).toHtmlEscaped(), formatPercent(formula),
                      std::abs(formula - g.bubble_fraction()) < 1e-9
@@ -358,7 +386,8 @@ void PipelineExplorer::loadRecorded() {
     useLayout_->setEnabled(false);
     const QString howTo =
         tr("No pipeline run is open. Record one on this machine (2 ranks, a second): "
-           "<code>scalescope-cli run examples/gpt-tiny-tp2pp2.json -o pp.sqlite --set parallel.tp=1 --set "
+           "<code>scalescope-cli run examples/gpt-tiny-tp2pp2.json -o pp.sqlite --set "
+           "parallel.tp=1 --set "
            "training.steps=6</code>, then open <code>pp.sqlite</code>.");
     if (!sel_.doc) {
         recordedInfo_->setText(howTo);
@@ -376,7 +405,9 @@ void PipelineExplorer::loadRecorded() {
                 break;
             }
     if (!run.valid()) {
-        recordedInfo_->setText(tr("%1 holds no run with pp > 1. ").arg(sel_.doc->displayName().toHtmlEscaped()) + howTo);
+        recordedInfo_->setText(
+            tr("%1 holds no run with pp > 1. ").arg(sel_.doc->displayName().toHtmlEscaped()) +
+            howTo);
         recorded_->hide();
         setReady(true);
         return;
@@ -387,12 +418,15 @@ void PipelineExplorer::loadRecorded() {
     job_ = startJob<RecordedGantt>(
         this,
         [doc, run](const CancelToken&) {
-            return doc->withReader("learn", [run](traces::TraceReader& r) { return core::teach::gantt_from_trace(r, run); });
+            return doc->withReader("learn", [run](traces::TraceReader& r) {
+                return core::teach::gantt_from_trace(r, run);
+            });
         },
         [this](RecordedGantt r) { showRecorded(r); },
         [this, run](const QString& error) {
-            recordedInfo_->setText(QStringLiteral("<span style='color:#d55e00'>%1</span>")
-                                       .arg(tr("Run #%1: %2").arg(run.value).arg(error).toHtmlEscaped()));
+            recordedInfo_->setText(
+                QStringLiteral("<span style='color:#d55e00'>%1</span>")
+                    .arg(tr("Run #%1: %2").arg(run.value).arg(error).toHtmlEscaped()));
             recorded_->hide();
             setReady(true);
         });
@@ -413,8 +447,10 @@ void PipelineExplorer::showRecorded(const RecordedGantt& r) {
     same.virtual_stages = 1;
     const double formula = core::teach::formula_bubble(same);
     recordedInfo_->setText(
-        tr("%1: run #%2 %3, %4, dp %5 × tp %6 × pp %7, m = %8; step %9 (%10), ranks %11 on the rows. "
-           "<b>Measured bubble %12</b> (idle ÷ p × %13, the pipeline receives' waits counted as idle); "
+        tr("%1: run #%2 %3, %4, dp %5 × tp %6 × pp %7, m = %8; step %9 (%10), ranks %11 on the "
+           "rows. "
+           "<b>Measured bubble %12</b> (idle ÷ p × %13, the pipeline receives' waits counted as "
+           "idle); "
            "equal stages would give %14 = %15.%16")
             .arg(sel_.doc->displayName().toHtmlEscaped())
             .arg(run.id.value)
@@ -426,19 +462,21 @@ void PipelineExplorer::showRecorded(const RecordedGantt& r) {
             .arg(r.step)
             .arg(tr("the median of %1 complete steps after %2 warm-up")
                      .arg(r.steps_considered)
-                     .arg(r.warmup_steps == 1 ? tr("1 step of") : tr("%1 steps of").arg(r.warmup_steps)))
+                     .arg(r.warmup_steps == 1 ? tr("1 step of")
+                                              : tr("%1 steps of").arg(r.warmup_steps)))
             .arg(ranks.join(QStringLiteral(", ")), formatPercent(r.gantt.bubble_fraction()),
-                 formatDuration(r.gantt.span() * 1e6), fromStd(core::teach::formula_text(same)).toHtmlEscaped(),
-                 formatPercent(formula),
-                 run.oversubscribed ? tr(" The run was oversubscribed (more ranks than cores): its times are contended.")
+                 formatDuration(r.gantt.span() * 1e6),
+                 fromStd(core::teach::formula_text(same)).toHtmlEscaped(), formatPercent(formula),
+                 run.oversubscribed ? tr(" The run was oversubscribed (more ranks than cores): its "
+                                         "times are contended.")
                                     : QString()));
     setReady(true);
 }
 
 void PipelineExplorer::useRecordedLayout() {
     if (!rec_) return;
-    setSchedule(rec_->kind, std::clamp(rec_->run.pp, 2, 8), std::clamp(rec_->run.micro_batches, 1, 16), virtual_->value(),
-                ratio_->value());
+    setSchedule(rec_->kind, std::clamp(rec_->run.pp, 2, 8),
+                std::clamp(rec_->run.micro_batches, 1, 16), virtual_->value(), ratio_->value());
 }
 
 }  // namespace ss::gui

@@ -55,8 +55,8 @@ public:
     // such run) is drawn below the schedule, read on the thread pool.
     void setSelection(const Selection& s);
     // Drawn schedule controls (tests and lessons).
-    void setSchedule(core::teach::PipelineKind kind, int stages, int microBatches, int virtualStages = 2,
-                     double backwardOverForward = 2.0);
+    void setSchedule(core::teach::PipelineKind kind, int stages, int microBatches,
+                     int virtualStages = 2, double backwardOverForward = 2.0);
     core::teach::PipelineParams params() const;
     const GanttView* scheduleView() const { return drawn_; }
     const GanttView* recordedView() const { return recorded_; }

@@ -12,8 +12,8 @@
 #include <QSpinBox>
 #include <QStackedBarSeries>
 #include <QTabWidget>
-#include <QTextBrowser>
 #include <QTableView>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -36,20 +36,27 @@ namespace {
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
 // Okabe-Ito, in the order of the stacked parts.
-const QColor kPartColors[5] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
-                               QColor(0xcc, 0x79, 0xa7), QColor(0x99, 0x99, 0x99)};
+const QColor kPartColors[5] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00),
+                               QColor(0x00, 0x9e, 0x73), QColor(0xcc, 0x79, 0xa7),
+                               QColor(0x99, 0x99, 0x99)};
 
-QString bytesCell(const QVariant& v) { return formatBytes(v.toDouble()); }
-QString countCell(const QVariant& v) { return QLocale().toString(v.toDouble(), 'f', 0); }
+QString bytesCell(const QVariant& v) {
+    return formatBytes(v.toDouble());
+}
+QString countCell(const QVariant& v) {
+    return QLocale().toString(v.toDouble(), 'f', 0);
+}
 
 }  // namespace
 
 SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     auto* outer = new QVBoxLayout(this);
     outer->addWidget(new QLabel(tr("<b>What each parallelism splits</b>")));
-    auto* intro = new QLabel(
-        tr("dp copies the model and splits the batch, tp splits every weight matrix, pp splits the layers into "
-           "stages, ZeRO-1 splits the optimizer state: what one rank holds and sends (the simulator's model)."));
+    auto* intro =
+        new QLabel(tr("dp copies the model and splits the batch, tp splits every weight matrix, pp "
+                      "splits the layers into "
+                      "stages, ZeRO-1 splits the optimizer state: what one rank holds and sends "
+                      "(the simulator's model)."));
     intro->setWordWrap(true);
     outer->addWidget(intro);
 
@@ -108,7 +115,8 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     chart_ = makeChartView(QStringLiteral("learn-splits"));
     chart_->setMinimumHeight(200);
     left->addWidget(chart_, 1);
-    legend_ = new QLabel;  // the parts' colours, never elided (a chart legend elides on a narrow page)
+    // The parts' colours, never elided (a chart legend elides on a narrow page).
+    legend_ = new QLabel;
     legend_->setWordWrap(true);
     legend_->setTextFormat(Qt::RichText);
     left->addWidget(legend_);
@@ -125,19 +133,50 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
             {tr("Stage"), [](const StageSplit& s) { return s.stage; }},
             {tr("Layers"), [](const StageSplit& s) { return fromStd(s.layers); }},
             {tr("Parameters"), [](const StageSplit& s) { return s.params; }, countCell},
-            {tr("Weights"), [](const StageSplit& s) { return s.memory.params; }, bytesCell, {}, {}, tr("Weights (B)")},
-            {tr("Gradients"), [](const StageSplit& s) { return s.memory.grads; }, bytesCell, {}, {}, tr("Gradients (B)")},
-            {tr("Optimizer"), [](const StageSplit& s) { return s.memory.optimizer; }, bytesCell,
-             tr("AdamW's m and v (and fp32 master weights in mixed precision); ZeRO-1: 1/dp of them"), {},
+            {tr("Weights"),
+             [](const StageSplit& s) { return s.memory.params; },
+             bytesCell,
+             {},
+             {},
+             tr("Weights (B)")},
+            {tr("Gradients"),
+             [](const StageSplit& s) { return s.memory.grads; },
+             bytesCell,
+             {},
+             {},
+             tr("Gradients (B)")},
+            {tr("Optimizer"),
+             [](const StageSplit& s) { return s.memory.optimizer; },
+             bytesCell,
+             tr("AdamW's m and v (and fp32 master weights in mixed precision); ZeRO-1: 1/dp of "
+                "them"),
+             {},
              tr("Optimizer (B)")},
-            {tr("Activations"), [](const StageSplit& s) { return s.memory.activations; }, bytesCell,
-             tr("Kept for backward: one micro-batch's per slot the schedule holds at once"), {}, tr("Activations (B)")},
-            {tr("Buffers"), [](const StageSplit& s) { return s.memory.buffers; }, bytesCell,
-             tr("Pipeline message slots; ZeRO-1's reduced-gradient shard"), {}, tr("Buffers (B)")},
-            {tr("Total"), [](const StageSplit& s) { return s.memory.total; }, bytesCell, {}, {}, tr("Total (B)")},
+            {tr("Activations"),
+             [](const StageSplit& s) { return s.memory.activations; },
+             bytesCell,
+             tr("Kept for backward: one micro-batch's per slot the schedule holds at once"),
+             {},
+             tr("Activations (B)")},
+            {tr("Buffers"),
+             [](const StageSplit& s) { return s.memory.buffers; },
+             bytesCell,
+             tr("Pipeline message slots; ZeRO-1's reduced-gradient shard"),
+             {},
+             tr("Buffers (B)")},
+            {tr("Total"),
+             [](const StageSplit& s) { return s.memory.total; },
+             bytesCell,
+             {},
+             {},
+             tr("Total (B)")},
             {tr("Of device"),
-             [](const StageSplit& s) { return s.memory.capacity > 0 ? s.memory.total / s.memory.capacity : -1.0; },
-             [](const QVariant& v) { return v.toDouble() < 0 ? QStringLiteral("–") : formatPercent(v.toDouble()); }},
+             [](const StageSplit& s) {
+                 return s.memory.capacity > 0 ? s.memory.total / s.memory.capacity : -1.0;
+             },
+             [](const QVariant& v) {
+                 return v.toDouble() < 0 ? QStringLiteral("–") : formatPercent(v.toDouble());
+             }},
         },
         this);
     commModel_ = new TableModel<CommSplit>(
@@ -148,12 +187,20 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
             {tr("What"), [](const CommSplit& c) { return fromStd(c.what); }},
             {tr("Ranks"), [](const CommSplit& c) { return c.group_size; }},
             {tr("Calls / step"), [](const CommSplit& c) { return c.calls; }, countCell},
-            {tr("Data / step"), [](const CommSplit& c) { return c.bytes; }, bytesCell,
-             tr("The buffers' sizes n, summed over the step's calls"), {}, tr("Data / step (B)")},
-            {tr("Sent / rank / step"), [](const CommSplit& c) { return c.sent_bytes; }, bytesCell,
-             tr("What one rank puts on its link: ring all-reduce 2(p−1)/p·n, reduce-scatter and all-gather "
+            {tr("Data / step"),
+             [](const CommSplit& c) { return c.bytes; },
+             bytesCell,
+             tr("The buffers' sizes n, summed over the step's calls"),
+             {},
+             tr("Data / step (B)")},
+            {tr("Sent / rank / step"),
+             [](const CommSplit& c) { return c.sent_bytes; },
+             bytesCell,
+             tr("What one rank puts on its link: ring all-reduce 2(p−1)/p·n, reduce-scatter and "
+                "all-gather "
                 "(p−1)/p·n, a send n"),
-             {}, tr("Sent / rank / step (B)")},
+             {},
+             tr("Sent / rank / step (B)")},
         },
         this);
     auto* tables = new QTabWidget;
@@ -163,7 +210,8 @@ SplitsExplorer::SplitsExplorer(QWidget* parent) : QWidget(parent) {
     tables->addTab(commPanel_, tr("Communication per step"));
     outer->addWidget(tables, 2);
 
-    for (QSpinBox* s : {dp_, tp_, pp_, micro_}) connect(s, &QSpinBox::valueChanged, this, &SplitsExplorer::recompute);
+    for (QSpinBox* s : {dp_, tp_, pp_, micro_})
+        connect(s, &QSpinBox::valueChanged, this, &SplitsExplorer::recompute);
     connect(zero_, &QCheckBox::toggled, this, &SplitsExplorer::recompute);
     connect(model_, &QComboBox::currentIndexChanged, this, &SplitsExplorer::recompute);
     connect(capacity_, &QComboBox::currentIndexChanged, this, &SplitsExplorer::recompute);
@@ -180,11 +228,19 @@ void SplitsExplorer::setLayout(int dp, int tp, int pp, int microBatches, bool ze
     recompute();
 }
 
-void SplitsExplorer::setModelIndex(int index) { model_->setCurrentIndex(index); }
-void SplitsExplorer::setCapacityIndex(int index) { capacity_->setCurrentIndex(index); }
+void SplitsExplorer::setModelIndex(int index) {
+    model_->setCurrentIndex(index);
+}
+void SplitsExplorer::setCapacityIndex(int index) {
+    capacity_->setCurrentIndex(index);
+}
 
-QString SplitsExplorer::sentencesText() const { return sentences_->toPlainText(); }
-QString SplitsExplorer::errorText() const { return error_->isHidden() ? QString() : error_->text(); }
+QString SplitsExplorer::sentencesText() const {
+    return sentences_->toPlainText();
+}
+QString SplitsExplorer::errorText() const {
+    return error_->isHidden() ? QString() : error_->text();
+}
 
 void SplitsExplorer::setSelection(const Selection& s) {
     std::optional<core::ExperimentSpec> spec;
@@ -194,7 +250,8 @@ void SplitsExplorer::setSelection(const Selection& s) {
             const core::ParseResult r = core::parse_spec(nlohmann::json::parse(rd->info.spec_json));
             if (r.ok()) {
                 spec = r.spec;
-                label = tr("the open run #%1: %2").arg(rd->info.id.value).arg(fromStd(rd->info.model));
+                label =
+                    tr("the open run #%1: %2").arg(rd->info.id.value).arg(fromStd(rd->info.model));
             }
         } catch (const std::exception&) {
             // An imported run or an unreadable spec: the examples stay.
@@ -208,8 +265,8 @@ void SplitsExplorer::setSelection(const Selection& s) {
         model_->insertItem(0, label, QStringLiteral("run"));
         model_->setCurrentIndex(0);
         const core::ParallelSpec& p = spec->parallel;
-        setLayout(std::clamp(p.dp, 1, 8), std::clamp(p.tp, 1, 8), std::clamp(p.pp, 1, 8), std::clamp(p.micro_batches, 1, 16),
-                  p.zero > 0);
+        setLayout(std::clamp(p.dp, 1, 8), std::clamp(p.tp, 1, 8), std::clamp(p.pp, 1, 8),
+                  std::clamp(p.micro_batches, 1, 16), p.zero > 0);
         return;
     }
     if (had) model_->setCurrentIndex(0);
@@ -232,11 +289,13 @@ void SplitsExplorer::recompute() {
     c.zero = zero_->isChecked() ? 1 : 0;
     zero_->setEnabled(c.dp > 1 || zero_->isChecked());
     try {
-        splits_ = core::teach::parallel_splits(currentSpec(), c, capacity_->currentData().toDouble());
+        splits_ =
+            core::teach::parallel_splits(currentSpec(), c, capacity_->currentData().toDouble());
         error_->hide();
     } catch (const std::exception& e) {
         splits_.reset();
-        error_->setText(tr("This layout does not work for the model: %1").arg(QString::fromUtf8(e.what())));
+        error_->setText(
+            tr("This layout does not work for the model: %1").arg(QString::fromUtf8(e.what())));
         error_->show();
         memModel_->setRows({});
         commModel_->setRows({});
@@ -249,7 +308,8 @@ void SplitsExplorer::recompute() {
     memModel_->setRows(s.stages);
     commModel_->setRows(s.comm);
     QString html;
-    for (const std::string& line : s.sentences) html += QStringLiteral("<p>%1</p>").arg(fromStd(line).toHtmlEscaped());
+    for (const std::string& line : s.sentences)
+        html += QStringLiteral("<p>%1</p>").arg(fromStd(line).toHtmlEscaped());
     sentences_->setHtml(html);
 
     // Stacked bar: one bar per stage (every rank of a stage holds the same).
@@ -258,11 +318,14 @@ void SplitsExplorer::recompute() {
     const bool showCap = s.capacity > 0 && s.capacity <= 4 * top;
     const double scaleMax = std::max(top, showCap ? s.capacity : 0.0);
     const double unit = scaleMax >= kGiB ? kGiB : scaleMax >= 1048576 ? 1048576.0 : 1024.0;
-    const QString unitName = unit == kGiB ? QStringLiteral("GiB") : unit == 1048576 ? QStringLiteral("MiB") : QStringLiteral("KiB");
+    const QString unitName = unit == kGiB      ? QStringLiteral("GiB")
+                             : unit == 1048576 ? QStringLiteral("MiB")
+                                               : QStringLiteral("KiB");
     auto* chart = new QChart;
     chart->setTitle(tr("Memory per rank: %1 on %2 ranks").arg(fromStd(s.model)).arg(s.world));
     auto* series = new QStackedBarSeries;
-    const QString names[5] = {tr("weights"), tr("gradients"), tr("optimizer"), tr("activations"), tr("buffers")};
+    const QString names[5] = {tr("weights"), tr("gradients"), tr("optimizer"), tr("activations"),
+                              tr("buffers")};
     for (int k = 0; k < 5; ++k) {
         auto* set = new QBarSet(names[k]);
         for (const StageSplit& st : s.stages) {
@@ -276,7 +339,8 @@ void SplitsExplorer::recompute() {
     chart->addSeries(series);
     auto* cat = new QBarCategoryAxis;
     for (const StageSplit& st : s.stages) cat->append(tr("stage %1").arg(st.stage));
-    cat->setTitleText(s.stages.size() > 1 ? tr("one rank of each stage (%1 alike)").arg(s.world / static_cast<int>(s.stages.size()))
+    cat->setTitleText(s.stages.size() > 1 ? tr("one rank of each stage (%1 alike)")
+                                                .arg(s.world / static_cast<int>(s.stages.size()))
                                           : tr("every rank (%1 alike)").arg(s.world));
     auto* val = makeValueAxis(0, scaleMax / unit * 1.05, tr("%1 per rank").arg(unitName), 5);
     chart->addAxis(cat, Qt::AlignBottom);
@@ -300,11 +364,15 @@ void SplitsExplorer::recompute() {
     setChart(chart_, chart);
     QStringList legend;
     for (int k = 0; k < 5; ++k)
-        legend << QStringLiteral("<span style='color:%1'>■</span>&nbsp;%2").arg(kPartColors[k].name(), names[k]);
-    if (showCap) legend << QStringLiteral("<span style='color:#d55e00'>- -</span>&nbsp;%1").arg(tr("device memory"));
+        legend << QStringLiteral("<span style='color:%1'>■</span>&nbsp;%2")
+                      .arg(kPartColors[k].name(), names[k]);
+    if (showCap)
+        legend << QStringLiteral("<span style='color:#d55e00'>- -</span>&nbsp;%1")
+                      .arg(tr("device memory"));
     legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
     // Chart styling resets series colours: set them again.
-    for (int k = 0; k < 5 && k < series->count(); ++k) series->barSets()[k]->setColor(kPartColors[k]);
+    for (int k = 0; k < 5 && k < series->count(); ++k)
+        series->barSets()[k]->setColor(kPartColors[k]);
 }
 
 }  // namespace ss::gui

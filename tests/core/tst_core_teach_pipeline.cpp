@@ -27,16 +27,19 @@ using namespace ss::traces;
 
 namespace {
 
-bool near(double a, double b, double tol = 1e-12) { return std::abs(a - b) <= tol * std::max(1.0, std::abs(b)); }
-#define EXPECT_NEAR(a, b)                                                                           \
-    QVERIFY2(near((a), (b)), qPrintable(QStringLiteral("%1 != %2 (%3)")                               \
-                                            .arg(double(a), 0, 'g', 15)                               \
-                                            .arg(double(b), 0, 'g', 15)                               \
+bool near(double a, double b, double tol = 1e-12) {
+    return std::abs(a - b) <= tol * std::max(1.0, std::abs(b));
+}
+#define EXPECT_NEAR(a, b)                                               \
+    QVERIFY2(near((a), (b)), qPrintable(QStringLiteral("%1 != %2 (%3)") \
+                                            .arg(double(a), 0, 'g', 15) \
+                                            .arg(double(b), 0, 'g', 15) \
                                             .arg(QString::fromUtf8(#a))))
 
 const GanttBox* find_box(const Gantt& g, int stage, int mb, int chunk, bool fwd) {
     for (const GanttBox& b : g.boxes)
-        if (b.stage == stage && b.micro_batch == mb && b.chunk == chunk && b.forward == fwd) return &b;
+        if (b.stage == stage && b.micro_batch == mb && b.chunk == chunk && b.forward == fwd)
+            return &b;
     return nullptr;
 }
 
@@ -53,15 +56,19 @@ void check_invariants(const PipelineParams& pp, const Gantt& g) {
             QVERIFY(f && b);
             QVERIFY(f->end > f->start && b->end > b->start);
             QVERIFY(near(f->duration(), pp.forward / v) && near(b->duration(), pp.backward / v));
-            if (vs > 0) QVERIFY(f->start >= find_box(g, (vs - 1) % p, i, (vs - 1) / p, true)->end - 1e-12);
-            if (vs < V - 1) QVERIFY(b->start >= find_box(g, (vs + 1) % p, i, (vs + 1) / p, false)->end - 1e-12);
-            else QVERIFY(b->start >= f->end - 1e-12);
+            if (vs > 0)
+                QVERIFY(f->start >= find_box(g, (vs - 1) % p, i, (vs - 1) / p, true)->end - 1e-12);
+            if (vs < V - 1)
+                QVERIFY(b->start >= find_box(g, (vs + 1) % p, i, (vs + 1) / p, false)->end - 1e-12);
+            else
+                QVERIFY(b->start >= f->end - 1e-12);
         }
     for (int s = 0; s < p; ++s) {
         std::vector<GanttBox> row;
         for (const GanttBox& b : g.boxes)
             if (b.stage == s) row.push_back(b);
-        for (std::size_t k = 1; k < row.size(); ++k) QVERIFY(row[k].start >= row[k - 1].end - 1e-12);
+        for (std::size_t k = 1; k < row.size(); ++k)
+            QVERIFY(row[k].start >= row[k - 1].end - 1e-12);
         if (pp.kind == PipelineKind::Interleaved) {
             const auto order = interleaved_schedule(p, s, m, v);
             QCOMPARE(row.size(), order.size());
@@ -72,8 +79,9 @@ void check_invariants(const PipelineParams& pp, const Gantt& g) {
             }
         } else {
             const auto order = ss::models::pipeline_schedule(
-                pp.kind == PipelineKind::GPipe ? ss::models::PipeSchedule::GPipe : ss::models::PipeSchedule::OneFOneB, p,
-                s, m);
+                pp.kind == PipelineKind::GPipe ? ss::models::PipeSchedule::GPipe
+                                               : ss::models::PipeSchedule::OneFOneB,
+                p, s, m);
             QCOMPARE(row.size(), order.size());
             for (std::size_t k = 0; k < row.size(); ++k) {
                 QCOMPARE(row[k].forward, order[k].kind == ss::models::PipeAction::Forward);
@@ -84,8 +92,10 @@ void check_invariants(const PipelineParams& pp, const Gantt& g) {
 }
 
 // One rank's line of the synthetic trace.
-std::string ev(const char* kind, const char* name, double from_us, double to_us, const std::string& keys) {
-    return std::string(kind) + " " + name + " " + std::to_string(static_cast<long long>(from_us * 1000)) + " " +
+std::string ev(const char* kind, const char* name, double from_us, double to_us,
+               const std::string& keys) {
+    return std::string(kind) + " " + name + " " +
+           std::to_string(static_cast<long long>(from_us * 1000)) + " " +
            std::to_string(static_cast<long long>(to_us * 1000)) + " " + keys + "\n";
 }
 
@@ -110,7 +120,8 @@ private slots:
                         EXPECT_NEAR(g.span(), (m + p - 1) * (1.0 + b));
                         check_invariants(pp, g);
                     }
-        QCOMPARE(formula_text({PipelineKind::OneFOneB, 4, 8, 1, 1, 2}), std::string("(p−1)/(m+p−1) = 3/11"));
+        QCOMPARE(formula_text({PipelineKind::OneFOneB, 4, 8, 1, 1, 2}),
+                 std::string("(p−1)/(m+p−1) = 3/11"));
     }
 
     void handDrawnOneFOneB() {
@@ -150,14 +161,17 @@ private slots:
                         PipelineParams pp{PipelineKind::Interleaved, p, m, v, 1.0, b};
                         const Gantt g = schedule_gantt(pp);
                         check_invariants(pp, g);
-                        // core::bubble_fraction (simulator.h): ((p−1)/v) / (m + (p−1)/v) = (p−1)/(v·m+p−1).
+                        // core::bubble_fraction (simulator.h): ((p−1)/v) / (m + (p−1)/v) =
+                        // (p−1)/(v·m+p−1).
                         EXPECT_NEAR(formula_bubble(pp), bubble_fraction(p, m, v));
                         EXPECT_NEAR(formula_bubble(pp), double(p - 1) / (v * m + p - 1));
                         EXPECT_NEAR(g.bubble_fraction(), bubble_fraction(p, m, v));
                     }
-        QCOMPARE(formula_text({PipelineKind::Interleaved, 4, 8, 2, 1, 2}), std::string("(p−1)/(v·m+p−1) = 3/19"));
+        QCOMPARE(formula_text({PipelineKind::Interleaved, 4, 8, 2, 1, 2}),
+                 std::string("(p−1)/(v·m+p−1) = 3/19"));
         // Megatron-LM's rule: m a multiple of p.
-        QVERIFY_THROWS_EXCEPTION(TeachError, schedule_gantt({PipelineKind::Interleaved, 4, 6, 2, 1, 2}));
+        QVERIFY_THROWS_EXCEPTION(TeachError,
+                                 schedule_gantt({PipelineKind::Interleaved, 4, 6, 2, 1, 2}));
         QVERIFY_THROWS_EXCEPTION(TeachError, schedule_gantt({PipelineKind::GPipe, 0, 6, 1, 1, 2}));
     }
 
@@ -185,7 +199,8 @@ private slots:
                 k.pp_coord = r;
                 k.clock_corrected = true;
                 w.put_rank(k);
-                for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm}) w.define_lane(run, r, l, lanes::name(l));
+                for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm})
+                    w.define_lane(run, r, l, lanes::name(l));
                 text[r] += ev("step", "step", 0, 1000, "lane=0 step=0");
                 text[r] += ev("step", "step", 1000, 1150, "lane=0 step=1");
                 text[r] += ev("step", "step", 1200, 1350, "lane=0 step=2");
@@ -197,17 +212,23 @@ private slots:
                 // stage 0: F0 F1 B0 B1
                 text[0] += ev("phase", "forward", t0, t0 + f, "lane=1 mb=0" + s);
                 text[0] += ev("phase", "forward", t0 + f, t0 + 2 * f, "lane=1 mb=1" + s);
-                text[0] += ev("phase", "backward", t0 + 2 * f, t0 + 2 * f + 2 * b, "lane=1 mb=0" + s);
+                text[0] +=
+                    ev("phase", "backward", t0 + 2 * f, t0 + 2 * f + 2 * b, "lane=1 mb=0" + s);
                 text[0] += ev("comm", "recv", t0 + 2 * f, t0 + 2 * f + b, recv + " mb=0" + s);
-                text[0] += ev("phase", "backward", t0 + 2 * f + 2 * b, t0 + 3 * f + 3 * b, "lane=1 mb=1" + s);
-                text[0] += ev("comm", "recv", t0 + 2 * f + 2 * b, t0 + 3 * f + 2 * b, recv + " mb=1" + s);
+                text[0] += ev("phase", "backward", t0 + 2 * f + 2 * b, t0 + 3 * f + 3 * b,
+                              "lane=1 mb=1" + s);
+                text[0] +=
+                    ev("comm", "recv", t0 + 2 * f + 2 * b, t0 + 3 * f + 2 * b, recv + " mb=1" + s);
                 // stage 1: F0 B0 F1 B1
                 text[1] += ev("phase", "forward", t0, t0 + 2 * f, "lane=1 mb=0" + s);
                 text[1] += ev("comm", "recv", t0, t0 + f, recv + " mb=0" + s);
                 text[1] += ev("phase", "backward", t0 + 2 * f, t0 + 2 * f + b, "lane=1 mb=0" + s);
-                text[1] += ev("phase", "forward", t0 + 2 * f + b, t0 + 3 * f + b, "lane=1 mb=1" + s);
-                text[1] += ev("comm", "recv", t0 + 2 * f + b, t0 + 2 * f + b + 0.5, recv + " mb=1" + s);
-                text[1] += ev("phase", "backward", t0 + 3 * f + b, t0 + 3 * f + 2 * b, "lane=1 mb=1" + s);
+                text[1] +=
+                    ev("phase", "forward", t0 + 2 * f + b, t0 + 3 * f + b, "lane=1 mb=1" + s);
+                text[1] +=
+                    ev("comm", "recv", t0 + 2 * f + b, t0 + 2 * f + b + 0.5, recv + " mb=1" + s);
+                text[1] +=
+                    ev("phase", "backward", t0 + 3 * f + b, t0 + 3 * f + 2 * b, "lane=1 mb=1" + s);
             };
             steps(0, 0, 100, 200);
             steps(1, 1000, 10, 20);  // span 90 µs: the median of the steps after the warm-up
@@ -216,7 +237,8 @@ private slots:
             for (const auto& [r, t] : text) {
                 std::istringstream lines(t);
                 std::string line;
-                while (std::getline(lines, line)) QVERIFY(w.add_event(fixture::parse_event(w, run, r, line)));
+                while (std::getline(lines, line))
+                    QVERIFY(w.add_event(fixture::parse_event(w, run, r, line)));
             }
             w.finish_run(run, RunStatus::Completed, "", 1200000);
         }
@@ -236,7 +258,12 @@ private slots:
             const GanttBox* x = find_box(g, s, mb, 0, f);
             QVERIFY(x);
             QVERIFY2(near(x->start, a, 1e-9) && near(x->end, e, 1e-9),
-                     qPrintable(QStringLiteral("stage %1 mb %2 %3: [%4, %5]").arg(s).arg(mb).arg(f).arg(x->start).arg(x->end)));
+                     qPrintable(QStringLiteral("stage %1 mb %2 %3: [%4, %5]")
+                                    .arg(s)
+                                    .arg(mb)
+                                    .arg(f)
+                                    .arg(x->start)
+                                    .arg(x->end)));
         };
         at(0, 0, true, 0, 0.01);
         at(0, 1, true, 0.01, 0.02);
@@ -268,7 +295,8 @@ private slots:
             gantt_from_trace(rd2, r2);
             QFAIL("no error for a run without a pipeline");
         } catch (const TeachError& e) {
-            QVERIFY(std::string(e.what()).find("examples/gpt-tiny-tp2pp2.json") != std::string::npos);
+            QVERIFY(std::string(e.what()).find("examples/gpt-tiny-tp2pp2.json") !=
+                    std::string::npos);
         }
     }
 
@@ -281,12 +309,15 @@ private slots:
         QProcess p;
         p.setProcessChannelMode(QProcess::MergedChannels);
         p.start(QStringLiteral(SCALESCOPE_CLI),
-                {QStringLiteral("run"), QStringLiteral(SCALESCOPE_SOURCE_DIR "/examples/gpt-tiny-tp2pp2.json"),
-                 QStringLiteral("-o"), file, QStringLiteral("--set"), QStringLiteral("parallel.tp=1"),
-                 QStringLiteral("--set"), QStringLiteral("training.steps=4"), QStringLiteral("--run-dir"),
+                {QStringLiteral("run"),
+                 QStringLiteral(SCALESCOPE_SOURCE_DIR "/examples/gpt-tiny-tp2pp2.json"),
+                 QStringLiteral("-o"), file, QStringLiteral("--set"),
+                 QStringLiteral("parallel.tp=1"), QStringLiteral("--set"),
+                 QStringLiteral("training.steps=4"), QStringLiteral("--run-dir"),
                  dir_.filePath(QStringLiteral("runs")), QStringLiteral("--quiet")});
         QVERIFY(p.waitForFinished(120000));
-        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAll().constData());
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
+                 p.readAll().constData());
         TraceReader rd(file.toStdString());
         const RecordedGantt rg = gantt_from_trace(rd, first_pipeline_run(rd));
         const Gantt& g = rg.gantt;
@@ -301,7 +332,8 @@ private slots:
             std::vector<GanttBox> row;
             for (const GanttBox& b : g.boxes)
                 if (b.stage == s) row.push_back(b);
-            const auto order = ss::models::pipeline_schedule(ss::models::PipeSchedule::OneFOneB, 2, s, 4);
+            const auto order =
+                ss::models::pipeline_schedule(ss::models::PipeSchedule::OneFOneB, 2, s, 4);
             QCOMPARE(row.size(), order.size());
             for (std::size_t k = 0; k < row.size(); ++k) {
                 QCOMPARE(row[k].forward, order[k].kind == ss::models::PipeAction::Forward);
@@ -313,9 +345,11 @@ private slots:
             QVERIFY(find_box(g, 1, i, 0, true)->start >= find_box(g, 0, i, 0, true)->end - tol);
             QVERIFY(find_box(g, 0, i, 0, false)->start >= find_box(g, 1, i, 0, false)->end - tol);
         }
-        qInfo("recorded gpt-tiny pp2 m4: step %lld of %d after %d warm-up, span %.3f ms, bubble %.1f %%",
-              static_cast<long long>(rg.step), rg.steps_considered, rg.warmup_steps, g.span(),
-              100 * g.bubble_fraction());
+        qInfo(
+            "recorded gpt-tiny pp2 m4: step %lld of %d after %d warm-up, span %.3f ms, bubble %.1f "
+            "%%",
+            static_cast<long long>(rg.step), rg.steps_considered, rg.warmup_steps, g.span(),
+            100 * g.bubble_fraction());
 #endif
     }
 
@@ -362,12 +396,14 @@ private slots:
         EXPECT_NEAR(rs, 3.0 / 4 * ar);
         EXPECT_NEAR(ag, 3.0 / 4 * ar);
         bool zero_sentence = false;
-        for (const std::string& s : z.sentences) zero_sentence = zero_sentence || s.find("ZeRO-1") != std::string::npos;
+        for (const std::string& s : z.sentences)
+            zero_sentence = zero_sentence || s.find("ZeRO-1") != std::string::npos;
         QVERIFY(zero_sentence);
     }
 
     void splitsGptTpAndPp() {
-        const ExperimentSpec gpt = example_spec("gpt", "tiny");  // L = 2, d = 64, h = 4, s = 32, V = 256
+        const ExperimentSpec gpt =
+            example_spec("gpt", "tiny");  // L = 2, d = 64, h = 4, s = 32, V = 256
         // Per block 12d² + 13d = 49,984; embedding (V + s)·d = 18,432; final LN 2d; head V·d.
         const Splits one = parallel_splits(gpt, {1, 1, 1, 0, 1});
         EXPECT_NEAR(one.stages[0].params, 134912);
@@ -375,7 +411,8 @@ private slots:
         // tp = 2: a block holds 12d²/2 + 7d/2 + 6d = 25,184 (matrices and their biases split).
         const Splits tp2 = parallel_splits(gpt, {1, 2, 1, 0, 1});
         EXPECT_NEAR(tp2.stages[0].params, 18432 + 2 * 25184 + 128 + 16384);
-        // Megatron: 4 all-reduces of b·s·d floats per block and micro-batch (b = 64, s = 32, d = 64).
+        // Megatron: 4 all-reduces of b·s·d floats per block and micro-batch (b = 64, s = 32, d =
+        // 64).
         double calls = 0, bytes = 0;
         for (const CommSplit& c : tp2.comm)
             if (c.group == "tp") {
@@ -386,7 +423,8 @@ private slots:
         EXPECT_NEAR(calls, 4 * 2);
         EXPECT_NEAR(bytes, 2 * megatron_tp_bytes_per_layer(64, 32, 64));
         // pp = 2, m = 4: stage 0 = embedding + block 0, stage 1 = block 1 + final LN + head; each
-        // micro-batch (16 sequences) sends 16·32·64 floats forward from stage 0, a gradient back from stage 1.
+        // micro-batch (16 sequences) sends 16·32·64 floats forward from stage 0, a gradient back
+        // from stage 1.
         const Splits pp2 = parallel_splits(gpt, {1, 1, 2, 0, 4});
         QCOMPARE(pp2.stages.size(), std::size_t(2));
         EXPECT_NEAR(pp2.stages[0].params, 18432 + 49984);
@@ -398,7 +436,8 @@ private slots:
                 EXPECT_NEAR(c.calls, 4);
                 EXPECT_NEAR(c.bytes, 4 * 16 * 32 * 64 * 4.0);
             }
-        // 1F1B keeps at most p − s micro-batches of activations on stage s: stage 0 two, stage 1 one.
+        // 1F1B keeps at most p − s micro-batches of activations on stage s: stage 0 two, stage 1
+        // one.
         QVERIFY(pp2.stages[0].memory.activations > pp2.stages[1].memory.activations);
         // Capacity: the verdict sentence.
         const Splits small = parallel_splits(gpt, {1, 1, 1, 0, 1}, 1000);
@@ -409,7 +448,8 @@ private slots:
             parallel_splits(gpt, {1, 3, 1, 0, 1});
             QFAIL("tp=3 accepted for 4 heads");
         } catch (const TeachError& e) {
-            QVERIFY(std::string(e.what()).find("parallel.tp=3 must divide model.heads=4") != std::string::npos);
+            QVERIFY(std::string(e.what()).find("parallel.tp=3 must divide model.heads=4") !=
+                    std::string::npos);
         }
     }
 };

@@ -28,9 +28,10 @@ using core::teach::PipelineKind;
 
 namespace {
 
-std::string line(const char* kind, const char* name, long long from_us, long long to_us, const std::string& keys) {
-    return std::string(kind) + " " + name + " " + std::to_string(from_us * 1000) + " " + std::to_string(to_us * 1000) +
-           " " + keys + "\n";
+std::string line(const char* kind, const char* name, long long from_us, long long to_us,
+                 const std::string& keys) {
+    return std::string(kind) + " " + name + " " + std::to_string(from_us * 1000) + " " +
+           std::to_string(to_us * 1000) + " " + keys + "\n";
 }
 
 // A 2-stage GPipe run of 2 micro-batches, two steps (f = 10 µs, b = 20 µs), its spec a gpt-tiny.
@@ -45,7 +46,8 @@ std::string writePipelineRun(const QTemporaryDir& dir) {
     ri.pp = 2;
     ri.micro_batches = 2;
     ri.schedule = "gpipe";
-    ri.spec_json = R"({"model": {"kind": "gpt", "preset": "tiny"}, "parallel": {"pp": 2, "micro_batches": 2, "schedule": "gpipe"}})";
+    ri.spec_json =
+        R"({"model": {"kind": "gpt", "preset": "tiny"}, "parallel": {"pp": 2, "micro_batches": 2, "schedule": "gpipe"}})";
     const RunId run = w.begin_run(ri);
     std::string text[2];
     for (int r = 0; r < 2; ++r) {
@@ -55,13 +57,15 @@ std::string writePipelineRun(const QTemporaryDir& dir) {
         k.pp_coord = r;
         k.clock_corrected = true;
         w.put_rank(k);
-        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm}) w.define_lane(run, r, l, lanes::name(l));
+        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kComm})
+            w.define_lane(run, r, l, lanes::name(l));
     }
     for (int step = 0; step < 2; ++step) {
         const long long t = step * 200;
         const std::string s = " step=" + std::to_string(step);
         for (int r = 0; r < 2; ++r) text[r] += line("step", "step", t, t + 100, "lane=0" + s);
-        // GPipe: stage 0 F0 [0,10] F1 [10,20] B0 [60,80] B1 [80,100]; stage 1 F0 [10,20] F1 [20,30] B0 [30,50] B1 [50,70].
+        // GPipe: stage 0 F0 [0,10] F1 [10,20] B0 [60,80] B1 [80,100]; stage 1 F0 [10,20] F1 [20,30]
+        // B0 [30,50] B1 [50,70].
         text[0] += line("phase", "forward", t, t + 10, "lane=1 mb=0" + s);
         text[0] += line("phase", "forward", t + 10, t + 20, "lane=1 mb=1" + s);
         text[0] += line("phase", "backward", t + 20, t + 80, "lane=1 mb=0" + s);
@@ -115,7 +119,8 @@ private slots:
         QCOMPARE(g.stages, 4);
         QCOMPARE(g.boxes.size(), std::size_t(2 * 4 * 8));
         QCOMPARE(g.bubble_fraction(), 3.0 / 11);
-        QVERIFY2(e.bubbleText().contains(QStringLiteral("27.3 %")) && e.bubbleText().contains(QStringLiteral("3/11")) &&
+        QVERIFY2(e.bubbleText().contains(QStringLiteral("27.3 %")) &&
+                     e.bubbleText().contains(QStringLiteral("3/11")) &&
                      e.bubbleText().contains(QStringLiteral("the same")),
                  qPrintable(e.bubbleText()));
         // Drawn to scale: a backward box twice as wide as a forward box, rows in stage order.
@@ -130,9 +135,12 @@ private slots:
         e.setSchedule(PipelineKind::Interleaved, 4, 6, 2, 2.0);
         QVERIFY2(e.bubbleText().contains(QStringLiteral("multiple")), qPrintable(e.bubbleText()));
         QCOMPARE(e.scheduleView()->gantt().stages, 0);
-        // Fits the Learn page's right side in a 1024×700 window (side panel and entry list beside it).
-        QVERIFY2(e.minimumSizeHint().width() <= 600, qPrintable(QString::number(e.minimumSizeHint().width())));
-        QVERIFY2(e.minimumSizeHint().height() <= 600, qPrintable(QString::number(e.minimumSizeHint().height())));
+        // Fits the Learn page's right side in a 1024×700 window (side panel and entry list beside
+        // it).
+        QVERIFY2(e.minimumSizeHint().width() <= 600,
+                 qPrintable(QString::number(e.minimumSizeHint().width())));
+        QVERIFY2(e.minimumSizeHint().height() <= 600,
+                 qPrintable(QString::number(e.minimumSizeHint().height())));
     }
 
     void recordedRun() {
@@ -148,7 +156,8 @@ private slots:
         QVERIFY(std::abs(g.span() - 0.1) < 1e-9);
         QVERIFY(std::abs(g.bubble_fraction() - 0.4) < 1e-9);
         QVERIFY2(e.recordedText().contains(QStringLiteral("Measured bubble 40.0 %")) &&
-                     e.recordedText().contains(QStringLiteral("GPipe")) && e.recordedText().contains(QStringLiteral("1/3")),
+                     e.recordedText().contains(QStringLiteral("GPipe")) &&
+                     e.recordedText().contains(QStringLiteral("1/3")),
                  qPrintable(e.recordedText()));
         QVERIFY(ready.count() >= 2);  // false while reading, then true
     }
@@ -170,7 +179,8 @@ private slots:
         QCOMPARE(e.commTable()->view()->model()->rowCount(), 8);
         QVERIFY(e.commTable()->csv(false).contains(QStringLiteral("all-reduce")));
         QVERIFY(e.memoryTable()->csv(false).contains(QStringLiteral("block 0")));
-        QVERIFY(e.sentencesText().contains(QStringLiteral("TP splits every weight matrix over 2 ranks")));
+        QVERIFY(e.sentencesText().contains(
+            QStringLiteral("TP splits every weight matrix over 2 ranks")));
         // ZeRO-1 halves the optimizer state at dp = 2.
         const double before = s.stages[0].memory.optimizer;
         e.setLayout(2, 2, 2, 4, true);
@@ -179,7 +189,8 @@ private slots:
         // A layout the model refuses: validate()'s message, no numbers.
         e.setLayout(1, 3, 1, 1, false);
         QVERIFY(!e.splits());
-        QVERIFY2(e.errorText().contains(QStringLiteral("must divide model.heads=4")), qPrintable(e.errorText()));
+        QVERIFY2(e.errorText().contains(QStringLiteral("must divide model.heads=4")),
+                 qPrintable(e.errorText()));
         // The open run's spec is offered first, with its layout.
         e.setSelection(openFirstRun(writePipelineRun(dir_)));
         auto* model = e.findChild<QComboBox*>();
@@ -189,17 +200,21 @@ private slots:
         QCOMPARE(e.splits()->stages.size(), std::size_t(2));
         e.setSelection({});
         QVERIFY(!model->itemText(0).contains(QStringLiteral("open run")));
-        QVERIFY2(e.minimumSizeHint().width() <= 600, qPrintable(QString::number(e.minimumSizeHint().width())));
-        QVERIFY2(e.minimumSizeHint().height() <= 600, qPrintable(QString::number(e.minimumSizeHint().height())));
+        QVERIFY2(e.minimumSizeHint().width() <= 600,
+                 qPrintable(QString::number(e.minimumSizeHint().width())));
+        QVERIFY2(e.minimumSizeHint().height() <= 600,
+                 qPrintable(QString::number(e.minimumSizeHint().height())));
     }
 
     void screenshots() {
-        if (qEnvironmentVariableIsEmpty("SCALESCOPE_LEARN_SHOTS")) QSKIP("SCALESCOPE_LEARN_SHOTS not set");
+        if (qEnvironmentVariableIsEmpty("SCALESCOPE_LEARN_SHOTS"))
+            QSKIP("SCALESCOPE_LEARN_SHOTS not set");
         PipelineExplorer p;
         p.resize(1180, 780);
         p.show();
         const QByteArray trace = qgetenv("SCALESCOPE_LEARN_TRACE");
-        p.setSelection(openFirstRun(trace.isEmpty() ? writePipelineRun(dir_) : trace.toStdString()));
+        p.setSelection(
+            openFirstRun(trace.isEmpty() ? writePipelineRun(dir_) : trace.toStdString()));
         QTRY_VERIFY_WITH_TIMEOUT(p.isReady(), 20000);
         p.setSchedule(PipelineKind::OneFOneB, 4, 8, 2, 2.0);
         QVERIFY(QTest::qWaitForWindowExposed(&p));
