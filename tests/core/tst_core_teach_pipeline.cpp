@@ -346,7 +346,7 @@ private slots:
             QVERIFY(find_box(g, 0, i, 0, false)->start >= find_box(g, 1, i, 0, false)->end - tol);
         }
         qInfo(
-            "recorded gpt-tiny pp2 m4: step %lld of %d after %d warm-up, span %.3f ms, bubble %.1f "
+            "recorded gpt-tiny pp2 m4: step %lld (median of %d after %d warm-up), span %.3f ms, bubble %.1f "
             "%%",
             static_cast<long long>(rg.step), rg.steps_considered, rg.warmup_steps, g.span(),
             100 * g.bubble_fraction());
