@@ -704,6 +704,42 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, c
     return r;
 }
 
+traces::StudyId find_lesson_study(traces::TraceReader& reader, const Lesson& lesson) {
+    traces::StudyId found;
+    for (const auto& s : reader.studies())
+        if (s.name == "lesson " + lesson.id && s.id > found) found = s.id;
+    return found;
+}
+
+LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson, traces::StudyId study) {
+    const StudyPlan plan = plan_lesson(lesson, false);
+    std::vector<PointOutcome> runs;
+    for (const auto& sr : reader.study_runs(study)) {
+        auto it = std::find_if(plan.points.begin(), plan.points.end(),
+                               [&](const StudyPoint& p) { return p.value == sr.value && p.repeat == sr.repeat; });
+        if (it == plan.points.end())
+            throw LessonError(lesson.file + ": study " + std::to_string(study.value) + " has the point \"" + sr.value +
+                              "\", which is not one of this lesson's: it was recorded by another lesson or an "
+                              "earlier version of it");
+        const traces::RunInfo info = reader.run(sr.run);
+        PointOutcome o;
+        o.point = *it;
+        o.outcome.run = sr.run;
+        o.outcome.status = info.status;
+        o.outcome.failure_reason = info.failure_reason;
+        o.outcome.plan.oversubscribed = info.oversubscribed;
+        runs.push_back(o);
+    }
+    if (runs.empty()) throw LessonError(lesson.file + ": study " + std::to_string(study.value) + " has no runs");
+    LessonResult r = lesson_result(reader, plan, runs, study);
+    for (const auto& lp : r.points)
+        if (lp.runs == 0) {
+            ++r.failed;
+            r.failures.push_back("point " + lp.value + ": not recorded");
+        }
+    return r;
+}
+
 LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result, int choice, double number) {
     const LessonPredict& p = lesson.predict;
     LessonVerdict v;

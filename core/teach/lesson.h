@@ -147,6 +147,14 @@ std::string fill_placeholders(const std::string& text, const LessonResult& resul
 LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan,
                            const std::vector<PointOutcome>& runs, traces::StudyId study);
 
+// The study a lesson recorded in a trace file (named "lesson <id>" by run_lesson; the newest when
+// there are several), or an invalid id.
+traces::StudyId find_lesson_study(traces::TraceReader& reader, const Lesson& lesson);
+// The result of a lesson recorded earlier (by `scalescope-cli lesson` or the application): the
+// study's runs matched to the lesson's planned points by value and repeat. Throws LessonError when
+// the study's values are not the lesson's points (another lesson's study, an edited lesson).
+LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson, traces::StudyId study);
+
 // How a prediction compares with the measurement.
 struct LessonVerdict {
     bool judged = false;   // the lesson gives a right answer for this kind of prediction
