@@ -259,7 +259,10 @@ QWidget* LessonView::buildAnswer() {
     answer_ = prose(QString(), 1.1);
     answer_->setObjectName(QStringLiteral("lessonAnswer"));
     l->addWidget(answer_);
-    l->addStretch(1);
+    // The result's chart again, beside the answer that refers to it.
+    answerChart_ = makeChartView(QStringLiteral("lesson-") + q(lesson_.id) + QStringLiteral("-answer"));
+    answerChart_->setMinimumHeight(160);
+    l->addWidget(answerChart_, 1);
     return w;
 }
 
@@ -268,7 +271,7 @@ bool LessonView::setStep(int s) {
     if (s >= Look && !result_) return false;
     step_ = s;
     stack_->setCurrentIndex(s);
-    if (s == Answer) verdict_->setText(verdictText());
+    if (s == Answer) showVerdict();
     updateNavigation();
     emit stepChanged(s);
     return true;
@@ -481,6 +484,20 @@ void LessonView::setSelection(const Selection& s) {
         {});
 }
 
+void LessonView::showVerdict() {
+    if (!result_) return;
+    const core::LessonVerdict v =
+        core::judge_prediction(lesson_, *result_, predictedChoice(), predictedNumber());
+    verdict_->setText(q(v.text));
+    QPalette p = verdict_->palette();
+    // Okabe-Ito bluish green for a right prediction, vermillion for a wrong one (colour-blind safe,
+    // and the words say it too).
+    p.setColor(QPalette::WindowText, !v.judged || (predictedChoice() < 0 && !std::isfinite(predictedNumber()))
+                                         ? palette().color(QPalette::WindowText)
+                                         : (v.right ? okabeIto(2).darker(130) : okabeIto(5)));
+    verdict_->setPalette(p);
+}
+
 QString LessonView::lookText() const { return result_ ? filled(lesson_.look, *result_) : q(lesson_.look); }
 QString LessonView::answerText() const { return result_ ? filled(lesson_.answer, *result_) : QString(); }
 
@@ -491,10 +508,18 @@ QString LessonView::verdictText() const {
 
 void LessonView::showResult() {
     if (!result_) return;
-    const core::LessonResult& r = *result_;
     look_->setText(lookText());
     answer_->setText(answerText());
-    verdict_->setText(verdictText());
+    showVerdict();
+    for (QChartView* view : {chart_, answerChart_}) {
+        QChart* chart = buildChart();
+        setChart(view, chart);
+        stylePresenterChart(chart);
+    }
+}
+
+QChart* LessonView::buildChart() const {
+    const core::LessonResult& r = *result_;
     auto* chart = new QChart;
     chart->legend()->setAlignment(Qt::AlignBottom);
     if (lesson_.chart == core::LessonChart::Scaling && r.scaling) {
@@ -562,8 +587,7 @@ void LessonView::showResult() {
         series->attachAxis(x);
         series->attachAxis(y);
     }
-    setChart(chart_, chart);
-    stylePresenterChart(chart);
+    return chart;
 }
 
 QString lessonsDirectory() {

@@ -22,6 +22,7 @@
 #include "gui/common/jobs.h"
 
 class QButtonGroup;
+class QChart;
 class QChartView;
 class QLabel;
 class QLineEdit;
@@ -95,6 +96,8 @@ private:
     QWidget* buildAnswer();
     void updateNavigation();
     void showResult();
+    void showVerdict();
+    QChart* buildChart() const;
     void tick();
     void onProgress(std::size_t point, const core::Progress& p);
     void onPointStarted(std::size_t point);
@@ -134,6 +137,7 @@ private:
     QChartView* chart_ = nullptr;
     QLabel* answer_ = nullptr;
     QLabel* verdict_ = nullptr;
+    QChartView* answerChart_ = nullptr;
 };
 
 // Where the shipped lessons are: $SCALESCOPE_LESSONS_DIR, the source tree's examples/lessons, or
