@@ -28,7 +28,9 @@ std::string fixed(double v, int prec) {
     return b;
 }
 
-void heading(std::ostream& o, const std::string& text) { o << "\n== " << text << " ==\n"; }
+void heading(std::ostream& o, const std::string& text) {
+    o << "\n== " << text << " ==\n";
+}
 
 // The prediction from --predict: a choice by number (1-based) or its text, or a number.
 void read_prediction(const Lesson& l, const std::string& text, int& choice, double& number) {
@@ -36,25 +38,29 @@ void read_prediction(const Lesson& l, const std::string& text, int& choice, doub
     const double d = std::strtod(text.c_str(), &end);
     const bool numeric = !text.empty() && end == text.c_str() + text.size();
     if (l.predict.kind == LessonPredict::Kind::Number) {
-        if (!numeric) throw UsageError("--predict takes a number for this lesson, not '" + text + "'");
+        if (!numeric)
+            throw UsageError("--predict takes a number for this lesson, not '" + text + "'");
         number = d;
         return;
     }
-    if (numeric && d == std::floor(d) && d >= 1 && d <= static_cast<double>(l.predict.choices.size())) {
+    if (numeric && d == std::floor(d) && d >= 1 &&
+        d <= static_cast<double>(l.predict.choices.size())) {
         choice = static_cast<int>(d) - 1;
         return;
     }
     for (std::size_t i = 0; i < l.predict.choices.size(); ++i)
         if (l.predict.choices[i].text == text) choice = static_cast<int>(i);
     if (choice < 0)
-        throw UsageError("--predict takes a choice number 1.." + std::to_string(l.predict.choices.size()) +
-                         " or its text, not '" + text + "'");
+        throw UsageError("--predict takes a choice number 1.." +
+                         std::to_string(l.predict.choices.size()) + " or its text, not '" + text +
+                         "'");
 }
 
 int verb_lesson(const Argv& argv) {
     Args a(argv, {"--out", "--predict"}, {"--check", "--quiet"});
     if (a.positional().size() != 1)
-        throw UsageError("lesson takes exactly one lesson file (got " + std::to_string(a.positional().size()) + ")");
+        throw UsageError("lesson takes exactly one lesson file (got " +
+                         std::to_string(a.positional().size()) + ")");
     const std::string path = a.positional()[0];
     Lesson l;
     try {
@@ -65,7 +71,8 @@ int verb_lesson(const Argv& argv) {
     }
     const StudyPlan plan = plan_lesson(l);
     if (a.flag("--check")) {
-        std::cout << path << ": lesson \"" << l.id << "\" is valid: " << plan.points.size() << " run(s)\n";
+        std::cout << path << ": lesson \"" << l.id << "\" is valid: " << plan.points.size()
+                  << " run(s)\n";
         return 0;
     }
     int choice = -1;
@@ -79,12 +86,14 @@ int verb_lesson(const Argv& argv) {
     o << l.question << "\n";
     heading(o, "2. Predict first");
     o << l.predict.prompt << "\n";
-    for (std::size_t i = 0; i < l.predict.choices.size(); ++i) o << "  " << i + 1 << ". " << l.predict.choices[i].text << "\n";
+    for (std::size_t i = 0; i < l.predict.choices.size(); ++i)
+        o << "  " << i + 1 << ". " << l.predict.choices[i].text << "\n";
     if (l.predict.kind == LessonPredict::Kind::Number)
         o << "  (a number" << (l.predict.unit.empty() ? "" : ", in " + l.predict.unit) << ")\n";
     heading(o, "3. The experiment");
     for (const auto& pt : plan.points)
-        o << "  " << (pt.value.empty() ? pt.name : pt.value) << "  (" << pt.p << " rank" << (pt.p == 1 ? "" : "s")
+        o << "  " << (pt.value.empty() ? pt.name : pt.value) << "  (" << pt.p << " rank"
+          << (pt.p == 1 ? "" : "s")
           << (pt.repeat > 0 ? ", repeat " + std::to_string(pt.repeat + 1) : "") << ")\n";
     o << std::flush;
 
@@ -96,26 +105,32 @@ int verb_lesson(const Argv& argv) {
     rq.output = (out_dir / (l.id + ".sqlite")).string();
     rq.env = LaunchEnvironment::current();
     const auto t0 = std::chrono::steady_clock::now();
-    auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto since = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     rq.on_point_started = [&](std::size_t i, const std::string&) {
         if (!quiet)
-            std::cerr << "[" << i + 1 << "/" << plan.points.size() << " " << plan.points[i].value << "] started at "
-                      << fixed(since(), 1) << " s\n";
+            std::cerr << "[" << i + 1 << "/" << plan.points.size() << " " << plan.points[i].value
+                      << "] started at " << fixed(since(), 1) << " s\n";
     };
     rq.on_point_finished = [&](std::size_t i, const RunOutcome& out) {
         if (!quiet)
-            std::cerr << "[" << i + 1 << "/" << plan.points.size() << " " << plan.points[i].value << "] "
-                      << traces::to_string(out.status) << " in " << fixed(out.job.wall_s, 1) << " s"
-                      << (out.failure_reason.empty() ? "" : ": " + out.failure_reason) << "\n";
+            std::cerr << "[" << i + 1 << "/" << plan.points.size() << " " << plan.points[i].value
+                      << "] " << traces::to_string(out.status) << " in " << fixed(out.job.wall_s, 1)
+                      << " s" << (out.failure_reason.empty() ? "" : ": " + out.failure_reason)
+                      << "\n";
     };
     const LessonResult r = run_lesson(l, rq);
 
-    o << "\n  " << (plan.points.front().value.empty() ? "run" : plan.variable) << " | ranks | step ms | compute | comm | "
+    o << "\n  " << (plan.points.front().value.empty() ? "run" : plan.variable)
+      << " | ranks | step ms | compute | comm | "
       << "bubble | idle | other (ms per step)\n";
     for (const auto& pt : r.points)
-        o << "  " << (pt.value.empty() ? "-" : pt.value) << " | " << pt.p << (pt.oversubscribed ? "*" : "") << " | "
-          << fixed(pt.step_ms, 2) << " | " << fixed(pt.compute_ms, 2) << " | " << fixed(pt.comm_ms, 2) << " | "
-          << fixed(pt.bubble_ms, 2) << " | " << fixed(pt.idle_ms, 2) << " | " << fixed(pt.other_ms, 2) << "\n";
+        o << "  " << (pt.value.empty() ? "-" : pt.value) << " | " << pt.p
+          << (pt.oversubscribed ? "*" : "") << " | " << fixed(pt.step_ms, 2) << " | "
+          << fixed(pt.compute_ms, 2) << " | " << fixed(pt.comm_ms, 2) << " | "
+          << fixed(pt.bubble_ms, 2) << " | " << fixed(pt.idle_ms, 2) << " | "
+          << fixed(pt.other_ms, 2) << "\n";
     for (const auto& pt : r.points)
         if (pt.oversubscribed) {
             o << "  * more ranks than cores (oversubscribed): its timings are contended\n";
@@ -125,7 +140,8 @@ int verb_lesson(const Argv& argv) {
     for (const auto& f : r.failures) o << "  failed: " << f << "\n";
     if (!r.complete()) {
         o << "elapsed " << fixed(r.elapsed_s, 1) << " s\n";
-        std::cerr << "scalescope-cli lesson: " << (r.cancelled ? "cancelled" : "a run did not complete")
+        std::cerr << "scalescope-cli lesson: "
+                  << (r.cancelled ? "cancelled" : "a run did not complete")
                   << ": no answer to reveal\n";
         return 1;
     }
@@ -133,7 +149,8 @@ int verb_lesson(const Argv& argv) {
     o << fill_placeholders(l.look, r) << "\n";
     heading(o, "5. The answer");
     o << fill_placeholders(l.answer, r) << "\n";
-    if (choice >= 0 || std::isfinite(number)) o << "\n" << judge_prediction(l, r, choice, number).text << "\n";
+    if (choice >= 0 || std::isfinite(number))
+        o << "\n" << judge_prediction(l, r, choice, number).text << "\n";
     o << "\nelapsed " << fixed(r.elapsed_s, 1) << " s (" << r.points.size() << " point"
       << (r.points.size() == 1 ? "" : "s") << ")\n";
     return 0;
@@ -142,8 +159,10 @@ int verb_lesson(const Argv& argv) {
 const VerbRegistration reg_lesson{
     "lesson",
     "lesson LESSON.json [--out DIR] [--predict CHOICE|NUMBER] [--check] [--quiet]\n"
-    "      run a lesson (examples/lessons/, docs/LESSONS.md) end to end: the question, the runs, what to\n"
-    "      look at and the answer with the measured numbers, and the elapsed time (--check: validate only)",
+    "      run a lesson (examples/lessons/, docs/LESSONS.md) end to end: the question, the runs, "
+    "what to\n"
+    "      look at and the answer with the measured numbers, and the elapsed time (--check: "
+    "validate only)",
     verb_lesson};
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "core/teach/lesson.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -40,7 +40,8 @@ public:
         auto it = obj.find(key);
         return it == obj.end() || it->is_null() ? nullptr : &*it;
     }
-    std::string text(const json& obj, const std::string& key, const std::string& field, bool required = true) const {
+    std::string text(const json& obj, const std::string& key, const std::string& field,
+                     bool required = true) const {
         const json* v = find(obj, key);
         if (!v) {
             if (required) fail(field, "missing (a text is required)");
@@ -48,7 +49,8 @@ public:
         }
         if (!v->is_string()) fail(field, "must be a text, got " + shown(*v));
         std::string s = v->get<std::string>();
-        if (required && s.find_first_not_of(" \t\r\n") == std::string::npos) fail(field, "must not be empty");
+        if (required && s.find_first_not_of(" \t\r\n") == std::string::npos)
+            fail(field, "must not be empty");
         return s;
     }
     // A text, or an array of texts joined into paragraphs (long answers read better as lines).
@@ -57,7 +59,9 @@ public:
         if (v && v->is_array()) {
             std::string out;
             for (std::size_t i = 0; i < v->size(); ++i) {
-                if (!(*v)[i].is_string()) fail(field + "[" + std::to_string(i) + "]", "must be a text, got " + shown((*v)[i]));
+                if (!(*v)[i].is_string())
+                    fail(field + "[" + std::to_string(i) + "]",
+                         "must be a text, got " + shown((*v)[i]));
                 out += (out.empty() ? "" : "\n\n") + (*v)[i].get<std::string>();
             }
             if (out.empty()) fail(field, "must not be empty");
@@ -71,7 +75,8 @@ public:
         if (!std::isfinite(d)) fail(field, "must be finite");
         return d;
     }
-    std::vector<std::string> texts(const json& obj, const std::string& key, const std::string& field) const {
+    std::vector<std::string> texts(const json& obj, const std::string& key,
+                                   const std::string& field) const {
         std::vector<std::string> out;
         const json* v = find(obj, key);
         if (!v) return out;
@@ -79,18 +84,21 @@ public:
         if (!v->is_array()) fail(field, "must be a list of texts, got " + shown(*v));
         for (std::size_t i = 0; i < v->size(); ++i) {
             if (!(*v)[i].is_string())
-                fail(field + "[" + std::to_string(i) + "]", "must be a text, got " + shown((*v)[i]));
+                fail(field + "[" + std::to_string(i) + "]",
+                     "must be a text, got " + shown((*v)[i]));
             out.push_back((*v)[i].get<std::string>());
         }
         return out;
     }
-    void only(const json& obj, const std::string& field, std::initializer_list<const char*> keys) const {
+    void only(const json& obj, const std::string& field,
+              std::initializer_list<const char*> keys) const {
         for (const auto& [k, v] : obj.items()) {
             (void)v;
             if (std::none_of(keys.begin(), keys.end(), [&](const char* x) { return k == x; })) {
                 std::string known;
                 for (const char* x : keys) known += (known.empty() ? "" : ", ") + std::string(x);
-                fail(field.empty() ? k : field + "." + k, "unknown field (" + (field.empty() ? "a lesson" : field) +
+                fail(field.empty() ? k : field + "." + k, "unknown field (" +
+                                                              (field.empty() ? "a lesson" : field) +
                                                               " has " + known + ")");
             }
         }
@@ -116,21 +124,44 @@ json read_json_with_comments(const std::string& path, const Reader& r, const std
 // ---- Placeholders ----
 
 const std::set<std::string>& point_names() {
-    static const std::set<std::string> names{
-        "step_ms",  "throughput",   "p",           "compute_ms", "comm_ms",      "bubble_ms",   "idle_ms",
-        "other_ms", "compute_pct",  "comm_pct",    "bubble_pct", "idle_pct",     "wait_pct",    "work_max_ms",
-        "work_min_ms", "wait_max_ms", "imbalance_pct", "speedup", "efficiency_pct", "slowdown",
-        "bubble_formula_pct", "micro_batches", "pp", "value"};
+    static const std::set<std::string> names{"step_ms",
+                                             "throughput",
+                                             "p",
+                                             "compute_ms",
+                                             "comm_ms",
+                                             "bubble_ms",
+                                             "idle_ms",
+                                             "other_ms",
+                                             "compute_pct",
+                                             "comm_pct",
+                                             "bubble_pct",
+                                             "idle_pct",
+                                             "wait_pct",
+                                             "work_max_ms",
+                                             "work_min_ms",
+                                             "wait_max_ms",
+                                             "imbalance_pct",
+                                             "speedup",
+                                             "efficiency_pct",
+                                             "slowdown",
+                                             "bubble_formula_pct",
+                                             "micro_batches",
+                                             "pp",
+                                             "value"};
     return names;
 }
 const std::set<std::string>& study_names() {
-    static const std::set<std::string> names{"points", "max_p", "speedup_at_max_p", "efficiency_at_max_p",
-                                             "serial_fraction_pct", "karp_flatt_at_max_p"};
+    static const std::set<std::string> names{"points",
+                                             "max_p",
+                                             "speedup_at_max_p",
+                                             "efficiency_at_max_p",
+                                             "serial_fraction_pct",
+                                             "karp_flatt_at_max_p"};
     return names;
 }
 const std::set<std::string>& scaling_names() {
-    static const std::set<std::string> names{"speedup_at_max_p", "efficiency_at_max_p", "serial_fraction_pct",
-                                             "karp_flatt_at_max_p"};
+    static const std::set<std::string> names{"speedup_at_max_p", "efficiency_at_max_p",
+                                             "serial_fraction_pct", "karp_flatt_at_max_p"};
     return names;
 }
 
@@ -173,18 +204,22 @@ std::optional<std::string> name_problem(const std::string& name, std::size_t poi
     const auto dot = name.rfind('.');
     if (dot == std::string::npos) {
         if (point_names().count(name))
-            return "{" + name + "} needs a point: {" + name + ".1} (the first point), {" + name + ".last}";
+            return "{" + name + "} needs a point: {" + name + ".1} (the first point), {" + name +
+                   ".last}";
         return "{" + name + "} is not a placeholder (docs/LESSONS.md \"Placeholders\")";
     }
     const std::string base = name.substr(0, dot), index = name.substr(dot + 1);
-    if (!point_names().count(base)) return "{" + name + "}: '" + base + "' is not a point value (docs/LESSONS.md \"Placeholders\")";
+    if (!point_names().count(base))
+        return "{" + name + "}: '" + base +
+               "' is not a point value (docs/LESSONS.md \"Placeholders\")";
     if (index == "last") return std::nullopt;
-    if (index.empty() || !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (index.empty() ||
+        !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return "{" + name + "}: the point is a number from 1 or 'last', not '" + index + "'";
     const long long i = std::stoll(index.size() > 6 ? "9999999" : index);
     if (i < 1 || static_cast<std::size_t>(i) > points)
-        return "{" + name + "}: point " + index + " does not exist (the experiment has " + std::to_string(points) +
-               " point" + (points == 1 ? "" : "s") + ")";
+        return "{" + name + "}: point " + index + " does not exist (the experiment has " +
+               std::to_string(points) + " point" + (points == 1 ? "" : "s") + ")";
     return std::nullopt;
 }
 
@@ -214,29 +249,39 @@ std::string text_value(const LessonResult& r, const std::string& name) {
 
 LessonPredict parse_predict(const json& doc, const Reader& r) {
     const json* p = r.find(doc, "predict");
-    if (!p) r.fail("predict", "missing (the \"predict first\" prompt: {\"prompt\": ..., \"choices\": [...]} or "
-                              "{\"prompt\": ..., \"number\": {...}})");
+    if (!p)
+        r.fail("predict",
+               "missing (the \"predict first\" prompt: {\"prompt\": ..., \"choices\": [...]} or "
+               "{\"prompt\": ..., \"number\": {...}})");
     if (!p->is_object()) r.fail("predict", "must be an object, got " + Reader::shown(*p));
     r.only(*p, "predict", {"prompt", "choices", "correct", "compare", "unit", "kind"});
     LessonPredict out;
     out.prompt = r.text(*p, "prompt", "predict.prompt");
     const std::string kind = r.text(*p, "kind", "predict.kind", false);
-    if (kind.empty()) out.kind = r.find(*p, "choices") ? LessonPredict::Kind::Choice : LessonPredict::Kind::Number;
-    else if (kind == "choice") out.kind = LessonPredict::Kind::Choice;
-    else if (kind == "number") out.kind = LessonPredict::Kind::Number;
-    else r.fail("predict.kind", "must be \"choice\" or \"number\", got \"" + kind + "\"");
+    if (kind.empty())
+        out.kind =
+            r.find(*p, "choices") ? LessonPredict::Kind::Choice : LessonPredict::Kind::Number;
+    else if (kind == "choice")
+        out.kind = LessonPredict::Kind::Choice;
+    else if (kind == "number")
+        out.kind = LessonPredict::Kind::Number;
+    else
+        r.fail("predict.kind", "must be \"choice\" or \"number\", got \"" + kind + "\"");
     out.compare = r.text(*p, "compare", "predict.compare", false);
     out.unit = r.text(*p, "unit", "predict.unit", false);
     if (out.kind == LessonPredict::Kind::Number) {
-        if (r.find(*p, "choices")) r.fail("predict.choices", "a \"number\" prediction has no choices");
+        if (r.find(*p, "choices"))
+            r.fail("predict.choices", "a \"number\" prediction has no choices");
         if (out.compare.empty())
-            r.fail("predict.compare", "missing: a \"number\" prediction is held against a measured placeholder "
-                                      "(e.g. \"efficiency_pct.last\")");
+            r.fail("predict.compare",
+                   "missing: a \"number\" prediction is held against a measured placeholder "
+                   "(e.g. \"efficiency_pct.last\")");
         return out;
     }
     const json* cs = r.find(*p, "choices");
     if (!cs || !cs->is_array() || cs->size() < 2)
-        r.fail("predict.choices", "must list at least two choices (texts, or {\"text\", \"min\", \"max\"})");
+        r.fail("predict.choices",
+               "must list at least two choices (texts, or {\"text\", \"min\", \"max\"})");
     int ranged = 0;
     for (std::size_t i = 0; i < cs->size(); ++i) {
         const std::string f = "predict.choices[" + std::to_string(i) + "]";
@@ -258,37 +303,52 @@ LessonPredict parse_predict(const json& doc, const Reader& r) {
         out.choices.push_back(choice);
     }
     if (const json* c = r.find(*p, "correct")) {
-        if (!c->is_number_integer() || c->get<long long>() < 0 || c->get<long long>() >= static_cast<long long>(cs->size()))
-            r.fail("predict.correct", "must be the index of a choice, 0.." + std::to_string(cs->size() - 1) + ", got " +
+        if (!c->is_number_integer() || c->get<long long>() < 0 ||
+            c->get<long long>() >= static_cast<long long>(cs->size()))
+            r.fail("predict.correct", "must be the index of a choice, 0.." +
+                                          std::to_string(cs->size() - 1) + ", got " +
                                           Reader::shown(*c));
-        if (ranged) r.fail("predict.correct", "choices with ranges are judged by the measurement; give no \"correct\"");
+        if (ranged)
+            r.fail("predict.correct",
+                   "choices with ranges are judged by the measurement; give no \"correct\"");
         out.correct = c->get<int>();
     }
     if (ranged) {
         if (ranged != static_cast<int>(cs->size()))
-            r.fail("predict.choices", "either every choice has a range (min and/or max) or none has");
+            r.fail("predict.choices",
+                   "either every choice has a range (min and/or max) or none has");
         if (out.compare.empty())
-            r.fail("predict.compare", "missing: choices with ranges need the placeholder they are ranges of");
+            r.fail("predict.compare",
+                   "missing: choices with ranges need the placeholder they are ranges of");
         // Ranges must not overlap, or the measurement would pick two choices.
         std::vector<LessonChoice> sorted = out.choices;
-        std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.min < b.min; });
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const auto& a, const auto& b) { return a.min < b.min; });
         for (std::size_t i = 1; i < sorted.size(); ++i)
             if (sorted[i].min < sorted[i - 1].max)
-                r.fail("predict.choices", "the ranges of \"" + sorted[i - 1].text + "\" and \"" + sorted[i].text + "\" overlap");
+                r.fail("predict.choices", "the ranges of \"" + sorted[i - 1].text + "\" and \"" +
+                                              sorted[i].text + "\" overlap");
     } else if (!out.compare.empty() && out.correct < 0) {
-        r.fail("predict.compare", "choices without ranges are not compared with a measurement; give \"correct\" instead");
+        r.fail(
+            "predict.compare",
+            "choices without ranges are not compared with a measurement; give \"correct\" instead");
     }
     return out;
 }
 
 LessonExperiment parse_experiment(const json& doc, const Reader& r) {
     const json* e = r.find(doc, "experiment");
-    if (!e) r.fail("experiment", "missing (what to run: {\"spec\": \"file.json\" or {...}, \"vary\": [...], \"set\": [...]})");
+    if (!e)
+        r.fail("experiment",
+               "missing (what to run: {\"spec\": \"file.json\" or {...}, \"vary\": [...], \"set\": "
+               "[...]})");
     if (!e->is_object()) r.fail("experiment", "must be an object, got " + Reader::shown(*e));
     r.only(*e, "experiment", {"spec", "set", "vary", "repeat", "weak"});
     LessonExperiment out;
     const json* spec = r.find(*e, "spec");
-    if (!spec) r.fail("experiment.spec", "missing (a spec file, relative to the lesson, or the spec itself)");
+    if (!spec)
+        r.fail("experiment.spec",
+               "missing (a spec file, relative to the lesson, or the spec itself)");
     if (spec->is_string()) {
         fs::path p = spec->get<std::string>();
         if (p.empty()) r.fail("experiment.spec", "must not be empty");
@@ -298,7 +358,8 @@ LessonExperiment parse_experiment(const json& doc, const Reader& r) {
     } else if (spec->is_object()) {
         out.spec_doc = *spec;
     } else {
-        r.fail("experiment.spec", "must be a spec file name or a spec object, got " + Reader::shown(*spec));
+        r.fail("experiment.spec",
+               "must be a spec file name or a spec object, got " + Reader::shown(*spec));
     }
     out.set = r.texts(*e, "set", "experiment.set");
     out.vary = r.texts(*e, "vary", "experiment.vary");
@@ -308,7 +369,8 @@ LessonExperiment parse_experiment(const json& doc, const Reader& r) {
         out.repeat = rep->get<int>();
     }
     if (const json* w = r.find(*e, "weak")) {
-        if (!w->is_boolean()) r.fail("experiment.weak", "must be true or false, got " + Reader::shown(*w));
+        if (!w->is_boolean())
+            r.fail("experiment.weak", "must be true or false, got " + Reader::shown(*w));
         out.weak = w->get<bool>();
     }
     return out;
@@ -321,7 +383,9 @@ bool LessonPredict::ranged() const {
            (std::isfinite(choices[0].min) || std::isfinite(choices[0].max));
 }
 
-const char* to_string(LessonChart c) { return c == LessonChart::Scaling ? "scaling" : "breakdown"; }
+const char* to_string(LessonChart c) {
+    return c == LessonChart::Scaling ? "scaling" : "breakdown";
+}
 
 StudyPlan plan_lesson(const Lesson& lesson, bool check_files) {
     const Reader r(lesson.file);
@@ -347,7 +411,8 @@ StudyPlan plan_lesson(const Lesson& lesson, bool check_files) {
         if (lesson.experiment.vary.empty() || !pr.ok()) r.fail("experiment.spec", msg);
     }
     if (lesson.experiment.vary.empty()) {
-        if (lesson.experiment.repeat != 1) r.fail("experiment.repeat", "repeats go with \"vary\" (a single run is one point)");
+        if (lesson.experiment.repeat != 1)
+            r.fail("experiment.repeat", "repeats go with \"vary\" (a single run is one point)");
         StudyPlan plan;
         try {
             plan.points.push_back(single_run_point(doc));
@@ -375,28 +440,37 @@ StudyPlan plan_lesson(const Lesson& lesson, bool check_files) {
 Lesson parse_lesson(const json& doc, const std::string& file, bool check_files) {
     const Reader r(file);
     if (!doc.is_object()) r.fail("", "a lesson is a JSON object, got " + Reader::shown(doc));
-    r.only(doc, "", {"format", "id", "title", "question", "predict", "experiment", "look", "chart", "answer"});
+    r.only(
+        doc, "",
+        {"format", "id", "title", "question", "predict", "experiment", "look", "chart", "answer"});
     Lesson l;
     l.file = file;
     if (const json* f = r.find(doc, "format")) {
-        if (!f->is_number_integer()) r.fail("format", "must be the lesson format version (1), got " + Reader::shown(*f));
+        if (!f->is_number_integer())
+            r.fail("format", "must be the lesson format version (1), got " + Reader::shown(*f));
         if (f->get<long long>() > kLessonFormatVersion)
-            r.fail("format", "version " + std::to_string(f->get<long long>()) + " is newer than this ScaleScope reads (" +
+            r.fail("format", "version " + std::to_string(f->get<long long>()) +
+                                 " is newer than this ScaleScope reads (" +
                                  std::to_string(kLessonFormatVersion) + "): update ScaleScope");
         if (f->get<long long>() < 1) r.fail("format", "must be 1");
     }
     l.id = r.text(doc, "id", "id");
     if (!std::regex_match(l.id, std::regex("[a-z0-9]+(-[a-z0-9]+)*")))
-        r.fail("id", "\"" + l.id + "\" must be lower-case letters, digits and single '-' (it names screenshots: lesson-<id>)");
+        r.fail("id", "\"" + l.id +
+                         "\" must be lower-case letters, digits and single '-' (it names "
+                         "screenshots: lesson-<id>)");
     l.title = r.text(doc, "title", "title");
     l.question = r.prose(doc, "question", "question");
     l.predict = parse_predict(doc, r);
     l.experiment = parse_experiment(doc, r);
     l.look = r.prose(doc, "look", "look");
     const std::string chart = r.text(doc, "chart", "chart", false);
-    if (chart.empty() || chart == "breakdown") l.chart = LessonChart::Breakdown;
-    else if (chart == "scaling") l.chart = LessonChart::Scaling;
-    else r.fail("chart", "must be \"breakdown\" or \"scaling\", got \"" + chart + "\"");
+    if (chart.empty() || chart == "breakdown")
+        l.chart = LessonChart::Breakdown;
+    else if (chart == "scaling")
+        l.chart = LessonChart::Scaling;
+    else
+        r.fail("chart", "must be \"breakdown\" or \"scaling\", got \"" + chart + "\"");
     l.answer = r.prose(doc, "answer", "answer");
 
     // The plan decides how many points there are, which the placeholders must respect.
@@ -412,22 +486,30 @@ Lesson parse_lesson(const json& doc, const std::string& file, bool check_files) 
     }
     const bool scaling = ps.size() > 1 && has_p1;
     if (l.chart == LessonChart::Scaling && !scaling)
-        r.fail("chart", "\"scaling\" needs an experiment that varies the process count with a point at p = 1");
+        r.fail(
+            "chart",
+            "\"scaling\" needs an experiment that varies the process count with a point at p = 1");
     auto check = [&](const std::string& name, const std::string& field) {
         auto problem = placeholder_problem(name, points);
         if (problem) r.fail(field, *problem);
         const auto ex = split_expr(name);
-        for (const std::string& n : ex ? std::vector<std::string>{ex->a, ex->b} : std::vector<std::string>{name})
+        for (const std::string& n :
+             ex ? std::vector<std::string>{ex->a, ex->b} : std::vector<std::string>{name})
             if (scaling_names().count(n) && !scaling)
-                r.fail(field, "{" + n + "} comes from the scaling analysis: the experiment must vary the process "
-                                        "count with a point at p = 1");
+                r.fail(
+                    field,
+                    "{" + n +
+                        "} comes from the scaling analysis: the experiment must vary the process "
+                        "count with a point at p = 1");
     };
     for (const auto& n : lesson_placeholders(l.answer)) check(n, "answer");
     for (const auto& n : lesson_placeholders(l.look)) check(n, "look");
     if (!l.predict.compare.empty()) {
         check(l.predict.compare, "predict.compare");
-        if (split_expr(l.predict.compare) == std::nullopt && l.predict.compare.rfind("value.", 0) == 0)
-            r.fail("predict.compare", "{" + l.predict.compare + "} is a text; a prediction is compared with a number");
+        if (split_expr(l.predict.compare) == std::nullopt &&
+            l.predict.compare.rfind("value.", 0) == 0)
+            r.fail("predict.compare",
+                   "{" + l.predict.compare + "} is a text; a prediction is compared with a number");
     }
     return l;
 }
@@ -459,7 +541,8 @@ std::vector<Lesson> load_lessons(const fs::path& dir, bool check_files) {
     for (const auto& f : files) {
         out.push_back(load_lesson(f.string(), check_files));
         if (!ids.insert(out.back().id).second)
-            throw LessonError(f.string() + ": id: \"" + out.back().id + "\" is the id of another lesson in " + dir.string());
+            throw LessonError(f.string() + ": id: \"" + out.back().id +
+                              "\" is the id of another lesson in " + dir.string());
     }
     return out;
 }
@@ -483,10 +566,12 @@ std::vector<std::string> lesson_placeholders(const std::string& text) {
 }
 
 std::optional<std::string> placeholder_problem(const std::string& name, std::size_t points) {
-    if (name.empty()) return std::string("{} is empty: name a placeholder (docs/LESSONS.md \"Placeholders\")");
+    if (name.empty())
+        return std::string("{} is empty: name a placeholder (docs/LESSONS.md \"Placeholders\")");
     if (auto ex = split_expr(name)) {
         for (const std::string& n : {ex->a, ex->b}) {
-            if (n.rfind("value.", 0) == 0) return "{" + name + "}: " + n + " is a text, not a number";
+            if (n.rfind("value.", 0) == 0)
+                return "{" + name + "}: " + n + " is a text, not a number";
             if (auto p = name_problem(n, points)) return p;
         }
         return std::nullopt;
@@ -498,10 +583,14 @@ double placeholder_value(const LessonResult& result, const std::string& name) {
     if (auto ex = split_expr(name)) {
         const double a = name_value(result, ex->a), b = name_value(result, ex->b);
         switch (ex->op) {
-            case '+': return a + b;
-            case '-': return a - b;
-            case '*': return a * b;
-            default: return b == 0 ? kNaN : a / b;
+            case '+':
+                return a + b;
+            case '-':
+                return a - b;
+            case '*':
+                return a * b;
+            default:
+                return b == 0 ? kNaN : a / b;
         }
     }
     return name_value(result, name);
@@ -511,10 +600,14 @@ std::string format_lesson_number(double v) {
     if (!std::isfinite(v)) return "?";
     char b[64];
     const double a = std::fabs(v);
-    if (a >= 100 || v == std::round(v)) std::snprintf(b, sizeof b, "%.0f", v);
-    else if (a >= 10) std::snprintf(b, sizeof b, "%.1f", v);
-    else if (a >= 1) std::snprintf(b, sizeof b, "%.2f", v);
-    else std::snprintf(b, sizeof b, "%.3f", v);
+    if (a >= 100 || v == std::round(v))
+        std::snprintf(b, sizeof b, "%.0f", v);
+    else if (a >= 10)
+        std::snprintf(b, sizeof b, "%.1f", v);
+    else if (a >= 1)
+        std::snprintf(b, sizeof b, "%.2f", v);
+    else
+        std::snprintf(b, sizeof b, "%.3f", v);
     return b;
 }
 
@@ -542,8 +635,9 @@ std::string fill_placeholders(const std::string& text, const LessonResult& resul
         } else {
             const double v = placeholder_value(result, name);
             if (!std::isfinite(v))
-                throw LessonError("{" + name + "} has no measured value" +
-                                  (result.complete() ? std::string() : " (a run did not complete)"));
+                throw LessonError(
+                    "{" + name + "} has no measured value" +
+                    (result.complete() ? std::string() : " (a run did not complete)"));
             out += format_lesson_number(v);
         }
         i = end;
@@ -553,14 +647,15 @@ std::string fill_placeholders(const std::string& text, const LessonResult& resul
 
 // ---- Results ----
 
-LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, const std::vector<PointOutcome>& runs,
-                           traces::StudyId study) {
+LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan,
+                           const std::vector<PointOutcome>& runs, traces::StudyId study) {
     LessonResult r;
     r.study = study;
     // Points in plan order, repeats of one value together.
     std::vector<std::string> order;
     for (const auto& pt : plan.points)
-        if (std::find(order.begin(), order.end(), pt.value) == order.end()) order.push_back(pt.value);
+        if (std::find(order.begin(), order.end(), pt.value) == order.end())
+            order.push_back(pt.value);
     for (const auto& v : order) {
         LessonPoint lp;
         lp.value = v;
@@ -586,23 +681,28 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, c
         lp.oversubscribed |= run.outcome.plan.oversubscribed;
         if (run.outcome.status != traces::RunStatus::Completed) {
             ++r.failed;
-            r.failures.push_back("point " + (run.point.value.empty() ? std::string("(the run)") : run.point.value) + ": " +
-                                 (run.outcome.failure_reason.empty() ? std::string(traces::to_string(run.outcome.status))
-                                                                     : run.outcome.failure_reason));
+            r.failures.push_back(
+                "point " + (run.point.value.empty() ? std::string("(the run)") : run.point.value) +
+                ": " +
+                (run.outcome.failure_reason.empty()
+                     ? std::string(traces::to_string(run.outcome.status))
+                     : run.outcome.failure_reason));
             continue;
         }
         ++lp.completed;
         const RunAnalysis a = analyze_run(reader, run.outcome.run);
         Acc& x = acc[idx];
         x.step.push_back(a.step_time.median_ns / 1e6);
-        const double thr = a.throughput.tokens_per_s > 0 ? a.throughput.tokens_per_s : a.throughput.samples_per_s;
+        const double thr =
+            a.throughput.tokens_per_s > 0 ? a.throughput.tokens_per_s : a.throughput.samples_per_s;
         x.thr.push_back(thr > 0 ? thr : kNaN);
         const Breakdown& b = a.overall;
         x.compute.push_back(b.part(Part::Compute) / 1e6);
         x.comm.push_back(b.part(Part::ExposedComm) / 1e6);
         x.bubble.push_back(b.part(Part::Bubble) / 1e6);
         x.idle.push_back(b.part(Part::Idle) / 1e6);
-        x.other.push_back((b.part(Part::Data) + b.part(Part::Optimizer) + b.part(Part::OtherHost)) / 1e6);
+        x.other.push_back((b.part(Part::Data) + b.part(Part::Optimizer) + b.part(Part::OtherHost)) /
+                          1e6);
         double wmax = 0, wmin = std::numeric_limits<double>::infinity(), waitmax = 0;
         for (const auto& row : stragglers(a.ranks)) {
             wmax = std::max(wmax, row.work_ns / 1e6);
@@ -660,14 +760,16 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, c
         v["work_max_ms" + k] = lp.work_max_ms;
         v["work_min_ms" + k] = lp.work_min_ms;
         v["wait_max_ms" + k] = lp.wait_max_ms;
-        v["imbalance_pct" + k] = lp.work_min_ms > 0 ? 100.0 * (lp.work_max_ms / lp.work_min_ms - 1) : kNaN;
+        v["imbalance_pct" + k] =
+            lp.work_min_ms > 0 ? 100.0 * (lp.work_max_ms / lp.work_min_ms - 1) : kNaN;
         // Relative to the first point: S = X_i / X_1 (throughput, so strong and weak read alike),
         // E = S * p_1 / p_i (core/launch `study`'s summary and DESIGN.md "Formulas").
         const double s = first ? lp.throughput / first->throughput : kNaN;
         v["speedup" + k] = s;
         v["efficiency_pct" + k] = first ? 100.0 * s * first->p / lp.p : kNaN;
         v["slowdown" + k] = first ? lp.step_ms / first->step_ms : kNaN;
-        // The pipeline bubble of GPipe and 1F1B, (p-1)/(m+p-1) of the step (models/plan/schedule.h).
+        // The pipeline bubble of GPipe and 1F1B, (p-1)/(m+p-1) of the step
+        // (models/plan/schedule.h).
         v["bubble_formula_pct" + k] = 100.0 * (lp.pp - 1) / (lp.micro_batches + lp.pp - 1);
         r.texts["value" + k] = lp.value;
     }
@@ -688,7 +790,8 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, c
         try {
             r.scaling = analyze_study(reader, study, o);
         } catch (const std::exception&) {
-            // Left out: the placeholders of the scaling analysis stay unfilled (fill_placeholders names them).
+            // Left out: the placeholders of the scaling analysis stay unfilled (fill_placeholders
+            // names them).
             return r;
         }
         for (const auto& pt : r.scaling->points)
@@ -698,7 +801,8 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan, c
                 r.values["karp_flatt_at_max_p"] = pt.karp_flatt;
             }
         for (const auto& f : r.scaling->fits)
-            if (f.law == (r.scaling->weak ? Law::Gustafson : Law::Amdahl) && f.ok && !f.params.empty())
+            if (f.law == (r.scaling->weak ? Law::Gustafson : Law::Amdahl) && f.ok &&
+                !f.params.empty())
                 r.values["serial_fraction_pct"] = 100.0 * f.params[0].value;
     }
     return r;
@@ -711,16 +815,20 @@ traces::StudyId find_lesson_study(traces::TraceReader& reader, const Lesson& les
     return found;
 }
 
-LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson, traces::StudyId study) {
+LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson,
+                                      traces::StudyId study) {
     const StudyPlan plan = plan_lesson(lesson, false);
     std::vector<PointOutcome> runs;
     for (const auto& sr : reader.study_runs(study)) {
-        auto it = std::find_if(plan.points.begin(), plan.points.end(),
-                               [&](const StudyPoint& p) { return p.value == sr.value && p.repeat == sr.repeat; });
+        auto it = std::find_if(plan.points.begin(), plan.points.end(), [&](const StudyPoint& p) {
+            return p.value == sr.value && p.repeat == sr.repeat;
+        });
         if (it == plan.points.end())
-            throw LessonError(lesson.file + ": study " + std::to_string(study.value) + " has the point \"" + sr.value +
-                              "\", which is not one of this lesson's: it was recorded by another lesson or an "
-                              "earlier version of it");
+            throw LessonError(
+                lesson.file + ": study " + std::to_string(study.value) + " has the point \"" +
+                sr.value +
+                "\", which is not one of this lesson's: it was recorded by another lesson or an "
+                "earlier version of it");
         const traces::RunInfo info = reader.run(sr.run);
         PointOutcome o;
         o.point = *it;
@@ -730,7 +838,8 @@ LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson&
         o.outcome.plan.oversubscribed = info.oversubscribed;
         runs.push_back(o);
     }
-    if (runs.empty()) throw LessonError(lesson.file + ": study " + std::to_string(study.value) + " has no runs");
+    if (runs.empty())
+        throw LessonError(lesson.file + ": study " + std::to_string(study.value) + " has no runs");
     LessonResult r = lesson_result(reader, plan, runs, study);
     for (const auto& lp : r.points)
         if (lp.runs == 0) {
@@ -740,7 +849,8 @@ LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson&
     return r;
 }
 
-LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result, int choice, double number) {
+LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result, int choice,
+                               double number) {
     const LessonPredict& p = lesson.predict;
     LessonVerdict v;
     if (!p.compare.empty()) v.measured = placeholder_value(result, p.compare);
@@ -757,15 +867,17 @@ LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result,
         v.right = v.judged && std::fabs(diff) <= std::max(0.1 * std::fabs(v.measured), 1.0);
         v.text = "You predicted " + format_lesson_number(number) + unit + "; measured " + measured;
         if (v.judged)
-            v.text += v.right ? " — close." : " (" + format_lesson_number(std::fabs(diff)) + unit +
-                                                   (diff > 0 ? " too high)." : " too low).");
+            v.text += v.right ? " — close."
+                              : " (" + format_lesson_number(std::fabs(diff)) + unit +
+                                    (diff > 0 ? " too high)." : " too low).");
         else
             v.text += ".";
         return v;
     }
     if (p.ranged()) {
         for (std::size_t i = 0; i < p.choices.size(); ++i)
-            if (v.measured >= p.choices[i].min && v.measured < p.choices[i].max) v.measured_choice = static_cast<int>(i);
+            if (v.measured >= p.choices[i].min && v.measured < p.choices[i].max)
+                v.measured_choice = static_cast<int>(i);
         v.judged = v.measured_choice >= 0;
     } else if (p.correct >= 0) {
         v.measured_choice = p.correct;
@@ -773,13 +885,18 @@ LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result,
     }
     const bool chose = choice >= 0 && choice < static_cast<int>(p.choices.size());
     v.right = v.judged && chose && choice == v.measured_choice;
-    if (!chose) v.text = "You made no prediction.";
-    else v.text = "You predicted \"" + p.choices[static_cast<std::size_t>(choice)].text + "\".";
+    if (!chose)
+        v.text = "You made no prediction.";
+    else
+        v.text = "You predicted \"" + p.choices[static_cast<std::size_t>(choice)].text + "\".";
     if (p.ranged())
-        v.text += " Measured " + measured +
-                  (v.judged ? ": \"" + p.choices[static_cast<std::size_t>(v.measured_choice)].text + "\"." : ".");
+        v.text +=
+            " Measured " + measured +
+            (v.judged ? ": \"" + p.choices[static_cast<std::size_t>(v.measured_choice)].text + "\"."
+                      : ".");
     else if (v.judged)
-        v.text += " The answer: \"" + p.choices[static_cast<std::size_t>(v.measured_choice)].text + "\".";
+        v.text +=
+            " The answer: \"" + p.choices[static_cast<std::size_t>(v.measured_choice)].text + "\".";
     if (chose && v.judged) v.text += v.right ? " Right." : " Not quite.";
     return v;
 }
@@ -790,9 +907,12 @@ LessonResult run_lesson(const Lesson& lesson, const LessonRunRequest& request) {
     StudyRunRequest rq;
     rq.points = plan.points;
     const bool study = !lesson.experiment.vary.empty();
-    if (study) rq.study = traces::StudyInfo{traces::StudyId(), "lesson " + lesson.id, plan.variable, plan.scaling};
+    if (study)
+        rq.study = traces::StudyInfo{traces::StudyId(), "lesson " + lesson.id, plan.variable,
+                                     plan.scaling};
     rq.output = request.output;
-    rq.runs_root = request.runs_root.empty() ? default_runs_root(request.output) : request.runs_root;
+    rq.runs_root =
+        request.runs_root.empty() ? default_runs_root(request.output) : request.runs_root;
     rq.env = request.env;
     rq.worker = request.worker.empty() ? find_program("scalescope-worker") : request.worker;
     rq.mpirun = request.mpirun.empty() ? mpirun_program(request.env) : request.mpirun;

@@ -87,7 +87,8 @@ struct Lesson {
 Lesson load_lesson(const std::string& path, bool check_files = true);
 // The same from a document; `file` names it in messages and resolves a relative spec path.
 Lesson parse_lesson(const nlohmann::json& doc, const std::string& file, bool check_files = true);
-// Every lesson file (*.json) of a folder, sorted by file name; each loaded (throws on the first bad one).
+// Every lesson file (*.json) of a folder, sorted by file name; each loaded (throws on the first bad
+// one).
 std::vector<Lesson> load_lessons(const std::filesystem::path& dir, bool check_files = true);
 
 // The runs the lesson starts: plan_study of its spec with the overrides and axes, or one point
@@ -102,12 +103,14 @@ struct LessonPoint {
     int p = 1;          // world size of the point (servers included)
     int runs = 0, completed = 0;
     bool oversubscribed = false;
-    double step_ms = std::numeric_limits<double>::quiet_NaN();  // median step time (mean of repeats)
-    double throughput = std::numeric_limits<double>::quiet_NaN();  // samples (mlp) or tokens (gpt) / s
+    double step_ms =
+        std::numeric_limits<double>::quiet_NaN();  // median step time (mean of repeats)
+    double throughput =
+        std::numeric_limits<double>::quiet_NaN();  // samples (mlp) or tokens (gpt) / s
     // Mean over ranks and measured steps, ms per step (core/analysis Breakdown parts).
     double compute_ms = 0, comm_ms = 0, bubble_ms = 0, idle_ms = 0, other_ms = 0;
     double work_max_ms = 0, work_min_ms = 0;  // own work of the busiest / least busy rank
-    double wait_max_ms = 0;                   // waiting (exposed comm + bubble + idle) of the rank waiting most
+    double wait_max_ms = 0;  // waiting (exposed comm + bubble + idle) of the rank waiting most
     int pp = 1, micro_batches = 1;
     std::vector<traces::RunId> run_ids;
 };
@@ -116,8 +119,8 @@ struct LessonResult {
     std::string output;  // the trace file written
     traces::StudyId study;
     std::vector<LessonPoint> points;
-    std::optional<ScalingResult> scaling;  // a study over p with a p = 1 point
-    std::map<std::string, double> values;  // every placeholder with a number
+    std::optional<ScalingResult> scaling;      // a study over p with a p = 1 point
+    std::map<std::string, double> values;      // every placeholder with a number
     std::map<std::string, std::string> texts;  // placeholders with text (value.i)
     double elapsed_s = 0;
     int failed = 0;
@@ -153,18 +156,20 @@ traces::StudyId find_lesson_study(traces::TraceReader& reader, const Lesson& les
 // The result of a lesson recorded earlier (by `scalescope-cli lesson` or the application): the
 // study's runs matched to the lesson's planned points by value and repeat. Throws LessonError when
 // the study's values are not the lesson's points (another lesson's study, an edited lesson).
-LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson, traces::StudyId study);
+LessonResult lesson_result_from_study(traces::TraceReader& reader, const Lesson& lesson,
+                                      traces::StudyId study);
 
 // How a prediction compares with the measurement.
 struct LessonVerdict {
-    bool judged = false;   // the lesson gives a right answer for this kind of prediction
+    bool judged = false;  // the lesson gives a right answer for this kind of prediction
     bool right = false;
     int measured_choice = -1;  // Choice with ranges / correct: the choice the measurement picks
     double measured = std::numeric_limits<double>::quiet_NaN();  // Predict::compare's value
-    std::string text;      // "You predicted 80 %; measured 70.3 % (9.7 below).", ...
+    std::string text;  // "You predicted 80 %; measured 70.3 % (9.7 below).", ...
 };
 // `choice`: the participant's choice (Choice), `number`: their number (Number); -1 / NaN = none.
-LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result, int choice, double number);
+LessonVerdict judge_prediction(const Lesson& lesson, const LessonResult& result, int choice,
+                               double number);
 
 // ---- Running ----
 

@@ -27,8 +27,8 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTimer>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 
 #include <algorithm>
 #include <cmath>
@@ -41,7 +41,9 @@ namespace ss::gui {
 
 namespace {
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 QLabel* prose(const QString& text, double scale = 1.0) {
     auto* l = new QLabel(text);
@@ -62,14 +64,15 @@ QString filled(const std::string& text, const core::LessonResult& r) {
     try {
         return q(core::fill_placeholders(text, r));
     } catch (const std::exception& e) {
-        return QCoreApplication::translate("LessonView", "(cannot show the measured numbers: %1)").arg(q(e.what()));
+        return QCoreApplication::translate("LessonView", "(cannot show the measured numbers: %1)")
+            .arg(q(e.what()));
     }
 }
 
-// A short label for a point on the chart: "dp=2" for "2" of parallel.dp, the value otherwise.
-QString pointLabel(const core::StudyPlan& plan, const core::LessonPoint& p) {
-    if (p.value.empty()) return QCoreApplication::translate("LessonView", "the run");
-    QString v = q(p.value);
+// A short label for a point: "dp=2" for "2" of parallel.dp, the value otherwise.
+QString pointLabel(const core::StudyPlan& plan, const std::string& value) {
+    if (value.empty()) return QCoreApplication::translate("LessonView", "the run");
+    QString v = q(value);
     if (plan.variable.find(',') == std::string::npos && v.indexOf(QLatin1Char('=')) < 0) {
         QString var = q(plan.variable);
         var = var.mid(var.lastIndexOf(QLatin1Char('.')) + 1);
@@ -83,7 +86,8 @@ QString pointLabel(const core::StudyPlan& plan, const core::LessonPoint& p) {
 
 }  // namespace
 
-LessonView::LessonView(core::Lesson lesson, QWidget* parent) : QWidget(parent), lesson_(std::move(lesson)) {
+LessonView::LessonView(core::Lesson lesson, QWidget* parent)
+    : QWidget(parent), lesson_(std::move(lesson)) {
     setObjectName(QStringLiteral("lessonView"));
     setFocusPolicy(Qt::StrongFocus);
     try {
@@ -142,15 +146,22 @@ LessonView::~LessonView() {
     loadToken_.cancel();
 }
 
-QString LessonView::entryId(const core::Lesson& lesson) { return QStringLiteral("lesson-") + q(lesson.id); }
+QString LessonView::entryId(const core::Lesson& lesson) {
+    return QStringLiteral("lesson-") + q(lesson.id);
+}
 
 QString LessonView::stepTitle(int s) {
     switch (s) {
-        case Question: return tr("Question");
-        case Predict: return tr("Predict");
-        case Run: return tr("Run");
-        case Look: return tr("Look");
-        default: return tr("Answer");
+        case Question:
+            return tr("Question");
+        case Predict:
+            return tr("Predict");
+        case Run:
+            return tr("Run");
+        case Look:
+            return tr("Look");
+        default:
+            return tr("Answer");
     }
 }
 
@@ -185,13 +196,16 @@ QWidget* LessonView::buildPredict() {
         number_->setObjectName(QStringLiteral("lessonNumber"));
         number_->setValidator(new QDoubleValidator(number_));
         number_->setPlaceholderText(tr("your estimate"));
-        number_->setMaximumWidth(number_->fontMetrics().horizontalAdvance(QStringLiteral("0000000000000")));
+        number_->setMaximumWidth(
+            number_->fontMetrics().horizontalAdvance(QStringLiteral("0000000000000")));
         row->addWidget(number_);
         if (!p.unit.empty()) row->addWidget(new QLabel(q(p.unit)));
         row->addStretch(1);
         l->addLayout(row);
     }
-    l->addWidget(prose(tr("Write your prediction down before the run: the answer compares it with the measurement.")));
+    l->addWidget(
+        prose(tr("Write your prediction down before the run: the answer compares it with the "
+                 "measurement.")));
     l->addStretch(1);
     return w;
 }
@@ -199,16 +213,14 @@ QWidget* LessonView::buildPredict() {
 QWidget* LessonView::buildRun() {
     auto* w = new QWidget;
     auto* l = new QVBoxLayout(w);
-    QString what;
+    QString what = plan_.points.size() == 1
+                       ? tr("The experiment: one run.")
+                       : tr("The experiment: %1 runs, one after another:").arg(plan_.points.size());
     for (const auto& pt : plan_.points)
-        what += QStringLiteral("\n  • %1 (%2 rank%3)")
-                    .arg(pt.value.empty() ? q(pt.name) : q(pt.value))
-                    .arg(pt.p)
-                    .arg(pt.p == 1 ? QString() : QStringLiteral("s"));
-    l->addWidget(prose(tr("The experiment: %n run(s) of %1, one after another.", nullptr,
-                          static_cast<int>(plan_.points.size()))
-                           .arg(q(plan_.points.empty() ? lesson_.id : plan_.points.front().spec.name)) +
-                       what));
+        what += QStringLiteral("\n  • %1 (%2)")
+                    .arg(pointLabel(plan_, pt.value),
+                         pt.p == 1 ? tr("1 rank") : tr("%1 ranks").arg(pt.p));
+    l->addWidget(prose(what, 1.1));
     auto* buttons = new QHBoxLayout;
     runButton_ = new QPushButton(tr("Run the experiment"));
     runButton_->setObjectName(QStringLiteral("lessonRun"));
@@ -231,7 +243,9 @@ QWidget* LessonView::buildRun() {
     l->addWidget(runStatus_);
     log_ = new QListWidget;
     log_->setFocusPolicy(Qt::NoFocus);
+    log_->setVisible(false);  // until a run has ended
     l->addWidget(log_, 1);
+    l->addStretch(0);
     return w;
 }
 
@@ -260,7 +274,8 @@ QWidget* LessonView::buildAnswer() {
     answer_->setObjectName(QStringLiteral("lessonAnswer"));
     l->addWidget(answer_);
     // The result's chart again, beside the answer that refers to it.
-    answerChart_ = makeChartView(QStringLiteral("lesson-") + q(lesson_.id) + QStringLiteral("-answer"));
+    answerChart_ =
+        makeChartView(QStringLiteral("lesson-") + q(lesson_.id) + QStringLiteral("-answer"));
     answerChart_->setMinimumHeight(160);
     l->addWidget(answerChart_, 1);
     return w;
@@ -277,8 +292,12 @@ bool LessonView::setStep(int s) {
     return true;
 }
 
-bool LessonView::next() { return setStep(step_ + 1); }
-bool LessonView::previous() { return setStep(step_ - 1); }
+bool LessonView::next() {
+    return setStep(step_ + 1);
+}
+bool LessonView::previous() {
+    return setStep(step_ - 1);
+}
 
 void LessonView::updateNavigation() {
     back_->setEnabled(step_ > 0);
@@ -293,7 +312,8 @@ void LessonView::updateNavigation() {
         l->setAutoFillBackground(s == step_);
         QPalette lp = pal;
         lp.setColor(QPalette::Window, pal.color(QPalette::Highlight));
-        lp.setColor(QPalette::WindowText, s == step_ ? pal.color(QPalette::HighlightedText) : pal.color(QPalette::WindowText));
+        lp.setColor(QPalette::WindowText, s == step_ ? pal.color(QPalette::HighlightedText)
+                                                     : pal.color(QPalette::WindowText));
         l->setPalette(lp);
         l->setEnabled(s < Look || result_.has_value());
     }
@@ -311,13 +331,15 @@ void LessonView::keyPressEvent(QKeyEvent* e) {
             previous();
             e->accept();
             return;
-        default: QWidget::keyPressEvent(e);
+        default:
+            QWidget::keyPressEvent(e);
     }
 }
 
 void LessonView::setPrediction(int choice, double number) {
     if (choices_) {
-        if (QAbstractButton* b = choices_->button(choice)) b->setChecked(true);
+        if (QAbstractButton* b = choices_->button(choice))
+            b->setChecked(true);
         else if (choices_->checkedButton()) {
             choices_->setExclusive(false);
             choices_->checkedButton()->setChecked(false);
@@ -327,7 +349,9 @@ void LessonView::setPrediction(int choice, double number) {
     if (number_) number_->setText(std::isfinite(number) ? QString::number(number) : QString());
 }
 
-int LessonView::predictedChoice() const { return choices_ ? choices_->checkedId() : -1; }
+int LessonView::predictedChoice() const {
+    return choices_ ? choices_->checkedId() : -1;
+}
 
 double LessonView::predictedNumber() const {
     if (!number_ || number_->text().trimmed().isEmpty()) return std::nan("");
@@ -371,7 +395,12 @@ void LessonView::start() {
     // The callbacks run on the job's thread: each posts to this view, dropped once it is gone.
     QPointer<LessonView> self(this);
     auto post = [self](auto fn) {
-        QMetaObject::invokeMethod(qApp, [self, fn] { if (self) fn(self.data()); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, fn] {
+                if (self) fn(self.data());
+            },
+            Qt::QueuedConnection);
     };
     rq.on_point_started = [post](std::size_t i, const std::string&) {
         post([i](LessonView* v) { v->onPointStarted(i); });
@@ -392,7 +421,8 @@ void LessonView::start() {
             rq.env = core::LaunchEnvironment::current();
             return core::run_lesson(lesson, rq);
         },
-        [this](core::LessonResult r) { onDone(std::move(r)); }, [this](const QString& m) { onError(m); });
+        [this](core::LessonResult r) { onDone(std::move(r)); },
+        [this](const QString& m) { onError(m); });
 }
 
 void LessonView::cancel() {
@@ -410,12 +440,16 @@ void LessonView::tick() {
 void LessonView::onPointStarted(std::size_t point) {
     if (point >= plan_.points.size()) return;
     const auto& pt = plan_.points[point];
-    runStatus_->setText(tr("Run %1 of %2: %3").arg(point + 1).arg(plan_.points.size()).arg(q(pt.value.empty() ? pt.name : pt.value)));
+    runStatus_->setText(tr("Run %1 of %2: %3")
+                            .arg(point + 1)
+                            .arg(plan_.points.size())
+                            .arg(pointLabel(plan_, pt.value)));
 }
 
 void LessonView::onProgress(std::size_t point, const core::Progress& p) {
     int before = 0;
-    for (std::size_t i = 0; i < point && i < plan_.points.size(); ++i) before += plan_.points[i].spec.training.steps;
+    for (std::size_t i = 0; i < point && i < plan_.points.size(); ++i)
+        before += plan_.points[i].spec.training.steps;
     doneSteps_ = std::max(doneSteps_, before + static_cast<int>(p.step) + 1);
     progress_->setValue(std::min(doneSteps_, totalSteps_));
 }
@@ -423,10 +457,12 @@ void LessonView::onProgress(std::size_t point, const core::Progress& p) {
 void LessonView::onPointFinished(std::size_t point, const core::RunOutcome& o) {
     if (point >= plan_.points.size()) return;
     const auto& pt = plan_.points[point];
+    log_->setVisible(true);
     log_->addItem(tr("%1: %2 in %3 s%4")
-                      .arg(q(pt.value.empty() ? pt.name : pt.value), q(std::string(traces::to_string(o.status))))
+                      .arg(pointLabel(plan_, pt.value), q(std::string(traces::to_string(o.status))))
                       .arg(o.job.wall_s, 0, 'f', 1)
-                      .arg(o.failure_reason.empty() ? QString() : QStringLiteral(" — ") + q(o.failure_reason)));
+                      .arg(o.failure_reason.empty() ? QString()
+                                                    : QStringLiteral(" — ") + q(o.failure_reason)));
 }
 
 void LessonView::onDone(core::LessonResult r) {
@@ -439,10 +475,12 @@ void LessonView::onDone(core::LessonResult r) {
     const QString trace = q(r.output);
     if (r.complete()) {
         progress_->setValue(totalSteps_);
-        runStatus_->setText(tr("Finished in %1 s. Next: look at the result.").arg(r.elapsed_s, 0, 'f', 1));
+        runStatus_->setText(
+            tr("Finished in %1 s. Next: look at the result.").arg(r.elapsed_s, 0, 'f', 1));
         setResult(r);
     } else {
-        QString why = r.cancelled ? tr("Cancelled.") : tr("A run did not complete: no answer to reveal.");
+        QString why =
+            r.cancelled ? tr("Cancelled.") : tr("A run did not complete: no answer to reveal.");
         for (const auto& f : r.failures) why += QLatin1Char('\n') + q(f);
         runStatus_->setText(why);
     }
@@ -492,14 +530,19 @@ void LessonView::showVerdict() {
     QPalette p = verdict_->palette();
     // Okabe-Ito bluish green for a right prediction, vermillion for a wrong one (colour-blind safe,
     // and the words say it too).
-    p.setColor(QPalette::WindowText, !v.judged || (predictedChoice() < 0 && !std::isfinite(predictedNumber()))
-                                         ? palette().color(QPalette::WindowText)
-                                         : (v.right ? okabeIto(2).darker(130) : okabeIto(5)));
+    p.setColor(QPalette::WindowText,
+               !v.judged || (predictedChoice() < 0 && !std::isfinite(predictedNumber()))
+                   ? palette().color(QPalette::WindowText)
+                   : (v.right ? okabeIto(2).darker(130) : okabeIto(5)));
     verdict_->setPalette(p);
 }
 
-QString LessonView::lookText() const { return result_ ? filled(lesson_.look, *result_) : q(lesson_.look); }
-QString LessonView::answerText() const { return result_ ? filled(lesson_.answer, *result_) : QString(); }
+QString LessonView::lookText() const {
+    return result_ ? filled(lesson_.look, *result_) : q(lesson_.look);
+}
+QString LessonView::answerText() const {
+    return result_ ? filled(lesson_.answer, *result_) : QString();
+}
 
 QString LessonView::verdictText() const {
     if (!result_) return {};
@@ -557,14 +600,16 @@ QChart* LessonView::buildChart() const {
             QString name, key;
             double core::LessonPoint::*field;
         };
-        const Part parts[] = {{tr("compute"), QStringLiteral("compute"), &core::LessonPoint::compute_ms},
-                              {tr("communication"), QStringLiteral("comm"), &core::LessonPoint::comm_ms},
-                              {tr("pipeline bubble"), QStringLiteral("bubble"), &core::LessonPoint::bubble_ms},
-                              {tr("idle (waiting)"), QStringLiteral("idle"), &core::LessonPoint::idle_ms},
-                              {tr("other host work"), QStringLiteral("other"), &core::LessonPoint::other_ms}};
+        const Part parts[] = {
+            {tr("compute"), QStringLiteral("compute"), &core::LessonPoint::compute_ms},
+            {tr("communication"), QStringLiteral("comm"), &core::LessonPoint::comm_ms},
+            {tr("pipeline bubble"), QStringLiteral("bubble"), &core::LessonPoint::bubble_ms},
+            {tr("idle (waiting)"), QStringLiteral("idle"), &core::LessonPoint::idle_ms},
+            {tr("other host work"), QStringLiteral("other"), &core::LessonPoint::other_ms}};
         double top = 0;
         for (const auto& pt : r.points)
-            top = std::max(top, pt.compute_ms + pt.comm_ms + pt.bubble_ms + pt.idle_ms + pt.other_ms);
+            top =
+                std::max(top, pt.compute_ms + pt.comm_ms + pt.bubble_ms + pt.idle_ms + pt.other_ms);
         for (const Part& part : parts) {
             bool any = false;
             for (const auto& pt : r.points) any |= pt.*(part.field) > 0.005 * top;
@@ -572,13 +617,15 @@ QChart* LessonView::buildChart() const {
             auto* set = new QBarSet(part.name);
             set->setColor(partColor(part.key));
             set->setBorderColor(partColor(part.key));
-            for (const auto& pt : r.points) set->append(std::isfinite(pt.*(part.field)) ? pt.*(part.field) : 0.0);
+            for (const auto& pt : r.points)
+                set->append(std::isfinite(pt.*(part.field)) ? pt.*(part.field) : 0.0);
             series->append(set);
         }
         chart->addSeries(series);
         QStringList cats;
         for (const auto& pt : r.points)
-            cats << pointLabel(plan_, pt) + (pt.oversubscribed ? QStringLiteral(" *") : QString());
+            cats << pointLabel(plan_, pt.value) +
+                        (pt.oversubscribed ? QStringLiteral(" *") : QString());
         auto* x = new QBarCategoryAxis;
         x->append(cats);
         auto* y = makeValueAxis(0, std::max(top, 1e-3) * 1.08, tr("time per step (ms)"));
@@ -597,7 +644,8 @@ QString lessonsDirectory() {
 #ifdef SCALESCOPE_SOURCE_LESSONS
     c << QStringLiteral(SCALESCOPE_SOURCE_LESSONS);
 #endif
-    c << QDir::cleanPath(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/scalescope/lessons"));
+    c << QDir::cleanPath(QCoreApplication::applicationDirPath() +
+                         QStringLiteral("/../share/scalescope/lessons"));
     for (const QString& d : c)
         if (QFileInfo(d).isDir()) return QDir(d).absolutePath();
     return {};

@@ -7,7 +7,8 @@
 //
 // The Learn page registers one entry per lesson file:
 //   for (const core::Lesson& l : loadLessonFiles(lessonsDirectory()))
-//       learn->addEntry(LessonView::entryId(l), QString::fromStdString(l.title), new LessonView(l));
+//       learn->addEntry(LessonView::entryId(l), QString::fromStdString(l.title), new
+//       LessonView(l));
 #pragma once
 
 #include <QString>

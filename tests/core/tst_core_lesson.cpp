@@ -57,7 +57,10 @@ private slots:
         QCOMPARE(l.predict.choices.size(), size_t(3));
         QCOMPARE(l.predict.choices[1].min, 60.0);
         QCOMPARE(l.predict.choices[1].max, 90.0);
-        QCOMPARE(l.answer, std::string("E = {efficiency_pct.2} %, S = {speedup.last}\n\nratio {step_ms.1 / step_ms.2}"));
+        QCOMPARE(
+            l.answer,
+            std::string(
+                "E = {efficiency_pct.2} %, S = {speedup.last}\n\nratio {step_ms.1 / step_ms.2}"));
         QCOMPARE(l.chart, LessonChart::Breakdown);
         const StudyPlan plan = plan_lesson(l, false);
         QCOMPARE(plan.points.size(), size_t(2));
@@ -75,31 +78,45 @@ private slots:
         row("unknown field", R"({"qestion": "x"})", "x/bad.json: qestion: unknown field");
         row("bad id", R"({"id": "My Lesson"})", "x/bad.json: id: \"My Lesson\" must be lower-case");
         row("newer format", R"({"format": 7})", "x/bad.json: format: version 7 is newer");
-        row("choice min not a number", R"({"predict": {"choices": [{"text": "a", "min": "x"}, {"text": "b", "min": 5}]}})",
+        row("choice min not a number",
+            R"({"predict": {"choices": [{"text": "a", "min": "x"}, {"text": "b", "min": 5}]}})",
             "x/bad.json: predict.choices[0].min: must be a number, got \"x\"");
-        row("overlapping ranges", R"({"predict": {"choices": [{"text": "a", "min": 0, "max": 50}, {"text": "b", "min": 40}]}})",
+        row("overlapping ranges",
+            R"({"predict": {"choices": [{"text": "a", "min": 0, "max": 50}, {"text": "b", "min": 40}]}})",
             "x/bad.json: predict.choices: the ranges of \"a\" and \"b\" overlap");
-        row("one choice", R"({"predict": {"choices": ["only"]}})", "x/bad.json: predict.choices: must list at least two");
-        row("number without compare", R"({"predict": {"choices": null, "kind": "number", "compare": null}})",
+        row("one choice", R"({"predict": {"choices": ["only"]}})",
+            "x/bad.json: predict.choices: must list at least two");
+        row("number without compare",
+            R"({"predict": {"choices": null, "kind": "number", "compare": null}})",
             "x/bad.json: predict.compare: missing");
-        row("correct out of range", R"({"predict": {"choices": ["a", "b"], "compare": null, "correct": 2}})",
+        row("correct out of range",
+            R"({"predict": {"choices": ["a", "b"], "compare": null, "correct": 2}})",
             "x/bad.json: predict.correct: must be the index of a choice, 0..1, got 2");
         row("bad vary", R"({"experiment": {"vary": ["dp"]}})", "x/bad.json: experiment.vary[0]: ");
-        row("bad set", R"({"experiment": {"set": ["parallel.nope=2"]}})", "x/bad.json: experiment.set[0]: ");
+        row("bad set", R"({"experiment": {"set": ["parallel.nope=2"]}})",
+            "x/bad.json: experiment.set[0]: ");
         row("bad spec", R"({"experiment": {"spec": {"parallel": {"tp": 3}}, "vary": null}})",
             "x/bad.json: experiment.spec: parallel.tp=3 must divide every model.hidden width");
-        row("spec file missing", R"({"experiment": {"spec": "nothere.json"}})", "x/bad.json: experiment.spec: cannot read");
-        row("repeat", R"({"experiment": {"repeat": 0}})", "x/bad.json: experiment.repeat: must be an integer in 1..20");
+        row("spec file missing", R"({"experiment": {"spec": "nothere.json"}})",
+            "x/bad.json: experiment.spec: cannot read");
+        row("repeat", R"({"experiment": {"repeat": 0}})",
+            "x/bad.json: experiment.repeat: must be an integer in 1..20");
         row("unknown placeholder", R"({"answer": "x {efficency_pct.2}"})",
             "x/bad.json: answer: {efficency_pct.2}: 'efficency_pct' is not a point value");
         row("point out of range", R"({"answer": "x {step_ms.3}"})",
-            "x/bad.json: answer: {step_ms.3}: point 3 does not exist (the experiment has 2 points)");
-        row("point missing", R"({"look": "x {step_ms}"})", "x/bad.json: look: {step_ms} needs a point");
-        row("text in expression", R"({"answer": "{value.1 / step_ms.1}"})", "is a text, not a number");
-        row("scaling without p sweep", R"({"experiment": {"vary": ["steps=3,4"]}, "answer": "{efficiency_at_max_p}"})",
+            "x/bad.json: answer: {step_ms.3}: point 3 does not exist (the experiment has 2 "
+            "points)");
+        row("point missing", R"({"look": "x {step_ms}"})",
+            "x/bad.json: look: {step_ms} needs a point");
+        row("text in expression", R"({"answer": "{value.1 / step_ms.1}"})",
+            "is a text, not a number");
+        row("scaling without p sweep",
+            R"({"experiment": {"vary": ["steps=3,4"]}, "answer": "{efficiency_at_max_p}"})",
             "x/bad.json: answer: {efficiency_at_max_p} comes from the scaling analysis");
-        row("chart", R"({"chart": "pie"})", "x/bad.json: chart: must be \"breakdown\" or \"scaling\", got \"pie\"");
-        row("compare is text", R"({"predict": {"compare": "value.1"}})", "x/bad.json: predict.compare: {value.1} is a text");
+        row("chart", R"({"chart": "pie"})",
+            "x/bad.json: chart: must be \"breakdown\" or \"scaling\", got \"pie\"");
+        row("compare is text", R"({"predict": {"compare": "value.1"}})",
+            "x/bad.json: predict.compare: {value.1} is a text");
     }
     void badInputNamesFileAndField() {
         QFETCH(QString, edit);
@@ -112,20 +129,20 @@ private slots:
 
     void unreadableAndNotJson() {
         QVERIFY_THROWS_EXCEPTION(LessonError, load_lesson(path("absent.json"), false));
-        {
-            std::ofstream(path("broken.json")) << "{ \"id\": ";
-        }
+        { std::ofstream(path("broken.json")) << "{ \"id\": "; }
         try {
             load_lesson(path("broken.json"), false);
             QFAIL("broken JSON must be refused");
         } catch (const LessonError& e) {
-            QVERIFY2(std::string(e.what()).find("broken.json: not JSON") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("broken.json: not JSON") != std::string::npos,
+                     e.what());
         }
     }
 
     void specFileRelativeToTheLesson() {
         {
-            std::ofstream(path("spec.json")) << "// a comment\n" << good_lesson()["experiment"]["spec"].dump();
+            std::ofstream(path("spec.json")) << "// a comment\n"
+                                             << good_lesson()["experiment"]["spec"].dump();
             json l = good_lesson();
             l["experiment"]["spec"] = "spec.json";
             std::ofstream(path("lesson.json")) << l.dump();
@@ -144,8 +161,9 @@ private slots:
             QVERIFY2(!plan_lesson(l, false).points.empty(), l.file.c_str());
             QVERIFY(!lesson_placeholders(l.answer).empty());  // every answer shows measured numbers
         }
-        QCOMPARE(ids, (std::vector<std::string>{"dp-efficiency", "pipeline-bubble", "tensor-parallel", "parameter-server",
-                                                "straggler"}));
+        QCOMPARE(ids,
+                 (std::vector<std::string>{"dp-efficiency", "pipeline-bubble", "tensor-parallel",
+                                           "parameter-server", "straggler"}));
     }
 
     void placeholdersAndFormatting() {
@@ -165,7 +183,8 @@ private slots:
         r.points.resize(2);
         r.values = {{"step_ms.1", 100}, {"step_ms.2", 60}};
         r.texts = {{"value.2", "dp=2"}};
-        QCOMPARE(fill_placeholders("{{a}} {step_ms.1 / step_ms.2}x at {value.last}, {step_ms.last - 10} ms", r),
+        QCOMPARE(fill_placeholders(
+                     "{{a}} {step_ms.1 / step_ms.2}x at {value.last}, {step_ms.last - 10} ms", r),
                  std::string("{a} 1.67x at dp=2, 50 ms"));
         QCOMPARE(placeholder_value(r, "step_ms.2 * 2"), 120.0);
         try {
@@ -181,13 +200,15 @@ private slots:
     // 64: 640 samples/s, then 1066.7: speedup 1.667, efficiency 83.3 %.
     void resultFromARecordedStudy() {
         const std::string file = path("study.sqlite");
-        const std::string spec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":64}})";
+        const std::string spec =
+            R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":64}})";
         auto steps = [](std::int64_t step_ms, const std::string& inner) {
             std::string s;
             for (int i = 0; i < 4; ++i) {
                 const std::int64_t t = i * step_ms * 1000000;
                 auto at = [&](std::int64_t ms) { return std::to_string(t + ms * 1000000); };
-                s += "step step " + at(0) + " " + at(step_ms) + " lane=0 step=" + std::to_string(i) + "\n";
+                s += "step step " + at(0) + " " + at(step_ms) +
+                     " lane=0 step=" + std::to_string(i) + "\n";
                 std::string x = inner;
                 for (auto pos = x.find('@'); pos != std::string::npos; pos = x.find('@')) {
                     const auto end = x.find_first_of(" \n", pos);
@@ -205,9 +226,12 @@ private slots:
         {
             TraceWriter w(file);
             sid = w.add_study(StudyInfo{StudyId(), "lesson demo", "parallel.dp", "strong"});
-            const std::string one = steps(100, "kernel fwd @0 @90 lane=2\nhost h @90 @100 lane=4\n");
-            const std::string two = steps(60, "kernel fwd @0 @40 lane=2\ncomm all_reduce @40 @60 lane=3 coll=all_reduce "
-                                               "group=dp gid=0 gsize=2 bytes=1024 seq=SEQ\n");
+            const std::string one =
+                steps(100, "kernel fwd @0 @90 lane=2\nhost h @90 @100 lane=4\n");
+            const std::string two =
+                steps(60,
+                      "kernel fwd @0 @40 lane=2\ncomm all_reduce @40 @60 lane=3 coll=all_reduce "
+                      "group=dp gid=0 gsize=2 bytes=1024 seq=SEQ\n");
             const RunId r1 = afx::write_run(w, afx::info("p1", 1, spec), {{0, one}});
             const RunId r2 = afx::write_run(w, afx::info("p2", 2, spec), {{0, two}, {1, two}});
             w.add_study_run(StudyRun{sid, r1, "1", 1, 0});
@@ -231,7 +255,9 @@ private slots:
         auto near = [&](const char* name, double want) {
             const double got = placeholder_value(r, name);
             QVERIFY2(std::fabs(got - want) < 1e-6 * std::max(1.0, std::fabs(want)),
-                     (std::string(name) + " = " + std::to_string(got) + ", expected " + std::to_string(want)).c_str());
+                     (std::string(name) + " = " + std::to_string(got) + ", expected " +
+                      std::to_string(want))
+                         .c_str());
         };
         near("step_ms.1", 100);
         near("step_ms.2", 60);
@@ -252,7 +278,8 @@ private slots:
         near("speedup_at_max_p", 100.0 / 60);
         // Amdahl through (2, 1.667): 1/S = f + (1-f)/2 -> f = 2/S - 1 = 0.2.
         near("serial_fraction_pct", 20);
-        QCOMPARE(fill_placeholders("{value.2}: E {efficiency_pct.2} %", r), std::string("2: E 83.3 %"));
+        QCOMPARE(fill_placeholders("{value.2}: E {efficiency_pct.2} %", r),
+                 std::string("2: E 83.3 %"));
 
         // The verdicts on a prediction.
         Lesson l = parse_lesson(good_lesson(), "x/good.json", false);
@@ -260,7 +287,8 @@ private slots:
         QVERIFY(v.judged);
         QVERIFY(v.right);
         QCOMPARE(v.measured_choice, 1);
-        QCOMPARE(v.text, std::string("You predicted \"middle\". Measured 83.3 %: \"middle\". Right."));
+        QCOMPARE(v.text,
+                 std::string("You predicted \"middle\". Measured 83.3 %: \"middle\". Right."));
         v = judge_prediction(l, r, 0, NAN);
         QVERIFY(!v.right);
         QVERIFY2(v.text.find("Not quite.") != std::string::npos, v.text.c_str());
@@ -280,7 +308,8 @@ private slots:
         StudyPlan plan;
         {
             TraceWriter w(file);
-            const RunId run = afx::write_run(w, afx::info("p2", 2), {{0, afx::steps_text({100})}}, RunStatus::Failed);
+            const RunId run = afx::write_run(w, afx::info("p2", 2), {{0, afx::steps_text({100})}},
+                                             RunStatus::Failed);
             ss::core::StudyPoint pt;
             pt.value = "parameter_server";
             pt.p = 3;
@@ -295,12 +324,14 @@ private slots:
         TraceReader rd(file);
         const LessonResult r = lesson_result(rd, plan, outcomes, StudyId());
         QVERIFY(!r.complete());
-        QCOMPARE(r.failures, (std::vector<std::string>{"point parameter_server: rank 2 called MPI_Abort"}));
+        QCOMPARE(r.failures,
+                 (std::vector<std::string>{"point parameter_server: rank 2 called MPI_Abort"}));
         try {
             fill_placeholders("{step_ms.1}", r);
             QFAIL("no value from a failed run");
         } catch (const LessonError& e) {
-            QCOMPARE(std::string(e.what()), std::string("{step_ms.1} has no measured value (a run did not complete)"));
+            QCOMPARE(std::string(e.what()),
+                     std::string("{step_ms.1} has no measured value (a run did not complete)"));
         }
     }
 };

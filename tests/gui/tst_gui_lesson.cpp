@@ -10,8 +10,11 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QFileInfo>
+#include <QLabel>
 #include <QLineSeries>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QStackedBarSeries>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -31,7 +34,8 @@ using namespace ss::gui;
 namespace {
 
 core::Lesson dpLesson() {
-    return core::load_lesson(SCALESCOPE_SOURCE_DIR "/examples/lessons/01-dp-efficiency.json", false);
+    return core::load_lesson(SCALESCOPE_SOURCE_DIR "/examples/lessons/01-dp-efficiency.json",
+                             false);
 }
 
 // The lesson's study as `scalescope-cli lesson` records it, with hand-made runs: dp=1 steps of
@@ -39,7 +43,8 @@ core::Lesson dpLesson() {
 std::string writeDpStudy(const QTemporaryDir& dir) {
     using namespace ss::traces;
     const std::string file = dir.filePath(QStringLiteral("lesson.sqlite")).toStdString();
-    const std::string spec = R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":256}})";
+    const std::string spec =
+        R"({"model":{"kind":"mlp","hidden":[64]},"training":{"global_batch":256}})";
     auto steps = [](std::int64_t ms, bool comm) {
         std::string s;
         for (int i = 0; i < 4; ++i) {
@@ -48,14 +53,17 @@ std::string writeDpStudy(const QTemporaryDir& dir) {
             s += "kernel fwd " + at(0) + " " + at(comm ? 40 : 90) + " lane=2\n";
             if (comm)
                 s += "comm all_reduce " + at(40) + " " + at(60) +
-                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1024 seq=" + std::to_string(i) + "\n";
+                     " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=1024 seq=" +
+                     std::to_string(i) + "\n";
         }
         return s;
     };
     TraceWriter w(file);
-    const StudyId sid = w.add_study(StudyInfo{StudyId(), "lesson dp-efficiency", "parallel.dp", "strong"});
+    const StudyId sid =
+        w.add_study(StudyInfo{StudyId(), "lesson dp-efficiency", "parallel.dp", "strong"});
     const RunId r1 = afx::write_run(w, afx::info("p1", 1, spec), {{0, steps(100, false)}});
-    const RunId r2 = afx::write_run(w, afx::info("p2", 2, spec), {{0, steps(60, true)}, {1, steps(60, true)}});
+    const RunId r2 =
+        afx::write_run(w, afx::info("p2", 2, spec), {{0, steps(60, true)}, {1, steps(60, true)}});
     w.add_study_run(StudyRun{sid, r1, "1", 1, 0});
     w.add_study_run(StudyRun{sid, r2, "2", 2, 0});
     return file;
@@ -86,7 +94,8 @@ private slots:
         QVERIFY(r.complete());
         QCOMPARE(r.points.size(), size_t(2));
         QCOMPARE(core::placeholder_value(r, "step_ms.2"), 60.0);
-        QVERIFY(std::fabs(core::placeholder_value(r, "efficiency_pct.2") - 100.0 * 100 / 60 / 2) < 1e-6);
+        QVERIFY(std::fabs(core::placeholder_value(r, "efficiency_pct.2") - 100.0 * 100 / 60 / 2) <
+                1e-6);
     }
 
     void keyboardNavigation() {
@@ -129,12 +138,55 @@ private slots:
         QCOMPARE(bars->barSets()[0]->color(), partColor(QStringLiteral("compute")));
         QTest::keyClick(&v, Qt::Key_Right);
         QCOMPARE(v.step(), int(LessonView::Answer));
-        QVERIFY2(v.answerText().contains(QStringLiteral("100 ms on 1 rank and 60 ms on 2")), qPrintable(v.answerText()));
-        QVERIFY2(v.answerText().contains(QStringLiteral("an efficiency of 83.3 %")), qPrintable(v.answerText()));
-        QCOMPARE(v.verdictText(),
-                 QStringLiteral("You predicted \"Between 60 and 90 %\". Measured 83.3 %: \"Between 60 and 90 %\". Right."));
+        QVERIFY2(v.answerText().contains(QStringLiteral("100 ms on 1 rank and 60 ms on 2")),
+                 qPrintable(v.answerText()));
+        QVERIFY2(v.answerText().contains(QStringLiteral("an efficiency of 83.3 %")),
+                 qPrintable(v.answerText()));
+        QCOMPARE(v.verdictText(), QStringLiteral("You predicted \"Between 60 and 90 %\". Measured "
+                                                 "83.3 %: \"Between 60 and 90 %\". Right."));
         QTest::keyClick(&v, Qt::Key_PageDown);  // the last step stays
         QCOMPARE(v.step(), int(LessonView::Answer));
+    }
+
+    // The Run step for real: a one-point lesson under mpirun through the job machinery, its
+    // progress and elapsed time, then Look and Answer open with the measured numbers.
+    void runsALesson() {
+#ifndef SCALESCOPE_WORKER_PATH
+        QSKIP("built without the worker");
+#else
+        qputenv("SCALESCOPE_WORKER", SCALESCOPE_WORKER_PATH);
+        qputenv("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        qputenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        nlohmann::json doc = nlohmann::json::parse(R"({
+          "id": "tiny", "title": "Tiny", "question": "How long is a step?",
+          "predict": {"prompt": "Step time in ms?", "compare": "step_ms.1", "unit": "ms"},
+          "experiment": {"spec": {"name": "tiny", "model": {"kind": "mlp", "hidden": [32]},
+                                  "training": {"steps": 4, "global_batch": 32}}},
+          "look": "A step took {step_ms.1} ms.", "answer": "It took {step_ms.1} ms ({compute_pct.1} % compute)."
+        })");
+        LessonView v(core::parse_lesson(doc, "tiny.json"));
+        v.setOutputDir(dir_.filePath(QStringLiteral("tiny")));
+        v.resize(1000, 700);
+        v.show();
+        QVERIFY(v.setStep(LessonView::Run));
+        QSignalSpy done(&v, &LessonView::finished);
+        v.start();
+        QVERIFY(v.running());
+        QVERIFY(done.wait(120000));
+        QVERIFY(!v.running());
+        QVERIFY2(v.hasResult(),
+                 qPrintable(v.findChild<QLabel*>(QStringLiteral("lessonElapsed"))->text()));
+        QVERIFY(QFileInfo::exists(done.at(0).at(0).toString()));
+        QVERIFY(v.findChild<QLabel*>(QStringLiteral("lessonElapsed"))
+                    ->text()
+                    .endsWith(QStringLiteral(" s")));
+        QVERIFY(v.next());
+        QCOMPARE(v.step(), int(LessonView::Look));
+        QVERIFY2(v.lookText().startsWith(QStringLiteral("A step took ")) &&
+                     !v.lookText().contains(QLatin1Char('{')),
+                 qPrintable(v.lookText()));
+        QVERIFY(std::isfinite(core::placeholder_value(*v.result(), "step_ms.1")));
+#endif
     }
 
     void presenterToggle() {
@@ -149,8 +201,10 @@ private slots:
         QTest::keyClick(&w, Qt::Key_F5);
         QVERIFY(w.presenterMode());
         QVERIFY(w.presenterAction()->isChecked());
-        QVERIFY2(QApplication::font().pointSizeF() >= 1.6 * before - 1e-9,
-                 qPrintable(QStringLiteral("%1 -> %2").arg(before).arg(QApplication::font().pointSizeF())));
+        QVERIFY2(
+            QApplication::font().pointSizeF() >= 1.6 * before - 1e-9,
+            qPrintable(
+                QStringLiteral("%1 -> %2").arg(before).arg(QApplication::font().pointSizeF())));
         QCOMPARE(QApplication::palette().color(QPalette::Window), QColor(Qt::white));
         QCOMPARE(QApplication::palette().color(QPalette::WindowText), QColor(Qt::black));
         QVERIFY(QApplication::palette().color(QPalette::Window) != windowBefore);
@@ -193,13 +247,20 @@ private slots:
         if (shots.isEmpty()) QSKIP("SCALESCOPE_LESSON_SHOTS not set");
         const core::Lesson l = dpLesson();
         const QString real = qEnvironmentVariable("SCALESCOPE_LESSON_TRACE");
-        const core::LessonResult r = resultFrom(real.isEmpty() ? writeDpStudy(dir_) : real.toStdString(), l);
+        const core::LessonResult r =
+            resultFrom(real.isEmpty() ? writeDpStudy(dir_) : real.toStdString(), l);
         {
             LessonView v(l);
             v.resize(1280, 800);
             v.show();
             QVERIFY(QTest::qWaitForWindowExposed(&v));
             v.setPrediction(1, NAN);
+            for (int step : {LessonView::Question, LessonView::Predict,
+                             LessonView::Run}) {  // looked at, not committed
+                QVERIFY(v.setStep(step));
+                QTest::qWait(50);
+                QVERIFY(v.grab().save(shots + QStringLiteral("/lesson-step%1.png").arg(step + 1)));
+            }
             v.setResult(r);
             QVERIFY(v.setStep(LessonView::Answer));
             QTest::qWait(100);

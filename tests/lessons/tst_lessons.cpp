@@ -41,7 +41,9 @@ private slots:
         bool ps = false;
         for (const auto& pt : plan.points) ps |= pt.spec.parallel.parameter_server();
         if (ps && !worker_runs_parameter_server())
-            QSKIP("this build's worker has no parameter-server runtime (issue 18): the lesson needs it");
+            QSKIP(
+                "this build's worker has no parameter-server runtime (issue 18): the lesson needs "
+                "it");
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         LessonRunRequest rq;
@@ -50,7 +52,9 @@ private slots:
         rq.env = LaunchEnvironment::current();
         const QString before = loadavg();
         const LessonResult r = run_lesson(l, rq);
-        qInfo().noquote() << QStringLiteral("lesson %1: %2 point(s), %3 run(s), elapsed %4 s (loadavg before: %5, after: %6)")
+        qInfo().noquote() << QStringLiteral(
+                                 "lesson %1: %2 point(s), %3 run(s), elapsed %4 s (loadavg before: "
+                                 "%5, after: %6)")
                                  .arg(QString::fromStdString(l.id))
                                  .arg(r.points.size())
                                  .arg(plan.points.size())
@@ -59,7 +63,8 @@ private slots:
         std::string failures;
         for (const auto& f : r.failures) failures += f + "\n";
         QVERIFY2(r.complete(), failures.c_str());
-        QCOMPARE(r.points.size(), plan.points.size() / static_cast<std::size_t>(l.experiment.repeat));
+        QCOMPARE(r.points.size(),
+                 plan.points.size() / static_cast<std::size_t>(l.experiment.repeat));
         std::vector<std::string> names = lesson_placeholders(l.look + " " + l.answer);
         if (!l.predict.compare.empty()) names.push_back(l.predict.compare);
         for (const auto& n : names) {
