@@ -1,5 +1,6 @@
 #include "gui/learn/lessonview.h"
 
+#include <QApplication>
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QButtonGroup>
@@ -45,17 +46,29 @@ QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
+// A font relative to the view's: `scale` × its size, bold or not. Kept as properties so that a
+// new application font (the zoom, presenter mode) scales it again (LessonView::changeEvent).
+const char* const kFontScale = "ss_lesson_font_scale";
+const char* const kFontBold = "ss_lesson_font_bold";
+void applyRelativeFont(QWidget* w, const QFont& base) {
+    QFont f = base;
+    f.setPointSizeF(base.pointSizeF() * w->property(kFontScale).toDouble());
+    f.setBold(w->property(kFontBold).toBool());
+    w->setFont(f);
+}
+void setRelativeFont(QWidget* w, double scale, bool bold = false) {
+    w->setProperty(kFontScale, scale);
+    w->setProperty(kFontBold, bold);
+    applyRelativeFont(w, QApplication::font());
+}
+
 QLabel* prose(const QString& text, double scale = 1.0) {
     auto* l = new QLabel(text);
     l->setWordWrap(true);
     l->setTextFormat(Qt::PlainText);
     l->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     l->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    if (scale != 1.0) {
-        QFont f = l->font();
-        f.setPointSizeF(f.pointSizeF() * scale);
-        l->setFont(f);
-    }
+    if (scale != 1.0) setRelativeFont(l, scale);
     return l;
 }
 
@@ -99,10 +112,7 @@ LessonView::LessonView(core::Lesson lesson, QWidget* parent)
     title_ = new QLabel(q(lesson_.title));
     title_->setObjectName(QStringLiteral("lessonTitle"));
     title_->setWordWrap(true);
-    QFont tf = title_->font();
-    tf.setPointSizeF(tf.pointSizeF() * 1.5);
-    tf.setBold(true);
-    title_->setFont(tf);
+    setRelativeFont(title_, 1.5, true);
     outer->addWidget(title_);
 
     auto* steps = new QHBoxLayout;
@@ -184,9 +194,7 @@ QWidget* LessonView::buildPredict() {
         choices_ = new QButtonGroup(w);
         for (std::size_t i = 0; i < p.choices.size(); ++i) {
             auto* b = new QRadioButton(q(p.choices[i].text));
-            QFont f = b->font();
-            f.setPointSizeF(f.pointSizeF() * 1.15);
-            b->setFont(f);
+            setRelativeFont(b, 1.15);
             choices_->addButton(b, static_cast<int>(i));
             l->addWidget(b);
         }
@@ -266,9 +274,7 @@ QWidget* LessonView::buildAnswer() {
     auto* l = new QVBoxLayout(w);
     verdict_ = prose(QString(), 1.15);
     verdict_->setObjectName(QStringLiteral("lessonVerdict"));
-    QFont f = verdict_->font();
-    f.setBold(true);
-    verdict_->setFont(f);
+    setRelativeFont(verdict_, 1.15, true);
     l->addWidget(verdict_);
     answer_ = prose(QString(), 1.1);
     answer_->setObjectName(QStringLiteral("lessonAnswer"));
@@ -306,9 +312,7 @@ void LessonView::updateNavigation() {
     const QPalette pal = palette();
     for (int s = 0; s < kSteps; ++s) {
         QLabel* l = stepLabels_[s];
-        QFont f = l->font();
-        f.setBold(s == step_);
-        l->setFont(f);
+        setRelativeFont(l, 1.0, s == step_);
         l->setAutoFillBackground(s == step_);
         QPalette lp = pal;
         lp.setColor(QPalette::Window, pal.color(QPalette::Highlight));
@@ -316,6 +320,17 @@ void LessonView::updateNavigation() {
                                                      : pal.color(QPalette::WindowText));
         l->setPalette(lp);
         l->setEnabled(s < Look || result_.has_value());
+    }
+}
+
+void LessonView::changeEvent(QEvent* e) {
+    QWidget::changeEvent(e);
+    if (e->type() == QEvent::FontChange) {
+        for (QWidget* w : findChildren<QWidget*>())
+            if (w->property(kFontScale).isValid()) applyRelativeFont(w, font());
+    } else if (e->type() == QEvent::PaletteChange && stack_) {
+        updateNavigation();
+        showVerdict();
     }
 }
 

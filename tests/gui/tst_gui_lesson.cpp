@@ -24,6 +24,7 @@
 
 #include "core/teach/lesson.h"
 #include "gui/app/mainwindow.h"
+#include "gui/app/page.h"
 #include "gui/app/theme.h"
 #include "gui/learn/lessonview.h"
 #include "tests/core/tst_core_analysis_fixture.h"
@@ -198,6 +199,14 @@ private slots:
         const QColor windowBefore = QApplication::palette().color(QPalette::Window);
         QVERIFY(w.sidePanel()->isVisible());
         QVERIFY(!w.presenterMode());
+        // A lesson on the current page (as the Learn page holds them).
+        auto* lesson = new LessonView(dpLesson(), w.currentPage());
+        lesson->show();
+        auto* title = lesson->findChild<QLabel*>(QStringLiteral("lessonTitle"));
+        const double titleBefore = title->font().pointSizeF();
+        QTest::keyClick(&w,
+                        Qt::Key_PageDown);  // outside presenter mode the window does not step it
+        QCOMPARE(lesson->step(), int(LessonView::Question));
         QTest::keyClick(&w, Qt::Key_F5);
         QVERIFY(w.presenterMode());
         QVERIFY(w.presenterAction()->isChecked());
@@ -211,12 +220,24 @@ private slots:
         QVERIFY(!w.sidePanel()->isVisible());
         QCOMPARE(seriesLineWidth(), kPresenterLineWidth);
         QCOMPARE(seriesColor(0), QColor(0x00, 0x72, 0xB2));  // Okabe-Ito blue
+        QVERIFY2(title->font().pointSizeF() >= 1.6 * titleBefore - 1e-9,
+                 qPrintable(
+                     QStringLiteral("%1 -> %2").arg(titleBefore).arg(title->font().pointSizeF())));
+        // A clicker's PageDown / PageUp step the lesson on screen, wherever the focus is.
+        w.sidePanel()->setFocus();
+        QTest::keyClick(&w, Qt::Key_PageDown);
+        QCOMPARE(lesson->step(), int(LessonView::Predict));
+        QTest::keyClick(&w, Qt::Key_PageDown);
+        QCOMPARE(lesson->step(), int(LessonView::Run));
+        QTest::keyClick(&w, Qt::Key_PageUp);
+        QCOMPARE(lesson->step(), int(LessonView::Predict));
         QTest::keyClick(&w, Qt::Key_Escape);
         QVERIFY(!w.presenterMode());
         QCOMPARE(QApplication::font().pointSizeF(), before);
         QCOMPARE(QApplication::palette().color(QPalette::Window), windowBefore);
         QVERIFY(w.sidePanel()->isVisible());
         QCOMPARE(seriesLineWidth(), kNormalLineWidth);
+        QCOMPARE(title->font().pointSizeF(), titleBefore);
         // Esc does nothing more outside the mode (its action is disabled).
         QVERIFY(!w.findChild<QAction*>(QStringLiteral("actionPresenterOff"))->isEnabled());
     }
