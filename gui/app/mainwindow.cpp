@@ -24,6 +24,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QChartView>
 #include <QToolButton>
 #include <QTreeView>
 
@@ -185,6 +186,11 @@ void MainWindow::addPage(Page* p) {
     sidebar_->updateGeometry();  // one row taller: the layout measures the list again
     connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     connect(p, &Page::openRequested, this, &MainWindow::openResult);
+    // Presenter mode reaches the charts a page builds once its data is in (app/theme.h).
+    connect(p, &Page::readyChanged, this, [p](bool ready) {
+        if (!ready || !presenter()) return;
+        for (QChartView* v : p->findChildren<QChartView*>()) stylePresenterChart(v->chart());
+    });
 }
 
 void MainWindow::buildMenus() {
