@@ -24,6 +24,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QChartView>
 #include <QToolButton>
 #include <QTreeView>
 
@@ -32,6 +33,7 @@
 #include "gui/app/importcache.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
+#include "gui/learn/lessonview.h"
 #include "gui/common/elidedlabel.h"
 #include "gui/common/format.h"
 #include "gui/common/report.h"
@@ -185,6 +187,11 @@ void MainWindow::addPage(Page* p) {
     sidebar_->updateGeometry();  // one row taller: the layout measures the list again
     connect(p, &Page::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     connect(p, &Page::openRequested, this, &MainWindow::openResult);
+    // Presenter mode reaches the charts a page builds once its data is in (app/theme.h).
+    connect(p, &Page::readyChanged, this, [p](bool ready) {
+        if (!ready || !presenter()) return;
+        for (QChartView* v : p->findChildren<QChartView*>()) stylePresenterChart(v->chart());
+    });
 }
 
 void MainWindow::buildMenus() {
@@ -203,7 +210,8 @@ void MainWindow::buildMenus() {
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
     QAction* reload = file->addAction(tr("&Reload"), this, &MainWindow::reloadCurrentDocument);
-    reload->setShortcut(QKeySequence::Refresh);
+    // Ctrl+R, not QKeySequence::Refresh (F5 on X11): F5 starts presenter mode, as in slide software.
+    reload->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     reload->setToolTip(tr("Read the file again (a run may have appended to it)"));
     QAction* close = file->addAction(tr("&Close"), this, &MainWindow::closeCurrentDocument);
     close->setShortcuts(standardKeys(QKeySequence::Close, QKeySequence(Qt::CTRL | Qt::Key_W)));
@@ -259,6 +267,29 @@ void MainWindow::buildMenus() {
         sidePanel_->setVisible(on);
         if (on) fitSidePanel();
     });
+    presenterAction_ = view->addAction(tr("&Presenter Mode"));
+    presenterAction_->setObjectName(QStringLiteral("actionPresenter"));
+    presenterAction_->setToolTip(tr("Large fonts, a high-contrast palette and one page filling the screen, for a "
+                                    "projector (Esc leaves it)"));
+    presenterAction_->setCheckable(true);
+    presenterAction_->setShortcut(QKeySequence(Qt::Key_F5));
+    connect(presenterAction_, &QAction::toggled, this, &MainWindow::setPresenterMode);
+    // Esc leaves presenter mode; enabled only then, so that Esc keeps its meaning elsewhere.
+    presenterOffAction_ = new QAction(tr("Leave Presenter Mode"), this);
+    presenterOffAction_->setObjectName(QStringLiteral("actionPresenterOff"));
+    presenterOffAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+    presenterOffAction_->setEnabled(false);
+    connect(presenterOffAction_, &QAction::triggered, this, [this] { setPresenterMode(false); });
+    addAction(presenterOffAction_);
+    // A presentation clicker sends PageDown / PageUp: the next / previous step of the lesson shown.
+    for (const auto& [key, delta] : {std::pair{Qt::Key_PageDown, 1}, std::pair{Qt::Key_PageUp, -1}}) {
+        auto* a = new QAction(delta > 0 ? tr("Next Lesson Step") : tr("Previous Lesson Step"), this);
+        a->setShortcut(QKeySequence(key));
+        a->setEnabled(false);
+        connect(a, &QAction::triggered, this, [this, delta = delta] { presenterStep(delta); });
+        addAction(a);
+        presenterStepActions_.push_back(a);
+    }
     view->addSeparator();
     for (int i = 0; i < static_cast<int>(pages_.size()); ++i) {
         QAction* a = view->addAction(pages_[static_cast<size_t>(i)]->pageTitle(), this,
@@ -633,7 +664,44 @@ void MainWindow::saveSettings() {
     s.setValue(QStringLiteral("window/sidePanel"), sidePanelAction_->isChecked());
 }
 
+bool MainWindow::presenterMode() const { return presenter(); }
+
+void MainWindow::setPresenterMode(bool on) {
+    if (on == presenter()) {
+        if (presenterAction_->isChecked() != on) presenterAction_->setChecked(on);
+        return;
+    }
+    if (on) {
+        sidePanelBeforePresenter_ = sidePanelAction_->isChecked();
+        statusBarBeforePresenter_ = statusBar()->isVisible() || !isVisible();
+    }
+    setPresenter(*qApp, on, this);
+    {
+        const QSignalBlocker block(presenterAction_);
+        presenterAction_->setChecked(on);
+    }
+    presenterOffAction_->setEnabled(on);
+    for (QAction* a : presenterStepActions_) a->setEnabled(on);
+    // One page fills the screen: no side panel, no status bar; back as they were afterwards.
+    sidePanelAction_->setChecked(on ? false : sidePanelBeforePresenter_);
+    statusBar()->setVisible(on ? false : statusBarBeforePresenter_);
+    update();
+}
+
+void MainWindow::presenterStep(int delta) {
+    // The lesson on screen: a visible LessonView of the current page.
+    Page* p = currentPage();
+    if (!p) return;
+    for (LessonView* v : p->findChildren<LessonView*>())
+        if (v->isVisible()) {
+            if (delta > 0) v->next();
+            else v->previous();
+            return;
+        }
+}
+
 void MainWindow::closeEvent(QCloseEvent* e) {
+    if (presenter()) setPresenterMode(false);  // the settings keep the window as it is outside the mode
     saveSettings();
     QMainWindow::closeEvent(e);
 }

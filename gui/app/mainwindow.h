@@ -53,6 +53,12 @@ public:
     // quarter of the window.
     int preferredSidePanelWidth() const;
     int pendingOpens() const { return static_cast<int>(loading_.size()); }
+    // Presenter mode (View ▸ Presenter Mode, F5 on, Esc off; app/theme.h): large fonts, the
+    // high-contrast palette, the side panel and status bar hidden so a page fills the screen, and
+    // PageUp / PageDown (a clicker) move between the steps of the lesson shown.
+    bool presenterMode() const;
+    void setPresenterMode(bool on);
+    QAction* presenterAction() const { return presenterAction_; }
     // Shows error dialogs (true) or only emits openFailed (false: tests, screenshots).
     void setInteractiveErrors(bool on) { interactiveErrors_ = on; }
 
@@ -89,6 +95,7 @@ private:
     void rebuildRecentMenu();
     void updateHeadline();
     void setZoom(double z);
+    void presenterStep(int delta);
     void saveSettings();
 
     DocumentModel* docModel_;
@@ -97,6 +104,11 @@ private:
     QWidget* sidePanel_;
     QSplitter* split_;
     QAction* sidePanelAction_ = nullptr;
+    QAction* presenterAction_ = nullptr;
+    QAction* presenterOffAction_ = nullptr;  // Esc, enabled in presenter mode only
+    QList<QAction*> presenterStepActions_;   // PageUp / PageDown, enabled in presenter mode only
+    bool sidePanelBeforePresenter_ = true;
+    bool statusBarBeforePresenter_ = true;
     int userSideWidth_ = 0;  // the width the user dragged the side panel to; 0: fit the labels
     bool syncingView_ = false;  // select() moves the document list's current row
     QStackedWidget* stack_;

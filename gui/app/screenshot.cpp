@@ -38,6 +38,7 @@ ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
             if (wh.size() != 2 || wh[0].toInt() < 200 || wh[1].toInt() < 150) r.error = QStringLiteral("--size takes WxH, e.g. 1280x800");
             else { r.width = wh[0].toInt(); r.height = wh[1].toInt(); }
         } else if (a == "--dark") r.dark = true;
+        else if (a == "--presenter") r.presenter = true;
         else if (a == "--zoom") r.zoom = next().toDouble();
         else if (a == "--run") r.run = next().toLongLong();
         else if (a == "--study") r.study = next().toLongLong();
@@ -63,7 +64,7 @@ ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
 
 int screenshotUsage(const QString& error) {
     std::fprintf(stderr,
-                 "scalescope: %s\nusage: scalescope --screenshot PAGE OUT.png [FILE [FILE2]] [--size WxH] [--dark] "
+                 "scalescope: %s\nusage: scalescope --screenshot PAGE OUT.png [FILE [FILE2]] [--size WxH] [--dark] [--presenter] "
                  "[--zoom Z] [--run ID] [--study ID] [--window FROM_MS,TO_MS]\npages: experiment timeline summary scaling whatif compare\n",
                  error.toLocal8Bit().constData());
     return 2;
@@ -86,6 +87,7 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
     w.resize(r.width, r.height);
     if (!w.showPage(r.page)) return screenshotUsage(QStringLiteral("unknown page '%1' (pages: %2)").arg(r.page, w.pageIds().join(QLatin1Char(' '))));
     w.show();
+    if (r.presenter) w.setPresenterMode(true);  // app/theme.h presenter mode, as F5 turns it on
     int rc = -1;
     QObject::connect(&w, &MainWindow::openFailed, &app, [&](const QString& path, const QString& msg) {
         std::fprintf(stderr, "scalescope: cannot open %s: %s\n", path.toLocal8Bit().constData(), msg.toLocal8Bit().constData());

@@ -15,6 +15,7 @@ struct ScreenshotRequest {
     QString page, out, file, file2;
     int width = 1280, height = 800;
     bool dark = false;
+    bool presenter = false;  // --presenter: presenter mode (large fonts, high contrast, no side panel)
     double zoom = 1.0;
     long long run = -1, study = -1;
     QString platform = QStringLiteral("offscreen");
