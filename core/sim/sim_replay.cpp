@@ -654,8 +654,11 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
 }
 
 SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& given) {
-    const SimOptions opt = with_calibrated_rates(spec, hw, given);  // calibrated compute classes (calibrate.h)
-    const Workload w = build_workload(spec);
+    // calibrated compute classes (calibrate.h)
+    return simulate_replay(build_workload(spec), hw, with_calibrated_rates(spec, hw, given));
+}
+
+SimResult simulate_replay(const Workload& w, const Hardware& hw, const SimOptions& opt) {
     SimResult res = simulate_analytic(w, hw, opt);  // memory, throughput fields, notes
     const ReplayResult rr = replay(graph_from_spec(w, hw, opt));
     if (w.ps) {

@@ -123,5 +123,8 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& costs, const s
 
 // graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).
 SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt = {});
+// The same on a built workload with its options as given (no calibrated rates looked up); a
+// parameter server's workers replayed for one step, then simulate_ps_events.
+SimResult simulate_replay(const Workload& w, const Hardware& hw, const SimOptions& opt);
 
 }  // namespace ss::core

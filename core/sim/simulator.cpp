@@ -1042,7 +1042,7 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
 std::vector<CurvePoint> scaling_curve(const ExperimentSpec& spec, const Hardware& hw, const std::string& axis,
                                       const std::vector<int>& values, bool weak, const SimOptions& opt) {
     if (values.empty()) throw SimError("a scaling curve needs at least one value of " + axis);
-    const double per_rank = static_cast<double>(spec.training.global_batch) / spec.parallel.world();
+    const double per_rank = static_cast<double>(spec.training.global_batch) / spec.parallel.workers();  // servers hold no batch
     std::vector<CurvePoint> out;
     for (int v : values) {
         ExperimentSpec s = spec;
@@ -1052,7 +1052,7 @@ std::vector<CurvePoint> scaling_curve(const ExperimentSpec& spec, const Hardware
         else if (axis == "micro_batches") s.parallel.micro_batches = v;
         else throw SimError("cannot sweep \"" + axis + "\": expected dp, tp, pp or micro_batches");
         s.launch.np = 0;
-        if (weak) s.training.global_batch = static_cast<int>(std::lround(per_rank * s.parallel.world()));
+        if (weak) s.training.global_batch = static_cast<int>(std::lround(per_rank * s.parallel.workers()));
         CurvePoint pt;
         pt.p = s.parallel.world();
         pt.value = axis + "=" + std::to_string(v);

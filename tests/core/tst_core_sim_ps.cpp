@@ -3,6 +3,7 @@
 // BSP with a straggler, async rates and the servers' fair share, SSP's steady state), the
 // straggler under all-reduce, and the event simulation of the replay engine against the analytic
 // engine on several configurations.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -10,7 +11,9 @@
 
 #include "core/sim/hardware.h"
 #include "core/sim/sim_replay.h"
+#include "core/sim/sim_trace.h"
 #include "core/sim/simulator.h"
+#include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;
 
@@ -188,6 +191,36 @@ private slots:
         EXPECT_NEAR(simulate_replay(s2, hw).step_s, t2, 0.05);
         // with overlap (the buckets start when the slow rank's backward passes them)
         EXPECT_NEAR(simulate_replay(mlp(2, 0, 0, 1, 2.0), hw).step_s, simulate_analytic(mlp(2, 0, 0, 1, 2.0), hw).step_s, 0.05);
+    }
+
+    // A recorded parameter-server run (2 workers + 1 server, async, worker 1 twice as slow): its
+    // measured step is dp ÷ Σ 1/step_d = 2 / (1/10 + 1/20) ms, as SimResult::step_s counts it, and
+    // its validation point carries the parameter server and the straggler in its layout.
+    void measuredPsStep() {
+        QTemporaryDir dir;
+        const std::string f = dir.filePath(QStringLiteral("ps.sqlite")).toStdString();
+        const std::string spec =
+            R"({"name":"ps","model":{"kind":"mlp","hidden":[16]},"training":{"global_batch":8,)"
+            R"("slow_rank":{"rank":1,"factor":2}},"parallel":{"dp":2,"dp_sync":"parameter_server",)"
+            R"("servers":1,"staleness":"async"}})";
+        ss::traces::RunId run;
+        {
+            ss::traces::TraceWriter w(f);
+            ss::traces::RunInfo ri = afx::info("ps", 3, spec);
+            ri.dp = 2;
+            run = afx::write_run(w, ri,
+                                 {{0, afx::steps_text(std::vector<std::int64_t>(12, 10'000'000))},
+                                  {1, afx::steps_text(std::vector<std::int64_t>(6, 20'000'000))},
+                                  {2, "host ps_apply 0 1000 lane=4\n"}});
+        }
+        ss::traces::TraceReader rd(f);
+        const ExperimentSpec s = run_spec(rd.run(run));
+        QVERIFY(s.parallel.parameter_server());
+        EXPECT_NEAR(ps_measured_step_s(rd, run, s), 2.0 / (1.0 / 0.010 + 1.0 / 0.020), 1e-9);
+        const ValidationReport rep = validate_runs(rd, hand_hw());
+        QCOMPARE(rep.rows.size(), std::size_t{1});
+        QCOMPARE(rep.rows[0].layout, std::string("dp2 tp1 pp1 m1 ps1 async slow1x2"));
+        EXPECT_NEAR(rep.rows[0].measured_s, 2.0 / 150.0, 1e-9);
     }
 
     // The replay engine (event simulation over many steps) against the analytic engine.
