@@ -997,6 +997,16 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
             // Async (or SSP whose replicas are equally fast: the bound never binds): each at its
             // own rate, the fair share of the binding resource when the servers saturate.
             x = ps_async_rates(tau, best_load);
+            // A convoy: a replica whose compute is within one pull of the slowest one's queues
+            // behind it at every server link (its pull leaves q_d after the slowest's, so it is ready
+            // to push after it, and waits for its push) and never gets ahead: it runs at its rate.
+            const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
+            for (int d = 0; d < n; ++d) {
+                const std::size_t i = static_cast<std::size_t>(d);
+                double qd = 0;
+                for (int k = 0; k < S; ++k) qd = std::max(qd, pc.pull_of(d, k));
+                if (i != slowest && replica_compute[slowest] - replica_compute[i] < qd) x[i] = std::min(x[i], x[slowest]);
+            }
             double X = 0;
             for (double r : x) X += r;
             // Updates by the others during one own step.
@@ -1010,11 +1020,22 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
             const double rate = std::min(1.0 / *tmax, per_all > 0 ? 1.0 / per_all : 1.0 / *tmax);
             std::fill(x.begin(), x.end(), rate);
             // The slowest applies once while every other applies once: n − 1. The others are
-            // released together by its update and pulled one after the other: the k-th sees the k
-            // before it, (n − 2) / 2 on average.
+            // released together by its update and pulled one after the other (replica order, on
+            // server 0's link): the k-th sees the k before it, and the slowest's next update too
+            // when that lands before its own (C_slow + c_slow − C_d − c_d < q of the k + 1 pulls).
             const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
-            for (int d = 0; d < n; ++d)
-                staleness[static_cast<std::size_t>(d)] = static_cast<std::size_t>(d) == slowest ? n - 1.0 : (n - 2.0) / 2.0;
+            const double lead = replica_compute[slowest] + pc.push_of(static_cast<int>(slowest), 0);
+            double pulls = 0;
+            int k = 0;
+            for (int d = 0; d < n; ++d) {
+                const std::size_t i = static_cast<std::size_t>(d);
+                if (i == slowest) {
+                    staleness[i] = n - 1.0;
+                    continue;
+                }
+                pulls += pc.pull_of(d, 0);
+                staleness[i] = k++ + (lead - replica_compute[i] - pc.push_of(d, 0) < pulls ? 1.0 : 0.0);
+            }
         }
     }
     p.replica_step_s.resize(static_cast<std::size_t>(n));
