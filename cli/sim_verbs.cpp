@@ -250,13 +250,14 @@ int simulate_spec(const Args& a, Format fmt) {
         if (r->ps.enabled) ps_preds.push_back({name, r});
     if (!ps_preds.empty()) {
         Table pst{"parameter_server", {"engine", "sync", "servers", "push_ms", "pull_ms", "apply_ms", "gradients_per_s",
-                                       "step_per_global_batch_ms", "job_step_ms", "staleness_mean"}, {}};
+                                       "step_per_global_batch_ms", "job_step_ms", "staleness_mean", "staleness_max"}, {}};
         Table srv{"ps_servers", {"engine", "server", "world_rank", "in_MiB_per_step", "out_MiB_per_step", "utilisation_pct"}, {}};
         Table rep{"ps_replicas", {"engine", "replica", "step_ms", "wait_ms", "staleness"}, {}};
         for (const auto& [name, r] : ps_preds) {
             const PsPrediction& p = r->ps;
             pst.rows.push_back({str(name), str(p.mode), Cell{std::int64_t{p.servers}}, ms(p.push_s), ms(p.pull_s), ms(p.apply_s),
-                                num(p.gradients_per_s), ms(r->step_s), ms(p.job_step_s), num(p.staleness_mean)});
+                                num(p.gradients_per_s), ms(r->step_s), ms(p.job_step_s), num(p.staleness_mean),
+                                num(p.staleness_max)});
             for (std::size_t k = 0; k < p.server_in_bytes.size(); ++k)
                 srv.rows.push_back({str(name), Cell{static_cast<std::int64_t>(k)},
                                     Cell{static_cast<std::int64_t>(spec.parallel.workers() + static_cast<int>(k))},

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <unordered_map>
 
@@ -521,17 +522,33 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
     std::vector<double> in_free(static_cast<std::size_t>(S), 0.0), cpu_free(in_free), out_free(in_free);
     std::vector<std::int64_t> version(static_cast<std::size_t>(S), 0);
     std::vector<std::vector<int>> arrivals(static_cast<std::size_t>(S));  // BSP: pushes of the round, in order
-    std::vector<std::int64_t> pulled(static_cast<std::size_t>(n) * S, 0);  // version each replica pulled from each server
     std::vector<int> applied(static_cast<std::size_t>(n), 0), pending(static_cast<std::size_t>(n), 0);
     std::vector<std::int64_t> completed(static_cast<std::size_t>(n), 0);
     std::vector<char> waiting(static_cast<std::size_t>(n), 0);
     std::vector<std::vector<double>> starts(static_cast<std::size_t>(n));  // when each step's compute started
+    // Staleness as the runtime records it: the servers' step version (the fewest pushes applied
+    // from any replica) each pull reads, over each replica's first N steps.
+    std::vector<std::int64_t> applied_by(static_cast<std::size_t>(n) * S, 0);  // server s, replica d: s·n + d
+    std::vector<std::int64_t> read(static_cast<std::size_t>(n), 0);            // the version its next step computes on
+    const std::size_t N = static_cast<std::size_t>(std::max(1, w.steps));
     std::vector<double> st_sum(static_cast<std::size_t>(n), 0.0);
     std::vector<int> st_count(static_cast<std::size_t>(n), 0);
+    double st_max = 0;
+    auto step_version = [&](int s) {
+        const auto b = applied_by.begin() + static_cast<std::ptrdiff_t>(s) * n;
+        return *std::min_element(b, b + n);
+    };
     const double window = horizon / 2;
 
     auto start_step = [&](int d, double t) {
-        starts[static_cast<std::size_t>(d)].push_back(t);
+        auto& v = starts[static_cast<std::size_t>(d)];
+        if (v.size() < N) {  // step v.size() computes on version read[d]
+            const double st = static_cast<double>(static_cast<std::int64_t>(v.size()) - read[static_cast<std::size_t>(d)]);
+            st_sum[static_cast<std::size_t>(d)] += st;
+            ++st_count[static_cast<std::size_t>(d)];
+            st_max = std::max(st_max, st);
+        }
+        v.push_back(t);
         post(t + replica_compute[static_cast<std::size_t>(d)], Ev::ComputeDone, d, -1);
     };
     auto request_pull = [&](int d, int s, double t) {
@@ -539,11 +556,12 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
         out_free[static_cast<std::size_t>(s)] = start + pc.pull_of(d, s);
         // The parameters sent are the version when the transfer starts; the FIFO reserves it at the
         // request, and no update lands on this server before it starts except those queued earlier.
-        pulled[static_cast<std::size_t>(d * S + s)] = version[static_cast<std::size_t>(s)];
+        read[static_cast<std::size_t>(d)] = std::min(read[static_cast<std::size_t>(d)], step_version(s));
         post(start + pc.pull_of(d, s), Ev::PullDone, d, s);
     };
     auto pull_all = [&](int d, double t) {
         pending[static_cast<std::size_t>(d)] = S;
+        read[static_cast<std::size_t>(d)] = std::numeric_limits<std::int64_t>::max();
         for (int s = 0; s < S; ++s) request_pull(d, s, t);
     };
     auto allowed = [&](int d) {
@@ -553,14 +571,20 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
     };
     for (int d = 0; d < n; ++d) start_step(d, 0.0);
     std::size_t events = 0;
+    auto all_ran = [&] {
+        for (const auto& v : starts)
+            if (v.size() < N) return false;
+        return true;
+    };
     while (!q.empty() && events++ < opt.max_events) {
         const Event e = q.top();
         q.pop();
-        if (e.t > horizon) break;
+        if (e.t > horizon && all_ran()) break;  // the steady state measured, every replica's N steps counted
         const std::size_t d = static_cast<std::size_t>(e.d), s = static_cast<std::size_t>(std::max(0, e.s));
         switch (e.kind) {
             case Ev::ComputeDone:
                 pending[d] = S;  // BSP: the pulls of this round (SSP/async: pull_all sets it again)
+                read[d] = std::numeric_limits<std::int64_t>::max();
                 for (int k = 0; k < S; ++k) {
                     const double start = std::max(e.t, in_free[static_cast<std::size_t>(k)]);
                     in_free[static_cast<std::size_t>(k)] = start + pc.push_of(e.d, k);
@@ -581,6 +605,7 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
             case Ev::Applied:
                 if (bsp) {
                     ++version[s];
+                    for (int r : arrivals[s]) ++applied_by[s * static_cast<std::size_t>(n) + static_cast<std::size_t>(r)];
                     for (int r : arrivals[s]) {
                         if (++applied[static_cast<std::size_t>(r)] < S) continue;
                         applied[static_cast<std::size_t>(r)] = 0;
@@ -591,11 +616,8 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
                     arrivals[s].clear();
                     break;
                 }
-                if (s == 0 && e.t >= window) {
-                    st_sum[d] += static_cast<double>(version[0] - pulled[d * static_cast<std::size_t>(S)]);
-                    ++st_count[d];
-                }
                 ++version[s];
+                ++applied_by[s * static_cast<std::size_t>(n) + d];
                 if (++applied[d] < S) break;
                 applied[d] = 0;
                 ++completed[d];
@@ -621,9 +643,9 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
     double X = 0, weighted = 0, samples = 0;
     for (int d = 0; d < n; ++d) {
         const auto& v = starts[static_cast<std::size_t>(d)];
-        auto first = std::lower_bound(v.begin(), v.end(), window);
-        if (v.end() - first < 2) first = v.begin();  // a replica too slow to start twice in the window
-        const double period = v.end() - first >= 2 ? (v.back() - *first) / static_cast<double>(v.end() - first - 1) : horizon;
+        auto first = std::lower_bound(v.begin(), v.end(), window), last = std::upper_bound(v.begin(), v.end(), horizon);
+        if (last - first < 2) first = v.begin();  // a replica too slow to start twice in the window
+        const double period = last - first >= 2 ? (*(last - 1) - *first) / static_cast<double>(last - first - 1) : horizon;
         const std::size_t i = static_cast<std::size_t>(d);
         p.replica_step_s[i] = period;
         p.replica_wait_s[i] = std::max(0.0, period - tau[i]);
@@ -637,6 +659,7 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
     }
     p.gradients_per_s = X;
     p.staleness_mean = samples > 0 ? weighted / samples : 0;
+    p.staleness_max = st_max;
     p.server_in_bytes = pc.in_bytes;
     p.server_out_bytes = pc.out_bytes;
     p.server_utilisation.assign(static_cast<std::size_t>(S), 0.0);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace ss::core {
 
@@ -213,6 +214,7 @@ Workload build_workload(const ExperimentSpec& spec) {
     w.staleness = w.ps ? par.staleness : 0;
     w.slow_rank = spec.training.slow_rank;
     w.slow_factor = spec.training.slow_rank >= 0 ? spec.training.slow_factor : 1.0;
+    w.steps = spec.training.steps;
     w.blas_threads = spec.backend.blas_threads;
     w.samples_per_step = spec.training.global_batch;
     w.model_params = static_cast<double>(param_count(spec.model));
@@ -960,7 +962,7 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
         }
         return u;
     };
-    std::vector<double> staleness(static_cast<std::size_t>(n), 0.0);
+    std::vector<double> staleness(static_cast<std::size_t>(n), 0.0), own(static_cast<std::size_t>(n));
     const auto [tmin, tmax] = std::minmax_element(tau.begin(), tau.end());
     const bool equal = *tmax <= *tmin * (1 + 1e-9);
     if (w.staleness == 0) {
@@ -983,8 +985,22 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
         std::fill(x.begin(), x.end(), 1.0 / step);
     } else {
         // The binding (server, resource) at the replicas' own rates.
-        std::vector<double> own(static_cast<std::size_t>(n)), load, best_load;
+        std::vector<double> load, best_load;
         for (int d = 0; d < n; ++d) own[static_cast<std::size_t>(d)] = 1.0 / tau[static_cast<std::size_t>(d)];
+        // A convoy: a replica whose compute is within one pull of the slowest one's queues behind
+        // it at every server link (its pull leaves q_d after the slowest's, so it is ready to push
+        // after it, and waits for its push) and never gets ahead: it runs at its rate.
+        const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
+        std::vector<char> convoy(static_cast<std::size_t>(n), 0);
+        for (int d = 0; d < n; ++d) {
+            const std::size_t i = static_cast<std::size_t>(d);
+            double qd = 0;
+            for (int k = 0; k < S; ++k) qd = std::max(qd, pc.pull_of(d, k));
+            convoy[i] = i != slowest && replica_compute[slowest] - replica_compute[i] < qd;
+        }
+        std::vector<double> ahead = own;  // the rates the replicas run ahead of the slowest at (SSP)
+        for (int d = 0; d < n; ++d)
+            if (convoy[static_cast<std::size_t>(d)]) ahead[static_cast<std::size_t>(d)] = own[slowest];
         double worst = -1;
         for (int s = 0; s < S; ++s) {
             const double u = utilisation(own, s, &load);
@@ -997,21 +1013,8 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
             // Async (or SSP whose replicas are equally fast: the bound never binds): each at its
             // own rate, the fair share of the binding resource when the servers saturate.
             x = ps_async_rates(tau, best_load);
-            // A convoy: a replica whose compute is within one pull of the slowest one's queues
-            // behind it at every server link (its pull leaves q_d after the slowest's, so it is ready
-            // to push after it, and waits for its push) and never gets ahead: it runs at its rate.
-            const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
-            for (int d = 0; d < n; ++d) {
-                const std::size_t i = static_cast<std::size_t>(d);
-                double qd = 0;
-                for (int k = 0; k < S; ++k) qd = std::max(qd, pc.pull_of(d, k));
-                if (i != slowest && replica_compute[slowest] - replica_compute[i] < qd) x[i] = std::min(x[i], x[slowest]);
-            }
-            double X = 0;
-            for (double r : x) X += r;
-            // Updates by the others during one own step.
             for (int d = 0; d < n; ++d)
-                staleness[static_cast<std::size_t>(d)] = (X - x[static_cast<std::size_t>(d)]) / x[static_cast<std::size_t>(d)];
+                if (convoy[static_cast<std::size_t>(d)]) x[static_cast<std::size_t>(d)] = std::min(x[static_cast<std::size_t>(d)], x[slowest]);
         } else {
             // SSP with a persistent straggler: the fast replicas reach the bound and then run at
             // the slowest one's rate (or the servers' limit for all running together).
@@ -1019,39 +1022,47 @@ PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const Comput
             for (double l : best_load) per_all += l;
             const double rate = std::min(1.0 / *tmax, per_all > 0 ? 1.0 / per_all : 1.0 / *tmax);
             std::fill(x.begin(), x.end(), rate);
-            // The slowest applies once while every other applies once: n − 1. The others are
-            // released together by its update and pulled one after the other (replica order, on
-            // server 0's link): the k-th sees the k before it, and the slowest's next update too
-            // when that lands before its own (C_slow + c_slow − C_d − c_d < q of the k + 1 pulls).
-            const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
-            const double lead = replica_compute[slowest] + pc.push_of(static_cast<int>(slowest), 0);
-            double pulls = 0;
-            int k = 0;
-            for (int d = 0; d < n; ++d) {
-                const std::size_t i = static_cast<std::size_t>(d);
-                if (i == slowest) {
-                    staleness[i] = n - 1.0;
-                    continue;
-                }
-                pulls += pc.pull_of(d, 0);
-                staleness[i] = k++ + (lead - replica_compute[i] - pc.push_of(d, 0) < pulls ? 1.0 : 0.0);
+        }
+        // Staleness as the runtime records it (models/LAYOUT.md "Parameter server"): t − v for the
+        // gradient of step t, v the servers' step version it was computed on (the fewest pushes
+        // applied from any replica). Replica d runs ahead of the slowest by g_d = 1 − x_slow/x_d
+        // steps per step of its own (own rates: SSP's run-ahead), up to the bound s (async: no
+        // bound), over the spec's N steps: mean_t min(s, g_d·t). Replicas equally fast: the first
+        // n − 1 to push a step see the last one's step still missing: (n − 1)/n.
+        const bool ssp = w.staleness != ParallelSpec::kAsync;
+        const std::vector<double>& r = ssp ? ahead : x;
+        const double rmin = *std::min_element(r.begin(), r.end());
+        const double cap = ssp ? static_cast<double>(w.staleness) : std::numeric_limits<double>::infinity();
+        const double N = std::max(1, w.steps);
+        const bool all_equal = *std::max_element(r.begin(), r.end()) <= rmin * (1 + 1e-9);
+        for (int d = 0; d < n; ++d) {
+            const std::size_t i = static_cast<std::size_t>(d);
+            const double g = 1.0 - rmin / r[i];
+            if (all_equal) {
+                staleness[i] = (n - 1.0) / n * (N - 1) / N;  // the first step is computed on version 0
+                p.staleness_max = n > 1 ? 1 : 0;
+                continue;
             }
+            // mean over t = 0 .. N−1 of min(cap, g·t)
+            const double T = cap / g;  // the step where the bound is reached
+            staleness[i] = T >= N - 1 ? g * (N - 1) / 2 : (g * T * (T + 1) / 2 + cap * (N - 1 - T)) / N;
+            p.staleness_max = std::max(p.staleness_max, std::min(cap, g * (N - 1)));
         }
     }
     p.replica_step_s.resize(static_cast<std::size_t>(n));
     p.replica_wait_s.resize(static_cast<std::size_t>(n));
     p.replica_staleness = staleness;
-    double X = 0, weighted = 0;
+    double X = 0, sum = 0;
     for (int d = 0; d < n; ++d) {
         const std::size_t i = static_cast<std::size_t>(d);
         p.replica_step_s[i] = 1.0 / x[i];
         p.replica_wait_s[i] = std::max(0.0, p.replica_step_s[i] - tau[i]);
         X += x[i];
-        weighted += x[i] * staleness[i];
+        sum += staleness[i];
         p.job_step_s = std::max(p.job_step_s, p.replica_step_s[i]);
     }
     p.gradients_per_s = X;
-    p.staleness_mean = X > 0 ? weighted / X : 0;
+    p.staleness_mean = sum / n;  // every replica runs the N steps
     // Bytes per global step (one gradient of every replica) and the busiest resource of each server.
     p.server_in_bytes = pc.in_bytes;
     p.server_out_bytes = pc.out_bytes;

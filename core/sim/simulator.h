@@ -132,6 +132,7 @@ struct Workload {
     // (kernels and optimizer; data loading and communication unchanged). -1: none.
     int slow_rank = -1;
     double slow_factor = 1;
+    int steps = 1;  // training.steps: the run a staleness figure is averaged over
     int world() const { return dp * tp * pp; }  // the worker ranks (what computes)
     int ranks() const { return world() + (ps ? servers : 0); }  // every rank launched, servers included
 };
@@ -177,7 +178,11 @@ struct PsPrediction {
     // for the others, the staleness bound or a busy server), and the expected staleness of its
     // gradients (updates other replicas applied between its pull and the apply of its push).
     std::vector<double> replica_step_s, replica_wait_s, replica_staleness;
-    double staleness_mean = 0;   // over every gradient applied
+    // Staleness as the runtime records it (metric ps_staleness): t − v for the gradient of step
+    // t, v the servers' step version it was computed on (the fewest pushes applied from any
+    // replica); per replica the mean over the spec's training.steps, and over every replica's
+    // steps; the largest.
+    double staleness_mean = 0, staleness_max = 0;
     double gradients_per_s = 0;  // gradients applied per second, all replicas (BSP: dp / step)
     // The job's time per step when every replica runs the same number of steps: the slowest
     // replica's step time (SimResult::step_s is the time per global batch: dp / gradients_per_s).
