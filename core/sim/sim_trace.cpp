@@ -141,6 +141,14 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
     const traces::RunInfo run = rd.run(run_id);
     const int world = run.world_size;
     if (world < 1) throw SimError(run_label(run) + " has world size " + std::to_string(world));
+    // A parameter-server run's pushes and pulls are not matched into a graph: its replicas step on
+    // their own (docs/SIMULATOR.md "Parameter server and staleness").
+    if (nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
+        !doc.is_discarded() && doc.is_object() && doc.contains("parallel") && doc["parallel"].is_object() &&
+        doc["parallel"].value("dp_sync", std::string()) == "parameter_server")
+        throw SimError(run_label(run) + " ran with a parameter server: its trace cannot be replayed yet; predict its "
+                       "spec instead (scalescope-cli simulate SPEC.json --hardware HW.json, both engines model the "
+                       "servers and staleness) or validate it (simulate --validate)");
     if (!(what.compute > 0) || !(what.bandwidth > 0) || !(what.latency > 0))
         throw SimError("what-if factors must be positive (compute x" + std::to_string(what.compute) + ", bandwidth x" +
                        std::to_string(what.bandwidth) + ", latency x" + std::to_string(what.latency) + ")");

@@ -232,6 +232,13 @@ private slots:
         QCOMPARE(rep.rows.size(), std::size_t{1});
         QCOMPARE(rep.rows[0].layout, std::string("dp2 tp1 pp1 m1 ps1 async slow1x2"));
         EXPECT_NEAR(rep.rows[0].measured_s, 2.0 / 150.0, 1e-9);
+        // its trace is not replayed (the replicas step on their own): a named refusal
+        try {
+            replay_trace(rd, run);
+            QFAIL("a parameter-server trace was replayed");
+        } catch (const SimError& e) {
+            QVERIFY(std::string(e.what()).find("parameter server") != std::string::npos);
+        }
     }
 
     // The replay engine (event simulation over many steps) against the analytic engine.
