@@ -19,9 +19,12 @@ using namespace ss::core;
 
 namespace {
 
-bool near(double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)) + 1e-15; }
-#define EXPECT_NEAR(a, b, rel) \
-    QVERIFY2(near((a), (b), (rel)), qPrintable(QStringLiteral("%1 != %2").arg((a), 0, 'g', 12).arg((b), 0, 'g', 12)))
+bool near(double a, double b, double rel) {
+    return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)) + 1e-15;
+}
+#define EXPECT_NEAR(a, b, rel)      \
+    QVERIFY2(near((a), (b), (rel)), \
+             qPrintable(QStringLiteral("%1 != %2").arg((a), 0, 'g', 12).arg((b), 0, 'g', 12)))
 
 // One node of 8 ranks (or 2 per node: the servers on other nodes), no kernel overhead.
 Hardware hand_hw(int per_node = 8) {
@@ -37,7 +40,8 @@ Hardware hand_hw(int per_node = 8) {
 
 // The MLP (269,322 parameters: 1.08 MB of gradient, ~1.1 ms per message on the intra link) at
 // 512 samples per replica by default: ~8 ms of compute per step, the servers far from saturation.
-ExperimentSpec mlp(int dp, int servers = 0, int staleness = 0, int slow = -1, double factor = 1, int batch = 0) {
+ExperimentSpec mlp(int dp, int servers = 0, int staleness = 0, int slow = -1, double factor = 1,
+                   int batch = 0) {
     ExperimentSpec s;
     s.name = "t";
     s.model = model_preset("mlp", "default");
@@ -65,11 +69,14 @@ private slots:
     // step = max_k [q_0..q_k + C_k + c_k..c_(n-1)] + A on hand numbers.
     void bspClosedForm() {
         // 4 equal replicas, c = q = 0.1, A = 0.05: 4 pulls + compute + the last push.
-        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 1}, {0.1, 0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1}, 0.05), 1.55, 1e-12);
+        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 1}, {0.1, 0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1}, 0.05),
+                    1.55, 1e-12);
         // pushes slower than pulls: they queue behind the first one (0.1 + 1 + 4 × 0.2 + 0.05)
-        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 1}, {0.2, 0.2, 0.2, 0.2}, {0.1, 0.1, 0.1, 0.1}, 0.05), 1.95, 1e-12);
+        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 1}, {0.2, 0.2, 0.2, 0.2}, {0.1, 0.1, 0.1, 0.1}, 0.05),
+                    1.95, 1e-12);
         // a straggler ×2 pushes last: 2 × compute + 4 pulls + its push + the update
-        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 2}, {0.1, 0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1}, 0.05), 2.55, 1e-12);
+        EXPECT_NEAR(ps_bsp_step({1, 1, 1, 2}, {0.1, 0.1, 0.1, 0.1}, {0.1, 0.1, 0.1, 0.1}, 0.05),
+                    2.55, 1e-12);
     }
 
     // x_d = min(1/τ_d, λ): the own rates when the servers keep up, the fair share when not.
@@ -78,7 +85,8 @@ private slots:
         QCOMPARE(x.size(), std::size_t{4});
         EXPECT_NEAR(x[0] + x[1] + x[2] + x[3], 3.5, 1e-12);  // the sum of the workers' rates
         EXPECT_NEAR(x[3], 0.5, 1e-12);
-        // 0.3 s of the server per gradient: 3.5 × 0.3 > 1; the slow keeps 0.5, the others share 0.85
+        // 0.3 s of the server per gradient: 3.5 × 0.3 > 1; the slow keeps 0.5, the others share
+        // 0.85
         x = ps_async_rates({1, 1, 1, 2}, {0.3, 0.3, 0.3, 0.3});
         EXPECT_NEAR(x[3], 0.5, 1e-12);
         EXPECT_NEAR(x[0], 0.85 / 0.9, 1e-12);
@@ -106,13 +114,15 @@ private slots:
         // the update: AdamW (32 B per parameter) on the server's shard, 2 kernels
         EXPECT_NEAR(c1.apply_s, 32 * P / 1e10, 1e-12);
         EXPECT_NEAR(c2.apply_s, 16 * P / 1e10, 1e-12);
-        // Servers on another node (2 ranks per node: workers 0-3 on nodes 0-1, servers 4-5 on node 2)
+        // Servers on another node (2 ranks per node: workers 0-3 on nodes 0-1, servers 4-5 on node
+        // 2)
         const PsCosts ci = ps_costs(w1, hand_hw(2), R);
         EXPECT_NEAR(ci.push_of(0, 0), 1e-5 + 4 * P * 4e-9, 1e-12);
 
         // The analytic step: BSP, equal replicas, c = q (fp32): C + 4q + c + A. S = 2 saves
         // 5 × (c1 − c2) + A1 − A2.
-        const SimResult r1 = simulate_analytic(mlp(4, 1), hw), r2 = simulate_analytic(mlp(4, 2), hw);
+        const SimResult r1 = simulate_analytic(mlp(4, 1), hw),
+                        r2 = simulate_analytic(mlp(4, 2), hw);
         QVERIFY(r1.ps.enabled);
         QCOMPARE(r1.ps.mode, std::string("bsp"));
         const double C = r1.step_s - 5 * c1.push_of(0, 0) - c1.apply_s;
@@ -125,7 +135,8 @@ private slots:
         // the compute is the replica's: a single rank's step at its batch without the optimizer
         ExperimentSpec one = mlp(1);
         const Workload w = build_workload(one);
-        const double opt = optimizer_time(w.stages[0].params, 1, static_cast<int>(w.stages[0].layers.size()), R);
+        const double opt =
+            optimizer_time(w.stages[0].params, 1, static_cast<int>(w.stages[0].layers.size()), R);
         EXPECT_NEAR(C, simulate_analytic(one, hw).step_s - opt, 1e-9);
     }
 
@@ -134,7 +145,8 @@ private slots:
         const Hardware hw = hand_hw();
         const SimResult plain = simulate_analytic(mlp(4, 1), hw);
         const SimResult slow = simulate_analytic(mlp(4, 1, 0, 2, 2.0), hw);
-        const double comm = 5 * plain.ps.push_s + plain.ps.apply_s;  // 4 pulls + the last push + the update
+        const double comm =
+            5 * plain.ps.push_s + plain.ps.apply_s;  // 4 pulls + the last push + the update
         const double C = plain.step_s - comm;
         EXPECT_NEAR(slow.step_s, 2 * C + comm, 1e-9);
         // every replica's step is the step; the fast ones wait C per step, the slow none
@@ -201,7 +213,8 @@ private slots:
         EXPECT_NEAR(t3 - t1, 2 * (t2 - t1), 1e-9);
         EXPECT_NEAR(simulate_replay(s2, hw).step_s, t2, 0.05);
         // with overlap (the buckets start when the slow rank's backward passes them)
-        EXPECT_NEAR(simulate_replay(mlp(2, 0, 0, 1, 2.0), hw).step_s, simulate_analytic(mlp(2, 0, 0, 1, 2.0), hw).step_s, 0.05);
+        EXPECT_NEAR(simulate_replay(mlp(2, 0, 0, 1, 2.0), hw).step_s,
+                    simulate_analytic(mlp(2, 0, 0, 1, 2.0), hw).step_s, 0.05);
     }
 
     // A recorded parameter-server run (2 workers + 1 server, async, worker 1 twice as slow): its
@@ -256,7 +269,8 @@ private slots:
         QTest::newRow("async dp2 s2") << 2 << 2 << ParallelSpec::kAsync << -1 << 1.0 << 8;
         QTest::newRow("ssp2 dp4 s1 slow x2") << 4 << 1 << 2 << 3 << 2.0 << 8;
         QTest::newRow("ssp1 dp3 s1 slow x1.5") << 3 << 1 << 1 << 1 << 1.5 << 8;
-        QTest::newRow("async dp8 s1 saturated, off-node") << 8 << 1 << ParallelSpec::kAsync << -1 << 1.0 << 4;
+        QTest::newRow("async dp8 s1 saturated, off-node")
+            << 8 << 1 << ParallelSpec::kAsync << -1 << 1.0 << 4;
         QTest::newRow("bsp dp8 s1 slow x1.5") << 8 << 1 << 0 << 5 << 1.5 << 16;
     }
     void replayAgrees() {
@@ -270,17 +284,22 @@ private slots:
         const ExperimentSpec s = mlp(dp, servers, staleness, slow, factor);
         const SimResult a = simulate_analytic(s, hw), r = simulate_replay(s, hw);
         QVERIFY(a.ps.enabled && r.ps.enabled);
-        qInfo("%s: analytic step %.4f ms, %.1f gradients/s, staleness %.3f, server utilisation %.2f; "
-              "replay step %.4f ms, %.1f gradients/s, staleness %.3f",
-              QTest::currentDataTag(), a.step_s * 1e3, a.ps.gradients_per_s, a.ps.staleness_mean,
-              a.ps.server_utilisation[0], r.step_s * 1e3, r.ps.gradients_per_s, r.ps.staleness_mean);
+        qInfo(
+            "%s: analytic step %.4f ms, %.1f gradients/s, staleness %.3f, server utilisation %.2f; "
+            "replay step %.4f ms, %.1f gradients/s, staleness %.3f",
+            QTest::currentDataTag(), a.step_s * 1e3, a.ps.gradients_per_s, a.ps.staleness_mean,
+            a.ps.server_utilisation[0], r.step_s * 1e3, r.ps.gradients_per_s, r.ps.staleness_mean);
         EXPECT_NEAR(r.step_s, a.step_s, 0.03);
         EXPECT_NEAR(r.ps.job_step_s, a.ps.job_step_s, 0.03);
         for (int d = 0; d < dp; ++d)
-            EXPECT_NEAR(r.ps.replica_step_s[static_cast<std::size_t>(d)], a.ps.replica_step_s[static_cast<std::size_t>(d)], 0.03);
+            EXPECT_NEAR(r.ps.replica_step_s[static_cast<std::size_t>(d)],
+                        a.ps.replica_step_s[static_cast<std::size_t>(d)], 0.03);
         // staleness: whole steps in the replay against g·t: within 10 % or 0.6 of a step
-        QVERIFY2(std::abs(r.ps.staleness_mean - a.ps.staleness_mean) <= std::max(0.6, 0.1 * a.ps.staleness_mean),
-                 qPrintable(QStringLiteral("staleness %1 vs %2").arg(r.ps.staleness_mean).arg(a.ps.staleness_mean)));
+        QVERIFY2(std::abs(r.ps.staleness_mean - a.ps.staleness_mean) <=
+                     std::max(0.6, 0.1 * a.ps.staleness_mean),
+                 qPrintable(QStringLiteral("staleness %1 vs %2")
+                                .arg(r.ps.staleness_mean)
+                                .arg(a.ps.staleness_mean)));
         // the breakdown adds up to the step
         double sum = 0;
         for (double x : r.breakdown.part_ns) sum += x;
@@ -322,14 +341,20 @@ private slots:
         s.training.slow_factor = factor;
         const Hardware hw = hand_hw();
         const SimResult a = simulate_analytic(s, hw), r = simulate_replay(s, hw);
-        qInfo("%s: analytic %.4f ms (replicas %.4f, %.4f; server %.2f busy) staleness %.3f, replay %.4f ms "
-              "(replicas %.4f, %.4f) staleness %.3f",
-              QTest::currentDataTag(), a.step_s * 1e3, a.ps.replica_step_s[0] * 1e3, a.ps.replica_step_s[1] * 1e3,
-              a.ps.server_utilisation[0], a.ps.staleness_mean, r.step_s * 1e3, r.ps.replica_step_s[0] * 1e3,
-              r.ps.replica_step_s[1] * 1e3, r.ps.staleness_mean);
+        qInfo(
+            "%s: analytic %.4f ms (replicas %.4f, %.4f; server %.2f busy) staleness %.3f, replay "
+            "%.4f ms "
+            "(replicas %.4f, %.4f) staleness %.3f",
+            QTest::currentDataTag(), a.step_s * 1e3, a.ps.replica_step_s[0] * 1e3,
+            a.ps.replica_step_s[1] * 1e3, a.ps.server_utilisation[0], a.ps.staleness_mean,
+            r.step_s * 1e3, r.ps.replica_step_s[0] * 1e3, r.ps.replica_step_s[1] * 1e3,
+            r.ps.staleness_mean);
         EXPECT_NEAR(r.step_s, a.step_s, 0.05);
-        QVERIFY2(std::abs(r.ps.staleness_mean - a.ps.staleness_mean) <= std::max(0.6, 0.1 * a.ps.staleness_mean),
-                 qPrintable(QStringLiteral("staleness %1 vs %2").arg(r.ps.staleness_mean).arg(a.ps.staleness_mean)));
+        QVERIFY2(std::abs(r.ps.staleness_mean - a.ps.staleness_mean) <=
+                     std::max(0.6, 0.1 * a.ps.staleness_mean),
+                 qPrintable(QStringLiteral("staleness %1 vs %2")
+                                .arg(r.ps.staleness_mean)
+                                .arg(a.ps.staleness_mean)));
     }
 };
 
