@@ -91,7 +91,13 @@ ExperimentSpec load_spec(const std::string& path, const std::vector<std::string>
 
 std::string layout(const ExperimentSpec& s) {
     return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
-           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches);
+           std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches) +
+           (s.parallel.parameter_server()
+                ? " ps" + std::to_string(s.parallel.servers) + " " + ps_mode(s.parallel.staleness)
+                : std::string()) +
+           (s.training.slow_rank >= 0 && s.training.slow_factor > 1
+                ? " slow" + std::to_string(s.training.slow_rank) + "x" + std::to_string(s.training.slow_factor).substr(0, 4)
+                : std::string());
 }
 
 Table breakdown_table(const std::vector<std::pair<std::string, const Breakdown*>>& cols) {
@@ -237,6 +243,34 @@ int simulate_spec(const Args& a, Format fmt) {
                          Cell{std::int64_t{spec.parallel.virtual_stages}}, str(spec.parallel.sequence_parallel ? "yes" : "no"),
                          num(any.model_flops_per_step / 1e12), num(any.hardware_flops_per_step / 1e12)});
     out.push_back(work);
+    // The parameter server (docs/SIMULATOR.md "Parameter server and staleness"): per engine the
+    // transfers and update, throughput and staleness; per server its load; per replica its step.
+    std::vector<std::pair<std::string, const SimResult*>> ps_preds;
+    for (const auto& [name, r] : preds)
+        if (r->ps.enabled) ps_preds.push_back({name, r});
+    if (!ps_preds.empty()) {
+        Table pst{"parameter_server", {"engine", "sync", "servers", "push_ms", "pull_ms", "apply_ms", "gradients_per_s",
+                                       "step_per_global_batch_ms", "job_step_ms", "staleness_mean", "staleness_max"}, {}};
+        Table srv{"ps_servers", {"engine", "server", "world_rank", "in_MiB_per_step", "out_MiB_per_step", "utilisation_pct"}, {}};
+        Table rep{"ps_replicas", {"engine", "replica", "step_ms", "wait_ms", "staleness"}, {}};
+        for (const auto& [name, r] : ps_preds) {
+            const PsPrediction& p = r->ps;
+            pst.rows.push_back({str(name), str(p.mode), Cell{std::int64_t{p.servers}}, ms(p.push_s), ms(p.pull_s), ms(p.apply_s),
+                                num(p.gradients_per_s), ms(r->step_s), ms(p.job_step_s), num(p.staleness_mean),
+                                num(p.staleness_max)});
+            for (std::size_t k = 0; k < p.server_in_bytes.size(); ++k)
+                srv.rows.push_back({str(name), Cell{static_cast<std::int64_t>(k)},
+                                    Cell{static_cast<std::int64_t>(spec.parallel.workers() + static_cast<int>(k))},
+                                    mib(p.server_in_bytes[k]), mib(p.server_out_bytes[k]),
+                                    k < p.server_utilisation.size() ? pct(p.server_utilisation[k]) : Cell{}});
+            for (std::size_t d = 0; d < p.replica_step_s.size(); ++d)
+                rep.rows.push_back({str(name), Cell{static_cast<std::int64_t>(d)}, ms(p.replica_step_s[d]), ms(p.replica_wait_s[d]),
+                                    num(p.replica_staleness[d])});
+        }
+        out.push_back(pst);
+        out.push_back(srv);
+        out.push_back(rep);
+    }
     const MemoryEstimate& m = any.memory;
     Table mem{"memory", {"stage", "params_MiB", "grads_MiB", "optimizer_MiB", "activations_MiB", "buffers_MiB", "total_MiB",
                          "capacity_MiB", "fits", "verdict"}, {}};

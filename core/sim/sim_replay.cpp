@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
+#include <limits>
+#include <queue>
 #include <unordered_map>
 
 namespace ss::core {
@@ -264,6 +267,10 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     const int dp = w.dp, tp = w.tp, pp = w.pp, m = w.micro_batches, world = w.world();
     const GroupPlacement g_tp = place_group(hw, tp, 1), g_dp = place_group(hw, dp, tp),
                          g_pp = place_group(hw, 2, tp * dp), g_world = place_group(hw, world, 1);
+    // The straggler does factor × its kernels and optimizer; a parameter server's workers have no
+    // DP reduction, no world all-reduce and no optimizer (the servers update: simulate_ps_events).
+    const Straggler slow = straggler_of(w);
+    const bool dp_sync = dp > 1 && !w.ps;
     OpGraph g;
     g.ranks.resize(static_cast<std::size_t>(world));
     std::unordered_map<std::uint64_t, int> coll_of;
@@ -331,14 +338,15 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         auto emit = [&](OpKind kind, Part part, double dur, int ref) {
             prog.push_back({kind, part, dur, ref, pass, pass_mb});
         };
+        const double kf = r == slow.rank ? slow.factor : 1.0;
         auto compute = [&](double dur, Part p) {
-            if (dur > 0) emit(OpKind::Compute, p, dur, -1);
+            if (dur > 0) emit(OpKind::Compute, p, p == Part::Compute || p == Part::Optimizer ? dur * kf : dur, -1);
         };
         // Buckets cut from the end of the stage's flat parameters, in the trainer's plan
         // (models/plan/buckets.h); each starts once backward has passed its first element.
         const double P = sw.params;
         const std::vector<models::Bucket> buckets =
-            dp > 1 ? models::bucket_ranges(static_cast<std::size_t>(std::llround(std::max(0.0, sw.flat_elems))), w.bucket_elems)
+            dp_sync ? models::bucket_ranges(static_cast<std::size_t>(std::llround(std::max(0.0, sw.flat_elems))), w.bucket_elems)
                    : std::vector<models::Bucket>{};
         const int nb = static_cast<int>(buckets.size());
         std::vector<int> bucket_coll(static_cast<std::size_t>(nb), -1);
@@ -403,7 +411,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
                     }
                 }
             } else {
-                const bool reducing = a.micro_batch == m - 1 && dp > 1 && w.overlap;
+                const bool reducing = a.micro_batch == m - 1 && dp_sync && w.overlap;
                 for (std::size_t li = last; li-- > first;) {
                     const LayerWork& L = sw.layers[li];
                     const int pieces = std::max(1, L.tp_bwd_ar);
@@ -429,6 +437,7 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
         }
         pass = OpPass::None;
         pass_mb = -1;
+        if (w.ps) continue;  // the parameter server's part: simulate_ps_events
         // gradient_sync
         if (dp > 1) {
             if (w.overlap) {
@@ -470,13 +479,256 @@ OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions&
     return g;
 }
 
+PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std::vector<double>& replica_compute,
+                                const PsEventOptions& opt) {
+    const int n = w.dp, S = pc.servers;
+    const bool bsp = w.staleness == 0, async = w.staleness == ParallelSpec::kAsync;
+    const double A = pc.apply_s;
+    PsPrediction p;
+    p.enabled = true;
+    p.servers = S;
+    p.staleness = w.staleness;
+    p.mode = ps_mode(w.staleness);
+    p.apply_s = A;
+    std::vector<double> tau(static_cast<std::size_t>(n));
+    for (int d = 0; d < n; ++d) {
+        double cmax = 0, qmax = 0;
+        for (int s = 0; s < S; ++s) {
+            cmax = std::max(cmax, pc.push_of(d, s));
+            qmax = std::max(qmax, pc.pull_of(d, s));
+        }
+        tau[static_cast<std::size_t>(d)] = replica_compute[static_cast<std::size_t>(d)] + cmax + A + qmax;
+        p.push_s += cmax / n;
+        p.pull_s += qmax / n;
+    }
+    const double tmax = *std::max_element(tau.begin(), tau.end()), tmin = *std::min_element(tau.begin(), tau.end());
+    // Start-up: every replica starts at 0; with a bound s the fast ones need s / (1/τ_min − 1/τ_max)
+    // to run ahead of the slowest by s steps. Measured over [horizon/2, horizon].
+    double startup = 4 * tmax;
+    if (!bsp && !async && tmax > tmin * (1 + 1e-9)) startup += w.staleness * tmin * tmax / (tmax - tmin);
+    const double horizon = 2 * (startup + opt.horizon_cycles * tmax);
+
+    enum class Ev : std::uint8_t { ComputeDone, PushIn, Applied, PullDone };
+    struct Event {
+        double t;
+        std::uint64_t seq;
+        Ev kind;
+        int d, s;
+        bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
+    std::priority_queue<Event, std::vector<Event>, std::greater<>> q;
+    std::uint64_t seq = 0;
+    auto post = [&](double t, Ev k, int d, int s) { q.push(Event{t, seq++, k, d, s}); };
+    std::vector<double> in_free(static_cast<std::size_t>(S), 0.0), cpu_free(in_free), out_free(in_free);
+    std::vector<std::int64_t> version(static_cast<std::size_t>(S), 0);
+    std::vector<std::vector<int>> arrivals(static_cast<std::size_t>(S));  // BSP: pushes of the round, in order
+    std::vector<int> applied(static_cast<std::size_t>(n), 0), pending(static_cast<std::size_t>(n), 0);
+    std::vector<std::int64_t> completed(static_cast<std::size_t>(n), 0);
+    std::vector<char> waiting(static_cast<std::size_t>(n), 0);
+    std::vector<std::vector<double>> starts(static_cast<std::size_t>(n));  // when each step's compute started
+    // Staleness as the runtime records it: the servers' step version (the fewest pushes applied
+    // from any replica) each pull reads, over each replica's first N steps.
+    std::vector<std::int64_t> applied_by(static_cast<std::size_t>(n) * S, 0);  // server s, replica d: s·n + d
+    std::vector<std::int64_t> read(static_cast<std::size_t>(n), 0);            // the version its next step computes on
+    const std::size_t N = static_cast<std::size_t>(std::max(1, w.steps));
+    std::vector<double> st_sum(static_cast<std::size_t>(n), 0.0);
+    std::vector<int> st_count(static_cast<std::size_t>(n), 0);
+    double st_max = 0;
+    auto step_version = [&](int s) {
+        const auto b = applied_by.begin() + static_cast<std::ptrdiff_t>(s) * n;
+        return *std::min_element(b, b + n);
+    };
+    const double window = horizon / 2;
+
+    auto start_step = [&](int d, double t) {
+        auto& v = starts[static_cast<std::size_t>(d)];
+        if (v.size() < N) {  // step v.size() computes on version read[d]
+            const double st = static_cast<double>(static_cast<std::int64_t>(v.size()) - read[static_cast<std::size_t>(d)]);
+            st_sum[static_cast<std::size_t>(d)] += st;
+            ++st_count[static_cast<std::size_t>(d)];
+            st_max = std::max(st_max, st);
+        }
+        v.push_back(t);
+        post(t + replica_compute[static_cast<std::size_t>(d)], Ev::ComputeDone, d, -1);
+    };
+    auto request_pull = [&](int d, int s, double t) {
+        const double start = std::max(t, out_free[static_cast<std::size_t>(s)]);
+        out_free[static_cast<std::size_t>(s)] = start + pc.pull_of(d, s);
+        // The parameters sent are the version when the transfer starts; the FIFO reserves it at the
+        // request, and no update lands on this server before it starts except those queued earlier.
+        read[static_cast<std::size_t>(d)] = std::min(read[static_cast<std::size_t>(d)], step_version(s));
+        post(start + pc.pull_of(d, s), Ev::PullDone, d, s);
+    };
+    auto pull_all = [&](int d, double t) {
+        pending[static_cast<std::size_t>(d)] = S;
+        read[static_cast<std::size_t>(d)] = std::numeric_limits<std::int64_t>::max();
+        for (int s = 0; s < S; ++s) request_pull(d, s, t);
+    };
+    auto allowed = [&](int d) {
+        if (async) return true;
+        const std::int64_t lo = *std::min_element(completed.begin(), completed.end());
+        return lo >= completed[static_cast<std::size_t>(d)] - w.staleness;
+    };
+    for (int d = 0; d < n; ++d) start_step(d, 0.0);
+    std::size_t events = 0;
+    auto all_ran = [&] {
+        for (const auto& v : starts)
+            if (v.size() < N) return false;
+        return true;
+    };
+    while (!q.empty() && events++ < opt.max_events) {
+        const Event e = q.top();
+        q.pop();
+        if (e.t > horizon && all_ran()) break;  // the steady state measured, every replica's N steps counted
+        const std::size_t d = static_cast<std::size_t>(e.d), s = static_cast<std::size_t>(std::max(0, e.s));
+        switch (e.kind) {
+            case Ev::ComputeDone:
+                pending[d] = S;  // BSP: the pulls of this round (SSP/async: pull_all sets it again)
+                read[d] = std::numeric_limits<std::int64_t>::max();
+                for (int k = 0; k < S; ++k) {
+                    const double start = std::max(e.t, in_free[static_cast<std::size_t>(k)]);
+                    in_free[static_cast<std::size_t>(k)] = start + pc.push_of(e.d, k);
+                    post(start + pc.push_of(e.d, k), Ev::PushIn, e.d, k);
+                }
+                break;
+            case Ev::PushIn:
+                if (bsp) {
+                    arrivals[s].push_back(e.d);
+                    if (static_cast<int>(arrivals[s].size()) < n) break;
+                    cpu_free[s] = std::max(e.t, cpu_free[s]) + A;
+                    post(cpu_free[s], Ev::Applied, -1, e.s);
+                } else {
+                    cpu_free[s] = std::max(e.t, cpu_free[s]) + A;
+                    post(cpu_free[s], Ev::Applied, e.d, e.s);
+                }
+                break;
+            case Ev::Applied:
+                if (bsp) {
+                    ++version[s];
+                    for (int r : arrivals[s]) ++applied_by[s * static_cast<std::size_t>(n) + static_cast<std::size_t>(r)];
+                    for (int r : arrivals[s]) {
+                        if (++applied[static_cast<std::size_t>(r)] < S) continue;
+                        applied[static_cast<std::size_t>(r)] = 0;
+                        ++completed[static_cast<std::size_t>(r)];
+                    }
+                    // Pulls in the order the pushes came in, each as soon as this server has the version.
+                    for (int r : arrivals[s]) request_pull(r, e.s, e.t);
+                    arrivals[s].clear();
+                    break;
+                }
+                ++version[s];
+                ++applied_by[s * static_cast<std::size_t>(n) + d];
+                if (++applied[d] < S) break;
+                applied[d] = 0;
+                ++completed[d];
+                // This replica pulls once the bound lets it start its next step; its update may
+                // release others waiting for the slowest (in replica order, after it).
+                if (allowed(e.d)) pull_all(e.d, e.t);
+                else waiting[d] = 1;
+                for (int r = 0; r < n; ++r)
+                    if (waiting[static_cast<std::size_t>(r)] && allowed(r)) {
+                        waiting[static_cast<std::size_t>(r)] = 0;
+                        pull_all(r, e.t);
+                    }
+                break;
+            case Ev::PullDone:
+                if (--pending[d] == 0) start_step(e.d, e.t);
+                break;
+        }
+    }
+    // Steady state: each replica's steps started in the window.
+    p.replica_step_s.resize(static_cast<std::size_t>(n));
+    p.replica_wait_s.resize(static_cast<std::size_t>(n));
+    p.replica_staleness.assign(static_cast<std::size_t>(n), 0.0);
+    double X = 0, weighted = 0, samples = 0;
+    for (int d = 0; d < n; ++d) {
+        const auto& v = starts[static_cast<std::size_t>(d)];
+        auto first = std::lower_bound(v.begin(), v.end(), window), last = std::upper_bound(v.begin(), v.end(), horizon);
+        if (last - first < 2) first = v.begin();  // a replica too slow to start twice in the window
+        const double period = last - first >= 2 ? (*(last - 1) - *first) / static_cast<double>(last - first - 1) : horizon;
+        const std::size_t i = static_cast<std::size_t>(d);
+        p.replica_step_s[i] = period;
+        p.replica_wait_s[i] = std::max(0.0, period - tau[i]);
+        X += 1.0 / period;
+        p.job_step_s = std::max(p.job_step_s, period);
+        if (st_count[i] > 0) {
+            p.replica_staleness[i] = st_sum[i] / st_count[i];
+            weighted += st_sum[i];
+            samples += st_count[i];
+        }
+    }
+    p.gradients_per_s = X;
+    p.staleness_mean = samples > 0 ? weighted / samples : 0;
+    p.staleness_max = st_max;
+    p.server_in_bytes = pc.in_bytes;
+    p.server_out_bytes = pc.out_bytes;
+    p.server_utilisation.assign(static_cast<std::size_t>(S), 0.0);
+    for (int s = 0; s < S; ++s) {
+        double in = 0, out = 0;
+        for (int d = 0; d < n; ++d) {
+            const double rate = 1.0 / p.replica_step_s[static_cast<std::size_t>(d)];
+            in += rate * pc.push_of(d, s);
+            out += rate * pc.pull_of(d, s);
+        }
+        const double cpu = bsp ? A / p.job_step_s : X * A;
+        p.server_utilisation[static_cast<std::size_t>(s)] = std::min(1.0, std::max({in, out, cpu}));
+    }
+    return p;
+}
+
 SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& given) {
-    const SimOptions opt = with_calibrated_rates(spec, hw, given);  // calibrated compute classes (calibrate.h)
-    const Workload w = build_workload(spec);
+    // calibrated compute classes (calibrate.h)
+    return simulate_replay(build_workload(spec), hw, with_calibrated_rates(spec, hw, given));
+}
+
+SimResult simulate_replay(const Workload& w, const Hardware& hw, const SimOptions& opt) {
     SimResult res = simulate_analytic(w, hw, opt);  // memory, throughput fields, notes
     const ReplayResult rr = replay(graph_from_spec(w, hw, opt));
-    res.step_s = rr.step_s;
-    res.breakdown = rr.breakdown;
+    if (w.ps) {
+        // The workers' step without the DP reduction, then the servers over many steps.
+        const ComputeRates R = rates_at_precision(opt.rates ? *opt.rates : rates_from_hardware(hw), hw, w);
+        const double c = opt.model_oversubscription ? contention_factor(w, hw, opt.background_threads) : 1.0;
+        const models::Layout layout{w.dp, w.tp, w.pp};
+        std::vector<double> compute(static_cast<std::size_t>(w.dp), 0.0);
+        for (int r = 0; r < w.world(); ++r) {
+            double& cd = compute[static_cast<std::size_t>(models::coord_of(r, layout).dp)];
+            cd = std::max(cd, rr.rank_end_s[static_cast<std::size_t>(r)]);
+        }
+        res.ps = simulate_ps_events(w, ps_costs(w, hw, R, c), compute);
+        res.step_s = w.dp / res.ps.gradients_per_s;
+        // Breakdown: the workers' step parts (mean over ranks) for their compute, then each
+        // replica's transfers, the update and its wait, as shares of its own step, scaled to the step.
+        Breakdown b;
+        for (int d = 0; d < w.dp; ++d) {
+            const std::size_t i = static_cast<std::size_t>(d);
+            const double step_d = res.ps.replica_step_s[i], scale = res.step_s / step_d / w.dp;
+            Breakdown mean;  // the replica's ranks
+            int ranks = 0;
+            for (int r = 0; r < w.world(); ++r) {
+                if (models::coord_of(r, layout).dp != d) continue;
+                const Breakdown& x = rr.ranks[static_cast<std::size_t>(r)];
+                // the replica ends when its last rank does: the rest of a rank's replay step is idle
+                for (int k = 0; k < kPartCount; ++k) mean.part_ns[static_cast<std::size_t>(k)] += x.part_ns[static_cast<std::size_t>(k)];
+                mean.part_ns[static_cast<int>(Part::Idle)] -= (rr.step_s - compute[i]) * 1e9;
+                mean.comm_ns += x.comm_ns;
+                mean.compute_ns += x.compute_ns;
+                ++ranks;
+            }
+            const double k = scale / std::max(1, ranks);
+            for (int part = 0; part < kPartCount; ++part) b.part_ns[static_cast<std::size_t>(part)] += mean.part_ns[static_cast<std::size_t>(part)] * k;
+            const double own = (res.ps.push_s + res.ps.pull_s) * 1e9 * scale;
+            b.part_ns[static_cast<int>(Part::ExposedComm)] += own;
+            b.part_ns[static_cast<int>(Part::Optimizer)] += res.ps.apply_s * 1e9 * scale;
+            b.part_ns[static_cast<int>(Part::Idle)] += res.ps.replica_wait_s[i] * 1e9 * scale;
+            b.comm_ns += mean.comm_ns * k + own;
+            b.compute_ns += mean.compute_ns * k;
+        }
+        b.step_ns = res.step_s * 1e9;
+        res.breakdown = b;
+    } else {
+        res.step_s = rr.step_s;
+        res.breakdown = rr.breakdown;
+    }
     res.samples_per_s = w.samples_per_step / res.step_s;
     res.tokens_per_s = w.tokens_per_step / res.step_s;
     set_utilisation(res, w, hw);  // MFU / HFU at the replay's step time (replacing the analytic one's note)

@@ -103,7 +103,28 @@ ReplayResult replay(const OpGraph& g, const ReplayOptions& opt = {});
 // Megatron-LM's blocking batched send/recv; messages cost p2p_time (scatter-gather when set).
 OpGraph graph_from_spec(const Workload& w, const Hardware& hw, const SimOptions& opt = {});
 
+// The parameter server as discrete events over many steps (docs/SIMULATOR.md "Parameter server
+// and staleness"): replica d computes replica_compute[d] seconds, pushes one message to every
+// server (the server's in-link serves transfers first come, first served), the server updates
+// (its optimizer, first come first served; BSP: once all replicas' pushes of the step are in,
+// SSP/async: every push), the replica pulls from every server (out-link, first come first
+// served; BSP in the order the pushes arrived) once its push is applied on all of them and, with
+// a bound s, once every replica has finished step k − s before it starts step k. Measured over
+// the second half of a horizon long enough to leave the start-up (and SSP's run-ahead) behind:
+// each replica's mean step, gradients per second, staleness (updates applied on server 0 between
+// the version a replica pulled and the apply of its gradient). Waits are each step's time beyond
+// the replica's own cycle (compute + push + apply + pull).
+struct PsEventOptions {
+    double horizon_cycles = 64;        // measured over this many of the slowest replica's cycles (after the start-up)
+    std::size_t max_events = 4000000;  // a cap on the simulated events
+};
+PsPrediction simulate_ps_events(const Workload& w, const PsCosts& costs, const std::vector<double>& replica_compute,
+                                const PsEventOptions& opt = {});
+
 // graph_from_spec + replay, reported like simulate_analytic (memory, throughput, MFU).
 SimResult simulate_replay(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt = {});
+// The same on a built workload with its options as given (no calibrated rates looked up); a
+// parameter server's workers replayed for one step, then simulate_ps_events.
+SimResult simulate_replay(const Workload& w, const Hardware& hw, const SimOptions& opt);
 
 }  // namespace ss::core

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -105,11 +106,21 @@ std::string run_label(const traces::RunInfo& r) {
     return "run " + std::to_string(r.id.value) + " (" + r.name + ")";
 }
 
+std::string traces_number(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return b;
+}
 std::string layout_of(const ExperimentSpec& s) {
     return "dp" + std::to_string(s.parallel.dp) + " tp" + std::to_string(s.parallel.tp) + " pp" +
            std::to_string(s.parallel.pp) + " m" + std::to_string(s.parallel.micro_batches) +
            (s.parallel.pp > 1 ? " " + s.parallel.schedule : std::string()) + (s.parallel.zero ? " zero1" : "") +
-           (s.parallel.overlap ? "" : " no-overlap");
+           (s.parallel.overlap ? "" : " no-overlap") +
+           (s.parallel.parameter_server() ? " ps" + std::to_string(s.parallel.servers) + " " + ps_mode(s.parallel.staleness)
+                                          : std::string()) +
+           (s.training.slow_rank >= 0 && s.training.slow_factor > 1
+                ? " slow" + std::to_string(s.training.slow_rank) + "x" + traces_number(s.training.slow_factor)
+                : std::string());
 }
 std::string model_key(const ExperimentSpec& s) {
     nlohmann::json j = s.model == ModelSpec{} ? nlohmann::json() : s.to_json()["model"];
@@ -132,6 +143,14 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
     const traces::RunInfo run = rd.run(run_id);
     const int world = run.world_size;
     if (world < 1) throw SimError(run_label(run) + " has world size " + std::to_string(world));
+    // A parameter-server run's pushes and pulls are not matched into a graph: its replicas step on
+    // their own (docs/SIMULATOR.md "Parameter server and staleness").
+    if (nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
+        !doc.is_discarded() && doc.is_object() && doc.contains("parallel") && doc["parallel"].is_object() &&
+        doc["parallel"].value("dp_sync", std::string()) == "parameter_server")
+        throw SimError(run_label(run) + " ran with a parameter server: its trace cannot be replayed yet; predict its "
+                       "spec instead (scalescope-cli simulate SPEC.json --hardware HW.json, both engines model the "
+                       "servers and staleness) or validate it (simulate --validate)");
     if (!(what.compute > 0) || !(what.bandwidth > 0) || !(what.latency > 0))
         throw SimError("what-if factors must be positive (compute x" + std::to_string(what.compute) + ", bandwidth x" +
                        std::to_string(what.bandwidth) + ", latency x" + std::to_string(what.latency) + ")");
@@ -540,6 +559,35 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
 }
 
 
+double ps_measured_step_s(traces::TraceReader& rd, RunId run, const ExperimentSpec& spec) {
+    const int workers = spec.parallel.workers(), dp = spec.parallel.dp;
+    const int tp = std::max(1, spec.parallel.tp);
+    auto replica_of = [&](std::int32_t rank) { return (rank / tp) % dp; };  // models/plan/layout.h
+    std::map<std::int32_t, std::vector<std::int64_t>> starts;  // worker rank -> its step starts
+    for (const auto& l : rd.lanes(run)) {
+        if (l.name != "steps" || l.event_count == 0 || l.rank < 0 || l.rank >= workers) continue;
+        for (const auto& e : rd.events_in_window(run, l.rank, l.lane, l.min_start_ns, l.max_end_ns + 1))
+            if (e.kind == EventKind::Step) starts[e.rank].push_back(e.start_ns);
+    }
+    std::vector<double> period(static_cast<std::size_t>(dp), 0.0);
+    for (auto& [rank, v] : starts) {
+        std::sort(v.begin(), v.end());
+        if (v.size() < 3) continue;
+        std::vector<std::int64_t> gaps;
+        for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i] - v[i - 1]);
+        const int warm = detect_warmup(gaps);
+        gaps.erase(gaps.begin(), gaps.begin() + warm);
+        double& p = period[static_cast<std::size_t>(replica_of(rank))];
+        p = std::max(p, traces::median(gaps) * 1e-9);  // a replica steps with its slowest rank
+    }
+    double rate = 0;
+    for (double p : period) {
+        if (!(p > 0)) throw SimError(run_label(rd.run(run)) + ": a parameter-server replica has fewer than 3 steps recorded");
+        rate += 1.0 / p;
+    }
+    return dp / rate;
+}
+
 ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, traces::StudyId study, RunId fit_run,
                                double background_threads, RepeatStatistic statistic, RatesFrom rates_from) {
     const bool best = statistic == RepeatStatistic::Best;
@@ -565,7 +613,11 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
     std::map<std::int64_t, double> median_s;  // run -> its median step time
     for (const auto& r : runs) {
         specs[r.id.value] = run_spec(r);
-        median_s[r.id.value] = run_step_times(rd, r.id).stats.median_ns * 1e-9;
+        // A parameter-server run's replicas step on their own (SSP, async): its step is the time per
+        // global batch, dp ÷ Σ 1/(each replica's median step), as SimResult::step_s.
+        median_s[r.id.value] = specs[r.id.value].parallel.parameter_server()
+                                   ? ps_measured_step_s(rd, r.id, specs[r.id.value])
+                                   : run_step_times(rd, r.id).stats.median_ns * 1e-9;
     }
     // Points: runs of one model, batch and layout, in the order of their first run.
     struct Point {
@@ -635,19 +687,21 @@ ValidationReport validate_runs(traces::TraceReader& rd, const Hardware& hw, trac
         const SimResult a = simulate_analytic(w, hw, opt);
         row.analytic_s = a.step_s;
         row.analytic_parts = a.breakdown;
-        row.replay_s = replay(graph_from_spec(w, hw, opt)).step_s;
+        row.replay_s = w.ps ? simulate_replay(w, hw, opt).step_s : replay(graph_from_spec(w, hw, opt)).step_s;
         row.analytic_err = (row.analytic_s - row.measured_s) / row.measured_s;
         row.replay_err = (row.replay_s - row.measured_s) / row.measured_s;
+        if (spec.parallel.parameter_server())
+            row.note = "parameter server (" + a.ps.mode + "): time per global batch, dp / sum of the replicas' step rates; ";
         if (context_point) {
             row.fit = true;
-            row.note = "the calibration's context run trained this point (model, batch, layout): not a prediction";
+            row.note += "the calibration's context run trained this point (model, batch, layout): not a prediction";
         } else if (row.fit) {
-            row.note = "compute rates fitted on run " + std::to_string(fit_id.value);
+            row.note += "compute rates fitted on run " + std::to_string(fit_id.value);
         } else if (row.oversubscribed) {
             s_ao += std::abs(row.analytic_err);
             s_ro += std::abs(row.replay_err);
             ++rep.predicted_over;
-            row.note = "oversubscribed (x" + std::to_string(contention_factor(w, hw, background_threads)).substr(0, 4) +
+            row.note += "oversubscribed (x" + std::to_string(contention_factor(w, hw, background_threads)).substr(0, 4) +
                        " contention model)";
         } else {
             s_a += std::abs(row.analytic_err);

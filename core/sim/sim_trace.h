@@ -68,6 +68,12 @@ std::string validation_point_key(const ExperimentSpec& spec);
 // The spec a run was recorded with (runs.spec_json); throws SimError naming the run.
 ExperimentSpec run_spec(const traces::RunInfo& run);
 
+// The measured step of a parameter-server run (issue 18), comparable to SimResult::step_s: each
+// replica's median step (start to start of the Step events of its worker ranks, warm-up dropped;
+// its slowest rank), and dp ÷ Σ_d 1/step_d, the time per global batch (the common step under
+// BSP). Server ranks are not read. Throws SimError when a replica has fewer than 3 steps.
+double ps_measured_step_s(traces::TraceReader& rd, traces::RunId run, const ExperimentSpec& spec);
+
 // One point of the validation: the runs of one model, batch and layout (repeats of a study point
 // are one point), measured as the median of their median step times.
 struct ValidationRow {

@@ -4,11 +4,13 @@
 #include "core/sim/calibrate.h"
 #include "models/plan/buckets.h"
 #include "models/plan/flops.h"
+#include "models/plan/layout.h"
 #include "models/plan/schedule.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace ss::core {
 
@@ -207,6 +209,12 @@ Workload build_workload(const ExperimentSpec& spec) {
     w.gpipe = par.schedule == "gpipe";
     w.zero = par.dp > 1 ? par.zero : 0;
     w.overlap = par.overlap;
+    w.ps = par.parameter_server();
+    w.servers = w.ps ? par.servers : 0;
+    w.staleness = w.ps ? par.staleness : 0;
+    w.slow_rank = spec.training.slow_rank;
+    w.slow_factor = spec.training.slow_rank >= 0 ? spec.training.slow_factor : 1.0;
+    w.steps = spec.training.steps;
     w.blas_threads = spec.backend.blas_threads;
     w.samples_per_step = spec.training.global_batch;
     w.model_params = static_cast<double>(param_count(spec.model));
@@ -480,7 +488,7 @@ double optimizer_time(double params, int shards, int layers, const ComputeRates&
 
 double contention_factor(const Workload& w, const Hardware& hw, double background_threads) {
     if (hw.cores_per_node <= 0) return 1;
-    const double ranks_on_node = std::min(w.world(), std::max(1, hw.devices_per_node));
+    const double ranks_on_node = std::min(w.ranks(), std::max(1, hw.devices_per_node));  // servers are ranks too
     return std::max(1.0, (ranks_on_node * w.blas_threads + std::max(0.0, background_threads)) / hw.cores_per_node);
 }
 
@@ -593,8 +601,12 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     const GroupPlacement g_pp = place_group(hw, 2, w.tp * w.dp);  // neighbouring stages
     const GroupPlacement g_world = place_group(hw, w.world(), 1);
 
+    // The straggler (training.slow_rank): its stage runs at its pace, every peer waiting for it at
+    // the tp all-reduces, the pipeline messages and the DP reduction (all-reduce is synchronous).
+    const Straggler slow = straggler_of(w);
     struct StageTimes {
         double comp = 0, tp = 0, data = 0, fb = 0, bwd = 0, p2p = 0;
+        double fb_plain = 0, comp_plain = 0;  // fb and comp without the straggler's factor (its peers)
         double bwd_tail = 0;  // the tp all-reduce that ends the last micro-batch's backward (after its last kernel)
         std::size_t first_layer = 0;  // into layer_bwd
     };
@@ -610,6 +622,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         StageTimes& T = st[i];
         T.first_layer = layer_bwd.size();
         double fwd = 0, bwd = 0, tpf = 0, tpb = 0;
+        const double kf = static_cast<int>(i) == slow.stage ? slow.factor : 1.0;
         for (const LayerWork& L : sw.layers) {
             const LayerTime lt = layer_time(L, R, hw, roofline_mm);
             fwd += lt.fwd_s;
@@ -617,9 +630,13 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             if (L.tp_fwd_ar) tpf += L.tp_fwd_ar * tp_collective_time(hw, g_tp, L.tp_fwd_bytes, L.tp_rs_ag);
             const double lb = L.tp_bwd_ar ? L.tp_bwd_ar * tp_collective_time(hw, g_tp, L.tp_bwd_bytes, L.tp_rs_ag) : 0;
             tpb += lb;
-            layer_bwd.push_back((lt.bwd_s + lb) * c);
+            layer_bwd.push_back((kf * lt.bwd_s + lb) * c);
         }
         const double data = sw.loads_data ? w.micro_batch * R.data_s_per_sample : 0;
+        T.fb_plain = (fwd + bwd + tpf + tpb + data) * c;
+        T.comp_plain = (fwd + bwd) * c;
+        fwd *= kf;
+        bwd *= kf;
         T.comp = (fwd + bwd) * c;
         T.tp = (tpf + tpb) * c;
         T.data = data * c;
@@ -644,6 +661,59 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     // activation and gradient transfer also holds the stages, (m·v − 1)·2 more messages.
     const double p2p_steady = w.p2p_sync && w.pp > 1 ? (m * v - 1) * 2 * max_p2p : 0;
     const double t_pipe = m * max_fb + (sum_fb - max_fb) / v + p2p_total + p2p_steady;
+    if (w.ps) {
+        // A parameter server: the replicas compute on their own (no DP reduction, no optimizer
+        // on the workers); the straggler's replica at its pace, the others at the plain one.
+        double sum_plain = 0, max_plain = 0;
+        for (const StageTimes& T : st) {
+            sum_plain += T.fb_plain;
+            max_plain = std::max(max_plain, T.fb_plain);
+        }
+        const double t_plain = m * max_plain + (sum_plain - max_plain) / v + p2p_total + (w.p2p_sync && w.pp > 1 ? (m * v - 1) * 2 * max_p2p : 0);
+        const double ovh = R.step_overhead_s * c;
+        std::vector<double> replica_compute(static_cast<std::size_t>(w.dp), t_plain + ovh);
+        if (slow.replica >= 0) replica_compute[static_cast<std::size_t>(slow.replica)] = t_pipe + ovh;
+        res.ps = ps_steady_state(w, hw, R, replica_compute, c);
+        res.step_s = static_cast<double>(w.dp) / res.ps.gradients_per_s;
+        // Breakdown: where a worker's time goes (mean over replicas of each part's share of its
+        // own step), scaled to the step; the servers are not in it.
+        Breakdown& B = res.breakdown;
+        const double ns = 1e9, S = static_cast<double>(w.stages.size());
+        for (int d = 0; d < w.dp; ++d) {
+            const bool is_slow = d == slow.replica;
+            const double step_d = res.ps.replica_step_s[static_cast<std::size_t>(d)];
+            const double scale = res.step_s / step_d / w.dp;  // share of its step, mean over replicas
+            double comp = 0, data = 0, tpc = 0, fbsum = 0;
+            for (const StageTimes& T : st) {
+                comp += m * (is_slow ? T.comp : T.comp_plain) / S;
+                data += m * T.data / S;
+                tpc += m * T.tp / S;
+                fbsum += m * (is_slow ? T.fb : T.fb_plain) / S;
+            }
+            const double pipe = replica_compute[static_cast<std::size_t>(d)] - ovh;
+            const double own = res.ps.push_s + res.ps.pull_s;
+            B.part_ns[static_cast<int>(Part::Compute)] += comp * ns * scale;
+            B.part_ns[static_cast<int>(Part::Data)] += data * ns * scale;
+            B.part_ns[static_cast<int>(Part::Bubble)] += std::max(0.0, pipe - fbsum) * ns * scale;
+            B.part_ns[static_cast<int>(Part::ExposedComm)] += (tpc + own) * ns * scale;
+            B.part_ns[static_cast<int>(Part::Optimizer)] += res.ps.apply_s * ns * scale;
+            B.part_ns[static_cast<int>(Part::OtherHost)] += ovh * ns * scale;
+            B.part_ns[static_cast<int>(Part::Idle)] += res.ps.replica_wait_s[static_cast<std::size_t>(d)] * ns * scale;
+            B.comm_ns += (tpc + own) * ns * scale;
+            B.compute_ns += comp * ns * scale;
+        }
+        B.step_ns = res.step_s * ns;
+        res.samples_per_s = w.samples_per_step / res.step_s;
+        res.tokens_per_s = w.tokens_per_step / res.step_s;
+        set_utilisation(res, w, hw);
+        res.memory = estimate_memory(w, hw);
+        if (res.oversubscribed)
+            res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.ranks(), hw.devices_per_node) * w.blas_threads) +
+                                " rank threads on " + std::to_string(hw.cores_per_node) + " cores per node; times stretched x" +
+                                std::to_string(contention_factor(w, hw)).substr(0, 4));
+        if (!res.memory.fits) res.notes.push_back(memory_verdict(res.memory));
+        return res;
+    }
 
     const double world_ar = w.world() > 1 ? collective_time(hw, Collective::AllReduce, g_world, 3 * 8.0) * c : 0;
     const double ovh = R.step_overhead_s * c;
@@ -719,7 +789,8 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
                 dp_exp[i] = dp_total[i];
             }
         }
-        opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R, w.optimizer_traffic) * c;
+        opt_s[i] = optimizer_time(sw.params, w.zero ? w.dp : 1, static_cast<int>(sw.layers.size()), R, w.optimizer_traffic) * c *
+                   (static_cast<int>(i) == slow.stage ? slow.factor : 1.0);
         busy[i] = t_pipe + dp_exp[i] + opt_s[i] + ag_s[i];
         step_busy = std::max(step_busy, busy[i]);
     }
@@ -731,7 +802,12 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     const double ns = 1e9, S = static_cast<double>(w.stages.size());
     for (std::size_t i = 0; i < w.stages.size(); ++i) {
         const StageTimes& T = st[i];
-        B.part_ns[static_cast<int>(Part::Compute)] += m * T.comp * ns / S;
+        // With a straggler on this stage its dp·tp − 1 peers do the plain compute and wait the rest
+        // (at their collectives): the stage's mean compute is plain + (slow − plain) / (dp·tp).
+        const double peers = static_cast<double>(w.dp) * w.tp;
+        const double comp_mean = T.comp_plain + (T.comp - T.comp_plain) / peers;
+        B.part_ns[static_cast<int>(Part::ExposedComm)] += m * (T.comp - comp_mean) * ns / S;
+        B.part_ns[static_cast<int>(Part::Compute)] += m * comp_mean * ns / S;
         B.part_ns[static_cast<int>(Part::Data)] += m * T.data * ns / S;
         B.part_ns[static_cast<int>(Part::ExposedComm)] += (m * T.tp + dp_exp[i] + ag_s[i] + world_ar) * ns / S;
         B.part_ns[static_cast<int>(Part::Bubble)] += (t_pipe - m * T.fb) * ns / S;
@@ -739,7 +815,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
         B.part_ns[static_cast<int>(Part::OtherHost)] += ovh * ns / S;
         B.part_ns[static_cast<int>(Part::Idle)] += (step_busy - busy[i]) * ns / S;
         B.comm_ns += (m * T.tp + dp_total[i] + ag_s[i] + world_ar) * ns / S;
-        B.compute_ns += (m * T.comp + opt_s[i]) * ns / S;
+        B.compute_ns += (m * T.comp + opt_s[i]) * ns / S;  // the slowest rank's
         B.overlapped_ns += (dp_total[i] - std::min(dp_total[i], dp_exp[i])) * ns / S;
     }
     B.step_ns = res.step_s * ns;
@@ -756,10 +832,249 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     return res;
 }
 
+// ---- Parameter server and staleness (docs/SIMULATOR.md "Parameter server and staleness") ----
+
+Straggler straggler_of(const Workload& w) {
+    Straggler s;
+    if (w.slow_rank < 0 || w.slow_rank >= w.world() || !(w.slow_factor > 1.0)) return s;
+    const models::Coord at = models::coord_of(w.slow_rank, models::Layout{w.dp, w.tp, w.pp});
+    s.rank = w.slow_rank;
+    s.stage = at.pp;
+    s.replica = at.dp;
+    s.factor = w.slow_factor;
+    return s;
+}
+
+std::string ps_mode(int staleness) {
+    if (staleness == ParallelSpec::kAsync) return "async";
+    if (staleness == 0) return "bsp";
+    return "ssp(" + std::to_string(staleness) + ")";
+}
+
+PsCosts ps_costs(const Workload& w, const Hardware& hw, const ComputeRates& R, double contention) {
+    PsCosts pc;
+    pc.dp = w.dp;
+    pc.servers = std::max(1, w.servers);
+    const int S = pc.servers, W = w.world();
+    const models::Layout layout{w.dp, w.tp, w.pp};
+    pc.push.assign(static_cast<std::size_t>(w.dp * S), 0.0);
+    pc.pull.assign(static_cast<std::size_t>(w.dp * S), 0.0);
+    pc.in_bytes.assign(static_cast<std::size_t>(S), 0.0);
+    pc.out_bytes.assign(static_cast<std::size_t>(S), 0.0);
+    double replica_params = 0;  // what one replica's tp·pp ranks hold (= the servers' parameters)
+    for (const StageWork& sw : w.stages) replica_params += sw.params * w.tp;
+    for (int r = 0; r < W; ++r) {
+        const models::Coord at = models::coord_of(r, layout);
+        const double shard = w.stages[static_cast<std::size_t>(at.pp)].params / S;  // of this rank's parameters, per server
+        const double gb = shard * w.grad_bytes, wb = shard * w.weight_bytes;
+        for (int s = 0; s < S; ++s) {
+            // the server is world rank W + s: on the worker's node or another (the hardware's send/recv α-β)
+            const GroupPlacement g = place_group(hw, 2, W + s - r, r);
+            const std::size_t k = static_cast<std::size_t>(at.dp * S + s);
+            pc.push[k] += collective_time(hw, Collective::Send, g, gb) * contention;
+            pc.pull[k] += collective_time(hw, Collective::Send, g, wb) * contention;
+            pc.in_bytes[static_cast<std::size_t>(s)] += gb;
+            pc.out_bytes[static_cast<std::size_t>(s)] += wb;
+        }
+    }
+    pc.apply_s = optimizer_time(replica_params / S, 1, 1, R, w.optimizer_traffic) * contention;
+    return pc;
+}
+
+double ps_bsp_step(const std::vector<double>& compute, const std::vector<double>& push, const std::vector<double>& pull,
+                   double apply) {
+    double pushes = 0;
+    for (double x : push) pushes += x;
+    double pulled = 0, worst = 0;  // pulled: q_0 + ... + q_k; pushes: c_k + ... + c_(n-1)
+    for (std::size_t k = 0; k < compute.size(); ++k) {
+        pulled += pull[k];
+        worst = std::max(worst, pulled + compute[k] + pushes);
+        pushes -= push[k];
+    }
+    return worst + apply;
+}
+
+std::vector<double> ps_async_rates(const std::vector<double>& cycle, const std::vector<double>& load) {
+    const std::size_t n = cycle.size();
+    std::vector<double> x(n);
+    double used = 0;
+    for (std::size_t d = 0; d < n; ++d) {
+        x[d] = 1.0 / cycle[d];
+        used += x[d] * load[d];
+    }
+    if (used <= 1.0) return x;
+    // Water-filling: the slowest replicas keep their own rate, the others share what is left
+    // equally (λ each): Σ_(own < λ) own·load + λ·Σ_(rest) load = 1.
+    std::vector<std::size_t> by(n);
+    for (std::size_t d = 0; d < n; ++d) by[d] = d;
+    std::sort(by.begin(), by.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+    double fixed = 0, rest = 0;
+    for (double l : load) rest += l;
+    double lambda = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        lambda = rest > 0 ? (1.0 - fixed) / rest : x[by[k]];
+        if (lambda <= x[by[k]]) break;  // replica by[k] and faster ones are capped at λ
+        fixed += x[by[k]] * load[by[k]];
+        rest -= load[by[k]];
+    }
+    for (std::size_t d = 0; d < n; ++d) x[d] = std::min(x[d], lambda);
+    return x;
+}
+
+PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const ComputeRates& R,
+                             const std::vector<double>& replica_compute, double contention) {
+    PsPrediction p;
+    p.enabled = true;
+    p.servers = std::max(1, w.servers);
+    p.staleness = w.staleness;
+    p.mode = ps_mode(w.staleness);
+    const PsCosts pc = ps_costs(w, hw, R, contention);
+    const int n = w.dp, S = p.servers;
+    const double A = pc.apply_s;
+    // A replica's own cycle: compute, its pushes (the servers receive in parallel), the update,
+    // the pulls.
+    std::vector<double> tau(static_cast<std::size_t>(n)), x(static_cast<std::size_t>(n));
+    for (int d = 0; d < n; ++d) {
+        double cmax = 0, qmax = 0;
+        for (int s = 0; s < S; ++s) {
+            cmax = std::max(cmax, pc.push_of(d, s));
+            qmax = std::max(qmax, pc.pull_of(d, s));
+        }
+        tau[static_cast<std::size_t>(d)] = replica_compute[static_cast<std::size_t>(d)] + cmax + A + qmax;
+        p.push_s += cmax / n;
+        p.pull_s += qmax / n;
+    }
+    p.apply_s = A;
+    // One gradient of replica d costs server s: c_ds on its in-link, A on its optimizer, q_ds on
+    // its out-link; the binding resource is the most loaded at the rates x.
+    auto utilisation = [&](const std::vector<double>& rates, int s, std::vector<double>* binding) {
+        double in = 0, cpu = 0, out = 0;
+        for (int d = 0; d < n; ++d) {
+            in += rates[static_cast<std::size_t>(d)] * pc.push_of(d, s);
+            cpu += rates[static_cast<std::size_t>(d)] * A;
+            out += rates[static_cast<std::size_t>(d)] * pc.pull_of(d, s);
+        }
+        const double u = std::max({in, cpu, out});
+        if (binding) {
+            binding->resize(static_cast<std::size_t>(n));
+            for (int d = 0; d < n; ++d)
+                (*binding)[static_cast<std::size_t>(d)] = u == in ? pc.push_of(d, s) : u == cpu ? A : pc.pull_of(d, s);
+        }
+        return u;
+    };
+    std::vector<double> staleness(static_cast<std::size_t>(n), 0.0), own(static_cast<std::size_t>(n));
+    const auto [tmin, tmax] = std::minmax_element(tau.begin(), tau.end());
+    const bool equal = *tmax <= *tmin * (1 + 1e-9);
+    if (w.staleness == 0) {
+        // BSP: the closed form of ps_bsp_step on every server, replicas in push order (compute
+        // ascending, stable), the slowest server setting the step.
+        std::vector<std::size_t> order(static_cast<std::size_t>(n));
+        for (int d = 0; d < n; ++d) order[static_cast<std::size_t>(d)] = static_cast<std::size_t>(d);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t a, std::size_t b) { return replica_compute[a] < replica_compute[b]; });
+        std::vector<double> C(order.size()), c(order.size()), q(order.size());
+        double step = 0;
+        for (int s = 0; s < S; ++s) {
+            for (std::size_t k = 0; k < order.size(); ++k) {
+                C[k] = replica_compute[order[k]];
+                c[k] = pc.push_of(static_cast<int>(order[k]), s);
+                q[k] = pc.pull_of(static_cast<int>(order[k]), s);
+            }
+            step = std::max(step, ps_bsp_step(C, c, q, A));
+        }
+        std::fill(x.begin(), x.end(), 1.0 / step);
+    } else {
+        // The binding (server, resource) at the replicas' own rates.
+        std::vector<double> load, best_load;
+        for (int d = 0; d < n; ++d) own[static_cast<std::size_t>(d)] = 1.0 / tau[static_cast<std::size_t>(d)];
+        // A convoy: a replica whose compute is within one pull of the slowest one's queues behind
+        // it at every server link (its pull leaves q_d after the slowest's, so it is ready to push
+        // after it, and waits for its push) and never gets ahead: it runs at its rate.
+        const std::size_t slowest = static_cast<std::size_t>(tmax - tau.begin());
+        std::vector<char> convoy(static_cast<std::size_t>(n), 0);
+        for (int d = 0; d < n; ++d) {
+            const std::size_t i = static_cast<std::size_t>(d);
+            double qd = 0;
+            for (int k = 0; k < S; ++k) qd = std::max(qd, pc.pull_of(d, k));
+            convoy[i] = i != slowest && replica_compute[slowest] - replica_compute[i] < qd;
+        }
+        std::vector<double> ahead = own;  // the rates the replicas run ahead of the slowest at (SSP)
+        for (int d = 0; d < n; ++d)
+            if (convoy[static_cast<std::size_t>(d)]) ahead[static_cast<std::size_t>(d)] = own[slowest];
+        double worst = -1;
+        for (int s = 0; s < S; ++s) {
+            const double u = utilisation(own, s, &load);
+            if (u > worst) {
+                worst = u;
+                best_load = load;
+            }
+        }
+        if (w.staleness == ParallelSpec::kAsync || equal) {
+            // Async (or SSP whose replicas are equally fast: the bound never binds): each at its
+            // own rate, the fair share of the binding resource when the servers saturate.
+            x = ps_async_rates(tau, best_load);
+            for (int d = 0; d < n; ++d)
+                if (convoy[static_cast<std::size_t>(d)]) x[static_cast<std::size_t>(d)] = std::min(x[static_cast<std::size_t>(d)], x[slowest]);
+        } else {
+            // SSP with a persistent straggler: the fast replicas reach the bound and then run at
+            // the slowest one's rate (or the servers' limit for all running together).
+            double per_all = 0;
+            for (double l : best_load) per_all += l;
+            const double rate = std::min(1.0 / *tmax, per_all > 0 ? 1.0 / per_all : 1.0 / *tmax);
+            std::fill(x.begin(), x.end(), rate);
+        }
+        // Staleness as the runtime records it (models/LAYOUT.md "Parameter server"): t − v for the
+        // gradient of step t, v the servers' step version it was computed on (the fewest pushes
+        // applied from any replica). Replica d runs ahead of the slowest by g_d = 1 − x_slow/x_d
+        // steps per step of its own (own rates: SSP's run-ahead), up to the bound s (async: no
+        // bound), over the spec's N steps: mean_t min(s, g_d·t). Replicas equally fast: the first
+        // n − 1 to push a step see the last one's step still missing: (n − 1)/n.
+        const bool ssp = w.staleness != ParallelSpec::kAsync;
+        const std::vector<double>& r = ssp ? ahead : x;
+        const double rmin = *std::min_element(r.begin(), r.end());
+        const double cap = ssp ? static_cast<double>(w.staleness) : std::numeric_limits<double>::infinity();
+        const double N = std::max(1, w.steps);
+        const bool all_equal = *std::max_element(r.begin(), r.end()) <= rmin * (1 + 1e-9);
+        for (int d = 0; d < n; ++d) {
+            const std::size_t i = static_cast<std::size_t>(d);
+            const double g = 1.0 - rmin / r[i];
+            if (all_equal) {
+                staleness[i] = (n - 1.0) / n * (N - 1) / N;  // the first step is computed on version 0
+                p.staleness_max = n > 1 ? 1 : 0;
+                continue;
+            }
+            // mean over t = 0 .. N−1 of min(cap, g·t)
+            const double T = cap / g;  // the step where the bound is reached
+            staleness[i] = T >= N - 1 ? g * (N - 1) / 2 : (g * T * (T + 1) / 2 + cap * (N - 1 - T)) / N;
+            p.staleness_max = std::max(p.staleness_max, std::min(cap, g * (N - 1)));
+        }
+    }
+    p.replica_step_s.resize(static_cast<std::size_t>(n));
+    p.replica_wait_s.resize(static_cast<std::size_t>(n));
+    p.replica_staleness = staleness;
+    double X = 0, sum = 0;
+    for (int d = 0; d < n; ++d) {
+        const std::size_t i = static_cast<std::size_t>(d);
+        p.replica_step_s[i] = 1.0 / x[i];
+        p.replica_wait_s[i] = std::max(0.0, p.replica_step_s[i] - tau[i]);
+        X += x[i];
+        sum += staleness[i];
+        p.job_step_s = std::max(p.job_step_s, p.replica_step_s[i]);
+    }
+    p.gradients_per_s = X;
+    p.staleness_mean = sum / n;  // every replica runs the N steps
+    // Bytes per global step (one gradient of every replica) and the busiest resource of each server.
+    p.server_in_bytes = pc.in_bytes;
+    p.server_out_bytes = pc.out_bytes;
+    p.server_utilisation.resize(static_cast<std::size_t>(S));
+    for (int s = 0; s < S; ++s) p.server_utilisation[static_cast<std::size_t>(s)] = std::min(1.0, utilisation(x, s, nullptr));
+    return p;
+}
+
 std::vector<CurvePoint> scaling_curve(const ExperimentSpec& spec, const Hardware& hw, const std::string& axis,
                                       const std::vector<int>& values, bool weak, const SimOptions& opt) {
     if (values.empty()) throw SimError("a scaling curve needs at least one value of " + axis);
-    const double per_rank = static_cast<double>(spec.training.global_batch) / spec.parallel.world();
+    const double per_rank = static_cast<double>(spec.training.global_batch) / spec.parallel.workers();  // servers hold no batch
     std::vector<CurvePoint> out;
     for (int v : values) {
         ExperimentSpec s = spec;
@@ -769,7 +1084,7 @@ std::vector<CurvePoint> scaling_curve(const ExperimentSpec& spec, const Hardware
         else if (axis == "micro_batches") s.parallel.micro_batches = v;
         else throw SimError("cannot sweep \"" + axis + "\": expected dp, tp, pp or micro_batches");
         s.launch.np = 0;
-        if (weak) s.training.global_batch = static_cast<int>(std::lround(per_rank * s.parallel.world()));
+        if (weak) s.training.global_batch = static_cast<int>(std::lround(per_rank * s.parallel.workers()));
         CurvePoint pt;
         pt.p = s.parallel.world();
         pt.value = axis + "=" + std::to_string(v);

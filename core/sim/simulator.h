@@ -122,7 +122,19 @@ struct Workload {
     bool p2p_scatter_gather = false;
     // The FLOPs the kernels perform: model FLOPs + the recomputed forward work (= model without recompute).
     double hardware_flops_per_step = 0;
-    int world() const { return dp * tp * pp; }
+    // Parameter server (issue 18; docs/SIMULATOR.md "Parameter server and staleness"):
+    // parallel.dp_sync = "parameter_server" with `servers` server ranks after the workers (world
+    // ranks workers() .. workers() + servers - 1); staleness 0 = BSP, s > 0 = SSP, kAsync = async.
+    bool ps = false;
+    int servers = 0;
+    int staleness = 0;
+    // The straggler (training.slow_rank): worker rank slow_rank does slow_factor × its compute
+    // (kernels and optimizer; data loading and communication unchanged). -1: none.
+    int slow_rank = -1;
+    double slow_factor = 1;
+    int steps = 1;  // training.steps: the run a staleness figure is averaged over
+    int world() const { return dp * tp * pp; }  // the worker ranks (what computes)
+    int ranks() const { return world() + (ps ? servers : 0); }  // every rank launched, servers included
 };
 // Throws SimError naming the field for a spec the simulator cannot model (validate() errors,
 // files unchecked).
@@ -147,6 +159,36 @@ struct SimOptions {
     double background_threads = 0;
 };
 
+// The parameter server's part of a prediction (docs/SIMULATOR.md "Parameter server and
+// staleness"). Times in seconds, bytes in bytes. A "replica" is one dp index (its tp·pp worker
+// ranks); with tp = pp = 1 a replica is one worker rank.
+struct PsPrediction {
+    bool enabled = false;
+    int servers = 0;
+    int staleness = 0;          // 0 BSP, s SSP, ParallelSpec::kAsync
+    std::string mode;           // "bsp", "ssp(2)", "async"
+    // One replica's gradient push to one server (its tp·pp ranks' messages, on the server's
+    // link), the parameters pulled back, and one server's optimizer update of its shard: the mean
+    // over replicas and servers.
+    double push_s = 0, pull_s = 0, apply_s = 0;
+    // Per server, per global step (one gradient from every replica): bytes received (pushes) and
+    // sent (pulls), and the utilisation of its busiest resource (in-link, optimizer, out-link), 0..1.
+    std::vector<double> server_in_bytes, server_out_bytes, server_utilisation;
+    // Per replica (dp index), steady state: mean time per step of its own, idle per step (waiting
+    // for the others, the staleness bound or a busy server), and the expected staleness of its
+    // gradients (updates other replicas applied between its pull and the apply of its push).
+    std::vector<double> replica_step_s, replica_wait_s, replica_staleness;
+    // Staleness as the runtime records it (metric ps_staleness): t − v for the gradient of step
+    // t, v the servers' step version it was computed on (the fewest pushes applied from any
+    // replica); per replica the mean over the spec's training.steps, and over every replica's
+    // steps; the largest.
+    double staleness_mean = 0, staleness_max = 0;
+    double gradients_per_s = 0;  // gradients applied per second, all replicas (BSP: dp / step)
+    // The job's time per step when every replica runs the same number of steps: the slowest
+    // replica's step time (SimResult::step_s is the time per global batch: dp / gradients_per_s).
+    double job_step_s = 0;
+};
+
 struct SimResult {
     int world = 1;
     double step_s = 0;              // predicted step time (s)
@@ -162,6 +204,7 @@ struct SimResult {
     double contention = 1;          // oversubscription stretch factor (1 = none)
     bool oversubscribed = false;
     std::vector<std::string> notes;
+    PsPrediction ps;                // parameter server and staleness (ps.enabled with dp_sync = parameter_server)
 };
 
 // The analytic engine: closed forms over the workload (≥ 100,000 configurations/s).
@@ -236,6 +279,48 @@ double megatron_tp_bytes_per_layer(int b, int s, int h);
 // reductions' tail or the compute they took, whichever is longer (docs/SIMULATOR.md, "GPUs").
 double dp_exposed_s(double backward_s, int buckets, double bucket_s, bool overlap, double progress = 1,
                     double contention = 0);
+
+// ---- Parameter server (docs/SIMULATOR.md "Parameter server and staleness") ----
+// The straggler of a workload (training.slow_rank): its stage and replica (dp index); -1 when
+// none (or factor 1).
+struct Straggler {
+    int rank = -1, stage = -1, replica = -1;
+    double factor = 1;
+};
+Straggler straggler_of(const Workload& w);
+// What the parameter server's transfers and updates cost, per replica d and server s (index
+// d·servers + s), in seconds: replica d's pushes to s (its tp·pp ranks' shards, G_r / S bytes each
+// at the gradients' precision, one after the other on s's link: send/recv α-β of the intra- or
+// inter-node link between the two ranks' nodes) and the pulls back (weights' precision); one
+// server's optimizer update of its shard (1/S of a replica's parameters, AdamW traffic); bytes per
+// server per global step. Times × `contention` (oversubscription).
+struct PsCosts {
+    int dp = 1, servers = 1;
+    std::vector<double> push, pull;   // (dp × servers)
+    double apply_s = 0;
+    std::vector<double> in_bytes, out_bytes;  // (servers)
+    double push_of(int d, int s) const { return push[static_cast<std::size_t>(d * servers + s)]; }
+    double pull_of(int d, int s) const { return pull[static_cast<std::size_t>(d * servers + s)]; }
+};
+PsCosts ps_costs(const Workload& w, const Hardware& hw, const ComputeRates& R, double contention = 1);
+// The analytic steady state of the parameter server (the formulas of docs/SIMULATOR.md) for
+// replicas computing `replica_compute` seconds per step (pipeline, data, tp included).
+PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const ComputeRates& R,
+                             const std::vector<double>& replica_compute, double contention = 1);
+std::string ps_mode(int staleness);  // "bsp", "ssp(2)", "async"
+// BSP steady state on one server: replicas in push order k = 0..n-1 (their compute C_k ascending:
+// the server's FIFO serves the first to push first, and pulls go back in that order), push time
+// c_k and pull time q_k of each on the server's link, apply time A:
+//   step = max_k [ q_0 + ... + q_k + C_k + c_k + ... + c_(n-1) ] + A
+// (replica k starts q_0 + ... + q_k after the update, computes, and its push queues behind the
+// pushes of the replicas before it).
+double ps_bsp_step(const std::vector<double>& compute, const std::vector<double>& push,
+                   const std::vector<double>& pull, double apply);
+// Steady-state gradient rates of replicas with own cycles `cycle` (compute + push + apply + pull,
+// uncontended) on servers whose busiest resource takes `load[d]` seconds per gradient of replica
+// d: x_d = min(1/cycle_d, λ) with λ the fair share making Σ x_d·load_d = 1 when the own rates
+// would overload it (water-filling); the own rates otherwise.
+std::vector<double> ps_async_rates(const std::vector<double>& cycle, const std::vector<double>& load);
 
 // ---- Curves over p ----
 struct CurvePoint {

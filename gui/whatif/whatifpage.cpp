@@ -693,6 +693,16 @@ void WhatIfPage::show(const Outcome& o) {
     else
         h += tr(" · memory %1 per rank (the device's memory is not stated)").arg(formatBytes(r.memory.total));
     if (r.oversubscribed) h += tr(" · oversubscribed (×%1 contention)").arg(formatNumber(r.contention, 3));
+    if (r.ps.enabled) {  // the parameter server (docs/SIMULATOR.md "Parameter server and staleness")
+        double busiest = 0;
+        for (double u : r.ps.server_utilisation) busiest = std::max(busiest, u);
+        h += tr("<br>Parameter server (%1, %2 server(s)): %3 · slowest replica's step %4 · staleness %5 · "
+                "busiest server %6")
+                 .arg(fromStd(r.ps.mode).toHtmlEscaped())
+                 .arg(r.ps.servers)
+                 .arg(formatRate(r.ps.gradients_per_s, tr("gradients/s")), formatDuration(r.ps.job_step_s * 1e9),
+                      formatNumber(r.ps.staleness_mean, 3), formatPercent(busiest));
+    }
     h += tr("<br><small>%1</small>").arg(o.ratesNote);
     headline_->setText(h);
     showBand(o);
