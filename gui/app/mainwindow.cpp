@@ -36,6 +36,7 @@
 #include "gui/common/format.h"
 #include "gui/compare/comparepage.h"
 #include "gui/experiment/experimentpage.h"
+#include "gui/learn/learnpage.h"
 #include "gui/scaling/scalingpage.h"
 #include "gui/summary/summarypage.h"
 #include "gui/timeline/timelinepage.h"
@@ -129,6 +130,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     addPage(new ScalingPage);
     addPage(new WhatIfPage);
     addPage(new ComparePage);
+    addPage(new LearnPage);
     connect(sidebar_, &QListWidget::currentRowChanged, this, [this](int row) {
         stack_->setCurrentIndex(row);
         // Pages work only when shown: the one that appears catches up with the selection.
