@@ -117,7 +117,12 @@ std::vector<std::string> explain_laws(const LawReading& r, const StudyOverlay* s
                     ? "its " + std::string(to_string(study->law)) + " fit is missing" + (study->why.empty() ? "" : " (" + study->why + ")") + "."
                     : "its analysis fits " + std::string(study->law == Law::Amdahl ? "Amdahl" : "Gustafson") + " with f = " +
                           fmt3(study->fitted_f) + " (the dashed curve).";
-        if (any_over) line += " Points marked × ran more ranks than cores: they measure sharing, not the law.";
+        if (study->fitted_f > 1)
+            line += " An f above 1 means the runs got slower as p grew: something that grows with p (shared cores, "
+                    "communication, a loaded machine) costs more than the extra processes give.";
+        else if (study->fitted_f < 0)
+            line += " An f below 0 means the runs scaled better than ideal (superlinear: caches, or a noisy baseline).";
+        if (any_over) line += " Square points ran more ranks than cores: they measure sharing, not the law.";
         s.push_back(line);
     }
     return s;

@@ -245,8 +245,7 @@ std::vector<std::string> explain_ring(int p, int step, double n) {
     const std::string P = std::to_string(p), chunk = fmt_bytes(t.bytes_per_link_per_step);
     std::vector<std::string> s;
     s.push_back("Each of the " + P + " ranks cuts its " + fmt_bytes(n) + " buffer into " + P + " chunks of " + chunk +
-                " and only ever sends to its right-hand neighbour: every step moves one chunk (" + chunk +
-                ") on every link at once.");
+                " and sends only to its right-hand neighbour: every step moves one chunk on every link at once.");
     const int k = ring_phase_step(p, step);
     switch (ring_phase(p, step)) {
         case RingPhase::Start:
@@ -264,11 +263,10 @@ std::vector<std::string> explain_ring(int p, int step, double n) {
                         (k == p - 1 ? "; every rank now holds the whole sum." : "."));
             break;
     }
-    s.push_back("In all, 2(p−1) = " + std::to_string(t.steps) + " steps: each rank sends 2(p−1)/p·n = " +
-                fmt_bytes(t.bytes_per_rank) + " (so far " + fmt_bytes(ring_bytes_sent(p, n, 0, step)) +
-                "), almost 2n however many ranks there are — why the ring's bandwidth term does not grow with p.");
-    s.push_back("Its latency term does: 2(p−1) message steps, where a tree needs 2⌈log2 p⌉; a parameter server moves "
-                "W·n/S through each server's link.");
+    s.push_back("In all 2(p−1) = " + std::to_string(t.steps) + " steps: each rank sends 2(p−1)/p·n = " + fmt_bytes(t.bytes_per_rank) +
+                " (so far " + fmt_bytes(ring_bytes_sent(p, n, 0, step)) +
+                "), almost 2n whatever p, so the bandwidth term does not grow with p; the latency term 2(p−1)α does "
+                "(a tree's is 2⌈log2 p⌉α).");
     return s;
 }
 

@@ -59,7 +59,7 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
     fSlider_ = new QSlider(Qt::Horizontal);
     fSlider_->setRange(0, 500);  // f in 0.001 steps up to 0.5
     fSlider_->setValue(50);
-    fSlider_->setMinimumWidth(120);
+    fSlider_->setMinimumWidth(60);
     p_ = new QSpinBox;
     p_->setObjectName(QStringLiteral("learnProcesses"));
     p_->setRange(1, 1024);
@@ -90,7 +90,9 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
     controls->addWidget(useStudyF_);
 
     chart_ = makeChartView(QStringLiteral("amdahl-gustafson"));
-    chart_->setMinimumHeight(260);
+    chart_->setMinimumHeight(220);
+    // As tall as the window leaves: the page's height for its width does not count the chart's preferred height.
+    chart_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
 
     auto label = [](const char* name) {
         auto* l = new QLabel;
@@ -107,11 +109,12 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
     sentences_->setWordWrap(true);
     sentences_->setTextFormat(Qt::RichText);
 
-    auto* readout = new QGridLayout;
-    readout->addWidget(amdahl_, 0, 0);
-    readout->addWidget(gustafson_, 0, 1);
-    readout->addWidget(karpFlatt_, 1, 0, 1, 2);
-    readout->addWidget(studyLabel_, 2, 0, 1, 2);
+    auto* readout = new QVBoxLayout;
+    readout->setSpacing(2);
+    for (QLabel* l : {amdahl_, gustafson_, karpFlatt_, studyLabel_}) {
+        l->setWordWrap(true);
+        readout->addWidget(l);
+    }
 
     auto* title = new QLabel(tr("<b>Amdahl vs Gustafson</b> — how much faster do p processes get? Strong scaling "
                                 "keeps the problem fixed (Amdahl); weak scaling grows it with p (Gustafson)."));
@@ -178,6 +181,9 @@ void AmdahlExplorer::update() {
     const bool hasStudy = study_ && study_->present;
     const bool hasFit = hasStudy && std::isfinite(study_->fitted_f);
     useStudyF_->setEnabled(hasFit && study_->fitted_f >= 0 && study_->fitted_f <= 1);
+    useStudyF_->setToolTip(!hasFit ? tr("No study with a fitted serial fraction is open")
+                           : useStudyF_->isEnabled() ? tr("Set f to the open study's fitted serial fraction")
+                                                     : tr("The study's fitted f is outside 0…1: it is not a serial fraction"));
 
     // Axes: p from 1 to a power of two past p (at least 64) and the study's largest p.
     double pMax = std::max(64.0, pow2Above(2.0 * r.p));
@@ -187,6 +193,14 @@ void AmdahlExplorer::update() {
             pMax = std::max(pMax, pow2Above(study_->p[i]));
             if (study_->speedup[i] > 0) sMin = std::min(sMin, pow2Below(study_->speedup[i]));
         }
+    // The fitted f as it is (above 1 when the runs got slower with p: the curve falls below 1).
+    LawCurve fc;
+    if (hasFit) {
+        fc = sample_laws(study_->fitted_f, pMax, 12);
+        const auto& ys = study_->law == Law::Amdahl ? fc.amdahl : fc.gustafson;
+        for (double y : ys)
+            if (std::isfinite(y) && y > 1.0 / 64) sMin = std::min(sMin, pow2Below(y));
+    }
 
     auto* c = new QChart;
     c->setTitle(tr("Speedup against processes (f = %1)").arg(q(fmt3(r.f))));
@@ -234,10 +248,9 @@ void AmdahlExplorer::update() {
         const StudyOverlay& o = *study_;
         auto* fitted = new QLineSeries;
         fitted->setName(tr("the study's %1 fit, f = %2").arg(o.law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"), q(fmt3(o.fitted_f))));
-        const LawCurve fc = sample_laws(std::clamp(o.fitted_f, 0.0, 1.0), pMax, 12);
         const auto& ys = o.law == Law::Amdahl ? fc.amdahl : fc.gustafson;
         for (std::size_t i = 0; i < fc.p.size(); ++i)
-            if (ys[i] >= sMin) fitted->append(fc.p[i], ys[i]);
+            if (std::isfinite(ys[i]) && ys[i] >= sMin && ys[i] <= pMax) fitted->append(fc.p[i], ys[i]);
         fitted->setPen(QPen(kFitted, 2.5, Qt::DashLine));
         attach(fitted);
     }

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPainter>
 #include <QPainterPath>
@@ -51,6 +52,14 @@ QCategoryAxis* labelledAxis(double lo, double hi, const std::vector<std::pair<do
     return a;
 }
 
+// 10^e seconds as people say it: "100 ns", "1 µs", "10 ms", "1 s".
+QString decade(int e) {
+    static const char* units[] = {"ns", "µs", "ms", "s"};
+    const int k = std::clamp((e + 9) / 3, 0, 3);
+    const double v = std::pow(10.0, e + 9 - 3 * k);
+    return QStringLiteral("%1 %2").arg(v, 0, 'g', 6).arg(QString::fromUtf8(units[k]));
+}
+
 nlohmann::json readJson(const QString& path) {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) throw HardwareError(path.toStdString() + ": cannot read: " + f.errorString().toStdString());
@@ -85,15 +94,20 @@ void RingView::paintEvent(QPaintEvent*) {
     const QPalette pal = palette();
     const int p = state_.p;
     const QFontMetrics fm(font());
-    const double cellW = std::max(12, fm.horizontalAdvance(QStringLiteral("8")) + 6);
-    const double cellH = std::max(3.0 * p, 2.2 * fm.height());
-    const double cardW = p * cellW + 10, cardH = cellH + fm.height() + 10;
-    const QPointF centre(width() / 2.0, height() / 2.0);
-    const double radius = std::max(40.0, std::min(width() - cardW, height() - cardH) / 2.0 - 4);
+    const double legendH = fm.height() + 8;
+    const double areaW = width(), areaH = height() - legendH;
+    // Cards as large as the ring leaves room for: a cell per chunk, a stripe per rank.
+    const double cellW = std::clamp(std::min(areaW, areaH) * 0.30 / p, std::max(12.0, fm.horizontalAdvance(QStringLiteral("Σ")) + 4.0), 34.0);
+    const double cellH = std::max(3.0 * p, std::min(2.0 * cellW, 3.0 * fm.height()));
+    const double cardW = std::max(p * cellW + 10, fm.horizontalAdvance(QStringLiteral("rank 8")) + 12.0);
+    const double cardH = cellH + fm.height() + 10;
+    const QPointF centre(areaW / 2.0, areaH / 2.0);
+    const double rx = std::max(30.0, (areaW - cardW) / 2.0 - 4), ry = std::max(30.0, (areaH - cardH) / 2.0 - 4);
+    const double radius = std::min(rx, ry);
     std::vector<QRectF> cards;
     for (int r = 0; r < p; ++r) {
         const double a = -M_PI / 2 + 2 * M_PI * r / p;  // rank 0 at the top, clockwise
-        const QPointF c = centre + QPointF(radius * std::cos(a), radius * std::sin(a));
+        const QPointF c = centre + QPointF(rx * std::cos(a), ry * std::sin(a));
         cards.emplace_back(c.x() - cardW / 2, c.y() - cardH / 2, cardW, cardH);
     }
     // The sends of the step just taken: arrows from each rank to the next, labelled with the chunk.
@@ -167,7 +181,7 @@ void RingView::paintEvent(QPaintEvent*) {
     }
     // Under the ring: which colour is whose contribution.
     double x = 6;
-    const double y = height() - fm.height() - 4;
+    const double y = height() - fm.height() - 2;
     g.setPen(pal.color(QPalette::WindowText));
     const QString lead = tr("contribution of rank:");
     g.drawText(QPointF(x, y + fm.ascent()), lead);
@@ -178,8 +192,6 @@ void RingView::paintEvent(QPaintEvent*) {
         g.drawText(QPointF(x, y + fm.ascent()), QString::number(r));
         x += fm.horizontalAdvance(QStringLiteral("0")) + 8;
     }
-    const QString hint = tr("column = chunk, stripe = a rank's contribution summed in, Σ = fully reduced");
-    g.drawText(QPointF(6, fm.ascent() + 2), hint);
 }
 
 // ---- RingExplorer ----
@@ -231,9 +243,9 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
         l->setTextInteractionFlags(Qt::TextSelectableByMouse);
         return l;
     };
-    stepLabel_ = label("learnRingStepLabel");
-    perLink_ = label("learnRingPerLink");
-    perRank_ = label("learnRingPerRank");
+    stepLabel_ = label("learnRingStepLabel", true);
+    perLink_ = label("learnRingPerLink", true);
+    perRank_ = label("learnRingPerRank", true);
     sentences_ = label("learnRingSentences", true);
     calLabel_ = label("learnRingCalibration", true);
     timesLabel_ = label("learnRingTimes", true);
@@ -244,30 +256,33 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     controls->addWidget(new QLabel(tr("buffer n")));
     controls->addWidget(n_);
     controls->addSpacing(8);
-    controls->addWidget(reset_);
-    controls->addWidget(back_);
-    controls->addWidget(step_);
-    controls->addWidget(play_);
+    controls->addWidget(new QLabel(tr("parameter servers S")));
+    controls->addWidget(servers_);
     controls->addStretch(1);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(reset_);
+    buttons->addWidget(back_);
+    buttons->addWidget(step_);
+    buttons->addWidget(play_);
+    buttons->addSpacing(8);
+    buttons->addWidget(stepLabel_, 1);
 
     auto* left = new QWidget;
     auto* ll = new QVBoxLayout(left);
     ll->setContentsMargins(0, 0, 0, 0);
-    ll->addWidget(stepLabel_);
     ll->addWidget(view_, 1);
+    auto* key = new QLabel(tr("Card = rank, column = chunk, stripe = a rank's gradient summed in; Σ = fully reduced; "
+                              "outlined = received in this step."));
+    key->setWordWrap(true);
+    ll->addWidget(key);
     ll->addWidget(perLink_);
     ll->addWidget(perRank_);
 
     chart_ = makeChartView(QStringLiteral("allreduce-algorithms"));
-    chart_->setMinimumSize(320, 260);
+    chart_->setMinimumSize(270, 200);
     auto* right = new QWidget;
     auto* rl = new QVBoxLayout(right);
     rl->setContentsMargins(0, 0, 0, 0);
-    auto* srv = new QHBoxLayout;
-    srv->addWidget(new QLabel(tr("parameter servers S")));
-    srv->addWidget(servers_);
-    srv->addStretch(1);
-    rl->addLayout(srv);
     rl->addWidget(chart_, 1);
     rl->addWidget(timesLabel_);
     rl->addWidget(calLabel_);
@@ -275,8 +290,12 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(left);
     split->addWidget(right);
-    split->setStretchFactor(0, 1);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(0, 4);
+    split->setStretchFactor(1, 5);
+    split->setSizes({400, 500});
+    // Its height is what the window leaves (the page's height for its width must not count the
+    // ring's and the chart's preferred heights, or the page scrolls at 1280x800).
+    split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
 
     auto* title = new QLabel(tr("<b>Ring all-reduce, step by step</b> — how p ranks sum their gradients while every link "
                                 "stays busy: a reduce-scatter, then an all-gather."));
@@ -284,6 +303,7 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(title);
     layout->addLayout(controls);
+    layout->addLayout(buttons);
     layout->addWidget(split, 1);
     layout->addWidget(sentences_);
     fallbackCalibration({});
@@ -389,7 +409,7 @@ void RingExplorer::loadCalibration() {
                 calNote_ = tr("This machine's calibration: %1").arg(q(cal_.label).toHtmlEscaped());
                 updateChart();
             } else {
-                fallbackCalibration(q(v.why));
+                fallbackCalibration(tr("the open file holds none"));
             }
             setEntryReady(true);
         },
@@ -418,10 +438,9 @@ void RingExplorer::fallbackCalibration(const QString& why) {
         if (!c.hw.calibrated) continue;
         try {
             cal_ = calibration_from_json(readJson(c.path), c.path.toStdString());
-            calNote_ = tr("<span style='color:#D55E00'>No calibration of this machine</span>%1: curves and points from the "
-                          "example %2, measured on another computer (What-if ▸ Calibrate this machine makes yours).")
-                           .arg(why.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(why.toHtmlEscaped()),
-                                QFileInfo(c.path).fileName().toHtmlEscaped());
+            calNote_ = tr("<span style='color:#D55E00'>No calibration of this machine</span> (%1; What-if ▸ Calibrate this "
+                          "machine makes one): α, β and points from the example %2, measured on another computer.")
+                           .arg(why.isEmpty() ? tr("none found") : why.toHtmlEscaped(), QFileInfo(c.path).fileName().toHtmlEscaped());
             updateChart();
             return;
         } catch (const std::exception& e) {
@@ -437,7 +456,7 @@ void RingExplorer::updateChart() {
     const int p = ring_.p(), S = servers_->value();
     const double n = bufferBytes();
     auto* c = new QChart;
-    c->setTitle(tr("All-reduce time against message size, p = %1 (α-β model)").arg(p));
+    c->setTitle(tr("All-reduce time, p = %1 (α-β model)").arg(p));
     calLabel_->setText(calNote_);
     if (!cal_.present) {
         timesLabel_->setText(tr("No calibration."));
@@ -461,9 +480,10 @@ void RingExplorer::updateChart() {
         }
     const double y0 = std::floor(std::log10(yLo)), y1 = std::ceil(std::log10(yHi));
     std::vector<std::pair<double, QString>> xt, yt;
-    for (int e = 10; e <= 30; e += 4) xt.push_back({double(e), q(fmt_bytes(std::exp2(e)))});
-    for (int e = static_cast<int>(y0); e <= static_cast<int>(y1); ++e) yt.push_back({double(e), formatDuration(std::pow(10.0, e) * 1e9)});
-    auto* ax = labelledAxis(std::log2(kMinBytes), std::log2(kMaxBytes), xt, tr("message size n (log scale)"));
+    for (int e = 10; e <= 30; e += 10) xt.push_back({double(e), q(fmt_bytes(std::exp2(e)))});
+    for (int e = static_cast<int>(y0); e <= static_cast<int>(y1); ++e) yt.push_back({double(e), decade(e)});
+    // A little room past 1 GiB so its label is not cut at the plot's edge.
+    auto* ax = labelledAxis(std::log2(kMinBytes) - 0.5, std::log2(kMaxBytes) + 1, xt, tr("message size n (log scale)"));
     auto* ay = labelledAxis(y0, y1, yt, tr("time per all-reduce (log scale)"));
     c->addAxis(ax, Qt::AlignBottom);
     c->addAxis(ay, Qt::AlignLeft);
@@ -479,12 +499,12 @@ void RingExplorer::updateChart() {
         s->setPen(QPen(colour, 2.5, style));
         attach(s);
     };
-    line(tr("ring 2(p−1)α + 2(p−1)/p·nβ"), curves.ring_s, kRing, Qt::SolidLine);
-    line(tr("tree 2⌈log₂p⌉α + 2nβ"), curves.tree_s, kTree, Qt::DashLine);
-    line(tr("parameter server, S = %1: 2(max(S,p)α + max(1,p/S)·nβ)").arg(S), curves.ps_s, kPs, Qt::DashDotLine);
+    line(tr("ring"), curves.ring_s, kRing, Qt::SolidLine);
+    line(tr("tree"), curves.tree_s, kTree, Qt::DashLine);
+    line(tr("PS, S = %1").arg(S), curves.ps_s, kPs, Qt::DashDotLine);
     if (!pts.empty()) {
         auto* m = new QScatterSeries;
-        m->setName(tr("measured all-reduce, p = %1 (median)").arg(p));
+        m->setName(tr("measured"));
         m->setMarkerSize(9);
         for (const MeasuredAllReduce* x : pts) m->append(std::log2(x->bytes), std::log10(x->seconds));
         markForeground(m);
@@ -492,11 +512,12 @@ void RingExplorer::updateChart() {
     }
     // The buffer the ring on the left moves.
     auto* mark = new QLineSeries;
-    mark->setName(tr("n = %1").arg(q(fmt_bytes(n))));
+    mark->setName(tr("n"));
     mark->append(std::log2(n), y0);
     mark->append(std::log2(n), y1);
     mark->setPen(QPen(QColor(0x80, 0x86, 0x8e), 1, Qt::DotLine));
     attach(mark);
+    for (QLegendMarker* lm : c->legend()->markers(mark)) lm->setVisible(false);  // the dotted line is n, said in the text
     c->legend()->setAlignment(Qt::AlignBottom);
     setChart(chart_, c);
 
@@ -505,7 +526,8 @@ void RingExplorer::updateChart() {
         if (std::find(calP.begin(), calP.end(), m.p) == calP.end()) calP.push_back(m.p);
     QStringList ps;
     for (int x : calP) ps << QString::number(x);
-    timesLabel_->setText(tr("At n = %1, p = %2: ring <b>%3</b> · tree <b>%4</b> · parameter server (S = %5) <b>%6</b>. "
+    timesLabel_->setText(tr("At n = %1 (dotted), p = %2: ring <b>%3</b> · tree <b>%4</b> · parameter server (S = %5) <b>%6</b>. "
+                            "Ring 2(p−1)α + 2(p−1)/p·nβ, tree 2⌈log₂p⌉α + 2nβ, PS 2(max(S,p)α + max(n, p·n/S)β); "
                             "α = %7 per step, β = 1/(%8)%9.")
                              .arg(q(fmt_bytes(n)))
                              .arg(p)

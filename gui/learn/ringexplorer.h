@@ -31,7 +31,7 @@ public:
     void setState(const core::teach::RingState& s);
     const core::teach::RingState& state() const { return state_; }
     QSize sizeHint() const override { return {460, 380}; }
-    QSize minimumSizeHint() const override { return {320, 280}; }
+    QSize minimumSizeHint() const override { return {240, 200}; }
     // The colour of rank r's contribution (Okabe–Ito, 8 colours).
     static QColor rankColor(int r);
 

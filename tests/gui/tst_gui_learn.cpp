@@ -6,6 +6,9 @@
 #include <QChartView>
 #include <QLabel>
 #include <QPushButton>
+#include <QListWidget>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QScatterSeries>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -175,14 +178,58 @@ private slots:
         QVERIFY(times.contains(QStringLiteral("tree <b>%1</b>").arg(formatDuration(tree_allreduce_s(link, 4, 1048576) * 1e9))));
         QVERIFY(times.contains(QStringLiteral("(S = 2) <b>%1</b>").arg(formatDuration(parameter_server_s(link, 4, 2, 1048576) * 1e9))));
         QVERIFY(text(ex, "learnRingCalibration").contains(QStringLiteral("This machine's calibration")));
-        QScatterSeries* pts = scatterNamed(ex, QStringLiteral("measured all-reduce, p = 4"));
+        QScatterSeries* pts = scatterNamed(ex, QStringLiteral("measured"));
         QVERIFY(pts);
         QCOMPARE(pts->count(), 2);
         QCOMPARE(pts->at(1), QPointF(20, std::log10(7e-4)));
         ex->setRanks(3);  // no measured points at p = 3: the label says where they are
-        QVERIFY(!scatterNamed(ex, QStringLiteral("measured all-reduce")));
+        QVERIFY(!scatterNamed(ex, QStringLiteral("measured")));
         QVERIFY(text(ex, "learnRingTimes").contains(QStringLiteral("measured points are at p = 2, 4")));
         QCOMPARE(view->state(), ring_state(3, 0));  // a new ring starts at step 0
+    }
+
+    // SCALESCOPE_LEARN_SHOTS=DIR: the ring in the middle of the reduce-scatter (p = 4, step 2), for
+    // docs/screenshots, on SCALESCOPE_LEARN_FILE (else the fixture). Skipped without the variable.
+    void ringMidwayScreenshot() {
+        const QString shots = qEnvironmentVariable("SCALESCOPE_LEARN_SHOTS");
+        if (shots.isEmpty()) QSKIP("SCALESCOPE_LEARN_SHOTS is not set");
+        const QString file = qEnvironmentVariable("SCALESCOPE_LEARN_FILE", trace_);
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(pages::openAndShow(w, file, QStringLiteral("learn")));
+        auto* learn = qobject_cast<LearnPage*>(w.page(QStringLiteral("learn")));
+        QVERIFY(learn->showEntry(QStringLiteral("ring")));
+        auto* ex = qobject_cast<RingExplorer*>(learn->entry(QStringLiteral("ring")));
+        QVERIFY(QTest::qWaitFor([&] { return learn->isReady(); }, 30000));
+        ex->setRanks(4);
+        QVERIFY(ex->stepForward() && ex->stepForward());
+        QTest::qWait(200);
+        QVERIFY(w.grab().save(shots + QStringLiteral("/learn-ring-step2.png")));
+    }
+
+    // Like every page (tst_gui_walk), both explorers fit 1024x700 without scrolling across.
+    void fitsAt1024x700() {
+        MainWindow w;
+        w.setInteractiveErrors(false);
+        w.resize(1024, 700);
+        w.show();
+        QVERIFY(pages::openAndShow(w, trace_, QStringLiteral("learn")));
+        auto* learn = qobject_cast<LearnPage*>(w.page(QStringLiteral("learn")));
+        QScrollArea* scroll = nullptr;
+        for (QWidget* p = learn->parentWidget(); p && !scroll; p = p->parentWidget()) scroll = qobject_cast<QScrollArea*>(p);
+        QVERIFY(scroll);
+        for (const QString& id : learn->entryIds()) {
+            QVERIFY(learn->showEntry(id));
+            QVERIFY(QTest::qWaitFor([&] { return learn->isReady(); }, 30000));
+            QApplication::processEvents();
+            QVERIFY2(scroll->horizontalScrollBar()->maximum() == 0,
+                     qPrintable(QStringLiteral("%1 scrolls %2 px across (needs %3 px)")
+                                    .arg(id)
+                                    .arg(scroll->horizontalScrollBar()->maximum())
+                                    .arg(learn->minimumSizeHint().width())));
+        }
     }
 };
 
