@@ -156,11 +156,11 @@ double tree_allreduce_s(const LinkCost& link, int p, double n) {
 
 double parameter_server_s(const LinkCost& link, int workers, int servers, double n) {
     if (workers < 1 || servers < 1) throw std::invalid_argument("a parameter server needs at least one worker and one server");
-    const double w = workers, s = servers;
-    return 2 * (std::max(s, w) * link.alpha_s + std::max(n, w * n / s) * link.beta_s_per_byte);
+    return 2.0 * workers * (link.alpha_s + n / servers * link.beta_s_per_byte);
 }
 
-AlgorithmCurves sample_algorithms(const LinkCost& link, int p, int servers, double n_lo, double n_hi, int per_doubling) {
+AlgorithmCurves sample_algorithms(const LinkCost& link, const LinkCost& p2p, int p, int servers, double n_lo, double n_hi,
+                                  int per_doubling) {
     if (!(n_lo > 0 && n_hi >= n_lo)) throw std::invalid_argument("message sizes must satisfy 0 < lo <= hi");
     if (per_doubling < 1) throw std::invalid_argument("per_doubling must be at least 1");
     AlgorithmCurves c;
@@ -171,7 +171,7 @@ AlgorithmCurves sample_algorithms(const LinkCost& link, int p, int servers, doub
         c.bytes.push_back(n);
         c.ring_s.push_back(ring_allreduce_s(link, p, n));
         c.tree_s.push_back(tree_allreduce_s(link, p, n));
-        c.ps_s.push_back(parameter_server_s(link, p, servers, n));
+        c.ps_s.push_back(parameter_server_s(p2p, p, servers, n));
     }
     return c;
 }
@@ -182,10 +182,17 @@ LinkCost allreduce_link(const Hardware& hw) {
     return hw.intra;
 }
 
+LinkCost send_recv_link(const Hardware& hw) {
+    const LinkCost& fit = hw.intra_fit[static_cast<std::size_t>(FitSlot::SendRecv)];
+    if (fit.alpha_s > 0 || fit.beta_s_per_byte > 0) return fit;
+    return hw.intra;
+}
+
 CalibrationView calibration_from_json(const nlohmann::json& doc, const std::string& origin) {
     CalibrationView v;
     v.hw = parse_hardware(doc, origin);
     v.link = allreduce_link(v.hw);
+    v.p2p = send_recv_link(v.hw);
     v.present = true;
     v.label = origin;
     const auto num = [](const nlohmann::json& j, const char* key) {

@@ -101,20 +101,23 @@ double ring_bytes_sent(int p, double n, int rank, int step);
 double ring_allreduce_s(const LinkCost& link, int p, double n);
 double tree_allreduce_s(const LinkCost& link, int p, double n);
 // A parameter server with S server ranks (the parameters sharded n/S per server) and W workers,
-// synchronous (BSP): every worker pushes its n-byte gradient (n/S to each server), then pulls the
-// n updated bytes. In each phase a worker's link carries n bytes in S messages and a server's
-// link dp·n/S bytes in W messages, and the phase lasts as long as the busier of the two:
-//   T = 2·(max(S, W)·α + max(n, W·n/S)·β).
-// With one server and W workers the server's link carries W·n per phase: W times the ring's
-// 2(p−1)/p·n per rank. The optimizer's time on the servers is not counted.
+// synchronous (BSP), as the simulator models it (docs/SIMULATOR.md "Parameter server and
+// staleness", issue 18): every worker pushes its n-byte gradient, n/S to each server, then pulls the
+// n/S updated bytes back from each; the server's link is the bottleneck: it receives the W pushes
+// one after the other and sends the W pulls the same way, each a point-to-point message (α + n/S·β
+// on `link`, the send/recv fit), while a worker's messages to the S servers travel in parallel:
+//   T = 2·W·(α + n/S·β).
+// With one server the server's link carries W·n each way: W times the ring's 2(p−1)/p·n per rank.
+// The optimizer's time on the servers is not counted.
 double parameter_server_s(const LinkCost& link, int workers, int servers, double n);
 
 struct AlgorithmCurves {
     std::vector<double> bytes, ring_s, tree_s, ps_s;
 };
 // The three times at message sizes from n_lo to n_hi, `per_doubling` points per doubling.
-AlgorithmCurves sample_algorithms(const LinkCost& link, int p, int servers, double n_lo, double n_hi,
-                                  int per_doubling = 2);
+// Ring and tree on `collective` (the all-reduce link), the parameter server on `p2p` (send/recv).
+AlgorithmCurves sample_algorithms(const LinkCost& collective, const LinkCost& p2p, int p, int servers, double n_lo,
+                                  double n_hi, int per_doubling = 2);
 
 // ---- This machine's calibration ----
 struct MeasuredAllReduce {
@@ -128,11 +131,14 @@ struct CalibrationView {
     std::string label;          // "calibration 3 of run.sqlite (host vm, 2026-12-01T08:00:00Z)"
     std::string why;            // when !present: why there is none
     Hardware hw;
-    LinkCost link;              // the all-reduce α-β the curves use (allreduce_link)
+    LinkCost link;              // the all-reduce α-β the ring and tree curves use (allreduce_link)
+    LinkCost p2p;               // the send/recv α-β the parameter-server curve uses (send_recv_link)
     std::vector<MeasuredAllReduce> points;  // the file's measured all-reduce times
 };
 // The α-β of the all-reduce: the calibrated all_reduce fit when the file has one, else the intra-node link.
 LinkCost allreduce_link(const Hardware& hw);
+// The α-β of one point-to-point message: the calibrated send_recv fit, else the intra-node link.
+LinkCost send_recv_link(const Hardware& hw);
 // A hardware document (`calibrate`'s JSON): parse_hardware, and its all_reduce points from
 // spread[] (median, min, max of the repeats), else from measurements[]. Throws HardwareError.
 CalibrationView calibration_from_json(const nlohmann::json& doc, const std::string& origin);

@@ -463,7 +463,7 @@ void RingExplorer::updateChart() {
         setChart(chart_, c);
         return;
     }
-    const AlgorithmCurves curves = sample_algorithms(cal_.link, p, S, kMinBytes, kMaxBytes, 2);
+    const AlgorithmCurves curves = sample_algorithms(cal_.link, cal_.p2p, p, S, kMinBytes, kMaxBytes, 2);
     // Log axes: x = log2(bytes), y = log10(seconds), labelled in bytes and seconds.
     double yLo = 1e300, yHi = 0;
     for (std::size_t i = 0; i < curves.bytes.size(); ++i)
@@ -527,19 +527,22 @@ void RingExplorer::updateChart() {
     QStringList ps;
     for (int x : calP) ps << QString::number(x);
     timesLabel_->setText(tr("At n = %1 (dotted), p = %2: ring <b>%3</b> · tree <b>%4</b> · parameter server (S = %5) <b>%6</b>. "
-                            "Ring 2(p−1)α + 2(p−1)/p·nβ, tree 2⌈log₂p⌉α + 2nβ, PS 2(max(S,p)α + max(n, p·n/S)β); "
-                            "α = %7 per step, β = 1/(%8)%9.")
+                            "Ring 2(p−1)α + 2(p−1)/p·nβ, tree 2⌈log₂p⌉α + 2nβ (all-reduce α = %7 per step, β = 1/(%8)); "
+                            "PS 2p(α′ + n/S·β′), the server's link carrying p pushes and p pulls (send/recv α′ = %10, "
+                            "β′ = 1/(%11))%9.")
                              .arg(q(fmt_bytes(n)))
                              .arg(p)
                              .arg(formatDuration(ring_allreduce_s(cal_.link, p, n) * 1e9),
                                   formatDuration(tree_allreduce_s(cal_.link, p, n) * 1e9))
                              .arg(S)
-                             .arg(formatDuration(parameter_server_s(cal_.link, p, S, n) * 1e9),
+                             .arg(formatDuration(parameter_server_s(cal_.p2p, p, S, n) * 1e9),
                                   formatDuration(cal_.link.alpha_s * 1e9),
                                   cal_.link.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.link.beta_s_per_byte) : QStringLiteral("∞"),
                                   cal_.points.empty() ? QString()
                                   : pts.empty()       ? tr("; measured points are at p = %1 (set p to see them)").arg(ps.join(QStringLiteral(", ")))
-                                                      : QString()));
+                                                      : QString())
+                             .arg(formatDuration(cal_.p2p.alpha_s * 1e9),
+                                  cal_.p2p.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.p2p.beta_s_per_byte) : QStringLiteral("∞")));
 }
 
 }  // namespace ss::gui

@@ -239,13 +239,14 @@ private slots:
     void alphaBetaTimes() {
         // α = 1 µs, β = 1 ns/B, p = 4, n = 1 MB (10^6 bytes):
         //   ring 2·3·α + 2·3/4·n·β = 6 µs + 1.5 ms; tree 2·2·α + 2·n·β = 4 µs + 2 ms;
-        //   PS, 4 workers, 1 server: 2·(4α + 4n·β) = 8.008 ms; 4 servers: 2·(4α + n·β) = 2.008 ms.
+        //   PS 2·W·(α + n/S·β): 4 workers, 1 server 8·(1 µs + 1 ms) = 8.008 ms; 4 servers
+        //   8·(1 µs + 250 µs) = 2.008 ms; 2 workers, 8 servers 4·(1 µs + 125 µs) = 0.504 ms.
         const LinkCost l{1e-6, 1e-9};
         QVERIFY(near(ring_allreduce_s(l, 4, 1e6), 1.506e-3, 1e-12));
         QVERIFY(near(tree_allreduce_s(l, 4, 1e6), 2.004e-3, 1e-12));
         QVERIFY(near(parameter_server_s(l, 4, 1, 1e6), 8.008e-3, 1e-12));
         QVERIFY(near(parameter_server_s(l, 4, 4, 1e6), 2.008e-3, 1e-12));
-        QVERIFY(near(parameter_server_s(l, 2, 8, 1e6), 2 * (8e-6 + 1e-3), 1e-12));
+        QVERIFY(near(parameter_server_s(l, 2, 8, 1e6), 5.04e-4, 1e-12));
         // The ring is what the simulator charges a one-node group (collective_time).
         Hardware hw;
         hw.intra = l;
@@ -253,10 +254,12 @@ private slots:
         for (int p = 2; p <= 8; ++p)
             QVERIFY(near(ring_allreduce_s(l, p, 4096),
                          collective_time(hw, ss::traces::Collective::AllReduce, place_group(hw, p, 1), 4096), 1e-12));
-        const AlgorithmCurves c = sample_algorithms(l, 4, 2, 1024, 1 << 20, 1);
+        const LinkCost p2p{3e-6, 2e-9};
+        const AlgorithmCurves c = sample_algorithms(l, p2p, 4, 2, 1024, 1 << 20, 1);
         QCOMPARE(c.bytes.size(), std::size_t{11});
         QCOMPARE(c.bytes.back(), double(1 << 20));
-        QVERIFY(near(c.ps_s[3], parameter_server_s(l, 4, 2, c.bytes[3])));
+        QVERIFY(near(c.ps_s[3], parameter_server_s(p2p, 4, 2, c.bytes[3])));  // on the send/recv link
+        QVERIFY(near(c.ring_s[3], ring_allreduce_s(l, 4, c.bytes[3])));
         QVERIFY(near(c.tree_s[3], tree_allreduce_s(l, 4, c.bytes[3])));
     }
 
@@ -264,7 +267,8 @@ private slots:
         // spread[] (median of the repeats) is preferred to measurements[]; the link is the all_reduce fit.
         const nlohmann::json doc = nlohmann::json::parse(R"({
           "format": "scalescope-hardware", "version": 1,
-          "collectives": {"all_reduce": {"alpha_s": 2e-6, "beta_s_per_byte": 3e-10}},
+          "collectives": {"all_reduce": {"alpha_s": 2e-6, "beta_s_per_byte": 3e-10},
+                          "send_recv": {"alpha_s": 5e-6, "beta_s_per_byte": 6e-10}},
           "compute": {"sgemm_flops": 1e10}, "memory": {"bandwidth_bytes_per_s": 1e10},
           "measurements": [{"collective": "all_reduce", "p": 2, "bytes": 4096, "time_s": 9e-6}],
           "spread": [{"collective": "all_reduce", "p": 2, "bytes": 65536, "repeats": 3, "median_s": 3e-5, "min_s": 2e-5, "max_s": 4e-5},
@@ -275,6 +279,8 @@ private slots:
         QVERIFY(v.present);
         QCOMPARE(v.link.alpha_s, 2e-6);
         QCOMPARE(v.link.beta_s_per_byte, 3e-10);
+        QCOMPARE(v.p2p.alpha_s, 5e-6);
+        QCOMPARE(v.p2p.beta_s_per_byte, 6e-10);
         QCOMPARE(v.points.size(), std::size_t{2});
         QCOMPARE(v.points[0].bytes, 4096.0);
         QCOMPARE(v.points[0].seconds, 5e-6);
