@@ -16,7 +16,8 @@ namespace ss::core::teach {
 //   Amdahl (strong scaling, fixed problem)    S = 1/(f + (1−f)/p), at most 1/f
 //   Gustafson (weak scaling, problem ∝ p)     S = p − f(p − 1)
 //   Karp–Flatt read off a curve               e = (1/S − 1/p)/(1 − 1/p): f itself on the Amdahl
-//                                             curve (at every p), f/S on the Gustafson one; NaN at p = 1.
+//                                             curve (at every p), f/S on the Gustafson one; NaN at
+//                                             p = 1.
 struct LawReading {
     double f = 0, p = 1;
     double amdahl = 0, amdahl_efficiency = 0;
@@ -43,13 +44,13 @@ LawCurve sample_laws(double f, double p_max, int per_doubling = 8);
 struct StudyOverlay {
     bool present = false;  // false: no study, or its fit failed (`why`)
     bool weak = false;
-    std::string name;      // the study's name
+    std::string name;  // the study's name
     std::vector<double> p, speedup;
     std::vector<bool> oversubscribed;
     Law law = Law::Amdahl;
-    double fitted_f = 0;   // NaN when the law could not be fitted
+    double fitted_f = 0;  // NaN when the law could not be fitted
     double fitted_r2 = 0;
-    std::string why;       // when !present or the fit is missing
+    std::string why;  // when !present or the fit is missing
 };
 StudyOverlay overlay_from_scaling(const ScalingResult& r);
 

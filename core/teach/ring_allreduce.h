@@ -30,14 +30,19 @@ namespace ss::core::teach {
 inline constexpr int kMaxRingRanks = 32;
 // The ranks whose contributions a chunk's copy holds summed: bit r = rank r's.
 using Contributions = std::uint32_t;
-inline Contributions all_ranks(int p) { return p >= 32 ? ~Contributions{0} : (Contributions{1} << p) - 1; }
-inline int contribution_count(Contributions c) { return __builtin_popcount(c); }
+inline Contributions all_ranks(int p) {
+    return p >= 32 ? ~Contributions{0} : (Contributions{1} << p) - 1;
+}
+inline int contribution_count(Contributions c) {
+    return __builtin_popcount(c);
+}
 
 enum class RingPhase { Start, ReduceScatter, AllGather };
-int ring_steps(int p);                    // 2(p − 1)
-RingPhase ring_phase(int p, int step);    // step 0: Start; 1..p−1 ReduceScatter; p..2(p−1) AllGather
-int ring_phase_step(int p, int step);     // k within its phase (1..p−1; 0 at the start)
-int ring_owned_chunk(int p, int rank);    // the chunk rank r holds fully reduced after the reduce-scatter: (r+1) mod p
+int ring_steps(int p);                  // 2(p − 1)
+RingPhase ring_phase(int p, int step);  // step 0: Start; 1..p−1 ReduceScatter; p..2(p−1) AllGather
+int ring_phase_step(int p, int step);  // k within its phase (1..p−1; 0 at the start)
+int ring_owned_chunk(
+    int p, int rank);  // the chunk rank r holds fully reduced after the reduce-scatter: (r+1) mod p
 
 // One send of a step: `from` sends its copy of `chunk` to `to` = from+1 (mod p); the receiver adds
 // it (reduce-scatter) or replaces its copy with it (all-gather).
@@ -56,7 +61,9 @@ struct RingState {
     int p = 2;
     int step = 0;
     std::vector<Contributions> held;
-    Contributions at(int rank, int chunk) const { return held[static_cast<std::size_t>(rank * p + chunk)]; }
+    Contributions at(int rank, int chunk) const {
+        return held[static_cast<std::size_t>(rank * p + chunk)];
+    }
     friend bool operator==(const RingState&, const RingState&) = default;
 };
 RingState ring_initial(int p);  // every rank holds only its own contribution in every chunk
@@ -95,17 +102,18 @@ RingTraffic ring_traffic(int p, double n);
 double ring_bytes_sent(int p, double n, int rank, int step);
 
 // ---- α-β times (seconds) over one link (α per message step, β per byte) ----
-// Ring and tree: the all-reduce terms of core/analysis/collective_cost.h (cost_terms, cost_seconds),
-// the ones the simulator's collective_time uses for a group on one node:
+// Ring and tree: the all-reduce terms of core/analysis/collective_cost.h (cost_terms,
+// cost_seconds), the ones the simulator's collective_time uses for a group on one node:
 //   ring 2(p−1)·α + 2(p−1)/p·n·β;  tree (NCCL double binary tree) 2⌈log2 p⌉·α + 2·n·β.
 double ring_allreduce_s(const LinkCost& link, int p, double n);
 double tree_allreduce_s(const LinkCost& link, int p, double n);
 // A parameter server with S server ranks (the parameters sharded n/S per server) and W workers,
 // synchronous (BSP), as the simulator models it (docs/SIMULATOR.md "Parameter server and
-// staleness", issue 18): every worker pushes its n-byte gradient, n/S to each server, then pulls the
-// n/S updated bytes back from each; the server's link is the bottleneck: it receives the W pushes
-// one after the other and sends the W pulls the same way, each a point-to-point message (α + n/S·β
-// on `link`, the send/recv fit), while a worker's messages to the S servers travel in parallel:
+// staleness", issue 18): every worker pushes its n-byte gradient, n/S to each server, then pulls
+// the n/S updated bytes back from each; the server's link is the bottleneck: it receives the W
+// pushes one after the other and sends the W pulls the same way, each a point-to-point message (α +
+// n/S·β on `link`, the send/recv fit), while a worker's messages to the S servers travel in
+// parallel:
 //   T = 2·W·(α + n/S·β).
 // With one server the server's link carries W·n each way: W times the ring's 2(p−1)/p·n per rank.
 // The optimizer's time on the servers is not counted.
@@ -116,33 +124,35 @@ struct AlgorithmCurves {
 };
 // The three times at message sizes from n_lo to n_hi, `per_doubling` points per doubling.
 // Ring and tree on `collective` (the all-reduce link), the parameter server on `p2p` (send/recv).
-AlgorithmCurves sample_algorithms(const LinkCost& collective, const LinkCost& p2p, int p, int servers, double n_lo,
-                                  double n_hi, int per_doubling = 2);
+AlgorithmCurves sample_algorithms(const LinkCost& collective, const LinkCost& p2p, int p,
+                                  int servers, double n_lo, double n_hi, int per_doubling = 2);
 
 // ---- This machine's calibration ----
 struct MeasuredAllReduce {
     int p = 2;
     double bytes = 0;
-    double seconds = 0;             // median of the repeats (spread[]) or the one time (measurements[])
+    double seconds = 0;  // median of the repeats (spread[]) or the one time (measurements[])
     double min_s = 0, max_s = 0;
 };
 struct CalibrationView {
     bool present = false;
-    std::string label;          // "calibration 3 of run.sqlite (host vm, 2026-12-01T08:00:00Z)"
-    std::string why;            // when !present: why there is none
+    std::string label;  // "calibration 3 of run.sqlite (host vm, 2026-12-01T08:00:00Z)"
+    std::string why;    // when !present: why there is none
     Hardware hw;
-    LinkCost link;              // the all-reduce α-β the ring and tree curves use (allreduce_link)
-    LinkCost p2p;               // the send/recv α-β the parameter-server curve uses (send_recv_link)
+    LinkCost link;  // the all-reduce α-β the ring and tree curves use (allreduce_link)
+    LinkCost p2p;   // the send/recv α-β the parameter-server curve uses (send_recv_link)
     std::vector<MeasuredAllReduce> points;  // the file's measured all-reduce times
 };
-// The α-β of the all-reduce: the calibrated all_reduce fit when the file has one, else the intra-node link.
+// The α-β of the all-reduce: the calibrated all_reduce fit when the file has one, else the
+// intra-node link.
 LinkCost allreduce_link(const Hardware& hw);
 // The α-β of one point-to-point message: the calibrated send_recv fit, else the intra-node link.
 LinkCost send_recv_link(const Hardware& hw);
 // A hardware document (`calibrate`'s JSON): parse_hardware, and its all_reduce points from
 // spread[] (median, min, max of the repeats), else from measurements[]. Throws HardwareError.
 CalibrationView calibration_from_json(const nlohmann::json& doc, const std::string& origin);
-// The newest `calibrations` row of an open trace file; present = false with `why` when it holds none.
+// The newest `calibrations` row of an open trace file; present = false with `why` when it holds
+// none.
 CalibrationView calibration_from_trace(traces::TraceReader& rd, const std::string& path);
 
 // The sentences under the explorer for the state after `step` and an n-byte buffer.

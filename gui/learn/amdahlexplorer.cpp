@@ -32,7 +32,9 @@ const QColor kAmdahl(0x00, 0x72, 0xB2);     // blue
 const QColor kGustafson(0xD5, 0x5E, 0x00);  // vermillion
 const QColor kFitted(0xCC, 0x79, 0xA7);     // reddish purple
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 QLogValueAxis* log2Axis(double lo, double hi, const QString& title) {
     auto* a = new QLogValueAxis;
@@ -44,8 +46,12 @@ QLogValueAxis* log2Axis(double lo, double hi, const QString& title) {
     return a;
 }
 
-double pow2Above(double v) { return std::exp2(std::ceil(std::log2(std::max(1.0, v)) - 1e-9)); }
-double pow2Below(double v) { return std::exp2(std::floor(std::log2(v) + 1e-9)); }
+double pow2Above(double v) {
+    return std::exp2(std::ceil(std::log2(std::max(1.0, v)) - 1e-9));
+}
+double pow2Below(double v) {
+    return std::exp2(std::floor(std::log2(v) + 1e-9));
+}
 }  // namespace
 
 AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
@@ -76,7 +82,8 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
     connect(fSlider_, &QSlider::valueChanged, this, [this](int v) { f_->setValue(v / 1000.0); });
     connect(p_, &QSpinBox::valueChanged, this, [this] { update(); });
     connect(useStudyF_, &QPushButton::clicked, this, [this] {
-        if (study_ && std::isfinite(study_->fitted_f)) setSerialFraction(std::clamp(study_->fitted_f, 0.0, 1.0));
+        if (study_ && std::isfinite(study_->fitted_f))
+            setSerialFraction(std::clamp(study_->fitted_f, 0.0, 1.0));
     });
 
     auto* controls = new QHBoxLayout;
@@ -91,7 +98,8 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
 
     chart_ = makeChartView(QStringLiteral("amdahl-gustafson"));
     chart_->setMinimumHeight(220);
-    // As tall as the window leaves: the page's height for its width does not count the chart's preferred height.
+    // As tall as the window leaves: the page's height for its width does not count the chart's
+    // preferred height.
     chart_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
 
     auto label = [](const char* name) {
@@ -116,8 +124,9 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
         readout->addWidget(l);
     }
 
-    auto* title = new QLabel(tr("<b>Amdahl vs Gustafson</b> — how much faster do p processes get? Strong scaling "
-                                "keeps the problem fixed (Amdahl); weak scaling grows it with p (Gustafson)."));
+    auto* title = new QLabel(
+        tr("<b>Amdahl vs Gustafson</b> — how much faster do p processes get? Strong scaling "
+           "keeps the problem fixed (Amdahl); weak scaling grows it with p (Gustafson)."));
     title->setWordWrap(true);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(title);
@@ -128,14 +137,23 @@ AmdahlExplorer::AmdahlExplorer(QWidget* parent) : QWidget(parent) {
     update();
 }
 
-void AmdahlExplorer::setSerialFraction(double f) { f_->setValue(f); }
-void AmdahlExplorer::setProcesses(int p) { p_->setValue(p); }
-double AmdahlExplorer::serialFraction() const { return f_->value(); }
-int AmdahlExplorer::processes() const { return p_->value(); }
+void AmdahlExplorer::setSerialFraction(double f) {
+    f_->setValue(f);
+}
+void AmdahlExplorer::setProcesses(int p) {
+    p_->setValue(p);
+}
+double AmdahlExplorer::serialFraction() const {
+    return f_->value();
+}
+int AmdahlExplorer::processes() const {
+    return p_->value();
+}
 
 void AmdahlExplorer::setSelection(const Selection& s) {
     Selection t = s;
-    if (!t.study.valid() && t.doc && !t.doc->data().studies.empty()) t.study = t.doc->data().studies.front().info.id;
+    if (!t.study.valid() && t.doc && !t.doc->data().studies.empty())
+        t.study = t.doc->data().studies.front().info.id;
     if (t.doc == sel_.doc && t.study == sel_.study) return;
     sel_ = t;
     analyse();
@@ -147,10 +165,12 @@ void AmdahlExplorer::analyse() {
     studyProblem_.clear();
     const StudyData* st = sel_.studyData();
     if (!st) {
-        studyProblem_ = sel_.doc ? tr("%1 holds no study: record one with <tt>scalescope-cli study SPEC --vary dp=1,2 -o FILE</tt> "
+        studyProblem_ = sel_.doc ? tr("%1 holds no study: record one with <tt>scalescope-cli study "
+                                      "SPEC --vary dp=1,2 -o FILE</tt> "
                                       "to see your own points here.")
                                        .arg(sel_.doc->displayName().toHtmlEscaped())
-                                 : tr("No study open: open a study file (File ▸ Open) to see its measured speedups here.");
+                                 : tr("No study open: open a study file (File ▸ Open) to see its "
+                                      "measured speedups here.");
         update();
         setEntryReady(true);
         return;
@@ -161,7 +181,8 @@ void AmdahlExplorer::analyse() {
     job_ = startJob<ScalingResult>(
         this,
         [doc, id](const CancelToken&) {
-            return doc->withReader("analysis", [&](traces::TraceReader& rd) { return analyze_study(rd, id); });
+            return doc->withReader("analysis",
+                                   [&](traces::TraceReader& rd) { return analyze_study(rd, id); });
         },
         [this](ScalingResult r) {
             study_ = overlay_from_scaling(r);
@@ -181,9 +202,11 @@ void AmdahlExplorer::update() {
     const bool hasStudy = study_ && study_->present;
     const bool hasFit = hasStudy && std::isfinite(study_->fitted_f);
     useStudyF_->setEnabled(hasFit && study_->fitted_f >= 0 && study_->fitted_f <= 1);
-    useStudyF_->setToolTip(!hasFit ? tr("No study with a fitted serial fraction is open")
-                           : useStudyF_->isEnabled() ? tr("Set f to the open study's fitted serial fraction")
-                                                     : tr("The study's fitted f is outside 0…1: it is not a serial fraction"));
+    useStudyF_->setToolTip(
+        !hasFit ? tr("No study with a fitted serial fraction is open")
+        : useStudyF_->isEnabled()
+            ? tr("Set f to the open study's fitted serial fraction")
+            : tr("The study's fitted f is outside 0…1: it is not a serial fraction"));
 
     // Axes: p from 1 to a power of two past p (at least 64) and the study's largest p.
     double pMax = std::max(64.0, pow2Above(2.0 * r.p));
@@ -213,7 +236,8 @@ void AmdahlExplorer::update() {
         s->attachAxis(ax);
         s->attachAxis(ay);
     };
-    attach(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, pMax, true));
+    attach(idealSeries(
+        tr("ideal (S = p)"), [](double p) { return p; }, 1, pMax, true));
     const LawCurve curve = sample_laws(r.f, pMax, 12);
     auto* amdahl = new QLineSeries;
     amdahl->setName(tr("strong: Amdahl 1/(f + (1−f)/p)"));
@@ -247,10 +271,13 @@ void AmdahlExplorer::update() {
     if (hasFit) {
         const StudyOverlay& o = *study_;
         auto* fitted = new QLineSeries;
-        fitted->setName(tr("the study's %1 fit, f = %2").arg(o.law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"), q(fmt3(o.fitted_f))));
+        fitted->setName(
+            tr("the study's %1 fit, f = %2")
+                .arg(o.law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"), q(fmt3(o.fitted_f))));
         const auto& ys = o.law == Law::Amdahl ? fc.amdahl : fc.gustafson;
         for (std::size_t i = 0; i < fc.p.size(); ++i)
-            if (std::isfinite(ys[i]) && ys[i] >= sMin && ys[i] <= pMax) fitted->append(fc.p[i], ys[i]);
+            if (std::isfinite(ys[i]) && ys[i] >= sMin && ys[i] <= pMax)
+                fitted->append(fc.p[i], ys[i]);
         fitted->setPen(QPen(kFitted, 2.5, Qt::DashLine));
         attach(fitted);
     }
@@ -263,38 +290,48 @@ void AmdahlExplorer::update() {
         over->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
         over->setMarkerSize(9);
         for (std::size_t i = 0; i < study_->p.size(); ++i)
-            (study_->oversubscribed[i] ? over : measured)->append(study_->p[i], std::max(study_->speedup[i], sMin));
+            (study_->oversubscribed[i] ? over : measured)
+                ->append(study_->p[i], std::max(study_->speedup[i], sMin));
         markForeground(measured);
         markForeground(over);
         attach(measured);
-        if (over->count() > 0) attach(over);
-        else delete over;
+        if (over->count() > 0)
+            attach(over);
+        else
+            delete over;
     }
     c->legend()->setAlignment(Qt::AlignRight);
     setChart(chart_, c);
 
     const auto pct = [](double x) { return q(fmt3(100 * x)) + QStringLiteral(" %"); };
-    amdahl_->setText(tr("<span style='color:%1'>■</span> strong (Amdahl): S(%2) = <b>%3</b>, efficiency %4")
-                         .arg(kAmdahl.name())
-                         .arg(p_->value())
-                         .arg(q(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
-    gustafson_->setText(tr("<span style='color:%1'>■</span> weak (Gustafson): S(%2) = <b>%3</b>, efficiency %4")
-                            .arg(kGustafson.name())
-                            .arg(p_->value())
-                            .arg(q(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
-    karpFlatt_->setText(tr("Karp–Flatt e(%1) = (1/S − 1/p)/(1 − 1/p): <b>%2</b> on the Amdahl curve, <b>%3</b> on the Gustafson curve")
+    amdahl_->setText(
+        tr("<span style='color:%1'>■</span> strong (Amdahl): S(%2) = <b>%3</b>, efficiency %4")
+            .arg(kAmdahl.name())
+            .arg(p_->value())
+            .arg(q(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
+    gustafson_->setText(
+        tr("<span style='color:%1'>■</span> weak (Gustafson): S(%2) = <b>%3</b>, efficiency %4")
+            .arg(kGustafson.name())
+            .arg(p_->value())
+            .arg(q(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
+    karpFlatt_->setText(tr("Karp–Flatt e(%1) = (1/S − 1/p)/(1 − 1/p): <b>%2</b> on the Amdahl "
+                           "curve, <b>%3</b> on the Gustafson curve")
                             .arg(p_->value())
                             .arg(q(fmt3(r.karp_flatt_amdahl)), q(fmt3(r.karp_flatt_gustafson))));
     if (hasStudy)
-        studyLabel_->setText(hasFit ? tr("Open study <b>%1</b>: fitted %2 serial fraction f = <b>%3</b> (R² %4)")
-                                          .arg(q(study_->name).toHtmlEscaped(), study_->law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"),
-                                               q(fmt3(study_->fitted_f)), q(fmt3(study_->fitted_r2)))
-                                    : tr("Open study <b>%1</b>: no fitted f (%2)").arg(q(study_->name).toHtmlEscaped(), q(study_->why).toHtmlEscaped()));
+        studyLabel_->setText(
+            hasFit ? tr("Open study <b>%1</b>: fitted %2 serial fraction f = <b>%3</b> (R² %4)")
+                         .arg(q(study_->name).toHtmlEscaped(),
+                              study_->law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"),
+                              q(fmt3(study_->fitted_f)), q(fmt3(study_->fitted_r2)))
+                   : tr("Open study <b>%1</b>: no fitted f (%2)")
+                         .arg(q(study_->name).toHtmlEscaped(), q(study_->why).toHtmlEscaped()));
     else
         studyLabel_->setText(studyProblem_.isEmpty() ? tr("Analysing the study…") : studyProblem_);
 
     QStringList lines;
-    for (const std::string& s : explain_laws(r, hasStudy ? &*study_ : nullptr)) lines << q(s).toHtmlEscaped();
+    for (const std::string& s : explain_laws(r, hasStudy ? &*study_ : nullptr))
+        lines << q(s).toHtmlEscaped();
     sentences_->setText(lines.join(QStringLiteral("<br>")));
 }
 

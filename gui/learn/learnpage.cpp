@@ -32,7 +32,8 @@ LearnPage::LearnPage(QWidget* parent) : Page(parent) {
 void LearnPage::addEntry(const QString& id, const QString& title, QWidget* w) {
     Item item{id, w, dynamic_cast<LearnEntry*>(w)};
     if (item.learn) item.learn->readyHook_ = [this] { updateReady(); };
-    w->setObjectName(w->objectName().isEmpty() ? QStringLiteral("learn-%1").arg(id) : w->objectName());
+    w->setObjectName(w->objectName().isEmpty() ? QStringLiteral("learn-%1").arg(id)
+                                               : w->objectName());
     items_.push_back(item);
     stack_->addWidget(w);
     auto* row = new QListWidgetItem(title, list_);
@@ -58,7 +59,9 @@ QStringList LearnPage::entryIds() const {
 
 QString LearnPage::currentEntryId() const {
     const int row = list_->currentRow();
-    return row >= 0 && row < static_cast<int>(items_.size()) ? items_[static_cast<std::size_t>(row)].id : QString();
+    return row >= 0 && row < static_cast<int>(items_.size())
+               ? items_[static_cast<std::size_t>(row)].id
+               : QString();
 }
 
 QWidget* LearnPage::entry(const QString& id) const {
@@ -85,7 +88,9 @@ void LearnPage::entryChanged(int row) {
 
 void LearnPage::updateReady() {
     const int row = list_->currentRow();
-    const LearnEntry* e = row >= 0 && row < static_cast<int>(items_.size()) ? items_[static_cast<std::size_t>(row)].learn : nullptr;
+    const LearnEntry* e = row >= 0 && row < static_cast<int>(items_.size())
+                              ? items_[static_cast<std::size_t>(row)].learn
+                              : nullptr;
     setReady(!e || e->entryReady());
 }
 

@@ -5,7 +5,8 @@
 //
 // Adding an explorer (any QWidget):
 //
-//     learnPage->addEntry(QStringLiteral("pipeline"), tr("Pipeline schedules"), new PipelineExplorer);
+//     learnPage->addEntry(QStringLiteral("pipeline"), tr("Pipeline schedules"), new
+//     PipelineExplorer);
 //
 // `id` is what `scalescope --screenshot learn-<id> OUT.png [FILE]` takes. A widget that shows
 // something of the open study or trace also derives from LearnEntry (below): the page passes it

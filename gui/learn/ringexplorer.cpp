@@ -33,7 +33,9 @@ using namespace ss::core;
 using namespace ss::core::teach;
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 
 const QColor kRing(0x00, 0x72, 0xB2);  // Okabe–Ito blue
 const QColor kTree(0x00, 0x9E, 0x73);  // bluish green
@@ -41,8 +43,11 @@ const QColor kPs(0xD5, 0x5E, 0x00);    // vermillion
 
 constexpr double kMinBytes = 1024, kMaxBytes = 1024.0 * 1024 * 1024;
 
-// A time or size axis drawn on log scale: values are log2(bytes) or log10(seconds), labelled for people.
-QCategoryAxis* labelledAxis(double lo, double hi, const std::vector<std::pair<double, QString>>& ticks, const QString& title) {
+// A time or size axis drawn on log scale: values are log2(bytes) or log10(seconds), labelled for
+// people.
+QCategoryAxis* labelledAxis(double lo, double hi,
+                            const std::vector<std::pair<double, QString>>& ticks,
+                            const QString& title) {
     auto* a = new QCategoryAxis;
     a->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     a->setRange(lo, hi);
@@ -62,9 +67,11 @@ QString decade(int e) {
 
 nlohmann::json readJson(const QString& path) {
     QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) throw HardwareError(path.toStdString() + ": cannot read: " + f.errorString().toStdString());
+    if (!f.open(QIODevice::ReadOnly))
+        throw HardwareError(path.toStdString() + ": cannot read: " + f.errorString().toStdString());
     const QByteArray text = f.readAll();
-    nlohmann::json doc = nlohmann::json::parse(text.constData(), text.constData() + text.size(), nullptr, false, true);
+    nlohmann::json doc = nlohmann::json::parse(text.constData(), text.constData() + text.size(),
+                                               nullptr, false, true);
     if (doc.is_discarded()) throw HardwareError(path.toStdString() + ": not a JSON document");
     return doc;
 }
@@ -78,8 +85,10 @@ RingView::RingView(QWidget* parent) : QWidget(parent) {
 }
 
 QColor RingView::rankColor(int r) {
-    static const QColor c[] = {QColor(0xE6, 0x9F, 0x00), QColor(0x56, 0xB4, 0xE9), QColor(0x00, 0x9E, 0x73), QColor(0xF0, 0xE4, 0x42),
-                               QColor(0x00, 0x72, 0xB2), QColor(0xD5, 0x5E, 0x00), QColor(0xCC, 0x79, 0xA7), QColor(0x55, 0x55, 0x55)};
+    static const QColor c[] = {QColor(0xE6, 0x9F, 0x00), QColor(0x56, 0xB4, 0xE9),
+                               QColor(0x00, 0x9E, 0x73), QColor(0xF0, 0xE4, 0x42),
+                               QColor(0x00, 0x72, 0xB2), QColor(0xD5, 0x5E, 0x00),
+                               QColor(0xCC, 0x79, 0xA7), QColor(0x55, 0x55, 0x55)};
     return c[r % 8];
 }
 
@@ -97,12 +106,16 @@ void RingView::paintEvent(QPaintEvent*) {
     const double legendH = fm.height() + 8;
     const double areaW = width(), areaH = height() - legendH;
     // Cards as large as the ring leaves room for: a cell per chunk, a stripe per rank.
-    const double cellW = std::clamp(std::min(areaW, areaH) * 0.30 / p, std::max(12.0, fm.horizontalAdvance(QStringLiteral("Σ")) + 4.0), 34.0);
+    const double cellW =
+        std::clamp(std::min(areaW, areaH) * 0.30 / p,
+                   std::max(12.0, fm.horizontalAdvance(QStringLiteral("Σ")) + 4.0), 34.0);
     const double cellH = std::max(3.0 * p, std::min(2.0 * cellW, 3.0 * fm.height()));
-    const double cardW = std::max(p * cellW + 10, fm.horizontalAdvance(QStringLiteral("rank 8")) + 12.0);
+    const double cardW =
+        std::max(p * cellW + 10, fm.horizontalAdvance(QStringLiteral("rank 8")) + 12.0);
     const double cardH = cellH + fm.height() + 10;
     const QPointF centre(areaW / 2.0, areaH / 2.0);
-    const double rx = std::max(30.0, (areaW - cardW) / 2.0 - 4), ry = std::max(30.0, (areaH - cardH) / 2.0 - 4);
+    const double rx = std::max(30.0, (areaW - cardW) / 2.0 - 4),
+                 ry = std::max(30.0, (areaH - cardH) / 2.0 - 4);
     const double radius = std::min(rx, ry);
     std::vector<QRectF> cards;
     for (int r = 0; r < p; ++r) {
@@ -115,7 +128,8 @@ void RingView::paintEvent(QPaintEvent*) {
     if (state_.step > 0) sends = ring_transfers(p, state_.step);
     QPen arrowPen(pal.color(QPalette::WindowText), 2);
     for (const RingTransfer& t : sends) {
-        const QPointF a = cards[static_cast<std::size_t>(t.from)].center(), b = cards[static_cast<std::size_t>(t.to)].center();
+        const QPointF a = cards[static_cast<std::size_t>(t.from)].center(),
+                      b = cards[static_cast<std::size_t>(t.to)].center();
         // Bend outwards, off the straight chord, so the arrow clears the cards.
         const QPointF mid = (a + b) / 2;
         QPointF out = mid - centre;
@@ -158,20 +172,24 @@ void RingView::paintEvent(QPaintEvent*) {
         bold.setBold(true);
         g.setFont(bold);
         g.setPen(pal.color(QPalette::Text));
-        g.drawText(QRectF(card.left(), card.top() + 2, card.width(), fm.height()), Qt::AlignCenter, tr("rank %1").arg(r));
+        g.drawText(QRectF(card.left(), card.top() + 2, card.width(), fm.height()), Qt::AlignCenter,
+                   tr("rank %1").arg(r));
         g.setFont(font());
         for (int c = 0; c < p; ++c) {
-            const QRectF cell(card.left() + 5 + c * cellW, card.top() + fm.height() + 5, cellW - 2, cellH);
+            const QRectF cell(card.left() + 5 + c * cellW, card.top() + fm.height() + 5, cellW - 2,
+                              cellH);
             const Contributions held = state_.at(r, c);
             const double stripe = cell.height() / p;
             for (int j = 0; j < p; ++j)
                 if (held & (Contributions{1} << j))
-                    g.fillRect(QRectF(cell.left(), cell.top() + j * stripe, cell.width(), stripe), rankColor(j));
+                    g.fillRect(QRectF(cell.left(), cell.top() + j * stripe, cell.width(), stripe),
+                               rankColor(j));
             bool received = false;
             for (const RingTransfer& t : sends) received |= t.to == r && t.chunk == c;
             const bool full = held == all_ranks(p);
             g.setBrush(Qt::NoBrush);
-            g.setPen(QPen(received ? pal.color(QPalette::Highlight) : pal.color(QPalette::Mid), received ? 3 : 1));
+            g.setPen(QPen(received ? pal.color(QPalette::Highlight) : pal.color(QPalette::Mid),
+                          received ? 3 : 1));
             g.drawRect(cell);
             if (full) {
                 g.setPen(pal.color(QPalette::Text));
@@ -203,13 +221,16 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     p_->setValue(4);
     n_ = new QComboBox;
     n_->setObjectName(QStringLiteral("learnRingBytes"));
-    for (double b : {4096.0, 65536.0, 1048576.0, 16777216.0, 268435456.0}) n_->addItem(q(fmt_bytes(b)), b);
+    for (double b : {4096.0, 65536.0, 1048576.0, 16777216.0, 268435456.0})
+        n_->addItem(q(fmt_bytes(b)), b);
     n_->setCurrentIndex(2);
     servers_ = new QSpinBox;
     servers_->setObjectName(QStringLiteral("learnRingServers"));
     servers_->setRange(1, 8);
     servers_->setValue(1);
-    servers_->setToolTip(tr("Parameter-server ranks the parameters are sharded over (the chart's parameter-server curve)"));
+    servers_->setToolTip(
+        tr("Parameter-server ranks the parameters are sharded over (the chart's parameter-server "
+           "curve)"));
     play_ = new QPushButton(tr("Play"));
     play_->setCheckable(true);
     step_ = new QPushButton(tr("Step ▶"));
@@ -271,8 +292,9 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     auto* ll = new QVBoxLayout(left);
     ll->setContentsMargins(0, 0, 0, 0);
     ll->addWidget(view_, 1);
-    auto* key = new QLabel(tr("Card = rank, column = chunk, stripe = a rank's gradient summed in; Σ = fully reduced; "
-                              "outlined = received in this step."));
+    auto* key = new QLabel(
+        tr("Card = rank, column = chunk, stripe = a rank's gradient summed in; Σ = fully reduced; "
+           "outlined = received in this step."));
     key->setWordWrap(true);
     ll->addWidget(key);
     ll->addWidget(perLink_);
@@ -297,8 +319,9 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     // ring's and the chart's preferred heights, or the page scrolls at 1280x800).
     split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
 
-    auto* title = new QLabel(tr("<b>Ring all-reduce, step by step</b> — how p ranks sum their gradients while every link "
-                                "stays busy: a reduce-scatter, then an all-gather."));
+    auto* title = new QLabel(tr(
+        "<b>Ring all-reduce, step by step</b> — how p ranks sum their gradients while every link "
+        "stays busy: a reduce-scatter, then an all-gather."));
     title->setWordWrap(true);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(title);
@@ -310,14 +333,23 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     rebuildRing();
 }
 
-double RingExplorer::bufferBytes() const { return n_->currentData().toDouble(); }
-int RingExplorer::servers() const { return servers_->value(); }
+double RingExplorer::bufferBytes() const {
+    return n_->currentData().toDouble();
+}
+int RingExplorer::servers() const {
+    return servers_->value();
+}
 
-void RingExplorer::setRanks(int p) { p_->setValue(p); }
-void RingExplorer::setServers(int s) { servers_->setValue(s); }
+void RingExplorer::setRanks(int p) {
+    p_->setValue(p);
+}
+void RingExplorer::setServers(int s) {
+    servers_->setValue(s);
+}
 void RingExplorer::setBufferBytes(double n) {
     const int i = n_->findData(n);
-    if (i >= 0) n_->setCurrentIndex(i);
+    if (i >= 0)
+        n_->setCurrentIndex(i);
     else {
         n_->addItem(q(fmt_bytes(n)), n);
         n_->setCurrentIndex(n_->count() - 1);
@@ -347,8 +379,10 @@ void RingExplorer::setPlaying(bool on) {
     const QSignalBlocker b(play_);
     play_->setChecked(on);
     play_->setText(on ? tr("Pause") : tr("Play"));
-    if (on) timer_->start();
-    else timer_->stop();
+    if (on)
+        timer_->start();
+    else
+        timer_->stop();
     updateState();
 }
 
@@ -367,15 +401,23 @@ void RingExplorer::updateState() {
     step_->setEnabled(!ring_.done());
     QString phase;
     switch (ring_phase(p, k)) {
-        case RingPhase::Start: phase = tr("before the first step"); break;
-        case RingPhase::ReduceScatter: phase = tr("reduce-scatter %1 of %2").arg(ring_phase_step(p, k)).arg(p - 1); break;
-        case RingPhase::AllGather: phase = tr("all-gather %1 of %2").arg(ring_phase_step(p, k)).arg(p - 1); break;
+        case RingPhase::Start:
+            phase = tr("before the first step");
+            break;
+        case RingPhase::ReduceScatter:
+            phase = tr("reduce-scatter %1 of %2").arg(ring_phase_step(p, k)).arg(p - 1);
+            break;
+        case RingPhase::AllGather:
+            phase = tr("all-gather %1 of %2").arg(ring_phase_step(p, k)).arg(p - 1);
+            break;
     }
     stepLabel_->setText(tr("<b>Step %1 of %2</b>: %3").arg(k).arg(ring_.steps()).arg(phase));
     const RingTraffic t = ring_traffic(p, n);
-    perLink_->setText(tr("per link per step: n/p = <b>%1</b>").arg(q(fmt_bytes(t.bytes_per_link_per_step))));
-    perRank_->setText(tr("per rank in all: 2(p−1)/p·n = <b>%1</b> sent (so far %2)")
-                          .arg(q(fmt_bytes(t.bytes_per_rank)), q(fmt_bytes(ring_bytes_sent(p, n, 0, k)))));
+    perLink_->setText(
+        tr("per link per step: n/p = <b>%1</b>").arg(q(fmt_bytes(t.bytes_per_link_per_step))));
+    perRank_->setText(
+        tr("per rank in all: 2(p−1)/p·n = <b>%1</b> sent (so far %2)")
+            .arg(q(fmt_bytes(t.bytes_per_rank)), q(fmt_bytes(ring_bytes_sent(p, n, 0, k)))));
     QStringList lines;
     for (const std::string& s : explain_ring(p, k, n)) lines << q(s).toHtmlEscaped();
     sentences_->setText(lines.join(QStringLiteral("<br>")));
@@ -401,7 +443,9 @@ void RingExplorer::loadCalibration() {
     job_ = startJob<CalibrationView>(
         this,
         [doc, path](const CancelToken&) {
-            return doc->withReader("analysis", [&](traces::TraceReader& rd) { return calibration_from_trace(rd, path); });
+            return doc->withReader("analysis", [&](traces::TraceReader& rd) {
+                return calibration_from_trace(rd, path);
+            });
         },
         [this](CalibrationView v) {
             if (v.present) {
@@ -426,8 +470,11 @@ void RingExplorer::fallbackCalibration(const QString& why) {
     for (const HardwareChoice& c : userCalibrations(&problems)) {
         try {
             cal_ = calibration_from_json(readJson(c.path), c.path.toStdString());
-            calNote_ = tr("Your calibration of this machine: %1%2")
-                           .arg(c.name.toHtmlEscaped(), why.isEmpty() ? QString() : tr(" (the open file: %1)").arg(why.toHtmlEscaped()));
+            calNote_ =
+                tr("Your calibration of this machine: %1%2")
+                    .arg(c.name.toHtmlEscaped(),
+                         why.isEmpty() ? QString()
+                                       : tr(" (the open file: %1)").arg(why.toHtmlEscaped()));
             updateChart();
             return;
         } catch (const std::exception& e) {
@@ -438,17 +485,21 @@ void RingExplorer::fallbackCalibration(const QString& why) {
         if (!c.hw.calibrated) continue;
         try {
             cal_ = calibration_from_json(readJson(c.path), c.path.toStdString());
-            calNote_ = tr("<span style='color:#D55E00'>No calibration of this machine</span> (%1; What-if ▸ Calibrate this "
-                          "machine makes one): α, β and points from the example %2, measured on another computer.")
-                           .arg(why.isEmpty() ? tr("none found") : why.toHtmlEscaped(), QFileInfo(c.path).fileName().toHtmlEscaped());
+            calNote_ = tr("<span style='color:#D55E00'>No calibration of this machine</span> (%1; "
+                          "What-if ▸ Calibrate this "
+                          "machine makes one): α, β and points from the example %2, measured on "
+                          "another computer.")
+                           .arg(why.isEmpty() ? tr("none found") : why.toHtmlEscaped(),
+                                QFileInfo(c.path).fileName().toHtmlEscaped());
             updateChart();
             return;
         } catch (const std::exception& e) {
             problems << fromStd(e.what());
         }
     }
-    calNote_ = tr("No calibration: no α-β to draw the times with (%1).")
-                   .arg((why.isEmpty() ? problems.join(QStringLiteral("; ")) : why).toHtmlEscaped());
+    calNote_ =
+        tr("No calibration: no α-β to draw the times with (%1).")
+            .arg((why.isEmpty() ? problems.join(QStringLiteral("; ")) : why).toHtmlEscaped());
     updateChart();
 }
 
@@ -463,7 +514,8 @@ void RingExplorer::updateChart() {
         setChart(chart_, c);
         return;
     }
-    const AlgorithmCurves curves = sample_algorithms(cal_.link, cal_.p2p, p, S, kMinBytes, kMaxBytes, 2);
+    const AlgorithmCurves curves =
+        sample_algorithms(cal_.link, cal_.p2p, p, S, kMinBytes, kMaxBytes, 2);
     // Log axes: x = log2(bytes), y = log10(seconds), labelled in bytes and seconds.
     double yLo = 1e300, yHi = 0;
     for (std::size_t i = 0; i < curves.bytes.size(); ++i)
@@ -481,9 +533,11 @@ void RingExplorer::updateChart() {
     const double y0 = std::floor(std::log10(yLo)), y1 = std::ceil(std::log10(yHi));
     std::vector<std::pair<double, QString>> xt, yt;
     for (int e = 10; e <= 30; e += 10) xt.push_back({double(e), q(fmt_bytes(std::exp2(e)))});
-    for (int e = static_cast<int>(y0); e <= static_cast<int>(y1); ++e) yt.push_back({double(e), decade(e)});
+    for (int e = static_cast<int>(y0); e <= static_cast<int>(y1); ++e)
+        yt.push_back({double(e), decade(e)});
     // A little room past 1 GiB so its label is not cut at the plot's edge.
-    auto* ax = labelledAxis(std::log2(kMinBytes) - 0.5, std::log2(kMaxBytes) + 1, xt, tr("message size n (log scale)"));
+    auto* ax = labelledAxis(std::log2(kMinBytes) - 0.5, std::log2(kMaxBytes) + 1, xt,
+                            tr("message size n (log scale)"));
     auto* ay = labelledAxis(y0, y1, yt, tr("time per all-reduce (log scale)"));
     c->addAxis(ax, Qt::AlignBottom);
     c->addAxis(ay, Qt::AlignLeft);
@@ -492,10 +546,12 @@ void RingExplorer::updateChart() {
         s->attachAxis(ax);
         s->attachAxis(ay);
     };
-    auto line = [&](const QString& name, const std::vector<double>& ys, QColor colour, Qt::PenStyle style) {
+    auto line = [&](const QString& name, const std::vector<double>& ys, QColor colour,
+                    Qt::PenStyle style) {
         auto* s = new QLineSeries;
         s->setName(name);
-        for (std::size_t i = 0; i < curves.bytes.size(); ++i) s->append(std::log2(curves.bytes[i]), std::log10(ys[i]));
+        for (std::size_t i = 0; i < curves.bytes.size(); ++i)
+            s->append(std::log2(curves.bytes[i]), std::log10(ys[i]));
         s->setPen(QPen(colour, 2.5, style));
         attach(s);
     };
@@ -506,7 +562,8 @@ void RingExplorer::updateChart() {
         auto* m = new QScatterSeries;
         m->setName(tr("measured"));
         m->setMarkerSize(9);
-        for (const MeasuredAllReduce* x : pts) m->append(std::log2(x->bytes), std::log10(x->seconds));
+        for (const MeasuredAllReduce* x : pts)
+            m->append(std::log2(x->bytes), std::log10(x->seconds));
         markForeground(m);
         attach(m);
     }
@@ -517,7 +574,8 @@ void RingExplorer::updateChart() {
     mark->append(std::log2(n), y1);
     mark->setPen(QPen(QColor(0x80, 0x86, 0x8e), 1, Qt::DotLine));
     attach(mark);
-    for (QLegendMarker* lm : c->legend()->markers(mark)) lm->setVisible(false);  // the dotted line is n, said in the text
+    for (QLegendMarker* lm : c->legend()->markers(mark))
+        lm->setVisible(false);  // the dotted line is n, said in the text
     c->legend()->setAlignment(Qt::AlignBottom);
     setChart(chart_, c);
 
@@ -526,23 +584,30 @@ void RingExplorer::updateChart() {
         if (std::find(calP.begin(), calP.end(), m.p) == calP.end()) calP.push_back(m.p);
     QStringList ps;
     for (int x : calP) ps << QString::number(x);
-    timesLabel_->setText(tr("At n = %1 (dotted), p = %2: ring <b>%3</b> · tree <b>%4</b> · parameter server (S = %5) <b>%6</b>. "
-                            "Ring 2(p−1)α + 2(p−1)/p·nβ, tree 2⌈log₂p⌉α + 2nβ (all-reduce α = %7 per step, β = 1/(%8)); "
-                            "PS 2p(α′ + n/S·β′), the server's link carrying p pushes and p pulls (send/recv α′ = %10, "
-                            "β′ = 1/(%11))%9.")
-                             .arg(q(fmt_bytes(n)))
-                             .arg(p)
-                             .arg(formatDuration(ring_allreduce_s(cal_.link, p, n) * 1e9),
-                                  formatDuration(tree_allreduce_s(cal_.link, p, n) * 1e9))
-                             .arg(S)
-                             .arg(formatDuration(parameter_server_s(cal_.p2p, p, S, n) * 1e9),
-                                  formatDuration(cal_.link.alpha_s * 1e9),
-                                  cal_.link.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.link.beta_s_per_byte) : QStringLiteral("∞"),
-                                  cal_.points.empty() ? QString()
-                                  : pts.empty()       ? tr("; measured points are at p = %1 (set p to see them)").arg(ps.join(QStringLiteral(", ")))
-                                                      : QString())
-                             .arg(formatDuration(cal_.p2p.alpha_s * 1e9),
-                                  cal_.p2p.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.p2p.beta_s_per_byte) : QStringLiteral("∞")));
+    timesLabel_->setText(
+        tr("At n = %1 (dotted), p = %2: ring <b>%3</b> · tree <b>%4</b> · parameter server (S = "
+           "%5) <b>%6</b>. "
+           "Ring 2(p−1)α + 2(p−1)/p·nβ, tree 2⌈log₂p⌉α + 2nβ (all-reduce α = %7 per step, β = "
+           "1/(%8)); "
+           "PS 2p(α′ + n/S·β′), the server's link carrying p pushes and p pulls (send/recv α′ = "
+           "%10, "
+           "β′ = 1/(%11))%9.")
+            .arg(q(fmt_bytes(n)))
+            .arg(p)
+            .arg(formatDuration(ring_allreduce_s(cal_.link, p, n) * 1e9),
+                 formatDuration(tree_allreduce_s(cal_.link, p, n) * 1e9))
+            .arg(S)
+            .arg(formatDuration(parameter_server_s(cal_.p2p, p, S, n) * 1e9),
+                 formatDuration(cal_.link.alpha_s * 1e9),
+                 cal_.link.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.link.beta_s_per_byte)
+                                               : QStringLiteral("∞"),
+                 cal_.points.empty() ? QString()
+                 : pts.empty()       ? tr("; measured points are at p = %1 (set p to see them)")
+                                     .arg(ps.join(QStringLiteral(", ")))
+                               : QString())
+            .arg(formatDuration(cal_.p2p.alpha_s * 1e9),
+                 cal_.p2p.beta_s_per_byte > 0 ? formatBandwidth(1 / cal_.p2p.beta_s_per_byte)
+                                              : QStringLiteral("∞")));
 }
 
 }  // namespace ss::gui

@@ -21,7 +21,9 @@ using namespace ss::core;
 using namespace ss::core::teach;
 
 namespace {
-bool near(double a, double b, double rel = 1e-12) { return std::fabs(a - b) <= rel * std::max(1.0, std::fabs(b)); }
+bool near(double a, double b, double rel = 1e-12) {
+    return std::fabs(a - b) <= rel * std::max(1.0, std::fabs(b));
+}
 
 std::set<int> members(Contributions c) {
     std::set<int> s;
@@ -132,9 +134,12 @@ private slots:
             QVERIFY(near(t.bytes_per_rank, 2.0 * (p - 1) / p * n));
             QVERIFY(near(t.bytes_all_links, p * 2.0 * (p - 1) / p * n));
             // The same b(p)·n as the cost model the simulator and calibrate use.
-            QVERIFY(near(t.bytes_per_rank, cost_terms(ss::traces::Collective::AllReduce, p, CollAlgo::Ring).b * n));
-            for (int r = 0; r < p; ++r) QVERIFY(near(ring_bytes_sent(p, n, r, t.steps), t.bytes_per_rank));
-            QVERIFY(near(ring_bytes_sent(p, n, 0, p - 1), (p - 1) * n / p));  // half after the reduce-scatter
+            QVERIFY(near(t.bytes_per_rank,
+                         cost_terms(ss::traces::Collective::AllReduce, p, CollAlgo::Ring).b * n));
+            for (int r = 0; r < p; ++r)
+                QVERIFY(near(ring_bytes_sent(p, n, r, t.steps), t.bytes_per_rank));
+            QVERIFY(near(ring_bytes_sent(p, n, 0, p - 1),
+                         (p - 1) * n / p));  // half after the reduce-scatter
         }
     }
 
@@ -252,19 +257,23 @@ private slots:
         hw.intra = l;
         hw.devices_per_node = 8;
         for (int p = 2; p <= 8; ++p)
-            QVERIFY(near(ring_allreduce_s(l, p, 4096),
-                         collective_time(hw, ss::traces::Collective::AllReduce, place_group(hw, p, 1), 4096), 1e-12));
+            QVERIFY(near(
+                ring_allreduce_s(l, p, 4096),
+                collective_time(hw, ss::traces::Collective::AllReduce, place_group(hw, p, 1), 4096),
+                1e-12));
         const LinkCost p2p{3e-6, 2e-9};
         const AlgorithmCurves c = sample_algorithms(l, p2p, 4, 2, 1024, 1 << 20, 1);
         QCOMPARE(c.bytes.size(), std::size_t{11});
         QCOMPARE(c.bytes.back(), double(1 << 20));
-        QVERIFY(near(c.ps_s[3], parameter_server_s(p2p, 4, 2, c.bytes[3])));  // on the send/recv link
+        QVERIFY(
+            near(c.ps_s[3], parameter_server_s(p2p, 4, 2, c.bytes[3])));  // on the send/recv link
         QVERIFY(near(c.ring_s[3], ring_allreduce_s(l, 4, c.bytes[3])));
         QVERIFY(near(c.tree_s[3], tree_allreduce_s(l, 4, c.bytes[3])));
     }
 
     void calibrationPoints() {
-        // spread[] (median of the repeats) is preferred to measurements[]; the link is the all_reduce fit.
+        // spread[] (median of the repeats) is preferred to measurements[]; the link is the
+        // all_reduce fit.
         const nlohmann::json doc = nlohmann::json::parse(R"({
           "format": "scalescope-hardware", "version": 1,
           "collectives": {"all_reduce": {"alpha_s": 2e-6, "beta_s_per_byte": 3e-10},

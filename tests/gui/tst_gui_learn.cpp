@@ -5,11 +5,11 @@
 #include <QChart>
 #include <QChartView>
 #include <QLabel>
-#include <QPushButton>
 #include <QListWidget>
+#include <QPushButton>
+#include <QScatterSeries>
 #include <QScrollArea>
 #include <QScrollBar>
-#include <QScatterSeries>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -31,7 +31,9 @@ using namespace ss::gui;
 using namespace ss::core::teach;
 
 namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
 QString text(QWidget* w, const char* name) {
     auto* l = w->findChild<QLabel*>(QString::fromLatin1(name));
     return l ? l->text() : QStringLiteral("<no label %1>").arg(QString::fromLatin1(name));
@@ -66,7 +68,8 @@ private slots:
         auto* learn = qobject_cast<LearnPage*>(w.page(QStringLiteral("learn")));
         QVERIFY(learn);
         QCOMPARE(learn->pageTitle(), QStringLiteral("Learn"));
-        QCOMPARE(learn->entryIds().mid(0, 2), (QStringList{QStringLiteral("amdahl"), QStringLiteral("ring")}));
+        QCOMPARE(learn->entryIds().mid(0, 2),
+                 (QStringList{QStringLiteral("amdahl"), QStringLiteral("ring")}));
         // Another helper's widget joins with one call.
         auto* extra = new QLabel(QStringLiteral("extra"));
         learn->addEntry(QStringLiteral("extra"), QStringLiteral("Extra"), extra);
@@ -92,23 +95,31 @@ private slots:
         QVERIFY(learn->showEntry(QStringLiteral("amdahl")));
         auto* ex = qobject_cast<AmdahlExplorer*>(learn->entry(QStringLiteral("amdahl")));
         QVERIFY(ex);
-        QVERIFY(QTest::qWaitFor([&] { return learn->isReady() && ex->study().has_value(); }, 30000));
+        QVERIFY(
+            QTest::qWaitFor([&] { return learn->isReady() && ex->study().has_value(); }, 30000));
         ex->setSerialFraction(0.1);
         ex->setProcesses(4);
         const LawReading r = read_laws(0.1, 4);
         QCOMPARE(ex->reading().amdahl, r.amdahl);
-        QVERIFY2(text(ex, "learnAmdahl").contains(QStringLiteral("S(4) = <b>%1</b>").arg(q(fmt3(r.amdahl)))), qPrintable(text(ex, "learnAmdahl")));
-        QVERIFY(text(ex, "learnAmdahl").contains(QStringLiteral("<b>3.08</b>")));  // 1/(0.1 + 0.9/4)
+        QVERIFY2(text(ex, "learnAmdahl")
+                     .contains(QStringLiteral("S(4) = <b>%1</b>").arg(q(fmt3(r.amdahl)))),
+                 qPrintable(text(ex, "learnAmdahl")));
+        QVERIFY(
+            text(ex, "learnAmdahl").contains(QStringLiteral("<b>3.08</b>")));  // 1/(0.1 + 0.9/4)
         QVERIFY(text(ex, "learnGustafson").contains(QStringLiteral("<b>3.70</b>")));  // 4 − 0.1·3
-        QVERIFY(text(ex, "learnKarpFlatt").contains(QStringLiteral("<b>%1</b>").arg(q(fmt3(r.karp_flatt_amdahl)))));
-        QVERIFY(text(ex, "learnKarpFlatt").contains(QStringLiteral("<b>%1</b>").arg(q(fmt3(r.karp_flatt_gustafson)))));
-        // The study's f is the analysis' own fit: S(2) = 900/500 = 1.8 -> f = (1/1.8 − 1/2)·(1/2)/(1/4) = 0.111.
+        QVERIFY(text(ex, "learnKarpFlatt")
+                    .contains(QStringLiteral("<b>%1</b>").arg(q(fmt3(r.karp_flatt_amdahl)))));
+        QVERIFY(text(ex, "learnKarpFlatt")
+                    .contains(QStringLiteral("<b>%1</b>").arg(q(fmt3(r.karp_flatt_gustafson)))));
+        // The study's f is the analysis' own fit: S(2) = 900/500 = 1.8 -> f = (1/1.8 −
+        // 1/2)·(1/2)/(1/4) = 0.111.
         ss::traces::TraceReader rd(trace_.toStdString());
         const auto study = ss::core::analyze_study(rd, rd.studies().front().id);
         const StudyOverlay o = overlay_from_scaling(study);
         QVERIFY(std::fabs(o.fitted_f - (1 / 1.8 - 0.5) * 2) < 1e-9);
         QCOMPARE(ex->study()->fitted_f, o.fitted_f);
-        QVERIFY2(text(ex, "learnStudy").contains(QStringLiteral("f = <b>0.111</b>")), qPrintable(text(ex, "learnStudy")));
+        QVERIFY2(text(ex, "learnStudy").contains(QStringLiteral("f = <b>0.111</b>")),
+                 qPrintable(text(ex, "learnStudy")));
         QScatterSeries* measured = scatterNamed(ex, QStringLiteral("measured"));
         QVERIFY(measured);
         QCOMPARE(measured->count(), 2);
@@ -118,7 +129,8 @@ private slots:
         QVERIFY(use && use->isEnabled());
         use->click();
         QVERIFY(std::fabs(ex->serialFraction() - 0.111) < 1e-9);  // the spin box's 3 decimals
-        QVERIFY(text(ex, "learnLawSentences").contains(QStringLiteral("fits Amdahl with f = 0.111")));
+        QVERIFY(
+            text(ex, "learnLawSentences").contains(QStringLiteral("fits Amdahl with f = 0.111")));
     }
 
     void ringNumbersComeFromCore() {
@@ -148,7 +160,12 @@ private slots:
         QVERIFY(learn->showEntry(QStringLiteral("ring")));
         auto* ex = qobject_cast<RingExplorer*>(learn->entry(QStringLiteral("ring")));
         QVERIFY(ex);
-        QVERIFY(QTest::qWaitFor([&] { return learn->isReady() && ex->calibration().label.find("host testhost") != std::string::npos; }, 30000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return learn->isReady() &&
+                       ex->calibration().label.find("host testhost") != std::string::npos;
+            },
+            30000));
         ex->setRanks(4);
         ex->setBufferBytes(1048576);
         auto* step = ex->findChild<QPushButton*>(QStringLiteral("learnRingStep"));
@@ -161,32 +178,45 @@ private slots:
         QVERIFY(text(ex, "learnRingStepLabel").contains(QStringLiteral("Step 2 of 6")));
         QVERIFY(text(ex, "learnRingStepLabel").contains(QStringLiteral("reduce-scatter 2 of 3")));
         const RingTraffic t = ring_traffic(4, 1048576);
-        QVERIFY(text(ex, "learnRingPerLink").contains(QStringLiteral("<b>%1</b>").arg(q(fmt_bytes(t.bytes_per_link_per_step)))));
-        QVERIFY2(text(ex, "learnRingPerRank").contains(QStringLiteral("<b>1.5 MiB</b> sent (so far 512 KiB)")),
+        QVERIFY(text(ex, "learnRingPerLink")
+                    .contains(
+                        QStringLiteral("<b>%1</b>").arg(q(fmt_bytes(t.bytes_per_link_per_step)))));
+        QVERIFY2(text(ex, "learnRingPerRank")
+                     .contains(QStringLiteral("<b>1.5 MiB</b> sent (so far 512 KiB)")),
                  qPrintable(text(ex, "learnRingPerRank")));
         back->click();
         QCOMPARE(view->state(), ring_state(4, 1));
         for (int k = 0; k < 10; ++k) step->click();  // past the end: stays at the last step
         QCOMPARE(view->state(), ring_state(4, 6));
         QVERIFY(!step->isEnabled());
-        QVERIFY(text(ex, "learnRingSentences").contains(QStringLiteral("every rank now holds the whole sum")));
+        QVERIFY(text(ex, "learnRingSentences")
+                    .contains(QStringLiteral("every rank now holds the whole sum")));
         // The α-β times are core's, with the stored calibration's all-reduce α and β.
         const ss::core::LinkCost link{2e-6, 4e-10};
         QCOMPARE(ex->calibration().link, link);
         ex->setServers(2);
         const QString times = text(ex, "learnRingTimes");
-        QVERIFY2(times.contains(QStringLiteral("ring <b>%1</b>").arg(formatDuration(ring_allreduce_s(link, 4, 1048576) * 1e9))), qPrintable(times));
-        QVERIFY(times.contains(QStringLiteral("tree <b>%1</b>").arg(formatDuration(tree_allreduce_s(link, 4, 1048576) * 1e9))));
-        const ss::core::LinkCost p2p{3e-6, 5e-10};  // the parameter server's messages: the send/recv fit
-        QVERIFY2(times.contains(QStringLiteral("(S = 2) <b>%1</b>").arg(formatDuration(parameter_server_s(p2p, 4, 2, 1048576) * 1e9))), qPrintable(times));
-        QVERIFY(text(ex, "learnRingCalibration").contains(QStringLiteral("This machine's calibration")));
+        QVERIFY2(times.contains(QStringLiteral("ring <b>%1</b>")
+                                    .arg(formatDuration(ring_allreduce_s(link, 4, 1048576) * 1e9))),
+                 qPrintable(times));
+        QVERIFY(times.contains(QStringLiteral("tree <b>%1</b>")
+                                   .arg(formatDuration(tree_allreduce_s(link, 4, 1048576) * 1e9))));
+        const ss::core::LinkCost p2p{3e-6,
+                                     5e-10};  // the parameter server's messages: the send/recv fit
+        QVERIFY2(
+            times.contains(QStringLiteral("(S = 2) <b>%1</b>")
+                               .arg(formatDuration(parameter_server_s(p2p, 4, 2, 1048576) * 1e9))),
+            qPrintable(times));
+        QVERIFY(text(ex, "learnRingCalibration")
+                    .contains(QStringLiteral("This machine's calibration")));
         QScatterSeries* pts = scatterNamed(ex, QStringLiteral("measured"));
         QVERIFY(pts);
         QCOMPARE(pts->count(), 2);
         QCOMPARE(pts->at(1), QPointF(20, std::log10(7e-4)));
         ex->setRanks(3);  // no measured points at p = 3: the label says where they are
         QVERIFY(!scatterNamed(ex, QStringLiteral("measured")));
-        QVERIFY(text(ex, "learnRingTimes").contains(QStringLiteral("measured points are at p = 2, 4")));
+        QVERIFY(
+            text(ex, "learnRingTimes").contains(QStringLiteral("measured points are at p = 2, 4")));
         QCOMPARE(view->state(), ring_state(3, 0));  // a new ring starts at step 0
     }
 
@@ -220,7 +250,8 @@ private slots:
         QVERIFY(pages::openAndShow(w, trace_, QStringLiteral("learn")));
         auto* learn = qobject_cast<LearnPage*>(w.page(QStringLiteral("learn")));
         QScrollArea* scroll = nullptr;
-        for (QWidget* p = learn->parentWidget(); p && !scroll; p = p->parentWidget()) scroll = qobject_cast<QScrollArea*>(p);
+        for (QWidget* p = learn->parentWidget(); p && !scroll; p = p->parentWidget())
+            scroll = qobject_cast<QScrollArea*>(p);
         QVERIFY(scroll);
         for (const QString& id : learn->entryIds()) {
             QVERIFY(learn->showEntry(id));
