@@ -386,6 +386,8 @@ void RingExplorer::setPlaying(bool on) {
     updateState();
 }
 
+bool RingExplorer::isPlaying() const { return timer_->isActive(); }
+
 void RingExplorer::rebuildRing() {
     ring_ = RingAllReduce(p_->value());
     servers_->setMaximum(p_->value());

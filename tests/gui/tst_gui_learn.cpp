@@ -191,6 +191,17 @@ private slots:
         QVERIFY(!step->isEnabled());
         QVERIFY(text(ex, "learnRingSentences")
                     .contains(QStringLiteral("every rank now holds the whole sum")));
+        // Play from the step before the last: one more step, then it stops by itself.
+        auto* play = ex->findChild<QPushButton*>(QStringLiteral("learnRingPlay"));
+        QVERIFY(back->isEnabled());
+        back->click();
+        play->click();
+        QVERIFY(ex->isPlaying());
+        QCOMPARE(play->text(), QStringLiteral("Pause"));
+        QVERIFY(QTest::qWaitFor([&] { return !ex->isPlaying(); }, 10000));
+        QCOMPARE(view->state(), ring_state(4, 6));
+        QCOMPARE(play->text(), QStringLiteral("Play"));
+        QVERIFY(!play->isChecked());
         // The α-β times are core's, with the stored calibration's all-reduce α and β.
         const ss::core::LinkCost link{2e-6, 4e-10};
         QCOMPARE(ex->calibration().link, link);
