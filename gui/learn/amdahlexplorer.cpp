@@ -237,12 +237,12 @@ void AmdahlExplorer::update() {
         s->attachAxis(ay);
     };
     attach(idealSeries(
-        tr("ideal (S = p)"), [](double p) { return p; }, 1, pMax, true));
+        tr("ideal S = p"), [](double p) { return p; }, 1, pMax, true));
     const LawCurve curve = sample_laws(r.f, pMax, 12);
     auto* amdahl = new QLineSeries;
-    amdahl->setName(tr("strong: Amdahl 1/(f + (1−f)/p)"));
+    amdahl->setName(tr("strong (Amdahl)"));
     auto* gustafson = new QLineSeries;
-    gustafson->setName(tr("weak: Gustafson p − f(p − 1)"));
+    gustafson->setName(tr("weak (Gustafson)"));
     for (std::size_t i = 0; i < curve.p.size(); ++i) {
         amdahl->append(curve.p[i], curve.amdahl[i]);
         gustafson->append(curve.p[i], std::max(curve.gustafson[i], sMin));
@@ -253,7 +253,7 @@ void AmdahlExplorer::update() {
     attach(gustafson);
     if (std::isfinite(r.amdahl_limit) && r.amdahl_limit <= pMax) {
         auto* limit = new QLineSeries;
-        limit->setName(tr("Amdahl's limit 1/f = %1").arg(q(fmt3(r.amdahl_limit))));
+        limit->setName(tr("limit 1/f = %1").arg(q(fmt3(r.amdahl_limit))));
         limit->append(1, r.amdahl_limit);
         limit->append(pMax, r.amdahl_limit);
         limit->setPen(QPen(kAmdahl, 1.5, Qt::DotLine));
@@ -271,9 +271,7 @@ void AmdahlExplorer::update() {
     if (hasFit) {
         const StudyOverlay& o = *study_;
         auto* fitted = new QLineSeries;
-        fitted->setName(
-            tr("the study's %1 fit, f = %2")
-                .arg(o.law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"), q(fmt3(o.fitted_f))));
+        fitted->setName(tr("study fit, f = %1").arg(q(fmt3(o.fitted_f))));
         const auto& ys = o.law == Law::Amdahl ? fc.amdahl : fc.gustafson;
         for (std::size_t i = 0; i < fc.p.size(); ++i)
             if (std::isfinite(ys[i]) && ys[i] >= sMin && ys[i] <= pMax)
@@ -283,10 +281,10 @@ void AmdahlExplorer::update() {
     }
     if (hasStudy) {
         auto* measured = new QScatterSeries;
-        measured->setName(tr("measured (%1)").arg(study_->weak ? tr("weak") : tr("strong")));
+        measured->setName(tr("measured"));
         measured->setMarkerSize(11);
         auto* over = new QScatterSeries;
-        over->setName(tr("measured, oversubscribed"));
+        over->setName(tr("oversubscribed"));
         over->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
         over->setMarkerSize(9);
         for (std::size_t i = 0; i < study_->p.size(); ++i)
@@ -304,16 +302,16 @@ void AmdahlExplorer::update() {
     setChart(chart_, c);
 
     const auto pct = [](double x) { return q(fmt3(100 * x)) + QStringLiteral(" %"); };
-    amdahl_->setText(
-        tr("<span style='color:%1'>■</span> strong (Amdahl): S(%2) = <b>%3</b>, efficiency %4")
-            .arg(kAmdahl.name())
-            .arg(p_->value())
-            .arg(q(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
-    gustafson_->setText(
-        tr("<span style='color:%1'>■</span> weak (Gustafson): S(%2) = <b>%3</b>, efficiency %4")
-            .arg(kGustafson.name())
-            .arg(p_->value())
-            .arg(q(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
+    amdahl_->setText(tr("<span style='color:%1'>■</span> strong (Amdahl) 1/(f + (1−f)/p): S(%2) = "
+                        "<b>%3</b>, efficiency %4")
+                         .arg(kAmdahl.name())
+                         .arg(p_->value())
+                         .arg(q(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
+    gustafson_->setText(tr("<span style='color:%1'>■</span> weak (Gustafson) p − f(p − 1): S(%2) = "
+                           "<b>%3</b>, efficiency %4")
+                            .arg(kGustafson.name())
+                            .arg(p_->value())
+                            .arg(q(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
     karpFlatt_->setText(tr("Karp–Flatt e(%1) = (1/S − 1/p)/(1 − 1/p): <b>%2</b> on the Amdahl "
                            "curve, <b>%3</b> on the Gustafson curve")
                             .arg(p_->value())

@@ -386,7 +386,9 @@ void RingExplorer::setPlaying(bool on) {
     updateState();
 }
 
-bool RingExplorer::isPlaying() const { return timer_->isActive(); }
+bool RingExplorer::isPlaying() const {
+    return timer_->isActive();
+}
 
 void RingExplorer::rebuildRing() {
     ring_ = RingAllReduce(p_->value());
@@ -535,12 +537,15 @@ void RingExplorer::updateChart() {
     const double y0 = std::floor(std::log10(yLo)), y1 = std::ceil(std::log10(yHi));
     std::vector<std::pair<double, QString>> xt, yt;
     for (int e = 10; e <= 30; e += 10) xt.push_back({double(e), q(fmt_bytes(std::exp2(e)))});
+    // Every decade, or over more than 6 of them only 1 ns, 1 µs, 1 ms, 1 s (labels a small chart
+    // can hold).
+    const bool sparse = y1 - y0 > 6;
     for (int e = static_cast<int>(y0); e <= static_cast<int>(y1); ++e)
-        yt.push_back({double(e), decade(e)});
+        if (!sparse || (e + 9) % 3 == 0) yt.push_back({double(e), decade(e)});
     // A little room past 1 GiB so its label is not cut at the plot's edge.
     auto* ax = labelledAxis(std::log2(kMinBytes) - 0.5, std::log2(kMaxBytes) + 1, xt,
                             tr("message size n (log scale)"));
-    auto* ay = labelledAxis(y0, y1, yt, tr("time per all-reduce (log scale)"));
+    auto* ay = labelledAxis(y0, y1, yt, tr("time (log scale)"));
     c->addAxis(ax, Qt::AlignBottom);
     c->addAxis(ay, Qt::AlignLeft);
     auto attach = [&](QAbstractSeries* s) {

@@ -55,7 +55,8 @@ public:
     bool stepForward();
     bool stepBack();
     void reset();
-    void setPlaying(bool on);  // Play: a step every 1.2 s until the end (from the start when at the end)
+    void setPlaying(
+        bool on);  // Play: a step every 1.2 s until the end (from the start when at the end)
     bool isPlaying() const;
     const core::teach::RingAllReduce& ring() const { return ring_; }
     double bufferBytes() const;
