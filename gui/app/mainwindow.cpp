@@ -39,6 +39,7 @@
 #include "gui/common/report.h"
 #include "gui/compare/comparepage.h"
 #include "gui/experiment/experimentpage.h"
+#include "gui/learn/learnpage.h"
 #include "gui/scaling/scalingpage.h"
 #include "gui/summary/summarypage.h"
 #include "gui/timeline/timelinepage.h"
@@ -132,6 +133,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     addPage(new ScalingPage);
     addPage(new WhatIfPage);
     addPage(new ComparePage);
+    addPage(new LearnPage);
     connect(sidebar_, &QListWidget::currentRowChanged, this, [this](int row) {
         stack_->setCurrentIndex(row);
         // Pages work only when shown: the one that appears catches up with the selection.

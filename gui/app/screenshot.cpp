@@ -16,6 +16,7 @@
 #include "gui/app/mainwindow.h"
 #include "gui/app/page.h"
 #include "gui/app/theme.h"
+#include "gui/learn/learnpage.h"
 #include "gui/timeline/timelinepage.h"
 
 namespace ss::gui {
@@ -65,7 +66,7 @@ ScreenshotRequest parseScreenshotArgs(int argc, char** argv) {
 int screenshotUsage(const QString& error) {
     std::fprintf(stderr,
                  "scalescope: %s\nusage: scalescope --screenshot PAGE OUT.png [FILE [FILE2]] [--size WxH] [--dark] [--presenter] "
-                 "[--zoom Z] [--run ID] [--study ID] [--window FROM_MS,TO_MS]\npages: experiment timeline summary scaling whatif compare\n",
+                 "[--zoom Z] [--run ID] [--study ID] [--window FROM_MS,TO_MS]\npages: experiment timeline summary scaling whatif compare learn learn-<entry> (learn-amdahl, learn-ring, ...)\n",
                  error.toLocal8Bit().constData());
     return 2;
 }
@@ -85,7 +86,17 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
     MainWindow w;
     w.setInteractiveErrors(false);
     w.resize(r.width, r.height);
-    if (!w.showPage(r.page)) return screenshotUsage(QStringLiteral("unknown page '%1' (pages: %2)").arg(r.page, w.pageIds().join(QLatin1Char(' '))));
+    // "learn-<id>": the Learn page with its entry <id> on screen.
+    QString page = r.page;
+    if (page.startsWith(QStringLiteral("learn-"))) {
+        page = QStringLiteral("learn");
+        auto* learn = qobject_cast<LearnPage*>(w.page(page));
+        const QString entry = r.page.mid(6);
+        if (!learn || !learn->showEntry(entry))
+            return screenshotUsage(QStringLiteral("unknown Learn entry '%1' (entries: %2)")
+                                       .arg(entry, learn ? learn->entryIds().join(QLatin1Char(' ')) : QString()));
+    }
+    if (!w.showPage(page)) return screenshotUsage(QStringLiteral("unknown page '%1' (pages: %2)").arg(r.page, w.pageIds().join(QLatin1Char(' '))));
     w.show();
     if (r.presenter) w.setPresenterMode(true);  // app/theme.h presenter mode, as F5 turns it on
     int rc = -1;
@@ -106,7 +117,7 @@ int runScreenshot(QApplication& app, const ScreenshotRequest& r) {
     });
     if (!r.file.isEmpty()) w.openFile(r.file);
     if (!r.file2.isEmpty()) w.openFile(r.file2);
-    w.showPage(r.page);
+    w.showPage(page);
 
     QElapsedTimer clock;
     clock.start();

@@ -20,6 +20,7 @@
 
 #include "core/teach/lesson.h"
 #include "gui/app/documents.h"
+#include "gui/learn/learnpage.h"
 #include "gui/common/jobs.h"
 
 class QButtonGroup;
@@ -35,7 +36,7 @@ class QTimer;
 
 namespace ss::gui {
 
-class LessonView : public QWidget {
+class LessonView : public QWidget, public LearnEntry {
     Q_OBJECT
 public:
     enum Step { Question = 0, Predict = 1, Run = 2, Look = 3, Answer = 4 };
@@ -73,7 +74,7 @@ public:
     bool hasResult() const { return result_.has_value(); }
     const std::optional<core::LessonResult>& result() const { return result_; }
     // A selected file that holds this lesson's study ("lesson <id>") gives its result.
-    void setSelection(const Selection& s);
+    void setSelection(const Selection& s) override;
 
     // What steps Look and Answer show (filled placeholders, the verdict).
     QString lookText() const;

@@ -370,6 +370,7 @@ void PipelineExplorer::redraw() {
 void PipelineExplorer::setReady(bool r) {
     if (r == ready_) return;
     ready_ = r;
+    setEntryReady(r);
     emit readyChanged(r);
 }
 

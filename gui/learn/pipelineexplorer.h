@@ -12,6 +12,7 @@
 #include "core/teach/pipeline_gantt.h"
 #include "gui/app/documents.h"
 #include "gui/common/jobs.h"
+#include "gui/learn/learnpage.h"
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -47,13 +48,13 @@ private:
     QString rowPrefix_;
 };
 
-class PipelineExplorer : public QWidget {
+class PipelineExplorer : public QWidget, public LearnEntry {
     Q_OBJECT
 public:
     explicit PipelineExplorer(QWidget* parent = nullptr);
     // The open file: its pipeline run (the selected run when it has pp > 1, else the file's first
     // such run) is drawn below the schedule, read on the thread pool.
-    void setSelection(const Selection& s);
+    void setSelection(const Selection& s) override;
     // Drawn schedule controls (tests and lessons).
     void setSchedule(core::teach::PipelineKind kind, int stages, int microBatches,
                      int virtualStages = 2, double backwardOverForward = 2.0);

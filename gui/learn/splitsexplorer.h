@@ -12,6 +12,7 @@
 #include "core/spec/spec.h"
 #include "core/teach/parallel_splits.h"
 #include "gui/app/documents.h"
+#include "gui/learn/learnpage.h"
 
 class QCheckBox;
 class QChartView;
@@ -26,13 +27,13 @@ template <typename Row>
 class TableModel;
 class TablePanel;
 
-class SplitsExplorer : public QWidget {
+class SplitsExplorer : public QWidget, public LearnEntry {
     Q_OBJECT
 public:
     explicit SplitsExplorer(QWidget* parent = nullptr);
     // The selected run's spec becomes the first model choice ("the open run: gpt-tiny …") with its
     // layout; without a run the examples stay.
-    void setSelection(const Selection& s);
+    void setSelection(const Selection& s) override;
     // The layout shown (tests, lessons). `model`: an index into the model list.
     void setLayout(int dp, int tp, int pp, int microBatches, bool zero);
     void setModelIndex(int index);

@@ -242,7 +242,7 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         auto* pages = w.findChild<QListWidget*>(QStringLiteral("pageSelector"));
         QVERIFY(pages);
-        QCOMPARE(pages->count(), 6);
+        QCOMPARE(pages->count(), 7);  // Experiment … Compare, Learn
         const auto allInside = [&] {
             for (int i = 0; i < pages->count(); ++i)
                 if (!pages->viewport()->rect().contains(pages->visualItemRect(pages->item(i)))) return false;
