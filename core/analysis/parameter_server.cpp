@@ -137,8 +137,9 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
     out.layout = in.layout;
     out.measured_steps = in.measured_steps;
     out.period_ns = static_cast<double>(std::max<std::int64_t>(0, in.period_end - in.period_start));
-    out.recorded_staleness_max = number_of(rs, "ps_staleness_max");
-    out.recorded_staleness_mean = number_of(rs, "ps_staleness_mean");
+    const double rmax = number_of(rs, "ps_staleness_max"), rmean = number_of(rs, "ps_staleness_mean");
+    out.recorded_staleness_max = std::isfinite(rmax) && rmax >= 0 ? rmax : -1;
+    out.recorded_staleness_mean = std::isfinite(rmean) && rmean >= 0 ? rmean : -1;
     if (!in.layout.present()) return out;
     const double steps = static_cast<double>(std::max<std::int64_t>(1, in.measured_steps));
     const double period_s = out.period_ns * 1e-9;
@@ -273,7 +274,7 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
             sum += x;
             ++out.staleness_samples;
             ++out.staleness_histogram[static_cast<std::int64_t>(std::llround(x))];
-            out.staleness_max = std::isnan(out.staleness_max) ? x : std::max(out.staleness_max, x);
+            out.staleness_max = out.staleness_samples == 1 ? x : std::max(out.staleness_max, x);
         }
         for (WorkerPs& w : out.workers) {
             if (w.rank != rank || v.empty()) continue;

@@ -76,8 +76,8 @@ struct WorkerPs {
     double pull_wait_ns_per_step = 0;  // inside ps_pull before the server began sending
     std::int64_t pulls_matched = 0;    // pulls whose server ps_send was found (the rest: wait unknown)
     std::int64_t pulls = 0;
-    double staleness_max = std::numeric_limits<double>::quiet_NaN();  // ps_staleness metric
-    double staleness_mean = std::numeric_limits<double>::quiet_NaN();
+    double staleness_max = -1;  // ps_staleness metric; < 0 without it
+    double staleness_mean = -1;
     std::int64_t staleness_samples = 0;
     double total_wait_ns_per_step() const { return wait_ns_per_step + pull_wait_ns_per_step; }
     friend bool operator==(const WorkerPs&, const WorkerPs&) = default;
@@ -90,14 +90,14 @@ struct PsSummary {
     double period_ns = 0;             // the measured period the servers' figures cover
     std::int64_t measured_steps = 0;
     // Observed staleness over every recorded step (warm-up included: the bound holds on every
-    // step), all workers; NaN without the metric.
-    double staleness_max = std::numeric_limits<double>::quiet_NaN();
-    double staleness_mean = std::numeric_limits<double>::quiet_NaN();
+    // step), all workers; < 0 without the metric.
+    double staleness_max = -1;
+    double staleness_mean = -1;
     std::int64_t staleness_samples = 0;
     std::map<std::int64_t, std::int64_t> staleness_histogram;  // value -> samples
-    // What the worker stored in run_summaries (ps_staleness_max/mean); NaN when absent.
-    double recorded_staleness_max = std::numeric_limits<double>::quiet_NaN();
-    double recorded_staleness_mean = std::numeric_limits<double>::quiet_NaN();
+    // What the worker stored in run_summaries (ps_staleness_max/mean); < 0 when absent.
+    double recorded_staleness_max = -1;
+    double recorded_staleness_mean = -1;
     bool present() const { return layout.present(); }
     friend bool operator==(const PsSummary&, const PsSummary&) = default;
 };
