@@ -619,8 +619,12 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     mfu_->setText(mfuText(t));
     QStringList w;
     const std::string mfuWarning = mfu_note(t);  // shown on the MFU line already
-    for (const auto& s : a.warnings)
-        if (s != mfuWarning) w << fromStd(s);
+    for (const auto& s : a.warnings) {
+        // The parameter-server line says these already.
+        const bool psLine = (a.ps.present() && s.find(" has a parameter server (") != std::string::npos) ||
+                            (a.slow_rank.present() && s.find("on purpose (training.slow_rank)") != std::string::npos);
+        if (s != mfuWarning && !psLine) w << fromStd(s);
+    }
     warnings_->setText(w.join(QStringLiteral("<br>")));
     warnings_->setVisible(!w.isEmpty());
 
