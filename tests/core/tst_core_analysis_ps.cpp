@@ -213,6 +213,28 @@ private slots:
         const RunStepTimes t = run_step_times(rd, rd.runs().at(0).id, 0);
         QCOMPARE(t.times_ns.size(), size_t(4));
         QCLOSE(t.stats.median_ns, 1000 * kUs);
+
+        // A study recording p = world (2 workers + 2 servers) against a serial run twice as slow:
+        // the point is p = 2 with efficiency 1, not p = 4 with 0.5.
+        const std::string path = dir_.filePath(QStringLiteral("study.sqlite")).toStdString();
+        {
+            TraceWriter w(path);
+            const StudyId sid = w.add_study(StudyInfo{StudyId(), "ps", "parallel.dp", "strong"});
+            const RunId one = afx::write_run(w, afx::info("serial", 1), {{0, afx::steps_text({2'000'000, 2'000'000,
+                                                                                            2'000'000, 2'000'000})}});
+            w.add_study_run(StudyRun{sid, one, "1", 1, 0});
+            const RunId ps = psfx::write_ps_run(w);
+            w.add_study_run(StudyRun{sid, ps, "2", 4, 0});
+        }
+        TraceReader srd(path);
+        ScalingOptions so;
+        so.warmup_steps = 0;
+        so.bootstrap = 50;
+        const ScalingResult r = analyze_study(srd, srd.studies().at(0).id, so);
+        QCOMPARE(r.points.size(), size_t(2));
+        QCOMPARE(r.points[1].p, 2);
+        QCLOSE(r.points[1].speedup, 2);
+        QCLOSE(r.points[1].efficiency, 1);
     }
 
     // An all-reduce run with rank 1 slowed x2: the straggler shows as the others' wait inside the
