@@ -63,8 +63,9 @@ PsLayout ps_layout(const traces::RunInfo& run, const std::vector<traces::RankInf
             l.servers = s.is_number_integer() ? std::max(1, s.get<int>()) : 1;
             const auto st = p.value("staleness", nlohmann::json(0));
             l.staleness = st.is_number_integer() ? st.get<int>()
-                          : st.is_string() && st.get<std::string>() == "async" ? PsLayout::kAsyncStaleness
-                                                                                : 0;
+                          : st.is_string() && st.get<std::string>() == "async"
+                              ? PsLayout::kAsyncStaleness
+                              : 0;
             int world = run.world_size;
             for (const auto& k : ranks) world = std::max(world, k.rank + 1);
             l.first_server = std::max(0, world - l.servers);
@@ -77,7 +78,8 @@ PsLayout ps_layout(const traces::RunInfo& run, const std::vector<traces::RankInf
         if (k.dp_coord == -1 && k.tp_coord == -1 && k.pp_coord == -1) servers.insert(k.rank);
     if (servers.empty()) return l;
     const std::int32_t first = *servers.begin();
-    if (*servers.rbegin() - first + 1 != static_cast<std::int32_t>(servers.size())) return l;  // not contiguous
+    if (*servers.rbegin() - first + 1 != static_cast<std::int32_t>(servers.size()))
+        return l;  // not contiguous
     l.servers = static_cast<int>(servers.size());
     l.first_server = first;
     return l;
@@ -90,7 +92,8 @@ std::string staleness_name(int s) {
 }
 
 std::string server_label(const PsLayout& l, std::int32_t rank) {
-    return "server " + std::to_string(l.server_index(rank)) + " (rank " + std::to_string(rank) + ")";
+    return "server " + std::to_string(l.server_index(rank)) + " (rank " + std::to_string(rank) +
+           ")";
 }
 
 SlowRank slow_rank_of(const traces::RunInfo& run, const std::map<std::string, std::string>& rs) {
@@ -102,7 +105,8 @@ SlowRank slow_rank_of(const traces::RunInfo& run, const std::map<std::string, st
         return s;
     }
     const nlohmann::json doc = spec_doc(run);
-    if (doc.contains("training") && doc["training"].is_object() && doc["training"].contains("slow_rank")) {
+    if (doc.contains("training") && doc["training"].is_object() &&
+        doc["training"].contains("slow_rank")) {
         const auto& k = doc["training"]["slow_rank"];
         if (k.is_object() && k.value("rank", nlohmann::json()).is_number_integer()) {
             s.rank = k["rank"].get<std::int32_t>();
@@ -121,13 +125,14 @@ std::optional<PsOp> ps_op(const traces::Event& e, const std::string& name) {
         if (name == "ps_recv") return PsOp::Recv;
         if (name == "ps_send") return PsOp::Send;
         // Another PS message: by direction, on whichever side it is recorded.
-        return e.collective == Collective::Send ? std::optional(PsOp::Send)
+        return e.collective == Collective::Send   ? std::optional(PsOp::Send)
                : e.collective == Collective::Recv ? std::optional(PsOp::Recv)
                                                   : std::nullopt;
     }
     if (e.kind == EventKind::Sync && name == "ps_wait") return PsOp::Wait;
     if (e.kind == EventKind::Sync && name == "ps_queue") return PsOp::Queue;
-    if ((e.kind == EventKind::HostRange || e.kind == EventKind::Phase) && name == "ps_apply") return PsOp::Apply;
+    if ((e.kind == EventKind::HostRange || e.kind == EventKind::Phase) && name == "ps_apply")
+        return PsOp::Apply;
     return std::nullopt;
 }
 
@@ -137,7 +142,8 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
     out.layout = in.layout;
     out.measured_steps = in.measured_steps;
     out.period_ns = static_cast<double>(std::max<std::int64_t>(0, in.period_end - in.period_start));
-    const double rmax = number_of(rs, "ps_staleness_max"), rmean = number_of(rs, "ps_staleness_mean");
+    const double rmax = number_of(rs, "ps_staleness_max"),
+                 rmean = number_of(rs, "ps_staleness_mean");
     out.recorded_staleness_max = std::isfinite(rmax) && rmax >= 0 ? rmax : -1;
     out.recorded_staleness_mean = std::isfinite(rmean) && rmean >= 0 ? rmean : -1;
     if (!in.layout.present()) return out;
@@ -157,7 +163,9 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
         out.servers[static_cast<size_t>(i)].rank = in.layout.first_server + i;
     }
     // The server's sends per (server, worker), for the wait inside a worker's pull.
-    std::map<std::pair<std::int32_t, std::int64_t>, std::vector<std::pair<std::int64_t, std::int64_t>>> sends;
+    std::map<std::pair<std::int32_t, std::int64_t>,
+             std::vector<std::pair<std::int64_t, std::int64_t>>>
+        sends;
     for (const PsEvent& e : in.events) {
         const int si = in.layout.server_index(e.rank);
         if (si < 0) continue;
@@ -177,12 +185,15 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
                 s.bytes_out += bytes;
                 a.busy.push_back({e.start, e.end});
                 break;
-            case PsOp::Queue: a.queue.push_back(e.end - e.start); break;
+            case PsOp::Queue:
+                a.queue.push_back(e.end - e.start);
+                break;
             case PsOp::Apply:
                 a.apply.push_back(e.end - e.start);
                 a.busy.push_back({e.start, e.end});
                 break;
-            default: break;  // a worker-side name on a server: not the server's load
+            default:
+                break;  // a worker-side name on a server: not the server's load
         }
     }
     for (ServerLoad& s : out.servers) {
@@ -195,18 +206,23 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
         s.queued = static_cast<std::int64_t>(a.queue.size());
         for (auto q : a.queue) s.queue_total_ns += q;
         if (!a.queue.empty()) {
-            s.queue_mean_ns = static_cast<double>(s.queue_total_ns) / static_cast<double>(a.queue.size());
+            s.queue_mean_ns =
+                static_cast<double>(s.queue_total_ns) / static_cast<double>(a.queue.size());
             auto k = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(a.queue.size())));
-            s.queue_p95_ns = static_cast<double>(a.queue[std::clamp<size_t>(k, 1, a.queue.size()) - 1]);
+            s.queue_p95_ns =
+                static_cast<double>(a.queue[std::clamp<size_t>(k, 1, a.queue.size()) - 1]);
             s.queue_max_ns = a.queue.back();
         }
         s.queue_per_step_ns = static_cast<double>(s.queue_total_ns) / steps;
         s.applies = static_cast<std::int64_t>(a.apply.size());
         std::int64_t apply_total = 0;
         for (auto d : a.apply) apply_total += d;
-        s.apply_mean_ns = a.apply.empty() ? 0 : static_cast<double>(apply_total) / static_cast<double>(a.apply.size());
+        s.apply_mean_ns = a.apply.empty() ? 0
+                                          : static_cast<double>(apply_total) /
+                                                static_cast<double>(a.apply.size());
         s.apply_per_step_ns = static_cast<double>(apply_total) / steps;
-        s.busy_share = out.period_ns > 0 ? static_cast<double>(union_length(a.busy)) / out.period_ns : 0;
+        s.busy_share =
+            out.period_ns > 0 ? static_cast<double>(union_length(a.busy)) / out.period_ns : 0;
     }
     for (auto& [k, v] : sends) std::sort(v.begin(), v.end());
 
@@ -244,7 +260,8 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
                 for (const auto& [ss, se] : it->second) {
                     if (ss >= e.end) break;
                     if (se <= e.start) continue;
-                    pull_wait += static_cast<double>(std::clamp<std::int64_t>(ss - e.start, 0, e.end - e.start));
+                    pull_wait += static_cast<double>(
+                        std::clamp<std::int64_t>(ss - e.start, 0, e.end - e.start));
                     ++w.pulls_matched;
                     break;
                 }
@@ -285,7 +302,8 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
             w.staleness_mean = s / static_cast<double>(v.size());
         }
     }
-    if (out.staleness_samples > 0) out.staleness_mean = sum / static_cast<double>(out.staleness_samples);
+    if (out.staleness_samples > 0)
+        out.staleness_mean = sum / static_cast<double>(out.staleness_samples);
     return out;
 }
 

@@ -75,7 +75,8 @@ inline RunId write_ps_run(TraceWriter& w, int workers = 2, int steps = 4) {
         k.pp_coord = server ? -1 : 0;
         k.clock_corrected = true;
         w.put_rank(k);
-        for (std::int32_t l : {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
+        for (std::int32_t l :
+             {lanes::kSteps, lanes::kPhases, lanes::kCompute, lanes::kComm, lanes::kHost})
             if (!(server && l == lanes::kSteps)) w.define_lane(run, r, l, lanes::name(l));
     }
     auto add = [&](int rank, std::int32_t lane, EventKind kind, const char* name, std::int64_t t0,
@@ -105,17 +106,23 @@ inline RunId write_ps_run(TraceWriter& w, int workers = 2, int steps = 4) {
             const bool slow = r == 1;
             w.add_event(add(r, lanes::kSteps, EventKind::Step, "step", t, 0, 1000, s));
             w.add_event(add(r, lanes::kComm, EventKind::Sync, "ps_wait", t, 0, slow ? 20 : 100, s));
-            w.add_event(add(r, lanes::kCompute, EventKind::Kernel, "forward_backward", t, slow ? 20 : 100,
-                            slow ? 820 : 500, s));
+            w.add_event(add(r, lanes::kCompute, EventKind::Kernel, "forward_backward", t,
+                            slow ? 20 : 100, slow ? 820 : 500, s));
             const std::int64_t p = slow ? 820 : 500;
-            comm(add(r, lanes::kComm, EventKind::Comm, "ps_push", t, p, p + 50, s), Collective::Send, s0, 1000);
-            comm(add(r, lanes::kComm, EventKind::Comm, "ps_push", t, p + 50, p + 80, s), Collective::Send, s1, 600);
+            comm(add(r, lanes::kComm, EventKind::Comm, "ps_push", t, p, p + 50, s),
+                 Collective::Send, s0, 1000);
+            comm(add(r, lanes::kComm, EventKind::Comm, "ps_push", t, p + 50, p + 80, s),
+                 Collective::Send, s1, 600);
             if (slow) {
-                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 900, 980, s), Collective::Recv, s0, 1000);
-                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 980, 995, s), Collective::Recv, s1, 600);
+                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 900, 980, s),
+                     Collective::Recv, s0, 1000);
+                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 980, 995, s),
+                     Collective::Recv, s1, 600);
             } else {
-                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 580, 950, s), Collective::Recv, s0, 1000);
-                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 950, 975, s), Collective::Recv, s1, 600);
+                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 580, 950, s),
+                     Collective::Recv, s0, 1000);
+                comm(add(r, lanes::kComm, EventKind::Comm, "ps_pull", t, 950, 975, s),
+                     Collective::Recv, s1, 600);
             }
             const double staleness = r == 1 ? (s == 3 ? 2 : 0) : s % 2;
             w.add_metric(run, r, s, t + 999'000, "ps_staleness", staleness);
@@ -125,17 +132,22 @@ inline RunId write_ps_run(TraceWriter& w, int workers = 2, int steps = 4) {
         for (int r = 0; r < workers; ++r) {
             const bool slow = r == 1;
             const std::int64_t p = slow ? 820 : 500;
-            comm(add(s0, lanes::kComm, EventKind::Comm, "ps_recv", t, p, p + 50, s), Collective::Recv, r, 1000);
-            comm(add(s1, lanes::kComm, EventKind::Comm, "ps_recv", t, p + 50, p + 80, s), Collective::Recv, r, 600);
+            comm(add(s0, lanes::kComm, EventKind::Comm, "ps_recv", t, p, p + 50, s),
+                 Collective::Recv, r, 1000);
+            comm(add(s1, lanes::kComm, EventKind::Comm, "ps_recv", t, p + 50, p + 80, s),
+                 Collective::Recv, r, 600);
             Event q0 = add(s0, lanes::kHost, EventKind::Sync, "ps_queue", t, p + 50, 880, s);
             q0.peer = r;
             w.add_event(q0);
-            Event q1 = add(s1, lanes::kHost, EventKind::Sync, "ps_queue", t, p + 80, slow ? 905 : 900, s);
+            Event q1 =
+                add(s1, lanes::kHost, EventKind::Sync, "ps_queue", t, p + 80, slow ? 905 : 900, s);
             q1.peer = r;
             w.add_event(q1);
-            comm(add(s0, lanes::kComm, EventKind::Comm, "ps_send", t, slow ? 950 : 920, slow ? 980 : 950, s),
+            comm(add(s0, lanes::kComm, EventKind::Comm, "ps_send", t, slow ? 950 : 920,
+                     slow ? 980 : 950, s),
                  Collective::Send, r, 1000);
-            comm(add(s1, lanes::kComm, EventKind::Comm, "ps_send", t, slow ? 980 : 950, slow ? 990 : 970, s),
+            comm(add(s1, lanes::kComm, EventKind::Comm, "ps_send", t, slow ? 980 : 950,
+                     slow ? 990 : 970, s),
                  Collective::Send, r, 600);
         }
         w.add_event(add(s0, lanes::kPhases, EventKind::HostRange, "ps_apply", t, 880, 920, s + 1));
@@ -151,7 +163,8 @@ inline RunId write_ps_run(TraceWriter& w, int workers = 2, int steps = 4) {
 
 // The run_summaries rows the runtime stores at the end of the run (values as text).
 inline void write_ps_summaries(const std::string& path, RunId run, int workers = 2, int steps = 4) {
-    // Staleness samples: worker 0 gives s % 2, worker 1 gives 2 at step 3; workers >= 2 as worker 0.
+    // Staleness samples: worker 0 gives s % 2, worker 1 gives 2 at step 3; workers >= 2 as worker
+    // 0.
     double sum = 0, max = 0;
     int n = 0;
     for (int s = 0; s < steps; ++s)
@@ -169,7 +182,8 @@ inline void write_ps_summaries(const std::string& path, RunId run, int workers =
              {"ps_staleness_mean", mean},
              {"slow_rank", "1"},
              {"slow_factor", "2"}}) {
-        Stmt st = db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
+        Stmt st =
+            db.prepare("INSERT OR REPLACE INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
         st.bind(1, run.value).bind(2, k).bind(3, v).run();
     }
 }

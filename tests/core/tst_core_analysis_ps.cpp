@@ -19,13 +19,15 @@ using namespace ss::traces;
 
 namespace {
 constexpr double kUs = 1000.0;  // ns per us
-bool close(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); }
+bool close(double a, double b) {
+    return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
+}
 }  // namespace
 
 #define QCLOSE(a, b)                                                            \
     QVERIFY2(close((a), (b)), qPrintable(QStringLiteral("%1 = %2, expected %3") \
                                              .arg(QString::fromLatin1(#a))      \
-                                             .arg(double(a), 0, 'g', 12)            \
+                                             .arg(double(a), 0, 'g', 12)        \
                                              .arg(double(b), 0, 'g', 12)))
 
 class TstCoreAnalysisPs : public QObject {
@@ -65,7 +67,8 @@ private slots:
         // An all-reduce run has none.
         QVERIFY(!ps_layout(bare, {}).present());
         RunInfo async = run;
-        async.spec_json = R"({"parallel":{"dp":3,"dp_sync":"parameter_server","staleness":"async"}})";
+        async.spec_json =
+            R"({"parallel":{"dp":3,"dp_sync":"parameter_server","staleness":"async"}})";
         async.world_size = 4;
         const PsLayout a = ps_layout(async, {});
         QCOMPARE(a.servers, 1);  // the default
@@ -220,8 +223,9 @@ private slots:
         {
             TraceWriter w(path);
             const StudyId sid = w.add_study(StudyInfo{StudyId(), "ps", "parallel.dp", "strong"});
-            const RunId one = afx::write_run(w, afx::info("serial", 1), {{0, afx::steps_text({2'000'000, 2'000'000,
-                                                                                            2'000'000, 2'000'000})}});
+            const RunId one = afx::write_run(
+                w, afx::info("serial", 1),
+                {{0, afx::steps_text({2'000'000, 2'000'000, 2'000'000, 2'000'000})}});
             w.add_study_run(StudyRun{sid, one, "1", 1, 0});
             const RunId ps = psfx::write_ps_run(w);
             w.add_study_run(StudyRun{sid, ps, "2", 4, 0});
@@ -248,8 +252,9 @@ private slots:
             for (int s = 0; s < 3; ++s) {
                 auto at = [&](int us) { return std::to_string(s * 1'000'000 + us * 1000); };
                 const std::string st = " step=" + std::to_string(s);
-                const std::string ar = " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4096 seq=" +
-                                       std::to_string(s) + st;
+                const std::string ar =
+                    " lane=3 coll=all_reduce group=dp gid=0 gsize=2 bytes=4096 seq=" +
+                    std::to_string(s) + st;
                 r0 += "step step " + at(0) + " " + at(1000) + " lane=0" + st + "\n";
                 r0 += "kernel fwd_bwd " + at(0) + " " + at(300) + " lane=2" + st + "\n";
                 r0 += "comm all_reduce " + at(300) + " " + at(700) + ar + "\n";
@@ -257,13 +262,15 @@ private slots:
                 r1 += "kernel fwd_bwd " + at(0) + " " + at(600) + " lane=2" + st + "\n";
                 r1 += "comm all_reduce " + at(600) + " " + at(700) + ar + "\n";
             }
-            run = afx::write_run(w, afx::info("slow", 2, R"({"training":{"slow_rank":{"rank":1,"factor":2}}})"),
-                                 {{0, r0}, {1, r1}});
+            run = afx::write_run(
+                w, afx::info("slow", 2, R"({"training":{"slow_rank":{"rank":1,"factor":2}}})"),
+                {{0, r0}, {1, r1}});
         }
         {
             Db db(path, Db::Mode::ReadWrite);
             for (auto [k, v] : {std::pair{"slow_rank", "1"}, std::pair{"slow_factor", "2"}}) {
-                Stmt st = db.prepare("INSERT INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
+                Stmt st =
+                    db.prepare("INSERT INTO run_summaries(run_id, key, value) VALUES(?1,?2,?3)");
                 st.bind(1, run.value).bind(2, k).bind(3, v).run();
             }
         }
@@ -273,13 +280,15 @@ private slots:
         QCOMPARE(a.slow_rank.rank, 1);
         QCLOSE(a.slow_rank.factor, 2);
         QCOMPARE(a.ranks.size(), size_t(2));
-        QCLOSE(a.ranks[0].mean.part(Part::ExposedComm), 400 * kUs);  // waits in the all-reduce for rank 1
+        QCLOSE(a.ranks[0].mean.part(Part::ExposedComm),
+               400 * kUs);  // waits in the all-reduce for rank 1
         QCLOSE(a.ranks[1].mean.part(Part::ExposedComm), 100 * kUs);
         const auto s = stragglers(a.ranks);
         QVERIFY(s[1].straggler);
         QCLOSE(s[1].vs_median, 600.0 / 450.0 - 1);
         bool named = false;
-        for (const auto& w : a.warnings) named |= w.find("rank 1 was slowed x2") != std::string::npos;
+        for (const auto& w : a.warnings)
+            named |= w.find("rank 1 was slowed x2") != std::string::npos;
         QVERIFY(named);
         const RunAnalysis b = deserialize_analysis(serialize_analysis(a), a.run);
         QCOMPARE(serialize_analysis(b), serialize_analysis(a));
