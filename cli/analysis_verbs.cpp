@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -93,8 +94,25 @@ struct StatsTables {
                       "peak_source", "mfu", "mfu_note"},
                      {}};
     Table stragglers{"stragglers",
-                     {"run", "rank", "step_ms", "work_ms", "wait_ms", "work_vs_median", "straggler"},
+                     {"run", "rank", "step_ms", "work_ms", "wait_ms", "work_vs_median", "straggler",
+                      "slowed_by_knob"},
                      {}};
+    // Runs with a parameter server only (docs/ANALYSIS.md "Parameter server").
+    Table ps_servers{"ps_servers",
+                     {"run", "server", "rank", "pushes_per_step", "bytes_in_per_step", "bytes_out_per_step",
+                      "in_mb_per_s", "out_mb_per_s", "queued", "queue_mean_us", "queue_p95_us", "queue_max_us",
+                      "queue_per_step_us", "apply_mean_us", "apply_per_step_us", "busy_share"},
+                     {}};
+    Table ps_workers{"ps_workers",
+                     {"run", "rank", "pushes_per_step", "push_bytes_per_step", "push_per_step_us",
+                      "pulls_per_step", "pull_bytes_per_step", "pull_per_step_us", "ps_wait_per_step_us",
+                      "pull_wait_per_step_us", "wait_per_step_us", "pulls_matched", "staleness_max",
+                      "staleness_mean", "slowed_by_knob"},
+                     {}};
+    Table ps_staleness{"ps_staleness",
+                       {"run", "bound", "servers", "workers", "observed_max", "observed_mean", "samples",
+                        "distribution", "recorded_max", "recorded_mean"},
+                       {}};
     Table steps{"steps",
                 {"run", "step", "warmup", "step_ms", "compute_ms", "exposed_comm_ms", "bubble_ms", "data_ms",
                  "optimizer_ms", "other_host_ms", "idle_ms", "communication_ms", "overlapped_ms", "overlap_ratio"},
@@ -164,6 +182,42 @@ void add_stored(StatsTables& t, std::int64_t id, const StoredSummaries& s) {
                                       Cell{}, Cell{}, Cell{}, str("not known: stored totals"), Cell{}, Cell{}, Cell{}});
 }
 
+// "x2" on the rank the straggler knob slowed, else empty.
+Cell slowed(const SlowRank& s, std::int32_t rank) {
+    if (s.rank != rank) return Cell{};
+    char f[32];
+    std::snprintf(f, sizeof f, "x%g", s.factor);
+    return str(f);
+}
+
+void add_ps(StatsTables& t, const RunAnalysis& a) {
+    const std::int64_t id = a.run.id.value;
+    const PsSummary& p = a.ps;
+    for (const ServerLoad& s : p.servers)
+        t.ps_servers.rows.push_back(
+            {id, std::int64_t{s.server}, std::int64_t{s.rank},
+             num(p.measured_steps > 0 ? static_cast<double>(s.pushes) / static_cast<double>(p.measured_steps) : NAN),
+             num(s.bytes_in_per_step), num(s.bytes_out_per_step), num(s.bytes_in_per_s / 1e6),
+             num(s.bytes_out_per_s / 1e6), s.queued, s.queued ? us(s.queue_mean_ns) : Cell{},
+             s.queued ? us(s.queue_p95_ns) : Cell{}, s.queued ? us(static_cast<double>(s.queue_max_ns)) : Cell{},
+             us(s.queue_per_step_ns), s.applies ? us(s.apply_mean_ns) : Cell{}, us(s.apply_per_step_ns),
+             num(s.busy_share)});
+    for (const WorkerPs& w : p.workers)
+        t.ps_workers.rows.push_back(
+            {id, std::int64_t{w.rank}, num(w.pushes_per_step), num(w.push_bytes_per_step), us(w.push_ns_per_step),
+             num(w.pulls_per_step), num(w.pull_bytes_per_step), us(w.pull_ns_per_step), us(w.wait_ns_per_step),
+             us(w.pull_wait_ns_per_step), us(w.total_wait_ns_per_step()),
+             str(std::to_string(w.pulls_matched) + " of " + std::to_string(w.pulls)), known(w.staleness_max),
+             known(w.staleness_mean), slowed(a.slow_rank, w.rank)});
+    std::string dist;
+    for (const auto& [v, n] : p.staleness_histogram)
+        dist += (dist.empty() ? "" : ", ") + std::to_string(v) + ": " + std::to_string(n);
+    t.ps_staleness.rows.push_back({id, staleness_name(p.layout.staleness), std::int64_t{p.layout.servers},
+                                   std::int64_t{p.layout.workers()}, known(p.staleness_max), known(p.staleness_mean),
+                                   p.staleness_samples, dist.empty() ? Cell{} : str(dist),
+                                   known(p.recorded_staleness_max), known(p.recorded_staleness_mean)});
+}
+
 void add_analysis(StatsTables& t, const RunAnalysis& a) {
     const std::int64_t id = a.run.id.value;
     const auto& s = a.step_time;
@@ -218,7 +272,9 @@ void add_analysis(StatsTables& t, const RunAnalysis& a) {
     }
     for (const auto& r : stragglers(a.ranks))
         t.stragglers.rows.push_back({id, std::int64_t{r.rank}, ms(r.step_ns), ms(r.work_ns), ms(r.wait_ns),
-                                     num(r.vs_median), str(r.straggler ? "yes" : "no")});
+                                     num(r.vs_median), str(r.straggler ? "yes" : "no"),
+                                     slowed(a.slow_rank, r.rank)});
+    if (a.ps.present()) add_ps(t, a);
     const auto& p = a.throughput;
     t.throughput.rows.push_back({id, known(p.samples_per_s), known(p.tokens_per_s), known(p.recorded_per_s),
                                  p.recorded_metric.empty() ? Cell{} : str(p.recorded_metric),
@@ -273,6 +329,9 @@ int verb_stats(const Argv& argv) {
     // The GPU tables after the collectives, when some run has CUDA stream records.
     if (!t.gpu_streams.rows.empty())
         out.insert(out.begin() + 5, {t.gpu_streams, t.gpu, t.temporal, t.kernel_types, t.top_kernels});
+    // The parameter-server tables after the collectives, when some run has servers.
+    if (!t.ps_servers.rows.empty() || !t.ps_workers.rows.empty())
+        out.insert(out.begin() + 5, {t.ps_servers, t.ps_workers, t.ps_staleness});
     if (a.flag("--per-step")) out.insert(out.begin() + 2, t.steps);  // after the mean breakdown
     print_tables(out, fmt, std::cout);
     return 0;

@@ -297,6 +297,14 @@ std::vector<Metric> TraceReader::metrics(RunId run) {
     return out;
 }
 
+std::map<std::string, std::string> TraceReader::run_summaries(RunId run) {
+    std::map<std::string, std::string> out;
+    Stmt st = db_.prepare("SELECT key, value FROM run_summaries WHERE run_id=?1");
+    st.bind(1, run.value);
+    while (st.step()) out[st.col_text(0)] = st.col_text(1);
+    return out;
+}
+
 std::vector<StudyInfo> TraceReader::studies() {
     std::vector<StudyInfo> out;
     Stmt st = db_.prepare("SELECT id, name, variable, scaling FROM studies ORDER BY id");

@@ -40,6 +40,10 @@ public:
     std::vector<Aggregate> aggregates(RunId run);
     std::vector<StatRow> stats(RunId run);
     std::vector<Metric> metrics(RunId run);
+    // The run's rows of run_summaries (schema version 4; migrated files have the table), key ->
+    // value text: "analysis/v2", and what the worker stores at the end of a run ("ps_servers",
+    // "ps_staleness_max", "slow_rank", ...).
+    std::map<std::string, std::string> run_summaries(RunId run);
     std::vector<StudyInfo> studies();
     std::vector<StudyRun> study_runs(StudyId study);
     // Stored hardware files, oldest first (none in a file migrated from schema version 1).

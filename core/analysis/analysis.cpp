@@ -106,6 +106,7 @@ enum Cls : int {
     kCollective,     // communication other than send/recv
     kP2p,            // send / recv
     kHost,           // any other phase, micro-batch, host range or sync
+    kWait,           // ps_wait: a worker blocked by the staleness bound (idle: waiting on others)
     kClsCount
 };
 
@@ -175,6 +176,9 @@ int class_of(const Event& e, const std::string& name) {
         case EventKind::Memcpy:
         case EventKind::Memset: return kKernel;
         case EventKind::Comm:
+            // A parameter-server push or pull is the data-parallel synchronisation, not a pipeline
+            // neighbour: communication, exposed where no kernel runs (docs/ANALYSIS.md).
+            if (e.group_kind == GroupKind::PS) return kCollective;
             return e.collective == Collective::Send || e.collective == Collective::Recv ? kP2p
                                                                                         : kCollective;
         case EventKind::Phase:
@@ -183,8 +187,8 @@ int class_of(const Event& e, const std::string& name) {
             if (e.kind == EventKind::HostRange && (name == "data" || starts_with(name, "data_")))
                 return kData;
             return kHost;
-        case EventKind::MicroBatch:
-        case EventKind::Sync: return kHost;
+        case EventKind::MicroBatch: return kHost;
+        case EventKind::Sync: return name == "ps_wait" ? kWait : kHost;
         case EventKind::Step: return -1;
     }
     return -1;
@@ -224,12 +228,14 @@ Breakdown classify(const std::array<std::vector<Interval>, kClsCount>& u, Interv
         const std::int64_t t = cuts[s];
         const double len = static_cast<double>(cuts[s + 1] - t);
         const bool kern = on(kKernel, t), opt = on(kOptPhase, t), data = on(kData, t),
-                   coll = on(kCollective, t), p2p = on(kP2p, t), host = on(kHost, t);
+                   coll = on(kCollective, t), p2p = on(kP2p, t), host = on(kHost, t),
+                   wait = on(kWait, t);
         Part p;
         if (kern) p = opt ? Part::Optimizer : Part::Compute;
         else if (data) p = Part::Data;
         else if (coll) p = Part::ExposedComm;
         else if (p2p) p = Part::Bubble;
+        else if (wait) p = Part::Idle;  // blocked by the staleness bound: waiting on other workers
         else if (opt) p = Part::Optimizer;
         else if (host) p = Part::OtherHost;
         else p = Part::Idle;
@@ -1090,7 +1096,17 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
             data[l.rank].streams.insert(sid);
         }
     }
+    // A parameter server's ranks train no steps: their events feed the PS report only, so that the
+    // step time, breakdown, summaries and MFU are the workers' (docs/ANALYSIS.md "Parameter server").
+    const std::vector<traces::RankInfo> rank_rows = reader.ranks(run_id);
+    PsInputs ps;
+    ps.layout = ps_layout(run, rank_rows);
     reader.scan_events(run_id, [&](const Event& e) {
+        if (ps.layout.present() && e.kind != EventKind::Step) {
+            if (const auto op = ps_op(e, reader.string(e.name)))
+                ps.events.push_back({e.rank, *op, e.start_ns, e.end_ns, e.bytes, e.peer, e.step});
+        }
+        if (ps.layout.is_server(e.rank)) return;
         RankData& rd = data[e.rank];
         rd.first_ns = std::min(rd.first_ns, e.start_ns);
         rd.last_ns = std::max(rd.last_ns, e.end_ns);
@@ -1167,7 +1183,10 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
             if (rd.first_ns < rd.last_ns) rd.steps.push_back({0, {rd.first_ns, rd.last_ns}});
         out.whole_trace = true;
     }
-    StepTable st = build_steps(run, data, reader.ranks(run_id));
+    std::vector<traces::RankInfo> worker_rows;
+    for (const auto& k : rank_rows)
+        if (!ps.layout.is_server(k.rank)) worker_rows.push_back(k);
+    StepTable st = build_steps(run, data, worker_rows);
     out.warnings = st.warnings;
     if (out.whole_trace)
         out.warnings.insert(out.warnings.begin(),
@@ -1233,6 +1252,20 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     }
     out.step_time = step_time_stats(std::vector<std::int64_t>(times.begin() + static_cast<std::ptrdiff_t>(w), times.end()));
 
+    // The parameter server's report over the measured steps.
+    if (ps.layout.present()) {
+        ps.measured_steps = static_cast<std::int64_t>(measured);
+        ps.period_start = std::numeric_limits<std::int64_t>::max();
+        ps.period_end = std::numeric_limits<std::int64_t>::min();
+        for (size_t s = w; s < nsteps; ++s) {
+            ps.period_start = std::min(ps.period_start, out.steps[s].start_ns);
+            ps.period_end = std::max(ps.period_end, out.steps[s].end_ns);
+            for (size_t r = 0; r < nranks; ++r)
+                ps.worker_steps[st.ranks[r]].push_back(
+                    {st.numbers[s], st.spans[s][r].start, st.spans[s][r].end});
+        }
+    }
+
     const double per_step_div = static_cast<double>(measured * nranks);
     out.kernels = kernel_summaries(reader, data, span_idx, per_step_div);
     out.collectives = collective_summaries(data, span_idx, per_step_div);
@@ -1272,7 +1305,9 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
         t.peak_flop_per_s = p.flop_per_s;
         t.peak_source = p.source;
     }
-    const models::Mfu mfu = models::model_flops_utilisation(t.model_flop_per_s, t.peak_flop_per_s, std::max(1, run.world_size));
+    // The ranks that train: a parameter server's ranks hold parameters and run no model FLOPs.
+    const int trainers = ps.layout.present() ? ps.layout.workers() : run.world_size;
+    const models::Mfu mfu = models::model_flops_utilisation(t.model_flop_per_s, t.peak_flop_per_s, std::max(1, trainers));
     t.mfu = mfu.known() ? mfu.value : -1;
     t.mfu_ratio = std::isfinite(mfu.ratio) ? mfu.ratio : -1;
     t.mfu_status = mfu.problem == models::MfuProblem::None        ? MfuStatus::Known
@@ -1295,6 +1330,25 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
             }
     }
 
+    // Parameter server and the straggler knob.
+    const std::map<std::string, std::string> summaries = reader.run_summaries(run_id);
+    if (ps.layout.present()) {
+        out.ps = ps_summary(ps, metrics, summaries);
+        out.warnings.push_back(run_name(run) + " has a parameter server (" +
+                               std::to_string(ps.layout.servers) + " server rank(s) from rank " +
+                               std::to_string(ps.layout.first_server) + ", " +
+                               staleness_name(ps.layout.staleness) +
+                               "): step time, breakdown and MFU cover the " +
+                               std::to_string(ps.layout.workers()) + " workers");
+    }
+    out.slow_rank = slow_rank_of(run, summaries);
+    if (out.slow_rank.present()) {
+        char f[32];
+        std::snprintf(f, sizeof f, "%g", out.slow_rank.factor);
+        out.warnings.push_back("rank " + std::to_string(out.slow_rank.rank) + " was slowed x" + f +
+                               " on purpose (training.slow_rank): the straggler of this run");
+    }
+
     // Warnings a user must see next to the numbers.
     if (run.status != traces::RunStatus::Completed)
         out.warnings.push_back(run_name(run) + " status is '" + std::string(traces::to_string(run.status)) +
@@ -1314,7 +1368,7 @@ RunAnalysis analyze_run(TraceReader& reader, RunId run_id, const AnalysisOptions
     {
         std::vector<std::int32_t> silent;
         std::int64_t unattached = 0;
-        for (const auto& k : reader.ranks(run_id)) {
+        for (const auto& k : worker_rows) {
             auto it = data.find(k.rank);
             const bool gpu = k.device.rfind("cuda", 0) == 0;
             const bool has_steps = it != data.end() && !it->second.steps.empty();
@@ -1362,7 +1416,12 @@ RunStepTimes run_step_times(TraceReader& reader, RunId run_id, int warmup_steps)
         reader.scan_events(run_id, [&](const Event& e) {
             if (e.kind == EventKind::Step) add_step(data[e.rank], e);
         });
-    StepTable st = build_steps(out.run, data, reader.ranks(run_id));
+    // A parameter server's ranks train no steps: the step time is the workers'.
+    std::vector<traces::RankInfo> rows = reader.ranks(run_id);
+    const PsLayout layout = ps_layout(out.run, rows);
+    std::erase_if(rows, [&](const traces::RankInfo& k) { return layout.is_server(k.rank); });
+    std::erase_if(data, [&](const auto& kv) { return layout.is_server(kv.first); });
+    StepTable st = build_steps(out.run, data, rows);
     for (const auto& row : st.spans) {
         std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
         for (const auto& sp : row) {

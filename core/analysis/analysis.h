@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/analysis/collective_cost.h"
+#include "core/analysis/parameter_server.h"
 #include "traces/reader.h"
 #include "traces/types.h"
 
@@ -362,6 +363,11 @@ struct RunAnalysis {
     // The run has no step events: each rank's "step" is its whole trace span (first event start
     // to last event end), one step per rank (docs/ANALYSIS.md "Runs without steps").
     bool whole_trace = false;
+    // A run with a parameter server (docs/ANALYSIS.md "Parameter server"): the servers' load and the
+    // workers' push/pull and waiting; empty (present() false) for an all-reduce run. The steps,
+    // breakdown, kernels, collectives and MFU above cover the workers only.
+    PsSummary ps;
+    SlowRank slow_rank;  // the straggler knob (training.slow_rank), rank -1 when none
     std::vector<std::string> warnings;  // oversubscription, drops, missing steps, ...
     friend bool operator==(const RunAnalysis&, const RunAnalysis&) = default;
 };

@@ -99,6 +99,63 @@ HtaRank get_hta_rank(const json& j) {
     return h;
 }
 
+// The parameter-server report (parameter_server.h) and the straggler knob.
+json put(const PsSummary& p) {
+    json servers = json::array(), workers = json::array(), hist = json::array();
+    for (const ServerLoad& s : p.servers)
+        servers.push_back(json::array(
+            {s.rank, s.server, s.pushes, s.sends, s.bytes_in, s.bytes_out, num(s.bytes_in_per_step),
+             num(s.bytes_out_per_step), num(s.bytes_in_per_s), num(s.bytes_out_per_s), s.queued,
+             num(s.queue_mean_ns), num(s.queue_p95_ns), s.queue_max_ns, s.queue_total_ns,
+             num(s.queue_per_step_ns), s.applies, num(s.apply_mean_ns), num(s.apply_per_step_ns),
+             num(s.busy_share)}));
+    for (const WorkerPs& w : p.workers)
+        workers.push_back(json::array(
+            {w.rank, num(w.pushes_per_step), num(w.pulls_per_step), num(w.push_bytes_per_step),
+             num(w.pull_bytes_per_step), num(w.push_ns_per_step), num(w.pull_ns_per_step),
+             num(w.wait_ns_per_step), num(w.pull_wait_ns_per_step), w.pulls_matched, w.pulls,
+             num(w.staleness_max), num(w.staleness_mean), w.staleness_samples}));
+    for (const auto& [v, n] : p.staleness_histogram) hist.push_back(json::array({v, n}));
+    return {{"layout", json::array({p.layout.servers, p.layout.first_server, p.layout.staleness})},
+            {"servers", servers},
+            {"workers", workers},
+            {"period_ns", num(p.period_ns)},
+            {"measured_steps", p.measured_steps},
+            {"staleness", json::array({num(p.staleness_max), num(p.staleness_mean), p.staleness_samples,
+                                       num(p.recorded_staleness_max), num(p.recorded_staleness_mean)})},
+            {"histogram", hist}};
+}
+PsSummary get_ps(const json& j) {
+    PsSummary p;
+    const json& l = j.at("layout");
+    p.layout = PsLayout{l.at(0).get<int>(), l.at(1).get<int>(), l.at(2).get<int>()};
+    for (const json& a : j.at("servers")) {
+        if (!a.is_array() || a.size() != 20) throw AnalysisError("stored analysis: bad server row");
+        ServerLoad s{a[0].get<std::int32_t>(), a[1].get<int>(), i64(a[2]), i64(a[3]), i64(a[4]),
+                     i64(a[5]), dbl(a[6]), dbl(a[7]), dbl(a[8]), dbl(a[9]), i64(a[10]), dbl(a[11]),
+                     dbl(a[12]), i64(a[13]), i64(a[14]), dbl(a[15]), i64(a[16]), dbl(a[17]),
+                     dbl(a[18]), dbl(a[19])};
+        p.servers.push_back(s);
+    }
+    for (const json& a : j.at("workers")) {
+        if (!a.is_array() || a.size() != 14) throw AnalysisError("stored analysis: bad worker row");
+        WorkerPs w{a[0].get<std::int32_t>(), dbl(a[1]), dbl(a[2]), dbl(a[3]), dbl(a[4]), dbl(a[5]),
+                   dbl(a[6]), dbl(a[7]), dbl(a[8]), i64(a[9]), i64(a[10]), dbl(a[11]), dbl(a[12]),
+                   i64(a[13])};
+        p.workers.push_back(w);
+    }
+    p.period_ns = dbl(j.at("period_ns"));
+    p.measured_steps = i64(j.at("measured_steps"));
+    const json& st = j.at("staleness");
+    p.staleness_max = dbl(st.at(0));
+    p.staleness_mean = dbl(st.at(1));
+    p.staleness_samples = i64(st.at(2));
+    p.recorded_staleness_max = dbl(st.at(3));
+    p.recorded_staleness_mean = dbl(st.at(4));
+    for (const json& h : j.at("histogram")) p.staleness_histogram[i64(h.at(0))] = i64(h.at(1));
+    return p;
+}
+
 template <typename T, typename F>
 json put_all(const std::vector<T>& v, F f) {
     json a = json::array();
@@ -214,6 +271,8 @@ json to_json(const RunAnalysis& a, std::int64_t calibrations) {
         return json::array(
             {o.name, o.gpu, o.count, o.total_ns, num(o.count_per_step), num(o.per_step_ns)});
     });
+    j["ps"] = put(a.ps);
+    j["slow_rank"] = json::array({a.slow_rank.rank, num(a.slow_rank.factor)});
     j["warnings"] = a.warnings;
     return j;
 }
@@ -329,6 +388,8 @@ RunAnalysis from_json(const json& j, const traces::RunInfo& run) {
                          dbl(o.at(4)),
                          dbl(o.at(5))};
     });
+    a.ps = get_ps(j.at("ps"));
+    a.slow_rank = SlowRank{j.at("slow_rank").at(0).get<std::int32_t>(), dbl(j.at("slow_rank").at(1))};
     a.warnings = j.at("warnings").get<std::vector<std::string>>();
     return a;
 }

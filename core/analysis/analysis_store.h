@@ -17,8 +17,8 @@
 namespace ss::core {
 
 // The key of the stored analysis; the version changes whenever RunAnalysis or its computation does,
-// so that an older row is recomputed rather than misread.
-inline constexpr const char* kAnalysisSummaryKey = "analysis/v2";
+// so that an older row is recomputed rather than misread (v3: the parameter server and slow rank).
+inline constexpr const char* kAnalysisSummaryKey = "analysis/v3";
 
 // Whether the analysis with these options is the one stored (the default options).
 bool is_stored_options(const AnalysisOptions& options);

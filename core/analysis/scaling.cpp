@@ -606,6 +606,8 @@ ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study, 
         }
         ScalingSample s;
         s.p = r.p;
+        // A parameter server's ranks do not train: p counts the workers (a study records world()).
+        if (const PsLayout l = ps_layout(ri); l.present() && l.workers() >= 1) s.p = std::min(s.p, l.workers());
         s.repeat = r.repeat;
         s.run = r.run;
         s.value = r.value;

@@ -1086,17 +1086,18 @@ RunOutcome launch_run(const RunRequest& rq) {
         out.failure_reason = m.failure_reason;
         out.rank_files = m.ranks;
         out.warnings.insert(out.warnings.end(), m.warnings.begin(), m.warnings.end());
-        // The analysis stored with the run: `stats` and the Summary page read it, not the events.
-        try {
-            precompute_run_analysis(rq.output, m.run);
-        } catch (const std::exception& e) {
-            out.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
-        }
+        // The run-level summaries first: the stored analysis reads them (staleness, the slowed rank).
         try {
             store_run_level_metrics(rq.output, m.run);
         } catch (const std::exception& e) {
             out.warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") +
                                    e.what());
+        }
+        // The analysis stored with the run: `stats` and the Summary page read it, not the events.
+        try {
+            precompute_run_analysis(rq.output, m.run);
+        } catch (const std::exception& e) {
+            out.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
         }
     } else {
         traces::RunStatus st = status.value_or(traces::RunStatus::Completed);

@@ -306,6 +306,85 @@ QString gpuText(const GpuSummary& g, double stepNs) {
     return t;
 }
 
+std::unique_ptr<TableModel<ServerLoad>> makeServerLoadModel(QObject* parent) {
+    using M = TableModel<ServerLoad>;
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Server"), [](const ServerLoad& s) { return QVariant(s.server); },
+         [](const QVariant& v) { return QObject::tr("server %1").arg(v.toInt()); },
+         QObject::tr("parameter server index (its rank in the next column)")},
+        {QObject::tr("Rank"), [](const ServerLoad& s) { return QVariant(s.rank); }},
+        {QObject::tr("In per step"), [](const ServerLoad& s) { return QVariant(s.bytes_in_per_step); }, bytesText,
+         QObject::tr("gradient bytes received (ps_recv) per measured step"), {}, QStringLiteral("Bytes in per step")},
+        {QObject::tr("Out per step"), [](const ServerLoad& s) { return QVariant(s.bytes_out_per_step); }, bytesText,
+         QObject::tr("parameter bytes sent (ps_send) per measured step"), {}, QStringLiteral("Bytes out per step")},
+        {QObject::tr("Pushes"), [](const ServerLoad& s) { return QVariant(qlonglong(s.pushes)); }, {},
+         QObject::tr("gradient pushes served in the measured steps")},
+        {QObject::tr("Queue mean"), [](const ServerLoad& s) { return QVariant(s.queue_mean_ns); }, nsText,
+         QObject::tr("time a received push waited before the server applied it (ps_queue), mean"), {},
+         QStringLiteral("Queue mean (ns)")},
+        {QObject::tr("Queue p95"), [](const ServerLoad& s) { return QVariant(s.queue_p95_ns); }, nsText,
+         QObject::tr("95th percentile of the queueing time (nearest rank)"), {}, QStringLiteral("Queue p95 (ns)")},
+        {QObject::tr("Queue per step"), [](const ServerLoad& s) { return QVariant(s.queue_per_step_ns); }, nsText,
+         QObject::tr("queueing time of all pushes, per measured step"), {}, QStringLiteral("Queue per step (ns)")},
+        {QObject::tr("Apply per step"), [](const ServerLoad& s) { return QVariant(s.apply_per_step_ns); }, nsText,
+         QObject::tr("optimizer updates on the server (ps_apply), per measured step"), {},
+         QStringLiteral("Apply per step (ns)")},
+        {QObject::tr("Busy"), [](const ServerLoad& s) { return QVariant(s.busy_share); }, pctText,
+         QObject::tr("share of the measured period the server received, sent or applied"), {},
+         QStringLiteral("Busy (fraction)")},
+    }, parent);
+}
+
+std::unique_ptr<TableModel<WorkerPs>> makeWorkerPsModel(QObject* parent) {
+    using M = TableModel<WorkerPs>;
+    auto staleness = [](const QVariant& v) {
+        return v.toDouble() >= 0 ? formatNumber(v.toDouble(), 3) : QStringLiteral("–");
+    };
+    return std::make_unique<M>(std::vector<M::Column>{
+        {QObject::tr("Worker"), [](const WorkerPs& w) { return QVariant(w.rank); }, {}, QObject::tr("worker rank")},
+        {QObject::tr("Push per step"), [](const WorkerPs& w) { return QVariant(w.push_bytes_per_step); }, bytesText,
+         QObject::tr("gradient bytes pushed to the servers per measured step"), {}, QStringLiteral("Push bytes per step")},
+        {QObject::tr("Push time"), [](const WorkerPs& w) { return QVariant(w.push_ns_per_step); }, nsText,
+         QObject::tr("time pushing (union of ps_push) per measured step"), {}, QStringLiteral("Push per step (ns)")},
+        {QObject::tr("Pull time"), [](const WorkerPs& w) { return QVariant(w.pull_ns_per_step); }, nsText,
+         QObject::tr("time pulling parameters (union of ps_pull, waiting for the version included) per measured step"), {},
+         QStringLiteral("Pull per step (ns)")},
+        {QObject::tr("Wait (bound)"), [](const WorkerPs& w) { return QVariant(w.wait_ns_per_step); }, nsText,
+         QObject::tr("blocked by the staleness bound (ps_wait) per measured step"), {}, QStringLiteral("ps_wait per step (ns)")},
+        {QObject::tr("Wait in pull"), [](const WorkerPs& w) { return QVariant(w.pull_wait_ns_per_step); }, nsText,
+         QObject::tr("inside a pull, before the server began sending (its version was not ready), per measured step"), {},
+         QStringLiteral("Pull wait per step (ns)")},
+        {QObject::tr("Wait"), [](const WorkerPs& w) { return QVariant(w.total_wait_ns_per_step()); }, nsText,
+         QObject::tr("the two waits together, per measured step"), {}, QStringLiteral("Wait per step (ns)")},
+        {QObject::tr("Staleness max"), [](const WorkerPs& w) { return QVariant(w.staleness_max); }, staleness,
+         QObject::tr("largest staleness observed (metric ps_staleness: server version minus the gradient's)")},
+        {QObject::tr("Staleness mean"), [](const WorkerPs& w) { return QVariant(w.staleness_mean); }, staleness,
+         QObject::tr("mean staleness over the worker's steps")},
+    }, parent);
+}
+
+QString psText(const PsSummary& ps, const SlowRank& slow) {
+    QStringList parts;
+    if (ps.present()) {
+        QString t = QObject::tr("<b>Parameter server</b>: %n server(s) (ranks %1–%2), ", nullptr, ps.layout.servers)
+                        .arg(ps.layout.first_server)
+                        .arg(ps.layout.first_server + ps.layout.servers - 1);
+        t += QObject::tr("%1; %n worker(s)", nullptr, ps.layout.workers()).arg(fromStd(staleness_name(ps.layout.staleness)));
+        if (ps.staleness_samples > 0)
+            t += QObject::tr(" · staleness observed max <b>%1</b>, mean %2 over %3 steps")
+                     .arg(formatNumber(ps.staleness_max, 3), formatNumber(ps.staleness_mean, 3))
+                     .arg(ps.staleness_samples);
+        if (ps.recorded_staleness_max >= 0)
+            t += QObject::tr(" (the run recorded max %1)").arg(formatNumber(ps.recorded_staleness_max, 3));
+        parts << t;
+    }
+    if (slow.present())
+        parts << QObject::tr("rank %1 slowed ×%2 on purpose (training.slow_rank)")
+                     .arg(slow.rank)
+                     .arg(formatNumber(slow.factor, 3));
+    return parts.join(QStringLiteral(" · "));
+}
+
 QString mfuText(const Throughput& t) {
     const QString peak = fromStd(t.peak_source).toHtmlEscaped();
     const QString peakRate = formatRate(t.peak_flop_per_s, QStringLiteral("FLOP/s"));
@@ -340,6 +419,8 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     htaRanks_ = makeHtaRankModel(nullptr);
     kernelStates_ = makeKernelStateModel(nullptr);
     topKernels_ = makeTopKernelModel(nullptr);
+    servers_ = makeServerLoadModel(nullptr);
+    psWorkers_ = makeWorkerPsModel(nullptr);
 
     headline_ = new QLabel(tr("Select a run in the list of open files."));
     headline_->setTextFormat(Qt::RichText);
@@ -430,7 +511,19 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     auto* topPanel = new TablePanel(tr("Top kernels per type"), topKernels_.get());
     topPanel->setObjectName(QStringLiteral("topKernelTable"));
     topKernelTab_ = tabs_->addTab(topPanel, tr("Top kernels"));
-    for (int t : {streamTab_, gpuRankTab_, temporalTab_, kernelTypeTab_, topKernelTab_}) tabs_->setTabVisible(t, false);
+    // Parameter server (runs with servers only): the servers' load under the line, the workers' waits.
+    ps_ = new QLabel;
+    ps_->setObjectName(QStringLiteral("ps"));
+    ps_->setTextFormat(Qt::RichText);
+    ps_->setWordWrap(true);
+    auto* serverPanel = new TablePanel(tr("Parameter servers"), servers_.get());
+    serverPanel->setObjectName(QStringLiteral("serverTable"));
+    serverTab_ = tabs_->addTab(serverPanel, tr("PS servers"));
+    auto* psWorkerPanel = new TablePanel(tr("Parameter-server workers"), psWorkers_.get());
+    psWorkerPanel->setObjectName(QStringLiteral("psWorkerTable"));
+    psWorkerTab_ = tabs_->addTab(psWorkerPanel, tr("PS workers"));
+    for (int t : {streamTab_, gpuRankTab_, temporalTab_, kernelTypeTab_, topKernelTab_, serverTab_, psWorkerTab_})
+        tabs_->setTabVisible(t, false);
 
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(chart_);
@@ -452,7 +545,9 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
     layout->addWidget(headline_);
     layout->addWidget(mfu_);
     layout->addWidget(gpu_);
+    layout->addWidget(ps_);
     layout->addWidget(warnings_);
+    ps_->setVisible(false);
     layout->addWidget(split, 1);
 }
 
@@ -467,6 +562,7 @@ void SummaryPage::setSelection(const Selection& s) {
         stragglers_->setRows({});
         showGpu({}, 0);
         showHta({}, false);
+        showPs({}, {});
         headline_->setText(tr("Select a run in the list of open files."));
         mfu_->clear();
         collNotes_->clear();
@@ -498,12 +594,16 @@ void SummaryPage::setSelection(const Selection& s) {
 void SummaryPage::showAnalysis(const RunAnalysis& a) {
     const Breakdown& o = a.overall;
     // An imported run has no model and may have no layout: its name, and the ranks alone.
-    const bool layout = a.run.dp * a.run.tp * a.run.pp == a.run.world_size && a.run.world_size > 0;
+    // With a parameter server: the workers' layout plus the servers.
+    const int servers = a.ps.present() ? a.ps.layout.servers : 0;
+    const bool layout = a.run.dp * a.run.tp * a.run.pp + servers == a.run.world_size && a.run.world_size > 0;
+    const QString serversText = servers > 0 ? tr(" + %n server(s)", nullptr, servers) : QString();
     QString h = tr("<b>Run #%1</b> %2 — %3 ranks%4%5<br>")
                     .arg(a.run.id.value)
                     .arg(fromStd(a.run.model.empty() ? a.run.name : a.run.model).toHtmlEscaped())
                     .arg(a.run.world_size)
-                    .arg(layout ? tr(" (dp %1 × tp %2 × pp %3)").arg(a.run.dp).arg(a.run.tp).arg(a.run.pp) : QString())
+                    .arg(layout ? tr(" (dp %1 × tp %2 × pp %3%4)").arg(a.run.dp).arg(a.run.tp).arg(a.run.pp).arg(serversText)
+                                : QString())
                     .arg(a.run.oversubscribed ? tr(", <i>oversubscribed</i>") : QString());
     if (a.whole_trace)
         h += tr("No step events: each rank's whole trace is its one step (the warning below). ");
@@ -519,8 +619,12 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     mfu_->setText(mfuText(t));
     QStringList w;
     const std::string mfuWarning = mfu_note(t);  // shown on the MFU line already
-    for (const auto& s : a.warnings)
-        if (s != mfuWarning) w << fromStd(s);
+    for (const auto& s : a.warnings) {
+        // The parameter-server line says these already.
+        const bool psLine = (a.ps.present() && s.find(" has a parameter server (") != std::string::npos) ||
+                            (a.slow_rank.present() && s.find("on purpose (training.slow_rank)") != std::string::npos);
+        if (s != mfuWarning && !psLine) w << fromStd(s);
+    }
     warnings_->setText(w.join(QStringLiteral("<br>")));
     warnings_->setVisible(!w.isEmpty());
 
@@ -532,6 +636,7 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     stragglers_->setRows(stragglers(a.ranks));
     showGpu(a.gpu, o.step_ns);
     showHta(a.hta, a.whole_trace);
+    showPs(a.ps, a.slow_rank);
 
     // Stacked bar per rank, ms per step.
     auto* chart = new QChart;
@@ -595,6 +700,20 @@ void SummaryPage::showHta(const HtaSummary& h, bool wholeTrace) {
             findChild<TablePanel*>(QLatin1String(name))->view()->resizeColumnsToContents();
 }
 
+void SummaryPage::showPs(const PsSummary& ps, const SlowRank& slow) {
+    servers_->setRows(ps.servers);
+    psWorkers_->setRows(ps.present() ? ps.workers : std::vector<WorkerPs>{});
+    ps_->setText(psText(ps, slow));
+    ps_->setVisible(!ps_->text().isEmpty());
+    tabs_->setTabVisible(serverTab_, ps.present());
+    tabs_->setTabVisible(psWorkerTab_, ps.present());
+    if (ps.present()) {
+        for (auto* name : {"serverTable", "psWorkerTable"})
+            findChild<TablePanel*>(QLatin1String(name))->view()->resizeColumnsToContents();
+        tabs_->setCurrentIndex(serverTab_);  // where a parameter-server run's time goes first
+    }
+}
+
 void SummaryPage::showCollectiveNotes(const std::vector<CollectiveSummary>& rows) {
     // One line per distinct note, naming its rows.
     std::vector<std::pair<std::string, QStringList>> byNote;
@@ -622,6 +741,7 @@ void SummaryPage::showFallback(const RunData& r, const QString& why) {
     stragglers_->setRows({});
     showGpu({}, 0);
     showHta({}, false);
+    showPs({}, {});
     headline_->setText(tr("<b>Run #%1</b> %2 — stored aggregates only (no step breakdown)")
                            .arg(r.info.id.value).arg(fromStd(r.info.model)));
     mfu_->setText(tr("MFU – (no step times: the run has no step events)"));

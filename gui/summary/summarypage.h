@@ -47,6 +47,15 @@ std::unique_ptr<TableModel<core::TopKernel>> makeTopKernelModel(QObject* parent)
 // each rank's whole trace when the run has no steps).
 QString htaText(const core::HtaSummary& h, bool wholeTrace);
 
+// A run with a parameter server (docs/ANALYSIS.md "Parameter server"): per server its load
+// (bytes in/out per step, pushes, queueing, applies, busy share), per worker its push/pull traffic,
+// its waiting and the staleness it saw.
+std::unique_ptr<TableModel<core::ServerLoad>> makeServerLoadModel(QObject* parent);
+std::unique_ptr<TableModel<core::WorkerPs>> makeWorkerPsModel(QObject* parent);
+// The line above them (rich text): servers, staleness bound, the staleness observed (and as the
+// run recorded it), the slowed rank. Empty without a parameter server and without a slowed rank.
+QString psText(const core::PsSummary& ps, const core::SlowRank& slow);
+
 // The MFU field of the Summary page (rich text): "MFU 41.2 % (the matrix FLOPs the kernels perform;
 // peak …)", or "MFU – (…)" saying what is missing, or, where the ratio is above 100 %, "MFU –" with
 // how far above the peak it is (never a value above 100 %).
@@ -70,6 +79,8 @@ public:
     TableModel<core::HtaRank>* htaRankModel() const { return htaRanks_.get(); }
     TableModel<KernelStateRow>* kernelStateModel() const { return kernelStates_.get(); }
     TableModel<core::TopKernel>* topKernelModel() const { return topKernels_.get(); }
+    TableModel<core::ServerLoad>* serverLoadModel() const { return servers_.get(); }
+    TableModel<core::WorkerPs>* workerPsModel() const { return psWorkers_.get(); }
 
 private:
     void showAnalysis(const core::RunAnalysis& a);
@@ -78,6 +89,8 @@ private:
     void showGpu(const core::GpuSummary& g,
                  double stepNs);  // hides the GPU line and tabs without streams
     void showHta(const core::HtaSummary& h, bool wholeTrace);  // hides the HTA tabs without streams
+    // Hides the parameter-server tabs for a run without servers.
+    void showPs(const core::PsSummary& ps, const core::SlowRank& slow);
 
     Selection sel_;
     CancelToken job_;
@@ -94,6 +107,8 @@ private:
     TablePanel* gpuRankPanel_;
     int streamTab_ = -1, gpuRankTab_ = -1, temporalTab_ = -1, kernelTypeTab_ = -1, topKernelTab_ = -1;
     QLabel* hta_;  // "hta": the temporal breakdown in a line, above its table
+    QLabel* ps_;   // "ps": the parameter server and staleness in a line (runs with servers or a slowed rank)
+    int serverTab_ = -1, psWorkerTab_ = -1;
     std::unique_ptr<TableModel<core::KernelSummary>> kernels_;
     std::unique_ptr<TableModel<core::CollectiveSummary>> collectives_;
     std::unique_ptr<TableModel<StragglerRow>> stragglers_;
@@ -102,6 +117,8 @@ private:
     std::unique_ptr<TableModel<core::HtaRank>> htaRanks_;
     std::unique_ptr<TableModel<KernelStateRow>> kernelStates_;
     std::unique_ptr<TableModel<core::TopKernel>> topKernels_;
+    std::unique_ptr<TableModel<core::ServerLoad>> servers_;
+    std::unique_ptr<TableModel<core::WorkerPs>> psWorkers_;
 };
 
 }  // namespace ss::gui

@@ -28,7 +28,7 @@ int laneOrder(const std::string& name) {
 }
 }  // namespace
 
-std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
+std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes, const core::PsLayout& ps) {
     struct Keyed {
         TimelineRow row;
         int order;
@@ -40,17 +40,48 @@ std::vector<TimelineRow> timelineRows(const std::vector<Lane>& lanes) {
         const std::string name = core::lane_display_name(l.lane, l.name);
         const std::int32_t stream = core::stream_of_lane(l.lane, l.name);
         keyed.push_back(
-            {TimelineRow{l.rank, l.lane, name, l.event_count, l.min_start_ns, l.max_end_ns},
+            {TimelineRow{l.rank, l.lane, name, l.event_count, l.min_start_ns, l.max_end_ns, ps.server_index(l.rank)},
              stream >= 0 ? 6 : laneOrder(name), stream >= 0 ? stream : l.lane});
     }
     std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-        return std::tuple(a.row.rank, a.order, a.sub, a.row.lane) <
-               std::tuple(b.row.rank, b.order, b.sub, b.row.lane);
+        return std::tuple(a.row.isServer(), a.row.rank, a.order, a.sub, a.row.lane) <
+               std::tuple(b.row.isServer(), b.row.rank, b.order, b.sub, b.row.lane);
     });
     std::vector<TimelineRow> rows;
     rows.reserve(keyed.size());
     for (Keyed& k : keyed) rows.push_back(std::move(k.row));
     return rows;
+}
+
+std::string rowLabel(const TimelineRow& row, bool withLane) {
+    const std::string r = std::to_string(row.rank);
+    if (row.isServer())
+        return "server " + std::to_string(row.server) + (withLane ? " (r" + r + ") " + row.laneName : " (rank " + r + ")");
+    return withLane ? "r" + r + " " + row.laneName : "rank " + r;
+}
+
+std::string psOpText(const Event& e, const std::string& name, const core::PsLayout& ps) {
+    if (!ps.present()) return {};
+    const auto op = core::ps_op(e, name);
+    if (!op) return {};
+    auto server = [&](std::int64_t rank) {
+        return rank >= 0 && ps.is_server(static_cast<std::int32_t>(rank))
+                   ? core::server_label(ps, static_cast<std::int32_t>(rank))
+                   : "rank " + std::to_string(rank);
+    };
+    const std::string worker = "worker " + std::to_string(e.peer);
+    switch (*op) {
+        case core::PsOp::Push: return "gradient push to " + server(e.peer);
+        case core::PsOp::Pull: return "parameter pull from " + server(e.peer) + " (waiting for its version included)";
+        case core::PsOp::Recv: return "push received from " + worker;
+        case core::PsOp::Send: return "parameters sent to " + worker;
+        case core::PsOp::Queue:
+            return e.peer >= 0 ? "push of " + worker + " queued before the apply" : "push queued before the apply";
+        case core::PsOp::Apply:
+            return "optimizer update" + (e.step >= 0 ? " (version " + std::to_string(e.step) + ")" : std::string());
+        case core::PsOp::Wait: return "blocked by the staleness bound (" + core::staleness_name(ps.staleness) + ")";
+    }
+    return {};
 }
 
 std::vector<Block> densityBlocks(const std::vector<LodBucket>& buckets, const TimeAxis& axis, double widthPx) {
@@ -137,6 +168,8 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
                               std::int64_t>;  // device, sender, receiver, seq
     std::map<CollKey, std::vector<std::int32_t>> collectives;
     std::map<P2pKey, std::pair<std::int32_t, std::int32_t>> p2p;  // send event, recv event
+    // Parameter-server messages (no seq) per channel (sender, receiver): sends and recvs.
+    std::map<std::pair<std::int64_t, std::int64_t>, std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>>> ps;
     const std::int32_t firstRank = rows.empty() ? 0 : rows.front().rank;
 
     // Events each row would read. With a level of detail: the events of its coarsest buckets in the
@@ -213,6 +246,13 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
                 dl.steps.push_back(StepMark{e.start_ns, e.step});
             if (e.kind != EventKind::Comm || e.collective == Collective::None) continue;
             const bool device = e.correlation >= 0;
+            if (e.group_kind == GroupKind::PS && e.seq < 0 && e.peer >= 0 &&
+                (e.collective == Collective::Send || e.collective == Collective::Recv)) {
+                const bool send = e.collective == Collective::Send;
+                auto& ch = ps[send ? std::pair(std::int64_t{e.rank}, e.peer) : std::pair(e.peer, std::int64_t{e.rank})];
+                (send ? ch.first : ch.second).push_back(idx);
+                continue;
+            }
             if (e.collective == Collective::Send && e.peer >= 0)
                 p2p[{device, e.rank, e.peer, e.seq}].first = idx + 1;
             else if (e.collective == Collective::Recv && e.peer >= 0)
@@ -238,6 +278,23 @@ DrawList buildDrawList(TraceReader& reader, RunId run, const std::vector<Timelin
         if (pair.first == 0 || pair.second == 0) continue;
         const auto s = static_cast<size_t>(pair.first - 1), v = static_cast<size_t>(pair.second - 1);
         dl.links.push_back(Link{dl.eventRows[s], dl.eventRows[v], dl.events[s].start_ns, dl.events[v].end_ns, true});
+    }
+    for (auto& [channel, sr] : ps) {
+        auto& [sends, recvs] = sr;
+        if (recvs.empty()) continue;
+        auto start = [&](std::int32_t i) { return dl.events[static_cast<size_t>(i)].start_ns; };
+        std::sort(recvs.begin(), recvs.end(), [&](std::int32_t a, std::int32_t b) { return start(a) < start(b); });
+        for (std::int32_t s : sends) {
+            if (dl.links.size() >= opt.maxLinks) break;
+            // The recv starting nearest to the send: the same message on the other side.
+            auto it = std::lower_bound(recvs.begin(), recvs.end(), start(s),
+                                       [&](std::int32_t r, std::int64_t t) { return start(r) < t; });
+            std::int32_t best = it != recvs.end() ? *it : recvs.back();
+            if (it != recvs.begin() && (it == recvs.end() || start(s) - start(*(it - 1)) < start(*it) - start(s)))
+                best = *(it - 1);
+            const auto a = static_cast<size_t>(s), b = static_cast<size_t>(best);
+            dl.links.push_back(Link{dl.eventRows[a], dl.eventRows[b], dl.events[a].start_ns, dl.events[b].end_ns, false});
+        }
     }
     std::sort(dl.steps.begin(), dl.steps.end(), [](const StepMark& a, const StepMark& b) { return a.start < b.start; });
     dl.buildMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/parameter_server.h"
 #include "gui/common/jobs.h"
 #include "gui/timeline/timelinemath.h"
 #include "traces/lod.h"
@@ -28,11 +29,22 @@ struct TimelineRow {
     std::string laneName;
     std::int64_t eventCount = 0;
     std::int64_t minStart = 0, maxEnd = 0;
+    std::int32_t server = -1;  // the rank is parameter server `server` (0 ..); -1: a worker
+    bool isServer() const { return server >= 0; }
 };
-// One row per rank and lane, ranks in order, lanes in a fixed order: steps, phases, compute, comm,
-// host, then the GPU's CUDA API lane and its streams by id, then others. A lane the writer left
-// unnamed ("lane L") is named by its number (core::lane_display_name: "CUDA API", "stream N").
-std::vector<TimelineRow> timelineRows(const std::vector<traces::Lane>& lanes);
+// One row per rank and lane, ranks in order (a parameter server's ranks after every worker), lanes
+// in a fixed order: steps, phases, compute, comm, host, then the GPU's CUDA API lane and its
+// streams by id, then others. A lane the writer left unnamed ("lane L") is named by its number
+// (core::lane_display_name: "CUDA API", "stream N").
+std::vector<TimelineRow> timelineRows(const std::vector<traces::Lane>& lanes, const core::PsLayout& ps = {});
+// The label of a row: "r0 compute" for a worker, "server 0 (r4) comm" for a server's; without the
+// lane (rows too small for a label each): "rank 0", "server 0 (rank 4)".
+std::string rowLabel(const TimelineRow& row, bool withLane);
+// What a parameter-server op is, in words, or empty for any other op: "push to server 0 (rank 2)",
+// "pull from server 1 (rank 3)", "push received from worker 1", "parameters sent to worker 0",
+// "push of worker 1 queued before the apply", "optimizer update (version 3)", "blocked by the
+// staleness bound".
+std::string psOpText(const traces::Event& e, const std::string& name, const core::PsLayout& ps);
 
 struct RowDraw {
     std::vector<Block> blocks;
@@ -41,7 +53,9 @@ struct RowDraw {
 };
 
 // A line between two ops: the members of one collective (same group kind, group, collective and
-// seq) or a send and its recv (same sender, receiver and per-channel seq).
+// seq) or a send and its recv (same sender, receiver and per-channel seq). A parameter-server push
+// or pull (group kind ps, no seq) is linked to the other side's op of the same channel (sender,
+// receiver) that starts nearest to it.
 struct Link {
     std::int32_t rowA = 0, rowB = 0;
     std::int64_t tA = 0, tB = 0;

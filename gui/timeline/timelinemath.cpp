@@ -106,10 +106,13 @@ Category categoryOf(EventKind kind, Collective c, std::string_view name) {
     case EventKind::Memcpy:
     case EventKind::Memset: return Category::Memory;
     case EventKind::Comm:
+        // A parameter-server push, pull, recv or send (ps_*) is the data-parallel synchronisation,
+        // drawn as the collective communication it replaces, not as a pipeline send/recv.
+        if (name.starts_with("ps_")) return Category::Collective;
         return (c == Collective::Send || c == Collective::Recv) ? Category::PointToPoint : Category::Collective;
     case EventKind::HostRange:
         if (name == "data") return Category::Data;
-        if (name == "optimizer") return Category::Optimizer;
+        if (name == "optimizer" || name == "ps_apply") return Category::Optimizer;  // ps_apply: a server's update
         return Category::Host;
     case EventKind::Step: return Category::Step;
     case EventKind::Phase:

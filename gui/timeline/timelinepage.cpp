@@ -179,7 +179,7 @@ void TimelinePage::rebuildLaneMenu() {
     if (!r) return;
     // In the order the rows are drawn (the first rank's, then lanes only later ranks have).
     std::vector<std::string> names;
-    for (const TimelineRow& row : timelineRows(r->lanes))
+    for (const TimelineRow& row : timelineRows(r->lanes, core::ps_layout(r->info, r->ranks)))
         if (std::find(names.begin(), names.end(), row.laneName) == names.end())
             names.push_back(row.laneName);
     for (const std::string& n : names) {
@@ -196,7 +196,9 @@ void TimelinePage::rebuildLaneMenu() {
 void TimelinePage::applyLaneFilter(bool keepView) {
     const RunData* r = sel_.runData();
     if (!r) return;
-    std::vector<TimelineRow> all = timelineRows(r->lanes), rows;
+    const core::PsLayout ps = core::ps_layout(r->info, r->ranks);
+    view_->setParameterServer(ps);
+    std::vector<TimelineRow> all = timelineRows(r->lanes, ps), rows;
     for (TimelineRow& row : all)
         if (!hiddenLanes_.count(row.laneName)) rows.push_back(std::move(row));
     view_->setEmptyText(
@@ -308,7 +310,10 @@ void TimelinePage::showDetails() {
         s->row >= 0 && static_cast<size_t>(s->row) < rows.size()
             ? QString::fromStdString(rows[static_cast<size_t>(s->row)].laneName)
             : QString::number(e.lane);
-    row(tr("rank / lane"), QStringLiteral("%1 / %2").arg(e.rank).arg(laneName));
+    const core::PsLayout& ps = view_->parameterServer();
+    row(tr("rank / lane"), ps.is_server(e.rank) ? QStringLiteral("%1 / %2").arg(QString::fromStdString(core::server_label(ps, e.rank)), laneName)
+                                                : QStringLiteral("%1 / %2").arg(e.rank).arg(laneName));
+    if (const std::string what = psOpText(e, s->name, ps); !what.empty()) row(tr("parameter server"), QString::fromStdString(what));
     row(tr("start"), formatDuration(static_cast<double>(e.start_ns - runStart)));
     row(tr("duration"), formatDuration(static_cast<double>(e.duration_ns())));
     if (e.step >= 0) row(tr("step"), QString::number(e.step));

@@ -6,6 +6,8 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QScrollBar>
+#include <QHelpEvent>
+#include <QToolTip>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -93,7 +95,52 @@ void TimelineView::setDrawList(std::shared_ptr<const DrawList> list) {
     update();
 }
 
-double TimelineView::labelWidth() const { return fontMetrics().horizontalAdvance(QStringLiteral("r00 compute ")) + 8; }
+double TimelineView::labelWidth() const {
+    // A run with a parameter server labels its servers' rows "server 0 (r4) compute".
+    const bool servers = std::any_of(rows_.begin(), rows_.end(), [](const TimelineRow& r) { return r.isServer(); });
+    return fontMetrics().horizontalAdvance(servers ? QStringLiteral("server 0 (r00) compute ") : QStringLiteral("r00 compute ")) + 8;
+}
+
+void TimelineView::setParameterServer(const core::PsLayout& ps) {
+    ps_ = ps;
+    update();
+}
+
+// The tint of a parameter server's rows (amber, faint), so that they read apart from the workers'.
+static QColor serverTint(bool dark) { return dark ? QColor(0xd6, 0xa5, 0x1c, 40) : QColor(0xd6, 0xa5, 0x1c, 38); }
+
+QString TimelineView::toolTipAt(double plotX, int y) const {
+    const int row = rowAt(y);
+    const Block* b = blockAt(plotX, row);
+    if (!b) return {};
+    if (b->event < 0) {
+        return b->busy >= 0 ? tr("busy %1 % (level of detail): zoom in to see the ops").arg(b->busy * 100, 0, 'f', 1)
+                            : tr("%1 ops merged: double-click to zoom in").arg(b->count);
+    }
+    const traces::Event& e = list_->events[static_cast<size_t>(b->event)];
+    const std::string& name = list_->eventNames[static_cast<size_t>(b->event)];
+    QStringList lines{QStringLiteral("<b>%1</b> — %2").arg(QString::fromStdString(name).toHtmlEscaped(),
+                                                           formatDuration(static_cast<double>(e.duration_ns())))};
+    if (const std::string what = psOpText(e, name, ps_); !what.empty()) lines << QString::fromStdString(what).toHtmlEscaped();
+    if (e.bytes >= 0) lines << tr("bytes: %1 (%2)").arg(e.bytes).arg(formatBytes(static_cast<double>(e.bytes)));
+    if (e.peer >= 0) {
+        const auto peer = static_cast<std::int32_t>(e.peer);
+        lines << (ps_.is_server(peer) ? tr("peer: rank %1, %2").arg(peer).arg(QString::fromStdString(core::server_label(ps_, peer)))
+                                      : tr("peer: rank %1").arg(peer));
+    }
+    if (e.step >= 0) lines << tr("step %1").arg(e.step);
+    return lines.join(QStringLiteral("<br>"));
+}
+
+bool TimelineView::event(QEvent* e) {
+    if (e->type() == QEvent::ToolTip) {
+        auto* he = static_cast<QHelpEvent*>(e);
+        const QString text = he->pos().x() >= labelWidth() ? toolTipAt(he->pos().x() - labelWidth(), he->pos().y()) : QString();
+        if (text.isEmpty()) QToolTip::hideText(); else QToolTip::showText(he->globalPos(), text, this);
+        return true;
+    }
+    return QWidget::event(e);
+}
 double TimelineView::plotWidth() const {
     return std::max(1.0, width() - labelWidth() - (vbar_->isVisible() ? vbar_->width() : 0));
 }
@@ -205,6 +252,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
     for (size_t r = firstRow; r < lastRow; ++r) {
         const QRectF band(0, rh0 + r * rh, width(), rh);
         if (rows_[r].rank % 2 == 1) p.fillRect(band, pal.color(QPalette::AlternateBase));
+        if (rows_[r].isServer()) p.fillRect(band, serverTint(dark));
     }
     // Step boundaries (behind the ops).
     QPen stepPen(pal.color(QPalette::Mid), 1, Qt::DashLine);
@@ -280,11 +328,13 @@ void TimelineView::paintEvent(QPaintEvent*) {
     for (size_t r = firstRow; r < lastRow; ++r) {
         const bool firstOfRank = r == 0 || rows_[r - 1].rank != rows_[r].rank;
         if (!labelsFit && !firstOfRank) continue;
-        const QString text = labelsFit ? QStringLiteral("r%1 %2").arg(rows_[r].rank).arg(QString::fromStdString(rows_[r].laneName))
-                                       : QStringLiteral("rank %1").arg(rows_[r].rank);
+        const QString text = QString::fromStdString(rowLabel(rows_[r], labelsFit));
+        if (rows_[r].isServer()) p.fillRect(QRectF(0, rh0 + r * rh, lw - 2, rh), serverTint(dark));
         p.drawText(QRectF(4, rh0 + r * rh, lw - 8, labelsFit ? rh : fm.height()), Qt::AlignVCenter | Qt::AlignLeft, text);
         if (firstOfRank && r > 0) {
-            p.setPen(pal.color(QPalette::Mid));
+            // The first server's rows start under a heavier line: workers above, servers below.
+            const bool firstServer = rows_[r].isServer() && !rows_[r - 1].isServer();
+            p.setPen(QPen(pal.color(firstServer ? QPalette::WindowText : QPalette::Mid), firstServer ? 2 : 1));
             p.drawLine(QPointF(0, rh0 + r * rh), QPointF(width(), rh0 + r * rh));
             p.setPen(pal.color(QPalette::WindowText));
         }

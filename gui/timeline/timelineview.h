@@ -33,6 +33,13 @@ public:
     void setEmptyText(const QString& text);
     const QString& emptyText() const { return emptyText_; }
     void setDrawList(std::shared_ptr<const DrawList> list);
+    // The run's parameter server (its rows are labelled and tinted as servers; the tooltips of
+    // push/pull ops name the server).
+    void setParameterServer(const core::PsLayout& ps);
+    const core::PsLayout& parameterServer() const { return ps_; }
+    // The tooltip of the op under a point of the plot (plot coordinates), empty where none: name,
+    // duration, bytes, and for a parameter-server op its peer and server.
+    QString toolTipAt(double plotX, int y) const;
     std::shared_ptr<const DrawList> drawList() const { return list_; }
 
     const TimeAxis& axis() const { return axis_; }
@@ -71,6 +78,7 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent*) override;
     void wheelEvent(QWheelEvent*) override;
     void keyPressEvent(QKeyEvent*) override;
+    bool event(QEvent*) override;
 
 private:
     int rulerHeight() const;
@@ -90,6 +98,7 @@ private:
     bool dragging_ = false;
     bool fitted_ = false;
     QString emptyText_;
+    core::PsLayout ps_;
 };
 
 }  // namespace ss::gui

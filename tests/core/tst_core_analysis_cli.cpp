@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ps_trace_fixture.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::traces;
@@ -226,6 +227,50 @@ private slots:
         QVERIFY2(cpu.code == 0, cpu.err.c_str());
         const json c = json::parse(cpu.out);
         QVERIFY(!c.contains("gpu_streams") && !c.contains("gpu"));
+    }
+
+    // A run with a parameter server (ps_trace_fixture.h): the three PS tables with the servers'
+    // bytes and queueing, the workers' waits and the staleness; an all-reduce run prints none.
+    void statsParameterServer() {
+        const QString ps = dir_.filePath(QStringLiteral("ps.sqlite"));
+        psfx::write_ps_file(ps.toStdString());
+        auto r = cli({QStringLiteral("stats"), ps, QStringLiteral("--format"), QStringLiteral("json"),
+                      QStringLiteral("--warmup"), QStringLiteral("0")});
+        QVERIFY2(r.code == 0, r.err.c_str());
+        const json j = json::parse(r.out);
+        QVERIFY2(j.contains("ps_servers") && j.contains("ps_workers") && j.contains("ps_staleness"), r.out.c_str());
+        QCOMPARE(j["breakdown"].size(), size_t(3));  // all and the 2 workers: no server rows
+        QCOMPARE(j["ps_servers"].size(), size_t(2));
+        const json& s0 = j["ps_servers"][0];
+        QCOMPARE(s0["rank"].get<int>(), 2);
+        QCOMPARE(s0["bytes_in_per_step"].get<double>(), 2000.0);
+        QCOMPARE(s0["bytes_out_per_step"].get<double>(), 2000.0);
+        QVERIFY(std::fabs(s0["queue_mean_us"].get<double>() - 170.0) < 1e-9);
+        QVERIFY(std::fabs(s0["queue_p95_us"].get<double>() - 330.0) < 1e-9);
+        QCOMPARE(j["ps_servers"][1]["bytes_in_per_step"].get<double>(), 1200.0);
+        QCOMPARE(j["ps_workers"].size(), size_t(2));
+        const json& w0 = j["ps_workers"][0];
+        QVERIFY(std::fabs(w0["ps_wait_per_step_us"].get<double>() - 100.0) < 1e-9);
+        QVERIFY(std::fabs(w0["pull_wait_per_step_us"].get<double>() - 340.0) < 1e-9);
+        QVERIFY(std::fabs(w0["wait_per_step_us"].get<double>() - 440.0) < 1e-9);
+        QCOMPARE(j["ps_workers"][1]["slowed_by_knob"].get<std::string>(), std::string("x2"));
+        QCOMPARE(j["stragglers"][1]["slowed_by_knob"].get<std::string>(), std::string("x2"));
+        const json& st = j["ps_staleness"][0];
+        QCOMPARE(st["bound"].get<std::string>(), std::string("SSP (s = 1)"));
+        QCOMPARE(st["observed_max"].get<double>(), 2.0);
+        QCOMPARE(st["distribution"].get<std::string>(), std::string("0: 5, 1: 2, 2: 1"));
+        QCOMPARE(st["recorded_max"].get<double>(), 2.0);
+        // The text table names the sections; an all-reduce run has none of them.
+        auto table = cli({QStringLiteral("stats"), ps});
+        QVERIFY2(table.code == 0, table.err.c_str());
+        QVERIFY(table.out.find("ps_servers") != std::string::npos);
+        QVERIFY(table.out.find("ps_staleness") != std::string::npos);
+        auto csv = cli({QStringLiteral("stats"), ps, QStringLiteral("--format"), QStringLiteral("csv")});
+        QVERIFY(csv.out.find("run,server,rank,pushes_per_step,bytes_in_per_step") != std::string::npos);
+        auto plain = cli({QStringLiteral("stats"), runs_, QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(plain.code == 0, plain.err.c_str());
+        const json pj = json::parse(plain.out);
+        QVERIFY(!pj.contains("ps_servers") && !pj.contains("ps_workers") && !pj.contains("ps_staleness"));
     }
 
     void scaling() {

@@ -25,6 +25,7 @@
 #include "gui/common/tablemodel.h"
 #include "gui/common/tablepanel.h"
 #include "gui/summary/summarypage.h"
+#include "tests/core/ps_trace_fixture.h"
 #include "tests/core/tst_core_analysis_fixture.h"
 #include "traces/sqlite_util.h"
 
@@ -302,6 +303,53 @@ private slots:
     // collectives from NCCL kernels): the line names the whole-trace window, the temporal table
     // has "all" then the ranks, the kernel-type and top-kernel tables hold the hand-worked values
     // of tst_core_analysis_hta; every tab fits 1024x700 (screenshots with SCALESCOPE_TEST_SHOT_DIR).
+    // Issue 18: a run with a parameter server shows its servers' load and the workers' waits in
+    // two tabs, and a line with the staleness and the slowed rank; the headline counts the servers.
+    void parameterServerRun() {
+        const QString path = dir_.filePath(QStringLiteral("ps.sqlite"));
+        psfx::write_ps_file(path.toStdString());
+        SummaryPage page;
+        page.resize(1200, 800);
+        page.show();
+        QVERIFY(select(page, std::make_shared<const Document>(loadDocument(path))));
+        auto* ps = page.findChild<QLabel*>(QStringLiteral("ps"));
+        QVERIFY(ps && ps->isVisible());
+        QVERIFY2(ps->text().contains(QStringLiteral("2 server(s) (ranks 2–3)")) &&
+                     ps->text().contains(QStringLiteral("SSP (s = 1)")) &&
+                     ps->text().contains(QStringLiteral("staleness observed max <b>2</b>")) &&
+                     ps->text().contains(QStringLiteral("rank 1 slowed ×2")),
+                 qPrintable(ps->text()));
+        auto* tabs = page.findChild<QTabWidget*>();
+        QStringList visible;
+        for (int i = 0; i < tabs->count(); ++i)
+            if (tabs->isTabVisible(i)) visible << tabs->tabText(i);
+        QVERIFY2(visible.contains(QStringLiteral("PS servers")) && visible.contains(QStringLiteral("PS workers")),
+                 qPrintable(visible.join(QLatin1Char(','))));
+        auto* servers = page.serverLoadModel();
+        QAbstractItemModelTester t1(servers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(servers->rowCount(), 2);
+        QCOMPARE(servers->data(servers->index(0, 0), Qt::DisplayRole).toString(), QStringLiteral("server 0"));
+        QCOMPARE(servers->data(servers->index(0, 2), Qt::DisplayRole).toString(), formatBytes(2000.0));
+        QCOMPARE(servers->data(servers->index(1, 2), Qt::DisplayRole).toString(), formatBytes(1200.0));
+        QCOMPARE(servers->data(servers->index(0, 5), Qt::DisplayRole).toString(), formatDuration(170000.0));
+        auto* workers = page.workerPsModel();
+        QAbstractItemModelTester t2(workers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(workers->rowCount(), 2);
+        QCOMPARE(workers->data(workers->index(0, 6), Qt::DisplayRole).toString(), formatDuration(440000.0));
+        const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+        if (!shots.isEmpty()) {
+            QVERIFY(page.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/summary-ps.png")));
+            tabs->setCurrentIndex(tabs->indexOf(page.findChild<TablePanel*>(QStringLiteral("psWorkerTable"))));
+            QTest::qWait(50);
+            QVERIFY(page.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/summary-ps-workers.png")));
+        }
+
+        // An all-reduce run: no line, no tabs.
+        QVERIFY(select(page, open()));
+        QVERIFY(!ps->isVisible());
+        QVERIFY(!tabs->isTabVisible(tabs->indexOf(page.findChild<TablePanel*>(QStringLiteral("serverTable")))));
+    }
+
     void htaTabsOnImportedRun() {
         MainWindow w;
         w.setInteractiveErrors(false);

@@ -19,6 +19,7 @@
 #include "gui/app/page.h"
 #include "gui/timeline/timelinepage.h"
 #include "gui_fixture.h"
+#include "tests/core/ps_trace_fixture.h"
 #include "tests/core/tst_core_analysis_fixture.h"
 
 using namespace ss::gui;
@@ -234,6 +235,83 @@ private slots:
             page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
         QVERIFY2(details.contains(QStringLiteral("/ stream 7")), qPrintable(details));
         QVERIFY2(details.contains(QStringLiteral("correlation")), qPrintable(details));
+    }
+
+    // Issue 18: a run with a parameter server (tests/core/ps_trace_fixture.h, 3 workers + 2
+    // servers): the servers' rows come after every worker's, labelled "server N (rK) lane"; a push
+    // is drawn as communication, linked to the server's recv, and its tooltip names the server,
+    // the bytes and the peer.
+    void parameterServerLanes() {
+        const QString path = dir_.filePath(QStringLiteral("ps.sqlite"));
+        psfx::write_ps_file(path.toStdString(), /*workers=*/3);
+        DocumentPtr doc = std::make_shared<const Document>(loadDocument(path));
+        TimelinePage page;
+        page.resize(1200, 900);
+        page.show();
+        page.setSelection(Selection{doc, doc->data().runs.front().info.id, {}});
+        QVERIFY(waitDrawn(page));
+        TimelineView* v = page.view();
+        const auto& rows = v->rows();
+        QVERIFY(!rows.empty());
+        bool seenServer = false;
+        std::map<int, int> serverOf;
+        for (const TimelineRow& r : rows) {
+            if (r.isServer()) serverOf[r.rank] = r.server;
+            QVERIFY2(!seenServer || r.isServer(), "a worker row after a server row");
+            seenServer |= r.isServer();
+        }
+        QCOMPARE(serverOf, (std::map<int, int>{{3, 0}, {4, 1}}));
+        QCOMPARE(rowLabel(rows.back(), true).substr(0, 14), std::string("server 1 (r4) "));
+        TimelineRow s0comm;
+        for (const TimelineRow& r : rows)
+            if (r.rank == 3 && r.laneName == "comm") s0comm = r;
+        QCOMPARE(rowLabel(s0comm, true), std::string("server 0 (r3) comm"));
+        QCOMPARE(rowLabel(s0comm, false), std::string("server 0 (rank 3)"));
+        QCOMPARE(rowLabel(rows.front(), false), std::string("rank 0"));
+        QVERIFY(v->labelWidth() > v->fontMetrics().horizontalAdvance(QStringLiteral("server 0 (r3) comm")));
+
+        // Worker 0's push to server 0 in step 1: [1500, 1550) us.
+        v->setAxis(TimeAxis::fit(1'400'000, 2'000'000, v->plotWidth()));
+        QVERIFY(waitDrawn(page));
+        QTest::qWait(50);
+        QVERIFY(waitDrawn(page));
+        const double x = v->axis().toPx(1'520'000);
+        QString tip;
+        for (int y = 0; y < v->height() && tip.isEmpty(); ++y) {
+            const QString t = v->toolTipAt(x, y);
+            if (t.contains(QStringLiteral("ps_push"))) tip = t;
+        }
+        QVERIFY2(tip.contains(QStringLiteral("gradient push to server 0 (rank 3)")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("bytes: 1000")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("peer: rank 3")), qPrintable(tip));
+        QVERIFY(selectOp(v, 1'520'000, "ps_push"));
+        const QString details = page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
+        QVERIFY2(details.contains(QStringLiteral("gradient push to server 0 (rank 3)")), qPrintable(details));
+        // On server 0's own row, the details name it as a server.
+        QVERIFY(selectOp(v, 1'890'000, "ps_apply"));
+        const QString applied = page.findChild<QTextBrowser*>(QStringLiteral("timelineDetails"))->toPlainText();
+        QVERIFY2(applied.contains(QStringLiteral("server 0 (rank 3)")) &&
+                     applied.contains(QStringLiteral("optimizer update (version 2)")),
+                 qPrintable(applied));
+
+        // Pushes and pulls are communication (the collective colour), linked to the server's side.
+        const auto dl = v->drawList();
+        bool pushSeen = false;
+        for (size_t i = 0; i < dl->events.size(); ++i)
+            if (dl->eventNames[i] == "ps_push") pushSeen = true;
+        QVERIFY(pushSeen);
+        QCOMPARE(categoryOf(EventKind::Comm, Collective::Send, "ps_push"), Category::Collective);
+        QCOMPARE(categoryOf(EventKind::Comm, Collective::Send, "send"), Category::PointToPoint);
+        int psLinks = 0;
+        for (const Link& l : dl->links) {
+            const TimelineRow& a = rows[static_cast<size_t>(l.rowA)];
+            const TimelineRow& b = rows[static_cast<size_t>(l.rowB)];
+            if (a.isServer() != b.isServer()) ++psLinks;
+        }
+        QVERIFY2(psLinks >= 3 * 2 * 2, qPrintable(QStringLiteral("%1 worker-server links").arg(psLinks)));
+
+        const QByteArray shots = qgetenv("SCALESCOPE_TEST_SHOT_DIR");
+        if (!shots.isEmpty()) QVERIFY(page.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/timeline-ps.png")));
     }
 
     // Item 14: double-clicking a merged block as wide as the view zooms in (it used to fit the
