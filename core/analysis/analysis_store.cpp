@@ -446,15 +446,6 @@ void write_run_summary(const std::string& path, RunId run, const std::string& ke
     write_row(path, run, value, key);
 }
 
-std::optional<std::string> read_run_summary(traces::TraceReader& rd, RunId run, const std::string& key) {
-    traces::Db db(rd.path(), traces::Db::Mode::ReadOnly);
-    if (!db.table_exists("run_summaries")) return std::nullopt;
-    traces::Stmt st = db.prepare("SELECT value FROM run_summaries WHERE run_id=?1 AND key=?2");
-    st.bind(1, run.value).bind(2, key);
-    if (!st.step()) return std::nullopt;
-    return st.col_text(0);
-}
-
 bool is_stored_options(const AnalysisOptions& o) {
     return o.warmup_steps < 0 && o.peak_flop_per_s <= 0;
 }

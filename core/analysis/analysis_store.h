@@ -47,10 +47,8 @@ StoredAnalysis store_run_analysis(const std::string& path, traces::RunId run);
 
 // Other facts of a run kept beside its analysis in run_summaries (e.g. "slurm/job_id"): writes one
 // (key, value) row into the file `path` (migrating an older schema first; replaces a row of that
-// key), and reads one back (nullopt when absent or the file predates the table). Throws TraceError
-// when the file cannot be written.
+// key). TraceReader::run_summaries reads them back. Throws TraceError when the file cannot be written.
 void write_run_summary(const std::string& path, traces::RunId run, const std::string& key, const std::string& value);
-std::optional<std::string> read_run_summary(traces::TraceReader& reader, traces::RunId run, const std::string& key);
 
 // analyze_run, reading the stored analysis when `options` are the defaults and one is stored;
 // otherwise computing it, and, with the defaults, storing it when the file can be written (a
