@@ -9,7 +9,15 @@ QString fromStd(const std::string& s) { return QString::fromStdString(s); }
 
 QString formatNumber(double v, int significant) {
     if (!std::isfinite(v)) return QStringLiteral("–");
-    return QString::number(v, 'g', significant);
+    const QString g = QString::number(v, 'g', significant);
+    // 'g' writes 13650 as "1.365e+04": a whole number that large is rounded to its significant
+    // digits and written out ("13650", "13700" with 3); only tiny values keep an exponent.
+    if (std::abs(v) >= 1 && std::abs(v) < 1e15 && g.contains(QLatin1Char('e'))) {
+        const int digits = static_cast<int>(std::floor(std::log10(std::abs(v)))) + 1;
+        const double unit = std::pow(10.0, std::max(0, digits - significant));
+        return QString::number(std::round(v / unit) * unit, 'f', 0);
+    }
+    return g;
 }
 
 QString formatDuration(double ns) {
@@ -30,13 +38,21 @@ QString formatBytes(double b) {
 }
 
 QString formatRate(double v, const QString& unit) {
-    if (!std::isfinite(v) || v < 0) return QStringLiteral("–");
-    const char* prefix = "";
-    double x = v;
-    if (x >= 1e9) { x /= 1e9; prefix = "G"; }
-    else if (x >= 1e6) { x /= 1e6; prefix = "M"; }
-    else if (x >= 1e3) { x /= 1e3; prefix = "k"; }
-    return QStringLiteral("%1 %2%3").arg(x, 0, 'f', x < 10 ? 2 : 1).arg(QLatin1String(prefix), unit);
+    if (!std::isfinite(v)) return QStringLiteral("–");
+    static const char* const prefixes[] = {"", "k", "M", "G", "T", "P"};
+    double x = std::abs(v);
+    int i = 0;
+    // 999.96 would print as "1000.0": it takes the next prefix ("1.00 k").
+    while (x >= 999.95 && i < 5) {
+        x /= 1000;
+        ++i;
+    }
+    const QString n = QString::number(v < 0 ? -x : x, 'f', x < 9.995 ? 2 : x < 99.95 ? 1 : 0);
+    // A unit symbol takes the prefix ("111 GFLOP/s", "3.20 GB/s"); a word does not ("9.29 k samples/s").
+    const bool symbol = !unit.isEmpty() && (unit.front().isUpper() || unit.front() == QLatin1Char('/'));
+    if (i == 0) return n + QLatin1Char(' ') + unit;
+    return symbol ? QStringLiteral("%1 %2%3").arg(n, QLatin1String(prefixes[i]), unit)
+                  : QStringLiteral("%1 %2 %3").arg(n, QLatin1String(prefixes[i]), unit);
 }
 
 QString formatBandwidth(double bps) {
