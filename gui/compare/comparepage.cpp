@@ -52,7 +52,9 @@ QString lawLabel(Law l) {
 QString nsText(const QVariant& v) { return formatDuration(v.toDouble()); }
 QString num(const QVariant& v) { return formatNumber(v.toDouble(), 4); }
 // 1.35 k tokens/s, 111 GFLOP/s: formatRate (gui/common/format.h), signed for differences.
-QString siText(double v, const QString& unit) { return formatRate(v, unit); }
+QString siText(double v, const QString& unit) {
+    return v < 0 ? QStringLiteral("-") + formatRate(-v, unit) : formatRate(v, unit);
+}
 }  // namespace
 
 QString metricValueText(const MetricDelta& m, double v, bool difference) {

@@ -197,10 +197,22 @@ private slots:
         QCOMPARE(formatRate(13650, QStringLiteral("/s")), QStringLiteral("13.7 k/s"));
         QCOMPARE(formatRate(1.111e11, QStringLiteral("FLOP/s")), QStringLiteral("111 GFLOP/s"));
         QCOMPARE(formatRate(8650, QStringLiteral("tokens/s")), QStringLiteral("8.65 k tokens/s"));
-        QCOMPARE(formatRate(-20035, QStringLiteral("samples/s")), QStringLiteral("-20.0 k samples/s"));
+        QCOMPARE(formatRate(-1, QStringLiteral("FLOP/s")), QStringLiteral("–"));  // unknown
+        ss::core::MetricDelta m;
+        m.name = "samples_per_s";
+        m.unit = "1/s";
+        QCOMPARE(metricValueText(m, 13650, false), QStringLiteral("13.7 k samples/s"));
+        QCOMPARE(metricValueText(m, -20035, true), QStringLiteral("-20.0 k samples/s"));
         QCOMPARE(formatRate(999.96, QStringLiteral("/s")), QStringLiteral("1.00 k/s"));
         QCOMPARE(formatRate(5, QStringLiteral("samples/s")), QStringLiteral("5.00 samples/s"));
         QCOMPARE(formatBandwidth(3.2e9), QStringLiteral("3.20 GB/s"));
+        QCOMPARE(formatTimeTick(0, 1e9), QStringLiteral("0"));
+        QCOMPARE(formatTimeTick(2e9, 1e9), QStringLiteral("2 s"));
+        QCOMPARE(formatTimeTick(2.5e9, 5e8), QStringLiteral("2.5 s"));
+        QCOMPARE(formatTimeTick(750e6, 250e6), QStringLiteral("0.75 s"));
+        QCOMPARE(formatTimeTick(35e6, 5e6), QStringLiteral("35 ms"));
+        QCOMPARE(formatTimeTick(12500, 2500), QStringLiteral("12.5 µs"));
+        QCOMPARE(formatTimeTick(400, 100), QStringLiteral("400 ns"));
         QCOMPARE(formatNumber(13650, 4), QStringLiteral("13650"));
         QCOMPARE(formatNumber(13650, 3), QStringLiteral("13700"));
         QCOMPARE(formatNumber(1.5, 3), QStringLiteral("1.5"));
