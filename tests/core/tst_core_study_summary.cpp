@@ -1,11 +1,14 @@
 // core/analysis: oversubscribed points left out of the fits (flagged, named, refitted on the rest)
 // and the one sentence that says what a study shows (study_summary.h), on hand-made studies.
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
 
 #include "core/analysis/scaling.h"
 #include "core/analysis/study_summary.h"
+#include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;
 using namespace ss::traces;
@@ -136,6 +139,36 @@ private slots:
         // Only p = 1.
         r = analyze_scaling(samples({{1, 100}}), false, opt);
         QVERIFY(study_sentence(r).find("on 1 rank only") != std::string::npos);
+    }
+
+    // scalescope-cli scaling ends its table output with the sentence; csv and json stay machine-only.
+    void cliPrintsTheSentence() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string file = dir.filePath(QStringLiteral("study.sqlite")).toStdString();
+        {
+            TraceWriter w(file);
+            afx::write_study(w, "strong", {{1, 0, {1000, 1000, 1000, 1000}}, {2, 0, {600, 600, 600, 600}},
+                                           {4, 0, {800, 800, 800, 800}, true}});
+        }
+        auto run = [&](const QStringList& extra) {
+            QProcess p;
+            p.start(QStringLiteral(SCALESCOPE_CLI),
+                    QStringList{QStringLiteral("scaling"), QString::fromStdString(file), QStringLiteral("--bootstrap"),
+                                QStringLiteral("0")} + extra);
+            p.waitForFinished(60000);
+            return std::make_pair(p.exitCode(), p.readAllStandardOutput().toStdString());
+        };
+        const auto [code, out] = run({});
+        QCOMPARE(code, 0);
+        const std::string last = out.substr(out.rfind("\n", out.size() - 2) + 1);
+        QVERIFY2(last.find("ran 1.67x faster on 2 ranks than on 1 (83 % efficiency); 4 ranks share") != std::string::npos,
+                 last.c_str());
+        QVERIFY2(last.find("so that point is shown but not fitted") != std::string::npos, last.c_str());
+        QVERIFY2(out.find("poor fit") == std::string::npos, out.c_str());
+        const auto [jcode, json] = run({QStringLiteral("--format"), QStringLiteral("json")});
+        QCOMPARE(jcode, 0);
+        QVERIFY(json.find("shown but not fitted") == std::string::npos);
     }
 };
 
