@@ -105,8 +105,8 @@ std::unique_ptr<TableModel<ScalingPoint>> makePointModel(QObject* parent) {
         {QObject::tr("Runs"), [](const ScalingPoint& p) { return QVariant(p.runs); }},
         // The cells carry their unit ("35.1 ms"); the CSV header names the raw value's (ns).
         {QObject::tr("Step time"), [](const ScalingPoint& p) { return QVariant(p.time_ns); },
-         [](const QVariant& v) { return formatDuration(v.toDouble()); }, QObject::tr("mean over repeats of the runs' median step time"),
-         {}, QStringLiteral("Step time (ns)")},
+         [](const QVariant& v) { return formatDuration(v.toDouble()); },
+         QObject::tr("mean over repeats of the runs' median step time"), {}, QStringLiteral("Step time (ns)")},
         {QObject::tr("Min"), [](const ScalingPoint& p) { return QVariant(p.time_min_ns); },
          [](const QVariant& v) { return formatDuration(v.toDouble()); }, {}, {}, QStringLiteral("Min (ns)")},
         {QObject::tr("Max"), [](const ScalingPoint& p) { return QVariant(p.time_max_ns); },
@@ -177,8 +177,8 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     speedup_->setObjectName(QStringLiteral("speedupChart"));
     efficiency_->setObjectName(QStringLiteral("efficiencyChart"));
     karpFlatt_->setObjectName(QStringLiteral("karpFlattChart"));
-    karpFlatt_->setToolTip(tr("Karp–Flatt e(p) = (1/S − 1/p)/(1 − 1/p): constant = a fixed serial part; rising = overhead "
-                              "that grows with p"));
+    karpFlatt_->setToolTip(tr("Karp–Flatt e(p) = (1/S − 1/p)/(1 − 1/p): constant = a fixed serial part; "
+                              "rising = overhead that grows with p"));
     warnings_->setObjectName(QStringLiteral("scalingWarnings"));
 
     auto* top = new QHBoxLayout;
@@ -254,6 +254,7 @@ void ScalingPage::analyse() {
                                        .arg(sel_.doc->displayName())
                                  : tr("Select a study (a file recorded with <tt>scalescope-cli study</tt>)."));
         warnings_->clear();
+        tabs_->setTabText(notesTab_, tr("Notes"));
         sentence_->hide();
         fits_->setRows({});
         points_->setRows({});
@@ -313,6 +314,7 @@ void ScalingPage::analyse() {
             sentence_->setText(error.toHtmlEscaped());
             sentence_->show();
             warnings_->setText(error.toHtmlEscaped());
+            tabs_->setTabText(notesTab_, tr("Notes (1)"));
             redraw();
             setReady(true);
         });

@@ -354,7 +354,8 @@ private slots:
         QVERIFY2(elidedOf(texts).isEmpty(), qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
         // The legend: a wrapping label under the chart (charts.h withLegend).
         QLabel* legend = legendLabel(chartView(page, QStringLiteral("Speedup: A and B")));
-        QVERIFY(legend && legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" ")).contains(QStringLiteral("ideal (S = p)")));
+        QVERIFY(legend);
+        QVERIFY(legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" ")).contains(QStringLiteral("ideal (S = p)")));
     }
 
     // Item 9: at 1024×700 the Scaling legend and the Compare labels are whole, and neither page
