@@ -16,6 +16,8 @@
 #include "core/analysis/analysis_store.h"
 #include "core/analysis/compare.h"
 #include "core/analysis/scaling.h"
+#include "core/analysis/study_summary.h"
+#include "core/launch/launcher.h"
 #include "traces/reader.h"
 
 namespace ss::cli {
@@ -420,8 +422,23 @@ int verb_scaling(const Argv& argv) {
                                 "record one with 'scalescope-cli study', or compare single runs with 'compare'");
     }
     ScalingTables t;
-    for (auto id : ids) add_scaling(t, analyze_study(rd, id, opt));
+    std::vector<ScalingResult> results;
+    for (auto id : ids) {
+        results.push_back(analyze_study(rd, id, opt));
+        add_scaling(t, results.back());
+    }
     print_tables({t.study, t.points, t.fits, t.projections, t.crossings, t.warnings}, fmt, std::cout);
+    if (fmt == Format::Table) {
+        // What the study shows, in one sentence (core/analysis/study_summary.h); the machine's cores
+        // only when every run used this host.
+        const LaunchEnvironment env = LaunchEnvironment::current();
+        for (const auto& r : results) {
+            StudyContext ctx;
+            if (r.hosts.size() == 1 && r.hosts.front() == env.local_hostname) ctx.cores = env.local_cores;
+            std::cout << "\n" << (results.size() > 1 ? "study " + std::to_string(r.study.id.value) + ": " : "")
+                      << study_sentence(r, ctx) << "\n";
+        }
+    }
     return 0;
 }
 

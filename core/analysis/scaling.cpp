@@ -263,6 +263,12 @@ std::vector<double> fit_params(Law law, const PointData& d, const double* start,
         case Law::Amdahl: return {amdahl_serial_fraction(d.p, d.s)};
         case Law::Gustafson: return {gustafson_serial_fraction(d.p, d.s)};
         case Law::Usl: {
+            // One p > 1 only: σ and κ are not both determined; take the smallest model, κ = 0
+            // (the USL is then Amdahl's law, σ = f), not whatever the solver stops at.
+            std::set<double> above;
+            for (double p : d.p)
+                if (p > 1.0) above.insert(p);
+            if (above.size() == 1) return {amdahl_serial_fraction(d.p, d.s), 0.0};
             UslFit f = fit_usl(d.p, d.s, start);
             if (!f.converged && start) f = fit_usl(d.p, d.s, nullptr);  // the fixed starts instead
             if (converged) *converged = f.converged;
@@ -365,18 +371,41 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
                             " needs a run with p=1 (the study has p = " + p_list(ps) + ")");
     }
     res.points = make_points(times, over, weak);
-    const PointData data = point_data(res.points);
-    const int npts = static_cast<int>(res.points.size());
 
     std::vector<int> over_p;
     for (const auto& pt : res.points)
         if (pt.oversubscribed) over_p.push_back(pt.p);
-    if (!over_p.empty()) {
-        std::string l;
-        for (size_t i = 0; i < over_p.size(); ++i) l += (i ? ", " : "") + std::to_string(over_p[i]);
-        res.warnings.push_back("oversubscribed runs (more ranks than cores) at p = " + l +
-                               ": their timings are contended");
+    std::string over_list;
+    for (size_t i = 0; i < over_p.size(); ++i) over_list += (i ? ", " : "") + std::to_string(over_p[i]);
+
+    // The fits' input: oversubscribed points measure contention (ranks sharing cores), not scaling,
+    // so they are left out when at least 2 points that are not remain, p = 1 among them; they stay
+    // in `points`, flagged (docs/ANALYSIS.md "Fits").
+    std::map<int, std::vector<double>> fit_times = times;
+    const auto clean = std::count_if(res.points.begin(), res.points.end(),
+                                     [](const ScalingPoint& pt) { return !pt.oversubscribed; });
+    const bool exclude = !over_p.empty() && !opt.fit_oversubscribed && clean >= 2 && !res.points.front().oversubscribed;
+    std::vector<ScalingPoint> fit_points;
+    for (auto& pt : res.points) {
+        if (exclude && pt.oversubscribed) {
+            pt.fitted = false;
+            res.excluded_p.push_back(pt.p);
+            fit_times.erase(pt.p);
+        } else {
+            fit_points.push_back(pt);
+        }
     }
+    if (exclude)
+        res.fit_note = "p = " + over_list + " left out of the fits: oversubscribed (more ranks than cores), " +
+                       (over_p.size() > 1 ? "their timings measure" : "its timing measures") +
+                       " contention, not scaling; shown, flagged";
+    const PointData data = point_data(fit_points);
+    const int npts = static_cast<int>(fit_points.size());
+
+    if (!over_p.empty())
+        res.warnings.push_back("oversubscribed runs (more ranks than cores) at p = " + over_list +
+                               ": their timings are contended" +
+                               (exclude ? "; shown, flagged, and left out of the fits" : ""));
     std::vector<double> slower;
     for (const auto& pt : res.points)
         if (pt.p > 1 && pt.speedup < 1.0) slower.push_back(pt.p);
@@ -388,23 +417,24 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
     if (!can_fit)
         res.warnings.push_back("the study has only p=1: nothing to fit");
     std::vector<double> measured_p;
-    for (const auto& pt : res.points) measured_p.push_back(pt.p);
+    for (const auto& pt : fit_points) measured_p.push_back(pt.p);
     if (npts == 2)
-        res.warnings.push_back("2 points (p = " + p_list(measured_p) +
+        res.warnings.push_back(std::string(exclude ? "2 points fitted" : "2 points") + " (p = " + p_list(measured_p) +
                                "): every law passes through them; no interval; projections are extrapolations");
-    const double p_max = res.points.back().p;
+    const double p_max = fit_points.back().p;
     if (can_fit) {
         std::vector<double> far;
         for (double P : opt.project_p)
             if (P > opt.extrapolation_factor * p_max) far.push_back(P);
         if (!far.empty())
             res.warnings.push_back("projection to p = " + p_list(far) + " is " + fmt(far.back() / p_max, 3) +
-                                   "x the largest measured p (" + fmt(p_max, 10) +
+                                   (exclude ? "x the largest fitted p (" : "x the largest measured p (") + fmt(p_max, 10) +
                                    "): an extrapolation of the fitted law, not a measurement");
     }
 
     // Bootstrap: over repeats when any p has several, else over the fits' residuals.
-    const bool by_repeats = std::any_of(times.begin(), times.end(), [](const auto& kv) { return kv.second.size() > 1; });
+    const bool by_repeats =
+        std::any_of(fit_times.begin(), fit_times.end(), [](const auto& kv) { return kv.second.size() > 1; });
     const int B = std::max(0, opt.bootstrap);
     res.ci_method = std::string(by_repeats ? "bootstrap over repeats" : "bootstrap over residuals") +
                     " (" + std::to_string(B) + " resamples, seed " + std::to_string(opt.seed) + ", " +
@@ -475,7 +505,7 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
             PointData bd;
             if (by_repeats) {
                 std::map<int, std::vector<double>> rt;
-                for (const auto& [p, ts] : times) {
+                for (const auto& [p, ts] : fit_times) {
                     auto& v = rt[p];
                     for (size_t k = 0; k < ts.size(); ++k) v.push_back(ts[rng() % ts.size()]);
                 }
@@ -527,7 +557,9 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
         if (!by_repeats && fit.has_interval)
             fit.warnings.push_back("no repeated runs: the interval comes from " + std::to_string(resid.size()) +
                                    " residual(s) and is only as good as the law's fit");
-        if (!over_p.empty())
+        if (exclude)
+            fit.warnings.push_back("oversubscribed p = " + over_list + " left out of this fit (shown, flagged)");
+        else if (!over_p.empty())
             fit.warnings.push_back("fit includes oversubscribed runs: contended timings");
         if (law != Law::Usl && x[0] < 0)
             fit.warnings.push_back("negative serial fraction: superlinear speedup that the law does not model");
@@ -588,6 +620,7 @@ ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study, 
     if (rows.empty()) throw AnalysisError(sname + " has no runs (study_runs is empty)");
     std::vector<ScalingSample> samples;
     std::vector<std::string> warnings;
+    std::set<std::string> models, hosts;
     for (const auto& r : rows) {
         const std::string where = "run " + std::to_string(r.run.value) + " (p=" + std::to_string(r.p) +
                                   ", repeat " + std::to_string(r.repeat) + ")";
@@ -604,6 +637,8 @@ ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study, 
             warnings.push_back(where + ": " + e.what() + ": left out");
             continue;
         }
+        if (!ri.model.empty()) models.insert(ri.model);
+        hosts.insert(ri.hosts.begin(), ri.hosts.end());
         ScalingSample s;
         s.p = r.p;
         // A parameter server's ranks do not train: p counts the workers (a study records world()).
@@ -626,6 +661,8 @@ ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study, 
                             (warnings.empty() ? std::string() : " (" + warnings.front() + ")"));
     }
     res.study = info;
+    if (models.size() == 1) res.model = *models.begin();
+    res.hosts.assign(hosts.begin(), hosts.end());
     res.warnings.insert(res.warnings.begin(), warnings.begin(), warnings.end());
     return res;
 }

@@ -66,6 +66,11 @@ struct ScalingOptions {
     double poor_fit_r2 = 0.9;             // warn when R² is below this
     int warmup_steps = -1;                // per run; < 0 = detect (analysis.h)
     double extrapolation_factor = 4.0;    // warn when projecting beyond this × the largest measured p
+    // Oversubscribed points (more ranks than cores: their timings measure contention, not scaling)
+    // are left out of the fits, projections and crossings when at least 2 points that are not
+    // (p = 1 among them) remain; they stay in `points`, flagged (ScalingPoint::fitted = false).
+    // true: fit every point, as before (the fits then warn).
+    bool fit_oversubscribed = false;
 };
 
 // ---- Results ----
@@ -78,6 +83,8 @@ struct ScalingPoint {
     double efficiency = 0;        // S/p
     double karp_flatt = 0;        // NaN at p = 1
     bool oversubscribed = false;  // any run at this p was
+    bool fitted = true;           // in the fits' input (false: oversubscribed, left out; see
+                                  // ScalingOptions::fit_oversubscribed and ScalingResult::fit_note)
     friend bool operator==(const ScalingPoint&, const ScalingPoint&) = default;
 };
 
@@ -96,7 +103,7 @@ struct LawFit {
     std::vector<FitParam> params;
     double r2 = 0;                   // 1 − SS_res/SS_tot over the points' speedups (NaN when S is constant)
     double rmse = 0;                 // sqrt(SS_res / n)
-    std::int32_t points = 0;         // distinct p fitted
+    std::int32_t points = 0;         // distinct p fitted (the points with `fitted`)
     bool ok = true;                  // a fit was possible (enough points; the solver converged)
     bool has_interval = true;        // false: as many parameters as points with p > 1 (the law
                                      // passes through them), the intervals are NaN
@@ -135,6 +142,10 @@ struct ScalingResult {
     std::vector<Projection> projections;
     std::vector<Crossing> crossings;
     std::string ci_method;             // "bootstrap over repeats (1000 resamples, seed ...)" or residuals
+    std::vector<std::int32_t> excluded_p;  // points left out of the fits (oversubscribed), by p
+    std::string fit_note;              // why they were left out; empty when every point is fitted
+    std::string model;                 // analyze_study: the runs' model ("mlp-default"), if one
+    std::vector<std::string> hosts;    // analyze_study: the hosts the runs used, sorted, unique
     std::vector<std::string> warnings;
     friend bool operator==(const ScalingResult&, const ScalingResult&) = default;
 };

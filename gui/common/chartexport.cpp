@@ -13,6 +13,7 @@
 #include <QGraphicsScene>
 #include <QGraphicsSimpleTextItem>
 #include <QGraphicsTextItem>
+#include <QLegend>
 #include <QMessageBox>
 #include <QPainter>
 #include <QSpinBox>
@@ -36,9 +37,21 @@ void withChartAt(QChartView* view, QSize size, Paint paint) {
         QCoreApplication::sendPostedEvents(chart, QEvent::LayoutRequest);
         QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
     };
+    // A legend shown under the view as a label (charts.h withLegend) is the chart's own in the
+    // file, at the bottom: the export size has room for it.
+    const bool legendOutside = chart->property("ssLegendOutside").toBool();
+    const Qt::Alignment oldAlign = chart->legend()->alignment();
+    if (legendOutside) {
+        chart->legend()->setAlignment(Qt::AlignBottom);
+        chart->legend()->show();
+    }
     chart->setGeometry(QRectF(old.topLeft(), QSizeF(size)));
     relayout();
     paint(chart, QRectF(old.topLeft(), QSizeF(size)));
+    if (legendOutside) {
+        chart->legend()->hide();
+        chart->legend()->setAlignment(oldAlign);
+    }
     chart->setGeometry(old);
     relayout();
     view->setUpdatesEnabled(hadUpdates);

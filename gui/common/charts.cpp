@@ -5,14 +5,18 @@
 #include <QAreaSeries>
 #include <QCategoryAxis>
 #include <QChart>
+#include <QBarSet>
 #include <QEvent>
+#include <QLabel>
 #include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPalette>
 #include <QPen>
 #include <QScatterSeries>
 #include <QValueAxis>
+#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -164,6 +168,93 @@ QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>
     return a;
 }
 
+bool log2Helps(double lo, double hi) {
+    return lo > 0 && std::isfinite(hi) && hi / lo >= 8.0 - 1e-9;
+}
+
+// ---- Legends under the chart ----
+
+namespace {
+const char* const kLegendLabel = "ssLegendLabel";      // view property: its legend QLabel
+const char* const kLegendOutside = "ssLegendOutside";  // chart property: the legend is the label
+
+// `c` as it looks over the view's background: Qt's rich text takes no alpha.
+QColor opaqueOver(QColor c, const QColor& base) {
+    const double a = c.alphaF();
+    return QColor::fromRgbF(static_cast<float>(c.redF() * a + base.redF() * (1 - a)),
+                            static_cast<float>(c.greenF() * a + base.greenF() * (1 - a)),
+                            static_cast<float>(c.blueF() * a + base.blueF() * (1 - a)));
+}
+
+// A legend entry's swatch: the glyph of the series' shape in its colour.
+std::pair<QString, QColor> swatch(QLegendMarker* m) {
+    const QAbstractSeries* s = m->series();
+    if (const auto* sc = qobject_cast<const QScatterSeries*>(s)) {
+        const bool square = sc->markerShape() == QScatterSeries::MarkerShapeRectangle;
+        const bool hollow = sc->brush().style() == Qt::NoBrush || sc->color().alpha() == 0;
+        const QString glyph = square ? (hollow ? QStringLiteral("□") : QStringLiteral("■"))
+                                     : (hollow ? QStringLiteral("○") : QStringLiteral("●"));
+        return {glyph, hollow ? sc->borderColor() : sc->color()};
+    }
+    if (const auto* area = qobject_cast<const QAreaSeries*>(s)) return {QStringLiteral("▇"), area->brush().color()};
+    if (const auto* l = qobject_cast<const QLineSeries*>(s))
+        return {l->pen().style() == Qt::SolidLine ? QStringLiteral("━━") : QStringLiteral("╍╍"), l->pen().color()};
+    const QColor c = m->brush().style() != Qt::NoBrush ? m->brush().color() : m->pen().color();
+    return {QStringLiteral("■"), c};
+}
+
+void refreshLegend(QChartView* view) {
+    QLabel* label = legendLabel(view);
+    QChart* chart = view->chart();
+    if (!label || !chart) return;
+    chart->setProperty(kLegendOutside, true);
+    chart->legend()->hide();
+    const QString html = legendHtml(chart);
+    label->setText(html);
+    label->setVisible(!html.isEmpty());
+}
+}  // namespace
+
+QWidget* withLegend(QChartView* view) {
+    auto* box = new QWidget;
+    auto* layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    auto* label = new QLabel;
+    label->setObjectName(view->objectName() + QStringLiteral("Legend"));
+    label->setWordWrap(true);
+    label->setTextFormat(Qt::RichText);
+    label->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    label->setContentsMargins(6, 2, 6, 4);
+    label->setAutoFillBackground(true);
+    label->setBackgroundRole(QPalette::Base);
+    layout->addWidget(view, 1);
+    layout->addWidget(label);
+    view->setProperty(kLegendLabel, QVariant::fromValue<QObject*>(label));
+    refreshLegend(view);
+    return box;
+}
+
+QLabel* legendLabel(QChartView* view) {
+    return qobject_cast<QLabel*>(view->property(kLegendLabel).value<QObject*>());
+}
+
+QString legendHtml(const QChart* chart) {
+    const QColor base = QApplication::palette().color(QPalette::Base);
+    QStringList entries;
+    for (QLegendMarker* m : chart->legend()->markers()) {
+        // A marker's own visibility follows the (hidden) legend's: its series' and its name decide.
+        if (m->label().isEmpty() || !m->series() || !m->series()->isVisible()) continue;
+        const auto [glyph, colour] = swatch(m);
+        QString name = m->label().toHtmlEscaped();
+        name.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
+        entries << QStringLiteral("<span style=\"color:%1\">%2</span>&nbsp;%3")
+                       .arg(opaqueOver(colour, base).name(), glyph, name);
+    }
+    // Entries never break inside (&nbsp;); the spaces between them are where lines wrap.
+    return entries.join(QStringLiteral("&nbsp;&nbsp; "));
+}
+
 namespace {
 // One application-wide watcher: QApplication::setPalette announces itself to the application
 // object (QEvent::ApplicationPaletteChange); widgets are not reliably sent an event of their own.
@@ -201,6 +292,7 @@ void ChartView::restyle() {
     const QPalette pal = QApplication::palette(this);
     setBackgroundBrush(pal.color(QPalette::Base));
     if (chart()) styleChart(chart(), pal);
+    refreshLegend(this);  // the foreground series took the palette's text colour
 }
 
 bool ChartView::event(QEvent* e) {
@@ -227,6 +319,7 @@ void setChart(QChartView* view, QChart* chart) {
     const QPalette pal = QApplication::palette(view);
     view->setBackgroundBrush(pal.color(QPalette::Base));
     styleChart(chart, pal);
+    refreshLegend(view);
 }
 
 void styleChart(QChart* chart, const QPalette& pal) {

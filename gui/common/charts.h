@@ -12,6 +12,7 @@
 class QChart;
 class QAbstractAxis;
 class QAbstractSeries;
+class QLabel;
 class QLineSeries;
 class QPalette;
 class QValueAxis;
@@ -39,7 +40,24 @@ QValueAxis* makeValueAxis(double lo, double hi, const QString& title, int maxTic
 // and sets dynamic ticks at that step, labelled with the decimals the step needs.
 void setNiceTicks(QValueAxis* axis, double lo, double hi, int maxTicks = 6);
 // An x axis over p: linear (integer ticks at the measured p and powers of two), or log base 2.
+// Its title names the unit: "processes p" / "processes p (log₂)".
 QAbstractAxis* makePAxis(bool log2, double lo, double hi, const std::vector<int>& measuredP = {});
+// Whether a log₂ p axis reads better than a linear one over [lo, hi]: from a span of 8× on, a linear
+// axis crowds p = 1, 2 (and 4) into its first eighth, where their ticks collide on a narrow chart.
+bool log2Helps(double lo, double hi);
+
+// ---- Legends that are never cut ----
+// Qt Charts gives a right-hand legend at most 40 % of the chart's width and a bottom legend one
+// row, and elides ("Amd…", "over…") whatever does not fit. A chart view wrapped with withLegend()
+// shows its legend instead as a word-wrapping label under the chart (every entry whole at any
+// width and font zoom), built from the chart's legend markers by setChart() and restyled with the
+// palette; exports (chartexport.h) show the chart's own legend at the bottom again.
+QWidget* withLegend(QChartView* view);
+// The legend label of a view wrapped by withLegend() (objectName: the view's + "Legend"), or null.
+QLabel* legendLabel(QChartView* view);
+// The rich text of a chart's legend entries (markers with a name, of a visible series): a swatch in the series' colour and shape
+// (● ■ ━ ╌) and the whole name; entries never break inside, the line breaks between them.
+QString legendHtml(const QChart* chart);
 
 // ---- Views and series ----
 // A chart view that follows the application palette: a palette change (the dark theme) restyles

@@ -9,7 +9,15 @@ QString fromStd(const std::string& s) { return QString::fromStdString(s); }
 
 QString formatNumber(double v, int significant) {
     if (!std::isfinite(v)) return QStringLiteral("–");
-    return QString::number(v, 'g', significant);
+    const QString g = QString::number(v, 'g', significant);
+    // 'g' writes 13650 as "1.365e+04": a whole number that large is rounded to its significant
+    // digits and written out ("13650", "13700" with 3); only tiny values keep an exponent.
+    if (std::abs(v) >= 1 && std::abs(v) < 1e15 && g.contains(QLatin1Char('e'))) {
+        const int digits = static_cast<int>(std::floor(std::log10(std::abs(v)))) + 1;
+        const double unit = std::pow(10.0, std::max(0, digits - significant));
+        return QString::number(std::round(v / unit) * unit, 'f', 0);
+    }
+    return g;
 }
 
 QString formatDuration(double ns) {
@@ -21,6 +29,22 @@ QString formatDuration(double ns) {
     return QStringLiteral("%1 s").arg(ns / 1e9, 0, 'f', a < 1e10 ? 3 : 1);
 }
 
+QString formatTimeTick(double ns, double stepNs) {
+    if (!std::isfinite(ns)) return QStringLiteral("–");
+    const double step = std::abs(stepNs);
+    if (step > 0 && std::abs(ns) < step * 1e-6) return QStringLiteral("0");
+    double unit = 1;
+    const char* name = "ns";
+    // The unit whose tenth the step reaches: 0.5 s steps read "2.5 s", not "2500 ms".
+    if (step >= 1e8) { unit = 1e9; name = "s"; }
+    else if (step >= 1e5) { unit = 1e6; name = "ms"; }
+    else if (step >= 1e3) { unit = 1e3; name = "µs"; }
+    // Decimals the step needs in that unit: 0.5 → 1, 0.25 → 2, 5 → 0.
+    int decimals = 0;
+    for (double s = step / unit; decimals < 6 && std::abs(s - std::round(s)) > 1e-6 * std::max(1.0, s); s *= 10) ++decimals;
+    return QStringLiteral("%1 %2").arg(ns / unit, 0, 'f', decimals).arg(QString::fromUtf8(name));
+}
+
 QString formatBytes(double b) {
     if (!std::isfinite(b) || b < 0) return QStringLiteral("–");
     if (b < 1024) return QStringLiteral("%1 B").arg(b, 0, 'f', 0);
@@ -30,13 +54,21 @@ QString formatBytes(double b) {
 }
 
 QString formatRate(double v, const QString& unit) {
-    if (!std::isfinite(v) || v < 0) return QStringLiteral("–");
-    const char* prefix = "";
-    double x = v;
-    if (x >= 1e9) { x /= 1e9; prefix = "G"; }
-    else if (x >= 1e6) { x /= 1e6; prefix = "M"; }
-    else if (x >= 1e3) { x /= 1e3; prefix = "k"; }
-    return QStringLiteral("%1 %2%3").arg(x, 0, 'f', x < 10 ? 2 : 1).arg(QLatin1String(prefix), unit);
+    if (!std::isfinite(v) || v < 0) return QStringLiteral("–");  // < 0: unknown (e.g. no FLOPs)
+    static const char* const prefixes[] = {"", "k", "M", "G", "T", "P"};
+    double x = std::abs(v);
+    int i = 0;
+    // 999.96 would print as "1000.0": it takes the next prefix ("1.00 k").
+    while (x >= 999.95 && i < 5) {
+        x /= 1000;
+        ++i;
+    }
+    const QString n = QString::number(x, 'f', x < 9.995 ? 2 : x < 99.95 ? 1 : 0);
+    // A unit symbol takes the prefix ("111 GFLOP/s", "3.20 GB/s"); a word does not ("9.29 k samples/s").
+    const bool symbol = !unit.isEmpty() && (unit.front().isUpper() || unit.front() == QLatin1Char('/'));
+    if (i == 0) return n + QLatin1Char(' ') + unit;
+    return symbol ? QStringLiteral("%1 %2%3").arg(n, QLatin1String(prefixes[i]), unit)
+                  : QStringLiteral("%1 %2 %3").arg(n, QLatin1String(prefixes[i]), unit);
 }
 
 QString formatBandwidth(double bps) {

@@ -51,22 +51,9 @@ QString lawLabel(Law l) {
 }
 QString nsText(const QVariant& v) { return formatDuration(v.toDouble()); }
 QString num(const QVariant& v) { return formatNumber(v.toDouble(), 4); }
-// 1.35 k, 111 G: a number with an SI prefix, then the unit.
+// 1.35 k tokens/s, 111 GFLOP/s: formatRate (gui/common/format.h), signed for differences.
 QString siText(double v, const QString& unit) {
-    if (!std::isfinite(v)) return QStringLiteral("–");
-    static const char* const prefixes[] = {"", "k", "M", "G", "T", "P"};
-    double x = std::abs(v);
-    int i = 0;
-    while (x >= 1000 && i < 5) {
-        x /= 1000;
-        ++i;
-    }
-    const QString n = QString::number(v < 0 ? -x : x, 'f', x < 10 ? 2 : x < 100 ? 1 : 0);
-    // "111 GFLOP/s" (a unit symbol takes the prefix), "1.35 k tokens/s" (a word does not).
-    const bool symbol = unit.front().isUpper();
-    if (i == 0) return n + QLatin1Char(' ') + unit;
-    return symbol ? QStringLiteral("%1 %2%3").arg(n, QLatin1String(prefixes[i]), unit)
-                  : QStringLiteral("%1 %2 %3").arg(n, QLatin1String(prefixes[i]), unit);
+    return v < 0 ? QStringLiteral("-") + formatRate(-v, unit) : formatRate(v, unit);
 }
 }  // namespace
 
@@ -112,8 +99,12 @@ std::unique_ptr<TableModel<MetricDelta>> makeMetricDeltaModel(QObject* parent) {
          [](const MetricDelta& m) { return metricValueText(m, m.d.abs, true); }},
         {QObject::tr("Change (%)"), [](const MetricDelta& m) { return percentOf(m.d.rel); }, relText,
          QObject::tr("(B − A) / A, in percent")},
-        {QObject::tr("Unit"), [](const MetricDelta& m) { return QVariant(fromStd(m.unit)); }, {},
-         QObject::tr("the unit of the raw values (CSV)")},
+        // The cells carry their people's unit ("14.6 k samples/s", "35.1 ms"); this column names
+        // the raw value's unit, which only the CSV holds.
+        {QObject::tr("CSV unit"), [](const MetricDelta& m) { return QVariant(fromStd(m.unit)); },
+         [](const QVariant& v) { return v.toString() == QLatin1String("1/s") ? QObject::tr("per second") : v.toString(); },
+         QObject::tr("the unit of the raw values in the CSV (the cells show people's units)"), {},
+         QStringLiteral("Unit")},
         {QObject::tr("Note"), [](const MetricDelta& m) { return QVariant(noteText(m)); }},
     }, parent);
 }
@@ -231,7 +222,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     b_->setObjectName(QStringLiteral("compareB"));
     for (QComboBox* c : {a_, b_}) {
         c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-        c->setMinimumContentsLength(28);
+        c->setMinimumContentsLength(16);  // the page fits 1024 px under a projector's zoom too
         connect(c, &QComboBox::currentIndexChanged, this, &ComparePage::compare);
     }
     verdict_ = new QLabel(tr("Open two runs (or two studies) to compare them."));
@@ -267,7 +258,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     opLayout->addWidget(opPanel, 1);
     runTabs->addTab(opTab, tr("Ops (TraceDiff)"));
     auto* runTop = new QSplitter(Qt::Horizontal);
-    runTop->addWidget(breakdown_);
+    runTop->addWidget(withLegend(breakdown_));
     auto* sumPanel = new TablePanel(tr("Summary"), summary_.get());
     sumPanel->setObjectName(QStringLiteral("compareSummary"));
     runTop->addWidget(sumPanel);
@@ -275,7 +266,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     auto* runSplit = new QSplitter(Qt::Vertical);
     runSplit->addWidget(runTop);
     runSplit->addWidget(runTabs);
-    runSplit->setSizes({330, 300});
+    runSplit->setSizes({400, 240});  // the breakdown's six category labels need the height
 
     // Studies.
     curves_ = makeChartView(QStringLiteral("compare-scaling"));
@@ -284,7 +275,7 @@ ComparePage::ComparePage(QWidget* parent) : Page(parent) {
     studyTabs->addTab(new TablePanel(tr("Points"), points_.get()), tr("Points"));
     studyTabs->addTab(new TablePanel(tr("Fitted parameters"), fits_.get()), tr("Fits"));
     auto* studySplit = new QSplitter(Qt::Horizontal);
-    studySplit->addWidget(curves_);
+    studySplit->addWidget(withLegend(curves_));
     studySplit->addWidget(studyTabs);
     studySplit->setStretchFactor(0, 1);
     studySplit->setStretchFactor(1, 1);
@@ -463,7 +454,7 @@ void ComparePage::showRuns(const RunComparison& c) {
 
     // Horizontal bars: the parts' names read whole at any width (rotated category labels elide).
     auto* chart = new QChart;
-    chart->setTitle(tr("Step breakdown per step (mean over ranks)"));
+    chart->setTitle(tr("Step breakdown (mean over ranks)"));  // short: whole under a projector's zoom
     auto* series = new QHorizontalBarSeries;
     auto* setA = new QBarSet(tr("A: run #%1").arg(c.run_a.id.value));
     auto* setB = new QBarSet(tr("B: run #%1").arg(c.run_b.id.value));
@@ -497,8 +488,7 @@ void ComparePage::showRuns(const RunComparison& c) {
     chart->addAxis(x, Qt::AlignBottom);
     series->attachAxis(y);
     series->attachAxis(x);
-    chart->legend()->setAlignment(Qt::AlignBottom);
-    setChart(breakdown_, chart);
+    setChart(breakdown_, chart);  // the legend: a wrapping label under the chart (withLegend)
 }
 
 void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, const ScalingResult& b) {
@@ -521,8 +511,9 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
         }
     const QColor colors[2] = {QColor(0x2f, 0x6f, 0xdb), QColor(0xe8, 0x6a, 0x1c)};
     const double xHi = pMax * 1.5, yHi = std::max(2.0, sMax * 1.3);
-    auto* xAxis = makePAxis(false, 1, xHi, measured);
-    auto* yAxis = makeValueAxis(0, yHi, tr("speedup"), 6);
+    const bool lg = log2Helps(1, xHi);  // 1, 2, 4, 8… evenly spaced once p spans 8×
+    auto* xAxis = makePAxis(lg, 1, xHi, measured);
+    auto* yAxis = makeValueAxis(0, yHi, tr("speedup (×)"), 6);
     chart->addAxis(xAxis, Qt::AlignBottom);
     chart->addAxis(yAxis, Qt::AlignLeft);
     auto add = [&](QAbstractSeries* s) {
@@ -530,7 +521,7 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
         s->attachAxis(xAxis);
         s->attachAxis(yAxis);
     };
-    if (!a.weak && !b.weak) add(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(xHi, yHi), false));
+    if (!a.weak && !b.weak) add(idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(xHi, yHi), lg));
     int k = 0;
     for (const auto* r : {&a, &b}) {
         auto* pts = new QScatterSeries;
@@ -543,12 +534,11 @@ void ComparePage::showStudies(const StudyComparison& c, const ScalingResult& a, 
         for (const LawFit& f : r->fits) {
             if (!f.ok || !f.matches_scaling || f.law == Law::Usl) continue;
             add(curveSeries((k == 0 ? tr("A %1") : tr("B %1")).arg(lawLabel(f.law)), [&](double p) { return f.speedup(p); }, 1,
-                            xHi, false, colors[k], Qt::SolidLine, 0, yHi));
+                            xHi, lg, colors[k], Qt::SolidLine, 0, yHi));
         }
         ++k;
     }
-    chart->legend()->setAlignment(Qt::AlignRight);  // one entry a line: whole at 1024×700
-    setChart(curves_, chart);
+    setChart(curves_, chart);  // the legend: a wrapping label under the chart (withLegend)
 }
 
 }  // namespace ss::gui

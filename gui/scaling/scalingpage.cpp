@@ -12,6 +12,8 @@
 #include <QLineSeries>
 #include <QPen>
 #include <QScatterSeries>
+#include <QScrollArea>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -21,6 +23,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/analysis/study_summary.h"
+#include "core/launch/launcher.h"
 #include "gui/common/charts.h"
 #include "gui/common/format.h"
 #include "gui/common/tablepanel.h"
@@ -62,6 +66,11 @@ bool hasBand(const LawFit& f) {
     return width;
 }
 QString fixed3(const QVariant& v) { return formatNumber(v.toDouble(), 3); }
+// R² and RMSE to 3 decimals: an exact fit's RMSE of 2.9e-16 reads "0.000", not in scientific notation.
+QString decimals3(const QVariant& v) {
+    const double x = v.toDouble();
+    return std::isfinite(x) ? QString::number(x, 'f', 3) : QStringLiteral("–");
+}
 }  // namespace
 
 LawFit fitAtBound(const LawFit& fit, bool high) {
@@ -77,8 +86,8 @@ std::unique_ptr<TableModel<LawFit>> makeFitModel(QObject* parent) {
          {}, QObject::tr("★ = the law of this study's kind (Amdahl strong, Gustafson weak, USL both)")},
         {QObject::tr("Formula"), [](const LawFit& f) { return QVariant(fromStd(f.formula)); }},
         {QObject::tr("Parameters [CI]"), [](const LawFit& f) { return QVariant(paramsText(f)); }},
-        {QObject::tr("R²"), [](const LawFit& f) { return QVariant(f.r2); }, fixed3},
-        {QObject::tr("RMSE"), [](const LawFit& f) { return QVariant(f.rmse); }, fixed3},
+        {QObject::tr("R²"), [](const LawFit& f) { return QVariant(f.r2); }, decimals3},
+        {QObject::tr("RMSE"), [](const LawFit& f) { return QVariant(f.rmse); }, decimals3},
         {QObject::tr("Points"), [](const LawFit& f) { return QVariant(f.points); }},
         {QObject::tr("Warnings"), [](const LawFit& f) {
              QStringList w;
@@ -94,17 +103,22 @@ std::unique_ptr<TableModel<ScalingPoint>> makePointModel(QObject* parent) {
     return std::make_unique<M>(std::vector<M::Column>{
         {QObject::tr("p"), [](const ScalingPoint& p) { return QVariant(p.p); }},
         {QObject::tr("Runs"), [](const ScalingPoint& p) { return QVariant(p.runs); }},
-        {QObject::tr("Step time (ns)"), [](const ScalingPoint& p) { return QVariant(p.time_ns); },
-         [](const QVariant& v) { return formatDuration(v.toDouble()); }},
-        {QObject::tr("Min (ns)"), [](const ScalingPoint& p) { return QVariant(p.time_min_ns); },
-         [](const QVariant& v) { return formatDuration(v.toDouble()); }},
-        {QObject::tr("Max (ns)"), [](const ScalingPoint& p) { return QVariant(p.time_max_ns); },
-         [](const QVariant& v) { return formatDuration(v.toDouble()); }},
+        // The cells carry their unit ("35.1 ms"); the CSV header names the raw value's (ns).
+        {QObject::tr("Step time"), [](const ScalingPoint& p) { return QVariant(p.time_ns); },
+         [](const QVariant& v) { return formatDuration(v.toDouble()); },
+         QObject::tr("mean over repeats of the runs' median step time"), {}, QStringLiteral("Step time (ns)")},
+        {QObject::tr("Min"), [](const ScalingPoint& p) { return QVariant(p.time_min_ns); },
+         [](const QVariant& v) { return formatDuration(v.toDouble()); }, {}, {}, QStringLiteral("Min (ns)")},
+        {QObject::tr("Max"), [](const ScalingPoint& p) { return QVariant(p.time_max_ns); },
+         [](const QVariant& v) { return formatDuration(v.toDouble()); }, {}, {}, QStringLiteral("Max (ns)")},
         {QObject::tr("Speedup"), [](const ScalingPoint& p) { return QVariant(p.speedup); }, fixed3},
         {QObject::tr("Efficiency"), [](const ScalingPoint& p) { return QVariant(p.efficiency); },
          [](const QVariant& v) { return formatPercent(v.toDouble()); }},
         {QObject::tr("Karp–Flatt e"), [](const ScalingPoint& p) { return QVariant(p.karp_flatt); }, fixed3},
         {QObject::tr("Oversubscribed"), [](const ScalingPoint& p) { return QVariant(p.oversubscribed ? QObject::tr("yes (contended)") : QString()); }},
+        {QObject::tr("Fitted"), [](const ScalingPoint& p) {
+             return QVariant(p.fitted ? QObject::tr("yes") : QObject::tr("no: oversubscribed, shown only"));
+         }, {}, QObject::tr("whether the fits use this point (oversubscribed points are left out when 2 others remain)")},
     }, parent);
 }
 
@@ -138,6 +152,11 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     projections_ = makeProjectionModel(nullptr);
     title_ = new QLabel(tr("Select a study (a file recorded with <tt>scalescope-cli study</tt>)."));
     title_->setWordWrap(true);
+    sentence_ = new QLabel;
+    sentence_->setObjectName(QStringLiteral("scalingSentence"));
+    sentence_->setWordWrap(true);
+    sentence_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    sentence_->hide();
     warnings_ = new QLabel;
     warnings_->setWordWrap(true);
     warnings_->setStyleSheet(QStringLiteral("color:#b45309;"));
@@ -147,7 +166,9 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     projectP_->setValue(64);
     projectP_->setPrefix(tr("project to p = "));
     projectP_->setKeyboardTracking(false);
+    log2_->setToolTip(tr("On by default when the p range spans 8× or more"));
     connect(log2_, &QCheckBox::toggled, this, &ScalingPage::redraw);
+    connect(log2_, &QCheckBox::clicked, this, [this] { log2Chosen_ = true; });
     connect(projectP_, &QSpinBox::valueChanged, this, &ScalingPage::analyse);
 
     speedup_ = makeChartView(QStringLiteral("speedup"));
@@ -156,6 +177,8 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     speedup_->setObjectName(QStringLiteral("speedupChart"));
     efficiency_->setObjectName(QStringLiteral("efficiencyChart"));
     karpFlatt_->setObjectName(QStringLiteral("karpFlattChart"));
+    karpFlatt_->setToolTip(tr("Karp–Flatt e(p) = (1/S − 1/p)/(1 − 1/p): constant = a fixed serial part; "
+                              "rising = overhead that grows with p"));
     warnings_->setObjectName(QStringLiteral("scalingWarnings"));
 
     auto* top = new QHBoxLayout;
@@ -163,17 +186,16 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     top->addWidget(log2_);
     top->addWidget(projectP_);
 
+    // Two charts side by side, each half the page, so titles, axis titles and p ticks stay whole
+    // under a projector's font zoom: the speedup with its legend under it, and the efficiency.
+    // Karp–Flatt, the diagnostic, is a tab beside the tables.
     auto* charts = new QSplitter(Qt::Horizontal);
-    charts->addWidget(speedup_);
+    charts->addWidget(withLegend(speedup_));
     charts->addWidget(efficiency_);
-    charts->addWidget(karpFlatt_);
-    // The speedup chart (with the legend) takes half; the other two share the rest.
-    efficiency_->setMinimumWidth(180);
-    karpFlatt_->setMinimumWidth(180);
-    charts->setStretchFactor(0, 2);
+    charts->setChildrenCollapsible(false);
+    charts->setStretchFactor(0, 1);
     charts->setStretchFactor(1, 1);
-    charts->setStretchFactor(2, 1);
-    charts->setSizes({600, 300, 300});
+    charts->setSizes({600, 500});
 
     auto* tabs = new QTabWidget;
     auto* fitsPanel = new TablePanel(tr("Fitted laws"), fits_.get());
@@ -183,14 +205,35 @@ ScalingPage::ScalingPage(QWidget* parent) : Page(parent) {
     auto* projPanel = new TablePanel(tr("Projections"), projections_.get());
     projPanel->setObjectName(QStringLiteral("projectionTable"));
     tabs->addTab(projPanel, tr("Projection"));
+    karpFlatt_->setMinimumHeight(120);  // a tab: no taller a minimum than the tables'
+    tabs->addTab(karpFlatt_, tr("Karp–Flatt"));
+    // The study's warnings: a tab of their own ("Notes (3)"), so the sentence above the charts
+    // leaves them the height under a projector's zoom; nothing is dropped.
+    auto* notes = new QScrollArea;
+    notes->setWidgetResizable(true);
+    notes->setFrameShape(QFrame::NoFrame);
+    warnings_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    warnings_->setMargin(6);
+    notes->setWidget(warnings_);
+    tabs_ = tabs;
+    notesTab_ = tabs->addTab(notes, tr("Notes"));
 
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(charts);
     split->addWidget(tabs);
-    split->setSizes({430, 220});
+    // The charts first: their value ticks need the height (a category tick label that does not
+    // fit its interval is elided); the tables scroll.
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    split->setSizes({520, 160});
+    // The wrapped sentence, warnings and legend make the page height-for-width, which the scroll
+    // area would size by the splitter's preferred height: ignore that (as Compare and Summary do)
+    // so the page fills a small window instead of scrolling; the splitter takes the room there is.
+    split->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Ignored);
+    split->setMinimumHeight(360);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
-    layout->addWidget(warnings_);
+    layout->addWidget(sentence_);
     layout->addWidget(split, 1);
 }
 
@@ -211,6 +254,8 @@ void ScalingPage::analyse() {
                                        .arg(sel_.doc->displayName())
                                  : tr("Select a study (a file recorded with <tt>scalescope-cli study</tt>)."));
         warnings_->clear();
+        tabs_->setTabText(notesTab_, tr("Notes"));
+        sentence_->hide();
         fits_->setRows({});
         points_->setRows({});
         projections_->setRows({});
@@ -239,6 +284,23 @@ void ScalingPage::analyse() {
             QStringList w;
             for (const auto& s : r.warnings) w << fromStd(s).toHtmlEscaped();
             warnings_->setText(w.join(QStringLiteral("<br>")));
+            tabs_->setTabText(notesTab_, w.isEmpty() ? tr("Notes") : tr("Notes (%1)").arg(w.size()));
+            // The machine's cores only when every run used this host (as scalescope-cli scaling).
+            core::StudyContext ctx;
+            try {
+                const core::LaunchEnvironment env = core::LaunchEnvironment::current();
+                if (r.hosts.size() == 1 && r.hosts.front() == env.local_hostname) ctx.cores = env.local_cores;
+            } catch (const std::exception&) {
+                // Without the host's facts the sentence says "fewer cores than ranks" instead.
+            }
+            sentence_->setText(QStringLiteral("<b>%1</b>").arg(fromStd(core::study_sentence(r, ctx)).toHtmlEscaped()));
+            sentence_->show();
+            if (!log2Chosen_) {
+                int pMax = 1;
+                for (const ScalingPoint& p : r.points) pMax = std::max(pMax, p.p);
+                const QSignalBlocker block(log2_);
+                log2_->setChecked(log2Helps(1, std::max(pMax * 2.0, 4.0)));
+            }
             fits_->setRows(r.fits);
             points_->setRows(r.points);
             projections_->setRows(r.projections);
@@ -249,7 +311,10 @@ void ScalingPage::analyse() {
         [this](const QString& error) {
             result_.reset();
             title_->setText(tr("Cannot analyse the study"));
+            sentence_->setText(error.toHtmlEscaped());
+            sentence_->show();
             warnings_->setText(error.toHtmlEscaped());
+            tabs_->setTabText(notesTab_, tr("Notes (1)"));
             redraw();
             setReady(true);
         });
@@ -292,9 +357,9 @@ void ScalingPage::redraw() {
         c->addAxis(makePAxis(lg, 1, xHi, measured), Qt::AlignBottom);
         c->addAxis(makeValueAxis(yLo, yHi, yTitle, yTicks), Qt::AlignLeft);
     };
-    axes(cs, 0, sTop, tr("speedup"));
-    axes(ce, 0, 1.15, tr("efficiency"), 7);
-    axes(ck, kfMin - 0.2 * (kfMax - kfMin), kfMax + 0.3 * (kfMax - kfMin), tr("serial fraction (rising: overhead grows)"));
+    axes(cs, 0, sTop, tr("speedup (×)"), 5);
+    axes(ce, 0, 1.15, tr("efficiency E"), 7);
+    axes(ck, kfMin - 0.2 * (kfMax - kfMin), kfMax + 0.3 * (kfMax - kfMin), tr("serial fraction e"));
     auto add = [](QChart* c, QAbstractSeries* s) {
         c->addSeries(s);
         s->attachAxis(c->axes(Qt::Horizontal).first());
@@ -306,6 +371,8 @@ void ScalingPage::redraw() {
     // Fitted laws, with a band for the law of the study's kind when it has a real interval.
     for (const LawFit& f : r.fits) {
         if (!f.ok) continue;
+        // Through one p > 1 the USL is Amdahl's law (κ = 0, core::analyze_scaling): drawn once.
+        if (f.law == Law::Usl && f.points < 3) continue;
         const QColor col = kLawColor[static_cast<int>(f.law)];
         if (f.matches_scaling && f.law != Law::Usl && hasBand(f)) {
             const LawFit lo = fitAtBound(f, false), hi = fitAtBound(f, true);
@@ -335,38 +402,50 @@ void ScalingPage::redraw() {
     means->setName(tr("mean"));
     means->setMarkerSize(12);
     markForeground(means);
-    auto* over = new QScatterSeries;
-    over->setName(tr("oversubscribed"));
-    over->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-    over->setMarkerSize(13);
-    over->setColor(QColor(0xe8, 0x6a, 0x1c));
+    // Oversubscribed points: filled when a fit still uses them, hollow when the fits left them
+    // out (drawn, not fitted: core::ScalingPoint::fitted).
+    const QColor orange(0xe8, 0x6a, 0x1c);
+    auto overSeries = [&](bool fitted) {
+        auto* o = new QScatterSeries;
+        o->setName(fitted ? tr("oversubscribed") : tr("oversubscribed (not fitted)"));
+        o->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
+        o->setMarkerSize(13);
+        if (fitted) {
+            o->setColor(orange);
+        } else {
+            o->setBrush(Qt::NoBrush);
+            o->setPen(QPen(orange, 2.5));
+        }
+        return o;
+    };
+    auto* over = overSeries(true);
+    auto* unfit = overSeries(false);
     auto* effMeans = new QScatterSeries;
     effMeans->setName(tr("measured"));
     effMeans->setMarkerSize(12);
     markForeground(effMeans);
-    auto* effOver = new QScatterSeries;
-    effOver->setName(tr("oversubscribed"));
-    effOver->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-    effOver->setMarkerSize(13);
-    effOver->setColor(QColor(0xe8, 0x6a, 0x1c));
+    auto* effOver = overSeries(true);
+    auto* effUnfit = overSeries(false);
     auto* kf = new QLineSeries;
     kf->setName(tr("e(p) measured"));
     kf->setPointsVisible(true);
     kf->setPen(QPen(QColor(0x2f, 0x6f, 0xdb), 2));
     for (const ScalingPoint& p : r.points) {
-        (p.oversubscribed ? over : means)->append(p.p, p.speedup);
-        (p.oversubscribed ? effOver : effMeans)->append(p.p, p.efficiency);
+        (!p.oversubscribed ? means : p.fitted ? over : unfit)->append(p.p, p.speedup);
+        (!p.oversubscribed ? effMeans : p.fitted ? effOver : effUnfit)->append(p.p, p.efficiency);
         if (std::isfinite(p.karp_flatt)) kf->append(p.p, p.karp_flatt);
     }
     add(cs, reps);
     add(cs, means);
     if (over->count()) add(cs, over); else delete over;
+    if (unfit->count()) add(cs, unfit); else delete unfit;
     add(ce, effMeans);
     if (effOver->count()) add(ce, effOver); else delete effOver;
+    if (effUnfit->count()) add(ce, effUnfit); else delete effUnfit;
     add(ck, kf);
-    // The speedup legend on the right: one entry a line, whole at 1024×700. The efficiency chart
-    // shares its colours; the Karp–Flatt chart has one series, named by its title.
-    cs->legend()->setAlignment(Qt::AlignRight);
+    // The speedup legend: a wrapping label under the chart (withLegend), whole at any width and
+    // zoom. The efficiency chart shares its colours; the Karp–Flatt chart has one series, named by
+    // its title.
     ce->legend()->hide();
     ck->legend()->hide();
     for (QLegendMarker* m : cs->legend()->markers())

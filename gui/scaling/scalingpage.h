@@ -1,7 +1,9 @@
 // The Scaling page, for a study: speedup and efficiency against p with the ideal line, the
 // measured points (each repeat, and the mean), the fitted Amdahl, Gustafson and USL curves with
-// their parameters and a confidence band for the law of the study's kind, Karp–Flatt against p, a
-// projection to a chosen p, a log-2 axis option, and oversubscribed points marked. Computed by
+// their parameters and a confidence band for the law of the study's kind, Karp–Flatt against p (a
+// tab beside the tables), a
+// projection to a chosen p, a log-2 axis option (on by default where it helps), and oversubscribed
+// points marked (hollow when the fits left them out), the study in one sentence above. Computed by
 // core::analyze_study on the job pool.
 #pragma once
 
@@ -13,6 +15,7 @@ class QChartView;
 class QCheckBox;
 class QLabel;
 class QSpinBox;
+class QTabWidget;
 
 namespace ss::gui {
 
@@ -42,8 +45,12 @@ private:
     CancelToken job_;
     std::optional<core::ScalingResult> result_;
     QLabel* title_;
-    QLabel* warnings_;
+    QLabel* sentence_;   // what the study shows, in one sentence (core::study_sentence)
+    QLabel* warnings_;   // in the "Notes (N)" tab
+    QTabWidget* tabs_ = nullptr;
+    int notesTab_ = -1;
     QCheckBox* log2_;
+    bool log2Chosen_ = false;  // the user ticked or unticked log₂: no longer chosen per study
     QSpinBox* projectP_;
     QChartView* speedup_;
     QChartView* efficiency_;

@@ -526,7 +526,7 @@ SummaryPage::SummaryPage(QWidget* parent) : Page(parent) {
         tabs_->setTabVisible(t, false);
 
     auto* top = new QSplitter(Qt::Horizontal);
-    top->addWidget(chart_);
+    top->addWidget(withLegend(chart_));  // the legend: a wrapping label under the chart
     top->addWidget(straggler);
     top->setStretchFactor(0, 3);
     top->setStretchFactor(1, 2);
@@ -640,7 +640,7 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
 
     // Stacked bar per rank, ms per step.
     auto* chart = new QChart;
-    chart->setTitle(tr("Step breakdown per rank (mean per measured step)"));
+    chart->setTitle(tr("Step breakdown per rank"));  // short: whole under a projector's zoom
     auto* series = new QStackedBarSeries;
     QStringList categories;
     for (const RankBreakdown& r : a.ranks) categories << tr("rank %1").arg(r.rank);
@@ -661,12 +661,11 @@ void SummaryPage::showAnalysis(const RunAnalysis& a) {
     chart->addSeries(series);
     auto* x = new QBarCategoryAxis;
     x->append(categories);
-    auto* y = makeValueAxis(0, maxStep * 1.08, tr("ms per step"));
+    auto* y = makeValueAxis(0, maxStep * 1.08, tr("ms per step (mean)"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(x);
     series->attachAxis(y);
-    chart->legend()->setAlignment(Qt::AlignRight);
     for (int p = 0; p < kPartCount; ++p) series->barSets()[p]->setColor(partColor(static_cast<Part>(p)));
     setChart(chart_, chart);
 }

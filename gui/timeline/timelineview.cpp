@@ -353,7 +353,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
         p.setPen(pal.color(QPalette::Mid));
         p.drawLine(QPointF(x, 2), QPointF(x, fm.height() + 4));
         p.setPen(pal.color(QPalette::WindowText));
-        p.drawText(QPointF(x + 3, fm.ascent() + 2), formatDuration(static_cast<double>(t - runStart_)));
+        p.drawText(QPointF(x + 3, fm.ascent() + 2), formatTimeTick(static_cast<double>(t - runStart_), step));
     }
     if (list_) {
         p.setPen(pal.color(QPalette::Link));

@@ -733,7 +733,7 @@ void WhatIfPage::show(const Outcome& o) {
     // p in powers of two (the curve's points): the log₂ axis labels 1, 2, 4, … only.
     pMax = std::exp2(std::ceil(std::log2(pMax)));
     auto* x = makePAxis(true, 1, pMax);
-    auto* y = makeValueAxis(0, sMax * 1.1, tr("speedup"));
+    auto* y = makeValueAxis(0, sMax * 1.1, tr("speedup (×)"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     auto* ideal = idealSeries(tr("ideal (S = p)"), [](double p) { return p; }, 1, std::min(pMax, y->max()), true);

@@ -27,6 +27,7 @@
 
 #include "gui/app/mainwindow.h"
 #include "gui/app/theme.h"
+#include "gui/common/charts.h"
 #include "gui/common/tablemodel.h"
 #include "gui/common/tablepanel.h"
 #include "gui/compare/comparepage.h"
@@ -351,7 +352,10 @@ private slots:
         QVERIFY(ideal);
         const QStringList texts = shownTexts(c);
         QVERIFY2(elidedOf(texts).isEmpty(), qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
-        QVERIFY(texts.contains(QStringLiteral("ideal (S = p)")));
+        // The legend: a wrapping label under the chart (charts.h withLegend).
+        QLabel* legend = legendLabel(chartView(page, QStringLiteral("Speedup: A and B")));
+        QVERIFY(legend);
+        QVERIFY(legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" ")).contains(QStringLiteral("ideal (S = p)")));
     }
 
     // Item 9: at 1024×700 the Scaling legend and the Compare labels are whole, and neither page
@@ -376,9 +380,14 @@ private slots:
         const QStringList texts = shownTexts(cs);
         QVERIFY2(elidedOf(texts).isEmpty(),
                  qPrintable(elidedOf(texts).join(QStringLiteral(" | "))));
+        // The legend is a wrapping label under the chart (charts.h withLegend): every entry whole.
+        QLabel* legend = legendLabel(chartView(sp, QStringLiteral("Speedup")));
+        QVERIFY(legend && legend->isVisible());
+        const QString legendText = legend->text().replace(QStringLiteral("&nbsp;"), QStringLiteral(" "));
         for (QLegendMarker* m : cs->legend()->markers())
-            if (m->isVisible()) QVERIFY2(texts.contains(m->label()), qPrintable(m->label()));
-        QVERIFY(texts.contains(QStringLiteral("ideal (S = p)")));
+            if (m->isVisible() && !m->label().isEmpty())
+                QVERIFY2(legendText.contains(m->label().toHtmlEscaped()), qPrintable(m->label()));
+        QVERIFY(legendText.contains(QStringLiteral("ideal (S = p)")));
         for (const char* n : {"Efficiency", "Karp"})
             QVERIFY2(elidedOf(shownTexts(chartView(sp, QString::fromLatin1(n))->chart())).isEmpty(),
                      n);
