@@ -1,5 +1,6 @@
 #include "gui/learn/learnpage.h"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -18,8 +19,13 @@ namespace ss::gui {
 LearnPage::LearnPage(QWidget* parent) : Page(parent) {
     list_ = new QListWidget;
     list_->setObjectName(QStringLiteral("learnEntries"));
-    list_->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    // Lessons' titles are whole questions: wrapped in a list of a fixed width in characters, so
+    // that the explorer beside it keeps its room at 1024 px.
+    list_->setWordWrap(true);
+    list_->setTextElideMode(Qt::ElideNone);
+    list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     list_->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
+    sizeList();
     stack_ = new QStackedWidget;
     auto* side = new QVBoxLayout;
     side->addWidget(new QLabel(tr("<b>Explorers</b>")));
@@ -40,6 +46,15 @@ LearnPage::LearnPage(QWidget* parent) : Page(parent) {
         addEntry(LessonView::entryId(l), tr("Lesson: %1").arg(QString::fromStdString(l.title)), v);
     }
     addEntry(QStringLiteral("class-results"), tr("Class results"), new ClassResultsView);
+}
+
+void LearnPage::sizeList() {
+    list_->setFixedWidth(list_->fontMetrics().averageCharWidth() * 26 + 2 * list_->frameWidth() + 8);
+}
+
+void LearnPage::changeEvent(QEvent* e) {
+    if (e->type() == QEvent::FontChange) sizeList();
+    Page::changeEvent(e);
 }
 
 void LearnPage::addEntry(const QString& id, const QString& title, QWidget* w) {

@@ -65,9 +65,13 @@ public:
     QString currentEntryId() const;
     QWidget* entry(const QString& id) const;
 
+protected:
+    void changeEvent(QEvent* e) override;
+
 private:
     void entryChanged(int row);
     void updateReady();
+    void sizeList();  // the entry list: about 26 characters wide, long titles wrapped
 
     struct Item {
         QString id;

@@ -128,9 +128,9 @@ private slots:
         QVERIFY(contains(ben->summary.what,
                          "gpt-tiny, strong scaling of parallel.dp over p = 1, 2, 4"));
         QVERIFY(contains(ben->summary.what, "6 steps a run"));
-        // ben: exact Amdahl data: R² = 1 (good); carl: one point with p > 1 (nothing checks the
-        // law).
-        QVERIFY(contains(ben->summary.fit_quality, "good (R² 1.0"));
+        // ben's p = 4 is oversubscribed, so the fit leaves it out (core/analysis scaling): like
+        // carl, one fitted point with p > 1 (nothing checks the law).
+        QVERIFY2(contains(ben->summary.fit_quality, "exact"), ben->summary.fit_quality.c_str());
         QVERIFY(contains(carl->summary.fit_quality, "exact"));
     }
 

@@ -280,8 +280,15 @@ private slots:
             QApplication::processEvents();
             const double want = QApplication::font().pointSizeF();
             QStringList wrong;
+            // A label inside a lesson's view may be drawn at a declared multiple of the font (its
+            // title, its question): then it follows the zoom at that multiple.
+            auto scale_of = [](const QWidget* x) {
+                for (; x; x = x->parentWidget())
+                    if (const QVariant v = x->property("ss_lesson_font_scale"); v.isValid()) return v.toDouble();
+                return 1.0;
+            };
             for (const QLabel* l : w.findChildren<QLabel*>())
-                if (!qFuzzyCompare(l->font().pointSizeF(), want))
+                if (!qFuzzyCompare(l->font().pointSizeF(), want * scale_of(l)))
                     wrong << QStringLiteral("%1 in %2 '%3': %4 pt")
                                  .arg(l->objectName(), QString::fromLatin1(l->parent()->metaObject()->className()),
                                       l->text().left(40))
