@@ -36,7 +36,7 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${CI:-}" ]; then
 fi
 echo "== no display: screenshots of every page =="
 mkdir -p "$OUT/screenshots"
-for page in experiment timeline summary scaling whatif compare; do
+for page in experiment timeline summary scaling whatif compare learn-amdahl; do
   "$BIN/gui/scalescope" --screenshot "$page" "$OUT/screenshots/$page.png" "$STUDY"
 done
 echo "study: $STUDY   screenshots: $OUT/screenshots/"
