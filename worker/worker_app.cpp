@@ -83,6 +83,21 @@ private:
     std::array<std::array<Count, kCommOps>, kGroupKinds> counts_{};
 };
 
+// The optimizer the spec's training section asks for (the trainer's AdamW, or a server's).
+OptimConfig optim_config(const core::TrainingSpec& ts) {
+    OptimConfig opt;
+    opt.lr = static_cast<float>(ts.lr);
+    opt.weight_decay = static_cast<float>(ts.weight_decay);
+    opt.beta1 = static_cast<float>(ts.beta1);
+    opt.beta2 = static_cast<float>(ts.beta2);
+    opt.eps = static_cast<float>(ts.eps);
+    opt.grad_clip = static_cast<float>(ts.grad_clip);
+    opt.warmup_steps = ts.warmup_steps;
+    opt.schedule = parse_lr_schedule(ts.lr_schedule);
+    opt.total_steps = ts.steps;
+    return opt;
+}
+
 void emit(const json& j) {
     const std::string line = j.dump();
     std::fwrite(line.data(), 1, line.size(), stdout);
@@ -361,16 +376,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     par.parameter_server = ps.parameter_server();
     par.ps_bsp = ps.staleness == 0;
 
-    OptimConfig opt;
-    opt.lr = static_cast<float>(ts.lr);
-    opt.weight_decay = static_cast<float>(ts.weight_decay);
-    opt.beta1 = static_cast<float>(ts.beta1);
-    opt.beta2 = static_cast<float>(ts.beta2);
-    opt.eps = static_cast<float>(ts.eps);
-    opt.grad_clip = static_cast<float>(ts.grad_clip);
-    opt.warmup_steps = ts.warmup_steps;
-    opt.schedule = parse_lr_schedule(ts.lr_schedule);
-    opt.total_steps = ts.steps;
+    const OptimConfig opt = optim_config(ts);
 
     StageEnv env;
     env.backend = backend;
@@ -631,16 +637,7 @@ int run_server(const core::ExperimentSpec& spec, RankSetup& setup, std::unique_p
     pc.servers = ps.servers;
     pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
     pc.steps = ts.steps;
-    OptimConfig opt;
-    opt.lr = static_cast<float>(ts.lr);
-    opt.weight_decay = static_cast<float>(ts.weight_decay);
-    opt.beta1 = static_cast<float>(ts.beta1);
-    opt.beta2 = static_cast<float>(ts.beta2);
-    opt.eps = static_cast<float>(ts.eps);
-    opt.grad_clip = static_cast<float>(ts.grad_clip);
-    opt.warmup_steps = ts.warmup_steps;
-    opt.schedule = parse_lr_schedule(ts.lr_schedule);
-    opt.total_steps = ts.steps;
+    const OptimConfig opt = optim_config(ts);
     PsServer server(pc, opt, rank);
     server.run();
     if (prof) {

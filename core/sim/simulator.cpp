@@ -578,6 +578,20 @@ void set_utilisation(SimResult& res, const Workload& w, const Hardware& hw) {
     if (mfu.problem == models::MfuProblem::AbovePeak) res.notes.push_back("MFU unknown: " + res.mfu_note);
 }
 
+// What every analytic result ends with: throughput from the step, MFU/HFU, memory per rank and the
+// notes on oversubscription and memory (every rank launched counts: a parameter server's too).
+void finish_result(SimResult& res, const Workload& w, const Hardware& hw) {
+    res.samples_per_s = w.samples_per_step / res.step_s;
+    res.tokens_per_s = w.tokens_per_step / res.step_s;
+    set_utilisation(res, w, hw);
+    res.memory = estimate_memory(w, hw);
+    if (res.oversubscribed)
+        res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.ranks(), hw.devices_per_node) * w.blas_threads) +
+                            " rank threads on " + std::to_string(hw.cores_per_node) + " cores per node; times stretched x" +
+                            std::to_string(contention_factor(w, hw)).substr(0, 4));
+    if (!res.memory.fits) res.notes.push_back(memory_verdict(res.memory));
+}
+
 SimResult simulate_analytic(const ExperimentSpec& spec, const Hardware& hw, const SimOptions& opt) {
     return simulate_analytic(build_workload(spec), hw, with_calibrated_rates(spec, hw, opt));  // calibrate.h
 }
@@ -703,15 +717,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             B.compute_ns += comp * ns * scale;
         }
         B.step_ns = res.step_s * ns;
-        res.samples_per_s = w.samples_per_step / res.step_s;
-        res.tokens_per_s = w.tokens_per_step / res.step_s;
-        set_utilisation(res, w, hw);
-        res.memory = estimate_memory(w, hw);
-        if (res.oversubscribed)
-            res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.ranks(), hw.devices_per_node) * w.blas_threads) +
-                                " rank threads on " + std::to_string(hw.cores_per_node) + " cores per node; times stretched x" +
-                                std::to_string(contention_factor(w, hw)).substr(0, 4));
-        if (!res.memory.fits) res.notes.push_back(memory_verdict(res.memory));
+        finish_result(res, w, hw);
         return res;
     }
 
@@ -820,15 +826,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
     }
     B.step_ns = res.step_s * ns;
 
-    res.samples_per_s = w.samples_per_step / res.step_s;
-    res.tokens_per_s = w.tokens_per_step / res.step_s;
-    set_utilisation(res, w, hw);
-    res.memory = estimate_memory(w, hw);
-    if (res.oversubscribed)
-        res.notes.push_back("oversubscribed: " + std::to_string(std::min(w.world(), hw.devices_per_node) * w.blas_threads) +
-                            " rank threads on " + std::to_string(hw.cores_per_node) + " cores per node; times stretched x" +
-                            std::to_string(contention_factor(w, hw)).substr(0, 4));
-    if (!res.memory.fits) res.notes.push_back(memory_verdict(res.memory));
+    finish_result(res, w, hw);
     return res;
 }
 

@@ -33,6 +33,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/launch/slurm.h"
 #include "core/launch/study.h"
 #include "core/spec/progress_protocol.h"
 #include "gui/common/charts.h"
@@ -232,6 +233,21 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
                          "memory (ranks may share a GPU); auto: nccl when every rank has its own GPU"));
     hosts_ = new QLineEdit;
     hosts_->setPlaceholderText(tr("local; or node1:4,node2:4"));
+    launcher_ = new QComboBox;
+    launcher_->setObjectName(QStringLiteral("launcher"));
+    launcher_->addItems({tr("mpirun from here"), tr("Slurm (sbatch)")});
+    launcher_->setToolTip(tr("Slurm: every run is submitted as a batch job (its script saved in the run folder as "
+                             "job.sbatch), followed until it ends; Cancel runs scancel. Inside an allocation "
+                             "mpirun runs on it directly either way."));
+    partition_ = new QLineEdit;
+    partition_->setObjectName(QStringLiteral("slurmPartition"));
+    partition_->setPlaceholderText(tr("partition (default)"));
+    time_ = new QLineEdit;
+    time_->setObjectName(QStringLiteral("slurmTime"));
+    time_->setPlaceholderText(tr("time limit, e.g. 30 or 1:00:00"));
+    account_ = new QLineEdit;
+    account_->setObjectName(QStringLiteral("slurmAccount"));
+    account_->setPlaceholderText(tr("account (default)"));
     output_ = new QLineEdit(QDir::home().filePath(QStringLiteral("scalescope/experiments.sqlite")));
     output_->setObjectName(QStringLiteral("traceFile"));
     runsFolder_ = new QLineEdit;
@@ -301,8 +317,16 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
         revalidate();
     });
     emit kind_->currentTextChanged(kind_->currentText());
-    for (QLineEdit* e : {name_, data_, hosts_, vary1_, vary2_, output_, runsFolder_})
+    for (QLineEdit* e : {name_, data_, hosts_, vary1_, vary2_, output_, runsFolder_, partition_, time_, account_})
         connect(e, &QLineEdit::textChanged, this, &ExperimentPage::revalidate);
+    auto slurmFields = [this] {
+        for (QLineEdit* e : {partition_, time_, account_}) e->setEnabled(launcher_->currentIndex() == 1);
+    };
+    connect(launcher_, &QComboBox::currentIndexChanged, this, [this, slurmFields] {
+        slurmFields();
+        revalidate();
+    });
+    slurmFields();
     for (QSpinBox* s : {steps_, batch_, dp_, tp_, pp_, micro_, blas_, repeats_})
         connect(s, &QSpinBox::valueChanged, this, &ExperimentPage::revalidate);
     for (QComboBox* c : {preset_, schedule_, zero_, device_, comm_}) connect(c, &QComboBox::currentIndexChanged, this, &ExperimentPage::revalidate);
@@ -346,6 +370,12 @@ ExperimentPage::ExperimentPage(QWidget* parent) : Page(parent) {
     be->addWidget(blas_);
     pf->addRow(tr("Backend"), be);
     pf->addRow(tr("Hosts"), hosts_);
+    auto* sl = new QHBoxLayout;
+    sl->addWidget(launcher_);
+    sl->addWidget(partition_);
+    sl->addWidget(time_);
+    sl->addWidget(account_);
+    pf->addRow(tr("Launcher"), sl);
     pf->addRow(tr("Trace file"), output_);
     pf->addRow(tr("Runs folder"), runsFolder_);
     auto* st = new QGroupBox(tr("Study"));
@@ -644,6 +674,15 @@ void ExperimentPage::revalidate() {
                           .arg(check_.plan.points.size()) +
                       QLatin1Char('\n') + fromStd(study_commands(check_.plan, root, worker, mpirunProgram(), env));
             }
+        } else if (const auto sub = slurm(); sub && !env.var("SLURM_JOB_ID")) {
+            // The job script a launch submits (scalescope-cli run --launcher slurm --dry-run prints the same).
+            LaunchEnvironment penv = env;
+            penv.vars["SLURM_JOB_ID"] = "(sbatch)";
+            penv.vars["SLURM_NTASKS"] = std::to_string(check_.spec.parallel.world());
+            const MpirunPlan plan = plan_run_command(check_.spec, runDir, worker, mpirunProgram(), penv);
+            cmd = tr("# submitted with sbatch as <run folder>/job.sbatch, followed until it ends:\n") +
+                  fromStd(slurm_job_script(plan.argv, plan.ranks, *sub, runDir,
+                                           "scalescope-" + (check_.spec.name.empty() ? std::string("run") : check_.spec.name)));
         } else {
             const MpirunPlan plan = plan_run_command(check_.spec, runDir, worker, mpirunProgram(), env);
             cmd = fromStd(command_line(plan.argv));
@@ -684,6 +723,7 @@ void ExperimentPage::launch() {
     rq.output = output_->text().trimmed().toStdString();
     rq.runs_root = runsFolder().toStdString();
     rq.mpirun = mpirunProgram();
+    rq.slurm = slurm();
     rq.stop_on_failure = study && stopOnFailure_->isChecked();
 
     running_ = true;
@@ -824,6 +864,25 @@ void ExperimentPage::onLine(const TaggedLine& l) {
     if (l.stream == Stream::Stdout && l.rank == 0 && parse_progress_line(l.text)) return;
     const QString who = l.stream == Stream::Mpirun ? QStringLiteral("[mpirun] ") : QStringLiteral("[%1] ").arg(l.rank);
     log_->appendPlainText(who + fromStd(l.text));
+    // A submitted run: the job's state while it waits in the queue and runs.
+    if (l.stream == Stream::Mpirun && stepText_.isEmpty())
+        if (const auto st = parse_slurm_state_line(l.text))
+            setPhase(st->state == "PENDING" ? tr("Slurm job %1 waiting in the queue (%2)").arg(fromStd(st->id), fromStd(st->reason))
+                                            : tr("Slurm job %1 %2 on %3").arg(fromStd(st->id), fromStd(st->state),
+                                                                            fromStd(st->nodes.empty() ? std::string("-") : st->nodes)));
+}
+
+std::optional<SlurmSubmit> ExperimentPage::slurm() const {
+    if (launcher_->currentIndex() != 1) return std::nullopt;
+    return SlurmSubmit{partition_->text().trimmed().toStdString(), time_->text().trimmed().toStdString(),
+                       account_->text().trimmed().toStdString()};
+}
+
+void ExperimentPage::setSlurm(const std::optional<SlurmSubmit>& s) {
+    launcher_->setCurrentIndex(s ? 1 : 0);
+    partition_->setText(s ? fromStd(s->partition) : QString());
+    time_->setText(s ? fromStd(s->time) : QString());
+    account_->setText(s ? fromStd(s->account) : QString());
 }
 
 void ExperimentPage::onProgress(const Progress& p, int pointIndex, int points) {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -110,6 +111,10 @@ public:
     QStringList validationMessages() const;
     QString commandText() const;
     QString statusText() const;
+    // The launcher: nullopt = mpirun from here; a value = every run submitted to Slurm with these
+    // (docs/LAUNCH.md "--launcher slurm"); setSlurm(nullopt) goes back to mpirun.
+    std::optional<core::SlurmSubmit> slurm() const;
+    void setSlurm(const std::optional<core::SlurmSubmit>& s);
     bool canLaunch() const;
     bool isRunning() const { return running_; }
 
@@ -142,6 +147,8 @@ private:
     QLineEdit* data_;
     QSpinBox *steps_, *batch_, *dp_, *tp_, *pp_, *micro_, *blas_;
     QLineEdit* hosts_;
+    QComboBox* launcher_;
+    QLineEdit *partition_, *time_, *account_;
     QLineEdit* output_;
     QLineEdit* runsFolder_;
     QCheckBox* study_;

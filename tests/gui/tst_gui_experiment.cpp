@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -129,6 +130,62 @@ private slots:
         QCOMPARE(runs[0].status, ss::traces::RunStatus::Completed);
         QVERIFY(runs[0].event_count > 0);
         QVERIFY(page.canLaunch());
+    }
+
+    // Issue 20: the Slurm section: partition/time/account, the job script in the Command box, and a
+    // launch through a private Slurm cluster (tests/cluster/slurm-cluster.sh) showing the job's state.
+    void slurmSection() {
+        ExperimentPage page;
+        ExperimentForm f;
+        f.name = "gui-slurm";
+        f.steps = 3;
+        f.globalBatch = 4;
+        f.dp = 2;
+        page.setForm(f);
+        auto* partition = page.findChild<QLineEdit*>(QStringLiteral("slurmPartition"));
+        QVERIFY(partition && !partition->isEnabled());
+        QVERIFY(!page.slurm());
+        QVERIFY(!page.commandText().contains(QStringLiteral("#SBATCH")));
+        page.setSlurm(ss::core::SlurmSubmit{"test", "5", ""});
+        QVERIFY(partition->isEnabled());
+        QCOMPARE(page.slurm()->partition, std::string("test"));
+        const QString cmd = page.commandText();
+        for (const char* line : {"#SBATCH --ntasks=2", "#SBATCH --partition=test", "#SBATCH --time=5", "exec 'mpirun'"})
+            QVERIFY2(cmd.contains(QLatin1String(line)), qPrintable(cmd));
+        QVERIFY(!cmd.contains(QStringLiteral("--account")));
+
+        // For real where a private cluster can start (root, slurm-wlm and munge installed).
+        const QString script = QStringLiteral(SCALESCOPE_SOURCE_DIR "/tests/cluster/slurm-cluster.sh");
+        if (QProcess::execute(QStringLiteral("bash"), {script, QStringLiteral("check")}) != 0)
+            QSKIP("no private Slurm cluster here (tests/cluster/slurm-cluster.sh check says why)");
+        const QString clusterDir = dir_.filePath(QStringLiteral("cluster"));
+        QProcess start;
+        start.start(QStringLiteral("bash"), {script, QStringLiteral("start"), clusterDir});
+        QVERIFY(start.waitForFinished(60000));
+        QVERIFY2(start.exitCode() == 0, start.readAllStandardError().constData());
+        struct Stop {
+            QString script, dir;
+            ~Stop() { QProcess::execute(QStringLiteral("bash"), {script, QStringLiteral("stop"), dir}); }
+        } stop{script, clusterDir};
+        qputenv("SLURM_CONF", (clusterDir + QStringLiteral("/slurm.conf")).toUtf8());
+        page.setSlurm(ss::core::SlurmSubmit{"test", "", ""});
+        const QString out = dir_.filePath(QStringLiteral("slurm.sqlite"));
+        page.setOutput(out, dir_.filePath(QStringLiteral("slurm-runs")));
+        QVERIFY(page.canLaunch());
+        QSignalSpy phases(&page, &ExperimentPage::phaseChanged);
+        QSignalSpy finished(&page, &ExperimentPage::launchFinished);
+        page.launch();
+        QVERIFY(finished.wait(240000));
+        qunsetenv("SLURM_CONF");
+        QCOMPARE(finished.first().at(0).toInt(), static_cast<int>(ss::traces::RunStatus::Completed));
+        QStringList seen;
+        for (const auto& p : phases) seen << p.at(0).toString();
+        QVERIFY2(seen.filter(QRegularExpression(QStringLiteral("^Slurm job \\d+ "))).size() > 0, qPrintable(seen.join(QLatin1Char('|'))));
+        ss::traces::TraceReader rd(out.toStdString());
+        const auto runs = rd.runs();
+        QCOMPARE(runs.size(), size_t(1));
+        const auto sums = rd.run_summaries(runs[0].id);
+        QVERIFY(sums.count("slurm/job_id") == 1 && sums.at("slurm/state") == "COMPLETED");
     }
 
     void cancelLongRun() {
