@@ -168,15 +168,19 @@ CommandOutput run_command(const std::vector<std::string>& argv) {
         SS_OS_FAIL("pipe2", e, argv[0] + "'s stderr");
     }
     posix_spawn_file_actions_t fa;
-    if (int rc = ::posix_spawn_file_actions_init(&fa); rc != 0) SS_OS_FAIL("posix_spawn_file_actions_init", rc, argv[0]);
-    ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    ::posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
-    ::posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
+    int rc = ::posix_spawn_file_actions_init(&fa);
+    if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
+    if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
+    if (rc != 0) {
+        for (int fd : {out_p[0], out_p[1], err_p[0], err_p[1]}) ::close(fd);
+        SS_OS_FAIL("posix_spawn_file_actions", rc, "preparing to start " + argv[0]);
+    }
     std::vector<char*> cargv;
     for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), environ);
+    rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), environ);
     ::posix_spawn_file_actions_destroy(&fa);
     ::close(out_p[1]);
     ::close(err_p[1]);
