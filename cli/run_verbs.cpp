@@ -239,19 +239,15 @@ int verb_run(const Argv& argv) {
     rq.env = LaunchEnvironment::current();
     rq.slurm = s.slurm;
     if (a.flag("--dry-run")) {
-        LaunchEnvironment penv = rq.env;
-        if (s.slurm && !penv.var("SLURM_JOB_ID")) {  // as launch_run plans a submitted run
-            penv.vars["SLURM_JOB_ID"] = "(sbatch)";
-            penv.vars["SLURM_NTASKS"] = std::to_string(spec.parallel.world());
+        const std::string worker = find_program("scalescope-worker");
+        if (const auto sub = plan_submitted_run(spec, run_dir.string(), worker, s.mpirun, rq.env, s.slurm)) {
+            print_plan(sub->plan, false);
+            std::cout << sub->script;
+            return 0;
         }
-        const MpirunPlan plan =
-            plan_run_command(spec, run_dir.string(), find_program("scalescope-worker"), s.mpirun, penv);
+        const MpirunPlan plan = plan_run_command(spec, run_dir.string(), worker, s.mpirun, rq.env);
         print_plan(plan, false);
-        if (s.slurm && !rq.env.var("SLURM_JOB_ID"))
-            std::cout << slurm_job_script(plan.argv, plan.ranks, *s.slurm, run_dir.string(),
-                                          "scalescope-" + (spec.name.empty() ? std::string("run") : spec.name));
-        else
-            std::cout << command_line(plan.argv) << "\n";
+        std::cout << command_line(plan.argv) << "\n";
         return 0;
     }
     rq.worker = find_program("scalescope-worker");

@@ -999,20 +999,15 @@ RunOutcome launch_run(const RunRequest& rq) {
 
     RunOutcome out;
     // Slurm (outside an allocation): mpirun runs in the job the follower submits, on the allocation.
-    const bool submit = rq.slurm && !rq.env.var("SLURM_JOB_ID");
-    LaunchEnvironment plan_env = rq.env;
-    if (submit) {
-        plan_env.vars["SLURM_JOB_ID"] = "(sbatch)";
-        plan_env.vars["SLURM_NTASKS"] = std::to_string(spec.parallel.world());
-    }
-    out.plan = plan_run_command(spec, dir.string(), rq.worker, rq.mpirun, plan_env);
+    const std::optional<SubmittedRun> sub = plan_submitted_run(spec, dir.string(), rq.worker, rq.mpirun, rq.env, rq.slurm);
+    const bool submit = sub.has_value();
+    out.plan = submit ? sub->plan : plan_run_command(spec, dir.string(), rq.worker, rq.mpirun, rq.env);
     std::vector<std::string> argv = out.plan.argv;
     if (submit) {
         const fs::path script = dir / "job.sbatch";
         {
             std::ofstream f(script);
-            f << slurm_job_script(out.plan.argv, out.plan.ranks, *rq.slurm, dir.string(),
-                                  "scalescope-" + (spec.name.empty() ? std::string("run") : spec.name));
+            f << sub->script;
             if (!f) throw std::runtime_error("cannot write " + script.string() + ": " + std::strerror(errno));
         }
         out.plan.notes.push_back("submitted with sbatch: " + script.string() + " (followed with scontrol; cancel = scancel)");

@@ -73,6 +73,20 @@ std::string slurm_job_script(const std::vector<std::string>& argv, int ranks, co
     return s + "\n";
 }
 
+std::optional<SubmittedRun> plan_submitted_run(const ExperimentSpec& spec, const std::string& run_dir,
+                                               const std::string& worker, const std::string& mpirun,
+                                               const LaunchEnvironment& env, const std::optional<SlurmSubmit>& slurm) {
+    if (!slurm || env.var("SLURM_JOB_ID")) return std::nullopt;
+    LaunchEnvironment in_job = env;  // planned as inside the allocation the job gets
+    in_job.vars["SLURM_JOB_ID"] = "(sbatch)";
+    in_job.vars["SLURM_NTASKS"] = std::to_string(spec.parallel.world());
+    SubmittedRun r;
+    r.plan = plan_run_command(spec, run_dir, worker, mpirun, in_job);
+    r.script = slurm_job_script(r.plan.argv, r.plan.ranks, *slurm, run_dir,
+                                "scalescope-" + (spec.name.empty() ? std::string("run") : spec.name));
+    return r;
+}
+
 bool SlurmJobState::ended() const {
     for (const char* t : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED",
                           "BOOT_FAIL", "DEADLINE"})

@@ -29,6 +29,19 @@ namespace ss::core {
 std::string slurm_job_script(const std::vector<std::string>& mpirun_argv, int ranks, const SlurmSubmit& submit,
                              const std::string& run_dir, const std::string& job_name);
 
+// A run submitted from outside an allocation: its mpirun plan as it runs inside the job (mpirun reads
+// the allocation: no host or slot arguments), and the job script around it (job name
+// "scalescope-<spec name>"). nullopt when the run is not submitted: no Slurm asked for, or `env`
+// is already inside an allocation (SLURM_JOB_ID), where mpirun runs on it directly. launch_run,
+// `run --dry-run` and the Experiment page's Command box all take the script from here.
+struct SubmittedRun {
+    MpirunPlan plan;
+    std::string script;
+};
+std::optional<SubmittedRun> plan_submitted_run(const ExperimentSpec& spec, const std::string& run_dir,
+                                               const std::string& worker, const std::string& mpirun,
+                                               const LaunchEnvironment& env, const std::optional<SlurmSubmit>& slurm);
+
 // Parses the one line of `scontrol show job -o`: space-separated KEY=VALUE tokens. nullopt when the
 // line has no JobId (e.g. "slurm_load_jobs error: Invalid job id specified").
 std::optional<SlurmJobState> parse_scontrol_job(std::string_view line);

@@ -677,15 +677,9 @@ void ExperimentPage::revalidate() {
                           .arg(check_.plan.points.size()) +
                       QLatin1Char('\n') + fromStd(study_commands(check_.plan, root, worker, mpirunProgram(), env));
             }
-        } else if (const auto sub = slurm(); sub && !env.var("SLURM_JOB_ID")) {
+        } else if (const auto sub = plan_submitted_run(check_.spec, runDir, worker, mpirunProgram(), env, slurm())) {
             // The job script a launch submits (scalescope-cli run --launcher slurm --dry-run prints the same).
-            LaunchEnvironment penv = env;
-            penv.vars["SLURM_JOB_ID"] = "(sbatch)";
-            penv.vars["SLURM_NTASKS"] = std::to_string(check_.spec.parallel.world());
-            const MpirunPlan plan = plan_run_command(check_.spec, runDir, worker, mpirunProgram(), penv);
-            cmd = tr("# submitted with sbatch as <run folder>/job.sbatch, followed until it ends:\n") +
-                  fromStd(slurm_job_script(plan.argv, plan.ranks, *sub, runDir,
-                                           "scalescope-" + (check_.spec.name.empty() ? std::string("run") : check_.spec.name)));
+            cmd = tr("# submitted with sbatch as <run folder>/job.sbatch, followed until it ends:\n") + fromStd(sub->script);
         } else {
             const MpirunPlan plan = plan_run_command(check_.spec, runDir, worker, mpirunProgram(), env);
             cmd = fromStd(command_line(plan.argv));

@@ -21,7 +21,7 @@ command -v sqlite3 > /dev/null || { echo "SKIP: sqlite3 (the command) is missing
 
 TMP=$(mktemp -d /tmp/scalescope-multinode-test.XXXXXX)
 H=$TMP/hosts
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$HERE/test-lib.sh"  # fail, q, now, since
 cleanup() {
   bash "$NET" down "$H" || true
   rm -rf "$TMP"
@@ -34,9 +34,6 @@ NS1=$(sed -n 1p "$H/hosts" | cut -d' ' -f3)
 NS2=$(sed -n 2p "$H/hosts" | cut -d' ' -f3)
 HOST1=$(sed -n 1p "$H/hosts" | cut -d' ' -f1)
 HOST2=$(sed -n 2p "$H/hosts" | cut -d' ' -f1)
-q() { sqlite3 "$1" "$2"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # The CLI runs on host 1; mpirun starts the ranks of host 2 through the agent.
 cli() { bash "$NET" exec "$H" 1 "$CLI" "$@"; }
 common=(--set parallel.micro_batches=2 --set launch.hostfile="$H/hostfile" --set "launch.mpirun_args=$ARGS")

@@ -21,7 +21,7 @@ command -v sqlite3 > /dev/null || { echo "SKIP: sqlite3 (the command) is missing
 
 TMP=$(mktemp -d /tmp/scalescope-slurm-test.XXXXXX)
 CLUSTER=$TMP/cluster
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$HERE/test-lib.sh"  # fail, q, now, since
 cleanup() {
   bash "$HERE/slurm-cluster.sh" stop "$CLUSTER" || true
   rm -rf "$TMP"
@@ -30,9 +30,6 @@ trap cleanup EXIT
 eval "$(bash "$HERE/slurm-cluster.sh" start "$CLUSTER")"
 echo "private cluster: $(sinfo -h -o '%P %D node(s) %N %c CPUs %T') (SLURM_CONF=$SLURM_CONF)"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-q() { sqlite3 "$1" "$2"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # 1. A study, one job per point.
 S=$TMP/study.sqlite
