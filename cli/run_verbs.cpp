@@ -446,7 +446,7 @@ int verb_study(const Argv& argv) {
 int verb_calibrate(const Argv& argv) {
     Args a(argv, {"-o", "--output", "--np", "--sizes", "--iters", "--trace", "--hostfile", "--host", "--run-dir",
                   "--format", "--grace", "--timeout", "--device", "--comm", "--spec", "--repeats", "--from-trace", "--run",
-                  "--out", "--hardware"},
+                  "--out", "--hardware", "--mpirun-arg"},
            {"--quiet", "--no-classes", "--no-context"});
     if (!a.positional().empty()) throw UsageError("calibrate takes no positional arguments");
     if (a.value("--from-trace")) return calibrate_from_trace(a);  // cli/calibrate_verbs.cpp
@@ -498,6 +498,7 @@ int verb_calibrate(const Argv& argv) {
     LaunchSpec launch;
     if (auto hf = a.value("--hostfile")) launch.hostfile = *hf;
     for (const auto& h : a.values("--host")) launch.hosts.push_back(h);
+    for (const auto& m : a.values("--mpirun-arg")) launch.mpirun_args.push_back(m);  // one mpirun argument each
     if (auto t = a.number("--timeout", 0, false, "seconds >= 0")) launch.timeout_s = *t;
     const std::string mpirun = mpirun_program(env);
     if (!launch.hostfile.empty() && !std::ifstream(launch.hostfile))
@@ -552,8 +553,12 @@ int verb_calibrate(const Argv& argv) {
     jo.on_progress = [&](const Progress& p) {
         if (quiet || p.kind != Progress::Kind::Other) return;
         const auto& j = p.raw;
-        if (j.value("event", "") == "measure")
-            std::cerr << "  " << j.value("collective", "?") << " p=" << j.value("p", 0) << " "
+        if (j.value("event", "") == "levels")
+            std::cerr << "  " << j.value("hosts", 0) << " hosts, " << j.value("ranks_per_host", 0)
+                      << " ranks each: intra-host groups, then one rank per host, then the world group\n";
+        else if (j.value("event", "") == "measure")
+            std::cerr << "  " << (j.contains("level") ? j["level"].get<std::string>() + " " : std::string())
+                      << j.value("collective", "?") << " p=" << j.value("p", 0) << " "
                       << format_bytes(j.value("bytes", std::int64_t{0})) << ": "
                       << fmt(j.value("time_s", 0.0) * 1e6, 1) << " us\n";
         else if (j.value("event", "") == "compute")
@@ -629,25 +634,51 @@ int verb_calibrate(const Argv& argv) {
     if (hw.contains("warnings"))
         for (const auto& wmsg : hw["warnings"]) std::cerr << "scalescope-cli calibrate: warning: " << wmsg.get<std::string>() << "\n";
     // Per size: the median of the repeats, their min and max (the spread), and the bandwidths at the median.
-    Table m{"measurements", {"collective", "p", "size", "bytes", "repeats", "median_us", "min_us", "max_us", "spread_pct",
-                             "algbw_GBps", "busbw_GBps"}, {}};
+    // Across hosts every row names its level (intra, inter, span).
+    const bool levels = hw.contains("inter_collectives");
+    std::vector<std::string> mcols{"collective", "p", "size", "bytes", "repeats", "median_us", "min_us", "max_us",
+                                   "spread_pct", "algbw_GBps", "busbw_GBps"};
+    if (levels) mcols.insert(mcols.begin(), "level");
+    Table m{"measurements", mcols, {}};
     for (const auto& s : hw["spread"]) {
         const double med = s["median_s"].get<double>();
         const auto bytes = s["bytes"].get<std::int64_t>();
         const std::string c = s["collective"].get<std::string>();
         const int p = s["p"].get<int>();
-        m.rows.push_back({c, std::int64_t{p}, format_bytes(bytes), bytes, s["repeats"].get<std::int64_t>(), med * 1e6,
-                          s["min_s"].get<double>() * 1e6, s["max_s"].get<double>() * 1e6,
-                          100.0 * (s["max_s"].get<double>() - s["min_s"].get<double>()) / med,
-                          static_cast<double>(bytes) / med / 1e9, static_cast<double>(bytes) / med * busbw_factor(c, p) / 1e9});
+        std::vector<Cell> row{c, std::int64_t{p}, format_bytes(bytes), bytes, s["repeats"].get<std::int64_t>(), med * 1e6,
+                              s["min_s"].get<double>() * 1e6, s["max_s"].get<double>() * 1e6,
+                              100.0 * (s["max_s"].get<double>() - s["min_s"].get<double>()) / med,
+                              static_cast<double>(bytes) / med / 1e9,
+                              static_cast<double>(bytes) / med * busbw_factor(c, p) / 1e9};
+        if (levels) row.insert(row.begin(), s.value("level", std::string("intra")));
+        m.rows.push_back(std::move(row));
     }
-    Table f{"alpha_beta", {"collective", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit", "fit_rel_rms", "fit_r2",
-                           "samples", "dropped"}, {}};
-    for (const auto& [name, c] : hw["collectives"].items())
-        f.rows.push_back({name, c["alpha_s"].get<double>() * 1e6, c["beta_s_per_byte"].get<double>() * 1e9,
-                          c["bus_bandwidth_bytes_per_s"].get<double>() / 1e9, c.value("fit_method", std::string()),
-                          c["fit_rel_rms"].get<double>(), c.value("fit_r2", 0.0), c["samples"].get<std::int64_t>(),
-                          c.value("dropped", std::int64_t{0})});
+    std::vector<std::string> fcols{"collective", "alpha_us", "beta_ns_per_byte", "bus_bandwidth_GBps", "fit", "fit_rel_rms",
+                                   "fit_r2", "samples", "dropped"};
+    if (levels) fcols.insert(fcols.begin(), "level");
+    Table f{"alpha_beta", fcols, {}};
+    for (const char* key : {"collectives", "inter_collectives"}) {
+        if (!hw.contains(key)) continue;
+        for (const auto& [name, c] : hw[key].items()) {
+            std::vector<Cell> row{name, c["alpha_s"].get<double>() * 1e6, c["beta_s_per_byte"].get<double>() * 1e9,
+                                  c["bus_bandwidth_bytes_per_s"].get<double>() / 1e9, c.value("fit_method", std::string()),
+                                  c["fit_rel_rms"].get<double>(), c.value("fit_r2", 0.0), c["samples"].get<std::int64_t>(),
+                                  c.value("dropped", std::int64_t{0})};
+            if (levels) row.insert(row.begin(), std::string(key[0] == 'i' ? "inter" : "intra"));
+            f.rows.push_back(std::move(row));
+        }
+    }
+    // The world group across hosts against the two-level model (core/sim/calibrate.h spanning_check).
+    Table span{"spanning", {"collective", "p", "size", "measured_us", "ring_us", "ring_err_pct", "hierarchical_us",
+                            "hierarchical_err_pct"}, {}};
+    if (hw.contains("spanning_check"))
+        for (const auto& pt : hw["spanning_check"]["points"]) {
+            const double meas = pt["measured_s"].get<double>(), ring = pt["ring_s"].get<double>(),
+                         hier = pt["hierarchical_s"].get<double>();
+            span.rows.push_back({pt["collective"].get<std::string>(), pt["p"].get<std::int64_t>(),
+                                 format_bytes(pt["bytes"].get<std::int64_t>()), meas * 1e6, ring * 1e6,
+                                 100.0 * (ring - meas) / meas, hier * 1e6, 100.0 * (hier - meas) / meas});
+        }
     Table cpu{"compute", {"what", "value", "unit"}, {}};
     cpu.rows.push_back({std::string("sgemm rate (one rank)"), hw["compute"]["sgemm_flops"].get<double>() / 1e9,
                         std::string("GFLOP/s")});
@@ -683,12 +714,27 @@ int verb_calibrate(const Argv& argv) {
         cls.rows.push_back({std::string("kernel overhead"), std::string("per call"),
                             cc["kernel_overhead_s"].get<double>() * 1e6, std::string("us"), Cell{}, Cell{}});
     }
-    std::vector<Table> tables{m, f, cpu};
+    std::vector<Table> tables{m, f};
+    if (!span.rows.empty()) tables.push_back(span);
+    tables.push_back(cpu);
     if (!cls.rows.empty()) tables.push_back(cls);
     print_tables(tables, format, std::cout);
-    if (format == Format::Table)
-        std::cout << "hardware file " << out_path << " (" << hw["ranks"].get<int>() << " ranks"
-                  << (plan.oversubscribed ? ", OVERSUBSCRIBED: contended" : "") << ")\n";
+    if (format == Format::Table) {
+        std::cout << "hardware file " << out_path << " (" << hw["ranks"].get<int>() << " ranks";
+        if (levels) {
+            const auto& t = hw["topology"];
+            std::string names;
+            for (const auto& h : hw["hosts"]) names += (names.empty() ? "" : ", ") + h.get<std::string>();
+            std::cout << " on " << t["nodes"].get<int>() << " hosts (" << names << "), " << t["devices_per_node"].get<int>()
+                      << " per host: intra-host links in collectives, inter-host in inter_collectives; algorithm "
+                      << t["algorithm"].get<std::string>();
+            if (hw.contains("spanning_check"))
+                std::cout << " (the world group's mean error: ring " << fmt(100 * hw["spanning_check"]["ring_mean_abs_err"].get<double>(), 1)
+                          << " %, hierarchical " << fmt(100 * hw["spanning_check"]["hierarchical_mean_abs_err"].get<double>(), 1)
+                          << " %)";
+        }
+        std::cout << (plan.oversubscribed ? ", OVERSUBSCRIBED: contended" : "") << ")\n";
+    }
     return 0;
 }
 
@@ -739,12 +785,14 @@ const VerbRegistration reg_calibrate{
     "calibrate",
     "calibrate -o HW.json [--np N] [--sizes 4K:4M|4K,64K,...] [--iters N] [--repeats R] [--spec SPEC.json]...\n"
     "      [--no-classes] [--no-context] [--trace FILE.sqlite] [--device cpu|cuda] [--comm nccl|mpi]\n"
-    "      [--hostfile F] [--host h1:n,h2:n] [--format table|csv|json]\n"
+    "      [--hostfile F] [--host h1:n,h2:n] [--mpirun-arg ARG]... [--format table|csv|json]\n"
     "      measure collectives as the trainer issues them (R repeats, spread, robust alpha/beta), the\n"
     "      compute classes (matmul by shape, element-wise and AdamW by bytes, kernel overhead; --spec: at\n"
     "      its shapes and bucket sizes, then each model trained on one rank for the classes' context in\n"
     "      the trainer, unless --no-context), sgemm rate and memory bandwidth\n"
-    "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate)\n"
+    "      (--device cuda: one rank per GPU, NCCL or MPI staged through pinned memory, cuBLAS rate);\n"
+    "      ranks on several hosts (--hostfile): the intra-host links (collectives) apart from the\n"
+    "      inter-host ones (inter_collectives: one rank per host), the world group checked against both\n"
     "      | calibrate --from-trace FILE.sqlite [--run ID] [--out HW.json] [--hardware BASE.json]\n"
     "      fit alpha/beta per collective and group size on the collectives a run recorded",
     verb_calibrate};

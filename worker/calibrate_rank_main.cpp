@@ -26,6 +26,13 @@
 //   --comm mpi     (default with cpu) MPI; with cuda, device buffers staged through pinned host
 //                  memory (models/staging_transport.h), so ranks may share a GPU.
 //
+// Ranks on several hosts (models/plan/hosts.h host_levels: the same number k >= 2 on every host,
+// consecutive) are measured in levels, every sample tagged "level": "intra" (groups inside each
+// host, all hosts at once), "inter" (one rank per host, the others idle) and "span" (the world
+// group; all-reduce, reduce-scatter, all-gather); RAW.json then has "levels" {hosts, ranks_per_host,
+// host_of_rank, cores_per_host, groups}. Any other placement stops before measuring (exit 2, one line
+// naming the rank and its host).
+//
 // Rank 0 prints one JSON line per measurement ({"event":"measure",...}) and writes RAW.json
 // (core/sim/calibrate.h hardware_file() turns it into the hardware file). Sizes are bytes of the
 // collective's whole buffer (nccl-tests convention, see core/sim/calibrate.h); each is rounded down
@@ -45,6 +52,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -56,6 +64,8 @@
 #include "kernels/cpu_kernels.h"
 #include "kernels/perf.h"
 #include "models/comm.h"
+#include "models/plan/hosts.h"
+#include "models/plan/layout.h"
 #include "models/nccl_transport.h"
 #include "models/staging_transport.h"
 #include "traces/median.h"
@@ -421,6 +431,21 @@ std::vector<double> gather(double v) {
     SS_MPI_CHECK(MPI_Gather(&v, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
     return all;
 }
+
+// The host name of every rank (MPI_Get_processor_name), on every rank.
+std::vector<std::string> host_of_every_rank(int world) {
+    char name[MPI_MAX_PROCESSOR_NAME] = {};
+    int len = 0;
+    SS_MPI_CHECK(MPI_Get_processor_name(name, &len));
+    std::vector<char> all(static_cast<size_t>(world) * MPI_MAX_PROCESSOR_NAME, 0);
+    SS_MPI_CHECK(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                               MPI_COMM_WORLD));
+    std::vector<std::string> out;
+    for (int r = 0; r < world; ++r) out.emplace_back(all.data() + static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME);
+    return out;
+}
+using ss::models::host_levels;
+using ss::models::HostLevels;
 
 double mean_of(const std::vector<double>& v) {
     double s = 0;
@@ -918,16 +943,70 @@ int main(int argc, char** argv) {
         }
 #endif
 
-        // Group sizes: powers of two dividing the world, and the world itself. A group of g ranks
-        // is the tensor-parallel group of the layout dp = world/g, tp = g (adjacent ranks).
-        std::vector<int> groups;
-        for (int g = 2; g <= world; g *= 2)
-            if (world % g == 0) groups.push_back(g);
-        if (std::find(groups.begin(), groups.end(), world) == groups.end()) groups.push_back(world);
+        // Every rank's host, and the levels measured: on one host its links; on several (a host
+        // file), the intra-host links (groups inside each host) apart from the inter-host ones (one
+        // rank per host) and the world group spanning hosts (docs/LAUNCH.md, "Calibrating a cluster").
+        const std::vector<std::string> rank_hosts = host_of_every_rank(world);
+        const HostLevels levels = host_levels(rank_hosts);
+        if (!levels.error.empty()) {
+            if (root) std::fprintf(stderr, "scalescope-calibrate-rank: %s\n", levels.error.c_str());
+            return 2;
+        }
+        const int k = levels.ranks_per_host, H = levels.hosts;
+        const bool multi = H > 1;
+        if (root && multi)
+            emit({{"event", "levels"}, {"hosts", H}, {"ranks_per_host", k}, {"host_of_rank", rank_hosts}});
 
-        for (int g : groups) {
-            Comm comm(platform->transport({world / g, g, 1}));
-            const GroupKind G = GroupKind::Tp;
+        // One level's groups. A group of g ranks inside a host is the tensor-parallel group of the
+        // layout dp = world/g, tp = g (adjacent ranks: the ranks of one host are consecutive); a
+        // group of h hosts is the data-parallel group of dp = h, tp = k, pp = H/h, of which only the
+        // first rank of every host (tp index 0) takes part: the link between hosts, the other ranks idle.
+        struct Group {
+            const char* level;  // "" on one host (the raw file's samples carry no level then)
+            ss::models::Layout layout;
+            GroupKind kind;
+            int p;
+            bool active;
+            bool span;  // the world group across hosts: all-reduce, reduce-scatter, all-gather only
+        };
+        std::vector<Group> plan;
+        auto powers = [](int n) {  // 2, 4, ... dividing n, and n itself
+            std::vector<int> out;
+            for (int g = 2; g <= n; g *= 2)
+                if (n % g == 0) out.push_back(g);
+            if (n >= 2 && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+            return out;
+        };
+        for (int g : powers(k)) plan.push_back({multi ? "intra" : "", {world / g, g, 1}, GroupKind::Tp, g, true, false});
+        if (multi) {
+            for (int h : powers(H))
+                plan.push_back({"inter", {h, k, H / h}, GroupKind::Dp, h, rank % k == 0, false});
+            plan.push_back({"span", {1, world, 1}, GroupKind::Tp, world, true, true});
+        }
+
+        // Where each measured group's members ran (the hardware file's levels.groups): every group of
+        // a level by the hosts of its members, so that a reader (and the test) sees intra groups inside
+        // one host and inter groups across distinct hosts.
+        json groups = json::array();
+        for (const Group& grp : plan) {
+            if (!multi) break;
+            const auto axis = grp.kind == GroupKind::Dp ? ss::models::Axis::Dp : ss::models::Axis::Tp;
+            json of = json::array();
+            for (int r = 0; r < world; ++r) {
+                if (ss::models::group_member(r, axis, 0, grp.layout) != r) continue;  // one entry per group
+                if (grp.kind == GroupKind::Dp && r % k != 0) continue;                // not measured (idle ranks)
+                json hosts = json::array();
+                for (int i = 0; i < grp.p; ++i)
+                    hosts.push_back(rank_hosts[static_cast<size_t>(ss::models::group_member(r, axis, i, grp.layout))]);
+                of.push_back(hosts);
+            }
+            groups.push_back({{"level", grp.level}, {"p", grp.p}, {"hosts", of}});
+        }
+
+        for (const Group& grp : plan) {
+            Comm comm(platform->transport(grp.layout));
+            const GroupKind G = grp.kind;
+            const int g = grp.p;
             const int me = comm.rank(G);
             for (long long requested : opt.sizes) {
                 const long long unit = 4LL * g;
@@ -956,35 +1035,49 @@ int main(int argc, char** argv) {
                 for (int i = 0; i < g; ++i) displs[static_cast<size_t>(i)] = i * block;
                 const int calls = std::max(3, iterations_for(bytes, opt.iters) / opt.repeats);
                 auto record = [&](const char* name, const std::vector<double>& times) {
-                    for (std::size_t r = 0; r < times.size(); ++r)
-                        samples.push_back({{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", times[r]},
-                                           {"iterations", calls}, {"repeat", r}});
+                    for (std::size_t r = 0; r < times.size(); ++r) {
+                        json s = {{"collective", name}, {"p", g}, {"bytes", bytes}, {"time_s", times[r]},
+                                  {"iterations", calls}, {"repeat", r}};
+                        if (*grp.level) s["level"] = grp.level;
+                        samples.push_back(std::move(s));
+                    }
                     if (root) {
                         std::vector<double> v = times;
                         std::sort(v.begin(), v.end());
-                        emit({{"event", "measure"}, {"collective", name}, {"p", g}, {"bytes", bytes},
-                              {"time_s", ss::traces::median(v)}, {"min_s", v.front()}, {"max_s", v.back()},
-                              {"repeats", v.size()}, {"iterations", calls}});
+                        json m = {{"event", "measure"}, {"collective", name}, {"p", g}, {"bytes", bytes},
+                                  {"time_s", ss::traces::median(v)}, {"min_s", v.front()}, {"max_s", v.back()},
+                                  {"repeats", v.size()}, {"iterations", calls}};
+                        if (*grp.level) m["level"] = grp.level;
+                        emit(m);
                     }
                 };
                 const int R = opt.repeats;
-                record("all_reduce", time_calls(R, calls, next, [&](float* b) { comm.all_reduce(G, b, count); }, sync));
+                // A rank outside the measured groups (the inter-host level: all but one rank per
+                // host) joins the barriers and the timing's maximum only.
+                auto op = [&](auto&& call) {
+                    return [&, call](float* b) {
+                        if (grp.active) call(b);
+                    };
+                };
+                record("all_reduce", time_calls(R, calls, next, op([&](float* b) { comm.all_reduce(G, b, count); }), sync));
                 record("reduce_scatter",
-                       time_calls(R, calls, next, [&](float* b) { comm.reduce_scatter(G, b, recv, counts); }, sync));
+                       time_calls(R, calls, next, op([&](float* b) { comm.reduce_scatter(G, b, recv, counts); }), sync));
                 record("all_gather",
-                       time_calls(R, calls, next, [&](float* b) { comm.all_gather(G, b, counts, displs); }, sync));
+                       time_calls(R, calls, next, op([&](float* b) { comm.all_gather(G, b, counts, displs); }), sync));
+                if (grp.span) continue;
                 // The DP gradient buckets' path: started non-blocking (the communication thread of
                 // models/comm.h, or an MPI_I* call in poll mode; on NCCL the wait orders the compute
                 // stream after the transfer), then waited for.
                 record("iall_reduce",
-                       time_calls(R, calls, next, [&](float* b) { comm.iall_reduce(G, b, count).wait(); }, sync));
-                record("ireduce_scatter", time_calls(R, calls, next, [&](float* b) {
+                       time_calls(R, calls, next, op([&](float* b) { comm.iall_reduce(G, b, count).wait(); }), sync));
+                record("ireduce_scatter", time_calls(R, calls, next, op([&](float* b) {
                            comm.ireduce_scatter(G, b, recv, counts).wait();
-                       }, sync));
-                record("broadcast", time_calls(R, calls, next, [&](float* b) { comm.broadcast(G, b, count, 0); }, sync));
+                       }), sync));
+                record("broadcast",
+                       time_calls(R, calls, next, op([&](float* b) { comm.broadcast(G, b, count, 0); }), sync));
                 if (g == 2) {
                     // One-way time of a ping-pong between the pair (half the round trip).
-                    auto rt = time_calls(R, calls, next, [&](float* b) {
+                    auto rt = time_calls(R, calls, next, op([&](float* b) {
                         if (me == 0) {
                             comm.send(G, b, count, 1, 7);
                             comm.recv(G, b, count, 1, 8);
@@ -992,7 +1085,7 @@ int main(int argc, char** argv) {
                             comm.recv(G, b, count, 0, 7);
                             comm.send(G, b, count, 0, 8);
                         }
-                    }, sync);
+                    }), sync);
                     for (double& t : rt) t /= 2;
                     record("send_recv", rt);
                 }
@@ -1051,19 +1144,8 @@ int main(int argc, char** argv) {
         }
         quiet_barrier();
 
-        // Host names of every rank.
-        char name[MPI_MAX_PROCESSOR_NAME] = {};
-        int len = 0;
-        SS_MPI_CHECK(MPI_Get_processor_name(name, &len));
-        std::vector<char> all(static_cast<size_t>(world) * MPI_MAX_PROCESSOR_NAME, 0);
-        SS_MPI_CHECK(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                                MPI_CHAR, 0, MPI_COMM_WORLD));
         if (root) {
-            json hosts = json::array();
-            for (int r = 0; r < world; ++r) {
-                std::string h(all.data() + static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME);
-                if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(h);
-            }
+            const json hosts = levels.names;
             char lib[MPI_MAX_LIBRARY_VERSION_STRING] = {};
             int liblen = 0;
             SS_MPI_CHECK(MPI_Get_library_version(lib, &liblen));
@@ -1085,6 +1167,15 @@ int main(int argc, char** argv) {
                                "released by a barrier, the call (and its wait) timed; " + std::to_string(opt.repeats) +
                                    " repetitions per size, each the slowest rank's median per call"}};
             if (!classes.is_null()) raw["compute_classes"] = classes;
+            if (multi) {
+                // The levels (core/sim/calibrate.h hardware_file: collectives = intra, inter_collectives,
+                // spanning) and the cores of rank 0's host (the hardware file's cores_per_node).
+                const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+                raw["levels"] = {{"hosts", H}, {"ranks_per_host", k}, {"host_of_rank", rank_hosts},
+                                 {"cores_per_host", cores > 0 ? cores : 0}, {"groups", groups},
+                                 {"method", "intra: groups of g ranks inside each host (all hosts at once); inter: "
+                                            "one rank per host (the others idle); span: the world group"}};
+            }
             if (opt.device == "cuda") {
                 raw["device"] = device_name;  // rank 0's backend, e.g. "cuda:0 (NVIDIA H200)"
                 raw["comm"] = opt.comm;       // "nccl" | "mpi" (device buffers staged via host)

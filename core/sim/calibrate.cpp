@@ -260,6 +260,42 @@ std::string iso_date(std::int64_t unix_ns) {
 }
 }  // namespace
 
+SpanCheck spanning_check(const nlohmann::json& doc) {
+    // The file's own figures, contended or not (parse_hardware refuses an oversubscribed file for
+    // prediction; here the measured times are held against the same contended fits).
+    nlohmann::json d = doc;
+    d["oversubscribed"] = false;
+    Hardware hw = parse_hardware(d, "calibration across hosts");
+    SpanCheck out;
+    if (!doc.contains("spread")) return out;
+    double ring_err = 0, hier_err = 0;
+    for (const auto& sp : doc.at("spread")) {
+        if (sp.value("level", std::string()) != "span") continue;
+        SpanPoint p;
+        p.collective = sp.at("collective").get<std::string>();
+        p.p = sp.at("p").get<int>();
+        p.bytes = sp.at("bytes").get<std::int64_t>();
+        p.measured_s = sp.at("median_s").get<double>();
+        const traces::Collective c = checked(p.collective, p.p);
+        const GroupPlacement g = place_group(hw, p.p, 1);
+        hw.algorithm = CollAlgo::Ring;
+        p.ring_s = collective_time(hw, c, g, static_cast<double>(p.bytes));
+        hw.algorithm = CollAlgo::Hierarchical;
+        p.hierarchical_s = collective_time(hw, c, g, static_cast<double>(p.bytes));
+        if (p.measured_s > 0) {
+            ring_err += std::abs(p.ring_s - p.measured_s) / p.measured_s;
+            hier_err += std::abs(p.hierarchical_s - p.measured_s) / p.measured_s;
+        }
+        out.points.push_back(std::move(p));
+    }
+    if (out.points.empty()) return out;
+    const double n = static_cast<double>(out.points.size());
+    out.ring_mean_abs_err = ring_err / n;
+    out.hierarchical_mean_abs_err = hier_err / n;
+    out.best = out.hierarchical_mean_abs_err < out.ring_mean_abs_err ? CollAlgo::Hierarchical : CollAlgo::Ring;
+    return out;
+}
+
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     using nlohmann::json;
     auto need = [&](const char* key) -> const json& {
@@ -267,7 +303,9 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
             throw std::invalid_argument(std::string("calibration output lacks '") + key + "'");
         return raw.at(key);
     };
-    std::vector<CollectiveSample> samples;
+    // The samples by level: on one host they carry none (all intra); across hosts (raw "levels")
+    // "intra" (inside each host), "inter" (one rank per host) and "span" (the world group).
+    std::vector<CollectiveSample> samples, inter_samples, span_samples;
     json measurements = json::array();
     for (const auto& s : need("samples")) {
         CollectiveSample c;
@@ -276,16 +314,27 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
         c.bytes = s.at("bytes").get<std::int64_t>();
         c.time_s = s.at("time_s").get<double>();
         c.iterations = s.value("iterations", 0);
+        const std::string level = s.value("level", std::string("intra"));
+        if (level != "intra" && level != "inter" && level != "span")
+            throw std::invalid_argument("calibration output: a sample's level \"" + level +
+                                        "\" must be \"intra\", \"inter\" or \"span\"");
         const double algbw = c.time_s > 0 ? static_cast<double>(c.bytes) / c.time_s : 0.0;
-        measurements.push_back({{"collective", c.collective},
-                                {"p", c.p},
-                                {"bytes", c.bytes},
-                                {"time_s", c.time_s},
-                                {"iterations", c.iterations},
-                                {"algbw_bytes_per_s", algbw},
-                                {"busbw_bytes_per_s", algbw * busbw_factor(c.collective, c.p)}});
-        samples.push_back(std::move(c));
+        json m = {{"collective", c.collective},
+                  {"p", c.p},
+                  {"bytes", c.bytes},
+                  {"time_s", c.time_s},
+                  {"iterations", c.iterations},
+                  {"algbw_bytes_per_s", algbw},
+                  {"busbw_bytes_per_s", algbw * busbw_factor(c.collective, c.p)}};
+        if (s.contains("level")) m["level"] = level;
+        measurements.push_back(std::move(m));
+        (level == "inter" ? inter_samples : level == "span" ? span_samples : samples).push_back(std::move(c));
     }
+    const bool multi = raw.contains("levels");
+    if (multi && (samples.empty() || inter_samples.empty()))
+        throw std::invalid_argument("calibration output: levels across hosts need intra and inter samples (got " +
+                                    std::to_string(samples.size()) + " intra, " + std::to_string(inter_samples.size()) +
+                                    " inter)");
     // The device and the transport the collectives ran on (scalescope-calibrate-rank names them
     // since issue 14; a raw file without them comes from the CPU worker, whose transport was MPI).
     std::string device_kind;
@@ -301,23 +350,27 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
     const std::string comm = raw.value("comm", std::string("mpi"));
     if (comm != "nccl" && comm != "mpi")
         throw std::invalid_argument("calibration output: comm=\"" + comm + "\" must be \"nccl\" or \"mpi\"");
-    json fits = json::object();
-    for (const char* name : kCalibratedCollectives) {
-        bool any = false;
-        for (const auto& s : samples) any |= s.collective == name;
-        if (!any) continue;
-        const AlphaBeta f = fit_alpha_beta(name, samples);
-        fits[name] = {{"alpha_s", f.alpha_s},
-                      {"beta_s_per_byte", f.beta_s_per_byte},
-                      {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
-                      {"fit_method", f.method},
-                      {"fit_rel_rms", f.rel_rms},
-                      {"fit_r2", f.r2},
-                      {"samples", f.samples},
-                      {"dropped", f.dropped},
-                      {"alpha_clamped_to_zero", f.alpha_clamped},
-                      {"transport", comm}};
-    }
+    auto fit_all = [&](const std::vector<CollectiveSample>& of) {
+        json fits = json::object();
+        for (const char* name : kCalibratedCollectives) {
+            bool any = false;
+            for (const auto& s : of) any |= s.collective == name;
+            if (!any) continue;
+            const AlphaBeta f = fit_alpha_beta(name, of);
+            fits[name] = {{"alpha_s", f.alpha_s},
+                          {"beta_s_per_byte", f.beta_s_per_byte},
+                          {"bus_bandwidth_bytes_per_s", f.beta_s_per_byte > 0 ? 1.0 / f.beta_s_per_byte : 0.0},
+                          {"fit_method", f.method},
+                          {"fit_rel_rms", f.rel_rms},
+                          {"fit_r2", f.r2},
+                          {"samples", f.samples},
+                          {"dropped", f.dropped},
+                          {"alpha_clamped_to_zero", f.alpha_clamped},
+                          {"transport", comm}};
+        }
+        return fits;
+    };
+    const json fits = fit_all(samples);
     json hw = {{"format", "scalescope-hardware"},
                {"version", 1},
                {"created_unix_ns", need("created_unix_ns")},
@@ -340,10 +393,65 @@ nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed) {
                {"measurements", measurements}};
     // The spread of the repeats per size (median, min, max seconds per call).
     json spread = json::array();
-    for (const SampleSpread& sp : sample_spread(samples))
-        spread.push_back({{"collective", sp.collective}, {"p", sp.p}, {"bytes", sp.bytes}, {"repeats", sp.repeats},
-                          {"median_s", sp.median_s}, {"min_s", sp.min_s}, {"max_s", sp.max_s}});
+    auto add_spread = [&](const std::vector<CollectiveSample>& of, const char* level) {
+        for (const SampleSpread& sp : sample_spread(of)) {
+            json j = {{"collective", sp.collective}, {"p", sp.p}, {"bytes", sp.bytes}, {"repeats", sp.repeats},
+                      {"median_s", sp.median_s}, {"min_s", sp.min_s}, {"max_s", sp.max_s}};
+            if (multi) j["level"] = level;
+            spread.push_back(std::move(j));
+        }
+    };
+    add_spread(samples, "intra");
+    add_spread(inter_samples, "inter");
+    add_spread(span_samples, "span");
     hw["spread"] = spread;
+    if (multi) {
+        // Across hosts: the intra-host fits are "collectives" (as on one host), the inter-host ones
+        // "inter_collectives"; the topology places k ranks per node, with the all-reduce fit of each
+        // level as its link (parse_hardware reads them back; core/sim/hardware.h collective_time).
+        const json& lv = raw.at("levels");
+        const int k = lv.value("ranks_per_host", 0), H = lv.value("hosts", 0);
+        if (k < 2 || H < 2)
+            throw std::invalid_argument("calibration output: levels.hosts and levels.ranks_per_host must be >= 2 (got " +
+                                        std::to_string(H) + " and " + std::to_string(k) + ")");
+        const json inter = fit_all(inter_samples);
+        hw["inter_collectives"] = inter;
+        hw["levels"] = lv;
+        auto link_of = [](const json& f) {
+            const json& a = f.contains("all_reduce") ? f.at("all_reduce") : f.begin().value();
+            return json{{"alpha_s", a.at("alpha_s")}, {"beta_s_per_byte", a.at("beta_s_per_byte")}};
+        };
+        hw["calibrated"] = true;
+        hw["topology"] = {{"devices_per_node", k},
+                          {"nodes", H},
+                          {"cores_per_node", device_kind == "gpu" ? 0 : lv.value("cores_per_host", 0)},
+                          {"algorithm", "ring"},
+                          {"intra", link_of(fits)},
+                          {"inter", link_of(inter)}};
+        std::string names;
+        for (const auto& h : need("hosts")) names += (names.empty() ? "" : ", ") + h.get<std::string>();
+        hw["name"] = "this cluster (calibrated, " + std::to_string(k * H) + " ranks on " + std::to_string(H) +
+                     " hosts: " + names + ")";
+        // The world group's measured times against the two-level model: flat ring vs hierarchical
+        // (core/sim/hardware.h collective_time); the file's algorithm is the one that predicts them better.
+        if (!span_samples.empty()) {
+            const SpanCheck chk = spanning_check(hw);
+            json pts = json::array();
+            for (const auto& p : chk.points)
+                pts.push_back({{"collective", p.collective}, {"p", p.p}, {"bytes", p.bytes}, {"measured_s", p.measured_s},
+                               {"ring_s", p.ring_s}, {"hierarchical_s", p.hierarchical_s}});
+            hw["topology"]["algorithm"] = to_string(chk.best);
+            hw["spanning_check"] = {
+                {"points", pts},
+                {"ring_mean_abs_err", chk.ring_mean_abs_err},
+                {"hierarchical_mean_abs_err", chk.hierarchical_mean_abs_err},
+                {"algorithm", to_string(chk.best)},
+                {"method", "the world group across the hosts measured (level span, median of the repeats) against "
+                           "collective_time from this file's intra and inter fits: a flat ring waiting on the slower "
+                           "link at every step, and hierarchical (intra reduce-scatter, inter collective of n/k, intra "
+                           "all-gather); topology.algorithm is the one with the smaller mean |relative error|"}};
+        }
+    }
     if (raw.contains("collective_method")) hw["collective_method"] = raw.at("collective_method");
     // Calibrated compute classes (the rank's matmul table, element-wise and optimizer rates by bytes,
     // per-kernel overhead): carried as measured; parse_hardware checks them.

@@ -107,9 +107,32 @@ inline constexpr double kCoRunWarnRatio = 0.8;
 // sample, the fits per collective (each with the "transport" it was measured on; "mpi" when raw
 // names none), "device" {kind, name}, "comm", and the provenance: "measured": true, "source",
 // "measured_on" {host: the first host, date: created_unix_ns in ISO 8601 UTC}.
+// Across hosts (raw "levels" {hosts, ranks_per_host, host_of_rank, cores_per_host}, samples with
+// "level" intra | inter | span; models/plan/hosts.h): "collectives" fits the intra-host samples,
+// "inter_collectives" the inter-host ones (one rank per host), the "span" samples (the world group
+// across hosts) stay in "spread" and "measurements" for `calibrate` to hold against the two-level
+// model, and "topology" {devices_per_node: ranks per host, nodes, cores_per_node, algorithm "ring",
+// intra, inter: each level's all-reduce link} with "calibrated": true and a name listing the hosts.
 // Throws std::invalid_argument when `raw` lacks a field it needs or names an unknown device or
 // transport.
 nlohmann::json hardware_file(const nlohmann::json& raw, bool oversubscribed);
+
+// The world group of a calibration across hosts (spread entries of level "span") against what the
+// file's two levels predict for it (collective_time on the group placed over the nodes): a flat
+// ring and hierarchical, per point, their mean |relative error|, and the better of the two.
+// Throws HardwareError where `doc` is not a valid hardware file.
+struct SpanPoint {
+    std::string collective;
+    int p = 0;
+    std::int64_t bytes = 0;
+    double measured_s = 0, ring_s = 0, hierarchical_s = 0;
+};
+struct SpanCheck {
+    std::vector<SpanPoint> points;
+    double ring_mean_abs_err = 0, hierarchical_mean_abs_err = 0;
+    CollAlgo best = CollAlgo::Ring;
+};
+SpanCheck spanning_check(const nlohmann::json& doc);
 
 
 // ---- Compute from calibration (docs/SIMULATOR.md, "Calibration of compute") ----

@@ -1,6 +1,7 @@
 #include "core/sim/hardware.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <ctime>
 #include <fstream>
@@ -529,6 +530,26 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
                        " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv, "
                        "iall_reduce, ireduce_scatter)");
 
+    // Calibrated collectives between nodes (`calibrate --hostfile`: one rank per host).
+    const json inter_colls = doc.value("inter_collectives", json::object());
+    if (!inter_colls.is_object()) pr.add("inter_collectives must be an object keyed by collective name");
+    bool any_inter_fit = false;
+    if (inter_colls.is_object())
+        for (auto it = inter_colls.begin(); it != inter_colls.end(); ++it) {
+            const auto at = std::find_if(std::begin(kFitNames), std::end(kFitNames),
+                                         [&](const char* n) { return it.key() == n; });
+            const std::string path = "inter_collectives." + it.key();
+            if (at == std::end(kFitNames)) {
+                pr.add(path + " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, "
+                              "send_recv, iall_reduce, ireduce_scatter)");
+                continue;
+            }
+            const auto i = static_cast<std::size_t>(at - std::begin(kFitNames));
+            hw.inter_fit[i] = link(it.value(), path, pr, true);
+            hw.inter_fit_quality[i] = fit_quality(it.value());
+            any_inter_fit = true;
+        }
+
     const bool has_topo = doc.contains("topology");
     const json topo = doc.value("topology", json::object());
     if (has_topo && !topo.is_object()) pr.add("topology must be an object");
@@ -550,8 +571,21 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
         if (topo.contains("inter")) hw.inter = link(topo.at("inter"), "topology.inter", pr, true);
         if (!topo.contains("intra") && !any_fit)
             pr.add("topology.intra is missing (and no calibrated collectives give the intra-node link)");
-        if (!topo.contains("inter")) hw.inter = hw.intra;
+        if (!topo.contains("inter")) {
+            hw.inter = hw.intra;
+            for (const LinkCost& f : hw.inter_fit)  // the calibrated inter-node all-reduce, else the first fit
+                if (measured(f)) {
+                    hw.inter = f;
+                    break;
+                }
+        }
+        if (doc.value("oversubscribed", false))
+            pr.add("this calibration ran oversubscribed (more ranks than cores): its α/β are contended; "
+                   "calibrate with at most one rank per core");
     } else {
+        if (any_inter_fit)
+            pr.add("inter_collectives needs a topology (devices_per_node: the ranks per node the inter-node fits "
+                   "were measured between)");
         // A `calibrate` file: this machine, one node holding every rank.
         if (!any_fit) pr.add("collectives is empty: a calibrate file needs at least the all_reduce fit");
         const int ranks = doc.value("ranks", 0);
@@ -632,6 +666,16 @@ json to_json(const Hardware& hw) {
         const std::string& t = hw.fit_transport[static_cast<std::size_t>(i)];
         if (!t.empty() && colls.contains(kFitNames[i])) colls[kFitNames[i]]["transport"] = t;
     }
+    json inter_colls = json::object();
+    for (int i = 0; i < kFitSlots; ++i) {
+        const LinkCost& f = hw.inter_fit[static_cast<std::size_t>(i)];
+        if (!measured(f)) continue;
+        json& c = inter_colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
+        const FitQuality& q = hw.inter_fit_quality[static_cast<std::size_t>(i)];
+        if (!q.method.empty())
+            c.update({{"fit_rel_rms", q.rel_rms}, {"fit_r2", q.r2}, {"samples", q.samples}, {"dropped", q.dropped},
+                      {"fit_method", q.method}});
+    }
     json doc = {{"format", "scalescope-hardware"},
                 {"version", 1},
                 {"name", hw.name},
@@ -651,6 +695,7 @@ json to_json(const Hardware& hw) {
                   {"algorithm", to_string(hw.algorithm)},
                   {"intra", {{"alpha_s", hw.intra.alpha_s}, {"beta_s_per_byte", hw.intra.beta_s_per_byte}}},
                   {"inter", {{"alpha_s", hw.inter.alpha_s}, {"beta_s_per_byte", hw.inter.beta_s_per_byte}}}}}};
+    if (!inter_colls.empty()) doc["inter_collectives"] = inter_colls;
     if (hw.peak_flop_per_s > 0) doc["compute"]["peak_flops"] = hw.peak_flop_per_s;
     if (hw.peak_flops_bf16 > 0) doc["compute"]["peak_flops_bf16"] = hw.peak_flops_bf16;  // per-precision peaks
     if (hw.peak_flops_fp16 > 0) doc["compute"]["peak_flops_fp16"] = hw.peak_flops_fp16;
@@ -684,6 +729,7 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
     sc(h.intra);
     sc(h.inter);
     for (auto& f : h.intra_fit) sc(f);
+    for (auto& f : h.inter_fit) sc(f);
     // Calibrated compute classes: every rate ×k, the per-kernel cost ÷k.
     for (auto& p : h.classes.matmul) p.flop_per_s *= k.compute;
     for (auto& p : h.classes.elementwise) p.bytes_per_s *= k.compute;
@@ -695,6 +741,25 @@ Hardware scaled(const Hardware& hw, const HardwareScale& k) {
         c.step_overhead_s /= k.compute;
     }
     return h;
+}
+
+bool has_inter_fit(const Hardware& hw) {
+    return std::any_of(hw.inter_fit.begin(), hw.inter_fit.end(), [](const LinkCost& l) { return measured(l); });
+}
+
+std::string levels_label(const Hardware& hw) {
+    if (!has_inter_fit(hw)) return {};
+    const auto AR = static_cast<std::size_t>(FitSlot::AllReduce);
+    const LinkCost in = measured(hw.intra_fit[AR]) ? hw.intra_fit[AR] : hw.intra;
+    const LinkCost out = measured(hw.inter_fit[AR]) ? hw.inter_fit[AR] : hw.inter;
+    auto link = [](const LinkCost& l) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%.1f µs, %.2f GB/s", l.alpha_s * 1e6,
+                      l.beta_s_per_byte > 0 ? 1e-9 / l.beta_s_per_byte : 0.0);
+        return std::string(buf);
+    };
+    return std::to_string(hw.devices_per_node) + " ranks per node; inside a node " + link(in) + "; between nodes " +
+           link(out) + " (all-reduce)";
 }
 
 GroupPlacement place_group(const Hardware& hw, int p, int stride, int first) {
@@ -720,6 +785,26 @@ double on_link(Collective c, int p, double n, const LinkCost& l, CollAlgo algo) 
     return cost_seconds(cost_terms(c, p, algo), l.alpha_s, l.beta_s_per_byte, n);
 }
 
+int fit_slot(Collective c);
+
+// One level's link for collective c: the calibrated fit of c (or of its non-blocking variant) in
+// `fits`, run with the ring terms `calibrate` fits with; else `fallback` with the file's algorithm.
+struct Level {
+    LinkCost link;
+    CollAlgo algo;
+};
+Level level_link(const Hardware& hw, const std::array<LinkCost, kFitSlots>& fits, const LinkCost& fallback,
+                 Collective c, bool nonblocking) {
+    Level out{fallback, hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm};
+    int s = fit_slot(c);
+    if (nonblocking && (c == Collective::AllReduce || c == Collective::ReduceScatter)) {
+        const int nb = static_cast<int>(c == Collective::AllReduce ? FitSlot::IAllReduce : FitSlot::IReduceScatter);
+        if (measured(fits[static_cast<std::size_t>(nb)])) s = nb;
+    }
+    if (s >= 0 && measured(fits[static_cast<std::size_t>(s)])) out = {fits[static_cast<std::size_t>(s)], CollAlgo::Ring};
+    return out;
+}
+
 int fit_slot(Collective c) {
     switch (c) {
         case Collective::AllReduce: return 0;
@@ -739,35 +824,30 @@ double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g
     const double n = std::max(0.0, bytes);
     if (g.nodes <= 1) {
         // Calibrated per-collective α/β when this machine measured that collective.
-        LinkCost l = hw.intra;
-        CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
-        int s = fit_slot(c);
-        if (nonblocking && (c == Collective::AllReduce || c == Collective::ReduceScatter)) {
-            const int nb = static_cast<int>(c == Collective::AllReduce ? FitSlot::IAllReduce : FitSlot::IReduceScatter);
-            if (measured(hw.intra_fit[static_cast<std::size_t>(nb)])) s = nb;
-        }
-        if (s >= 0) {
-            const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(s)];
-            if (measured(f)) {
-                l = f;
-                algo = CollAlgo::Ring;  // `calibrate` fits with the ring terms (core/calibrate.h)
-            }
-        }
-        return on_link(c, g.p, n, l, algo);
+        const Level l = level_link(hw, hw.intra_fit, hw.intra, c, nonblocking);
+        return on_link(c, g.p, n, l.link, l.algo);
     }
-    if (hw.algorithm == CollAlgo::Hierarchical && g.per_node > 1 &&
+    // Across nodes. Each level's link for this collective: its calibrated fit (ring terms) where
+    // the file has one, else the topology's link with the file's algorithm.
+    const Level intra = level_link(hw, hw.intra_fit, hw.intra, c, nonblocking);
+    const Level inter = level_link(hw, hw.inter_fit, hw.inter, c, nonblocking);
+    if (g.per_node <= 1) return on_link(c, g.p, n, inter.link, inter.algo);  // one member per node
+    if (hw.algorithm == CollAlgo::Hierarchical &&
         (c == Collective::AllReduce || c == Collective::ReduceScatter || c == Collective::AllGather)) {
         const int k = g.per_node, N = g.nodes;
-        const double intra_rs = on_link(Collective::ReduceScatter, k, n, hw.intra, CollAlgo::Ring);
-        const double inter = on_link(c, N, n / k, hw.inter, CollAlgo::Ring);
-        if (c == Collective::AllReduce) return intra_rs + inter + intra_rs;  // RS + AR(n/k) + AG
-        return intra_rs + inter;  // RS: intra RS then inter RS of n/k; AG mirrors it
+        const Level rs = level_link(hw, hw.intra_fit, hw.intra, Collective::ReduceScatter, false);
+        const Level ag = level_link(hw, hw.intra_fit, hw.intra, Collective::AllGather, false);
+        const double intra_rs = on_link(Collective::ReduceScatter, k, n, rs.link, CollAlgo::Ring);
+        const double intra_ag = on_link(Collective::AllGather, k, n, ag.link, CollAlgo::Ring);
+        const double across = on_link(c, N, n / k, inter.link, CollAlgo::Ring);
+        if (c == Collective::AllReduce) return intra_rs + across + intra_ag;  // RS + AR(n/k) + AG
+        if (c == Collective::ReduceScatter) return intra_rs + across;        // intra RS, then inter RS of n/k
+        return across + intra_ag;                                            // AG mirrors it
     }
-    // A flat algorithm across nodes: every step waits on the slowest (inter-node) link.
-    const CollAlgo algo = hw.algorithm == CollAlgo::Hierarchical ? CollAlgo::Ring : hw.algorithm;
-    LinkCost worst{std::max(hw.intra.alpha_s, hw.inter.alpha_s),
-                   std::max(hw.intra.beta_s_per_byte, hw.inter.beta_s_per_byte)};
-    return on_link(c, g.p, n, worst, algo);
+    // A flat algorithm across nodes: every step waits on the slower link.
+    const LinkCost worst{std::max(intra.link.alpha_s, inter.link.alpha_s),
+                         std::max(intra.link.beta_s_per_byte, inter.link.beta_s_per_byte)};
+    return on_link(c, g.p, n, worst, inter.algo == CollAlgo::Hierarchical ? CollAlgo::Ring : inter.algo);
 }
 
 nlohmann::json context_json(const ComputeContext& k) {

@@ -174,6 +174,9 @@ struct Hardware {
     // Per-collective intra-node α/β from a calibration (the `calibrate` fit of that collective);
     // a slot with both zero falls back to `intra`.
     std::array<LinkCost, kFitSlots> intra_fit{};
+    // Per-collective inter-node α/β from a calibration across hosts (file: inter_collectives, the
+    // fit of one rank per host; `calibrate --hostfile`); a slot with both zero falls back to `inter`.
+    std::array<LinkCost, kFitSlots> inter_fit{};
     bool calibrated = false;  // figures measured on this machine (a `calibrate` file)
     // Fraction of a non-blocking collective that progresses while the rank computes (file:
     // overlap.fraction, `calibrate` measures it the way OSU's osu_iallreduce does). 1: a progress
@@ -206,6 +209,7 @@ struct Hardware {
 
     // ---- Calibration quality and calibrated compute (helper "calib"; core/sim/calibrate.h) ----
     std::array<FitQuality, kFitSlots> fit_quality{};  // per collective slot, as intra_fit
+    std::array<FitQuality, kFitSlots> inter_fit_quality{};  // the same for inter_fit
     CalibratedCompute classes;                         // empty unless `calibrate` measured them
     // ---- Per-precision peaks (issue 17: mixed precision) ----
     // Dense 16-bit tensor-core FLOP/s of one device (file: compute.peak_flops_bf16,
@@ -235,6 +239,12 @@ double mfu_peak_flop_per_s(const Hardware& hw, const std::string& precision);
 // "measured", "datasheet" (not measured, its source names a datasheet), "not measured", or
 // "measured: unknown" (the file does not say): what the What-if page shows beside a preset.
 std::string provenance_label(const Hardware& hw);
+
+// Whether the file measured the links between nodes apart from those inside one (inter_fit: a
+// calibration across hosts), and one line saying both levels: "2 ranks per node; inside a node
+// 20.0 µs, 2.25 GB/s; between nodes 21.6 µs, 2.13 GB/s (all-reduce)". "" without inter fits.
+bool has_inter_fit(const Hardware& hw);
+std::string levels_label(const Hardware& hw);
 
 // A hardware file's dates (measured_on.date, validation.date): "2026-12-01T00:15:52Z" for `t`
 // (seconds since the epoch, UTC); "" when the time cannot be converted.
@@ -273,6 +283,11 @@ GroupPlacement place_group(const Hardware& hw, int p, int stride, int first = 0)
 // on one node the calibrated fit of the non-blocking variant is used when the file has one (MPI
 // runs those through another implementation, measured 2-3x slower on shared memory), else the
 // blocking one.
+// Across nodes the two levels stay apart: a group with one member per node runs on the inter-node
+// link (the calibrated inter_fit of that collective, else `inter`); "hierarchical" is the intra
+// reduce-scatter (intra_fit) + the inter collective of n/k (inter_fit) + the intra all-gather; a flat
+// ring with several members per node waits at every step on the slower of the two links (each
+// level's fit of that collective, α and β the larger of the two).
 double collective_time(const Hardware& hw, traces::Collective c, const GroupPlacement& g,
                        double bytes, bool nonblocking = false);
 

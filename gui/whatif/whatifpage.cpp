@@ -91,7 +91,11 @@ HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin or
     const QString date = dateOf(doc.value("created_unix_ns", std::int64_t{0}));
     const int ranks = doc.value("ranks", 0);
     const QString host = c.hosts.isEmpty() ? QString() : shortHost(c.hosts.first());
-    if (origin == HardwareChoice::Origin::User) {
+    if (origin == HardwareChoice::Origin::User && has_inter_fit(c.hw)) {
+        // A calibration across hosts (`calibrate --hostfile`): a cluster, its links in two levels.
+        c.name = QObject::tr("cluster of %1 hosts from %2 (calibrated %3)").arg(c.hosts.size()).arg(host, date);
+        c.label = c.name;
+    } else if (origin == HardwareChoice::Origin::User) {
         c.name = (host == shortHost(QSysInfo::machineHostName()) || host.isEmpty())
                      ? QObject::tr("this machine (calibrated %1)").arg(date)
                      : QObject::tr("%1 (calibrated %2)").arg(host, date);
@@ -110,6 +114,7 @@ HardwareChoice readHardwareChoice(const QString& path, HardwareChoice::Origin or
     // "(measured)", "(datasheet)", "(not measured)", "(measured: unknown)".
     if (origin == HardwareChoice::Origin::Example)
         c.label += QStringLiteral(" (%1)").arg(fromStd(provenance_label(c.hw)));
+    if (const std::string lv = levels_label(c.hw); !lv.empty()) c.label += QStringLiteral(" — ") + fromStd(lv);
     // A held-out validation stored with the file (`simulate --validate ... --store-band`).
     if (c.hw.validation.present && c.hw.validation.points > 0)
         c.label += QObject::tr(" — validated ± %1").arg(formatPercent(c.hw.validation.mean_abs_err));
@@ -466,10 +471,14 @@ void WhatIfPage::loadContext() {
                             for (const auto& x : *hs)
                                 if (x.is_string()) h.hosts << fromStd(x.get<std::string>());
                         if (h.hosts.isEmpty() && !cal.host.empty()) h.hosts << fromStd(cal.host);
-                        h.name = QObject::tr("calibration #%1 (%2)").arg(cal.id.value).arg(fromStd(cal.host));
+                        // A calibration across hosts names them all and its two levels.
+                        const QString where = has_inter_fit(h.hw) ? h.hosts.join(QStringLiteral(" + ")) : fromStd(cal.host);
+                        h.name = QObject::tr("calibration #%1 (%2)").arg(cal.id.value).arg(where);
                         h.label = QObject::tr("calibration #%1 in this file (%2, %3)")
                                       .arg(cal.id.value)
-                                      .arg(fromStd(cal.host), dateOf(cal.created_unix_ns));
+                                      .arg(where, dateOf(cal.created_unix_ns));
+                        if (const std::string lv = levels_label(h.hw); !lv.empty())
+                            h.label += QStringLiteral(" — ") + fromStd(lv);
                         c.calibrations.push_back(std::move(h));
                     } catch (const std::exception& e) {
                         c.warnings << QObject::tr("Calibration #%1 in this file is not offered: %2")

@@ -85,7 +85,9 @@ ns=\$1 name=\$2; shift 2
 exec ip netns exec "\$ns" unshare --uts /bin/sh -c 'hostname "\$0" && exec /bin/sh -c "\$*"' "\$name" "\$@"
 AGENT
   chmod +x "$dir/agent"
-  printf '%s\n' --mca plm_rsh_agent "$dir/agent" --mca btl tcp,self --mca btl_tcp_if_include "$sub.0/24" \
+  # Between hosts TCP over the bridge; inside a host shared memory (vader), as on a real node: the
+  # two levels `calibrate --hostfile` measures apart.
+  printf '%s\n' --mca plm_rsh_agent "$dir/agent" --mca btl tcp,vader,self --mca btl_tcp_if_include "$sub.0/24" \
     --mca oob_tcp_if_include "$sub.0/24" > "$dir/mpirun.args"
   echo "netns-hosts: $n hosts on $sub.0/24: $(awk '{printf "%s=%s ", $1, $2}' "$dir/hosts")" >&2
 }

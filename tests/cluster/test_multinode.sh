@@ -6,7 +6,11 @@
 #      ranks.host column, every rank's clock aligned (corrected, offset and round trip measured);
 #   2. cancel (SIGINT to the CLI, as Ctrl-C) of a run spanning both hosts: recorded cancelled;
 #   3. a rank killed (SIGKILL) on the second host: the run recorded failed, the reason naming a rank;
-#   4. nothing left: no process in the namespaces, no worker or orted of this test, no namespace
+#   4. `calibrate --hostfile` across the two hosts: the intra-host links (collectives) apart from the
+#      inter-host ones (inter_collectives), every intra group inside one host and every inter group
+#      across both (levels.groups), the inter level's bytes really sent over host 1's interface, a
+#      topology of 2 nodes x 2, and the simulator reading the file;
+#   5. nothing left: no process in the namespaces, no worker or orted of this test, no namespace
 #      or interface it made.
 # Exit 77 (skipped) with the reason where namespaces cannot be made (not root, no ip netns).
 #
@@ -99,7 +103,55 @@ echo "3. killed worker pid $victim on $HOST2: run $(q "$TMP/kill.sqlite" "SELECT
 [ "$(q "$TMP/kill.sqlite" "SELECT status FROM runs")" = failed ] || fail "the run with a killed rank is not recorded failed"
 grep -qi "rank" <<< "$reason" || fail "the reason does not name a rank: $reason"
 
-# 4. Nothing left.
+# 4. Calibrate across the two hosts.
+HW=$TMP/cluster-hw.json
+MA=()
+while read -r arg; do MA+=(--mpirun-arg "$arg"); done < "$H/mpirun.args"
+tx() { ip netns exec "$NS1" cat /sys/class/net/eth0/statistics/tx_bytes; }
+tx0=$(tx)
+tcal=$(now)
+cli calibrate -o "$HW" --hostfile "$H/hostfile" "${MA[@]}" --sizes 4K,64K,1M --iters 10 --repeats 3 --no-classes \
+  --run-dir "$TMP/calibrate" > "$TMP/calibrate.out" 2>&1 || { cat "$TMP/calibrate.out"; fail "calibrate --hostfile"; }
+sent=$(( $(tx) - tx0 ))
+j() { sqlite3 :memory: "SELECT $1 FROM (SELECT CAST(readfile('$HW') AS TEXT) AS doc)"; }
+echo "4. calibrate --hostfile on $HOST1 + $HOST2 in $(since "$tcal") s: $(j "json_extract(doc, '\$.name')")"
+for lvl in collectives inter_collectives; do
+  j "(SELECT group_concat(key || ' alpha ' || printf('%.1f', json_extract(value, '\$.alpha_s') * 1e6) || ' us, ' ||
+      printf('%.2f', json_extract(value, '\$.bus_bandwidth_bytes_per_s') / 1e9) || ' GB/s', '; ')
+      FROM json_each(json_extract(doc, '\$.$lvl')))" | sed "s/^/   $lvl: /"
+done
+echo "   topology: $(j "json_extract(doc, '\$.topology')")"
+echo "   $(grep -o 'algorithm [a-z]* (the world[^)]*)' "$TMP/calibrate.out" || true)"
+[ "$(j "json_extract(doc, '\$.topology.devices_per_node') || 'x' || json_extract(doc, '\$.topology.nodes')")" = 2x2 ] ||
+  fail "the topology is not 2 nodes of 2 ranks"
+[ "$(j "json_extract(doc, '\$.hosts')")" = "[\"$HOST1\",\"$HOST2\"]" ] || fail "the file's hosts are not $HOST1, $HOST2"
+for c in all_reduce reduce_scatter all_gather broadcast send_recv iall_reduce ireduce_scatter; do
+  for lvl in collectives inter_collectives; do
+    [ "$(j "json_extract(doc, '\$.$lvl.$c.beta_s_per_byte') > 0")" = 1 ] || fail "$lvl.$c has no fitted bandwidth"
+  done
+done
+# Every intra group inside one host, every inter group across two distinct hosts, the span group on both.
+groups="json_each(json_extract(doc, '\$.levels.groups')) AS l, json_each(l.value, '\$.hosts') AS g"
+hosts_in="(SELECT count(DISTINCT value) FROM json_each(g.value))"
+[ "$(j "(SELECT count(*) FROM $groups WHERE json_extract(l.value, '\$.level') = 'intra' AND $hosts_in = 1)")" = 2 ] ||
+  fail "the intra level did not measure one group inside each host: $(j "json_extract(doc, '\$.levels.groups')")"
+[ "$(j "(SELECT count(*) FROM $groups WHERE json_extract(l.value, '\$.level') = 'inter' AND $hosts_in = 2 AND
+        json_array_length(g.value) = 2)")" = 1 ] ||
+  fail "the inter level did not measure one group of one rank per host: $(j "json_extract(doc, '\$.levels.groups')")"
+[ "$(j "(SELECT count(*) FROM $groups WHERE json_extract(l.value, '\$.level') = 'span' AND $hosts_in = 2)")" = 1 ] ||
+  fail "the world group was not measured across both hosts"
+# The inter level's ping-pong crossed the bridge: host 1 sent at least its bytes (every call sends them once).
+need=$(j "(SELECT sum(json_extract(value, '\$.bytes') * json_extract(value, '\$.iterations')) FROM
+          json_each(json_extract(doc, '\$.measurements')) WHERE json_extract(value, '\$.level') = 'inter' AND
+          json_extract(value, '\$.collective') = 'send_recv')")
+echo "   host 1's interface sent $sent bytes; the inter-host ping-pong alone sends $need"
+[ "$sent" -ge "$need" ] || fail "host 1 sent $sent bytes, less than the inter-host ping-pong's $need: not measured across hosts"
+# The simulator reads the two levels: dp2 x tp2 on this file (tp inside a host, dp across).
+cli simulate "$ROOT/examples/mlp-fashion-dp2.json" --hardware "$HW" --set parallel.tp=2 > "$TMP/simulate.out" 2>&1 ||
+  { cat "$TMP/simulate.out"; fail "simulate on the cluster's hardware file"; }
+grep -q "this cluster (calibrated, 4 ranks on 2 hosts" "$TMP/simulate.out" || { cat "$TMP/simulate.out"; fail "simulate did not read the file"; }
+
+# 5. Nothing left.
 for ns in "$NS1" "$NS2"; do
   [ -z "$(ip netns pids "$ns")" ] || fail "processes left in $ns: $(ip netns pids "$ns" | tr '\n' ' ')"
 done
@@ -109,5 +161,5 @@ id=${NS1%-h1}
 [ -z "$(ip -o link show | grep "$id-" || true)" ] || fail "interfaces left: $(ip -o link show | grep "$id-")"
 left=$(pgrep -af "$TMP" | grep -E "scalescope-worker|orted|mpirun" || true)
 [ -z "$left" ] || fail "left running: $left"
-echo "4. nothing left: no process in the namespaces, no namespace $id-*, no interface, no worker"
+echo "5. nothing left: no process in the namespaces, no namespace $id-*, no interface, no worker"
 echo "PASS"

@@ -149,6 +149,128 @@ private slots:
         QCOMPARE(parse_hardware(to_json(h), "back").fit_quality[0].samples, 5);
     }
 
+    void levelsAcrossHosts() {
+        // A calibration across 2 hosts of 2 ranks (issue 20): intra-host samples from α = 2 µs,
+        // 10 GB/s, inter-host ones from α = 20 µs, 1 GB/s (ring terms, exact), and the world
+        // group's from the hierarchical composition of the two. The file keeps the levels apart, its
+        // topology places 2 ranks per node, and the world group chooses "hierarchical".
+        const LinkCost in{2e-6, 1e-10}, out{2e-5, 1e-9};
+        auto time_on = [](const char* c, int p, std::int64_t n, const LinkCost& l) {
+            const CostTerms t = cost_terms(c, p);
+            return t.a * l.alpha_s + t.b * static_cast<double>(n) * l.beta_s_per_byte;
+        };
+        json raw = {{"created_unix_ns", 1764565200000000000LL},
+                    {"ranks", 4},
+                    {"hosts", {"a", "b"}},
+                    {"compute", {{"sgemm_flops", 4e10}}},
+                    {"memory", {{"bandwidth_bytes_per_s", 2e10}}},
+                    {"levels",
+                     {{"hosts", 2}, {"ranks_per_host", 2}, {"host_of_rank", {"a", "a", "b", "b"}}, {"cores_per_host", 8},
+                      {"groups", json::array()}}},
+                    {"samples", json::array()}};
+        const std::int64_t sizes[] = {4096, 65536, 1 << 20};
+        for (const char* c : kCalibratedCollectives)
+            for (std::int64_t n : sizes) {
+                raw["samples"].push_back({{"collective", c}, {"p", 2}, {"bytes", n}, {"time_s", time_on(c, 2, n, in)},
+                                          {"level", "intra"}});
+                raw["samples"].push_back({{"collective", c}, {"p", 2}, {"bytes", n}, {"time_s", time_on(c, 2, n, out)},
+                                          {"level", "inter"}});
+            }
+        for (std::int64_t n : sizes) {  // RS(2, intra) + AR(2, n/2, inter) + AG(2, intra)
+            const double ar = time_on("reduce_scatter", 2, n, in) + time_on("all_reduce", 2, n / 2, out) +
+                              time_on("all_gather", 2, n, in);
+            raw["samples"].push_back({{"collective", "all_reduce"}, {"p", 4}, {"bytes", n}, {"time_s", ar}, {"level", "span"}});
+        }
+        const json doc = hardware_file(raw, false);
+        QVERIFY(doc.contains("inter_collectives"));
+        for (const char* c : kCalibratedCollectives) {
+            QVERIFY2(std::abs(doc["collectives"][c]["alpha_s"].get<double>() / in.alpha_s - 1) < 1e-6, c);
+            QVERIFY2(std::abs(doc["collectives"][c]["beta_s_per_byte"].get<double>() / in.beta_s_per_byte - 1) < 1e-6, c);
+            QVERIFY2(std::abs(doc["inter_collectives"][c]["alpha_s"].get<double>() / out.alpha_s - 1) < 1e-6, c);
+            QVERIFY2(std::abs(doc["inter_collectives"][c]["beta_s_per_byte"].get<double>() / out.beta_s_per_byte - 1) < 1e-6, c);
+        }
+        QCOMPARE(doc["topology"]["devices_per_node"].get<int>(), 2);
+        QCOMPARE(doc["topology"]["nodes"].get<int>(), 2);
+        QCOMPARE(doc["topology"]["cores_per_node"].get<int>(), 8);
+        QCOMPARE(doc["topology"]["algorithm"].get<std::string>(), std::string("hierarchical"));
+        QVERIFY(doc["spanning_check"]["hierarchical_mean_abs_err"].get<double>() < 1e-6);
+        QVERIFY(doc["spanning_check"]["ring_mean_abs_err"].get<double>() > 0.05);
+        QCOMPARE(doc["name"].get<std::string>(), std::string("this cluster (calibrated, 4 ranks on 2 hosts: a, b)"));
+
+        // Read back: the simulator's two levels.
+        const Hardware hw = parse_hardware(doc, "cluster.json");
+        QCOMPARE(hw.devices_per_node, 2);
+        QCOMPARE(hw.algorithm, CollAlgo::Hierarchical);
+        const auto AR = static_cast<std::size_t>(FitSlot::AllReduce);
+        QVERIFY(std::abs(hw.inter_fit[AR].alpha_s / out.alpha_s - 1) < 1e-6);
+        QVERIFY(std::abs(hw.intra_fit[AR].alpha_s / in.alpha_s - 1) < 1e-6);
+        QVERIFY(std::abs(hw.inter.beta_s_per_byte / out.beta_s_per_byte - 1) < 1e-6);
+        QCOMPARE(hw.inter_fit_quality[AR].method, std::string("huber-irls"));
+        QCOMPARE(levels_label(hw),
+                 std::string("2 ranks per node; inside a node 2.0 µs, 10.00 GB/s; between nodes 20.0 µs, 1.00 GB/s (all-reduce)"));
+        QCOMPARE(levels_label(calibrated_hw()), std::string());  // one host: no levels
+        const Hardware back = parse_hardware(to_json(hw), "back");
+        QCOMPARE(back.inter_fit, hw.inter_fit);
+        QCOMPARE(back.inter_fit_quality[AR].samples, hw.inter_fit_quality[AR].samples);
+        QCOMPARE(scaled(hw, {1, 4, 1}).inter_fit[AR].beta_s_per_byte, hw.inter_fit[AR].beta_s_per_byte / 4);
+
+        // collective_time: inside a node the intra fit, one rank per node the inter fit, the world
+        // group hierarchical (exactly the composition the samples were made of), a flat ring the
+        // slower link.
+        const double n = 1 << 20;
+        const auto ct = [&](const Hardware& h, int p, int stride) {
+            return collective_time(h, ss::traces::Collective::AllReduce, place_group(h, p, stride), n);
+        };
+        const auto rel = [](double a, double b) { return std::abs(a / b - 1); };
+        QVERIFY(rel(ct(hw, 2, 1), time_on("all_reduce", 2, 1 << 20, in)) < 1e-6);   // tp2: one node
+        QVERIFY(rel(ct(hw, 2, 2), time_on("all_reduce", 2, 1 << 20, out)) < 1e-6);  // dp2 with tp2: across
+        QVERIFY(rel(ct(hw, 4, 1), time_on("reduce_scatter", 2, 1 << 20, in) + time_on("all_reduce", 2, 1 << 19, out) +
+                                      time_on("all_gather", 2, 1 << 20, in)) < 1e-6);
+        Hardware ring = hw;
+        ring.algorithm = CollAlgo::Ring;
+        QVERIFY(rel(ct(ring, 4, 1), time_on("all_reduce", 4, 1 << 20, out)) < 1e-6);  // inter is the slower link
+
+        // The simulator on the file: data parallelism across the nodes pays the inter-host link,
+        // tensor parallelism inside a node does not (a slower inter link moves only the former).
+        Hardware slow = hw;
+        for (auto& f : slow.inter_fit) f.beta_s_per_byte *= 10;
+        slow.inter.beta_s_per_byte *= 10;
+        QCOMPARE(simulate_analytic(mlp_spec(1, 2), slow).step_s, simulate_analytic(mlp_spec(1, 2), hw).step_s);
+        QVERIFY(simulate_analytic(mlp_spec(2, 2), slow).step_s > simulate_analytic(mlp_spec(2, 2), hw).step_s);
+
+        // Bad input names the problem.
+        json bad = raw;
+        bad["samples"][0]["level"] = "rack";
+        try {
+            hardware_file(bad, false);
+            QFAIL("an unknown level must be refused");
+        } catch (const std::invalid_argument& e) {
+            QVERIFY2(std::string(e.what()).find("\"rack\"") != std::string::npos, e.what());
+        }
+        json no_inter = raw;
+        no_inter["samples"] = json::array();
+        for (const auto& x : raw["samples"])
+            if (x["level"] != "inter") no_inter["samples"].push_back(x);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, hardware_file(no_inter, false));
+        json one_node = doc;
+        one_node.erase("topology");
+        try {
+            parse_hardware(one_node, "x.json");
+            QFAIL("inter_collectives without a topology must be refused");
+        } catch (const HardwareError& e) {
+            QVERIFY2(std::string(e.what()).find("inter_collectives needs a topology") != std::string::npos, e.what());
+        }
+        json unknown = doc;
+        unknown["inter_collectives"]["all_to_all"] = {{"alpha_s", 1e-6}, {"beta_s_per_byte", 1e-9}};
+        try {
+            parse_hardware(unknown, "x.json");
+            QFAIL("an unknown collective must be refused");
+        } catch (const HardwareError& e) {
+            QVERIFY2(std::string(e.what()).find("inter_collectives.all_to_all is not a calibrated collective") !=
+                         std::string::npos, e.what());
+        }
+    }
+
     void matmulTableInterpolates() {
         CalibratedCompute c;
         c.matmul = {

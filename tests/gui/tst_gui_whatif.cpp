@@ -506,6 +506,41 @@ private slots:
         QFile::remove(validated);
     }
 
+    void clusterCalibrationNamesItsHostsAndLevels() {
+        // A calibration across two hosts stored in the file (`calibrate --hostfile ... --trace`): the
+        // hardware list names both hosts and says the two levels it measured.
+        std::ifstream in(dir_.filePath(QStringLiteral("hw.json")).toStdString());
+        nlohmann::json doc = nlohmann::json::parse(in);
+        doc["hosts"] = {"nodeA", "nodeB"};
+        doc["inter_collectives"] = doc["collectives"];
+        for (auto& [name, c] : doc["inter_collectives"].items()) c["beta_s_per_byte"] = 4e-9;  // 0.25 GB/s
+        doc["calibrated"] = true;
+        doc["topology"] = {{"devices_per_node", 2}, {"nodes", 2}, {"cores_per_node", 2}, {"algorithm", "ring"}};
+        const QString cluster = dir_.filePath(QStringLiteral("cluster.sqlite"));
+        QFile::remove(cluster);
+        QVERIFY(QFile::copy(file_, cluster));
+        {
+            ss::traces::Db db(cluster.toStdString(), ss::traces::Db::Mode::ReadWrite);
+            std::string text = doc.dump();  // quoted for SQL ("the trainer's way")
+            for (std::size_t at = text.find('\''); at != std::string::npos; at = text.find('\'', at + 2)) text.insert(at, 1, '\'');
+            db.exec("INSERT INTO calibrations(id, created_unix_ns, host, hardware_json) VALUES(70, 1764565200000000000, "
+                    "'nodeA', '" + text + "')");
+        }
+        const QString good = file_;
+        file_ = cluster;
+        auto w = openPage();
+        file_ = good;
+        QVERIFY(w);
+        auto* hw = w->page(QStringLiteral("whatif"))->findChild<QComboBox*>(QStringLiteral("whatifHardware"));
+        QVERIFY(hw);
+        const int i = comboIndex(hw, QStringLiteral("calibration #70 in this file (nodeA + nodeB"));
+        QVERIFY2(i >= 0, qPrintable(hw->itemText(0)));
+        QVERIFY2(hw->itemText(i).contains(QStringLiteral("2 ranks per node; inside a node ")) &&
+                     hw->itemText(i).contains(QStringLiteral("between nodes ")) &&
+                     hw->itemText(i).contains(QStringLiteral("0.25 GB/s (all-reduce)")),
+                 qPrintable(hw->itemText(i)));
+    }
+
     void failuresShowAsWarnings() {
         // A copy of the file whose run's spec is not JSON, with one more calibration that is not a
         // hardware description.

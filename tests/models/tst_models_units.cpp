@@ -13,6 +13,7 @@
 
 #include "kernels/backend.h"
 #include "models/plan/buckets.h"
+#include "models/plan/hosts.h"
 #include "models/comm.h"
 #include "models/device_plan.h"
 #include "models/plan/layout.h"
@@ -238,6 +239,34 @@ private slots:
         QVERIFY(c1 == c2);  // bit for bit, beta = 0.5 accumulated 20 times on both
         QVERIFY2(t_slow >= 2.4 * t_plain, qPrintable(QStringLiteral("slow %1 ns vs plain %2 ns").arg(t_slow).arg(t_plain)));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, ss::models::make_slow_backend(ss::kernels::make_cpu_backend(), 0.5));
+    }
+
+    void hostLevelsOfAJob() {
+        // The two levels `calibrate` measures across hosts (models/plan/hosts.h).
+        HostLevels one = host_levels({"a", "a", "a"});
+        QCOMPARE(one.hosts, 1);
+        QCOMPARE(one.ranks_per_host, 3);
+        QVERIFY(one.error.empty());
+        HostLevels two = host_levels({"a", "a", "b", "b"});
+        QCOMPARE(two.hosts, 2);
+        QCOMPARE(two.ranks_per_host, 2);
+        QCOMPARE(two.names, (std::vector<std::string>{"a", "b"}));
+        QVERIFY2(two.error.empty(), two.error.c_str());
+        // With k = 2 per host the tp group of (dp 2, tp 2) lies in a host, the dp group of
+        // (dp 2, tp 2, pp 1) holds one rank of each host: what the levels rely on.
+        const Layout L{2, 2, 1};
+        QCOMPARE(group_member(0, Axis::Tp, 1, L), 1);
+        QCOMPARE(group_member(0, Axis::Dp, 1, L), 2);
+        // Round-robin placement (--map-by node): refused, naming the rank and its host's ranks.
+        HostLevels rr = host_levels({"a", "b", "a", "b"});
+        QVERIFY(rr.error.find("rank 1 runs on b, which holds ranks 1, 3") != std::string::npos);
+        QVERIFY(rr.error.find("--map-by slot") != std::string::npos);
+        HostLevels uneven = host_levels({"a", "a", "a", "b"});
+        QVERIFY2(uneven.error.find("rank 2 runs on a, which holds ranks 0, 1, 2") != std::string::npos, uneven.error.c_str());
+        HostLevels three = host_levels({"a", "a", "b"});
+        QVERIFY2(three.error.find("3 ranks do not divide evenly over 2 hosts: a holds ranks 0, 1") == 0, three.error.c_str());
+        HostLevels single = host_levels({"a", "b"});
+        QVERIFY2(single.error.find("one rank per host on 2 hosts") == 0, single.error.c_str());
     }
 
     void rankMappingIsTpFastestThenDpThenPp() {
