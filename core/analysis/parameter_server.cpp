@@ -174,23 +174,26 @@ PsSummary ps_summary(const PsInputs& in, const std::vector<traces::Metric>& metr
         ServerLoad& s = out.servers[static_cast<size_t>(si)];
         ServerAcc& a = acc[e.rank];
         const std::int64_t bytes = std::max<std::int64_t>(0, e.bytes);
+        // Busy time counts inside the period only: a receive or apply that starts before its end
+        // and ends after it (the last step's, on a loaded server) must not push the share past 1.
+        const std::pair<std::int64_t, std::int64_t> inside{e.start, std::min(e.end, in.period_end)};
         switch (e.op) {
             case PsOp::Recv:
                 ++s.pushes;
                 s.bytes_in += bytes;
-                a.busy.push_back({e.start, e.end});
+                a.busy.push_back(inside);
                 break;
             case PsOp::Send:
                 ++s.sends;
                 s.bytes_out += bytes;
-                a.busy.push_back({e.start, e.end});
+                a.busy.push_back(inside);
                 break;
             case PsOp::Queue:
                 a.queue.push_back(e.end - e.start);
                 break;
             case PsOp::Apply:
                 a.apply.push_back(e.end - e.start);
-                a.busy.push_back({e.start, e.end});
+                a.busy.push_back(inside);
                 break;
             default:
                 break;  // a worker-side name on a server: not the server's load

@@ -154,6 +154,27 @@ private slots:
         QCLOSE(s1.apply_per_step_ns, 20 * kUs);
     }
 
+    void busyShareStaysInsideThePeriod() {
+        // A server busy the whole period, its last apply running 300 us past the period's end:
+        // busy 100 % of the period, not more.
+        const std::int64_t us = 1000;
+        PsInputs in;
+        in.layout.servers = 1;
+        in.layout.first_server = 1;
+        in.period_start = 0;
+        in.period_end = 1000 * us;
+        in.measured_steps = 1;
+        in.events = {{1, PsOp::Recv, 0, 400 * us, 100, 0, 0},
+                     {1, PsOp::Apply, 400 * us, 900 * us, ss::traces::kNone, ss::traces::kNone, 0},
+                     {1, PsOp::Apply, 900 * us, 1300 * us, ss::traces::kNone, ss::traces::kNone, 1},
+                     {1, PsOp::Recv, 1100 * us, 1200 * us, 100, 0, 1}};  // after the period: not counted
+        const PsSummary ps = ps_summary(in, {}, {});
+        QCOMPARE(ps.servers.size(), size_t(1));
+        QCOMPARE(ps.servers[0].busy_share, 1.0);
+        QCOMPARE(ps.servers[0].pushes, std::int64_t(1));
+        QCOMPARE(ps.servers[0].applies, std::int64_t(2));
+    }
+
     void workerWaits() {
         QCOMPARE(a_.ps.workers.size(), size_t(2));
         const WorkerPs& w0 = a_.ps.workers[0];
