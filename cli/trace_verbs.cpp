@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
+#include "core/analysis/analysis_store.h"
 #include "core/analysis/precompute.h"
 #include "traces/export_chrome.h"
 #include "traces/merge.h"
@@ -84,6 +85,12 @@ int verb_merge(const Argv& argv) {
     MergeOptions opt;
     if (auto w = a.integer("--world")) opt.expected_world_size = static_cast<int>(*w);
     MergeResult res = merge_rank_files(a.positional(), *out, opt);
+    // As launch_run does: the run-level summaries first (the stored analysis reads them), then the analysis.
+    try {
+        core::store_run_level_metrics(*out, res.run);
+    } catch (const std::exception& e) {
+        res.warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") + e.what());
+    }
     try {
         core::precompute_run_analysis(*out, res.run);  // what `stats` and the Summary page read
     } catch (const std::exception& e) {

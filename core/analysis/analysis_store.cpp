@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 
@@ -444,6 +445,23 @@ std::string serialize_stored(const StoredAnalysis& s, std::int64_t calibrations)
 void write_run_summary(const std::string& path, RunId run, const std::string& key, const std::string& value) {
     if (key == kAnalysisSummaryKey) throw std::invalid_argument("write_run_summary: " + key + " is the stored analysis");
     write_row(path, run, value, key);
+}
+
+void store_run_level_metrics(const std::string& path, RunId run) {
+    static constexpr const char* kKeys[] = {"ps_servers", "ps_staleness_max", "ps_staleness_mean", "slow_rank",
+                                            "slow_factor"};
+    std::vector<std::pair<std::string, double>> rows;
+    {
+        traces::TraceReader rd(path);
+        for (const auto& m : rd.metrics(run))
+            for (const char* k : kKeys)
+                if (m.rank == 0 && m.name == k) rows.emplace_back(k, m.value);
+    }
+    for (const auto& [key, value] : rows) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.15g", value);
+        write_run_summary(path, run, key, text);
+    }
 }
 
 bool is_stored_options(const AnalysisOptions& o) {

@@ -50,6 +50,13 @@ StoredAnalysis store_run_analysis(const std::string& path, traces::RunId run);
 // key). TraceReader::run_summaries reads them back. Throws TraceError when the file cannot be written.
 void write_run_summary(const std::string& path, traces::RunId run, const std::string& key, const std::string& value);
 
+// The run-level values the worker records as rank 0's metrics (models/LAYOUT.md, "Parameter server",
+// "The straggler knob": ps_servers, ps_staleness_max, ps_staleness_mean, slow_rank, slow_factor),
+// stored in run_summaries under the same keys (the value as text), so that readers of the run find
+// them without scanning metrics. Called after every merge (launch_run, `scalescope-cli merge`),
+// before the stored analysis, which reads them. Throws TraceError when the file cannot be written.
+void store_run_level_metrics(const std::string& path, traces::RunId run);
+
 // analyze_run, reading the stored analysis when `options` are the defaults and one is stored;
 // otherwise computing it, and, with the defaults, storing it when the file can be written (a
 // read-only file is left untouched). Throws as analyze_run does (NoStepsError included).

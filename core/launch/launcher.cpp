@@ -901,27 +901,6 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-// Issue 18's run-level values, recorded by the worker as rank 0's metrics at step `steps`
-// (models/LAYOUT.md, "Parameter server", "The straggler knob"), stored in run_summaries under the
-// same keys (the value as text), so readers of a run find them without scanning metrics.
-void store_run_level_metrics(const std::string& path, traces::RunId run) {
-    static constexpr const char* kKeys[] = {"ps_servers", "ps_staleness_max", "ps_staleness_mean", "slow_rank",
-                                            "slow_factor"};
-    std::vector<std::pair<std::string, double>> rows;
-    {
-        traces::TraceReader rd(path);
-        for (const auto& m : rd.metrics(run))
-            for (const char* k : kKeys)
-                if (m.rank == 0 && m.name == k) rows.emplace_back(k, m.value);
-    }
-    for (const auto& [key, value] : rows) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.15g", value);
-        write_run_summary(path, run, key, text);
-    }
-}
-
-
 std::int64_t unix_ns_now() {
     timespec ts{};
     if (::clock_gettime(CLOCK_REALTIME, &ts) != 0) SS_OS_FAIL("clock_gettime", errno, "run start time");

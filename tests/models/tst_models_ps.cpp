@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QMap>
 #include <QTemporaryDir>
+#include <QProcess>
 #include <QtTest>
 
 #include <algorithm>
@@ -248,6 +249,23 @@ private slots:
         QCOMPARE(run_level["ps_servers"], 1.0);
         QCOMPARE(run_level["slow_rank"], 1.0);
         QCOMPARE(run_level["slow_factor"], 3.0);
+#ifdef SCALESCOPE_CLI
+        {
+            // `scalescope-cli merge` by hand stores them in run_summaries as launch_run does.
+            QProcess cli;
+            QStringList args{QStringLiteral("merge"), QStringLiteral("-o"), dir_.filePath(trace + QStringLiteral("-cli.sqlite"))};
+            for (int k = 0; k < 3; ++k) args << dir_.filePath(trace + QStringLiteral("/rank-%1.sqlite").arg(k));
+            cli.start(QStringLiteral(SCALESCOPE_CLI), args);
+            QVERIFY(cli.waitForFinished(60000));
+            QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+            ss::traces::TraceReader merged(dir_.filePath(trace + QStringLiteral("-cli.sqlite")).toStdString());
+            auto rs = merged.run_summaries(merged.runs().front().id);
+            QCOMPARE(rs["ps_servers"], std::string("1"));
+            QCOMPARE(rs["slow_rank"], std::string("1"));
+            QCOMPARE(rs["slow_factor"], std::string("3"));
+            QCOMPARE(std::stod(rs["ps_staleness_max"]), worst);
+        }
+#endif
         // Events: per worker `steps` pushes and pulls to server 2 with its bytes, a wait where the
         // bound held a pull (the fast worker at least once); the server received and sent as
         // many, applied one update per push (SSP: per push).
