@@ -29,6 +29,7 @@
 #include <QTreeView>
 
 #include "core/analysis/analysis.h"
+#include "core/analysis/parameter_server.h"
 #include "gui/app/helpdialogs.h"
 #include "gui/app/importcache.h"
 #include "gui/app/page.h"
@@ -623,7 +624,15 @@ void MainWindow::updateHeadline() {
     QStringList parts;
     if (!study.isEmpty()) parts << study;
     parts << tr("Run #%1 %2").arg(i.id.value).arg(fromStd(i.model));
-    parts << tr("%1 ranks (dp %2 × tp %3 × pp %4)").arg(i.world_size).arg(i.dp).arg(i.tp).arg(i.pp);
+    // A parameter-server run's world is its workers' grid and its servers (models/LAYOUT.md).
+    if (const core::PsLayout ps = core::ps_layout(i, r->ranks); ps.present())
+        parts << tr("%1 ranks (dp %2 × tp %3 × pp %4 workers + %n server(s))", nullptr, ps.servers)
+                     .arg(i.world_size)
+                     .arg(i.dp)
+                     .arg(i.tp)
+                     .arg(i.pp);
+    else
+        parts << tr("%1 ranks (dp %2 × tp %3 × pp %4)").arg(i.world_size).arg(i.dp).arg(i.tp).arg(i.pp);
     parts << fromStd(std::string(traces::to_string(i.status)));
     parts << tr("%1 run").arg(formatDuration(static_cast<double>(i.end_ns - i.start_ns)));
     if (!stepTimeText_.isEmpty()) parts << stepTimeText_;

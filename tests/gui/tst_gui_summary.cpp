@@ -344,6 +344,21 @@ private slots:
             QVERIFY(page.grab().save(QString::fromLocal8Bit(shots) + QStringLiteral("/summary-ps-workers.png")));
         }
 
+        // The window's headline counts the servers beside the workers' grid.
+        {
+            MainWindow w;
+            w.setInteractiveErrors(false);
+            QSignalSpy opened(&w, &MainWindow::documentOpened);
+            w.openFile(path);
+            QVERIFY(QTest::qWaitFor([&] { return opened.count() > 0; }, 30000));
+            auto* head = w.findChild<QLabel*>(QStringLiteral("headline"));
+            QVERIFY(head);
+            QVERIFY2(QTest::qWaitFor([&] { return head->text().contains(QStringLiteral("Run #")); }, 30000),
+                     qPrintable(head->text()));
+            QVERIFY2(head->text().contains(QStringLiteral("4 ranks (dp 2 × tp 1 × pp 1 workers + 2 server(s))")),
+                     qPrintable(head->text()));
+        }
+
         // An all-reduce run: no line, no tabs.
         QVERIFY(select(page, open()));
         QVERIFY(!ps->isVisible());
