@@ -220,10 +220,19 @@ void add_ps(StatsTables& t, const RunAnalysis& a) {
                                    known(p.recorded_staleness_max), known(p.recorded_staleness_mean)});
 }
 
+// The layout of an analysed run, with its parameter servers ("dp2 tp1 pp1 + 1 server"): the world
+// column counts them, so the layout says where they are.
+std::string run_layout_text(const RunAnalysis& a) {
+    std::string out = layout_text(a.run.dp, a.run.tp, a.run.pp);
+    if (a.ps.present())
+        out += " + " + std::to_string(a.ps.layout.servers) + (a.ps.layout.servers == 1 ? " server" : " servers");
+    return out;
+}
+
 void add_analysis(StatsTables& t, const RunAnalysis& a) {
     const std::int64_t id = a.run.id.value;
     const auto& s = a.step_time;
-    t.run.rows.push_back({id, a.run.name, a.run.model, std::int64_t{a.run.world_size}, layout_text(a.run.dp, a.run.tp, a.run.pp),
+    t.run.rows.push_back({id, a.run.name, a.run.model, std::int64_t{a.run.world_size}, run_layout_text(a),
                           str(to_string(a.run.status)), str(a.run.oversubscribed ? "yes" : "no"),
                           static_cast<std::int64_t>(a.steps.size()), std::int64_t{a.warmup_steps},
                           str(a.warmup_detected ? "detected" : "given"), s.count, ms(s.median_ns), ms(s.mean_ns),
@@ -517,9 +526,11 @@ int verb_compare(const Argv& argv) {
         const RunAnalysis xb = analyze_run(rb, RunId(ob.run), opt);
         const RunComparison c = compare_runs(xa, xb, "A", "B");
         Table runs{"runs", {"side", "operand", "run", "name", "model", "world", "layout", "status"}, {}};
-        for (const auto& [side, lbl, r] : {std::tuple{"A", la, c.run_a}, std::tuple{"B", lb, c.run_b}})
+        for (const auto& [side, lbl, x] : {std::tuple{"A", la, &xa}, std::tuple{"B", lb, &xb}}) {
+            const traces::RunInfo& r = x->run;
             runs.rows.push_back({str(side), lbl, r.id.value, r.name, r.model, std::int64_t{r.world_size},
-                                 layout_text(r.dp, r.tp, r.pp), str(to_string(r.status))});
+                                 run_layout_text(*x), str(to_string(r.status))});
+        }
         Table summary{"summary", {"metric", "unit", "a", "b", "delta", "rel_pct"}, {}};
         for (const auto& m : c.summary) {
             const bool t = m.unit == "ns";

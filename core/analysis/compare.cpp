@@ -1,5 +1,6 @@
 // Comparison of two runs or two studies. docs/ANALYSIS.md "Comparison".
 #include "core/analysis/compare.h"
+#include "core/analysis/parameter_server.h"
 
 #include <algorithm>
 #include <cmath>
@@ -213,6 +214,16 @@ RunComparison compare_runs(const RunAnalysis& a, const RunAnalysis& b, const std
     });
 
     // Warnings.
+    // How the gradients are synchronised: all-reduce or a parameter server (its servers, its bound).
+    auto sync = [](const RunAnalysis& r) {
+        if (!r.ps.present()) return std::string("all-reduce");
+        return "a parameter server (" + std::to_string(r.ps.layout.servers) + " server rank(s), " +
+               staleness_name(r.ps.layout.staleness) + ")";
+    };
+    if (sync(a) != sync(b))  // first: the comparison's biggest caveat, before each run's own warnings
+        c.warnings.push_back("the gradient synchronisation differs (" + la + ": " + sync(a) + "; " + lb + ": " +
+                             sync(b) + "): the worlds differ by the server ranks, and the communication is of "
+                             "another kind");
     for (const auto& w : a.warnings) c.warnings.push_back(la + ": " + w);
     for (const auto& w : b.warnings) c.warnings.push_back(lb + ": " + w);
     if (a.run.dp != b.run.dp || a.run.tp != b.run.tp || a.run.pp != b.run.pp)

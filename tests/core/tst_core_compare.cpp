@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/analysis/compare.h"
+#include "ps_trace_fixture.h"
 #include "tst_core_analysis_fixture.h"
 
 using namespace ss::core;
@@ -104,6 +105,31 @@ private slots:
         const RunAnalysis x = analyze_run(rd, ra, opt);
         const RunComparison same = compare_runs(x, x);
         QVERIFY2(same.verdict.find("same time per step") != std::string::npos, same.verdict.c_str());
+    }
+
+    // A parameter-server run against an all-reduce run of the same layout: the comparison says
+    // the synchronisation differs (the layouts alone look equal).
+    void parameterServerAgainstAllReduce() {
+        const std::string f = dir_.filePath(QStringLiteral("ps.sqlite")).toStdString();
+        psfx::write_ps_file(f);
+        RunId rb;
+        {
+            TraceWriter w(f);
+            const std::string b = rank_text(4, 800, 400, "fused", 100, 250);
+            rb = afx::write_run(w, afx::info("allreduce", 2), {{0, b}, {1, b}});
+        }
+        TraceReader rd(f);
+        const auto runs = rd.runs();
+        AnalysisOptions opt;
+        opt.warmup_steps = 0;
+        const RunComparison c = compare_runs(analyze_run(rd, runs.front().id, opt), analyze_run(rd, rb, opt), "A", "B");
+        QVERIFY(!c.warnings.empty());  // said first, before each run's own warnings
+        QVERIFY2(c.warnings.front().find("the gradient synchronisation differs (A: a parameter server (2 server rank(s), "
+                                         "SSP (s = 1)); B: all-reduce)") == 0,
+                 c.warnings.front().c_str());
+        // The same run against itself: nothing said.
+        const RunAnalysis x = analyze_run(rd, runs.front().id, opt);
+        for (const auto& w : compare_runs(x, x).warnings) QVERIFY2(w.find("synchronisation") == std::string::npos, w.c_str());
     }
 
     void twoStudies() {
