@@ -7,7 +7,6 @@
 #include "cli/args.h"
 #include "cli/format.h"
 #include "cli/verbs.h"
-#include "core/analysis/analysis_store.h"
 #include "core/analysis/precompute.h"
 #include "traces/export_chrome.h"
 #include "traces/merge.h"
@@ -85,17 +84,9 @@ int verb_merge(const Argv& argv) {
     MergeOptions opt;
     if (auto w = a.integer("--world")) opt.expected_world_size = static_cast<int>(*w);
     MergeResult res = merge_rank_files(a.positional(), *out, opt);
-    // As launch_run does: the run-level summaries first (the stored analysis reads them), then the analysis.
-    try {
-        core::store_run_level_metrics(*out, res.run);
-    } catch (const std::exception& e) {
-        res.warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") + e.what());
-    }
-    try {
-        core::precompute_run_analysis(*out, res.run);  // what `stats` and the Summary page read
-    } catch (const std::exception& e) {
-        res.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
-    }
+    // As launch_run does: the run-level summaries, then the analysis that reads them.
+    const std::vector<std::string> stored = core::store_merged_run(*out, res.run);
+    res.warnings.insert(res.warnings.end(), stored.begin(), stored.end());
     for (const auto& w : res.warnings) std::cerr << "warning: " << w << "\n";
     std::cout << "merged " << res.ranks << " rank file(s), " << res.events << " events into run "
               << res.run.value << " of " << *out << " (status " << to_string(res.status)

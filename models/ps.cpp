@@ -363,11 +363,7 @@ void PsServer::Impl::apply(const std::vector<Push>& batch) {
     }
     const double norm = std::sqrt(sq);
     const float clip = kernels::clip_coefficient(norm, opt.grad_clip);
-    kernels::AdamWConfig c;
-    c.lr = learning_rate(opt, static_cast<int>(step));
-    c.beta1 = opt.beta1;
-    c.beta2 = opt.beta2;
-    c.eps = opt.eps;
+    kernels::AdamWConfig c = adamw_config(opt, step);
     for (const Run& r : runs) {
         c.weight_decay = r.decay ? opt.weight_decay : 0.0f;
         kernels::adamw_update(params.data() + r.first, g + r.first, m.data() + r.first,

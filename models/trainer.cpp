@@ -31,6 +31,15 @@ float learning_rate(const OptimConfig& c, int step) {
     return static_cast<float>(c.lr * 0.5 * (1.0 + std::cos(M_PI * t)));
 }
 
+kernels::AdamWConfig adamw_config(const OptimConfig& o, std::int64_t step) {
+    kernels::AdamWConfig cfg;
+    cfg.lr = learning_rate(o, static_cast<int>(step));
+    cfg.beta1 = o.beta1;
+    cfg.beta2 = o.beta2;
+    cfg.eps = o.eps;
+    return cfg;
+}
+
 int micro_batch_size(int global_batch, const ParallelConfig& par) {
     const int div = par.layout.dp * par.micro_batches;
     if (global_batch <= 0 || par.micro_batches <= 0 || global_batch % div != 0)
@@ -211,11 +220,7 @@ double Trainer::local_sq_norm() {
 void Trainer::apply_update(std::int64_t step, double sq_norm) {
     const double norm = std::sqrt(sq_norm);
     const float clip = kernels::clip_coefficient(norm, opt_.grad_clip);
-    kernels::AdamWConfig cfg;
-    cfg.lr = learning_rate(opt_, static_cast<int>(step));
-    cfg.beta1 = opt_.beta1;
-    cfg.beta2 = opt_.beta2;
-    cfg.eps = opt_.eps;
+    kernels::AdamWConfig cfg = adamw_config(opt_, step);
     float* params = stage_.params().params();
     const float* grads = zero_ ? shard_grad_.data() : stage_.params().grads();
     for (const UpdateRun& r : runs_) {

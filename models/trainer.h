@@ -60,6 +60,9 @@ struct OptimConfig {
 // then constant, or cosine lr*0.5*(1+cos(pi*t)) with t = (step-warmup)/(total-1-warmup) going
 // from 0 to 1 at the last step.
 float learning_rate(const OptimConfig& cfg, int step);
+// AdamW's settings at 0-based `step` (learning_rate, betas, eps); weight decay is per tensor (the
+// caller sets it: decayed weights get cfg.weight_decay, biases and norms 0).
+kernels::AdamWConfig adamw_config(const OptimConfig& cfg, std::int64_t step);
 
 struct StepStats {
     double loss = 0;        // mean loss of the global batch (every rank gets it)

@@ -98,6 +98,17 @@ OptimConfig optim_config(const core::TrainingSpec& ts) {
     return opt;
 }
 
+// The parameter server's settings (models/ps.h) for the workers' client and the servers alike.
+PsConfig ps_config(const core::ExperimentSpec& spec) {
+    const auto& ps = spec.parallel;
+    PsConfig pc;
+    pc.workers = ps.workers();
+    pc.servers = ps.servers;
+    pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
+    pc.steps = spec.training.steps;
+    return pc;
+}
+
 void emit(const json& j) {
     const std::string line = j.dump();
     std::fwrite(line.data(), 1, line.size(), stdout);
@@ -266,10 +277,7 @@ int setup_rank(const core::ExperimentSpec& spec, RankSetup& out) {
     // The straggler (training.slow_rank): its kernels do factor x the work (models/slow_backend.h).
     if (spec.training.slow_rank == rank)
         out.backend = make_slow_backend(std::move(out.backend), spec.training.slow_factor);
-    if (d.nccl) {
-        if (ps)
-            throw std::invalid_argument("parallel.dp_sync=\"parameter_server\" runs over MPI: backend.comm=\"nccl\" "
-                                        "is not supported with it (use backend.comm=\"mpi\" or \"auto\")");
+    if (d.nccl) {  // never with a parameter server: the spec refuses backend.comm="nccl" with it
         out.comm = std::make_unique<Comm>(make_nccl_transport(layout, *out.backend));
         out.transport = "nccl";
     } else if (d.cuda) {
@@ -461,12 +469,7 @@ int run(Comm& comm, const core::ExperimentSpec& spec, RankSetup& setup,
     // Parameter server (models/ps.h): collective with the servers' PsServer::run.
     std::unique_ptr<PsClient> ps_client;
     if (ps.parameter_server()) {
-        PsConfig pc;
-        pc.workers = ps.workers();
-        pc.servers = ps.servers;
-        pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
-        pc.steps = ts.steps;
-        ps_client = std::make_unique<PsClient>(pc, *backend, stage->params(), comm.world_rank());
+        ps_client = std::make_unique<PsClient>(ps_config(spec), *backend, stage->params(), comm.world_rank());
         trainer.set_parameter_server(ps_client.get());
     }
     CommCounter counter;
@@ -630,21 +633,13 @@ int run_server(const core::ExperimentSpec& spec, RankSetup& setup, std::unique_p
     SS_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
     profiler::ClockOffset clock_start;
     prof = start_profiler(rank, world, spec, setup, clock_start);
-    const auto& ps = spec.parallel;
-    const auto& ts = spec.training;
-    PsConfig pc;
-    pc.workers = ps.workers();
-    pc.servers = ps.servers;
-    pc.staleness = ps.staleness == core::ParallelSpec::kAsync ? kPsAsync : ps.staleness;
-    pc.steps = ts.steps;
-    const OptimConfig opt = optim_config(ts);
-    PsServer server(pc, opt, rank);
+    PsServer server(ps_config(spec), optim_config(spec.training), rank);
     server.run();
     if (prof) {
         const profiler::ClockOffset clock_end = profiler::measure_offset_to_root(MPI_COMM_WORLD);
         const profiler::ClockModel m = profiler::clock_model(clock_start, clock_end);
         prof->set_clock(m.offset_ns, m.ref_ns, m.drift_ppb, m.rtt_ns);
-        prof->metric(ts.steps, "ps_updates", static_cast<double>(server.updates()));
+        prof->metric(spec.training.steps, "ps_updates", static_cast<double>(server.updates()));
         prof->finish(traces::RunStatus::Completed, "");
     }
     return 0;

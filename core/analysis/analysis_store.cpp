@@ -543,4 +543,19 @@ void precompute_run_analysis(const std::string& path, RunId run) {
     store_run_analysis(path, run);
 }
 
+std::vector<std::string> store_merged_run(const std::string& path, RunId run) {
+    std::vector<std::string> warnings;
+    try {
+        store_run_level_metrics(path, run);
+    } catch (const std::exception& e) {
+        warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") + e.what());
+    }
+    try {
+        precompute_run_analysis(path, run);  // what `stats` and the Summary page read, not the events
+    } catch (const std::exception& e) {
+        warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
+    }
+    return warnings;
+}
+
 }  // namespace ss::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "traces/types.h"
 
@@ -13,5 +14,11 @@ namespace ss::core {
 // A run without steps stores that fact. Throws TraceError when the file cannot be written and
 // AnalysisError when the run cannot be analysed.
 void precompute_run_analysis(const std::string& path, traces::RunId run);
+
+// After a merge (launch_run, `scalescope-cli merge`): the run-level values rank 0 recorded as
+// metrics into run_summaries (analysis_store.h store_run_level_metrics), then the analysis, which
+// reads them (staleness, the slowed rank). Neither failure stops the other; each is returned as a
+// warning naming what was not stored.
+std::vector<std::string> store_merged_run(const std::string& path, traces::RunId run);
 
 }  // namespace ss::core

@@ -372,11 +372,10 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
     }
     res.points = make_points(times, over, weak);
 
-    std::vector<int> over_p;
+    std::vector<double> over_p;
     for (const auto& pt : res.points)
         if (pt.oversubscribed) over_p.push_back(pt.p);
-    std::string over_list;
-    for (size_t i = 0; i < over_p.size(); ++i) over_list += (i ? ", " : "") + std::to_string(over_p[i]);
+    const std::string over_list = p_list(over_p);
 
     // The fits' input: oversubscribed points measure contention (ranks sharing cores), not scaling,
     // so they are left out when at least 2 points that are not remain, p = 1 among them; they stay

@@ -990,7 +990,7 @@ RunOutcome launch_run(const RunRequest& rq) {
             if (!f) throw std::runtime_error("cannot write " + script.string() + ": " + std::strerror(errno));
         }
         out.plan.notes.push_back("submitted with sbatch: " + script.string() + " (followed with scontrol; cancel = scancel)");
-        argv = {rq.follower.empty() ? find_program("scalescope-cli") : rq.follower, "slurm-follow", script.string(),
+        argv = {find_program("scalescope-cli"), "slurm-follow", script.string(),
                 "--run-dir", dir.string()};
     }
     if (rq.on_plan) rq.on_plan(out.plan);
@@ -1023,7 +1023,6 @@ RunOutcome launch_run(const RunRequest& rq) {
             reason = "slurm job " + out.slurm->id + " " + out.slurm->state + " (reason " + out.slurm->reason + ", exit " +
                      out.slurm->exit_code + ")" + (out.slurm->nodes.empty() ? "" : " on " + out.slurm->nodes) +
                      (reason.empty() ? "" : ": " + reason);
-        if (out.slurm && out.slurm->state == "CANCELLED") status = traces::RunStatus::Cancelled;
     }
     if (out.job.cancelled) status = traces::RunStatus::Cancelled;
     else if (!out.job.ok()) status = traces::RunStatus::Failed;
@@ -1060,19 +1059,9 @@ RunOutcome launch_run(const RunRequest& rq) {
         out.failure_reason = m.failure_reason;
         out.rank_files = m.ranks;
         out.warnings.insert(out.warnings.end(), m.warnings.begin(), m.warnings.end());
-        // The run-level summaries first: the stored analysis reads them (staleness, the slowed rank).
-        try {
-            store_run_level_metrics(rq.output, m.run);
-        } catch (const std::exception& e) {
-            out.warnings.push_back(std::string("the run's parameter-server / straggler summaries were not stored: ") +
-                                   e.what());
-        }
-        // The analysis stored with the run: `stats` and the Summary page read it, not the events.
-        try {
-            precompute_run_analysis(rq.output, m.run);
-        } catch (const std::exception& e) {
-            out.warnings.push_back(std::string("the run's analysis was not stored (computed when shown): ") + e.what());
-        }
+        // The run-level summaries and the analysis stored with the run.
+        const std::vector<std::string> stored = store_merged_run(rq.output, m.run);
+        out.warnings.insert(out.warnings.end(), stored.begin(), stored.end());
     } else {
         traces::RunStatus st = status.value_or(traces::RunStatus::Completed);
         if (!status && spec.trace.enabled) {

@@ -245,7 +245,6 @@ struct RunRequest {
     // Submit with sbatch instead of starting mpirun here (core/launch/slurm.h); ignored inside an
     // allocation (SLURM_JOB_ID set), where mpirun runs on it directly.
     std::optional<SlurmSubmit> slurm;
-    std::string follower;      // the program that follows a Slurm job ("" = find_program("scalescope-cli"))
 };
 
 struct RunOutcome {
