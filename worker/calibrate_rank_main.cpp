@@ -989,7 +989,7 @@ int main(int argc, char** argv) {
         // one host and inter groups across distinct hosts.
         json groups = json::array();
         for (const Group& grp : plan) {
-            if (!multi) break;
+            if (!*grp.level) continue;  // one host: no levels
             const auto axis = grp.kind == GroupKind::Dp ? ss::models::Axis::Dp : ss::models::Axis::Tp;
             json of = json::array();
             for (int r = 0; r < world; ++r) {

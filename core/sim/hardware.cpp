@@ -450,6 +450,52 @@ FitQuality fit_quality(const json& fit) {
     return q;
 }
 
+// One level's calibrated collectives (doc[key], keyed by collective name: `collectives` inside a
+// node, `inter_collectives` between nodes): each fit's α/β, quality and transport into the slots;
+// an unknown name is a problem. Returns whether any fit was read.
+bool parse_fits(const json& doc, const char* key, std::array<LinkCost, kFitSlots>& fits,
+                std::array<FitQuality, kFitSlots>& quality, std::array<std::string, kFitSlots>& transports,
+                Problems& pr) {
+    const json colls = doc.value(key, json::object());
+    if (!colls.is_object()) {
+        pr.add(std::string(key) + " must be an object keyed by collective name");
+        return false;
+    }
+    bool any = false;
+    for (auto it = colls.begin(); it != colls.end(); ++it) {
+        const std::string path = std::string(key) + "." + it.key();
+        const auto at = std::find_if(std::begin(kFitNames), std::end(kFitNames), [&](const char* n) { return it.key() == n; });
+        if (at == std::end(kFitNames)) {
+            pr.add(path + " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv, "
+                          "iall_reduce, ireduce_scatter)");
+            continue;
+        }
+        const auto i = static_cast<std::size_t>(at - std::begin(kFitNames));
+        fits[i] = link(it.value(), path, pr, true);
+        quality[i] = fit_quality(it.value());
+        if (it.value().is_object() && it.value().contains("transport"))
+            transports[i] = transport(it.value().at("transport"), path + ".transport", pr);
+        any = true;
+    }
+    return any;
+}
+
+// The same level written back: the measured fits with their quality and transport.
+json fits_json(const std::array<LinkCost, kFitSlots>& fits, const std::array<FitQuality, kFitSlots>& quality,
+               const std::array<std::string, kFitSlots>& transports) {
+    json out = json::object();
+    for (std::size_t i = 0; i < fits.size(); ++i) {
+        if (!measured(fits[i])) continue;
+        json& c = out[kFitNames[i]] = {{"alpha_s", fits[i].alpha_s}, {"beta_s_per_byte", fits[i].beta_s_per_byte}};
+        const FitQuality& q = quality[i];
+        if (!q.method.empty())
+            c.update({{"fit_rel_rms", q.rel_rms}, {"fit_r2", q.r2}, {"samples", q.samples}, {"dropped", q.dropped},
+                      {"fit_method", q.method}});
+        if (!transports[i].empty()) c["transport"] = transports[i];
+    }
+    return out;
+}
+
 }  // namespace
 
 json to_json(const HardwareValidation& v) {
@@ -508,47 +554,11 @@ Hardware parse_hardware(const json& doc, const std::string& origin) {
     parse_validation(doc, hw, pr);
     parse_classes(doc, hw, pr);
 
-    // Calibrated collectives (the `calibrate` fits).
-    const json colls = doc.value("collectives", json::object());
-    if (!colls.is_object()) pr.add("collectives must be an object keyed by collective name");
-    bool any_fit = false;
-    for (int i = 0; i < kFitSlots; ++i) {
-        if (!colls.is_object() || !colls.contains(kFitNames[i])) continue;
-        const json& fit = colls.at(kFitNames[i]);
-        const std::string path = std::string("collectives.") + kFitNames[i];
-        hw.intra_fit[static_cast<std::size_t>(i)] = link(fit, path, pr, true);
-        hw.fit_quality[static_cast<std::size_t>(i)] = fit_quality(fit);
-        if (fit.is_object() && fit.contains("transport"))
-            hw.fit_transport[static_cast<std::size_t>(i)] = transport(fit.at("transport"), path + ".transport", pr);
-        any_fit = true;
-    }
-    if (colls.is_object())
-        for (auto it = colls.begin(); it != colls.end(); ++it)
-            if (std::find_if(std::begin(kFitNames), std::end(kFitNames),
-                             [&](const char* n) { return it.key() == n; }) == std::end(kFitNames))
-                pr.add("collectives." + it.key() +
-                       " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, send_recv, "
-                       "iall_reduce, ireduce_scatter)");
-
-    // Calibrated collectives between nodes (`calibrate --hostfile`: one rank per host).
-    const json inter_colls = doc.value("inter_collectives", json::object());
-    if (!inter_colls.is_object()) pr.add("inter_collectives must be an object keyed by collective name");
-    bool any_inter_fit = false;
-    if (inter_colls.is_object())
-        for (auto it = inter_colls.begin(); it != inter_colls.end(); ++it) {
-            const auto at = std::find_if(std::begin(kFitNames), std::end(kFitNames),
-                                         [&](const char* n) { return it.key() == n; });
-            const std::string path = "inter_collectives." + it.key();
-            if (at == std::end(kFitNames)) {
-                pr.add(path + " is not a calibrated collective (all_reduce, reduce_scatter, all_gather, broadcast, "
-                              "send_recv, iall_reduce, ireduce_scatter)");
-                continue;
-            }
-            const auto i = static_cast<std::size_t>(at - std::begin(kFitNames));
-            hw.inter_fit[i] = link(it.value(), path, pr, true);
-            hw.inter_fit_quality[i] = fit_quality(it.value());
-            any_inter_fit = true;
-        }
+    // Calibrated collectives (the `calibrate` fits): inside a node, and between nodes (`calibrate
+    // --hostfile`: one rank per host).
+    const bool any_fit = parse_fits(doc, "collectives", hw.intra_fit, hw.fit_quality, hw.fit_transport, pr);
+    const bool any_inter_fit = parse_fits(doc, "inter_collectives", hw.inter_fit, hw.inter_fit_quality,
+                                          hw.inter_fit_transport, pr);
 
     const bool has_topo = doc.contains("topology");
     const json topo = doc.value("topology", json::object());
@@ -650,32 +660,8 @@ Hardware load_hardware(const std::string& path) {
 }
 
 json to_json(const Hardware& hw) {
-    json colls = json::object();
-    for (int i = 0; i < kFitSlots; ++i) {
-        const LinkCost& f = hw.intra_fit[static_cast<std::size_t>(i)];
-        if (measured(f))
-            colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
-    }
-    for (int i = 0; i < kFitSlots; ++i) {
-        const FitQuality& q = hw.fit_quality[static_cast<std::size_t>(i)];
-        if (q.method.empty() || !colls.contains(kFitNames[i])) continue;
-        colls[kFitNames[i]].update({{"fit_rel_rms", q.rel_rms}, {"fit_r2", q.r2}, {"samples", q.samples},
-                                    {"dropped", q.dropped}, {"fit_method", q.method}});
-    }
-    for (int i = 0; i < kFitSlots; ++i) {
-        const std::string& t = hw.fit_transport[static_cast<std::size_t>(i)];
-        if (!t.empty() && colls.contains(kFitNames[i])) colls[kFitNames[i]]["transport"] = t;
-    }
-    json inter_colls = json::object();
-    for (int i = 0; i < kFitSlots; ++i) {
-        const LinkCost& f = hw.inter_fit[static_cast<std::size_t>(i)];
-        if (!measured(f)) continue;
-        json& c = inter_colls[kFitNames[i]] = {{"alpha_s", f.alpha_s}, {"beta_s_per_byte", f.beta_s_per_byte}};
-        const FitQuality& q = hw.inter_fit_quality[static_cast<std::size_t>(i)];
-        if (!q.method.empty())
-            c.update({{"fit_rel_rms", q.rel_rms}, {"fit_r2", q.r2}, {"samples", q.samples}, {"dropped", q.dropped},
-                      {"fit_method", q.method}});
-    }
+    const json colls = fits_json(hw.intra_fit, hw.fit_quality, hw.fit_transport);
+    const json inter_colls = fits_json(hw.inter_fit, hw.inter_fit_quality, hw.inter_fit_transport);
     json doc = {{"format", "scalescope-hardware"},
                 {"version", 1},
                 {"name", hw.name},
@@ -785,7 +771,18 @@ double on_link(Collective c, int p, double n, const LinkCost& l, CollAlgo algo) 
     return cost_seconds(cost_terms(c, p, algo), l.alpha_s, l.beta_s_per_byte, n);
 }
 
-int fit_slot(Collective c);
+int fit_slot(Collective c) {
+    switch (c) {
+        case Collective::AllReduce: return 0;
+        case Collective::ReduceScatter: return 1;
+        case Collective::AllGather: return 2;
+        case Collective::Broadcast:
+        case Collective::Reduce: return 3;
+        case Collective::Send:
+        case Collective::Recv: return 4;
+        default: return -1;
+    }
+}
 
 // One level's link for collective c: the calibrated fit of c (or of its non-blocking variant) in
 // `fits`, run with the ring terms `calibrate` fits with; else `fallback` with the file's algorithm.
@@ -805,19 +802,6 @@ Level level_link(const Hardware& hw, const std::array<LinkCost, kFitSlots>& fits
     return out;
 }
 
-int fit_slot(Collective c) {
-    switch (c) {
-        case Collective::AllReduce: return 0;
-        case Collective::ReduceScatter: return 1;
-        case Collective::AllGather: return 2;
-        case Collective::Broadcast:
-        case Collective::Reduce: return 3;
-        case Collective::Send:
-        case Collective::Recv: return 4;
-        default: return -1;
-    }
-}
-
 }  // namespace
 
 double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g, double bytes, bool nonblocking) {
@@ -829,7 +813,6 @@ double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g
     }
     // Across nodes. Each level's link for this collective: its calibrated fit (ring terms) where
     // the file has one, else the topology's link with the file's algorithm.
-    const Level intra = level_link(hw, hw.intra_fit, hw.intra, c, nonblocking);
     const Level inter = level_link(hw, hw.inter_fit, hw.inter, c, nonblocking);
     if (g.per_node <= 1) return on_link(c, g.p, n, inter.link, inter.algo);  // one member per node
     if (hw.algorithm == CollAlgo::Hierarchical &&
@@ -845,9 +828,10 @@ double collective_time(const Hardware& hw, Collective c, const GroupPlacement& g
         return across + intra_ag;                                            // AG mirrors it
     }
     // A flat algorithm across nodes: every step waits on the slower link.
+    const Level intra = level_link(hw, hw.intra_fit, hw.intra, c, nonblocking);
     const LinkCost worst{std::max(intra.link.alpha_s, inter.link.alpha_s),
                          std::max(intra.link.beta_s_per_byte, inter.link.beta_s_per_byte)};
-    return on_link(c, g.p, n, worst, inter.algo == CollAlgo::Hierarchical ? CollAlgo::Ring : inter.algo);
+    return on_link(c, g.p, n, worst, inter.algo);  // level_link never gives hierarchical
 }
 
 nlohmann::json context_json(const ComputeContext& k) {

@@ -210,6 +210,7 @@ struct Hardware {
     // ---- Calibration quality and calibrated compute (helper "calib"; core/sim/calibrate.h) ----
     std::array<FitQuality, kFitSlots> fit_quality{};  // per collective slot, as intra_fit
     std::array<FitQuality, kFitSlots> inter_fit_quality{};  // the same for inter_fit
+    std::array<std::string, kFitSlots> inter_fit_transport{};  // inter_collectives.<c>.transport
     CalibratedCompute classes;                         // empty unless `calibrate` measured them
     // ---- Per-precision peaks (issue 17: mixed precision) ----
     // Dense 16-bit tensor-core FLOP/s of one device (file: compute.peak_flops_bf16,

@@ -485,22 +485,7 @@ PsPrediction simulate_ps_events(const Workload& w, const PsCosts& pc, const std:
     const bool bsp = w.staleness == 0, async = w.staleness == ParallelSpec::kAsync;
     const double A = pc.apply_s;
     PsPrediction p;
-    p.enabled = true;
-    p.servers = S;
-    p.staleness = w.staleness;
-    p.mode = ps_mode(w.staleness);
-    p.apply_s = A;
-    std::vector<double> tau(static_cast<std::size_t>(n));
-    for (int d = 0; d < n; ++d) {
-        double cmax = 0, qmax = 0;
-        for (int s = 0; s < S; ++s) {
-            cmax = std::max(cmax, pc.push_of(d, s));
-            qmax = std::max(qmax, pc.pull_of(d, s));
-        }
-        tau[static_cast<std::size_t>(d)] = replica_compute[static_cast<std::size_t>(d)] + cmax + A + qmax;
-        p.push_s += cmax / n;
-        p.pull_s += qmax / n;
-    }
+    const std::vector<double> tau = ps_cycles(w, pc, replica_compute, p);
     const double tmax = *std::max_element(tau.begin(), tau.end()), tmin = *std::min_element(tau.begin(), tau.end());
     // Start-up: every replica starts at 0; with a bound s the fast ones need s / (1/τ_min − 1/τ_max)
     // to run ahead of the slowest by s steps. Measured over [horizon/2, horizon].
@@ -687,7 +672,7 @@ SimResult simulate_replay(const Workload& w, const Hardware& hw, const SimOption
     if (w.ps) {
         // The workers' step without the DP reduction, then the servers over many steps.
         const ComputeRates R = rates_at_precision(opt.rates ? *opt.rates : rates_from_hardware(hw), hw, w);
-        const double c = opt.model_oversubscription ? contention_factor(w, hw, opt.background_threads) : 1.0;
+        const double c = res.contention;  // simulate_analytic's
         const models::Layout layout{w.dp, w.tp, w.pp};
         std::vector<double> compute(static_cast<std::size_t>(w.dp), 0.0);
         for (int r = 0; r < w.world(); ++r) {

@@ -1,5 +1,8 @@
 #include "core/sim/sim_trace.h"
 
+#include "core/analysis/parameter_server.h"
+#include "models/plan/layout.h"
+
 #include "core/sim/calibrate.h"
 
 #include <algorithm>
@@ -145,9 +148,7 @@ OpGraph graph_from_trace(traces::TraceReader& rd, RunId run_id, const TraceWhatI
     if (world < 1) throw SimError(run_label(run) + " has world size " + std::to_string(world));
     // A parameter-server run's pushes and pulls are not matched into a graph: its replicas step on
     // their own (docs/SIMULATOR.md "Parameter server and staleness").
-    if (nlohmann::json doc = nlohmann::json::parse(run.spec_json, nullptr, false);
-        !doc.is_discarded() && doc.is_object() && doc.contains("parallel") && doc["parallel"].is_object() &&
-        doc["parallel"].value("dp_sync", std::string()) == "parameter_server")
+    if (ps_layout(run).present())
         throw SimError(run_label(run) + " ran with a parameter server: its trace cannot be replayed yet; predict its "
                        "spec instead (scalescope-cli simulate SPEC.json --hardware HW.json, both engines model the "
                        "servers and staleness) or validate it (simulate --validate)");
@@ -561,8 +562,8 @@ ComputeRates fit_compute_rates(traces::TraceReader& rd, RunId run_id) {
 
 double ps_measured_step_s(traces::TraceReader& rd, RunId run, const ExperimentSpec& spec) {
     const int workers = spec.parallel.workers(), dp = spec.parallel.dp;
-    const int tp = std::max(1, spec.parallel.tp);
-    auto replica_of = [&](std::int32_t rank) { return (rank / tp) % dp; };  // models/plan/layout.h
+    const models::Layout layout{dp, std::max(1, spec.parallel.tp), std::max(1, spec.parallel.pp)};
+    auto replica_of = [&](std::int32_t rank) { return models::coord_of(rank, layout).dp; };
     std::map<std::int32_t, std::vector<std::int64_t>> starts;  // worker rank -> its step starts
     for (const auto& l : rd.lanes(run)) {
         if (l.name != "steps" || l.event_count == 0 || l.rank < 0 || l.rank >= workers) continue;

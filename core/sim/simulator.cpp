@@ -683,7 +683,7 @@ SimResult simulate_analytic(const Workload& w, const Hardware& hw, const SimOpti
             sum_plain += T.fb_plain;
             max_plain = std::max(max_plain, T.fb_plain);
         }
-        const double t_plain = m * max_plain + (sum_plain - max_plain) / v + p2p_total + (w.p2p_sync && w.pp > 1 ? (m * v - 1) * 2 * max_p2p : 0);
+        const double t_plain = m * max_plain + (sum_plain - max_plain) / v + p2p_total + p2p_steady;
         const double ovh = R.step_overhead_s * c;
         std::vector<double> replica_compute(static_cast<std::size_t>(w.dp), t_plain + ovh);
         if (slow.replica >= 0) replica_compute[static_cast<std::size_t>(slow.replica)] = t_pipe + ovh;
@@ -919,30 +919,38 @@ std::vector<double> ps_async_rates(const std::vector<double>& cycle, const std::
     return x;
 }
 
-PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const ComputeRates& R,
-                             const std::vector<double>& replica_compute, double contention) {
-    PsPrediction p;
+std::vector<double> ps_cycles(const Workload& w, const PsCosts& pc, const std::vector<double>& replica_compute,
+                              PsPrediction& p) {
+    const int n = w.dp, S = pc.servers;
     p.enabled = true;
-    p.servers = std::max(1, w.servers);
+    p.servers = S;
     p.staleness = w.staleness;
     p.mode = ps_mode(w.staleness);
-    const PsCosts pc = ps_costs(w, hw, R, contention);
-    const int n = w.dp, S = p.servers;
-    const double A = pc.apply_s;
+    p.apply_s = pc.apply_s;
     // A replica's own cycle: compute, its pushes (the servers receive in parallel), the update,
     // the pulls.
-    std::vector<double> tau(static_cast<std::size_t>(n)), x(static_cast<std::size_t>(n));
+    std::vector<double> tau(static_cast<std::size_t>(n));
     for (int d = 0; d < n; ++d) {
         double cmax = 0, qmax = 0;
         for (int s = 0; s < S; ++s) {
             cmax = std::max(cmax, pc.push_of(d, s));
             qmax = std::max(qmax, pc.pull_of(d, s));
         }
-        tau[static_cast<std::size_t>(d)] = replica_compute[static_cast<std::size_t>(d)] + cmax + A + qmax;
+        tau[static_cast<std::size_t>(d)] = replica_compute[static_cast<std::size_t>(d)] + cmax + pc.apply_s + qmax;
         p.push_s += cmax / n;
         p.pull_s += qmax / n;
     }
-    p.apply_s = A;
+    return tau;
+}
+
+PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const ComputeRates& R,
+                             const std::vector<double>& replica_compute, double contention) {
+    PsPrediction p;
+    const PsCosts pc = ps_costs(w, hw, R, contention);
+    const int n = w.dp, S = pc.servers;
+    const double A = pc.apply_s;
+    const std::vector<double> tau = ps_cycles(w, pc, replica_compute, p);
+    std::vector<double> x(static_cast<std::size_t>(n));
     // One gradient of replica d costs server s: c_ds on its in-link, A on its optimizer, q_ds on
     // its out-link; the binding resource is the most loaded at the rates x.
     auto utilisation = [&](const std::vector<double>& rates, int s, std::vector<double>* binding) {

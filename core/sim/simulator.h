@@ -303,6 +303,11 @@ struct PsCosts {
     double pull_of(int d, int s) const { return pull[static_cast<std::size_t>(d * servers + s)]; }
 };
 PsCosts ps_costs(const Workload& w, const Hardware& hw, const ComputeRates& R, double contention = 1);
+// What both parameter-server engines start from: `p` gets enabled, servers, staleness, mode,
+// apply_s and the replicas' mean push_s and pull_s; returned, each replica's own cycle τ_d =
+// replica_compute[d] + its slowest push + the update + its slowest pull.
+std::vector<double> ps_cycles(const Workload& w, const PsCosts& pc, const std::vector<double>& replica_compute,
+                              PsPrediction& p);
 // The analytic steady state of the parameter server (the formulas of docs/SIMULATOR.md) for
 // replicas computing `replica_compute` seconds per step (pipeline, data, tp included).
 PsPrediction ps_steady_state(const Workload& w, const Hardware& hw, const ComputeRates& R,
