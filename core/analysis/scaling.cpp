@@ -594,6 +594,12 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak, con
     return res;
 }
 
+const LawFit* find_fit(const ScalingResult& r, Law law) {
+    for (const LawFit& f : r.fits)
+        if (f.law == law) return &f;
+    return nullptr;
+}
+
 ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study, const ScalingOptions& opt) {
     traces::StudyInfo info;
     bool found = false;

@@ -161,4 +161,9 @@ ScalingResult analyze_scaling(std::vector<ScalingSample> samples, bool weak,
 ScalingResult analyze_study(traces::TraceReader& reader, traces::StudyId study,
                             const ScalingOptions& options = {});
 
+// The fit of `law` in a result (there is one per law), or nullptr.
+const LawFit* find_fit(const ScalingResult& r, Law law);
+// The law of the study's own kind: Gustafson for weak scaling, Amdahl for strong.
+inline Law own_law(const ScalingResult& r) { return r.weak ? Law::Gustafson : Law::Amdahl; }
+
 }  // namespace ss::core

@@ -77,11 +77,8 @@ std::string study_sentence(const ScalingResult& r, const StudyContext& ctx) {
     }
 
     // What the study's own law says (Amdahl for strong scaling, Gustafson for weak).
-    const Law law = r.weak ? Law::Gustafson : Law::Amdahl;
-    const LawFit* fit = nullptr;
-    for (const auto& f : r.fits)
-        if (f.law == law && f.ok && !f.params.empty()) fit = &f;
-    if (fit) {
+    const LawFit* fit = find_fit(r, own_law(r));
+    if (fit && fit->ok && !fit->params.empty()) {
         const double f = fit->params.front().value;
         const std::string name = r.weak ? "Gustafson's law" : "Amdahl's law";
         const std::string through = fit->points <= 2 ? " through the 2 fitted points" : "";

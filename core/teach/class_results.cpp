@@ -49,11 +49,6 @@ std::string utc_minute(std::int64_t unix_ns) {
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
     return buf;
 }
-const LawFit* find_fit(const ScalingResult& r, Law law) {
-    for (const LawFit& f : r.fits)
-        if (f.law == law) return &f;
-    return nullptr;
-}
 double param(const LawFit& f, const std::string& name) {
     for (const FitParam& p : f.params)
         if (p.name == name) return p.value;
@@ -78,8 +73,7 @@ std::string fit_quality_text(const LawFit& fit, double poor_fit_r2) {
     return (fit.r2 >= poor_fit_r2 ? "good (" : "poor (") + r2_text(fit) + ")";
 }
 
-std::string law_sentence(const LawFit& fit, bool weak) {
-    (void)weak;
+std::string law_sentence(const LawFit& fit) {
     // How well the law matches: R², or that nothing can check it (as many parameters as points).
     const std::string check =
         fit.has_interval ? r2_text(fit) : "exact through the points: nothing checks it";
@@ -237,7 +231,7 @@ StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study,
         s.fit_quality = fit_quality_text(*a, options.poor_fit_r2);
     }
     for (const LawFit& f : s.scaling.fits)
-        if (f.matches_scaling) s.law_sentences.push_back(law_sentence(f, s.scaling.weak));
+        if (f.matches_scaling) s.law_sentences.push_back(law_sentence(f));
     s.conclusion = conclusion_sentence(s);
     return s;
 }

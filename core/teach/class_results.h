@@ -47,7 +47,7 @@ StudySummary summarize_study(traces::TraceReader& reader, traces::StudyId study,
                              const ScalingOptions& options = {});
 
 // One plain sentence about a fitted law ("Amdahl's law fits a serial fraction f = 0.12: …").
-std::string law_sentence(const LawFit& fit, bool weak);
+std::string law_sentence(const LawFit& fit);
 // How much to trust the Amdahl fit, in words (StudySummary::fit_quality).
 std::string fit_quality_text(const LawFit& fit, double poor_fit_r2);
 // The one-sentence conclusion of a summary whose other fields are filled.

@@ -80,16 +80,15 @@ StudyOverlay overlay_from_scaling(const ScalingResult& r) {
         o.speedup.push_back(pt.speedup);
         o.oversubscribed.push_back(pt.oversubscribed);
     }
-    o.law = r.weak ? Law::Gustafson : Law::Amdahl;
+    o.law = own_law(r);
     o.fitted_f = kNaN;
-    for (const LawFit& fit : r.fits) {
-        if (fit.law != o.law) continue;
-        if (fit.ok && !fit.params.empty()) {
-            o.fitted_f = fit.params.front().value;
-            o.fitted_r2 = fit.r2;
+    if (const LawFit* fit = find_fit(r, o.law)) {
+        if (fit->ok && !fit->params.empty()) {
+            o.fitted_f = fit->params.front().value;
+            o.fitted_r2 = fit->r2;
         } else {
             o.why = "the study's " + std::string(to_string(o.law)) + " fit failed" +
-                    (fit.warnings.empty() ? std::string() : ": " + fit.warnings.front());
+                    (fit->warnings.empty() ? std::string() : ": " + fit->warnings.front());
         }
     }
     o.present = !o.p.empty();

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/analysis/analysis.h"
+#include "core/sim/simulator.h"
 #include "core/spec/spec.h"
 #include "traces/reader.h"
 
@@ -150,18 +151,18 @@ const std::set<std::string>& point_names() {
                                              "value"};
     return names;
 }
-const std::set<std::string>& study_names() {
-    static const std::set<std::string> names{"points",
-                                             "max_p",
-                                             "speedup_at_max_p",
-                                             "efficiency_at_max_p",
-                                             "serial_fraction_pct",
-                                             "karp_flatt_at_max_p"};
-    return names;
-}
 const std::set<std::string>& scaling_names() {
     static const std::set<std::string> names{"speedup_at_max_p", "efficiency_at_max_p",
                                              "serial_fraction_pct", "karp_flatt_at_max_p"};
+    return names;
+}
+// The study's own values: its points and largest p, and the scaling analysis's.
+const std::set<std::string>& study_names() {
+    static const std::set<std::string> names = [] {
+        std::set<std::string> n = scaling_names();
+        n.insert({"points", "max_p"});
+        return n;
+    }();
     return names;
 }
 
@@ -770,7 +771,7 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan,
         v["slowdown" + k] = first ? lp.step_ms / first->step_ms : kNaN;
         // The pipeline bubble of GPipe and 1F1B, (p-1)/(m+p-1) of the step
         // (models/plan/schedule.h).
-        v["bubble_formula_pct" + k] = 100.0 * (lp.pp - 1) / (lp.micro_batches + lp.pp - 1);
+        v["bubble_formula_pct" + k] = 100.0 * bubble_fraction(lp.pp, lp.micro_batches);
         r.texts["value" + k] = lp.value;
     }
     r.values["points"] = static_cast<double>(r.points.size());
@@ -800,10 +801,8 @@ LessonResult lesson_result(traces::TraceReader& reader, const StudyPlan& plan,
                 r.values["efficiency_at_max_p"] = 100.0 * pt.efficiency;
                 r.values["karp_flatt_at_max_p"] = pt.karp_flatt;
             }
-        for (const auto& f : r.scaling->fits)
-            if (f.law == (r.scaling->weak ? Law::Gustafson : Law::Amdahl) && f.ok &&
-                !f.params.empty())
-                r.values["serial_fraction_pct"] = 100.0 * f.params[0].value;
+        if (const LawFit* f = find_fit(*r.scaling, own_law(*r.scaling)); f && f->ok && !f->params.empty())
+            r.values["serial_fraction_pct"] = 100.0 * f->params[0].value;
     }
     return r;
 }

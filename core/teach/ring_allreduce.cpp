@@ -196,17 +196,17 @@ AlgorithmCurves sample_algorithms(const LinkCost& link, const LinkCost& p2p, int
     return c;
 }
 
-LinkCost allreduce_link(const Hardware& hw) {
-    const LinkCost& fit = hw.intra_fit[static_cast<std::size_t>(FitSlot::AllReduce)];
-    if (fit.alpha_s > 0 || fit.beta_s_per_byte > 0) return fit;
-    return hw.intra;
+namespace {
+// The calibrated fit of a collective on one node, else the intra-node link.
+LinkCost fit_or_intra(const Hardware& hw, FitSlot slot) {
+    const LinkCost& fit = hw.intra_fit[static_cast<std::size_t>(slot)];
+    return fit.alpha_s > 0 || fit.beta_s_per_byte > 0 ? fit : hw.intra;
 }
+}  // namespace
 
-LinkCost send_recv_link(const Hardware& hw) {
-    const LinkCost& fit = hw.intra_fit[static_cast<std::size_t>(FitSlot::SendRecv)];
-    if (fit.alpha_s > 0 || fit.beta_s_per_byte > 0) return fit;
-    return hw.intra;
-}
+LinkCost allreduce_link(const Hardware& hw) { return fit_or_intra(hw, FitSlot::AllReduce); }
+
+LinkCost send_recv_link(const Hardware& hw) { return fit_or_intra(hw, FitSlot::SendRecv); }
 
 CalibrationView calibration_from_json(const nlohmann::json& doc, const std::string& origin) {
     CalibrationView v;

@@ -32,10 +32,6 @@ const QColor kAmdahl(0x00, 0x72, 0xB2);     // blue
 const QColor kGustafson(0xD5, 0x5E, 0x00);  // vermillion
 const QColor kFitted(0xCC, 0x79, 0xA7);     // reddish purple
 
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
 QLogValueAxis* log2Axis(double lo, double hi, const QString& title) {
     auto* a = new QLogValueAxis;
     a->setBase(2);
@@ -226,7 +222,7 @@ void AmdahlExplorer::update() {
     }
 
     auto* c = new QChart;
-    c->setTitle(tr("Speedup against processes (f = %1)").arg(q(fmt3(r.f))));
+    c->setTitle(tr("Speedup against processes (f = %1)").arg(fromStd(fmt3(r.f))));
     auto* ax = log2Axis(1, pMax, tr("processes p (log₂)"));
     auto* ay = log2Axis(sMin, pMax, tr("speedup S (log₂)"));
     c->addAxis(ax, Qt::AlignBottom);
@@ -253,7 +249,7 @@ void AmdahlExplorer::update() {
     attach(gustafson);
     if (std::isfinite(r.amdahl_limit) && r.amdahl_limit <= pMax) {
         auto* limit = new QLineSeries;
-        limit->setName(tr("limit 1/f = %1").arg(q(fmt3(r.amdahl_limit))));
+        limit->setName(tr("limit 1/f = %1").arg(fromStd(fmt3(r.amdahl_limit))));
         limit->append(1, r.amdahl_limit);
         limit->append(pMax, r.amdahl_limit);
         limit->setPen(QPen(kAmdahl, 1.5, Qt::DotLine));
@@ -271,7 +267,7 @@ void AmdahlExplorer::update() {
     if (hasFit) {
         const StudyOverlay& o = *study_;
         auto* fitted = new QLineSeries;
-        fitted->setName(tr("study fit, f = %1").arg(q(fmt3(o.fitted_f))));
+        fitted->setName(tr("study fit, f = %1").arg(fromStd(fmt3(o.fitted_f))));
         const auto& ys = o.law == Law::Amdahl ? fc.amdahl : fc.gustafson;
         for (std::size_t i = 0; i < fc.p.size(); ++i)
             if (std::isfinite(ys[i]) && ys[i] >= sMin && ys[i] <= pMax)
@@ -301,35 +297,35 @@ void AmdahlExplorer::update() {
     c->legend()->setAlignment(Qt::AlignRight);
     setChart(chart_, c);
 
-    const auto pct = [](double x) { return q(fmt3(100 * x)) + QStringLiteral(" %"); };
+    const auto pct = [](double x) { return fromStd(fmt3(100 * x)) + QStringLiteral(" %"); };
     amdahl_->setText(tr("<span style='color:%1'>■</span> strong (Amdahl) 1/(f + (1−f)/p): S(%2) = "
                         "<b>%3</b>, efficiency %4")
                          .arg(kAmdahl.name())
                          .arg(p_->value())
-                         .arg(q(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
+                         .arg(fromStd(fmt3(r.amdahl)), pct(r.amdahl_efficiency)));
     gustafson_->setText(tr("<span style='color:%1'>■</span> weak (Gustafson) p − f(p − 1): S(%2) = "
                            "<b>%3</b>, efficiency %4")
                             .arg(kGustafson.name())
                             .arg(p_->value())
-                            .arg(q(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
+                            .arg(fromStd(fmt3(r.gustafson)), pct(r.gustafson_efficiency)));
     karpFlatt_->setText(tr("Karp–Flatt e(%1) = (1/S − 1/p)/(1 − 1/p): <b>%2</b> on the Amdahl "
                            "curve, <b>%3</b> on the Gustafson curve")
                             .arg(p_->value())
-                            .arg(q(fmt3(r.karp_flatt_amdahl)), q(fmt3(r.karp_flatt_gustafson))));
+                            .arg(fromStd(fmt3(r.karp_flatt_amdahl)), fromStd(fmt3(r.karp_flatt_gustafson))));
     if (hasStudy)
         studyLabel_->setText(
             hasFit ? tr("Open study <b>%1</b>: fitted %2 serial fraction f = <b>%3</b> (R² %4)")
-                         .arg(q(study_->name).toHtmlEscaped(),
+                         .arg(fromStd(study_->name).toHtmlEscaped(),
                               study_->law == Law::Amdahl ? tr("Amdahl") : tr("Gustafson"),
-                              q(fmt3(study_->fitted_f)), q(fmt3(study_->fitted_r2)))
+                              fromStd(fmt3(study_->fitted_f)), fromStd(fmt3(study_->fitted_r2)))
                    : tr("Open study <b>%1</b>: no fitted f (%2)")
-                         .arg(q(study_->name).toHtmlEscaped(), q(study_->why).toHtmlEscaped()));
+                         .arg(fromStd(study_->name).toHtmlEscaped(), fromStd(study_->why).toHtmlEscaped()));
     else
         studyLabel_->setText(studyProblem_.isEmpty() ? tr("Analysing the study…") : studyProblem_);
 
     QStringList lines;
     for (const std::string& s : explain_laws(r, hasStudy ? &*study_ : nullptr))
-        lines << q(s).toHtmlEscaped();
+        lines << fromStd(s).toHtmlEscaped();
     sentences_->setText(lines.join(QStringLiteral("<br>")));
 }
 

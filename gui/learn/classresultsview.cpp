@@ -57,9 +57,8 @@ QString pList(const std::vector<std::int32_t>& ps) {
 }
 
 const LawFit* amdahl(const ScalingResult& r) {
-    for (const LawFit& f : r.fits)
-        if (f.law == Law::Amdahl && f.ok) return &f;
-    return nullptr;
+    const LawFit* f = find_fit(r, Law::Amdahl);
+    return f && f->ok ? f : nullptr;
 }
 
 std::unique_ptr<TableModel<ClassEntry>> makeMachineModel() {

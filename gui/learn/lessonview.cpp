@@ -1,5 +1,7 @@
 #include "gui/learn/lessonview.h"
 
+#include "gui/common/format.h"
+
 #include <QApplication>
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -42,10 +44,6 @@ namespace ss::gui {
 
 namespace {
 
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
 // A font relative to the view's: `scale` × its size, bold or not. Kept as properties so that a
 // new application font (the zoom, presenter mode) scales it again (LessonView::changeEvent).
 const char* const kFontScale = "ss_lesson_font_scale";
@@ -75,19 +73,19 @@ QLabel* prose(const QString& text, double scale = 1.0) {
 // Fills the placeholders, or says which one has no value.
 QString filled(const std::string& text, const core::LessonResult& r) {
     try {
-        return q(core::fill_placeholders(text, r));
+        return fromStd(core::fill_placeholders(text, r));
     } catch (const std::exception& e) {
         return QCoreApplication::translate("LessonView", "(cannot show the measured numbers: %1)")
-            .arg(q(e.what()));
+            .arg(fromStd(e.what()));
     }
 }
 
 // A short label for a point: "dp=2" for "2" of parallel.dp, the value otherwise.
 QString pointLabel(const core::StudyPlan& plan, const std::string& value) {
     if (value.empty()) return QCoreApplication::translate("LessonView", "the run");
-    QString v = q(value);
+    QString v = fromStd(value);
     if (plan.variable.find(',') == std::string::npos && v.indexOf(QLatin1Char('=')) < 0) {
-        QString var = q(plan.variable);
+        QString var = fromStd(plan.variable);
         var = var.mid(var.lastIndexOf(QLatin1Char('.')) + 1);
         v = var + QLatin1Char('=') + v;
     }
@@ -109,7 +107,7 @@ LessonView::LessonView(core::Lesson lesson, QWidget* parent)
         // load_lesson planned it already; a lesson built in code may not plan: Run says why.
     }
     auto* outer = new QVBoxLayout(this);
-    title_ = new QLabel(q(lesson_.title));
+    title_ = new QLabel(fromStd(lesson_.title));
     title_->setObjectName(QStringLiteral("lessonTitle"));
     title_->setWordWrap(true);
     setRelativeFont(title_, 1.5, true);
@@ -157,7 +155,7 @@ LessonView::~LessonView() {
 }
 
 QString LessonView::entryId(const core::Lesson& lesson) {
-    return QStringLiteral("lesson-") + q(lesson.id);
+    return QStringLiteral("lesson-") + fromStd(lesson.id);
 }
 
 QString LessonView::stepTitle(int s) {
@@ -178,7 +176,7 @@ QString LessonView::stepTitle(int s) {
 QWidget* LessonView::buildQuestion() {
     auto* w = new QWidget;
     auto* l = new QVBoxLayout(w);
-    auto* text = prose(q(lesson_.question), 1.25);
+    auto* text = prose(fromStd(lesson_.question), 1.25);
     text->setObjectName(QStringLiteral("lessonQuestion"));
     l->addWidget(text);
     l->addStretch(1);
@@ -188,12 +186,12 @@ QWidget* LessonView::buildQuestion() {
 QWidget* LessonView::buildPredict() {
     auto* w = new QWidget;
     auto* l = new QVBoxLayout(w);
-    l->addWidget(prose(q(lesson_.predict.prompt), 1.25));
+    l->addWidget(prose(fromStd(lesson_.predict.prompt), 1.25));
     const core::LessonPredict& p = lesson_.predict;
     if (p.kind == core::LessonPredict::Kind::Choice) {
         choices_ = new QButtonGroup(w);
         for (std::size_t i = 0; i < p.choices.size(); ++i) {
-            auto* b = new QRadioButton(q(p.choices[i].text));
+            auto* b = new QRadioButton(fromStd(p.choices[i].text));
             setRelativeFont(b, 1.15);
             choices_->addButton(b, static_cast<int>(i));
             l->addWidget(b);
@@ -207,7 +205,7 @@ QWidget* LessonView::buildPredict() {
         number_->setMaximumWidth(
             number_->fontMetrics().horizontalAdvance(QStringLiteral("0000000000000")));
         row->addWidget(number_);
-        if (!p.unit.empty()) row->addWidget(new QLabel(q(p.unit)));
+        if (!p.unit.empty()) row->addWidget(new QLabel(fromStd(p.unit)));
         row->addStretch(1);
         l->addLayout(row);
     }
@@ -263,7 +261,7 @@ QWidget* LessonView::buildLook() {
     look_ = prose(QString(), 1.1);
     look_->setObjectName(QStringLiteral("lessonLook"));
     l->addWidget(look_);
-    chart_ = makeChartView(QStringLiteral("lesson-") + q(lesson_.id));
+    chart_ = makeChartView(QStringLiteral("lesson-") + fromStd(lesson_.id));
     chart_->setMinimumHeight(200);
     l->addWidget(chart_, 1);
     return w;
@@ -281,7 +279,7 @@ QWidget* LessonView::buildAnswer() {
     l->addWidget(answer_);
     // The result's chart again, beside the answer that refers to it.
     answerChart_ =
-        makeChartView(QStringLiteral("lesson-") + q(lesson_.id) + QStringLiteral("-answer"));
+        makeChartView(QStringLiteral("lesson-") + fromStd(lesson_.id) + QStringLiteral("-answer"));
     answerChart_->setMinimumHeight(160);
     l->addWidget(answerChart_, 1);
     return w;
@@ -378,7 +376,7 @@ double LessonView::predictedNumber() const {
 QString LessonView::outputDir() const {
     if (!outputDir_.isEmpty()) return outputDir_;
     return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-        .filePath(QStringLiteral("lessons/") + q(lesson_.id));
+        .filePath(QStringLiteral("lessons/") + fromStd(lesson_.id));
 }
 
 void LessonView::start() {
@@ -404,7 +402,7 @@ void LessonView::start() {
     tick();
 
     core::LessonRunRequest rq;
-    rq.output = QDir(dir).filePath(q(lesson_.id) + QStringLiteral(".sqlite")).toStdString();
+    rq.output = QDir(dir).filePath(fromStd(lesson_.id) + QStringLiteral(".sqlite")).toStdString();
     token_ = CancelToken();
     rq.cancel = token_.flag();
     // The callbacks run on the job's thread: each posts to this view, dropped once it is gone.
@@ -474,10 +472,10 @@ void LessonView::onPointFinished(std::size_t point, const core::RunOutcome& o) {
     const auto& pt = plan_.points[point];
     log_->setVisible(true);
     log_->addItem(tr("%1: %2 in %3 s%4")
-                      .arg(pointLabel(plan_, pt.value), q(std::string(traces::to_string(o.status))))
+                      .arg(pointLabel(plan_, pt.value), fromStd(std::string(traces::to_string(o.status))))
                       .arg(o.job.wall_s, 0, 'f', 1)
                       .arg(o.failure_reason.empty() ? QString()
-                                                    : QStringLiteral(" — ") + q(o.failure_reason)));
+                                                    : QStringLiteral(" — ") + fromStd(o.failure_reason)));
 }
 
 void LessonView::onDone(core::LessonResult r) {
@@ -487,7 +485,7 @@ void LessonView::onDone(core::LessonResult r) {
     runButton_->setText(tr("Run again"));
     cancelButton_->setEnabled(false);
     elapsed_->setText(tr("%1 s").arg(r.elapsed_s, 0, 'f', 1));
-    const QString trace = q(r.output);
+    const QString trace = fromStd(r.output);
     if (r.complete()) {
         progress_->setValue(totalSteps_);
         runStatus_->setText(
@@ -496,7 +494,7 @@ void LessonView::onDone(core::LessonResult r) {
     } else {
         QString why =
             r.cancelled ? tr("Cancelled.") : tr("A run did not complete: no answer to reveal.");
-        for (const auto& f : r.failures) why += QLatin1Char('\n') + q(f);
+        for (const auto& f : r.failures) why += QLatin1Char('\n') + fromStd(f);
         runStatus_->setText(why);
     }
     emit finished(trace);
@@ -541,7 +539,7 @@ void LessonView::showVerdict() {
     if (!result_) return;
     const core::LessonVerdict v =
         core::judge_prediction(lesson_, *result_, predictedChoice(), predictedNumber());
-    verdict_->setText(q(v.text));
+    verdict_->setText(fromStd(v.text));
     QPalette p = verdict_->palette();
     // Okabe-Ito bluish green for a right prediction, vermillion for a wrong one (colour-blind safe,
     // and the words say it too).
@@ -553,7 +551,7 @@ void LessonView::showVerdict() {
 }
 
 QString LessonView::lookText() const {
-    return result_ ? filled(lesson_.look, *result_) : q(lesson_.look);
+    return result_ ? filled(lesson_.look, *result_) : fromStd(lesson_.look);
 }
 QString LessonView::answerText() const {
     return result_ ? filled(lesson_.answer, *result_) : QString();
@@ -561,7 +559,7 @@ QString LessonView::answerText() const {
 
 QString LessonView::verdictText() const {
     if (!result_) return {};
-    return q(core::judge_prediction(lesson_, *result_, predictedChoice(), predictedNumber()).text);
+    return fromStd(core::judge_prediction(lesson_, *result_, predictedChoice(), predictedNumber()).text);
 }
 
 void LessonView::showResult() {
@@ -673,7 +671,7 @@ std::vector<core::Lesson> loadLessonFiles(const QString& dir, QStringList* error
         try {
             out.push_back(core::load_lesson(d.filePath(f).toStdString()));
         } catch (const std::exception& e) {
-            if (errors) errors->push_back(q(e.what()));
+            if (errors) errors->push_back(fromStd(e.what()));
         }
     }
     return out;

@@ -368,8 +368,7 @@ void PipelineExplorer::redraw() {
 }
 
 void PipelineExplorer::setReady(bool r) {
-    if (r == ready_) return;
-    ready_ = r;
+    if (r == entryReady()) return;
     setEntryReady(r);
     emit readyChanged(r);
 }

@@ -64,7 +64,7 @@ public:
     QString bubbleText() const;
     QString recordedText() const;
     // false while a recorded run is being read.
-    bool isReady() const { return ready_; }
+    bool isReady() const { return entryReady(); }
 
 signals:
     void readyChanged(bool ready);
@@ -90,7 +90,6 @@ private:
     Selection sel_;
     CancelToken job_;
     std::optional<core::teach::RecordedGantt> rec_;
-    bool ready_ = true;
 };
 
 }  // namespace ss::gui

@@ -24,6 +24,7 @@
 #include <cmath>
 
 #include "gui/common/charts.h"
+#include "gui/app/theme.h"
 #include "gui/common/format.h"
 #include "gui/whatif/whatifpage.h"
 
@@ -33,10 +34,6 @@ using namespace ss::core;
 using namespace ss::core::teach;
 
 namespace {
-QString q(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
 const QColor kRing(0x00, 0x72, 0xB2);  // Okabe–Ito blue
 const QColor kTree(0x00, 0x9E, 0x73);  // bluish green
 const QColor kPs(0xD5, 0x5E, 0x00);    // vermillion
@@ -85,11 +82,8 @@ RingView::RingView(QWidget* parent) : QWidget(parent) {
 }
 
 QColor RingView::rankColor(int r) {
-    static const QColor c[] = {QColor(0xE6, 0x9F, 0x00), QColor(0x56, 0xB4, 0xE9),
-                               QColor(0x00, 0x9E, 0x73), QColor(0xF0, 0xE4, 0x42),
-                               QColor(0x00, 0x72, 0xB2), QColor(0xD5, 0x5E, 0x00),
-                               QColor(0xCC, 0x79, 0xA7), QColor(0x55, 0x55, 0x55)};
-    return c[r % 8];
+    // The seven Okabe-Ito colours in their order, then grey for the eighth rank.
+    return r % 8 == 7 ? QColor(0x55, 0x55, 0x55) : okabeIto(r % 8);
 }
 
 void RingView::setState(const RingState& s) {
@@ -222,7 +216,7 @@ RingExplorer::RingExplorer(QWidget* parent) : QWidget(parent) {
     n_ = new QComboBox;
     n_->setObjectName(QStringLiteral("learnRingBytes"));
     for (double b : {4096.0, 65536.0, 1048576.0, 16777216.0, 268435456.0})
-        n_->addItem(q(fmt_bytes(b)), b);
+        n_->addItem(fromStd(fmt_bytes(b)), b);
     n_->setCurrentIndex(2);
     servers_ = new QSpinBox;
     servers_->setObjectName(QStringLiteral("learnRingServers"));
@@ -351,7 +345,7 @@ void RingExplorer::setBufferBytes(double n) {
     if (i >= 0)
         n_->setCurrentIndex(i);
     else {
-        n_->addItem(q(fmt_bytes(n)), n);
+        n_->addItem(fromStd(fmt_bytes(n)), n);
         n_->setCurrentIndex(n_->count() - 1);
     }
 }
@@ -418,12 +412,12 @@ void RingExplorer::updateState() {
     stepLabel_->setText(tr("<b>Step %1 of %2</b>: %3").arg(k).arg(ring_.steps()).arg(phase));
     const RingTraffic t = ring_traffic(p, n);
     perLink_->setText(
-        tr("per link per step: n/p = <b>%1</b>").arg(q(fmt_bytes(t.bytes_per_link_per_step))));
+        tr("per link per step: n/p = <b>%1</b>").arg(fromStd(fmt_bytes(t.bytes_per_link_per_step))));
     perRank_->setText(
         tr("per rank in all: 2(p−1)/p·n = <b>%1</b> sent (so far %2)")
-            .arg(q(fmt_bytes(t.bytes_per_rank)), q(fmt_bytes(ring_bytes_sent(p, n, 0, k)))));
+            .arg(fromStd(fmt_bytes(t.bytes_per_rank)), fromStd(fmt_bytes(ring_bytes_sent(p, n, 0, k)))));
     QStringList lines;
-    for (const std::string& s : explain_ring(p, k, n)) lines << q(s).toHtmlEscaped();
+    for (const std::string& s : explain_ring(p, k, n)) lines << fromStd(s).toHtmlEscaped();
     sentences_->setText(lines.join(QStringLiteral("<br>")));
 }
 
@@ -454,7 +448,7 @@ void RingExplorer::loadCalibration() {
         [this](CalibrationView v) {
             if (v.present) {
                 cal_ = std::move(v);
-                calNote_ = tr("This machine's calibration: %1").arg(q(cal_.label).toHtmlEscaped());
+                calNote_ = tr("This machine's calibration: %1").arg(fromStd(cal_.label).toHtmlEscaped());
                 updateChart();
             } else {
                 fallbackCalibration(tr("the open file holds none"));
@@ -536,7 +530,7 @@ void RingExplorer::updateChart() {
         }
     const double y0 = std::floor(std::log10(yLo)), y1 = std::ceil(std::log10(yHi));
     std::vector<std::pair<double, QString>> xt, yt;
-    for (int e = 10; e <= 30; e += 10) xt.push_back({double(e), q(fmt_bytes(std::exp2(e)))});
+    for (int e = 10; e <= 30; e += 10) xt.push_back({double(e), fromStd(fmt_bytes(std::exp2(e)))});
     // Every decade, or over more than 6 of them only 1 ns, 1 µs, 1 ms, 1 s (labels a small chart
     // can hold).
     const bool sparse = y1 - y0 > 6;
@@ -599,7 +593,7 @@ void RingExplorer::updateChart() {
            "PS 2p(α′ + n/S·β′), the server's link carrying p pushes and p pulls (send/recv α′ = "
            "%10, "
            "β′ = 1/(%11))%9.")
-            .arg(q(fmt_bytes(n)))
+            .arg(fromStd(fmt_bytes(n)))
             .arg(p)
             .arg(formatDuration(ring_allreduce_s(cal_.link, p, n) * 1e9),
                  formatDuration(tree_allreduce_s(cal_.link, p, n) * 1e9))

@@ -43,10 +43,6 @@ public:
     TablePanel* commTable() const { return commPanel_; }
     QString sentencesText() const;
     QString errorText() const;
-    bool isReady() const { return true; }  // computed on the GUI thread (microseconds)
-
-signals:
-    void readyChanged(bool ready);
 
 private:
     void recompute();
@@ -68,7 +64,6 @@ private:
     TablePanel* memPanel_;
     TablePanel* commPanel_;
     std::optional<core::ExperimentSpec> runSpec_;  // the selected run's spec
-    QString runLabel_;
     std::optional<core::teach::Splits> splits_;
 };
 
